@@ -1,0 +1,43 @@
+# maemae: every target sets up its own environment, so a fresh machine needs only Python 3.11 and pip.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= var/demo
+
+.PHONY: setup demo test lint format bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra dev --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(BIN)/maemae data sample --dir $(DEMO_DIR)/market
+	$(BIN)/maemae data info --dir $(DEMO_DIR)/market
+
+test: setup
+	$(BIN)/pytest -n auto -q
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: setup
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""The typer application and its command groups; each group registers itself from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from maemae import __version__
+
+app = typer.Typer(
+    name="maemae",
+    help="maemae (매매): automated trading for Korean stocks. Backtest, paper and live on one engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the maemae version."""
+    typer.echo(__version__)
+
+
+def _register_groups() -> None:
+    """Import the command modules for their side effect of adding commands to ``app``."""
+    from maemae.cli import config_cmd, data_cmd  # noqa: F401
+
+
+_register_groups()

@@ -1,0 +1,44 @@
+"""Enumerations of the domain: sides, order types and conditions, instruments and markets."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        """+1 for a buy, -1 for a sell: the sign of the position change."""
+        return 1 if self is Side.BUY else -1
+
+
+class OrderType(StrEnum):
+    """KRX order types (reference/krx_rules.md section 5)."""
+
+    LIMIT = "limit"  # 지정가
+    MARKET = "market"  # 시장가
+    CONDITIONAL_LIMIT = "conditional_limit"  # 조건부지정가: limit in continuous, market in the closing auction
+    BEST = "best"  # 최유리지정가: priced at the best opposite quote on arrival
+    PRIORITY = "priority"  # 최우선지정가: priced at the best same-side quote on arrival
+
+
+class OrderCondition(StrEnum):
+    """Time-in-force conditions KRX allows on limit, market and best-price orders."""
+
+    NONE = "none"  # rests for the day
+    IOC = "ioc"  # immediate or cancel the rest
+    FOK = "fok"  # fill entirely at once or cancel
+
+
+class InstrumentType(StrEnum):
+    STOCK = "stock"
+    ETF = "etf"
+    ETN = "etn"
+
+
+class Market(StrEnum):
+    KOSPI = "kospi"
+    KOSDAQ = "kosdaq"

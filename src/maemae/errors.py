@@ -1,0 +1,70 @@
+"""The one exception family of maemae (DESIGN section 4).
+
+Every error a user can cause or a broker can raise is a ``MaemaeError``; the CLI turns each into a single
+line and an exit code, so a user error never shows a traceback. Lives at the package root because every
+layer, the innermost included, raises these.
+"""
+
+from __future__ import annotations
+
+
+class MaemaeError(Exception):
+    """Base of all maemae errors. ``exit_code`` is what the CLI exits with."""
+
+    exit_code: int = 1
+
+
+class ConfigError(MaemaeError):
+    """A configuration value (file, field or CLI option) is invalid."""
+
+    exit_code = 2
+
+
+class DataError(MaemaeError):
+    """Market data is missing, malformed or inconsistent."""
+
+    exit_code = 2
+
+
+class DomainError(MaemaeError):
+    """A value or state change breaks a rule of the domain model (bad code, illegal order transition)."""
+
+    exit_code = 2
+
+
+class InvalidStockCode(DomainError, ValueError):
+    """A stock code that is not a 6-character KRX short code."""
+
+
+class IllegalTransition(DomainError):
+    """An order event that the order state table does not allow in the current state."""
+
+
+class BrokerError(MaemaeError):
+    """Anything a broker adapter reports as failed."""
+
+    exit_code = 3
+
+
+class RetryableBrokerError(BrokerError):
+    """A transient failure (timeout, rate limit, connection reset): the same read may be tried again."""
+
+
+class FatalBrokerError(BrokerError):
+    """A failure that retrying cannot fix (bad credentials, account locked)."""
+
+
+class OrderRejected(BrokerError):
+    """The broker or exchange refused an order for a business reason."""
+
+
+class RiskDenied(MaemaeError):
+    """The risk gate refused an order; carries the typed reason."""
+
+    exit_code = 4
+
+
+class StrategyError(MaemaeError):
+    """A strategy hook raised; logged and alerted, never fatal to the trading loop."""
+
+    exit_code = 5
