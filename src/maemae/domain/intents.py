@@ -1,0 +1,48 @@
+"""``OrderIntent``: what a strategy or an exit rule wants, before the risk gate turns it into an ``Order``.
+
+Strategies never create orders directly (DESIGN 1.4): they emit intents, the risk gate passes or denies each
+one with a typed reason, and only the order manager makes an ``Order`` with an id. Keeping the intent a
+separate value means a denied intent still leaves a record of what was wanted and why it was refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderCondition, OrderType, Side
+
+
+class IntentSource(StrEnum):
+    """Who asked: the strategy's own signal, or a risk rule that runs whatever strategy holds the stock."""
+
+    STRATEGY = "strategy"
+    STOP_LOSS = "stop_loss"
+    TRAILING_STOP = "trailing_stop"
+    TAKE_PROFIT = "take_profit"
+    TIME_CUT = "time_cut"
+    PORTFOLIO_STOP = "portfolio_stop"
+    SAFE_ASSET = "safe_asset"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """A wish to buy or sell one stock.
+
+    ``quantity`` may be ``None`` for a buy: the risk gate's position sizing then decides it. ``limit_price``
+    is required for limit and conditional-limit orders and must already be on a valid tick. ``signal`` holds
+    the numbers the stricter re-entry rule judges, e.g. ``{"breakout_pct": 2.1, "volume_ratio": 3.0}``.
+    """
+
+    code: StockCode
+    side: Side
+    quantity: int | None = None
+    order_type: OrderType = OrderType.LIMIT
+    limit_price: int | None = None
+    condition: OrderCondition = OrderCondition.NONE
+    source: IntentSource = IntentSource.STRATEGY
+    strategy: str = ""
+    reason: str = ""
+    signal: dict[str, float] = field(default_factory=dict)
