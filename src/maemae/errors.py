@@ -54,6 +54,13 @@ class FatalBrokerError(BrokerError):
     """A failure that retrying cannot fix (bad credentials, account locked)."""
 
 
+class SubmitOutcomeUnknown(BrokerError):
+    """An order request may or may not have reached the broker (a timeout after sending).
+
+    Never retried by sending again: the order goes to UNKNOWN and is settled by querying the broker.
+    """
+
+
 class OrderRejected(BrokerError):
     """The broker or exchange refused an order for a business reason."""
 

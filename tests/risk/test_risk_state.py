@@ -124,7 +124,9 @@ def test_from_dict_when_restored_keeps_cooldown_inputs_and_caps() -> None:
     amount=st.integers(0, 10**15),
     seconds=st.lists(st.integers(0, 6 * 3600), max_size=5),
 )
-def test_to_dict_when_any_counters_round_trips_exactly(trades: dict[str, int], amount: int, seconds: list[int]) -> None:
+def test_to_dict_when_any_counters_round_trips_exactly(
+    trades: dict[str, int], amount: int, seconds: list[int]
+) -> None:
     state = RiskState(day=DAY, day_start_equity=amount, amount_today=amount)
     state.trades_by_code = {StockCode(c): n for c, n in trades.items()}
     base = at(9, 0)
@@ -145,7 +147,9 @@ def test_to_dict_when_any_counters_round_trips_exactly(trades: dict[str, int], a
         ("order_times", "none", "'order_times'"),
     ],
 )
-def test_from_dict_when_field_is_damaged_raises_data_error_naming_it(field: str, value: object, message: str) -> None:
+def test_from_dict_when_field_is_damaged_raises_data_error_naming_it(
+    field: str, value: object, message: str
+) -> None:
     data = _filled_state().to_dict()
     data[field] = value
     with pytest.raises(DataError, match=message) as info:

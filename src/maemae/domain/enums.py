@@ -20,7 +20,9 @@ class OrderType(StrEnum):
 
     LIMIT = "limit"  # 지정가
     MARKET = "market"  # 시장가
-    CONDITIONAL_LIMIT = "conditional_limit"  # 조건부지정가: limit in continuous, market in the closing auction
+    CONDITIONAL_LIMIT = (
+        "conditional_limit"  # 조건부지정가: limit in continuous, market in the closing auction
+    )
     BEST = "best"  # 최유리지정가: priced at the best opposite quote on arrival
     PRIORITY = "priority"  # 최우선지정가: priced at the best same-side quote on arrival
 

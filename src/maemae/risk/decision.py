@@ -21,7 +21,9 @@ class DenyReason(StrEnum):
     """Why the gate refused an intent. The value is what logs, the audit trail and reports show."""
 
     KILL_SWITCH = "kill_switch"  # the operator stopped all new orders
-    HALTED_PORTFOLIO_STOP = "halted_portfolio_stop"  # the day's loss tripped the portfolio stop: no new entries
+    HALTED_PORTFOLIO_STOP = (
+        "halted_portfolio_stop"  # the day's loss tripped the portfolio stop: no new entries
+    )
     REDUCING = "reducing"  # the operator allowed only orders that reduce positions
     STRATEGY_CHANGE = "strategy_change"  # the strategy may not sell a position another strategy opened
     NOT_OWNED = "not_owned"  # a sell of shares maemae does not own (external holdings are never sold)

@@ -153,7 +153,8 @@ class RiskState:
             "last_sell_at": {str(c): t.isoformat() for c, t in sorted(self.last_sell_at.items())},
             "last_exit_price": {str(c): p for c, p in sorted(self.last_exit_price.items())},
             "take_profit": {
-                str(c): {"price": m.price, "at": m.at.isoformat()} for c, m in sorted(self.take_profit.items())
+                str(c): {"price": m.price, "at": m.at.isoformat()}
+                for c, m in sorted(self.take_profit.items())
             },
             "trades_by_code": {str(c): n for c, n in sorted(self.trades_by_code.items())},
             "trades_total": self.trades_total,
@@ -175,12 +176,16 @@ class RiskState:
             day_start_equity=reader.integer("day_start_equity"),
             halted_day=reader.optional_date("halted_day"),
             operator_state=reader.trading_state("operator_state"),
-            last_sell_at={c: reader.timestamp(f"last_sell_at.{c}", v) for c, v in reader.by_code("last_sell_at")},
+            last_sell_at={
+                c: reader.timestamp(f"last_sell_at.{c}", v) for c, v in reader.by_code("last_sell_at")
+            },
             last_exit_price={
                 c: reader.integer(f"last_exit_price.{c}", v) for c, v in reader.by_code("last_exit_price")
             },
             take_profit={c: reader.take_profit_mark(c, v) for c, v in reader.by_code("take_profit")},
-            trades_by_code={c: reader.integer(f"trades_by_code.{c}", v) for c, v in reader.by_code("trades_by_code")},
+            trades_by_code={
+                c: reader.integer(f"trades_by_code.{c}", v) for c, v in reader.by_code("trades_by_code")
+            },
             trades_total=reader.integer("trades_total"),
             entries_by_code={
                 c: reader.integer(f"entries_by_code.{c}", v) for c, v in reader.by_code("entries_by_code")
@@ -219,17 +224,22 @@ class _Reader:
         try:
             return date.fromisoformat(value)
         except (TypeError, ValueError):
-            raise DataError(f"risk state field '{key}': got {value!r}, expected a date like 2025-03-04") from None
+            raise DataError(
+                f"risk state field '{key}': got {value!r}, expected a date like 2025-03-04"
+            ) from None
 
     def timestamp(self, key: str, value: Any) -> datetime:
         try:
             parsed = datetime.fromisoformat(value)
         except (TypeError, ValueError):
             raise DataError(
-                f"risk state field '{key}': got {value!r}, expected an ISO time like 2025-03-04T10:12:00+09:00"
+                f"risk state field '{key}': got {value!r}, expected an ISO time like "
+                "2025-03-04T10:12:00+09:00"
             ) from None
         if parsed.tzinfo is None:
-            raise DataError(f"risk state field '{key}': got {value!r}, expected a time with its +09:00 offset")
+            raise DataError(
+                f"risk state field '{key}': got {value!r}, expected a time with its +09:00 offset"
+            )
         return require_kst(parsed, key)
 
     def trading_state(self, key: str) -> TradingState:

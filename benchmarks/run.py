@@ -1,0 +1,51 @@
+"""Runs every benchmark and rewrites docs/benchmarks.md with the figures and the machine they ran on.
+
+Each benchmark is a function returning rows of figures; a failing benchmark is reported in the document
+instead of stopping the others, so one broken part never hides the figures of the rest.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.data_bench import bench_minute_load, bench_sample_generation
+from benchmarks.machine import describe_machine
+from benchmarks.report import Figures, render_markdown
+
+OUTPUT = Path("docs/benchmarks.md")
+
+Benchmark = Callable[[Path], Figures]
+
+
+def benchmarks() -> list[tuple[str, Benchmark]]:
+    """The benchmarks in the order they run; later ones reuse the sample market the first one writes."""
+    return [
+        ("Sample market generation (default set)", bench_sample_generation),
+        ("Loading all minute bars of the default sample", bench_minute_load),
+    ]
+
+
+def main() -> int:
+    results: list[tuple[str, Figures | str]] = []
+    with tempfile.TemporaryDirectory(prefix="maemae-bench-") as work:
+        for title, bench in benchmarks():
+            print(f"bench: {title} ...", flush=True)
+            try:
+                figures = bench(Path(work))
+            except Exception:  # a broken benchmark is reported, the others still run
+                results.append((title, traceback.format_exc(limit=3)))
+                print(f"bench: {title} FAILED", file=sys.stderr)
+                continue
+            results.append((title, figures))
+            print(f"bench: {title}: {figures}", flush=True)
+    OUTPUT.write_text(render_markdown(describe_machine(), results), encoding="utf-8")
+    print(f"bench: wrote {OUTPUT}")
+    return 1 if any(isinstance(outcome, str) for _, outcome in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""The KRX trading calendar: exchange-calendars' XKRX sessions, corrected by maemae's exceptions table.
+
+The session list is turned into a sorted NumPy array of day numbers once, because the engine and the importer
+ask "is this a session / which is the next one" millions of times and pandas lookups are slow at that scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+from maemae.errors import DomainError
+from maemae.krx.exceptions import CSAT_DAYS, EXTRA_CLOSURES
+
+CALENDAR_START = date(2006, 1, 2)
+CALENDAR_END = date(2027, 12, 31)
+_EPOCH = date(1970, 1, 1)
+
+
+def _day_number(d: date) -> int:
+    return (d - _EPOCH).days
+
+
+def _from_day_number(n: int) -> date:
+    return _EPOCH + timedelta(days=int(n))
+
+
+@lru_cache(maxsize=1)
+def _xkrx_sessions() -> tuple[date, ...]:
+    calendar = xcals.get_calendar("XKRX", start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat())
+    sessions = pd.DatetimeIndex(calendar.sessions)
+    return tuple(session.date() for session in sessions)
+
+
+class TradingCalendar:
+    """Which days KRX trades, from CALENDAR_START to CALENDAR_END.
+
+    ``extra_closures`` and ``extra_sessions`` come from the user's config and win over both XKRX and the
+    built-in table; ``csat_days`` adds exam days (late sessions) the built-in table does not know yet.
+    """
+
+    def __init__(
+        self,
+        extra_closures: Iterable[date] = (),
+        extra_sessions: Iterable[date] = (),
+        csat_days: Iterable[date] = (),
+    ) -> None:
+        closures = set(EXTRA_CLOSURES) | set(extra_closures)
+        sessions = (set(_xkrx_sessions()) - closures) | set(extra_sessions)
+        self._days = np.array(sorted(_day_number(d) for d in sessions), dtype=np.int64)
+        self.csat_days: frozenset[date] = frozenset(CSAT_DAYS) | frozenset(csat_days)
+
+    def _check_range(self, d: date) -> None:
+        if not CALENDAR_START <= d <= CALENDAR_END:
+            raise DomainError(
+                f"date {d.isoformat()}: outside the trading calendar "
+                f"({CALENDAR_START.isoformat()}..{CALENDAR_END.isoformat()})"
+            )
+
+    def is_session(self, d: date) -> bool:
+        """Whether KRX holds a regular session on ``d``."""
+        self._check_range(d)
+        n = _day_number(d)
+        index = int(np.searchsorted(self._days, n))
+        return index < len(self._days) and int(self._days[index]) == n
+
+    def sessions(self, start: date, end: date) -> list[date]:
+        """Every session from ``start`` to ``end``, both included."""
+        self._check_range(start)
+        self._check_range(end)
+        lo = np.searchsorted(self._days, _day_number(start), side="left")
+        hi = np.searchsorted(self._days, _day_number(end), side="right")
+        return [_from_day_number(n) for n in self._days[lo:hi]]
+
+    def next_session(self, d: date) -> date:
+        """The first session strictly after ``d``."""
+        return self.add_sessions(d, 1)
+
+    def previous_session(self, d: date) -> date:
+        """The last session strictly before ``d``."""
+        return self.add_sessions(d, -1)
+
+    def add_sessions(self, d: date, n: int) -> date:
+        """The session ``n`` sessions after (n > 0) or before (n < 0) ``d``; ``d`` itself need not be one.
+
+        With n = 0 this is ``d`` when it is a session and the next session otherwise.
+        """
+        self._check_range(d)
+        number = _day_number(d)
+        if n > 0:
+            index = int(np.searchsorted(self._days, number, side="right")) + n - 1
+        elif n < 0:
+            index = int(np.searchsorted(self._days, number, side="left")) + n
+        else:
+            index = int(np.searchsorted(self._days, number, side="left"))
+        if not 0 <= index < len(self._days):
+            raise DomainError(f"date {d.isoformat()} {n:+d} sessions: outside the trading calendar")
+        return _from_day_number(int(self._days[index]))
+
+    def is_first_session_of_year(self, d: date) -> bool:
+        """The year's first session opens an hour late (10:00)."""
+        return self.is_session(d) and self.sessions(date(d.year, 1, 1), d) == [d]
+
+
+@lru_cache(maxsize=1)
+def default_calendar() -> TradingCalendar:
+    """The calendar with the built-in exceptions only (no user extras)."""
+    return TradingCalendar()

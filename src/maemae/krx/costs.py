@@ -1,0 +1,99 @@
+"""Trading costs: commission on both sides and the securities transaction tax on sells.
+
+The tax rate follows the SETTLEMENT date (양도일), not the trade date: a sale on 2025-12-29 settles on
+2026-01-02 and pays 2026's rate. Domestic ETFs and ETNs are exempt. Amounts are whole won, truncated (the
+fraction of a won is dropped), which is how Korean brokers print their trade confirmations; docs/krx.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal
+
+from maemae.domain.enums import InstrumentType, Market, Side
+from maemae.errors import DomainError
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.settlement import settlement_date
+
+DEFAULT_COMMISSION_RATE = Decimal("0.00015")
+
+# (first settlement date, total rate incl. the rural special tax on KOSPI), newest last. KOSPI and KOSDAQ
+# totals have been equal since 2019.
+SELL_TAX_HISTORY: tuple[tuple[date, Decimal], ...] = (
+    (date(1900, 1, 1), Decimal("0.0030")),
+    (date(2019, 6, 3), Decimal("0.0025")),
+    (date(2021, 1, 1), Decimal("0.0023")),
+    (date(2023, 1, 1), Decimal("0.0020")),
+    (date(2024, 1, 1), Decimal("0.0018")),
+    (date(2025, 1, 1), Decimal("0.0015")),
+    (date(2026, 1, 1), Decimal("0.0020")),
+)
+
+
+def sell_tax_rate(settlement: date, market: Market, instrument: InstrumentType) -> Decimal:
+    """The tax on a sale that settles on ``settlement``, as a fraction of the sale amount."""
+    del market  # the KOSPI and KOSDAQ totals are the same in every period in the table
+    if instrument in (InstrumentType.ETF, InstrumentType.ETN):
+        return Decimal(0)
+    rate = SELL_TAX_HISTORY[0][1]
+    for start, value in SELL_TAX_HISTORY:
+        if settlement >= start:
+            rate = value
+    return rate
+
+
+def _won(amount: Decimal) -> int:
+    return int(amount.to_integral_value(rounding=ROUND_FLOOR))
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """What one fill costs on top of its price: commission and (sells only) tax, in whole won."""
+
+    commission: int
+    tax: int
+
+    @property
+    def total(self) -> int:
+        return self.commission + self.tax
+
+
+@dataclass(frozen=True, slots=True)
+class CostModel:
+    """Commission rate per side (the broker's, from config) plus the tax schedule above."""
+
+    commission_rate: Decimal = DEFAULT_COMMISSION_RATE
+
+    def __post_init__(self) -> None:
+        if not Decimal(0) <= self.commission_rate < Decimal(1):
+            raise DomainError(f"commission rate {self.commission_rate}: expected a fraction in [0, 1)")
+
+    def commission(self, amount: int) -> int:
+        """Commission on a fill of ``amount`` won."""
+        return _won(amount * self.commission_rate)
+
+    def sell_tax(
+        self,
+        amount: int,
+        trade_date: date,
+        market: Market,
+        instrument: InstrumentType,
+        calendar: TradingCalendar,
+    ) -> int:
+        """Transaction tax on a sale of ``amount`` won traded on ``trade_date``."""
+        rate = sell_tax_rate(settlement_date(trade_date, calendar), market, instrument)
+        return _won(amount * rate)
+
+    def costs(
+        self,
+        side: Side,
+        amount: int,
+        trade_date: date,
+        market: Market,
+        instrument: InstrumentType,
+        calendar: TradingCalendar,
+    ) -> Costs:
+        """Commission and tax of one fill."""
+        tax = self.sell_tax(amount, trade_date, market, instrument, calendar) if side is Side.SELL else 0
+        return Costs(commission=self.commission(amount), tax=tax)

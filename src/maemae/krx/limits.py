@@ -1,0 +1,69 @@
+"""Daily price limits (가격제한폭): the upper and lower limit prices from the day's base price.
+
+KRX computes them in three integer steps (docs/krx.md): 30 % of the base, truncated to the tick at the base;
+then base ± that amount, with the upper one truncated to the tick at its own price. Floats would get some
+bases wrong by a tick, so everything here is integer arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from maemae.domain.enums import InstrumentType, Market
+from maemae.errors import DomainError
+from maemae.krx.ticks import tick_size
+
+# (first day in force, limit as a fraction of the base price), newest last.
+LIMIT_RATE_HISTORY: tuple[tuple[date, Fraction], ...] = (
+    (date(1998, 12, 7), Fraction(15, 100)),
+    (date(2015, 6, 15), Fraction(30, 100)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceLimits:
+    """The day's highest and lowest valid order prices."""
+
+    upper: int
+    lower: int
+
+    def contains(self, price: int) -> bool:
+        return self.lower <= price <= self.upper
+
+
+def limit_rate(on: date) -> Fraction:
+    """The daily limit as a fraction of the base price on ``on`` (30 % since 2015-06-15)."""
+    rate = LIMIT_RATE_HISTORY[0][1]
+    for start, value in LIMIT_RATE_HISTORY:
+        if on >= start:
+            rate = value
+    return rate
+
+
+def price_limits(
+    base: int,
+    on: date,
+    instrument: InstrumentType = InstrumentType.STOCK,
+    market: Market = Market.KOSPI,
+    leverage: int = 1,
+) -> PriceLimits:
+    """Upper and lower limit prices for a base price.
+
+    ``leverage`` widens the band for leveraged ETFs (2× → ±60 %).
+    """
+    if base <= 0:
+        raise DomainError(f"base price {base}: expected a positive whole number of won")
+    if leverage < 1:
+        raise DomainError(f"leverage {leverage}: expected 1 or more")
+    rate = limit_rate(on) * leverage
+    base_tick = tick_size(base, on, instrument, market)
+    amount = int(base * rate) // base_tick * base_tick
+    raw_upper = base + amount
+    upper_tick = tick_size(raw_upper, on, instrument, market)
+    upper = raw_upper // upper_tick * upper_tick
+    # base - amount is on the grid because every tick divides the larger ones; a limit wider than 100 % (a
+    # leveraged product) bottoms out at the lowest valid price.
+    lower = base - amount if base > amount else tick_size(1, on, instrument, market)
+    return PriceLimits(upper=upper, lower=lower)

@@ -1,0 +1,96 @@
+"""The session timetable of a trading day and the market phase at any moment (KST).
+
+A normal day: opening call auction 08:30–09:00, continuous trading 09:00–15:20, closing call auction
+15:20–15:30, after-hours sessions until 18:00. The year's first session opens at 10:00 (the close does not
+move); on a CSAT day every time moves an hour later except the 18:00 end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from maemae.domain.clock_time import KST, require_kst
+from maemae.krx.calendar import TradingCalendar
+
+
+class MarketPhase(StrEnum):
+    """What the regular market is doing at a moment."""
+
+    CLOSED = "closed"
+    PRE_OPEN_AUCTION = "pre_open_auction"  # orders collected for the opening call auction
+    CONTINUOUS = "continuous"
+    CLOSING_AUCTION = "closing_auction"  # orders collected for the closing call auction
+    AFTER_HOURS = "after_hours"  # close-price and single-price sessions: limit orders only
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSchedule:
+    """One trading day's timetable, as timezone-aware KST datetimes."""
+
+    day: date
+    pre_open: datetime
+    open: datetime
+    closing_auction: datetime
+    close: datetime
+    after_hours_end: datetime
+
+    def minute_bar_starts(self) -> list[datetime]:
+        """Start times of the day's 1-minute bars: each minute of the continuous session, then the closing
+        auction's single print at ``close`` (docs/data.md)."""
+        minutes = int((self.closing_auction - self.open).total_seconds() // 60)
+        return [self.open + timedelta(minutes=i) for i in range(minutes)] + [self.close]
+
+
+def _at(day: date, clock: time, shift_hours: int = 0) -> datetime:
+    return datetime.combine(day, clock, tzinfo=KST) + timedelta(hours=shift_hours)
+
+
+def session_schedule(day: date, calendar: TradingCalendar) -> SessionSchedule | None:
+    """The timetable of ``day``, or None when KRX does not trade that day."""
+    if not calendar.is_session(day):
+        return None
+    if day in calendar.csat_days:
+        shift = 1
+        return SessionSchedule(
+            day=day,
+            pre_open=_at(day, time(8, 30), shift),
+            open=_at(day, time(9, 0), shift),
+            closing_auction=_at(day, time(15, 20), shift),
+            close=_at(day, time(15, 30), shift),
+            after_hours_end=_at(day, time(18, 0)),
+        )
+    late_open = calendar.is_first_session_of_year(day)
+    return SessionSchedule(
+        day=day,
+        pre_open=_at(day, time(9, 30) if late_open else time(8, 30)),
+        open=_at(day, time(10, 0) if late_open else time(9, 0)),
+        closing_auction=_at(day, time(15, 20)),
+        close=_at(day, time(15, 30)),
+        after_hours_end=_at(day, time(18, 0)),
+    )
+
+
+def market_phase(ts: datetime, calendar: TradingCalendar) -> MarketPhase:
+    """The phase of the regular market at ``ts`` (which must be timezone-aware)."""
+    moment = require_kst(ts)
+    schedule = session_schedule(moment.date(), calendar)
+    if schedule is None or moment < schedule.pre_open or moment >= schedule.after_hours_end:
+        return MarketPhase.CLOSED
+    if moment < schedule.open:
+        return MarketPhase.PRE_OPEN_AUCTION
+    if moment < schedule.closing_auction:
+        return MarketPhase.CONTINUOUS
+    if moment < schedule.close:
+        return MarketPhase.CLOSING_AUCTION
+    return MarketPhase.AFTER_HOURS
+
+
+def is_market_open(ts: datetime, calendar: TradingCalendar) -> bool:
+    """True from the opening auction's order entry to the close: when regular orders are accepted."""
+    return market_phase(ts, calendar) in (
+        MarketPhase.PRE_OPEN_AUCTION,
+        MarketPhase.CONTINUOUS,
+        MarketPhase.CLOSING_AUCTION,
+    )

@@ -1,0 +1,165 @@
+"""Tick sizes (호가가격단위) by price, instrument type, market and date, and rounding onto the tick grid.
+
+KRX changed the stock table on 2023-01-25 (one table for KOSPI and KOSDAQ since then) and the ETF/ETN table
+in December 2023; a backtest over 2022 must use the old table, so every function takes the date the price
+belongs to. Scalar functions serve the order path; the ``*_array`` versions serve the sample generator and the
+backtest, and both read the same band tables so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+from maemae.domain.enums import InstrumentType, Market
+from maemae.errors import DomainError
+
+STOCK_TABLE_REFORM = date(2023, 1, 25)
+# The ETF/ETN 1-won band started in December 2023; sources give 12-08 or 12-18 (docs/krx.md). We take the
+# earlier date: a price off the grid between the two dates is then still accepted by the later rule.
+ETF_TABLE_REFORM = date(2023, 12, 8)
+
+Int64Array = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class TickTable:
+    """Price bands as sorted lower bounds with the tick that applies from each bound upwards."""
+
+    bounds: tuple[int, ...]
+    ticks: tuple[int, ...]
+
+    def tick(self, price: int) -> int:
+        tick = self.ticks[0]
+        for bound, size in zip(self.bounds, self.ticks, strict=True):
+            if price < bound:
+                break
+            tick = size
+        return tick
+
+    def tick_array(self, prices: Int64Array) -> Int64Array:
+        index = np.searchsorted(np.asarray(self.bounds, dtype=np.int64), prices, side="right") - 1
+        return np.asarray(self.ticks, dtype=np.int64)[np.maximum(index, 0)]
+
+
+STOCK_TABLE = TickTable((0, 2_000, 5_000, 20_000, 50_000, 200_000, 500_000), (1, 5, 10, 50, 100, 500, 1_000))
+OLD_KOSPI_TABLE = TickTable(
+    (0, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000), (1, 5, 10, 50, 100, 500, 1_000)
+)
+OLD_KOSDAQ_TABLE = TickTable((0, 1_000, 5_000, 10_000, 50_000), (1, 5, 10, 50, 100))
+OLD_ETF_TABLE = TickTable((0,), (5,))
+ETF_TABLE = TickTable((0, 2_000), (1, 5))
+
+
+def tick_table(
+    on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
+) -> TickTable:
+    """The band table in force on ``on`` for this kind of instrument."""
+    if instrument in (InstrumentType.ETF, InstrumentType.ETN):
+        return ETF_TABLE if on >= ETF_TABLE_REFORM else OLD_ETF_TABLE
+    if on >= STOCK_TABLE_REFORM:
+        return STOCK_TABLE
+    return OLD_KOSDAQ_TABLE if market is Market.KOSDAQ else OLD_KOSPI_TABLE
+
+
+def _require_positive(price: int) -> None:
+    if price <= 0:
+        raise DomainError(f"price {price}: expected a positive whole number of won")
+
+
+def tick_size(
+    price: int, on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
+) -> int:
+    """The tick at ``price``: the step between valid prices in the band the price falls in."""
+    _require_positive(price)
+    return tick_table(on, instrument, market).tick(price)
+
+
+def round_down_to_tick(
+    price: int, on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
+) -> int:
+    """The highest valid price at or below ``price``."""
+    tick = tick_size(price, on, instrument, market)
+    return max(price // tick * tick, 1)
+
+
+def round_up_to_tick(
+    price: int, on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
+) -> int:
+    """The lowest valid price at or above ``price``.
+
+    Every band bound is a multiple of the tick above it, so rounding up with the tick at ``price`` lands on a
+    valid price: at most on the next band's bound, which is itself valid.
+    """
+    _require_positive(price)
+    tick = tick_size(price, on, instrument, market)
+    return -(-price // tick) * tick
+
+
+def is_on_tick(
+    price: int, on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
+) -> bool:
+    """Whether an order at ``price`` would be accepted by the exchange's price grid."""
+    return price > 0 and price % tick_size(price, on, instrument, market) == 0
+
+
+def add_ticks(
+    price: int,
+    n: int,
+    on: date,
+    instrument: InstrumentType = InstrumentType.STOCK,
+    market: Market = Market.KOSPI,
+) -> int:
+    """The valid price ``n`` ticks above (n > 0) or below (n < 0) a valid ``price``, crossing bands correctly.
+
+    Going down from a band bound uses the lower band's tick (below 5,000 the step is 5, not 10).
+    """
+    if not is_on_tick(price, on, instrument, market):
+        raise DomainError(f"price {price}: not on the tick grid of {on.isoformat()}")
+    for _ in range(abs(n)):
+        if n > 0:
+            price += tick_size(price, on, instrument, market)
+        else:
+            if price <= 1:
+                raise DomainError(f"price {price}: cannot move a tick below the lowest price")
+            price -= tick_size(price - 1, on, instrument, market)
+    return price
+
+
+def tick_size_array(
+    prices: Int64Array,
+    on: date,
+    instrument: InstrumentType = InstrumentType.STOCK,
+    market: Market = Market.KOSPI,
+) -> Int64Array:
+    """``tick_size`` for a whole array of prices at once."""
+    return tick_table(on, instrument, market).tick_array(np.asarray(prices, dtype=np.int64))
+
+
+def round_down_array(
+    prices: Int64Array,
+    on: date,
+    instrument: InstrumentType = InstrumentType.STOCK,
+    market: Market = Market.KOSPI,
+) -> Int64Array:
+    """``round_down_to_tick`` for an array; prices below 1 become 1."""
+    values = np.maximum(np.asarray(prices, dtype=np.int64), 1)
+    ticks = tick_size_array(values, on, instrument, market)
+    rounded: Int64Array = np.maximum(values // ticks * ticks, 1)
+    return rounded
+
+
+def round_up_array(
+    prices: Int64Array,
+    on: date,
+    instrument: InstrumentType = InstrumentType.STOCK,
+    market: Market = Market.KOSPI,
+) -> Int64Array:
+    """``round_up_to_tick`` for an array; prices below 1 become 1."""
+    values = np.maximum(np.asarray(prices, dtype=np.int64), 1)
+    ticks = tick_size_array(values, on, instrument, market)
+    rounded: Int64Array = -(-values // ticks) * ticks
+    return rounded
