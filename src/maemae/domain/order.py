@@ -1,0 +1,146 @@
+"""The ``Order`` entity: one order's identity, terms, fills and history, moved only by the state table.
+
+It is a mutable entity on purpose: an order lives for a day and changes many times, and the order manager
+holds exactly one instance per order id. Every change goes through ``apply`` or ``record_fill``, both of which
+consult the transition table, so no code path can put an order in a state the table does not allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from maemae.domain.clock_time import require_kst
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderCondition, OrderType, Side
+from maemae.domain.fill import Fill
+from maemae.domain.intents import IntentSource
+from maemae.domain.order_states import OPEN_STATES, TERMINAL_STATES, OrderEvent, OrderState, next_state
+from maemae.errors import DomainError
+
+_PRICED_TYPES = (OrderType.LIMIT, OrderType.CONDITIONAL_LIMIT)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One line of an order's history."""
+
+    at: datetime
+    event: OrderEvent
+    state: OrderState
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Order:
+    """An order from creation to its terminal state."""
+
+    order_id: str
+    code: StockCode
+    side: Side
+    quantity: int
+    order_type: OrderType
+    limit_price: int | None
+    created_at: datetime
+    condition: OrderCondition = OrderCondition.NONE
+    strategy: str = ""
+    source: IntentSource = IntentSource.STRATEGY
+    reason: str = ""
+    state: OrderState = OrderState.CREATED
+    broker_order_no: str | None = None
+    filled_quantity: int = 0
+    filled_amount: int = 0
+    commission: int = 0
+    tax: int = 0
+    fill_ids: set[str] = field(default_factory=set)
+    history: list[Transition] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise DomainError(f"order {self.order_id}: quantity {self.quantity}, expected a positive number")
+        if self.order_type in _PRICED_TYPES and (self.limit_price is None or self.limit_price <= 0):
+            raise DomainError(
+                f"order {self.order_id}: {self.order_type.value} order needs a positive limit price"
+            )
+        require_kst(self.created_at, f"order {self.order_id} creation time")
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def average_fill_price(self) -> Decimal | None:
+        if self.filled_quantity == 0:
+            return None
+        return Decimal(self.filled_amount) / Decimal(self.filled_quantity)
+
+    def apply(self, event: OrderEvent, at: datetime, note: str = "") -> OrderState:
+        """Move the order by ``event``; raises ``IllegalTransition`` if the table forbids it.
+
+        Fills must go through ``record_fill``. When a pending cancel or modify is refused (or a modify
+        confirmed), the table returns ACCEPTED; an order that already has fills is PARTIALLY_FILLED instead.
+        """
+        if event in (OrderEvent.FILL_PARTIAL, OrderEvent.FILL_FULL):
+            raise DomainError(f"order {self.order_id}: fills are recorded with record_fill, not apply")
+        new_state = next_state(self.state, event)
+        if new_state is OrderState.ACCEPTED and self.filled_quantity > 0:
+            new_state = OrderState.PARTIALLY_FILLED
+        self._move(event, new_state, at, note)
+        return new_state
+
+    def record_fill(self, fill: Fill) -> bool:
+        """Add one fill; returns False (and changes nothing) when this fill id was already recorded."""
+        if fill.fill_id in self.fill_ids:
+            return False
+        if fill.code != self.code or fill.side is not self.side:
+            raise DomainError(
+                f"order {self.order_id}: fill {fill.fill_id} is {fill.side.value} {fill.code}, "
+                f"expected {self.side.value} {self.code}"
+            )
+        if fill.quantity > self.remaining:
+            raise DomainError(
+                f"order {self.order_id}: fill {fill.fill_id} of {fill.quantity} exceeds "
+                f"the remaining {self.remaining}"
+            )
+        event = OrderEvent.FILL_FULL if fill.quantity == self.remaining else OrderEvent.FILL_PARTIAL
+        new_state = next_state(self.state, event)
+        self.fill_ids.add(fill.fill_id)
+        self.filled_quantity += fill.quantity
+        self.filled_amount += fill.amount
+        self.commission += fill.commission
+        self.tax += fill.tax
+        self._move(event, new_state, fill.ts, f"fill {fill.fill_id}: {fill.quantity} @ {fill.price}")
+        return True
+
+    def modify_terms(self, price: int | None, quantity: int | None, broker_order_no: str | None) -> None:
+        """Apply a confirmed modify: KRX re-prices the remaining quantity (or part of it) as a new number.
+
+        ``quantity`` is the new remaining quantity when given (a reduction); filled shares stay filled.
+        """
+        if price is not None:
+            if price <= 0:
+                raise DomainError(f"order {self.order_id}: modify price {price}, expected a positive number")
+            self.limit_price = price
+        if quantity is not None:
+            if not 0 < quantity <= self.remaining:
+                raise DomainError(
+                    f"order {self.order_id}: modify quantity {quantity}, expected 1..{self.remaining}"
+                )
+            self.quantity = self.filled_quantity + quantity
+        if broker_order_no is not None:
+            self.broker_order_no = broker_order_no
+
+    def _move(self, event: OrderEvent, state: OrderState, at: datetime, note: str) -> None:
+        self.state = state
+        self.history.append(
+            Transition(require_kst(at, f"order {self.order_id} event time"), event, state, note)
+        )
