@@ -1,0 +1,67 @@
+"""Bars as columns: the in-memory shape every backtest, indicator and importer works with.
+
+Bar conventions (docs/data.md): prices, volume and traded value are int64 (won, shares). A daily bar's
+``ts`` is the session date at 00:00 KST. A minute bar's ``ts`` is the START of its minute in KST; continuous
+bars run from the open to one minute before the closing auction, and the closing auction is one bar at the
+close (15:30) whose open, high, low and close are the closing price. A day's daily bar equals the aggregate
+of its minute bars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from maemae.domain.clock_time import KST
+
+Int64Array = npt.NDArray[np.int64]
+
+BAR_COLUMNS: tuple[str, ...] = ("ts", "open", "high", "low", "close", "volume", "value")
+PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
+NS_PER_SECOND = 1_000_000_000
+
+
+class Timeframe(StrEnum):
+    DAY = "day"
+    MINUTE = "minute"
+
+
+@dataclass(frozen=True, slots=True)
+class BarArrays:
+    """One stock's bars in one timeframe as int64 NumPy arrays; ``ts`` is nanoseconds since the epoch."""
+
+    ts: Int64Array
+    open: Int64Array
+    high: Int64Array
+    low: Int64Array
+    close: Int64Array
+    volume: Int64Array
+    value: Int64Array
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+    @classmethod
+    def empty(cls) -> BarArrays:
+        nothing = np.empty(0, dtype=np.int64)
+        return cls(nothing, nothing, nothing, nothing, nothing, nothing, nothing)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> BarArrays:
+        """Columns of a bar frame (``ts`` timezone-aware) as arrays, without copying where pandas allows."""
+        ts = frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+        columns = {name: frame[name].to_numpy(dtype=np.int64) for name in BAR_COLUMNS[1:]}
+        return cls(ts=ts.view(np.int64), **columns)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A pandas frame with ``ts`` as KST timestamps."""
+        frame = pd.DataFrame({name: getattr(self, name) for name in BAR_COLUMNS[1:]})
+        frame.insert(0, "ts", pd.to_datetime(self.ts, utc=True).tz_convert(KST))
+        return frame
+
+    def slice(self, start: int, stop: int) -> BarArrays:
+        return BarArrays(*(getattr(self, name)[start:stop] for name in BAR_COLUMNS))

@@ -1,0 +1,189 @@
+"""``maemae data import``: bars from a CSV file into the store, all or nothing.
+
+Columns (docs/data.md): ``code, ts, open, high, low, close, volume`` and optionally ``value`` (traded value in
+won; close × volume when absent). Every row is checked before anything is written; the first problem found is
+reported as one line naming the file, the line and the rule, and the store is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe
+from maemae.data.instruments import Instrument
+from maemae.data.store import BarStore
+from maemae.data.validation import (
+    Problem,
+    check_bar_values,
+    check_numbers,
+    check_order,
+    check_sessions,
+    first_line,
+)
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
+from maemae.errors import DataError, InvalidStockCode
+from maemae.krx.calendar import TradingCalendar
+
+REQUIRED = ("code", "ts", "open", "high", "low", "close", "volume")
+OPTIONAL = ("value",)
+INSTRUMENT_COLUMNS = ("code", "name", "market", "instrument_type")
+INSTRUMENT_OPTIONAL = ("listed", "delisted")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    path: Path
+    timeframe: Timeframe
+    rows: int
+    codes: tuple[StockCode, ...]
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty, expected a header line and bars") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
+    frame.columns = [str(name).strip().lower() for name in frame.columns]
+    return frame
+
+
+def _check_columns(
+    path: Path, frame: pd.DataFrame, required: tuple[str, ...], optional: tuple[str, ...]
+) -> None:
+    missing = [name for name in required if name not in frame.columns]
+    extra = [name for name in frame.columns if name not in required + optional]
+    expected = ", ".join(required) + (f" [, {', '.join(optional)}]" if optional else "")
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected columns: {expected}")
+    if extra:
+        raise DataError(f"{path}: unknown column(s) {', '.join(extra)}; expected columns: {expected}")
+    if frame.empty:
+        raise DataError(f"{path}: no data rows after the header")
+
+
+def _parse_codes(frame: pd.DataFrame, known: set[StockCode] | None) -> tuple[pd.Series, list[Problem]]:
+    normalised: dict[str, StockCode] = {}
+    problems: list[Problem] = []
+    for raw in frame["code"].unique():
+        try:
+            code = StockCode(raw)
+        except InvalidStockCode as error:
+            problems.append(Problem(first_line(frame["code"] == raw, frame.index) or 0, str(error)))
+            continue
+        if known is not None and code not in known:
+            line = first_line(frame["code"] == raw, frame.index) or 0
+            problems.append(
+                Problem(
+                    line,
+                    f"stock code '{code}' is unknown: add it to the instrument list (--instruments FILE)",
+                )
+            )
+        normalised[raw] = code
+    return frame["code"].map(normalised), problems
+
+
+def _parse_ts(
+    frame: pd.DataFrame, timeframe: Timeframe | None
+) -> tuple[pd.Series | None, Timeframe, list[Problem]]:
+    raw = frame["ts"].str.strip()
+    parsed = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+    line = first_line(parsed.isna(), frame.index)
+    if line is not None:
+        bad = raw.iloc[int(np.flatnonzero(parsed.isna().to_numpy())[0])]
+        return (
+            None,
+            timeframe or Timeframe.DAY,
+            [Problem(line, f"ts {bad!r}: expected an ISO date or date-time")],
+        )
+    if timeframe is None:
+        timeframe = Timeframe.DAY if (raw.str.len() <= 10).all() else Timeframe.MINUTE
+    if parsed.dt.tz is None:
+        parsed = parsed.dt.tz_localize("Asia/Seoul")
+    else:
+        parsed = parsed.dt.tz_convert("Asia/Seoul")
+    return parsed, timeframe, []
+
+
+def parse_bars(
+    path: Path,
+    frame: pd.DataFrame,
+    timeframe: Timeframe | None,
+    calendar: TradingCalendar,
+    known: set[StockCode] | None,
+) -> tuple[dict[StockCode, BarArrays], Timeframe]:
+    """Validate a bar table and split it into arrays per code; raises DataError naming the first bad line."""
+    _check_columns(path, frame, REQUIRED, OPTIONAL)
+    codes, problems = _parse_codes(frame, known)
+    ts, timeframe, ts_problems = _parse_ts(frame, timeframe)
+    problems += ts_problems
+    numeric = tuple(name for name in BAR_COLUMNS[1:] if name in frame.columns)
+    numbers, number_problems = check_numbers(frame, numeric)
+    problems += number_problems + check_bar_values(numbers, frame.index)
+    if ts is not None:
+        ts_ns = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+        problems += check_order(frame["code"], ts_ns, frame.index)
+        problems += check_sessions(ts, timeframe, calendar, frame.index)
+    if problems:
+        first = min(problems)
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise DataError(f"{path}: line {first.line}: {first.message}{more}")
+    assert ts is not None  # no problems means the timestamps parsed
+    if "value" not in numbers:
+        numbers["value"] = numbers["close"] * numbers["volume"]
+    table = pd.DataFrame({"code": codes, "ts": ts, **numbers})
+    result: dict[StockCode, BarArrays] = {}
+    for code, rows in table.groupby("code", sort=True):
+        result[StockCode(code)] = BarArrays.from_frame(rows[list(BAR_COLUMNS)])
+    return result, timeframe
+
+
+def read_instruments_csv(path: Path) -> list[Instrument]:
+    """An instrument list: code, name, market, instrument_type [, listed, delisted] (docs/data.md)."""
+    frame = _read_csv(path)
+    _check_columns(path, frame, INSTRUMENT_COLUMNS, INSTRUMENT_OPTIONAL)
+    instruments = []
+    for position, row in enumerate(frame.to_dict("records")):
+        line = position + 2
+        try:
+            instruments.append(
+                Instrument(
+                    code=StockCode(row["code"]),
+                    name=row["name"],
+                    market=Market(row["market"].strip().lower()),
+                    instrument_type=InstrumentType(row["instrument_type"].strip().lower()),
+                    listed=pd.Timestamp(row["listed"]).date() if row.get("listed") else None,
+                    delisted=pd.Timestamp(row["delisted"]).date() if row.get("delisted") else None,
+                )
+            )
+        except (ValueError, InvalidStockCode) as error:
+            raise DataError(f"{path}: line {line}: {str(error).splitlines()[0]}") from None
+    return instruments
+
+
+def import_csv(
+    path: Path,
+    store: BarStore,
+    calendar: TradingCalendar,
+    timeframe: Timeframe | None = None,
+    instruments_path: Path | None = None,
+) -> ImportSummary:
+    """Validate the whole file, then merge it into the store (each code's file replaced atomically)."""
+    new_instruments = read_instruments_csv(instruments_path) if instruments_path else []
+    known_instruments = store.read_instruments()
+    known_instruments.update({item.code: item for item in new_instruments})
+    frame = _read_csv(path)
+    per_code, timeframe = parse_bars(path, frame, timeframe, calendar, set(known_instruments))
+    if new_instruments:
+        store.write_instruments(list(known_instruments.values()))
+    for code, bars in per_code.items():
+        store.merge(code, timeframe, bars)
+    return ImportSummary(path=path, timeframe=timeframe, rows=len(frame), codes=tuple(per_code))

@@ -1,0 +1,234 @@
+"""The market-data store: daily and 1-minute bars per stock in Parquet, plus the instrument list.
+
+Layout under the store's root (docs/data.md)::
+
+    day/<code>.parquet              every daily bar of the code
+    minute/<code>/<year>.parquet    one file per code and year, so files stay small and a year appends alone
+    instruments.parquet             code, name, market, instrument type, listing dates
+
+Reads return columnar ``BarArrays``; loading many codes runs in threads (pyarrow releases the GIL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe
+from maemae.data.instruments import Instrument
+from maemae.data.parquet_io import arrays_to_table, concat, read_bars, write_table_atomically
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
+from maemae.errors import DataError
+
+INSTRUMENTS_FILE = "instruments.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    """What is stored for one code and timeframe."""
+
+    code: StockCode
+    timeframe: Timeframe
+    first: datetime
+    last: datetime
+    n_bars: int
+
+
+def _ns(moment: datetime) -> int:
+    return int(pd.Timestamp(moment).value)
+
+
+def _day_start_ns(day: date) -> int:
+    return _ns(datetime.combine(day, time(0), tzinfo=KST))
+
+
+def _year_of(ts_ns: np.ndarray) -> np.ndarray:
+    kst = ts_ns + 9 * 3600 * 1_000_000_000  # KST has no daylight saving: a fixed +9 h offset is exact
+    return kst.astype("datetime64[ns]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+class BarStore:
+    """Bars and instruments under one directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # ----- paths
+    def _day_path(self, code: StockCode) -> Path:
+        return self.root / "day" / f"{code}.parquet"
+
+    def _minute_dir(self, code: StockCode) -> Path:
+        return self.root / "minute" / str(code)
+
+    def _files(self, code: StockCode, timeframe: Timeframe) -> list[Path]:
+        if timeframe is Timeframe.DAY:
+            path = self._day_path(code)
+            return [path] if path.exists() else []
+        directory = self._minute_dir(code)
+        return sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+
+    # ----- writing
+    def write(self, code: StockCode, timeframe: Timeframe, bars: pd.DataFrame) -> None:
+        """Replace the stored series of ``code`` with ``bars`` (BAR_COLUMNS, ``ts`` timezone-aware)."""
+        self.write_arrays(code, timeframe, BarArrays.from_frame(bars))
+
+    def write_arrays(self, code: StockCode, timeframe: Timeframe, bars: BarArrays) -> None:
+        """Replace the stored series of ``code``; each file is replaced atomically, stale years removed."""
+        code = StockCode(code)
+        if timeframe is Timeframe.DAY:
+            write_table_atomically(arrays_to_table(bars), self._day_path(code))
+            return
+        years = _year_of(bars.ts)
+        kept: set[Path] = set()
+        for year in np.unique(years):
+            selected = np.flatnonzero(years == year)
+            part = bars.slice(int(selected[0]), int(selected[-1]) + 1)
+            path = self._minute_dir(code) / f"{int(year)}.parquet"
+            write_table_atomically(arrays_to_table(part), path)
+            kept.add(path)
+        for stale in set(self._files(code, timeframe)) - kept:
+            stale.unlink()
+
+    def merge(self, code: StockCode, timeframe: Timeframe, bars: BarArrays) -> None:
+        """Add ``bars`` to the stored series; a new bar replaces a stored one with the same ``ts``."""
+        stored = self.read_arrays(code, timeframe)
+        if len(stored) == 0:
+            self.write_arrays(code, timeframe, bars)
+            return
+        keep = ~np.isin(stored.ts, bars.ts)
+        combined = concat([stored, bars])
+        mask = np.concatenate([keep, np.ones(len(bars), dtype=bool)])
+        order = np.argsort(combined.ts[mask], kind="stable")
+        selected = np.flatnonzero(mask)[order]
+        merged = BarArrays(*(getattr(combined, name)[selected] for name in BAR_COLUMNS))
+        self.write_arrays(code, timeframe, merged)
+
+    def write_instruments(self, instruments: Sequence[Instrument]) -> None:
+        """Replace the instrument list (merging is the caller's choice: read, update, write)."""
+        frame = pd.DataFrame(
+            {
+                "code": [str(item.code) for item in instruments],
+                "name": [item.name for item in instruments],
+                "market": [item.market.value for item in instruments],
+                "instrument_type": [item.instrument_type.value for item in instruments],
+                "listed": [item.listed for item in instruments],
+                "delisted": [item.delisted for item in instruments],
+            }
+        )
+        table = pa.Table.from_pandas(frame, preserve_index=False).cast(
+            pa.schema(
+                [
+                    ("code", pa.string()),
+                    ("name", pa.string()),
+                    ("market", pa.string()),
+                    ("instrument_type", pa.string()),
+                    ("listed", pa.date32()),
+                    ("delisted", pa.date32()),
+                ]
+            )
+        )
+        write_table_atomically(table, self.root / INSTRUMENTS_FILE)
+
+    # ----- reading
+    def read_arrays(
+        self, code: StockCode, timeframe: Timeframe, start: date | None = None, end: date | None = None
+    ) -> BarArrays:
+        """The bars of ``code`` from ``start`` to ``end`` (dates in KST, both included)."""
+        files = self._files(StockCode(code), timeframe)
+        if timeframe is Timeframe.MINUTE and (start is not None or end is not None):
+            first_year = start.year if start else 0
+            last_year = end.year if end else 9999
+            files = [path for path in files if first_year <= int(path.stem) <= last_year]
+        bars = concat([read_bars(path) for path in files])
+        if start is None and end is None:
+            return bars
+        lo = 0 if start is None else int(np.searchsorted(bars.ts, _day_start_ns(start), side="left"))
+        hi = (
+            len(bars)
+            if end is None
+            else int(np.searchsorted(bars.ts, _day_start_ns(end + timedelta(days=1)), side="left"))
+        )
+        return bars.slice(lo, hi)
+
+    def read_frame(
+        self, code: StockCode, timeframe: Timeframe, start: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
+        return self.read_arrays(code, timeframe, start, end).to_frame()
+
+    def read_many(
+        self,
+        codes: Iterable[StockCode],
+        timeframe: Timeframe,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> dict[StockCode, BarArrays]:
+        """Bars of many codes at once, read in parallel threads."""
+        wanted = [StockCode(code) for code in codes]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            loaded = pool.map(lambda code: self.read_arrays(code, timeframe, start, end), wanted)
+            return dict(zip(wanted, loaded, strict=True))
+
+    def codes(self, timeframe: Timeframe) -> list[StockCode]:
+        """Every code with stored bars in ``timeframe``, sorted."""
+        if timeframe is Timeframe.DAY:
+            base = self.root / "day"
+            names = [path.stem for path in base.glob("*.parquet")] if base.is_dir() else []
+        else:
+            base = self.root / "minute"
+            names = [path.name for path in base.iterdir() if path.is_dir()] if base.is_dir() else []
+        return sorted(StockCode(name) for name in names)
+
+    def read_instruments(self) -> dict[StockCode, Instrument]:
+        path = self.root / INSTRUMENTS_FILE
+        if not path.exists():
+            return {}
+        frame = pq.read_table(path).to_pandas()
+        try:
+            return {
+                StockCode(row.code): Instrument(
+                    code=StockCode(row.code),
+                    name=str(row.name),
+                    market=Market(row.market),
+                    instrument_type=InstrumentType(row.instrument_type),
+                    listed=None if pd.isna(row.listed) else row.listed,
+                    delisted=None if pd.isna(row.delisted) else row.delisted,
+                )
+                for row in frame.itertuples(index=False)
+            }
+        except ValueError as error:
+            raise DataError(f"{path}: bad instrument row: {error}") from None
+
+    def info(self) -> list[SeriesInfo]:
+        """One line per stored code and timeframe: first and last bar, and how many bars."""
+        result = []
+        for timeframe in Timeframe:
+            for code in self.codes(timeframe):
+                n_bars, first, last = 0, None, None
+                for path in self._files(code, timeframe):
+                    ts = pq.read_table(path, columns=["ts"]).column("ts").cast(pa.int64()).to_numpy()
+                    if len(ts) == 0:
+                        continue
+                    n_bars += len(ts)
+                    first = int(ts[0]) if first is None else first
+                    last = int(ts[-1])
+                if first is not None and last is not None:
+                    result.append(
+                        SeriesInfo(
+                            code,
+                            timeframe,
+                            pd.Timestamp(first, tz="UTC").tz_convert(KST).to_pydatetime(),
+                            pd.Timestamp(last, tz="UTC").tz_convert(KST).to_pydatetime(),
+                            n_bars,
+                        )
+                    )
+        return result
