@@ -133,7 +133,7 @@ def parse_bars(
         problems += check_order(frame["code"], ts_ns, frame.index)
         problems += check_sessions(ts, timeframe, calendar, frame.index)
     if problems:
-        first = min(problems)
+        first = min(problems, key=lambda problem: problem.line)  # ties: the order the checks ran
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise DataError(f"{path}: line {first.line}: {first.message}{more}")
     assert ts is not None  # no problems means the timestamps parsed

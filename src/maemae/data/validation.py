@@ -21,7 +21,7 @@ from maemae.krx.sessions import session_schedule
 HEADER_LINES = 1
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One broken rule, at the first line that breaks it."""
 

@@ -6,6 +6,7 @@ ask "is this a session / which is the next one" millions of times and pandas loo
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
@@ -32,7 +33,11 @@ def _from_day_number(n: int) -> date:
 
 @lru_cache(maxsize=1)
 def _xkrx_sessions() -> tuple[date, ...]:
-    calendar = xcals.get_calendar("XKRX", start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat())
+    with warnings.catch_warnings():
+        # exchange-calendars 4.13 trips a pandas 3.1 deprecation inside its own code; nothing we can change.
+        warnings.simplefilter("ignore", category=FutureWarning)
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        calendar = xcals.get_calendar("XKRX", start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat())
     sessions = pd.DatetimeIndex(calendar.sessions)
     return tuple(session.date() for session in sessions)
 

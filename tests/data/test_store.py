@@ -1,0 +1,87 @@
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from maemae.data.bars import BarArrays, Timeframe
+from maemae.data.instruments import Instrument
+from maemae.data.store import BarStore
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
+
+CODE = StockCode("005930")
+
+
+def minute_frame(start: str, periods: int, price: int = 70_000) -> pd.DataFrame:
+    ts = pd.date_range(start, periods=periods, freq="min", tz="Asia/Seoul")
+    return pd.DataFrame(
+        {
+            "ts": ts,
+            "open": price,
+            "high": price + 100,
+            "low": price - 100,
+            "close": price,
+            "volume": 10,
+            "value": price * 10,
+        }
+    )
+
+
+def test_write_and_read_when_minute_bars_span_years_round_trip(tmp_path: Path) -> None:
+    store = BarStore(tmp_path)
+    frame = pd.concat([minute_frame("2024-12-30 09:00", 3), minute_frame("2025-01-02 10:00", 2)])
+    store.write(CODE, Timeframe.MINUTE, frame)
+    assert sorted(p.name for p in (tmp_path / "minute" / "005930").iterdir()) == [
+        "2024.parquet",
+        "2025.parquet",
+    ]
+    back = store.read_frame(CODE, Timeframe.MINUTE)
+    assert back["ts"].tolist() == frame["ts"].tolist()
+    assert back["close"].dtype == np.int64
+    assert len(store.read_arrays(CODE, Timeframe.MINUTE, start=date(2025, 1, 1))) == 2
+    assert len(store.read_arrays(CODE, Timeframe.MINUTE, end=date(2024, 12, 30))) == 3
+
+
+def test_merge_when_bars_overlap_new_replace_old_and_order_kept(tmp_path: Path) -> None:
+    store = BarStore(tmp_path)
+    store.write(CODE, Timeframe.MINUTE, minute_frame("2025-03-04 09:00", 3, 100))
+    store.merge(CODE, Timeframe.MINUTE, BarArrays.from_frame(minute_frame("2025-03-04 09:02", 2, 200)))
+    back = store.read_arrays(CODE, Timeframe.MINUTE)
+    assert back.close.tolist() == [100, 100, 200, 200]
+    assert np.all(np.diff(back.ts) > 0)
+
+
+def test_write_when_it_fails_midway_leaves_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = BarStore(tmp_path)
+    store.write(CODE, Timeframe.DAY, minute_frame("2025-03-04 00:00", 1, 100))
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("maemae.data.parquet_io.pq.write_table", boom)
+    with pytest.raises(OSError, match="disk full"):
+        store.write(CODE, Timeframe.DAY, minute_frame("2025-03-05 00:00", 1, 999))
+    assert store.read_arrays(CODE, Timeframe.DAY).close.tolist() == [100]
+    assert [p.name for p in (tmp_path / "day").iterdir()] == ["005930.parquet"]
+
+
+def test_instruments_when_written_read_back_equal(tmp_path: Path) -> None:
+    store = BarStore(tmp_path)
+    items = [
+        Instrument(CODE, "삼성전자", Market.KOSPI, InstrumentType.STOCK, listed=date(1975, 6, 11)),
+        Instrument(StockCode("357870"), "CD ETF", Market.KOSPI, InstrumentType.ETF),
+    ]
+    store.write_instruments(items)
+    assert store.read_instruments() == {item.code: item for item in items}
+
+
+def test_read_many_when_codes_given_returns_each(tmp_path: Path) -> None:
+    store = BarStore(tmp_path)
+    for code in ("000010", "000020"):
+        store.write(StockCode(code), Timeframe.MINUTE, minute_frame("2025-03-04 09:00", 4))
+    loaded = store.read_many(store.codes(Timeframe.MINUTE), Timeframe.MINUTE)
+    assert {code: len(bars) for code, bars in loaded.items()} == {"000010": 4, "000020": 4}
