@@ -1,10 +1,44 @@
-"""``maemae config ...``: check a configuration file."""
+"""``maemae config ...``: check a config file and show it with every default filled in."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from maemae.cli.app import app
+from maemae.config import load_config
+from maemae.errors import ConfigError
 
 config_app = typer.Typer(help="Check and explain configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+
+FileArgument = Annotated[Path, typer.Argument(help="The TOML config file.")]
+
+
+@config_app.command("check")
+def check(file: FileArgument) -> None:
+    """Validate FILE: 'ok' and exit 0, or one line per problem on stderr and exit 2."""
+    try:
+        config = load_config(file)
+    except ConfigError as error:
+        for line in str(error).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    strategies = [spec.class_ for spec in (config.strategies.daily, config.strategies.minute) if spec]
+    names = ", ".join(strategies) or "none"
+    typer.echo(f"ok: {file} (mode={config.mode}, broker={config.broker.kind}, strategies={names})")
+
+
+@config_app.command("show")
+def show(file: FileArgument) -> None:
+    """Print FILE as JSON with every default filled in."""
+    try:
+        config = load_config(file)
+    except ConfigError as error:
+        for line in str(error).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    typer.echo(json.dumps(config.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))

@@ -1,0 +1,46 @@
+"""Broker config: which adapter trades (sim, KIS, Creon) and its settings. Secrets are never in the file:
+the file names the environment variables that hold them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from maemae.config.base import Section
+
+
+class SimBrokerConfig(Section):
+    fill_at: Literal["next_open", "next_close"] = Field(
+        "next_open", description="price a market order decided on bar t fills at, on bar t+1"
+    )
+    slippage_ticks: int = Field(0, ge=0, le=20, description="ticks against the order on every market fill")
+    max_volume_share: Decimal = Field(
+        Decimal("0.1"), gt=0, le=1, description="largest share of a bar's volume one order may take"
+    )
+
+
+class KisBrokerConfig(Section):
+    paper: bool = Field(True, description="use KIS's paper-trading (모의투자) server")
+    app_key_env: str = Field("KIS_APP_KEY", description="environment variable holding the app key")
+    app_secret_env: str = Field("KIS_APP_SECRET", description="environment variable holding the app secret")
+    account_env: str = Field("KIS_ACCOUNT", description="environment variable holding the account number")
+    product_code: str = Field("01", pattern=r"^\d{2}$", description="account product code")
+    base_url: str | None = Field(None, description="REST base URL; None picks KIS's real or paper server")
+    ws_url: str | None = Field(None, description="WebSocket URL; None picks KIS's real or paper server")
+    requests_per_second: int = Field(2, ge=1, le=20, description="REST budget (real 20/s, paper about 2/s)")
+    token_cache: Path = Field(Path("var/kis-token.json"), description="access token cache (owner-only file)")
+
+
+class CreonBrokerConfig(Section):
+    account: str | None = Field(None, description="account number; None takes the first signed-in account")
+    product_flag: str = Field("01", description="account product flag (CpTdUtil.GoodsList)")
+
+
+class BrokerConfig(Section):
+    kind: Literal["sim", "kis", "creon"] = Field("sim", description="which broker adapter trades")
+    sim: SimBrokerConfig = SimBrokerConfig()
+    kis: KisBrokerConfig = KisBrokerConfig()
+    creon: CreonBrokerConfig = CreonBrokerConfig()

@@ -1,0 +1,43 @@
+"""Config of how orders are worked and how the day is paced, and of backtest runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from maemae.config.base import Seconds, Section
+
+
+class ExecutionConfig(Section):
+    unfilled_timeout_s: Seconds = Field(
+        60, description="an order unfilled this long is cancelled or re-priced"
+    )
+    on_timeout: Literal["cancel", "replace"] = "cancel"
+    replace_ticks: int = Field(1, ge=1, le=10, description="ticks a re-priced order moves toward the market")
+    max_replaces: int = Field(2, ge=0, le=10, description="re-prices before the order is cancelled")
+    price_refresh_s: Seconds = Field(10, description="how often live prices for the universe are refreshed")
+    daily_eval_s: Seconds = Field(60, description="how often the daily strategy re-runs on the live price")
+    minute_eval_s: Seconds = Field(10, description="how often the minute strategy runs")
+    reconcile_s: Seconds = Field(60, description="how often cash, holdings and open orders are reconciled")
+    allow_external_trading: bool = Field(
+        True, description="the account may hold or trade stocks outside maemae; maemae never sells them"
+    )
+
+
+class BacktestConfig(Section):
+    start: date | None = Field(None, description="first trading day; None: the first stored day with history")
+    end: date | None = Field(None, description="last trading day; None: the last stored day")
+    initial_cash: int = Field(100_000_000, gt=0, description="won")
+    out_dir: Path = Field(Path("var/backtest"), description="where summary, trades, orders and report go")
+    every_bar: bool = Field(
+        False, description="visit every bar instead of only wake-up bars (slower, same result)"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BacktestConfig:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self

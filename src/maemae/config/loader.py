@@ -1,0 +1,140 @@
+"""Reading a config file: TOML into ``MaemaeConfig``, with every problem reported, one line each.
+
+A line names the file, the dotted field path, the bad value and what was expected, e.g.
+``cfg.toml: risk.cooldown.minutes = -5: expected a number >= 1``. ``ConfigError`` carries all lines, so a user
+fixes the whole file in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from maemae.config.root import MaemaeConfig
+from maemae.errors import ConfigError
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _expected(error: ErrorDetails) -> str:
+    """What the field wanted, in words a trader reads without knowing pydantic."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        return f"expected a number {bounds[kind]} {limit}"
+    messages = {
+        "int_parsing": "expected a whole number",
+        "int_from_float": "expected a whole number",
+        "int_type": "expected a whole number",
+        "bool_parsing": "expected true or false",
+        "bool_type": "expected true or false",
+        "decimal_parsing": "expected a number",
+        "decimal_type": "expected a number",
+        "date_from_datetime_parsing": "expected a date like 2025-03-04",
+        "date_parsing": "expected a date like 2025-03-04",
+        "date_type": "expected a date like 2025-03-04",
+        "string_type": "expected text in quotes",
+        "missing": "required, but missing",
+        "tuple_type": "expected a list",
+        "dict_type": "expected a table",
+        "model_type": "expected a table",
+        "too_short": "expected a non-empty list",
+    }
+    if kind in messages:
+        return messages[kind]
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected', '')}"
+    if kind == "union_tag_invalid":
+        return f"unknown kind, expected one of {ctx.get('expected_tags', '')}"
+    if kind == "union_tag_not_found":
+        return "missing 'kind'"
+    if kind == "string_pattern_mismatch":
+        return f"expected text matching {ctx.get('pattern', '')}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").replace("\n", " ")
+
+
+def _model_at(model: type[BaseModel], path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The section class at ``path`` inside ``model``, for listing the keys it allows."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if current is None or isinstance(part, int):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            field = next((f for f in current.model_fields.values() if f.alias == part), None)
+        annotation = field.annotation if field else None
+        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        if current is None and annotation is not None:
+            for arg in getattr(annotation, "__args__", ()):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    current = arg
+    return current
+
+
+def _allowed_keys(path: tuple[str | int, ...]) -> str:
+    section = _model_at(MaemaeConfig, path)
+    if section is None:
+        return ""
+    names = [field.alias or name for name, field in section.model_fields.items()]
+    return f" (allowed: {', '.join(names)})"
+
+
+def _value(error: ErrorDetails) -> str:
+    value = error.get("input")
+    if isinstance(value, dict):
+        return "{...}"
+    return repr(value)
+
+
+def format_problems(source: str, error: ValidationError) -> list[str]:
+    """One line per problem in a validation error."""
+    lines = []
+    for problem in error.errors():
+        location = tuple(part for part in problem["loc"] if not (isinstance(part, str) and part in _TAGS))
+        dotted = ".".join(str(part) for part in location) or "(file)"
+        if problem["type"] == "extra_forbidden":
+            lines.append(
+                f"{source}: {dotted} = {_value(problem)}: unknown field{_allowed_keys(location[:-1])}"
+            )
+        elif problem["type"] == "missing":
+            lines.append(f"{source}: {dotted}: required, but missing")
+        else:
+            lines.append(f"{source}: {dotted} = {_value(problem)}: {_expected(problem)}")
+    return lines
+
+
+_TAGS = frozenset({"log", "slack", "email", "telegram"})  # discriminator tags pydantic adds to error paths
+
+
+def parse_config(data: dict[str, Any], source: str = "config") -> MaemaeConfig:
+    """Validate already-parsed TOML; raises ``ConfigError`` whose message has one line per problem."""
+    try:
+        return MaemaeConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError("\n".join(format_problems(source, error))) from None
+
+
+def load_config(path: Path) -> MaemaeConfig:
+    """Read and validate a TOML config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the config file ({error})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        position = _TOML_POSITION.search(message)
+        where = f"{path}:{position.group(1)}" if position else str(path)
+        raise ConfigError(f"{where}: invalid TOML: {_TOML_POSITION.sub('', message).strip()}") from None
+    return parse_config(data, str(path))

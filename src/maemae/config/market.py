@@ -1,0 +1,55 @@
+"""Config of where market data lives and which stocks the day trades: data, universe, calendar, costs."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from maemae.config.base import Code, Section
+
+
+class DataConfig(Section):
+    root: Path = Field(Path("var/demo/market"), description="directory of the market-data store")
+
+
+class UniverseConfig(Section):
+    selector: Literal["top_traded_value", "fixed"] = Field(
+        "top_traded_value", description="how the day's stocks are chosen before the open"
+    )
+    max_stocks: int = Field(
+        100, ge=1, le=100, description="cap on selected stocks (KRX API budgets allow 100)"
+    )
+    lookback_days: int = Field(
+        5, ge=1, le=250, description="sessions of traded value the top-N selector sums"
+    )
+    include_funds: bool = Field(False, description="let ETFs and ETNs into the top-N selection")
+    codes: tuple[Code, ...] = Field((), description="the list for selector = 'fixed'")
+    safe_asset_code: Code | None = Field(
+        None, description="ETF idle cash is parked in; always in the universe"
+    )
+
+    @model_validator(mode="after")
+    def _fixed_needs_codes(self) -> UniverseConfig:
+        if self.selector == "fixed" and not self.codes:
+            raise ValueError("selector 'fixed' needs a non-empty codes list")
+        return self
+
+
+class CalendarConfig(Section):
+    extra_closures: tuple[date, ...] = Field(
+        (), description="days KRX is closed that the built-in calendar lacks"
+    )
+    extra_sessions: tuple[date, ...] = Field((), description="days KRX trades that the calendar marks closed")
+    csat_days: tuple[date, ...] = Field(
+        (), description="exam days (sessions one hour later) not yet built in"
+    )
+
+
+class CostsConfig(Section):
+    commission_rate: Decimal = Field(
+        Decimal("0.00015"), ge=0, le=Decimal("0.01"), description="broker commission per side, as a fraction"
+    )

@@ -1,0 +1,64 @@
+"""Config of the operating surface: the state store, alerts, the web dashboard and logging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from maemae.config.base import Section
+
+
+class StoreConfig(Section):
+    url: str = Field("sqlite:///var/maemae.db", description="SQLAlchemy URL of the state database")
+
+
+class LogNotifier(Section):
+    kind: Literal["log"] = "log"
+
+
+class SlackNotifier(Section):
+    kind: Literal["slack"]
+    webhook_url_env: str = Field(
+        "MAEMAE_SLACK_WEBHOOK", description="environment variable with the webhook URL"
+    )
+
+
+class EmailNotifier(Section):
+    kind: Literal["email"]
+    smtp_host: str
+    smtp_port: int = Field(587, ge=1, le=65_535)
+    starttls: bool = True
+    from_addr: str
+    to_addrs: tuple[str, ...] = Field(min_length=1)
+    username_env: str | None = None
+    password_env: str | None = Field(None, description="environment variable with the SMTP password")
+
+
+class TelegramNotifier(Section):
+    kind: Literal["telegram"]
+    token_env: str = Field("MAEMAE_TELEGRAM_TOKEN", description="environment variable with the bot token")
+    chat_id: str
+
+
+Notifier = Annotated[
+    LogNotifier | SlackNotifier | EmailNotifier | TelegramNotifier, Field(discriminator="kind")
+]
+
+
+class AlertsConfig(Section):
+    notifiers: tuple[Notifier, ...] = (LogNotifier(),)
+    min_interval_s: int = Field(60, ge=0, description="the same alert is sent at most once per this interval")
+
+
+class WebConfig(Section):
+    host: str = Field("127.0.0.1", description="address the dashboard binds to (localhost only by default)")
+    port: int = Field(8700, ge=1, le=65_535)
+    token_file: Path = Field(Path("var/web-token"), description="access token, created on first start")
+
+
+class LoggingConfig(Section):
+    dir: Path = Field(Path("var/log"), description="JSON-lines log files, one per KST day")
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    console: bool = Field(True, description="also print readable log lines to the terminal")

@@ -1,0 +1,34 @@
+"""``MaemaeConfig``: the root of one config file, one section per component (DESIGN 1.8)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from maemae.config.base import Section
+from maemae.config.broker import BrokerConfig
+from maemae.config.execution import BacktestConfig, ExecutionConfig
+from maemae.config.market import CalendarConfig, CostsConfig, DataConfig, UniverseConfig
+from maemae.config.operations import AlertsConfig, LoggingConfig, StoreConfig, WebConfig
+from maemae.config.risk import RiskConfig
+from maemae.config.strategies import StrategiesConfig
+
+
+class MaemaeConfig(Section):
+    mode: Literal["backtest", "paper", "live"] = Field(
+        "backtest", description="live sends real orders, and only after a person confirms the first one"
+    )
+    broker: BrokerConfig = BrokerConfig()
+    data: DataConfig = DataConfig()
+    universe: UniverseConfig = UniverseConfig()
+    calendar: CalendarConfig = CalendarConfig()
+    costs: CostsConfig = CostsConfig()
+    strategies: StrategiesConfig = StrategiesConfig()
+    risk: RiskConfig = RiskConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    backtest: BacktestConfig = BacktestConfig()
+    store: StoreConfig = StoreConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    web: WebConfig = WebConfig()
+    logging: LoggingConfig = LoggingConfig()

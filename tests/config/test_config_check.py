@@ -1,0 +1,119 @@
+"""`maemae config check`: good files pass, every kind of bad input gives one line per problem and exit 2."""
+
+from pathlib import Path
+
+import pytest
+
+from maemae.cli import main
+from maemae.config import MaemaeConfig, load_config
+from maemae.config.reference import BEGIN, END, render_reference
+from maemae.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", ["maemae.toml", "minimal.toml"])
+def test_config_check_when_example_file_passes(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(ROOT / "examples" / name)]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+
+
+def test_example_config_when_loaded_states_the_defaults_it_claims() -> None:
+    config = load_config(ROOT / "examples" / "maemae.toml")
+    defaults = MaemaeConfig()
+    assert config.risk.model_copy(update={"time_cut": defaults.risk.time_cut}) == defaults.risk
+    assert config.execution == defaults.execution
+    assert config.broker == defaults.broker
+
+
+BAD = [
+    (
+        "unknown field",
+        "[risk.cooldown]\nminuts = 5\n",
+        "risk.cooldown.minuts = 5: unknown field (allowed: enabled, minutes)",
+    ),
+    (
+        "wrong type",
+        '[backtest]\ninitial_cash = "lots"\n',
+        "backtest.initial_cash = 'lots': expected a whole number",
+    ),
+    ("out of range", "[risk.cooldown]\nminutes = -5\n", "risk.cooldown.minutes = -5: expected a number >= 1"),
+    (
+        "bad code",
+        '[universe]\nsafe_asset_code = "35787"\n',
+        "universe.safe_asset_code = '35787': expected a 6-character KRX code like '005930'",
+    ),
+    ("bad date", '[backtest]\nstart = "2025-02-30"\n', "backtest.start = '2025-02-30': expected a date like"),
+    ("bad enum", 'mode = "yolo"\n', "mode = 'yolo': expected one of 'backtest', 'paper' or 'live'"),
+    ("bad notifier", '[[alerts.notifiers]]\nkind = "pager"\n', "alerts.notifiers.0 = {...}: unknown kind"),
+    (
+        "cross-field",
+        "[backtest]\nstart = 2025-05-01\nend = 2025-04-01\n",
+        "start 2025-05-01 is after end 2025-04-01",
+    ),
+    (
+        "too many stocks",
+        "[universe]\nmax_stocks = 150\n",
+        "universe.max_stocks = 150: expected a number <= 100",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "message"), BAD, ids=[case[0] for case in BAD])
+def test_config_check_when_input_is_bad_prints_one_line_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, text: str, message: str
+) -> None:
+    path = tmp_path / "cfg.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["config", "check", str(path)]) == 2, case
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"error: {path}: ")
+    assert message in err
+
+
+def test_config_check_when_several_problems_reports_each_on_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cfg.toml"
+    path.write_text("mode = 1\ncolour = 'red'\n[risk.stop_loss]\npct = 0\n", encoding="utf-8")
+    assert main(["config", "check", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(f"error: {path}: ") for line in lines)
+
+
+def test_config_check_when_toml_is_broken_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cfg.toml"
+    path.write_text('mode = "backtest"\n[risk\n', encoding="utf-8")
+    assert main(["config", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}:2: invalid TOML: ")
+    assert err.count("\n") == 1
+
+
+def test_config_check_when_file_missing_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(tmp_path / "nope.toml")]) == 2
+    assert "nope.toml: no such config file" in capsys.readouterr().err
+
+
+def test_load_config_when_valid_is_frozen() -> None:
+    config = load_config(ROOT / "examples" / "minimal.toml")
+    with pytest.raises(ValueError, match="frozen"):
+        config.risk.stop_loss.pct = 1  # type: ignore[misc]
+
+
+def test_load_config_when_bad_raises_config_error_with_exit_code_2(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.toml"
+    path.write_text("[broker]\nkind = 'ibkr'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.exit_code == 2
+
+
+def test_configuration_doc_when_models_change_is_regenerated() -> None:
+    text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    generated = BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+    assert generated == render_reference(), "run `python -m maemae.config.reference` to refresh the doc"
