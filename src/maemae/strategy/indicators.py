@@ -1,0 +1,125 @@
+"""Indicators with one recurrence and two drivers (DESIGN 1b).
+
+The backtest computes an indicator over a whole array at once (the compiled ``*_series`` functions); the live
+loop updates it one price at a time (the ``Incremental*`` classes). Both run the same arithmetic in the same
+order, so they give bit-identical float64 values; a test checks it on the sample market. Moving averages are
+kept as exact integer sums (prices are whole won), so comparisons built on them are exact too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+Int64Array = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@njit(cache=True)
+def _wilder_step(avg: float, value: float, period: int) -> float:
+    return (avg * (period - 1) + value) / period
+
+
+@njit(cache=True)
+def _rsi_value(avg_gain: float, avg_loss: float) -> float:
+    if avg_loss == 0.0:
+        return 100.0 if avg_gain > 0.0 else 50.0
+    return 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+
+
+@njit(cache=True)
+def _rsi_segment(
+    close: Int64Array, start: int, stop: int, period: int, out: FloatArray, write_from: int
+) -> None:
+    """Run RSI over close[start:stop], writing values at indices >= write_from (NaN while warming up)."""
+    gain_sum = 0.0
+    loss_sum = 0.0
+    avg_gain = 0.0
+    avg_loss = 0.0
+    for i in range(start, stop):
+        value = np.nan
+        steps = i - start  # number of price changes seen so far
+        if steps >= 1:
+            change = float(close[i] - close[i - 1])
+            gain = change if change > 0.0 else 0.0
+            loss = -change if change < 0.0 else 0.0
+            if steps <= period:
+                gain_sum += gain
+                loss_sum += loss
+                if steps == period:
+                    avg_gain = gain_sum / period
+                    avg_loss = loss_sum / period
+                    value = _rsi_value(avg_gain, avg_loss)
+            else:
+                avg_gain = _wilder_step(avg_gain, gain, period)
+                avg_loss = _wilder_step(avg_loss, loss, period)
+                value = _rsi_value(avg_gain, avg_loss)
+        if i >= write_from:
+            out[i] = value
+
+
+@njit(cache=True)
+def rsi_series(close: Int64Array, period: int) -> FloatArray:
+    """Wilder's RSI over the whole array; NaN until ``period`` changes have been seen."""
+    out = np.full(close.shape[0], np.nan)
+    _rsi_segment(close, 0, close.shape[0], period, out, 0)
+    return out
+
+
+class IncrementalRSI:
+    """Wilder's RSI updated one close at a time, with the same arithmetic as ``rsi_series``."""
+
+    def __init__(self, period: int) -> None:
+        if period < 1:
+            raise ValueError(f"RSI period {period}: expected 1 or more")
+        self.period = period
+        self._last: int | None = None
+        self._steps = 0
+        self._gain_sum = 0.0
+        self._loss_sum = 0.0
+        self._avg_gain = 0.0
+        self._avg_loss = 0.0
+        self.value: float | None = None
+
+    def update(self, close: int) -> float | None:
+        if self._last is not None:
+            change = float(close - self._last)
+            gain = change if change > 0.0 else 0.0
+            loss = -change if change < 0.0 else 0.0
+            self._steps += 1
+            if self._steps <= self.period:
+                self._gain_sum += gain
+                self._loss_sum += loss
+                if self._steps == self.period:
+                    self._avg_gain = self._gain_sum / self.period
+                    self._avg_loss = self._loss_sum / self.period
+                    self.value = _rsi_py(self._avg_gain, self._avg_loss)
+            else:
+                self._avg_gain = (self._avg_gain * (self.period - 1) + gain) / self.period
+                self._avg_loss = (self._avg_loss * (self.period - 1) + loss) / self.period
+                self.value = _rsi_py(self._avg_gain, self._avg_loss)
+        self._last = close
+        return self.value
+
+    @classmethod
+    def from_history(cls, closes: Int64Array, period: int) -> IncrementalRSI:
+        indicator = cls(period)
+        for close in closes:
+            indicator.update(int(close))
+        return indicator
+
+
+def _rsi_py(avg_gain: float, avg_loss: float) -> float:
+    if avg_loss == 0.0:
+        return 100.0 if avg_gain > 0.0 else 50.0
+    return 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+
+
+def trailing_sums(values: Int64Array, window: int) -> Int64Array:
+    """Exact integer sum of each value and the ``window - 1`` before it; -1 where the window is incomplete."""
+    sums = np.full(values.shape[0], -1, dtype=np.int64)
+    if window <= values.shape[0]:
+        cumulative = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(values, dtype=np.int64)])
+        sums[window - 1 :] = cumulative[window:] - cumulative[:-window]
+    return sums

@@ -1,0 +1,100 @@
+"""``RSIMinute``: the seed's minute strategy, timing the daily strategy's signals with RSI.
+
+RSI is computed over yesterday's and today's minute bars (SPEC 2). It buys when the daily signal is BUY, the
+stock is not held, and RSI crosses up out of the oversold zone; it sells a held stock when RSI reaches the
+overbought level or the daily signal turns SELL. Orders are limit orders a few ticks through the last price
+(``limit_offset_ticks``), so a fill is never assumed: an order the market does not reach waits, then
+times out.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from maemae.data.bars import BarArrays
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import OrderIntent
+from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, StrategyParams
+from maemae.strategy.indicators import rsi_series
+
+
+class RSIMinuteParams(StrategyParams):
+    period: int = Field(14, ge=2, le=100, description="RSI period in minute bars")
+    oversold: Decimal = Field(
+        Decimal(30), gt=0, lt=100, description="a buy needs RSI to cross up through this"
+    )
+    overbought: Decimal = Field(
+        Decimal(70), gt=0, lt=100, description="a held stock is sold at or above this"
+    )
+    order_type: OrderType = Field(OrderType.LIMIT, description="limit or market")
+    limit_offset_ticks: int = Field(
+        1, ge=0, le=10, description="ticks through the last price for limit orders"
+    )
+
+    @model_validator(mode="after")
+    def _zones(self) -> RSIMinuteParams:
+        if self.oversold >= self.overbought:
+            raise ValueError(f"oversold ({self.oversold}) must be below overbought ({self.overbought})")
+        if self.order_type not in (OrderType.LIMIT, OrderType.MARKET):
+            raise ValueError("order_type: expected 'limit' or 'market'")
+        return self
+
+
+class RSIMinute(MinuteStrategy):
+    name: ClassVar[str] = "rsi_minute"
+    Params: ClassVar[type[RSIMinuteParams]] = RSIMinuteParams
+
+    def __init__(self, params: RSIMinuteParams) -> None:
+        super().__init__(params)
+        self.p = params
+        self._oversold = float(params.oversold)
+        self._overbought = float(params.overbought)
+
+    def on_bar(self, data: MinuteInput) -> OrderIntent | None:
+        rsi = rsi_series(data.bars.close, self.p.period)  # the window starts at yesterday's first bar
+        now, before = float(rsi[-1]), float(rsi[-2]) if len(rsi) > 1 else float("nan")
+        if data.position is None:
+            crossed_up = before < self._oversold <= now
+            if data.daily_signal is Signal.BUY and crossed_up:
+                return self._intent(
+                    data, Side.BUY, f"RSI {before:.1f}->{now:.1f} crossed {self._oversold:g}", now
+                )
+            return None
+        if now >= self._overbought:
+            return self._intent(data, Side.SELL, f"RSI {now:.1f} >= {self._overbought:g}", now)
+        if data.daily_signal is Signal.SELL:
+            return self._intent(data, Side.SELL, "daily signal SELL", now)
+        return None
+
+    def _intent(self, data: MinuteInput, side: Side, reason: str, rsi: float) -> OrderIntent:
+        quantity = data.position.quantity if side is Side.SELL and data.position else None
+        price = None
+        if self.p.order_type is OrderType.LIMIT:
+            price = data.price_ticks_away(self.p.limit_offset_ticks * side.sign)
+        return OrderIntent(
+            data.code,
+            side,
+            quantity,
+            self.p.order_type,
+            price,
+            strategy=self.name,
+            reason=reason,
+            signal={"rsi": rsi},
+        )
+
+    def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> BoolArray:
+        # One recurrence from yesterday's first bar, as ``on_bar`` computes it over its window.
+        full = rsi_series(bars.close, self.p.period)
+        rsi = full[today_start:]
+        before = np.concatenate(
+            [[np.nan] if today_start == 0 else full[today_start - 1 : today_start], rsi[:-1]]
+        )
+        with np.errstate(invalid="ignore"):
+            crossed_up = (before < self._oversold) & (rsi >= self._oversold) & (daily_signals == Signal.BUY)
+            exits = (rsi >= self._overbought) | (daily_signals == Signal.SELL)
+        wake: BoolArray = crossed_up | exits
+        return wake

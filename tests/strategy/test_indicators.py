@@ -1,0 +1,64 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from maemae.data.bars import Timeframe
+from maemae.data.sample import generate_sample_market
+from maemae.data.store import BarStore
+from maemae.strategy.indicators import IncrementalRSI, rsi_series, trailing_sums
+
+
+def test_rsi_when_hand_computed_example_matches() -> None:
+    closes = np.array([100, 102, 101, 103, 103, 100], dtype=np.int64)
+    values = rsi_series(closes, 3)
+    assert np.isnan(values[:3]).all()
+    # first average over 3 changes: gains (2+0+2)/3, losses (0+1+0)/3 -> RSI 80
+    assert values[3] == pytest.approx(80.0)
+    # then Wilder: gain (4/3*2+0)/3 = 8/9, loss (1/3*2+0)/3 = 2/9 -> 80; next loss 3
+    assert values[4] == pytest.approx(80.0)
+    assert values[5] == pytest.approx(100 - 100 / (1 + (16 / 27) / ((4 / 27) + 1)))
+
+
+def test_rsi_when_no_losses_is_100_and_flat_is_50() -> None:
+    assert rsi_series(np.array([1, 2, 3, 4], dtype=np.int64), 3)[3] == 100.0
+    assert rsi_series(np.array([5, 5, 5, 5], dtype=np.int64), 3)[3] == 50.0
+
+
+@settings(max_examples=60)
+@given(st.lists(st.integers(min_value=1, max_value=2_000_000), min_size=1, max_size=300), st.integers(1, 30))
+def test_rsi_when_any_series_vectorised_equals_incremental_exactly(closes: list[int], period: int) -> None:
+    array = np.array(closes, dtype=np.int64)
+    vectorised = rsi_series(array, period)
+    live = IncrementalRSI(period)
+    incremental = [live.update(close) for close in closes]
+    for v, i in zip(vectorised, incremental, strict=True):
+        assert (np.isnan(v) and i is None) or v == i
+
+
+def test_two_day_rsi_when_run_on_sample_market_equals_live_warm_start(tmp_path: Path) -> None:
+    generate_sample_market(tmp_path, stocks=3, days=4, seed=5)
+    store = BarStore(tmp_path)
+    for code in store.codes(Timeframe.MINUTE):
+        bars = store.read_arrays(code, Timeframe.MINUTE)
+        days = (bars.ts + 9 * 3600 * 10**9) // (86_400 * 10**9)
+        starts = np.flatnonzero(np.diff(days, prepend=days[0] - 1)).astype(np.int64)
+        for d, start in enumerate(starts):
+            stop = starts[d + 1] if d + 1 < len(starts) else len(bars)
+            window_start = starts[d - 1] if d else start
+            vectorised = rsi_series(bars.close[window_start:stop], 14)  # the backtest's driver
+            live = IncrementalRSI.from_history(
+                bars.close[window_start:start], 14
+            )  # the live loop's warm start
+            for i in range(start, stop):
+                value = live.update(int(bars.close[i]))
+                expected = vectorised[i - window_start]
+                assert (value is None and np.isnan(expected)) or value == expected
+
+
+def test_trailing_sums_when_window_complete_are_exact() -> None:
+    values = np.array([1, 2, 3, 4], dtype=np.int64)
+    assert trailing_sums(values, 2).tolist() == [-1, 3, 5, 7]
+    assert trailing_sums(values, 5).tolist() == [-1, -1, -1, -1]
