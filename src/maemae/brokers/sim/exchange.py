@@ -1,0 +1,366 @@
+"""``SimExchange``: the simulated exchange behind the broker port, for backtests and paper trading.
+
+It behaves like a KRX broker seen through maemae's port: it accepts or rejects orders (session, tick grid,
+daily limits, cash, shares), keeps them working until bars that start after their submission trade them
+(``matching``), reports fills and cancellations as events, expires what is left at the end of the day, keeps
+its own account with commission, sell tax and T+2 settlement, and answers the queries the reconciliation
+uses. Whoever feeds it market data (the backtest runner, or a replay in paper mode) calls ``start_day``,
+``on_bar`` and ``end_day``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price
+from maemae.data.instruments import Instrument
+from maemae.domain.account import Account
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market, OrderCondition, OrderType, Side
+from maemae.domain.fill import Fill
+from maemae.errors import OrderRejected
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.costs import CostModel
+from maemae.krx.limits import PriceLimits, price_limits
+from maemae.krx.sessions import MarketPhase, market_phase
+from maemae.krx.settlement import settlement_date
+from maemae.krx.ticks import is_on_tick
+from maemae.ports.broker import (
+    BrokerEvent,
+    BrokerFill,
+    BrokerOrder,
+    BrokerOrderStatus,
+    CashBalance,
+    Holding,
+    OrderAck,
+    OrderRequest,
+    OrderUpdate,
+    Quote,
+)
+
+_ACCEPTING = (MarketPhase.PRE_OPEN_AUCTION, MarketPhase.CONTINUOUS, MarketPhase.CLOSING_AUCTION)
+
+
+@dataclass(slots=True)
+class _Working:
+    number: str
+    request: OrderRequest
+    submitted_at: datetime
+    price: int | None
+    quantity: int
+    filled: int = 0
+    status: BrokerOrderStatus = BrokerOrderStatus.WORKING
+    bars_seen: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.filled
+
+
+@dataclass(slots=True)
+class _Holding:
+    quantity: int = 0
+    cost: int = 0
+
+
+@dataclass(slots=True)
+class _Book:
+    working: dict[StockCode, list[_Working]] = field(default_factory=lambda: defaultdict(list))
+    all: dict[str, _Working] = field(default_factory=dict)
+
+
+class SimExchange:
+    """A broker adapter whose exchange is a simulation over the bars it is fed."""
+
+    name = "sim"
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        calendar: TradingCalendar,
+        costs: CostModel,
+        instruments: Mapping[StockCode, Instrument],
+        initial_cash: int,
+        max_volume_share: Decimal = Decimal("0.1"),
+        rules: FillRules | None = None,
+    ) -> None:
+        self._clock = clock
+        self._calendar = calendar
+        self._costs = costs
+        self._instruments = instruments
+        self._share = max_volume_share
+        self._rules = rules or FillRules()
+        self.account = Account(settled_cash=initial_cash)
+        self._holdings: dict[StockCode, _Holding] = defaultdict(_Holding)
+        self._book = _Book()
+        self._events: list[BrokerEvent] = []
+        self._fills: list[BrokerFill] = []
+        self._limits: dict[StockCode, PriceLimits] = {}
+        self._quotes: dict[StockCode, Quote] = {}
+        self._day: date | None = None
+        self._sequence = 0
+
+    # ----- market data feed
+    def start_day(self, day: date, base_prices: Mapping[StockCode, int]) -> None:
+        """Open a trading day: the day's limits come from each code's base price (yesterday's close)."""
+        self._day = day
+        self._fills = []
+        self.account.settle(day)
+        self._limits = {
+            code: price_limits(base, day, self._kind(code), self._market(code))
+            for code, base in base_prices.items()
+        }
+
+    def limits(self, code: StockCode) -> PriceLimits | None:
+        return self._limits.get(code)
+
+    def on_bar(self, code: StockCode, bar: MarketBar) -> None:
+        """Trade the code's working orders that were submitted before ``bar`` started, in time priority."""
+        self._quotes[code] = Quote(code, bar.close, bar.start, bar.open, bar.high, bar.low, bar.volume, 0)
+        available = int(Decimal(bar.volume) * self._share)
+        for order in list(self._book.working.get(code, ())):
+            if order.submitted_at > bar.start:
+                continue
+            order.bars_seen += 1
+            price = fill_price(
+                order.request.side, order.request.order_type, order.price, bar, self._rules, self._kind(code)
+            )
+            quantity = min(order.remaining, available) if price is not None else 0
+            condition = order.request.condition
+            if condition is OrderCondition.FOK and quantity < order.remaining:
+                self._cancel(order, "FOK: not fillable in full")
+                continue
+            if quantity > 0 and price is not None:
+                available -= quantity
+                self._fill(order, quantity, price, bar.start)
+            if condition is OrderCondition.IOC and order.status is BrokerOrderStatus.WORKING:
+                self._cancel(order, "IOC: remainder cancelled")
+
+    def end_day(self) -> None:
+        """The session is over: every working order expires (KRX orders are day orders)."""
+        for orders in self._book.working.values():
+            for order in list(orders):
+                order.status = BrokerOrderStatus.EXPIRED
+                self._events.append(
+                    OrderUpdate(
+                        order.number,
+                        BrokerOrderStatus.EXPIRED,
+                        self._clock(),
+                        cancelled_quantity=order.remaining,
+                        reason="session ended",
+                    )
+                )
+                self.account.release(order.number)
+        self._book.working.clear()
+
+    # ----- the broker port
+    def submit(self, request: OrderRequest) -> OrderAck:
+        now = self._clock()
+        self._check_acceptable(request, now)
+        self._sequence += 1
+        number = f"S{self._sequence:07d}"
+        order = _Working(number, request, now, request.price, request.quantity)
+        if request.side is Side.BUY:
+            self.account.reserve(number, self._reservation(request))
+        self._book.working[request.code].append(order)
+        self._book.all[number] = order
+        return OrderAck(number, now)
+
+    def cancel(self, broker_order_no: str, code: StockCode, quantity: int | None = None) -> OrderAck:
+        order = self._working(broker_order_no)
+        if quantity is not None and quantity < order.remaining:
+            raise OrderRejected(f"order {broker_order_no}: the simulator cancels whole orders only")
+        self._cancel(order, "cancelled on request")
+        return OrderAck(order.number, self._clock())
+
+    def modify(
+        self, broker_order_no: str, code: StockCode, price: int, quantity: int | None = None
+    ) -> OrderAck:
+        """Re-price the remaining quantity; like KRX, the modified order gets a new number."""
+        order = self._working(broker_order_no)
+        request = OrderRequest(
+            order.request.client_order_id,
+            code,
+            order.request.side,
+            quantity or order.remaining,
+            OrderType.LIMIT,
+            price,
+            order.request.condition,
+        )
+        self._check_price(request)
+        self._book.working[code].remove(order)
+        self.account.release(order.number)
+        order.status = BrokerOrderStatus.CANCELLED
+        self._sequence += 1
+        replacement = _Working(f"S{self._sequence:07d}", request, self._clock(), price, request.quantity)
+        if request.side is Side.BUY:
+            self.account.reserve(replacement.number, self._reservation(request))
+        self._book.working[code].append(replacement)
+        self._book.all[replacement.number] = replacement
+        return OrderAck(replacement.number, replacement.submitted_at)
+
+    def open_orders(self) -> list[BrokerOrder]:
+        return [self._view(order) for orders in self._book.working.values() for order in orders]
+
+    def order_status(self, broker_order_no: str) -> BrokerOrder | None:
+        order = self._book.all.get(broker_order_no)
+        return self._view(order) if order else None
+
+    def find_orders(self, code: StockCode, side: Side) -> list[BrokerOrder]:
+        return [
+            self._view(o)
+            for o in self._book.all.values()
+            if o.request.code == code and o.request.side is side
+        ]
+
+    def fills_today(self) -> list[BrokerFill]:
+        return list(self._fills)
+
+    def cash(self) -> CashBalance:
+        return CashBalance(deposit=self.account.settled_cash, orderable=self.account.orderable_cash)
+
+    def holdings(self) -> list[Holding]:
+        selling: dict[StockCode, int] = defaultdict(int)
+        for orders in self._book.working.values():
+            for order in orders:
+                if order.request.side is Side.SELL:
+                    selling[order.request.code] += order.remaining
+        return [
+            Holding(code, item.quantity, item.quantity - selling[code], Decimal(item.cost) / item.quantity)
+            for code, item in sorted(self._holdings.items())
+            if item.quantity > 0
+        ]
+
+    def current_prices(self, codes: Sequence[StockCode]) -> dict[StockCode, Quote]:
+        return {code: self._quotes[code] for code in codes if code in self._quotes}
+
+    def poll_events(self) -> list[BrokerEvent]:
+        events, self._events = self._events, []
+        return events
+
+    # ----- internals
+    def _kind(self, code: StockCode) -> InstrumentType:
+        instrument = self._instruments.get(code)
+        return instrument.instrument_type if instrument else InstrumentType.STOCK
+
+    def _market(self, code: StockCode) -> Market:
+        instrument = self._instruments.get(code)
+        return instrument.market if instrument else Market.KOSPI
+
+    def _working(self, number: str) -> _Working:
+        order = self._book.all.get(number)
+        if order is None or order.status is not BrokerOrderStatus.WORKING:
+            raise OrderRejected(f"order {number}: not working (already filled, cancelled or unknown)")
+        return order
+
+    def _check_price(self, request: OrderRequest) -> None:
+        limits = self._limits.get(request.code)
+        if limits is None:
+            raise OrderRejected(f"{request.code}: not traded today")
+        if request.price is not None:
+            day = self._clock().date()
+            if not is_on_tick(request.price, day, self._kind(request.code), self._market(request.code)):
+                raise OrderRejected(f"{request.code}: price {request.price} is not on the tick grid")
+            if not limits.contains(request.price):
+                raise OrderRejected(
+                    f"{request.code}: price {request.price} outside the day's limits "
+                    f"{limits.lower}..{limits.upper}"
+                )
+
+    def _reservation(self, request: OrderRequest) -> int:
+        limits = self._limits[request.code]
+        amount = (request.price or limits.upper) * request.quantity  # market buys reserve at the upper limit
+        return amount + self._costs.commission(amount)
+
+    def _check_acceptable(self, request: OrderRequest, now: datetime) -> None:
+        if request.quantity <= 0:
+            raise OrderRejected(f"{request.code}: quantity {request.quantity}, expected 1 or more")
+        if market_phase(now, self._calendar) not in _ACCEPTING:
+            raise OrderRejected(f"{request.code}: the market is closed at {now:%Y-%m-%d %H:%M}")
+        self._check_price(request)
+        if request.side is Side.BUY:
+            needed = self._reservation(request)
+            if needed > self.account.orderable_cash:
+                raise OrderRejected(
+                    f"{request.code}: needs {needed} won, {self.account.orderable_cash} won is orderable"
+                )
+        else:
+            held = self._holdings[request.code].quantity
+            selling = sum(
+                o.remaining for o in self._book.working.get(request.code, ()) if o.request.side is Side.SELL
+            )
+            if request.quantity > held - selling:
+                raise OrderRejected(
+                    f"{request.code}: sell of {request.quantity} exceeds {held - selling} sellable"
+                )
+
+    def _fill(self, order: _Working, quantity: int, price: int, at: datetime) -> None:
+        request = order.request
+        day = at.date()
+        costs = self._costs.costs(
+            request.side,
+            price * quantity,
+            day,
+            self._market(request.code),
+            self._kind(request.code),
+            self._calendar,
+        )
+        fill_id = f"{day:%Y%m%d}-{len(self._fills) + 1:06d}"
+        fill = Fill(
+            fill_id,
+            order.number,
+            order.number,
+            request.code,
+            request.side,
+            quantity,
+            price,
+            at,
+            costs.commission,
+            costs.tax,
+        )
+        self.account.apply_fill(fill, settlement_date(day, self._calendar))
+        holding = self._holdings[request.code]
+        if request.side is Side.BUY:
+            holding.quantity += quantity
+            holding.cost += fill.amount + fill.commission
+        else:
+            holding.cost -= (
+                holding.cost * quantity // holding.quantity if quantity < holding.quantity else holding.cost
+            )
+            holding.quantity -= quantity
+        order.filled += quantity
+        broker_fill = BrokerFill(fill_id, order.number, request.code, request.side, quantity, price, at)
+        self._fills.append(broker_fill)
+        self._events.append(broker_fill)
+        if order.remaining == 0:
+            order.status = BrokerOrderStatus.FILLED
+            self._book.working[request.code].remove(order)
+            self.account.release(order.number)
+
+    def _cancel(self, order: _Working, reason: str) -> None:
+        order.status = BrokerOrderStatus.CANCELLED
+        self._book.working[order.request.code].remove(order)
+        self.account.release(order.number)
+        self._events.append(
+            OrderUpdate(order.number, BrokerOrderStatus.CANCELLED, self._clock(), order.remaining, reason)
+        )
+
+    def _view(self, order: _Working) -> BrokerOrder:
+        request = order.request
+        return BrokerOrder(
+            order.number,
+            request.code,
+            request.side,
+            order.quantity,
+            order.price,
+            request.order_type,
+            order.filled,
+            order.status,
+            order.submitted_at,
+            request.client_order_id,
+        )

@@ -1,0 +1,100 @@
+"""The simulated exchange's fill rules: at what price, if any, a working order trades against one bar.
+
+The rules are deliberately conservative, so a backtest does not trade where the real market would not:
+
+* an order decided on bar t fills no earlier than bar t+1 (the engine only shows it bars that start at or
+  after its submission);
+* a buy fills at the bar's open when the open is at or below its limit (a gap in its favour), else at its
+  limit when the bar traded strictly below the limit (a mere touch is not assumed to reach a queued order);
+  sells mirror this;
+* market and best-price orders fill at the open (or the close, with ``fill_at = "next_close"``), moved
+  ``slippage_ticks`` against the order and kept inside the day's limits;
+* the closing-auction bar trades everything marketable at the single closing price; a conditional-limit order
+  still working becomes a market order there;
+* no buy fills while the price is locked at the upper limit, no sell while locked at the lower limit;
+* one order takes at most ``max_volume_share`` of a bar's volume, shared by all orders on that bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from maemae.domain.enums import InstrumentType, OrderType, Side
+from maemae.errors import DomainError
+from maemae.krx.limits import PriceLimits
+from maemae.krx.ticks import add_ticks
+
+
+@dataclass(frozen=True, slots=True)
+class MarketBar:
+    """One bar as the exchange sees it, with the day's limits and whether it is the closing auction."""
+
+    start: datetime
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+    limits: PriceLimits
+    closing_auction: bool = False
+
+    @property
+    def locked_up(self) -> bool:
+        return self.high == self.low == self.limits.upper
+
+    @property
+    def locked_down(self) -> bool:
+        return self.high == self.low == self.limits.lower
+
+
+@dataclass(frozen=True, slots=True)
+class FillRules:
+    """The configurable part of the fill model."""
+
+    fill_at_close: bool = False
+    slippage_ticks: int = 0
+
+
+def _slipped(
+    price: int, side: Side, ticks: int, day: date, instrument: InstrumentType, limits: PriceLimits
+) -> int:
+    if ticks == 0:
+        return price
+    try:
+        moved = add_ticks(price, ticks * side.sign, day, instrument)
+    except DomainError:  # no tick below the lowest price
+        moved = limits.lower
+    return min(max(moved, limits.lower), limits.upper)
+
+
+def fill_price(
+    side: Side,
+    order_type: OrderType,
+    limit_price: int | None,
+    bar: MarketBar,
+    rules: FillRules,
+    instrument: InstrumentType,
+) -> int | None:
+    """The price a working order trades at on ``bar``, or None when it does not trade there."""
+    if (side is Side.BUY and bar.locked_up) or (side is Side.SELL and bar.locked_down):
+        return None
+    day = bar.start.date()
+    if bar.closing_auction:
+        if order_type in (OrderType.MARKET, OrderType.CONDITIONAL_LIMIT, OrderType.BEST, OrderType.PRIORITY):
+            return bar.close
+        assert limit_price is not None
+        marketable = bar.close <= limit_price if side is Side.BUY else bar.close >= limit_price
+        return bar.close if marketable else None
+    if order_type in (OrderType.MARKET, OrderType.BEST, OrderType.PRIORITY):
+        base = bar.close if rules.fill_at_close else bar.open
+        ticks = rules.slippage_ticks if order_type is OrderType.MARKET else 0
+        return _slipped(base, side, ticks, day, instrument, bar.limits)
+    assert limit_price is not None
+    if side is Side.BUY:
+        if bar.open <= limit_price:
+            return bar.open
+        return limit_price if bar.low < limit_price else None
+    if bar.open >= limit_price:
+        return bar.open
+    return limit_price if bar.high > limit_price else None

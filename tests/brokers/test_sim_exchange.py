@@ -1,0 +1,216 @@
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from maemae.brokers.sim.exchange import SimExchange
+from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price
+from maemae.data.instruments import Instrument
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market, OrderCondition, OrderType, Side
+from maemae.errors import OrderRejected
+from maemae.krx.calendar import default_calendar
+from maemae.krx.costs import CostModel
+from maemae.krx.limits import PriceLimits
+from maemae.ports.broker import Broker, BrokerFill, BrokerOrderStatus, OrderRequest, OrderUpdate
+
+CODE = StockCode("005930")
+DAY = date(2025, 3, 4)
+LIMITS = PriceLimits(upper=91_000, lower=49_000)
+
+
+def at(hour: int, minute: int) -> datetime:
+    return datetime(2025, 3, 4, hour, minute, tzinfo=KST)
+
+
+def bar(minute: int, o: int, h: int, low: int, c: int, v: int = 1_000, auction: bool = False) -> MarketBar:
+    start = at(15, 30) if auction else at(9, 0) + timedelta(minutes=minute)
+    return MarketBar(start, o, h, low, c, v, LIMITS, auction)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = at(9, 0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sim(clock: Clock) -> SimExchange:
+    exchange = SimExchange(
+        clock=clock,
+        calendar=default_calendar(),
+        costs=CostModel(Decimal("0.00015")),
+        instruments={CODE: Instrument(CODE, "삼성전자", Market.KOSPI)},
+        initial_cash=100_000_000,
+        max_volume_share=Decimal("0.1"),
+    )
+    exchange.start_day(DAY, {CODE: 70_000})
+    return exchange
+
+
+def buy(
+    quantity: int, price: int | None, order_type: OrderType = OrderType.LIMIT, **kw: object
+) -> OrderRequest:
+    return OrderRequest("c1", CODE, Side.BUY, quantity, order_type, price, **kw)  # type: ignore[arg-type]
+
+
+RULES = FillRules()
+
+
+@pytest.mark.parametrize(
+    ("side", "limit", "candle", "expected"),
+    [
+        (Side.BUY, 70_000, (69_900, 70_500, 69_800, 70_100), 69_900),  # open below the limit: fills at open
+        (Side.BUY, 70_000, (70_200, 70_500, 69_900, 70_100), 70_000),  # traded through: fills at the limit
+        (Side.BUY, 70_000, (70_200, 70_500, 70_000, 70_100), None),  # only touched: not assumed filled
+        (Side.SELL, 70_000, (70_100, 70_500, 69_800, 70_100), 70_100),
+        (Side.SELL, 70_000, (69_900, 70_100, 69_800, 69_900), 70_000),
+        (Side.SELL, 70_000, (69_900, 70_000, 69_800, 69_900), None),
+    ],
+)
+def test_fill_price_when_limit_order_follows_conservative_rules(
+    side: Side, limit: int, candle: tuple[int, int, int, int], expected: int | None
+) -> None:
+    o, h, low, c = candle
+    assert (
+        fill_price(side, OrderType.LIMIT, limit, bar(1, o, h, low, c), RULES, InstrumentType.STOCK)
+        == expected
+    )
+
+
+def test_fill_price_when_locked_at_upper_limit_no_buy_but_sell() -> None:
+    locked = bar(1, 91_000, 91_000, 91_000, 91_000)
+    assert fill_price(Side.BUY, OrderType.MARKET, None, locked, RULES, InstrumentType.STOCK) is None
+    assert fill_price(Side.SELL, OrderType.MARKET, None, locked, RULES, InstrumentType.STOCK) == 91_000
+
+
+def test_fill_price_when_market_with_slippage_moves_ticks_against_order() -> None:
+    rules = FillRules(slippage_ticks=2)
+    candle = bar(1, 70_000, 70_500, 69_500, 70_100)
+    assert fill_price(Side.BUY, OrderType.MARKET, None, candle, rules, InstrumentType.STOCK) == 70_200
+    assert fill_price(Side.SELL, OrderType.MARKET, None, candle, rules, InstrumentType.STOCK) == 69_800
+
+
+def test_fill_price_when_closing_auction_conditional_limit_becomes_market() -> None:
+    auction = bar(0, 71_000, 71_000, 71_000, 71_000, auction=True)
+    assert (
+        fill_price(Side.BUY, OrderType.CONDITIONAL_LIMIT, 70_000, auction, RULES, InstrumentType.STOCK)
+        == 71_000
+    )
+    assert fill_price(Side.BUY, OrderType.LIMIT, 70_000, auction, RULES, InstrumentType.STOCK) is None
+
+
+def test_sim_when_checked_against_port_is_a_broker(sim: SimExchange) -> None:
+    assert isinstance(sim, Broker)
+
+
+def test_submit_when_order_decided_on_bar_fills_only_on_a_later_bar(sim: SimExchange, clock: Clock) -> None:
+    clock.now = at(9, 5)  # decided when the 09:04 bar closed
+    sim.submit(buy(10, None, OrderType.MARKET))
+    sim.on_bar(CODE, bar(4, 69_000, 69_500, 68_900, 69_400))  # the bar the decision saw: no fill
+    assert sim.poll_events() == []
+    sim.on_bar(CODE, bar(5, 69_500, 69_700, 69_400, 69_600))
+    (event,) = sim.poll_events()
+    assert isinstance(event, BrokerFill)
+    assert (event.quantity, event.price) == (10, 69_500)
+
+
+def test_submit_when_volume_small_fills_partially_across_bars(sim: SimExchange, clock: Clock) -> None:
+    clock.now = at(9, 1)
+    ack = sim.submit(buy(150, 70_000))
+    sim.on_bar(CODE, bar(1, 69_900, 70_000, 69_800, 69_900, v=1_000))
+    sim.on_bar(CODE, bar(2, 69_900, 70_000, 69_800, 69_900, v=1_000))
+    fills = [e for e in sim.poll_events() if isinstance(e, BrokerFill)]
+    assert [f.quantity for f in fills] == [100, 50]
+    status = sim.order_status(ack.broker_order_no)
+    assert status is not None
+    assert status.status is BrokerOrderStatus.FILLED
+
+
+@pytest.mark.parametrize(
+    ("request_", "now", "message"),
+    [
+        (buy(1, 70_050), at(9, 1), "not on the tick grid"),
+        (buy(1, 92_000), at(9, 1), "outside the day's limits"),
+        (buy(1, 70_000), at(15, 31), "market is closed"),
+        (buy(1, 70_000), at(8, 0), "market is closed"),
+        (buy(9_000, 70_000), at(9, 1), "orderable"),
+        (OrderRequest("c", CODE, Side.SELL, 1, OrderType.LIMIT, 70_000), at(9, 1), "exceeds 0 sellable"),
+    ],
+)
+def test_submit_when_order_unacceptable_is_rejected(
+    sim: SimExchange, clock: Clock, request_: OrderRequest, now: datetime, message: str
+) -> None:
+    clock.now = now
+    with pytest.raises(OrderRejected, match=message):
+        sim.submit(request_)
+
+
+def test_ioc_when_partially_fillable_cancels_remainder(sim: SimExchange, clock: Clock) -> None:
+    clock.now = at(9, 1)
+    sim.submit(buy(150, 70_000, condition=OrderCondition.IOC))
+    sim.on_bar(CODE, bar(1, 69_900, 70_000, 69_800, 69_900, v=1_000))
+    events = sim.poll_events()
+    assert isinstance(events[0], BrokerFill) and events[0].quantity == 100
+    assert isinstance(events[1], OrderUpdate) and events[1].cancelled_quantity == 50
+
+
+def test_fok_when_not_fillable_in_full_cancels_all(sim: SimExchange, clock: Clock) -> None:
+    clock.now = at(9, 1)
+    sim.submit(buy(150, 70_000, condition=OrderCondition.FOK))
+    sim.on_bar(CODE, bar(1, 69_900, 70_000, 69_800, 69_900, v=1_000))
+    (event,) = sim.poll_events()
+    assert isinstance(event, OrderUpdate) and event.cancelled_quantity == 150
+
+
+def test_end_day_when_orders_still_working_expires_them_and_frees_cash(
+    sim: SimExchange, clock: Clock
+) -> None:
+    clock.now = at(9, 1)
+    sim.submit(buy(10, 60_000))
+    assert sim.cash().orderable < 100_000_000
+    sim.end_day()
+    (event,) = sim.poll_events()
+    assert isinstance(event, OrderUpdate) and event.status is BrokerOrderStatus.EXPIRED
+    assert sim.cash().orderable == 100_000_000
+    assert sim.open_orders() == []
+
+
+def test_round_trip_when_sold_pays_costs_and_settles_t_plus_2(sim: SimExchange, clock: Clock) -> None:
+    clock.now = at(9, 1)
+    sim.submit(buy(10, None, OrderType.MARKET))
+    sim.on_bar(CODE, bar(1, 70_000, 70_100, 69_900, 70_000))
+    clock.now = at(9, 3)
+    sim.submit(OrderRequest("c2", CODE, Side.SELL, 10, OrderType.MARKET, None))
+    sim.on_bar(CODE, bar(3, 71_000, 71_100, 70_900, 71_000))
+    buy_cost = 700_000 + 105
+    sell_net = 710_000 - 106 - 1_065  # commission 0.015 %, tax 0.15 % (settles in 2025)
+    assert sim.cash().orderable == 100_000_000 - buy_cost + sell_net
+    assert sim.cash().deposit == 100_000_000  # nothing settled yet
+    assert sim.holdings() == []
+    assert [f.side for f in sim.fills_today()] == [Side.BUY, Side.SELL]
+    sim.end_day()
+    sim.start_day(date(2025, 3, 6), {CODE: 71_000})
+    assert sim.cash().deposit == 100_000_000 - buy_cost + sell_net
+
+
+def test_modify_when_working_gives_new_number_and_new_price(sim: SimExchange, clock: Clock) -> None:
+    clock.now = at(9, 1)
+    first = sim.submit(buy(10, 69_000))
+    clock.now = at(9, 2)
+    second = sim.modify(first.broker_order_no, CODE, 69_500)
+    assert second.broker_order_no != first.broker_order_no
+    sim.on_bar(CODE, bar(2, 69_800, 69_900, 69_400, 69_600))
+    (fill,) = sim.poll_events()
+    assert isinstance(fill, BrokerFill)
+    assert (fill.broker_order_no, fill.price) == (second.broker_order_no, 69_500)
+    with pytest.raises(OrderRejected, match="not working"):
+        sim.cancel(first.broker_order_no, CODE)
