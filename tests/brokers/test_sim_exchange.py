@@ -159,8 +159,10 @@ def test_ioc_when_partially_fillable_cancels_remainder(sim: SimExchange, clock: 
     sim.submit(buy(150, 70_000, condition=OrderCondition.IOC))
     sim.on_bar(CODE, bar(1, 69_900, 70_000, 69_800, 69_900, v=1_000))
     events = sim.poll_events()
-    assert isinstance(events[0], BrokerFill) and events[0].quantity == 100
-    assert isinstance(events[1], OrderUpdate) and events[1].cancelled_quantity == 50
+    assert isinstance(events[0], BrokerFill)
+    assert events[0].quantity == 100
+    assert isinstance(events[1], OrderUpdate)
+    assert events[1].cancelled_quantity == 50
 
 
 def test_fok_when_not_fillable_in_full_cancels_all(sim: SimExchange, clock: Clock) -> None:
@@ -168,7 +170,8 @@ def test_fok_when_not_fillable_in_full_cancels_all(sim: SimExchange, clock: Cloc
     sim.submit(buy(150, 70_000, condition=OrderCondition.FOK))
     sim.on_bar(CODE, bar(1, 69_900, 70_000, 69_800, 69_900, v=1_000))
     (event,) = sim.poll_events()
-    assert isinstance(event, OrderUpdate) and event.cancelled_quantity == 150
+    assert isinstance(event, OrderUpdate)
+    assert event.cancelled_quantity == 150
 
 
 def test_end_day_when_orders_still_working_expires_them_and_frees_cash(
@@ -179,7 +182,8 @@ def test_end_day_when_orders_still_working_expires_them_and_frees_cash(
     assert sim.cash().orderable < 100_000_000
     sim.end_day()
     (event,) = sim.poll_events()
-    assert isinstance(event, OrderUpdate) and event.status is BrokerOrderStatus.EXPIRED
+    assert isinstance(event, OrderUpdate)
+    assert event.status is BrokerOrderStatus.EXPIRED
     assert sim.cash().orderable == 100_000_000
     assert sim.open_orders() == []
 
