@@ -1,0 +1,241 @@
+"""The order manager: turns approved intents into orders, sends them, and follows them to the end.
+
+Every order is created and moved to SUBMITTED (and announced to listeners, which persist it) *before* the
+request leaves, so a crash in between leaves a SUBMITTED order to settle by query, never an order nobody knows
+about (DESIGN 1.6). Broker events (fills, cancels, expiries) move orders through the state table; unfilled
+orders are re-priced or cancelled after a timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from maemae.config.execution import ExecutionConfig
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
+from maemae.domain.fill import Fill
+from maemae.domain.intents import OrderIntent
+from maemae.domain.order import Order
+from maemae.domain.order_states import OrderEvent, OrderState
+from maemae.errors import BrokerError, OrderRejected, RetryableBrokerError, SubmitOutcomeUnknown
+from maemae.krx.costs import Costs
+from maemae.ports.broker import Broker, BrokerFill, BrokerOrderStatus, OrderRequest, OrderUpdate
+
+Listener = Callable[[DomainEvent], None]
+CostFunction = Callable[[BrokerFill], Costs]
+TickMover = Callable[[StockCode, int, int, datetime], int]
+
+_CLOSING_EVENTS = {
+    BrokerOrderStatus.CANCELLED: OrderEvent.CANCEL_CONFIRMED,
+    BrokerOrderStatus.EXPIRED: OrderEvent.EXPIRE,
+    BrokerOrderStatus.REJECTED: OrderEvent.REJECT,
+}
+
+
+@dataclass(slots=True)
+class _Tracking:
+    priced_at: datetime
+    replaces: int = 0
+
+
+class OrderManager:
+    """Owns every order of the run; the only code that talks to the broker about orders."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        config: ExecutionConfig,
+        costs_of: CostFunction,
+        move_ticks: TickMover,
+        listeners: list[Listener] | None = None,
+    ) -> None:
+        self.broker = broker
+        self.config = config
+        self._costs_of = costs_of
+        self._move_ticks = move_ticks
+        self.listeners: list[Listener] = listeners or []
+        self.orders: dict[str, Order] = {}
+        self._by_number: dict[str, str] = {}
+        self._tracking: dict[str, _Tracking] = {}
+        self._sequence = 0
+
+    # ----- new orders
+    def _new_order(self, intent: OrderIntent, quantity: int, now: datetime) -> Order:
+        self._sequence += 1
+        order = Order(
+            order_id=f"{now:%Y%m%d}-{self._sequence:06d}",
+            code=intent.code,
+            side=intent.side,
+            quantity=quantity,
+            order_type=intent.order_type,
+            limit_price=intent.limit_price,
+            created_at=now,
+            condition=intent.condition,
+            strategy=intent.strategy,
+            source=intent.source,
+            reason=intent.reason,
+        )
+        self.orders[order.order_id] = order
+        return order
+
+    def record_denial(self, intent: OrderIntent, quantity: int, reason: str, now: datetime) -> Order:
+        """Keep a denied intent as a DENIED order, so reports list it with its reason."""
+        order = self._new_order(intent, max(quantity, 1), now)
+        self._apply(order, OrderEvent.DENY, now, reason)
+        return order
+
+    def submit(self, intent: OrderIntent, quantity: int, now: datetime) -> Order:
+        """Create, announce and send one order; its state afterwards says what happened."""
+        order = self._new_order(intent, quantity, now)
+        self._apply(order, OrderEvent.SUBMIT, now, intent.reason)
+        request = OrderRequest(
+            order.order_id,
+            order.code,
+            order.side,
+            order.quantity,
+            order.order_type,
+            order.limit_price,
+            order.condition,
+        )
+        try:
+            ack = self.broker.submit(request)
+        except OrderRejected as error:
+            self._apply(order, OrderEvent.REJECT, now, str(error))
+            return order
+        except SubmitOutcomeUnknown as error:
+            self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, str(error))
+            return order
+        except RetryableBrokerError as error:  # nothing was sent: the order ends here, the strategy may retry
+            self._apply(order, OrderEvent.REJECT, now, f"not sent: {error}")
+            return order
+        order.broker_order_no = ack.broker_order_no
+        self._by_number[ack.broker_order_no] = order.order_id
+        self._tracking[order.order_id] = _Tracking(priced_at=now)
+        self._apply(order, OrderEvent.ACCEPT, ack.at, f"broker order {ack.broker_order_no}")
+        return order
+
+    # ----- broker events
+    def process_events(self) -> list[Fill]:
+        """Apply every pushed broker event; returns the new fills in arrival order."""
+        fills: list[Fill] = []
+        for event in self.broker.poll_events():
+            order = self.orders.get(self._by_number.get(event.broker_order_no, ""))
+            if order is None:
+                continue  # an order maemae did not place (external trading): reconciliation reports it
+            if isinstance(event, BrokerFill):
+                fill = self._to_fill(order, event)
+                if order.record_fill(fill):
+                    self._announce_state(order, fill.ts)
+                    self._emit(FillReceived(fill))
+                    fills.append(fill)
+                    if order.is_terminal:
+                        self._tracking.pop(order.order_id, None)
+            elif isinstance(event, OrderUpdate):
+                self._on_update(order, event)
+        return fills
+
+    def _on_update(self, order: Order, update: OrderUpdate) -> None:
+        closing = _CLOSING_EVENTS.get(update.status)
+        if closing is None or order.is_terminal:
+            return
+        self._apply(order, closing, update.at, update.reason)
+        self._tracking.pop(order.order_id, None)
+
+    def _to_fill(self, order: Order, event: BrokerFill) -> Fill:
+        costs = self._costs_of(event)
+        return Fill(
+            event.fill_id,
+            order.order_id,
+            event.broker_order_no,
+            event.code,
+            event.side,
+            event.quantity,
+            event.price,
+            event.at,
+            costs.commission,
+            costs.tax,
+        )
+
+    # ----- working orders
+    def open_orders(self) -> list[Order]:
+        return [order for order in self.orders.values() if order.is_open]
+
+    def has_open_order(self, code: StockCode, side: Side | None = None) -> bool:
+        return any(o.code == code and (side is None or o.side is side) for o in self.open_orders())
+
+    def next_timeout(self) -> datetime | None:
+        """When the earliest working order times out (a timer for the engine)."""
+        limit = timedelta(seconds=self.config.unfilled_timeout_s)
+        times = [track.priced_at + limit for track in self._tracking.values()]
+        return min(times) if times else None
+
+    def check_timeouts(self, now: datetime) -> None:
+        """Re-price or cancel every working order unfilled for longer than the timeout."""
+        limit = timedelta(seconds=self.config.unfilled_timeout_s)
+        for order_id, track in list(self._tracking.items()):
+            order = self.orders[order_id]
+            if not order.is_open or now < track.priced_at + limit:
+                continue
+            if order.state not in (OrderState.ACCEPTED, OrderState.PARTIALLY_FILLED):
+                continue
+            can_replace = (
+                self.config.on_timeout == "replace"
+                and track.replaces < self.config.max_replaces
+                and order.order_type is OrderType.LIMIT
+                and order.limit_price is not None
+            )
+            if can_replace:
+                self._replace(order, track, now)
+            else:
+                self.cancel(order, now, "unfilled timeout")
+
+    def _replace(self, order: Order, track: _Tracking, now: datetime) -> None:
+        assert order.limit_price is not None
+        assert order.broker_order_no is not None
+        price = self._move_ticks(
+            order.code, order.limit_price, self.config.replace_ticks * order.side.sign, now
+        )
+        self._apply(order, OrderEvent.REQUEST_MODIFY, now, f"re-price {order.limit_price} -> {price}")
+        try:
+            ack = self.broker.modify(order.broker_order_no, order.code, price)
+        except BrokerError as error:
+            self._apply(order, OrderEvent.MODIFY_REJECTED, now, str(error))
+            self.cancel(order, now, "unfilled timeout (re-price refused)")
+            return
+        order.modify_terms(price, None, ack.broker_order_no)
+        self._by_number[ack.broker_order_no] = order.order_id
+        track.priced_at, track.replaces = now, track.replaces + 1
+        self._apply(order, OrderEvent.MODIFY_CONFIRMED, ack.at, f"broker order {ack.broker_order_no}")
+
+    def cancel(self, order: Order, now: datetime, reason: str) -> None:
+        """Ask the broker to cancel; the order is CANCELLED when the broker confirms."""
+        if order.broker_order_no is None or order.state not in (
+            OrderState.ACCEPTED,
+            OrderState.PARTIALLY_FILLED,
+        ):
+            return
+        self._apply(order, OrderEvent.REQUEST_CANCEL, now, reason)
+        try:
+            self.broker.cancel(order.broker_order_no, order.code)
+        except BrokerError as error:
+            self._apply(order, OrderEvent.CANCEL_REJECTED, now, str(error))
+
+    # ----- plumbing
+    def _apply(self, order: Order, event: OrderEvent, at: datetime, note: str) -> None:
+        old = order.state
+        order.apply(event, at, note)
+        self._emit(OrderStateChanged(order.order_id, order.code, old, order.state, event, at, note))
+
+    def _announce_state(self, order: Order, at: datetime) -> None:
+        last = order.history[-1]
+        previous = order.history[-2].state if len(order.history) > 1 else OrderState.CREATED
+        self._emit(
+            OrderStateChanged(order.order_id, order.code, previous, order.state, last.event, at, last.note)
+        )
+
+    def _emit(self, event: DomainEvent) -> None:
+        for listener in self.listeners:
+            listener(event)

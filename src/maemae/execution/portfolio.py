@@ -1,0 +1,58 @@
+"""The portfolio: maemae's own view of its cash and positions, moved only by confirmed fills.
+
+No instant-fill assumption anywhere (SPEC 4): a position changes when a fill arrives, by the filled quantity,
+and cash follows with T+2 settlement. Reconciliation compares this view with the broker's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+
+from maemae.domain.account import Account
+from maemae.domain.codes import StockCode
+from maemae.domain.fill import Fill
+from maemae.domain.position import Position
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.settlement import settlement_date
+
+
+class Portfolio:
+    def __init__(self, initial_cash: int, calendar: TradingCalendar) -> None:
+        self.account = Account(settled_cash=initial_cash)
+        self.positions: dict[StockCode, Position] = {}
+        self._calendar = calendar
+        self.realised_pnl = 0
+        self.commission = 0
+        self.tax = 0
+
+    def start_day(self, day: date) -> None:
+        """Settle every trade due by ``day``."""
+        self.account.settle(day)
+
+    def apply_fill(self, fill: Fill, strategy: str) -> int:
+        """Book one of maemae's fills; returns the P&L it realised."""
+        position = self.positions.setdefault(fill.code, Position(fill.code))
+        realised = position.apply_fill(fill, strategy)
+        self.account.apply_fill(fill, settlement_date(fill.ts.date(), self._calendar))
+        self.realised_pnl += realised
+        self.commission += fill.commission
+        self.tax += fill.tax
+        if position.owned_quantity == 0 and position.account_quantity == 0:
+            del self.positions[fill.code]
+        return realised
+
+    def owned(self, code: StockCode) -> int:
+        position = self.positions.get(code)
+        return position.owned_quantity if position else 0
+
+    def held(self) -> Iterator[Position]:
+        """Positions maemae owns shares of."""
+        return (position for position in self.positions.values() if position.owned_quantity > 0)
+
+    def market_value(self, prices: Mapping[StockCode, int]) -> int:
+        return sum(position.owned_quantity * prices[position.code] for position in self.held())
+
+    def equity(self, prices: Mapping[StockCode, int]) -> int:
+        """Cash (settled or not) plus owned shares at ``prices``."""
+        return self.account.cash + self.market_value(prices)

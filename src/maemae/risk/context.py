@@ -1,0 +1,41 @@
+"""What the risk gate needs to know about the moment of a decision; the engine fills it in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from maemae.domain.enums import InstrumentType
+from maemae.krx.limits import PriceLimits
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPosition:
+    """The position in the intent's stock, as maemae owns it."""
+
+    quantity: int
+    average_cost: Decimal
+    strategy: str
+
+
+@dataclass(frozen=True, slots=True)
+class GateContext:
+    """The facts one decision is made on.
+
+    ``price`` is the last trade price (the reference for sizing and market orders), ``recent_high`` the
+    highest price of the re-entry rule's lookback, and ``bar_volume`` / ``average_volume`` its volume test.
+    """
+
+    now: datetime
+    day: date
+    price: int
+    limits: PriceLimits | None
+    instrument_type: InstrumentType
+    orderable_cash: int
+    equity: int
+    open_positions: int
+    position: HeldPosition | None
+    recent_high: int = 0
+    bar_volume: int = 0
+    average_volume: int = 0

@@ -1,0 +1,146 @@
+"""Exit rules that run whatever strategy holds a position: stop loss, trailing stop, partial take-profit,
+time-cut and the portfolio stop (SPEC 3).
+
+Price rules are judged on the last price (a bar's close in a backtest, the live price every few seconds live)
+against an exact integer level, so the backtest's vectorised scan (``first_exit_bar``) and the live check
+(``check``) fire on the same price. The trailing stop follows the highest *last price* since entry.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from maemae.config.risk import RiskConfig
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import IntentSource, OrderIntent
+
+
+def _fraction(pct: Decimal) -> Fraction:
+    return Fraction(pct) / 100
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What the exit rules need to know about a position."""
+
+    code: StockCode
+    quantity: int
+    average_cost: Decimal
+    high_water: int
+    take_profit_taken: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExitLevels:
+    """The prices at which the price rules fire, for one position at one moment."""
+
+    stop: int | None  # fires at or below
+    take_profit: int | None  # fires at or above
+    trailing: int | None  # fires at or below (moves up with the high-water mark)
+
+
+class ExitRules:
+    def __init__(self, config: RiskConfig) -> None:
+        self.config = config
+
+    def levels(self, holding: Holding) -> ExitLevels:
+        cfg = self.config
+        cost = Fraction(holding.average_cost)
+        stop = math.floor(cost * (1 - _fraction(cfg.stop_loss.pct))) if cfg.stop_loss.enabled else None
+        take = None
+        if cfg.take_profit.enabled and not holding.take_profit_taken:
+            take = math.ceil(cost * (1 + _fraction(cfg.take_profit.trigger_pct)))
+        trailing = None
+        if cfg.trailing_stop.enabled:
+            trailing = self.trailing_level(holding.high_water)
+        return ExitLevels(stop, take, trailing)
+
+    def _keep(self) -> Fraction:
+        return 1 - _fraction(self.config.trailing_stop.pct)
+
+    def trailing_level(self, high_water: int) -> int:
+        keep = self._keep()
+        return high_water * keep.numerator // keep.denominator
+
+    def check(self, holding: Holding, price: int) -> OrderIntent | None:
+        """The live driver: an exit intent if ``price`` triggers a rule, else None."""
+        levels = self.levels(holding)
+        if levels.stop is not None and price <= levels.stop:
+            return self._sell(
+                holding, holding.quantity, IntentSource.STOP_LOSS, f"price {price} <= stop {levels.stop}"
+            )
+        if levels.trailing is not None and price <= levels.trailing:
+            return self._sell(
+                holding,
+                holding.quantity,
+                IntentSource.TRAILING_STOP,
+                f"price {price} <= {levels.trailing} (high {holding.high_water})",
+            )
+        if levels.take_profit is not None and price >= levels.take_profit:
+            part = max(1, holding.quantity * int(self.config.take_profit.sell_fraction_pct) // 100)
+            return self._sell(
+                holding, part, IntentSource.TAKE_PROFIT, f"price {price} >= target {levels.take_profit}"
+            )
+        return None
+
+    def first_exit_bar(self, holding: Holding, closes: npt.NDArray[np.int64], start: int) -> int | None:
+        """The backtest driver: the first index >= ``start`` where ``check`` would fire on ``closes``."""
+        window = closes[start:]
+        if window.size == 0:
+            return None
+        levels = self.levels(holding)
+        fired = np.zeros(window.size, dtype=bool)
+        if levels.stop is not None:
+            fired |= window <= levels.stop
+        if levels.take_profit is not None:
+            fired |= window >= levels.take_profit
+        if self.config.trailing_stop.enabled:
+            keep = self._keep()
+            high = np.maximum.accumulate(np.maximum(window, holding.high_water))
+            fired |= (
+                window <= high * keep.numerator // keep.denominator
+            )  # same integer floor as trailing_level
+        hits = np.flatnonzero(fired)
+        return int(hits[0]) + start if hits.size else None
+
+    def time_cut_due(self, day: date, sessions_held: int) -> bool:
+        """Whether a position must be sold at this day's open (on the date, or after N sessions held)."""
+        rule = self.config.time_cut
+        if not rule.enabled:
+            return False
+        on_date = rule.on_date is not None and day >= rule.on_date
+        too_long = rule.max_days_held is not None and sessions_held >= rule.max_days_held
+        return on_date or too_long
+
+    def time_cut(self, holding: Holding, reason: str) -> OrderIntent:
+        return self._sell(holding, holding.quantity, IntentSource.TIME_CUT, reason, OrderType.MARKET)
+
+    def portfolio_stop_level(self, day_start_equity: int) -> int | None:
+        """Equity at or below which the portfolio stop trips today."""
+        rule = self.config.portfolio_stop
+        if not rule.enabled:
+            return None
+        return math.floor(Fraction(day_start_equity) * (1 - _fraction(rule.day_loss_pct)))
+
+    def liquidation(self, holding: Holding) -> OrderIntent:
+        return self._sell(
+            holding, holding.quantity, IntentSource.PORTFOLIO_STOP, "portfolio stop", OrderType.MARKET
+        )
+
+    @staticmethod
+    def _sell(
+        holding: Holding,
+        quantity: int,
+        source: IntentSource,
+        reason: str,
+        order_type: OrderType = OrderType.MARKET,
+    ) -> OrderIntent:
+        return OrderIntent(holding.code, Side.SELL, quantity, order_type, None, source=source, reason=reason)

@@ -1,0 +1,148 @@
+"""The risk gate: every intent passes here before it may become an order (DESIGN 1.4).
+
+Checks run in a fixed, documented order (docs/risk.md) and the first refusal wins. Buys go through every
+overtrading rule and are sized; sells that reduce a position maemae owns are only stopped by the kill switch,
+the ownership rule, the strategy-change rule, the price checks and the order-rate limit, so a risk rule can
+never trap a position. Every denial is logged with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from maemae.config.risk import RiskConfig
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import IntentSource, OrderIntent
+from maemae.risk import rules
+from maemae.risk.context import GateContext
+from maemae.risk.decision import Denial, DenialRecord, DenyReason, RiskDecision
+from maemae.risk.state import RiskState
+
+Commission = Callable[[int], int]
+
+
+@dataclass(slots=True)
+class RiskGate:
+    config: RiskConfig
+    state: RiskState
+    commission: Commission
+    denials: list[DenialRecord] = field(default_factory=list)
+
+    def evaluate(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
+        """Approve with the final quantity, or deny with a typed reason; approvals count as sent orders."""
+        decision = self._buy(intent, ctx) if intent.side is Side.BUY else self._sell(intent, ctx)
+        if decision.approved:
+            price = intent.limit_price or ctx.price
+            self.state.note_order_sent(ctx.now, price * decision.quantity)
+        else:
+            assert decision.reason is not None
+            self.denials.append(
+                DenialRecord(
+                    ctx.now,
+                    intent.code,
+                    intent.side,
+                    decision.reason,
+                    decision.detail,
+                    intent.source.value,
+                    intent.strategy,
+                )
+            )
+        return decision
+
+    def _first_denial(self, checks: list[Callable[[], Denial | None]]) -> Denial | None:
+        for check in checks:
+            denial = check()
+            if denial is not None:
+                return denial
+        return None
+
+    def _buy(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
+        config, state = self.config, self.state
+        overtrading = intent.source is not IntentSource.SAFE_ASSET
+        checks: list[Callable[[], Denial | None]] = [
+            lambda: rules.operator_state(intent, state, is_buy=True),
+            lambda: rules.portfolio_halt(state, ctx),
+        ]
+        if overtrading:
+            checks += [
+                lambda: rules.one_trade_a_day(config, state, intent),
+                lambda: rules.cooldown(config, state, intent, ctx),
+                lambda: rules.daily_caps(config, state, intent),
+                lambda: rules.reentry(config, state, intent, ctx),
+                lambda: rules.rebuy_after_take_profit(config, state, intent, ctx),
+                lambda: rules.max_positions(config, ctx),
+            ]
+        checks += [lambda: rules.price_checks(intent, ctx), lambda: rules.order_rate(config, state, ctx)]
+        denial = self._first_denial(checks)
+        if denial is not None:
+            return RiskDecision.deny(intent, denial)
+        sized = self._size(intent, ctx)
+        if isinstance(sized, Denial):
+            return RiskDecision.deny(intent, sized)
+        return RiskDecision.approve(intent, sized)
+
+    def _size(self, intent: OrderIntent, ctx: GateContext) -> int | Denial:
+        limits = self.config.order_limits
+        # a market buy is reserved at the upper limit by brokers, so cash is checked at that price
+        cash_price = ctx.limits.upper if intent.order_type is not OrderType.LIMIT and ctx.limits else 0
+        price = intent.limit_price or ctx.price
+        cash_price = max(cash_price, price)
+        if price <= 0:
+            return Denial(DenyReason.NO_PRICE, "no price to size the order with")
+        if intent.quantity is not None:
+            quantity = intent.quantity
+            if quantity > limits.max_quantity_per_order:
+                return Denial(DenyReason.MAX_QUANTITY, f"{quantity} shares > {limits.max_quantity_per_order}")
+            if quantity * price > limits.max_amount_per_order:
+                return Denial(
+                    DenyReason.MAX_AMOUNT, f"{quantity * price} won > {limits.max_amount_per_order}"
+                )
+        else:
+            quantity = min(
+                self._target_amount(intent, ctx) // price,
+                limits.max_quantity_per_order,
+                limits.max_amount_per_order // price,
+            )
+        affordable = ctx.orderable_cash // cash_price
+        while (
+            affordable > 0
+            and affordable * cash_price + self.commission(affordable * cash_price) > ctx.orderable_cash
+        ):
+            affordable -= 1
+        if quantity > affordable:
+            if intent.quantity is not None or affordable == 0:
+                return Denial(DenyReason.INSUFFICIENT_CASH, f"{ctx.orderable_cash} won orderable")
+            quantity = affordable
+        if quantity <= 0:
+            return Denial(DenyReason.ZERO_QUANTITY, f"target amount buys no share at {price}")
+        if self.state.amount_today + quantity * price > limits.max_amount_per_day:
+            return Denial(DenyReason.MAX_DAILY_AMOUNT, f"{self.state.amount_today} won already sent today")
+        return quantity
+
+    def _target_amount(self, intent: OrderIntent, ctx: GateContext) -> int:
+        sizing = self.config.sizing
+        if intent.source is IntentSource.SAFE_ASSET:
+            return ctx.orderable_cash
+        if sizing.method == "fixed_amount":
+            return sizing.fixed_amount
+        if sizing.method == "pct_equity":
+            return int(ctx.equity * sizing.pct_equity / Decimal(100))
+        return ctx.equity // sizing.max_positions
+
+    def _sell(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
+        owned = ctx.position.quantity if ctx.position else 0
+        denial = self._first_denial(
+            [
+                lambda: rules.operator_state(intent, self.state, is_buy=False),
+                lambda: Denial(DenyReason.NOT_OWNED, f"maemae owns no {intent.code}") if owned == 0 else None,
+                lambda: rules.strategy_change(self.config, intent, ctx),
+                lambda: rules.price_checks(intent, ctx),
+                lambda: rules.order_rate(self.config, self.state, ctx),
+            ]
+        )
+        if denial is not None:
+            return RiskDecision.deny(intent, denial)
+        quantity = min(intent.quantity or owned, owned, self.config.order_limits.max_quantity_per_order)
+        return RiskDecision.approve(intent, quantity)

@@ -1,0 +1,157 @@
+"""The risk gate's rules, one small function each: a ``Denial`` when the rule refuses, or None.
+
+Rules are stateless: what they remember (last sell times, counters, take-profit marks, the day's halt) is
+in ``RiskState``. Each is switched by its own config section; a switched-off rule never denies.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from maemae.config.risk import RiskConfig
+from maemae.domain.intents import IntentSource, OrderIntent
+from maemae.krx.ticks import is_on_tick
+from maemae.risk.context import GateContext
+from maemae.risk.decision import Denial, DenyReason
+from maemae.risk.state import RiskState, TradingState
+
+
+def _at_least(value: int, base: int, pct: Decimal) -> bool:
+    """value >= base × (1 + pct %), exactly."""
+    return Fraction(value) >= Fraction(base) * (1 + Fraction(pct) / 100)
+
+
+def operator_state(intent: OrderIntent, state: RiskState, is_buy: bool) -> Denial | None:
+    if state.operator_state is TradingState.HALTED:
+        return Denial(DenyReason.KILL_SWITCH, "the kill switch is on: no new orders")
+    if is_buy and state.operator_state is TradingState.REDUCING:
+        return Denial(DenyReason.REDUCING, "only orders that reduce positions are allowed")
+    return None
+
+
+def portfolio_halt(state: RiskState, ctx: GateContext) -> Denial | None:
+    if state.is_halted(ctx.day):
+        return Denial(
+            DenyReason.HALTED_PORTFOLIO_STOP, f"portfolio stop tripped on {ctx.day}: no new entries"
+        )
+    return None
+
+
+def one_trade_a_day(config: RiskConfig, state: RiskState, intent: OrderIntent) -> Denial | None:
+    if config.one_trade_a_day.enabled and state.entries_today(intent.code) >= 1:
+        return Denial(DenyReason.ONE_TRADE_A_DAY, f"{intent.code} was already bought today")
+    return None
+
+
+def cooldown(config: RiskConfig, state: RiskState, intent: OrderIntent, ctx: GateContext) -> Denial | None:
+    if not config.cooldown.enabled:
+        return None
+    sold = state.last_sell_at.get(intent.code)
+    until = sold + timedelta(minutes=config.cooldown.minutes) if sold else None
+    if until is not None and ctx.now < until:
+        return Denial(
+            DenyReason.COOLDOWN, f"sold at {sold:%H:%M:%S}; no re-buy before {until:%Y-%m-%d %H:%M:%S}"
+        )
+    return None
+
+
+def daily_caps(config: RiskConfig, state: RiskState, intent: OrderIntent) -> Denial | None:
+    caps = config.daily_caps
+    if not caps.enabled:
+        return None
+    if state.trades_today(intent.code) >= caps.max_trades_per_stock:
+        return Denial(
+            DenyReason.DAILY_CAP_STOCK, f"{state.trades_today(intent.code)} trades in {intent.code} today"
+        )
+    if state.trades_total >= caps.max_trades_per_account:
+        return Denial(DenyReason.DAILY_CAP_ACCOUNT, f"{state.trades_total} trades in the account today")
+    return None
+
+
+def reentry(config: RiskConfig, state: RiskState, intent: OrderIntent, ctx: GateContext) -> Denial | None:
+    """A second or later entry today must pass every configured test of a stronger signal."""
+    rule = config.reentry
+    if not rule.enabled or state.entries_today(intent.code) == 0:
+        return None
+    if rule.min_breakout_pct is not None and not _at_least(ctx.price, ctx.recent_high, rule.min_breakout_pct):
+        return Denial(
+            DenyReason.REENTRY_TOO_WEAK,
+            f"price {ctx.price} not {rule.min_breakout_pct}% above {ctx.recent_high}",
+        )
+    if rule.min_volume_ratio is not None and Fraction(ctx.bar_volume) < Fraction(
+        ctx.average_volume
+    ) * Fraction(rule.min_volume_ratio):
+        return Denial(
+            DenyReason.REENTRY_TOO_WEAK,
+            f"volume {ctx.bar_volume} below {rule.min_volume_ratio} x {ctx.average_volume}",
+        )
+    last_exit = state.last_exit_price.get(intent.code)
+    if (
+        rule.min_rise_above_exit_pct is not None
+        and last_exit is not None
+        and not _at_least(ctx.price, last_exit, rule.min_rise_above_exit_pct)
+    ):
+        return Denial(
+            DenyReason.REENTRY_TOO_WEAK,
+            f"price {ctx.price} not {rule.min_rise_above_exit_pct}% above exit {last_exit}",
+        )
+    return None
+
+
+def rebuy_after_take_profit(
+    config: RiskConfig, state: RiskState, intent: OrderIntent, ctx: GateContext
+) -> Denial | None:
+    mark = state.take_profit.get(intent.code)
+    if not config.take_profit.enabled or mark is None:
+        return None
+    if not _at_least(ctx.price, mark.price, config.take_profit.rebuy_rise_pct):
+        return Denial(
+            DenyReason.REBUY_TOO_LOW,
+            f"price {ctx.price} not {config.take_profit.rebuy_rise_pct}% above the mark {mark.price}",
+        )
+    return None
+
+
+def max_positions(config: RiskConfig, ctx: GateContext) -> Denial | None:
+    if ctx.position is None and ctx.open_positions >= config.sizing.max_positions:
+        return Denial(
+            DenyReason.MAX_POSITIONS,
+            f"{ctx.open_positions} positions open (max {config.sizing.max_positions})",
+        )
+    return None
+
+
+def order_rate(config: RiskConfig, state: RiskState, ctx: GateContext) -> Denial | None:
+    sent = state.orders_in_window(ctx.now)
+    if sent >= config.order_limits.max_orders_per_minute:
+        return Denial(DenyReason.ORDER_RATE, f"{sent} orders in the last minute")
+    return None
+
+
+def price_checks(intent: OrderIntent, ctx: GateContext) -> Denial | None:
+    price = intent.limit_price
+    if price is None:
+        return None
+    if not is_on_tick(price, ctx.day, ctx.instrument_type):
+        return Denial(DenyReason.NOT_ON_TICK, f"limit {price} is not on the tick grid")
+    if ctx.limits is not None and not ctx.limits.contains(price):
+        return Denial(
+            DenyReason.PRICE_OUTSIDE_LIMITS, f"limit {price} outside {ctx.limits.lower}..{ctx.limits.upper}"
+        )
+    return None
+
+
+def strategy_change(config: RiskConfig, intent: OrderIntent, ctx: GateContext) -> Denial | None:
+    """A strategy's sell of a stock another strategy bought follows the configured policy (SPEC 3)."""
+    if intent.source is not IntentSource.STRATEGY or ctx.position is None:
+        return None
+    if ctx.position.strategy in ("", intent.strategy):
+        return None
+    if config.strategy_change.policy == "strategy_may_sell":
+        return None
+    return Denial(
+        DenyReason.STRATEGY_CHANGE,
+        f"{intent.code} was bought by {ctx.position.strategy}; policy {config.strategy_change.policy}",
+    )
