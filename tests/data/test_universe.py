@@ -45,22 +45,27 @@ def store(tmp_path: Path) -> BarStore:
     return store
 
 
+def bars_of(store: BarStore) -> dict[StockCode, BarArrays]:
+    return store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
+
+
 def test_top_traded_value_when_selecting_ignores_the_day_itself(store: BarStore) -> None:
     selector = TopTradedValueSelector(n=2, lookback_days=3, calendar=CAL)
-    universe = select_stocks(DAYS[3], store, selector)
+    universe = select_stocks(DAYS[3], bars_of(store), store.read_instruments(), selector)
     assert universe.selected == ("000010", "000030")  # 000020's huge value is on the day itself: unseen
 
 
 def test_top_traded_value_when_funds_excluded_by_default(store: BarStore) -> None:
     assert SAFE_ASSET_CODE not in TopTradedValueSelector(n=10, lookback_days=3, calendar=CAL).select(
-        DAYS[3], store, store.read_instruments()
+        DAYS[3], bars_of(store), store.read_instruments()
     )
 
 
 def test_select_stocks_when_safe_asset_and_holdings_added_without_duplicates(store: BarStore) -> None:
     universe = select_stocks(
         DAYS[3],
-        store,
+        bars_of(store),
+        store.read_instruments(),
         FixedListSelector((StockCode("000030"), StockCode("000010"))),
         safe_asset=SAFE_ASSET_CODE,
         holdings=[StockCode("000010"), StockCode("000020")],
@@ -70,7 +75,7 @@ def test_select_stocks_when_safe_asset_and_holdings_added_without_duplicates(sto
 
 def test_select_stocks_when_cap_above_100_raises() -> None:
     with pytest.raises(ConfigError, match=r"universe\.max_stocks = 101: expected 1\.\.100"):
-        select_stocks(DAYS[0], BarStore(Path("/nonexistent")), FixedListSelector(()), max_stocks=101)
+        select_stocks(DAYS[0], {}, {}, FixedListSelector(()), max_stocks=101)
 
 
 def test_make_selector_when_name_unknown_raises_config_error() -> None:
@@ -80,4 +85,4 @@ def test_make_selector_when_name_unknown_raises_config_error() -> None:
 
 def test_fixed_selector_when_more_than_cap_keeps_first_hundred(store: BarStore) -> None:
     codes = tuple(StockCode(f"{i:06d}") for i in range(10, 1_510, 10))
-    assert len(select_stocks(DAYS[0], store, FixedListSelector(codes)).selected) == 100
+    assert len(select_stocks(DAYS[0], {}, {}, FixedListSelector(codes)).selected) == 100

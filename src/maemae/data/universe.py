@@ -1,8 +1,9 @@
 """``select_stocks``: the day's universe: up to 100 selected stocks, then the safe asset and the holdings.
 
 Selection runs before the open and sees only bars of sessions BEFORE the day it selects for (no look-ahead).
-Selectors are pluggable: anything with a ``select(on, store, instruments)`` method; the built-ins are the top
-N by traded value over the last K sessions and a fixed list.
+Selectors are pluggable: anything with a ``select(on, daily, instruments)`` method over in-memory daily bars
+(the caller loads them once; a backtest selects every day without touching the disk); the built-ins are the
+top N by traded value over the last K sessions and a fixed list.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from maemae.data.bars import Timeframe
+import numpy as np
+import pandas as pd
+
+from maemae.data.bars import BarArrays
 from maemae.data.instruments import Instrument
-from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType
 from maemae.errors import ConfigError
@@ -23,11 +26,15 @@ from maemae.krx.calendar import TradingCalendar
 MAX_SELECTED = 100
 
 
+def _day_ns(day: date) -> int:
+    return int(pd.Timestamp(day.isoformat(), tz="Asia/Seoul").value)
+
+
 class Selector(Protocol):
-    """Chooses the day's candidates from what the store knows before ``on``."""
+    """Chooses the day's candidates from the daily bars known before ``on``."""
 
     def select(
-        self, on: date, store: BarStore, instruments: Mapping[StockCode, Instrument]
+        self, on: date, daily: Mapping[StockCode, BarArrays], instruments: Mapping[StockCode, Instrument]
     ) -> list[StockCode]: ...
 
 
@@ -62,21 +69,21 @@ class TopTradedValueSelector:
     include_funds: bool = False
 
     def select(
-        self, on: date, store: BarStore, instruments: Mapping[StockCode, Instrument]
+        self, on: date, daily: Mapping[StockCode, BarArrays], instruments: Mapping[StockCode, Instrument]
     ) -> list[StockCode]:
-        last = self.calendar.previous_session(on)
-        first = self.calendar.add_sessions(on, -self.lookback_days)
+        first = _day_ns(self.calendar.add_sessions(on, -self.lookback_days))
+        before = _day_ns(on)  # bars of ``on`` itself are never looked at
         totals: list[tuple[int, StockCode]] = []
-        for code in store.codes(Timeframe.DAY):
+        for code, bars in daily.items():
             instrument = instruments.get(code)
             if instrument is not None:
                 if not instrument.is_listed_on(on):
                     continue
                 if not self.include_funds and instrument.instrument_type is not InstrumentType.STOCK:
                     continue
-            bars = store.read_arrays(code, Timeframe.DAY, first, last)
-            if len(bars):
-                totals.append((-int(bars.value.sum()), code))
+            lo, hi = np.searchsorted(bars.ts, [first, before], side="left")
+            if hi > lo:
+                totals.append((-int(bars.value[lo:hi].sum()), code))
         return [code for _, code in sorted(totals)[: self.n]]
 
 
@@ -87,9 +94,9 @@ class FixedListSelector:
     codes: tuple[StockCode, ...]
 
     def select(
-        self, on: date, store: BarStore, instruments: Mapping[StockCode, Instrument]
+        self, on: date, daily: Mapping[StockCode, BarArrays], instruments: Mapping[StockCode, Instrument]
     ) -> list[StockCode]:
-        del store
+        del daily
         return [code for code in self.codes if code not in instruments or instruments[code].is_listed_on(on)]
 
 
@@ -112,7 +119,8 @@ def make_selector(name: str, **options: Any) -> Selector:
 
 def select_stocks(
     on: date,
-    store: BarStore,
+    daily: Mapping[StockCode, BarArrays],
+    instruments: Mapping[StockCode, Instrument],
     selector: Selector,
     *,
     max_stocks: int = MAX_SELECTED,
@@ -122,7 +130,7 @@ def select_stocks(
     """The universe for ``on``: the selector's pick capped at ``max_stocks`` (at most 100), plus extras."""
     if not 1 <= max_stocks <= MAX_SELECTED:
         raise ConfigError(f"universe.max_stocks = {max_stocks}: expected 1..{MAX_SELECTED}")
-    chosen = selector.select(on, store, store.read_instruments())
+    chosen = selector.select(on, daily, instruments)
     selected = tuple(dict.fromkeys(StockCode(code) for code in chosen))[:max_stocks]
     return Universe(
         day=on,
