@@ -59,6 +59,7 @@ class OrderManager:
         self.listeners: list[Listener] = listeners or []
         self.orders: dict[str, Order] = {}
         self._by_number: dict[str, str] = {}
+        self._open: dict[str, Order] = {}  # open orders by id, kept in step with every state change
         self._tracking: dict[str, _Tracking] = {}
         self._sequence = 0
 
@@ -128,6 +129,7 @@ class OrderManager:
             if isinstance(event, BrokerFill):
                 fill = self._to_fill(order, event)
                 if order.record_fill(fill):
+                    self._track_open(order)
                     self._announce_state(order, fill.ts)
                     self._emit(FillReceived(fill))
                     fills.append(fill)
@@ -161,7 +163,7 @@ class OrderManager:
 
     # ----- working orders
     def open_orders(self) -> list[Order]:
-        return [order for order in self.orders.values() if order.is_open]
+        return list(self._open.values())
 
     def has_open_order(self, code: StockCode, side: Side | None = None) -> bool:
         return any(o.code == code and (side is None or o.side is side) for o in self.open_orders())
@@ -227,7 +229,14 @@ class OrderManager:
     def _apply(self, order: Order, event: OrderEvent, at: datetime, note: str) -> None:
         old = order.state
         order.apply(event, at, note)
+        self._track_open(order)
         self._emit(OrderStateChanged(order.order_id, order.code, old, order.state, event, at, note))
+
+    def _track_open(self, order: Order) -> None:
+        if order.is_open:
+            self._open[order.order_id] = order
+        else:
+            self._open.pop(order.order_id, None)
 
     def _announce_state(self, order: Order, at: datetime) -> None:
         last = order.history[-1]

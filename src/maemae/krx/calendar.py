@@ -6,12 +6,14 @@ ask "is this a session / which is the next one" millions of times and pandas loo
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
@@ -31,8 +33,35 @@ def _from_day_number(n: int) -> date:
     return _EPOCH + timedelta(days=int(n))
 
 
+def _cache_file() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    name = f"xkrx-{version('exchange-calendars')}-{CALENDAR_START.isoformat()}-{CALENDAR_END.isoformat()}.txt"
+    return base / "maemae" / name
+
+
 @lru_cache(maxsize=1)
 def _xkrx_sessions() -> tuple[date, ...]:
+    """XKRX's sessions. Building the calendar takes seconds (its holiday rules are evaluated one by one), so
+    the result is cached in the user's cache directory, keyed by the exchange-calendars version."""
+    cache = _cache_file()
+    try:
+        return tuple(date.fromisoformat(line) for line in cache.read_text(encoding="utf-8").split())
+    except (OSError, ValueError):
+        pass
+    sessions = _compute_xkrx_sessions()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text("\n".join(d.isoformat() for d in sessions), encoding="utf-8")
+        os.replace(temporary, cache)
+    except OSError:  # a read-only home only costs the next run a few seconds
+        pass
+    return sessions
+
+
+def _compute_xkrx_sessions() -> tuple[date, ...]:
+    import exchange_calendars as xcals  # slow to import; only needed when the cache is cold
+
     with warnings.catch_warnings():
         # exchange-calendars 4.13 trips a pandas 3.1 deprecation inside its own code; nothing we can change.
         warnings.simplefilter("ignore", category=FutureWarning)

@@ -144,10 +144,13 @@ class MinuteStrategy(ABC):
     def on_bar(self, data: MinuteInput) -> OrderIntent | None:
         """Called when a bar completes (whenever the engine wakes this stock); an intent or None."""
 
-    def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> BoolArray | None:
+    def wake_bars(
+        self, bars: BarArrays, today_start: int, daily_signals: Int8Array, holding: bool
+    ) -> BoolArray | None:
         """Today's bars where ``on_bar`` might return an intent (a superset), or None for every bar.
 
-        ``bars`` holds yesterday's and today's bars; ``daily_signals`` the daily signal at today's bars.
+        ``bars`` holds yesterday's and today's bars; ``daily_signals`` the daily signal at today's bars;
+        ``holding`` whether maemae owns the stock (the engine asks again whenever that changes).
         """
-        del bars, today_start, daily_signals
+        del bars, today_start, daily_signals, holding
         return None

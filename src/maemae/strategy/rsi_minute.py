@@ -86,7 +86,9 @@ class RSIMinute(MinuteStrategy):
             signal={"rsi": rsi},
         )
 
-    def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> BoolArray:
+    def wake_bars(
+        self, bars: BarArrays, today_start: int, daily_signals: Int8Array, holding: bool
+    ) -> BoolArray:
         # One recurrence from yesterday's first bar, as ``on_bar`` computes it over its window.
         full = rsi_series(bars.close, self.p.period)
         rsi = full[today_start:]
@@ -96,5 +98,5 @@ class RSIMinute(MinuteStrategy):
         with np.errstate(invalid="ignore"):
             crossed_up = (before < self._oversold) & (rsi >= self._oversold) & (daily_signals == Signal.BUY)
             exits = (rsi >= self._overbought) | (daily_signals == Signal.SELL)
-        wake: BoolArray = crossed_up | exits
+        wake: BoolArray = exits if holding else crossed_up
         return wake

@@ -1,0 +1,112 @@
+"""The backtest's market data: every bar of the run in memory, and each day's bars on the session's grid.
+
+Loading is done once (columnar, threaded); a day's bars are then array views. A code that did not trade in
+some minute gets a flat, zero-volume bar at the last price for that minute, so every code of a day sits on the
+same grid of bar start times and "the price at bar k" means the same thing for every code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
+from maemae.data.instruments import Instrument
+from maemae.data.store import BarStore
+from maemae.domain.codes import StockCode
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.sessions import SessionSchedule, session_schedule
+
+MINUTE_NS = 60 * 1_000_000_000
+
+
+def day_ns(day: date) -> int:
+    return int(pd.Timestamp(day.isoformat(), tz="Asia/Seoul").value)
+
+
+@dataclass(frozen=True, slots=True)
+class DayGrid:
+    """A session's bar start times; the last bar is the closing auction."""
+
+    day: date
+    schedule: SessionSchedule
+    starts: Int64Array
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+
+def align(bars: BarArrays, grid: Int64Array, previous_close: int) -> BarArrays:
+    """``bars`` of one day placed on ``grid``: missing minutes become flat zero-volume bars at the last price."""
+    if len(bars) == len(grid) and np.array_equal(bars.ts, grid):
+        return bars
+    position = np.searchsorted(grid, bars.ts)
+    inside = (position < len(grid)) & (grid[np.minimum(position, len(grid) - 1)] == bars.ts)
+    close = np.full(len(grid), -1, dtype=np.int64)
+    close[position[inside]] = bars.close[inside]
+    filled = pd.Series(np.where(close < 0, np.nan, close)).ffill().fillna(previous_close).to_numpy(np.int64)
+    columns = {name: filled.copy() for name in ("open", "high", "low", "close")}
+    volume = np.zeros(len(grid), dtype=np.int64)
+    value = np.zeros(len(grid), dtype=np.int64)
+    for name in ("open", "high", "low", "close"):
+        columns[name][position[inside]] = getattr(bars, name)[inside]
+    volume[position[inside]] = bars.volume[inside]
+    value[position[inside]] = bars.value[inside]
+    return BarArrays(
+        grid.copy(), columns["open"], columns["high"], columns["low"], columns["close"], volume, value
+    )
+
+
+class BacktestMarket:
+    """Daily and minute bars of every code the run may touch, loaded once."""
+
+    def __init__(self, store: BarStore, calendar: TradingCalendar, start: date, end: date) -> None:
+        self.calendar = calendar
+        self.instruments: dict[StockCode, Instrument] = store.read_instruments()
+        codes = store.codes(Timeframe.DAY)
+        self.daily: dict[StockCode, BarArrays] = store.read_many(codes, Timeframe.DAY)
+        first_minute = calendar.add_sessions(start, -1) if start > date(2006, 1, 3) else start
+        self.minute: dict[StockCode, BarArrays] = store.read_many(
+            store.codes(Timeframe.MINUTE), Timeframe.MINUTE, first_minute, end
+        )
+
+    def trading_days(self, start: date, end: date) -> list[date]:
+        """Sessions in [start, end] that have daily bars."""
+        days = set()
+        for bars in self.daily.values():
+            lo, hi = np.searchsorted(bars.ts, [day_ns(start), day_ns(end + timedelta(days=1))])
+            days.update(int(ts) for ts in bars.ts[lo:hi])
+        sessions = set(self.calendar.sessions(start, end))
+        return sorted(d for d in sessions if day_ns(d) in days)
+
+    def grid(self, day: date) -> DayGrid:
+        schedule = session_schedule(day, self.calendar)
+        assert schedule is not None
+        starts = pd.DatetimeIndex(schedule.minute_bar_starts()).as_unit("ns").asi8
+        return DayGrid(day, schedule, np.asarray(starts, dtype=np.int64))
+
+    def daily_before(self, code: StockCode, day: date, count: int) -> BarArrays:
+        """The last ``count`` daily bars strictly before ``day``."""
+        bars = self.daily.get(code)
+        if bars is None:
+            return BarArrays.empty()
+        stop = int(np.searchsorted(bars.ts, day_ns(day), side="left"))
+        return bars.slice(max(0, stop - count), stop)
+
+    def minute_day(self, code: StockCode, day: date) -> BarArrays:
+        bars = self.minute.get(code)
+        if bars is None:
+            return BarArrays.empty()
+        lo, hi = np.searchsorted(bars.ts, [day_ns(day), day_ns(day + timedelta(days=1))])
+        return bars.slice(int(lo), int(hi))
+
+    def codes_with_minutes(self, day: date, codes: Iterable[StockCode]) -> list[StockCode]:
+        return [code for code in codes if len(self.minute_day(code, day)) > 0]
+
+
+def concat_days(yesterday: BarArrays, today: BarArrays) -> BarArrays:
+    return BarArrays(*(np.concatenate([getattr(yesterday, n), getattr(today, n)]) for n in BAR_COLUMNS))

@@ -1,0 +1,334 @@
+"""The backtest driver: replays stored bars through the trading kernel on a simulated clock.
+
+It owns no trading logic. Per session it selects the universe, opens the simulated exchange's day, then for
+each bar of the session's grid: lets the exchange trade the working orders on that bar, hands the fills to the
+order manager, re-prices or cancels timed-out orders, and wakes the kernel for the stocks where something can
+happen (DESIGN 1b). In ``every_bar`` mode it wakes every stock on every bar instead; a test asserts both modes
+give identical orders and fills.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid, align, concat_days
+from maemae.brokers.sim.matching import MarketBar
+from maemae.data.bars import BarArrays
+from maemae.data.universe import Universe, make_selector, select_stocks
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType
+from maemae.domain.events import DomainEvent, FillReceived
+from maemae.domain.fill import Fill
+from maemae.engine.composition import Engine
+from maemae.engine.kernel import CodeDay
+from maemae.strategy.api import DailyInput, Signal
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class DayRecord:
+    day: date
+    equity: int
+    cash: int
+    positions: int
+
+
+@dataclass(slots=True)
+class BacktestRecorder:
+    """Collects what the reports need as the run goes."""
+
+    fills: list[Fill] = field(default_factory=list)
+    days: list[DayRecord] = field(default_factory=list)
+
+    def __call__(self, event: DomainEvent) -> None:
+        if isinstance(event, FillReceived):
+            self.fills.append(event.fill)
+
+
+def _at(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=KST)
+
+
+@dataclass(slots=True)
+class _Day:
+    """One session's prepared data and the wake-up state of its codes."""
+
+    grid: DayGrid
+    codes: list[StockCode]
+    data: dict[StockCode, CodeDay]
+    today: dict[StockCode, BarArrays]
+    history: dict[StockCode, BarArrays]
+    closes: np.ndarray  # codes x bars: the last price of each code at each bar
+    signals: dict[StockCode, np.ndarray]
+    index_of: dict[StockCode, int]
+    wake: dict[StockCode, np.ndarray] = field(default_factory=dict)  # bool per bar
+    wake_count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    holding: dict[StockCode, bool] = field(default_factory=dict)
+    k: int = -1  # the bar whose close is "now" (-1: before the open)
+
+    def woken(self, k: int) -> list[StockCode]:
+        if self.wake_count[k] == 0:
+            return []
+        return [code for code in self.codes if self.wake[code][k]]
+
+
+class BacktestRunner:
+    def __init__(self, engine: Engine, market: BacktestMarket, *, every_bar: bool = False) -> None:
+        self.engine = engine
+        self.market = market
+        self.every_bar = every_bar
+        self.recorder = BacktestRecorder()
+        engine.orders.listeners.append(self.recorder)
+        universe = engine.config.universe
+        options: dict[str, object] = (
+            {"codes": universe.codes}
+            if universe.selector == "fixed"
+            else {
+                "n": universe.max_stocks,
+                "lookback_days": universe.lookback_days,
+                "calendar": market.calendar,
+                "include_funds": universe.include_funds,
+            }
+        )
+        self.selector = make_selector(universe.selector, **options)
+        self._yesterday: dict[StockCode, BarArrays] = {}
+
+    def run(self, days: list[date], progress: Progress | None = None) -> BacktestRecorder:
+        for number, day in enumerate(days):
+            self._run_day(self._prepare(day))
+            if progress:
+                progress(number + 1, len(days))
+        return self.recorder
+
+    # ----- preparing a day
+    def _universe(self, day: date) -> Universe:
+        config = self.engine.config.universe
+        holdings = [p.code for p in self.engine.portfolio.held()]
+        return select_stocks(
+            day,
+            self.market.daily,
+            self.market.instruments,
+            self.selector,
+            max_stocks=config.max_stocks,
+            safe_asset=config.safe_asset_code,
+            holdings=holdings,
+        )
+
+    def _prepare(self, day: date) -> _Day:
+        grid = self.market.grid(day)
+        codes = self.market.codes_with_minutes(day, self._universe(day).codes)
+        today: dict[StockCode, BarArrays] = {}
+        history: dict[StockCode, BarArrays] = {}
+        base: dict[StockCode, int] = {}
+        for code in codes:
+            history[code] = self.market.daily_before(code, day, self.engine.daily.history_days())
+            previous_close = int(history[code].close[-1]) if len(history[code]) else 0
+            today[code] = align(self.market.minute_day(code, day), grid.starts, previous_close)
+            base[code] = previous_close or int(today[code].open[0])
+        self.engine.sim.start_day(day, base)
+        data: dict[StockCode, CodeDay] = {}
+        for code in codes:
+            yesterday = self._yesterday.get(code, BarArrays.empty())
+            limits = self.engine.sim.limits(code)
+            assert limits is not None
+            data[code] = CodeDay(
+                code, self._kind(code), concat_days(yesterday, today[code]), len(yesterday), limits
+            )
+        self._yesterday = today
+        closes = np.vstack([today[c].close for c in codes]) if codes else np.empty((0, len(grid)), np.int64)
+        signals = {code: self._signals(code, history[code], today[code]) for code in codes}
+        prepared = _Day(
+            grid, codes, data, today, history, closes, signals, {c: i for i, c in enumerate(codes)}
+        )
+        prepared.wake_count = np.zeros(len(grid), dtype=np.int64)
+        for code in codes:
+            self._set_wake(prepared, code)
+        return prepared
+
+    def _kind(self, code: StockCode) -> InstrumentType:
+        instrument = self.market.instruments.get(code)
+        return instrument.instrument_type if instrument else InstrumentType.STOCK
+
+    def _signals(self, code: StockCode, history: BarArrays, today: BarArrays) -> np.ndarray:
+        daily = self.engine.daily
+        cumulative = np.cumsum(today.volume)
+        if self.every_bar:  # the live driver: one evaluation per bar
+            return np.array(
+                [
+                    daily.evaluate(DailyInput(code, history.close, history.volume, int(p), int(v)))
+                    for p, v in zip(today.close, cumulative, strict=True)
+                ],
+                dtype=np.int8,
+            )
+        return daily.evaluate_day(code, history.close, history.volume, today.close, cumulative)
+
+    def _set_wake(self, prepared: _Day, code: StockCode) -> None:
+        """(Re)compute the bars where the minute strategy may act on ``code``, for its current holding."""
+        holding = self.engine.portfolio.owned(code) > 0
+        if code in prepared.wake and prepared.holding.get(code) == holding:
+            return
+        n = len(prepared.grid)
+        if self.every_bar:
+            mask = np.ones(n, dtype=bool)
+        else:
+            data = prepared.data[code]
+            wanted = self.engine.minute.wake_bars(
+                data.bars, data.today_start, prepared.signals[code], holding
+            )
+            mask = np.ones(n, dtype=bool) if wanted is None else np.asarray(wanted, dtype=bool).copy()
+        mask[n - 1] = False  # no decisions on the closing-auction print: the market is closing
+        if code in prepared.wake:
+            prepared.wake_count -= prepared.wake[code]
+        prepared.wake[code] = mask
+        prepared.holding[code] = holding
+        prepared.wake_count += mask
+
+    # ----- running a day
+    def _price_of(self, prepared: _Day, day: date) -> Callable[[StockCode], int]:
+        def price_of(code: StockCode) -> int:
+            row = prepared.index_of.get(code)
+            if row is None:
+                return int(self.market.daily_before(code, day + timedelta(days=1), 1).close[-1])
+            if prepared.k < 0:
+                history = prepared.history[code]
+                return int(history.close[-1]) if len(history) else int(prepared.closes[row, 0])
+            return int(prepared.closes[row, prepared.k])
+
+        return price_of
+
+    def _trade_bar(self, prepared: _Day, k: int) -> bool:
+        """Let the exchange trade the working orders on bar k; returns whether any order was working."""
+        engine = self.engine
+        working = sorted(
+            {o.code for o in engine.orders.open_orders()}, key=lambda c: prepared.index_of.get(c, 1 << 30)
+        )
+        if not working:
+            return False
+        start = int(prepared.grid.starts[k])
+        engine.clock.set(_at(start))
+        closing = k == len(prepared.grid) - 1
+        for code in working:
+            bars = prepared.today.get(code)
+            if bars is not None:
+                engine.sim.on_bar(
+                    code,
+                    MarketBar(
+                        _at(start),
+                        int(bars.open[k]),
+                        int(bars.high[k]),
+                        int(bars.low[k]),
+                        int(bars.close[k]),
+                        int(bars.volume[k]),
+                        prepared.data[code].limits,
+                        closing_auction=closing,
+                    ),
+                )
+        return True
+
+    def _run_day(self, prepared: _Day) -> None:
+        engine, grid = self.engine, prepared.grid
+        day = grid.day
+        price_of = self._price_of(prepared, day)
+        pre_open = grid.schedule.open - timedelta(minutes=10)
+        engine.clock.set(pre_open)
+        engine.kernel.start_day(day, pre_open, prepared.data, price_of)
+        exit_bar = self._exit_bars(prepared, 0)
+        stop_bar = self._stop_bar(prepared, 0)
+        last = len(grid) - 1
+        for k in range(len(grid)):
+            working = self._trade_bar(prepared, k)
+            start = int(grid.starts[k])
+            now = _at(start if k == last else start + MINUTE_NS)
+            timeout = engine.orders.next_timeout()
+            due = timeout is not None and timeout <= now
+            woken = prepared.woken(k) + [c for c, b in exit_bar.items() if b == k]
+            if not (working or woken or due or k == 0 or stop_bar == k or self.every_bar):
+                continue
+            prepared.k = k
+            engine.clock.set(now)
+            fills = engine.orders.process_events()
+            if k == last:
+                continue
+            if due:
+                engine.orders.check_timeouts(now)
+            if k == 0:
+                engine.kernel.park_safe_asset(now, self._buy_signals(prepared), price_of)
+            for fill in fills:
+                self._set_wake(prepared, fill.code)
+            visit = set(woken) | {f.code for f in fills} | (set(prepared.codes) if self.every_bar else set())
+            for code in sorted(visit, key=prepared.index_of.__getitem__):
+                engine.kernel.on_bar(
+                    code,
+                    prepared.data[code].today_start + k,
+                    now,
+                    Signal(int(prepared.signals[code][k])),
+                    price_of,
+                )
+            if self.every_bar or stop_bar == k:
+                engine.kernel.check_portfolio_stop(now, price_of)
+            if fills or self.every_bar or engine.orders.open_orders():
+                exit_bar = self._exit_bars(prepared, k + 1)
+                stop_bar = self._stop_bar(prepared, k + 1)
+        self._close_day(prepared, price_of)
+
+    def _buy_signals(self, prepared: _Day) -> int:
+        safe = self.engine.kernel.safe_asset
+        return sum(1 for c in prepared.codes if c != safe and prepared.signals[c][0] == Signal.BUY)
+
+    def _close_day(self, prepared: _Day, price_of: Callable[[StockCode], int]) -> None:
+        engine, last = self.engine, len(prepared.grid) - 1
+        for position in list(engine.portfolio.held()):
+            if position.code in prepared.data:
+                engine.kernel.update_high_water(
+                    position.code, prepared.data[position.code].today_start + last - 1
+                )
+        engine.clock.set(prepared.grid.schedule.close + timedelta(seconds=1))
+        engine.sim.end_day()
+        engine.orders.process_events()
+        prepared.k = last
+        prices = {p.code: price_of(p.code) for p in engine.portfolio.held()}
+        self.recorder.days.append(
+            DayRecord(
+                prepared.grid.day,
+                engine.portfolio.equity(prices),
+                engine.portfolio.account.cash,
+                sum(1 for _ in engine.portfolio.held()),
+            )
+        )
+
+    def _exit_bars(self, prepared: _Day, start: int) -> dict[StockCode, int]:
+        """For each held stock, the first bar from ``start`` where an exit rule can fire (its wake-up bar)."""
+        kernel = self.engine.kernel
+        bars: dict[StockCode, int] = {}
+        for position in self.engine.portfolio.held():
+            today = prepared.today.get(position.code)
+            if today is None or position.average_cost is None:
+                continue
+            kernel.update_high_water(position.code, prepared.data[position.code].today_start + start - 1)
+            found = kernel.exits.first_exit_bar(
+                kernel.holding(position.code), today.close[: len(today) - 1], start
+            )
+            if found is not None:
+                bars[position.code] = found
+        return bars
+
+    def _stop_bar(self, prepared: _Day, start: int) -> int | None:
+        """The first bar from ``start`` where equity can fall to the portfolio stop level."""
+        kernel = self.engine.kernel
+        level = kernel.exits.portfolio_stop_level(self.engine.gate.state.day_start_equity)
+        if level is None or kernel.day is None or self.engine.gate.state.is_halted(kernel.day):
+            return None
+        value = np.zeros(len(prepared.grid), dtype=np.int64)
+        for position in self.engine.portfolio.held():
+            row = prepared.index_of.get(position.code)
+            if row is not None:
+                value += position.owned_quantity * prepared.closes[row]
+        equity = self.engine.portfolio.account.cash + value
+        hits = np.flatnonzero(equity[start : len(equity) - 1] <= level)
+        return int(hits[0]) + start if hits.size else None

@@ -1,0 +1,40 @@
+"""The clock port: what time it is, for every mode (DESIGN 1.2).
+
+No module but this one reads the system time. A backtest uses ``SimulatedClock`` and jumps from event to
+event; paper and live use ``WallClock``. Both answer in KST.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from maemae.domain.clock_time import KST, require_kst
+from maemae.errors import DomainError
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SimulatedClock:
+    """A clock that only moves when told to, and never backwards."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = require_kst(start, "clock start")
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        moment = require_kst(moment, "clock time")
+        if moment < self._now:
+            raise DomainError(f"clock cannot go back from {self._now.isoformat()} to {moment.isoformat()}")
+        self._now = moment
+
+
+class WallClock:
+    """Real time, in KST."""
+
+    def now(self) -> datetime:
+        return datetime.now(KST)

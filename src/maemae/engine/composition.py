@@ -1,0 +1,113 @@
+"""The composition root: the one place that picks the clock, the broker and the stores from the config.
+
+Nothing else in maemae asks which mode it runs in (DESIGN 1.1); this module builds the same kernel, risk gate,
+order manager and portfolio for every mode and plugs in what differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from maemae.brokers.sim.exchange import SimExchange
+from maemae.brokers.sim.matching import FillRules
+from maemae.config import MaemaeConfig
+from maemae.data.instruments import Instrument
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.kernel import TradingKernel
+from maemae.execution.order_manager import OrderManager
+from maemae.execution.portfolio import Portfolio
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.costs import CostModel, Costs
+from maemae.krx.ticks import add_ticks
+from maemae.ports.broker import BrokerFill
+from maemae.risk.exits import ExitRules
+from maemae.risk.gate import RiskGate
+from maemae.risk.state import RiskState
+from maemae.strategy.api import DailyStrategy, MinuteStrategy
+from maemae.strategy.loader import load_strategy
+
+
+@dataclass(slots=True)
+class Engine:
+    """Everything one run trades with."""
+
+    config: MaemaeConfig
+    clock: SimulatedClock
+    sim: SimExchange
+    orders: OrderManager
+    portfolio: Portfolio
+    gate: RiskGate
+    kernel: TradingKernel
+    daily: DailyStrategy
+    minute: MinuteStrategy
+
+
+def make_calendar(config: MaemaeConfig) -> TradingCalendar:
+    return TradingCalendar(
+        extra_closures=config.calendar.extra_closures,
+        extra_sessions=config.calendar.extra_sessions,
+        csat_days=config.calendar.csat_days,
+    )
+
+
+def build_backtest_engine(
+    config: MaemaeConfig, calendar: TradingCalendar, instruments: dict[StockCode, Instrument], start: date
+) -> Engine:
+    """The engine for a backtest (or a paper replay): simulated clock, simulated exchange."""
+    if config.strategies.daily is None or config.strategies.minute is None:
+        from maemae.errors import ConfigError
+
+        raise ConfigError("strategies: a backtest needs both a daily and a minute strategy")
+    daily = load_strategy(config.strategies.daily, DailyStrategy, "strategies.daily")
+    minute = load_strategy(config.strategies.minute, MinuteStrategy, "strategies.minute")
+    clock = SimulatedClock(datetime.combine(start, time(0), tzinfo=KST))
+    costs = CostModel(config.costs.commission_rate)
+
+    def kind(code: StockCode) -> InstrumentType:
+        return instruments[code].instrument_type if code in instruments else InstrumentType.STOCK
+
+    def market(code: StockCode) -> Market:
+        return instruments[code].market if code in instruments else Market.KOSPI
+
+    def costs_of(fill: BrokerFill) -> Costs:
+        return costs.costs(
+            fill.side,
+            fill.price * fill.quantity,
+            fill.at.date(),
+            market(fill.code),
+            kind(fill.code),
+            calendar,
+        )
+
+    def move_ticks(code: StockCode, price: int, ticks: int, now: datetime) -> int:
+        return add_ticks(price, ticks, now.date(), kind(code))
+
+    sim_config = config.broker.sim
+    sim = SimExchange(
+        clock=clock.now,
+        calendar=calendar,
+        costs=costs,
+        instruments=instruments,
+        initial_cash=config.backtest.initial_cash,
+        max_volume_share=sim_config.max_volume_share,
+        rules=FillRules(
+            fill_at_close=sim_config.fill_at == "next_close", slippage_ticks=sim_config.slippage_ticks
+        ),
+    )
+    orders = OrderManager(sim, config.execution, costs_of, move_ticks)
+    portfolio = Portfolio(config.backtest.initial_cash, calendar)
+    gate = RiskGate(config.risk, RiskState(), costs.commission)
+    kernel = TradingKernel(
+        minute=minute,
+        gate=gate,
+        exits=ExitRules(config.risk),
+        portfolio=portfolio,
+        orders=orders,
+        calendar=calendar,
+        safe_asset=config.universe.safe_asset_code,
+    )
+    return Engine(config, clock, sim, orders, portfolio, gate, kernel, daily, minute)

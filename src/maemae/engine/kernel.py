@@ -1,0 +1,294 @@
+"""``TradingKernel``: the per-event trading logic every mode runs (DESIGN 1.1 and 1b).
+
+At each event the kernel does what the live loop does: exits first (stop, trailing, take-profit), then the
+minute strategy with the daily signal, each intent through the risk gate, approved ones to the order manager.
+Fills come back as events and move the portfolio and the risk state. The drivers (the backtest runner, the
+live trader) only decide *when* to call it and give it the market data of the moment; they hold no trading
+logic, so a backtest cannot trade differently from the live loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import structlog
+
+from maemae.data.bars import BarArrays
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, OrderType, Side
+from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
+from maemae.domain.intents import IntentSource, OrderIntent
+from maemae.domain.order_states import TERMINAL_STATES
+from maemae.errors import StrategyError
+from maemae.execution.order_manager import OrderManager
+from maemae.execution.portfolio import Portfolio
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.limits import PriceLimits
+from maemae.risk.context import GateContext, HeldPosition
+from maemae.risk.exits import ExitRules, Holding
+from maemae.risk.gate import RiskGate
+from maemae.strategy.api import MinuteInput, MinuteStrategy, PositionView, Signal
+
+log = structlog.get_logger("maemae.kernel")
+
+VOLUME_LOOKBACK = 20
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _epoch_ns(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class CodeDay:
+    """One code's market data for the day: yesterday's and today's minute bars (as far as they are known)."""
+
+    code: StockCode
+    instrument_type: InstrumentType
+    bars: BarArrays
+    today_start: int
+    limits: PriceLimits
+
+
+PriceOf = Callable[[StockCode], int]
+
+
+class TradingKernel:
+    def __init__(
+        self,
+        *,
+        minute: MinuteStrategy,
+        gate: RiskGate,
+        exits: ExitRules,
+        portfolio: Portfolio,
+        orders: OrderManager,
+        calendar: TradingCalendar,
+        safe_asset: StockCode | None = None,
+    ) -> None:
+        self.minute = minute
+        self.gate = gate
+        self.exits = exits
+        self.portfolio = portfolio
+        self.orders = orders
+        self.calendar = calendar
+        self.safe_asset = safe_asset
+        self.high_water: dict[StockCode, int] = {}
+        self._high_water_ts: dict[StockCode, int] = {}
+        self.opened_on: dict[StockCode, date] = {}
+        self.strategy_errors = 0
+        self.day: date | None = None
+        self.data: dict[StockCode, CodeDay] = {}
+        orders.listeners.append(self._on_event)
+
+    # ----- the day
+    def start_day(
+        self, day: date, now: datetime, data: Mapping[StockCode, CodeDay], price_of: PriceOf
+    ) -> None:
+        """Before the open: settle cash, reset daily counters, and sell at the open what the time-cut says."""
+        self.day = day
+        self.data = dict(data)
+        self.portfolio.start_day(day)
+        self.gate.state.start_day(day, self.portfolio.equity(self._prices(price_of)))
+        for code in list(self.gate.state.take_profit):  # a take-profit mark governs re-buys for its day only
+            self.gate.state.clear_take_profit(code)
+        for position in sorted(self.portfolio.held(), key=lambda p: p.code):
+            opened = self.opened_on.get(position.code, day)
+            held = len(self.calendar.sessions(opened, day)) - 1
+            if self.exits.time_cut_due(day, held) and position.code in self.data:
+                holding = self.holding(position.code)
+                self._decide(self.exits.time_cut(holding, f"time-cut after {held} sessions"), now, price_of)
+
+    def on_bar(self, code: StockCode, index: int, now: datetime, signal: Signal, price_of: PriceOf) -> None:
+        """A bar of ``code`` completed at ``now``: run the exits, then the minute strategy."""
+        data = self.data[code]
+        price = int(data.bars.close[index])
+        if self.portfolio.owned(code) > 0:
+            self.update_high_water(code, index)
+            if not self.orders.has_open_order(code):
+                exit_intent = self.exits.check(self.holding(code), price)
+                if exit_intent is not None:
+                    self._decide(exit_intent, now, price_of, index)
+                    return
+        if self.orders.has_open_order(code) or code == self.safe_asset:
+            return
+        view = MinuteInput(
+            code,
+            now,
+            data.bars.slice(0, index + 1),
+            data.today_start,
+            signal,
+            self._position_view(code),
+            data.instrument_type,
+        )
+        try:
+            intent = self.minute.on_bar(view)
+        except Exception as error:  # a strategy bug is logged and alerted, never fatal (DESIGN 1.9)
+            self.strategy_errors += 1
+            log.error(
+                "strategy_error", code=code, error=repr(StrategyError(f"{self.minute.name}: {error!r}"))
+            )
+            return
+        if intent is not None:
+            self._decide(intent, now, price_of, index)
+
+    def update_high_water(self, code: StockCode, index: int) -> None:
+        """Raise the trailing stop's high-water mark with every close since the last update up to ``index``.
+
+        It is brought up to date from the bars themselves, not from the calls that happened to be made, so it
+        is the same whether the kernel saw every bar or only its wake-up bars.
+        """
+        if code not in self.high_water or index < 0:
+            return
+        bars = self.data[code].bars
+        first = int(np.searchsorted(bars.ts, self._high_water_ts[code], side="right"))
+        if first <= index:
+            self.high_water[code] = max(self.high_water[code], int(bars.close[first : index + 1].max()))
+            self._high_water_ts[code] = int(bars.ts[index])
+
+    def check_portfolio_stop(self, now: datetime, price_of: PriceOf) -> bool:
+        """Halt new entries for the day when equity falls to the stop level (and liquidate if configured)."""
+        assert self.day is not None
+        level = self.exits.portfolio_stop_level(self.gate.state.day_start_equity)
+        if level is None or self.gate.state.is_halted(self.day):
+            return False
+        equity = self.portfolio.equity(self._prices(price_of))
+        if equity > level:
+            return False
+        self.gate.state.halt_for_day(self.day)
+        log.warning("portfolio_stop", equity=equity, level=level)
+        if self.exits.config.portfolio_stop.liquidate:
+            for position in sorted(self.portfolio.held(), key=lambda p: p.code):
+                if not self.orders.has_open_order(position.code):
+                    self._decide(self.exits.liquidation(self.holding(position.code)), now, price_of)
+        return True
+
+    def park_safe_asset(self, now: datetime, buy_signals: int, price_of: PriceOf) -> None:
+        """At the open: idle cash goes into the safe asset when nothing qualifies, and comes out when
+        something does (the daily strategy's ``safe_asset_code``, SPEC 2)."""
+        code = self.safe_asset
+        if code is None or code not in self.data or self.orders.has_open_order(code):
+            return
+        owned = self.portfolio.owned(code)
+        others = any(p.code != code for p in self.portfolio.held())
+        if buy_signals == 0 and not others and owned == 0:
+            intent = OrderIntent(
+                code,
+                Side.BUY,
+                None,
+                OrderType.MARKET,
+                source=IntentSource.SAFE_ASSET,
+                reason="nothing qualifies: park idle cash",
+            )
+            self._decide(intent, now, price_of)
+        elif buy_signals > 0 and owned > 0:
+            intent = OrderIntent(
+                code,
+                Side.SELL,
+                owned,
+                OrderType.MARKET,
+                source=IntentSource.SAFE_ASSET,
+                reason=f"{buy_signals} buy signal(s): free the cash",
+            )
+            self._decide(intent, now, price_of)
+
+    # ----- decisions
+    def _decide(
+        self, intent: OrderIntent, now: datetime, price_of: PriceOf, index: int | None = None
+    ) -> None:
+        ctx = self._context(intent.code, now, price_of, index)
+        decision = self.gate.evaluate(intent, ctx)
+        if not decision.approved:
+            self.orders.record_denial(
+                intent, intent.quantity or 0, f"{decision.reason}: {decision.detail}", now
+            )
+            return
+        order = self.orders.submit(intent, decision.quantity, now)
+        if intent.side is Side.BUY and order.is_open:
+            price = intent.limit_price or (ctx.limits.upper if ctx.limits else ctx.price)
+            amount = price * decision.quantity
+            reserve = min(amount + self.gate.commission(amount), self.portfolio.account.orderable_cash)
+            self.portfolio.account.reserve(order.order_id, reserve)
+
+    def _context(self, code: StockCode, now: datetime, price_of: PriceOf, index: int | None) -> GateContext:
+        assert self.day is not None
+        data = self.data[code]
+        price = price_of(code)
+        recent_high = bar_volume = average_volume = 0
+        if index is not None:
+            start = max(data.today_start, index - VOLUME_LOOKBACK)
+            before = data.bars.high[data.today_start : index]
+            recent_high = int(before.max()) if before.size else price
+            bar_volume = int(data.bars.volume[index])
+            window = data.bars.volume[start:index]
+            average_volume = int(window.sum()) // max(int(window.size), 1)
+        position = self.portfolio.positions.get(code)
+        held = None
+        if position is not None and position.owned_quantity > 0 and position.average_cost is not None:
+            held = HeldPosition(position.owned_quantity, position.average_cost, position.strategy)
+        return GateContext(
+            now=now,
+            day=self.day,
+            price=price,
+            limits=data.limits,
+            instrument_type=data.instrument_type,
+            orderable_cash=self.portfolio.account.orderable_cash,
+            equity=self.portfolio.equity(self._prices(price_of)),
+            open_positions=sum(1 for p in self.portfolio.held() if p.code != self.safe_asset),
+            position=held,
+            recent_high=recent_high,
+            bar_volume=bar_volume,
+            average_volume=average_volume,
+        )
+
+    def _prices(self, price_of: PriceOf) -> dict[StockCode, int]:
+        return {position.code: price_of(position.code) for position in self.portfolio.held()}
+
+    def holding(self, code: StockCode) -> Holding:
+        """The exit rules' view of the position in ``code``."""
+        position = self.portfolio.positions[code]
+        return Holding(
+            code,
+            position.owned_quantity,
+            position.average_cost or Decimal(0),
+            self.high_water.get(code, 0),
+            code in self.gate.state.take_profit,
+        )
+
+    def _position_view(self, code: StockCode) -> PositionView | None:
+        position = self.portfolio.positions.get(code)
+        if position is None or position.owned_quantity == 0 or position.opened_at is None:
+            return None
+        return PositionView(
+            position.owned_quantity,
+            position.average_cost or Decimal(0),
+            position.opened_at,
+            position.strategy,
+        )
+
+    # ----- events from the order manager
+    def _on_event(self, event: DomainEvent) -> None:
+        if isinstance(event, FillReceived):
+            fill = event.fill
+            order = self.orders.orders[fill.order_id]
+            was_flat = self.portfolio.owned(fill.code) == 0
+            self.portfolio.apply_fill(fill, order.strategy or order.source.value)
+            self.gate.state.note_fill(fill.order_id, fill.code, fill.side, fill.price, fill.ts)
+            if fill.side is Side.BUY:
+                if was_flat:
+                    self.opened_on[fill.code] = fill.ts.date()
+                    self.high_water[fill.code] = fill.price
+                    # the bar the fill happened in counts from its close on
+                    self._high_water_ts[fill.code] = _epoch_ns(fill.ts) - 1
+                self.high_water[fill.code] = max(self.high_water[fill.code], fill.price)
+            elif order.source is IntentSource.TAKE_PROFIT:
+                self.gate.state.mark_take_profit(fill.code, fill.price, fill.ts)
+            if self.portfolio.owned(fill.code) == 0:
+                self.high_water.pop(fill.code, None)
+                self._high_water_ts.pop(fill.code, None)
+                self.opened_on.pop(fill.code, None)
+        elif isinstance(event, OrderStateChanged) and event.new in TERMINAL_STATES:
+            self.portfolio.account.release(event.order_id)

@@ -1,0 +1,67 @@
+"""Loading strategies from the config: a built-in by name, or a user's class from a Python file.
+
+``class = "path/to/file.py:ClassName"`` loads ``ClassName`` from that file; its ``Params`` validate the
+config's ``params`` table, so a wrong parameter is reported with the strategy's own field names. A user
+strategy subclasses ``DailyStrategy`` or ``MinuteStrategy`` (docs/strategies.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from maemae.config.strategies import StrategySpec
+from maemae.errors import ConfigError
+from maemae.strategy.api import DailyStrategy, MinuteStrategy
+from maemae.strategy.rsi_minute import RSIMinute
+from maemae.strategy.sma_daily import SMADaily
+
+BUILT_INS: dict[str, type[DailyStrategy] | type[MinuteStrategy]] = {
+    SMADaily.name: SMADaily,
+    RSIMinute.name: RSIMinute,
+}
+
+S = TypeVar("S", DailyStrategy, MinuteStrategy)
+
+
+def _load_class(spec: str, where: str) -> type[Any]:
+    if ":" not in spec:
+        if spec not in BUILT_INS:
+            raise ConfigError(f"{where}.class = {spec!r}: expected one of {', '.join(sorted(BUILT_INS))}")
+        return BUILT_INS[spec]
+    file, _, name = spec.rpartition(":")
+    path = Path(file)
+    if not path.is_file():
+        raise ConfigError(f"{where}.class = {spec!r}: no such file {path}")
+    module_spec = importlib.util.spec_from_file_location(f"maemae_user_{path.stem}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ConfigError(f"{where}.class = {spec!r}: cannot load {path} as Python")
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as error:  # the user's file failed to import: report it as a config problem
+        raise ConfigError(f"{where}.class = {spec!r}: importing {path} failed: {error!r}") from None
+    found = getattr(module, name, None)
+    if not isinstance(found, type):
+        raise ConfigError(f"{where}.class = {spec!r}: {path} has no class {name}")
+    return found
+
+
+def load_strategy(spec: StrategySpec, kind: type[S], where: str) -> S:
+    """The strategy ``spec`` names, with its params validated; ``kind`` is DailyStrategy or MinuteStrategy."""
+    cls = _load_class(spec.class_, where)
+    if not issubclass(cls, kind):
+        raise ConfigError(f"{where}.class = {spec.class_!r}: expected a {kind.__name__} subclass")
+    try:
+        params = cls.Params.model_validate(spec.params)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{where}.params.{'.'.join(str(p) for p in e['loc'])} = {e.get('input')!r}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise ConfigError(problems) from None
+    strategy: S = cls(params)
+    return strategy
