@@ -27,7 +27,7 @@ def test_rsi_when_no_losses_is_100_and_flat_is_50() -> None:
     assert rsi_series(np.array([5, 5, 5, 5], dtype=np.int64), 3)[3] == 50.0
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)  # the first call compiles the numba kernel
 @given(st.lists(st.integers(min_value=1, max_value=2_000_000), min_size=1, max_size=300), st.integers(1, 30))
 def test_rsi_when_any_series_vectorised_equals_incremental_exactly(closes: list[int], period: int) -> None:
     array = np.array(closes, dtype=np.int64)
