@@ -41,15 +41,16 @@ class DayGrid:
 
 
 def align(bars: BarArrays, grid: Int64Array, previous_close: int) -> BarArrays:
-    """``bars`` of one day placed on ``grid``: missing minutes become flat zero-volume bars at the last price."""
+    """``bars`` of one day on ``grid``: missing minutes become flat zero-volume bars at the last price."""
     if len(bars) == len(grid) and np.array_equal(bars.ts, grid):
         return bars
     position = np.searchsorted(grid, bars.ts)
     inside = (position < len(grid)) & (grid[np.minimum(position, len(grid) - 1)] == bars.ts)
     close = np.full(len(grid), -1, dtype=np.int64)
     close[position[inside]] = bars.close[inside]
-    filled = pd.Series(np.where(close < 0, np.nan, close)).ffill().fillna(previous_close).to_numpy(np.int64)
-    columns = {name: filled.copy() for name in ("open", "high", "low", "close")}
+    series = pd.Series(np.where(close < 0, np.nan, close)).ffill().fillna(previous_close)
+    filled = np.asarray(series.to_numpy(), dtype=np.int64)
+    columns: dict[str, Int64Array] = {name: filled.copy() for name in ("open", "high", "low", "close")}
     volume = np.zeros(len(grid), dtype=np.int64)
     value = np.zeros(len(grid), dtype=np.int64)
     for name in ("open", "high", "low", "close"):
@@ -76,7 +77,7 @@ class BacktestMarket:
 
     def trading_days(self, start: date, end: date) -> list[date]:
         """Sessions in [start, end] that have daily bars."""
-        days = set()
+        days: set[int] = set()
         for bars in self.daily.values():
             lo, hi = np.searchsorted(bars.ts, [day_ns(start), day_ns(end + timedelta(days=1))])
             days.update(int(ts) for ts in bars.ts[lo:hi])

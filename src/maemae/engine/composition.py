@@ -28,7 +28,7 @@ from maemae.risk.exits import ExitRules
 from maemae.risk.gate import RiskGate
 from maemae.risk.state import RiskState
 from maemae.strategy.api import DailyStrategy, MinuteStrategy
-from maemae.strategy.loader import load_strategy
+from maemae.strategy.loader import load_daily, load_minute
 
 
 @dataclass(slots=True)
@@ -62,8 +62,8 @@ def build_backtest_engine(
         from maemae.errors import ConfigError
 
         raise ConfigError("strategies: a backtest needs both a daily and a minute strategy")
-    daily = load_strategy(config.strategies.daily, DailyStrategy, "strategies.daily")
-    minute = load_strategy(config.strategies.minute, MinuteStrategy, "strategies.minute")
+    daily = load_daily(config.strategies.daily)
+    minute = load_minute(config.strategies.minute)
     clock = SimulatedClock(datetime.combine(start, time(0), tzinfo=KST))
     costs = CostModel(config.costs.commission_rate)
 

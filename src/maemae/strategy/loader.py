@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -23,8 +23,6 @@ BUILT_INS: dict[str, type[DailyStrategy] | type[MinuteStrategy]] = {
     SMADaily.name: SMADaily,
     RSIMinute.name: RSIMinute,
 }
-
-S = TypeVar("S", DailyStrategy, MinuteStrategy)
 
 
 def _load_class(spec: str, where: str) -> type[Any]:
@@ -50,18 +48,30 @@ def _load_class(spec: str, where: str) -> type[Any]:
     return found
 
 
-def load_strategy(spec: StrategySpec, kind: type[S], where: str) -> S:
-    """The strategy ``spec`` names, with its params validated; ``kind`` is DailyStrategy or MinuteStrategy."""
-    cls = _load_class(spec.class_, where)
-    if not issubclass(cls, kind):
-        raise ConfigError(f"{where}.class = {spec.class_!r}: expected a {kind.__name__} subclass")
+def _params(cls: type[Any], spec: StrategySpec, where: str) -> Any:
     try:
-        params = cls.Params.model_validate(spec.params)
+        return cls.Params.model_validate(spec.params)
     except ValidationError as error:
         problems = "; ".join(
             f"{where}.params.{'.'.join(str(p) for p in e['loc'])} = {e.get('input')!r}: {e['msg']}"
             for e in error.errors()
         )
         raise ConfigError(problems) from None
-    strategy: S = cls(params)
+
+
+def load_daily(spec: StrategySpec, where: str = "strategies.daily") -> DailyStrategy:
+    """The daily strategy ``spec`` names, with its params validated."""
+    cls = _load_class(spec.class_, where)
+    if not issubclass(cls, DailyStrategy):
+        raise ConfigError(f"{where}.class = {spec.class_!r}: expected a DailyStrategy subclass")
+    strategy: DailyStrategy = cls(_params(cls, spec, where))
+    return strategy
+
+
+def load_minute(spec: StrategySpec, where: str = "strategies.minute") -> MinuteStrategy:
+    """The minute strategy ``spec`` names, with its params validated."""
+    cls = _load_class(spec.class_, where)
+    if not issubclass(cls, MinuteStrategy):
+        raise ConfigError(f"{where}.class = {spec.class_!r}: expected a MinuteStrategy subclass")
+    strategy: MinuteStrategy = cls(_params(cls, spec, where))
     return strategy
