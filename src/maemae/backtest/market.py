@@ -65,11 +65,19 @@ def align(bars: BarArrays, grid: Int64Array, previous_close: int) -> BarArrays:
 class BacktestMarket:
     """Daily and minute bars of every code the run may touch, loaded once."""
 
-    def __init__(self, store: BarStore, calendar: TradingCalendar, start: date, end: date) -> None:
+    def __init__(
+        self,
+        store: BarStore,
+        calendar: TradingCalendar,
+        start: date,
+        end: date,
+        daily: dict[StockCode, BarArrays] | None = None,
+    ) -> None:
         self.calendar = calendar
         self.instruments: dict[StockCode, Instrument] = store.read_instruments()
-        codes = store.codes(Timeframe.DAY)
-        self.daily: dict[StockCode, BarArrays] = store.read_many(codes, Timeframe.DAY)
+        if daily is None:
+            daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
+        self.daily: dict[StockCode, BarArrays] = daily
         first_minute = calendar.add_sessions(start, -1) if start > date(2006, 1, 3) else start
         self.minute: dict[StockCode, BarArrays] = store.read_many(
             store.codes(Timeframe.MINUTE), Timeframe.MINUTE, first_minute, end

@@ -11,6 +11,7 @@ from datetime import date
 
 from maemae.domain.account import Account
 from maemae.domain.codes import StockCode
+from maemae.domain.enums import Side
 from maemae.domain.fill import Fill
 from maemae.domain.position import Position
 from maemae.krx.calendar import TradingCalendar
@@ -25,6 +26,7 @@ class Portfolio:
         self.realised_pnl = 0
         self.commission = 0
         self.tax = 0
+        self.realised_by_order: dict[str, int] = {}  # sell orders: the P&L their fills realised
 
     def start_day(self, day: date) -> None:
         """Settle every trade due by ``day``."""
@@ -38,6 +40,8 @@ class Portfolio:
         self.realised_pnl += realised
         self.commission += fill.commission
         self.tax += fill.tax
+        if fill.side is Side.SELL:
+            self.realised_by_order[fill.order_id] = self.realised_by_order.get(fill.order_id, 0) + realised
         if position.owned_quantity == 0 and position.account_quantity == 0:
             del self.positions[fill.code]
         return realised

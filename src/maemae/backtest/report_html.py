@@ -1,0 +1,118 @@
+"""A self-contained HTML report of a backtest: metrics, equity curve, drawdown, and trades on price charts.
+
+Charts are inline SVG drawn here, so the file opens anywhere with no network and no JavaScript.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from maemae.backtest.metrics import Metrics, drawdowns
+from maemae.backtest.runner import DayRecord
+from maemae.data.bars import BarArrays
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import Side
+from maemae.domain.fill import Fill
+
+WIDTH, HEIGHT, PAD = 860, 220, 36
+
+
+def _polyline(values: Sequence[float], low: float, high: float, colour: str) -> str:
+    span = (high - low) or 1.0
+    step = (WIDTH - 2 * PAD) / max(len(values) - 1, 1)
+    points = " ".join(
+        f"{PAD + i * step:.1f},{HEIGHT - PAD - (v - low) / span * (HEIGHT - 2 * PAD):.1f}"
+        for i, v in enumerate(values)
+    )
+    return f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>'
+
+
+def _chart(title: str, values: Sequence[float], colour: str, labels: tuple[str, str], extra: str = "") -> str:
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    return (
+        f"<h3>{html.escape(title)}</h3>"
+        f'<svg width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{html.escape(title)}">'
+        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fafafa" stroke="#ddd"/>'
+        f'<text x="{PAD}" y="14" font-size="11">{high:,.4g}</text>'
+        f'<text x="{PAD}" y="{HEIGHT - 8}" font-size="11">{low:,.4g}  ({labels[0]} .. {labels[1]})</text>'
+        f"{_polyline(values, low, high, colour) if values else ''}{extra}</svg>"
+    )
+
+
+def _price_chart(code: StockCode, daily: BarArrays, days: Sequence[date], fills: Sequence[Fill]) -> str:
+    closes = [float(c) for c in daily.close]
+    if not closes:
+        return ""
+    low, high = min(closes), max(closes)
+    span = (high - low) or 1.0
+    index = {d: i for i, d in enumerate(days)}
+    step = (WIDTH - 2 * PAD) / max(len(closes) - 1, 1)
+    marks = []
+    for fill in fills:
+        i = index.get(fill.ts.date())
+        if i is None:
+            continue
+        x = PAD + i * step
+        y = HEIGHT - PAD - (fill.price - low) / span * (HEIGHT - 2 * PAD)
+        colour = "#1a7f37" if fill.side is Side.BUY else "#cf222e"
+        shape = (
+            f"{x:.1f},{y + 7:.1f} {x - 5:.1f},{y + 15:.1f} {x + 5:.1f},{y + 15:.1f}"
+            if fill.side is Side.BUY
+            else (f"{x:.1f},{y - 7:.1f} {x - 5:.1f},{y - 15:.1f} {x + 5:.1f},{y - 15:.1f}")
+        )
+        tip = html.escape(f"{fill.ts:%Y-%m-%d %H:%M} {fill.side.value} {fill.quantity} @ {fill.price:,}")
+        marks.append(f'<polygon points="{shape}" fill="{colour}"><title>{tip}</title></polygon>')
+    labels = (days[0].isoformat(), days[-1].isoformat()) if days else ("", "")
+    return _chart(
+        f"{code}: daily close with buys (green) and sells (red)", closes, "#555", labels, "".join(marks)
+    )
+
+
+def render_report(
+    title: str,
+    metrics: Metrics,
+    days: Sequence[DayRecord],
+    fills: Sequence[Fill],
+    daily_bars: Mapping[StockCode, BarArrays],
+    names: Mapping[StockCode, str],
+) -> str:
+    equity = [float(d.equity) for d in days]
+    labels = (days[0].day.isoformat(), days[-1].day.isoformat()) if days else ("", "")
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v in [
+            ("final equity", f"{metrics.final_equity:,} won"),
+            ("total return", f"{metrics.total_return:.2%}"),
+            ("CAGR", f"{metrics.cagr:.2%}"),
+            ("max drawdown", f"{metrics.max_drawdown:.2%}"),
+            ("Sharpe", f"{metrics.sharpe:.2f}"),
+            ("executed orders", f"{metrics.n_trades:,} ({metrics.n_fills:,} fills)"),
+            ("win rate", f"{metrics.win_rate:.1%}"),
+            ("turnover (per year)", f"{metrics.turnover:.2f}x"),
+            ("commission + tax", f"{metrics.commission:,} + {metrics.tax:,} won"),
+            ("denied orders", ", ".join(f"{k} {v}" for k, v in metrics.denied_orders.items()) or "none"),
+        ]
+    )
+    by_code = Counter(fill.code for fill in fills)
+    session_days = [d.day for d in days]
+    charts = "".join(
+        _price_chart(code, daily_bars[code], session_days, [f for f in fills if f.code == code])
+        for code, _ in by_code.most_common(3)
+        if code in daily_bars
+    )
+    names_note = ", ".join(f"{c} {html.escape(names.get(c, ''))}" for c, _ in by_code.most_common(3))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:900px}}table{{border-collapse:collapse}}
+th,td{{padding:.25em .8em;border-bottom:1px solid #eee;text-align:left}}</style></head>
+<body><h1>{html.escape(title)}</h1>
+<table>{rows}</table>
+{_chart("Equity (won)", equity, "#0969da", labels)}
+{_chart("Drawdown", [float(x) for x in drawdowns([int(e) for e in equity])], "#cf222e", labels)}
+<h2>Most traded stocks</h2><p>{names_note}</p>
+{charts}
+</body></html>
+"""

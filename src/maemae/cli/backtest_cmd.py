@@ -1,0 +1,106 @@
+"""``maemae backtest`` and ``maemae compare``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from maemae.cli.app import app
+from maemae.config import load_config
+from maemae.errors import ConfigError
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML config file.")]
+DateOption = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: from the config, else the data).")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Output directory (default: backtest.out_dir).")
+]
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise ConfigError(f"{option} {value!r}: expected a date like 2025-03-04") from None
+
+
+@app.command()
+def backtest(
+    config: ConfigOption,
+    start: DateOption = None,
+    end: DateOption = None,
+    out: OutOption = None,
+    every_bar: Annotated[
+        bool, typer.Option("--every-bar", help="Visit every bar (slow; same result).")
+    ] = False,
+) -> None:
+    """Backtest the configured strategies and write summary, trades, orders, equity and report.html."""
+    from maemae.backtest.service import run_backtest
+
+    settings = load_config(config)
+    out_dir = out or settings.backtest.out_dir
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("backtest"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} days"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("days", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = run_backtest(
+            settings,
+            start=_date(start, "--start"),
+            end=_date(end, "--end"),
+            out_dir=out_dir,
+            every_bar=every_bar or None,
+            progress=progress,
+        )
+    m = result.metrics
+    typer.echo(
+        f"{result.days[0]}..{result.days[1]}: final equity {m.final_equity:,} won, "
+        f"return {m.total_return:.2%}, "
+        f"max drawdown {m.max_drawdown:.2%}, Sharpe {m.sharpe:.2f}, {m.n_trades} executed orders"
+    )
+    typer.echo(f"report: {out_dir / 'report.html'}")
+
+
+@app.command()
+def compare(
+    config: ConfigOption,
+    start: DateOption = None,
+    end: DateOption = None,
+    out: OutOption = None,
+) -> None:
+    """Backtest the same strategy under each overtrading policy and print the table."""
+    from maemae.backtest.compare import COLUMNS, compare_policies, row
+
+    settings = load_config(config)
+    out_dir = (out or settings.backtest.out_dir) / "compare"
+    console = Console()
+    results = compare_policies(
+        settings,
+        start=_date(start, "--start"),
+        end=_date(end, "--end"),
+        out_dir=out_dir,
+        on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
+    )
+    table = Table(title="overtrading policies")
+    for column in COLUMNS:
+        table.add_column(column, justify="left" if column == "policy" else "right")
+    for result in results:
+        table.add_row(*row(result))
+    console.print(table)
+    console.print(f"compare.csv and compare.html in {out_dir}")
