@@ -1,0 +1,113 @@
+"""DESIGN 1b: the wake-up engine must trade exactly like the every-bar engine, for every built-in strategy and
+risk rule. A missed wake-up shows up here as a missing or different order."""
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from maemae.backtest.service import run_backtest
+from tests.backtest.conftest import make_config
+
+START, END = date(2025, 11, 17), date(2025, 12, 5)
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "all_risk_rules": {
+        "risk": {
+            "cooldown": {"enabled": True, "minutes": 15},
+            "reentry": {
+                "enabled": True,
+                "min_breakout_pct": "0.5",
+                "min_volume_ratio": "1.2",
+                "min_rise_above_exit_pct": "0.5",
+            },
+            "daily_caps": {"enabled": True, "max_trades_per_stock": 3, "max_trades_per_account": 12},
+            "take_profit": {
+                "enabled": True,
+                "trigger_pct": "1.5",
+                "sell_fraction_pct": 50,
+                "rebuy_rise_pct": "1",
+            },
+            "stop_loss": {"enabled": True, "pct": "1.5"},
+            "trailing_stop": {"enabled": True, "pct": "1"},
+            "portfolio_stop": {"enabled": True, "day_loss_pct": "0.5", "liquidate": True},
+            "time_cut": {"enabled": True, "max_days_held": 2},
+        },
+        "execution": {
+            "on_timeout": "replace",
+            "unfilled_timeout_s": 120,
+            "replace_ticks": 1,
+            "max_replaces": 2,
+        },
+    },
+    "one_trade_a_day_market_orders": {
+        "risk": {
+            "one_trade_a_day": {"enabled": True},
+            "sizing": {"method": "fixed_amount", "fixed_amount": 3_000_000},
+        },
+        "strategies": {"minute": {"class": "rsi_minute", "params": {"order_type": "market", "oversold": 35}}},
+        "broker": {"sim": {"slippage_ticks": 1, "max_volume_share": "0.02"}},
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_backtest_when_every_bar_or_wake_up_mode_gives_identical_orders_and_fills(
+    market_root: Path, name: str
+) -> None:
+    config = make_config(market_root, **CONFIGS[name])
+    fast = run_backtest(config, start=START, end=END, every_bar=False)
+    slow = run_backtest(config, start=START, end=END, every_bar=True)
+
+    def orders(result: Any) -> list[tuple[Any, ...]]:
+        return [
+            (
+                o.order_id,
+                o.code,
+                o.side,
+                o.quantity,
+                o.limit_price,
+                o.state,
+                o.filled_quantity,
+                o.filled_amount,
+                o.source,
+                o.created_at,
+            )
+            for o in result.engine.orders.orders.values()
+        ]
+
+    assert orders(fast) == orders(slow)
+    assert [(f.fill_id, f.code, f.side, f.quantity, f.price, f.ts) for f in fast.recorder.fills] == [
+        (f.fill_id, f.code, f.side, f.quantity, f.price, f.ts) for f in slow.recorder.fills
+    ]
+    assert fast.metrics == slow.metrics
+    assert len(fast.recorder.fills) > 10, "the scenario must actually trade"
+
+
+def test_backtest_when_safe_asset_time_cut_and_portfolio_stop_fire_modes_still_agree(
+    market_root: Path,
+) -> None:
+    from maemae.data.bars import Timeframe
+    from maemae.data.store import BarStore
+
+    stocks = [c for c in BarStore(market_root).codes(Timeframe.DAY) if c != "357870"]
+    falling = [stocks[1], stocks[5]]  # the sample rotates behaviours: index 1 and 5 trend down
+    config = make_config(
+        market_root,
+        universe={"selector": "fixed", "codes": falling},
+        risk={
+            "time_cut": {"enabled": True, "max_days_held": 1},
+            "portfolio_stop": {"enabled": True, "day_loss_pct": "0.2", "liquidate": True},
+            "stop_loss": {"enabled": False},
+        },
+    )
+    fast = run_backtest(config, start=START, end=END, every_bar=False)
+    slow = run_backtest(config, start=START, end=END, every_bar=True)
+    sources = {o.source.value for o in fast.engine.orders.orders.values() if o.filled_quantity}
+    assert {"safe_asset", "time_cut", "portfolio_stop"} <= sources
+    assert [(f.fill_id, f.quantity, f.price) for f in fast.recorder.fills] == [
+        (f.fill_id, f.quantity, f.price) for f in slow.recorder.fills
+    ]
+    assert fast.metrics == slow.metrics
