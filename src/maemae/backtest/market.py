@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
@@ -22,10 +22,6 @@ from maemae.krx.calendar import TradingCalendar
 from maemae.krx.sessions import SessionSchedule, session_schedule
 
 MINUTE_NS = 60 * 1_000_000_000
-
-
-def day_ns(day: date) -> int:
-    return int(pd.Timestamp(day.isoformat(), tz="Asia/Seoul").value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from maemae.backtest.market import BacktestMarket, day_ns
+from maemae.backtest.market import BacktestMarket
 from maemae.backtest.metrics import Metrics, compute_metrics
 from maemae.backtest.outputs import write_equity, write_orders, write_summary, write_trades
 from maemae.backtest.report_html import render_report
 from maemae.backtest.runner import BacktestRecorder, BacktestRunner, Progress
 from maemae.config import MaemaeConfig
-from maemae.data.bars import Timeframe
+from maemae.data.bars import Timeframe, day_ns
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.engine.composition import Engine, build_backtest_engine, make_calendar

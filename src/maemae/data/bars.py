@@ -10,6 +10,7 @@ of its minute bars.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 import numpy as np
@@ -23,6 +24,16 @@ Int64Array = npt.NDArray[np.int64]
 BAR_COLUMNS: tuple[str, ...] = ("ts", "open", "high", "low", "close", "volume", "value")
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
 NS_PER_SECOND = 1_000_000_000
+
+
+_UNIX_ORDINAL = date(1970, 1, 1).toordinal()
+_DAY_NS = 86_400 * NS_PER_SECOND
+_KST_OFFSET_NS = 9 * 3_600 * NS_PER_SECOND  # KST is UTC+9 all year, no daylight saving
+
+
+def day_ns(day: date) -> int:
+    """00:00 KST of ``day`` in nanoseconds since the epoch: a daily bar's ``ts``."""
+    return (day.toordinal() - _UNIX_ORDINAL) * _DAY_NS - _KST_OFFSET_NS
 
 
 class Timeframe(StrEnum):

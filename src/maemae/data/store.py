@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.parquet_io import arrays_to_table, concat, read_bars, write_table_atomically
 from maemae.domain.clock_time import KST
@@ -42,14 +42,6 @@ class SeriesInfo:
     first: datetime
     last: datetime
     n_bars: int
-
-
-def _ns(moment: datetime) -> int:
-    return int(pd.Timestamp(moment).value)
-
-
-def _day_start_ns(day: date) -> int:
-    return _ns(datetime.combine(day, time(0), tzinfo=KST))
 
 
 def _year_of(ts_ns: np.ndarray) -> np.ndarray:
@@ -152,11 +144,11 @@ class BarStore:
         bars = concat([read_bars(path) for path in files])
         if start is None and end is None:
             return bars
-        lo = 0 if start is None else int(np.searchsorted(bars.ts, _day_start_ns(start), side="left"))
+        lo = 0 if start is None else int(np.searchsorted(bars.ts, day_ns(start), side="left"))
         hi = (
             len(bars)
             if end is None
-            else int(np.searchsorted(bars.ts, _day_start_ns(end + timedelta(days=1)), side="left"))
+            else int(np.searchsorted(bars.ts, day_ns(end + timedelta(days=1)), side="left"))
         )
         return bars.slice(lo, hi)
 

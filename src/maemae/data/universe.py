@@ -14,9 +14,8 @@ from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
-from maemae.data.bars import BarArrays
+from maemae.data.bars import BarArrays, day_ns
 from maemae.data.instruments import Instrument
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType
@@ -24,10 +23,6 @@ from maemae.errors import ConfigError
 from maemae.krx.calendar import TradingCalendar
 
 MAX_SELECTED = 100
-
-
-def _day_ns(day: date) -> int:
-    return int(pd.Timestamp(day.isoformat(), tz="Asia/Seoul").value)
 
 
 class Selector(Protocol):
@@ -71,8 +66,8 @@ class TopTradedValueSelector:
     def select(
         self, on: date, daily: Mapping[StockCode, BarArrays], instruments: Mapping[StockCode, Instrument]
     ) -> list[StockCode]:
-        first = _day_ns(self.calendar.add_sessions(on, -self.lookback_days))
-        before = _day_ns(on)  # bars of ``on`` itself are never looked at
+        first = day_ns(self.calendar.add_sessions(on, -self.lookback_days))
+        before = day_ns(on)  # bars of ``on`` itself are never looked at
         totals: list[tuple[int, StockCode]] = []
         for code, bars in daily.items():
             instrument = instruments.get(code)

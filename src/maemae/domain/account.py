@@ -44,7 +44,7 @@ class Account:
 
     @property
     def orderable_cash(self) -> int:
-        return self.cash - sum(self.reserved.values())
+        return self.cash - sum(self.reserved.values()) if self.reserved else self.cash
 
     def reserve(self, order_id: str, amount: int) -> None:
         """Set aside cash for an open buy order (its price × quantity plus commission)."""

@@ -138,7 +138,9 @@ class TradingCalendar:
 
     def is_first_session_of_year(self, d: date) -> bool:
         """The year's first session opens an hour late (10:00)."""
-        return self.is_session(d) and self.sessions(date(d.year, 1, 1), d) == [d]
+        return self.is_session(d) and (
+            d.year == CALENDAR_START.year or self.previous_session(d).year < d.year
+        )
 
 
 @lru_cache(maxsize=1)

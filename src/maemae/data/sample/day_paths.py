@@ -10,15 +10,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from maemae.domain.enums import InstrumentType
+from maemae.domain.enums import InstrumentType, Market
+from maemae.krx.limits import price_limits
 from maemae.krx.ticks import round_down_array, round_up_array
 
 Matrix = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+Rounding = Literal["down", "up", "nearest"]
+
+
+@dataclass(frozen=True, slots=True)
+class TickGroup:
+    """The rows (stocks) that share one tick table: it depends on the instrument type and, before the
+    2023-01-25 reform, on the market, so rounding is done group by group."""
+
+    instrument: InstrumentType
+    market: Market
+    rows: Mask
+
+
+def tick_groups(instruments: list[InstrumentType], markets: list[Market]) -> tuple[TickGroup, ...]:
+    """One group per (instrument type, market) pair present, in a fixed order so runs are reproducible."""
+    pairs = list(zip(instruments, markets, strict=True))
+    groups = []
+    for kind in InstrumentType:
+        for market in Market:
+            rows = np.array([pair == (kind, market) for pair in pairs], dtype=np.bool_)
+            if rows.any():
+                groups.append(TickGroup(kind, market, rows))
+    return tuple(groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +53,15 @@ class DayInputs:
 
     day: date
     base: Matrix  # yesterday's close
-    upper: Matrix
+    upper: Matrix  # the day's limits, on the day's tick grid
     lower: Matrix
     log_return: Floats  # the day's target close relative to the base
     gap: Floats  # the overnight gap of the open relative to the base
     volatility: Floats
     volume: Floats  # the day's expected volume
-    lock_up: npt.NDArray[np.bool_]
-    lock_down: npt.NDArray[np.bool_]
-    is_etf: npt.NDArray[np.bool_]
+    lock_up: Mask
+    lock_down: Mask
+    groups: tuple[TickGroup, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,27 +75,40 @@ class DayBars:
     volume: Matrix
 
 
-def _round_nearest(prices: Floats, day: date, is_etf: npt.NDArray[np.bool_]) -> Matrix:
-    raw = np.maximum(np.rint(prices), 1).astype(np.int64)
-    result = np.empty_like(raw)
-    for etf, kind in ((False, InstrumentType.STOCK), (True, InstrumentType.ETF)):
-        rows = is_etf == etf
-        if rows.any():
-            down = round_down_array(raw[rows], day, kind)
-            up = round_up_array(raw[rows], day, kind)
-            result[rows] = np.where(raw[rows] - down <= up - raw[rows], down, up)
+def round_to_tick(prices: Floats, day: date, groups: tuple[TickGroup, ...], mode: Rounding) -> Matrix:
+    """Prices (rows = stocks) onto the tick grid of ``day``, rounding down, up or to the nearest tick."""
+    floor = np.maximum(np.floor(prices), 1).astype(np.int64)
+    ceil = np.maximum(np.ceil(prices), 1).astype(np.int64)
+    result = np.empty_like(floor)
+    for group in groups:
+        kind, market, rows = group.instrument, group.market, group.rows
+        down = round_down_array(floor[rows], day, kind, market)
+        if mode == "down":
+            result[rows] = down
+            continue
+        up = round_up_array(ceil[rows], day, kind, market)
+        if mode == "up":
+            result[rows] = up
+        else:
+            exact = prices[rows]
+            result[rows] = np.where(exact - down <= up - exact, down, up)
     return result
 
 
-def _round(prices: Floats, day: date, is_etf: npt.NDArray[np.bool_], up: bool) -> Matrix:
-    raw = np.maximum(np.ceil(prices) if up else np.floor(prices), 1).astype(np.int64)
-    result = np.empty_like(raw)
-    rounder = round_up_array if up else round_down_array
-    for etf, kind in ((False, InstrumentType.STOCK), (True, InstrumentType.ETF)):
-        rows = is_etf == etf
-        if rows.any():
-            result[rows] = rounder(raw[rows], day, kind)
-    return result
+def day_limits(base: Matrix, day: date, groups: tuple[TickGroup, ...]) -> tuple[Matrix, Matrix]:
+    """The day's upper and lower limits from yesterday's closes ``base``, snapped inwards onto the day's
+    tick grid: across a tick-table reform a close can sit between the new ticks, and so can a limit set
+    from it (KOSDAQ 300,100 on 2023-01-25 gives a lower limit of 210,100 where the tick is now 500)."""
+    upper = np.empty_like(base)
+    lower = np.empty_like(base)
+    for group in groups:
+        limits = [price_limits(int(price), day, group.instrument, group.market) for price in base[group.rows]]
+        upper[group.rows] = [limit.upper for limit in limits]
+        lower[group.rows] = [limit.lower for limit in limits]
+    return (
+        round_to_tick(upper.astype(np.float64), day, groups, "down"),
+        round_to_tick(lower.astype(np.float64), day, groups, "up"),
+    )
 
 
 def _volume_curve(minutes: int) -> Floats:
@@ -105,15 +144,15 @@ def generate_day(rng: np.random.Generator, inputs: DayInputs, minutes: int) -> D
     closes_f = np.where(locked, limit_price, np.exp(log_path))
     closes_f = np.clip(closes_f, lower[:, None], upper[:, None])
 
-    day, etf = inputs.day, inputs.is_etf[:, None].repeat(minutes, axis=1)
-    closes = _round_nearest(closes_f, day, etf)
-    first_open = _round_nearest(np.clip(np.exp(log_open), lower, upper), day, inputs.is_etf)
+    day, groups = inputs.day, inputs.groups
+    closes = round_to_tick(closes_f, day, groups, "nearest")
+    first_open = round_to_tick(np.clip(np.exp(log_open), lower, upper), day, groups, "nearest")
     opens = np.concatenate([first_open[:, None], closes[:, :-1]], axis=1)
     wick = np.abs(rng.standard_normal((n, minutes))) * sigma * 0.6
     highs_f = np.maximum(opens, closes) * np.exp(np.where(locked, 0.0, wick))
     lows_f = np.minimum(opens, closes) * np.exp(-np.where(locked, 0.0, wick[:, ::-1]))
-    highs = np.minimum(_round(highs_f, day, etf, up=True), inputs.upper[:, None])
-    lows = np.maximum(_round(lows_f, day, etf, up=False), inputs.lower[:, None])
+    highs = np.minimum(round_to_tick(highs_f, day, groups, "up"), inputs.upper[:, None])
+    lows = np.maximum(round_to_tick(lows_f, day, groups, "down"), inputs.lower[:, None])
     highs = np.maximum(highs, np.maximum(opens, closes))
     lows = np.minimum(lows, np.minimum(opens, closes))
 

@@ -8,29 +8,42 @@ gives the same bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from maemae.data.bars import BarArrays, Timeframe
 from maemae.data.sample.catalogue import SAFE_ASSET_CODE, Behaviour, SampleStock, build_catalogue
-from maemae.data.sample.day_paths import DayBars, DayInputs, generate_day
+from maemae.data.sample.day_paths import (
+    DayBars,
+    DayInputs,
+    Floats,
+    Matrix,
+    day_limits,
+    generate_day,
+    round_to_tick,
+    tick_groups,
+)
 from maemae.data.store import BarStore
+from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType
-from maemae.errors import DataError
-from maemae.krx.calendar import TradingCalendar, default_calendar
-from maemae.krx.limits import price_limits
+from maemae.errors import DataError, DomainError
+from maemae.krx.calendar import CALENDAR_START, TradingCalendar, default_calendar
 from maemae.krx.sessions import session_schedule
 
 DEFAULT_END = date(2025, 12, 30)
 MEAN_REVERSION = 0.08
+Int8Matrix = npt.NDArray[np.int8]
 
 
 @dataclass(frozen=True, slots=True)
 class SampleSummary:
+    """What ``generate_sample_market`` wrote, for the CLI's one-line report and for tests and benchmarks;
+    the limit days are counted from the generated closes, not from the forced ones."""
+
     root: Path
     instruments: int
     sessions: int
@@ -50,29 +63,31 @@ class SampleSummary:
         )
 
 
-def _pick_limit_days(rng: np.random.Generator, n_stocks: int, n_days: int, count: int) -> np.ndarray:
-    """(stock, day) cells forced to close locked at a limit: ``count`` up and ``count`` down, distinct."""
-    cells = rng.choice(
-        n_stocks * max(n_days - 1, 1), size=min(2 * count, n_stocks * max(n_days - 1, 1)), replace=False
-    )
+def _pick_limit_days(rng: np.random.Generator, n_stocks: int, n_days: int, count: int) -> Int8Matrix:
+    """(stock, day) cells forced to close locked at a limit: ``count`` up (+1) and ``count`` down (-1), all
+    distinct and never on the first day, whose limits have no previous close to come from."""
+    later_cells = n_stocks * (n_days - 1)
+    cells = rng.choice(later_cells, size=min(2 * count, later_cells), replace=False)
     marks = np.zeros((n_stocks, n_days), dtype=np.int8)
     for position, cell in enumerate(cells):
-        stock, day = divmod(int(cell), max(n_days - 1, 1))
-        marks[stock, day + 1 if n_days > 1 else 0] = 1 if position % 2 == 0 else -1
+        stock, day = divmod(int(cell), n_days - 1)
+        marks[stock, day + 1] = 1 if position % 2 == 0 else -1
     return marks
 
 
-def _daily_returns(rng: np.random.Generator, stocks: list[SampleStock], log_price: np.ndarray) -> np.ndarray:
+def _daily_returns(rng: np.random.Generator, stocks: list[SampleStock], log_price: Floats) -> Floats:
+    """Each stock's target log return for the day: its drift, plus for mean-reverting stocks a pull back
+    towards the starting level (so they oscillate instead of wandering off), plus noise."""
     drift = np.array([stock.drift for stock in stocks])
     volatility = np.array([stock.volatility for stock in stocks])
     anchor = np.log(np.array([stock.start_price for stock in stocks], dtype=np.float64))
     reverting = np.array([stock.behaviour is Behaviour.MEAN_REVERTING for stock in stocks])
     pull = np.where(reverting, -MEAN_REVERSION * (log_price - anchor), 0.0)
-    returns: np.ndarray = drift + pull + volatility * rng.standard_normal(len(stocks))
+    returns: Floats = drift + pull + volatility * rng.standard_normal(len(stocks))
     return returns
 
 
-def _aggregate_daily(day_ns: int, bars: DayBars) -> np.ndarray:
+def _aggregate_daily(day_ns: int, bars: DayBars) -> Matrix:
     """One daily bar per stock from its minute bars: rows ts, open, high, low, close, volume, value."""
     value = (bars.close * bars.volume).sum(axis=1)
     n = bars.open.shape[0]
@@ -89,6 +104,20 @@ def _aggregate_daily(day_ns: int, bars: DayBars) -> np.ndarray:
     )
 
 
+def _sessions(calendar: TradingCalendar, end: date, days: int) -> list[date]:
+    """The ``days`` sessions ending on (or just before) ``end``; an error if the calendar holds fewer."""
+    start = max(CALENDAR_START, end - timedelta(days=2 * days + 30))  # 245 sessions take ~365 days
+    try:
+        sessions = calendar.sessions(start, end)[-days:]
+    except DomainError as error:
+        raise DataError(f"--end {end.isoformat()}: {error}") from error
+    if len(sessions) < days:
+        raise DataError(
+            f"--days {days}: the trading calendar has only {len(sessions)} sessions up to {end.isoformat()}"
+        )
+    return sessions
+
+
 def generate_sample_market(
     root: Path,
     *,
@@ -99,64 +128,67 @@ def generate_sample_market(
     calendar: TradingCalendar | None = None,
     limit_events: int = 4,
 ) -> SampleSummary:
-    """Generate and store the sample market; see docs/data.md for what it contains."""
+    """Generate and store the sample market; see docs/data.md for what it contains.
+
+    ``limit_events`` is how many stock-days are forced to close locked at the upper limit, and as many at
+    the lower one (never on the first day, which has no previous close to set its limits).
+    """
     if not 1 <= stocks <= 3_000:
         raise DataError(f"--stocks {stocks}: expected 1..3000")
     if not 2 <= days <= 2_000:
         raise DataError(f"--days {days}: expected 2..2000")
+    if limit_events < 0:
+        raise DataError(f"limit_events {limit_events}: expected 0 or more")
     calendar = calendar or default_calendar()
-    sessions = calendar.sessions(date(2006, 1, 2), end)[-days:]
+    sessions = _sessions(calendar, end, days)
     rng = np.random.default_rng(seed)
     catalogue = build_catalogue(rng, stocks)
     n = len(catalogue)
-    is_etf = np.array([s.instrument.instrument_type is InstrumentType.ETF for s in catalogue])
+    groups = tick_groups(
+        [s.instrument.instrument_type for s in catalogue], [s.instrument.market for s in catalogue]
+    )
     volatility = np.array([s.volatility for s in catalogue])
     volume = np.array([s.daily_volume for s in catalogue], dtype=np.float64)
     marks = _pick_limit_days(rng, stocks, len(sessions), limit_events)
     marks = np.vstack([marks, np.zeros((1, len(sessions)), dtype=np.int8)])  # the ETF never locks
 
-    close = np.array([s.start_price for s in catalogue], dtype=np.int64)
-    minute_parts: list[list[np.ndarray]] = [[] for _ in range(n)]
-    daily_rows: list[np.ndarray] = []
+    start = np.array([s.start_price for s in catalogue], dtype=np.float64)
+    close = round_to_tick(start, sessions[0], groups, "nearest")
+    minute_parts: list[list[Matrix]] = [[] for _ in range(n)]
+    daily_rows: list[Matrix] = []
+    limit_up_days = limit_down_days = 0
     for index, day in enumerate(sessions):
         schedule = session_schedule(day, calendar)
-        assert schedule is not None  # ``sessions`` holds trading days only
+        if schedule is None:  # cannot happen: ``sessions`` comes from the same calendar
+            raise DataError(f"session {day.isoformat()}: the calendar has no timetable for it")
         starts = schedule.minute_bar_starts()
-        limits = [
-            price_limits(int(c), day, s.instrument.instrument_type)
-            for c, s in zip(close, catalogue, strict=True)
-        ]
+        upper, lower = day_limits(close, day, groups)
         inputs = DayInputs(
             day=day,
             base=close,
-            upper=np.array([limit.upper for limit in limits], dtype=np.int64),
-            lower=np.array([limit.lower for limit in limits], dtype=np.int64),
+            upper=upper,
+            lower=lower,
             log_return=_daily_returns(rng, catalogue, np.log(close.astype(np.float64))),
             gap=volatility * 0.4 * rng.standard_normal(n),
             volatility=volatility,
             volume=volume * np.exp(rng.normal(0.0, 0.25, size=n)),
             lock_up=marks[:, index] == 1,
             lock_down=marks[:, index] == -1,
-            is_etf=is_etf,
+            groups=groups,
         )
         bars = generate_day(rng, inputs, len(starts) - 1)
         ts = pd.DatetimeIndex(starts).as_unit("ns").asi8
+        value = bars.close * bars.volume
         for row in range(n):
             minute_parts[row].append(
-                np.stack(
-                    [
-                        ts,
-                        bars.open[row],
-                        bars.high[row],
-                        bars.low[row],
-                        bars.close[row],
-                        bars.volume[row],
-                        bars.close[row] * bars.volume[row],
-                    ]
-                )
-            )
-        daily_rows.append(_aggregate_daily(int(pd.Timestamp(day.isoformat(), tz="Asia/Seoul").value), bars))
+                np.stack([ts, bars.open[row], bars.high[row], bars.low[row], bars.close[row],
+                          bars.volume[row], value[row]])
+            )  # fmt: skip
+        daily_rows.append(_aggregate_daily(int(pd.Timestamp(day.isoformat(), tz=KST).value), bars))
         close = bars.close[:, -1].copy()
+        if index > 0:
+            limit_up_days += int((close == upper).sum())
+            limit_down_days += int((close == lower).sum())
 
     store = BarStore(root)
     store.write_instruments([stock.instrument for stock in catalogue])
@@ -175,7 +207,7 @@ def generate_sample_market(
         last_day=sessions[-1],
         minute_bars=minute_bars,
         daily_bars=n * len(sessions),
-        limit_up_days=int((marks == 1).sum()),
-        limit_down_days=int((marks == -1).sum()),
+        limit_up_days=limit_up_days,
+        limit_down_days=limit_down_days,
         safe_asset=SAFE_ASSET_CODE,
     )
