@@ -12,9 +12,10 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.data_bench import bench_minute_load, bench_sample_generation
+from benchmarks.data_bench import bench_minute_load
 from benchmarks.machine import describe_machine
 from benchmarks.report import Figures, render_markdown
+from benchmarks.sample_bench import bench_sample_generation
 
 OUTPUT = Path("docs/benchmarks.md")
 
