@@ -1,4 +1,4 @@
-"""Every risk rule fires when it must, and only then (boundaries: exactly at the threshold and one unit off)."""
+"""Every risk rule fires when it must and only then: exactly at the threshold, and one unit off it."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
