@@ -45,6 +45,7 @@ def backtest(
     from maemae.backtest.service import run_backtest
 
     settings = load_config(config)
+    first, last = _date(start, "--start"), _date(end, "--end")
     out_dir = out or settings.backtest.out_dir
     console = Console(stderr=True)
     with Progress(
@@ -62,8 +63,8 @@ def backtest(
 
         result = run_backtest(
             settings,
-            start=_date(start, "--start"),
-            end=_date(end, "--end"),
+            start=first,
+            end=last,
             out_dir=out_dir,
             every_bar=every_bar or None,
             progress=progress,
@@ -88,12 +89,13 @@ def compare(
     from maemae.backtest.compare import COLUMNS, compare_policies, row
 
     settings = load_config(config)
+    first, last = _date(start, "--start"), _date(end, "--end")
     out_dir = (out or settings.backtest.out_dir) / "compare"
     console = Console()
     results = compare_policies(
         settings,
-        start=_date(start, "--start"),
-        end=_date(end, "--end"),
+        start=first,
+        end=last,
         out_dir=out_dir,
         on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
     )
