@@ -21,7 +21,8 @@ setup: $(VENV)/.installed
 
 demo: setup
 	$(BIN)/maemae data sample --dir $(DEMO_DIR)/market
-	$(BIN)/maemae data info --dir $(DEMO_DIR)/market
+	$(BIN)/maemae compare --config examples/minimal.toml --out $(DEMO_DIR)/backtest
+	@echo "demo: open $(DEMO_DIR)/backtest/compare/compare.html (each policy's report.html is linked from it)"
 
 test: setup
 	$(BIN)/pytest -n auto -q

@@ -91,7 +91,7 @@ def compare(
     settings = load_config(config)
     first, last = _date(start, "--start"), _date(end, "--end")
     out_dir = (out or settings.backtest.out_dir) / "compare"
-    console = Console()
+    console = Console(width=max(Console().width, 132))
     results = compare_policies(
         settings,
         start=first,
