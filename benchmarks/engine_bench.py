@@ -30,7 +30,10 @@ def bench_engine_case(work: Path, case: str) -> Figures:
     root = work / f"engine-{case}"
     generate_sample_market(root, stocks=stocks, days=days + WARMUP_SESSIONS, seed=11)
     config = parse_config(
-        {"data": {"root": str(root)}, "universe": {"max_stocks": min(stocks, 100), "safe_asset_code": "357870"}}
+        {
+            "data": {"root": str(root)},
+            "universe": {"max_stocks": min(stocks, 100), "safe_asset_code": "357870"},
+        }
     )
     started = time.perf_counter()
     result = run_backtest(config)

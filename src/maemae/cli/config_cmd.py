@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from maemae.cli.app import app
-from maemae.config import load_config
+from maemae.config import MaemaeConfig, load_config
 from maemae.errors import ConfigError
 
 config_app = typer.Typer(help="Check and explain configuration files.", no_args_is_help=True)
@@ -18,15 +18,20 @@ app.add_typer(config_app, name="config")
 FileArgument = Annotated[Path, typer.Argument(help="The TOML config file.")]
 
 
-@config_app.command("check")
-def check(file: FileArgument) -> None:
-    """Validate FILE: 'ok' and exit 0, or one line per problem on stderr and exit 2."""
+def _load_or_exit(file: Path) -> MaemaeConfig:
+    """The config, or every problem printed as its own ``error:`` line and the config exit code."""
     try:
-        config = load_config(file)
+        return load_config(file)
     except ConfigError as error:
         for line in str(error).splitlines():
             typer.echo(f"error: {line}", err=True)
         raise typer.Exit(error.exit_code) from None
+
+
+@config_app.command("check")
+def check(file: FileArgument) -> None:
+    """Validate FILE: 'ok' and exit 0, or one line per problem on stderr and exit 2."""
+    config = _load_or_exit(file)
     strategies = [spec.class_ for spec in (config.strategies.daily, config.strategies.minute) if spec]
     names = ", ".join(strategies) or "none"
     typer.echo(f"ok: {file} (mode={config.mode}, broker={config.broker.kind}, strategies={names})")
@@ -35,10 +40,5 @@ def check(file: FileArgument) -> None:
 @config_app.command("show")
 def show(file: FileArgument) -> None:
     """Print FILE as JSON with every default filled in."""
-    try:
-        config = load_config(file)
-    except ConfigError as error:
-        for line in str(error).splitlines():
-            typer.echo(f"error: {line}", err=True)
-        raise typer.Exit(error.exit_code) from None
+    config = _load_or_exit(file)
     typer.echo(json.dumps(config.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))

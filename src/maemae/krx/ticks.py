@@ -146,10 +146,7 @@ def round_down_array(
     market: Market = Market.KOSPI,
 ) -> Int64Array:
     """``round_down_to_tick`` for an array; prices below 1 become 1."""
-    values = np.maximum(np.asarray(prices, dtype=np.int64), 1)
-    ticks = tick_size_array(values, on, instrument, market)
-    rounded: Int64Array = np.maximum(values // ticks * ticks, 1)
-    return rounded
+    return _round_array(prices, on, instrument, market, up=False)
 
 
 def round_up_array(
@@ -159,7 +156,13 @@ def round_up_array(
     market: Market = Market.KOSPI,
 ) -> Int64Array:
     """``round_up_to_tick`` for an array; prices below 1 become 1."""
+    return _round_array(prices, on, instrument, market, up=True)
+
+
+def _round_array(
+    prices: Int64Array, on: date, instrument: InstrumentType, market: Market, *, up: bool
+) -> Int64Array:
     values = np.maximum(np.asarray(prices, dtype=np.int64), 1)
     ticks = tick_size_array(values, on, instrument, market)
-    rounded: Int64Array = -(-values // ticks) * ticks
+    rounded: Int64Array = -(-values // ticks) * ticks if up else np.maximum(values // ticks * ticks, 1)
     return rounded

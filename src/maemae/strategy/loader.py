@@ -59,19 +59,20 @@ def _params(cls: type[Any], spec: StrategySpec, where: str) -> Any:
         raise ConfigError(problems) from None
 
 
+def _instantiate(spec: StrategySpec, where: str, base: type[Any]) -> Any:
+    cls = _load_class(spec.class_, where)
+    if not issubclass(cls, base):
+        raise ConfigError(f"{where}.class = {spec.class_!r}: expected a {base.__name__} subclass")
+    return cls(_params(cls, spec, where))
+
+
 def load_daily(spec: StrategySpec, where: str = "strategies.daily") -> DailyStrategy:
     """The daily strategy ``spec`` names, with its params validated."""
-    cls = _load_class(spec.class_, where)
-    if not issubclass(cls, DailyStrategy):
-        raise ConfigError(f"{where}.class = {spec.class_!r}: expected a DailyStrategy subclass")
-    strategy: DailyStrategy = cls(_params(cls, spec, where))
+    strategy: DailyStrategy = _instantiate(spec, where, DailyStrategy)
     return strategy
 
 
 def load_minute(spec: StrategySpec, where: str = "strategies.minute") -> MinuteStrategy:
     """The minute strategy ``spec`` names, with its params validated."""
-    cls = _load_class(spec.class_, where)
-    if not issubclass(cls, MinuteStrategy):
-        raise ConfigError(f"{where}.class = {spec.class_!r}: expected a MinuteStrategy subclass")
-    strategy: MinuteStrategy = cls(_params(cls, spec, where))
+    strategy: MinuteStrategy = _instantiate(spec, where, MinuteStrategy)
     return strategy
