@@ -50,6 +50,9 @@ def bench_engine_case(work: Path, case: str) -> Figures:
         "executed orders": result.metrics.n_trades,
         "fills": result.metrics.n_fills,
         "denied intents": sum(result.metrics.denied_orders.values()),
+        "wall time per decision (ms)": seconds
+        * 1000
+        / max(1, result.metrics.n_trades + sum(result.metrics.denied_orders.values())),
         "peak RSS of the bench process (MiB)": _peak_rss_mib(),
     }
 
