@@ -14,6 +14,7 @@ from rich.table import Table
 from maemae.cli.app import app
 from maemae.config import load_config
 from maemae.errors import ConfigError
+from maemae.logs import configure_logging
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML config file.")]
 DateOption = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: from the config, else the data).")]
@@ -46,6 +47,7 @@ def backtest(
 
     settings = load_config(config)
     first, last = _date(start, "--start"), _date(end, "--end")
+    configure_logging(settings.logging)
     out_dir = out or settings.backtest.out_dir
     console = Console(stderr=True)
     with Progress(
@@ -90,6 +92,7 @@ def compare(
 
     settings = load_config(config)
     first, last = _date(start, "--start"), _date(end, "--end")
+    configure_logging(settings.logging)
     out_dir = (out or settings.backtest.out_dir) / "compare"
     console = Console(width=max(Console().width, 132))
     results = compare_policies(
