@@ -56,9 +56,11 @@ def configure_logging(config: LoggingConfig) -> DailyJsonLines:
     console = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     level = getattr(logging, config.level.upper())
 
-    def fan_out(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
+    def fan_out(logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
         sink.write(dict(event))
-        return console(_, __, dict(event)) if config.console else ""
+        if config.console:  # sys.stderr is looked up now: tests and daemons may have replaced it
+            print(console(logger, method, dict(event)), file=sys.stderr)
+        raise structlog.DropEvent
 
     structlog.configure(
         processors=[
@@ -69,21 +71,7 @@ def configure_logging(config: LoggingConfig) -> DailyJsonLines:
             fan_out,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr)
-        if config.console
-        else _NullLoggerFactory(),
+        logger_factory=structlog.ReturnLoggerFactory(),
         cache_logger_on_first_use=False,
     )
     return sink
-
-
-class _NullLogger:
-    def msg(self, message: str) -> None:
-        del message
-
-    log = debug = info = warning = error = critical = exception = msg
-
-
-class _NullLoggerFactory:
-    def __call__(self, *args: Any) -> _NullLogger:
-        return _NullLogger()
