@@ -70,6 +70,8 @@ class _Day:
     wake: dict[StockCode, np.ndarray] = field(default_factory=dict)  # bool per bar
     wake_count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     holding: dict[StockCode, bool] = field(default_factory=dict)
+    exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
+    stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
     k: int = -1  # the bar whose close is "now" (-1: before the open)
 
     def woken(self, k: int) -> list[StockCode]:
@@ -233,49 +235,52 @@ class BacktestRunner:
 
     def _run_day(self, prepared: _Day) -> None:
         engine, grid = self.engine, prepared.grid
-        day = grid.day
-        price_of = self._price_of(prepared, day)
+        price_of = self._price_of(prepared, grid.day)
         pre_open = grid.schedule.open - timedelta(minutes=10)
         engine.clock.set(pre_open)
-        engine.kernel.start_day(day, pre_open, prepared.data, price_of)
-        exit_bar = self._exit_bars(prepared, 0)
-        stop_bar = self._stop_bar(prepared, 0)
-        last = len(grid) - 1
+        engine.kernel.start_day(grid.day, pre_open, prepared.data, price_of)
+        if not self.every_bar:
+            for position in list(engine.portfolio.held()):
+                self._update_exit_bar(prepared, position.code, 0)
+        prepared.stop_bar = self._stop_bar(prepared, 0)
         for k in range(len(grid)):
-            working = self._trade_bar(prepared, k)
-            start = int(grid.starts[k])
-            now = _at(start if k == last else start + MINUTE_NS)
-            timeout = engine.orders.next_timeout()
-            due = timeout is not None and timeout <= now
-            woken = prepared.woken(k) + [c for c, b in exit_bar.items() if b == k]
-            if not (working or woken or due or k == 0 or stop_bar == k or self.every_bar):
-                continue
-            prepared.k = k
-            engine.clock.set(now)
-            fills = engine.orders.process_events()
-            if k == last:
-                continue
-            if due:
-                engine.orders.check_timeouts(now)
-            if k == 0:
-                engine.kernel.park_safe_asset(now, self._buy_signals(prepared), price_of)
-            for fill in fills:
-                self._set_wake(prepared, fill.code)
-            visit = set(woken) | {f.code for f in fills} | (set(prepared.codes) if self.every_bar else set())
-            for code in sorted(visit, key=prepared.index_of.__getitem__):
-                engine.kernel.on_bar(
-                    code,
-                    prepared.data[code].today_start + k,
-                    now,
-                    Signal(int(prepared.signals[code][k])),
-                    price_of,
-                )
-            if self.every_bar or stop_bar == k:
-                engine.kernel.check_portfolio_stop(now, price_of)
-            if fills or self.every_bar or engine.orders.open_orders():
-                exit_bar = self._exit_bars(prepared, k + 1)
-                stop_bar = self._stop_bar(prepared, k + 1)
+            self._step(prepared, k, price_of)
         self._close_day(prepared, price_of)
+
+    def _step(self, prepared: _Day, k: int, price_of: Callable[[StockCode], int]) -> None:
+        """Bar k: the exchange trades it, then (if anything can happen) the kernel decides at its close."""
+        engine, last = self.engine, len(prepared.grid) - 1
+        working = self._trade_bar(prepared, k)
+        start = int(prepared.grid.starts[k])
+        now = _at(start if k == last else start + MINUTE_NS)
+        timeout = engine.orders.next_timeout()
+        due = timeout is not None and timeout <= now
+        exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
+        woken = prepared.woken(k) + exits
+        if not (working or woken or due or k == 0 or prepared.stop_bar == k or self.every_bar):
+            return
+        prepared.k = k
+        engine.clock.set(now)
+        fills = engine.orders.process_events()
+        if k == last:
+            return
+        if due:
+            engine.orders.check_timeouts(now)
+        if k == 0:
+            engine.kernel.park_safe_asset(now, self._buy_signals(prepared), price_of)
+        for fill in fills:
+            self._set_wake(prepared, fill.code)
+        visit = set(woken) | {f.code for f in fills} | (set(prepared.codes) if self.every_bar else set())
+        for code in sorted(visit, key=prepared.index_of.__getitem__):
+            signal = Signal(int(prepared.signals[code][k]))
+            engine.kernel.on_bar(code, prepared.data[code].today_start + k, now, signal, price_of)
+        if self.every_bar or prepared.stop_bar == k:
+            engine.kernel.check_portfolio_stop(now, price_of)
+        if not self.every_bar:  # wake-ups change only where a fill happened or a wake-up was spent
+            for code in {f.code for f in fills} | set(exits):
+                self._update_exit_bar(prepared, code, k + 1)
+            if fills or prepared.stop_bar == k:
+                prepared.stop_bar = self._stop_bar(prepared, k + 1)
 
     def _buy_signals(self, prepared: _Day) -> int:
         safe = self.engine.kernel.safe_asset
@@ -302,21 +307,17 @@ class BacktestRunner:
             )
         )
 
-    def _exit_bars(self, prepared: _Day, start: int) -> dict[StockCode, int]:
-        """For each held stock, the first bar from ``start`` where an exit rule can fire (its wake-up bar)."""
+    def _update_exit_bar(self, prepared: _Day, code: StockCode, start: int) -> None:
+        """The first bar from ``start`` where an exit rule can fire for a held ``code``: its wake-up bar."""
         kernel = self.engine.kernel
-        bars: dict[StockCode, int] = {}
-        for position in self.engine.portfolio.held():
-            today = prepared.today.get(position.code)
-            if today is None or position.average_cost is None:
-                continue
-            kernel.update_high_water(position.code, prepared.data[position.code].today_start + start - 1)
-            found = kernel.exits.first_exit_bar(
-                kernel.holding(position.code), today.close[: len(today) - 1], start
-            )
-            if found is not None:
-                bars[position.code] = found
-        return bars
+        prepared.exit_bar.pop(code, None)
+        today = prepared.today.get(code)
+        if today is None or self.engine.portfolio.owned(code) == 0:
+            return
+        kernel.update_high_water(code, prepared.data[code].today_start + start - 1)
+        found = kernel.exits.first_exit_bar(kernel.holding(code), today.close[: len(today) - 1], start)
+        if found is not None:
+            prepared.exit_bar[code] = found
 
     def _stop_bar(self, prepared: _Day, start: int) -> int | None:
         """The first bar from ``start`` where equity can fall to the portfolio stop level."""

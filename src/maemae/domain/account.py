@@ -33,14 +33,16 @@ class Account:
     settled_cash: int
     pending: list[PendingSettlement] = field(default_factory=list)
     reserved: dict[str, int] = field(default_factory=dict)
+    _pending_total: int = field(default=0, init=False, repr=False)  # sum of ``pending``, kept in step
 
     def __post_init__(self) -> None:
         if self.settled_cash < 0:
             raise DomainError(f"account: settled cash {self.settled_cash}, expected 0 or more")
+        self._pending_total = sum(item.amount for item in self.pending)
 
     @property
     def cash(self) -> int:
-        return self.settled_cash + sum(item.amount for item in self.pending)
+        return self.settled_cash + self._pending_total
 
     @property
     def orderable_cash(self) -> int:
@@ -68,12 +70,14 @@ class Account:
         if fill.side is Side.BUY and fill.order_id in self.reserved:
             self.reserved[fill.order_id] = max(self.reserved[fill.order_id] + fill.cash_change, 0)
         self.pending.append(PendingSettlement(settles_on, fill.cash_change))
+        self._pending_total += fill.cash_change
 
     def settle(self, up_to: date) -> int:
         """Move every pending amount due on or before ``up_to`` into settled cash; returns the net moved."""
         due = [item for item in self.pending if item.settles_on <= up_to]
         moved = sum(item.amount for item in due)
         self.pending = [item for item in self.pending if item.settles_on > up_to]
+        self._pending_total -= moved
         self.settled_cash += moved
         return moved
 

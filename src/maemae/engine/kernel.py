@@ -253,7 +253,7 @@ class TradingKernel:
         return Holding(
             code,
             position.owned_quantity,
-            position.average_cost or Decimal(0),
+            position.cost_basis,
             self.high_water.get(code, 0),
             code in self.gate.state.take_profit,
         )

@@ -8,7 +8,6 @@ against an exact integer level, so the backtest's vectorised scan (``first_exit_
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,7 +32,7 @@ class Holding:
 
     code: StockCode
     quantity: int
-    average_cost: Decimal
+    cost_basis: int  # whole won, buy commission included: the average cost is cost_basis / quantity
     high_water: int
     take_profit_taken: bool
 
@@ -50,25 +49,26 @@ class ExitLevels:
 class ExitRules:
     def __init__(self, config: RiskConfig) -> None:
         self.config = config
+        # the rules' factors as exact fractions, once: levels are then integer arithmetic only
+        self._stop = 1 - _fraction(config.stop_loss.pct)
+        self._take = 1 + _fraction(config.take_profit.trigger_pct)
+        self._keep = 1 - _fraction(config.trailing_stop.pct)
 
     def levels(self, holding: Holding) -> ExitLevels:
-        cfg = self.config
-        cost = Fraction(holding.average_cost)
-        stop = math.floor(cost * (1 - _fraction(cfg.stop_loss.pct))) if cfg.stop_loss.enabled else None
+        """Exact integer levels: floor(cost × (1 − stop %)), ceil(cost × (1 + target %)), with the average
+        cost taken exactly as cost_basis / quantity."""
+        cfg, basis, quantity = self.config, holding.cost_basis, max(holding.quantity, 1)
+        stop = None
+        if cfg.stop_loss.enabled:
+            stop = basis * self._stop.numerator // (quantity * self._stop.denominator)
         take = None
         if cfg.take_profit.enabled and not holding.take_profit_taken:
-            take = math.ceil(cost * (1 + _fraction(cfg.take_profit.trigger_pct)))
-        trailing = None
-        if cfg.trailing_stop.enabled:
-            trailing = self.trailing_level(holding.high_water)
+            take = -(-basis * self._take.numerator // (quantity * self._take.denominator))
+        trailing = self.trailing_level(holding.high_water) if cfg.trailing_stop.enabled else None
         return ExitLevels(stop, take, trailing)
 
-    def _keep(self) -> Fraction:
-        return 1 - _fraction(self.config.trailing_stop.pct)
-
     def trailing_level(self, high_water: int) -> int:
-        keep = self._keep()
-        return high_water * keep.numerator // keep.denominator
+        return high_water * self._keep.numerator // self._keep.denominator
 
     def check(self, holding: Holding, price: int) -> OrderIntent | None:
         """The live driver: an exit intent if ``price`` triggers a rule, else None."""
@@ -103,11 +103,9 @@ class ExitRules:
         if levels.take_profit is not None:
             fired |= window >= levels.take_profit
         if self.config.trailing_stop.enabled:
-            keep = self._keep()
+            keep = self._keep
             high = np.maximum.accumulate(np.maximum(window, holding.high_water))
-            fired |= (
-                window <= high * keep.numerator // keep.denominator
-            )  # same integer floor as trailing_level
+            fired |= window <= high * keep.numerator // keep.denominator  # the floor of trailing_level
         hits = np.flatnonzero(fired)
         return int(hits[0]) + start if hits.size else None
 
@@ -128,7 +126,8 @@ class ExitRules:
         rule = self.config.portfolio_stop
         if not rule.enabled:
             return None
-        return math.floor(Fraction(day_start_equity) * (1 - _fraction(rule.day_loss_pct)))
+        keep = 1 - _fraction(rule.day_loss_pct)
+        return day_start_equity * keep.numerator // keep.denominator
 
     def liquidation(self, holding: Holding) -> OrderIntent:
         return self._sell(
