@@ -1,0 +1,65 @@
+"""The strategy contract: data ends at "now", and a strategy's exception is counted, never fatal."""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from maemae.backtest.service import run_backtest
+from maemae.config import MaemaeConfig
+from tests.backtest.conftest import make_config
+
+START, END = date(2025, 12, 1), date(2025, 12, 3)
+
+SPY = """
+from datetime import datetime, timedelta, timezone
+from typing import ClassVar
+from maemae.strategy.api import MinuteInput, MinuteStrategy, StrategyParams
+
+SEEN: list[tuple[datetime, int]] = []
+
+class SpyParams(StrategyParams):
+    fail_every: int = 0
+
+class Spy(MinuteStrategy):
+    name: ClassVar[str] = "spy"
+    Params: ClassVar[type[StrategyParams]] = SpyParams
+
+    def __init__(self, params: SpyParams) -> None:
+        super().__init__(params)
+        self.p = params
+        self.calls = 0
+
+    def on_bar(self, data: MinuteInput) -> None:
+        self.calls += 1
+        SEEN.append((data.now, int(data.bars.ts[-1])))
+        if self.p.fail_every and self.calls % self.p.fail_every == 0:
+            raise ZeroDivisionError("a bug in the user's strategy")
+        return None
+"""
+
+
+def spy_config(tmp_path: Path, market_root: Path, fail_every: int) -> MaemaeConfig:
+    path = tmp_path / "spy.py"
+    path.write_text(SPY, encoding="utf-8")
+    return make_config(
+        market_root, strategies={"minute": {"class": f"{path}:Spy", "params": {"fail_every": fail_every}}}
+    )
+
+
+def test_minute_strategy_when_called_never_sees_a_bar_that_has_not_closed(
+    tmp_path: Path, market_root: Path
+) -> None:
+    result = run_backtest(spy_config(tmp_path, market_root, 0), start=START, end=END)
+    minute = result.engine.minute
+    seen = minute.on_bar.__globals__["SEEN"]
+    assert len(seen) > 1_000
+    for now, last_bar_start in seen:
+        bar_close = datetime.fromtimestamp(last_bar_start / 1e9, tz=now.tzinfo) + timedelta(minutes=1)
+        assert bar_close <= now
+
+
+def test_strategy_exception_when_raised_is_counted_and_the_run_goes_on(
+    tmp_path: Path, market_root: Path
+) -> None:
+    result = run_backtest(spy_config(tmp_path, market_root, 7), start=START, end=END)
+    assert result.engine.kernel.strategy_errors > 100
+    assert result.recorder.days[-1].day == END
