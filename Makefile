@@ -38,6 +38,7 @@ format: setup
 	$(BIN)/ruff check --fix src tests benchmarks
 
 bench: setup
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra dev --extra bench --python $(PYTHON)
 	$(BIN)/python -m benchmarks.run
 
 clean:

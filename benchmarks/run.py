@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks.data_bench import bench_minute_load
 from benchmarks.engine_bench import bench_engine_a, bench_engine_b, bench_engine_c
+from benchmarks.frameworks_bench import bench_backtesting_py, bench_backtrader
 from benchmarks.machine import describe_machine
 from benchmarks.report import Figures, render_markdown
 from benchmarks.sample_bench import bench_sample_generation
@@ -29,6 +30,8 @@ def benchmarks() -> list[tuple[str, Benchmark]]:
         ("Sample market generation (default set)", bench_sample_generation),
         ("Loading all minute bars of the default sample", bench_minute_load),
         ("Engine (a): 1 stock x 250 days, SMADaily + RSIMinute, full portfolio", bench_engine_a),
+        ("backtesting.py on case (a): same stock, bars and signal logic", bench_backtesting_py),
+        ("backtrader on case (a): same stock, bars and signal logic", bench_backtrader),
         ("Engine (b): 20 stocks x 60 days", bench_engine_b),
         ("Engine (c): 100 stocks x 250 days (target <= 3 s incl. loading, RSS <= 2 GB)", bench_engine_c),
     ]
