@@ -75,3 +75,9 @@ class StrategyError(MaemaeError):
     """A strategy hook raised; logged and alerted, never fatal to the trading loop."""
 
     exit_code = 5
+
+
+class StoreError(MaemaeError):
+    """The state database cannot be used as it is (missing, foreign, corrupt, locked, wrong schema)."""
+
+    exit_code = 6

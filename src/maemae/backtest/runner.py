@@ -31,6 +31,27 @@ from maemae.strategy.api import DailyInput, Signal
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a replay stands: the day, and the first bar not yet stepped (one past the last bar: the day
+    is closed)."""
+
+    day: date
+    next_bar: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"day": self.day.isoformat(), "next_bar": self.next_bar}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Cursor | None:
+        if not data:
+            return None
+        return cls(date.fromisoformat(str(data["day"])), int(str(data["next_bar"])))
+
+
+StepHook = Callable[[Cursor], None]
+
+
 @dataclass(slots=True)
 class DayRecord:
     day: date
@@ -101,9 +122,28 @@ class BacktestRunner:
         self.selector = make_selector(universe.selector, **options)
         self._yesterday: dict[StockCode, BarArrays] = {}
 
-    def run(self, days: list[date], progress: Progress | None = None) -> BacktestRecorder:
+    def run(
+        self,
+        days: list[date],
+        progress: Progress | None = None,
+        *,
+        resume: Cursor | None = None,
+        on_step: StepHook | None = None,
+    ) -> BacktestRecorder:
+        """Run ``days``; from ``resume`` (a saved :class:`Cursor`) on when restarting a crashed replay.
+
+        ``on_step(cursor)`` is called after every completed step, with where to go on from; a replay that
+        persists its state saves it there (the backtest does not need it).
+        """
         for number, day in enumerate(days):
-            self._run_day(self._prepare(day))
+            first = 0
+            if resume is not None and day <= resume.day:
+                if day < resume.day:
+                    continue
+                first = resume.next_bar
+            prepared = self._prepare(day)
+            if first <= len(prepared.grid):
+                self._run_day(prepared, first, on_step)
             if progress:
                 progress(number + 1, len(days))
         return self.recorder
@@ -233,7 +273,7 @@ class BacktestRunner:
                 )
         return True
 
-    def _run_day(self, prepared: _Day) -> None:
+    def _run_day(self, prepared: _Day, first: int = 0, on_step: StepHook | None = None) -> None:
         engine, grid = self.engine, prepared.grid
         price_of = self._price_of(prepared, grid.day)
         pre_open = grid.schedule.open - timedelta(minutes=10)
@@ -241,11 +281,15 @@ class BacktestRunner:
         engine.kernel.start_day(grid.day, pre_open, prepared.data, price_of)
         if not self.every_bar:
             for position in list(engine.portfolio.held()):
-                self._update_exit_bar(prepared, position.code, 0)
-        prepared.stop_bar = self._stop_bar(prepared, 0)
-        for k in range(len(grid)):
+                self._update_exit_bar(prepared, position.code, first)
+        prepared.stop_bar = self._stop_bar(prepared, first)
+        for k in range(first, len(grid)):
             self._step(prepared, k, price_of)
+            if on_step is not None:
+                on_step(Cursor(grid.day, k + 1))
         self._close_day(prepared, price_of)
+        if on_step is not None:
+            on_step(Cursor(grid.day, len(grid) + 1))
 
     def _step(self, prepared: _Day, k: int, price_of: Callable[[StockCode], int]) -> None:
         """Bar k: the exchange trades it, then (if anything can happen) the kernel decides at its close."""

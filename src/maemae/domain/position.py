@@ -84,6 +84,20 @@ class Position:
             raise DomainError(f"position {self.code}: account quantity {quantity}, expected 0 or more")
         self.account_quantity = quantity
 
+    def cap_owned(self, quantity: int) -> int:
+        """Reconciliation found the account holding fewer shares than maemae owns (sold outside maemae):
+        maemae owns at most what exists. The cost basis shrinks in proportion; returns the shares written off.
+        """
+        if quantity < 0:
+            raise DomainError(f"position {self.code}: cap {quantity}, expected 0 or more")
+        removed = max(self.owned_quantity - quantity, 0)
+        if removed:
+            self.cost_basis = self.cost_basis * quantity // self.owned_quantity if quantity else 0
+            self.owned_quantity = quantity
+            if quantity == 0:
+                self.opened_at = None
+        return removed
+
     def market_value(self, price: int) -> int:
         """Value of the owned shares at ``price``."""
         return self.owned_quantity * price

@@ -6,11 +6,13 @@ order manager and portfolio for every mode and plugs in what differs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.matching import FillRules
+from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.data.instruments import Instrument
 from maemae.domain.clock_time import KST
@@ -37,7 +39,7 @@ class Engine:
 
     config: MaemaeConfig
     clock: SimulatedClock
-    sim: SimExchange
+    sim: SimulatedVenue
     orders: OrderManager
     portfolio: Portfolio
     gate: RiskGate
@@ -54,17 +56,45 @@ def make_calendar(config: MaemaeConfig) -> TradingCalendar:
     )
 
 
+def make_sim_exchange(
+    config: MaemaeConfig,
+    calendar: TradingCalendar,
+    instruments: Mapping[StockCode, Instrument],
+    clock: Callable[[], datetime],
+) -> SimExchange:
+    """The simulated exchange the config describes (also what the separate exchange process serves)."""
+    sim_config = config.broker.sim
+    return SimExchange(
+        clock=clock,
+        calendar=calendar,
+        costs=CostModel(config.costs.commission_rate),
+        instruments=instruments,
+        initial_cash=config.backtest.initial_cash,
+        max_volume_share=sim_config.max_volume_share,
+        rules=FillRules(
+            fill_at_close=sim_config.fill_at == "next_close", slippage_ticks=sim_config.slippage_ticks
+        ),
+    )
+
+
 def build_backtest_engine(
-    config: MaemaeConfig, calendar: TradingCalendar, instruments: dict[StockCode, Instrument], start: date
+    config: MaemaeConfig,
+    calendar: TradingCalendar,
+    instruments: dict[StockCode, Instrument],
+    start: date,
+    venue: SimulatedVenue | None = None,
+    clock: SimulatedClock | None = None,
 ) -> Engine:
-    """The engine for a backtest (or a paper replay): simulated clock, simulated exchange."""
+    """The engine for a backtest or a paper replay: simulated clock, and the simulated exchange in this
+    process (the default) or the given ``venue`` (e.g. the exchange in a process of its own, which then
+    shares the engine's ``clock``)."""
     if config.strategies.daily is None or config.strategies.minute is None:
         from maemae.errors import ConfigError
 
         raise ConfigError("strategies: a backtest needs both a daily and a minute strategy")
     daily = load_daily(config.strategies.daily)
     minute = load_minute(config.strategies.minute)
-    clock = SimulatedClock(datetime.combine(start, time(0), tzinfo=KST))
+    clock = clock or SimulatedClock(datetime.combine(start, time(0), tzinfo=KST))
     costs = CostModel(config.costs.commission_rate)
 
     def kind(code: StockCode) -> InstrumentType:
@@ -86,18 +116,7 @@ def build_backtest_engine(
     def move_ticks(code: StockCode, price: int, ticks: int, now: datetime) -> int:
         return add_ticks(price, ticks, now.date(), kind(code))
 
-    sim_config = config.broker.sim
-    sim = SimExchange(
-        clock=clock.now,
-        calendar=calendar,
-        costs=costs,
-        instruments=instruments,
-        initial_cash=config.backtest.initial_cash,
-        max_volume_share=sim_config.max_volume_share,
-        rules=FillRules(
-            fill_at_close=sim_config.fill_at == "next_close", slippage_ticks=sim_config.slippage_ticks
-        ),
-    )
+    sim = venue if venue is not None else make_sim_exchange(config, calendar, instruments, clock.now)
     orders = OrderManager(sim, config.execution, costs_of, move_ticks)
     portfolio = Portfolio(config.backtest.initial_cash, calendar)
     gate = RiskGate(config.risk, RiskState(), costs.commission)

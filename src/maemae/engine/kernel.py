@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import structlog
@@ -22,7 +23,7 @@ from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, OrderType, Side
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.intents import IntentSource, OrderIntent
-from maemae.domain.order_states import TERMINAL_STATES
+from maemae.domain.order_states import TERMINAL_STATES, OrderState
 from maemae.errors import StrategyError
 from maemae.execution.order_manager import OrderManager
 from maemae.execution.portfolio import Portfolio
@@ -82,6 +83,7 @@ class TradingKernel:
         self.strategy_errors = 0
         self.day: date | None = None
         self.data: dict[StockCode, CodeDay] = {}
+        self._reservation = 0  # cash to set aside for the buy order being submitted
         orders.listeners.append(self._on_event)
 
     # ----- the day
@@ -93,8 +95,11 @@ class TradingKernel:
         self.data = dict(data)
         self.portfolio.start_day(day)
         self.gate.state.start_day(day, self.portfolio.equity(self._prices(price_of)))
-        for code in list(self.gate.state.take_profit):  # a take-profit mark governs re-buys for its day only
-            self.gate.state.clear_take_profit(code)
+        for code, mark in list(
+            self.gate.state.take_profit.items()
+        ):  # a mark governs re-buys for its day only
+            if mark.at.date() < day:
+                self.gate.state.clear_take_profit(code)
         for position in sorted(self.portfolio.held(), key=lambda p: p.code):
             opened = self.opened_on.get(position.code, day)
             held = len(self.calendar.sessions(opened, day)) - 1
@@ -199,6 +204,8 @@ class TradingKernel:
     def _decide(
         self, intent: OrderIntent, now: datetime, price_of: PriceOf, index: int | None = None
     ) -> None:
+        if self.orders.was_decided(intent, now):
+            return  # decided before a restart: the same moment is never decided twice
         ctx = self._context(intent.code, now, price_of, index)
         decision = self.gate.evaluate(intent, ctx)
         if not decision.approved:
@@ -206,12 +213,14 @@ class TradingKernel:
                 intent, intent.quantity or 0, f"{decision.reason}: {decision.detail}", now
             )
             return
-        order = self.orders.submit(intent, decision.quantity, now)
-        if intent.side is Side.BUY and order.is_open:
+        if intent.side is Side.BUY:  # reserved when the order is SUBMITTED, so it is saved with it
             price = intent.limit_price or (ctx.limits.upper if ctx.limits else ctx.price)
             amount = price * decision.quantity
-            reserve = min(amount + self.gate.commission(amount), self.portfolio.account.orderable_cash)
-            self.portfolio.account.reserve(order.order_id, reserve)
+            self._reservation = min(
+                amount + self.gate.commission(amount), self.portfolio.account.orderable_cash
+            )
+        self.orders.submit(intent, decision.quantity, now)
+        self._reservation = 0
 
     def _context(self, code: StockCode, now: datetime, price_of: PriceOf, index: int | None) -> GateContext:
         assert self.day is not None
@@ -290,5 +299,22 @@ class TradingKernel:
                 self.high_water.pop(fill.code, None)
                 self._high_water_ts.pop(fill.code, None)
                 self.opened_on.pop(fill.code, None)
-        elif isinstance(event, OrderStateChanged) and event.new in TERMINAL_STATES:
-            self.portfolio.account.release(event.order_id)
+        elif isinstance(event, OrderStateChanged):
+            if event.new is OrderState.SUBMITTED and self._reservation:
+                self.portfolio.account.reserve(event.order_id, self._reservation)
+            elif event.new in TERMINAL_STATES:
+                self.portfolio.account.release(event.order_id)
+
+    # ----- what a restart must not forget
+    def exit_state(self) -> dict[str, Any]:
+        """The trailing stop's high-water marks and the time-cut's entry days, as plain JSON."""
+        return {
+            "high_water": {str(c): p for c, p in sorted(self.high_water.items())},
+            "high_water_ts": {str(c): t for c, t in sorted(self._high_water_ts.items())},
+            "opened_on": {str(c): d.isoformat() for c, d in sorted(self.opened_on.items())},
+        }
+
+    def restore_exit_state(self, data: Mapping[str, Any]) -> None:
+        self.high_water = {StockCode(c): int(p) for c, p in data.get("high_water", {}).items()}
+        self._high_water_ts = {StockCode(c): int(t) for c, t in data.get("high_water_ts", {}).items()}
+        self.opened_on = {StockCode(c): date.fromisoformat(d) for c, d in data.get("opened_on", {}).items()}

@@ -17,12 +17,20 @@ from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.fill import Fill
-from maemae.domain.intents import OrderIntent
+from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent, OrderState
 from maemae.errors import BrokerError, OrderRejected, RetryableBrokerError, SubmitOutcomeUnknown
 from maemae.krx.costs import Costs
-from maemae.ports.broker import Broker, BrokerFill, BrokerOrderStatus, OrderRequest, OrderUpdate
+from maemae.ports.broker import (
+    Broker,
+    BrokerEvent,
+    BrokerFill,
+    BrokerOrder,
+    BrokerOrderStatus,
+    OrderRequest,
+    OrderUpdate,
+)
 
 Listener = Callable[[DomainEvent], None]
 CostFunction = Callable[[BrokerFill], Costs]
@@ -61,6 +69,7 @@ class OrderManager:
         self._by_number: dict[str, str] = {}
         self._open: dict[str, Order] = {}  # open orders by id, kept in step with every state change
         self._tracking: dict[str, _Tracking] = {}
+        self._decisions: set[tuple[datetime, StockCode, Side, IntentSource]] = set()
         self._sequence = 0
 
     # ----- new orders
@@ -80,7 +89,35 @@ class OrderManager:
             reason=intent.reason,
         )
         self.orders[order.order_id] = order
+        self._decisions.add((now, intent.code, intent.side, intent.source))
         return order
+
+    def knows_number(self, broker_order_no: str) -> bool:
+        return broker_order_no in self._by_number
+
+    def was_decided(self, intent: OrderIntent, now: datetime) -> bool:
+        """Whether an order (sent or denied) was already made for this stock, side and source at ``now``.
+
+        A restarted process that redoes the step it crashed in asks this first, so the decision it already
+        made (and saved) is not made, and sent, a second time.
+        """
+        return (now, intent.code, intent.side, intent.source) in self._decisions
+
+    def restore(self, orders: list[Order]) -> None:
+        """Take back the orders saved before a restart: their numbers, open index, timeouts and decisions."""
+        for order in orders:
+            self.orders[order.order_id] = order
+            if order.broker_order_no is not None:
+                self._by_number[order.broker_order_no] = order.order_id
+            self._track_open(order)
+            self._decisions.add((order.created_at, order.code, order.side, order.source))
+            priced = [
+                t.at for t in order.history if t.event in (OrderEvent.ACCEPT, OrderEvent.MODIFY_CONFIRMED)
+            ]
+            if order.is_open and priced:
+                replaces = sum(1 for t in order.history if t.event is OrderEvent.MODIFY_CONFIRMED)
+                self._tracking[order.order_id] = _Tracking(priced[-1], replaces)
+            self._sequence = max(self._sequence, int(order.order_id.rsplit("-", 1)[-1]))
 
     def record_denial(self, intent: OrderIntent, quantity: int, reason: str, now: datetime) -> Order:
         """Keep a denied intent as a DENIED order, so reports list it with its reason."""
@@ -123,21 +160,78 @@ class OrderManager:
         """Apply every pushed broker event; returns the new fills in arrival order."""
         fills: list[Fill] = []
         for event in self.broker.poll_events():
-            order = self.orders.get(self._by_number.get(event.broker_order_no, ""))
-            if order is None:
-                continue  # an order maemae did not place (external trading): reconciliation reports it
-            if isinstance(event, BrokerFill):
-                fill = self._to_fill(order, event)
-                if order.record_fill(fill):
-                    self._track_open(order)
-                    self._announce_state(order, fill.ts)
-                    self._emit(FillReceived(fill))
-                    fills.append(fill)
-                    if order.is_terminal:
-                        self._tracking.pop(order.order_id, None)
-            elif isinstance(event, OrderUpdate):
-                self._on_update(order, event)
+            fill = self.apply_broker_event(event)
+            if fill is not None:
+                fills.append(fill)
         return fills
+
+    def apply_broker_event(self, event: BrokerEvent) -> Fill | None:
+        """Apply one fill or order update, pushed or found by a query; returns the fill if it was new.
+
+        A fill already recorded (same fill id) changes nothing, so the push and the query after a restart
+        may both deliver it.
+        """
+        order = self.orders.get(self._by_number.get(event.broker_order_no, ""))
+        if order is None:
+            return None  # an order maemae did not place (external trading): reconciliation reports it
+        if isinstance(event, OrderUpdate):
+            self._on_update(order, event)
+            return None
+        fill = self._to_fill(order, event)
+        if not order.record_fill(fill):
+            return None
+        self._track_open(order)
+        self._announce_state(order, fill.ts)
+        self._emit(FillReceived(fill))
+        if order.is_terminal:
+            self._tracking.pop(order.order_id, None)
+        return fill
+
+    def settle_unknown(self, order: Order, found: BrokerOrder | None, now: datetime) -> None:
+        """Settle an order whose submit outcome is unknown (SUBMITTED or UNKNOWN after a crash or a lost
+        reply) with what a broker query found: its number, or that the broker never got it."""
+        if order.state is OrderState.SUBMITTED:
+            self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, "submit outcome unknown after restart")
+        if found is None:
+            self._apply(order, OrderEvent.NOT_FOUND, now, "the broker has no such order: it was never sent")
+            return
+        order.broker_order_no = found.broker_order_no
+        self._by_number[found.broker_order_no] = order.order_id
+        self._tracking[order.order_id] = _Tracking(priced_at=found.submitted_at)
+        self._apply(order, OrderEvent.ACCEPT, now, f"found at the broker as {found.broker_order_no}")
+
+    def settle_pending(
+        self, order: Order, broker_view: BrokerOrder | None, replacement: BrokerOrder | None, now: datetime
+    ) -> None:
+        """Settle a cancel or modify whose reply was lost: a modify the broker carried out is confirmed with
+        the replacement's number and price; a request the broker never saw returns the order to working."""
+        if order.state is OrderState.PENDING_MODIFY:
+            if replacement is not None:
+                order.modify_terms(replacement.price, None, replacement.broker_order_no)
+                self._by_number[replacement.broker_order_no] = order.order_id
+                track = self._tracking.setdefault(order.order_id, _Tracking(replacement.submitted_at))
+                track.priced_at, track.replaces = replacement.submitted_at, track.replaces + 1
+                self._apply(
+                    order,
+                    OrderEvent.MODIFY_CONFIRMED,
+                    now,
+                    f"found at the broker as {replacement.broker_order_no}",
+                )
+            elif broker_view is not None and broker_view.status is BrokerOrderStatus.WORKING:
+                self._apply(order, OrderEvent.MODIFY_REJECTED, now, "modify never reached the broker")
+        elif (
+            order.state is OrderState.PENDING_CANCEL
+            and broker_view is not None
+            and broker_view.status is BrokerOrderStatus.WORKING
+        ):
+            self._apply(order, OrderEvent.CANCEL_REJECTED, now, "cancel never reached the broker")
+
+    def close_from_status(self, order: Order, status: BrokerOrder, now: datetime) -> None:
+        """After the fills are in: close an order the broker reports cancelled, rejected or expired."""
+        closing = _CLOSING_EVENTS.get(status.status)
+        if closing is not None and not order.is_terminal:
+            self._apply(order, closing, now, f"broker reports {status.status.value}")
+            self._tracking.pop(order.order_id, None)
 
     def _on_update(self, order: Order, update: OrderUpdate) -> None:
         closing = _CLOSING_EVENTS.get(update.status)

@@ -6,7 +6,7 @@ and cash follows with T+2 settlement. Reconciliation compares this view with the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from maemae.domain.account import Account
@@ -27,6 +27,19 @@ class Portfolio:
         self.commission = 0
         self.tax = 0
         self.realised_by_order: dict[str, int] = {}  # sell orders: the P&L their fills realised
+
+    def restore(
+        self,
+        account: Account,
+        positions: Iterable[Position],
+        totals: tuple[int, int, int],
+        realised_by_order: Mapping[str, int],
+    ) -> None:
+        """Take back the saved account, positions and running totals (realised P&L, commission, tax)."""
+        self.account = account
+        self.positions = {position.code: position for position in positions}
+        self.realised_pnl, self.commission, self.tax = totals
+        self.realised_by_order = dict(realised_by_order)
 
     def start_day(self, day: date) -> None:
         """Settle every trade due by ``day``."""

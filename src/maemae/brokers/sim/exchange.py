@@ -218,6 +218,10 @@ class SimExchange:
             if o.request.code == code and o.request.side is side
         ]
 
+    def all_orders(self) -> list[BrokerOrder]:
+        """Every order received this run, in arrival order (tests compare runs with it)."""
+        return [self._view(order) for order in self._book.all.values()]
+
     def fills_today(self) -> list[BrokerFill]:
         return list(self._fills)
 

@@ -1,0 +1,223 @@
+"""The simulated exchange in a process of its own, and the broker adapter that talks to it.
+
+A real broker outlives maemae: when maemae crashes, its orders keep working and fill at the exchange, and a
+restarted maemae must find them there. To test that for real, the exchange runs in a separate process
+(:func:`serve`) and maemae reaches it over a local socket (:class:`RemoteExchange`), through the same broker
+port as every other adapter. The trader replaying a day feeds the bars (``start_day``, ``on_bar``,
+``end_day``) the way a market would move; feeding a bar the exchange has already traded changes nothing, so
+a restarted trader can replay the step it crashed in.
+
+The protocol is ``multiprocessing.connection`` on 127.0.0.1 with an authentication key: each request is
+``(method, args, now)``; the reply is ``("ok", result)`` or ``("error", exception)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from multiprocessing.connection import Client, Connection, Listener
+from typing import Any
+
+from maemae.brokers.sim.exchange import SimExchange
+from maemae.brokers.sim.matching import MarketBar
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import Side
+from maemae.errors import MaemaeError, RetryableBrokerError
+from maemae.krx.limits import PriceLimits
+from maemae.ports.broker import (
+    BrokerEvent,
+    BrokerFill,
+    BrokerOrder,
+    CashBalance,
+    Holding,
+    OrderAck,
+    OrderRequest,
+    Quote,
+)
+
+Address = tuple[str, int]
+
+_PORT_METHODS = frozenset(
+    {
+        "submit",
+        "cancel",
+        "modify",
+        "open_orders",
+        "order_status",
+        "find_orders",
+        "fills_today",
+        "cash",
+        "holdings",
+        "current_prices",
+        "poll_events",
+    }
+)
+_FEED_METHODS = frozenset({"start_day", "limits", "on_bar", "end_day", "all_orders"})
+
+
+class ExchangeHost:
+    """The server side: one ``SimExchange`` whose clock is the time each request carries, and whose market
+    feed is idempotent (a day started twice, or a bar fed twice, is traded once)."""
+
+    def __init__(self, make_exchange: Callable[[Callable[[], datetime]], SimExchange]) -> None:
+        self._now: datetime | None = None
+        self.exchange = make_exchange(self.now)
+        self._day: date | None = None
+        self._traded: dict[StockCode, int] = {}
+        self._ended: date | None = None
+
+    def now(self) -> datetime:
+        assert self._now is not None, "a request always carries its time"
+        return self._now
+
+    def handle(self, method: str, args: tuple[Any, ...], now: datetime) -> Any:
+        if method not in _PORT_METHODS | _FEED_METHODS:
+            raise RetryableBrokerError(f"sim server: unknown method {method!r}")
+        if self._now is None or now > self._now:
+            self._now = now
+        return (
+            getattr(self, method)(*args) if method in _FEED_METHODS else getattr(self.exchange, method)(*args)
+        )
+
+    def start_day(self, day: date, base_prices: Mapping[StockCode, int]) -> None:
+        if self._day != day:
+            self._day, self._traded = day, {}
+            self.exchange.start_day(day, base_prices)
+
+    def limits(self, code: StockCode) -> PriceLimits | None:
+        return self.exchange.limits(code)
+
+    def on_bar(self, code: StockCode, bar: MarketBar) -> None:
+        stamp = int(bar.start.timestamp() * 1_000_000)
+        if self._traded.get(code, -1) >= stamp:
+            return
+        self._traded[code] = stamp
+        self.exchange.on_bar(code, bar)
+
+    def end_day(self) -> None:
+        if self._ended != self._day:
+            self._ended = self._day
+            self.exchange.end_day()
+
+    def all_orders(self) -> list[BrokerOrder]:
+        return self.exchange.all_orders()
+
+
+def serve(
+    address: Address,
+    authkey: bytes,
+    make_exchange: Callable[[Callable[[], datetime]], SimExchange],
+    ready: Callable[[Address], None] | None = None,
+) -> None:
+    """Serve one exchange until the process is stopped; traders may connect, die and reconnect."""
+    host = ExchangeHost(make_exchange)
+    with Listener(address, authkey=authkey) as listener:
+        if ready is not None:
+            ready(listener.address)
+        while True:
+            with listener.accept() as connection:
+                _serve_connection(host, connection)
+
+
+def _serve_connection(host: ExchangeHost, connection: Connection) -> None:
+    while True:
+        try:
+            method, args, now = connection.recv()
+        except (EOFError, ConnectionError, OSError):
+            return  # the trader went away (maybe killed): wait for the next one
+        try:
+            reply: tuple[str, Any] = ("ok", host.handle(method, args, now))
+        except MaemaeError as error:
+            reply = ("error", error)
+        try:
+            connection.send(reply)
+        except (ConnectionError, OSError):
+            return
+
+
+class RemoteExchange:
+    """The broker port (and the replay feed) over a connection to :func:`serve`."""
+
+    name = "sim"
+
+    def __init__(self, address: Address, authkey: bytes, clock: Callable[[], datetime]) -> None:
+        self._connection = Client(address, authkey=authkey)
+        self._clock = clock
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            self._connection.send((method, args, self._clock()))
+            status, value = self._connection.recv()
+        except (EOFError, ConnectionError, OSError) as error:
+            raise RetryableBrokerError(f"sim server: connection lost ({error!r})") from None
+        if status == "error":
+            raise value
+        return value
+
+    # ----- the replay feed
+    def start_day(self, day: date, base_prices: Mapping[StockCode, int]) -> None:
+        self._call("start_day", day, dict(base_prices))
+
+    def limits(self, code: StockCode) -> PriceLimits | None:
+        result: PriceLimits | None = self._call("limits", code)
+        return result
+
+    def on_bar(self, code: StockCode, bar: MarketBar) -> None:
+        self._call("on_bar", code, bar)
+
+    def end_day(self) -> None:
+        self._call("end_day")
+
+    def all_orders(self) -> list[BrokerOrder]:
+        result: list[BrokerOrder] = self._call("all_orders")
+        return result
+
+    # ----- the broker port
+    def submit(self, request: OrderRequest) -> OrderAck:
+        result: OrderAck = self._call("submit", request)
+        return result
+
+    def cancel(self, broker_order_no: str, code: StockCode, quantity: int | None = None) -> OrderAck:
+        result: OrderAck = self._call("cancel", broker_order_no, code, quantity)
+        return result
+
+    def modify(
+        self, broker_order_no: str, code: StockCode, price: int, quantity: int | None = None
+    ) -> OrderAck:
+        result: OrderAck = self._call("modify", broker_order_no, code, price, quantity)
+        return result
+
+    def open_orders(self) -> list[BrokerOrder]:
+        result: list[BrokerOrder] = self._call("open_orders")
+        return result
+
+    def order_status(self, broker_order_no: str) -> BrokerOrder | None:
+        result: BrokerOrder | None = self._call("order_status", broker_order_no)
+        return result
+
+    def find_orders(self, code: StockCode, side: Side) -> list[BrokerOrder]:
+        result: list[BrokerOrder] = self._call("find_orders", code, side)
+        return result
+
+    def fills_today(self) -> list[BrokerFill]:
+        result: list[BrokerFill] = self._call("fills_today")
+        return result
+
+    def cash(self) -> CashBalance:
+        result: CashBalance = self._call("cash")
+        return result
+
+    def holdings(self) -> list[Holding]:
+        result: list[Holding] = self._call("holdings")
+        return result
+
+    def current_prices(self, codes: Sequence[StockCode]) -> dict[StockCode, Quote]:
+        result: dict[StockCode, Quote] = self._call("current_prices", list(codes))
+        return result
+
+    def poll_events(self) -> list[BrokerEvent]:
+        result: list[BrokerEvent] = self._call("poll_events")
+        return result

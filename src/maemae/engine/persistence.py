@@ -1,0 +1,134 @@
+"""``StateRecorder``: writes every change of the trading state to the state store before it is acted on.
+
+It listens to the order manager's domain events (after the kernel has applied them to the portfolio and the
+risk state) and turns each into one atomic :class:`~maemae.ports.state.StateChange`:
+
+* an order's state change (SUBMITTED is written *before* the request leaves, DESIGN 1.6) with the account
+  (its cash reservation), the risk state and an audit record; a denial is an audit record of its reason;
+* a fill together with its order, the position and cash it moved, the risk state (cooldowns, caps) and an
+  audit record, so a fill is never stored without its effects or its effects without it. The order's own
+  FILL state change is written here too, not on its own.
+
+``checkpoint`` saves what changes without an order event: the trailing stop's high-water marks, the day's
+halt, and the driver's position in the day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from maemae.domain.codes import StockCode
+from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
+from maemae.domain.order import Order
+from maemae.domain.order_states import OrderEvent, OrderState
+from maemae.engine.kernel import TradingKernel
+from maemae.ports.state import AccountTotals, AuditEntry, JsonDocument, StateChange, StateStore
+
+_FILL_EVENTS = (OrderEvent.FILL_PARTIAL, OrderEvent.FILL_FULL)
+
+
+class StateRecorder:
+    def __init__(self, store: StateStore, kernel: TradingKernel) -> None:
+        self.store = store
+        self.kernel = kernel
+        self.cursor: JsonDocument = {}
+        kernel.orders.listeners.append(self)
+
+    def __call__(self, event: DomainEvent) -> None:
+        if isinstance(event, FillReceived):
+            self._on_fill(event)
+        elif event.event not in _FILL_EVENTS:
+            self._on_state(event)
+
+    def _on_state(self, event: OrderStateChanged) -> None:
+        order = self.kernel.orders.orders[event.order_id]
+        kind = "denial" if event.new is OrderState.DENIED else "order"
+        audit = AuditEntry(event.at, kind, order.order_id, _order_facts(order, event))
+        self.store.commit(
+            StateChange(orders=[order], account=self.totals(), runtime=self.runtime(), audit=[audit])
+        )
+
+    def _on_fill(self, event: FillReceived) -> None:
+        fill = event.fill
+        portfolio = self.kernel.portfolio
+        order = self.kernel.orders.orders[fill.order_id]
+        position = portfolio.positions.get(fill.code)
+        facts: dict[str, Any] = {
+            "fill_id": fill.fill_id,
+            "order_id": fill.order_id,
+            "broker_order_no": fill.broker_order_no,
+            "code": str(fill.code),
+            "side": fill.side.value,
+            "quantity": fill.quantity,
+            "price": fill.price,
+            "commission": fill.commission,
+            "tax": fill.tax,
+            "order_state": order.state.value,
+            "owned_after": position.owned_quantity if position else 0,
+        }
+        self.store.commit(
+            StateChange(
+                orders=[order],
+                fills=[fill],
+                positions=[position] if position else [],
+                closed_positions=[] if position else [fill.code],
+                account=self.totals(),
+                runtime=self.runtime(),
+                audit=[AuditEntry(fill.ts, "fill", fill.code, facts)],
+            )
+        )
+
+    def checkpoint(
+        self,
+        cursor: JsonDocument | None = None,
+        audit: list[AuditEntry] | None = None,
+        closed: list[StockCode] | None = None,
+    ) -> None:
+        """Save the runtime documents (and the driver's ``cursor``), with the account and every position;
+        ``closed`` are codes whose position no longer exists."""
+        if cursor is not None:
+            self.cursor = cursor
+        portfolio = self.kernel.portfolio
+        self.store.commit(
+            StateChange(
+                positions=list(portfolio.positions.values()),
+                closed_positions=closed or [],
+                account=self.totals(),
+                runtime=self.runtime(),
+                audit=audit or [],
+            )
+        )
+
+    def totals(self) -> AccountTotals:
+        portfolio = self.kernel.portfolio
+        return AccountTotals(
+            portfolio.account,
+            portfolio.realised_pnl,
+            portfolio.commission,
+            portfolio.tax,
+            portfolio.realised_by_order,
+        )
+
+    def runtime(self) -> dict[str, JsonDocument]:
+        return {
+            "risk": self.kernel.gate.state.to_dict(),
+            "exits": self.kernel.exit_state(),
+            "cursor": self.cursor,
+        }
+
+
+def _order_facts(order: Order, event: OrderStateChanged) -> dict[str, Any]:
+    return {
+        "event": event.event.value,
+        "from": event.old.value,
+        "to": event.new.value,
+        "code": str(order.code),
+        "side": order.side.value,
+        "quantity": order.quantity,
+        "order_type": order.order_type.value,
+        "price": order.limit_price,
+        "broker_order_no": order.broker_order_no,
+        "source": order.source.value,
+        "strategy": order.strategy,
+        "note": event.note,
+    }

@@ -1,0 +1,148 @@
+"""Recovery on start: load the saved state, then settle it with the broker before any trading.
+
+The order of the steps matters (DESIGN 1.6, docs/state.md):
+
+1. **Restore** the orders (with their history and fill ids), the portfolio, the risk state (cooldowns, caps,
+   the day's halt) and the exit state from the store.
+2. **Settle unknown submits**: an order left SUBMITTED or UNKNOWN may or may not have reached the broker.
+   It is looked up among the broker's orders for its stock and side (by maemae's id where the broker keeps
+   it, else by its terms among orders maemae does not know): found → it takes the broker's number; not
+   found → REJECTED as never sent. It is **never sent again**.
+3. **Collect missed fills** from the broker's fills of the day; the ones already stored are recognised by
+   fill id and change nothing, the others go through the normal fill path (portfolio, risk state, store).
+4. **Close** the orders the broker reports cancelled, rejected or expired.
+5. **Reconcile** positions and cash over the union of codes (``execution.reconciliation``).
+
+Any broker query that fails stops recovery with the error: maemae does not trade on a state it could not
+confirm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from maemae.domain.order import Order
+from maemae.domain.order_states import OrderState
+from maemae.engine.kernel import TradingKernel
+from maemae.engine.persistence import StateRecorder
+from maemae.execution.order_manager import OrderManager
+from maemae.execution.reconciliation import reconcile
+from maemae.ports.broker import Broker, BrokerOrder
+from maemae.ports.state import AuditEntry, SavedState
+from maemae.risk.state import RiskState
+
+
+@dataclass(slots=True)
+class RecoveryReport:
+    restored_orders: int = 0
+    found: list[str] = field(default_factory=list)  # unknown submits the broker had
+    never_sent: list[str] = field(default_factory=list)  # unknown submits the broker never got
+    recovered_fills: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "restored_orders": self.restored_orders,
+            "found": self.found,
+            "never_sent": self.never_sent,
+            "recovered_fills": self.recovered_fills,
+            "closed": self.closed,
+            "differences": self.differences,
+        }
+
+
+def restore(kernel: TradingKernel, saved: SavedState) -> dict[str, Any]:
+    """Step 1: put the saved state back into the engine; returns the driver's saved cursor."""
+    kernel.orders.restore(saved.orders)
+    if saved.account is not None:
+        totals = saved.account
+        kernel.portfolio.restore(
+            totals.account,
+            saved.positions,
+            (totals.realised_pnl, totals.commission, totals.tax),
+            totals.realised_by_order,
+        )
+    if "risk" in saved.runtime:
+        kernel.gate.state = RiskState.from_dict(saved.runtime["risk"])
+    if "exits" in saved.runtime:
+        kernel.restore_exit_state(saved.runtime["exits"])
+    return dict(saved.runtime.get("cursor", {}))
+
+
+def recover(
+    kernel: TradingKernel, saved: SavedState, broker: Broker, recorder: StateRecorder, now: datetime
+) -> RecoveryReport:
+    """Steps 1 to 5; every change goes through the recorder, and the report is audited."""
+    report = RecoveryReport(restored_orders=len(saved.orders))
+    recorder.cursor = restore(kernel, saved)
+    orders = kernel.orders
+    for order in orders.open_orders():
+        if order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN):
+            found = _find_at_broker(order, broker, orders)
+            orders.settle_unknown(order, found, now)
+            (report.found if found else report.never_sent).append(order.order_id)
+    for order in orders.open_orders():
+        if order.state in (OrderState.PENDING_CANCEL, OrderState.PENDING_MODIFY):
+            assert order.broker_order_no is not None
+            view = broker.order_status(order.broker_order_no)
+            orders.settle_pending(order, view, _replacement(order, broker), now)
+    for broker_fill in broker.fills_today():
+        if orders.apply_broker_event(broker_fill) is not None:
+            report.recovered_fills.append(broker_fill.fill_id)
+    for order in orders.open_orders():
+        if order.broker_order_no is None:
+            continue
+        status = broker.order_status(order.broker_order_no)
+        if status is not None and status.status.value != "working":
+            orders.close_from_status(order, status, now)
+            report.closed.append(order.order_id)
+    differences, removed = reconcile(kernel.portfolio, broker)
+    report.differences = [
+        f"{d.subject} {d.field}: maemae {d.maemae}, broker {d.broker} ({d.action})" for d in differences
+    ]
+    audit = [AuditEntry(now, "recovery", "start", report.as_dict())]
+    audit += [
+        AuditEntry(
+            now,
+            "reconcile",
+            d.subject,
+            {"field": d.field, "maemae": d.maemae, "broker": d.broker, "action": d.action},
+        )
+        for d in differences
+    ]
+    recorder.checkpoint(audit=audit, closed=removed)
+    return report
+
+
+def _find_at_broker(order: Order, broker: Broker, orders: OrderManager) -> BrokerOrder | None:
+    """The broker's record of an order whose submit reply never came, or None if it has none."""
+    candidates = broker.find_orders(order.code, order.side)
+    for candidate in candidates:
+        if candidate.client_order_id == order.order_id:
+            return candidate
+    unclaimed = [
+        c
+        for c in candidates
+        if c.client_order_id is None
+        and not orders.knows_number(c.broker_order_no)
+        and c.quantity == order.quantity
+        and c.order_type is order.order_type
+        and c.price == order.limit_price
+        and c.submitted_at >= order.created_at
+    ]
+    return min(unclaimed, key=lambda c: c.submitted_at) if unclaimed else None
+
+
+def _replacement(order: Order, broker: Broker) -> BrokerOrder | None:
+    """The order a lost modify created at the broker (KRX gives a modified order a new number)."""
+    if order.state is not OrderState.PENDING_MODIFY:
+        return None
+    found = [
+        c
+        for c in broker.find_orders(order.code, order.side)
+        if c.client_order_id == order.order_id and c.broker_order_no != order.broker_order_no
+    ]
+    return max(found, key=lambda c: c.submitted_at) if found else None

@@ -1,0 +1,235 @@
+"""Opening the state database safely: checks first, one clear line when something is wrong, no overwrite.
+
+Before maemae writes anything it makes sure the URL points at *its own* database at a schema it knows:
+
+* a missing directory, a file that is not SQLite, a database of another program, a schema newer than this
+  maemae, or one older than it (until ``maemae db migrate`` runs) each stop with a ``StoreError`` naming the
+  problem and the way out, and leave the file untouched;
+* a new, empty database is created at the newest schema;
+* a database locked by another process is reported as such after the busy timeout, not as a traceback.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` and takes the write lock at the start of every transaction
+(``BEGIN IMMEDIATE``), so a transaction never fails half-way on a lock and a committed change survives a
+crash of the process or of the machine.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+
+from maemae.errors import StoreError
+from maemae.store.schema import SCHEMA_APPLICATION, meta
+
+BUSY_TIMEOUT_MS = 5_000
+_MIGRATIONS = str(Path(__file__).with_name("migrations"))
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", _MIGRATIONS)
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for ``url`` with maemae's connection settings; checks the SQLite file's directory."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"store.url = {url!r}: not a database URL (expected e.g. sqlite:///var/maemae.db)"
+        ) from None
+    path = sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise StoreError(
+            f"store.url = {url}: directory {path.parent} does not exist: create it or change store.url"
+        )
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        if parsed.get_driver_name() in ("", "psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise StoreError(f"store.url = {describe(url)}: backend {backend!r}, expected sqlite or postgresql")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" below decide how to begin
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def translate_error(url: str, error: Exception) -> StoreError:
+    """Turn a driver's error into one line that says what is wrong with the database and what to do."""
+    text = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    where = describe(url)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return StoreError(
+            f"store {where}: the database is locked by another process (is another maemae running?): "
+            "stop it or try again"
+        )
+    if "not a database" in lowered or "malformed" in lowered or "file is encrypted" in lowered:
+        return StoreError(
+            f"store {where}: the file is not a usable SQLite database ({text}): "
+            "restore it from a backup or point store.url at a new file"
+        )
+    if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
+        return StoreError(
+            f"store {where}: cannot open or write the database ({text}): check the path and rights"
+        )
+    return StoreError(f"store {where}: {text}")
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def check_schema(url: str, connection: Connection, *, allow_older: bool) -> str | None:
+    """Check the database is maemae's and at a schema this maemae knows; returns its revision
+    (``None`` for an empty database)."""
+    where = describe(url)
+    tables = set(inspect(connection).get_table_names())
+    if not tables:
+        return None
+    if meta.name not in tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise StoreError(
+            f"store {where}: not a maemae database (it has tables {shown}): "
+            "point store.url at a new file or an empty database"
+        )
+    application = connection.execute(select(meta.c.value).where(meta.c.key == "application")).scalar()
+    if application != SCHEMA_APPLICATION:
+        raise StoreError(f"store {where}: maemae_meta names application {application!r}, not maemae")
+    revision = current_revision(connection)
+    if revision is None:
+        raise StoreError(f"store {where}: the schema revision is missing: restore the database from a backup")
+    if revision not in known_revisions():
+        raise StoreError(
+            f"store {where}: schema revision {revision} is newer than this maemae knows "
+            f"(newest known: {head_revision()}): upgrade maemae"
+        )
+    if revision != head_revision() and not allow_older:
+        raise StoreError(
+            f"store {where}: schema revision {revision} is older than this maemae's {head_revision()}: "
+            "back it up with `maemae db backup`, then run `maemae db migrate`"
+        )
+    return revision
+
+
+def open_database(url: str, *, create: bool = True, allow_older: bool = False) -> Engine:
+    """Open (and, if empty and ``create``, initialise) the state database after every check above."""
+    engine = create_db_engine(url)
+    path = sqlite_path(url)
+    if path is not None and path.exists():
+        _check_sqlite_header(url, path)
+    try:
+        with engine.begin() as connection:
+            revision = check_schema(url, connection, allow_older=allow_older)
+            if revision is None:
+                if not create:
+                    raise StoreError(f"store {describe(url)}: the database is empty: run `maemae db migrate`")
+                _upgrade(connection)
+    except StoreError:
+        engine.dispose()
+        raise
+    except (OperationalError, DatabaseError) as error:
+        engine.dispose()
+        raise translate_error(url, error) from None
+    return engine
+
+
+def migrate(url: str) -> tuple[str | None, str]:
+    """Bring the database to the newest schema; returns (revision before, revision after)."""
+    engine = create_db_engine(url)
+    path = sqlite_path(url)
+    if path is not None and path.exists():
+        _check_sqlite_header(url, path)
+    try:
+        with engine.begin() as connection:
+            before = check_schema(url, connection, allow_older=True)
+            _upgrade(connection)
+            after = current_revision(connection)
+    except (OperationalError, DatabaseError) as error:
+        raise translate_error(url, error) from None
+    finally:
+        engine.dispose()
+    assert after is not None
+    return before, after
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "head")
+
+
+def _check_sqlite_header(url: str, path: Path) -> None:
+    """Refuse a file that is not SQLite before the driver is asked to open (and maybe write) it."""
+    if path.is_dir():
+        raise StoreError(f"store.url = {url}: {path} is a directory, expected a database file")
+    if path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        header = handle.read(16)
+    if header != b"SQLite format 3\x00":
+        raise StoreError(
+            f"store {describe(url)}: {path} is not a SQLite database: "
+            "restore it from a backup or point store.url at a new file"
+        )
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as error:
+        raise translate_error(url, error) from None

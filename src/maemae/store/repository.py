@@ -1,0 +1,333 @@
+"""``SqlStateStore``: the state-store port on SQLite or PostgreSQL through SQLAlchemy Core.
+
+Every :class:`~maemae.ports.state.StateChange` is one transaction. Fills are inserted with "on conflict do
+nothing" on (trading day, fill id), so the same fill recorded twice (pushed, then found again by a query after
+a restart) is one row; order history lines are appended from the first one not yet stored. The audit records
+of a change get the next sequence numbers and extend the hash chain inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from maemae.domain.clock_time import KST
+from maemae.domain.order_states import OPEN_STATES
+from maemae.errors import StoreError
+from maemae.ports.state import AuditEntry, SavedState, StateChange
+from maemae.store import codec, schema
+from maemae.store.audit import GENESIS, StoredRecord, VerifyResult, canonical_json, record_hash, verify_chain
+from maemae.store.database import describe, open_database, sqlite_path, translate_error
+
+
+def _now() -> datetime:
+    """Bookkeeping time of a row (``updated_at``); never used for a trading decision."""
+    return datetime.now(KST)
+
+
+class SqlStateStore:
+    """The state database of one maemae instance."""
+
+    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine if engine is not None else open_database(url)
+        self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ----- writing
+    def commit(self, change: StateChange) -> None:
+        if not change:
+            return
+        try:
+            with self.engine.begin() as connection:
+                self._write(connection, change)
+        except (OperationalError, DatabaseError) as error:
+            raise translate_error(self.url, error) from None
+
+    def _write(self, connection: Connection, change: StateChange) -> None:
+        now = _now()
+        for order in change.orders:
+            row = codec.order_row(order, now)
+            statement = self._insert(schema.orders).values(row)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["order_id"],
+                    set_={k: statement.excluded[k] for k in row if k not in ("order_id", "created_at")},
+                )
+            )
+            stored = connection.execute(
+                select(func.count()).where(schema.order_events.c.order_id == order.order_id)
+            ).scalar_one()
+            lines = codec.event_rows(order, int(stored))
+            if lines:
+                connection.execute(schema.order_events.insert(), lines)
+        if change.fills:
+            connection.execute(
+                self._insert(schema.fills).on_conflict_do_nothing(index_elements=["trading_day", "fill_id"]),
+                [codec.fill_row(fill) for fill in change.fills],
+            )
+        for position in change.positions:
+            self._upsert(connection, schema.positions, codec.position_row(position, now), "code")
+        if change.closed_positions:
+            connection.execute(
+                delete(schema.positions).where(
+                    schema.positions.c.code.in_([str(c) for c in change.closed_positions])
+                )
+            )
+        if change.account is not None:
+            self._upsert(connection, schema.account, codec.account_row(change.account, now), "id")
+        for name, document in change.runtime.items():
+            self._upsert(
+                connection, schema.runtime_state, {"name": name, "data": document, "updated_at": now}, "name"
+            )
+        self._write_records(connection, change)
+        if change.audit:
+            self._append_audit(connection, change.audit)
+
+    def _write_records(self, connection: Connection, change: StateChange) -> None:
+        """The append-only records: parameter changes, signals, snapshots, daily results."""
+        if change.params:
+            connection.execute(
+                schema.param_changes.insert(),
+                [
+                    {"at": p.at, "key": p.key, "old": p.old, "new": p.new, "actor": p.actor}
+                    for p in change.params
+                ],
+            )
+        if change.signals:
+            connection.execute(
+                schema.signals.insert(),
+                [
+                    {
+                        "at": s.at,
+                        "code": str(s.code),
+                        "strategy": s.strategy,
+                        "signal": s.signal,
+                        "values": s.values,
+                    }
+                    for s in change.signals
+                ],
+            )
+        if change.cash:
+            connection.execute(
+                schema.cash_snapshots.insert(),
+                [
+                    {
+                        "at": c.at,
+                        "source": c.source,
+                        "cash": c.cash,
+                        "settled_cash": c.settled_cash,
+                        "orderable": c.orderable,
+                    }
+                    for c in change.cash
+                ],
+            )
+        if change.portfolio:
+            connection.execute(
+                schema.portfolio_snapshots.insert(),
+                [
+                    {"at": p.at, "equity": p.equity, "cash": p.cash, "positions": dict(p.positions)}
+                    for p in change.portfolio
+                ],
+            )
+        for result in change.daily:
+            row = {
+                "trading_day": result.day,
+                "equity": result.equity,
+                "cash": result.cash,
+                "realised_pnl": result.realised_pnl,
+                "unrealised_pnl": result.unrealised_pnl,
+                "commission": result.commission,
+                "tax": result.tax,
+                "orders": result.orders,
+                "fills": result.fills,
+                "denials": result.denials,
+            }
+            self._upsert(connection, schema.daily_results, row, "trading_day")
+
+    def _upsert(self, connection: Connection, table: Any, row: dict[str, Any], key: str) -> None:
+        statement = self._insert(table).values(row)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[key], set_={k: statement.excluded[k] for k in row if k != key}
+            )
+        )
+
+    def _append_audit(self, connection: Connection, entries: list[AuditEntry]) -> None:
+        last = connection.execute(
+            select(schema.audit_log.c.seq, schema.audit_log.c.hash)
+            .order_by(schema.audit_log.c.seq.desc())
+            .limit(1)
+        ).first()
+        seq, previous = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
+        rows = []
+        for entry in entries:
+            seq += 1
+            data = canonical_json(entry.data)
+            digest = record_hash(seq, entry.at, entry.kind, entry.subject, data, previous)
+            rows.append(
+                {
+                    "seq": seq,
+                    "at": entry.at,
+                    "kind": entry.kind,
+                    "subject": entry.subject[:80],
+                    "data": data,
+                    "prev_hash": previous,
+                    "hash": digest,
+                }
+            )
+            previous = digest
+        connection.execute(schema.audit_log.insert(), rows)
+
+    # ----- reading
+    def load(self, day: date | None) -> SavedState:
+        try:
+            with self.engine.connect() as connection:
+                return self._load(connection, day)
+        except (OperationalError, DatabaseError) as error:
+            raise translate_error(self.url, error) from None
+
+    def _load(self, connection: Connection, day: date | None) -> SavedState:
+        o = schema.orders
+        wanted: ColumnElement[bool] = o.c.state.in_([s.value for s in OPEN_STATES])
+        if day is not None:
+            wanted = or_(wanted, o.c.trading_day == day)
+        order_rows = [
+            row._mapping for row in connection.execute(select(o).where(wanted).order_by(o.c.order_id))
+        ]
+        ids = [row["order_id"] for row in order_rows]
+        events: dict[str, list[Any]] = defaultdict(list)
+        fill_ids: dict[str, list[str]] = defaultdict(list)
+        for chunk in _chunks(ids, 500):
+            for row in connection.execute(
+                select(schema.order_events).where(schema.order_events.c.order_id.in_(chunk))
+            ):
+                events[row.order_id].append(row._mapping)
+            for row in connection.execute(
+                select(schema.fills.c.order_id, schema.fills.c.fill_id).where(
+                    schema.fills.c.order_id.in_(chunk)
+                )
+            ):
+                fill_ids[row.order_id].append(row.fill_id)
+        orders = [
+            codec.order_from_rows(row, events[row["order_id"]], fill_ids[row["order_id"]])
+            for row in order_rows
+        ]
+        day_fills: frozenset[str] = frozenset()
+        if day is not None:
+            day_fills = frozenset(
+                connection.execute(
+                    select(schema.fills.c.fill_id).where(schema.fills.c.trading_day == day)
+                ).scalars()
+            )
+        positions = [
+            codec.position_from_row(row._mapping) for row in connection.execute(select(schema.positions))
+        ]
+        account_row = connection.execute(select(schema.account)).first()
+        runtime = {row.name: dict(row.data) for row in connection.execute(select(schema.runtime_state))}
+        return SavedState(
+            day,
+            orders,
+            day_fills,
+            positions,
+            codec.account_from_row(account_row._mapping) if account_row else None,
+            runtime,
+        )
+
+    def fills(self, day: date) -> list[Any]:
+        """Every stored fill of ``day`` (reports, tests)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.fills).where(schema.fills.c.trading_day == day).order_by(schema.fills.c.id)
+            )
+            return [codec.fill_from_row(row._mapping) for row in rows]
+
+    def order_ids(self) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(schema.orders.c.order_id).order_by(schema.orders.c.order_id)
+                ).scalars()
+            )
+
+    def audit_records(self) -> Iterator[StoredRecord]:
+        with self.engine.connect() as connection:
+            for row in connection.execute(select(schema.audit_log).order_by(schema.audit_log.c.seq)):
+                yield StoredRecord(
+                    int(row.seq), row.at, row.kind, row.subject, row.data, row.prev_hash, row.hash
+                )
+
+    def audit_entries(self) -> list[AuditEntry]:
+        import json
+
+        return [AuditEntry(r.at, r.kind, r.subject, json.loads(r.data)) for r in self.audit_records()]
+
+    def verify_audit(self) -> VerifyResult:
+        return verify_chain(self.audit_records())
+
+    # ----- operations
+    def backup(self, target: Path) -> None:
+        """A consistent copy while maemae may be running: SQLite's online backup, or ``pg_dump``."""
+        if target.exists():
+            raise StoreError(f"backup: {target} already exists: choose a new file name")
+        if not target.parent.is_dir():
+            raise StoreError(f"backup: directory {target.parent} does not exist")
+        path = sqlite_path(self.url)
+        if path is not None:
+            source = sqlite3.connect(str(path))
+            partial = target.with_name(target.name + ".partial")
+            try:
+                destination = sqlite3.connect(str(partial))
+                with destination:
+                    source.backup(destination)
+                destination.close()
+                partial.replace(target)
+            finally:
+                source.close()
+                partial.unlink(missing_ok=True)
+            return
+        self._pg_dump(target)
+
+    def _pg_dump(self, target: Path) -> None:
+        binary = shutil.which("pg_dump")
+        if binary is None:
+            raise StoreError("backup: pg_dump is not installed: install the PostgreSQL client tools")
+        url = self.engine.url
+        command = [
+            binary,
+            "--format=custom",
+            f"--file={target}.partial",
+            f"--host={url.host}",
+            f"--port={url.port or 5432}",
+            f"--username={url.username}",
+            str(url.database),
+        ]
+        env = {"PGPASSWORD": url.password or ""}
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        partial = Path(f"{target}.partial")
+        if result.returncode != 0:
+            partial.unlink(missing_ok=True)
+            raise StoreError(
+                f"backup of {describe(self.url)}: pg_dump failed: {result.stderr.strip().splitlines()[-1]}"
+            )
+        partial.replace(target)
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+__all__ = ["SqlStateStore"]
