@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var/demo
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test chaos lint format bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,7 +25,12 @@ demo: setup
 	@echo "demo: open $(DEMO_DIR)/backtest/compare/compare.html (each policy's report.html is linked from it)"
 
 test: setup
+	scripts/ensure-postgres
 	$(BIN)/pytest -n auto -q
+
+# The crash test with 500 kills instead of the 50 of the normal run (about 10 minutes on 2 cores).
+chaos: setup
+	MAEMAE_CHAOS_KILLS=250 $(BIN)/pytest -n auto -q tests/store/test_crash_recovery.py
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

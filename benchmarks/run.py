@@ -18,6 +18,7 @@ from benchmarks.frameworks_bench import bench_backtesting_py, bench_backtrader
 from benchmarks.machine import describe_machine
 from benchmarks.report import Figures, render_markdown
 from benchmarks.sample_bench import bench_sample_generation
+from benchmarks.store_bench import bench_persisted_replay, bench_store_commits
 
 OUTPUT = Path("docs/benchmarks.md")
 
@@ -34,6 +35,8 @@ def benchmarks() -> list[tuple[str, Benchmark]]:
         ("backtrader on case (a): same stock, bars and signal logic", bench_backtrader),
         ("Engine (b): 20 stocks x 60 days", bench_engine_b),
         ("Engine (c): 100 stocks x 250 days (target <= 3 s incl. loading, RSS <= 2 GB)", bench_engine_c),
+        ("State store: durable changes per second, SQLite and PostgreSQL", bench_store_commits),
+        ("Persisted replay vs in-memory backtest: one day, 20 stocks", bench_persisted_replay),
     ]
 
 

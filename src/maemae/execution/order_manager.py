@@ -198,7 +198,10 @@ class OrderManager:
         order.broker_order_no = found.broker_order_no
         self._by_number[found.broker_order_no] = order.order_id
         self._tracking[order.order_id] = _Tracking(priced_at=found.submitted_at)
-        self._apply(order, OrderEvent.ACCEPT, now, f"found at the broker as {found.broker_order_no}")
+        # dated when the broker accepted it: the unfilled timeout runs from then, before and after a restart
+        self._apply(
+            order, OrderEvent.ACCEPT, found.submitted_at, f"found at the broker as {found.broker_order_no}"
+        )
 
     def settle_pending(
         self, order: Order, broker_view: BrokerOrder | None, replacement: BrokerOrder | None, now: datetime
@@ -214,7 +217,7 @@ class OrderManager:
                 self._apply(
                     order,
                     OrderEvent.MODIFY_CONFIRMED,
-                    now,
+                    replacement.submitted_at,
                     f"found at the broker as {replacement.broker_order_no}",
                 )
             elif broker_view is not None and broker_view.status is BrokerOrderStatus.WORKING:

@@ -15,6 +15,7 @@ crash of the process or of the machine.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,13 @@ from maemae.errors import StoreError
 from maemae.store.schema import SCHEMA_APPLICATION, meta
 
 BUSY_TIMEOUT_MS = 5_000
+
+
+def busy_timeout_ms() -> int:
+    """How long to wait for another process's write lock (``MAEMAE_DB_BUSY_TIMEOUT_MS`` overrides)."""
+    return int(os.environ.get("MAEMAE_DB_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS))
+
+
 _MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
 
@@ -81,7 +89,7 @@ def create_db_engine(url: str) -> Engine:
         )
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms() / 1000})
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
@@ -96,7 +104,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" below decide how to begin
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -136,8 +144,19 @@ def current_revision(connection: Connection) -> str | None:
 def check_schema(url: str, connection: Connection, *, allow_older: bool) -> str | None:
     """Check the database is maemae's and at a schema this maemae knows; returns its revision
     (``None`` for an empty database)."""
-    where = describe(url)
     tables = set(inspect(connection).get_table_names())
+    application = revision = None
+    if meta.name in tables:
+        application = connection.execute(select(meta.c.value).where(meta.c.key == "application")).scalar()
+        revision = current_revision(connection)
+    return judge_schema(url, tables, application, revision, allow_older=allow_older)
+
+
+def judge_schema(
+    url: str, tables: set[str], application: str | None, revision: str | None, *, allow_older: bool
+) -> str | None:
+    """The verdict on what a database holds, whichever way it was read."""
+    where = describe(url)
     if not tables:
         return None
     if meta.name not in tables:
@@ -146,10 +165,8 @@ def check_schema(url: str, connection: Connection, *, allow_older: bool) -> str 
             f"store {where}: not a maemae database (it has tables {shown}): "
             "point store.url at a new file or an empty database"
         )
-    application = connection.execute(select(meta.c.value).where(meta.c.key == "application")).scalar()
     if application != SCHEMA_APPLICATION:
         raise StoreError(f"store {where}: maemae_meta names application {application!r}, not maemae")
-    revision = current_revision(connection)
     if revision is None:
         raise StoreError(f"store {where}: the schema revision is missing: restore the database from a backup")
     if revision not in known_revisions():
@@ -167,10 +184,14 @@ def check_schema(url: str, connection: Connection, *, allow_older: bool) -> str 
 
 def open_database(url: str, *, create: bool = True, allow_older: bool = False) -> Engine:
     """Open (and, if empty and ``create``, initialise) the state database after every check above."""
-    engine = create_db_engine(url)
     path = sqlite_path(url)
+    if path is not None and not create and not path.exists():
+        raise StoreError(
+            f"store.url = {url}: {path} does not exist: check the path, or run `maemae db migrate`"
+        )
+    engine = create_db_engine(url)
     if path is not None and path.exists():
-        _check_sqlite_header(url, path)
+        _check_sqlite_file(url, path, allow_older=allow_older)
     try:
         with engine.begin() as connection:
             revision = check_schema(url, connection, allow_older=allow_older)
@@ -192,7 +213,7 @@ def migrate(url: str) -> tuple[str | None, str]:
     engine = create_db_engine(url)
     path = sqlite_path(url)
     if path is not None and path.exists():
-        _check_sqlite_header(url, path)
+        _check_sqlite_file(url, path, allow_older=True)
     try:
         with engine.begin() as connection:
             before = check_schema(url, connection, allow_older=True)
@@ -212,8 +233,9 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
-def _check_sqlite_header(url: str, path: Path) -> None:
-    """Refuse a file that is not SQLite before the driver is asked to open (and maybe write) it."""
+def _check_sqlite_file(url: str, path: Path, *, allow_older: bool) -> None:
+    """Judge an existing SQLite file read-only, before the engine opens it: opening it sets WAL mode,
+    which already writes to the file, and a file that is not maemae's must stay exactly as it was."""
     if path.is_dir():
         raise StoreError(f"store.url = {url}: {path} is a directory, expected a database file")
     if path.stat().st_size == 0:
@@ -228,8 +250,16 @@ def _check_sqlite_header(url: str, path: Path) -> None:
     try:
         probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            probe.execute("PRAGMA schema_version").fetchone()
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            application = revision = None
+            if meta.name in tables:
+                found = probe.execute("SELECT value FROM maemae_meta WHERE key = 'application'").fetchone()
+                application = found[0] if found else None
+                if "alembic_version" in tables:
+                    version = probe.execute("SELECT version_num FROM alembic_version").fetchone()
+                    revision = version[0] if version else None
         finally:
             probe.close()
     except sqlite3.DatabaseError as error:
         raise translate_error(url, error) from None
+    judge_schema(url, tables, application, revision, allow_older=allow_older)

@@ -38,9 +38,9 @@ def _now() -> datetime:
 class SqlStateStore:
     """The state database of one maemae instance."""
 
-    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, *, create: bool = True, allow_older: bool = False) -> None:
         self.url = url
-        self.engine = engine if engine is not None else open_database(url)
+        self.engine: Engine = open_database(url, create=create, allow_older=allow_older)
         self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
 
     def close(self) -> None:

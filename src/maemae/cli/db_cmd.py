@@ -1,0 +1,85 @@
+"""``maemae db ...`` and ``maemae audit ...``: the state database's schema, backups and audit chain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maemae.cli.app import app
+from maemae.config import load_config
+from maemae.errors import ConfigError
+
+db_app = typer.Typer(help="The state database: schema migrations and backups.", no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file; its store.url is used.")]
+UrlOption = Annotated[str | None, typer.Option("--url", help="Database URL (instead of --config).")]
+
+
+def _url(config: Path | None, url: str | None) -> str:
+    if (config is None) == (url is None):
+        raise ConfigError("give exactly one of --config FILE or --url URL")
+    if url is not None:
+        return url
+    assert config is not None
+    return load_config(config).store.url
+
+
+@db_app.command("migrate")
+def migrate(config: ConfigOption = None, url: UrlOption = None) -> None:
+    """Create the database, or bring its schema to this maemae's newest revision."""
+    from maemae.store.database import describe
+    from maemae.store.database import migrate as run_migrations
+
+    target = _url(config, url)
+    before, after = run_migrations(target)
+    if before == after:
+        typer.echo(f"{describe(target)}: schema already at {after}")
+    else:
+        typer.echo(f"{describe(target)}: schema {before or 'empty'} -> {after}")
+
+
+@db_app.command("backup")
+def backup(
+    to: Annotated[Path, typer.Option("--to", help="The backup file to create (must not exist).")],
+    config: ConfigOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Copy the database consistently, even while maemae runs (SQLite online backup, or pg_dump)."""
+    from maemae.store.repository import SqlStateStore
+
+    store = SqlStateStore(_url(config, url), allow_older=True)
+    try:
+        store.backup(to)
+    finally:
+        store.close()
+    typer.echo(f"backup written: {to}")
+
+
+@audit_app.command("verify")
+def verify(
+    config: ConfigOption = None,
+    url: UrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Check the audit log's hash chain; exit 1 and name the first tampered or missing record."""
+    from maemae.store.repository import SqlStateStore
+
+    store = SqlStateStore(_url(config, url), create=False)
+    try:
+        result = store.verify_audit()
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps({"records": result.records, "ok": result.ok, "problem": result.problem}))
+    elif result.ok:
+        typer.echo(f"audit log intact: {result.records} records")
+    else:
+        typer.echo(f"audit log broken: {result.problem}", err=True)
+    if not result.ok:
+        raise typer.Exit(1)
