@@ -58,6 +58,7 @@ class DayRecord:
     equity: int
     cash: int
     positions: int
+    prices: dict[StockCode, int] = field(default_factory=dict)  # closing prices of the held stocks
 
 
 @dataclass(slots=True)
@@ -348,6 +349,7 @@ class BacktestRunner:
                 engine.portfolio.equity(prices),
                 engine.portfolio.account.cash,
                 sum(1 for _ in engine.portfolio.held()),
+                prices,
             )
         )
 

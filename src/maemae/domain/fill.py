@@ -36,6 +36,20 @@ class Fill:
             raise DomainError(f"fill {self.fill_id}: negative cost ({self.commission}, {self.tax})")
         require_kst(self.ts, f"fill {self.fill_id} time")
 
+    def facts(self) -> dict[str, str | int]:
+        """The fill as plain JSON values (for the store and the audit log); the time is left to the caller."""
+        return {
+            "fill_id": self.fill_id,
+            "order_id": self.order_id,
+            "broker_order_no": self.broker_order_no,
+            "code": str(self.code),
+            "side": self.side.value,
+            "quantity": self.quantity,
+            "price": self.price,
+            "commission": self.commission,
+            "tax": self.tax,
+        }
+
     @property
     def amount(self) -> int:
         """Price times quantity, before costs."""

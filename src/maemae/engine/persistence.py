@@ -15,6 +15,8 @@ halt, and the driver's position in the day.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from maemae.domain.codes import StockCode
@@ -22,7 +24,16 @@ from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent, OrderState
 from maemae.engine.kernel import TradingKernel
-from maemae.ports.state import AccountTotals, AuditEntry, JsonDocument, StateChange, StateStore
+from maemae.ports.state import (
+    AccountTotals,
+    AuditEntry,
+    CashSnapshot,
+    DailyResult,
+    JsonDocument,
+    PortfolioSnapshot,
+    StateChange,
+    StateStore,
+)
 
 _FILL_EVENTS = (OrderEvent.FILL_PARTIAL, OrderEvent.FILL_FULL)
 
@@ -54,15 +65,7 @@ class StateRecorder:
         order = self.kernel.orders.orders[fill.order_id]
         position = portfolio.positions.get(fill.code)
         facts: dict[str, Any] = {
-            "fill_id": fill.fill_id,
-            "order_id": fill.order_id,
-            "broker_order_no": fill.broker_order_no,
-            "code": str(fill.code),
-            "side": fill.side.value,
-            "quantity": fill.quantity,
-            "price": fill.price,
-            "commission": fill.commission,
-            "tax": fill.tax,
+            **fill.facts(),
             "order_state": order.state.value,
             "owned_after": position.owned_quantity if position else 0,
         }
@@ -96,6 +99,38 @@ class StateRecorder:
                 account=self.totals(),
                 runtime=self.runtime(),
                 audit=audit or [],
+            )
+        )
+
+    def close_day(self, day: date, at: datetime, equity: int, prices: Mapping[StockCode, int]) -> None:
+        """After the close: the day's aggregate, a portfolio snapshot and maemae's cash, in one change."""
+        portfolio = self.kernel.portfolio
+        account = portfolio.account
+        today = [o for o in self.kernel.orders.orders.values() if o.created_at.date() == day]
+        denied = sum(1 for o in today if o.state is OrderState.DENIED)
+        unrealised = sum(
+            p.owned_quantity * prices[p.code] - p.cost_basis for p in portfolio.held() if p.code in prices
+        )
+        result = DailyResult(
+            day,
+            equity,
+            account.cash,
+            portfolio.realised_pnl,
+            unrealised,
+            portfolio.commission,
+            portfolio.tax,
+            orders=len(today) - denied,
+            fills=sum(len(o.fill_ids) for o in today),
+            denials=denied,
+        )
+        values = {
+            str(p.code): p.owned_quantity * prices[p.code] for p in portfolio.held() if p.code in prices
+        }
+        self.store.commit(
+            StateChange(
+                daily=[result],
+                portfolio=[PortfolioSnapshot(at, equity, account.cash, values)],
+                cash=[CashSnapshot(at, "maemae", account.cash, account.settled_cash, account.orderable_cash)],
             )
         )
 

@@ -29,7 +29,7 @@ from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
 from maemae.execution.order_manager import OrderManager
 from maemae.execution.reconciliation import reconcile
-from maemae.ports.broker import Broker, BrokerOrder
+from maemae.ports.broker import Broker, BrokerOrder, BrokerOrderStatus
 from maemae.ports.state import AuditEntry, SavedState
 from maemae.risk.state import RiskState
 
@@ -96,7 +96,7 @@ def recover(
         if order.broker_order_no is None:
             continue
         status = broker.order_status(order.broker_order_no)
-        if status is not None and status.status.value != "working":
+        if status is not None and status.status is not BrokerOrderStatus.WORKING:
             orders.close_from_status(order, status, now)
             report.closed.append(order.order_id)
     differences, removed = reconcile(kernel.portfolio, broker)

@@ -49,5 +49,15 @@ def run_persisted_replay(
     saved = store.load(cursor.day if cursor else days[0])
     report = recover(engine.kernel, saved, venue, recorder, engine.clock.now())
     runner = BacktestRunner(engine, market, every_bar=True)
-    runner.run(days, resume=cursor, on_step=lambda at: recorder.checkpoint(at.to_dict()))
+    closed = len(runner.recorder.days)
+
+    def on_step(at: Cursor) -> None:
+        nonlocal closed
+        recorder.checkpoint(at.to_dict())
+        if len(runner.recorder.days) > closed:  # the runner just closed a day
+            closed = len(runner.recorder.days)
+            record = runner.recorder.days[-1]
+            recorder.close_day(record.day, engine.clock.now(), record.equity, record.prices)
+
+    runner.run(days, resume=cursor, on_step=on_step)
     return ReplayOutcome(engine, report, cursor)

@@ -36,6 +36,8 @@ Listener = Callable[[DomainEvent], None]
 CostFunction = Callable[[BrokerFill], Costs]
 TickMover = Callable[[StockCode, int, int, datetime], int]
 
+SETTLED_BY_QUERY = "settled by query:"  # the note of every transition a broker query (not an event) made
+
 _CLOSING_EVENTS = {
     BrokerOrderStatus.CANCELLED: OrderEvent.CANCEL_CONFIRMED,
     BrokerOrderStatus.EXPIRED: OrderEvent.EXPIRE,
@@ -191,16 +193,24 @@ class OrderManager:
         """Settle an order whose submit outcome is unknown (SUBMITTED or UNKNOWN after a crash or a lost
         reply) with what a broker query found: its number, or that the broker never got it."""
         if order.state is OrderState.SUBMITTED:
-            self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, "submit outcome unknown after restart")
+            self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, f"{SETTLED_BY_QUERY} submit outcome unknown")
         if found is None:
-            self._apply(order, OrderEvent.NOT_FOUND, now, "the broker has no such order: it was never sent")
+            self._apply(
+                order,
+                OrderEvent.NOT_FOUND,
+                now,
+                f"{SETTLED_BY_QUERY} the broker has no such order: never sent",
+            )
             return
         order.broker_order_no = found.broker_order_no
         self._by_number[found.broker_order_no] = order.order_id
         self._tracking[order.order_id] = _Tracking(priced_at=found.submitted_at)
         # dated when the broker accepted it: the unfilled timeout runs from then, before and after a restart
         self._apply(
-            order, OrderEvent.ACCEPT, found.submitted_at, f"found at the broker as {found.broker_order_no}"
+            order,
+            OrderEvent.ACCEPT,
+            found.submitted_at,
+            f"{SETTLED_BY_QUERY} found at the broker as {found.broker_order_no}",
         )
 
     def settle_pending(
@@ -218,22 +228,29 @@ class OrderManager:
                     order,
                     OrderEvent.MODIFY_CONFIRMED,
                     replacement.submitted_at,
-                    f"found at the broker as {replacement.broker_order_no}",
+                    f"{SETTLED_BY_QUERY} modified at the broker as {replacement.broker_order_no}",
                 )
             elif broker_view is not None and broker_view.status is BrokerOrderStatus.WORKING:
-                self._apply(order, OrderEvent.MODIFY_REJECTED, now, "modify never reached the broker")
+                self._apply(
+                    order,
+                    OrderEvent.MODIFY_REJECTED,
+                    now,
+                    f"{SETTLED_BY_QUERY} modify never reached the broker",
+                )
         elif (
             order.state is OrderState.PENDING_CANCEL
             and broker_view is not None
             and broker_view.status is BrokerOrderStatus.WORKING
         ):
-            self._apply(order, OrderEvent.CANCEL_REJECTED, now, "cancel never reached the broker")
+            self._apply(
+                order, OrderEvent.CANCEL_REJECTED, now, f"{SETTLED_BY_QUERY} cancel never reached the broker"
+            )
 
     def close_from_status(self, order: Order, status: BrokerOrder, now: datetime) -> None:
         """After the fills are in: close an order the broker reports cancelled, rejected or expired."""
         closing = _CLOSING_EVENTS.get(status.status)
         if closing is not None and not order.is_terminal:
-            self._apply(order, closing, now, f"broker reports {status.status.value}")
+            self._apply(order, closing, now, f"{SETTLED_BY_QUERY} broker reports {status.status.value}")
             self._tracking.pop(order.order_id, None)
 
     def _on_update(self, order: Order, update: OrderUpdate) -> None:

@@ -87,19 +87,7 @@ def order_from_rows(row: Row, events: Iterable[Row], fill_ids: Iterable[str]) ->
 
 
 def fill_row(fill: Fill) -> dict[str, Any]:
-    return {
-        "trading_day": fill.ts.date(),
-        "fill_id": fill.fill_id,
-        "order_id": fill.order_id,
-        "broker_order_no": fill.broker_order_no,
-        "code": str(fill.code),
-        "side": fill.side.value,
-        "quantity": fill.quantity,
-        "price": fill.price,
-        "commission": fill.commission,
-        "tax": fill.tax,
-        "at": fill.ts,
-    }
+    return {"trading_day": fill.ts.date(), "at": fill.ts, **fill.facts()}
 
 
 def fill_from_row(row: Row) -> Fill:

@@ -8,6 +8,7 @@ of a change get the next sequence numbers and extend the hash chain inside the s
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -270,8 +271,6 @@ class SqlStateStore:
                 )
 
     def audit_entries(self) -> list[AuditEntry]:
-        import json
-
         return [AuditEntry(r.at, r.kind, r.subject, json.loads(r.data)) for r in self.audit_records()]
 
     def verify_audit(self) -> VerifyResult:
