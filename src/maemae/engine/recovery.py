@@ -57,9 +57,12 @@ class RecoveryReport:
 def restore(kernel: TradingKernel, saved: SavedState) -> dict[str, Any]:
     """Step 1: put the saved state back into the engine; returns the driver's saved cursor."""
     kernel.orders.restore(saved.orders)
-    if saved.account is not None:
-        totals = saved.account
-        kernel.portfolio.restore(
+    portfolio = kernel.portfolio
+    totals = saved.account
+    if totals is None:  # positions without an account row: keep the configured starting cash
+        portfolio.restore(portfolio.account, saved.positions, (0, 0, 0), {})
+    else:
+        portfolio.restore(
             totals.account,
             saved.positions,
             (totals.realised_pnl, totals.commission, totals.tax),
@@ -88,7 +91,7 @@ def recover(
         if order.state in (OrderState.PENDING_CANCEL, OrderState.PENDING_MODIFY):
             assert order.broker_order_no is not None
             view = broker.order_status(order.broker_order_no)
-            orders.settle_pending(order, view, _replacement(order, broker), now)
+            orders.settle_pending(order, view, _replacement(order, view, broker), now)
     for broker_fill in broker.fills_today():
         if orders.apply_broker_event(broker_fill) is not None:
             report.recovered_fills.append(broker_fill.fill_id)
@@ -136,13 +139,17 @@ def _find_at_broker(order: Order, broker: Broker, orders: OrderManager) -> Broke
     return min(unclaimed, key=lambda c: c.submitted_at) if unclaimed else None
 
 
-def _replacement(order: Order, broker: Broker) -> BrokerOrder | None:
-    """The order a lost modify created at the broker (KRX gives a modified order a new number)."""
+def _replacement(order: Order, current: BrokerOrder | None, broker: Broker) -> BrokerOrder | None:
+    """The order a lost modify created at the broker (KRX gives a modified order a new number): one with
+    maemae's id, placed after the order it replaces. Earlier numbers of the same order (from earlier
+    modifies) are not replacements."""
     if order.state is not OrderState.PENDING_MODIFY:
         return None
     found = [
         c
         for c in broker.find_orders(order.code, order.side)
-        if c.client_order_id == order.order_id and c.broker_order_no != order.broker_order_no
+        if c.client_order_id == order.order_id
+        and c.broker_order_no != order.broker_order_no
+        and (current is None or c.submitted_at > current.submitted_at)
     ]
     return max(found, key=lambda c: c.submitted_at) if found else None

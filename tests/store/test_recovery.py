@@ -1,0 +1,101 @@
+"""Recovery and reconciliation against an in-process simulated exchange: the union of codes, external
+holdings left alone, shares sold outside maemae written off, and a failed broker query never read as flat."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from maemae.backtest.service import load_market
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.position import Position
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.composition import build_backtest_engine, make_sim_exchange
+from maemae.engine.persistence import StateRecorder
+from maemae.engine.recovery import recover
+from maemae.errors import RetryableBrokerError
+from maemae.ports.broker import CashBalance, Holding
+from maemae.ports.state import SavedState
+from maemae.store.repository import SqlStateStore
+from tests.backtest.conftest import make_config
+
+DAY = date(2025, 12, 3)
+HELD, EXTERNAL = StockCode("120570"), StockCode("137630")
+
+
+class _Account:
+    """The in-process exchange with the holdings and cash a broker would report (external trades included)."""
+
+    def __init__(self, exchange: object, holdings: list[Holding], deposit: int, fail: bool = False) -> None:
+        self._exchange = exchange
+        self._holdings = holdings
+        self._deposit = deposit
+        self._fail = fail
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._exchange, name)
+
+    def holdings(self) -> list[Holding]:
+        if self._fail:
+            raise RetryableBrokerError("balance query timed out")
+        return self._holdings
+
+    def cash(self) -> CashBalance:
+        return CashBalance(self._deposit, self._deposit)
+
+
+def _setup(market_root: Path, tmp_path: Path, holdings: list[Holding], deposit: int, fail: bool = False):  # type: ignore[no-untyped-def]
+    config = make_config(market_root)
+    market, _ = load_market(config, DAY, DAY)
+    clock = SimulatedClock(datetime.combine(DAY, time(8, 0), tzinfo=KST))
+    exchange = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+    broker = _Account(exchange, holdings, deposit, fail)
+    engine = build_backtest_engine(
+        config, market.calendar, market.instruments, DAY, venue=broker, clock=clock
+    )  # type: ignore[arg-type]
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    recorder = StateRecorder(store, engine.kernel)
+    saved = SavedState(
+        DAY, [], frozenset(), [Position(HELD, 10, 10, 1_000_000, 0, clock.now(), "s")], None, {}
+    )
+    return engine, broker, store, recorder, saved, clock
+
+
+def test_recover_when_account_holds_external_and_fewer_shares_then_rule_applied_and_audited(
+    market_root: Path, tmp_path: Path
+) -> None:
+    holdings = [Holding(HELD, 6, 6, Decimal(100_000)), Holding(EXTERNAL, 50, 50, Decimal(8_000))]
+    engine, broker, store, recorder, saved, clock = _setup(market_root, tmp_path, holdings, 12_345_678)
+    report = recover(engine.kernel, saved, broker, recorder, clock.now())  # type: ignore[arg-type]
+    positions = engine.portfolio.positions
+    assert (positions[HELD].owned_quantity, positions[HELD].account_quantity) == (6, 6)
+    assert positions[HELD].cost_basis == 600_000  # the written-off shares take their part of the cost
+    assert (positions[EXTERNAL].owned_quantity, positions[EXTERNAL].account_quantity) == (0, 50)
+    assert engine.portfolio.owned(EXTERNAL) == 0  # maemae never sells shares it does not own
+    assert engine.portfolio.account.settled_cash == 12_345_678
+    assert len(report.differences) == 4
+    reconciled = [e for e in store.audit_entries() if e.kind == "reconcile"]
+    assert {(e.subject, e.data["field"]) for e in reconciled} == {
+        ("120570", "account_quantity"),
+        ("120570", "owned_quantity"),
+        ("137630", "account_quantity"),
+        ("cash", "settled_cash"),
+    }
+    stored = {p.code: (p.owned_quantity, p.account_quantity) for p in store.load(DAY).positions}
+    assert stored == {HELD: (6, 6), EXTERNAL: (0, 50)}
+    store.close()
+
+
+def test_recover_when_broker_query_fails_then_error_and_nothing_taken_as_flat(
+    market_root: Path, tmp_path: Path
+) -> None:
+    engine, broker, store, recorder, saved, clock = _setup(market_root, tmp_path, [], 0, fail=True)
+    with pytest.raises(RetryableBrokerError, match="balance query timed out"):
+        recover(engine.kernel, saved, broker, recorder, clock.now())  # type: ignore[arg-type]
+    assert engine.portfolio.positions[HELD].owned_quantity == 10
+    assert not [e for e in store.audit_entries() if e.kind == "reconcile"]
+    store.close()
