@@ -1,18 +1,7 @@
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from maemae.config import MaemaeConfig, parse_config
-from maemae.data.sample import generate_sample_market
-
-
-@pytest.fixture(scope="session")
-def market_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small sample market: 8 stocks + the safe-asset ETF over 40 sessions."""
-    root = tmp_path_factory.mktemp("engine-market")
-    generate_sample_market(root, stocks=8, days=40, seed=21, limit_events=3)
-    return root
 
 
 def make_config(root: Path, **sections: Any) -> MaemaeConfig:

@@ -50,6 +50,7 @@ class Cursor:
 
 
 StepHook = Callable[[Cursor], None]
+Pacer = Callable[[datetime], None]
 
 
 @dataclass(slots=True)
@@ -130,11 +131,13 @@ class BacktestRunner:
         *,
         resume: Cursor | None = None,
         on_step: StepHook | None = None,
+        before_step: Pacer | None = None,
     ) -> BacktestRecorder:
         """Run ``days``; from ``resume`` (a saved :class:`Cursor`) on when restarting a crashed replay.
 
         ``on_step(cursor)`` is called after every completed step, with where to go on from; a replay that
-        persists its state saves it there (the backtest does not need it).
+        persists its state saves it there (the backtest does not need it). ``before_step(moment)`` is called
+        with the market time of each step before it runs: a paper replay paces itself on the wall clock there.
         """
         for number, day in enumerate(days):
             first = 0
@@ -144,7 +147,7 @@ class BacktestRunner:
                 first = resume.next_bar
             prepared = self._prepare(day)
             if first <= len(prepared.grid):
-                self._run_day(prepared, first, on_step)
+                self._run_day(prepared, first, on_step, before_step)
             if progress:
                 progress(number + 1, len(days))
         return self.recorder
@@ -274,7 +277,13 @@ class BacktestRunner:
                 )
         return True
 
-    def _run_day(self, prepared: _Day, first: int = 0, on_step: StepHook | None = None) -> None:
+    def _run_day(
+        self,
+        prepared: _Day,
+        first: int = 0,
+        on_step: StepHook | None = None,
+        before_step: Pacer | None = None,
+    ) -> None:
         engine, grid = self.engine, prepared.grid
         price_of = self._price_of(prepared, grid.day)
         pre_open = grid.schedule.open - timedelta(minutes=10)
@@ -285,6 +294,8 @@ class BacktestRunner:
                 self._update_exit_bar(prepared, position.code, first)
         prepared.stop_bar = self._stop_bar(prepared, first)
         for k in range(first, len(grid)):
+            if before_step is not None:
+                before_step(self._step_time(prepared, k))
             self._step(prepared, k, price_of)
             if on_step is not None:
                 on_step(Cursor(grid.day, k + 1))
@@ -296,8 +307,7 @@ class BacktestRunner:
         """Bar k: the exchange trades it, then (if anything can happen) the kernel decides at its close."""
         engine, last = self.engine, len(prepared.grid) - 1
         working = self._trade_bar(prepared, k)
-        start = int(prepared.grid.starts[k])
-        now = _at(start if k == last else start + MINUTE_NS)
+        now = self._step_time(prepared, k)
         timeout = engine.orders.next_timeout()
         due = timeout is not None and timeout <= now
         exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
@@ -326,6 +336,12 @@ class BacktestRunner:
                 self._update_exit_bar(prepared, code, k + 1)
             if fills or prepared.stop_bar == k:
                 prepared.stop_bar = self._stop_bar(prepared, k + 1)
+
+    @staticmethod
+    def _step_time(prepared: _Day, k: int) -> datetime:
+        """When step k happens: at the close of bar k (the closing auction's print at its own time)."""
+        start = int(prepared.grid.starts[k])
+        return _at(start if k == len(prepared.grid) - 1 else start + MINUTE_NS)
 
     def _buy_signals(self, prepared: _Day) -> int:
         safe = self.engine.kernel.safe_asset

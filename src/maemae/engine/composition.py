@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from multiprocessing import AuthenticationError
 
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.matching import FillRules
+from maemae.brokers.sim.remote import RemoteExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.data.instruments import Instrument
@@ -20,6 +22,7 @@ from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.kernel import TradingKernel
+from maemae.errors import ConfigError, FatalBrokerError, RetryableBrokerError
 from maemae.execution.order_manager import OrderManager
 from maemae.execution.portfolio import Portfolio
 from maemae.krx.calendar import TradingCalendar
@@ -29,6 +32,7 @@ from maemae.ports.broker import BrokerFill
 from maemae.risk.exits import ExitRules
 from maemae.risk.gate import RiskGate
 from maemae.risk.state import RiskState
+from maemae.store.repository import SqlStateStore
 from maemae.strategy.api import DailyStrategy, MinuteStrategy
 from maemae.strategy.loader import load_daily, load_minute
 
@@ -89,8 +93,6 @@ def build_backtest_engine(
     process (the default) or the given ``venue`` (e.g. the exchange in a process of its own, which then
     shares the engine's ``clock``)."""
     if config.strategies.daily is None or config.strategies.minute is None:
-        from maemae.errors import ConfigError
-
         raise ConfigError("strategies: a backtest needs both a daily and a minute strategy")
     daily = load_daily(config.strategies.daily)
     minute = load_minute(config.strategies.minute)
@@ -130,3 +132,23 @@ def build_backtest_engine(
         safe_asset=config.universe.safe_asset_code,
     )
     return Engine(config, clock, sim, orders, portfolio, gate, kernel, daily, minute)
+
+
+def open_state_store(config: MaemaeConfig) -> SqlStateStore:
+    """The state database the config names (``store.url``)."""
+    return SqlStateStore(config.store.url)
+
+
+def connect_sim_exchange(address: tuple[str, int], authkey: bytes, clock: SimulatedClock) -> RemoteExchange:
+    """The simulated exchange served by ``maemae sim serve`` at ``address``."""
+    try:
+        return RemoteExchange(address, authkey, clock.now)
+    except (ConnectionError, OSError) as error:
+        raise RetryableBrokerError(
+            f"sim exchange {address[0]}:{address[1]}: cannot connect ({error}): "
+            "is `maemae sim serve` running?"
+        ) from None
+    except AuthenticationError:
+        raise FatalBrokerError(
+            f"sim exchange {address[0]}:{address[1]}: the authentication key does not match the server's"
+        ) from None

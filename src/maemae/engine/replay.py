@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from maemae.backtest.market import BacktestMarket
-from maemae.backtest.runner import BacktestRunner, Cursor
+from maemae.backtest.runner import BacktestRunner, Cursor, DayRecord, Pacer
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.engine.clock import SimulatedClock
@@ -31,6 +31,7 @@ class ReplayOutcome:
     engine: Engine
     recovery: RecoveryReport
     resumed_at: Cursor | None
+    days: list[DayRecord]  # the days this run closed
 
 
 def run_persisted_replay(
@@ -40,6 +41,7 @@ def run_persisted_replay(
     venue: SimulatedVenue,
     store: StateStore,
     clock: SimulatedClock | None = None,
+    pace: Pacer | None = None,
 ) -> ReplayOutcome:
     engine = build_backtest_engine(
         config, market.calendar, market.instruments, days[0], venue=venue, clock=clock
@@ -59,5 +61,5 @@ def run_persisted_replay(
             record = runner.recorder.days[-1]
             recorder.close_day(record.day, engine.clock.now(), record.equity, record.prices)
 
-    runner.run(days, resume=cursor, on_step=on_step)
-    return ReplayOutcome(engine, report, cursor)
+    runner.run(days, resume=cursor, on_step=on_step, before_step=pace)
+    return ReplayOutcome(engine, report, cursor, runner.recorder.days)

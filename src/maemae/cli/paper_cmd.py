@@ -1,0 +1,98 @@
+"""``maemae paper`` (paper trading over a replayed day) and ``maemae sim serve`` (the simulated exchange in a
+process of its own, which outlives a crashed paper run as a real broker would)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maemae.cli.app import app
+from maemae.config import load_config
+from maemae.errors import ConfigError
+
+sim_app = typer.Typer(help="The simulated exchange.", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
+
+ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file.")]
+KeyEnvOption = Annotated[
+    str, typer.Option("--authkey-env", help="Environment variable holding the exchange's shared secret.")
+]
+DEFAULT_KEY_ENV = "MAEMAE_SIM_AUTHKEY"
+
+
+def _authkey(variable: str) -> bytes:
+    value = os.environ.get(variable, "")
+    if len(value) < 16:
+        raise ConfigError(
+            f"--authkey-env {variable}: the variable must hold a secret of at least 16 characters "
+            f"(e.g. export {variable}=$(openssl rand -hex 16))"
+        )
+    return value.encode()
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65_536:
+        raise ConfigError(f"--exchange {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8710")
+    return host, int(port)
+
+
+@app.command()
+def paper(
+    config: ConfigOption,
+    replay: Annotated[str, typer.Option("--replay", help="The stored trading day to replay (YYYY-MM-DD).")],
+    speed: Annotated[
+        float, typer.Option(help="Market minutes per real minute; 0 = as fast as possible.")
+    ] = 60,
+    exchange: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT of `maemae sim serve`; default: an exchange in this process."),
+    ] = None,
+    authkey_env: KeyEnvOption = DEFAULT_KEY_ENV,
+) -> None:
+    """Paper-trade a replayed day on the simulated exchange, every change saved to store.url."""
+    from maemae.engine.paper import run_paper_replay
+
+    try:
+        day = date.fromisoformat(replay)
+    except ValueError:
+        raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
+    settings = load_config(config)
+    address = _address(exchange) if exchange else None
+    summary = run_paper_replay(settings, day, speed, address, _authkey(authkey_env) if address else b"")
+    if summary.resumed_at is not None:
+        typer.echo(f"resumed {summary.resumed_at.day} at step {summary.resumed_at.next_bar}")
+    recovery = summary.recovery
+    typer.echo(
+        f"recovery: {recovery.restored_orders} orders restored, {len(recovery.found)} found at the exchange, "
+        f"{len(recovery.never_sent)} never sent, {len(recovery.recovered_fills)} fills recovered, "
+        f"{len(recovery.differences)} reconciliation differences"
+    )
+    equity = f"{summary.equity:,} won" if summary.equity is not None else "(the day was already closed)"
+    typer.echo(
+        f"paper {summary.day}: {summary.orders} orders sent, {summary.denied} denied, {summary.fills} fills; "
+        f"equity at the close {equity}"
+    )
+
+
+@sim_app.command("serve")
+def serve(
+    config: ConfigOption,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one (printed).")] = 8710,
+    authkey_env: KeyEnvOption = DEFAULT_KEY_ENV,
+) -> None:
+    """Run the simulated exchange until stopped; paper runs connect with --exchange HOST:PORT."""
+    from maemae.engine.paper import serve_sim_exchange
+
+    settings = load_config(config)
+    serve_sim_exchange(
+        settings,
+        (host, port),
+        _authkey(authkey_env),
+        lambda bound: typer.echo(f"sim exchange listening on {bound[0]}:{bound[1]}", err=False),
+    )

@@ -1,0 +1,205 @@
+"""``maemae paper --replay``: the paper run trades like the backtest, paces itself on the wall clock, and a
+paper run killed with SIGKILL resumes against ``maemae sim serve`` (the exchange in its own process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from maemae.backtest.service import run_backtest
+from maemae.cli import main
+from maemae.config import load_config
+from maemae.domain.clock_time import KST
+from maemae.engine.pacing import WallPacer
+from maemae.errors import ConfigError
+from maemae.store.repository import SqlStateStore
+
+DAY = date(2025, 12, 3)
+KEY = "0123456789abcdef0123"
+
+
+def _config(root: Path, directory: Path) -> Path:
+    path = directory / "paper.toml"
+    path.write_text(
+        f"""
+[data]
+root = "{root}"
+
+[universe]
+safe_asset_code = "357870"
+max_stocks = 8
+
+[strategies.daily]
+class = "sma_daily"
+params = {{ short = 3, long = 10 }}
+
+[backtest]
+initial_cash = 50_000_000
+
+[risk.stop_loss]
+enabled = true
+pct = "1.5"
+
+[risk.trailing_stop]
+enabled = true
+pct = "1"
+
+[execution]
+on_timeout = "replace"
+unfilled_timeout_s = 120
+replace_ticks = 1
+max_replaces = 2
+
+[store]
+url = "sqlite:///{directory}/state.db"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _terms(orders: object) -> list[tuple[object, ...]]:
+    return sorted(
+        (o.order_id, o.code, o.side, o.quantity, o.limit_price, o.state, o.filled_quantity)
+        for o in orders  # type: ignore[attr-defined]
+    )
+
+
+def test_paper_when_replayed_in_process_then_same_orders_as_backtest(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = _config(market_root, tmp_path)
+    assert main(["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"paper {DAY}:" in out
+    backtest = run_backtest(load_config(config_file), start=DAY, end=DAY, every_bar=True)
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        assert _terms(store.load(DAY).orders) == _terms(backtest.engine.orders.orders.values())
+        assert f"equity at the close {backtest.recorder.days[-1].equity:,} won" in out
+    finally:
+        store.close()
+    # its exchange lived in that process: a second run refuses to resume without it, and changes nothing
+    assert main(["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]) == 6
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "whose exchange ran inside the paper process and is gone" in err[0]
+
+
+def test_paper_when_options_are_bad_then_one_line_each(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = str(_config(market_root, tmp_path))
+    cases = [
+        (["--replay", "2025-13-01"], "--replay '2025-13-01': expected a date as YYYY-MM-DD"),
+        (["--replay", "2025-12-06"], "--replay 2025-12-06: no stored minute bars for that trading day"),
+        (["--replay", "2025-12-03", "--exchange", "localhost"], "--exchange 'localhost': expected HOST:PORT"),
+        (["--replay", "2025-12-03", "--speed", "-1"], "--speed -1.0: expected 0 (as fast as possible)"),
+    ]
+    for args, expected in cases:
+        assert main(["paper", "--config", config_file, *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1
+        assert expected in err[0]
+    assert (
+        not (tmp_path / "state.db").exists()
+        or SqlStateStore(f"sqlite:///{tmp_path}/state.db").order_ids() == []
+    )
+
+
+def test_wall_pacer_when_speed_60_then_a_market_minute_takes_a_second() -> None:
+    slept: list[float] = []
+    wall = [datetime(2026, 1, 2, 12, 0, tzinfo=KST)]
+
+    class Clock:
+        def now(self) -> datetime:
+            return wall[0]
+
+    pacer = WallPacer(60, Clock(), slept.append)
+    pacer(datetime(2025, 12, 3, 9, 1, tzinfo=KST))  # anchors
+    pacer(datetime(2025, 12, 3, 9, 2, tzinfo=KST))
+    pacer(datetime(2025, 12, 3, 9, 31, tzinfo=KST))
+    assert slept == [1.0, 30.0]
+    with pytest.raises(ConfigError):
+        WallPacer(-1)
+
+
+def _wait_for_cursor(url: str, at_least: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            store = SqlStateStore(url, create=False)
+            try:
+                cursor = store.load(None).runtime.get("cursor", {})
+            finally:
+                store.close()
+            if cursor.get("next_bar", 0) >= at_least:
+                return int(cursor["next_bar"])
+        except Exception:  # the paper process is still creating the database
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the paper run did not reach step {at_least} in {timeout} s")
+
+
+def test_paper_when_killed_then_resumes_against_the_exchange_process(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config_file = _config(market_root, tmp_path)
+    env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
+    maemae = [sys.executable, "-m", "maemae.cli"]
+    server = subprocess.Popen(
+        [*maemae, "sim", "serve", "--config", str(config_file), "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("sim exchange listening on 127.0.0.1:")
+        exchange = line.rsplit(" ", 1)[1].strip()
+        paper = [
+            *maemae,
+            "paper",
+            "--config",
+            str(config_file),
+            "--replay",
+            DAY.isoformat(),
+            "--exchange",
+            exchange,
+        ]
+        first = subprocess.Popen([*paper, "--speed", "3000"], env=env, stdout=subprocess.PIPE, text=True)
+        reached = _wait_for_cursor(f"sqlite:///{tmp_path}/state.db", 120, 60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        assert first.returncode == -signal.SIGKILL
+        second = subprocess.run(
+            [*paper, "--speed", "0"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert second.returncode == 0, second.stderr
+        assert "resumed 2025-12-03 at step" in second.stdout
+        assert int(second.stdout.split("at step ")[1].split()[0]) >= reached
+    finally:
+        server.kill()
+        server.wait(10)
+    backtest = run_backtest(load_config(config_file), start=DAY, end=DAY, every_bar=True)
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        saved = store.load(DAY)
+        assert store.verify_audit().ok
+        assert not [o for o in saved.orders if o.is_open]
+        by_query = [
+            line.note for o in saved.orders for line in o.history if line.note.startswith("settled by query")
+        ]
+        if not by_query:  # killed between steps: the resumed day is the uninterrupted day
+            assert _terms(saved.orders) == _terms(backtest.engine.orders.orders.values())
+        print(json.dumps({"killed_at_step": reached, "settled_by_query": by_query}))
+    finally:
+        store.close()

@@ -1,3 +1,0 @@
-from tests.backtest.conftest import market_root
-
-__all__ = ["market_root"]
