@@ -11,6 +11,21 @@ from pydantic import Field, model_validator
 from maemae.config.base import Seconds, Section
 
 
+class ResilienceConfig(Section):
+    """How broker faults are absorbed (docs/paper.md, "Broker faults"); the request rate limits belong to
+    each broker's own section (e.g. ``broker.kis.requests_per_second``)."""
+
+    read_attempts: int = Field(
+        4, ge=1, le=10, description="tries of a query that fails with a retryable error"
+    )
+    retry_backoff_s: float = Field(0.5, gt=0, le=30, description="first wait before a query is tried again")
+    retry_backoff_max_s: float = Field(8, gt=0, le=120, description="longest wait between query tries")
+    reject_breaker_threshold: int = Field(
+        5, ge=1, le=100, description="rejected orders in a row that pause new orders"
+    )
+    reject_breaker_cooldown_s: float = Field(300, gt=0, description="how long new orders stay paused")
+
+
 class ExecutionConfig(Section):
     unfilled_timeout_s: Seconds = Field(
         60, description="an order unfilled this long is cancelled or re-priced"
@@ -25,6 +40,7 @@ class ExecutionConfig(Section):
     allow_external_trading: bool = Field(
         True, description="the account may hold or trade stocks outside maemae; maemae never sells them"
     )
+    resilience: ResilienceConfig = ResilienceConfig()
 
 
 class BacktestConfig(Section):

@@ -25,10 +25,11 @@ from maemae.engine.kernel import TradingKernel
 from maemae.errors import ConfigError, FatalBrokerError, RetryableBrokerError
 from maemae.execution.order_manager import OrderManager
 from maemae.execution.portfolio import Portfolio
+from maemae.execution.resilience import ResilientBroker
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.costs import CostModel, Costs
 from maemae.krx.ticks import add_ticks
-from maemae.ports.broker import BrokerFill
+from maemae.ports.broker import Broker, BrokerFill
 from maemae.risk.exits import ExitRules
 from maemae.risk.gate import RiskGate
 from maemae.risk.state import RiskState
@@ -88,10 +89,12 @@ def build_backtest_engine(
     start: date,
     venue: SimulatedVenue | None = None,
     clock: SimulatedClock | None = None,
+    resilient: bool = False,
 ) -> Engine:
     """The engine for a backtest or a paper replay: simulated clock, and the simulated exchange in this
     process (the default) or the given ``venue`` (e.g. the exchange in a process of its own, which then
-    shares the engine's ``clock``)."""
+    shares the engine's ``clock``). ``resilient`` puts rate limits, read retries and the reject circuit
+    breaker between the order manager and the exchange, as every paper and live run has them."""
     if config.strategies.daily is None or config.strategies.minute is None:
         raise ConfigError("strategies: a backtest needs both a daily and a minute strategy")
     daily = load_daily(config.strategies.daily)
@@ -119,7 +122,8 @@ def build_backtest_engine(
         return add_ticks(price, ticks, now.date(), kind(code))
 
     sim = venue if venue is not None else make_sim_exchange(config, calendar, instruments, clock.now)
-    orders = OrderManager(sim, config.execution, costs_of, move_ticks)
+    broker: Broker = ResilientBroker(sim, config.execution.resilience) if resilient else sim
+    orders = OrderManager(broker, config.execution, costs_of, move_ticks)
     portfolio = Portfolio(config.backtest.initial_cash, calendar)
     gate = RiskGate(config.risk, RiskState(), costs.commission)
     kernel = TradingKernel(

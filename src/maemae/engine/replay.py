@@ -44,12 +44,12 @@ def run_persisted_replay(
     pace: Pacer | None = None,
 ) -> ReplayOutcome:
     engine = build_backtest_engine(
-        config, market.calendar, market.instruments, days[0], venue=venue, clock=clock
+        config, market.calendar, market.instruments, days[0], venue=venue, clock=clock, resilient=True
     )
     recorder = StateRecorder(store, engine.kernel)
     cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
     saved = store.load(cursor.day if cursor else days[0])
-    report = recover(engine.kernel, saved, venue, recorder, engine.clock.now())
+    report = recover(engine.kernel, saved, engine.orders.broker, recorder, engine.clock.now())
     runner = BacktestRunner(engine, market, every_bar=True)
     closed = len(runner.recorder.days)
 
