@@ -102,12 +102,24 @@ def recover(
         if status is not None and status.status is not BrokerOrderStatus.WORKING:
             orders.close_from_status(order, status, now)
             report.closed.append(order.order_id)
+    report.differences = reconcile_and_record(
+        kernel, broker, recorder, now, [AuditEntry(now, "recovery", "start", report.as_dict())]
+    )
+    return report
+
+
+def reconcile_and_record(
+    kernel: TradingKernel,
+    broker: Broker,
+    recorder: StateRecorder,
+    now: datetime,
+    audit: list[AuditEntry] | None = None,
+) -> list[str]:
+    """Reconcile by the documented rule and save the result with an audit record per difference (and
+    ``audit``, if given), in one change; returns the differences as lines."""
     differences, removed = reconcile(kernel.portfolio, broker)
-    report.differences = [
-        f"{d.subject} {d.field}: maemae {d.maemae}, broker {d.broker} ({d.action})" for d in differences
-    ]
-    audit = [AuditEntry(now, "recovery", "start", report.as_dict())]
-    audit += [
+    entries = list(audit or [])
+    entries += [
         AuditEntry(
             now,
             "reconcile",
@@ -116,8 +128,8 @@ def recover(
         )
         for d in differences
     ]
-    recorder.checkpoint(audit=audit, closed=removed)
-    return report
+    recorder.checkpoint(audit=entries, closed=removed)
+    return [f"{d.subject} {d.field}: maemae {d.maemae}, broker {d.broker} ({d.action})" for d in differences]
 
 
 def _find_at_broker(order: Order, broker: Broker, orders: OrderManager) -> BrokerOrder | None:

@@ -6,6 +6,9 @@ simulated venue that may live in another process, with every state change writte
 it loads the saved state and recovers with the venue (``engine.recovery``) before it takes the next step, so a
 restart continues the day where it stopped, without sending an order twice or losing a fill.
 
+Cash and holdings are reconciled with the venue every ``execution.reconcile_s`` of market time, by the rule of
+``execution.reconciliation`` (trades made outside maemae show up there, are audited and left alone).
+
 It runs in "every bar" mode, as the live loop does: each step is decided from the state alone, so a step
 redone after a restart decides exactly what it would have decided the first time.
 """
@@ -22,7 +25,7 @@ from maemae.config import MaemaeConfig
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine
 from maemae.engine.persistence import StateRecorder
-from maemae.engine.recovery import RecoveryReport, recover
+from maemae.engine.recovery import RecoveryReport, reconcile_and_record, recover
 from maemae.ports.state import StateStore
 
 
@@ -53,9 +56,13 @@ def run_persisted_replay(
     runner = BacktestRunner(engine, market, every_bar=True)
     closed = len(runner.recorder.days)
 
+    reconcile_every = max(1, config.execution.reconcile_s // 60)  # steps are market minutes
+
     def on_step(at: Cursor) -> None:
         nonlocal closed
         recorder.checkpoint(at.to_dict())
+        if at.next_bar % reconcile_every == 0:
+            reconcile_and_record(engine.kernel, engine.orders.broker, recorder, engine.clock.now())
         if len(runner.recorder.days) > closed:  # the runner just closed a day
             closed = len(runner.recorder.days)
             record = runner.recorder.days[-1]

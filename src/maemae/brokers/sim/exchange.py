@@ -158,6 +158,17 @@ class SimExchange:
                 self.account.release(order.number)
         self._book.working.clear()
 
+    def external_trade(self, code: StockCode, side: Side, quantity: int, price: int) -> str:
+        """A trade the account holder makes outside maemae (in the broker's app): it fills at once at
+        ``price`` and moves the account's holdings and cash; maemae learns of it only by reconciling."""
+        request = OrderRequest("external", code, side, quantity, OrderType.LIMIT, price)
+        self._sequence += 1
+        order = _Working(f"S{self._sequence:07d}", request, self._clock(), price, quantity)
+        self._book.all[order.number] = order
+        self._book.working[code].append(order)
+        self._fill(order, quantity, price, self._clock())
+        return order.number
+
     # ----- the broker port
     def submit(self, request: OrderRequest) -> OrderAck:
         now = self._clock()

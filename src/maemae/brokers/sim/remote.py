@@ -52,7 +52,7 @@ _PORT_METHODS = frozenset(
         "poll_events",
     }
 )
-_FEED_METHODS = frozenset({"start_day", "limits", "on_bar", "end_day", "all_orders"})
+_FEED_METHODS = frozenset({"start_day", "limits", "on_bar", "end_day", "all_orders", "external_trade"})
 
 
 class ExchangeHost:
@@ -101,6 +101,9 @@ class ExchangeHost:
 
     def all_orders(self) -> list[BrokerOrder]:
         return self.exchange.all_orders()
+
+    def external_trade(self, code: StockCode, side: Side, quantity: int, price: int) -> str:
+        return self.exchange.external_trade(code, side, quantity, price)
 
 
 def serve(
@@ -173,6 +176,11 @@ class RemoteExchange:
 
     def all_orders(self) -> list[BrokerOrder]:
         result: list[BrokerOrder] = self._call("all_orders")
+        return result
+
+    def external_trade(self, code: StockCode, side: Side, quantity: int, price: int) -> str:
+        """A trade outside maemae in the exchange's account (fault injection for paper runs and tests)."""
+        result: str = self._call("external_trade", code, side, quantity, price)
         return result
 
     # ----- the broker port
