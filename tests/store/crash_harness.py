@@ -98,6 +98,9 @@ class CrashingStore:
     def load(self, day: date | None) -> SavedState:
         return self._store.load(day)
 
+    def runtime_document(self, name: str) -> dict[str, Any] | None:
+        return self._store.runtime_document(name)
+
     def audit_entries(self) -> list[Any]:
         return self._store.audit_entries()
 

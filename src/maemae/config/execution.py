@@ -41,6 +41,10 @@ class ExecutionConfig(Section):
         True, description="the account may hold or trade stocks outside maemae; maemae never sells them"
     )
     resilience: ResilienceConfig = ResilienceConfig()
+    halt_file: Path = Field(
+        Path("var/HALT"),
+        description="kill switch: while this file exists no new order is sent and open orders are cancelled",
+    )
 
 
 class BacktestConfig(Section):

@@ -6,8 +6,9 @@ simulated venue that may live in another process, with every state change writte
 it loads the saved state and recovers with the venue (``engine.recovery``) before it takes the next step, so a
 restart continues the day where it stopped, without sending an order twice or losing a fill.
 
-Cash and holdings are reconciled with the venue every ``execution.reconcile_s`` of market time, by the rule of
-``execution.reconciliation`` (trades made outside maemae show up there, are audited and left alone).
+Before every step it obeys the kill switch (``engine.operator``). Cash and holdings are reconciled with the
+venue every ``execution.reconcile_s`` of market time, by the rule of ``execution.reconciliation`` (trades
+made outside maemae show up there, are audited and left alone).
 
 It runs in "every bar" mode, as the live loop does: each step is decided from the state alone, so a step
 redone after a restart decides exactly what it would have decided the first time.
@@ -16,7 +17,7 @@ redone after a restart decides exactly what it would have decided the first time
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.runner import BacktestRunner, Cursor, DayRecord, Pacer
@@ -24,6 +25,7 @@ from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine
+from maemae.engine.operator import OperatorSwitch
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.recovery import RecoveryReport, reconcile_and_record, recover
 from maemae.ports.state import StateStore
@@ -68,5 +70,12 @@ def run_persisted_replay(
             record = runner.recorder.days[-1]
             recorder.close_day(record.day, engine.clock.now(), record.equity, record.prices)
 
-    runner.run(days, resume=cursor, on_step=on_step, before_step=pace)
+    switch = OperatorSwitch(store, engine.kernel, recorder, config.execution.halt_file)
+
+    def before_step(at: datetime) -> None:
+        if pace is not None:
+            pace(at)
+        switch.poll(at)
+
+    runner.run(days, resume=cursor, on_step=on_step, before_step=before_step)
     return ReplayOutcome(engine, report, cursor, runner.recorder.days)

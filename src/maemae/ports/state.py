@@ -14,6 +14,7 @@ method                       contract
                              fill id) is kept once, an order's history lines are appended, never rewritten
 ``load``                     everything a restart needs: today's orders with their history and fill ids,
                              positions, the account, the named runtime documents
+``runtime_document``         one named runtime document, e.g. the operator's halt written by another process
 ``audit_entries``            the audit log in order (``maemae audit verify`` checks its hash chain)
 ===========================  ==========================================================================
 """
@@ -176,5 +177,7 @@ class StateStore(Protocol):
     def commit(self, change: StateChange) -> None: ...
 
     def load(self, day: date | None) -> SavedState: ...
+
+    def runtime_document(self, name: str) -> JsonDocument | None: ...
 
     def audit_entries(self) -> list[AuditEntry]: ...

@@ -247,6 +247,16 @@ class SqlStateStore:
             runtime,
         )
 
+    def runtime_document(self, name: str) -> dict[str, Any] | None:
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(
+                    select(schema.runtime_state.c.data).where(schema.runtime_state.c.name == name)
+                ).first()
+        except (OperationalError, DatabaseError) as error:
+            raise translate_error(self.url, error) from None
+        return dict(row.data) if row else None
+
     def fills(self, day: date) -> list[Any]:
         """Every stored fill of ``day`` (reports, tests)."""
         with self.engine.connect() as connection:

@@ -1,0 +1,76 @@
+"""The kill switch and the operator's trading state, obeyed by a running engine within one step.
+
+An operator (``maemae halt``, ``maemae resume``, later the dashboard) writes the wanted state to the state
+database as the runtime document ``operator``, with an audit record; a file flag (``execution.halt_file``)
+halts as well, for when nothing else works (``touch var/HALT``). The running engine polls both before every
+step:
+
+* ``halted``: the risk gate refuses every new order, and every open order is cancelled;
+* ``reducing``: only orders that reduce a position pass (sells);
+* ``active``: normal trading.
+
+The switch lives in the risk state (``RiskState.operator_state``), so it is saved with it and survives a
+restart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from maemae.engine.kernel import TradingKernel
+from maemae.engine.persistence import StateRecorder
+from maemae.errors import ConfigError
+from maemae.ports.state import AuditEntry, StateChange, StateStore
+from maemae.risk.state import TradingState
+
+OPERATOR_DOCUMENT = "operator"
+
+
+def request_state(store: StateStore, state: TradingState, reason: str, actor: str, at: datetime) -> None:
+    """Ask the running engine (and any engine started later) to move to ``state``."""
+    document = {"state": state.value, "reason": reason, "by": actor, "at": at.isoformat()}
+    store.commit(
+        StateChange(
+            runtime={OPERATOR_DOCUMENT: document},
+            audit=[AuditEntry(at, "operator", state.value, document)],
+        )
+    )
+
+
+def requested_state(store: StateStore) -> TradingState:
+    document = store.runtime_document(OPERATOR_DOCUMENT) or {}
+    try:
+        return TradingState(document.get("state", TradingState.ACTIVE.value))
+    except ValueError:
+        raise ConfigError(
+            f"operator state {document.get('state')!r}: expected active, reducing or halted"
+        ) from None
+
+
+class OperatorSwitch:
+    """Polled before each step: applies the operator's state and the file flag to the running engine."""
+
+    def __init__(
+        self, store: StateStore, kernel: TradingKernel, recorder: StateRecorder, halt_file: Path
+    ) -> None:
+        self.store = store
+        self.kernel = kernel
+        self.recorder = recorder
+        self.halt_file = halt_file
+
+    def poll(self, now: datetime) -> TradingState:
+        wanted = TradingState.HALTED if self.halt_file.exists() else requested_state(self.store)
+        state = self.kernel.gate.state
+        if wanted is state.operator_state:
+            return wanted
+        previous, state.operator_state = state.operator_state, wanted
+        cancelled = []
+        if wanted is TradingState.HALTED:
+            for order in self.kernel.orders.open_orders():
+                self.kernel.orders.cancel(order, now, "kill switch")
+                cancelled.append(order.order_id)
+        source = f"file {self.halt_file}" if self.halt_file.exists() else "operator"
+        facts = {"from": previous.value, "to": wanted.value, "by": source, "cancelled": cancelled}
+        self.recorder.checkpoint(audit=[AuditEntry(now, "operator", wanted.value, facts)])
+        return wanted
