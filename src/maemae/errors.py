@@ -54,6 +54,13 @@ class FatalBrokerError(BrokerError):
     """A failure that retrying cannot fix (bad credentials, account locked)."""
 
 
+class BrokerConnectionLost(BrokerError):
+    """The connection to the broker is gone. The run stops (its state is already saved) with its own exit
+    code, so a supervisor restarts it; the restarted run recovers with the broker before it trades."""
+
+    exit_code = 7
+
+
 class SubmitOutcomeUnknown(BrokerError):
     """An order request may or may not have reached the broker (a timeout after sending).
 

@@ -4,6 +4,7 @@ process of its own, which outlives a crashed paper run as a real broker would)."
 from __future__ import annotations
 
 import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -53,9 +54,17 @@ def paper(
         typer.Option(help="HOST:PORT of `maemae sim serve`; default: an exchange in this process."),
     ] = None,
     authkey_env: KeyEnvOption = DEFAULT_KEY_ENV,
+    supervise: Annotated[
+        bool,
+        typer.Option(help="Run as a child process and restart it when it is killed or loses the exchange."),
+    ] = False,
 ) -> None:
     """Paper-trade a replayed day on the simulated exchange, every change saved to store.url."""
     from maemae.engine.paper import run_paper_replay
+
+    if supervise:
+        _supervise()
+        return
 
     try:
         day = date.fromisoformat(replay)
@@ -77,6 +86,15 @@ def paper(
         f"paper {summary.day}: {summary.orders} orders sent, {summary.denied} denied, {summary.fills} fills; "
         f"equity at the close {equity}"
     )
+
+
+def _supervise() -> None:
+    from maemae.engine.supervisor import Supervisor
+
+    command = [sys.executable, "-m", "maemae.cli", *[a for a in sys.argv[1:] if a != "--supervise"]]
+    code = Supervisor(command, lambda line: typer.echo(line)).run()
+    if code:
+        raise typer.Exit(code)
 
 
 @sim_app.command("serve")

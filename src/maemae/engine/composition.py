@@ -22,7 +22,7 @@ from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.kernel import TradingKernel
-from maemae.errors import ConfigError, FatalBrokerError, RetryableBrokerError
+from maemae.errors import BrokerConnectionLost, ConfigError, FatalBrokerError
 from maemae.execution.order_manager import OrderManager
 from maemae.execution.portfolio import Portfolio
 from maemae.execution.resilience import ResilientBroker
@@ -148,7 +148,7 @@ def connect_sim_exchange(address: tuple[str, int], authkey: bytes, clock: Simula
     try:
         return RemoteExchange(address, authkey, clock.now)
     except (ConnectionError, OSError) as error:
-        raise RetryableBrokerError(
+        raise BrokerConnectionLost(
             f"sim exchange {address[0]}:{address[1]}: cannot connect ({error}): "
             "is `maemae sim serve` running?"
         ) from None

@@ -22,7 +22,7 @@ from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.matching import MarketBar
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
-from maemae.errors import MaemaeError, RetryableBrokerError
+from maemae.errors import BrokerConnectionLost, MaemaeError, RetryableBrokerError
 from maemae.krx.limits import PriceLimits
 from maemae.ports.broker import (
     BrokerEvent,
@@ -155,7 +155,7 @@ class RemoteExchange:
             self._connection.send((method, args, self._clock()))
             status, value = self._connection.recv()
         except (EOFError, ConnectionError, OSError) as error:
-            raise RetryableBrokerError(f"sim server: connection lost ({error!r})") from None
+            raise BrokerConnectionLost(f"sim exchange: connection lost ({error!r})") from None
         if status == "error":
             raise value
         return value

@@ -1,0 +1,50 @@
+"""``--supervise``: run the trading process as a child and restart it when it dies of a fault.
+
+The child is restarted when it ends by a signal (killed, crashed) or with the lost-connection exit code (7):
+its state is saved, and the restarted child recovers with the broker before it trades. Any other ending is
+final: 0 (the day is done) and user errors (a bad config, an unusable database) would only fail again.
+Restarts wait 1, 2, 4, ... seconds (at most ``max_delay_s``) and stop after ``max_restarts``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from maemae.errors import BrokerConnectionLost
+
+RESTART_CODES = frozenset({BrokerConnectionLost.exit_code})
+Say = Callable[[str], None]
+
+
+@dataclass
+class Supervisor:
+    command: Sequence[str]
+    say: Say
+    max_restarts: int = 20
+    max_delay_s: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    start: Callable[[Sequence[str]], subprocess.Popen[bytes]] = field(
+        default=lambda command: subprocess.Popen(list(command))
+    )
+
+    def run(self) -> int:
+        """Run until the child ends for good; returns its exit code (1 when restarts ran out)."""
+        restarts = 0
+        while True:
+            child = self.start(self.command)
+            self.say(f"supervisor: worker pid {child.pid} started")
+            code = child.wait()
+            if code >= 0 and code not in RESTART_CODES:
+                self.say(f"supervisor: worker exited with code {code}")
+                return code
+            if restarts >= self.max_restarts:
+                self.say(f"supervisor: worker ended with {code} after {restarts} restarts: giving up")
+                return 1
+            delay = min(2.0**restarts, self.max_delay_s)
+            restarts += 1
+            how = f"signal {-code}" if code < 0 else f"code {code}"
+            self.say(f"supervisor: worker ended by {how}; restart {restarts} in {delay:.0f} s")
+            self.sleep(delay)
