@@ -18,7 +18,7 @@ from benchmarks.frameworks_bench import bench_backtesting_py, bench_backtrader
 from benchmarks.machine import describe_machine
 from benchmarks.report import Figures, render_markdown
 from benchmarks.sample_bench import bench_sample_generation
-from benchmarks.store_bench import bench_persisted_replay, bench_store_commits
+from benchmarks.store_bench import bench_persisted_replay, bench_replay_cycle_100, bench_store_commits
 
 OUTPUT = Path("docs/benchmarks.md")
 
@@ -37,6 +37,7 @@ def benchmarks() -> list[tuple[str, Benchmark]]:
         ("Engine (c): 100 stocks x 250 days (target <= 3 s incl. loading, RSS <= 2 GB)", bench_engine_c),
         ("State store: durable changes per second, SQLite and PostgreSQL", bench_store_commits),
         ("Persisted replay vs in-memory backtest: one day, 20 stocks", bench_persisted_replay),
+        ("Paper cycle: one step for 100 stocks, persisted (target <= 200 ms CPU)", bench_replay_cycle_100),
     ]
 
 

@@ -24,6 +24,8 @@ from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.composition import make_sim_exchange
 from maemae.engine.replay import run_persisted_replay
 from maemae.ports.state import AccountTotals, AuditEntry, StateChange
 from maemae.store.repository import SqlStateStore
@@ -102,4 +104,32 @@ def bench_persisted_replay(work: Path) -> Figures:
         "persisted replay, every change written (s)": replay_seconds,
         "audit records written": records,
         "overhead of persistence (s)": replay_seconds - plain_seconds,
+    }
+
+
+def bench_replay_cycle_100(work: Path) -> Figures:
+    """CPU per step of a persisted paper replay on the default 100-stock sample (every stock visited every
+    minute, every change written): the live loop's cycle without network time (issue 6 target <= 200 ms)."""
+    root = work / "market"  # the default sample written by the first benchmark
+    config = parse_config({"data": {"root": str(root)}, "universe": {"safe_asset_code": "357870"}})
+    market, days = load_market(config, None, None)
+    day = days[-1]
+    market, _ = load_market(config, day, day)
+    with tempfile.TemporaryDirectory() as directory:
+        store = SqlStateStore(f"sqlite:///{directory}/cycle.db")
+        clock = SimulatedClock(datetime.combine(day, datetime.min.time(), tzinfo=KST))
+        venue = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+        cpu, wall = time.process_time(), time.perf_counter()
+        outcome = run_persisted_replay(config, market, [day], venue, store, clock)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        store.close()
+    steps = 381
+    codes = len(outcome.engine.kernel.data)
+    return {
+        "day": day.isoformat(),
+        "stocks in the universe": codes,
+        "steps (minutes)": steps,
+        "orders (sent and denied)": len(outcome.engine.orders.orders),
+        "CPU per step, incl. loading the day (ms)": cpu / steps * 1000,
+        "wall time of the day (s)": wall,
     }

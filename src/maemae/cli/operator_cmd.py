@@ -49,3 +49,50 @@ def resume(
     """Lift a halt set with `maemae halt` (a halt file, if present, still holds)."""
     _request(config, TradingState.ACTIVE, reason)
     typer.echo("trading state set to active: a running maemae applies it before its next step")
+
+
+params_app = typer.Typer(help="Risk and execution parameters of a running maemae.", no_args_is_help=True)
+app.add_typer(params_app, name="params")
+
+
+@params_app.command("get")
+def params_get(
+    config: ConfigOption,
+    key: Annotated[
+        str | None, typer.Argument(help="A dotted key, e.g. risk.stop_loss.pct; none: all.")
+    ] = None,
+) -> None:
+    """Print the parameters in force (the config file with the saved overrides) as JSON."""
+    import json
+
+    from maemae.engine.composition import open_state_store
+    from maemae.engine.params import current_params, value_at
+
+    base = load_config(config)
+    store = open_state_store(base)
+    try:
+        tree = current_params(store, base).model_dump(mode="json", by_alias=True)
+    finally:
+        store.close()
+    shown = value_at(tree, key) if key else {section: tree[section] for section in ("risk", "execution")}
+    typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+
+
+@params_app.command("set")
+def params_set(
+    config: ConfigOption,
+    key: Annotated[str, typer.Argument(help="A dotted key under risk or execution.")],
+    value: Annotated[str, typer.Argument(help="The new value (JSON for numbers, booleans and lists).")],
+) -> None:
+    """Validate, save and audit a change; a running maemae applies it before its next step."""
+    from maemae.engine.clock import WallClock
+    from maemae.engine.composition import open_state_store
+    from maemae.engine.params import request_change
+
+    base = load_config(config)
+    store = open_state_store(base)
+    try:
+        old, new = request_change(store, base, key, value, getpass.getuser(), WallClock().now())
+    finally:
+        store.close()
+    typer.echo(f"{key}: {old!r} -> {new!r} (a running maemae applies it before its next step)")

@@ -6,7 +6,8 @@ simulated venue that may live in another process, with every state change writte
 it loads the saved state and recovers with the venue (``engine.recovery``) before it takes the next step, so a
 restart continues the day where it stopped, without sending an order twice or losing a fill.
 
-Before every step it obeys the kill switch (``engine.operator``). Cash and holdings are reconciled with the
+Before every step it obeys the kill switch (``engine.operator``) and applies changed parameters
+(``engine.params``). Cash and holdings are reconciled with the
 venue every ``execution.reconcile_s`` of market time, by the rule of ``execution.reconciliation`` (trades
 made outside maemae show up there, are audited and left alone).
 
@@ -26,6 +27,7 @@ from maemae.config import MaemaeConfig
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine
 from maemae.engine.operator import OperatorSwitch
+from maemae.engine.params import ParamsWatcher
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.recovery import RecoveryReport, reconcile_and_record, recover
 from maemae.ports.state import StateStore
@@ -71,11 +73,13 @@ def run_persisted_replay(
             recorder.close_day(record.day, engine.clock.now(), record.equity, record.prices)
 
     switch = OperatorSwitch(store, engine.kernel, recorder, config.execution.halt_file)
+    params = ParamsWatcher(store, config, engine.kernel, recorder)
 
     def before_step(at: datetime) -> None:
         if pace is not None:
             pace(at)
         switch.poll(at)
+        params.poll(at)
 
     runner.run(days, resume=cursor, on_step=on_step, before_step=before_step)
     return ReplayOutcome(engine, report, cursor, runner.recorder.days)

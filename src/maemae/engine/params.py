@@ -1,0 +1,114 @@
+"""Dynamic parameters: ``params set`` changes a risk or execution setting of a running engine.
+
+The change is validated against the whole config (the same pydantic models as the file), so an invalid value
+is refused with one line and the old one stays. A valid one is saved as an override in the runtime document
+``params`` with a ``param_changes`` row and an audit record, in one transaction; the running engine applies
+the overrides before its next step, and an engine started later starts with them.
+
+Only ``risk.*`` and ``execution.*`` keys change at run time: they are read at every decision. Strategy
+parameters shape the day's pre-computed signals and the universe is chosen before the open, so those change
+in the config file, for the next start.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from maemae.config import MaemaeConfig, parse_config
+from maemae.engine.kernel import TradingKernel
+from maemae.engine.persistence import StateRecorder
+from maemae.errors import ConfigError
+from maemae.ports.state import AuditEntry, ParamChange, StateChange, StateStore
+
+PARAMS_DOCUMENT = "params"
+RUNTIME_SECTIONS = ("risk", "execution")
+
+
+def _parse_value(raw: str) -> Any:
+    """JSON when it parses (numbers, true/false, lists), else the text itself."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def value_at(tree: dict[str, Any], key: str) -> Any:
+    node: Any = tree
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(f"params: unknown key {key!r}")
+        node = node[part]
+    return node
+
+
+def _set(tree: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    node = tree
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
+
+
+def with_overrides(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfig:
+    """``base`` with every override applied, validated as a whole."""
+    tree = base.model_dump(mode="json", by_alias=True)
+    for key, value in overrides.items():
+        value_at(tree, key)
+        _set(tree, key, value)
+    try:
+        return parse_config(tree, "params")
+    except ConfigError as error:
+        raise ConfigError(str(error).splitlines()[0]) from None
+
+
+def request_change(
+    store: StateStore, base: MaemaeConfig, key: str, raw: str, actor: str, at: datetime
+) -> tuple[Any, Any]:
+    """Validate and save one change; returns (old value, new value). Nothing is saved when it is refused."""
+    if key.split(".")[0] not in RUNTIME_SECTIONS:
+        raise ConfigError(
+            f"params: {key!r} cannot change while running (only risk.* and execution.*): edit the config file"
+        )
+    overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
+    current = with_overrides(base, overrides)
+    old = value_at(current.model_dump(mode="json", by_alias=True), key)
+    value = _parse_value(raw)
+    with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
+    overrides[key] = value
+    store.commit(
+        StateChange(
+            runtime={PARAMS_DOCUMENT: overrides},
+            params=[ParamChange(at, key, old, value, actor)],
+            audit=[AuditEntry(at, "param", key, {"old": old, "new": value, "by": actor})],
+        )
+    )
+    return old, value
+
+
+def current_params(store: StateStore, base: MaemaeConfig) -> MaemaeConfig:
+    return with_overrides(base, dict(store.runtime_document(PARAMS_DOCUMENT) or {}))
+
+
+class ParamsWatcher:
+    """Polled before each step: applies saved overrides to the running engine's risk and execution rules."""
+
+    def __init__(self, store: StateStore, base: MaemaeConfig, kernel: TradingKernel, recorder: StateRecorder):
+        self.store = store
+        self.base = base
+        self.kernel = kernel
+        self.recorder = recorder
+        self.applied: dict[str, Any] = {}
+
+    def poll(self, now: datetime) -> None:
+        overrides = dict(self.store.runtime_document(PARAMS_DOCUMENT) or {})
+        if overrides == self.applied:
+            return
+        config = with_overrides(self.base, overrides)
+        self.kernel.gate.config = config.risk
+        self.kernel.exits.config = config.risk
+        self.kernel.orders.config = config.execution
+        changed = {k: v for k, v in overrides.items() if self.applied.get(k) != v}
+        self.applied = overrides
+        self.recorder.checkpoint(audit=[AuditEntry(now, "param", "applied", changed)])

@@ -1,0 +1,105 @@
+"""``maemae params set``: validated against the config models, saved with an audit record, applied by a
+running engine before its next step; an invalid value is refused with one line and changes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+
+from maemae.backtest.service import load_market
+from maemae.cli import main
+from maemae.config import load_config
+from maemae.domain.clock_time import KST
+from maemae.domain.order_states import OrderState
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.composition import make_sim_exchange
+from maemae.engine.replay import run_persisted_replay
+from maemae.store.repository import SqlStateStore
+from tests.engine.test_paper import _config
+
+DAY = date(2025, 12, 3)
+CHANGE_AT = time(10, 0)
+
+
+def test_params_set_when_valid_then_saved_audited_and_shown(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(_config(market_root, tmp_path))
+    assert main(["params", "set", "--config", config, "risk.stop_loss.pct", "2.5"]) == 0
+    assert "risk.stop_loss.pct: '1.5' -> 2.5" in capsys.readouterr().out
+    assert main(["params", "get", "--config", config, "risk.stop_loss.pct"]) == 0
+    assert json.loads(capsys.readouterr().out) == "2.5"
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        (entry,) = [e for e in store.audit_entries() if e.kind == "param"]
+        assert (entry.subject, entry.data["old"], entry.data["new"]) == ("risk.stop_loss.pct", "1.5", 2.5)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("risk.stop_loss.pct", "abc", "risk.stop_loss.pct = 'abc'"),
+        ("risk.order_limits.max_quantity_per_order", "0", "max_quantity_per_order = 0"),
+        ("risk.no_such_rule", "1", "params: unknown key 'risk.no_such_rule'"),
+        ("strategies.daily.params.short", "5", "cannot change while running (only risk.* and execution.*)"),
+    ],
+)
+def test_params_set_when_invalid_then_one_line_and_nothing_saved(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, value: str, expected: str
+) -> None:
+    config = str(_config(market_root, tmp_path))
+    assert main(["params", "set", "--config", config, key, value]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert expected in err[0]
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        assert store.runtime_document("params") is None
+        assert store.verify_audit().records == 0
+    finally:
+        store.close()
+
+
+def test_params_when_changed_during_a_run_then_applied_from_the_next_step(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config_file = str(_config(market_root, tmp_path))
+    config = load_config(Path(config_file))
+    market, days = load_market(config, DAY, DAY)
+    clock = SimulatedClock(datetime.combine(DAY, time(0), tzinfo=KST))
+    exchange = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+
+    def operator(moment: datetime) -> None:
+        if moment.time() == CHANGE_AT:
+            assert (
+                main(
+                    [
+                        "params",
+                        "set",
+                        "--config",
+                        config_file,
+                        "risk.order_limits.max_quantity_per_order",
+                        "1",
+                    ]
+                )
+                == 0
+            )
+
+    store = SqlStateStore(config.store.url)
+    try:
+        outcome = run_persisted_replay(config, market, days, exchange, store, clock, operator)
+        sent = [o for o in outcome.engine.orders.orders.values() if o.state is not OrderState.DENIED]
+        before = [o.quantity for o in sent if o.created_at.time() < CHANGE_AT]
+        after = [o.quantity for o in sent if o.created_at.time() >= CHANGE_AT]
+        assert max(before) > 1
+        assert after
+        assert max(after) == 1
+        applied = [e for e in store.audit_entries() if e.kind == "param" and e.subject == "applied"]
+        assert applied[-1].data == {"risk.order_limits.max_quantity_per_order": 1}
+    finally:
+        store.close()
