@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +184,25 @@ def judge_schema(
     return revision
 
 
+@contextmanager
+def checked_connection(url: str, *, allow_older: bool) -> Iterator[tuple[Engine, Connection, str | None]]:
+    """A transaction on the database at ``url`` after every check above; yields the engine, the connection
+    and the schema revision (None: empty). The engine is disposed of when the block fails."""
+    engine = create_db_engine(url)
+    path = sqlite_path(url)
+    try:
+        if path is not None and path.exists():
+            _check_sqlite_file(url, path, allow_older=allow_older)
+        with engine.begin() as connection:
+            yield engine, connection, check_schema(url, connection, allow_older=allow_older)
+    except (OperationalError, DatabaseError) as error:
+        engine.dispose()
+        raise translate_error(url, error) from None
+    except BaseException:
+        engine.dispose()
+        raise
+
+
 def open_database(url: str, *, create: bool = True, allow_older: bool = False) -> Engine:
     """Open (and, if empty and ``create``, initialise) the state database after every check above."""
     path = sqlite_path(url)
@@ -189,40 +210,20 @@ def open_database(url: str, *, create: bool = True, allow_older: bool = False) -
         raise StoreError(
             f"store.url = {url}: {path} does not exist: check the path, or run `maemae db migrate`"
         )
-    engine = create_db_engine(url)
-    if path is not None and path.exists():
-        _check_sqlite_file(url, path, allow_older=allow_older)
-    try:
-        with engine.begin() as connection:
-            revision = check_schema(url, connection, allow_older=allow_older)
-            if revision is None:
-                if not create:
-                    raise StoreError(f"store {describe(url)}: the database is empty: run `maemae db migrate`")
-                _upgrade(connection)
-    except StoreError:
-        engine.dispose()
-        raise
-    except (OperationalError, DatabaseError) as error:
-        engine.dispose()
-        raise translate_error(url, error) from None
+    with checked_connection(url, allow_older=allow_older) as (engine, connection, revision):
+        if revision is None:
+            if not create:
+                raise StoreError(f"store {describe(url)}: the database is empty: run `maemae db migrate`")
+            _upgrade(connection)
     return engine
 
 
 def migrate(url: str) -> tuple[str | None, str]:
     """Bring the database to the newest schema; returns (revision before, revision after)."""
-    engine = create_db_engine(url)
-    path = sqlite_path(url)
-    if path is not None and path.exists():
-        _check_sqlite_file(url, path, allow_older=True)
-    try:
-        with engine.begin() as connection:
-            before = check_schema(url, connection, allow_older=True)
-            _upgrade(connection)
-            after = current_revision(connection)
-    except (OperationalError, DatabaseError) as error:
-        raise translate_error(url, error) from None
-    finally:
-        engine.dispose()
+    with checked_connection(url, allow_older=True) as (engine, connection, before):
+        _upgrade(connection)
+        after = current_revision(connection)
+    engine.dispose()
     assert after is not None
     return before, after
 
