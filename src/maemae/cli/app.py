@@ -23,7 +23,15 @@ def version() -> None:
 
 def _register_groups() -> None:
     """Import the command modules for their side effect of adding commands to ``app``."""
-    from maemae.cli import backtest_cmd, config_cmd, data_cmd, db_cmd, operator_cmd, paper_cmd  # noqa: F401
+    from maemae.cli import (  # noqa: F401
+        backtest_cmd,
+        config_cmd,
+        data_cmd,
+        db_cmd,
+        operator_cmd,
+        paper_cmd,
+        status_cmd,
+    )
 
 
 _register_groups()

@@ -143,6 +143,11 @@ def open_state_store(config: MaemaeConfig) -> SqlStateStore:
     return SqlStateStore(config.store.url)
 
 
+def open_existing_state_store(config: MaemaeConfig) -> SqlStateStore:
+    """The state database the config names, which must exist already (read-only commands)."""
+    return SqlStateStore(config.store.url, create=False)
+
+
 def connect_sim_exchange(address: tuple[str, int], authkey: bytes, clock: SimulatedClock) -> RemoteExchange:
     """The simulated exchange served by ``maemae sim serve`` at ``address``."""
     try:

@@ -95,10 +95,8 @@ class TradingKernel:
         self.data = dict(data)
         self.portfolio.start_day(day)
         self.gate.state.start_day(day, self.portfolio.equity(self._prices(price_of)))
-        for code, mark in list(
-            self.gate.state.take_profit.items()
-        ):  # a mark governs re-buys for its day only
-            if mark.at.date() < day:
+        for code, mark in list(self.gate.state.take_profit.items()):
+            if mark.at.date() < day:  # a mark governs re-buys for its day only, and survives a restart
                 self.gate.state.clear_take_profit(code)
         for position in sorted(self.portfolio.held(), key=lambda p: p.code):
             opened = self.opened_on.get(position.code, day)

@@ -1,0 +1,98 @@
+"""``maemae status``, ``positions`` and ``orders``: what a maemae instance saved, as tables or JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from maemae.cli.app import app
+from maemae.config import load_config
+from maemae.errors import ConfigError
+
+ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file; its store.url is read.")]
+DayOption = Annotated[
+    str | None, typer.Option("--day", help="Trading day (YYYY-MM-DD); default: the day the instance is on.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _read(config: Path, day_text: str | None, read: Any) -> Any:
+    from maemae.engine.clock import WallClock
+    from maemae.engine.composition import open_existing_state_store
+
+    try:
+        day = date.fromisoformat(day_text) if day_text else None
+    except ValueError:
+        raise ConfigError(f"--day {day_text!r}: expected a date as YYYY-MM-DD") from None
+    store = open_existing_state_store(load_config(config))
+    try:
+        if day is None:
+            cursor = store.runtime_document("cursor") or {}
+            day = date.fromisoformat(cursor["day"]) if "day" in cursor else WallClock().now().date()
+        return read(store, day)
+    finally:
+        store.close()
+
+
+def _table(title: str, rows: list[Any]) -> None:
+    table = Table(title=title)
+    if not rows:
+        Console().print(f"{title}: none")
+        return
+    for column in asdict(rows[0]):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in asdict(row).values())
+        )
+    Console().print(table)
+
+
+@app.command()
+def status(config: ConfigOption, day: DayOption = None, as_json: JsonOption = False) -> None:
+    """Trading state, cash, positions, open orders, the last reconciliation difference and recovery."""
+    from maemae.service.status import status as read_status
+
+    result = _read(config, day, read_status)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    for key, value in result.as_dict().items():
+        shown = "-" if value is None else f"{value:,}" if isinstance(value, int) else value
+        typer.echo(f"{key:>16}: {shown}")
+
+
+@app.command()
+def positions(config: ConfigOption, day: DayOption = None, as_json: JsonOption = False) -> None:
+    """Positions: what maemae owns and what the account holds (the difference is external)."""
+    from maemae.service.status import positions as read_positions
+
+    rows = _read(config, day, read_positions)
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
+    else:
+        _table("positions", rows)
+
+
+@app.command()
+def orders(
+    config: ConfigOption,
+    day: DayOption = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only orders still working.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The day's orders (sent and denied) with their state and last note."""
+    from maemae.service.status import orders as read_orders
+
+    rows = _read(config, day, lambda store, d: read_orders(store, d, open_only))
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
+    else:
+        _table("orders", rows)

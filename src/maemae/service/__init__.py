@@ -1,0 +1,1 @@
+"""The application service: what the CLI and the dashboard ask of a maemae instance, in one place."""

@@ -1,0 +1,127 @@
+"""Read models of a maemae instance from its state database: status, positions, orders.
+
+The CLI's ``status``, ``positions`` and ``orders`` (and later the dashboard) read a running or stopped
+instance through here, from what it saved, never by guessing: the trading state the operator set, the cash
+and positions as last saved, the open orders, the last reconciliation and the last recovery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from maemae.domain.order import Order
+from maemae.ports.state import StateStore
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    code: str
+    owned_quantity: int
+    account_quantity: int
+    external_quantity: int
+    cost_basis: int
+    realised_pnl: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    order_id: str
+    code: str
+    side: str
+    quantity: int
+    filled_quantity: int
+    order_type: str
+    limit_price: int | None
+    state: str
+    source: str
+    created_at: str
+    last_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    trading_state: str
+    day: str | None
+    replay_step: int | None
+    cash: int | None
+    settled_cash: int | None
+    orderable_cash: int | None
+    realised_pnl: int | None
+    positions: int
+    open_orders: int
+    orders_today: int
+    denied_today: int
+    last_difference: str | None  # the last reconciliation difference (none recorded: books agreed)
+    last_recovery: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _order_row(order: Order) -> OrderRow:
+    return OrderRow(
+        order.order_id,
+        str(order.code),
+        order.side.value,
+        order.quantity,
+        order.filled_quantity,
+        order.order_type.value,
+        order.limit_price,
+        order.state.value,
+        order.source.value,
+        order.created_at.isoformat(),
+        order.history[-1].note if order.history else "",
+    )
+
+
+def positions(store: StateStore, day: date | None) -> list[PositionRow]:
+    return [
+        PositionRow(
+            str(p.code),
+            p.owned_quantity,
+            p.account_quantity,
+            p.external_quantity,
+            p.cost_basis,
+            p.realised_pnl,
+        )
+        for p in sorted(store.load(day).positions, key=lambda p: p.code)
+    ]
+
+
+def orders(store: StateStore, day: date | None, open_only: bool = False) -> list[OrderRow]:
+    loaded = store.load(day).orders
+    return [_order_row(o) for o in loaded if o.is_open or not open_only]
+
+
+def status(store: StateStore, day: date | None) -> Status:
+    saved = store.load(day)
+    operator = store.runtime_document("operator") or {}
+    risk = saved.runtime.get("risk", {})
+    state = operator.get("state") or risk.get("operator_state") or "active"
+    cursor = saved.runtime.get("cursor") or {}
+    account = saved.account.account if saved.account else None
+    today = [o for o in saved.orders if day is None or o.created_at.date() == day]
+    audit = store.audit_entries()
+    reconcile = next((e for e in reversed(audit) if e.kind == "reconcile"), None)
+    recovery = next((e for e in reversed(audit) if e.kind == "recovery"), None)
+    return Status(
+        trading_state=str(state),
+        day=cursor.get("day") or (day.isoformat() if day else None),
+        replay_step=cursor.get("next_bar"),
+        cash=account.cash if account else None,
+        settled_cash=account.settled_cash if account else None,
+        orderable_cash=account.orderable_cash if account else None,
+        realised_pnl=saved.account.realised_pnl if saved.account else None,
+        positions=sum(1 for p in saved.positions if p.owned_quantity or p.account_quantity),
+        open_orders=sum(1 for o in saved.orders if o.is_open),
+        orders_today=sum(1 for o in today if o.state.value != "denied"),
+        denied_today=sum(1 for o in today if o.state.value == "denied"),
+        last_difference=(
+            f"{reconcile.at.isoformat()} {reconcile.subject} {reconcile.data.get('field')}"
+            if reconcile
+            else None
+        ),
+        last_recovery=f"{recovery.at.isoformat()} {recovery.data}" if recovery else None,
+    )

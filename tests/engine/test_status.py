@@ -1,0 +1,62 @@
+"""``maemae status``, ``positions`` and ``orders`` read what a paper run saved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from maemae.cli import main
+from maemae.store.repository import SqlStateStore
+from tests.engine.test_paper import DAY, _config
+
+
+def test_status_positions_orders_when_a_paper_day_ran_then_they_show_its_saved_state(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(_config(market_root, tmp_path))
+    assert main(["paper", "--config", config, "--replay", DAY.isoformat(), "--speed", "0"]) == 0
+    capsys.readouterr()
+    assert main(["halt", "--config", config, "--reducing"]) == 0
+    capsys.readouterr()
+
+    assert main(["status", "--config", config, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        saved = store.load(DAY)
+    finally:
+        store.close()
+    assert saved.account is not None
+    assert status["trading_state"] == "reducing"
+    assert status["day"] == DAY.isoformat()
+    assert status["replay_step"] == 382  # the day is closed
+    assert status["cash"] == saved.account.account.cash
+    assert status["open_orders"] == 0
+    assert status["orders_today"] + status["denied_today"] == len(saved.orders)
+    assert status["last_recovery"].startswith(f"{DAY.isoformat()}T00:00:00")
+
+    assert main(["positions", "--config", config, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["code"]: r["owned_quantity"] for r in rows} == {
+        str(p.code): p.owned_quantity for p in saved.positions
+    }
+
+    assert main(["orders", "--config", config, "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == len(saved.orders)
+    assert main(["orders", "--config", config, "--open", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["orders", "--config", config]) == 0
+    assert "orders" in capsys.readouterr().out
+
+
+def test_status_when_no_database_then_one_line(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(_config(market_root, tmp_path))
+    assert main(["status", "--config", config]) == 6
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "does not exist" in err[0]
+    assert not (tmp_path / "state.db").exists()
