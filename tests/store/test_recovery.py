@@ -78,6 +78,8 @@ def test_recover_when_account_holds_external_and_fewer_shares_then_rule_applied_
     assert engine.portfolio.owned(EXTERNAL) == 0  # maemae never sells shares it does not own
     assert engine.portfolio.account.settled_cash == 12_345_678
     assert len(report.differences) == 4
+    (recovery,) = [e for e in store.audit_entries() if e.kind == "recovery"]
+    assert recovery.data["differences"] == report.differences
     reconciled = [e for e in store.audit_entries() if e.kind == "reconcile"]
     assert {(e.subject, e.data["field"]) for e in reconciled} == {
         ("120570", "account_quantity"),

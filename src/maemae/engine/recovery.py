@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from maemae.domain.codes import StockCode
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderState
 from maemae.engine.kernel import TradingKernel
@@ -102,24 +103,31 @@ def recover(
         if status is not None and status.status is not BrokerOrderStatus.WORKING:
             orders.close_from_status(order, status, now)
             report.closed.append(order.order_id)
-    report.differences = reconcile_and_record(
-        kernel, broker, recorder, now, [AuditEntry(now, "recovery", "start", report.as_dict())]
+    lines, entries, removed = _reconcile(kernel, broker, now)
+    report.differences = lines
+    recorder.checkpoint(
+        audit=[AuditEntry(now, "recovery", "start", report.as_dict()), *entries], closed=removed
     )
     return report
 
 
 def reconcile_and_record(
-    kernel: TradingKernel,
-    broker: Broker,
-    recorder: StateRecorder,
-    now: datetime,
-    audit: list[AuditEntry] | None = None,
+    kernel: TradingKernel, broker: Broker, recorder: StateRecorder, now: datetime
 ) -> list[str]:
-    """Reconcile by the documented rule and save the result with an audit record per difference (and
-    ``audit``, if given), in one change; returns the differences as lines."""
+    """Reconcile by the documented rule and save the result with an audit record per difference, in one
+    change; returns the differences as lines."""
+    lines, entries, removed = _reconcile(kernel, broker, now)
+    recorder.checkpoint(audit=entries, closed=removed)
+    return lines
+
+
+def _reconcile(
+    kernel: TradingKernel, broker: Broker, now: datetime
+) -> tuple[list[str], list[AuditEntry], list[StockCode]]:
+    """Apply the reconciliation rule; the differences as lines and as audit records, and the codes whose
+    position no longer exists."""
     differences, removed = reconcile(kernel.portfolio, broker)
-    entries = list(audit or [])
-    entries += [
+    entries = [
         AuditEntry(
             now,
             "reconcile",
@@ -128,8 +136,8 @@ def reconcile_and_record(
         )
         for d in differences
     ]
-    recorder.checkpoint(audit=entries, closed=removed)
-    return [f"{d.subject} {d.field}: maemae {d.maemae}, broker {d.broker} ({d.action})" for d in differences]
+    lines = [f"{d.subject} {d.field}: maemae {d.maemae}, broker {d.broker} ({d.action})" for d in differences]
+    return lines, entries, removed
 
 
 def _find_at_broker(order: Order, broker: Broker, orders: OrderManager) -> BrokerOrder | None:
