@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from maemae.config.execution import ResilienceConfig
 from maemae.domain.codes import StockCode
@@ -181,10 +181,7 @@ class ResilientBroker:
             before_sleep=lambda _state: self._count_retry(),
             reraise=True,
         )
-        try:
-            return retrying(attempt)
-        except RetryError as error:  # pragma: no cover - reraise=True hands back the broker's own error
-            raise RetryableBrokerError(str(error)) from None
+        return retrying(attempt)  # reraise=True: the broker's own error when the attempts run out
 
     def _count_retry(self) -> None:
         self.retries += 1
