@@ -149,22 +149,27 @@ def _wait_for_cursor(url: str, at_least: int, timeout: float) -> int:
     raise AssertionError(f"the paper run did not reach step {at_least} in {timeout} s")
 
 
+def _serve(config_file: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """`maemae sim serve` on a free port; returns the process and its HOST:PORT."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "maemae.cli", "sim", "serve", "--config", str(config_file), "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = server.stdout.readline()  # type: ignore[union-attr]
+    assert line.startswith("sim exchange listening on 127.0.0.1:")
+    return server, line.rsplit(" ", 1)[1].strip()
+
+
 def test_paper_when_killed_then_resumes_against_the_exchange_process(
     market_root: Path, tmp_path: Path
 ) -> None:
     config_file = _config(market_root, tmp_path)
     env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
     maemae = [sys.executable, "-m", "maemae.cli"]
-    server = subprocess.Popen(
-        [*maemae, "sim", "serve", "--config", str(config_file), "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    server, exchange = _serve(config_file, env)
     try:
-        line = server.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("sim exchange listening on 127.0.0.1:")
-        exchange = line.rsplit(" ", 1)[1].strip()
         paper = [
             *maemae,
             "paper",

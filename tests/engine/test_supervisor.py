@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from maemae.engine.supervisor import Supervisor
-from tests.engine.test_paper import DAY, KEY, _config, _wait_for_cursor
+from tests.engine.test_paper import DAY, KEY, _config, _serve, _wait_for_cursor
 
 
 class FakeChild:
@@ -54,18 +54,6 @@ def test_supervisor_when_restarts_run_out_then_gives_up() -> None:
     lines: list[str] = []
     assert _supervisor([-9, -9, -9], lines, [], max_restarts=2).run() == 1
     assert "giving up" in lines[-1]
-
-
-def _serve(config_file: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "maemae.cli", "sim", "serve", "--config", str(config_file), "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = server.stdout.readline()  # type: ignore[union-attr]
-    assert line.startswith("sim exchange listening on 127.0.0.1:")
-    return server, line.rsplit(" ", 1)[1].strip()
 
 
 def test_paper_supervised_when_worker_killed_then_restarted_and_the_day_completes(
