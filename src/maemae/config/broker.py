@@ -27,10 +27,21 @@ class KisBrokerConfig(Section):
     app_key_env: str = Field("KIS_APP_KEY", description="environment variable holding the app key")
     app_secret_env: str = Field("KIS_APP_SECRET", description="environment variable holding the app secret")
     account_env: str = Field("KIS_ACCOUNT", description="environment variable holding the account number")
+    hts_id_env: str = Field(
+        "KIS_HTS_ID", description="environment variable holding the HTS user id (key of the fill notices)"
+    )
     product_code: str = Field("01", pattern=r"^\d{2}$", description="account product code")
     base_url: str | None = Field(None, description="REST base URL; None picks KIS's real or paper server")
     ws_url: str | None = Field(None, description="WebSocket URL; None picks KIS's real or paper server")
     requests_per_second: int = Field(2, ge=1, le=20, description="REST budget (real 20/s, paper about 2/s)")
+    rate_limit_retries: int = Field(
+        5, ge=0, le=20, description="retries with backoff after KIS answers EGW00201 (over the rate limit)"
+    )
+    timeout_seconds: float = Field(10.0, gt=0, le=120, description="REST request timeout")
+    websocket: bool = Field(True, description="use the WebSocket for trades and fill notices")
+    order_poll_seconds: float = Field(
+        10.0, gt=0, le=300, description="with no WebSocket, how often working orders are queried by REST"
+    )
     token_cache: Path = Field(Path("var/kis-token.json"), description="access token cache (owner-only file)")
 
 

@@ -54,6 +54,9 @@ class Order:
     commission: int = 0
     tax: int = 0
     fill_ids: set[str] = field(default_factory=set)
+    # shares and won filled under each broker number (a modify gives the order a new number): what a
+    # broker's running totals per number are compared with
+    filled_by_number: dict[str, tuple[int, int]] = field(default_factory=dict)
     history: list[Transition] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -116,6 +119,8 @@ class Order:
         self.fill_ids.add(fill.fill_id)
         self.filled_quantity += fill.quantity
         self.filled_amount += fill.amount
+        shares, won = self.filled_by_number.get(fill.broker_order_no, (0, 0))
+        self.filled_by_number[fill.broker_order_no] = (shares + fill.quantity, won + fill.amount)
         self.commission += fill.commission
         self.tax += fill.tax
         self._move(event, new_state, fill.ts, f"fill {fill.fill_id}: {fill.quantity} @ {fill.price}")

@@ -83,19 +83,9 @@ def recover(
     report = RecoveryReport(restored_orders=len(saved.orders))
     recorder.cursor = restore(kernel, saved)
     orders = kernel.orders
-    for order in orders.open_orders():
-        if order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN):
-            found = _find_at_broker(order, broker, orders)
-            orders.settle_unknown(order, found, now)
-            (report.found if found else report.never_sent).append(order.order_id)
-    for order in orders.open_orders():
-        if order.state in (OrderState.PENDING_CANCEL, OrderState.PENDING_MODIFY):
-            assert order.broker_order_no is not None
-            view = broker.order_status(order.broker_order_no)
-            orders.settle_pending(order, view, _replacement(order, view, broker), now)
+    report.found, report.never_sent = settle_in_doubt(orders, broker, now)
     for broker_fill in broker.fills_today():
-        if orders.apply_broker_event(broker_fill) is not None:
-            report.recovered_fills.append(broker_fill.fill_id)
+        report.recovered_fills.extend(fill.fill_id for fill in orders.apply_broker_event(broker_fill))
     for order in orders.open_orders():
         if order.broker_order_no is None:
             continue
@@ -109,6 +99,33 @@ def recover(
         audit=[AuditEntry(now, "recovery", "start", report.as_dict()), *entries], closed=removed
     )
     return report
+
+
+def settle_in_doubt(orders: OrderManager, broker: Broker, now: datetime) -> tuple[list[str], list[str]]:
+    """Steps 2 and the pending half of 3, also run during the day: settle by query every order whose last
+    request's outcome is unknown (a submit, cancel or modify whose reply never came). Returns the ids of the
+    unknown submits the broker had, and of those it never got."""
+    found_ids: list[str] = []
+    never_sent: list[str] = []
+    for order in orders.open_orders():
+        if order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN):
+            found = _find_at_broker(order, broker, orders)
+            orders.settle_unknown(order, found, now)
+            (found_ids if found else never_sent).append(order.order_id)
+    for order in orders.open_orders():
+        if order.state in (OrderState.PENDING_CANCEL, OrderState.PENDING_MODIFY):
+            assert order.broker_order_no is not None
+            view = broker.order_status(order.broker_order_no)
+            orders.settle_pending(order, view, _replacement(order, view, broker), now)
+    return found_ids, never_sent
+
+
+def in_doubt(orders: OrderManager) -> bool:
+    return any(
+        o.state
+        in (OrderState.SUBMITTED, OrderState.UNKNOWN, OrderState.PENDING_CANCEL, OrderState.PENDING_MODIFY)
+        for o in orders.open_orders()
+    )
 
 
 def reconcile_and_record(
@@ -154,22 +171,28 @@ def _find_at_broker(order: Order, broker: Broker, orders: OrderManager) -> Broke
         and c.quantity == order.quantity
         and c.order_type is order.order_type
         and c.price == order.limit_price
-        and c.submitted_at >= order.created_at
+        and c.submitted_at >= order.created_at.replace(microsecond=0)  # brokers report whole seconds
     ]
     return min(unclaimed, key=lambda c: c.submitted_at) if unclaimed else None
 
 
 def _replacement(order: Order, current: BrokerOrder | None, broker: Broker) -> BrokerOrder | None:
-    """The order a lost modify created at the broker (KRX gives a modified order a new number): one with
-    maemae's id, placed after the order it replaces. Earlier numbers of the same order (from earlier
-    modifies) are not replacements."""
+    """The order a lost modify created at the broker (KRX gives a modified order a new number): the one
+    the broker names as replacing the current number (KIS ``orgn_odno``), else one with maemae's id placed
+    after the order it replaces. Earlier numbers of the same order (from earlier modifies) are not
+    replacements."""
     if order.state is not OrderState.PENDING_MODIFY:
         return None
     found = [
         c
         for c in broker.find_orders(order.code, order.side)
-        if c.client_order_id == order.order_id
-        and c.broker_order_no != order.broker_order_no
-        and (current is None or c.submitted_at > current.submitted_at)
+        if c.broker_order_no != order.broker_order_no
+        and (
+            c.original_order_no == order.broker_order_no
+            or (
+                c.client_order_id == order.order_id
+                and (current is None or c.submitted_at > current.submitted_at)
+            )
+        )
     ]
     return max(found, key=lambda c: c.submitted_at) if found else None

@@ -6,10 +6,11 @@ simulated venue that may live in another process, with every state change writte
 it loads the saved state and recovers with the venue (``engine.recovery``) before it takes the next step, so a
 restart continues the day where it stopped, without sending an order twice or losing a fill.
 
-Before every step it obeys the kill switch (``engine.operator``) and applies changed parameters
-(``engine.params``). Cash and holdings are reconciled with the
-venue every ``execution.reconcile_s`` of market time, by the rule of ``execution.reconciliation`` (trades
-made outside maemae show up there, are audited and left alone).
+An order whose request's reply was lost (a submit, cancel or modify) is settled by querying the venue at the
+end of the step, as recovery does after a restart. Before every step it obeys the kill switch
+(``engine.operator``) and applies changed parameters (``engine.params``). Cash and holdings are reconciled
+with the venue every ``execution.reconcile_s`` of market time, by the rule of ``execution.reconciliation``
+(trades made outside maemae show up there, are audited and left alone).
 
 It runs in "every bar" mode, as the live loop does: each step is decided from the state alone, so a step
 redone after a restart decides exactly what it would have decided the first time.
@@ -29,7 +30,13 @@ from maemae.engine.composition import Engine, build_backtest_engine
 from maemae.engine.operator import OperatorSwitch
 from maemae.engine.params import ParamsWatcher
 from maemae.engine.persistence import StateRecorder
-from maemae.engine.recovery import RecoveryReport, reconcile_and_record, recover
+from maemae.engine.recovery import (
+    RecoveryReport,
+    in_doubt,
+    reconcile_and_record,
+    recover,
+    settle_in_doubt,
+)
 from maemae.ports.state import StateStore
 
 
@@ -64,6 +71,8 @@ def run_persisted_replay(
 
     def on_step(at: Cursor) -> None:
         nonlocal closed
+        if in_doubt(engine.orders):  # a reply was lost this step: settle by query, never by sending again
+            settle_in_doubt(engine.orders, engine.orders.broker, engine.clock.now())
         recorder.checkpoint(at.to_dict())
         if at.next_bar % reconcile_every == 0:
             reconcile_and_record(engine.kernel, engine.orders.broker, recorder, engine.clock.now())

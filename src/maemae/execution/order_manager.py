@@ -9,7 +9,7 @@ orders are re-priced or cancelled after a timeout.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from maemae.config.execution import ExecutionConfig
@@ -162,32 +162,63 @@ class OrderManager:
         """Apply every pushed broker event; returns the new fills in arrival order."""
         fills: list[Fill] = []
         for event in self.broker.poll_events():
-            fill = self.apply_broker_event(event)
-            if fill is not None:
-                fills.append(fill)
+            fills.extend(self.apply_broker_event(event))
         return fills
 
-    def apply_broker_event(self, event: BrokerEvent) -> Fill | None:
-        """Apply one fill or order update, pushed or found by a query; returns the fill if it was new.
+    def apply_broker_event(self, event: BrokerEvent) -> list[Fill]:
+        """Apply one fill or order update, pushed or found by a query; returns the fills that were new.
 
-        A fill already recorded (same fill id) changes nothing, so the push and the query after a restart
-        may both deliver it.
+        A fill already recorded (same fill id, or a running total that adds nothing) changes nothing, so the
+        push and the query after a restart may both deliver it.
         """
         order = self.orders.get(self._by_number.get(event.broker_order_no, ""))
         if order is None:
-            return None  # an order maemae did not place (external trading): reconciliation reports it
+            return []  # an order maemae did not place (external trading): reconciliation reports it
         if isinstance(event, OrderUpdate):
-            self._on_update(order, event)
-            return None
-        fill = self._to_fill(order, event)
+            if event.broker_order_no == order.broker_order_no:  # not a number a modify has replaced
+                self._on_update(order, event)
+            return []
+        candidates = (
+            [self._to_fill(order, event)]
+            if event.cumulative_quantity is None
+            else self._catch_up(order, event)
+        )
+        return [fill for fill in candidates if self._record(order, fill)]
+
+    def _record(self, order: Order, fill: Fill) -> bool:
         if not order.record_fill(fill):
-            return None
+            return False
         self._track_open(order)
         self._announce_state(order, fill.ts)
         self._emit(FillReceived(fill))
         if order.is_terminal:
             self._tracking.pop(order.order_id, None)
-        return fill
+        return True
+
+    def _catch_up(self, order: Order, event: BrokerFill) -> list[Fill]:
+        """The fills a running total adds to what the order has under that broker number: none when the
+        total is not ahead (a duplicate or a late notice). When several executions at different prices are
+        folded into one total, the shares are split over the two whole-won prices around the average so the
+        recorded amount equals the broker's to the won."""
+        assert event.cumulative_quantity is not None
+        assert event.cumulative_amount is not None
+        number = event.broker_order_no
+        shares, won = order.filled_by_number.get(number, (0, 0))
+        added = event.cumulative_quantity - shares
+        if added <= 0:
+            return []
+        price, odd = divmod(event.cumulative_amount - won, added)
+        key = f"{number}:{event.cumulative_quantity}"
+        parts = (
+            [(key, added, price)]
+            if odd == 0
+            else [(f"{key}a", added - odd, price), (f"{key}b", odd, price + 1)]
+        )
+        return [
+            self._to_fill(order, replace(event, fill_id=fill_id, quantity=quantity, price=each))
+            for fill_id, quantity, each in parts
+            if quantity > 0
+        ]
 
     def settle_unknown(self, order: Order, found: BrokerOrder | None, now: datetime) -> None:
         """Settle an order whose submit outcome is unknown (SUBMITTED or UNKNOWN after a crash or a lost
@@ -317,6 +348,8 @@ class OrderManager:
         self._apply(order, OrderEvent.REQUEST_MODIFY, now, f"re-price {order.limit_price} -> {price}")
         try:
             ack = self.broker.modify(order.broker_order_no, order.code, price)
+        except SubmitOutcomeUnknown:
+            return  # stays PENDING_MODIFY: settled by a query of the broker's orders (engine.recovery)
         except BrokerError as error:
             self._apply(order, OrderEvent.MODIFY_REJECTED, now, str(error))
             self.cancel(order, now, "unfilled timeout (re-price refused)")
@@ -336,6 +369,8 @@ class OrderManager:
         self._apply(order, OrderEvent.REQUEST_CANCEL, now, reason)
         try:
             self.broker.cancel(order.broker_order_no, order.code)
+        except SubmitOutcomeUnknown:
+            return  # stays PENDING_CANCEL: settled by a query of the broker's orders (engine.recovery)
         except BrokerError as error:
             self._apply(order, OrderEvent.CANCEL_REJECTED, now, str(error))
 

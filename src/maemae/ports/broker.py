@@ -86,6 +86,8 @@ class BrokerOrder:
     status: BrokerOrderStatus
     submitted_at: datetime
     client_order_id: str | None = None
+    original_order_no: str | None = None  # the order a modify replaced (KIS ``orgn_odno``)
+    filled_amount: int | None = None  # total won of the fills, where the broker reports it
 
     @property
     def remaining(self) -> int:
@@ -95,7 +97,14 @@ class BrokerOrder:
 @dataclass(frozen=True, slots=True)
 class BrokerFill:
     """One execution. ``fill_id`` is unique per broker and trading day, so a fill seen twice (pushed, then
-    found again by a query) is recognised as the same fill."""
+    found again by a query) is recognised as the same fill.
+
+    Brokers that report no id per execution (KIS: the notices and the day's order query carry running totals
+    per order number) send **cumulative** fills instead: ``cumulative_quantity`` and ``cumulative_amount`` are
+    the order number's filled shares and won after this fill. maemae then records only what the totals add
+    to what it already has for that number, so a total seen twice, late or out of order counts once, and a
+    missed notice is made good by the next total.
+    """
 
     fill_id: str
     broker_order_no: str
@@ -104,6 +113,8 @@ class BrokerFill:
     quantity: int
     price: int
     at: datetime
+    cumulative_quantity: int | None = None
+    cumulative_amount: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ def event_rows(order: Order, first_seq: int) -> list[dict[str, Any]]:
     ]
 
 
-def order_from_rows(row: Row, events: Iterable[Row], fill_ids: Iterable[str]) -> Order:
+def order_from_rows(row: Row, events: Iterable[Row], fills: Iterable[Row]) -> Order:
     order = Order(
         order_id=row["order_id"],
         code=StockCode(row["code"]),
@@ -78,7 +78,11 @@ def order_from_rows(row: Row, events: Iterable[Row], fill_ids: Iterable[str]) ->
     order.filled_amount = int(row["filled_amount"])
     order.commission = int(row["commission"])
     order.tax = int(row["tax"])
-    order.fill_ids = set(fill_ids)
+    for fill in fills:
+        order.fill_ids.add(fill["fill_id"])
+        number, shares, price = fill["broker_order_no"], int(fill["quantity"]), int(fill["price"])
+        done, won = order.filled_by_number.get(number, (0, 0))
+        order.filled_by_number[number] = (done + shares, won + shares * price)
     order.history = [
         Transition(event["at"], OrderEvent(event["event"]), OrderState(event["state"]), event["note"])
         for event in sorted(events, key=lambda e: int(e["seq"]))

@@ -210,21 +210,16 @@ class SqlStateStore:
         ]
         ids = [row["order_id"] for row in order_rows]
         events: dict[str, list[Any]] = defaultdict(list)
-        fill_ids: dict[str, list[str]] = defaultdict(list)
+        fills: dict[str, list[Any]] = defaultdict(list)
         for chunk in _chunks(ids, 500):
             for row in connection.execute(
                 select(schema.order_events).where(schema.order_events.c.order_id.in_(chunk))
             ):
                 events[row.order_id].append(row._mapping)
-            for row in connection.execute(
-                select(schema.fills.c.order_id, schema.fills.c.fill_id).where(
-                    schema.fills.c.order_id.in_(chunk)
-                )
-            ):
-                fill_ids[row.order_id].append(row.fill_id)
+            for row in connection.execute(select(schema.fills).where(schema.fills.c.order_id.in_(chunk))):
+                fills[row.order_id].append(row._mapping)
         orders = [
-            codec.order_from_rows(row, events[row["order_id"]], fill_ids[row["order_id"]])
-            for row in order_rows
+            codec.order_from_rows(row, events[row["order_id"]], fills[row["order_id"]]) for row in order_rows
         ]
         day_fills: frozenset[str] = frozenset()
         if day is not None:

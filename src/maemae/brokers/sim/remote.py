@@ -70,11 +70,23 @@ class ExchangeHost:
         assert self._now is not None, "a request always carries its time"
         return self._now
 
+    @property
+    def day(self) -> date | None:
+        return self._day
+
+    def advance(self, now: datetime) -> None:
+        """Move the exchange's clock to ``now``; it never goes back."""
+        if self._now is None or now > self._now:
+            self._now = now
+
+    @property
+    def clock_set(self) -> bool:
+        return self._now is not None
+
     def handle(self, method: str, args: tuple[Any, ...], now: datetime) -> Any:
         if method not in _PORT_METHODS | _FEED_METHODS:
             raise RetryableBrokerError(f"sim server: unknown method {method!r}")
-        if self._now is None or now > self._now:
-            self._now = now
+        self.advance(now)
         return (
             getattr(self, method)(*args) if method in _FEED_METHODS else getattr(self.exchange, method)(*args)
         )
