@@ -49,9 +49,18 @@ def paper(
     speed: Annotated[
         float, typer.Option(help="Market minutes per real minute; 0 = as fast as possible.")
     ] = 60,
+    broker: Annotated[
+        str,
+        typer.Option(
+            help="sim: the simulated exchange; kis-mock: the same exchange through the KIS adapter."
+        ),
+    ] = "sim",
     exchange: Annotated[
         str | None,
-        typer.Option(help="HOST:PORT of `maemae sim serve`; default: an exchange in this process."),
+        typer.Option(
+            help="sim: HOST:PORT of `maemae sim serve`; kis-mock: URL of `maemae kis-mock`. "
+            "Default: the venue runs in this process."
+        ),
     ] = None,
     authkey_env: KeyEnvOption = DEFAULT_KEY_ENV,
     supervise: Annotated[
@@ -60,7 +69,7 @@ def paper(
     ] = False,
 ) -> None:
     """Paper-trade a replayed day on the simulated exchange, every change saved to store.url."""
-    from maemae.engine.paper import run_paper_replay
+    from maemae.engine.paper import VenueChoice, run_paper_replay
 
     if supervise:
         _supervise()
@@ -71,8 +80,14 @@ def paper(
     except ValueError:
         raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
     settings = load_config(config)
-    address = _address(exchange) if exchange else None
-    summary = run_paper_replay(settings, day, speed, address, _authkey(authkey_env) if address else b"")
+    if broker == "sim":
+        address = _address(exchange) if exchange else None
+        choice = VenueChoice("sim", address, _authkey(authkey_env) if address else b"")
+    elif broker == "kis-mock":
+        choice = VenueChoice("kis-mock", url=_loopback_url(exchange) if exchange else None)
+    else:
+        raise ConfigError(f"--broker {broker!r}: expected sim or kis-mock")
+    summary = run_paper_replay(settings, day, speed, choice)
     if summary.resumed_at is not None:
         typer.echo(f"resumed {summary.resumed_at.day} at step {summary.resumed_at.next_bar}")
     recovery = summary.recovery
@@ -86,6 +101,20 @@ def paper(
         f"paper {summary.day}: {summary.orders} orders sent, {summary.denied} denied, {summary.fills} fills; "
         f"equity at the close {equity}"
     )
+    if summary.book_differences:
+        for line in summary.book_differences:
+            typer.echo(f"book difference: {line}", err=True)
+        raise typer.Exit(8)
+    typer.echo("book: maemae's orders, holdings and cash equal the venue's")
+
+
+def _loopback_url(text: str) -> str:
+    """A kis-mock URL: the local server only (paper runs never reach a real broker)."""
+    if not (text.startswith("http://127.0.0.1:") or text.startswith("http://localhost:")):
+        raise ConfigError(
+            f"--exchange {text!r}: expected the URL of `maemae kis-mock`, http://127.0.0.1:PORT"
+        )
+    return text.rstrip("/")
 
 
 def _supervise() -> None:

@@ -33,7 +33,9 @@ class KisBrokerConfig(Section):
     product_code: str = Field("01", pattern=r"^\d{2}$", description="account product code")
     base_url: str | None = Field(None, description="REST base URL; None picks KIS's real or paper server")
     ws_url: str | None = Field(None, description="WebSocket URL; None picks KIS's real or paper server")
-    requests_per_second: int = Field(2, ge=1, le=20, description="REST budget (real 20/s, paper about 2/s)")
+    requests_per_second: int = Field(
+        2, ge=1, le=1000, description="REST budget: KIS allows 20/s real and about 2/s paper"
+    )
     rate_limit_retries: int = Field(
         5, ge=0, le=20, description="retries with backoff after KIS answers EGW00201 (over the rate limit)"
     )

@@ -1,31 +1,61 @@
 """``maemae paper --replay DATE``: paper trading over a replayed day, paced on the wall clock, every change
 persisted, resumable after a crash.
 
-The exchange is either in this process (simple, but its state dies with the process) or the one
-``maemae sim serve`` runs in a process of its own (``--exchange HOST:PORT``): then a killed paper run restarts
-where it stopped, finds its orders and fills at the exchange and goes on (docs/state.md).
+The venue is the simulated exchange, reached one of three ways:
+
+* in this process (simple, but its state dies with the process);
+* ``maemae sim serve`` in a process of its own (``--exchange HOST:PORT``): then a killed paper run restarts
+  where it stopped, finds its orders and fills at the exchange and goes on (docs/state.md);
+* through the KIS adapter (``--broker kis-mock``): the local KIS server holds the exchange and maemae trades
+  with it over KIS's HTTP and WebSocket protocol, exactly as with KIS; the server runs in this process, or
+  as ``maemae kis-mock`` (``--exchange URL``), which outlives a crashed run like ``sim serve`` does.
+
+At the close the book check (``engine.books``) compares maemae's orders, positions and cash with the venue's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Literal
 
+from maemae.backtest.market import BacktestMarket
 from maemae.backtest.runner import Cursor
 from maemae.backtest.service import load_market
+from maemae.brokers.kis.mock.app import MockSettings
+from maemae.brokers.kis.mock.server import MockServer, mock_environment
+from maemae.brokers.kis.mock.venue import KisMockVenue
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.remote import serve
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
+from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.order_states import OrderState
+from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import connect_sim_exchange, make_sim_exchange, open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
 from maemae.errors import ConfigError, DataError, StoreError
+
+
+@dataclass(frozen=True, slots=True)
+class VenueChoice:
+    """Where the paper run trades: ``sim`` (``address`` of ``maemae sim serve``, or None for in-process) or
+    ``kis-mock`` (``url`` of ``maemae kis-mock``, or None to start the server in this process)."""
+
+    broker: Literal["sim", "kis-mock"] = "sim"
+    address: tuple[str, int] | None = None
+    authkey: bytes = b""
+    url: str | None = None
+
+    @property
+    def outlives_the_run(self) -> bool:
+        return self.address is not None or self.url is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +67,13 @@ class PaperSummary:
     denied: int
     fills: int
     equity: int | None  # at the close; None when the day was already closed before this run
+    book_differences: list[str]  # maemae's book against the venue's at the end; empty when equal
 
 
 def run_paper_replay(
-    config: MaemaeConfig,
-    day: date,
-    speed: float,
-    exchange: tuple[str, int] | None = None,
-    authkey: bytes = b"",
+    config: MaemaeConfig, day: date, speed: float, choice: VenueChoice | None = None
 ) -> PaperSummary:
+    choice = choice or VenueChoice()
     pace = WallPacer(speed)  # checks the speed before anything is opened
     try:
         market, days = load_market(config, day, day)
@@ -55,33 +83,78 @@ def run_paper_replay(
         raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
     store = open_state_store(config)
     clock = SimulatedClock(datetime.combine(day, time(0), tzinfo=KST))
-    venue: SimulatedVenue
-    try:
+    with ExitStack() as stack:
+        stack.callback(store.close)
         cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
-        if exchange is None:
-            if cursor is not None:
-                raise StoreError(
-                    f"store {config.store.url}: it holds a replay of {cursor.day} whose exchange ran inside "
-                    "the paper process and is gone: resume with --exchange HOST:PORT "
-                    "(`maemae sim serve`), or use a new store.url"
-                )
-            venue = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
-        else:
-            venue = connect_sim_exchange(exchange, authkey, clock)
+        if cursor is not None and not choice.outlives_the_run:
+            raise StoreError(
+                f"store {config.store.url}: it holds a replay of {cursor.day} whose exchange ran inside "
+                "the paper process and is gone: resume with --exchange (`maemae sim serve` or "
+                "`maemae kis-mock`), or use a new store.url"
+            )
+        venue = _open_venue(config, market, clock, choice, stack)
         outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace)
-    finally:
-        store.close()
-    orders = outcome.engine.orders.orders.values()
+        engine = outcome.engine
+        differences = book_differences(
+            engine.orders, engine.portfolio, engine.orders.broker, venue.all_orders()
+        )
+    orders = engine.orders.orders.values()
     denied = sum(1 for o in orders if o.state is OrderState.DENIED)
     return PaperSummary(
         day,
         outcome.resumed_at,
         outcome.recovery,
-        len(outcome.engine.orders.orders) - denied,
+        len(engine.orders.orders) - denied,
         denied,
         sum(len(o.fill_ids) for o in orders),
         outcome.days[-1].equity if outcome.days else None,
+        differences,
     )
+
+
+def _open_venue(
+    config: MaemaeConfig,
+    market: BacktestMarket,
+    clock: SimulatedClock,
+    choice: VenueChoice,
+    stack: ExitStack,
+) -> SimulatedVenue:
+    if choice.broker == "sim":
+        if choice.address is None:
+            return make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+        remote = connect_sim_exchange(choice.address, choice.authkey, clock)
+        stack.callback(remote.close)
+        return remote
+    settings = MockSettings()
+    url = choice.url
+    if url is None:
+        server = MockServer(
+            _exchange_factory(config, market), settings=settings, history=BarStore(config.data.root)
+        ).start()
+        stack.callback(server.stop)
+        url = server.base_url
+    kis = config.broker.kis.model_copy(
+        update={
+            "base_url": url,
+            "ws_url": url.replace("http", "ws", 1) + "/tryitout",
+            "paper": settings.paper,
+            "requests_per_second": 1000,  # the local server has no rate limit to respect
+        }
+    )
+    venue = KisMockVenue.from_config(
+        kis, clock=clock.now, trade_codes=[str(c) for c in market.instruments], environ=mock_environment(kis)
+    )
+    stack.callback(venue.close)
+    return venue
+
+
+def _exchange_factory(
+    config: MaemaeConfig, market: BacktestMarket
+) -> Callable[[Callable[[], datetime]], SimExchange]:
+    def make(clock: Callable[[], datetime]) -> SimExchange:
+        return make_sim_exchange(config, market.calendar, market.instruments, clock)
+
+    return make
 
 
 def serve_sim_exchange(
@@ -89,8 +162,4 @@ def serve_sim_exchange(
 ) -> None:
     """Serve the simulated exchange of ``config`` at ``address`` until the process is stopped."""
     market, _ = load_market(config, None, None)
-
-    def make(clock: Callable[[], datetime]) -> SimExchange:
-        return make_sim_exchange(config, market.calendar, market.instruments, clock)
-
-    serve(address, authkey, make, ready)
+    serve(address, authkey, _exchange_factory(config, market), ready)

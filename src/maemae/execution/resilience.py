@@ -208,4 +208,6 @@ class ResilientBroker:
         return self._read(lambda: self.inner.current_prices(codes))
 
     def poll_events(self) -> list[BrokerEvent]:
-        return self.inner.poll_events()  # drains a local queue: no request leaves
+        # a read like the others: some adapters (KIS) query the broker to turn notices into events, and
+        # keep what they drained when that query fails, so a retry loses nothing
+        return self._read(self.inner.poll_events)

@@ -88,6 +88,7 @@ class BrokerOrder:
     client_order_id: str | None = None
     original_order_no: str | None = None  # the order a modify replaced (KIS ``orgn_odno``)
     filled_amount: int | None = None  # total won of the fills, where the broker reports it
+    last_fill_at: datetime | None = None  # when the latest fill happened, where the broker reports it
 
     @property
     def remaining(self) -> int:

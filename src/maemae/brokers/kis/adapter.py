@@ -264,8 +264,10 @@ class KisBroker:
         )
         if not (changed or reconnected or due or self._sync_requested):
             return events
+        self._sync_requested = True  # until the query below succeeds: a failed poll is simply tried again
+        rows = self._day_orders()
         self._last_sync, self._sync_requested = now, False
-        for order in self._day_orders():
+        for order in rows:
             events.extend(self._changes(order, now))
         return events
 
@@ -529,6 +531,7 @@ def _order_of(row: Json) -> BrokerOrder:
         None,
         original if original and original != number else None,
         _int(row, "tot_ccld_amt"),
+        _notice_time(row) if filled else None,
     )
 
 
@@ -546,6 +549,7 @@ def _status(row: Json, quantity: int, filled: int) -> BrokerOrderStatus:
 
 
 def _total_fill(order: BrokerOrder, now: datetime) -> BrokerFill | None:
+    """An order row's running total as a cumulative fill, dated by the row's notice time when it has one."""
     if order.filled_quantity <= 0 or order.filled_amount is None:
         return None
     return BrokerFill(
@@ -555,10 +559,20 @@ def _total_fill(order: BrokerOrder, now: datetime) -> BrokerFill | None:
         order.side,
         order.filled_quantity,
         max(order.filled_amount // order.filled_quantity, 1),
-        now,
+        order.last_fill_at or now,
         cumulative_quantity=order.filled_quantity,
         cumulative_amount=order.filled_amount,
     )
+
+
+def _notice_time(row: Json) -> datetime | None:
+    """``infm_tmd`` (통보시각), the time of the order's latest notice: for a filled order, its latest fill."""
+    try:
+        return datetime.strptime(_text(row, "ord_dt") + _text(row, "infm_tmd"), "%Y%m%d%H%M%S").replace(
+            tzinfo=KST
+        )
+    except ValueError:
+        return None
 
 
 def _row_time(row: Json) -> datetime:

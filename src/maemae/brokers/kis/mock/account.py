@@ -53,6 +53,7 @@ class _Extra:
     amount: int = 0
     cancelled: int = 0
     original: str = ""  # the KIS number a modify replaced
+    notified: datetime | None = None  # the latest fill's time (infm_tmd)
 
 
 class MockAccount:
@@ -213,6 +214,7 @@ class MockAccount:
             "ord_qty": str(order.quantity),
             "ord_unpr": str(order.price or 0),
             "ord_tmd": f"{order.submitted_at:%H%M%S}",
+            "infm_tmd": f"{extra.notified or order.submitted_at:%H%M%S}",
             "tot_ccld_qty": str(filled),
             "tot_ccld_amt": str(extra.amount),
             "avg_prvs": str(extra.amount // filled if filled else 0),
@@ -288,6 +290,7 @@ class MockAccount:
             number = kis_number(event.broker_order_no)
             if isinstance(event, BrokerFill):
                 self._extra[number].amount += event.quantity * event.price
+                self._extra[number].notified = event.at
                 self.notices.append(
                     self._notice(
                         number,

@@ -368,6 +368,11 @@ def _feed_routes(app: FastAPI, state: MockState) -> None:
         state.publish()
         return {"bars": len(request.bars)}
 
+    @app.post("/_mock/feed/clock")
+    async def clock(request: _Now) -> dict[str, str]:
+        state.account.advance(request.now)
+        return {}
+
     @app.post("/_mock/feed/end_day")
     async def end_day(request: _Now) -> dict[str, str]:
         state.account.end_day(request.now)

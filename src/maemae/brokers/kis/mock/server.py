@@ -86,10 +86,15 @@ class MockServer:
 
     def environment(self, base: KisBrokerConfig | None = None) -> dict[str, str]:
         """The environment variables the adapter reads its secrets from, holding this server's."""
-        config = base or KisBrokerConfig()
-        return {
-            config.app_key_env: self.settings.app_key,
-            config.app_secret_env: self.settings.app_secret,
-            config.account_env: self.settings.account,
-            config.hts_id_env: self.settings.hts_id,
-        }
+        return mock_environment(base or KisBrokerConfig(), self.settings)
+
+
+def mock_environment(config: KisBrokerConfig, settings: MockSettings | None = None) -> dict[str, str]:
+    """The 'secrets' of a local KIS server, under the variable names ``config`` reads: never real ones."""
+    settings = settings or MockSettings()
+    return {
+        config.app_key_env: settings.app_key,
+        config.app_secret_env: settings.app_secret,
+        config.account_env: settings.account,
+        config.hts_id_env: settings.hts_id,
+    }

@@ -45,6 +45,7 @@ class KisMockVenue(KisBroker):
         rest.before_request = self._flush  # every KIS request first delivers the bars that are due
         self._bars: list[dict[str, Any]] = []
         self._limits: dict[StockCode, PriceLimits] = {}
+        self._server_time: datetime | None = None
 
     def close(self) -> None:
         self._control.close()
@@ -98,11 +99,16 @@ class KisMockVenue(KisBroker):
         return str(reply["odno"])
 
     def _flush(self) -> None:
-        if not self._bars:
-            return
-        bars, self._bars = self._bars, []
-        self._post("/_mock/feed/bars", {"bars": bars})
-        self.request_sync()
+        """Deliver the bars fed since the last request, or at least the time: the server's clock is the
+        replay's (an order sent at 09:05 must reach an exchange that knows it is 09:05)."""
+        now = self._clock()
+        if self._bars:
+            bars, self._bars = self._bars, []
+            self._post("/_mock/feed/bars", {"bars": bars})
+            self.request_sync()
+        elif now != self._server_time:
+            self._post("/_mock/feed/clock", {})
+        self._server_time = now
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         try:

@@ -1,0 +1,142 @@
+"""A replayed paper day through the KIS adapter and the local KIS server: it trades exactly like the
+in-process simulated exchange, and with every fault injected the day completes and ends with maemae's book
+equal to the server's."""
+
+from __future__ import annotations
+
+import time as wall
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+
+from maemae.backtest.service import load_market, run_backtest
+from maemae.brokers.kis.mock.app import MockSettings
+from maemae.brokers.kis.mock.server import MockServer
+from maemae.brokers.kis.mock.venue import KisMockVenue
+from maemae.brokers.sim.matching import MarketBar
+from maemae.cli import main
+from maemae.config import MaemaeConfig, load_config
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import Side
+from maemae.domain.order_states import OrderState
+from maemae.engine.books import book_differences
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.composition import make_sim_exchange
+from maemae.engine.replay import run_persisted_replay
+from maemae.execution.order_manager import SETTLED_BY_QUERY
+from maemae.store.repository import SqlStateStore
+from tests.backtest.conftest import make_config
+from tests.backtest.test_modes_parity import CONFIGS
+from tests.engine.test_paper import _config, _terms
+
+DAY = date(2025, 12, 3)
+OUTSIDE = StockCode("137630")
+EXTERNAL_SHARES = 50
+
+
+def test_paper_when_through_kis_mock_then_same_orders_as_backtest_and_book_equal(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = _config(market_root, tmp_path)
+    args = ["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]
+    assert main([*args, "--broker", "kis-mock"]) == 0
+    out = capsys.readouterr().out
+    assert "book: maemae's orders, holdings and cash equal the venue's" in out
+    backtest = run_backtest(load_config(config_file), start=DAY, end=DAY, every_bar=True)
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        assert _terms(store.load(DAY).orders) == _terms(backtest.engine.orders.orders.values())
+        assert f"equity at the close {backtest.recorder.days[-1].equity:,} won" in out
+    finally:
+        store.close()
+
+
+class FaultyKisVenue(KisMockVenue):
+    """The KIS venue whose server injects a fault at chosen market times."""
+
+    schedule: ClassVar[list[tuple[time, dict[str, Any]]]] = [
+        (time(9, 0), {"set": {"lost_replies": 2, "lost_reply_hold_s": 1.0}}),
+        (time(9, 40), {"set": {"rate_limits": 4, "server_errors": 2}}),
+        (time(10, 0), {"set": {"duplicate_notices": True, "reorder_notices": True}}),
+        (time(10, 30), {"external": True}),
+        (time(11, 0), {"drop_websockets": True}),
+        (time(13, 0), {"expire_tokens": True}),
+    ]
+
+    def on_bar(self, code: StockCode, bar: MarketBar) -> None:
+        super().on_bar(code, bar)
+        while self.schedule and bar.start.time() >= self.schedule[0][0]:
+            _, action = self.schedule.pop(0)
+            if action.pop("external", False):
+                self.external_trade(OUTSIDE, Side.BUY, EXTERNAL_SHARES, bar.close)
+            else:
+                response = httpx.post(self.rest.base_url + "/_mock/faults", json=action)
+                response.raise_for_status()
+
+
+@pytest.fixture
+def faulty(market_root: Path, tmp_path: Path) -> Iterator[tuple[MaemaeConfig, MockServer]]:
+    config = make_config(market_root, **CONFIGS["all_risk_rules"])
+    market, _ = load_market(config, DAY, DAY)
+
+    def make(clock: Any) -> Any:
+        return make_sim_exchange(config, market.calendar, market.instruments, clock)
+
+    server = MockServer(make, settings=MockSettings(token_interval_s=0.1)).start()
+    yield config, server
+    server.stop()
+
+
+def test_paper_when_every_kis_fault_injected_then_day_completes_and_book_equals_server(
+    faulty: tuple[MaemaeConfig, MockServer], tmp_path: Path
+) -> None:
+    config, server = faulty
+    market, days = load_market(config, DAY, DAY)
+    clock = SimulatedClock(datetime.combine(DAY, time(0), tzinfo=KST))
+    kis = server.broker_config(config.broker.kis).model_copy(
+        update={"token_cache": tmp_path / "token.json", "timeout_seconds": 0.5, "requests_per_second": 1000}
+    )
+    venue = FaultyKisVenue.from_config(
+        kis,
+        clock=clock.now,
+        trade_codes=[str(c) for c in market.instruments],
+        environ=server.environment(kis),
+        sleep=lambda seconds: wall.sleep(
+            min(seconds, 0.2)
+        ),  # KIS's minute between tokens: the server's 0.1 s
+    )
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        outcome = run_persisted_replay(config, market, days, venue, store, clock)
+        engine = outcome.engine
+        stats = httpx.get(server.base_url + "/_mock/stats").json()
+        assert not venue.schedule  # every fault was injected
+        assert stats["lost_replies"] == 2
+        assert stats["rate_limited"] == 4
+        assert stats["ws_dropped"] >= 1
+        assert stats["tokens_issued"] == 2
+        assert venue.stream is not None
+        assert venue.stream.reconnects >= 1
+        orders = list(engine.orders.orders.values())
+        settled = [
+            o for o in orders if any(f"{SETTLED_BY_QUERY} found at the broker" in t.note for t in o.history)
+        ]
+        assert len(settled) == 2  # the two orders whose replies were lost: found, not sent again
+        sent = [o for o in orders if o.broker_order_no is not None]
+        book = httpx.get(server.base_url + "/_mock/book").json()
+        assert len({row["odno"] for row in book["orders"] if not row["orgn_odno"]}) == len(sent) + 1
+        # the external shares: reconciled into the account quantity, never owned, never sold
+        position = engine.portfolio.positions[OUTSIDE]
+        assert position.account_quantity == position.owned_quantity + EXTERNAL_SHARES
+        assert all(o.state is not OrderState.UNKNOWN for o in orders)
+        # at the close maemae's book is the server's
+        assert book_differences(engine.orders, engine.portfolio, venue, venue.all_orders()) == []
+        assert store.verify_audit().ok
+    finally:
+        venue.close()
+        store.close()
