@@ -143,3 +143,23 @@ def serve(
         _authkey(authkey_env),
         lambda bound: typer.echo(f"sim exchange listening on {bound[0]}:{bound[1]}", err=False),
     )
+
+
+@app.command("kis-mock")
+def kis_mock(
+    config: ConfigOption,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one (printed).")] = 8720,
+    real: Annotated[
+        bool, typer.Option("--real", help="Answer the real server's tr_ids instead of the paper server's.")
+    ] = False,
+) -> None:
+    """Run the local KIS server (KIS's HTTP and WebSocket protocol over the simulated exchange) until
+    stopped; `maemae paper --broker kis-mock --exchange URL` trades with it, and tests use it as a fixture."""
+    from maemae.engine.paper import serve_kis_mock
+
+    serve_kis_mock(
+        load_config(config),
+        port,
+        paper=not real,
+        ready=lambda url: typer.echo(f"kis-mock listening on {url}"),
+    )

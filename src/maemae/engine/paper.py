@@ -163,3 +163,15 @@ def serve_sim_exchange(
     """Serve the simulated exchange of ``config`` at ``address`` until the process is stopped."""
     market, _ = load_market(config, None, None)
     serve(address, authkey, _exchange_factory(config, market), ready)
+
+
+def serve_kis_mock(config: MaemaeConfig, port: int, *, paper: bool, ready: Callable[[str], None]) -> None:
+    """Serve the local KIS server of ``config`` (its exchange and stored market) on 127.0.0.1:``port``."""
+    market, _ = load_market(config, None, None)
+    server = MockServer(
+        _exchange_factory(config, market),
+        settings=MockSettings(paper=paper),
+        history=BarStore(config.data.root),
+        port=port,
+    )
+    server.serve_forever(ready)

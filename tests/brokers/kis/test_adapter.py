@@ -250,6 +250,7 @@ def test_paging_when_more_orders_than_a_page_then_all_read(
         for i in range(int(protocol.DAILY_CCLD_PAGE.paper) + 5)
     ]
     assert [o.broker_order_no for o in venue.open_orders()] == numbers
+    assert venue.cancellable_orders() == dict.fromkeys(numbers, 1)
     assert len(venue.find_orders(code, Side.BUY)) == len(numbers)
 
 

@@ -4,6 +4,9 @@ equal to the server's."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time as wall
 from collections.abc import Iterator
 from datetime import date, datetime, time
@@ -32,7 +35,7 @@ from maemae.execution.order_manager import SETTLED_BY_QUERY
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
 from tests.backtest.test_modes_parity import CONFIGS
-from tests.engine.test_paper import _config, _terms
+from tests.engine.test_paper import _config, _terms, _wait_for_cursor
 
 DAY = date(2025, 12, 3)
 OUTSIDE = StockCode("137630")
@@ -139,4 +142,43 @@ def test_paper_when_every_kis_fault_injected_then_day_completes_and_book_equals_
         assert store.verify_audit().ok
     finally:
         venue.close()
+        store.close()
+
+
+def test_paper_when_killed_then_resumes_against_the_kis_mock_process(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config_file = _config(market_root, tmp_path)
+    maemae = [sys.executable, "-m", "maemae.cli"]
+    server = subprocess.Popen(
+        [*maemae, "kis-mock", "--config", str(config_file), "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = server.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("kis-mock listening on http://127.0.0.1:")
+        url = line.rsplit(" ", 1)[1].strip()
+        paper = [*maemae, "paper", "--config", str(config_file), "--replay", DAY.isoformat()]
+        paper += ["--broker", "kis-mock", "--exchange", url]
+        first = subprocess.Popen([*paper, "--speed", "3000"], stdout=subprocess.PIPE, text=True)
+        reached = _wait_for_cursor(f"sqlite:///{tmp_path}/state.db", 150, 60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        second = subprocess.run([*paper, "--speed", "0"], capture_output=True, text=True, timeout=180)
+        assert second.returncode == 0, second.stderr
+        assert f"resumed {DAY} at step" in second.stdout
+        assert int(second.stdout.split("at step ")[1].split()[0]) >= reached
+        assert "book: maemae's orders, holdings and cash equal the venue's" in second.stdout
+        book = httpx.get(url + "/_mock/book").json()
+    finally:
+        server.kill()
+        server.wait(10)
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        saved = store.load(DAY)
+        assert store.verify_audit().ok
+        assert not [o for o in saved.orders if o.is_open]
+        numbers = {o.broker_order_no for o in saved.orders if o.broker_order_no}
+        assert numbers <= {row["odno"] for row in book["orders"]}  # every order sent once, none twice
+        assert len(book["orders"]) == len(numbers) + sum(1 for r in book["orders"] if r["orgn_odno"])
+    finally:
         store.close()

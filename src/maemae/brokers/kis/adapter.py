@@ -205,6 +205,25 @@ class KisBroker:
         now = self._clock()
         return [fill for order in self._day_orders() if (fill := _total_fill(order, now)) is not None]
 
+    def cancellable_orders(self) -> dict[str, int]:
+        """``inquire-psbl-rvsecncl``: the quantity of each order that can still be modified or cancelled
+        (KIS documents this query for real accounts; on paper ``open_orders`` gives the same answer)."""
+        params = {
+            **self._account(),
+            "CTX_AREA_FK100": "",
+            "CTX_AREA_NK100": "",
+            "INQR_DVSN_1": "0",
+            "INQR_DVSN_2": "0",
+        }
+        found: dict[str, int] = {}
+        for page in self.rest.pages(
+            protocol.PSBL_RVSECNCL_PATH, protocol.CANCELLABLE, params, ("CTX_AREA_FK100", "CTX_AREA_NK100")
+        ):
+            for row in page.get("output") or []:
+                if isinstance(row, dict) and _text(row, "odno"):
+                    found[_text(row, "odno")] = _int(row, "psbl_qty")
+        return found
+
     def _day_orders(self, **filters: str) -> list[BrokerOrder]:
         return [_order_of(row) for row in self._day_rows(**filters)]
 

@@ -61,9 +61,14 @@ class MockServer:
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
 
-    def serve_forever(self) -> None:
-        """Run in the calling thread until interrupted (``maemae kis-mock``)."""
-        self._server.run()
+    def serve_forever(self, ready: Callable[[str], None]) -> None:
+        """Run in this thread until interrupted (``maemae kis-mock``); ``ready`` gets the base URL."""
+        self.start()
+        ready(self.base_url)
+        try:
+            self._thread.join()
+        except KeyboardInterrupt:
+            self.stop()
 
     def stop(self) -> None:
         self._server.should_exit = True
