@@ -362,3 +362,31 @@ def test_bars_when_queried_then_match_the_stored_market(connect: Connect, feed: 
     daily = venue.daily_bars(code, date(2025, 11, 1), date(2025, 12, 2))
     assert len(daily) > 10
     assert daily["ts"].is_monotonic_increasing
+
+
+def test_latency_when_slower_than_the_timeout_then_order_settled_by_query_not_resent(
+    connect: Connect,
+    server: MockServer,
+    feed: Feed,
+    market: Market,
+    config: MaemaeConfig,
+    clock: SimulatedClock,
+) -> None:
+    venue = connect(websocket=False)
+    feed.open(venue)
+    engine = engine_on(config, venue, clock)
+    feed.until(venue, time(9, 20))
+    faults(server, latency_ms=300)
+    assert venue.cash().deposit == 50_000_000  # slow but inside the 1 s timeout
+    faults(server, latency_ms=1500)
+    order = buy(engine, market.codes[4], 5)
+    assert order.state is OrderState.UNKNOWN  # the client gave up; the server still carries the order out
+    wall.sleep(0.8)
+    faults(server, latency_ms=0)
+    found, never_sent = settle_in_doubt(engine.orders, engine.orders.broker, clock.now())
+    assert (found, never_sent) == ([order.order_id], [])
+    assert control(server, "/_mock/stats")["POST /uapi/domestic-stock/v1/trading/order-cash"] == 1
+    feed.until(venue, time(9, 23))
+    engine.orders.process_events()
+    assert order.state is OrderState.FILLED
+    assert_book_equals_server(engine, server)

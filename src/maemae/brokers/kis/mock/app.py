@@ -207,7 +207,8 @@ async def _admit(
     """The checks and faults every API request passes before its handler: the request's fields, or the
     reply that ends it."""
     faults = state.faults
-    if faults.latency_ms:
+    raw = await _json_body(request) if method == "POST" else {}  # the request has arrived in full
+    if faults.latency_ms:  # a slow server: it still acts on the request after the client gave up
         await asyncio.sleep(faults.latency_ms / 1000)
     if faults.server_errors:
         faults.server_errors -= 1
@@ -225,7 +226,6 @@ async def _admit(
     if method == "GET":
         data = dict(request.query_params)
     else:
-        raw = await _json_body(request)
         bad = [k for k, v in raw.items() if k != k.upper() or not isinstance(v, str)]
         if bad:
             return _refusal("OPSQ0002", f"입력 필드 오류: {bad[0]} (대문자 키, 문자열 값)")
