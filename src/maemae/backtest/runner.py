@@ -18,13 +18,13 @@ import numpy as np
 from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid, align, concat_days
 from maemae.brokers.sim.matching import MarketBar
 from maemae.data.bars import BarArrays
-from maemae.data.universe import Universe, make_selector, select_stocks
+from maemae.data.universe import Universe, select_stocks
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType
 from maemae.domain.events import DomainEvent, FillReceived
 from maemae.domain.fill import Fill
-from maemae.engine.composition import Engine
+from maemae.engine.composition import Engine, universe_selector
 from maemae.engine.kernel import CodeDay
 from maemae.strategy.api import DailyInput, Signal
 
@@ -110,18 +110,7 @@ class BacktestRunner:
         self.every_bar = every_bar
         self.recorder = BacktestRecorder()
         engine.orders.listeners.append(self.recorder)
-        universe = engine.config.universe
-        options: dict[str, object] = (
-            {"codes": universe.codes}
-            if universe.selector == "fixed"
-            else {
-                "n": universe.max_stocks,
-                "lookback_days": universe.lookback_days,
-                "calendar": market.calendar,
-                "include_funds": universe.include_funds,
-            }
-        )
-        self.selector = make_selector(universe.selector, **options)
+        self.selector = universe_selector(engine.config, market.calendar)
         self._yesterday: dict[StockCode, BarArrays] = {}
 
     def run(

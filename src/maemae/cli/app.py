@@ -30,6 +30,7 @@ def _register_groups() -> None:
         db_cmd,
         operator_cmd,
         paper_cmd,
+        run_cmd,
         status_cmd,
     )
 

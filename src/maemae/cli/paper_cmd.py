@@ -7,13 +7,16 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from maemae.cli.app import app
 from maemae.config import load_config
 from maemae.errors import ConfigError
+
+if TYPE_CHECKING:
+    from maemae.engine.venues import VenueChoice
 
 sim_app = typer.Typer(help="The simulated exchange.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
@@ -69,10 +72,10 @@ def paper(
     ] = False,
 ) -> None:
     """Paper-trade a replayed day on the simulated exchange, every change saved to store.url."""
-    from maemae.engine.paper import VenueChoice, run_paper_replay
+    from maemae.engine.paper import run_paper_replay
 
     if supervise:
-        _supervise()
+        supervise_this_command()
         return
 
     try:
@@ -80,13 +83,7 @@ def paper(
     except ValueError:
         raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
     settings = load_config(config)
-    if broker == "sim":
-        address = _address(exchange) if exchange else None
-        choice = VenueChoice("sim", address, _authkey(authkey_env) if address else b"")
-    elif broker == "kis-mock":
-        choice = VenueChoice("kis-mock", url=_loopback_url(exchange) if exchange else None)
-    else:
-        raise ConfigError(f"--broker {broker!r}: expected sim or kis-mock")
+    choice = venue_choice(broker, exchange, authkey_env)
     summary = run_paper_replay(settings, day, speed, choice)
     if summary.resumed_at is not None:
         typer.echo(f"resumed {summary.resumed_at.day} at step {summary.resumed_at.next_bar}")
@@ -117,7 +114,20 @@ def _loopback_url(text: str) -> str:
     return text.rstrip("/")
 
 
-def _supervise() -> None:
+def venue_choice(broker: str, exchange: str | None, authkey_env: str) -> VenueChoice:
+    """``--broker`` and ``--exchange`` of a replayed day, checked."""
+    from maemae.engine.venues import VenueChoice
+
+    if broker == "sim":
+        address = _address(exchange) if exchange else None
+        return VenueChoice("sim", address, _authkey(authkey_env) if address else b"")
+    if broker == "kis-mock":
+        return VenueChoice("kis-mock", url=_loopback_url(exchange) if exchange else None)
+    raise ConfigError(f"--broker {broker!r}: expected sim or kis-mock")
+
+
+def supervise_this_command() -> None:
+    """Run this command (without --supervise) as a child process, restarted when it dies."""
     from maemae.engine.supervisor import Supervisor
 
     command = [sys.executable, "-m", "maemae.cli", *[a for a in sys.argv[1:] if a != "--supervise"]]

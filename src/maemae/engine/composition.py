@@ -17,10 +17,11 @@ from maemae.brokers.sim.remote import RemoteExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.data.instruments import Instrument
+from maemae.data.universe import Selector, make_selector
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
-from maemae.engine.clock import SimulatedClock
+from maemae.engine.clock import Clock, SimulatedClock
 from maemae.engine.kernel import TradingKernel
 from maemae.errors import BrokerConnectionLost, ConfigError, FatalBrokerError
 from maemae.execution.order_manager import OrderManager
@@ -53,6 +54,22 @@ class Engine:
     minute: MinuteStrategy
 
 
+def universe_selector(config: MaemaeConfig, calendar: TradingCalendar) -> Selector:
+    """The daily universe selector the config names (``universe.selector``)."""
+    universe = config.universe
+    options: dict[str, object] = (
+        {"codes": universe.codes}
+        if universe.selector == "fixed"
+        else {
+            "n": universe.max_stocks,
+            "lookback_days": universe.lookback_days,
+            "calendar": calendar,
+            "include_funds": universe.include_funds,
+        }
+    )
+    return make_selector(universe.selector, **options)
+
+
 def make_calendar(config: MaemaeConfig) -> TradingCalendar:
     return TradingCalendar(
         extra_closures=config.calendar.extra_closures,
@@ -82,24 +99,34 @@ def make_sim_exchange(
     )
 
 
-def build_backtest_engine(
+@dataclass(slots=True)
+class Core:
+    """The parts every mode trades with, over any broker: orders, portfolio, risk gate, kernel, strategies."""
+
+    config: MaemaeConfig
+    broker: Broker
+    orders: OrderManager
+    portfolio: Portfolio
+    gate: RiskGate
+    kernel: TradingKernel
+    daily: DailyStrategy
+    minute: MinuteStrategy
+
+
+def build_core(
     config: MaemaeConfig,
     calendar: TradingCalendar,
-    instruments: dict[StockCode, Instrument],
-    start: date,
-    venue: SimulatedVenue | None = None,
-    clock: SimulatedClock | None = None,
-    resilient: bool = False,
-) -> Engine:
-    """The engine for a backtest or a paper replay: simulated clock, and the simulated exchange in this
-    process (the default) or the given ``venue`` (e.g. the exchange in a process of its own, which then
-    shares the engine's ``clock``). ``resilient`` puts rate limits, read retries and the reject circuit
-    breaker between the order manager and the exchange, as every paper and live run has them."""
+    instruments: Mapping[StockCode, Instrument],
+    broker: Broker,
+    *,
+    resilient: bool,
+) -> Core:
+    """Assemble the trading core on ``broker``. ``resilient`` puts rate limits, read retries and the reject
+    circuit breaker between the order manager and the broker, as every paper and live run has them."""
     if config.strategies.daily is None or config.strategies.minute is None:
-        raise ConfigError("strategies: a backtest needs both a daily and a minute strategy")
+        raise ConfigError("strategies: maemae trades with both a daily and a minute strategy")
     daily = load_daily(config.strategies.daily)
     minute = load_minute(config.strategies.minute)
-    clock = clock or SimulatedClock(datetime.combine(start, time(0), tzinfo=KST))
     costs = CostModel(config.costs.commission_rate)
 
     def kind(code: StockCode) -> InstrumentType:
@@ -121,9 +148,8 @@ def build_backtest_engine(
     def move_ticks(code: StockCode, price: int, ticks: int, now: datetime) -> int:
         return add_ticks(price, ticks, now.date(), kind(code))
 
-    sim = venue if venue is not None else make_sim_exchange(config, calendar, instruments, clock.now)
-    broker: Broker = ResilientBroker(sim, config.execution.resilience) if resilient else sim
-    orders = OrderManager(broker, config.execution, costs_of, move_ticks)
+    wrapped: Broker = ResilientBroker(broker, config.execution.resilience) if resilient else broker
+    orders = OrderManager(wrapped, config.execution, costs_of, move_ticks)
     portfolio = Portfolio(config.backtest.initial_cash, calendar)
     gate = RiskGate(config.risk, RiskState(), costs.commission)
     kernel = TradingKernel(
@@ -135,7 +161,27 @@ def build_backtest_engine(
         calendar=calendar,
         safe_asset=config.universe.safe_asset_code,
     )
-    return Engine(config, clock, sim, orders, portfolio, gate, kernel, daily, minute)
+    return Core(config, wrapped, orders, portfolio, gate, kernel, daily, minute)
+
+
+def build_backtest_engine(
+    config: MaemaeConfig,
+    calendar: TradingCalendar,
+    instruments: dict[StockCode, Instrument],
+    start: date,
+    venue: SimulatedVenue | None = None,
+    clock: SimulatedClock | None = None,
+    resilient: bool = False,
+) -> Engine:
+    """The engine for a backtest or a paper replay: simulated clock, and the simulated exchange in this
+    process (the default) or the given ``venue`` (e.g. the exchange in a process of its own, which then
+    shares the engine's ``clock``)."""
+    clock = clock or SimulatedClock(datetime.combine(start, time(0), tzinfo=KST))
+    sim = venue if venue is not None else make_sim_exchange(config, calendar, instruments, clock.now)
+    core = build_core(config, calendar, instruments, sim, resilient=resilient)
+    return Engine(
+        config, clock, sim, core.orders, core.portfolio, core.gate, core.kernel, core.daily, core.minute
+    )
 
 
 def open_state_store(config: MaemaeConfig) -> SqlStateStore:
@@ -148,7 +194,7 @@ def open_existing_state_store(config: MaemaeConfig) -> SqlStateStore:
     return SqlStateStore(config.store.url, create=False)
 
 
-def connect_sim_exchange(address: tuple[str, int], authkey: bytes, clock: SimulatedClock) -> RemoteExchange:
+def connect_sim_exchange(address: tuple[str, int], authkey: bytes, clock: Clock) -> RemoteExchange:
     """The simulated exchange served by ``maemae sim serve`` at ``address``."""
     try:
         return RemoteExchange(address, authkey, clock.now)

@@ -19,43 +19,24 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Literal
 
-from maemae.backtest.market import BacktestMarket
 from maemae.backtest.runner import Cursor
 from maemae.backtest.service import load_market
 from maemae.brokers.kis.mock.app import MockSettings
-from maemae.brokers.kis.mock.server import MockServer, mock_environment
-from maemae.brokers.kis.mock.venue import KisMockVenue
-from maemae.brokers.sim.exchange import SimExchange
+from maemae.brokers.kis.mock.server import MockServer
 from maemae.brokers.sim.remote import serve
-from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.order_states import OrderState
 from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
-from maemae.engine.composition import connect_sim_exchange, make_sim_exchange, open_state_store
+from maemae.engine.composition import open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
+from maemae.engine.venues import VenueChoice, exchange_factory, open_venue
 from maemae.errors import ConfigError, DataError, StoreError
-
-
-@dataclass(frozen=True, slots=True)
-class VenueChoice:
-    """Where the paper run trades: ``sim`` (``address`` of ``maemae sim serve``, or None for in-process) or
-    ``kis-mock`` (``url`` of ``maemae kis-mock``, or None to start the server in this process)."""
-
-    broker: Literal["sim", "kis-mock"] = "sim"
-    address: tuple[str, int] | None = None
-    authkey: bytes = b""
-    url: str | None = None
-
-    @property
-    def outlives_the_run(self) -> bool:
-        return self.address is not None or self.url is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +73,7 @@ def run_paper_replay(
                 "the paper process and is gone: resume with --exchange (`maemae sim serve` or "
                 "`maemae kis-mock`), or use a new store.url"
             )
-        venue = _open_venue(config, market, clock, choice, stack)
+        venue = open_venue(config, market, clock, choice, stack)
         outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace)
         engine = outcome.engine
         differences = book_differences(
@@ -112,64 +93,19 @@ def run_paper_replay(
     )
 
 
-def _open_venue(
-    config: MaemaeConfig,
-    market: BacktestMarket,
-    clock: SimulatedClock,
-    choice: VenueChoice,
-    stack: ExitStack,
-) -> SimulatedVenue:
-    if choice.broker == "sim":
-        if choice.address is None:
-            return make_sim_exchange(config, market.calendar, market.instruments, clock.now)
-        remote = connect_sim_exchange(choice.address, choice.authkey, clock)
-        stack.callback(remote.close)
-        return remote
-    settings = MockSettings()
-    url = choice.url
-    if url is None:
-        server = MockServer(
-            _exchange_factory(config, market), settings=settings, history=BarStore(config.data.root)
-        ).start()
-        stack.callback(server.stop)
-        url = server.base_url
-    kis = config.broker.kis.model_copy(
-        update={
-            "base_url": url,
-            "ws_url": url.replace("http", "ws", 1) + "/tryitout",
-            "paper": settings.paper,
-            "requests_per_second": 1000,  # the local server has no rate limit to respect
-        }
-    )
-    venue = KisMockVenue.from_config(
-        kis, clock=clock.now, trade_codes=[str(c) for c in market.instruments], environ=mock_environment(kis)
-    )
-    stack.callback(venue.close)
-    return venue
-
-
-def _exchange_factory(
-    config: MaemaeConfig, market: BacktestMarket
-) -> Callable[[Callable[[], datetime]], SimExchange]:
-    def make(clock: Callable[[], datetime]) -> SimExchange:
-        return make_sim_exchange(config, market.calendar, market.instruments, clock)
-
-    return make
-
-
 def serve_sim_exchange(
     config: MaemaeConfig, address: tuple[str, int], authkey: bytes, ready: Callable[[tuple[str, int]], None]
 ) -> None:
     """Serve the simulated exchange of ``config`` at ``address`` until the process is stopped."""
     market, _ = load_market(config, None, None)
-    serve(address, authkey, _exchange_factory(config, market), ready)
+    serve(address, authkey, exchange_factory(config, market), ready)
 
 
 def serve_kis_mock(config: MaemaeConfig, port: int, *, paper: bool, ready: Callable[[str], None]) -> None:
     """Serve the local KIS server of ``config`` (its exchange and stored market) on 127.0.0.1:``port``."""
     market, _ = load_market(config, None, None)
     server = MockServer(
-        _exchange_factory(config, market),
+        exchange_factory(config, market),
         settings=MockSettings(paper=paper),
         history=BarStore(config.data.root),
         port=port,

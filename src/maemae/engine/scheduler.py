@@ -182,14 +182,15 @@ class Scheduler:
         self.clock.set(max(until, self.clock.now()))
         return runs
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """Wall clock: sleep until the next timer, run it, repeat until ``stop`` is set."""
+    async def run_forever(self, stop: asyncio.Event, speed: float = 1.0) -> None:
+        """Wall clock: sleep until the next timer, run it, repeat until ``stop`` is set. ``speed`` is how
+        many clock seconds pass per real second (an accelerated clock)."""
         while not stop.is_set():
             due = self.next_due()
             if due is None:
                 await _wait(stop, None)
                 continue
-            delay = (due - self.clock.now()).total_seconds()
+            delay = (due - self.clock.now()).total_seconds() / speed
             if delay > 0 and await _wait(stop, delay):
                 return
             if self.next_due() == due:

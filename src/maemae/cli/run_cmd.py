@@ -1,0 +1,77 @@
+"""``maemae run``: one trading day of the live loop (paper or live), or a stored day replayed on it."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maemae.cli.app import app
+from maemae.cli.paper_cmd import DEFAULT_KEY_ENV, KeyEnvOption, venue_choice
+from maemae.config import load_config
+from maemae.errors import ConfigError
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option("--config", help="The TOML config file (mode paper or live).")],
+    replay: Annotated[
+        str | None, typer.Option(help="Replay this stored day (YYYY-MM-DD) as live quotes (paper only).")
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="With --replay: market seconds per real second; 0 = as fast as possible.")
+    ] = 0,
+    broker: Annotated[str, typer.Option(help="With --replay: sim or kis-mock.")] = "sim",
+    exchange: Annotated[
+        str | None, typer.Option(help="With --replay: HOST:PORT of `sim serve` or the URL of `kis-mock`.")
+    ] = None,
+    authkey_env: KeyEnvOption = DEFAULT_KEY_ENV,
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="Live mode: confirm live trading now instead of at the first order."),
+    ] = False,
+    supervise: Annotated[
+        bool, typer.Option(help="Run as a child process and restart it when it dies or loses the broker.")
+    ] = False,
+) -> None:
+    """Trade today on the clock: wait for the open, run the day (prices every 10 s, the daily strategy every
+    minute, the minute strategy every 10 s, reconciliation every minute), save the day after the close."""
+    from maemae.engine.runtime import RunOptions, run_trading_day
+
+    if supervise:
+        from maemae.cli.paper_cmd import supervise_this_command
+
+        supervise_this_command()
+        return
+    day = None
+    if replay is not None:
+        try:
+            day = date.fromisoformat(replay)
+        except ValueError:
+            raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
+    settings = load_config(config)
+    ask = (lambda prompt: str(typer.prompt(prompt))) if sys.stdin.isatty() else None
+    options = RunOptions(day, speed, venue_choice(broker, exchange, authkey_env), confirm, ask)
+    summary = run_trading_day(settings, options)
+    typer.echo(summary.note)
+    if summary.recovery is not None:
+        recovery = summary.recovery
+        typer.echo(
+            f"recovery: {recovery.restored_orders} orders restored, {len(recovery.found)} found at the "
+            f"broker, {len(recovery.never_sent)} never sent, {len(recovery.recovered_fills)} fills recovered"
+        )
+    if summary.report is not None:
+        report = summary.report
+        equity = f"{report.equity:,} won" if report.equity is not None else "(not closed)"
+        typer.echo(
+            f"cycles {report.cycles}, price refreshes {report.refreshes}, minute bars "
+            f"{report.completed_bars}, orders {report.orders}, fills {report.fills}; "
+            f"equity at the close {equity}"
+        )
+    if summary.book_differences:
+        for line in summary.book_differences:
+            typer.echo(f"book difference: {line}", err=True)
+        raise typer.Exit(8)

@@ -1,0 +1,104 @@
+"""Minute bars built from price snapshots, as the live loop sees the market (SPEC 5).
+
+Every refresh gives each stock's latest price and the day's cumulative volume. A minute bar opens at the first
+snapshot of its minute, takes the high and low of the snapshots, closes at the last one, and its volume is the
+growth of the cumulative volume over the minute. The bar of the minute still running is the *forming* bar:
+strategies see it as the latest bar, its close being the live price. When a snapshot arrives in a later
+minute the forming bar is complete, and handed to whoever needs completed bars (a simulated exchange in paper
+mode trades on them).
+
+Traded value is estimated as price × volume per snapshot: a quote carries the day's volume, not its value.
+The closing auction is one bar at the close (15:30), as in the stored data (docs/data.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from maemae.data.bars import BAR_COLUMNS, BarArrays
+from maemae.domain.clock_time import KST
+
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass(slots=True)
+class Bar:
+    start: datetime
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+    value: int
+
+
+class FormingMinutes:
+    """Today's completed minute bars of one stock and the one forming."""
+
+    def __init__(self, day_volume_before: int = 0) -> None:
+        self.completed: list[Bar] = []
+        self.forming: Bar | None = None
+        self._volume_seen = day_volume_before  # the cumulative volume at the last snapshot
+
+    def update(
+        self, price: int, cumulative_volume: int, at: datetime, *, closing: bool = False
+    ) -> Bar | None:
+        """Take a snapshot at ``at``; returns the bar it completed, if it opened a new minute.
+
+        ``closing`` marks the closing auction's print: it is a bar of its own, dated ``at`` exactly.
+        """
+        start = at if closing else at.astimezone(KST).replace(second=0, microsecond=0)
+        added = max(cumulative_volume - self._volume_seen, 0)
+        self._volume_seen = max(cumulative_volume, self._volume_seen)
+        done: Bar | None = None
+        bar = self.forming
+        if bar is not None and start > bar.start:
+            self.completed.append(bar)
+            done, bar = bar, None
+        if bar is None:
+            self.forming = Bar(start, price, price, price, price, added, price * added)
+        else:
+            bar.high, bar.low, bar.close = max(bar.high, price), min(bar.low, price), price
+            bar.volume += added
+            bar.value += price * added
+        return done
+
+    def finish(self) -> Bar | None:
+        """The session is over: the forming bar is complete."""
+        bar, self.forming = self.forming, None
+        if bar is not None:
+            self.completed.append(bar)
+        return bar
+
+    @property
+    def volume_seen(self) -> int:
+        """The day's cumulative volume at the last snapshot."""
+        return self._volume_seen
+
+    @property
+    def last_price(self) -> int | None:
+        bar = self.forming or (self.completed[-1] if self.completed else None)
+        return bar.close if bar else None
+
+    @property
+    def volume_today(self) -> int:
+        return sum(b.volume for b in self.completed) + (self.forming.volume if self.forming else 0)
+
+    def arrays(self, before: BarArrays) -> BarArrays:
+        """``before`` (yesterday's minute bars) followed by today's bars, the forming one last."""
+        today = [*self.completed, *([self.forming] if self.forming else [])]
+        if not today:
+            return before
+        columns = {
+            "ts": np.array([int(b.start.timestamp() * 1_000_000) * 1_000 for b in today], dtype=np.int64),
+            "open": np.array([b.open for b in today], dtype=np.int64),
+            "high": np.array([b.high for b in today], dtype=np.int64),
+            "low": np.array([b.low for b in today], dtype=np.int64),
+            "close": np.array([b.close for b in today], dtype=np.int64),
+            "volume": np.array([b.volume for b in today], dtype=np.int64),
+            "value": np.array([b.value for b in today], dtype=np.int64),
+        }
+        return BarArrays(*(np.concatenate([getattr(before, n), columns[n]]) for n in BAR_COLUMNS))

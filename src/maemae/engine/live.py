@@ -1,0 +1,329 @@
+"""The trading day on a clock (SPEC 2): the live loop of paper and live trading.
+
+The same kernel, risk gate, order manager and portfolio as the backtest and the replay; what differs is only
+*when* they are called and where prices come from. On a trading day the scheduler runs:
+
+=====================================  =====================================================================
+when                                   what
+=====================================  =====================================================================
+before the open (``pre_open``)         select the universe (the selector's stocks, the safe asset, what is
+                                       held), load 60 sessions of daily bars and yesterday's minute bars
+every ``price_refresh_s`` (10 s)       refresh the universe's prices in batched calls; update today's
+                                       daily bar and the forming minute bar (``engine.forming``); on a
+                                       simulated exchange, the trading since the last refresh is a bar
+                                       the working orders trade against
+every ``daily_eval_s`` (1 min)         the daily strategy on the live price as today's close
+every ``minute_eval_s`` (10 s)         fills and order updates; unfilled timeouts; exits and the minute
+                                       strategy on today's and yesterday's minute bars; portfolio stop
+every ``reconcile_s`` (1 min)          cash, holdings and open orders against the broker (audited)
+after the close                        the closing print, the last fills, the day's results saved, done
+=====================================  =====================================================================
+
+Timers at the same moment run in that order. Each cycle first obeys the kill switch and changed parameters,
+and settles any order whose reply was lost. On a day KRX does not trade nothing runs; special days (a late
+open on the first session of the year, the CSAT day) follow ``krx.sessions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from maemae.backtest.market import BacktestMarket
+from maemae.brokers.sim.matching import MarketBar
+from maemae.brokers.sim.venue import SimulatedVenue
+from maemae.config import MaemaeConfig
+from maemae.data.bars import BarArrays
+from maemae.data.universe import Selector, Universe, select_stocks
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
+from maemae.engine.composition import Core
+from maemae.engine.forming import FormingMinutes
+from maemae.engine.kernel import CodeDay
+from maemae.engine.operator import OperatorSwitch
+from maemae.engine.params import ParamsWatcher
+from maemae.engine.persistence import StateRecorder
+from maemae.engine.quotes import PriceSource
+from maemae.engine.recovery import in_doubt, reconcile_and_record, settle_in_doubt
+from maemae.engine.scheduler import Scheduler
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.limits import PriceLimits, price_limits
+from maemae.krx.sessions import SessionSchedule, session_schedule
+from maemae.ports.broker import Quote
+from maemae.ports.state import StateStore
+from maemae.risk.state import TradingState
+from maemae.strategy.api import DailyInput, Signal
+
+PRE_OPEN_LEAD = timedelta(minutes=10)  # the universe is prepared this long before the open
+CLOSE_GRACE = timedelta(seconds=30)  # the closing print is read this long after the close
+
+# priorities of timers due at the same moment: prices first, then the daily signal, then decisions
+_PRICES, _DAILY, _MINUTE, _RECONCILE, _CLOSE = range(5)
+
+
+@dataclass(slots=True)
+class _Stock:
+    code: StockCode
+    kind: InstrumentType
+    history: BarArrays  # completed daily bars, oldest first
+    yesterday: BarArrays  # yesterday's minute bars
+    limits: PriceLimits
+    base: int
+    minutes: FormingMinutes = field(default_factory=FormingMinutes)
+    signal: Signal = Signal.NONE
+    last_snapshot: datetime | None = None
+
+
+@dataclass(slots=True)
+class DayReport:
+    day: date
+    cycles: int = 0
+    refreshes: int = 0
+    completed_bars: int = 0
+    equity: int | None = None
+    halted_cycles: int = 0
+    orders: int = 0  # sent to the broker today (denied ones not counted)
+    fills: int = 0
+
+
+def day_universe(
+    config: MaemaeConfig,
+    market: BacktestMarket,
+    selector: Selector,
+    day: date,
+    holdings: list[StockCode],
+) -> Universe:
+    """The day's universe (SPEC 2): the selector's stocks (at most 100), the safe asset, what is held."""
+    universe = config.universe
+    return select_stocks(
+        day,
+        market.daily,
+        market.instruments,
+        selector,
+        max_stocks=universe.max_stocks,
+        safe_asset=universe.safe_asset_code,
+        holdings=holdings,
+    )
+
+
+class LiveDay:
+    """One trading day of the live loop on ``scheduler``'s clock."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        day: date,
+        market: BacktestMarket,
+        selector: Selector,
+        calendar: TradingCalendar,
+        store: StateStore,
+        recorder: StateRecorder,
+        prices: PriceSource | None = None,
+        feed: SimulatedVenue | None = None,
+        on_close: Callable[[DayReport], None] | None = None,
+    ) -> None:
+        """``prices`` defaults to the broker; ``feed`` is the simulated exchange to trade completed minute
+        bars on, when the orders go to one (paper trading on the simulated exchange)."""
+        self.core = core
+        self.prices: PriceSource = prices or core.broker
+        self.config: MaemaeConfig = core.config
+        self.day = day
+        self.market = market
+        self.selector = selector
+        self.calendar = calendar
+        self.recorder = recorder
+        self.feed = feed
+        self.on_close = on_close
+        self.stocks: dict[StockCode, _Stock] = {}
+        self.report = DayReport(day)
+        self.schedule: SessionSchedule | None = session_schedule(day, calendar)
+        self._switch = OperatorSwitch(store, core.kernel, recorder, self.config.execution.halt_file)
+        self._params = ParamsWatcher(store, self.config, core.kernel, recorder)
+        self._parked = False
+        self.closed = False
+
+    # ----- scheduling
+    def plan(self, scheduler: Scheduler) -> bool:
+        """Put the day's timers on ``scheduler``; False when KRX does not trade that day."""
+        schedule = self.schedule
+        if schedule is None:
+            return False
+        execution = self.config.execution
+        now = scheduler.clock.now()
+        start = max(schedule.open, now)
+        last = schedule.closing_auction - timedelta(seconds=1)
+        scheduler.at(max(schedule.open - PRE_OPEN_LEAD, now), self.prepare, name="prepare", priority=_PRICES)
+        cadences = (
+            (execution.price_refresh_s, self.refresh, "prices", _PRICES),
+            (execution.daily_eval_s, self.evaluate_daily, "daily", _DAILY),
+            (execution.minute_eval_s, self.cycle, "minute", _MINUTE),
+            (execution.reconcile_s, self.reconcile, "reconcile", _RECONCILE),
+        )
+        for seconds, callback, name, priority in cadences:
+            scheduler.every(
+                timedelta(seconds=seconds), callback, start=start, end=last, name=name, priority=priority
+            )
+        scheduler.at(schedule.close + CLOSE_GRACE, self.close, name="close", priority=_CLOSE)
+        return True
+
+    # ----- before the open
+    def prepare(self, now: datetime) -> None:
+        """Select the universe and load its history; open the day for the kernel (and the exchange)."""
+        if self.stocks:
+            return
+        core = self.core
+        universe = day_universe(
+            self.config, self.market, self.selector, self.day, [p.code for p in core.portfolio.held()]
+        )
+        history_days = core.daily.history_days()
+        previous = self.calendar.previous_session(self.day)
+        bases: dict[StockCode, int] = {}
+        loaded: dict[StockCode, tuple[BarArrays, BarArrays]] = {}
+        for code in universe.codes:
+            history = self.market.daily_before(code, self.day, history_days)
+            if not len(history):
+                continue  # never traded before today: nothing to judge it by
+            loaded[code] = (history, self.market.minute_day(code, previous))
+            bases[code] = int(history.close[-1])
+        if self.feed is not None:
+            self.feed.start_day(self.day, bases)
+        for code, (history, yesterday) in loaded.items():
+            kind = self._kind(code)
+            limits = (self.feed.limits(code) if self.feed else None) or price_limits(
+                bases[code], self.day, kind, self._market(code)
+            )
+            self.stocks[code] = _Stock(code, kind, history, yesterday, limits, bases[code])
+        core.kernel.start_day(self.day, now, self._code_days(), self.price_of)
+
+    # ----- every few seconds
+    def refresh(self, now: datetime) -> None:
+        """Batched prices for the universe → today's bars; completed minute bars to the simulated
+        exchange."""
+        self.prepare(now)
+        quotes = self.prices.current_prices(list(self.stocks))
+        self.report.refreshes += 1
+        self._take(quotes, now, closing=False)
+
+    def _take(self, quotes: Mapping[StockCode, Quote], now: datetime, *, closing: bool) -> None:
+        """Snapshots into today's minute bars; on a simulated exchange, the trading since the previous
+        snapshot (its price path and volume) is one bar the working orders trade against."""
+        trades: list[tuple[StockCode, MarketBar]] = []
+        for code, quote in quotes.items():
+            stock = self.stocks.get(code)
+            if stock is None or quote.price <= 0:
+                continue
+            previous = stock.minutes.last_price
+            volume_before = stock.minutes.volume_seen
+            if stock.minutes.update(quote.price, quote.volume, now, closing=closing) is not None:
+                self.report.completed_bars += 1
+            if closing and stock.minutes.finish() is not None:
+                self.report.completed_bars += 1
+            if previous is not None and stock.last_snapshot is not None:
+                price = quote.price
+                trades.append(
+                    (
+                        code,
+                        MarketBar(
+                            stock.last_snapshot,
+                            previous,
+                            max(previous, price),
+                            min(previous, price),
+                            price,
+                            max(quote.volume - volume_before, 0),
+                            stock.limits,
+                            closing_auction=closing,
+                        ),
+                    )
+                )
+            stock.last_snapshot = now
+        if self.feed is not None:
+            for code, bar in trades:
+                self.feed.on_bar(code, bar)
+
+    def evaluate_daily(self, now: datetime) -> None:
+        """The daily strategy on the live price as today's close (SPEC 3)."""
+        daily = self.core.daily
+        for stock in self.stocks.values():
+            price = stock.minutes.last_price
+            if price is None:
+                continue
+            data = DailyInput(
+                stock.code, stock.history.close, stock.history.volume, price, stock.minutes.volume_today
+            )
+            try:
+                stock.signal = daily.evaluate(data)
+            except Exception:  # a strategy bug keeps the last signal; the kernel logs minute-strategy errors
+                stock.signal = Signal.NONE
+
+    def cycle(self, now: datetime) -> None:
+        """Fills, timeouts, then exits and the minute strategy for every stock with a price."""
+        core = self.core
+        self.report.cycles += 1
+        self._params.poll(now)
+        if self._switch.poll(now) is not TradingState.ACTIVE:
+            self.report.halted_cycles += 1
+        core.orders.process_events()
+        core.orders.check_timeouts(now)
+        kernel = core.kernel
+        kernel.data = self._code_days()
+        if not self._parked and self.config.universe.safe_asset_code:
+            buys = sum(1 for s in self.stocks.values() if s.signal == Signal.BUY)
+            kernel.park_safe_asset(now, buys, self.price_of)
+            self._parked = True
+        for code in sorted(kernel.data):
+            data = kernel.data[code]
+            if len(data.bars) > data.today_start:  # it has a price today
+                kernel.on_bar(code, len(data.bars) - 1, now, self.stocks[code].signal, self.price_of)
+        kernel.check_portfolio_stop(now, self.price_of)
+        if in_doubt(core.orders):
+            settle_in_doubt(core.orders, core.orders.broker, now)
+        self.recorder.checkpoint({"live_day": self.day.isoformat(), "at": now.isoformat()})
+
+    def reconcile(self, now: datetime) -> None:
+        reconcile_and_record(self.core.kernel, self.core.orders.broker, self.recorder, now)
+
+    # ----- after the close
+    def close(self, now: datetime) -> None:
+        """The closing print, the last fills, the day's results; the day is over."""
+        if self.closed:
+            return
+        core = self.core
+        if self.stocks:
+            quotes = self.prices.current_prices(list(self.stocks))
+            self._take(quotes, self.schedule.close if self.schedule else now, closing=True)
+        if self.feed is not None:
+            self.feed.end_day()
+        core.orders.process_events()
+        prices = {p.code: self.price_of(p.code) for p in core.portfolio.held()}
+        equity = core.portfolio.equity(prices)
+        self.recorder.close_day(self.day, now, equity, prices)
+        self.report.equity = equity
+        today = [o for o in core.orders.orders.values() if o.created_at.date() == self.day]
+        self.report.orders = sum(1 for o in today if o.broker_order_no is not None)
+        self.report.fills = sum(len(o.fill_ids) for o in today)
+        self.closed = True
+        if self.on_close is not None:
+            self.on_close(self.report)
+
+    # ----- helpers
+    def price_of(self, code: StockCode) -> int:
+        stock = self.stocks.get(code)
+        if stock is None:
+            return 0
+        return stock.minutes.last_price or stock.base
+
+    def _code_days(self) -> dict[StockCode, CodeDay]:
+        return {
+            code: CodeDay(code, s.kind, s.minutes.arrays(s.yesterday), len(s.yesterday), s.limits)
+            for code, s in self.stocks.items()
+        }
+
+    def _kind(self, code: StockCode) -> InstrumentType:
+        instrument = self.market.instruments.get(code)
+        return instrument.instrument_type if instrument else InstrumentType.STOCK
+
+    def _market(self, code: StockCode) -> Market:
+        instrument = self.market.instruments.get(code)
+        return instrument.market if instrument else Market.KOSPI

@@ -1,0 +1,218 @@
+"""``maemae run``: one trading day of the live loop (``engine.live``), composed for the config's mode.
+
+=========================================  ==================================================================
+config                                     what trades, and with which prices
+=========================================  ==================================================================
+``mode = "paper"``, ``broker.kind="kis"``  KIS's paper server (``broker.kis.paper = true``): its prices,
+                                           its order book
+``mode = "paper"``, ``broker.kind="sim"``  the simulated exchange in this process, on KIS's real-time prices
+                                           (read-only use of the KIS keys)
+``mode = "live"``, ``broker.kind="kis"``   the real account (``broker.kis.paper = false``), after a person
+                                           confirms the first order (``--confirm`` or the terminal)
+``--replay DATE`` (paper)                  a stored day played back as live quotes on a simulated clock
+                                           (``--speed 0``) or an accelerated wall clock, orders to the
+                                           simulated exchange (``--broker sim``) or through the KIS adapter
+                                           and the local KIS server (``--broker kis-mock``)
+=========================================  ==================================================================
+
+Any other combination is refused with one line before anything connects. On start the saved state is loaded
+and settled with the broker (``engine.recovery``); then the scheduler runs the day: it waits for the open,
+does nothing on a day KRX does not trade, and ends after the close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from maemae.backtest.market import BacktestMarket
+from maemae.brokers.kis.adapter import KisBroker
+from maemae.brokers.sim.venue import SimulatedVenue
+from maemae.config import MaemaeConfig
+from maemae.data.store import BarStore
+from maemae.engine.books import book_differences
+from maemae.engine.clock import AcceleratedClock, Clock, SimulatedClock, WallClock
+from maemae.engine.composition import (
+    build_core,
+    make_calendar,
+    make_sim_exchange,
+    open_state_store,
+    universe_selector,
+)
+from maemae.engine.confirmation import Ask, FirstOrderConfirmation
+from maemae.engine.live import CLOSE_GRACE, PRE_OPEN_LEAD, DayReport, LiveDay, day_universe
+from maemae.engine.persistence import StateRecorder
+from maemae.engine.quotes import PriceSource, ReplayedQuotes
+from maemae.engine.recovery import RecoveryReport, recover
+from maemae.engine.scheduler import Scheduler
+from maemae.engine.venues import VenueChoice, open_venue
+from maemae.errors import ConfigError, StoreError
+from maemae.krx.sessions import session_schedule
+from maemae.ports.broker import Broker
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    replay: date | None = None
+    speed: float = 0.0  # with --replay: 0 jumps from timer to timer; N runs N times faster than real time
+    venue: VenueChoice = field(default_factory=VenueChoice)
+    confirmed: bool = False  # --confirm: the person confirmed live trading up front
+    ask: Ask | None = None  # how to ask at the first live order (None: no terminal)
+    clock: Clock | None = None  # without --replay: the wall clock (tests give another)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    day: date
+    note: str  # what happened, in one line
+    report: DayReport | None = None
+    recovery: RecoveryReport | None = None
+    book_differences: list[str] = field(default_factory=list)
+
+
+def check_mode(config: MaemaeConfig, replay: bool) -> None:
+    """Refuse, in one line, any mode and broker that ``maemae run`` must not trade with."""
+    kind, kis = config.broker.kind, config.broker.kis
+    if config.mode == "backtest":
+        raise ConfigError(
+            'mode = "backtest": `maemae run` trades a day on the clock; set mode = "paper" or "live" '
+            "(backtests: `maemae backtest`)"
+        )
+    if kind == "creon":
+        raise ConfigError('broker.kind = "creon": the Creon adapter is not available yet; use "kis" or "sim"')
+    if config.mode == "live":
+        if replay:
+            raise ConfigError(
+                '--replay with mode = "live": a replayed day is paper trading; set mode = "paper"'
+            )
+        if kind != "kis":
+            raise ConfigError(
+                f'mode = "live" with broker.kind = "{kind}": live trading needs broker.kind = "kis"'
+            )
+        if kis.paper:
+            raise ConfigError(
+                'mode = "live" with broker.kis.paper = true: KIS\'s paper server is paper trading; '
+                'set mode = "paper", or broker.kis.paper = false to trade the real account'
+            )
+    elif kind == "kis" and not kis.paper and not replay:
+        raise ConfigError(
+            'mode = "paper" with broker.kis.paper = false would trade the real account: '
+            'set broker.kis.paper = true, or mode = "live"'
+        )
+
+
+def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
+    check_mode(config, options.replay is not None)
+    if options.speed < 0:
+        raise ConfigError(f"--speed {options.speed}: expected 0 (as fast as possible) or a positive factor")
+    calendar = make_calendar(config)
+    clock: Clock
+    if options.replay is not None:
+        day = options.replay
+        schedule = session_schedule(day, calendar)
+        if schedule is None:
+            raise ConfigError(f"--replay {day}: KRX did not trade that day")
+        start = schedule.open - PRE_OPEN_LEAD - timedelta(minutes=1)
+        clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
+    else:
+        clock = options.clock or WallClock()
+        day = clock.now().date()
+        schedule = session_schedule(day, calendar)
+        if schedule is None:
+            return RunSummary(day, f"{day} is not a KRX trading day: nothing to do")
+        if clock.now() > schedule.close + CLOSE_GRACE:
+            return RunSummary(day, f"the session of {day} is over: nothing to do")
+    market = BacktestMarket(BarStore(config.data.root), calendar, day, day)
+    if options.replay is not None and not any(len(market.minute_day(c, day)) for c in market.minute):
+        raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
+    with ExitStack() as stack:
+        store = open_state_store(config)
+        stack.callback(store.close)
+        saved = store.load(day)
+        replay = options.replay is not None
+        if replay and saved.orders and not options.venue.outlives_the_run:
+            raise StoreError(
+                f"store {config.store.url}: it holds orders of {day} whose exchange ran inside an "
+                "earlier run and is gone: use --exchange (`maemae sim serve` or `maemae kis-mock`), "
+                "or a new store.url"
+            )
+        selector = universe_selector(config, calendar)
+        holdings = [p.code for p in saved.positions if p.account_quantity]
+        codes = [str(c) for c in day_universe(config, market, selector, day, holdings).codes]
+        broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
+        if config.mode == "live":
+            assert isinstance(broker, KisBroker)  # check_mode allows nothing else
+            account = broker.rest.credentials.account
+            broker = FirstOrderConfirmation(broker, account, confirmed=options.confirmed, ask=options.ask)
+        core = build_core(config, calendar, market.instruments, broker, resilient=True)
+        recorder = StateRecorder(store, core.kernel)
+        recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now())
+        live = LiveDay(
+            core,
+            day=day,
+            market=market,
+            selector=selector,
+            calendar=calendar,
+            store=store,
+            recorder=recorder,
+            prices=prices,
+            feed=feed,
+        )
+        scheduler = Scheduler(clock)
+        live.plan(scheduler)
+        _drive(scheduler, live, clock)
+        differences = (
+            book_differences(core.orders, core.portfolio, core.orders.broker, feed.all_orders())
+            if feed is not None
+            else []
+        )
+    note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"
+    return RunSummary(day, note, live.report, recovery, differences)
+
+
+def _trading_venue(
+    config: MaemaeConfig,
+    market: BacktestMarket,
+    clock: Clock,
+    options: RunOptions,
+    codes: list[str],
+    stack: ExitStack,
+    replay: bool,
+) -> tuple[Broker, PriceSource, SimulatedVenue | None]:
+    """The broker orders go to, where prices come from, and the simulated exchange to feed (or None)."""
+    if replay:
+        assert options.replay is not None
+        venue = open_venue(config, market, clock, options.venue, stack)
+        return venue, ReplayedQuotes(market, options.replay, clock.now), venue
+    kis = KisBroker.from_config(config.broker.kis, clock=clock.now, trade_codes=codes)
+    stack.callback(kis.close)
+    if config.broker.kind == "kis":
+        return kis, kis, None
+    sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+    return sim, kis, sim
+
+
+def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> None:
+    """Run the day's timers: jumping on a simulated clock, sleeping on a wall clock until the close (or until
+    SIGINT/SIGTERM, after which the state is already saved)."""
+    schedule = live.schedule
+    assert schedule is not None
+    if isinstance(clock, SimulatedClock):
+        scheduler.run_until(schedule.close + CLOSE_GRACE + timedelta(minutes=1))
+        return
+    speed = clock.speed if isinstance(clock, AcceleratedClock) else 1.0
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        live.on_close = lambda _report: stop.set()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, or not the main thread
+                loop.add_signal_handler(number, stop.set)
+        await scheduler.run_forever(stop, speed)
+
+    asyncio.run(main())

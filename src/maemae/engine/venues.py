@@ -1,0 +1,82 @@
+"""Where a paper run's orders go: the simulated exchange in this process, in ``maemae sim serve``, or behind
+the local KIS server (reached through the KIS adapter), in this process or in ``maemae kis-mock``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from maemae.backtest.market import BacktestMarket
+from maemae.brokers.kis.mock.app import MockSettings
+from maemae.brokers.kis.mock.server import MockServer, mock_environment
+from maemae.brokers.kis.mock.venue import KisMockVenue
+from maemae.brokers.sim.exchange import SimExchange
+from maemae.brokers.sim.venue import SimulatedVenue
+from maemae.config import MaemaeConfig
+from maemae.data.store import BarStore
+from maemae.engine.clock import Clock
+from maemae.engine.composition import connect_sim_exchange, make_sim_exchange
+
+
+@dataclass(frozen=True, slots=True)
+class VenueChoice:
+    """Where the paper run trades: ``sim`` (``address`` of ``maemae sim serve``, or None for in-process) or
+    ``kis-mock`` (``url`` of ``maemae kis-mock``, or None to start the server in this process)."""
+
+    broker: Literal["sim", "kis-mock"] = "sim"
+    address: tuple[str, int] | None = None
+    authkey: bytes = b""
+    url: str | None = None
+
+    @property
+    def outlives_the_run(self) -> bool:
+        return self.address is not None or self.url is not None
+
+
+def open_venue(
+    config: MaemaeConfig,
+    market: BacktestMarket,
+    clock: Clock,
+    choice: VenueChoice,
+    stack: ExitStack,
+) -> SimulatedVenue:
+    """Open the venue ``choice`` names; whatever must be closed afterwards goes on ``stack``."""
+    if choice.broker == "sim":
+        if choice.address is None:
+            return make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+        remote = connect_sim_exchange(choice.address, choice.authkey, clock)
+        stack.callback(remote.close)
+        return remote
+    settings = MockSettings()
+    url = choice.url
+    if url is None:
+        server = MockServer(
+            exchange_factory(config, market), settings=settings, history=BarStore(config.data.root)
+        ).start()
+        stack.callback(server.stop)
+        url = server.base_url
+    kis = config.broker.kis.model_copy(
+        update={
+            "base_url": url,
+            "ws_url": url.replace("http", "ws", 1) + "/tryitout",
+            "paper": settings.paper,
+            "requests_per_second": 1000,  # the local server has no rate limit to respect
+        }
+    )
+    venue = KisMockVenue.from_config(
+        kis, clock=clock.now, trade_codes=[str(c) for c in market.instruments], environ=mock_environment(kis)
+    )
+    stack.callback(venue.close)
+    return venue
+
+
+def exchange_factory(
+    config: MaemaeConfig, market: BacktestMarket
+) -> Callable[[Callable[[], datetime]], SimExchange]:
+    def make(clock: Callable[[], datetime]) -> SimExchange:
+        return make_sim_exchange(config, market.calendar, market.instruments, clock)
+
+    return make

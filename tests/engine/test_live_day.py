@@ -1,0 +1,124 @@
+"""The trading day on a clock (the live loop), run on a simulated clock over a stored day played back as
+10-second price snapshots: the minute bars it builds are the stored ones, it trades through the same kernel,
+and at the close maemae's book equals the exchange's."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+
+from maemae.backtest.service import load_market
+from maemae.brokers.sim.exchange import SimExchange
+from maemae.config import MaemaeConfig
+from maemae.domain.clock_time import KST
+from maemae.domain.order_states import OrderState
+from maemae.engine.books import book_differences
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.composition import build_core, make_sim_exchange, universe_selector
+from maemae.engine.live import LiveDay
+from maemae.engine.persistence import StateRecorder
+from maemae.engine.quotes import ReplayedQuotes
+from maemae.engine.recovery import recover
+from maemae.engine.scheduler import Scheduler
+from maemae.store.repository import SqlStateStore
+from tests.backtest.conftest import make_config
+
+DAY = date(2025, 12, 3)
+
+
+@dataclass
+class Run:
+    live: LiveDay
+    sim: SimExchange
+    store: SqlStateStore
+    scheduler: Scheduler
+    clock: SimulatedClock
+
+
+def start(config: MaemaeConfig, tmp_path: Path, day: date = DAY) -> Run:
+    market, _ = load_market(config, DAY, DAY)
+    clock = SimulatedClock(datetime.combine(day, time(7, 0), tzinfo=KST))
+    sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+    core = build_core(config, market.calendar, market.instruments, sim, resilient=True)
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    recorder = StateRecorder(store, core.kernel)
+    recover(core.kernel, store.load(day), core.orders.broker, recorder, clock.now())
+    live = LiveDay(
+        core,
+        day=day,
+        market=market,
+        selector=universe_selector(config, market.calendar),
+        calendar=market.calendar,
+        store=store,
+        recorder=recorder,
+        prices=ReplayedQuotes(market, day, clock.now),
+        feed=sim,
+    )
+    return Run(live, sim, store, Scheduler(clock), clock)
+
+
+@pytest.fixture
+def config(market_root: Path, tmp_path: Path) -> MaemaeConfig:
+    return make_config(market_root, execution={"halt_file": str(tmp_path / "HALT")})
+
+
+def test_live_day_when_run_on_the_clock_then_trades_and_book_equals_exchange(
+    config: MaemaeConfig, tmp_path: Path
+) -> None:
+    run = start(config, tmp_path)
+    try:
+        assert run.live.plan(run.scheduler)
+        run.scheduler.run_until(datetime.combine(DAY, time(16, 0), tzinfo=KST))
+        live, core = run.live, run.live.core
+        assert live.closed
+        assert live.report.cycles == 6 * 380  # every 10 s from 09:00 to 15:19:50
+        assert live.report.refreshes == 6 * 380
+        # the minute bars built from the snapshots are the stored bars
+        for code, stock in live.stocks.items():
+            stored = live.market.minute_day(code, DAY)
+            built = stock.minutes.completed
+            assert [b.close for b in built] == [int(c) for c in stored.close], code
+            assert [b.high for b in built] == [int(h) for h in stored.high], code
+            assert [b.volume for b in built] == [int(v) for v in stored.volume], code
+        orders = list(core.orders.orders.values())
+        assert any(o.state is OrderState.FILLED for o in orders)
+        assert not [o for o in orders if o.is_open]
+        assert book_differences(core.orders, core.portfolio, run.sim, run.sim.all_orders()) == []
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            days = db.execute("select trading_day, equity from daily_results").fetchall()
+        assert days == [(DAY.isoformat(), live.report.equity)]
+        assert run.store.verify_audit().ok
+    finally:
+        run.store.close()
+
+
+def test_live_day_when_halted_then_open_orders_cancelled_and_nothing_new(
+    config: MaemaeConfig, tmp_path: Path
+) -> None:
+    run = start(config, tmp_path)
+    try:
+        assert run.live.plan(run.scheduler)
+        run.scheduler.run_until(datetime.combine(DAY, time(11, 0), tzinfo=KST))
+        before = len(run.live.core.orders.orders)
+        (tmp_path / "HALT").touch()
+        run.scheduler.run_until(datetime.combine(DAY, time(16, 0), tzinfo=KST))
+        core = run.live.core
+        after = [o for o in core.orders.orders.values() if o.created_at.time() > time(11, 0)]
+        assert all(o.state is OrderState.DENIED for o in after)
+        assert len(core.orders.orders) >= before
+        assert run.live.report.halted_cycles > 0
+    finally:
+        run.store.close()
+
+
+def test_live_day_when_not_a_trading_day_then_nothing_runs(config: MaemaeConfig, tmp_path: Path) -> None:
+    run = start(config, tmp_path, day=date(2025, 12, 6))  # a Saturday
+    try:
+        assert not run.live.plan(run.scheduler)
+        assert run.scheduler.next_due() is None
+    finally:
+        run.store.close()

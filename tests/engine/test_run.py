@@ -1,0 +1,229 @@
+"""``maemae run``: the live loop's day composed from the config, on a replayed day (simulated clock, an
+accelerated wall clock, through the KIS adapter), and the modes it refuses."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from maemae.brokers.sim.exchange import SimExchange
+from maemae.cli import main
+from maemae.config import load_config
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.confirmation import FirstOrderConfirmation
+from maemae.engine.runtime import RunOptions, run_trading_day
+from maemae.errors import ConfigError, FatalBrokerError
+from maemae.krx.calendar import default_calendar
+from maemae.krx.costs import CostModel
+from maemae.ports.broker import OrderRequest
+
+DAY = date(2025, 12, 3)
+
+
+def _config(root: Path, directory: Path, extra: str = "", mode: str = "paper") -> Path:
+    path = directory / "run.toml"
+    path.write_text(
+        f"""
+mode = "{mode}"
+
+[data]
+root = "{root}"
+
+[universe]
+safe_asset_code = "357870"
+max_stocks = 8
+
+[strategies.daily]
+class = "sma_daily"
+params = {{ short = 3, long = 10 }}
+
+[backtest]
+initial_cash = 50_000_000
+
+[store]
+url = "sqlite:///{directory}/state.db"
+
+[execution]
+halt_file = "{directory}/HALT"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _closed_days(directory: Path) -> list[str]:
+    with sqlite3.connect(directory / "state.db") as db:
+        return [row[0] for row in db.execute("select trading_day from daily_results")]
+
+
+def test_run_when_replayed_then_the_day_closes_with_the_book_equal(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(market_root, tmp_path)
+    assert main(["run", "--config", str(config), "--replay", DAY.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert f"{DAY}: the day is closed" in out
+    assert "cycles 2280, price refreshes 2280" in out
+    assert _closed_days(tmp_path) == [DAY.isoformat()]
+    # the same store again: the exchange of that run is gone, so it refuses (and changes nothing)
+    assert main(["run", "--config", str(config), "--replay", DAY.isoformat()]) == 6
+    assert "whose exchange ran inside an earlier run" in capsys.readouterr().err
+
+
+def test_run_when_replayed_through_kis_mock_then_closes_with_book_equal(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cadences = "price_refresh_s = 30\nminute_eval_s = 30\ndaily_eval_s = 60\nreconcile_s = 60"
+    config = _config(market_root, tmp_path, cadences)
+    args = ["run", "--config", str(config), "--replay", DAY.isoformat(), "--broker", "kis-mock"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"{DAY}: the day is closed" in out
+    assert "cycles 760" in out
+    assert "orders 0," not in out
+
+
+def test_run_when_replayed_on_an_accelerated_wall_clock_then_closes(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cadences = "price_refresh_s = 60\nminute_eval_s = 60\ndaily_eval_s = 60\nreconcile_s = 300"
+    config = _config(market_root, tmp_path, cadences)
+    assert main(["run", "--config", str(config), "--replay", DAY.isoformat(), "--speed", "2500"]) == 0
+    out = capsys.readouterr().out
+    assert f"{DAY}: the day is closed" in out
+    assert _closed_days(tmp_path) == [DAY.isoformat()]
+
+
+@pytest.mark.parametrize(
+    ("mode", "extra", "args", "expected"),
+    [
+        (
+            "backtest",
+            "",
+            ["--replay", "2025-12-03"],
+            'mode = "backtest": `maemae run` trades a day on the clock',
+        ),
+        ("live", "", [], 'mode = "live" with broker.kind = "sim": live trading needs broker.kind = "kis"'),
+        ("live", "", ["--replay", "2025-12-03"], '--replay with mode = "live": a replayed day is paper'),
+        ("paper", "", ["--replay", "2025-12-06"], "--replay 2025-12-06: KRX did not trade that day"),
+        ("paper", "", ["--replay", "2025-13-01"], "--replay '2025-13-01': expected a date as YYYY-MM-DD"),
+        (
+            "paper",
+            "",
+            ["--replay", "2025-12-03", "--broker", "ibkr"],
+            "--broker 'ibkr': expected sim or kis-mock",
+        ),
+        ("paper", "", ["--replay", "2025-12-03", "--speed", "-2"], "--speed -2.0: expected 0"),
+    ],
+)
+def test_run_when_mode_or_options_are_wrong_then_one_line_and_nothing_written(
+    market_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    mode: str,
+    extra: str,
+    args: list[str],
+    expected: str,
+) -> None:
+    config = _config(market_root, tmp_path, extra, mode=mode)
+    assert main(["run", "--config", str(config), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert expected in err[0]
+    assert not (tmp_path / "state.db").exists()
+
+
+def test_run_when_kis_modes_contradict_then_refused(market_root: Path, tmp_path: Path) -> None:
+    paper_real = load_config(_config(market_root, tmp_path, mode="paper"))
+    paper_real = paper_real.model_copy(
+        update={
+            "broker": paper_real.broker.model_copy(
+                update={"kind": "kis", "kis": paper_real.broker.kis.model_copy(update={"paper": False})}
+            )
+        }
+    )
+    with pytest.raises(ConfigError, match="would trade the real account"):
+        run_trading_day(paper_real, RunOptions())
+    live_paper = paper_real.model_copy(
+        update={
+            "mode": "live",
+            "broker": paper_real.broker.model_copy(
+                update={"kis": paper_real.broker.kis.model_copy(update={"paper": True})}
+            ),
+        }
+    )
+    with pytest.raises(ConfigError, match="KIS's paper server is paper trading"):
+        run_trading_day(live_paper, RunOptions())
+
+
+def test_run_on_the_wall_clock_when_not_a_trading_day_or_after_the_close_then_nothing(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = load_config(_config(market_root, tmp_path))
+    saturday = SimulatedClock(datetime(2025, 12, 6, 9, 0, tzinfo=KST))
+    assert (
+        run_trading_day(config, RunOptions(clock=saturday)).note
+        == "2025-12-06 is not a KRX trading day: nothing to do"
+    )
+    evening = SimulatedClock(datetime(2025, 12, 3, 20, 0, tzinfo=KST))
+    assert (
+        run_trading_day(config, RunOptions(clock=evening)).note
+        == "the session of 2025-12-03 is over: nothing to do"
+    )
+    morning = SimulatedClock(datetime(2025, 12, 3, 8, 0, tzinfo=KST))
+    with pytest.raises(ConfigError, match="KIS_APP_KEY is not set"):  # paper on the sim needs KIS's prices
+        run_trading_day(config, RunOptions(clock=morning))
+
+
+class _Sim:
+    """A simulated exchange open for one order."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2025, 12, 3, 9, 30, tzinfo=KST)
+        self.exchange = SimExchange(
+            clock=lambda: self.now,
+            calendar=default_calendar(),
+            costs=CostModel(Decimal("0.00015")),
+            instruments={},
+            initial_cash=10_000_000,
+        )
+        self.exchange.start_day(DAY, {StockCode("005930"): 70_000})
+
+
+ORDER = OrderRequest("o1", StockCode("005930"), Side.BUY, 1, OrderType.LIMIT, 70_000)
+
+
+def test_live_confirmation_when_typed_right_then_first_order_goes_and_later_ones_do_not_ask() -> None:
+    asked: list[str] = []
+    sim = _Sim()
+    gate = FirstOrderConfirmation(
+        sim.exchange, "12345678", confirmed=False, ask=lambda p: asked.append(p) or "12345678"
+    )
+    gate.submit(ORDER)
+    gate.submit(ORDER)
+    assert len(asked) == 1
+    assert "LIVE ORDER" in asked[0]
+    assert "buy 1 005930 at 70,000 won" in asked[0]
+    assert len(sim.exchange.all_orders()) == 2
+
+
+def test_live_confirmation_when_wrong_or_no_terminal_then_nothing_sent() -> None:
+    sim = _Sim()
+    wrong = FirstOrderConfirmation(sim.exchange, "12345678", confirmed=False, ask=lambda p: "no")
+    with pytest.raises(FatalBrokerError, match="did not match the account number"):
+        wrong.submit(ORDER)
+    silent = FirstOrderConfirmation(sim.exchange, "12345678", confirmed=False, ask=None)
+    with pytest.raises(FatalBrokerError, match="needs --confirm or a terminal"):
+        silent.submit(ORDER)
+    assert sim.exchange.all_orders() == []
+    upfront = FirstOrderConfirmation(sim.exchange, "12345678", confirmed=True, ask=None)
+    upfront.submit(ORDER)
+    assert len(sim.exchange.all_orders()) == 1
