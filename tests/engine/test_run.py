@@ -3,26 +3,43 @@ accelerated wall clock, through the KIS adapter), and the modes it refuses."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
-from datetime import date, datetime
+import subprocess
+import sys
+import time as wall
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from maemae.brokers.kis import protocol
+from maemae.brokers.kis.mock.app import MockSettings
+from maemae.brokers.kis.mock.replay import MarketReplay
+from maemae.brokers.kis.mock.server import MockServer, mock_environment
 from maemae.brokers.sim.exchange import SimExchange
+from maemae.brokers.sim.remote import RemoteExchange
 from maemae.cli import main
+from maemae.cli.paper_cmd import _address
 from maemae.config import load_config
+from maemae.config.broker import KisBrokerConfig
+from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
+from maemae.domain.order_states import OrderEvent
 from maemae.engine.clock import SimulatedClock
+from maemae.engine.composition import make_sim_exchange
 from maemae.engine.confirmation import FirstOrderConfirmation
 from maemae.engine.runtime import RunOptions, run_trading_day
 from maemae.errors import ConfigError, FatalBrokerError
 from maemae.krx.calendar import default_calendar
 from maemae.krx.costs import CostModel
 from maemae.ports.broker import OrderRequest
+from maemae.store.repository import SqlStateStore
+from tests.engine.test_paper import KEY, _serve
 
 DAY = date(2025, 12, 3)
 
@@ -227,3 +244,102 @@ def test_live_confirmation_when_wrong_or_no_terminal_then_nothing_sent() -> None
     upfront = FirstOrderConfirmation(sim.exchange, "12345678", confirmed=True, ask=None)
     upfront.submit(ORDER)
     assert len(sim.exchange.all_orders()) == 1
+
+
+@pytest.mark.parametrize("kind", ["sim", "kis"])
+def test_run_on_the_clock_when_paper_then_trades_on_kis_prices(
+    market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The real-time compositions on a simulated clock that the local KIS server's market follows too:
+    paper on the simulated exchange with KIS's prices (``sim``), and paper at KIS's paper server (``kis``)."""
+    clock = SimulatedClock(datetime(2025, 12, 3, 8, 0, tzinfo=KST))
+    settings = MockSettings(token_interval_s=0.1)
+    store = BarStore(market_root)
+    config_path = _config(market_root, tmp_path)
+    exchange = make_sim_exchange  # the server's account: the config's exchange and cash
+    calendar = default_calendar()
+    instruments = store.read_instruments()
+    server = MockServer(
+        lambda c: exchange(load_config(config_path), calendar, instruments, c),
+        settings=settings,
+        replay=MarketReplay(store, calendar, DAY, clock.now),
+    ).start()
+    try:
+        for variable, value in mock_environment(KisBrokerConfig(), settings).items():
+            monkeypatch.setenv(variable, value)
+        extra = "price_refresh_s = 30\nminute_eval_s = 30\ndaily_eval_s = 60\nreconcile_s = 60"
+        path = _config(market_root, tmp_path, extra)
+        with path.open("a", encoding="utf-8") as toml:
+            toml.write(
+                f'\n[broker]\nkind = "{kind}"\n'
+                f'\n[broker.kis]\nbase_url = "{server.base_url}"\nws_url = "{server.ws_url}"\n'
+                f'websocket = false\nrequests_per_second = 1000\ntoken_cache = "{tmp_path}/token.json"\n'
+            )
+        summary = run_trading_day(load_config(path), RunOptions(clock=clock))
+    finally:
+        server.stop()
+    assert summary.note == f"{DAY}: the day is closed"
+    assert summary.report is not None
+    assert summary.report.cycles == 760
+    assert summary.report.fills > 0
+    assert summary.book_differences == []
+    stats = server.state.stats
+    assert stats[f"GET {protocol.MULTI_PRICE_PATH}"] >= 760  # every refresh asked KIS for prices
+    sent_to_kis = stats[f"POST {protocol.ORDER_CASH_PATH}"]
+    assert sent_to_kis == (summary.report.orders if kind == "kis" else 0)
+
+
+def _live_cursor_at(url: str) -> datetime | None:
+    try:
+        store = SqlStateStore(url, create=False)
+    except Exception:  # not created yet
+        return None
+    try:
+        cursor = store.load(None).runtime.get("cursor", {})
+    finally:
+        store.close()
+    return datetime.fromisoformat(str(cursor["at"])) if cursor.get("at") else None
+
+
+def test_run_when_killed_during_a_replayed_day_then_resumes_where_it_stopped(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = _config(market_root, tmp_path)
+    env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
+    server, exchange = _serve(config, env)
+    url = f"sqlite:///{tmp_path}/state.db"
+    try:
+        args = [sys.executable, "-m", "maemae.cli", "run", "--config", str(config)]
+        args += ["--replay", DAY.isoformat(), "--exchange", exchange]
+        first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True)
+        deadline = wall.monotonic() + 90
+        while (at := _live_cursor_at(url)) is None or at.time() < time(11, 0):
+            assert wall.monotonic() < deadline, "the run did not reach 11:00"
+            wall.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        killed_at = _live_cursor_at(url)
+        assert killed_at is not None
+        assert killed_at.time() < time(15, 20)
+        second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
+        assert second.returncode == 0, second.stderr
+        assert f"{DAY}: the day is closed" in second.stdout
+        remote = RemoteExchange(_address(exchange), KEY.encode(), lambda: datetime.now(KST))
+        at_exchange = remote.all_orders()
+        remote.close()
+    finally:
+        server.kill()
+        server.wait(10)
+    store = SqlStateStore(url)
+    try:
+        saved = store.load(DAY)
+        assert store.verify_audit().ok
+        assert not [o for o in saved.orders if o.is_open]
+        sent = [o for o in saved.orders if o.broker_order_no]
+        modified = sum(1 for o in sent for t in o.history if t.event is OrderEvent.MODIFY_CONFIRMED)
+        assert len(at_exchange) == len(sent) + modified  # every submit and modify once: nothing sent twice
+        traded = {o.broker_order_no for o in at_exchange if o.filled_quantity}
+        assert traded <= {n for o in saved.orders for n in o.filled_by_number}  # no fill lost
+    finally:
+        store.close()
+    assert _closed_days(tmp_path) == [DAY.isoformat()]

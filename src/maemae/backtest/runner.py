@@ -26,6 +26,7 @@ from maemae.domain.events import DomainEvent, FillReceived
 from maemae.domain.fill import Fill
 from maemae.engine.composition import Engine, universe_selector
 from maemae.engine.kernel import CodeDay
+from maemae.errors import StoreError
 from maemae.strategy.api import DailyInput, Signal
 
 Progress = Callable[[int, int], None]
@@ -46,6 +47,11 @@ class Cursor:
     def from_dict(cls, data: dict[str, object]) -> Cursor | None:
         if not data:
             return None
+        if "next_bar" not in data:
+            raise StoreError(
+                f"the state database holds a `maemae run` day ({data.get('day')}), not a replay: "
+                "give the replay its own store.url"
+            )
         return cls(date.fromisoformat(str(data["day"])), int(str(data["next_bar"])))
 
 

@@ -66,6 +66,12 @@ class FormingMinutes:
             bar.value += price * added
         return done
 
+    def seed(self, bars: list[Bar]) -> None:
+        """Start from bars already completed today (a run restarted during the day)."""
+        self.completed = list(bars)
+        self.forming = None
+        self._volume_seen = sum(b.volume for b in bars)
+
     def finish(self) -> Bar | None:
         """The session is over: the forming bar is complete."""
         bar, self.forming = self.forming, None

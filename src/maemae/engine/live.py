@@ -39,7 +39,7 @@ from maemae.data.universe import Selector, Universe, select_stocks
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
 from maemae.engine.composition import Core
-from maemae.engine.forming import FormingMinutes
+from maemae.engine.forming import Bar, FormingMinutes
 from maemae.engine.kernel import CodeDay
 from maemae.engine.operator import OperatorSwitch
 from maemae.engine.params import ParamsWatcher
@@ -47,6 +47,7 @@ from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource
 from maemae.engine.recovery import in_doubt, reconcile_and_record, settle_in_doubt
 from maemae.engine.scheduler import Scheduler
+from maemae.errors import StoreError
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import PriceLimits, price_limits
 from maemae.krx.sessions import SessionSchedule, session_schedule
@@ -60,6 +61,9 @@ CLOSE_GRACE = timedelta(seconds=30)  # the closing print is read this long after
 
 # priorities of timers due at the same moment: prices first, then the daily signal, then decisions
 _PRICES, _DAILY, _MINUTE, _RECONCILE, _CLOSE = range(5)
+
+
+TodaySoFar = Callable[[StockCode, datetime], list[Bar]]
 
 
 @dataclass(slots=True)
@@ -85,6 +89,26 @@ class DayReport:
     halted_cycles: int = 0
     orders: int = 0  # sent to the broker today (denied ones not counted)
     fills: int = 0
+
+
+def live_cursor(day: date, at: datetime) -> dict[str, object]:
+    """Where a live day stands (the runtime document ``cursor``): the day and the last cycle's time."""
+    return {"driver": "live", "day": day.isoformat(), "at": at.isoformat()}
+
+
+def resume_time(cursor: Mapping[str, object], day: date) -> datetime | None:
+    """The time of the last cycle of ``day`` saved in ``cursor``; None when it holds another day. A cursor of
+    a replay (``maemae paper``) is refused: each driver needs its own store."""
+    if not cursor:
+        return None
+    if cursor.get("driver") != "live":
+        raise StoreError(
+            f"the state database holds a replay of {cursor.get('day')} (`maemae paper`): "
+            "give `maemae run` its own store.url"
+        )
+    if cursor.get("day") != day.isoformat():
+        return None
+    return datetime.fromisoformat(str(cursor["at"]))
 
 
 def day_universe(
@@ -123,9 +147,11 @@ class LiveDay:
         prices: PriceSource | None = None,
         feed: SimulatedVenue | None = None,
         on_close: Callable[[DayReport], None] | None = None,
+        today_so_far: TodaySoFar | None = None,
     ) -> None:
-        """``prices`` defaults to the broker; ``feed`` is the simulated exchange to trade completed minute
-        bars on, when the orders go to one (paper trading on the simulated exchange)."""
+        """``prices`` defaults to the broker; ``feed`` is the simulated exchange to trade on, when the orders
+        go to one (paper trading on the simulated exchange); ``today_so_far`` gives the minute bars a run
+        restarted during the day missed (without it, today's bars start at the restart)."""
         self.core = core
         self.prices: PriceSource = prices or core.broker
         self.config: MaemaeConfig = core.config
@@ -136,6 +162,7 @@ class LiveDay:
         self.recorder = recorder
         self.feed = feed
         self.on_close = on_close
+        self.today_so_far = today_so_far
         self.stocks: dict[StockCode, _Stock] = {}
         self.report = DayReport(day)
         self.schedule: SessionSchedule | None = session_schedule(day, calendar)
@@ -195,6 +222,9 @@ class LiveDay:
                 bases[code], self.day, kind, self._market(code)
             )
             self.stocks[code] = _Stock(code, kind, history, yesterday, limits, bases[code])
+            if self.today_so_far is not None and self.schedule is not None and now > self.schedule.open:
+                self.stocks[code].minutes.seed(self.today_so_far(code, now))
+                self.stocks[code].last_snapshot = now
         core.kernel.start_day(self.day, now, self._code_days(), self.price_of)
 
     # ----- every few seconds
@@ -279,7 +309,7 @@ class LiveDay:
         kernel.check_portfolio_stop(now, self.price_of)
         if in_doubt(core.orders):
             settle_in_doubt(core.orders, core.orders.broker, now)
-        self.recorder.checkpoint({"live_day": self.day.isoformat(), "at": now.isoformat()})
+        self.recorder.checkpoint(live_cursor(self.day, now))
 
     def reconcile(self, now: datetime) -> None:
         reconcile_and_record(self.core.kernel, self.core.orders.broker, self.recorder, now)

@@ -17,7 +17,9 @@ import numpy as np
 
 from maemae.backtest.market import BacktestMarket
 from maemae.data.bars import NS_PER_SECOND, BarArrays
+from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
+from maemae.engine.forming import Bar
 from maemae.ports.broker import Quote
 
 
@@ -75,3 +77,21 @@ class ReplayedQuotes:
                 self._bases[code],
             )
         return quotes
+
+    def bars_before(self, code: StockCode, now: datetime) -> list[Bar]:
+        """The stored minute bars that ended by ``now``: what a run restarted at ``now`` missed."""
+        bars = self._day_bars(code)
+        stamp = int(now.timestamp() * 1_000_000) * 1_000
+        ended = int(np.searchsorted(bars.ts, stamp - 60 * NS_PER_SECOND, side="right"))
+        return [
+            Bar(
+                datetime.fromtimestamp(int(bars.ts[i]) / NS_PER_SECOND, KST),
+                int(bars.open[i]),
+                int(bars.high[i]),
+                int(bars.low[i]),
+                int(bars.close[i]),
+                int(bars.volume[i]),
+                int(bars.value[i]),
+            )
+            for i in range(ended)
+        ]

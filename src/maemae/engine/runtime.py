@@ -44,7 +44,7 @@ from maemae.engine.composition import (
     universe_selector,
 )
 from maemae.engine.confirmation import Ask, FirstOrderConfirmation
-from maemae.engine.live import CLOSE_GRACE, PRE_OPEN_LEAD, DayReport, LiveDay, day_universe
+from maemae.engine.live import CLOSE_GRACE, PRE_OPEN_LEAD, DayReport, LiveDay, day_universe, resume_time
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
@@ -116,8 +116,6 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         schedule = session_schedule(day, calendar)
         if schedule is None:
             raise ConfigError(f"--replay {day}: KRX did not trade that day")
-        start = schedule.open - PRE_OPEN_LEAD - timedelta(minutes=1)
-        clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
     else:
         clock = options.clock or WallClock()
         day = clock.now().date()
@@ -134,6 +132,10 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         stack.callback(store.close)
         saved = store.load(day)
         replay = options.replay is not None
+        resumed = resume_time(saved.runtime.get("cursor", {}), day)  # (refuses a replay's store)
+        if replay:  # a stopped replay goes on from its last cycle
+            start = resumed or schedule.open - PRE_OPEN_LEAD - timedelta(minutes=1)
+            clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
         if replay and saved.orders and not options.venue.outlives_the_run:
             raise StoreError(
                 f"store {config.store.url}: it holds orders of {day} whose exchange ran inside an "
@@ -144,6 +146,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         holdings = [p.code for p in saved.positions if p.account_quantity]
         codes = [str(c) for c in day_universe(config, market, selector, day, holdings).codes]
         broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
+        today_so_far = prices.bars_before if isinstance(prices, ReplayedQuotes) else None
         if config.mode == "live":
             assert isinstance(broker, KisBroker)  # check_mode allows nothing else
             account = broker.rest.credentials.account
@@ -161,15 +164,13 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             recorder=recorder,
             prices=prices,
             feed=feed,
+            today_so_far=today_so_far,
         )
         scheduler = Scheduler(clock)
         live.plan(scheduler)
         _drive(scheduler, live, clock)
-        differences = (
-            book_differences(core.orders, core.portfolio, core.orders.broker, feed.all_orders())
-            if feed is not None
-            else []
-        )
+        at_broker = feed.all_orders() if feed is not None else _kis(broker).day_orders()
+        differences = book_differences(core.orders, core.portfolio, core.orders.broker, at_broker)
     note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"
     return RunSummary(day, note, live.report, recovery, differences)
 
@@ -194,6 +195,12 @@ def _trading_venue(
         return kis, kis, None
     sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
     return sim, kis, sim
+
+
+def _kis(broker: Broker) -> KisBroker:
+    inner = broker.inner if isinstance(broker, FirstOrderConfirmation) else broker
+    assert isinstance(inner, KisBroker)  # without a simulated exchange, the broker is KIS
+    return inner
 
 
 def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> None:

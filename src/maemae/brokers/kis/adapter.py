@@ -224,6 +224,10 @@ class KisBroker:
                     found[_text(row, "odno")] = _int(row, "psbl_qty")
         return found
 
+    def day_orders(self) -> list[BrokerOrder]:
+        """Every order of the day at KIS, in order (the end-of-day book check compares with them)."""
+        return self._day_orders()
+
     def _day_orders(self, **filters: str) -> list[BrokerOrder]:
         return [_order_of(row) for row in self._day_rows(**filters)]
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from maemae.brokers.kis import crypto, protocol
 from maemae.brokers.kis.mock.account import KisRefusal, MockAccount
 from maemae.brokers.kis.mock.faults import FaultRequest, Faults
+from maemae.brokers.kis.mock.replay import MarketReplay
 from maemae.brokers.sim.matching import MarketBar
 from maemae.data.bars import NS_PER_SECOND, Timeframe
 from maemae.data.store import BarStore
@@ -76,6 +77,7 @@ class MockState:
     account: MockAccount
     settings: MockSettings
     history: BarStore | None = None
+    replay: MarketReplay | None = None  # a market that moves by itself on a clock
     faults: Faults = field(default_factory=Faults)
     tokens: list[_Token] = field(default_factory=list)
     last_token_request: datetime | None = None
@@ -207,6 +209,9 @@ async def _admit(
     """The checks and faults every API request passes before its handler: the request's fields, or the
     reply that ends it."""
     faults = state.faults
+    if state.replay is not None:
+        state.replay.catch_up(state.account)
+        state.publish()
     raw = await _json_body(request) if method == "POST" else {}  # the request has arrived in full
     if faults.latency_ms:  # a slow server: it still acts on the request after the client gave up
         await asyncio.sleep(faults.latency_ms / 1000)

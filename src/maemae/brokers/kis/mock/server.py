@@ -12,6 +12,7 @@ import uvicorn
 
 from maemae.brokers.kis.mock.account import MockAccount
 from maemae.brokers.kis.mock.app import MockSettings, MockState, create_app
+from maemae.brokers.kis.mock.replay import MarketReplay
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.config.broker import KisBrokerConfig
 from maemae.data.store import BarStore
@@ -32,12 +33,13 @@ class MockServer:
         history: BarStore | None = None,
         names: Mapping[StockCode, str] | None = None,
         port: int = 0,
+        replay: MarketReplay | None = None,
     ) -> None:
         self.settings = settings or MockSettings()
         account = MockAccount(
             make_exchange, account=self.settings.account, hts_id=self.settings.hts_id, names=names
         )
-        self.state = MockState(account, self.settings, history)
+        self.state = MockState(account, self.settings, history, replay)
         config = uvicorn.Config(
             create_app(self.state),
             host=LOOPBACK,

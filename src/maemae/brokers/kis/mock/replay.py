@@ -1,0 +1,90 @@
+"""A market that moves by itself: the local KIS server replaying a stored day on a clock.
+
+With a replay the server needs no feed from its client: before it answers any request it trades every stored
+minute bar that has ended by its clock, so a client that only speaks KIS's API (``maemae run`` in paper mode
+on the simulated exchange with KIS's prices, or on KIS's paper server) sees prices move and orders fill as
+they would at KIS. The clock is the caller's: a simulated one in tests, an accelerated wall clock for demos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from maemae.brokers.kis.mock.account import MockAccount
+from maemae.brokers.sim.matching import MarketBar
+from maemae.data.bars import NS_PER_SECOND, Timeframe
+from maemae.data.instruments import Instrument
+from maemae.data.store import BarStore
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.limits import price_limits
+from maemae.krx.sessions import session_schedule
+
+MINUTE = timedelta(minutes=1)
+
+
+class MarketReplay:
+    def __init__(
+        self, store: BarStore, calendar: TradingCalendar, day: date, clock: Callable[[], datetime]
+    ) -> None:
+        schedule = session_schedule(day, calendar)
+        if schedule is None:
+            raise ValueError(f"{day} is not a trading day")
+        self.day, self.clock = day, clock
+        self._pre_open = schedule.pre_open
+        self._close = schedule.close
+        instruments = store.read_instruments()
+        previous = calendar.previous_session(day)
+        self.bases: dict[StockCode, int] = {}
+        self._bars: list[tuple[datetime, StockCode, MarketBar]] = []
+        for code in store.codes(Timeframe.MINUTE):
+            daily = store.read_arrays(code, Timeframe.DAY, previous, previous)
+            minute = store.read_arrays(code, Timeframe.MINUTE, day, day)
+            if not len(daily) or not len(minute):
+                continue
+            base = int(daily.close[-1])
+            self.bases[code] = base
+            instrument = instruments.get(code)
+            limits = price_limits(base, day, *_kind(instrument))
+            for i in range(len(minute)):
+                start = datetime.fromtimestamp(int(minute.ts[i]) / NS_PER_SECOND, KST)
+                closing = start >= schedule.close
+                bar = MarketBar(
+                    start,
+                    int(minute.open[i]),
+                    int(minute.high[i]),
+                    int(minute.low[i]),
+                    int(minute.close[i]),
+                    int(minute.volume[i]),
+                    limits,
+                    closing_auction=closing,
+                )
+                self._bars.append((start if closing else start + MINUTE, code, bar))
+        self._bars.sort(key=lambda item: (item[0], item[1]))
+        self._next = 0
+        self._started = False
+        self._ended = False
+
+    def catch_up(self, account: MockAccount) -> None:
+        """Trade every bar that has ended by now (and open or end the day when their times come)."""
+        now = self.clock()
+        if not self._started and now >= self._pre_open:
+            account.start_day(self.day, self.bases, self._pre_open)
+            self._started = True
+        while self._started and self._next < len(self._bars) and self._bars[self._next][0] <= now:
+            ended, code, bar = self._bars[self._next]
+            account.on_bar(code, bar, ended)
+            self._next += 1
+        if self._started and not self._ended and now >= self._close + MINUTE:
+            account.end_day(now)
+            self._ended = True
+        account.advance(now)
+
+
+def _kind(instrument: Instrument | None) -> tuple[InstrumentType, Market]:
+    if instrument is None:
+        return InstrumentType.STOCK, Market.KOSPI
+    return instrument.instrument_type, instrument.market
