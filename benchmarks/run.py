@@ -15,6 +15,7 @@ from pathlib import Path
 from benchmarks.data_bench import bench_minute_load
 from benchmarks.engine_bench import bench_engine_a, bench_engine_b, bench_engine_c
 from benchmarks.frameworks_bench import bench_backtesting_py, bench_backtrader
+from benchmarks.live_bench import bench_live_cycle_100
 from benchmarks.machine import describe_machine
 from benchmarks.report import Figures, render_markdown
 from benchmarks.sample_bench import bench_sample_generation
@@ -38,6 +39,7 @@ def benchmarks() -> list[tuple[str, Benchmark]]:
         ("State store: durable changes per second, SQLite and PostgreSQL", bench_store_commits),
         ("Persisted replay vs in-memory backtest: one day, 20 stocks", bench_persisted_replay),
         ("Paper cycle: one step for 100 stocks, persisted (target <= 200 ms CPU)", bench_replay_cycle_100),
+        ("Live loop: the 10-second cycle for 100 stocks (target <= 200 ms CPU)", bench_live_cycle_100),
     ]
 
 

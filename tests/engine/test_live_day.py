@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from maemae.alerts.messages import Alert, AlertKind
 from maemae.backtest.service import load_market
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.config import MaemaeConfig
 from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import Side
 from maemae.domain.order_states import OrderState
 from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
@@ -39,7 +42,20 @@ class Run:
     clock: SimulatedClock
 
 
-def start(config: MaemaeConfig, tmp_path: Path, day: date = DAY) -> Run:
+class Collected:
+    """An alert sink that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    def send(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+    def kinds(self) -> set[AlertKind]:
+        return {a.kind for a in self.alerts}
+
+
+def start(config: MaemaeConfig, tmp_path: Path, day: date = DAY, alerts: Collected | None = None) -> Run:
     market, _ = load_market(config, DAY, DAY)
     clock = SimulatedClock(datetime.combine(day, time(7, 0), tzinfo=KST))
     sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
@@ -57,6 +73,7 @@ def start(config: MaemaeConfig, tmp_path: Path, day: date = DAY) -> Run:
         recorder=recorder,
         prices=ReplayedQuotes(market, day, clock.now),
         feed=sim,
+        alerts=alerts,
     )
     return Run(live, sim, store, Scheduler(clock), clock)
 
@@ -122,3 +139,37 @@ def test_live_day_when_not_a_trading_day_then_nothing_runs(config: MaemaeConfig,
         assert run.scheduler.next_due() is None
     finally:
         run.store.close()
+
+
+def test_live_day_when_things_happen_then_the_operator_is_alerted(
+    config: MaemaeConfig, tmp_path: Path
+) -> None:
+    alerts = Collected()
+    run = start(config, tmp_path, alerts=alerts)
+    try:
+        assert run.live.plan(run.scheduler)
+        outside = StockCode("137630")
+
+        def trade_outside(now: datetime) -> None:
+            run.sim.external_trade(outside, Side.BUY, 40, run.live.price_of(outside))
+
+        run.scheduler.at(datetime.combine(DAY, time(10, 30, 5), tzinfo=KST), trade_outside, name="outside")
+        run.scheduler.at(
+            datetime.combine(DAY, time(13, 0, 5), tzinfo=KST),
+            lambda now: (tmp_path / "HALT").touch(),
+            name="halt",
+        )
+        run.scheduler.run_until(datetime.combine(DAY, time(16, 0), tzinfo=KST))
+    finally:
+        run.store.close()
+    kinds = alerts.kinds()
+    assert {AlertKind.FILL, AlertKind.RECONCILIATION, AlertKind.HALT, AlertKind.REPORT} <= kinds
+    differences = [a for a in alerts.alerts if a.kind is AlertKind.RECONCILIATION]
+    assert differences[0].title == "137630 account_quantity"
+    assert "account_quantity" in differences[0].text
+    halts = [a for a in alerts.alerts if a.kind is AlertKind.HALT]
+    assert halts[0].title == "trading halted"
+    (report,) = [a for a in alerts.alerts if a.kind is AlertKind.REPORT]
+    assert report.title == f"{DAY} closed"
+    fills = [a for a in alerts.alerts if a.kind is AlertKind.FILL]
+    assert len(fills) == sum(len(o.fill_ids) for o in run.live.core.orders.orders.values())

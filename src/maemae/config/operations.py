@@ -40,6 +40,7 @@ class TelegramNotifier(Section):
     kind: Literal["telegram"]
     token_env: str = Field("MAEMAE_TELEGRAM_TOKEN", description="environment variable with the bot token")
     chat_id: str
+    api_url: str = Field("https://api.telegram.org", description="the Bot API's address")
 
 
 Notifier = Annotated[
@@ -50,6 +51,11 @@ Notifier = Annotated[
 class AlertsConfig(Section):
     notifiers: tuple[Notifier, ...] = (LogNotifier(),)
     min_interval_s: int = Field(60, ge=0, description="the same alert is sent at most once per this interval")
+    retries: int = Field(5, ge=0, le=20, description="tries after a notifier fails, with backoff")
+    retry_backoff_s: float = Field(
+        2.0, gt=0, le=300, description="first wait before a failed notifier is tried again"
+    )
+    fills: bool = Field(True, description="send an alert for every fill")
 
 
 class WebConfig(Section):

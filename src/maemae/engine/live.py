@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from maemae.alerts.messages import AlertSink, NoAlerts
 from maemae.backtest.market import BacktestMarket
 from maemae.brokers.sim.matching import MarketBar
 from maemae.brokers.sim.venue import SimulatedVenue
@@ -38,6 +39,7 @@ from maemae.data.bars import BarArrays
 from maemae.data.universe import Selector, Universe, select_stocks
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
+from maemae.engine.alerting import DayWatch, TradeAlerts, alert_day_closed, alert_differences
 from maemae.engine.composition import Core
 from maemae.engine.forming import Bar, FormingMinutes
 from maemae.engine.kernel import CodeDay
@@ -148,6 +150,7 @@ class LiveDay:
         feed: SimulatedVenue | None = None,
         on_close: Callable[[DayReport], None] | None = None,
         today_so_far: TodaySoFar | None = None,
+        alerts: AlertSink | None = None,
     ) -> None:
         """``prices`` defaults to the broker; ``feed`` is the simulated exchange to trade on, when the orders
         go to one (paper trading on the simulated exchange); ``today_so_far`` gives the minute bars a run
@@ -166,7 +169,12 @@ class LiveDay:
         self.stocks: dict[StockCode, _Stock] = {}
         self.report = DayReport(day)
         self.schedule: SessionSchedule | None = session_schedule(day, calendar)
-        self._switch = OperatorSwitch(store, core.kernel, recorder, self.config.execution.halt_file)
+        self.alerts: AlertSink = alerts or NoAlerts()
+        TradeAlerts(core.orders, self.alerts, fills=self.config.alerts.fills)
+        self._watch = DayWatch(core.kernel, self.alerts)
+        self._switch = OperatorSwitch(
+            store, core.kernel, recorder, self.config.execution.halt_file, self.alerts
+        )
         self._params = ParamsWatcher(store, self.config, core.kernel, recorder)
         self._parked = False
         self.closed = False
@@ -307,12 +315,14 @@ class LiveDay:
             if len(data.bars) > data.today_start:  # it has a price today
                 kernel.on_bar(code, len(data.bars) - 1, now, self.stocks[code].signal, self.price_of)
         kernel.check_portfolio_stop(now, self.price_of)
+        self._watch.check(now)
         if in_doubt(core.orders):
             settle_in_doubt(core.orders, core.orders.broker, now)
         self.recorder.checkpoint(live_cursor(self.day, now))
 
     def reconcile(self, now: datetime) -> None:
-        reconcile_and_record(self.core.kernel, self.core.orders.broker, self.recorder, now)
+        lines = reconcile_and_record(self.core.kernel, self.core.orders.broker, self.recorder, now)
+        alert_differences(self.alerts, lines, now)
 
     # ----- after the close
     def close(self, now: datetime) -> None:
@@ -334,6 +344,15 @@ class LiveDay:
         self.report.orders = sum(1 for o in today if o.broker_order_no is not None)
         self.report.fills = sum(len(o.fill_ids) for o in today)
         self.closed = True
+        alert_day_closed(
+            self.alerts,
+            self.day,
+            now,
+            orders=self.report.orders,
+            fills=self.report.fills,
+            equity=equity,
+            start_equity=core.gate.state.day_start_equity,
+        )
         if self.on_close is not None:
             self.on_close(self.report)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from maemae.alerts.messages import Alert, AlertKind, AlertSink, NoAlerts
 from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
 from maemae.errors import ConfigError
@@ -52,12 +53,18 @@ class OperatorSwitch:
     """Polled before each step: applies the operator's state and the file flag to the running engine."""
 
     def __init__(
-        self, store: StateStore, kernel: TradingKernel, recorder: StateRecorder, halt_file: Path
+        self,
+        store: StateStore,
+        kernel: TradingKernel,
+        recorder: StateRecorder,
+        halt_file: Path,
+        alerts: AlertSink | None = None,
     ) -> None:
         self.store = store
         self.kernel = kernel
         self.recorder = recorder
         self.halt_file = halt_file
+        self.alerts = alerts or NoAlerts()
 
     def poll(self, now: datetime) -> TradingState:
         wanted = TradingState.HALTED if self.halt_file.exists() else requested_state(self.store)
@@ -73,4 +80,8 @@ class OperatorSwitch:
         source = f"file {self.halt_file}" if self.halt_file.exists() else "operator"
         facts = {"from": previous.value, "to": wanted.value, "by": source, "cancelled": cancelled}
         self.recorder.checkpoint(audit=[AuditEntry(now, "operator", wanted.value, facts)])
+        cancelled_text = f"; {len(cancelled)} open order(s) cancelled" if cancelled else ""
+        self.alerts.send(
+            Alert(AlertKind.HALT, f"trading {wanted.value}", f"by {source}{cancelled_text}", now)
+        )
         return wanted

@@ -20,6 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from maemae.alerts.dispatcher import dispatcher_for
 from maemae.backtest.runner import Cursor
 from maemae.backtest.service import load_market
 from maemae.brokers.kis.mock.app import MockSettings
@@ -29,6 +30,7 @@ from maemae.config import MaemaeConfig
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.order_states import OrderState
+from maemae.engine.alerting import alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import open_state_store
@@ -36,7 +38,7 @@ from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
 from maemae.engine.venues import VenueChoice, exchange_factory, open_venue
-from maemae.errors import ConfigError, DataError, StoreError
+from maemae.errors import ConfigError, DataError, MaemaeError, StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +64,11 @@ def run_paper_replay(
         days = []
     if days != [day]:
         raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
-    store = open_state_store(config)
     clock = SimulatedClock(datetime.combine(day, time(0), tzinfo=KST))
     with ExitStack() as stack:
+        alerts = dispatcher_for(config.alerts)  # a missing secret is refused before anything is written
+        stack.callback(alerts.close, 10)
+        store = open_state_store(config)
         stack.callback(store.close)
         cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
         if cursor is not None and not choice.outlives_the_run:
@@ -74,7 +78,11 @@ def run_paper_replay(
                 "`maemae kis-mock`), or use a new store.url"
             )
         venue = open_venue(config, market, clock, choice, stack)
-        outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace)
+        try:
+            outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace, alerts)
+        except MaemaeError as error:  # the operator hears of it before the process exits
+            alert_error(alerts, error, clock.now())
+            raise
         engine = outcome.engine
         differences = book_differences(
             engine.orders, engine.portfolio, engine.orders.broker, venue.all_orders()

@@ -21,10 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from maemae.alerts.messages import AlertSink, NoAlerts
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.runner import BacktestRunner, Cursor, DayRecord, Pacer
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
+from maemae.engine.alerting import DayWatch, TradeAlerts, alert_day_closed, alert_differences
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine
 from maemae.engine.operator import OperatorSwitch
@@ -56,11 +58,15 @@ def run_persisted_replay(
     store: StateStore,
     clock: SimulatedClock | None = None,
     pace: Pacer | None = None,
+    alerts: AlertSink | None = None,
 ) -> ReplayOutcome:
     engine = build_backtest_engine(
         config, market.calendar, market.instruments, days[0], venue=venue, clock=clock, resilient=True
     )
     recorder = StateRecorder(store, engine.kernel)
+    sink: AlertSink = alerts or NoAlerts()
+    TradeAlerts(engine.orders, sink, fills=config.alerts.fills)
+    watch = DayWatch(engine.kernel, sink)
     cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
     saved = store.load(cursor.day if cursor else days[0])
     report = recover(engine.kernel, saved, engine.orders.broker, recorder, engine.clock.now())
@@ -74,14 +80,26 @@ def run_persisted_replay(
         if in_doubt(engine.orders):  # a reply was lost this step: settle by query, never by sending again
             settle_in_doubt(engine.orders, engine.orders.broker, engine.clock.now())
         recorder.checkpoint(at.to_dict())
+        watch.check(engine.clock.now())
         if at.next_bar % reconcile_every == 0:
-            reconcile_and_record(engine.kernel, engine.orders.broker, recorder, engine.clock.now())
+            lines = reconcile_and_record(engine.kernel, engine.orders.broker, recorder, engine.clock.now())
+            alert_differences(sink, lines, engine.clock.now())
         if len(runner.recorder.days) > closed:  # the runner just closed a day
             closed = len(runner.recorder.days)
             record = runner.recorder.days[-1]
             recorder.close_day(record.day, engine.clock.now(), record.equity, record.prices)
+            today = [o for o in engine.orders.orders.values() if o.created_at.date() == record.day]
+            alert_day_closed(
+                sink,
+                record.day,
+                engine.clock.now(),
+                orders=sum(1 for o in today if o.broker_order_no),
+                fills=sum(len(o.fill_ids) for o in today),
+                equity=record.equity,
+                start_equity=engine.gate.state.day_start_equity,
+            )
 
-    switch = OperatorSwitch(store, engine.kernel, recorder, config.execution.halt_file)
+    switch = OperatorSwitch(store, engine.kernel, recorder, config.execution.halt_file, sink)
     params = ParamsWatcher(store, config, engine.kernel, recorder)
 
     def before_step(at: datetime) -> None:

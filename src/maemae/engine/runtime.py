@@ -29,11 +29,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from maemae.alerts.dispatcher import dispatcher_for
 from maemae.backtest.market import BacktestMarket
 from maemae.brokers.kis.adapter import KisBroker
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.data.store import BarStore
+from maemae.engine.alerting import alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import AcceleratedClock, Clock, SimulatedClock, WallClock
 from maemae.engine.composition import (
@@ -50,7 +52,7 @@ from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
 from maemae.engine.scheduler import Scheduler
 from maemae.engine.venues import VenueChoice, open_venue
-from maemae.errors import ConfigError, StoreError
+from maemae.errors import ConfigError, MaemaeError, StoreError
 from maemae.krx.sessions import session_schedule
 from maemae.ports.broker import Broker
 
@@ -128,6 +130,8 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     if options.replay is not None and not any(len(market.minute_day(c, day)) for c in market.minute):
         raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
     with ExitStack() as stack:
+        alerts = dispatcher_for(config.alerts)
+        stack.callback(alerts.close, 10)
         store = open_state_store(config)
         stack.callback(store.close)
         saved = store.load(day)
@@ -165,10 +169,15 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             prices=prices,
             feed=feed,
             today_so_far=today_so_far,
+            alerts=alerts,
         )
         scheduler = Scheduler(clock)
         live.plan(scheduler)
-        _drive(scheduler, live, clock)
+        try:
+            _drive(scheduler, live, clock)
+        except MaemaeError as error:  # the operator hears of it before the process exits
+            alert_error(alerts, error, clock.now())
+            raise
         at_broker = feed.all_orders() if feed is not None else _kis(broker).day_orders()
         differences = book_differences(core.orders, core.portfolio, core.orders.broker, at_broker)
     note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"

@@ -229,7 +229,10 @@ class KisBroker:
         return self._day_orders()
 
     def _day_orders(self, **filters: str) -> list[BrokerOrder]:
-        return [_order_of(row) for row in self._day_rows(**filters)]
+        orders = [_order_of(row) for row in self._day_rows(**filters)]
+        # orders learnt of by a query (a lost reply settled, a restart) are watched like the ones sent now
+        self._working.update(o.broker_order_no for o in orders if o.status is BrokerOrderStatus.WORKING)
+        return orders
 
     def _day_rows(self, **filters: str) -> list[Json]:
         today = f"{self._clock():%Y%m%d}"
