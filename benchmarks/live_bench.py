@@ -21,10 +21,7 @@ from maemae.backtest.service import load_market
 from maemae.config.loader import parse_config
 from maemae.domain.clock_time import KST
 from maemae.engine.clock import SimulatedClock
-from maemae.engine.composition import build_core, make_sim_exchange, universe_selector
-from maemae.engine.live import LiveDay
-from maemae.engine.persistence import StateRecorder
-from maemae.engine.quotes import ReplayedQuotes
+from maemae.engine.runtime import replayed_day_in_process
 from maemae.engine.scheduler import Scheduler
 from maemae.store.repository import SqlStateStore
 
@@ -49,20 +46,7 @@ def bench_live_cycle_100(work: Path) -> Figures:
     with tempfile.TemporaryDirectory() as directory:
         store = SqlStateStore(f"sqlite:///{directory}/live.db")
         clock = SimulatedClock(datetime.combine(day, datetime.min.time(), tzinfo=KST).replace(hour=8))
-        sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
-        core = build_core(config, market.calendar, market.instruments, sim, resilient=True)
-        recorder = StateRecorder(store, core.kernel)
-        live = LiveDay(
-            core,
-            day=day,
-            market=market,
-            selector=universe_selector(config, market.calendar),
-            calendar=market.calendar,
-            store=store,
-            recorder=recorder,
-            prices=ReplayedQuotes(market, day, clock.now),
-            feed=sim,
-        )
+        live, _ = replayed_day_in_process(config, market, day, clock, store)
         spent: dict[str, list[float]] = {"refresh": [], "minute": [], "daily": [], "reconcile": []}
         live.refresh = _timed(spent["refresh"], live.refresh)  # type: ignore[method-assign]
         live.cycle = _timed(spent["minute"], live.cycle)  # type: ignore[method-assign]

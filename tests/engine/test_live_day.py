@@ -21,11 +21,8 @@ from maemae.domain.enums import Side
 from maemae.domain.order_states import OrderState
 from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
-from maemae.engine.composition import build_core, make_sim_exchange, universe_selector
 from maemae.engine.live import LiveDay
-from maemae.engine.persistence import StateRecorder
-from maemae.engine.quotes import ReplayedQuotes
-from maemae.engine.recovery import recover
+from maemae.engine.runtime import replayed_day_in_process
 from maemae.engine.scheduler import Scheduler
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
@@ -58,23 +55,8 @@ class Collected:
 def start(config: MaemaeConfig, tmp_path: Path, day: date = DAY, alerts: Collected | None = None) -> Run:
     market, _ = load_market(config, DAY, DAY)
     clock = SimulatedClock(datetime.combine(day, time(7, 0), tzinfo=KST))
-    sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
-    core = build_core(config, market.calendar, market.instruments, sim, resilient=True)
     store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    recorder = StateRecorder(store, core.kernel)
-    recover(core.kernel, store.load(day), core.orders.broker, recorder, clock.now())
-    live = LiveDay(
-        core,
-        day=day,
-        market=market,
-        selector=universe_selector(config, market.calendar),
-        calendar=market.calendar,
-        store=store,
-        recorder=recorder,
-        prices=ReplayedQuotes(market, day, clock.now),
-        feed=sim,
-        alerts=alerts,
-    )
+    live, sim = replayed_day_in_process(config, market, day, clock, store, alerts)
     return Run(live, sim, store, Scheduler(clock), clock)
 
 

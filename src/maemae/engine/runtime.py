@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from maemae.alerts.dispatcher import dispatcher_for
+from maemae.alerts.messages import AlertSink
 from maemae.backtest.market import BacktestMarket
 from maemae.brokers.kis.adapter import KisBroker
+from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.data.store import BarStore
@@ -55,6 +57,7 @@ from maemae.engine.venues import VenueChoice, open_venue
 from maemae.errors import ConfigError, MaemaeError, StoreError
 from maemae.krx.sessions import session_schedule
 from maemae.ports.broker import Broker
+from maemae.ports.state import StateStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,3 +235,32 @@ def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> None:
         await scheduler.run_forever(stop, speed)
 
     asyncio.run(main())
+
+
+def replayed_day_in_process(
+    config: MaemaeConfig,
+    market: BacktestMarket,
+    day: date,
+    clock: SimulatedClock,
+    store: StateStore,
+    alerts: AlertSink | None = None,
+) -> tuple[LiveDay, SimExchange]:
+    """A stored day on the live loop with the simulated exchange in this process, recovered from ``store``:
+    what tests and benchmarks drive with their own scheduler."""
+    sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+    core = build_core(config, market.calendar, market.instruments, sim, resilient=True)
+    recorder = StateRecorder(store, core.kernel)
+    recover(core.kernel, store.load(day), core.orders.broker, recorder, clock.now())
+    live = LiveDay(
+        core,
+        day=day,
+        market=market,
+        selector=universe_selector(config, market.calendar),
+        calendar=market.calendar,
+        store=store,
+        recorder=recorder,
+        prices=ReplayedQuotes(market, day, clock.now),
+        feed=sim,
+        alerts=alerts,
+    )
+    return live, sim

@@ -13,10 +13,10 @@ from maemae.brokers.kis.mock.app import MockSettings
 from maemae.brokers.kis.mock.server import MockServer
 from maemae.brokers.kis.mock.venue import KisMockVenue
 from maemae.brokers.sim.exchange import SimExchange
-from maemae.brokers.sim.matching import MarketBar
+from maemae.brokers.sim.matching import MarketBar, stored_day
 from maemae.config import MaemaeConfig
 from maemae.config.broker import KisBrokerConfig
-from maemae.data.bars import NS_PER_SECOND, Timeframe
+from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
@@ -54,18 +54,8 @@ def market(market_root: Path) -> Market:
         bases[code] = int(daily.close[-1])
         limits = price_limits(bases[code], DAY)
         minute = store.read_arrays(code, Timeframe.MINUTE, DAY, DAY)
-        for i in range(len(minute)):
-            start = datetime.fromtimestamp(int(minute.ts[i]) / NS_PER_SECOND, KST)
-            bars.setdefault(start, {})[code] = MarketBar(
-                start,
-                int(minute.open[i]),
-                int(minute.high[i]),
-                int(minute.low[i]),
-                int(minute.close[i]),
-                int(minute.volume[i]),
-                limits,
-                closing_auction=start.time() >= time(15, 30),
-            )
+        for bar in stored_day(minute, limits, datetime.combine(DAY, time(15, 30), tzinfo=KST)):
+            bars.setdefault(bar.start, {})[code] = bar
     return Market(store, codes, bases, sorted(bars), bars)
 
 

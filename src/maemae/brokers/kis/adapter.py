@@ -443,54 +443,57 @@ class KisBroker:
 
     def minute_bars_today(self, code: StockCode, until: str = "153000") -> pd.DataFrame:
         """Today's minute bars up to ``until`` (HHMMSS), walking back 30 bars per call."""
-        rows: list[Json] = []
-        hour = until
-        for _ in range(20):  # 390 minutes / 30 per call, with room
-            params = {
-                "FID_ETC_CLS_CODE": "",
-                "FID_COND_MRKT_DIV_CODE": "J",
-                "FID_INPUT_ISCD": str(code),
-                "FID_INPUT_HOUR_1": hour,
-                "FID_PW_DATA_INCU_YN": "N",
-            }
-            page = [
-                r
-                for r in self.rest.get(protocol.TODAY_MINUTES_PATH, protocol.TODAY_MINUTES, params).body.get(
-                    "output2"
-                )
-                or []
-                if isinstance(r, dict) and _text(r, "stck_cntg_hour")
-            ]
-            rows.extend(page)
-            if len(page) < protocol.TODAY_MINUTES_PER_CALL:
-                break
-            earliest = min(_text(r, "stck_cntg_hour") for r in page)
-            hour = f"{(datetime.strptime(earliest, '%H%M%S') - timedelta(minutes=1)):%H%M%S}"
-        return _minute_frame(rows)
+        base = {"FID_ETC_CLS_CODE": "", "FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": str(code)}
+        return self._walk_minutes(
+            protocol.TODAY_MINUTES_PATH,
+            protocol.TODAY_MINUTES,
+            base,
+            until,
+            protocol.TODAY_MINUTES_PER_CALL,
+            None,
+        )
 
     def minute_bars(self, code: StockCode, day: date) -> pd.DataFrame:
         """A past day's minute bars (KIS keeps about a year), 120 per call."""
+        base = {
+            "FID_COND_MRKT_DIV_CODE": "J",
+            "FID_INPUT_ISCD": str(code),
+            "FID_INPUT_DATE_1": f"{day:%Y%m%d}",
+            "FID_FAKE_TICK_INCU_YN": "",
+        }
+        return self._walk_minutes(
+            protocol.PAST_MINUTES_PATH,
+            protocol.PAST_MINUTES,
+            base,
+            "153000",
+            protocol.PAST_MINUTES_PER_CALL,
+            day,
+        )
+
+    def _walk_minutes(
+        self,
+        path: str,
+        tr: protocol.TrId,
+        base: dict[str, str],
+        until: str,
+        per_call: int,
+        day: date | None,
+    ) -> pd.DataFrame:
+        """Minute bars from ``until`` back to the open: each call gives the ``per_call`` bars up to
+        ``FID_INPUT_HOUR_1``, newest first; the next asks from the minute before the earliest."""
         rows: list[Json] = []
-        hour = "153000"
-        for _ in range(6):
-            params = {
-                "FID_COND_MRKT_DIV_CODE": "J",
-                "FID_INPUT_ISCD": str(code),
-                "FID_INPUT_DATE_1": f"{day:%Y%m%d}",
-                "FID_INPUT_HOUR_1": hour,
-                "FID_PW_DATA_INCU_YN": "N",
-                "FID_FAKE_TICK_INCU_YN": "",
-            }
+        hour = until
+        for _ in range(400 // per_call + 2):
+            params = {**base, "FID_INPUT_HOUR_1": hour, "FID_PW_DATA_INCU_YN": "N"}
             page = [
                 r
-                for r in self.rest.get(protocol.PAST_MINUTES_PATH, protocol.PAST_MINUTES, params).body.get(
-                    "output2"
-                )
-                or []
-                if isinstance(r, dict) and _text(r, "stck_bsop_date") == f"{day:%Y%m%d}"
+                for r in self.rest.get(path, tr, params).body.get("output2") or []
+                if isinstance(r, dict)
+                and _text(r, "stck_cntg_hour")
+                and (day is None or _text(r, "stck_bsop_date") == f"{day:%Y%m%d}")
             ]
             rows.extend(page)
-            if len(page) < protocol.PAST_MINUTES_PER_CALL:
+            if len(page) < per_call:
                 break
             earliest = min(_text(r, "stck_cntg_hour") for r in page)
             hour = f"{(datetime.strptime(earliest, '%H%M%S') - timedelta(minutes=1)):%H%M%S}"

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from maemae.data.bars import NS_PER_SECOND, BarArrays
+from maemae.domain.clock_time import KST
 from maemae.domain.enums import InstrumentType, OrderType, Side
 from maemae.errors import DomainError
 from maemae.krx.limits import PriceLimits
@@ -46,6 +48,26 @@ class MarketBar:
     @property
     def locked_down(self) -> bool:
         return self.high == self.low == self.limits.lower
+
+
+def stored_day(minute: BarArrays, limits: PriceLimits, close: datetime) -> list[MarketBar]:
+    """A stored day's minute bars as the exchange trades them; the bar at ``close`` is the closing auction."""
+    bars = []
+    for i in range(len(minute)):
+        start = datetime.fromtimestamp(int(minute.ts[i]) / NS_PER_SECOND, KST)
+        bars.append(
+            MarketBar(
+                start,
+                int(minute.open[i]),
+                int(minute.high[i]),
+                int(minute.low[i]),
+                int(minute.close[i]),
+                int(minute.volume[i]),
+                limits,
+                closing_auction=start >= close,
+            )
+        )
+    return bars
 
 
 @dataclass(frozen=True, slots=True)

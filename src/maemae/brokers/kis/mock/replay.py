@@ -12,11 +12,10 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from maemae.brokers.kis.mock.account import MockAccount
-from maemae.brokers.sim.matching import MarketBar
-from maemae.data.bars import NS_PER_SECOND, Timeframe
+from maemae.brokers.sim.matching import MarketBar, stored_day
+from maemae.data.bars import Timeframe
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
-from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
 from maemae.krx.calendar import TradingCalendar
@@ -49,20 +48,9 @@ class MarketReplay:
             self.bases[code] = base
             instrument = instruments.get(code)
             limits = price_limits(base, day, *_kind(instrument))
-            for i in range(len(minute)):
-                start = datetime.fromtimestamp(int(minute.ts[i]) / NS_PER_SECOND, KST)
-                closing = start >= schedule.close
-                bar = MarketBar(
-                    start,
-                    int(minute.open[i]),
-                    int(minute.high[i]),
-                    int(minute.low[i]),
-                    int(minute.close[i]),
-                    int(minute.volume[i]),
-                    limits,
-                    closing_auction=closing,
-                )
-                self._bars.append((start if closing else start + MINUTE, code, bar))
+            for bar in stored_day(minute, limits, schedule.close):
+                ended = bar.start if bar.closing_auction else bar.start + MINUTE
+                self._bars.append((ended, code, bar))
         self._bars.sort(key=lambda item: (item[0], item[1]))
         self._next = 0
         self._started = False
