@@ -155,3 +155,16 @@ def test_live_day_when_things_happen_then_the_operator_is_alerted(
     assert report.title == f"{DAY} closed"
     fills = [a for a in alerts.alerts if a.kind is AlertKind.FILL]
     assert len(fills) == sum(len(o.fill_ids) for o in run.live.core.orders.orders.values())
+
+
+def test_live_day_when_the_first_session_of_the_year_then_it_opens_an_hour_late(
+    config: MaemaeConfig, tmp_path: Path
+) -> None:
+    run = start(config, tmp_path, day=date(2026, 1, 2))
+    try:
+        assert run.live.plan(run.scheduler)
+        assert run.scheduler.next_due() == datetime(2026, 1, 2, 9, 50, tzinfo=KST)  # prepare: 10 min early
+        firsts = sorted({e.due for e in run.scheduler._heap if e.timer.name == "prices"})
+        assert firsts == [datetime(2026, 1, 2, 10, 0, tzinfo=KST)]
+    finally:
+        run.store.close()

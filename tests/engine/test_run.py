@@ -343,3 +343,12 @@ def test_run_when_killed_during_a_replayed_day_then_resumes_where_it_stopped(
     finally:
         store.close()
     assert _closed_days(tmp_path) == [DAY.isoformat()]
+
+
+def test_run_when_supervised_then_the_child_runs_the_day_and_the_supervisor_exits_with_it(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cadences = "price_refresh_s = 60\nminute_eval_s = 60\ndaily_eval_s = 60\nreconcile_s = 300"
+    config = _config(market_root, tmp_path, cadences)
+    assert main(["run", "--config", str(config), "--replay", DAY.isoformat(), "--supervise"]) == 0
+    assert _closed_days(tmp_path) == [DAY.isoformat()]

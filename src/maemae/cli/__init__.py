@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from maemae.cli.app import app
+from maemae.cli.app import app, arguments
 from maemae.errors import MaemaeError
 
 __all__ = ["app", "main"]
@@ -15,6 +15,8 @@ __all__ = ["app", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (usage errors exit 2, ``MaemaeError`` its own code)."""
+    arguments.clear()
+    arguments.extend(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, prog_name="maemae")
     except MaemaeError as error:

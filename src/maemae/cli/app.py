@@ -15,6 +15,9 @@ app = typer.Typer(
 )
 
 
+arguments: list[str] = []  # this invocation's command line (``--supervise`` restarts it without the flag)
+
+
 @app.command()
 def version() -> None:
     """Print the maemae version."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from maemae.cli.app import app
+from maemae.cli.app import app, arguments
 from maemae.config import load_config
 from maemae.errors import ConfigError
 
@@ -130,7 +130,7 @@ def supervise_this_command() -> None:
     """Run this command (without --supervise) as a child process, restarted when it dies."""
     from maemae.engine.supervisor import Supervisor
 
-    command = [sys.executable, "-m", "maemae.cli", *[a for a in sys.argv[1:] if a != "--supervise"]]
+    command = [sys.executable, "-m", "maemae.cli", *[a for a in arguments if a != "--supervise"]]
     code = Supervisor(command, lambda line: typer.echo(line)).run()
     if code:
         raise typer.Exit(code)
@@ -162,14 +162,31 @@ def kis_mock(
     real: Annotated[
         bool, typer.Option("--real", help="Answer the real server's tr_ids instead of the paper server's.")
     ] = False,
+    replay: Annotated[
+        str | None,
+        typer.Option(
+            help="Move the market by itself through this stored day (YYYY-MM-DD), as a demo exchange."
+        ),
+    ] = None,
+    speed: Annotated[float, typer.Option(help="With --replay: market seconds per real second.")] = 60,
 ) -> None:
     """Run the local KIS server (KIS's HTTP and WebSocket protocol over the simulated exchange) until
     stopped; `maemae paper --broker kis-mock --exchange URL` trades with it, and tests use it as a fixture."""
     from maemae.engine.paper import serve_kis_mock
 
+    day = None
+    if replay is not None:
+        try:
+            day = date.fromisoformat(replay)
+        except ValueError:
+            raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
+        if speed <= 0:
+            raise ConfigError(f"--speed {speed}: expected a positive factor")
     serve_kis_mock(
         load_config(config),
         port,
         paper=not real,
         ready=lambda url: typer.echo(f"kis-mock listening on {url}"),
+        replay=day,
+        speed=speed,
     )

@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.backtest.runner import Cursor
 from maemae.backtest.service import load_market
 from maemae.brokers.kis.mock.app import MockSettings
+from maemae.brokers.kis.mock.replay import MarketReplay
 from maemae.brokers.kis.mock.server import MockServer
 from maemae.brokers.sim.remote import serve
 from maemae.config import MaemaeConfig
@@ -32,13 +33,14 @@ from maemae.domain.clock_time import KST
 from maemae.domain.order_states import OrderState
 from maemae.engine.alerting import alert_error
 from maemae.engine.books import book_differences
-from maemae.engine.clock import SimulatedClock
+from maemae.engine.clock import AcceleratedClock, SimulatedClock
 from maemae.engine.composition import open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
 from maemae.engine.venues import VenueChoice, exchange_factory, open_venue
 from maemae.errors import ConfigError, DataError, MaemaeError, StoreError
+from maemae.krx.sessions import session_schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +111,30 @@ def serve_sim_exchange(
     serve(address, authkey, exchange_factory(config, market), ready)
 
 
-def serve_kis_mock(config: MaemaeConfig, port: int, *, paper: bool, ready: Callable[[str], None]) -> None:
-    """Serve the local KIS server of ``config`` (its exchange and stored market) on 127.0.0.1:``port``."""
+def serve_kis_mock(
+    config: MaemaeConfig,
+    port: int,
+    *,
+    paper: bool,
+    ready: Callable[[str], None],
+    replay: date | None = None,
+    speed: float = 60,
+) -> None:
+    """Serve the local KIS server of ``config`` (its exchange and stored market) on 127.0.0.1:``port``;
+    with ``replay`` its market moves through that stored day by itself, ``speed`` times real time."""
     market, _ = load_market(config, None, None)
+    moving = None
+    if replay is not None:
+        schedule = session_schedule(replay, market.calendar)
+        if schedule is None:
+            raise ConfigError(f"--replay {replay}: KRX did not trade that day")
+        clock = AcceleratedClock(schedule.pre_open - timedelta(minutes=1), speed)
+        moving = MarketReplay(BarStore(config.data.root), market.calendar, replay, clock.now)
     server = MockServer(
         exchange_factory(config, market),
         settings=MockSettings(paper=paper),
         history=BarStore(config.data.root),
         port=port,
+        replay=moving,
     )
     server.serve_forever(ready)
