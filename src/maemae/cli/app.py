@@ -33,6 +33,7 @@ def _register_groups() -> None:
         db_cmd,
         operator_cmd,
         paper_cmd,
+        report_cmd,
         run_cmd,
         status_cmd,
     )

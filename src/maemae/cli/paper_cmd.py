@@ -103,6 +103,8 @@ def paper(
             typer.echo(f"book difference: {line}", err=True)
         raise typer.Exit(8)
     typer.echo("book: maemae's orders, holdings and cash equal the venue's")
+    if summary.report is not None:
+        typer.echo(f"report: {summary.report}")
 
 
 def _loopback_url(text: str) -> str:

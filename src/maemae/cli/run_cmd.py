@@ -71,6 +71,8 @@ def run(
             f"{report.completed_bars}, orders {report.orders}, fills {report.fills}; "
             f"equity at the close {equity}"
         )
+    if summary.report_path is not None:
+        typer.echo(f"report: {summary.report_path}")
     if summary.book_differences:
         for line in summary.book_differences:
             typer.echo(f"book difference: {line}", err=True)

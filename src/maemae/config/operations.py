@@ -58,6 +58,20 @@ class AlertsConfig(Section):
     fills: bool = Field(True, description="send an alert for every fill")
 
 
+class ReportConfig(Section):
+    """The end-of-day report (docs/operations.md): written after the close of every paper and live day."""
+
+    dir: Path | None = Field(
+        None,
+        description="where DAY.html and DAY.txt are written; None: a reports folder next to a SQLite state "
+        "database, else var/reports",
+    )
+    lang: Literal["ko", "en"] = Field("ko", description="language of the report and its alert")
+    compare_backtest: bool = Field(
+        True, description="add the backtest of the same day (started flat) for comparison"
+    )
+
+
 class WebConfig(Section):
     host: str = Field("127.0.0.1", description="address the dashboard binds to (localhost only by default)")
     port: int = Field(8700, ge=1, le=65_535)

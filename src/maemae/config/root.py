@@ -10,7 +10,7 @@ from maemae.config.base import Section
 from maemae.config.broker import BrokerConfig
 from maemae.config.execution import BacktestConfig, ExecutionConfig
 from maemae.config.market import CalendarConfig, CostsConfig, DataConfig, UniverseConfig
-from maemae.config.operations import AlertsConfig, LoggingConfig, StoreConfig, WebConfig
+from maemae.config.operations import AlertsConfig, LoggingConfig, ReportConfig, StoreConfig, WebConfig
 from maemae.config.risk import RiskConfig
 from maemae.config.strategies import StrategiesConfig
 
@@ -30,5 +30,6 @@ class MaemaeConfig(Section):
     backtest: BacktestConfig = BacktestConfig()
     store: StoreConfig = StoreConfig()
     alerts: AlertsConfig = AlertsConfig()
+    report: ReportConfig = ReportConfig()
     web: WebConfig = WebConfig()
     logging: LoggingConfig = LoggingConfig()

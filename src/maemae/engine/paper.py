@@ -19,6 +19,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.backtest.runner import Cursor
@@ -41,6 +42,7 @@ from maemae.engine.replay import run_persisted_replay
 from maemae.engine.venues import VenueChoice, exchange_factory, open_venue
 from maemae.errors import ConfigError, DataError, MaemaeError, StoreError
 from maemae.krx.sessions import session_schedule
+from maemae.service.report import write_day_report
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class PaperSummary:
     fills: int
     equity: int | None  # at the close; None when the day was already closed before this run
     book_differences: list[str]  # maemae's book against the venue's at the end; empty when equal
+    report: Path | None = None  # the end-of-day report (HTML), when this run closed the day
 
 
 def run_paper_replay(
@@ -89,6 +92,7 @@ def run_paper_replay(
         differences = book_differences(
             engine.orders, engine.portfolio, engine.orders.broker, venue.all_orders()
         )
+        report = write_day_report(config, store, day)[0] if outcome.days else None
     orders = engine.orders.orders.values()
     denied = sum(1 for o in orders if o.state is OrderState.DENIED)
     return PaperSummary(
@@ -100,6 +104,7 @@ def run_paper_replay(
         sum(len(o.fill_ids) for o in orders),
         outcome.days[-1].equity if outcome.days else None,
         differences,
+        report,
     )
 
 

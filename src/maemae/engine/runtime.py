@@ -28,6 +28,7 @@ import signal
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.alerts.messages import AlertSink
@@ -58,6 +59,7 @@ from maemae.errors import ConfigError, MaemaeError, StoreError
 from maemae.krx.sessions import session_schedule
 from maemae.ports.broker import Broker
 from maemae.ports.state import StateStore
+from maemae.service.report import write_day_report
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class RunSummary:
     report: DayReport | None = None
     recovery: RecoveryReport | None = None
     book_differences: list[str] = field(default_factory=list)
+    report_path: Path | None = None  # the end-of-day report (HTML)
 
 
 def check_mode(config: MaemaeConfig, replay: bool) -> None:
@@ -183,8 +186,9 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             raise
         at_broker = feed.all_orders() if feed is not None else _kis(broker).day_orders()
         differences = book_differences(core.orders, core.portfolio, core.orders.broker, at_broker)
+        report = write_day_report(config, store, day)[0] if live.closed else None
     note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"
-    return RunSummary(day, note, live.report, recovery, differences)
+    return RunSummary(day, note, live.report, recovery, differences, report)
 
 
 def _trading_venue(

@@ -23,9 +23,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from maemae.domain.clock_time import KST
+from maemae.domain.fill import Fill
 from maemae.domain.order_states import OPEN_STATES
 from maemae.errors import StoreError
-from maemae.ports.state import AuditEntry, SavedState, StateChange
+from maemae.ports.state import AuditEntry, DailyResult, SavedState, StateChange
 from maemae.store import codec, schema
 from maemae.store.audit import GENESIS, StoredRecord, VerifyResult, canonical_json, record_hash, verify_chain
 from maemae.store.database import describe, open_database, sqlite_path, translate_error
@@ -252,7 +253,29 @@ class SqlStateStore:
             raise translate_error(self.url, error) from None
         return dict(row.data) if row else None
 
-    def fills(self, day: date) -> list[Any]:
+    def daily_results(self) -> list[DailyResult]:
+        """Every closed day's aggregate, oldest first (reports)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.daily_results).order_by(schema.daily_results.c.trading_day)
+            )
+            return [
+                DailyResult(
+                    row.trading_day,
+                    int(row.equity),
+                    int(row.cash),
+                    int(row.realised_pnl),
+                    int(row.unrealised_pnl),
+                    int(row.commission),
+                    int(row.tax),
+                    int(row.orders),
+                    int(row.fills),
+                    int(row.denials),
+                )
+                for row in rows
+            ]
+
+    def fills(self, day: date) -> list[Fill]:
         """Every stored fill of ``day`` (reports, tests)."""
         with self.engine.connect() as connection:
             rows = connection.execute(

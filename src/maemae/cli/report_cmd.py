@@ -1,0 +1,65 @@
+"""``maemae report``: the end-of-day report of a closed day, from the state database."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maemae.cli.app import app
+from maemae.config import load_config
+from maemae.errors import ConfigError
+
+
+@app.command()
+def report(
+    config: Annotated[Path, typer.Option("--config", help="The TOML config file.")],
+    day: Annotated[
+        str | None, typer.Argument(help="The day (YYYY-MM-DD); default: the last closed day.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="ko or en; default: report.lang.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory for DAY.html and DAY.txt; default: report.dir.")
+    ] = None,
+    backtest: Annotated[bool, typer.Option(help="Compare with the backtest of the same day.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Write the report of a closed day (HTML and text) and print the text (or JSON)."""
+    from maemae.engine.composition import open_existing_state_store
+    from maemae.service.report import (
+        compare_with_backtest,
+        day_report,
+        render_text,
+        report_dir,
+        write_report,
+    )
+
+    settings = load_config(config)
+    chosen = lang or settings.report.lang
+    if chosen not in ("ko", "en"):
+        raise ConfigError(f"--lang {chosen!r}: expected ko or en")
+    store = open_existing_state_store(settings)
+    try:
+        if day is None:
+            results = store.daily_results()
+            if not results:
+                raise ConfigError(f"store {settings.store.url}: no closed day to report yet")
+            wanted = results[-1].day
+        else:
+            try:
+                wanted = date.fromisoformat(day)
+            except ValueError:
+                raise ConfigError(f"day {day!r}: expected a date as YYYY-MM-DD") from None
+        comparison = compare_with_backtest(settings, wanted) if backtest else None
+        result = day_report(store, wanted, comparison)
+    finally:
+        store.close()
+    html_path, _ = write_report(result, out or report_dir(settings), chosen)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(render_text(result, chosen))  # type: ignore[arg-type]
+    typer.echo(f"written: {html_path}")

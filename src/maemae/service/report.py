@@ -1,0 +1,324 @@
+"""The end-of-day report: what a trading day did, from the state database, in Korean or English.
+
+It holds the day's trades, realised P&L after costs and the unrealised P&L at the close, the positions, the
+risk events (denials by reason, exit-rule orders, halts), the reconciliation differences and, when given, the
+backtest of the same day for comparison. It is written as HTML (``DAY.html``) and as a short text
+(``DAY.txt``, also the report alert). Figures come from what the run saved (``daily_results`` are running
+totals, so the day's figures are the difference from the previous closed day).
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from maemae.backtest.service import run_backtest
+from maemae.config import MaemaeConfig
+from maemae.domain.intents import IntentSource
+from maemae.domain.order_states import OrderState
+from maemae.errors import DataError
+from maemae.ports.state import StateStore
+from maemae.service.status import PositionRow, positions
+
+Lang = Literal["ko", "en"]
+EXIT_SOURCES = frozenset(
+    {IntentSource.STOP_LOSS, IntentSource.TRAILING_STOP, IntentSource.TIME_CUT, IntentSource.PORTFOLIO_STOP}
+)
+
+LABELS: dict[str, dict[Lang, str]] = {
+    "title": {"ko": "일일 보고서", "en": "End-of-day report"},
+    "summary": {"ko": "요약", "en": "Summary"},
+    "equity": {"ko": "평가금액", "en": "Equity"},
+    "change": {"ko": "전일 대비", "en": "Change on the day"},
+    "cash": {"ko": "현금", "en": "Cash"},
+    "realised": {"ko": "실현손익 (비용 차감 후)", "en": "Realised P&L after costs"},
+    "unrealised": {"ko": "평가손익", "en": "Unrealised P&L"},
+    "costs": {"ko": "수수료 + 세금", "en": "Commission + tax"},
+    "orders": {"ko": "주문", "en": "Orders"},
+    "fills": {"ko": "체결", "en": "Fills"},
+    "denials": {"ko": "거부된 주문", "en": "Denied orders"},
+    "trades": {"ko": "체결 내역", "en": "Trades"},
+    "positions": {"ko": "보유 종목", "en": "Positions"},
+    "risk": {"ko": "리스크 이벤트", "en": "Risk events"},
+    "exits": {"ko": "청산 규칙 주문", "en": "Exit-rule orders"},
+    "halts": {"ko": "거래 중지/재개", "en": "Halts and resumes"},
+    "differences": {"ko": "잔고 대사 차이", "en": "Reconciliation differences"},
+    "backtest": {"ko": "같은 날의 백테스트", "en": "Backtest of the same day"},
+    "backtest_note": {
+        "ko": "백테스트는 backtest.initial_cash로 무포지션에서 시작합니다.",
+        "en": "The backtest starts the day flat with backtest.initial_cash.",
+    },
+    "none": {"ko": "없음", "en": "none"},
+    "time": {"ko": "시각", "en": "Time"},
+    "code": {"ko": "종목", "en": "Code"},
+    "side": {"ko": "구분", "en": "Side"},
+    "quantity": {"ko": "수량", "en": "Quantity"},
+    "price": {"ko": "가격", "en": "Price"},
+    "source": {"ko": "사유", "en": "Source"},
+    "owned": {"ko": "보유(maemae)", "en": "Owned (maemae)"},
+    "account": {"ko": "계좌 수량", "en": "Account quantity"},
+    "external": {"ko": "외부 수량", "en": "External"},
+    "reason": {"ko": "거부 사유", "en": "Denial reason"},
+    "count": {"ko": "건수", "en": "Count"},
+    "actual": {"ko": "실제", "en": "This run"},
+}
+
+
+def label(key: str, lang: Lang) -> str:
+    return LABELS[key][lang]
+
+
+@dataclass(frozen=True, slots=True)
+class TradeLine:
+    time: str
+    code: str
+    side: str
+    quantity: int
+    price: int
+    commission: int
+    tax: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestComparison:
+    equity: int
+    orders: int
+    fills: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    day: str
+    equity: int
+    change: int
+    cash: int
+    realised: int
+    unrealised: int
+    costs: int
+    orders: int
+    fills: int
+    denials: int
+    trades: list[TradeLine]
+    positions: list[PositionRow]
+    denial_reasons: dict[str, int]
+    exits: list[str]
+    halts: list[str]
+    differences: list[str]
+    backtest: BacktestComparison | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def day_report(store: StateStore, day: date, backtest: BacktestComparison | None = None) -> DayReport:
+    """The report of ``day`` from ``store``; a day that was never closed is a ``DataError``."""
+    results = store.daily_results()
+    today = next((r for r in results if r.day == day), None)
+    if today is None:
+        closed = ", ".join(str(r.day) for r in results[-5:]) or "none"
+        raise DataError(f"report {day}: the state database has no closed day {day} (closed days: {closed})")
+    before = [r for r in results if r.day < day]
+    previous = before[-1] if before else None
+    saved = store.load(day)
+    orders = {o.order_id: o for o in saved.orders}
+    trades = [
+        TradeLine(
+            f"{f.ts:%H:%M:%S}",
+            str(f.code),
+            f.side.value,
+            f.quantity,
+            f.price,
+            f.commission,
+            f.tax,
+            orders[f.order_id].source.value if f.order_id in orders else "",
+        )
+        for f in store.fills(day)
+    ]
+    day_orders = [o for o in saved.orders if o.created_at.date() == day]
+    denied = Counter(
+        (o.history[-1].note.split(":")[0] if o.history else "denied")
+        for o in day_orders
+        if o.state is OrderState.DENIED
+    )
+    exits = [
+        f"{o.created_at:%H:%M} {o.source.value} {o.side.value} {o.quantity} {o.code}: {o.reason}"
+        for o in day_orders
+        if o.source in EXIT_SOURCES
+    ]
+    audit = [e for e in store.audit_entries() if e.at.date() == day]
+    halts = [f"{e.at:%H:%M} {e.subject} ({e.data.get('by', '')})" for e in audit if e.kind == "operator"]
+    differences = [
+        f"{e.at:%H:%M} {e.subject} {e.data.get('field')}: maemae {e.data.get('maemae')}, "
+        f"broker {e.data.get('broker')} ({e.data.get('action')})"
+        for e in audit
+        if e.kind == "reconcile"
+    ]
+    base = previous.equity if previous else None
+    return DayReport(
+        day=day.isoformat(),
+        equity=today.equity,
+        change=today.equity - base if base is not None else 0,
+        cash=today.cash,
+        realised=today.realised_pnl - (previous.realised_pnl if previous else 0),
+        unrealised=today.unrealised_pnl,
+        costs=(today.commission + today.tax) - ((previous.commission + previous.tax) if previous else 0),
+        orders=today.orders,
+        fills=today.fills,
+        denials=today.denials,
+        trades=trades,
+        positions=positions(store, day),
+        denial_reasons=dict(denied.most_common()),
+        exits=exits,
+        halts=halts,
+        differences=differences,
+        backtest=backtest,
+        notes=[] if base is not None else ["first closed day: no change on the day"],
+    )
+
+
+def render_text(report: DayReport, lang: Lang) -> str:
+    """The short version: for the report alert and the terminal."""
+    lines = [
+        f"{label('title', lang)} {report.day}",
+        f"{label('equity', lang)} {report.equity:,} ({label('change', lang)} {_change(report)})",
+        f"{label('realised', lang)} {report.realised:+,}, "
+        f"{label('unrealised', lang)} {report.unrealised:+,}, {label('costs', lang)} {report.costs:,}",
+        f"{label('orders', lang)} {report.orders}, {label('fills', lang)} {report.fills}, "
+        f"{label('denials', lang)} {report.denials}",
+    ]
+    if report.exits:
+        lines.append(f"{label('exits', lang)} {len(report.exits)}")
+    if report.halts:
+        lines.append(f"{label('halts', lang)} {len(report.halts)}")
+    if report.differences:
+        lines.append(f"{label('differences', lang)} {len(report.differences)}")
+    if report.backtest is not None:
+        bt = report.backtest
+        lines.append(
+            f"{label('backtest', lang)}: {label('equity', lang)} {bt.equity:,}, {label('orders', lang)} "
+            f"{bt.orders}, {label('fills', lang)} {bt.fills}"
+        )
+    return "\n".join(lines)
+
+
+def render_html(report: DayReport, lang: Lang) -> str:
+    def table(headers: list[str], rows: list[list[object]]) -> str:
+        if not rows:
+            return f"<p>{label('none', lang)}</p>"
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def items(values: list[str]) -> str:
+        if not values:
+            return f"<p>{label('none', lang)}</p>"
+        return "<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in values) + "</ul>"
+
+    summary: list[list[object]] = [
+        [label("equity", lang), report.equity],
+        [label("change", lang), _change(report)],
+        [label("cash", lang), report.cash],
+        [label("realised", lang), f"{report.realised:+,}"],
+        [label("unrealised", lang), f"{report.unrealised:+,}"],
+        [label("costs", lang), report.costs],
+        [label("orders", lang), report.orders],
+        [label("fills", lang), report.fills],
+        [label("denials", lang), report.denials],
+    ]
+    trades = [[t.time, t.code, t.side, t.quantity, t.price, t.source] for t in report.trades]
+    held = [[p.code, p.owned_quantity, p.account_quantity, p.external_quantity] for p in report.positions]
+    reasons = [[reason, count] for reason, count in report.denial_reasons.items()]
+    sections = [
+        f"<h2>{label('summary', lang)}</h2>" + table(["", ""], summary),
+        f"<h2>{label('trades', lang)}</h2>"
+        + table([label(k, lang) for k in ("time", "code", "side", "quantity", "price", "source")], trades),
+        f"<h2>{label('positions', lang)}</h2>"
+        + table([label(k, lang) for k in ("code", "owned", "account", "external")], held),
+        f"<h2>{label('risk', lang)}</h2>"
+        + f"<h3>{label('denials', lang)}</h3>"
+        + table([label("reason", lang), label("count", lang)], reasons)
+        + f"<h3>{label('exits', lang)}</h3>"
+        + items(report.exits)
+        + f"<h3>{label('halts', lang)}</h3>"
+        + items(report.halts),
+        f"<h2>{label('differences', lang)}</h2>" + items(report.differences),
+    ]
+    if report.backtest is not None:
+        bt = report.backtest
+        rows = [
+            [label("equity", lang), report.equity, bt.equity],
+            [label("orders", lang), report.orders, bt.orders],
+            [label("fills", lang), report.fills, bt.fills],
+        ]
+        sections.append(
+            f"<h2>{label('backtest', lang)}</h2><p>{label('backtest_note', lang)}</p>"
+            + table(["", label("actual", lang), label("backtest", lang)], rows)
+        )
+    title = f"maemae {label('title', lang)} {report.day}"
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>"
+    )
+
+
+def write_report(report: DayReport, directory: Path, lang: Lang) -> tuple[Path, Path]:
+    """``DAY.html`` and ``DAY.txt`` in ``directory``, each written whole (a temporary file, then renamed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix, text in (("html", render_html(report, lang)), ("txt", render_text(report, lang) + "\n")):
+        target = directory / f"{report.day}.{suffix}"
+        temporary = target.with_name(target.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(target)
+        written.append(target)
+    return written[0], written[1]
+
+
+def _change(report: DayReport) -> str:
+    return f"{report.change:+,}" if not report.notes else "-"
+
+
+def _cell(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def compare_with_backtest(config: MaemaeConfig, day: date) -> BacktestComparison | None:
+    """The backtest of ``day`` on the stored bars (every bar, as the live loop decides), or None when the
+    store has no bars of that day (a live day not yet imported)."""
+    try:
+        result = run_backtest(config, start=day, end=day, every_bar=True)
+    except DataError:
+        return None
+    orders = [o for o in result.engine.orders.orders.values() if o.state is not OrderState.DENIED]
+    return BacktestComparison(
+        result.recorder.days[-1].equity, len(orders), sum(len(o.fill_ids) for o in orders)
+    )
+
+
+def report_dir(config: MaemaeConfig) -> Path:
+    """``report.dir``, or a ``reports`` folder beside a SQLite state database, or ``var/reports``."""
+    if config.report.dir is not None:
+        return config.report.dir
+    url = config.store.url
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).parent / "reports"
+    return Path("var/reports")
+
+
+def write_day_report(config: MaemaeConfig, store: StateStore, day: date) -> tuple[Path, Path, DayReport]:
+    """The report of a closed day, written to the report folder, with the backtest comparison if
+    configured."""
+    backtest = compare_with_backtest(config, day) if config.report.compare_backtest else None
+    report = day_report(store, day, backtest)
+    html_path, text_path = write_report(report, report_dir(config), config.report.lang)
+    return html_path, text_path, report

@@ -1,0 +1,85 @@
+"""The end-of-day report: written after a paper day closes, from the state database, in Korean and English,
+with the backtest of the same day (which a replayed paper day matches exactly)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from maemae.cli import main
+from maemae.config import load_config
+from maemae.store.repository import SqlStateStore
+from tests.engine.test_paper import _config
+
+DAY = date(2025, 12, 3)
+
+
+@pytest.fixture
+def paper_day(market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    config = _config(market_root, tmp_path)
+    assert main(["paper", "--config", str(config), "--replay", DAY.isoformat(), "--speed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"report: {tmp_path}/reports/{DAY}.html" in out
+    return config
+
+
+def test_report_when_a_paper_day_closed_then_written_and_equal_to_the_saved_day(
+    paper_day: Path, tmp_path: Path
+) -> None:
+    html = (tmp_path / "reports" / f"{DAY}.html").read_text(encoding="utf-8")
+    text = (tmp_path / "reports" / f"{DAY}.txt").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in html
+    assert "일일 보고서" in html
+    assert "같은 날의 백테스트" in html
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        (result,) = store.daily_results()
+        fills = store.fills(DAY)
+    finally:
+        store.close()
+    assert f"평가금액 {result.equity:,}" in text
+    assert f"주문 {result.orders}, 체결 {result.fills}" in text
+    assert html.count("<tr>") >= len(fills)
+    # a replayed paper day is the backtest of that day: the comparison shows the same figures
+    assert (
+        f"같은 날의 백테스트: 평가금액 {result.equity:,}, 주문 {result.orders}, 체결 {result.fills}" in text
+    )
+
+
+def test_report_command_when_asked_in_english_or_json_then_prints_it(
+    paper_day: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "en"
+    args = ["report", "--config", str(paper_day), DAY.isoformat(), "--lang", "en", "--out", str(out_dir)]
+    assert main([*args, "--no-backtest"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"End-of-day report {DAY}\nEquity ")
+    assert "Backtest of the same day" not in out
+    assert '<html lang="en">' in (out_dir / f"{DAY}.html").read_text(encoding="utf-8")
+    assert main(["report", "--config", str(paper_day), "--json", "--no-backtest"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["day"] == DAY.isoformat()
+    config = load_config(paper_day)
+    store = SqlStateStore(config.store.url)
+    try:
+        assert len(data["trades"]) == len(store.fills(DAY))
+    finally:
+        store.close()
+
+
+def test_report_when_the_day_or_options_are_wrong_then_one_line(
+    paper_day: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = [
+        (["2025-12-04"], 2, "report 2025-12-04: the state database has no closed day 2025-12-04"),
+        (["2025-13-01"], 2, "day '2025-13-01': expected a date as YYYY-MM-DD"),
+        (["--lang", "fr"], 2, "--lang 'fr': expected ko or en"),
+    ]
+    for args, code, expected in cases:
+        assert main(["report", "--config", str(paper_day), "--no-backtest", *args]) == code
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1
+        assert expected in err[0]
