@@ -13,7 +13,7 @@ from typing import Protocol
 import httpx
 import structlog
 
-from maemae.alerts.messages import Alert
+from maemae.alerts.messages import Alert, AlertKind
 from maemae.config.operations import (
     AlertsConfig,
     EmailNotifier,
@@ -34,10 +34,14 @@ class Notifier(Protocol):
 
 
 class LogSink:
+    """Alerts into maemae's log: problems as warnings, news (fills, stops, the report) as information."""
+
     name = "log"
+    _WARNINGS = frozenset({AlertKind.ERROR, AlertKind.HALT, AlertKind.RECONCILIATION})
 
     def deliver(self, alert: Alert, suppressed: int) -> None:
-        log.warning("alert", kind=alert.kind.value, title=alert.title, text=alert.text, suppressed=suppressed)
+        write = log.warning if alert.kind in self._WARNINGS else log.info
+        write("alert", kind=alert.kind.value, title=alert.title, text=alert.text, suppressed=suppressed)
 
 
 class SlackWebhook:
