@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,8 @@ def test_status_positions_orders_when_a_paper_day_ran_then_they_show_its_saved_s
     assert status["open_orders"] == 0
     assert status["orders_today"] + status["denied_today"] == len(saved.orders)
     assert status["last_recovery"].startswith(f"{DAY.isoformat()}T00:00:00")
+    assert status["realised_today"] == saved.account.realised_pnl  # the first closed day
+    assert status["last_error"] is None
 
     assert main(["positions", "--config", config, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -60,3 +63,20 @@ def test_status_when_no_database_then_one_line(
     assert len(err) == 1
     assert "does not exist" in err[0]
     assert not (tmp_path / "state.db").exists()
+
+
+def test_status_when_a_run_lost_its_broker_then_the_error_is_saved_and_shown(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(_config(market_root, tmp_path))
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["paper", "--config", config, "--replay", DAY.isoformat(), "--speed", "0", "--broker", "kis-mock"]
+    assert main([*args, "--exchange", f"http://127.0.0.1:{port}"]) == 7
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: kis-mock /_mock/feed/")
+    assert "Connection refused" in err[-1]
+    assert main(["status", "--config", config, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["last_error"].startswith(f"{DAY.isoformat()}T00:00:00+09:00 BrokerConnectionLost: kis-mock")

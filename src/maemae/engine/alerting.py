@@ -4,6 +4,7 @@ replay) call these; sending never waits for delivery."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -12,7 +13,9 @@ from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.intents import IntentSource
 from maemae.domain.order_states import OrderEvent
 from maemae.engine.kernel import TradingKernel
+from maemae.errors import MaemaeError
 from maemae.execution.order_manager import OrderManager
+from maemae.ports.state import AuditEntry, StateChange, StateStore
 
 STOP_SOURCES = frozenset(
     {IntentSource.STOP_LOSS, IntentSource.TRAILING_STOP, IntentSource.TIME_CUT, IntentSource.PORTFOLIO_STOP}
@@ -109,5 +112,12 @@ def alert_day_closed(
     )
 
 
-def alert_error(sink: AlertSink, error: BaseException, now: datetime) -> None:
+def alert_error(
+    sink: AlertSink, error: BaseException, now: datetime, store: StateStore | None = None
+) -> None:
+    """The error a run stops on: alerted, and audited (``maemae status`` shows the last one)."""
     sink.send(Alert(AlertKind.ERROR, type(error).__name__, str(error), now))
+    if store is not None:
+        entry = AuditEntry(now, "error", type(error).__name__, {"message": str(error)})
+        with contextlib.suppress(MaemaeError):  # the store itself failed: the alert is all there is
+            store.commit(StateChange(audit=[entry]))

@@ -86,7 +86,7 @@ def run_paper_replay(
         try:
             outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace, alerts)
         except MaemaeError as error:  # the operator hears of it before the process exits
-            alert_error(alerts, error, clock.now())
+            alert_error(alerts, error, clock.now(), store)
             raise
         engine = outcome.engine
         differences = book_differences(

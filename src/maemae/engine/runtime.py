@@ -182,7 +182,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         try:
             _drive(scheduler, live, clock)
         except MaemaeError as error:  # the operator hears of it before the process exits
-            alert_error(alerts, error, clock.now())
+            alert_error(alerts, error, clock.now(), store)
             raise
         at_broker = feed.all_orders() if feed is not None else _kis(broker).day_orders()
         differences = book_differences(core.orders, core.portfolio, core.orders.broker, at_broker)

@@ -49,12 +49,14 @@ class Status:
     settled_cash: int | None
     orderable_cash: int | None
     realised_pnl: int | None
+    realised_today: int | None  # realised P&L since the last closed day
     positions: int
     open_orders: int
     orders_today: int
     denied_today: int
     last_difference: str | None  # the last reconciliation difference (none recorded: books agreed)
     last_recovery: str | None
+    last_error: str | None  # the last error a run stopped on (audited before it exited)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,6 +108,12 @@ def status(store: StateStore, day: date | None) -> Status:
     audit = store.audit_entries()
     reconcile = next((e for e in reversed(audit) if e.kind == "reconcile"), None)
     recovery = next((e for e in reversed(audit) if e.kind == "recovery"), None)
+    error = next((e for e in reversed(audit) if e.kind == "error"), None)
+    realised = saved.account.realised_pnl if saved.account else None
+    closed = [r for r in store.daily_results() if day is None or r.day < day]
+    if closed and closed[-1].day.isoformat() == cursor.get("day"):
+        closed = closed[:-1]  # the day in progress (or just closed) counts from the day before it
+    before = closed[-1].realised_pnl if closed else 0
     return Status(
         trading_state=str(state),
         day=cursor.get("day") or (day.isoformat() if day else None),
@@ -113,7 +121,8 @@ def status(store: StateStore, day: date | None) -> Status:
         cash=account.cash if account else None,
         settled_cash=account.settled_cash if account else None,
         orderable_cash=account.orderable_cash if account else None,
-        realised_pnl=saved.account.realised_pnl if saved.account else None,
+        realised_pnl=realised,
+        realised_today=realised - before if realised is not None else None,
         positions=sum(1 for p in saved.positions if p.owned_quantity or p.account_quantity),
         open_orders=sum(1 for o in saved.orders if o.is_open),
         orders_today=sum(1 for o in today if o.state.value != "denied"),
@@ -124,4 +133,5 @@ def status(store: StateStore, day: date | None) -> Status:
             else None
         ),
         last_recovery=f"{recovery.at.isoformat()} {recovery.data}" if recovery else None,
+        last_error=f"{error.at.isoformat()} {error.subject}: {error.data.get('message')}" if error else None,
     )
