@@ -69,6 +69,27 @@ def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
         wall.sleep(0.02)
 
 
+def trading(
+    connect: Connect,
+    feed: Feed,
+    config: MaemaeConfig,
+    clock: SimulatedClock,
+    until: time,
+    *,
+    websocket: bool = True,
+) -> tuple[KisMockVenue, Engine]:
+    """An adapter on the server (its stream connected, if any), the day opened and fed up to ``until``,
+    and maemae's engine trading through it."""
+    venue = connect(websocket=websocket)
+    if websocket:
+        assert venue.stream is not None
+        wait_for(venue.stream.connected.is_set)
+    feed.open(venue)
+    engine = engine_on(config, venue, clock)
+    feed.until(venue, until)
+    return venue, engine
+
+
 def assert_book_equals_server(engine: Engine, server: MockServer) -> None:
     """maemae's orders, fills, positions and cash against the server's book."""
     book = control(server, "/_mock/book")
@@ -139,10 +160,7 @@ def test_orders_when_filled_partly_modified_and_cancelled_then_book_equals_serve
     config: MaemaeConfig,
     clock: SimulatedClock,
 ) -> None:
-    venue = connect()
-    feed.open(venue)
-    engine = engine_on(config, venue, clock)
-    feed.until(venue, time(9, 10))
+    venue, engine = trading(connect, feed, config, clock, time(9, 10))
     quotes = venue.current_prices(market.codes)
     big, small, resting = market.codes[0], market.codes[1], market.codes[2]
     whole = buy(engine, small, 10)
@@ -203,10 +221,7 @@ def test_submit_when_reply_lost_then_unknown_and_settled_by_query_never_resent(
     config: MaemaeConfig,
     clock: SimulatedClock,
 ) -> None:
-    venue = connect(websocket=False)
-    feed.open(venue)
-    engine = engine_on(config, venue, clock)
-    feed.until(venue, time(9, 30))
+    venue, engine = trading(connect, feed, config, clock, time(9, 30), websocket=False)
     faults(server, lost_replies=1, lost_reply_hold_s=1.5)
     order = buy(engine, market.codes[3], 7)
     assert order.state is OrderState.UNKNOWN
@@ -263,12 +278,7 @@ def test_notices_when_duplicated_and_reordered_then_each_fill_counted_once(
     config: MaemaeConfig,
     clock: SimulatedClock,
 ) -> None:
-    venue = connect()
-    assert venue.stream is not None
-    wait_for(venue.stream.connected.is_set)
-    feed.open(venue)
-    engine = engine_on(config, venue, clock)
-    feed.until(venue, time(9, 5))
+    venue, engine = trading(connect, feed, config, clock, time(9, 5))
     faults(server, duplicate_notices=True, reorder_notices=True)
     orders = [buy(engine, code, 3) for code in market.codes[:4]]
     feed.until(venue, time(9, 6))
@@ -298,12 +308,7 @@ def test_stream_when_dropped_then_reconnects_and_catches_fills_made_meanwhile(
     config: MaemaeConfig,
     clock: SimulatedClock,
 ) -> None:
-    venue = connect()
-    assert venue.stream is not None
-    wait_for(venue.stream.connected.is_set)
-    feed.open(venue)
-    engine = engine_on(config, venue, clock)
-    feed.until(venue, time(9, 5))
+    venue, engine = trading(connect, feed, config, clock, time(9, 5))
     order = buy(engine, market.codes[0], 4)
     faults(server, drop_websockets=True)
     feed.until(venue, time(9, 7))  # the fill happens while the stream is down
@@ -372,10 +377,7 @@ def test_latency_when_slower_than_the_timeout_then_order_settled_by_query_not_re
     config: MaemaeConfig,
     clock: SimulatedClock,
 ) -> None:
-    venue = connect(websocket=False)
-    feed.open(venue)
-    engine = engine_on(config, venue, clock)
-    feed.until(venue, time(9, 20))
+    venue, engine = trading(connect, feed, config, clock, time(9, 20), websocket=False)
     faults(server, latency_ms=300)
     assert venue.cash().deposit == 50_000_000  # slow but inside the 1 s timeout
     faults(server, latency_ms=1500)
