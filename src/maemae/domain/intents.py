@@ -27,6 +27,12 @@ class IntentSource(StrEnum):
     OPERATOR = "operator"
 
 
+# the exit rules: they run whatever strategy holds the stock; alerts and reports list their orders apart
+EXIT_SOURCES = frozenset(
+    {IntentSource.STOP_LOSS, IntentSource.TRAILING_STOP, IntentSource.TIME_CUT, IntentSource.PORTFOLIO_STOP}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderIntent:
     """A wish to buy or sell one stock.

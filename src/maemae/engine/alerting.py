@@ -10,16 +10,12 @@ from datetime import date, datetime
 
 from maemae.alerts.messages import Alert, AlertKind, AlertSink
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
-from maemae.domain.intents import IntentSource
+from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderEvent
 from maemae.engine.kernel import TradingKernel
 from maemae.errors import MaemaeError
 from maemae.execution.order_manager import OrderManager
 from maemae.ports.state import AuditEntry, StateChange, StateStore
-
-STOP_SOURCES = frozenset(
-    {IntentSource.STOP_LOSS, IntentSource.TRAILING_STOP, IntentSource.TIME_CUT, IntentSource.PORTFOLIO_STOP}
-)
 
 
 class TradeAlerts:
@@ -53,7 +49,7 @@ class TradeAlerts:
 
     def _on_accept(self, event: OrderStateChanged) -> None:
         order = self.orders.orders.get(event.order_id)
-        if order is None or order.source not in STOP_SOURCES:
+        if order is None or order.source not in EXIT_SOURCES:
             return
         self.sink.send(
             Alert(

@@ -18,16 +18,13 @@ from typing import Any, Literal
 
 from maemae.backtest.service import run_backtest
 from maemae.config import MaemaeConfig
-from maemae.domain.intents import IntentSource
+from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
 from maemae.errors import DataError
 from maemae.ports.state import StateStore
 from maemae.service.status import PositionRow, positions
 
 Lang = Literal["ko", "en"]
-EXIT_SOURCES = frozenset(
-    {IntentSource.STOP_LOSS, IntentSource.TRAILING_STOP, IntentSource.TIME_CUT, IntentSource.PORTFOLIO_STOP}
-)
 
 LABELS: dict[str, dict[Lang, str]] = {
     "title": {"ko": "일일 보고서", "en": "End-of-day report"},

@@ -29,6 +29,7 @@ from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
 from maemae.engine.recovery import settle_in_doubt
 from maemae.errors import ConfigError, FatalBrokerError, OrderRejected
+from maemae.krx.ticks import round_down_to_tick
 from maemae.ports.broker import BrokerFill, OrderRequest
 from tests.brokers.kis.conftest import DAY, Feed, Market
 
@@ -166,7 +167,7 @@ def test_orders_when_filled_partly_modified_and_cancelled_then_book_equals_serve
     whole = buy(engine, small, 10)
     partial = buy(engine, big, 5_000_000 // quotes[big].price)  # more than 10 % of a minute's volume
     low = quotes[resting].low - 20 * (quotes[resting].price // 1000 or 1)
-    far = buy(engine, resting, 10, _on_tick(low))
+    far = buy(engine, resting, 10, round_down_to_tick(low, DAY))
     assert whole.state is OrderState.ACCEPTED
     for minute in range(11, 16):
         feed.until(venue, time(9, minute))
@@ -184,21 +185,6 @@ def test_orders_when_filled_partly_modified_and_cancelled_then_book_equals_serve
     engine.orders.process_events()
     assert far.state is OrderState.CANCELLED
     assert_book_equals_server(engine, server)
-
-
-def _on_tick(price: int) -> int:
-    tick = (
-        1
-        if price < 2_000
-        else 5
-        if price < 5_000
-        else 10
-        if price < 20_000
-        else 50
-        if price < 50_000
-        else 100
-    )
-    return max(price // tick * tick, tick)
 
 
 def test_order_when_refused_then_rejected_with_kis_code(connect: Connect, feed: Feed, market: Market) -> None:
@@ -260,7 +246,9 @@ def test_paging_when_more_orders_than_a_page_then_all_read(
     price = venue.current_prices([code])[code].low
     numbers = [
         venue.submit(
-            OrderRequest(f"p{i}", code, Side.BUY, 1, OrderType.LIMIT, _on_tick(price * 9 // 10))
+            OrderRequest(
+                f"p{i}", code, Side.BUY, 1, OrderType.LIMIT, round_down_to_tick(price * 9 // 10, DAY)
+            )
         ).broker_order_no
         for i in range(int(protocol.DAILY_CCLD_PAGE.paper) + 5)
     ]
