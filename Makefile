@@ -26,6 +26,7 @@ demo: setup
 
 test: setup
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(BIN)/pytest -n auto -q
 
 # The crash test with 500 kills instead of the 50 of the normal run (about 10 minutes on 2 cores).

@@ -19,6 +19,8 @@ import structlog
 from maemae.config.operations import LoggingConfig
 from maemae.domain.clock_time import KST
 
+LEVELS = logging.getLevelNamesMapping()
+
 
 def _kst_timestamp(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     event["ts"] = datetime.now(KST).isoformat(timespec="milliseconds")
@@ -55,10 +57,14 @@ def configure_logging(config: LoggingConfig) -> DailyJsonLines:
     sink = DailyJsonLines(config.dir)
     console = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     level = getattr(logging, config.level.upper())
+    console_level = getattr(logging, config.console_level.upper())
 
     def fan_out(logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
         sink.write(dict(event))
-        if config.console:  # sys.stderr is looked up now: tests and daemons may have replaced it
+        record_level = LEVELS.get(str(event.get("level", "")).upper(), logging.INFO)
+        if (
+            config.console and record_level >= console_level
+        ):  # sys.stderr is looked up now: tests and daemons may have replaced it
             print(console(logger, method, dict(event)), file=sys.stderr)
         raise structlog.DropEvent
 

@@ -118,6 +118,7 @@ class BacktestRunner:
         engine.orders.listeners.append(self.recorder)
         self.selector = universe_selector(engine.config, market.calendar)
         self._yesterday: dict[StockCode, BarArrays] = {}
+        self.price_of: Callable[[StockCode], int] | None = None  # the running day's prices (for valuations)
 
     def run(
         self,
@@ -280,7 +281,7 @@ class BacktestRunner:
         before_step: Pacer | None = None,
     ) -> None:
         engine, grid = self.engine, prepared.grid
-        price_of = self._price_of(prepared, grid.day)
+        price_of = self.price_of = self._price_of(prepared, grid.day)
         pre_open = grid.schedule.open - timedelta(minutes=10)
         engine.clock.set(pre_open)
         engine.kernel.start_day(grid.day, pre_open, prepared.data, price_of)

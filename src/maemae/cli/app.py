@@ -29,6 +29,7 @@ def _register_groups() -> None:
     from maemae.cli import (  # noqa: F401
         backtest_cmd,
         config_cmd,
+        dashboard_cmd,
         data_cmd,
         db_cmd,
         operator_cmd,

@@ -18,11 +18,11 @@ ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config fi
 def _request(config: Path, state: TradingState, reason: str) -> None:
     from maemae.engine.clock import WallClock
     from maemae.engine.composition import open_state_store
-    from maemae.engine.operator import request_state
+    from maemae.service.control import set_trading_state
 
     store = open_state_store(load_config(config))
     try:
-        request_state(store, state, reason, getpass.getuser(), WallClock().now())
+        set_trading_state(store, state, reason, getpass.getuser(), WallClock().now())
     finally:
         store.close()
 
@@ -66,15 +66,14 @@ def params_get(
     import json
 
     from maemae.engine.composition import open_state_store
-    from maemae.engine.params import current_params, value_at
+    from maemae.service.control import parameters
 
     base = load_config(config)
     store = open_state_store(base)
     try:
-        tree = current_params(store, base).model_dump(mode="json", by_alias=True)
+        shown = parameters(store, base, key)
     finally:
         store.close()
-    shown = value_at(tree, key) if key else {section: tree[section] for section in ("risk", "execution")}
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
 
 
@@ -87,12 +86,12 @@ def params_set(
     """Validate, save and audit a change; a running maemae applies it before its next step."""
     from maemae.engine.clock import WallClock
     from maemae.engine.composition import open_state_store
-    from maemae.engine.params import request_change
+    from maemae.service.control import change_parameter
 
     base = load_config(config)
     store = open_state_store(base)
     try:
-        old, new = request_change(store, base, key, value, getpass.getuser(), WallClock().now())
+        old, new = change_parameter(store, base, key, value, getpass.getuser(), WallClock().now())
     finally:
         store.close()
     typer.echo(f"{key}: {old!r} -> {new!r} (a running maemae applies it before its next step)")

@@ -14,6 +14,7 @@ import typer
 from maemae.cli.app import app, arguments
 from maemae.config import load_config
 from maemae.errors import ConfigError
+from maemae.logs import configure_logging
 
 if TYPE_CHECKING:
     from maemae.engine.venues import VenueChoice
@@ -55,7 +56,8 @@ def paper(
     broker: Annotated[
         str,
         typer.Option(
-            help="sim: the simulated exchange; kis-mock: the same exchange through the KIS adapter."
+            help="sim: the simulated exchange; kis-mock: the same exchange through the KIS adapter; "
+            "creon-fake: through the Creon adapter over the fake COM layer."
         ),
     ] = "sim",
     exchange: Annotated[
@@ -83,6 +85,7 @@ def paper(
     except ValueError:
         raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
     settings = load_config(config)
+    configure_logging(settings.logging)
     choice = venue_choice(broker, exchange, authkey_env)
     summary = run_paper_replay(settings, day, speed, choice)
     if summary.resumed_at is not None:
@@ -125,7 +128,11 @@ def venue_choice(broker: str, exchange: str | None, authkey_env: str) -> VenueCh
         return VenueChoice("sim", address, _authkey(authkey_env) if address else b"")
     if broker == "kis-mock":
         return VenueChoice("kis-mock", url=_loopback_url(exchange) if exchange else None)
-    raise ConfigError(f"--broker {broker!r}: expected sim or kis-mock")
+    if broker == "creon-fake":
+        if exchange:
+            raise ConfigError(f"--exchange {exchange!r}: the fake Creon runs inside the paper process only")
+        return VenueChoice("creon-fake")
+    raise ConfigError(f"--broker {broker!r}: expected sim, kis-mock or creon-fake")
 
 
 def supervise_this_command() -> None:

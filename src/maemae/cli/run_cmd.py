@@ -13,6 +13,7 @@ from maemae.cli.app import app
 from maemae.cli.paper_cmd import DEFAULT_KEY_ENV, KeyEnvOption, venue_choice
 from maemae.config import load_config
 from maemae.errors import ConfigError
+from maemae.logs import configure_logging
 
 
 @app.command()
@@ -24,7 +25,7 @@ def run(
     speed: Annotated[
         float, typer.Option(help="With --replay: market seconds per real second; 0 = as fast as possible.")
     ] = 0,
-    broker: Annotated[str, typer.Option(help="With --replay: sim or kis-mock.")] = "sim",
+    broker: Annotated[str, typer.Option(help="With --replay: sim, kis-mock or creon-fake.")] = "sim",
     exchange: Annotated[
         str | None, typer.Option(help="With --replay: HOST:PORT of `sim serve` or the URL of `kis-mock`.")
     ] = None,
@@ -53,6 +54,7 @@ def run(
         except ValueError:
             raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
     settings = load_config(config)
+    configure_logging(settings.logging)
     ask = (lambda prompt: str(typer.prompt(prompt))) if sys.stdin.isatty() else None
     options = RunOptions(day, speed, venue_choice(broker, exchange, authkey_env), confirm, ask)
     summary = run_trading_day(settings, options)

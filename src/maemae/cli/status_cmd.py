@@ -26,6 +26,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 def _read(config: Path, day_text: str | None, read: Any) -> Any:
     from maemae.engine.clock import WallClock
     from maemae.engine.composition import open_existing_state_store
+    from maemae.service.status import instance_day
 
     try:
         day = date.fromisoformat(day_text) if day_text else None
@@ -33,10 +34,7 @@ def _read(config: Path, day_text: str | None, read: Any) -> Any:
         raise ConfigError(f"--day {day_text!r}: expected a date as YYYY-MM-DD") from None
     store = open_existing_state_store(load_config(config))
     try:
-        if day is None:
-            cursor = store.runtime_document("cursor") or {}
-            day = date.fromisoformat(cursor["day"]) if "day" in cursor else WallClock().now().date()
-        return read(store, day)
+        return read(store, day or instance_day(store, WallClock().now().date()))
     finally:
         store.close()
 

@@ -48,8 +48,18 @@ class KisBrokerConfig(Section):
 
 
 class CreonBrokerConfig(Section):
+    """Daishin Creon Plus (docs/brokers/creon.md): Windows, 32-bit Python, pywin32, Creon Plus logged in."""
+
     account: str | None = Field(None, description="account number; None takes the first signed-in account")
-    product_flag: str = Field("01", description="account product flag (CpTdUtil.GoodsList)")
+    product_flag: str | None = Field(
+        None, description="stock product code of the account (CpTdUtil.GoodsList); None takes the first"
+    )
+    order_sync_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=600,
+        description="how often the day's orders are re-read while orders work (safety net)",
+    )
 
 
 class BrokerConfig(Section):

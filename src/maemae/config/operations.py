@@ -73,12 +73,24 @@ class ReportConfig(Section):
 
 
 class WebConfig(Section):
+    """The dashboard (``maemae dashboard``, docs/operations.md)."""
+
     host: str = Field("127.0.0.1", description="address the dashboard binds to (localhost only by default)")
     port: int = Field(8700, ge=1, le=65_535)
-    token_file: Path = Field(Path("var/web-token"), description="access token, created on first start")
+    token_file: Path = Field(
+        Path("var/web-token"), description="access token, created on first start, readable by its owner only"
+    )
+    lang: Literal["ko", "en"] = Field("ko", description="labels of the dashboard (?lang=en switches)")
+    run_args: list[str] = Field(
+        default_factory=list,
+        description="what the Start button runs: `maemae run --config <this file>` with these arguments",
+    )
 
 
 class LoggingConfig(Section):
     dir: Path = Field(Path("var/log"), description="JSON-lines log files, one per KST day")
     level: Literal["debug", "info", "warning", "error"] = "info"
     console: bool = Field(True, description="also print readable log lines to the terminal")
+    console_level: Literal["debug", "info", "warning", "error"] = Field(
+        "warning", description="the least level printed to the terminal (the file gets every record of level)"
+    )

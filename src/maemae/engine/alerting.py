@@ -18,6 +18,20 @@ from maemae.execution.order_manager import OrderManager
 from maemae.ports.state import AuditEntry, StateChange, StateStore
 
 
+class AuditedAlerts:
+    """Keeps every alert in the audit log (kind ``alert``) before passing it on: the dashboard's alert list
+    reads it from there, from any process. A store that fails does not stop the alert."""
+
+    def __init__(self, sink: AlertSink, store: StateStore) -> None:
+        self.sink, self.store = sink, store
+
+    def send(self, alert: Alert) -> None:
+        entry = AuditEntry(alert.at, "alert", alert.kind.value, {"title": alert.title, "text": alert.text})
+        with contextlib.suppress(MaemaeError):
+            self.store.commit(StateChange(audit=[entry]))
+        self.sink.send(alert)
+
+
 class TradeAlerts:
     """An order-manager listener: an alert per fill (if ``fills``) and per exit rule's order."""
 

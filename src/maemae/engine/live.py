@@ -318,7 +318,7 @@ class LiveDay:
         self._watch.check(now)
         if in_doubt(core.orders):
             settle_in_doubt(core.orders, core.orders.broker, now)
-        self.recorder.checkpoint(live_cursor(self.day, now))
+        self.recorder.checkpoint(live_cursor(self.day, now), valued=(now, self.price_of))
 
     def reconcile(self, now: datetime) -> None:
         lines = reconcile_and_record(self.core.kernel, self.core.orders.broker, self.recorder, now)

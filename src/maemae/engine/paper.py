@@ -32,7 +32,7 @@ from maemae.config import MaemaeConfig
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.order_states import OrderState
-from maemae.engine.alerting import alert_error
+from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import AcceleratedClock, SimulatedClock
 from maemae.engine.composition import open_state_store
@@ -75,6 +75,7 @@ def run_paper_replay(
         stack.callback(alerts.close, 10)
         store = open_state_store(config)
         stack.callback(store.close)
+        sink = AuditedAlerts(alerts, store)
         cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
         if cursor is not None and not choice.outlives_the_run:
             raise StoreError(
@@ -84,9 +85,9 @@ def run_paper_replay(
             )
         venue = open_venue(config, market, clock, choice, stack)
         try:
-            outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace, alerts)
+            outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace, sink)
         except MaemaeError as error:  # the operator hears of it before the process exits
-            alert_error(alerts, error, clock.now(), store)
+            alert_error(sink, error, clock.now(), store)
             raise
         engine = outcome.engine
         differences = book_differences(

@@ -10,7 +10,8 @@ risk state) and turns each into one atomic :class:`~maemae.ports.state.StateChan
   FILL state change is written here too, not on its own.
 
 ``checkpoint`` saves what changes without an order event: the trailing stop's high-water marks, the day's
-halt, and the driver's position in the day.
+halt, and the driver's position in the day; given prices, it also adds a portfolio snapshot once per minute
+(the dashboard's equity curve), in the same commit.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from maemae.domain.codes import StockCode
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent, OrderState
-from maemae.engine.kernel import TradingKernel
+from maemae.engine.kernel import PriceOf, TradingKernel
 from maemae.ports.state import (
     AccountTotals,
     AuditEntry,
@@ -43,6 +44,7 @@ class StateRecorder:
         self.store = store
         self.kernel = kernel
         self.cursor: JsonDocument = {}
+        self._valued_minute: datetime | None = None
         kernel.orders.listeners.append(self)
 
     def __call__(self, event: DomainEvent) -> None:
@@ -86,9 +88,12 @@ class StateRecorder:
         cursor: JsonDocument | None = None,
         audit: list[AuditEntry] | None = None,
         closed: list[StockCode] | None = None,
+        *,
+        valued: tuple[datetime, PriceOf] | None = None,
     ) -> None:
         """Save the runtime documents (and the driver's ``cursor``), with the account and every position;
-        ``closed`` are codes whose position no longer exists."""
+        ``closed`` are codes whose position no longer exists; ``valued`` (the time and the prices now) adds
+        the minute's portfolio snapshot when this minute has none yet."""
         if cursor is not None:
             self.cursor = cursor
         portfolio = self.kernel.portfolio
@@ -99,8 +104,22 @@ class StateRecorder:
                 account=self.totals(),
                 runtime=self.runtime(),
                 audit=audit or [],
+                portfolio=self._snapshot(*valued) if valued else [],
             )
         )
+
+    def _snapshot(self, at: datetime, price_of: PriceOf) -> list[PortfolioSnapshot]:
+        minute = at.replace(second=0, microsecond=0)
+        if minute == self._valued_minute:
+            return []
+        self._valued_minute = minute
+        portfolio = self.kernel.portfolio
+        values = {str(p.code): p.owned_quantity * price_of(p.code) for p in portfolio.held()}
+        return [
+            PortfolioSnapshot(
+                at, portfolio.account.cash + sum(values.values()), portfolio.account.cash, values
+            )
+        ]
 
     def close_day(self, day: date, at: datetime, equity: int, prices: Mapping[StockCode, int]) -> None:
         """After the close: the day's aggregate, a portfolio snapshot and maemae's cash, in one change."""

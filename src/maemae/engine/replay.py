@@ -79,7 +79,8 @@ def run_persisted_replay(
         nonlocal closed
         if in_doubt(engine.orders):  # a reply was lost this step: settle by query, never by sending again
             settle_in_doubt(engine.orders, engine.orders.broker, engine.clock.now())
-        recorder.checkpoint(at.to_dict())
+        now = engine.clock.now()
+        recorder.checkpoint(at.to_dict(), valued=(now, runner.price_of) if runner.price_of else None)
         watch.check(engine.clock.now())
         if at.next_bar % reconcile_every == 0:
             lines = reconcile_and_record(engine.kernel, engine.orders.broker, recorder, engine.clock.now())

@@ -38,7 +38,7 @@ from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.data.store import BarStore
-from maemae.engine.alerting import alert_error
+from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import AcceleratedClock, Clock, SimulatedClock, WallClock
 from maemae.engine.composition import (
@@ -140,6 +140,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         stack.callback(alerts.close, 10)
         store = open_state_store(config)
         stack.callback(store.close)
+        sink = AuditedAlerts(alerts, store)
         saved = store.load(day)
         replay = options.replay is not None
         resumed = resume_time(saved.runtime.get("cursor", {}), day)  # (refuses a replay's store)
@@ -175,14 +176,14 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             prices=prices,
             feed=feed,
             today_so_far=today_so_far,
-            alerts=alerts,
+            alerts=sink,
         )
         scheduler = Scheduler(clock)
         live.plan(scheduler)
         try:
             _drive(scheduler, live, clock)
         except MaemaeError as error:  # the operator hears of it before the process exits
-            alert_error(alerts, error, clock.now(), store)
+            alert_error(sink, error, clock.now(), store)
             raise
         at_broker = feed.all_orders() if feed is not None else _kis(broker).day_orders()
         differences = book_differences(core.orders, core.portfolio, core.orders.broker, at_broker)

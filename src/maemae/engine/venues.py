@@ -1,5 +1,6 @@
-"""Where a paper run's orders go: the simulated exchange in this process, in ``maemae sim serve``, or behind
-the local KIS server (reached through the KIS adapter), in this process or in ``maemae kis-mock``."""
+"""Where a paper run's orders go: the simulated exchange in this process, in ``maemae sim serve``, behind
+the local KIS server (reached through the KIS adapter), in this process or in ``maemae kis-mock``, or behind
+the fake Creon COM layer (reached through the Creon adapter, in this process)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from maemae.backtest.market import BacktestMarket
+from maemae.brokers.creon.fake.venue import FakeCreonVenue
 from maemae.brokers.kis.mock.app import MockSettings
 from maemae.brokers.kis.mock.server import MockServer, mock_environment
 from maemae.brokers.kis.mock.venue import KisMockVenue
@@ -24,9 +26,10 @@ from maemae.engine.composition import connect_sim_exchange, make_sim_exchange
 @dataclass(frozen=True, slots=True)
 class VenueChoice:
     """Where the paper run trades: ``sim`` (``address`` of ``maemae sim serve``, or None for in-process) or
-    ``kis-mock`` (``url`` of ``maemae kis-mock``, or None to start the server in this process)."""
+    ``kis-mock`` (``url`` of ``maemae kis-mock``, or None to start the server in this process) or
+    ``creon-fake`` (the Creon adapter over the fake COM layer, in this process)."""
 
-    broker: Literal["sim", "kis-mock"] = "sim"
+    broker: Literal["sim", "kis-mock", "creon-fake"] = "sim"
     address: tuple[str, int] | None = None
     authkey: bytes = b""
     url: str | None = None
@@ -50,6 +53,14 @@ def open_venue(
         remote = connect_sim_exchange(choice.address, choice.authkey, clock)
         stack.callback(remote.close)
         return remote
+    if choice.broker == "creon-fake":
+        creon = FakeCreonVenue.over_exchange(
+            exchange_factory(config, market),
+            clock=clock.now,
+            history=BarStore(config.data.root),
+            trade_codes=[str(c) for c in market.instruments],
+        )
+        return creon
     settings = MockSettings()
     url = choice.url
     if url is None:

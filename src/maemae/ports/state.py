@@ -21,7 +21,7 @@ method                       contract
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -185,3 +185,7 @@ class StateStore(Protocol):
     def fills(self, day: date) -> list[Fill]: ...
 
     def daily_results(self) -> list[DailyResult]: ...
+
+    def portfolio_snapshots(self, day: date) -> list[PortfolioSnapshot]: ...
+
+    def recent_audit(self, kinds: Sequence[str], limit: int) -> list[AuditEntry]: ...

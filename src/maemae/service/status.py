@@ -78,6 +78,12 @@ def _order_row(order: Order) -> OrderRow:
     )
 
 
+def instance_day(store: StateStore, today: date) -> date:
+    """The trading day the instance is on (its cursor's), or ``today`` when it has not traded yet."""
+    cursor = store.runtime_document("cursor") or {}
+    return date.fromisoformat(cursor["day"]) if "day" in cursor else today
+
+
 def positions(store: StateStore, day: date | None) -> list[PositionRow]:
     return [
         PositionRow(

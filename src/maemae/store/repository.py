@@ -13,8 +13,8 @@ import shutil
 import sqlite3
 import subprocess
 from collections import defaultdict
-from collections.abc import Iterator
-from datetime import date, datetime
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from maemae.domain.clock_time import KST
 from maemae.domain.fill import Fill
 from maemae.domain.order_states import OPEN_STATES
 from maemae.errors import StoreError
-from maemae.ports.state import AuditEntry, DailyResult, SavedState, StateChange
+from maemae.ports.state import AuditEntry, DailyResult, PortfolioSnapshot, SavedState, StateChange
 from maemae.store import codec, schema
 from maemae.store.audit import GENESIS, StoredRecord, VerifyResult, canonical_json, record_hash, verify_chain
 from maemae.store.database import describe, open_database, sqlite_path, translate_error
@@ -274,6 +274,29 @@ class SqlStateStore:
                 )
                 for row in rows
             ]
+
+    def portfolio_snapshots(self, day: date) -> list[PortfolioSnapshot]:
+        """Equity through ``day`` (KST), oldest first: the dashboard's equity curve."""
+        start = datetime.combine(day, time(0), KST)
+        table = schema.portfolio_snapshots
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(table)
+                .where(table.c.at >= start, table.c.at < start + timedelta(days=1))
+                .order_by(table.c.id)
+            )
+            return [
+                PortfolioSnapshot(row.at, int(row.equity), int(row.cash), dict(row.positions)) for row in rows
+            ]
+
+    def recent_audit(self, kinds: Sequence[str], limit: int) -> list[AuditEntry]:
+        """The newest ``limit`` audit entries of the given kinds, newest first (the dashboard's feed)."""
+        table = schema.audit_log
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(table).where(table.c.kind.in_(list(kinds))).order_by(table.c.seq.desc()).limit(limit)
+            )
+            return [AuditEntry(row.at, row.kind, row.subject, json.loads(row.data)) for row in rows]
 
     def fills(self, day: date) -> list[Fill]:
         """Every stored fill of ``day`` (reports, tests)."""

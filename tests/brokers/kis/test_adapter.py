@@ -31,7 +31,7 @@ from maemae.engine.recovery import settle_in_doubt
 from maemae.errors import ConfigError, FatalBrokerError, OrderRejected
 from maemae.krx.ticks import round_down_to_tick
 from maemae.ports.broker import BrokerFill, OrderRequest
-from tests.brokers.kis.conftest import DAY, Feed, Market
+from tests.brokers.conftest import DAY, Feed, Market
 
 Connect = Callable[..., KisMockVenue]
 

@@ -1,0 +1,38 @@
+"""What an operator changes on a maemae instance, one implementation for the CLI and the dashboard.
+
+Every change goes through the state database (``engine.operator``, ``engine.params``): validated, saved with
+an audit record naming who asked, and applied by a running engine before its next step (or by the next
+engine that starts), so it does not matter which surface asked or whether an engine is running.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from maemae.config import MaemaeConfig
+from maemae.engine.operator import request_state
+from maemae.engine.params import RUNTIME_SECTIONS, current_params, request_change, value_at
+from maemae.ports.state import StateStore
+from maemae.risk.state import TradingState
+
+
+def set_trading_state(
+    store: StateStore, state: TradingState, reason: str, actor: str, at: datetime
+) -> TradingState:
+    """Halt (``halted``), allow sells only (``reducing``) or resume (``active``)."""
+    request_state(store, state, reason, actor, at)
+    return state
+
+
+def parameters(store: StateStore, base: MaemaeConfig, key: str | None = None) -> Any:
+    """The parameters in force (the config with saved overrides): one dotted key, or every runtime section."""
+    tree = current_params(store, base).model_dump(mode="json", by_alias=True)
+    return value_at(tree, key) if key else {section: tree[section] for section in RUNTIME_SECTIONS}
+
+
+def change_parameter(
+    store: StateStore, base: MaemaeConfig, key: str, value: str, actor: str, at: datetime
+) -> tuple[Any, Any]:
+    """Validate and save one change (``value`` as JSON or text); returns (old, new)."""
+    return request_change(store, base, key, value, actor, at)

@@ -1,0 +1,229 @@
+"""The web dashboard (FastAPI): one page that polls ``/api/view`` and a few guarded actions.
+
+Routes (every one needs the token, see ``web.auth``):
+
+======================  ============================================================================
+``GET /``               the dashboard, or the login form (status 401) without a valid session
+``POST /login``         form field ``token``: sets the session cookie
+``POST /logout``        clears it
+``GET /api/view``       everything the page shows (``service.dashboard``) and the trading process
+``POST /api/state``     ``{"state": "halted" | "reducing" | "active", "reason": ...}``
+``POST /api/params``    ``{"key": "risk.stop_loss.pct", "value": "4"}``, validated like ``params set``
+``POST /api/start``     start ``maemae run`` (``web.process``); ``POST /api/stop`` stops it
+======================  ============================================================================
+
+Reads and changes go through the application services the CLI uses (``service.status``,
+``service.dashboard``, ``service.control``), so the page and ``maemae status`` always agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+from fastapi import Depends, FastAPI, Form, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from maemae.config import MaemaeConfig
+from maemae.engine.clock import WallClock
+from maemae.errors import MaemaeError
+from maemae.ports.state import StateStore
+from maemae.risk.state import TradingState
+from maemae.service.control import change_parameter, set_trading_state
+from maemae.service.dashboard import dashboard_view
+from maemae.service.status import instance_day
+from maemae.web.auth import CSRF_HEADER, SESSION_COOKIE, Credentials, same_origin
+from maemae.web.labels import Lang, labels
+from maemae.web.process import TradingProcess
+
+log = structlog.get_logger("maemae.web")
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "maemae_lang"
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """What the app serves: the instance's config and store, its token, and the trading process."""
+
+    config: MaemaeConfig
+    store: StateStore
+    credentials: Credentials
+    process: TradingProcess
+
+
+class StateRequest(BaseModel):
+    state: Literal["active", "reducing", "halted"]
+    reason: str = ""
+
+
+class ParamRequest(BaseModel):
+    key: str
+    value: str
+
+
+class Guard:
+    """The token checks every route runs; each refusal is logged with the path, the client and the reason."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+
+    @staticmethod
+    def refuse(request: Request, status: int, reason: str) -> HTTPException:
+        client = request.client.host if request.client else "?"
+        log.warning("dashboard_refused", path=request.url.path, client=client, status=status, reason=reason)
+        return HTTPException(status, reason)
+
+    def authenticated(self, request: Request) -> Literal["bearer", "cookie"]:
+        header = request.headers.get("authorization", "")
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if header.lower().startswith("bearer ") and self.credentials.is_token(header[7:]):
+            return "bearer"
+        if self.credentials.is_session(cookie):
+            return "cookie"
+        raise self.refuse(request, 401, "wrong token" if header or cookie else "missing token")
+
+    def same_site(self, request: Request) -> None:
+        headers = request.headers
+        if not same_origin(headers.get("origin"), headers.get("sec-fetch-site"), headers.get("host")):
+            raise self.refuse(request, 403, "cross-site request")
+
+    def may_change(self, request: Request) -> str:
+        """Who asks for a change; refuses another site's request and a cookie without the CSRF token."""
+        how = self.authenticated(request)
+        self.same_site(request)
+        if how == "cookie" and not self.credentials.is_csrf(request.headers.get(CSRF_HEADER)):
+            raise self.refuse(request, 403, "missing or wrong CSRF token")
+        return f"dashboard@{request.client.host if request.client else '?'}"
+
+
+async def protective_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers["X-Frame-Options"] = "DENY"  # no framing: no click-jacking of the buttons
+    response.headers["Referrer-Policy"] = "same-origin"  # (no-referrer would send "Origin: null")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def create_app(dashboard: Dashboard) -> FastAPI:
+    app = FastAPI(title="maemae", docs_url=None, redoc_url=None, openapi_url=None)
+    app.middleware("http")(protective_headers)
+    guard = Guard(dashboard.credentials)
+    _add_pages(app, dashboard, guard)
+    _add_api(app, dashboard, guard)
+
+    @app.exception_handler(MaemaeError)
+    def refused(request: Request, error: MaemaeError) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"] if part != "body")
+        return JSONResponse({"error": f"{where or 'body'}: {first['msg']}"}, status_code=400)
+
+    return app
+
+
+def _add_pages(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    script = (HERE / "static" / "dashboard.js").read_text(encoding="utf-8")
+    style = (HERE / "static" / "dashboard.css").read_text(encoding="utf-8")
+    credentials = dashboard.credentials
+
+    def language(request: Request) -> Lang:
+        for wanted in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+            if wanted == "ko":
+                return "ko"
+            if wanted == "en":
+                return "en"
+        return dashboard.config.web.lang
+
+    def login_page(request: Request, status: int, error: bool) -> HTMLResponse:
+        lang = language(request)
+        context = {"t": labels(lang), "lang": lang, "error": error, "style": style}
+        return templates.TemplateResponse(request, "login.html", context, status_code=status)
+
+    @app.get("/", response_class=HTMLResponse)
+    def page(request: Request) -> Response:
+        try:
+            guard.authenticated(request)
+        except HTTPException:
+            return login_page(request, 401, error=False)
+        lang = language(request)
+        context = {
+            "t": labels(lang),
+            "lang": lang,
+            "labels_json": json.dumps(labels(lang), ensure_ascii=False),
+            "csrf": credentials.csrf,
+            "script": script,
+            "style": style,
+        }
+        response = templates.TemplateResponse(request, "dashboard.html", context)
+        response.set_cookie(LANG_COOKIE, lang, samesite="strict", httponly=True)
+        return response
+
+    @app.post("/login")
+    def login(request: Request, token: str = Form("")) -> Response:
+        guard.same_site(request)
+        if not credentials.is_token(token):
+            guard.refuse(request, 401, "wrong token" if token else "missing token")
+            return login_page(request, 401, error=True)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(SESSION_COOKIE, credentials.session, httponly=True, samesite="strict")
+        return response
+
+    @app.post("/logout")
+    def logout(request: Request) -> Response:
+        guard.may_change(request)
+        response = JSONResponse({"logged_out": True})
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+
+def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
+    """The JSON routes; the token checks run as dependencies, so before the body is even parsed."""
+    store = dashboard.store
+    reader = Depends(guard.authenticated)
+    changer = Depends(guard.may_change)
+
+    @app.get("/api/view")
+    def view(_: str = reader) -> dict[str, Any]:
+        day = instance_day(store, WallClock().now().date())
+        shown = dashboard_view(store, day, dashboard.config).as_dict()
+        shown["process"] = asdict(dashboard.process.state())
+        return shown
+
+    @app.post("/api/state")
+    def trading_state(body: StateRequest, actor: str = changer) -> dict[str, Any]:
+        state = set_trading_state(store, TradingState(body.state), body.reason, actor, WallClock().now())
+        log.info("dashboard_trading_state", state=state.value, by=actor)
+        return {"state": state.value}
+
+    @app.post("/api/params")
+    def params(body: ParamRequest, actor: str = changer) -> dict[str, Any]:
+        old, new = change_parameter(store, dashboard.config, body.key, body.value, actor, WallClock().now())
+        log.info("dashboard_param", key=body.key, old=old, new=new, by=actor)
+        return {"key": body.key, "old": old, "new": new}
+
+    @app.post("/api/start")
+    def start(actor: str = changer) -> dict[str, Any]:
+        pid = dashboard.process.start()
+        log.info("dashboard_start", pid=pid, command=dashboard.process.command, by=actor)
+        return {"pid": pid}
+
+    @app.post("/api/stop")
+    def stop(actor: str = changer) -> dict[str, Any]:
+        code = dashboard.process.stop()
+        log.info("dashboard_stop", exit_code=code, by=actor)
+        return {"exit_code": code}

@@ -1,0 +1,47 @@
+"""Composition of the dashboard for a config file, and serving it with uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from maemae.config import MaemaeConfig
+from maemae.errors import ConfigError
+from maemae.ports.state import StateStore
+from maemae.web.app import Dashboard
+from maemae.web.auth import Credentials, load_or_create_token
+from maemae.web.process import TradingProcess
+
+
+def build_dashboard(config: MaemaeConfig, config_file: Path, store: StateStore) -> Dashboard:
+    """The token (created on first start) and the Start button's process for ``config``."""
+    token = load_or_create_token(config.web.token_file)
+    process = TradingProcess(config_file, config.web.run_args, config.logging.dir / "dashboard-run.out")
+    return Dashboard(config, store, Credentials(token), process)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_port_free(host: str, port: int) -> None:
+    """One clear line instead of uvicorn's traceback when the address is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: old connections pass
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(f"web.port {port}: cannot listen on {host}: {error.strerror}") from None
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,114 @@
+"""A replayed paper day through the Creon adapter over the fake COM layer: it trades exactly like the
+in-process simulated exchange, and with Creon's faults injected the day completes with maemae's book equal to
+the fake's."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from maemae.backtest.service import load_market, run_backtest
+from maemae.brokers.creon.fake.venue import FakeCreonVenue
+from maemae.brokers.creon.fake.world import FakeCreon
+from maemae.brokers.sim.matching import MarketBar
+from maemae.cli import main
+from maemae.config import load_config
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import Side
+from maemae.domain.order_states import OrderState
+from maemae.engine.books import book_differences
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.replay import run_persisted_replay
+from maemae.engine.venues import exchange_factory
+from maemae.execution.order_manager import SETTLED_BY_QUERY
+from maemae.store.repository import SqlStateStore
+from tests.backtest.conftest import make_config
+from tests.backtest.test_modes_parity import CONFIGS
+from tests.engine.test_paper import _config, _terms
+from tests.engine.test_run import _config as run_config
+
+DAY = date(2025, 12, 3)
+OUTSIDE = StockCode("137630")
+EXTERNAL_SHARES = 50
+
+
+def test_paper_when_through_the_creon_adapter_then_same_orders_as_backtest_and_book_equal(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = _config(market_root, tmp_path)
+    args = ["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]
+    assert main([*args, "--broker", "creon-fake"]) == 0
+    out = capsys.readouterr().out
+    assert "book: maemae's orders, holdings and cash equal the venue's" in out
+    backtest = run_backtest(load_config(config_file), start=DAY, end=DAY, every_bar=True)
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        assert _terms(store.load(DAY).orders) == _terms(backtest.engine.orders.orders.values())
+        assert f"equity at the close {backtest.recorder.days[-1].equity:,} won" in out
+    finally:
+        store.close()
+
+
+def test_run_when_replayed_through_the_creon_adapter_then_closes_with_book_equal(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = run_config(market_root, tmp_path)
+    args = ["run", "--config", str(config_file), "--replay", DAY.isoformat(), "--broker", "creon-fake"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"{DAY}: the day is closed" in out
+    assert "orders 0," not in out
+
+
+class FaultyCreonVenue(FakeCreonVenue):
+    """The fake Creon with a fault at chosen market times."""
+
+    schedule: ClassVar[list[tuple[time, dict[str, Any]]]] = [
+        (time(9, 0), {"lost_replies": 2}),
+        (time(9, 40), {"limit_hits": 3}),
+        (time(10, 0), {"lost_events": 4}),
+        (time(10, 30), {"external": True}),
+        (time(11, 0), {"refuse_orders": 1}),
+    ]
+
+    def on_bar(self, code: StockCode, bar: MarketBar) -> None:
+        super().on_bar(code, bar)
+        while self.schedule and bar.start.time() >= self.schedule[0][0]:
+            _, action = self.schedule.pop(0)
+            if action.pop("external", False):
+                self.external_trade(OUTSIDE, Side.BUY, EXTERNAL_SHARES, bar.close)
+            for name, count in action.items():
+                setattr(self.world.faults, name, count)
+
+
+def test_paper_when_creon_faults_injected_then_day_completes_and_book_equals_the_fake(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = make_config(market_root, **CONFIGS["all_risk_rules"])
+    market, days = load_market(config, DAY, DAY)
+    clock = SimulatedClock(datetime.combine(DAY, time(0), tzinfo=KST))
+    world = FakeCreon(exchange_factory(config, market))
+    FaultyCreonVenue.schedule = list(FaultyCreonVenue.schedule)
+    venue = FaultyCreonVenue(world, clock=clock.now, trade_codes=[str(c) for c in market.instruments])
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        outcome = run_persisted_replay(config, market, days, venue, store, clock)
+        engine = outcome.engine
+        assert not venue.schedule  # every fault was injected
+        assert world.faults.lost_replies == world.faults.limit_hits == world.faults.lost_events == 0
+        orders = list(engine.orders.orders.values())
+        settled = [
+            o for o in orders if any(f"{SETTLED_BY_QUERY} found at the broker" in t.note for t in o.history)
+        ]
+        assert len(settled) == 2  # the two orders whose replies were lost: found, not sent again
+        position = engine.portfolio.positions[OUTSIDE]
+        assert position.account_quantity == position.owned_quantity + EXTERNAL_SHARES
+        assert all(o.state is not OrderState.UNKNOWN for o in orders)
+        assert book_differences(engine.orders, engine.portfolio, venue, venue.all_orders()) == []
+        assert store.verify_audit().ok
+    finally:
+        store.close()

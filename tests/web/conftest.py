@@ -1,0 +1,112 @@
+"""A dashboard served by uvicorn on a free 127.0.0.1 port, for an instance over the shared sample market."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from maemae.config import MaemaeConfig, load_config
+from maemae.engine.composition import open_state_store
+from maemae.logs import configure_logging
+from maemae.web.app import Dashboard, create_app
+from maemae.web.server import build_dashboard
+
+DAY = "2025-12-03"
+
+
+def write_config(root: Path, directory: Path, run_args: list[str]) -> Path:
+    path = directory / "instance.toml"
+    args = ", ".join(f'"{a}"' for a in run_args)
+    path.write_text(
+        f"""
+mode = "paper"
+
+[data]
+root = "{root}"
+
+[universe]
+safe_asset_code = "357870"
+max_stocks = 8
+
+[strategies.daily]
+class = "sma_daily"
+params = {{ short = 3, long = 10 }}
+
+[backtest]
+initial_cash = 50_000_000
+
+[store]
+url = "sqlite:///{directory}/state.db"
+
+[execution]
+halt_file = "{directory}/HALT"
+
+[logging]
+dir = "{directory}/log"
+console = false
+
+[web]
+token_file = "{directory}/web-token"
+lang = "en"
+run_args = [{args}]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class Served:
+    url: str
+    token: str
+    config: MaemaeConfig
+    config_file: Path
+    dashboard: Dashboard
+
+    def log_lines(self) -> str:
+        return "".join(p.read_text(encoding="utf-8") for p in sorted(self.config.logging.dir.glob("*.jsonl")))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_dashboard(config_file: Path) -> Iterator[Served]:
+    config = load_config(config_file)
+    configure_logging(config.logging)
+    store = open_state_store(config)
+    dashboard = build_dashboard(config, config_file, store)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(dashboard), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the dashboard did not start"
+        time.sleep(0.05)
+    token = config.web.token_file.read_text(encoding="utf-8").strip()
+    try:
+        yield Served(f"http://127.0.0.1:{port}", token, config, config_file, dashboard)
+    finally:
+        if dashboard.process.state().running:
+            dashboard.process.stop()
+        server.should_exit = True
+        thread.join(10)
+        store.close()
+
+
+@pytest.fixture
+def served(market_root: Path, tmp_path: Path) -> Iterator[Served]:
+    """A dashboard whose Start button replays DAY at 600x."""
+    yield from serve_dashboard(write_config(market_root, tmp_path, ["--replay", DAY, "--speed", "600"]))

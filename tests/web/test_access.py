@@ -1,0 +1,246 @@
+"""The dashboard's token, session, CSRF and cross-site checks over real HTTP, and the actions they guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from maemae.cli import main
+from maemae.engine.operator import requested_state
+from maemae.errors import ConfigError
+from maemae.risk.state import TradingState
+from maemae.web.auth import load_or_create_token
+from tests.web.conftest import Served, write_config
+
+
+def _bearer(served: Served) -> dict[str, str]:
+    return {"Authorization": f"Bearer {served.token}"}
+
+
+@contextmanager
+def _logged_in(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.url) as client:
+        assert client.post("/login", data={"token": served.token}).status_code == 303
+        yield client
+
+
+def _csrf(client: httpx.Client) -> str:
+    page = client.get("/").text
+    return page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
+def test_token_file_when_first_start_then_created_owner_only_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "web-token"
+    token = load_or_create_token(path)
+    assert len(token) >= 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_token(path) == token
+    path.chmod(0o644)
+    with pytest.raises(
+        ConfigError, match=r"web.token_file .*mode 644 lets other users read it: expected 600"
+    ):
+        load_or_create_token(path)
+    path.chmod(0o600)
+    path.write_text("short\n")
+    with pytest.raises(ConfigError, match="token of 5 characters: expected at least 16"):
+        load_or_create_token(path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/api/view"),
+        ("POST", "/api/state"),
+        ("POST", "/api/params"),
+        ("POST", "/api/start"),
+    ],
+)
+def test_every_route_when_token_missing_then_401_and_logged(served: Served, method: str, path: str) -> None:
+    response = httpx.request(method, served.url + path, json={"state": "halted"})
+    assert response.status_code == 401
+    assert requested_state(served.dashboard.store) is TradingState.ACTIVE
+    refused = [json.loads(line) for line in served.log_lines().splitlines()]
+    assert {"event": "dashboard_refused", "path": path, "reason": "missing token", "status": 401}.items() <= (
+        refused[-1].items()
+    )
+
+
+def test_every_route_when_token_wrong_then_401_and_logged(served: Served) -> None:
+    wrong = {"Authorization": "Bearer not-the-token-at-all"}
+    assert httpx.get(served.url + "/api/view", headers=wrong).status_code == 401
+    forged = httpx.get(served.url + "/api/view", cookies={"maemae_session": served.token})
+    assert forged.status_code == 401  # the cookie holds a value derived from the token, not the token
+    assert served.log_lines().count('"reason": "wrong token"') == 2
+    page = httpx.get(served.url + "/", headers=wrong)
+    assert page.status_code == 401
+    assert 'name="token"' in page.text  # the login form
+
+
+def test_login_when_wrong_token_then_401_with_message(served: Served) -> None:
+    response = httpx.post(served.url + "/login", data={"token": "guess"})
+    assert response.status_code == 401
+    assert "Wrong token." in response.text
+    assert "maemae_session" not in response.headers.get("set-cookie", "")
+
+
+def test_login_when_right_token_then_session_cookie_httponly_strict(served: Served) -> None:
+    response = httpx.post(served.url + "/login", data={"token": served.token})
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert served.token not in cookie
+    with _logged_in(served) as client:
+        view = client.get("/api/view")
+        assert view.status_code == 200
+        assert view.json()["status"]["trading_state"] == "active"
+        assert client.get("/").headers["x-frame-options"] == "DENY"
+
+
+def test_state_change_when_cookie_without_csrf_token_then_403_and_nothing_changes(served: Served) -> None:
+    with _logged_in(served) as client:
+        response = client.post("/api/state", json={"state": "halted"})
+        assert response.status_code == 403
+        wrong = client.post("/api/state", json={"state": "halted"}, headers={"X-CSRF-Token": "0" * 64})
+        assert wrong.status_code == 403
+    assert requested_state(served.dashboard.store) is TradingState.ACTIVE
+    assert '"reason": "missing or wrong CSRF token"' in served.log_lines()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}],
+    ids=["origin", "sec-fetch-site"],
+)
+def test_state_change_when_cross_site_then_403_even_with_csrf_token(
+    served: Served, headers: dict[str, str]
+) -> None:
+    with _logged_in(served) as client:
+        csrf = _csrf(client)
+        response = client.post(
+            "/api/state", json={"state": "halted"}, headers={"X-CSRF-Token": csrf, **headers}
+        )
+        assert response.status_code == 403
+    assert requested_state(served.dashboard.store) is TradingState.ACTIVE
+    assert '"reason": "cross-site request"' in served.log_lines()
+    login = httpx.post(served.url + "/login", data={"token": served.token}, headers=headers)
+    assert login.status_code == 403  # a login posted from another site is refused too
+
+
+def test_halt_and_resume_when_same_origin_with_csrf_then_saved_and_audited(served: Served) -> None:
+    with _logged_in(served) as client:
+        csrf = _csrf(client)
+        origin = {"Origin": served.url, "X-CSRF-Token": csrf}
+        halted = client.post("/api/state", json={"state": "halted", "reason": "test"}, headers=origin)
+        assert halted.json() == {"state": "halted"}
+        assert requested_state(served.dashboard.store) is TradingState.HALTED
+        assert client.get("/api/view").json()["status"]["trading_state"] == "halted"
+        client.post("/api/state", json={"state": "active"}, headers=origin)
+    assert requested_state(served.dashboard.store) is TradingState.ACTIVE
+    operator = [e for e in served.dashboard.store.audit_entries() if e.kind == "operator"]
+    assert [(e.subject, e.data["by"]) for e in operator] == [
+        ("halted", "dashboard@127.0.0.1"),
+        ("active", "dashboard@127.0.0.1"),
+    ]
+
+
+def test_bearer_token_when_script_changes_state_then_no_csrf_needed(served: Served) -> None:
+    response = httpx.post(served.url + "/api/state", json={"state": "reducing"}, headers=_bearer(served))
+    assert response.status_code == 200
+    assert requested_state(served.dashboard.store) is TradingState.REDUCING
+
+
+def test_params_when_invalid_then_400_one_line_and_when_valid_then_in_force(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    headers = _bearer(served)
+    bad = httpx.post(
+        served.url + "/api/params", json={"key": "risk.stop_loss.pct", "value": "abc"}, headers=headers
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {"error": "params: risk.stop_loss.pct = 'abc': expected a number"}
+    unknown = httpx.post(served.url + "/api/params", json={"key": "risk.nope", "value": "1"}, headers=headers)
+    assert unknown.json() == {"error": "params: unknown key 'risk.nope'"}
+    good = httpx.post(
+        served.url + "/api/params", json={"key": "risk.stop_loss.pct", "value": "4.5"}, headers=headers
+    )
+    assert good.status_code == 200
+    assert good.json()["new"] == 4.5
+    view = httpx.get(served.url + "/api/view", headers=headers).json()
+    assert view["parameters"]["risk.stop_loss.pct"] in (4.5, "4.5")
+    assert main(["params", "get", "--config", str(served.config_file), "risk.stop_loss.pct"]) == 0
+    assert capsys.readouterr().out.strip() in ("4.5", '"4.5"')  # the CLI reads the same service
+
+
+def test_labels_when_lang_chosen_then_korean_or_english(served: Served) -> None:
+    with _logged_in(served) as client:
+        korean = client.get("/?lang=ko").text
+        assert "매매 대시보드" in korean
+        assert "매매 중단" in korean
+        assert "매매 대시보드" in client.get("/").text  # the choice is remembered
+        english = client.get("/?lang=en").text
+        assert "maemae dashboard" in english
+        assert ">Halt<" in english
+
+
+def test_start_stop_when_misused_then_one_line_refusals(served: Served) -> None:
+    headers = _bearer(served)
+    stop = httpx.post(served.url + "/api/stop", headers=headers)
+    assert stop.status_code == 400
+    assert stop.json() == {"error": "stop: no trading process started from this dashboard is running"}
+    assert httpx.post(served.url + "/api/start", headers=headers).status_code == 200
+    again = httpx.post(served.url + "/api/start", headers=headers)
+    assert again.status_code == 400
+    assert re.fullmatch(r"start: a trading process \(pid \d+\) is already running", again.json()["error"])
+    stopped = httpx.post(served.url + "/api/stop", headers=headers, timeout=90)
+    assert stopped.status_code == 200
+
+
+def test_cli_dashboard_when_started_then_listens_on_loopback_and_refuses_a_taken_port(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = write_config(market_root, tmp_path, [])
+    port = "18765"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "maemae.cli", "dashboard", "--config", str(config), "--port", port],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/view")
+                break
+            except httpx.ConnectError:
+                assert child.poll() is None, child.stderr.read() if child.stderr else ""
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert response.status_code == 401
+        assert stat.S_IMODE(os.stat(tmp_path / "web-token").st_mode) == 0o600
+        taken = subprocess.run(
+            [sys.executable, "-m", "maemae.cli", "dashboard", "--config", str(config), "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert taken.returncode == 2
+        assert taken.stderr.strip().splitlines() == [
+            f"error: web.port {port}: cannot listen on 127.0.0.1: Address already in use"
+        ]
+    finally:
+        child.terminate()
+        child.wait(10)

@@ -1,0 +1,135 @@
+"""The dashboard in a real browser (Playwright driving Debian's Chromium) against a paper run it starts:
+log in with the token, start the replayed day, see a fill appear, halt, see the state change and the engine
+obey it, stop. Screenshots go to var/test-artifacts/dashboard/ (CI keeps them)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from maemae.domain.order_states import OrderState
+from maemae.engine.operator import requested_state
+from maemae.risk.state import TradingState
+from tests.web.conftest import DAY, Served
+
+CHROMIUM = Path(os.environ.get("MAEMAE_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "dashboard"
+# as the machine's notes advise: no background connections (this machine's network is closed)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/ensure-chromium (make test does) or set MAEMAE_CHROMIUM"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
+    opened = context.new_page()
+    opened.on("dialog", lambda dialog: dialog.accept())  # the buttons' confirmations
+    yield opened
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _log_in(page: Page, served: Served) -> None:
+    response = page.goto(served.url + "/")
+    assert response is not None
+    assert response.status == 401
+    expect(page.locator("#token")).to_be_visible()
+    page.fill("#token", "not the token")
+    page.click("#login")
+    expect(page.locator("#login-error")).to_have_text("Wrong token.")
+    page.fill("#token", served.token)
+    page.click("#login")
+    expect(page.locator("#status-trading_state")).to_have_text("active")
+
+
+def test_dashboard_when_paper_day_runs_then_fill_appears_and_halt_stops_new_orders(
+    page: Page, served: Served
+) -> None:
+    _log_in(page, served)
+    _shot(page, "01-logged-in")
+    page.click("#start")
+    expect(page.locator("#status-process")).to_contain_text("running (pid", timeout=20_000)
+    fill = page.locator("#feed tr.kind-fill").first
+    expect(fill).to_be_visible(timeout=60_000)
+    expect(fill).to_contain_text("filled")
+    expect(page.locator("#positions tbody tr[data-code]").first).to_be_visible(timeout=20_000)
+    expect(page.locator("#orders tr.state-filled, #orders tr.state-partially_filled").first).to_be_visible()
+    assert page.locator("#equity polyline").count() == 1  # the minute equity curve is drawn
+    _shot(page, "02-fill")
+
+    page.click("#halt")
+    expect(page.locator("#status-trading_state")).to_have_text("halted")
+    expect(page.locator("#status-trading_state")).to_have_class("state-halted")
+    assert requested_state(served.dashboard.store) is TradingState.HALTED
+    applied = page.locator("#feed tr.kind-halt", has_text="trading halted").first
+    expect(applied).to_be_visible(timeout=30_000)  # the running engine's own alert: it obeyed
+    _shot(page, "03-halted")
+    halted_at = _engine_halt_time(served)
+
+    page.click("#stop")
+    expect(page.locator("#status-process")).to_contain_text("not running", timeout=90_000)
+    _shot(page, "04-stopped")
+    orders = served.dashboard.store.load(date.fromisoformat(DAY)).orders
+    assert any(o.filled_quantity for o in orders if o.created_at < halted_at)
+    after = [o for o in orders if o.created_at > halted_at]
+    # the kill switch held: every order the strategies wanted after the engine applied the halt was denied
+    assert all(o.state is OrderState.DENIED and "kill_switch" in o.history[-1].note for o in after)
+
+    page.goto(served.url + "/?lang=ko")
+    expect(page.locator("#halt")).to_have_text("매매 중단")
+    expect(page.locator("#status-trading_state")).to_have_text("중단")
+    _shot(page, "05-korean")
+
+
+def _engine_halt_time(served: Served) -> datetime:
+    """When the running engine applied the halt (its audit record, written by the engine, not the page)."""
+    for entry in reversed(served.dashboard.store.audit_entries()):
+        if entry.kind == "operator" and entry.data.get("by") == "operator" and entry.subject == "halted":
+            return entry.at
+    raise AssertionError("the engine never applied the halt")
+
+
+def test_dashboard_when_parameter_changed_in_the_page_then_validated_and_shown(
+    page: Page, served: Served
+) -> None:
+    _log_in(page, served)
+    page.fill("#param-key", "risk.stop_loss.pct")
+    page.fill("#param-value", "-3")
+    page.click("#param-change")
+    expect(page.locator("#message")).to_have_class("error")
+    expect(page.locator("#message")).to_contain_text("risk.stop_loss.pct")
+    page.fill("#param-value", "4.5")
+    page.click("#param-change")
+    expect(page.locator("#message")).to_have_text(re.compile(r"risk\.stop_loss\.pct: .* -> 4\.5"))
+    row = page.locator("#parameters tr", has_text="risk.stop_loss.pct")
+    expect(row).to_contain_text("4.5")
+    _shot(page, "06-parameter")
