@@ -136,7 +136,7 @@ def test_run_when_replayed_on_an_accelerated_wall_clock_then_closes(
             "paper",
             "",
             ["--replay", "2025-12-03", "--broker", "ibkr"],
-            "--broker 'ibkr': expected sim or kis-mock",
+            "--broker 'ibkr': expected sim, kis-mock or creon-fake",
         ),
         ("paper", "", ["--replay", "2025-12-03", "--speed", "-2"], "--speed -2.0: expected 0"),
     ],

@@ -17,37 +17,15 @@ from maemae.engine.composition import open_state_store
 from maemae.logs import configure_logging
 from maemae.web.app import Dashboard, create_app
 from maemae.web.server import build_dashboard
+from tests.engine.test_run import _config as run_config
 
 DAY = "2025-12-03"
 
 
 def write_config(root: Path, directory: Path, run_args: list[str]) -> Path:
-    path = directory / "instance.toml"
+    """The instance of ``maemae run``'s tests, with its log, its token and the Start button's arguments."""
     args = ", ".join(f'"{a}"' for a in run_args)
-    path.write_text(
-        f"""
-mode = "paper"
-
-[data]
-root = "{root}"
-
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-
-[strategies.daily]
-class = "sma_daily"
-params = {{ short = 3, long = 10 }}
-
-[backtest]
-initial_cash = 50_000_000
-
-[store]
-url = "sqlite:///{directory}/state.db"
-
-[execution]
-halt_file = "{directory}/HALT"
-
+    web = f"""
 [logging]
 dir = "{directory}/log"
 console = false
@@ -56,10 +34,8 @@ console = false
 token_file = "{directory}/web-token"
 lang = "en"
 run_args = [{args}]
-""",
-        encoding="utf-8",
-    )
-    return path
+"""
+    return run_config(root, directory, web)
 
 
 @dataclass

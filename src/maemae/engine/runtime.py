@@ -9,10 +9,14 @@ config                                     what trades, and with which prices
                                            (read-only use of the KIS keys)
 ``mode = "live"``, ``broker.kind="kis"``   the real account (``broker.kis.paper = false``), after a person
                                            confirms the first order (``--confirm`` or the terminal)
+``broker.kind="creon"`` (paper or live)    the account Creon Plus is logged in to (Windows only): its
+                                           prices, its order book; a person confirms the first order in
+                                           either mode, since maemae cannot tell Creon's paper server
 ``--replay DATE`` (paper)                  a stored day played back as live quotes on a simulated clock
                                            (``--speed 0``) or an accelerated wall clock, orders to the
-                                           simulated exchange (``--broker sim``) or through the KIS adapter
-                                           and the local KIS server (``--broker kis-mock``)
+                                           simulated exchange (``--broker sim``), through the KIS adapter
+                                           and the local KIS server (``--broker kis-mock``), or through
+                                           the Creon adapter and the fake COM layer (``--broker creon-fake``)
 =========================================  ==================================================================
 
 Any other combination is refused with one line before anything connects. On start the saved state is loaded
@@ -33,6 +37,8 @@ from pathlib import Path
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.alerts.messages import AlertSink
 from maemae.backtest.market import BacktestMarket
+from maemae.brokers.creon.adapter import CreonBroker
+from maemae.brokers.creon.com import Win32Runtime
 from maemae.brokers.kis.adapter import KisBroker
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.venue import SimulatedVenue
@@ -90,18 +96,17 @@ def check_mode(config: MaemaeConfig, replay: bool) -> None:
             'mode = "backtest": `maemae run` trades a day on the clock; set mode = "paper" or "live" '
             "(backtests: `maemae backtest`)"
         )
-    if kind == "creon":
-        raise ConfigError('broker.kind = "creon": the Creon adapter is not available yet; use "kis" or "sim"')
     if config.mode == "live":
         if replay:
             raise ConfigError(
                 '--replay with mode = "live": a replayed day is paper trading; set mode = "paper"'
             )
-        if kind != "kis":
+        if kind not in ("kis", "creon"):
             raise ConfigError(
-                f'mode = "live" with broker.kind = "{kind}": live trading needs broker.kind = "kis"'
+                f'mode = "live" with broker.kind = "{kind}": live trading needs '
+                'broker.kind = "kis" or "creon"'
             )
-        if kis.paper:
+        if kind == "kis" and kis.paper:
             raise ConfigError(
                 'mode = "live" with broker.kis.paper = true: KIS\'s paper server is paper trading; '
                 'set mode = "paper", or broker.kis.paper = false to trade the real account'
@@ -111,6 +116,12 @@ def check_mode(config: MaemaeConfig, replay: bool) -> None:
             'mode = "paper" with broker.kis.paper = false would trade the real account: '
             'set broker.kis.paper = true, or mode = "live"'
         )
+
+
+def needs_confirmation(config: MaemaeConfig) -> bool:
+    """Whether a person confirms the first order: live trading, and any Creon run (maemae cannot tell
+    Creon's paper server from the real one, so it treats every Creon account as real)."""
+    return config.mode == "live" or config.broker.kind == "creon"
 
 
 def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
@@ -158,10 +169,10 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         codes = [str(c) for c in day_universe(config, market, selector, day, holdings).codes]
         broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
         today_so_far = prices.bars_before if isinstance(prices, ReplayedQuotes) else None
-        if config.mode == "live":
-            assert isinstance(broker, KisBroker)  # check_mode allows nothing else
-            account = broker.rest.credentials.account
-            broker = FirstOrderConfirmation(broker, account, confirmed=options.confirmed, ask=options.ask)
+        if needs_confirmation(config):
+            broker = FirstOrderConfirmation(
+                broker, _account(broker), confirmed=options.confirmed, ask=options.ask
+            )
         core = build_core(config, calendar, market.instruments, broker, resilient=True)
         recorder = StateRecorder(store, core.kernel)
         recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now())
@@ -185,7 +196,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         except MaemaeError as error:  # the operator hears of it before the process exits
             alert_error(sink, error, clock.now(), store)
             raise
-        at_broker = feed.all_orders() if feed is not None else _kis(broker).day_orders()
+        at_broker = feed.all_orders() if feed is not None else _real(broker).day_orders()
         differences = book_differences(core.orders, core.portfolio, core.orders.broker, at_broker)
         report = write_day_report(config, store, day)[0] if live.closed else None
     note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"
@@ -206,6 +217,9 @@ def _trading_venue(
         assert options.replay is not None
         venue = open_venue(config, market, clock, options.venue, stack)
         return venue, ReplayedQuotes(market, options.replay, clock.now), venue
+    if config.broker.kind == "creon":  # COM: made on this thread, which also runs the day
+        creon = CreonBroker(Win32Runtime(), clock=clock.now, config=config.broker.creon, trade_codes=codes)
+        return creon, creon, None
     kis = KisBroker.from_config(config.broker.kis, clock=clock.now, trade_codes=codes)
     stack.callback(kis.close)
     if config.broker.kind == "kis":
@@ -214,10 +228,15 @@ def _trading_venue(
     return sim, kis, sim
 
 
-def _kis(broker: Broker) -> KisBroker:
+def _real(broker: Broker) -> KisBroker | CreonBroker:
     inner = broker.inner if isinstance(broker, FirstOrderConfirmation) else broker
-    assert isinstance(inner, KisBroker)  # without a simulated exchange, the broker is KIS
+    assert isinstance(inner, KisBroker | CreonBroker)  # without a simulated exchange, a real broker
     return inner
+
+
+def _account(broker: Broker) -> str:
+    real = _real(broker)
+    return real.rest.credentials.account if isinstance(real, KisBroker) else real.account
 
 
 def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> None:

@@ -1,6 +1,6 @@
-"""A replayed paper day through the Creon adapter over the fake COM layer: it trades exactly like the
-in-process simulated exchange, and with Creon's faults injected the day completes with maemae's book equal to
-the fake's."""
+"""A replayed day through the Creon adapter over the fake COM layer: on the live loop, and with Creon's faults
+injected, where it completes with maemae's book equal to the fake's (the fault-free paper day:
+tests/brokers/test_paper_parity.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from maemae.backtest.service import load_market, run_backtest
+from maemae.backtest.service import load_market
 from maemae.brokers.creon.fake.venue import FakeCreonVenue
 from maemae.brokers.creon.fake.world import FakeCreon
 from maemae.brokers.sim.matching import MarketBar
@@ -23,34 +23,18 @@ from maemae.domain.order_states import OrderState
 from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.replay import run_persisted_replay
+from maemae.engine.runtime import RunOptions, check_mode, needs_confirmation, run_trading_day
 from maemae.engine.venues import exchange_factory
+from maemae.errors import ConfigError
 from maemae.execution.order_manager import SETTLED_BY_QUERY
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
 from tests.backtest.test_modes_parity import CONFIGS
-from tests.engine.test_paper import _config, _terms
 from tests.engine.test_run import _config as run_config
 
 DAY = date(2025, 12, 3)
 OUTSIDE = StockCode("137630")
 EXTERNAL_SHARES = 50
-
-
-def test_paper_when_through_the_creon_adapter_then_same_orders_as_backtest_and_book_equal(
-    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config_file = _config(market_root, tmp_path)
-    args = ["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]
-    assert main([*args, "--broker", "creon-fake"]) == 0
-    out = capsys.readouterr().out
-    assert "book: maemae's orders, holdings and cash equal the venue's" in out
-    backtest = run_backtest(load_config(config_file), start=DAY, end=DAY, every_bar=True)
-    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
-    try:
-        assert _terms(store.load(DAY).orders) == _terms(backtest.engine.orders.orders.values())
-        assert f"equity at the close {backtest.recorder.days[-1].equity:,} won" in out
-    finally:
-        store.close()
 
 
 def test_run_when_replayed_through_the_creon_adapter_then_closes_with_book_equal(
@@ -112,3 +96,15 @@ def test_paper_when_creon_faults_injected_then_day_completes_and_book_equals_the
         assert store.verify_audit().ok
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("mode", ["paper", "live"])
+def test_run_with_creon_when_not_on_windows_then_one_line_and_a_person_confirms_either_way(
+    market_root: Path, tmp_path: Path, mode: str
+) -> None:
+    config = load_config(run_config(market_root, tmp_path, '[broker]\nkind = "creon"', mode=mode))
+    check_mode(config, replay=False)  # Creon trades paper and live
+    assert needs_confirmation(config)  # and a person confirms the first order in both
+    morning = SimulatedClock(datetime.combine(DAY, time(8, 0), tzinfo=KST))
+    with pytest.raises(ConfigError, match="Creon Plus runs on Windows only"):
+        run_trading_day(config, RunOptions(clock=morning))

@@ -1,6 +1,6 @@
-"""A replayed paper day through the KIS adapter and the local KIS server: it trades exactly like the
-in-process simulated exchange, and with every fault injected the day completes and ends with maemae's book
-equal to the server's."""
+"""A replayed paper day through the KIS adapter and the local KIS server with every fault injected: the day
+completes and ends with maemae's book equal to the server's (the fault-free day:
+tests/brokers/test_paper_parity.py)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from maemae.backtest.service import load_market, run_backtest
+from maemae.backtest.service import load_market
 from maemae.brokers.kis.mock.app import MockSettings
 from maemae.brokers.kis.mock.server import MockServer
 from maemae.brokers.kis.mock.venue import KisMockVenue
 from maemae.brokers.sim.matching import MarketBar
-from maemae.cli import main
-from maemae.config import MaemaeConfig, load_config
+from maemae.config import MaemaeConfig
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
@@ -35,28 +34,11 @@ from maemae.execution.order_manager import SETTLED_BY_QUERY
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
 from tests.backtest.test_modes_parity import CONFIGS
-from tests.engine.test_paper import _config, _terms, _wait_for_cursor
+from tests.engine.test_paper import _config, _wait_for_cursor
 
 DAY = date(2025, 12, 3)
 OUTSIDE = StockCode("137630")
 EXTERNAL_SHARES = 50
-
-
-def test_paper_when_through_kis_mock_then_same_orders_as_backtest_and_book_equal(
-    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config_file = _config(market_root, tmp_path)
-    args = ["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]
-    assert main([*args, "--broker", "kis-mock"]) == 0
-    out = capsys.readouterr().out
-    assert "book: maemae's orders, holdings and cash equal the venue's" in out
-    backtest = run_backtest(load_config(config_file), start=DAY, end=DAY, every_bar=True)
-    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
-    try:
-        assert _terms(store.load(DAY).orders) == _terms(backtest.engine.orders.orders.values())
-        assert f"equity at the close {backtest.recorder.days[-1].equity:,} won" in out
-    finally:
-        store.close()
 
 
 class FaultyKisVenue(KisMockVenue):

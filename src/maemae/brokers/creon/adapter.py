@@ -38,6 +38,7 @@ import structlog
 from maemae.brokers.creon import protocol
 from maemae.brokers.creon.com import ComRuntime
 from maemae.brokers.creon.gate import RequestGate
+from maemae.brokers.totals import QueriedOrders, total_fill
 from maemae.config.broker import CreonBrokerConfig
 from maemae.data.bars import BAR_COLUMNS
 from maemae.domain.clock_time import KST
@@ -61,7 +62,6 @@ log = structlog.get_logger("maemae.brokers.creon")
 Headers = dict[int, Any]
 TRADE = protocol.LT_TRADE_REQUEST
 QUOTE = protocol.LT_NONTRADE_REQUEST
-_TERMINAL = (BrokerOrderStatus.CANCELLED, BrokerOrderStatus.REJECTED, BrokerOrderStatus.EXPIRED)
 _CONCLUSION_HEADERS = (
     protocol.EVENT_QUANTITY,
     protocol.EVENT_PRICE,
@@ -136,8 +136,7 @@ class CreonBroker:
         self._objects: dict[str, Any] = {}
         self._exact: dict[str, tuple[int, int]] = {}  # number -> (shares, won) summed from its events
         self._sent: dict[str, _Sent] = {}
-        self._reported: dict[str, tuple[int, BrokerOrderStatus]] = {}
-        self._working: set[str] = set()
+        self._queried = QueriedOrders("Creon")
         self._conclusions: deque[tuple[Headers, datetime]] = deque()  # with the time each was received
         self._trades: deque[tuple[Headers, datetime]] = deque()
         self._quotes: dict[StockCode, Quote] = {}
@@ -239,7 +238,7 @@ class CreonBroker:
         """An order sent by this process: every execution of it will come as an event."""
         self._sent[number] = sent
         self._exact[number] = (0, 0)
-        self._working.add(number)
+        self._queried.working.add(number)
 
     def cancel(self, broker_order_no: str, code: StockCode, quantity: int | None = None) -> OrderAck:
         target = self._inputs(
@@ -281,7 +280,7 @@ class CreonBroker:
         now = self._clock()
         if old is not None:
             self._follow(number, _Sent(code, old.side, quantity, price, old.order_type, now))
-        self._working.discard(broker_order_no)
+        self._queried.working.discard(broker_order_no)
         return OrderAck(number, now)
 
     def _remaining(self, number: str, code: StockCode) -> int:
@@ -336,7 +335,7 @@ class CreonBroker:
 
     def fills_today(self) -> list[BrokerFill]:
         now = self._clock()
-        return [fill for order in self._day_orders() if (fill := self._total(order, now)) is not None]
+        return [fill for order in self._day_orders() if (fill := total_fill(order, now)) is not None]
 
     def day_orders(self) -> list[BrokerOrder]:
         """Every order of the day at Creon (the end-of-day book check compares with them)."""
@@ -357,7 +356,9 @@ class CreonBroker:
             orders.extend(
                 self._day_order(page, row) for row in range(int(page.GetHeaderValue(protocol.DAY_OUT_COUNT)))
             )
-        self._working.update(o.broker_order_no for o in orders if o.status is BrokerOrderStatus.WORKING)
+        self._queried.working.update(
+            o.broker_order_no for o in orders if o.status is BrokerOrderStatus.WORKING
+        )
         return orders
 
     def _day_order(self, page: Any, row: int) -> BrokerOrder:
@@ -401,21 +402,6 @@ class CreonBroker:
         sent = self._sent.get(number)
         return sent.at if sent is not None else self._clock()
 
-    def _total(self, order: BrokerOrder, now: datetime) -> BrokerFill | None:
-        if order.filled_quantity <= 0 or order.filled_amount is None:
-            return None
-        return BrokerFill(
-            f"{order.broker_order_no}:{order.filled_quantity}",
-            order.broker_order_no,
-            order.code,
-            order.side,
-            order.filled_quantity,
-            max(order.filled_amount // order.filled_quantity, 1),
-            now,
-            cumulative_quantity=order.filled_quantity,
-            cumulative_amount=order.filled_amount,
-        )
-
     # ----- pushed events
     def request_sync(self) -> None:
         """Re-read the day's orders on the next poll (a replay feed asks after the close)."""
@@ -431,7 +417,9 @@ class CreonBroker:
         events: list[BrokerEvent] = []
         while self._conclusions:
             events.extend(self._on_conclusion(*self._conclusions.popleft()))
-        due = bool(self._working) and (self._last_sync is None or now - self._last_sync >= self._sync_every)
+        due = bool(self._queried.working) and (
+            self._last_sync is None or now - self._last_sync >= self._sync_every
+        )
         if self._sync_requested or due:
             self._sync_requested = True  # until the query succeeds
             orders = self._day_orders()
@@ -451,9 +439,8 @@ class CreonBroker:
             if protocol.text_code(headers.get(protocol.EVENT_KIND, "")) != protocol.KIND_CANCEL:
                 return []  # a modify's confirmation: the replacement was numbered in the reply
             cancelled = _number(headers.get(protocol.EVENT_ORIGINAL)) or number
-            self._working.discard(cancelled)
-            shares = self._reported.get(cancelled, (0, BrokerOrderStatus.WORKING))[0]
-            self._reported[cancelled] = (shares, BrokerOrderStatus.CANCELLED)
+            shares = self._queried.reported.get(cancelled, (0, BrokerOrderStatus.WORKING))[0]
+            self._queried.note(cancelled, shares, BrokerOrderStatus.CANCELLED)
             quantity = int(headers.get(protocol.EVENT_QUANTITY) or 0)
             return [
                 OrderUpdate(
@@ -465,7 +452,7 @@ class CreonBroker:
                 )
             ]
         if status == protocol.STATUS_REJECT:
-            self._working.discard(number)
+            self._queried.working.discard(number)
             return [OrderUpdate(number, BrokerOrderStatus.REJECTED, now, reason="Creon refused the order")]
         return []
 
@@ -480,9 +467,7 @@ class CreonBroker:
         self._exact[number] = (shares, won)
         sent = self._sent[number]
         done = shares >= sent.quantity
-        self._reported[number] = (shares, BrokerOrderStatus.FILLED if done else BrokerOrderStatus.WORKING)
-        if done:
-            self._working.discard(number)
+        self._queried.note(number, shares, BrokerOrderStatus.FILLED if done else BrokerOrderStatus.WORKING)
         return [
             BrokerFill(
                 f"{number}:{shares}",
@@ -498,28 +483,10 @@ class CreonBroker:
         ]
 
     def _changes(self, order: BrokerOrder, now: datetime) -> list[BrokerEvent]:
-        number = order.broker_order_no
-        exact = self._exact.get(number)
+        exact = self._exact.get(order.broker_order_no)
         if exact is not None and order.filled_quantity > exact[0]:
-            del self._exact[number]  # events of it were lost: from now on its totals come from queries
-        reported_fill, reported_status = self._reported.get(number, (0, BrokerOrderStatus.WORKING))
-        events: list[BrokerEvent] = []
-        if order.filled_quantity > reported_fill:
-            fill = self._total(order, now)
-            if fill is not None:
-                events.append(fill)
-        if order.status in _TERMINAL and reported_status is not order.status:
-            events.append(
-                OrderUpdate(
-                    number, order.status, now, cancelled_quantity=order.remaining, reason="Creon order query"
-                )
-            )
-        if order.status is BrokerOrderStatus.WORKING:
-            self._working.add(number)
-        else:
-            self._working.discard(number)
-        self._reported[number] = (max(order.filled_quantity, reported_fill), order.status)
-        return events
+            del self._exact[order.broker_order_no]  # events of it were lost: its totals come from queries now
+        return self._queried.changes(order, now)
 
     # ----- account
     def cash(self) -> CashBalance:

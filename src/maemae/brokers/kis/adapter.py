@@ -33,6 +33,7 @@ from maemae.brokers.kis import protocol
 from maemae.brokers.kis.auth import KisCredentials, TokenCache
 from maemae.brokers.kis.rest import Json, KisRest
 from maemae.brokers.kis.stream import KisStream, StreamRecord
+from maemae.brokers.totals import QueriedOrders, total_fill
 from maemae.config.broker import KisBrokerConfig
 from maemae.data.bars import BAR_COLUMNS
 from maemae.domain.clock_time import KST
@@ -49,12 +50,10 @@ from maemae.ports.broker import (
     Holding,
     OrderAck,
     OrderRequest,
-    OrderUpdate,
     Quote,
 )
 
 SAFETY_NET = timedelta(minutes=1)  # the day's orders are re-read at least this often while orders work
-_TERMINAL = (BrokerOrderStatus.CANCELLED, BrokerOrderStatus.REJECTED, BrokerOrderStatus.EXPIRED)
 
 
 class KisBroker:
@@ -76,8 +75,7 @@ class KisBroker:
         self._credentials = rest.credentials
         self._poll_every = timedelta(seconds=order_poll_seconds)
         self._branches: dict[str, str] = {}
-        self._working: set[str] = set()
-        self._reported: dict[str, tuple[int, BrokerOrderStatus]] = {}
+        self._queried = QueriedOrders("KIS")
         self._quotes: dict[StockCode, Quote] = {}
         self._reconnects_seen = 0
         self._last_sync: datetime | None = None
@@ -145,7 +143,7 @@ class KisBroker:
         output = _output(self.rest.order(protocol.ORDER_CASH_PATH, tr, body))
         number = _required(output, "ODNO")
         self._branches[number] = _required(output, "KRX_FWDG_ORD_ORGNO")
-        self._working.add(number)
+        self._queried.working.add(number)
         return OrderAck(number, self._time_of(str(output.get("ORD_TMD", ""))))
 
     def cancel(self, broker_order_no: str, code: StockCode, quantity: int | None = None) -> OrderAck:
@@ -174,8 +172,8 @@ class KisBroker:
         new_number = _required(output, "ODNO")
         if action == protocol.MODIFY_CODE:
             self._branches[new_number] = str(output.get("KRX_FWDG_ORD_ORGNO") or self._branch(number))
-            self._working.add(new_number)
-            self._working.discard(number)
+            self._queried.working.add(new_number)
+            self._queried.working.discard(number)
         return OrderAck(new_number, self._time_of(str(output.get("ORD_TMD", ""))))
 
     def _branch(self, number: str) -> str:
@@ -203,7 +201,7 @@ class KisBroker:
 
     def fills_today(self) -> list[BrokerFill]:
         now = self._clock()
-        return [fill for order in self._day_orders() if (fill := _total_fill(order, now)) is not None]
+        return [fill for order in self._day_orders() if (fill := total_fill(order, now)) is not None]
 
     def cancellable_orders(self) -> dict[str, int]:
         """``inquire-psbl-rvsecncl``: the quantity of each order that can still be modified or cancelled
@@ -231,7 +229,9 @@ class KisBroker:
     def _day_orders(self, **filters: str) -> list[BrokerOrder]:
         orders = [_order_of(row) for row in self._day_rows(**filters)]
         # orders learnt of by a query (a lost reply settled, a restart) are watched like the ones sent now
-        self._working.update(o.broker_order_no for o in orders if o.status is BrokerOrderStatus.WORKING)
+        self._queried.working.update(
+            o.broker_order_no for o in orders if o.status is BrokerOrderStatus.WORKING
+        )
         return orders
 
     def _day_rows(self, **filters: str) -> list[Json]:
@@ -284,7 +284,7 @@ class KisBroker:
         reconnected = self.stream is not None and self.stream.reconnects != self._reconnects_seen
         if self.stream is not None:
             self._reconnects_seen = self.stream.reconnects
-        due = bool(self._working) and (
+        due = bool(self._queried.working) and (
             self._last_sync is None
             or now - self._last_sync >= (SAFETY_NET if self._stream_up() else self._poll_every)
         )
@@ -294,32 +294,11 @@ class KisBroker:
         rows = self._day_orders()
         self._last_sync, self._sync_requested = now, False
         for order in rows:
-            events.extend(self._changes(order, now))
+            events.extend(self._queried.changes(order, now))
         return events
 
     def _stream_up(self) -> bool:
         return self.stream is not None and self.stream.connected.is_set()
-
-    def _changes(self, order: BrokerOrder, now: datetime) -> list[BrokerEvent]:
-        number = order.broker_order_no
-        reported_fill, reported_status = self._reported.get(number, (0, BrokerOrderStatus.WORKING))
-        events: list[BrokerEvent] = []
-        if order.filled_quantity > reported_fill:
-            fill = _total_fill(order, now)
-            if fill is not None:
-                events.append(fill)
-        if order.status in _TERMINAL and reported_status is not order.status:
-            events.append(
-                OrderUpdate(
-                    number, order.status, now, cancelled_quantity=order.remaining, reason="KIS order query"
-                )
-            )
-        if order.status is BrokerOrderStatus.WORKING:
-            self._working.add(number)
-        else:
-            self._working.discard(number)
-        self._reported[number] = (order.filled_quantity, order.status)
-        return events
 
     def _on_trade(self, record: StreamRecord, now: datetime) -> None:
         fields = record.fields
@@ -575,23 +554,6 @@ def _status(row: Json, quantity: int, filled: int) -> BrokerOrderStatus:
     if _int(row, "rmn_qty") > 0 and _text(row, "cncl_yn") != "Y":
         return BrokerOrderStatus.WORKING
     return BrokerOrderStatus.CANCELLED
-
-
-def _total_fill(order: BrokerOrder, now: datetime) -> BrokerFill | None:
-    """An order row's running total as a cumulative fill, dated by the row's notice time when it has one."""
-    if order.filled_quantity <= 0 or order.filled_amount is None:
-        return None
-    return BrokerFill(
-        f"{order.broker_order_no}:{order.filled_quantity}",
-        order.broker_order_no,
-        order.code,
-        order.side,
-        order.filled_quantity,
-        max(order.filled_amount // order.filled_quantity, 1),
-        order.last_fill_at or now,
-        cumulative_quantity=order.filled_quantity,
-        cumulative_amount=order.filled_amount,
-    )
 
 
 def _notice_time(row: Json) -> datetime | None:

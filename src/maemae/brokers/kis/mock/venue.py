@@ -105,7 +105,7 @@ class KisMockVenue(KisBroker):
         if self._bars:
             bars, self._bars = self._bars, []
             self._post("/_mock/feed/bars", {"bars": bars})
-            if self._working:  # only working orders can have traded on these bars
+            if self._queried.working:  # only working orders can have traded on these bars
                 self.request_sync()
         elif now != self._server_time:
             self._post("/_mock/feed/clock", {})
