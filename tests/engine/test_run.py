@@ -352,3 +352,17 @@ def test_run_when_supervised_then_the_child_runs_the_day_and_the_supervisor_exit
     config = _config(market_root, tmp_path, cadences)
     assert main(["run", "--config", str(config), "--replay", DAY.isoformat(), "--supervise"]) == 0
     assert _closed_days(tmp_path) == [DAY.isoformat()]
+
+
+def test_live_command_when_config_is_not_live_then_refused_in_one_line(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paper = _config(market_root, tmp_path)
+    assert main(["live", "--config", str(paper)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        'error: mode = "paper": `maemae live` trades the real account; set mode = "live"'
+    ]
+    on_the_simulator = _config(market_root, tmp_path, mode="live")
+    assert main(["live", "--config", str(on_the_simulator)]) == 2
+    assert 'live trading needs broker.kind = "kis" or "creon"' in capsys.readouterr().err
+    assert not (tmp_path / "state.db").exists()

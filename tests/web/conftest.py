@@ -86,3 +86,9 @@ def serve_dashboard(config_file: Path) -> Iterator[Served]:
 def served(market_root: Path, tmp_path: Path) -> Iterator[Served]:
     """A dashboard whose Start button replays DAY at 600x."""
     yield from serve_dashboard(write_config(market_root, tmp_path, ["--replay", DAY, "--speed", "600"]))
+
+
+@pytest.fixture
+def served_fast(market_root: Path, tmp_path: Path) -> Iterator[Served]:
+    """A dashboard whose Start button replays DAY as fast as the machine goes (a whole day in seconds)."""
+    yield from serve_dashboard(write_config(market_root, tmp_path, ["--replay", DAY, "--speed", "0"]))

@@ -62,6 +62,7 @@ def test_token_file_when_first_start_then_created_owner_only_and_reused(tmp_path
     [
         ("GET", "/"),
         ("GET", "/api/view"),
+        ("GET", "/report/2025-12-03"),
         ("POST", "/api/state"),
         ("POST", "/api/params"),
         ("POST", "/api/start"),
@@ -244,3 +245,11 @@ def test_cli_dashboard_when_started_then_listens_on_loopback_and_refuses_a_taken
     finally:
         child.terminate()
         child.wait(10)
+
+
+def test_report_when_the_day_has_not_closed_or_is_not_a_date_then_404(served: Served) -> None:
+    headers = _bearer(served)
+    missing = httpx.get(served.url + "/report/2025-12-03", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "no report for 2025-12-03: the day has not closed"}
+    assert httpx.get(served.url + "/report/..%2Fweb-token", headers=headers).status_code == 404

@@ -133,3 +133,24 @@ def test_dashboard_when_parameter_changed_in_the_page_then_validated_and_shown(
     row = page.locator("#parameters tr", has_text="risk.stop_loss.pct")
     expect(row).to_contain_text("4.5")
     _shot(page, "06-parameter")
+
+
+def test_dashboard_when_a_paper_day_runs_to_the_close_then_the_whole_day_and_its_report_show(
+    page: Page, served_fast: Served
+) -> None:
+    _log_in(page, served_fast)
+    page.click("#start")
+    closed = page.locator("#feed tr.kind-report", has_text=f"{DAY} closed").first
+    expect(closed).to_be_visible(timeout=120_000)  # the end-of-day alert, kept in the audit log
+    expect(page.locator("#status-process")).to_contain_text("not running (exit code 0)", timeout=30_000)
+    expect(page.locator("#feed tr.kind-fill").first).to_be_visible()
+    assert page.locator("#orders tbody tr").count() >= 10
+    assert page.locator("#equity polyline").count() == 1
+    link = page.locator("#reports a", has_text=DAY)
+    expect(link).to_be_visible()
+    _shot(page, "07-day-closed")
+    report = page.goto(served_fast.url + f"/report/{DAY}")
+    assert report is not None
+    assert report.status == 200
+    expect(page.locator("body")).to_contain_text(DAY)
+    _shot(page, "08-report")

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from maemae.cli.app import app
 from maemae.cli.paper_cmd import DEFAULT_KEY_ENV, KeyEnvOption, venue_choice
-from maemae.config import load_config
+from maemae.config import MaemaeConfig, load_config
 from maemae.errors import ConfigError
 from maemae.logs import configure_logging
+
+if TYPE_CHECKING:
+    from maemae.engine.runtime import RunOptions
 
 
 @app.command()
@@ -40,7 +44,7 @@ def run(
 ) -> None:
     """Trade today on the clock: wait for the open, run the day (prices every 10 s, the daily strategy every
     minute, the minute strategy every 10 s, reconciliation every minute), save the day after the close."""
-    from maemae.engine.runtime import RunOptions, run_trading_day
+    from maemae.engine.runtime import RunOptions
 
     if supervise:
         from maemae.cli.paper_cmd import supervise_this_command
@@ -55,8 +59,47 @@ def run(
             raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
     settings = load_config(config)
     configure_logging(settings.logging)
-    ask = (lambda prompt: str(typer.prompt(prompt))) if sys.stdin.isatty() else None
-    options = RunOptions(day, speed, venue_choice(broker, exchange, authkey_env), confirm, ask)
+    options = RunOptions(day, speed, venue_choice(broker, exchange, authkey_env), confirm, _terminal())
+    _trade(settings, options)
+
+
+@app.command()
+def live(
+    config: Annotated[Path, typer.Option("--config", help="The TOML config file (mode must be live).")],
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="Confirm live trading now instead of at the first order."),
+    ] = False,
+    supervise: Annotated[
+        bool, typer.Option(help="Run as a child process and restart it when it dies or loses the broker.")
+    ] = False,
+) -> None:
+    """Trade the real account today: `maemae run` for a config with mode = "live" (refused otherwise), the
+    first order held until a person confirms it (docs/live.md)."""
+    from maemae.engine.runtime import RunOptions
+
+    if supervise:
+        from maemae.cli.paper_cmd import supervise_this_command
+
+        supervise_this_command()
+        return
+    settings = load_config(config)
+    if settings.mode != "live":
+        raise ConfigError(
+            f'mode = "{settings.mode}": `maemae live` trades the real account; set mode = "live"'
+        )
+    configure_logging(settings.logging)
+    _trade(settings, RunOptions(confirmed=confirm, ask=_terminal()))
+
+
+def _terminal() -> Callable[[str], str] | None:
+    """Where a person confirms the first live order: the terminal, when there is one."""
+    return (lambda prompt: str(typer.prompt(prompt))) if sys.stdin.isatty() else None
+
+
+def _trade(settings: MaemaeConfig, options: RunOptions) -> None:
+    from maemae.engine.runtime import run_trading_day
+
     summary = run_trading_day(settings, options)
     typer.echo(summary.note)
     if summary.recovery is not None:

@@ -2,7 +2,8 @@
 
 It is built from the same reads as ``maemae status``, ``positions`` and ``orders`` (``service.status``), plus
 the equity curve (portfolio snapshots, one a minute while trading, and the closed days), the alerts the engine
-sent (kept in the audit log), the tail of today's JSON log and the parameters in force.
+sent (kept in the audit log), the tail of today's JSON log, the parameters in force and the days with an
+end-of-day report.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from maemae.config import MaemaeConfig
 from maemae.ports.state import StateStore
 from maemae.service.control import parameters
+from maemae.service.report import report_dir
 from maemae.service.status import OrderRow, PositionRow, Status, orders, positions, status
 
 RECENT_ORDERS = 100
@@ -50,6 +52,7 @@ class DashboardView:
     feed: list[FeedRow]  # newest first
     log: list[str]
     parameters: dict[str, Any]  # dotted key -> value in force
+    reports: list[str]  # days with an end-of-day report, newest first
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,7 +72,19 @@ def dashboard_view(store: StateStore, day: date, base: MaemaeConfig, log_lines: 
         ],
         log=log_tail(base.logging.dir, log_lines),
         parameters=flatten(parameters(store, base)),
+        reports=report_days(report_dir(base)),
     )
+
+
+def report_days(directory: Path) -> list[str]:
+    """The days whose end-of-day report is in ``directory`` (``DAY.html``), newest first."""
+    days = []
+    for path in directory.glob("*.html"):
+        try:
+            days.append(date.fromisoformat(path.stem).isoformat())
+        except ValueError:
+            continue
+    return sorted(days, reverse=True)
 
 
 def _feed_row(at: str, kind: str, subject: str, data: dict[str, Any]) -> FeedRow:

@@ -10,6 +10,7 @@ Routes (every one needs the token, see ``web.auth``):
 ``POST /api/state``     ``{"state": "halted" | "reducing" | "active", "reason": ...}``
 ``POST /api/params``    ``{"key": "risk.stop_loss.pct", "value": "4"}``, validated like ``params set``
 ``POST /api/start``     start ``maemae run`` (``web.process``); ``POST /api/stop`` stops it
+``GET /report/DAY``     a closed day's end-of-day report (HTML)
 ======================  ============================================================================
 
 Reads and changes go through the application services the CLI uses (``service.status``,
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +40,7 @@ from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
 from maemae.service.control import change_parameter, set_trading_state
 from maemae.service.dashboard import dashboard_view
+from maemae.service.report import report_dir
 from maemae.service.status import instance_day
 from maemae.web.auth import CSRF_HEADER, SESSION_COOKIE, Credentials, same_origin
 from maemae.web.labels import Lang, labels
@@ -203,6 +206,18 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
         shown = dashboard_view(store, day, dashboard.config).as_dict()
         shown["process"] = asdict(dashboard.process.state())
         return shown
+
+    @app.get("/report/{day}", response_class=HTMLResponse)
+    def report(day: str, _: str = reader) -> Response:
+        """A closed day's end-of-day report, as ``maemae report`` wrote it."""
+        try:
+            wanted = date.fromisoformat(day)
+        except ValueError:
+            raise HTTPException(404, f"report {day!r}: expected a date as YYYY-MM-DD") from None
+        path = report_dir(dashboard.config) / f"{wanted.isoformat()}.html"
+        if not path.is_file():
+            raise HTTPException(404, f"no report for {wanted}: the day has not closed")
+        return HTMLResponse(path.read_text(encoding="utf-8"))
 
     @app.post("/api/state")
     def trading_state(body: StateRequest, actor: str = changer) -> dict[str, Any]:

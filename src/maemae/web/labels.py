@@ -34,6 +34,7 @@ LABELS: dict[str, dict[str, str]] = {
     "exit_code": {"en": "exit code", "ko": "종료 코드"},
     "equity": {"en": "Equity", "ko": "평가금"},
     "equity_days": {"en": "Equity by day", "ko": "일별 평가금"},
+    "reports": {"en": "End-of-day reports", "ko": "장 마감 보고서"},
     "positions": {"en": "Positions", "ko": "보유 종목"},
     "code": {"en": "Code", "ko": "종목코드"},
     "owned": {"en": "Owned by maemae", "ko": "매매 보유"},

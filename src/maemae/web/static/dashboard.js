@@ -110,6 +110,14 @@ function render(v) {
   if (list.childElementCount !== keys.length) {
     list.replaceChildren(...keys.map((k) => Object.assign(document.createElement("option"), { value: k })));
   }
+  const reports = document.getElementById("reports");
+  reports.replaceChildren(...(v.reports.length ? v.reports.slice(0, 10).map((day) => {
+    const item = document.createElement("li");
+    const link = Object.assign(document.createElement("a"), { href: "/report/" + day, target: "_blank" });
+    link.textContent = day;
+    item.appendChild(link);
+    return item;
+  }) : [Object.assign(document.createElement("li"), { textContent: T.none, className: "muted" })]));
   document.getElementById("updated").textContent = `${T.updated} ${new Date().toLocaleTimeString()}`;
 }
 
