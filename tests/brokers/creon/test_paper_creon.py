@@ -25,7 +25,7 @@ from maemae.engine.clock import SimulatedClock
 from maemae.engine.replay import run_persisted_replay
 from maemae.engine.runtime import RunOptions, check_mode, needs_confirmation, run_trading_day
 from maemae.engine.venues import exchange_factory
-from maemae.errors import ConfigError
+from maemae.errors import BrokerConnectionLost, ConfigError
 from maemae.execution.order_manager import SETTLED_BY_QUERY
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
@@ -108,3 +108,43 @@ def test_run_with_creon_when_not_on_windows_then_one_line_and_a_person_confirms_
     morning = SimulatedClock(datetime.combine(DAY, time(8, 0), tzinfo=KST))
     with pytest.raises(ConfigError, match="Creon Plus runs on Windows only"):
         run_trading_day(config, RunOptions(clock=morning))
+
+
+class DisconnectingCreonVenue(FakeCreonVenue):
+    """Creon Plus loses its connection at 10:00 of the replayed day."""
+
+    def on_bar(self, code: StockCode, bar: MarketBar) -> None:
+        super().on_bar(code, bar)
+        if bar.start.time() >= time(10, 0) and self.world.connected:
+            self.world.disconnect()
+
+
+def test_paper_when_creon_disconnects_then_state_saved_exit_and_a_restart_finishes_the_day(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = make_config(market_root)
+    market, days = load_market(config, DAY, DAY)
+    world = FakeCreon(exchange_factory(config, market))
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        clock = SimulatedClock(datetime.combine(DAY, time(0), tzinfo=KST))
+        first = DisconnectingCreonVenue(world, clock=clock.now)
+        with pytest.raises(BrokerConnectionLost):  # the runtime's persist-and-exit path: exit 7
+            run_persisted_replay(config, market, days, first, store, clock)
+        saved = store.load(DAY)
+        assert saved.runtime["cursor"]["day"] == DAY.isoformat()
+        sent_before = [o.order_id for o in saved.orders if o.broker_order_no]
+        assert sent_before
+        # the supervisor's restart, once Creon Plus is logged in again: a new process, a new adapter
+        world.connected = True
+        clock = SimulatedClock(datetime.combine(DAY, time(0), tzinfo=KST))
+        second = FakeCreonVenue(world, clock=clock.now)
+        outcome = run_persisted_replay(config, market, days, second, store, clock)
+        engine = outcome.engine
+        assert outcome.resumed_at is not None
+        assert outcome.days  # the day closed
+        numbers = [o.broker_order_no for o in engine.orders.orders.values() if o.broker_order_no]
+        assert len(numbers) == len(set(numbers))  # nothing was sent twice
+        assert book_differences(engine.orders, engine.portfolio, second, second.all_orders()) == []
+    finally:
+        store.close()
