@@ -19,6 +19,7 @@ from benchmarks.live_bench import bench_live_cycle_100
 from benchmarks.machine import describe_machine
 from benchmarks.report import Figures, render_markdown
 from benchmarks.sample_bench import bench_sample_generation
+from benchmarks.sources_bench import bench_import_daily_history
 from benchmarks.store_bench import bench_persisted_replay, bench_replay_cycle_100, bench_store_commits
 
 OUTPUT = Path("docs/benchmarks.md")
@@ -40,6 +41,10 @@ def benchmarks() -> list[tuple[str, Benchmark]]:
         ("Persisted replay vs in-memory backtest: one day, 20 stocks", bench_persisted_replay),
         ("Paper cycle: one step for 100 stocks, persisted (target <= 200 ms CPU)", bench_replay_cycle_100),
         ("Live loop: the 10-second cycle for 100 stocks (target <= 200 ms CPU)", bench_live_cycle_100),
+        (
+            "Real-data import: 2,500 stocks x 10 years of daily bars from recorded replies",
+            bench_import_daily_history,
+        ),
     ]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe, day_ns
@@ -68,6 +69,7 @@ class BacktestMarket:
         start: date,
         end: date,
         daily: dict[StockCode, BarArrays] | None = None,
+        adjusted: bool = False,
     ) -> None:
         self.calendar = calendar
         self.instruments: dict[StockCode, Instrument] = store.read_instruments()
@@ -78,6 +80,13 @@ class BacktestMarket:
         self.minute: dict[StockCode, BarArrays] = store.read_many(
             store.codes(Timeframe.MINUTE), Timeframe.MINUTE, first_minute, end
         )
+        self.factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
+        if adjusted:
+            for code in self.daily:
+                stored = store.read_factors(code)
+                if len(stored):
+                    stamps = stored["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+                    self.factors[code] = (stamps.view(np.int64), stored["factor"].to_numpy(np.float64))
 
     def trading_days(self, start: date, end: date) -> list[date]:
         """Sessions in [start, end] that have daily bars."""
@@ -95,12 +104,40 @@ class BacktestMarket:
         return DayGrid(day, schedule, np.asarray(starts, dtype=np.int64))
 
     def daily_before(self, code: StockCode, day: date, count: int) -> BarArrays:
-        """The last ``count`` daily bars strictly before ``day``."""
+        """The last ``count`` daily bars strictly before ``day``; with adjusted history (``data.
+        adjusted_history``) in prices on ``day``'s basis, so a split does not look like a crash to a moving
+        average. On a split day KRX sets the base price the same way, from the adjusted close."""
         bars = self.daily.get(code)
         if bars is None:
             return BarArrays.empty()
         stop = int(np.searchsorted(bars.ts, day_ns(day), side="left"))
-        return bars.slice(max(0, stop - count), stop)
+        window = bars.slice(max(0, stop - count), stop)
+        return self._adjusted(code, window, day) if code in self.factors else window
+
+    def _adjusted(self, code: StockCode, bars: BarArrays, day: date) -> BarArrays:
+        stamps, factors = self.factors[code]
+        if not len(bars):
+            return bars
+        # the factor of each bar, and the factor of ``day`` (the first stored one on or after it)
+        at = np.clip(np.searchsorted(stamps, bars.ts, side="right") - 1, 0, len(stamps) - 1)
+        basis_at = min(int(np.searchsorted(stamps, day_ns(day), side="left")), len(stamps) - 1)
+        ratio = factors[at] / factors[basis_at]
+        if np.allclose(ratio, 1.0):
+            return bars
+
+        def scaled(values: Int64Array) -> Int64Array:
+            return np.asarray(np.rint(values * ratio), dtype=np.int64)
+
+        volume = np.asarray(np.rint(bars.volume / ratio), dtype=np.int64)
+        return BarArrays(
+            bars.ts,
+            scaled(bars.open),
+            scaled(bars.high),
+            scaled(bars.low),
+            scaled(bars.close),
+            volume,
+            bars.value,
+        )
 
     def minute_day(self, code: StockCode, day: date) -> BarArrays:
         bars = self.minute.get(code)

@@ -62,7 +62,9 @@ def load_market(
         days = [d for d in sessions if d >= start]
     if not days:
         raise DataError(f"backtest: no stored trading days between {start or first} and {end}")
-    market = BacktestMarket(store, calendar, days[0], days[-1], daily=daily)
+    market = BacktestMarket(
+        store, calendar, days[0], days[-1], daily=daily, adjusted=config.data.adjusted_history
+    )
     traded = market.trading_days(days[0], days[-1])
     if not traded:
         raise DataError(f"backtest: no stored trading days between {days[0]} and {days[-1]}")

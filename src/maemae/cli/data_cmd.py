@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,9 @@ from rich.table import Table
 from maemae.cli.app import app
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import Market
+from maemae.errors import ConfigError, DataError, InvalidStockCode
 
 data_app = typer.Typer(help="Import, generate and inspect market data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -55,6 +59,144 @@ def import_(
         f"imported {summary.rows} {summary.timeframe.value} bars for {len(summary.codes)} code(s) "
         f"from {summary.path} into {directory}"
     )
+
+
+CodesOption = Annotated[str | None, typer.Option(help="Comma-separated stock codes, e.g. 005930,000660.")]
+MarketOption = Annotated[
+    str | None, typer.Option(help="KOSPI, KOSDAQ or ALL: every listed code (and its list).")
+]
+SourceOption = Annotated[str, typer.Option(help="pykrx, fdr, kis or creon (docs/data.md).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config file (for --source kis or creon: the broker).")
+]
+
+
+@data_app.command("fetch")
+def fetch(
+    source: SourceOption,
+    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD).")],
+    end: Annotated[
+        str | None, typer.Option(help="Last day (YYYY-MM-DD); default the last complete session.")
+    ] = None,
+    codes: CodesOption = None,
+    market: MarketOption = None,
+    timeframe: Annotated[Timeframe, typer.Option(help="day, or minute (kis, creon).")] = Timeframe.DAY,
+    directory: DirOption = DEFAULT_DIR,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch bars from a source into the store: every row checked, bad rows quarantined, resumable."""
+    _fetch(source, codes, market, _day(start, "--start"), end, timeframe, directory, config, update=False)
+
+
+@data_app.command("update")
+def update(
+    source: SourceOption,
+    codes: CodesOption = None,
+    market: MarketOption = None,
+    start: Annotated[
+        str, typer.Option(help="First day for codes with nothing stored yet (YYYY-MM-DD).")
+    ] = "2015-01-02",
+    end: Annotated[str | None, typer.Option(help="Last day; default the last complete session.")] = None,
+    timeframe: Annotated[Timeframe, typer.Option(help="day, or minute (kis, creon).")] = Timeframe.DAY,
+    directory: DirOption = DEFAULT_DIR,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch what is missing since the last stored day of each code (none, when run twice); default codes:
+    every stored one."""
+    _fetch(source, codes, market, _day(start, "--start"), end, timeframe, directory, config, update=True)
+
+
+def _fetch(
+    source_name: str,
+    codes_text: str | None,
+    market_text: str | None,
+    start: date,
+    end_text: str | None,
+    timeframe: Timeframe,
+    directory: Path,
+    config_path: Path | None,
+    *,
+    update: bool,
+) -> None:
+    from datetime import datetime
+
+    from maemae.config import load_config
+    from maemae.data.update import Fetcher, last_complete_session
+    from maemae.domain.clock_time import KST
+    from maemae.engine.data_sources import open_source
+    from maemae.krx.calendar import default_calendar
+
+    calendar = default_calendar()
+    end = _day(end_text, "--end") if end_text else last_complete_session(calendar, datetime.now(KST))
+    if start > end:
+        raise ConfigError(f"--start {start} is after --end {end}")
+    wanted = _codes(codes_text)
+    by_market, market = _market(market_text)
+    if wanted is None and not by_market and not update:
+        raise ConfigError("give --codes or --market (KOSPI, KOSDAQ or ALL)")
+    source = open_source(source_name, load_config(config_path) if config_path else None)
+    store = BarStore(directory)
+    console = Console(stderr=True)
+    with console.status("fetching") as status:
+        fetcher = Fetcher(
+            store,
+            source,
+            calendar,
+            timeframe=timeframe,
+            progress=lambda done, total: status.update(f"{source_name}: {done}/{total} codes"),
+        )
+        if by_market:
+            listed = fetcher.listed_codes(market, end)
+            wanted = sorted(set(wanted or []) | set(listed))
+        if wanted is None:  # update without codes: every stored one
+            wanted = store.codes(timeframe)
+        if update:
+            ranges = fetcher.update_ranges(wanted, start, end)
+        else:
+            ranges = {code: (start, end) for code in wanted}
+        report = fetcher.run(ranges)
+    close = getattr(source, "close", None)
+    if close is not None:
+        close()
+    if not ranges:
+        typer.echo(f"{source_name}: nothing to fetch: every code is up to date to {end}")
+        return
+    typer.echo(report.summary())
+    typer.echo(f"report: {report.report_path}")
+    if report.failed:
+        names = ", ".join(r.code for r in report.failed[:5])
+        raise DataError(
+            f"{len(report.failed)} code(s) failed ({names}; reasons in the report): run the same command "
+            "again to fetch just those"
+        )
+
+
+def _day(text: str | None, option: str) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        raise ConfigError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
+
+
+def _codes(text: str | None) -> list[StockCode] | None:
+    if not text:
+        return None
+    try:
+        return [StockCode(part.strip()) for part in text.split(",") if part.strip()]
+    except (InvalidStockCode, ValueError) as error:
+        raise ConfigError(f"--codes {text!r}: {error}") from None
+
+
+def _market(text: str | None) -> tuple[bool, Market | None]:
+    """Whether --market was given, and which (None: ALL)."""
+    if not text:
+        return False, None
+    if text.upper() == "ALL":
+        return True, None
+    try:
+        return True, Market(text.lower())
+    except ValueError:
+        raise ConfigError(f"--market {text!r}: expected KOSPI, KOSDAQ or ALL") from None
 
 
 @data_app.command("info")

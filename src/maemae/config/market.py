@@ -14,6 +14,11 @@ from maemae.config.base import Code, Section
 
 class DataConfig(Section):
     root: Path = Field(Path("var/demo/market"), description="directory of the market-data store")
+    adjusted_history: bool = Field(
+        False,
+        description="daily history the strategies and the universe see is adjusted for splits and bonus "
+        "issues to each day's basis (stored factors, docs/data.md); fills, ticks and limits stay raw",
+    )
 
 
 class UniverseConfig(Section):

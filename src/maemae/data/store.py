@@ -106,6 +106,37 @@ class BarStore:
         merged = BarArrays(*(getattr(combined, name)[selected] for name in BAR_COLUMNS))
         self.write_arrays(code, timeframe, merged)
 
+    def last_day(self, code: StockCode, timeframe: Timeframe) -> date | None:
+        """The KST day of the last stored bar of ``code``, or None when nothing is stored."""
+        bars = self.read_arrays(code, timeframe)
+        return _kst(int(bars.ts[-1])).date() if len(bars) else None
+
+    # ----- adjustment factors and quarantined rows (data from sources, docs/data.md)
+    def merge_factors(self, code: StockCode, factors: pd.DataFrame) -> None:
+        """Add daily adjustment factors (``ts``, ``factor``: adjusted close / raw close) for ``code``."""
+        path = self.root / "adjust" / f"{StockCode(code)}.parquet"
+        new = factors[["ts", "factor"]]
+        if path.exists():
+            stored = pd.read_parquet(path)
+            new = pd.concat([stored[~stored["ts"].isin(new["ts"])], new]).sort_values("ts", kind="stable")
+        write_table_atomically(pa.Table.from_pandas(new.reset_index(drop=True), preserve_index=False), path)
+
+    def read_factors(self, code: StockCode) -> pd.DataFrame:
+        """The stored adjustment factors of ``code`` (empty when the source gave none)."""
+        path = self.root / "adjust" / f"{StockCode(code)}.parquet"
+        if not path.exists():
+            return pd.DataFrame(
+                {"ts": pd.Series(dtype="datetime64[ns, Asia/Seoul]"), "factor": pd.Series(dtype=float)}
+            )
+        return pd.read_parquet(path)
+
+    def quarantine(self, source: str, code: StockCode, rows: pd.DataFrame) -> Path:
+        """Append refused rows (with their ``reason``) to ``quarantine/<source>/<code>.csv``."""
+        path = self.root / "quarantine" / source / f"{StockCode(code)}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows.to_csv(path, mode="a", header=not path.exists(), index=False)
+        return path
+
     def write_instruments(self, instruments: Sequence[Instrument]) -> None:
         """Replace the instrument list (merging is the caller's choice: read, update, write)."""
         frame = pd.DataFrame(

@@ -25,6 +25,10 @@ from maemae.krx.calendar import TradingCalendar
 MAX_SELECTED = 100
 
 
+FUNDS = frozenset({InstrumentType.ETF, InstrumentType.ETN})
+NEVER_SELECTED = frozenset({InstrumentType.PREFERRED, InstrumentType.SPAC})
+
+
 class Selector(Protocol):
     """Chooses the day's candidates from the daily bars known before ``on``."""
 
@@ -74,7 +78,8 @@ class TopTradedValueSelector:
             if instrument is not None:
                 if not instrument.is_listed_on(on):
                     continue
-                if not self.include_funds and instrument.instrument_type is not InstrumentType.STOCK:
+                kind = instrument.instrument_type
+                if kind in NEVER_SELECTED or (kind in FUNDS and not self.include_funds):
                     continue
             lo, hi = np.searchsorted(bars.ts, [first, before], side="left")
             if hi > lo:

@@ -36,9 +36,14 @@ class OrderCondition(StrEnum):
 
 
 class InstrumentType(StrEnum):
+    """What a code is. Preferred shares and SPACs trade under the stock tick table and tax; the top-N universe
+    leaves them out, as the original system did."""
+
     STOCK = "stock"
     ETF = "etf"
     ETN = "etn"
+    PREFERRED = "preferred"  # 우선주
+    SPAC = "spac"  # 기업인수목적회사 (스팩)
 
 
 class Market(StrEnum):

@@ -143,7 +143,9 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             return RunSummary(day, f"{day} is not a KRX trading day: nothing to do")
         if clock.now() > schedule.close + CLOSE_GRACE:
             return RunSummary(day, f"the session of {day} is over: nothing to do")
-    market = BacktestMarket(BarStore(config.data.root), calendar, day, day)
+    market = BacktestMarket(
+        BarStore(config.data.root), calendar, day, day, adjusted=config.data.adjusted_history
+    )
     if options.replay is not None and not any(len(market.minute_day(c, day)) for c in market.minute):
         raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
     with ExitStack() as stack:

@@ -111,6 +111,14 @@ class TradingCalendar:
         hi = np.searchsorted(self._days, _day_number(end), side="right")
         return [_from_day_number(n) for n in self._days[lo:hi]]
 
+    def session_days(self, start: date, end: date) -> np.ndarray:
+        """``sessions`` as a NumPy ``datetime64[D]`` array (for vectorised checks over many rows)."""
+        self._check_range(start)
+        self._check_range(end)
+        lo = np.searchsorted(self._days, _day_number(start), side="left")
+        hi = np.searchsorted(self._days, _day_number(end), side="right")
+        return self._days[lo:hi].astype("datetime64[D]")  # day numbers count from 1970-01-01, as NumPy's
+
     def next_session(self, d: date) -> date:
         """The first session strictly after ``d``."""
         return self.add_sessions(d, 1)

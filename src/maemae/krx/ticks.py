@@ -8,6 +8,7 @@ backtest, and both read the same band tables so they cannot disagree.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 
@@ -137,6 +138,26 @@ def tick_size_array(
 ) -> Int64Array:
     """``tick_size`` for a whole array of prices at once."""
     return tick_table(on, instrument, market).tick_array(np.asarray(prices, dtype=np.int64))
+
+
+def tick_size_by_day(
+    prices: Int64Array,
+    days: npt.NDArray[np.datetime64],
+    instrument: InstrumentType = InstrumentType.STOCK,
+    market: Market = Market.KOSPI,
+) -> Int64Array:
+    """``tick_size`` for prices of many days at once (each with the band table in force on its day)."""
+    prices = np.asarray(prices, dtype=np.int64)
+    days = np.asarray(days, dtype="datetime64[D]")
+    ticks = np.empty(len(prices), dtype=np.int64)
+    bounds = [np.datetime64(reform, "D") for reform in (STOCK_TABLE_REFORM, ETF_TABLE_REFORM)]
+    edges = [np.datetime64("1900-01-01", "D"), *sorted(bounds), np.datetime64("2999-12-31", "D")]
+    for start, stop in itertools.pairwise(edges):
+        selected = (days >= start) & (days < stop)
+        if selected.any():
+            table = tick_table(start.astype(date), instrument, market)
+            ticks[selected] = table.tick_array(prices[selected])
+    return ticks
 
 
 def round_down_array(

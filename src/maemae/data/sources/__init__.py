@@ -1,0 +1,1 @@
+"""Where real market data comes from: pykrx and FinanceDataReader here, the brokers in ``brokers.history``."""
