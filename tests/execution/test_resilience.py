@@ -12,7 +12,8 @@ from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.errors import FatalBrokerError, OrderRejected, RetryableBrokerError, SubmitOutcomeUnknown
-from maemae.execution.resilience import RateLimits, ResilientBroker, TokenBucket
+from maemae.execution.resilience import RateLimits, ResilientBroker
+from maemae.pacing import TokenBucket
 from maemae.ports.broker import CashBalance, OrderAck, OrderRequest
 
 AT = datetime(2025, 12, 3, 9, 30, tzinfo=KST)

@@ -29,6 +29,7 @@ from maemae.domain.codes import StockCode
 from maemae.domain.enums import Market
 from maemae.errors import ConfigError
 from maemae.krx.calendar import TradingCalendar
+from maemae.pacing import TokenBucket
 
 Ranges = Mapping[StockCode, tuple[date, date]]
 Progress = Callable[[int, int], None]
@@ -68,22 +69,6 @@ class RunReport:
         )
 
 
-class RateLimit:
-    """At most ``rate`` requests a second to a source (the libraries do not pace themselves)."""
-
-    def __init__(self, rate: float, sleep: Callable[[float], None], monotonic: Callable[[], float]) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.sleep, self.monotonic = sleep, monotonic
-        self._next = 0.0
-
-    def wait(self) -> None:
-        now = self.monotonic()
-        if now < self._next:
-            self.sleep(self._next - now)
-            now = self._next
-        self._next = now + self.interval
-
-
 class Fetcher:
     def __init__(
         self,
@@ -102,7 +87,8 @@ class Fetcher:
             )
         self.store, self.source, self.calendar = store, source, calendar
         self.timeframe = timeframe
-        self.limit = RateLimit(source.requests_per_second, sleep, monotonic)
+        rate = source.requests_per_second
+        self.limit = TokenBucket(rate, 1, monotonic, sleep) if rate > 0 else None
         self.progress = progress
 
     # ----- what to fetch
@@ -162,7 +148,7 @@ class Fetcher:
             return self._minutes(code, first, last, instrument)
         result = CodeResult(str(code), first.isoformat(), last.isoformat())
         try:
-            self.limit.wait()
+            self._pace()
             bars = self.source.daily(code, first, last)
         except SourceError as error:
             result.error = str(error)
@@ -189,7 +175,7 @@ class Fetcher:
         result = CodeResult(str(code), first.isoformat(), last.isoformat())
         for day in self.calendar.sessions(first, last):
             try:
-                self.limit.wait()
+                self._pace()
                 bars = self.source.minutes(code, day)
             except SourceError as error:
                 result.error = str(error)
@@ -205,6 +191,10 @@ class Fetcher:
             result.stored += len(quality.kept)
             result.quarantined += len(quality.quarantined)
         return result
+
+    def _pace(self) -> None:
+        if self.limit is not None:  # a source that paces itself (a broker adapter) has none
+            self.limit.take()
 
     def _key(self, ranges: Ranges) -> str:
         text = json.dumps(

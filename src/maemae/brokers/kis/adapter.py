@@ -40,7 +40,7 @@ from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderCondition, OrderType, Side
 from maemae.errors import FatalBrokerError, OrderRejected
-from maemae.execution.resilience import TokenBucket
+from maemae.pacing import TokenBucket
 from maemae.ports.broker import (
     BrokerEvent,
     BrokerFill,

@@ -36,7 +36,7 @@ from maemae.errors import (
     RetryableBrokerError,
     SubmitOutcomeUnknown,
 )
-from maemae.execution.resilience import TokenBucket
+from maemae.pacing import TokenBucket
 
 Json = dict[str, Any]
 
