@@ -274,3 +274,32 @@ def test_adjusted_history_when_a_split_is_stored_then_the_past_is_on_each_day_s_
     assert after_split.value[0] == 286_913_200_000  # the traded won do not change
     before_split = adjusted.daily_before(KAKAO, date(2021, 4, 9), 10)
     assert before_split.close.tolist() == [560_000]  # on a day before the split, the past is as traded
+
+
+def test_run_when_update_before_open_is_set_then_the_store_is_current_before_the_day_starts(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime, time
+
+    from maemae.config import parse_config
+    from maemae.domain.clock_time import KST
+    from maemae.engine.clock import SimulatedClock
+    from maemae.engine.runtime import RunOptions, run_trading_day
+
+    store = BarStore(tmp_path / "market")
+    library = RecordedPykrx()
+    fetcher(store, PykrxSource(library)).run({SAMSUNG: (date(2025, 12, 1), date(2025, 12, 5))})
+    config = parse_config(
+        {
+            "mode": "paper",
+            "data": {"root": str(tmp_path / "market"), "update_before_open": "pykrx"},
+            "store": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+            "logging": {"dir": str(tmp_path / "log"), "console": False},
+        }
+    )
+    morning = SimulatedClock(datetime.combine(date(2025, 12, 12), time(8, 0), tzinfo=KST))
+    with pytest.raises(ConfigError, match="KIS_APP_KEY"):  # the day then needs KIS's prices: not here
+        run_trading_day(config, RunOptions(clock=morning, data_source=PykrxSource(library)))
+    days = store.read_frame(SAMSUNG, Timeframe.DAY)["ts"].dt.date.tolist()
+    assert days[-1] == date(2025, 12, 11)  # through the session before the day
+    assert library.calls["ohlcv:005930"] == 4  # one update after the first fetch: raw + adjusted each

@@ -19,6 +19,11 @@ class DataConfig(Section):
         description="daily history the strategies and the universe see is adjusted for splits and bonus "
         "issues to each day's basis (stored factors, docs/data.md); fills, ticks and limits stay raw",
     )
+    update_before_open: Literal["pykrx", "fdr"] | None = Field(
+        None,
+        description="`maemae run` first fetches the daily bars missing since each stored code's last day "
+        "from this source (`maemae data update`), so the day's universe and history are current",
+    )
 
 
 class UniverseConfig(Section):

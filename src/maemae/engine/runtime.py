@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import structlog
+
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.alerts.messages import AlertSink
 from maemae.backtest.market import BacktestMarket
@@ -43,7 +45,10 @@ from maemae.brokers.kis.adapter import KisBroker
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
+from maemae.data.bars import Timeframe
+from maemae.data.sources.base import BarSource
 from maemae.data.store import BarStore
+from maemae.data.update import Fetcher, RunReport
 from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import AcceleratedClock, Clock, SimulatedClock, WallClock
@@ -55,6 +60,7 @@ from maemae.engine.composition import (
     universe_selector,
 )
 from maemae.engine.confirmation import Ask, FirstOrderConfirmation
+from maemae.engine.data_sources import open_source
 from maemae.engine.live import CLOSE_GRACE, PRE_OPEN_LEAD, DayReport, LiveDay, day_universe, resume_time
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, ReplayedQuotes
@@ -67,6 +73,8 @@ from maemae.ports.broker import Broker
 from maemae.ports.state import StateStore
 from maemae.service.report import write_day_report
 
+log = structlog.get_logger("maemae.run")
+
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
@@ -76,6 +84,7 @@ class RunOptions:
     confirmed: bool = False  # --confirm: the person confirmed live trading up front
     ask: Ask | None = None  # how to ask at the first live order (None: no terminal)
     clock: Clock | None = None  # without --replay: the wall clock (tests give another)
+    data_source: BarSource | None = None  # data.update_before_open's source (tests give a recorded one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +127,23 @@ def check_mode(config: MaemaeConfig, replay: bool) -> None:
         )
 
 
+def update_market_data(config: MaemaeConfig, through: date, source: BarSource | None = None) -> RunReport:
+    """Before the open: the daily bars missing since each stored code's last day, through the last session
+    (``data.update_before_open``). A code the source fails for keeps its stored bars and is logged; the day
+    trades on what is stored."""
+    name = config.data.update_before_open
+    assert name is not None or source is not None
+    store = BarStore(config.data.root)
+    fetcher = Fetcher(store, source or open_source(str(name), config), make_calendar(config))
+    ranges = fetcher.update_ranges(store.codes(Timeframe.DAY), through, through)
+    report = fetcher.run(ranges)
+    if report.results:
+        log.info("data_updated", summary=report.summary(), report=report.report_path)
+    for failed in report.failed:
+        log.warning("data_update_failed", code=failed.code, error=failed.error)
+    return report
+
+
 def needs_confirmation(config: MaemaeConfig) -> bool:
     """Whether a person confirms the first order: live trading, and any Creon run (maemae cannot tell
     Creon's paper server from the real one, so it treats every Creon account as real)."""
@@ -143,6 +169,8 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             return RunSummary(day, f"{day} is not a KRX trading day: nothing to do")
         if clock.now() > schedule.close + CLOSE_GRACE:
             return RunSummary(day, f"the session of {day} is over: nothing to do")
+        if config.data.update_before_open is not None:
+            update_market_data(config, calendar.previous_session(day), options.data_source)
     market = BacktestMarket(
         BarStore(config.data.root), calendar, day, day, adjusted=config.data.adjusted_history
     )
