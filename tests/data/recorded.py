@@ -62,6 +62,8 @@ class RecordedPykrx:
             ],
             get_etf_ticker_list=lambda date: list(tickers[tickers.market == "ETF"].ticker),
             get_etf_ticker_name=lambda ticker: dict(zip(tickers.ticker, tickers.name, strict=True))[ticker],
+            get_etn_ticker_list=lambda date: list(tickers[tickers.market == "ETN"].ticker),
+            get_etn_ticker_name=lambda ticker: dict(zip(tickers.ticker, tickers.name, strict=True))[ticker],
         )
 
     def _count(self, name: str, value: Any) -> Any:

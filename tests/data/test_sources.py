@@ -303,3 +303,22 @@ def test_run_when_update_before_open_is_set_then_the_store_is_current_before_the
     days = store.read_frame(SAMSUNG, Timeframe.DAY)["ts"].dt.date.tolist()
     assert days[-1] == date(2025, 12, 11)  # through the session before the day
     assert library.calls["ohlcv:005930"] == 4  # one update after the first fetch: raw + adjusted each
+
+
+def test_pykrx_listing_when_fetched_then_every_kind_is_told_apart(tmp_path: Path) -> None:
+    store = BarStore(tmp_path)
+    codes = fetcher(store, PykrxSource(RecordedPykrx())).listed_codes(None, date(2025, 12, 12))
+    kinds = {code: item.instrument_type for code, item in store.read_instruments().items()}
+    assert len(codes) == 6
+    assert kinds == {
+        "005930": InstrumentType.STOCK,
+        "005935": InstrumentType.PREFERRED,
+        "035720": InstrumentType.STOCK,
+        "440790": InstrumentType.SPAC,
+        "069500": InstrumentType.ETF,
+        "550001": InstrumentType.ETN,
+    }
+    kosdaq = fetcher(BarStore(tmp_path / "k"), PykrxSource(RecordedPykrx())).listed_codes(
+        Market.KOSDAQ, date(2025, 12, 12)
+    )
+    assert kosdaq == ["440790"]

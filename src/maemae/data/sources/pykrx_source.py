@@ -3,8 +3,9 @@
 Used calls (pykrx's documented API): ``stock.get_market_ohlcv(fromdate, todate, ticker, adjusted=...)``,
 a frame indexed by date with the columns 시가 고가 저가 종가 거래량 and, for raw prices, 거래대금;
 ``stock.get_market_ticker_list(date, market=...)`` and ``stock.get_market_ticker_name(ticker)``;
-``stock.get_etf_ticker_list(date)`` and ``stock.get_etf_ticker_name(ticker)``. pykrx has no delisting dates:
-a code missing from a later list is simply not listed then (use FinanceDataReader for the delisted list).
+``stock.get_etf_ticker_list(date)``, ``stock.get_etn_ticker_list(date)`` and their ``..._ticker_name``.
+pykrx has no delisting dates: a code missing from a later list is simply not listed then (use
+FinanceDataReader for the delisted list).
 """
 
 from __future__ import annotations
@@ -81,10 +82,14 @@ class PykrxSource:
                 code = StockCode(str(ticker))
                 name = str(self._call("get_market_ticker_name", str(ticker)))
                 found.append(Instrument(code, name, each, instrument_type_of(code, name)))
-        for ticker in self._call("get_etf_ticker_list", day):
-            code = StockCode(str(ticker))
-            name = str(self._call("get_etf_ticker_name", str(ticker)))
-            found.append(Instrument(code, name, Market.KOSPI, InstrumentType.ETF))  # KRX lists ETFs on KOSPI
+        if market in (None, Market.KOSPI):  # KRX lists ETFs and ETNs on the KOSPI market
+            for kind, listing, naming in (
+                (InstrumentType.ETF, "get_etf_ticker_list", "get_etf_ticker_name"),
+                (InstrumentType.ETN, "get_etn_ticker_list", "get_etn_ticker_name"),
+            ):
+                for ticker in self._call(listing, day):
+                    code = StockCode(str(ticker))
+                    found.append(Instrument(code, str(self._call(naming, str(ticker))), Market.KOSPI, kind))
         return found
 
     def _call(self, function: str, *args: Any, **kwargs: Any) -> Any:
