@@ -84,8 +84,11 @@ def run_backtest(
     every_bar: bool | None = None,
     progress: Progress | None = None,
     title: str = "maemae backtest",
+    loaded: tuple[BacktestMarket, list[date]] | None = None,
 ) -> BacktestResult:
-    market, days = load_market(config, start, end)
+    """One backtest; ``loaded`` is a market already in memory with its days (a sweep runs many trials on
+    one load)."""
+    market, days = loaded or load_market(config, start, end)
     engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
     runner = BacktestRunner(
         engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar

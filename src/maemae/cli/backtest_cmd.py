@@ -109,3 +109,64 @@ def compare(
         table.add_row(*row(result))
     console.print(table)
     console.print(f"compare.csv and compare.html in {out_dir}")
+
+
+@app.command()
+def sweep(
+    config: ConfigOption,
+    grid: Annotated[Path, typer.Option("--grid", help="The sweep file: [grid], [search], [walk_forward].")],
+    workers: Annotated[int | None, typer.Option(help="Local processes (default: every core).", min=1)] = None,
+    cluster: Annotated[
+        str | None, typer.Option(help="A Dask scheduler, tcp://HOST:8786, instead of local processes.")
+    ] = None,
+    start: DateOption = None,
+    end: DateOption = None,
+    out: OutOption = None,
+) -> None:
+    """Backtest every parameter set of the grid (or a random sample), in parallel, with walk-forward
+    validation; write trials.parquet, trials.csv, walk_forward.csv and sweep.html."""
+    from maemae.backtest.sweep import DaskBackend, LocalBackend, read_spec
+    from maemae.backtest.sweep import sweep as run_sweep
+    from maemae.backtest.sweep_report import write_sweep
+
+    settings = load_config(config)
+    spec = read_spec(grid)
+    first, last = _date(start, "--start"), _date(end, "--end")
+    if cluster and workers:
+        raise ConfigError("--workers and --cluster: choose one (the cluster has its own workers)")
+    backend = DaskBackend(cluster) if cluster else LocalBackend(workers)
+    out_dir = (out or settings.backtest.out_dir) / "sweep"
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("sweep"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} trials"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("trials", total=None)
+        result = run_sweep(
+            settings,
+            spec,
+            backend,
+            start=first,
+            end=last,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    write_sweep(result, out_dir)
+    full = result.table[result.table["phase"] == "full"]
+    best = full.sort_values([spec.metric, "trial"], ascending=[False, True]).iloc[0]
+    chosen = ", ".join(
+        f"{k.removeprefix('param.')}={best[k]}" for k in full.columns if k.startswith("param.")
+    )
+    typer.echo(
+        f"{len(full)} parameter set(s) on {backend.name} in {result.seconds:.1f} s; best {spec.metric} "
+        f"{best[spec.metric]:.4g} with {chosen}"
+    )
+    for _, split in result.walk_forward.iterrows():
+        typer.echo(
+            f"walk-forward split {split['split']}: train {split['train']} {spec.metric} "
+            f"{split[f'train {spec.metric}']:.4g}, test {split['test']} {split[f'test {spec.metric}']:.4g}"
+        )
+    typer.echo(f"report: {out_dir / 'sweep.html'}")
