@@ -21,6 +21,7 @@ from benchmarks.report import Figures, render_markdown
 from benchmarks.sample_bench import bench_sample_generation
 from benchmarks.sources_bench import bench_import_daily_history
 from benchmarks.store_bench import bench_persisted_replay, bench_replay_cycle_100, bench_store_commits
+from benchmarks.sweep_bench import bench_sweep
 
 OUTPUT = Path("docs/benchmarks.md")
 
@@ -45,6 +46,7 @@ def benchmarks() -> list[tuple[str, Benchmark]]:
             "Real-data import: 2,500 stocks x 10 years of daily bars from recorded replies",
             bench_import_daily_history,
         ),
+        ("Parameter sweep: local processes and a Dask cluster", bench_sweep),
     ]
 
 
