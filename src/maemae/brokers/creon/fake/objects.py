@@ -208,7 +208,7 @@ class FakeNewOrder(FakeComObject):
         view = world.exchange.order_status(ack.broker_order_no)
         if view is not None:
             world.event(_accepted(view, number, world))
-        world._drain()
+        world.drain()
         return {protocol.ORDER_OUT_NUMBER: number}, []
 
 
@@ -232,7 +232,7 @@ class FakeModifyOrder(FakeComObject):
             headers.update({protocol.EVENT_STATUS: protocol.STATUS_CONFIRM, protocol.EVENT_KIND: "2"})
             headers[protocol.EVENT_ORIGINAL] = original
             world.event(headers)
-        world._drain()
+        world.drain()
         return {protocol.MODIFY_OUT_NUMBER: number}, []
 
 
@@ -246,7 +246,7 @@ class FakeCancelOrder(FakeComObject):
         view = _working(world, original)
         quantity = int(self.inputs.get(protocol.CANCEL_IN_QUANTITY, 0) or 0) or None
         world.host.handle("cancel", (sim_number(original), view.code, quantity), world.now)
-        world._drain()
+        world.drain()
         return {protocol.CANCEL_OUT_NUMBER: original}, []
 
 
@@ -371,7 +371,7 @@ class FakeMarketEye(FakeComObject):
                 protocol.EYE_HIGH: max(b.high for b in bars) if bars else (quote.high if quote else 0),
                 protocol.EYE_LOW: min(b.low for b in bars) if bars else (quote.low if quote else 0),
                 protocol.EYE_VOLUME: sum(b.volume for b in bars),
-                protocol.EYE_PREVIOUS_CLOSE: world.bases.get(code, 0),
+                protocol.EYE_PREVIOUS_CLOSE: world.base_prices.get(code, 0),
             }
             rows.append({position: values.get(field, 0) for position, field in enumerate(fields)})
         return {}, rows

@@ -1,7 +1,7 @@
 """``FakeCreon``: what stands behind the fake COM objects: a logged-in Creon Plus and Daishin's server.
 
 The order book, matching, cash, T+2 settlement and holdings are the simulated exchange's (``brokers.sim``)
-behind an :class:`~maemae.brokers.sim.remote.ExchangeHost`; this module adds what Creon does its own way:
+behind a :class:`~maemae.brokers.sim.fed.FedExchange`; this module adds what Creon does its own way:
 integer order numbers (a modify gets a new one), per-fill ``CpConclusion`` events (a partial fill is several
 events), the request limits with their return codes (an order request over 20 per 15 s returns 4 and is not
 sent; a quote request over 60 per 15 s waits inside the call), at most 400 subscriptions, and the faults a
@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from maemae.brokers.creon import protocol
 from maemae.brokers.sim.exchange import SimExchange
+from maemae.brokers.sim.fed import FedExchange
 from maemae.brokers.sim.matching import MarketBar
-from maemae.brokers.sim.remote import ExchangeHost
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
@@ -59,7 +59,7 @@ class _Buckets:
     times: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
 
-class FakeCreon:
+class FakeCreon(FedExchange):
     def __init__(
         self,
         make_exchange: Callable[[Callable[[], datetime]], SimExchange],
@@ -74,7 +74,7 @@ class FakeCreon:
         names: Mapping[StockCode, str] | None = None,
         market_clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.host = ExchangeHost(make_exchange)
+        super().__init__(make_exchange)
         self.market_clock = market_clock  # the time a request arrives at (a replay's clock)
         self.account, self.goods = account, goods
         self.admin, self.trade_init_result = admin, trade_init
@@ -89,25 +89,16 @@ class FakeCreon:
         self.requests: dict[str, int] = defaultdict(int)  # ProgID -> BlockRequest calls (tests count them)
         self.events: deque[tuple[str, Headers]] = deque()  # (ProgID, headers), waiting for a pump
         self._extra: dict[int, _Extra] = defaultdict(_Extra)
-        self.minutes: dict[StockCode, list[MarketBar]] = defaultdict(list)
-        self.bases: dict[StockCode, int] = {}
 
     # ----- time
     @property
     def now(self) -> datetime:
         return self.host.now() if self.host.clock_set else datetime.now(KST)
 
-    def advance(self, now: datetime) -> None:
-        self.host.advance(now)
-
     def tick(self) -> None:
         """A request arrives: the exchange's clock moves to the market's time."""
         if self.market_clock is not None:
             self.host.advance(self.market_clock())
-
-    @property
-    def exchange(self) -> SimExchange:
-        return self.host.exchange
 
     # ----- limits (ref 2.3)
     def remain_count(self, kind: int) -> int:
@@ -145,30 +136,12 @@ class FakeCreon:
     def _limit(kind: int) -> int:
         return protocol.TRADE_LIMIT if kind == protocol.LT_TRADE_REQUEST else protocol.QUOTE_LIMIT
 
-    # ----- the market feed (a replay driver's calls)
-    def start_day(self, day: date, base_prices: Mapping[StockCode, int], now: datetime) -> None:
-        if self.host.day != day:
-            self.minutes.clear()
-            self.bases = dict(base_prices)
-        self.host.handle("start_day", (day, dict(base_prices)), now)
-        self._drain()
-
-    def on_bar(self, code: StockCode, bar: MarketBar, now: datetime) -> None:
-        known = self.minutes[code]
-        if not known or known[-1].start < bar.start:
-            known.append(bar)
-            self.events.append((protocol.STOCK_CUR, self._trade_headers(code, bar)))
-        self.host.handle("on_bar", (code, bar), now)
-        self._drain()
-
-    def end_day(self, now: datetime) -> None:
-        self.host.handle("end_day", (), now)
-        self._drain()
+    # ----- the market feed (a replay driver's calls: ``FedExchange``)
+    def publish_bar(self, code: StockCode, bar: MarketBar) -> None:
+        self.events.append((protocol.STOCK_CUR, self._trade_headers(code, bar)))
 
     def external_trade(self, code: StockCode, side: Side, quantity: int, price: int, now: datetime) -> int:
-        number = self.host.handle("external_trade", (code, side, quantity, price), now)
-        self._drain()
-        return creon_number(str(number))
+        return creon_number(self.place_external_trade(code, side, quantity, price, now))
 
     def disconnect(self) -> None:
         """The HTS lost its connection: requests fail with 1, ``IsConnect`` is 0, events stop."""
@@ -191,7 +164,7 @@ class FakeCreon:
             return
         self.events.append((protocol.CONCLUSION, {protocol.EVENT_ACCOUNT: self.account, **headers}))
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
         """The exchange's fills and cancellations as Creon's per-fill events."""
         for happened in self.host.exchange.poll_events():
             number = creon_number(happened.broker_order_no)
@@ -229,7 +202,7 @@ class FakeCreon:
 
     def _trade_headers(self, code: StockCode, bar: MarketBar) -> Headers:
         bars = self.minutes[code]
-        base = self.bases.get(code, bar.open)
+        base = self.base_prices.get(code, bar.open)
         return {
             protocol.CUR_CODE: protocol.creon_code(code),
             protocol.CUR_CHANGE: bar.close - base,

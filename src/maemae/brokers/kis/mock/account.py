@@ -1,7 +1,7 @@
 """The local KIS server's account: KIS's requests and replies over maemae's simulated exchange.
 
 The order book, matching, cash, T+2 settlement and holdings are the simulated exchange's (``brokers.sim``),
-behind an :class:`~maemae.brokers.sim.remote.ExchangeHost` so the market feed is idempotent. This module
+behind a :class:`~maemae.brokers.sim.fed.FedExchange` (the replay feed, idempotent). This module
 adds what KIS does differently: ten-digit order numbers with a branch, order rows with running totals
 (``tot_ccld_qty``, ``tot_ccld_amt``, ``rmn_qty``, ``orgn_odno`` for a modify), the balance and orderable-cash
 replies, quotes and bars, and the fill notices (one per execution, plus one per accepted order, modify,
@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from maemae.brokers.kis import protocol
 from maemae.brokers.sim.exchange import SimExchange
+from maemae.brokers.sim.fed import FedExchange
 from maemae.brokers.sim.matching import MarketBar
-from maemae.brokers.sim.remote import ExchangeHost
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderCondition, Side
@@ -56,7 +56,7 @@ class _Extra:
     notified: datetime | None = None  # the latest fill's time (infm_tmd)
 
 
-class MockAccount:
+class MockAccount(FedExchange):
     def __init__(
         self,
         make_exchange: Callable[[Callable[[], datetime]], SimExchange],
@@ -65,18 +65,12 @@ class MockAccount:
         hts_id: str,
         names: Mapping[StockCode, str] | None = None,
     ) -> None:
-        self.host = ExchangeHost(make_exchange)
+        super().__init__(make_exchange)
         self.account, self.hts_id = account, hts_id
         self._names = dict(names or {})
         self._extra: dict[str, _Extra] = defaultdict(_Extra)
         self.notices: list[list[str]] = []  # rows of protocol.NOTICE_COLUMNS values, waiting to be pushed
         self.trades: list[list[str]] = []  # rows of protocol.TRADE_COLUMNS values
-        self.minutes: dict[StockCode, list[MarketBar]] = defaultdict(list)
-        self._bases: dict[StockCode, int] = {}
-
-    @property
-    def exchange(self) -> SimExchange:
-        return self.host.exchange
 
     @property
     def now(self) -> datetime:
@@ -85,36 +79,14 @@ class MockAccount:
 
     def bases(self) -> list[StockCode]:
         """The codes traded today (those with a base price)."""
-        return list(self._bases)
+        return list(self.base_prices)
 
-    def advance(self, now: datetime) -> None:
-        """Move the market clock (it never goes back)."""
-        self.host.advance(now)
-
-    # ----- the market feed (the replay driver's control calls)
-    def start_day(self, day: date, base_prices: Mapping[StockCode, int], now: datetime) -> None:
-        if self.host.day != day:
-            self.minutes.clear()
-            self._bases = dict(base_prices)
-        self.host.handle("start_day", (day, dict(base_prices)), now)
-        self._drain()
-
-    def on_bar(self, code: StockCode, bar: MarketBar, now: datetime) -> None:
-        known = self.minutes[code]
-        if not known or known[-1].start < bar.start:
-            known.append(bar)
-            self.trades.append(self._trade_row(code, bar))
-        self.host.handle("on_bar", (code, bar), now)
-        self._drain()
-
-    def end_day(self, now: datetime) -> None:
-        self.host.handle("end_day", (), now)
-        self._drain()
+    # ----- the market feed (the replay driver's control calls: ``FedExchange``)
+    def publish_bar(self, code: StockCode, bar: MarketBar) -> None:
+        self.trades.append(self._trade_row(code, bar))
 
     def external_trade(self, code: StockCode, side: Side, quantity: int, price: int, now: datetime) -> str:
-        number = self.host.handle("external_trade", (code, side, quantity, price), now)
-        self._drain()
-        return kis_number(str(number))
+        return kis_number(self.place_external_trade(code, side, quantity, price, now))
 
     # ----- orders
     def order_cash(self, body: Mapping[str, str], side: Side) -> Row:
@@ -142,7 +114,7 @@ class MockAccount:
             raise KisRefusal("APBK0919", str(error)) from None
         number = kis_number(ack.broker_order_no)
         self._notice_acceptance(number, request, protocol.NOTICE_NORMAL)
-        self._drain()
+        self.drain()
         return {"KRX_FWDG_ORD_ORGNO": BRANCH, "ODNO": number, "ORD_TMD": f"{ack.at:%H%M%S}"}
 
     def revise(self, body: Mapping[str, str]) -> Row:
@@ -172,7 +144,7 @@ class MockAccount:
             raise KisRefusal("APBK0919", str(error)) from None
         request = OrderRequest("kis", view.code, view.side, view.remaining, view.order_type, view.price)
         self._notice_acceptance(number, request, kind)
-        self._drain()
+        self.drain()
         return {"KRX_FWDG_ORD_ORGNO": BRANCH, "ODNO": number, "ORD_TMD": f"{ack.at:%H%M%S}"}
 
     # ----- queries
@@ -268,7 +240,7 @@ class MockAccount:
         limits = self.host.exchange.limits(code)
         if quote is None:
             return None
-        base = self._bases.get(code, quote.price)
+        base = self.base_prices.get(code, quote.price)
         return {
             "stck_prpr": str(quote.price),
             "stck_oprc": str(self._day_open(code) or quote.open),
@@ -285,7 +257,7 @@ class MockAccount:
         return bars[0].open if bars else None
 
     # ----- notices
-    def _drain(self) -> None:
+    def drain(self) -> None:
         for event in self.host.exchange.poll_events():
             number = kis_number(event.broker_order_no)
             if isinstance(event, BrokerFill):
@@ -380,7 +352,7 @@ class MockAccount:
 
     def _trade_row(self, code: StockCode, bar: MarketBar) -> list[str]:
         bars = self.minutes[code]
-        base = self._bases.get(code, bar.open)
+        base = self.base_prices.get(code, bar.open)
         values = dict.fromkeys(protocol.TRADE_COLUMNS, "0")
         values.update(
             {
