@@ -114,7 +114,12 @@ def compare(
 @app.command()
 def sweep(
     config: ConfigOption,
-    grid: Annotated[Path, typer.Option("--grid", help="The sweep file: its grid, search and walk_forward tables (docs/backtest.md).")],
+    grid: Annotated[
+        Path,
+        typer.Option(
+            "--grid", help="The sweep file: its grid, search and walk_forward tables (docs/backtest.md)."
+        ),
+    ],
     workers: Annotated[int | None, typer.Option(help="Local processes (default: every core).", min=1)] = None,
     cluster: Annotated[
         str | None, typer.Option(help="A Dask scheduler, tcp://HOST:8786, instead of local processes.")
