@@ -29,7 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -174,18 +174,17 @@ def run_trial(config_json: dict[str, Any], trial: Trial) -> dict[str, Any]:
     }
 
 
-class Backend:
+class Backend(Protocol):
     """Runs trials; returns their rows in any order (callers key them by trial id)."""
 
-    name = "base"
+    name: str
 
     def run(
         self, config_json: dict[str, Any], trials: Sequence[Trial], progress: Progress | None
-    ) -> list[dict[str, Any]]:
-        raise NotImplementedError
+    ) -> list[dict[str, Any]]: ...
 
 
-class LocalBackend(Backend):
+class LocalBackend:
     name = "local"
 
     def __init__(self, workers: int | None = None) -> None:
@@ -210,7 +209,7 @@ class LocalBackend(Backend):
         return rows
 
 
-class DaskBackend(Backend):
+class DaskBackend:
     """The same tasks on a Dask cluster (``--cluster tcp://HOST:8786``)."""
 
     name = "cluster"
