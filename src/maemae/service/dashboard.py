@@ -19,7 +19,7 @@ from maemae.config import MaemaeConfig
 from maemae.ports.state import StateStore
 from maemae.service.control import parameters
 from maemae.service.report import report_dir
-from maemae.service.status import OrderRow, PositionRow, Status, orders, positions, status
+from maemae.service.status import OrderRow, PositionRow, Status, order_rows, position_rows, status
 
 RECENT_ORDERS = 100
 RECENT_ALERTS = 50
@@ -59,11 +59,12 @@ class DashboardView:
 
 
 def dashboard_view(store: StateStore, day: date, base: MaemaeConfig, log_lines: int = 40) -> DashboardView:
+    saved = store.load(day)  # once: the page polls every 2 seconds
     return DashboardView(
         day=day.isoformat(),
-        status=status(store, day),
-        positions=positions(store, day),
-        orders=sorted(orders(store, day), key=lambda o: o.created_at, reverse=True)[:RECENT_ORDERS],
+        status=status(store, day, saved),
+        positions=position_rows(saved),
+        orders=sorted(order_rows(saved), key=lambda o: o.created_at, reverse=True)[:RECENT_ORDERS],
         equity_today=[EquityPoint(s.at.isoformat(), s.equity) for s in store.portfolio_snapshots(day)],
         equity_days=[EquityPoint(r.day.isoformat(), r.equity) for r in store.daily_results()],
         feed=[

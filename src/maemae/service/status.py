@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from maemae.domain.order import Order
-from maemae.ports.state import StateStore
+from maemae.ports.state import AuditEntry, SavedState, StateStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,12 @@ def _order_row(order: Order) -> OrderRow:
     )
 
 
+def _last_audit(store: StateStore, kind: str) -> AuditEntry | None:
+    """The newest audit entry of ``kind`` (read from the end: the log only grows)."""
+    found = store.recent_audit((kind,), 1)
+    return found[0] if found else None
+
+
 def instance_day(store: StateStore, today: date) -> date:
     """The trading day the instance is on (its cursor's), or ``today`` when it has not traded yet."""
     cursor = store.runtime_document("cursor") or {}
@@ -85,6 +91,10 @@ def instance_day(store: StateStore, today: date) -> date:
 
 
 def positions(store: StateStore, day: date | None) -> list[PositionRow]:
+    return position_rows(store.load(day))
+
+
+def position_rows(saved: SavedState) -> list[PositionRow]:
     return [
         PositionRow(
             str(p.code),
@@ -94,27 +104,28 @@ def positions(store: StateStore, day: date | None) -> list[PositionRow]:
             p.cost_basis,
             p.realised_pnl,
         )
-        for p in sorted(store.load(day).positions, key=lambda p: p.code)
+        for p in sorted(saved.positions, key=lambda p: p.code)
     ]
 
 
 def orders(store: StateStore, day: date | None, open_only: bool = False) -> list[OrderRow]:
-    loaded = store.load(day).orders
-    return [_order_row(o) for o in loaded if o.is_open or not open_only]
+    return order_rows(store.load(day), open_only)
 
 
-def status(store: StateStore, day: date | None) -> Status:
-    saved = store.load(day)
+def order_rows(saved: SavedState, open_only: bool = False) -> list[OrderRow]:
+    return [_order_row(o) for o in saved.orders if o.is_open or not open_only]
+
+
+def status(store: StateStore, day: date | None, saved: SavedState | None = None) -> Status:
+    """``saved``: the state of ``day`` when the caller has loaded it already (the dashboard)."""
+    saved = saved or store.load(day)
     operator = store.runtime_document("operator") or {}
     risk = saved.runtime.get("risk", {})
     state = operator.get("state") or risk.get("operator_state") or "active"
     cursor = saved.runtime.get("cursor") or {}
     account = saved.account.account if saved.account else None
     today = [o for o in saved.orders if day is None or o.created_at.date() == day]
-    audit = store.audit_entries()
-    reconcile = next((e for e in reversed(audit) if e.kind == "reconcile"), None)
-    recovery = next((e for e in reversed(audit) if e.kind == "recovery"), None)
-    error = next((e for e in reversed(audit) if e.kind == "error"), None)
+    reconcile, recovery, error = (_last_audit(store, kind) for kind in ("reconcile", "recovery", "error"))
     realised = saved.account.realised_pnl if saved.account else None
     closed = [r for r in store.daily_results() if day is None or r.day < day]
     if closed and closed[-1].day.isoformat() == cursor.get("day"):
