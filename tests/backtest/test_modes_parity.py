@@ -42,6 +42,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
             "max_replaces": 2,
         },
     },
+    # the book is often full: flat stocks are not asked for entries until a sell fill frees a slot
+    "full_book": {"risk": {"sizing": {"max_positions": 2}}},
     "one_trade_a_day_market_orders": {
         "risk": {
             "one_trade_a_day": {"enabled": True},

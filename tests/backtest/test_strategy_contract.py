@@ -1,4 +1,5 @@
-"""The strategy contract: data ends at "now", and a strategy's exception is counted, never fatal."""
+"""The strategy contract: data ends at "now", a strategy's exception is counted, never fatal, and a full book
+is not asked for entries."""
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -63,3 +64,45 @@ def test_strategy_exception_when_raised_is_counted_and_the_run_goes_on(
     result = run_backtest(spy_config(tmp_path, market_root, 7), start=START, end=END)
     assert result.engine.kernel.strategy_errors > 100
     assert result.recorder.days[-1].day == END
+
+
+BUY_EVERYTHING = """
+from typing import ClassVar
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import OrderIntent
+from maemae.strategy.api import MinuteInput, MinuteStrategy, StrategyParams
+
+CALLS: list[tuple[object, str, bool]] = []
+
+class BuyEverything(MinuteStrategy):
+    name: ClassVar[str] = "buy_everything"
+    Params: ClassVar[type[StrategyParams]] = StrategyParams
+
+    def on_bar(self, data: MinuteInput) -> OrderIntent | None:
+        CALLS.append((data.now, data.code, data.position is not None))
+        if data.position is None:
+            return OrderIntent(data.code, Side.BUY, None, OrderType.MARKET, strategy=self.name)
+        return None
+"""
+
+
+def test_full_book_when_max_positions_held_or_being_bought_asks_the_strategy_for_no_entry(
+    tmp_path: Path, market_root: Path
+) -> None:
+    path = tmp_path / "buy_everything.py"
+    path.write_text(BUY_EVERYTHING, encoding="utf-8")
+    config = make_config(
+        market_root,
+        strategies={"minute": {"class": f"{path}:BuyEverything"}},
+        risk={"sizing": {"max_positions": 2}},
+    )
+    result = run_backtest(config, start=START, end=END, every_bar=True)
+    orders = list(result.engine.orders.orders.values())
+    bought = {o.code for o in orders if o.filled_quantity}
+    assert len(bought) == 2  # ten buy signals on the first bar open two positions, not ten
+    assert not any(o.state.value == "denied" for o in orders)  # no entry was asked for, so none denied
+    calls = result.engine.minute.on_bar.__globals__["CALLS"]
+    first_full = min(o.created_at for o in orders if o.filled_quantity and o.code in bought)
+    asked_for_entry = [(now, code) for now, code, held in calls if not held and now > first_full]
+    assert asked_for_entry == []  # once the book was full, only held stocks were shown to the strategy
+    assert any(held for _, _, held in calls)

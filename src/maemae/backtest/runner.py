@@ -97,16 +97,23 @@ class _Day:
     signals: dict[StockCode, np.ndarray]
     index_of: dict[StockCode, int]
     wake: dict[StockCode, np.ndarray] = field(default_factory=dict)  # bool per bar
-    wake_count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # 2 x bars: how many flat (row 0) and held (row 1) codes are woken at each bar
+    wake_count: np.ndarray = field(default_factory=lambda: np.zeros((2, 0), dtype=np.int64))
     holding: dict[StockCode, bool] = field(default_factory=dict)
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
     k: int = -1  # the bar whose close is "now" (-1: before the open)
 
-    def woken(self, k: int) -> list[StockCode]:
-        if self.wake_count[k] == 0:
+    def woken(self, k: int, *, entries: bool) -> list[StockCode]:
+        """The codes woken at bar k; flat ones only when the book ``entries`` new stocks."""
+        flat, held = self.wake_count[0, k] > 0 and entries, self.wake_count[1, k] > 0
+        if not (flat or held):
             return []
-        return [code for code in self.codes if self.wake[code][k]]
+        return [
+            code
+            for code in self.codes
+            if self.wake[code][k] and (flat if not self.holding[code] else held)
+        ]
 
 
 class BacktestRunner:
@@ -188,7 +195,7 @@ class BacktestRunner:
         prepared = _Day(
             grid, codes, data, today, history, closes, signals, {c: i for i, c in enumerate(codes)}
         )
-        prepared.wake_count = np.zeros(len(grid), dtype=np.int64)
+        prepared.wake_count = np.zeros((2, len(grid)), dtype=np.int64)
         for code in codes:
             self._set_wake(prepared, code)
         return prepared
@@ -226,10 +233,10 @@ class BacktestRunner:
             mask = np.ones(n, dtype=bool) if wanted is None else np.asarray(wanted, dtype=bool).copy()
         mask[n - 1] = False  # no decisions on the closing-auction print: the market is closing
         if code in prepared.wake:
-            prepared.wake_count -= prepared.wake[code]
+            prepared.wake_count[int(prepared.holding[code])] -= prepared.wake[code]
         prepared.wake[code] = mask
         prepared.holding[code] = holding
-        prepared.wake_count += mask
+        prepared.wake_count[int(holding)] += mask
 
     # ----- running a day
     def _price_of(self, prepared: _Day, day: date) -> Callable[[StockCode], int]:
@@ -307,7 +314,8 @@ class BacktestRunner:
         timeout = engine.orders.next_timeout()
         due = timeout is not None and timeout <= now
         exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
-        woken = prepared.woken(k) + exits
+        # only fills change the book, and only a working order fills: flat codes wait while it is full
+        woken = prepared.woken(k, entries=working or engine.kernel.accepts_entries()) + exits
         if not (working or woken or due or k == 0 or prepared.stop_bar == k or self.every_bar):
             return
         prepared.k = k

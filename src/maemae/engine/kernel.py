@@ -118,6 +118,8 @@ class TradingKernel:
                     return
         if self.orders.has_open_order(code) or code == self.safe_asset:
             return
+        if self.portfolio.owned(code) == 0 and not self.accepts_entries():
+            return
         view = MinuteInput(
             code,
             now,
@@ -137,6 +139,25 @@ class TradingKernel:
             return
         if intent is not None:
             self._decide(intent, now, price_of, index)
+
+    def open_positions(self) -> int:
+        """Stocks maemae holds or is buying, the safe asset not counted (the ``max_positions`` rule's count).
+
+        A working buy counts: ten buy signals on one bar must not open ten positions in a five-stock book.
+        """
+        codes = {p.code for p in self.portfolio.held()}
+        codes.update(o.code for o in self.orders.open_orders() if o.side is Side.BUY)
+        if self.safe_asset is not None:
+            codes.discard(self.safe_asset)
+        return len(codes)
+
+    def accepts_entries(self) -> bool:
+        """Whether a stock maemae does not hold could be bought now.
+
+        While the book holds ``max_positions`` stocks every new entry would be denied, so the strategy is not
+        asked for one: a full book does not look for entries, in the backtest and live alike (docs/risk.md).
+        """
+        return self.open_positions() < self.gate.config.sizing.max_positions
 
     def update_high_water(self, code: StockCode, index: int) -> None:
         """Raise the trailing stop's high-water mark with every close since the last update up to ``index``.
@@ -244,7 +265,7 @@ class TradingKernel:
             instrument_type=data.instrument_type,
             orderable_cash=self.portfolio.account.orderable_cash,
             equity=self.portfolio.equity(self._prices(price_of)),
-            open_positions=sum(1 for p in self.portfolio.held() if p.code != self.safe_asset),
+            open_positions=self.open_positions(),
             position=held,
             recent_high=recent_high,
             bar_volume=bar_volume,
