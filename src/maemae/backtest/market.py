@@ -1,8 +1,9 @@
-"""The backtest's market data: every bar of the run in memory, and each day's bars on the session's grid.
+"""The backtest's market data: the daily bars in memory, the minute bars through a :class:`MinuteFeed` (all
+at once, or streamed a window at a time for an all-market run), and each day's bars on the session's grid.
 
-Loading is done once (columnar, threaded); a day's bars are then array views. A code that did not trade in
-some minute gets a flat, zero-volume bar at the last price for that minute, so every code of a day sits on the
-same grid of bar start times and "the price at bar k" means the same thing for every code.
+A code that did not trade in some minute gets a flat, zero-volume bar at the last price for that minute, so
+every code of a day sits on the same grid of bar start times and "the price at bar k" means the same thing for
+every code.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from maemae.backtest.minute_feed import MinuteFeed
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
@@ -60,7 +62,7 @@ def align(bars: BarArrays, grid: Int64Array, previous_close: int) -> BarArrays:
 
 
 class BacktestMarket:
-    """Daily and minute bars of every code the run may touch, loaded once."""
+    """Daily and minute bars of every code the run may touch."""
 
     def __init__(
         self,
@@ -70,6 +72,9 @@ class BacktestMarket:
         end: date,
         daily: dict[StockCode, BarArrays] | None = None,
         adjusted: bool = False,
+        *,
+        minute_budget_bytes: int = 1024 * 2**20,
+        stream_sessions: int = 20,
     ) -> None:
         self.calendar = calendar
         self.instruments: dict[StockCode, Instrument] = store.read_instruments()
@@ -77,8 +82,13 @@ class BacktestMarket:
             daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
         self.daily: dict[StockCode, BarArrays] = daily
         first_minute = calendar.add_sessions(start, -1) if start > date(2006, 1, 3) else start
-        self.minute: dict[StockCode, BarArrays] = store.read_many(
-            store.codes(Timeframe.MINUTE), Timeframe.MINUTE, first_minute, end
+        self.minute = MinuteFeed(
+            store,
+            calendar,
+            first_minute,
+            end,
+            budget_bytes=minute_budget_bytes,
+            window_sessions=stream_sessions,
         )
         self.factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
         if adjusted:
@@ -140,14 +150,14 @@ class BacktestMarket:
         )
 
     def minute_day(self, code: StockCode, day: date) -> BarArrays:
-        bars = self.minute.get(code)
-        if bars is None:
-            return BarArrays.empty()
-        lo, hi = np.searchsorted(bars.ts, [day_ns(day), day_ns(day + timedelta(days=1))])
-        return bars.slice(int(lo), int(hi))
+        return self.minute.day(code, day)
 
     def codes_with_minutes(self, day: date, codes: Iterable[StockCode]) -> list[StockCode]:
-        return [code for code in codes if len(self.minute_day(code, day)) > 0]
+        return [code for code, bars in self.minute.days(codes, day).items() if len(bars) > 0]
+
+    def has_minutes(self, day: date) -> bool:
+        """Whether any code has minute bars stored for ``day``."""
+        return bool(self.codes_with_minutes(day, self.minute.codes))
 
 
 def concat_days(yesterday: BarArrays, today: BarArrays) -> BarArrays:

@@ -63,7 +63,14 @@ def load_market(
     if not days:
         raise DataError(f"backtest: no stored trading days between {start or first} and {end}")
     market = BacktestMarket(
-        store, calendar, days[0], days[-1], daily=daily, adjusted=config.data.adjusted_history
+        store,
+        calendar,
+        days[0],
+        days[-1],
+        daily=daily,
+        adjusted=config.data.adjusted_history,
+        minute_budget_bytes=config.backtest.minute_memory_mib * 2**20,
+        stream_sessions=config.backtest.stream_sessions,
     )
     traded = market.trading_days(days[0], days[-1])
     if not traded:

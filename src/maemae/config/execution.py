@@ -55,6 +55,17 @@ class BacktestConfig(Section):
     every_bar: bool = Field(
         False, description="visit every bar instead of only wake-up bars (slower, same result)"
     )
+    minute_memory_mib: int = Field(
+        1024,
+        ge=0,
+        description=(
+            "minute bars of a run that fit in this many MiB are loaded at once; a bigger run (the whole "
+            "market, many years) streams them a window of sessions at a time (0: always stream)"
+        ),
+    )
+    stream_sessions: int = Field(
+        20, ge=1, le=250, description="sessions per window when the minute bars are streamed"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> BacktestConfig:

@@ -31,13 +31,13 @@ def table_to_arrays(table: pa.Table) -> BarArrays:
     return BarArrays(ts=np.ascontiguousarray(ts, dtype=np.int64), **columns)
 
 
-def write_table_atomically(table: pa.Table, path: Path) -> None:
+def write_table_atomically(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     """Write ``table`` to ``path`` so that readers see the old file or the complete new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as sink:
-            pq.write_table(table, sink, compression="zstd")
+            pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size)
             sink.flush()
             os.fsync(sink.fileno())
         os.replace(temporary, path)
@@ -46,8 +46,34 @@ def write_table_atomically(table: pa.Table, path: Path) -> None:
         raise
 
 
-def read_bars(path: Path) -> BarArrays:
-    return table_to_arrays(pq.read_table(path))
+MINUTE_ROW_GROUP = 8_192  # about 21 sessions of minute bars: a window read skips the other months
+
+
+def read_bars(path: Path, lo_ns: int | None = None, hi_ns: int | None = None) -> BarArrays:
+    """The bars of ``path``; with ``lo_ns``/``hi_ns`` only the row groups whose ``ts`` range meets
+    [lo_ns, hi_ns) are read (the caller slices the exact range), so a window of a year file costs a month."""
+    if lo_ns is None and hi_ns is None:
+        return table_to_arrays(pq.read_table(path))
+    file = pq.ParquetFile(path)
+    groups = []
+    for index in range(file.metadata.num_row_groups):
+        stats = file.metadata.row_group(index).column(0).statistics
+        if stats is None or not stats.has_min_max:
+            groups.append(index)
+            continue
+        first, last = _ns(stats.min), _ns(stats.max)
+        if (hi_ns is None or first < hi_ns) and (lo_ns is None or last >= lo_ns):
+            groups.append(index)
+    if not groups:
+        return BarArrays.empty()
+    return table_to_arrays(file.read_row_groups(groups))
+
+
+def _ns(value: object) -> int:
+    """A ``ts`` statistic (a pandas or datetime timestamp, or an integer) as epoch nanoseconds."""
+    if isinstance(value, int):
+        return value
+    return int(pa.scalar(value, type=TS_TYPE).cast(pa.int64()).as_py())
 
 
 def concat(parts: list[BarArrays]) -> BarArrays:

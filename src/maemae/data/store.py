@@ -25,7 +25,13 @@ import pyarrow.parquet as pq
 
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe, day_ns
 from maemae.data.instruments import Instrument
-from maemae.data.parquet_io import arrays_to_table, concat, read_bars, write_table_atomically
+from maemae.data.parquet_io import (
+    MINUTE_ROW_GROUP,
+    arrays_to_table,
+    concat,
+    read_bars,
+    write_table_atomically,
+)
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
@@ -87,7 +93,7 @@ class BarStore:
             selected = np.flatnonzero(years == year)
             part = bars.slice(int(selected[0]), int(selected[-1]) + 1)
             path = self._minute_dir(code) / f"{int(year)}.parquet"
-            write_table_atomically(arrays_to_table(part), path)
+            write_table_atomically(arrays_to_table(part), path, MINUTE_ROW_GROUP)
             kept.add(path)
         for stale in set(self._files(code, timeframe)) - kept:
             stale.unlink()
@@ -173,15 +179,13 @@ class BarStore:
             first_year = start.year if start else 0
             last_year = end.year if end else 9999
             files = [path for path in files if first_year <= int(path.stem) <= last_year]
-        bars = concat([read_bars(path) for path in files])
+        lo_ns = None if start is None else day_ns(start)
+        hi_ns = None if end is None else day_ns(end + timedelta(days=1))
+        bars = concat([read_bars(path, lo_ns, hi_ns) for path in files])
         if start is None and end is None:
             return bars
-        lo = 0 if start is None else int(np.searchsorted(bars.ts, day_ns(start), side="left"))
-        hi = (
-            len(bars)
-            if end is None
-            else int(np.searchsorted(bars.ts, day_ns(end + timedelta(days=1)), side="left"))
-        )
+        lo = 0 if lo_ns is None else int(np.searchsorted(bars.ts, lo_ns, side="left"))
+        hi = len(bars) if hi_ns is None else int(np.searchsorted(bars.ts, hi_ns, side="left"))
         return bars.slice(lo, hi)
 
     def read_frame(

@@ -174,7 +174,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     market = BacktestMarket(
         BarStore(config.data.root), calendar, day, day, adjusted=config.data.adjusted_history
     )
-    if options.replay is not None and not any(len(market.minute_day(c, day)) for c in market.minute):
+    if options.replay is not None and not market.has_minutes(day):
         raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
     with ExitStack() as stack:
         alerts = dispatcher_for(config.alerts)
