@@ -6,17 +6,13 @@ one-year target (issue 4) includes this load, so it is measured on its own too.
 
 from __future__ import annotations
 
-import resource
 import time
 from pathlib import Path
 
 from benchmarks.report import Figures
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
-
-
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from maemae.memory import peak_rss_mib
 
 
 def sample_dir(work: Path) -> Path:
@@ -36,5 +32,5 @@ def bench_minute_load(work: Path) -> Figures:
         "minute bars": bars,
         "wall time (s)": seconds,
         "bars per second": bars / seconds,
-        "peak RSS of the bench process (MiB)": _peak_rss_mib(),
+        "peak RSS of the bench process (MiB)": peak_rss_mib(),
     }

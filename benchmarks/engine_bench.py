@@ -9,7 +9,6 @@ the unit a bar-by-bar engine would visit.
 
 from __future__ import annotations
 
-import resource
 import time
 from pathlib import Path
 
@@ -17,12 +16,9 @@ from benchmarks.report import Figures
 from maemae.backtest.service import WARMUP_SESSIONS, run_backtest
 from maemae.config import parse_config
 from maemae.data.sample import generate_sample_market
+from maemae.memory import peak_rss_mib
 
 CASES = {"a": (1, 250), "b": (20, 60), "c": (100, 250)}
-
-
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bench_engine_case(work: Path, case: str) -> Figures:
@@ -53,7 +49,7 @@ def bench_engine_case(work: Path, case: str) -> Figures:
         "wall time per decision (ms)": seconds
         * 1000
         / max(1, result.metrics.n_trades + sum(result.metrics.denied_orders.values())),
-        "peak RSS of the bench process (MiB)": _peak_rss_mib(),
+        "peak RSS of the bench process (MiB)": peak_rss_mib(),
     }
 
 

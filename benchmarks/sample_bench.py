@@ -7,7 +7,6 @@ generates the set a second time to confirm, at full size, that the same seed giv
 from __future__ import annotations
 
 import hashlib
-import resource
 import shutil
 import tempfile
 import time
@@ -20,6 +19,7 @@ from maemae.data.bars import BAR_COLUMNS, Timeframe
 from maemae.data.sample import generate_sample_market
 from maemae.data.store import BarStore
 from maemae.domain.enums import InstrumentType, Market
+from maemae.memory import peak_rss_mib
 
 TARGET_SECONDS = 60.0
 
@@ -73,7 +73,7 @@ def bench_sample_generation(work: Path | None = None, *, check_determinism: bool
             "target (s)": f"<= {TARGET_SECONDS:.0f}",
             "minute bars per second": summary.minute_bars / seconds,
             "size on disk (MiB)": size / 2**20,
-            "peak RSS of the bench process (MiB)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak RSS of the bench process (MiB)": peak_rss_mib(),
             "limit-up / limit-down days": f"{summary.limit_up_days} / {summary.limit_down_days}",
             **_contents(root),
         }

@@ -4,7 +4,6 @@ checks, the store with its adjustment factors), then read back for a backtest.""
 
 from __future__ import annotations
 
-import resource
 import time
 from datetime import date
 from pathlib import Path
@@ -21,6 +20,7 @@ from maemae.data.store import BarStore
 from maemae.data.update import Fetcher
 from maemae.domain.codes import StockCode
 from maemae.krx.calendar import default_calendar
+from maemae.memory import peak_rss_mib
 
 STOCKS = 2_500
 FIRST, LAST = date(2015, 12, 1), date(2025, 11, 28)
@@ -78,5 +78,5 @@ def bench_import_daily_history(work: Path) -> Figures:
         "quarantined rows": sum(result.quarantined for result in report.results),
         "read back for a backtest (s)": read,
         "bars read per second": sum(len(a) for a in loaded.values()) / read,
-        "peak RSS of the bench process (MiB)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak RSS of the bench process (MiB)": peak_rss_mib(),
     }

@@ -54,8 +54,10 @@ def test_streamed_feed_when_a_day_before_the_window_is_asked_moves_back(market_r
     late = market.minute_day(code, days[-1])
     early = market.minute_day(code, days[0])
     stored = BarStore(market_root).read_arrays(code, Timeframe.MINUTE, days[0], days[0])
-    assert np.array_equal(early.close, stored.close) and len(early) == BARS_PER_SESSION
-    assert len(late) == BARS_PER_SESSION and late.ts[0] > early.ts[-1]
+    assert np.array_equal(early.close, stored.close)
+    assert len(early) == BARS_PER_SESSION
+    assert len(late) == BARS_PER_SESSION
+    assert late.ts[0] > early.ts[-1]
 
 
 @pytest.mark.parametrize(("first", "last"), [(0, 0), (3, 17), (20, 39), (0, 39)])

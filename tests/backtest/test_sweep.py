@@ -17,7 +17,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from maemae.backtest.sweep import DaskBackend, LocalBackend, SweepSpec, read_spec, sweep, with_params
+from maemae.backtest.sweep import (
+    RUN_COLUMNS,
+    DaskBackend,
+    LocalBackend,
+    SweepSpec,
+    read_spec,
+    sweep,
+    with_params,
+)
 from maemae.cli import main
 from maemae.config import MaemaeConfig
 from maemae.errors import ConfigError
@@ -46,7 +54,7 @@ def local(config: MaemaeConfig) -> pd.DataFrame:
 
 
 def _rows(table: pd.DataFrame) -> pd.DataFrame:
-    return table.drop(columns=["worker_pid"]).sort_values(KEY).reset_index(drop=True)
+    return table.drop(columns=RUN_COLUMNS).sort_values(KEY).reset_index(drop=True)
 
 
 def test_sweep_when_run_on_local_processes_then_every_trial_once_and_same_as_one_process(

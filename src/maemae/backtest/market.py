@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from maemae.backtest.daily_prints import DailyPrints, print_times
 from maemae.backtest.minute_feed import MinuteFeed
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe, day_ns
 from maemae.data.instruments import Instrument
@@ -75,6 +77,7 @@ class BacktestMarket:
         *,
         minute_budget_bytes: int = 1024 * 2**20,
         stream_sessions: int = 20,
+        bars: Literal["minute", "day"] = "minute",
     ) -> None:
         self.calendar = calendar
         self.instruments: dict[StockCode, Instrument] = store.read_instruments()
@@ -82,13 +85,18 @@ class BacktestMarket:
             daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
         self.daily: dict[StockCode, BarArrays] = daily
         first_minute = calendar.add_sessions(start, -1) if start > date(2006, 1, 3) else start
-        self.minute = MinuteFeed(
-            store,
-            calendar,
-            first_minute,
-            end,
-            budget_bytes=minute_budget_bytes,
-            window_sessions=stream_sessions,
+        self.bars = bars
+        self.minute: MinuteFeed | DailyPrints = (
+            DailyPrints(self.daily, calendar)
+            if bars == "day"
+            else MinuteFeed(
+                store,
+                calendar,
+                first_minute,
+                end,
+                budget_bytes=minute_budget_bytes,
+                window_sessions=stream_sessions,
+            )
         )
         self.factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
         if adjusted:
@@ -110,6 +118,8 @@ class BacktestMarket:
     def grid(self, day: date) -> DayGrid:
         schedule = session_schedule(day, self.calendar)
         assert schedule is not None
+        if self.bars == "day":
+            return DayGrid(day, schedule, print_times(day, self.calendar))
         starts = pd.DatetimeIndex(schedule.minute_bar_starts()).as_unit("ns").asi8
         return DayGrid(day, schedule, np.asarray(starts, dtype=np.int64))
 

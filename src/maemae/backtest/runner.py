@@ -110,9 +110,7 @@ class _Day:
         if not (flat or held):
             return []
         return [
-            code
-            for code in self.codes
-            if self.wake[code][k] and (flat if not self.holding[code] else held)
+            code for code in self.codes if self.wake[code][k] and (flat if not self.holding[code] else held)
         ]
 
 

@@ -38,9 +38,13 @@ class BacktestResult:
 
 
 def load_market(
-    config: MaemaeConfig, start: date | None, end: date | None
+    config: MaemaeConfig, start: date | None, end: date | None, *, backtest: bool = False
 ) -> tuple[BacktestMarket, list[date]]:
-    """The stored market for the run, and the trading days to run (after the daily strategy's warm-up)."""
+    """The stored market for the run, and the trading days to run (after the daily strategy's warm-up).
+
+    ``backtest``: the market of a backtest, on the bars ``backtest.bars`` names; paper trading and the
+    exchange servers always trade minute bars.
+    """
     calendar = make_calendar(config)
     store = BarStore(config.data.root)
     daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
@@ -71,6 +75,7 @@ def load_market(
         adjusted=config.data.adjusted_history,
         minute_budget_bytes=config.backtest.minute_memory_mib * 2**20,
         stream_sessions=config.backtest.stream_sessions,
+        bars=config.backtest.bars if backtest else "minute",
     )
     traded = market.trading_days(days[0], days[-1])
     if not traded:
@@ -95,7 +100,7 @@ def run_backtest(
 ) -> BacktestResult:
     """One backtest; ``loaded`` is a market already in memory with its days (a sweep runs many trials on
     one load)."""
-    market, days = loaded or load_market(config, start, end)
+    market, days = loaded or load_market(config, start, end, backtest=True)
     engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
     runner = BacktestRunner(
         engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar

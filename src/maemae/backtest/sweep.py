@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import time
 import tomllib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -37,6 +38,7 @@ from maemae.backtest.market import BacktestMarket
 from maemae.backtest.service import load_market, run_backtest
 from maemae.config import MaemaeConfig, parse_config
 from maemae.errors import ConfigError
+from maemae.memory import peak_rss_mib
 
 METRICS = (
     "total_return",
@@ -150,17 +152,20 @@ def with_params(config: MaemaeConfig, params: dict[str, Any]) -> MaemaeConfig:
 
 
 # ----- the task every backend runs (module level: processes and Dask workers import it)
-_LOADED: dict[tuple[str, date, date], tuple[BacktestMarket, list[date]]] = {}
+# where and at what cost a trial ran, not what it found: the report leaves them out of its tables
+RUN_COLUMNS = ["worker_pid", "worker_peak_rss_mib", "seconds"]
+_LOADED: dict[tuple[str, str, date, date], tuple[BacktestMarket, list[date]]] = {}
 
 
 def run_trial(config_json: dict[str, Any], trial: Trial) -> dict[str, Any]:
     """One backtest of ``trial``; the window's market is loaded once per process and kept."""
+    started = time.perf_counter()
     base = parse_config(config_json, "sweep")
     config = with_params(base, trial.params)
-    key = (str(config.data.root), trial.start, trial.end)
+    key = (str(config.data.root), config.backtest.bars, trial.start, trial.end)
     if key not in _LOADED:
         _LOADED.clear()  # one window at a time: memory stays bounded by one market
-        _LOADED[key] = load_market(config, trial.start, trial.end)
+        _LOADED[key] = load_market(config, trial.start, trial.end, backtest=True)
     result = run_backtest(config, loaded=_LOADED[key])
     metrics = result.metrics
     return {
@@ -171,6 +176,8 @@ def run_trial(config_json: dict[str, Any], trial: Trial) -> dict[str, Any]:
         **{f"param.{k}": v for k, v in trial.params.items()},
         **{name: getattr(metrics, name) for name in METRICS},
         "worker_pid": os.getpid(),
+        "worker_peak_rss_mib": round(peak_rss_mib(), 1),
+        "seconds": round(time.perf_counter() - started, 3),
     }
 
 
@@ -273,7 +280,7 @@ def sweep(
     sets = spec.parameter_sets()
     for params in sets:
         with_params(config, params)  # a bad key or value is refused before any work
-    _, days = load_market(config, start, end)
+    _, days = load_market(config, start, end, backtest=True)
     config_json = config.model_dump(mode="json", by_alias=True)
     trials = [Trial(i, params, days[0], days[-1], "full") for i, params in enumerate(sets)]
     windows = windows_of(days, spec.windows) if spec.windows else []

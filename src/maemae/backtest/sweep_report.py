@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from maemae.backtest.sweep import SweepResult
+from maemae.backtest.sweep import RUN_COLUMNS, SweepResult
 
 TOP = 10
 STYLE = (
@@ -22,7 +22,7 @@ STYLE = (
 
 def write_sweep(result: SweepResult, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    table = result.table.drop(columns=["worker_pid"], errors="ignore")
+    table = result.table.drop(columns=RUN_COLUMNS, errors="ignore")
     paths = [
         out_dir / "trials.parquet",
         out_dir / "trials.csv",

@@ -55,6 +55,14 @@ class BacktestConfig(Section):
     every_bar: bool = Field(
         False, description="visit every bar instead of only wake-up bars (slower, same result)"
     )
+    bars: Literal["minute", "day"] = Field(
+        "minute",
+        description=(
+            "day: run on daily bars alone, for data without minute bars (pykrx, FinanceDataReader): each "
+            "session is an opening print and a closing print, decisions are made at the open and orders "
+            "fill in the closing auction (docs/backtest.md)"
+        ),
+    )
     minute_memory_mib: int = Field(
         1024,
         ge=0,

@@ -103,6 +103,8 @@ def format_problems(source: str, error: ValidationError) -> list[str]:
             lines.append(
                 f"{source}: {dotted} = {_value(problem)}: unknown field{_allowed_keys(location[:-1])}"
             )
+        elif not location:  # a rule across sections: its message names the fields and values itself
+            lines.append(f"{source}: {_expected(problem)}")
         elif problem["type"] == "missing":
             lines.append(f"{source}: {dotted}: required, but missing")
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from maemae.config.base import Section
 from maemae.config.broker import BrokerConfig
@@ -33,3 +33,13 @@ class MaemaeConfig(Section):
     report: ReportConfig = ReportConfig()
     web: WebConfig = WebConfig()
     logging: LoggingConfig = LoggingConfig()
+
+    @model_validator(mode="after")
+    def _bars_fit_the_minute_strategy(self) -> MaemaeConfig:
+        minute = self.strategies.minute
+        if self.backtest.bars == "day" and minute is not None and minute.class_ == "rsi_minute":
+            raise ValueError(
+                "backtest.bars = 'day': strategies.minute.class = 'rsi_minute' needs minute bars; "
+                "expected 'follow_daily' or a strategy of your own"
+            )
+        return self

@@ -16,12 +16,14 @@ from pydantic import ValidationError
 from maemae.config.strategies import StrategySpec
 from maemae.errors import ConfigError
 from maemae.strategy.api import DailyStrategy, MinuteStrategy
+from maemae.strategy.follow_daily import FollowDaily
 from maemae.strategy.rsi_minute import RSIMinute
 from maemae.strategy.sma_daily import SMADaily
 
 BUILT_INS: dict[str, type[DailyStrategy] | type[MinuteStrategy]] = {
     SMADaily.name: SMADaily,
     RSIMinute.name: RSIMinute,
+    FollowDaily.name: FollowDaily,
 }
 
 

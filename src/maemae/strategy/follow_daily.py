@@ -1,0 +1,69 @@
+"""``FollowDaily``: the minute strategy that adds no timing of its own.
+
+It buys a stock it does not hold when the daily signal is BUY and sells a held one when it turns SELL, at the
+first bar it is woken for. With ``backtest.bars = "day"`` (daily bars alone) that is the only sensible minute
+strategy: a session has one decision point, after the opening print. On minute bars it trades the daily
+strategy's signals straight, which is the baseline RSI timing is measured against.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+
+from maemae.data.bars import BarArrays
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import OrderIntent
+from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, StrategyParams
+
+
+class FollowDailyParams(StrategyParams):
+    order_type: OrderType = Field(OrderType.MARKET, description="market or limit")
+    limit_offset_ticks: int = Field(
+        2, ge=0, le=10, description="ticks through the last price for limit orders"
+    )
+
+    @field_validator("order_type")
+    @classmethod
+    def _supported(cls, value: OrderType) -> OrderType:
+        if value not in (OrderType.LIMIT, OrderType.MARKET):
+            raise ValueError("expected 'limit' or 'market'")
+        return value
+
+
+class FollowDaily(MinuteStrategy):
+    name: ClassVar[str] = "follow_daily"
+    Params: ClassVar[type[FollowDailyParams]] = FollowDailyParams
+
+    def __init__(self, params: FollowDailyParams) -> None:
+        super().__init__(params)
+        self.p = params
+
+    def on_bar(self, data: MinuteInput) -> OrderIntent | None:
+        if data.position is None and data.daily_signal is Signal.BUY:
+            return self._intent(data, Side.BUY, None)
+        if data.position is not None and data.daily_signal is Signal.SELL:
+            return self._intent(data, Side.SELL, data.position.quantity)
+        return None
+
+    def _intent(self, data: MinuteInput, side: Side, quantity: int | None) -> OrderIntent:
+        price = None
+        if self.p.order_type is OrderType.LIMIT:
+            price = data.price_ticks_away(self.p.limit_offset_ticks * side.sign)
+        return OrderIntent(
+            data.code,
+            side,
+            quantity,
+            self.p.order_type,
+            price,
+            strategy=self.name,
+            reason=f"daily signal {data.daily_signal.name}",
+        )
+
+    def wake_bars(
+        self, bars: BarArrays, today_start: int, daily_signals: Int8Array, holding: bool
+    ) -> BoolArray:
+        del bars, today_start
+        wake: BoolArray = daily_signals == (Signal.SELL if holding else Signal.BUY)
+        return wake
