@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.allmarket_bench import bench_all_market_daily, bench_all_market_minute
 from benchmarks.data_bench import bench_minute_load
 from benchmarks.engine_bench import bench_engine_a, bench_engine_b, bench_engine_c
 from benchmarks.frameworks_bench import bench_backtesting_py, bench_backtrader
@@ -47,6 +48,8 @@ def benchmarks() -> list[tuple[str, Benchmark]]:
             bench_import_daily_history,
         ),
         ("Parameter sweep: local processes and a Dask cluster", bench_sweep),
+        ("All-market sweep: 2,500 stocks x 1 year of daily bars, 2 workers", bench_all_market_daily),
+        ("All-market sweep: 500 stocks x 1 year of minute bars, 2 workers", bench_all_market_minute),
     ]
 
 

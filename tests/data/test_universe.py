@@ -86,3 +86,43 @@ def test_make_selector_when_name_unknown_raises_config_error() -> None:
 def test_fixed_selector_when_more_than_cap_keeps_first_hundred(store: BarStore) -> None:
     codes = tuple(StockCode(f"{i:06d}") for i in range(10, 1_510, 10))
     assert len(select_stocks(DAYS[0], {}, {}, FixedListSelector(codes)).selected) == 100
+
+
+def plain_top(on: date, n: int, lookback: int, market: dict[StockCode, BarArrays], kinds: dict) -> list:
+    """The rule written out: listed on ``on``, a stock (funds, preferred shares and SPACs out), some trade in
+    the ``lookback`` sessions before ``on``; most value first, ties to the lower code."""
+    first = pd.Timestamp(CAL.add_sessions(on, -lookback).isoformat(), tz="Asia/Seoul").value
+    before = pd.Timestamp(on.isoformat(), tz="Asia/Seoul").value
+    totals = []
+    for code, bars in market.items():
+        instrument = kinds[code]
+        if instrument.instrument_type is not InstrumentType.STOCK or not instrument.is_listed_on(on):
+            continue
+        inside = (bars.ts >= first) & (bars.ts < before)
+        if inside.any():
+            totals.append((-int(bars.value[inside].sum()), code))
+    return [code for _, code in sorted(totals)[:n]]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_top_traded_value_when_market_is_random_matches_the_plain_rule(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sessions = CAL.sessions(date(2025, 1, 2), date(2025, 4, 30))
+    stamps = pd.DatetimeIndex([pd.Timestamp(d.isoformat(), tz="Asia/Seoul") for d in sessions]).as_unit("ns")
+    market: dict[StockCode, BarArrays] = {}
+    kinds: dict[StockCode, Instrument] = {}
+    types = [InstrumentType.STOCK] * 6 + [InstrumentType.ETF, InstrumentType.PREFERRED, InstrumentType.SPAC]
+    for i in range(60):
+        code = StockCode(f"{(i * 7919) % 999_999:06d}")
+        present = np.sort(rng.choice(len(sessions), size=int(rng.integers(1, len(sessions))), replace=False))
+        values = rng.integers(0, 4, size=len(present)) * 1_000_000  # coarse values: many ties
+        ones = np.ones(len(present), dtype=np.int64)
+        market[code] = BarArrays(stamps.asi8[present], ones, ones, ones, ones, ones, values)
+        listed = sessions[int(rng.integers(0, 40))] if rng.random() < 0.3 else None
+        delisted = sessions[int(rng.integers(40, len(sessions)))] if rng.random() < 0.3 else None
+        kinds[code] = Instrument(
+            code, code, Market.KOSDAQ, types[int(rng.integers(0, len(types)))], listed, delisted
+        )
+    selector = TopTradedValueSelector(n=10, lookback_days=5, calendar=CAL)
+    for on in sessions[6::3]:
+        assert selector.select(on, market, kinds) == plain_top(on, 10, 5, market, kinds), on

@@ -31,11 +31,16 @@ def sample(
     stocks: Annotated[int, typer.Option(help="Number of stocks (the safe-asset ETF comes on top).")] = 100,
     days: Annotated[int, typer.Option(help="Number of trading days, ending on --end.")] = 245,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+    daily_only: Annotated[
+        bool, typer.Option("--daily-only", help="Daily bars only, as pykrx gives (backtest.bars = day).")
+    ] = False,
 ) -> None:
     """Generate the deterministic synthetic sample market (daily and 1-minute bars)."""
     from maemae.data.sample import generate_sample_market
 
-    summary = generate_sample_market(directory, stocks=stocks, days=days, seed=seed)
+    summary = generate_sample_market(
+        directory, stocks=stocks, days=days, seed=seed, minutes=not daily_only
+    )
     typer.echo(f"sample market: {summary}")
 
 

@@ -36,6 +36,7 @@ from maemae.krx.sessions import session_schedule
 
 DEFAULT_END = date(2025, 12, 30)
 MEAN_REVERSION = 0.08
+DAILY_ONLY_STEPS = 4  # a daily-only day is drawn as a four-step path: enough for its high and low
 Int8Matrix = npt.NDArray[np.int8]
 
 
@@ -127,8 +128,13 @@ def generate_sample_market(
     seed: int = 7,
     calendar: TradingCalendar | None = None,
     limit_events: int = 4,
+    minutes: bool = True,
 ) -> SampleSummary:
     """Generate and store the sample market; see docs/data.md for what it contains.
+
+    ``minutes=False`` stores daily bars only (each day drawn as a four-step path, so a
+    2,500-stock market takes seconds): the shape of a pykrx import, for ``backtest.bars = "day"``. It is a
+    different market from the minute one of the same seed.
 
     ``limit_events`` is how many stock-days are forced to close locked at the upper limit, and as many at
     the lower one (never on the first day, which has no previous close to set its limits).
@@ -176,14 +182,15 @@ def generate_sample_market(
             lock_down=marks[:, index] == -1,
             groups=groups,
         )
-        bars = generate_day(rng, inputs, len(starts) - 1)
-        ts = pd.DatetimeIndex(starts).as_unit("ns").asi8
-        value = bars.close * bars.volume
-        for row in range(n):
-            minute_parts[row].append(
-                np.stack([ts, bars.open[row], bars.high[row], bars.low[row], bars.close[row],
-                          bars.volume[row], value[row]])
-            )  # fmt: skip
+        bars = generate_day(rng, inputs, len(starts) - 1 if minutes else DAILY_ONLY_STEPS)
+        if minutes:
+            ts = pd.DatetimeIndex(starts).as_unit("ns").asi8
+            value = bars.close * bars.volume
+            for row in range(n):
+                minute_parts[row].append(
+                    np.stack([ts, bars.open[row], bars.high[row], bars.low[row], bars.close[row],
+                              bars.volume[row], value[row]])
+                )  # fmt: skip
         daily_rows.append(_aggregate_daily(int(pd.Timestamp(day.isoformat(), tz=KST).value), bars))
         close = bars.close[:, -1].copy()
         if index > 0:
@@ -194,9 +201,12 @@ def generate_sample_market(
     store.write_instruments([stock.instrument for stock in catalogue])
     minute_bars = 0
     for row, stock in enumerate(catalogue):
-        minutes = np.concatenate(minute_parts[row], axis=1)
-        minute_bars += minutes.shape[1]
-        store.write_arrays(stock.instrument.code, Timeframe.MINUTE, BarArrays(*np.ascontiguousarray(minutes)))
+        if minutes:
+            matrix = np.concatenate(minute_parts[row], axis=1)
+            minute_bars += matrix.shape[1]
+            store.write_arrays(
+                stock.instrument.code, Timeframe.MINUTE, BarArrays(*np.ascontiguousarray(matrix))
+            )
         daily = np.ascontiguousarray(np.stack([part[:, row] for part in daily_rows], axis=1))
         store.write_arrays(stock.instrument.code, Timeframe.DAY, BarArrays(*daily))
     return SampleSummary(
