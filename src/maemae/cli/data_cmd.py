@@ -38,9 +38,7 @@ def sample(
     """Generate the deterministic synthetic sample market (daily and 1-minute bars)."""
     from maemae.data.sample import generate_sample_market
 
-    summary = generate_sample_market(
-        directory, stocks=stocks, days=days, seed=seed, minutes=not daily_only
-    )
+    summary = generate_sample_market(directory, stocks=stocks, days=days, seed=seed, minutes=not daily_only)
     typer.echo(f"sample market: {summary}")
 
 
