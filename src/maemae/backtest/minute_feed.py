@@ -107,8 +107,11 @@ class MinuteFeed:
                 lambda code: self.store.read_arrays(code, Timeframe.MINUTE, first, last), missing
             )
             for code, bars in zip(missing, loaded, strict=True):
-                # a copy, so the row groups read around the window are not kept alive by a view
-                self._bars[code] = BarArrays(*(getattr(bars, n).copy() for n in BAR_COLUMNS))
+                # streamed: a copy, so the row groups read around the window are not kept alive by a view
+                # (in memory, the run is the window and the row groups around it are two at most)
+                self._bars[code] = (
+                    BarArrays(*(getattr(bars, n).copy() for n in BAR_COLUMNS)) if self.streaming else bars
+                )
         for code in codes:
             self._bars.setdefault(code, BarArrays.empty())
         self.peak_bars = max(self.peak_bars, self.held_bars())

@@ -100,13 +100,15 @@ class _Day:
     # 2 x bars: how many flat (row 0) and held (row 1) codes are woken at each bar
     wake_count: np.ndarray = field(default_factory=lambda: np.zeros((2, 0), dtype=np.int64))
     holding: dict[StockCode, bool] = field(default_factory=dict)
+    wake_cache: dict[tuple[StockCode, bool], np.ndarray] = field(default_factory=dict)  # by holding
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
     k: int = -1  # the bar whose close is "now" (-1: before the open)
 
-    def woken(self, k: int, *, entries: bool) -> list[StockCode]:
-        """The codes woken at bar k; flat ones only when the book ``entries`` new stocks."""
-        flat, held = self.wake_count[0, k] > 0 and entries, self.wake_count[1, k] > 0
+    def woken(self, k: int, entries: Callable[[], bool]) -> list[StockCode]:
+        """The codes woken at bar k; flat ones only when the book ``entries()`` new stocks (asked only
+        when a flat code is woken)."""
+        flat, held = self.wake_count[0, k] > 0 and entries(), self.wake_count[1, k] > 0
         if not (flat or held):
             return []
         return [
@@ -221,15 +223,18 @@ class BacktestRunner:
         if code in prepared.wake and prepared.holding.get(code) == holding:
             return
         n = len(prepared.grid)
-        if self.every_bar:
-            mask = np.ones(n, dtype=bool)
-        else:
-            data = prepared.data[code]
-            wanted = self.engine.minute.wake_bars(
-                data.bars, data.today_start, prepared.signals[code], holding
-            )
-            mask = np.ones(n, dtype=bool) if wanted is None else np.asarray(wanted, dtype=bool).copy()
-        mask[n - 1] = False  # no decisions on the closing-auction print: the market is closing
+        mask = prepared.wake_cache.get((code, holding))  # a round trip comes back to a known mask
+        if mask is None:
+            if self.every_bar:
+                mask = np.ones(n, dtype=bool)
+            else:
+                data = prepared.data[code]
+                wanted = self.engine.minute.wake_bars(
+                    data.bars, data.today_start, prepared.signals[code], holding
+                )
+                mask = np.ones(n, dtype=bool) if wanted is None else np.asarray(wanted, dtype=bool).copy()
+            mask[n - 1] = False  # no decisions on the closing-auction print: the market is closing
+            prepared.wake_cache[(code, holding)] = mask
         if code in prepared.wake:
             prepared.wake_count[int(prepared.holding[code])] -= prepared.wake[code]
         prepared.wake[code] = mask
@@ -313,7 +318,7 @@ class BacktestRunner:
         due = timeout is not None and timeout <= now
         exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
         # only fills change the book, and only a working order fills: flat codes wait while it is full
-        woken = prepared.woken(k, entries=working or engine.kernel.accepts_entries()) + exits
+        woken = prepared.woken(k, lambda: working or engine.kernel.accepts_entries()) + exits
         if not (working or woken or due or k == 0 or prepared.stop_bar == k or self.every_bar):
             return
         prepared.k = k
@@ -389,11 +394,9 @@ class BacktestRunner:
         level = kernel.exits.portfolio_stop_level(self.engine.gate.state.day_start_equity)
         if level is None or kernel.day is None or self.engine.gate.state.is_halted(kernel.day):
             return None
-        value = np.zeros(len(prepared.grid), dtype=np.int64)
-        for position in self.engine.portfolio.held():
-            row = prepared.index_of.get(position.code)
-            if row is not None:
-                value += position.owned_quantity * prepared.closes[row]
-        equity = self.engine.portfolio.account.cash + value
+        held = [(prepared.index_of.get(p.code), p.owned_quantity) for p in self.engine.portfolio.held()]
+        rows = [row for row, _ in held if row is not None]
+        quantities = np.array([quantity for row, quantity in held if row is not None], dtype=np.int64)
+        equity = self.engine.portfolio.account.cash + quantities @ prepared.closes[rows]
         hits = np.flatnonzero(equity[start : len(equity) - 1] <= level)
         return int(hits[0]) + start if hits.size else None

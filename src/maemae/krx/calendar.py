@@ -88,6 +88,9 @@ class TradingCalendar:
         sessions = (set(_xkrx_sessions()) - closures) | set(extra_sessions)
         self._days = np.array(sorted(_day_number(d) for d in sessions), dtype=np.int64)
         self.csat_days: frozenset[date] = frozenset(CSAT_DAYS) | frozenset(csat_days)
+        # the calendar never changes once built, so a shift once computed is kept: settlement dates and
+        # previous sessions are asked for on every fill and every day
+        self._shifted: dict[tuple[date, int], date] = {}
 
     def _check_range(self, d: date) -> None:
         if not CALENDAR_START <= d <= CALENDAR_END:
@@ -132,6 +135,9 @@ class TradingCalendar:
 
         With n = 0 this is ``d`` when it is a session and the next session otherwise.
         """
+        known = self._shifted.get((d, n))
+        if known is not None:
+            return known
         self._check_range(d)
         number = _day_number(d)
         if n > 0:
@@ -142,7 +148,8 @@ class TradingCalendar:
             index = int(np.searchsorted(self._days, number, side="left"))
         if not 0 <= index < len(self._days):
             raise DomainError(f"date {d.isoformat()} {n:+d} sessions: outside the trading calendar")
-        return _from_day_number(int(self._days[index]))
+        shifted = self._shifted[(d, n)] = _from_day_number(int(self._days[index]))
+        return shifted
 
     def is_first_session_of_year(self, d: date) -> bool:
         """The year's first session opens an hour late (10:00)."""

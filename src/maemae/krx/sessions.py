@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from maemae.domain.clock_time import KST, require_kst
 from maemae.krx.calendar import TradingCalendar
@@ -47,6 +48,7 @@ def _at(day: date, clock: time, shift_hours: int = 0) -> datetime:
     return datetime.combine(day, clock, tzinfo=KST) + timedelta(hours=shift_hours)
 
 
+@lru_cache(maxsize=4096)  # a calendar never changes once built; every order asks for the day's phase
 def session_schedule(day: date, calendar: TradingCalendar) -> SessionSchedule | None:
     """The timetable of ``day``, or None when KRX does not trade that day."""
     if not calendar.is_session(day):
