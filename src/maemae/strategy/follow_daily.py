@@ -10,26 +10,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from maemae.data.bars import BarArrays
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.intents import OrderIntent
-from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, StrategyParams
+from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal
+from maemae.strategy.order_style import OrderStyleParams
 
 
-class FollowDailyParams(StrategyParams):
+class FollowDailyParams(OrderStyleParams):
     order_type: OrderType = Field(OrderType.MARKET, description="market or limit")
-    limit_offset_ticks: int = Field(
-        2, ge=0, le=10, description="ticks through the last price for limit orders"
-    )
-
-    @field_validator("order_type")
-    @classmethod
-    def _supported(cls, value: OrderType) -> OrderType:
-        if value not in (OrderType.LIMIT, OrderType.MARKET):
-            raise ValueError("expected 'limit' or 'market'")
-        return value
 
 
 class FollowDaily(MinuteStrategy):
@@ -41,25 +32,12 @@ class FollowDaily(MinuteStrategy):
         self.p = params
 
     def on_bar(self, data: MinuteInput) -> OrderIntent | None:
+        reason = f"daily signal {data.daily_signal.name}"
         if data.position is None and data.daily_signal is Signal.BUY:
-            return self._intent(data, Side.BUY, None)
+            return self.p.intent(data, Side.BUY, None, strategy=self.name, reason=reason)
         if data.position is not None and data.daily_signal is Signal.SELL:
-            return self._intent(data, Side.SELL, data.position.quantity)
+            return self.p.intent(data, Side.SELL, data.position.quantity, strategy=self.name, reason=reason)
         return None
-
-    def _intent(self, data: MinuteInput, side: Side, quantity: int | None) -> OrderIntent:
-        price = None
-        if self.p.order_type is OrderType.LIMIT:
-            price = data.price_ticks_away(self.p.limit_offset_ticks * side.sign)
-        return OrderIntent(
-            data.code,
-            side,
-            quantity,
-            self.p.order_type,
-            price,
-            strategy=self.name,
-            reason=f"daily signal {data.daily_signal.name}",
-        )
 
     def wake_bars(
         self, bars: BarArrays, today_start: int, daily_signals: Int8Array, holding: bool

@@ -16,13 +16,14 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from maemae.data.bars import BarArrays
-from maemae.domain.enums import OrderType, Side
+from maemae.domain.enums import Side
 from maemae.domain.intents import OrderIntent
-from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, StrategyParams
+from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal
 from maemae.strategy.indicators import rsi_series
+from maemae.strategy.order_style import OrderStyleParams
 
 
-class RSIMinuteParams(StrategyParams):
+class RSIMinuteParams(OrderStyleParams):
     period: int = Field(14, ge=2, le=100, description="RSI period in minute bars")
     oversold: Decimal = Field(
         Decimal(30), gt=0, lt=100, description="a buy needs RSI to cross up through this"
@@ -30,17 +31,11 @@ class RSIMinuteParams(StrategyParams):
     overbought: Decimal = Field(
         Decimal(70), gt=0, lt=100, description="a held stock is sold at or above this"
     )
-    order_type: OrderType = Field(OrderType.LIMIT, description="limit or market")
-    limit_offset_ticks: int = Field(
-        1, ge=0, le=10, description="ticks through the last price for limit orders"
-    )
 
     @model_validator(mode="after")
     def _zones(self) -> RSIMinuteParams:
         if self.oversold >= self.overbought:
             raise ValueError(f"oversold ({self.oversold}) must be below overbought ({self.overbought})")
-        if self.order_type not in (OrderType.LIMIT, OrderType.MARKET):
-            raise ValueError("order_type: expected 'limit' or 'market'")
         return self
 
 
@@ -72,19 +67,7 @@ class RSIMinute(MinuteStrategy):
 
     def _intent(self, data: MinuteInput, side: Side, reason: str, rsi: float) -> OrderIntent:
         quantity = data.position.quantity if side is Side.SELL and data.position else None
-        price = None
-        if self.p.order_type is OrderType.LIMIT:
-            price = data.price_ticks_away(self.p.limit_offset_ticks * side.sign)
-        return OrderIntent(
-            data.code,
-            side,
-            quantity,
-            self.p.order_type,
-            price,
-            strategy=self.name,
-            reason=reason,
-            signal={"rsi": rsi},
-        )
+        return self.p.intent(data, side, quantity, strategy=self.name, reason=reason, signal={"rsi": rsi})
 
     def wake_bars(
         self, bars: BarArrays, today_start: int, daily_signals: Int8Array, holding: bool

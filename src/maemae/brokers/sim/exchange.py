@@ -54,7 +54,6 @@ class _Working:
     quantity: int
     filled: int = 0
     status: BrokerOrderStatus = BrokerOrderStatus.WORKING
-    bars_seen: int = 0
 
     @property
     def remaining(self) -> int:
@@ -126,7 +125,6 @@ class SimExchange:
         for order in list(self._book.working.get(code, ())):
             if order.submitted_at > bar.start:
                 continue
-            order.bars_seen += 1
             price = fill_price(
                 order.request.side, order.request.order_type, order.price, bar, self._rules, self._kind(code)
             )
