@@ -317,7 +317,8 @@ class BacktestRunner:
         timeout = engine.orders.next_timeout()
         due = timeout is not None and timeout <= now
         exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
-        # only fills change the book, and only a working order fills: flat codes wait while it is full
+        # only a fill or a cancelled buy frees a slot, and both need a working order: flat codes wait while
+        # the book is full
         woken = prepared.woken(k, lambda: working or engine.kernel.accepts_entries()) + exits
         if not (working or woken or due or k == 0 or prepared.stop_bar == k or self.every_bar):
             return
