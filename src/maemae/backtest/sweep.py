@@ -332,13 +332,9 @@ def _walk_forward(
     chosen: list[tuple[int, int]] = []  # (split, trial)
     for k in range(len(windows) - 1):
         train = table[table["phase"] == f"train {k}"]
-        best = (
-            train.sort_values([spec.metric, "trial"], ascending=[spec.metric == "max_drawdown", True]).iloc[
-                -1
-            ]
-            if spec.metric == "max_drawdown"
-            else train.sort_values([spec.metric, "trial"], ascending=[False, True]).iloc[0]
-        )
+        # higher is better for every metric (a drawdown is negative: the one closest to zero wins); ties go
+        # to the lower trial
+        best = train.sort_values([spec.metric, "trial"], ascending=[False, True]).iloc[0]
         chosen.append((k, int(best["trial"])))
     tests = [
         Trial(trial, sets[trial], windows[k + 1][0], windows[k + 1][1], f"test {k}") for k, trial in chosen
