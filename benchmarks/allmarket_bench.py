@@ -18,7 +18,8 @@ import pandas as pd
 from benchmarks.report import Figures
 from maemae.backtest.minute_feed import BARS_PER_SESSION, BYTES_PER_BAR
 from maemae.backtest.service import WARMUP_SESSIONS
-from maemae.backtest.sweep import LocalBackend, SweepSpec, sweep
+from maemae.backtest.sweep import SweepSpec, sweep
+from maemae.backtest.sweep_backends import LocalBackend
 from maemae.config import parse_config
 from maemae.data.sample import generate_sample_market
 

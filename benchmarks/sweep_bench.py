@@ -10,7 +10,8 @@ from pathlib import Path
 
 from benchmarks.report import Figures
 from maemae.backtest.service import WARMUP_SESSIONS
-from maemae.backtest.sweep import DaskBackend, LocalBackend, SweepSpec, sweep
+from maemae.backtest.sweep import SweepSpec, sweep
+from maemae.backtest.sweep_backends import DaskBackend, LocalBackend
 from maemae.config import parse_config
 from maemae.data.sample import generate_sample_market
 

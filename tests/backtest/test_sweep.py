@@ -17,15 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from maemae.backtest.sweep import (
-    RUN_COLUMNS,
-    DaskBackend,
-    LocalBackend,
-    SweepSpec,
-    read_spec,
-    sweep,
-    with_params,
-)
+from maemae.backtest.sweep import RUN_COLUMNS, SweepSpec, read_spec, sweep, with_params
+from maemae.backtest.sweep_backends import DaskBackend, LocalBackend
 from maemae.cli import main
 from maemae.config import MaemaeConfig
 from maemae.errors import ConfigError
@@ -83,6 +76,41 @@ def test_walk_forward_when_reported_then_the_train_winner_is_run_alone_on_the_ne
         assert split["test"].split("..")[0] > split["train"].split("..")[1]  # out of sample: later days
 
 
+OPTUNA = SweepSpec(
+    {
+        "strategies.daily.params.short": [2, 3, 4, 5],
+        "strategies.daily.params.long": [8, 10, 15, 20],
+        "risk.stop_loss.pct": [1, 2, 3, 5],
+    },
+    mode="optuna",
+    samples=10,
+    seed=4,
+    metric="total_return",
+    windows=2,
+)
+
+
+def test_optuna_search_when_seeded_then_the_same_study_and_every_set_from_the_space(
+    config: MaemaeConfig,
+) -> None:
+    first = sweep(config, OPTUNA, LocalBackend(workers=2))
+    again = sweep(config, OPTUNA, LocalBackend(workers=2))
+    table = _rows(first.table)
+    pd.testing.assert_frame_equal(table, _rows(again.table))
+    full = table[table.phase == "full"]
+    assert list(full.trial) == list(range(10))  # ten trials, each run once
+    for key, values in OPTUNA.grid.items():
+        assert set(full[f"param.{key}"]) <= set(values)
+    assert len(full.drop_duplicates([f"param.{k}" for k in OPTUNA.grid])) >= 6  # it explores, not repeats
+    assert len(table[table.phase == "train 0"]) == 10  # the train window has a study of its own
+    test = table[table.phase == "test 0"].iloc[0]
+    train = table[table.phase == "train 0"]
+    best = train.sort_values(["total_return", "trial"], ascending=[False, True]).iloc[0]
+    assert test["trial"] == best["trial"]
+    for key in OPTUNA.grid:  # the test runs the train winner's own set
+        assert test[f"param.{key}"] == best[f"param.{key}"]
+
+
 def test_random_search_when_seeded_then_the_same_distinct_sample() -> None:
     spec = SweepSpec({"a.b": list(range(10)), "a.c": list(range(10))}, mode="random", samples=7, seed=3)
     first, second = spec.parameter_sets(), spec.parameter_sets()
@@ -97,13 +125,17 @@ def test_random_search_when_seeded_then_the_same_distinct_sample() -> None:
         ("[grid]\n'risk.stop_loss.pct' = 3\n", "grid.risk.stop_loss.pct = 3: expected a non-empty list"),
         (
             "[grid]\n'risk.stop_loss.pct' = [3]\n[search]\nmode = 'bayes'\n",
-            "search.mode = 'bayes': expected grid or random",
+            "search.mode = 'bayes': expected grid, random or optuna",
         ),
         (
             "[grid]\n'risk.stop_loss.pct' = [3]\n[search]\nmetric = 'profit'\n",
             "search.metric = 'profit': expected one of",
         ),
         ("[grid]\n'risk.stop_loss.pct' = [3]\n[walk_forward]\nwindows = 1\n", "walk_forward.windows = 1"),
+        (
+            "[grid]\n'risk.stop_loss.pct' = [3]\n[search]\nsamples = 0\n",
+            "search.samples = 0: expected 1 or more",
+        ),
         ("[grid\n", "not valid TOML"),
     ],
 )

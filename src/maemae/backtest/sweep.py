@@ -1,5 +1,5 @@
-"""``maemae sweep``: many backtests over a grid (or a random sample) of parameters, on every core or on a
-Dask cluster, with walk-forward validation.
+"""``maemae sweep``: many backtests over a grid (a random sample of it, or an Optuna study in its space) of
+parameters, on every core or on a Dask cluster, with walk-forward validation.
 
 A **trial** is one full engine backtest of the config with some dotted keys changed
 (``strategies.daily.params.short = 5``, ``risk.stop_loss.pct = 3``, ``risk.cooldown.enabled = true`` ...).
@@ -8,26 +8,23 @@ the operating system shares between processes through its page cache) and keeps 
 follow, so a task costs a backtest, not a load.
 
 **Walk-forward** (``[walk_forward] windows = N``): the trading days are cut into N consecutive windows; for
-each k, every parameter set is run on window k (train), the best by the metric is chosen, and that set alone
-is run on window k+1 (test). The test results are reported apart: a set that only looks good in-sample shows
-up as a gap between the two.
+each k, every parameter set is run on window k (train; with Optuna, a study of its own), the best by the
+metric is chosen, and that set alone is run on window k+1 (test). The test results are reported apart: a
+set that only looks good in-sample shows up as a gap between the two.
 
-Backends (docs/architecture.md says why Dask): ``local`` runs a process pool on the machine's cores;
-``cluster`` submits the same task function to a Dask scheduler (``dask scheduler`` and ``dask worker``
-processes on any machines); a worker that dies has its tasks run again elsewhere, and results are keyed by
-trial, so none is lost or counted twice.
+Backends (``sweep_backends.py``; docs/architecture.md says why Dask): ``local`` runs a process pool on the
+machine's cores; ``cluster`` submits the same task function to a Dask scheduler (``dask scheduler`` and
+``dask worker`` processes on any machines); a worker that dies has its tasks run again elsewhere, and
+results are keyed by trial, so none is lost or counted twice.
 """
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import os
 import random
 import time
 import tomllib
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,12 +32,10 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from maemae.backtest.market import BacktestMarket
-from maemae.backtest.service import load_market, run_backtest
+from maemae.backtest.optimise import RunBatch, optimise
+from maemae.backtest.service import load_market
 from maemae.config import MaemaeConfig, parse_config
 from maemae.errors import ConfigError
-from maemae.logs import configure_logging
-from maemae.memory import peak_rss_mib
 
 METRICS = (
     "total_return",
@@ -60,7 +55,7 @@ class SweepSpec:
     """What the grid file asks for (docs/backtest.md: the sweep file)."""
 
     grid: dict[str, list[Any]]
-    mode: str = "grid"  # grid: every combination; random: ``samples`` of them
+    mode: str = "grid"  # grid: every combination; random: ``samples`` of them; optuna: a study of ``samples``
     samples: int = 20
     seed: int = 1
     metric: str = "sharpe"
@@ -119,8 +114,10 @@ def read_spec(path: Path) -> SweepSpec:
         metric=str(search.get("metric", "sharpe")),
         windows=int(walk.get("windows", 0)),
     )
-    if spec.mode not in ("grid", "random"):
-        raise ConfigError(f"--grid {path}: search.mode = {spec.mode!r}: expected grid or random")
+    if spec.mode not in ("grid", "random", "optuna"):
+        raise ConfigError(f"--grid {path}: search.mode = {spec.mode!r}: expected grid, random or optuna")
+    if spec.samples < 1:
+        raise ConfigError(f"--grid {path}: search.samples = {spec.samples}: expected 1 or more")
     if spec.metric not in METRICS:
         raise ConfigError(
             f"--grid {path}: search.metric = {spec.metric!r}: expected one of {', '.join(METRICS)}"
@@ -153,128 +150,19 @@ def with_params(config: MaemaeConfig, params: dict[str, Any]) -> MaemaeConfig:
         raise ConfigError(str(error).splitlines()[0]) from None
 
 
-# ----- the task every backend runs (module level: processes and Dask workers import it)
 # where and at what cost a trial ran, not what it found: the report leaves them out of its tables
 RUN_COLUMNS = ["worker_pid", "worker_peak_rss_mib", "seconds"]
-_LOADED: dict[tuple[str, str, date, date], tuple[BacktestMarket, list[date]]] = {}
-
-
-def _clean_context() -> multiprocessing.context.BaseContext:
-    """Workers that start clean: their memory is their own trials' whatever the parent holds, and no thread
-    of the parent is copied half-way. A fork server with maemae preloaded where there is one (POSIX): each
-    worker is then a fork of a small process, started in a fraction of a second; spawn elsewhere."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["maemae.backtest.sweep"])
-    return context
-
-
-def start_worker(config_json: dict[str, Any]) -> None:
-    """A worker process logs as the sweep's config says (the JSON file, and the console if enabled)."""
-    configure_logging(parse_config(config_json, "sweep").logging)
-
-
-def run_trial(config_json: dict[str, Any], trial: Trial) -> dict[str, Any]:
-    """One backtest of ``trial``; the window's market is loaded once per process and kept."""
-    started = time.perf_counter()
-    base = parse_config(config_json, "sweep")
-    config = with_params(base, trial.params)
-    key = (str(config.data.root), config.backtest.bars, trial.start, trial.end)
-    if key not in _LOADED:
-        _LOADED.clear()  # one window at a time: memory stays bounded by one market
-        _LOADED[key] = load_market(config, trial.start, trial.end, backtest=True)
-    result = run_backtest(config, loaded=_LOADED[key])
-    metrics = result.metrics
-    return {
-        "trial": trial.trial_id,
-        "phase": trial.phase,
-        "start": trial.start.isoformat(),
-        "end": trial.end.isoformat(),
-        **{f"param.{k}": v for k, v in trial.params.items()},
-        **{name: getattr(metrics, name) for name in METRICS},
-        "worker_pid": os.getpid(),
-        "worker_peak_rss_mib": round(peak_rss_mib(), 1),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
 
 
 class Backend(Protocol):
     """Runs trials; returns their rows in any order (callers key them by trial id)."""
 
     name: str
+    parallelism: int  # trials it runs at once: an Optuna study asks for this many sets per batch
 
     def run(
         self, config_json: dict[str, Any], trials: Sequence[Trial], progress: Progress | None
     ) -> list[dict[str, Any]]: ...
-
-
-class LocalBackend:
-    name = "local"
-
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
-
-    def run(
-        self, config_json: dict[str, Any], trials: Sequence[Trial], progress: Progress | None
-    ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        if self.workers == 1:
-            for trial in trials:
-                rows.append(run_trial(config_json, trial))
-                if progress:
-                    progress(len(rows), len(trials))
-            return rows
-        context = _clean_context()
-        with ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=start_worker, initargs=(config_json,)
-        ) as pool:
-            futures: list[Future[dict[str, Any]]] = [pool.submit(run_trial, config_json, t) for t in trials]
-            for future in as_completed(futures):
-                rows.append(future.result())
-                if progress:
-                    progress(len(rows), len(trials))
-        return rows
-
-
-class DaskBackend:
-    """The same tasks on a Dask cluster (``--cluster tcp://HOST:8786``)."""
-
-    name = "cluster"
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-
-    def run(
-        self, config_json: dict[str, Any], trials: Sequence[Trial], progress: Progress | None
-    ) -> list[dict[str, Any]]:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-
-        try:
-            client = Client(self.address, timeout=20)  # type: ignore[no-untyped-call]
-        except OSError as error:
-            raise ConfigError(f"--cluster {self.address}: no Dask scheduler answers ({error})") from None
-        try:
-            futures = [
-                client.submit(
-                    run_trial,
-                    config_json,
-                    trial,
-                    key=f"maemae-trial-{trial.trial_id}-{trial.phase}",
-                    retries=2,
-                )
-                for trial in trials
-            ]
-            rows: dict[tuple[int, str], dict[str, Any]] = {}
-            for future in dask_completed(futures):  # type: ignore[no-untyped-call]
-                row = future.result()
-                rows[(row["trial"], row["phase"])] = row  # a re-run after a lost worker replaces, never adds
-                if progress:
-                    progress(len(rows), len(trials))
-            return list(rows.values())
-        finally:
-            client.close()  # type: ignore[no-untyped-call]
 
 
 def windows_of(days: list[date], count: int) -> list[tuple[date, date]]:
@@ -294,34 +182,85 @@ def sweep(
     end: date | None = None,
     progress: Progress | None = None,
 ) -> SweepResult:
-    """Every parameter set over the whole range, then the walk-forward splits if asked."""
-    import time
+    """Every parameter set (or an Optuna study) over the whole range, then the walk-forward splits."""
 
     started = time.perf_counter()
-    sets = spec.parameter_sets()
-    for params in sets:
-        with_params(config, params)  # a bad key or value is refused before any work
+    _check_values(config, spec)
     _, days = load_market(config, start, end, backtest=True)
     config_json = config.model_dump(mode="json", by_alias=True)
-    trials = [Trial(i, params, days[0], days[-1], "full") for i, params in enumerate(sets)]
     windows = windows_of(days, spec.windows) if spec.windows else []
-    trials += [
-        Trial(i, params, first, last, f"train {k}")
-        for k, (first, last) in enumerate(windows[:-1])
-        for i, params in enumerate(sets)
-    ]
-    rows = backend.run(config_json, trials, progress)
+    ranges = [("full", days[0], days[-1])]
+    ranges += [(f"train {k}", first, last) for k, (first, last) in enumerate(windows[:-1])]
+    rows = _search(config_json, spec, backend, ranges, progress)
+    params_of = {(row["phase"], row["trial"]): _params_of(row) for row in rows}
     table = pd.DataFrame(rows).sort_values(["phase", "trial"], ignore_index=True)
-    walk = _walk_forward(config_json, spec, sets, windows, table, backend, progress)
+    walk = _walk_forward(config_json, spec, params_of, windows, table, backend, progress)
     if len(walk):
         table = pd.concat([table, walk.attrs.pop("test_rows")], ignore_index=True)
     return SweepResult(table, walk, spec, backend.name, time.perf_counter() - started)
 
 
+def _check_values(config: MaemaeConfig, spec: SweepSpec) -> None:
+    """Refuse a bad key or value before any work: every set of a grid; each value of an Optuna space (its
+    product may be too large to list)."""
+    if spec.mode == "optuna":
+        for key, values in spec.grid.items():
+            for value in values:
+                with_params(config, {key: value})
+        return
+    for params in spec.parameter_sets():
+        with_params(config, params)
+
+
+def _search(
+    config_json: dict[str, Any],
+    spec: SweepSpec,
+    backend: Backend,
+    ranges: list[tuple[str, date, date]],
+    progress: Progress | None,
+) -> list[dict[str, Any]]:
+    """The rows of every trial on every (phase, first, last) range: the grid's sets in one batch of tasks, or
+    one Optuna study per range."""
+    if spec.mode != "optuna":
+        sets = spec.parameter_sets()
+        trials = [
+            Trial(i, p, first, last, phase) for phase, first, last in ranges for i, p in enumerate(sets)
+        ]
+        return backend.run(config_json, trials, progress)
+    done = [0, spec.samples * len(ranges)]  # trials run, trials in all studies
+
+    def batch_runner(phase: str, first: date, last: date) -> RunBatch:
+        def run_batch(batch: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+            rows = backend.run(config_json, [Trial(n, p, first, last, phase) for n, p in batch], None)
+            done[0] += len(rows)
+            if progress:
+                progress(done[0], done[1])
+            return rows
+
+        return run_batch
+
+    return [
+        row
+        for phase, first, last in ranges
+        for row in optimise(
+            spec.grid,
+            samples=spec.samples,
+            seed=spec.seed,
+            metric=spec.metric,
+            parallelism=backend.parallelism,
+            run_batch=batch_runner(phase, first, last),
+        )
+    ]
+
+
+def _params_of(row: dict[str, Any]) -> dict[str, Any]:
+    return {key.removeprefix("param."): value for key, value in row.items() if key.startswith("param.")}
+
+
 def _walk_forward(
     config_json: dict[str, Any],
     spec: SweepSpec,
-    sets: list[dict[str, Any]],
+    params_of: dict[tuple[str, int], dict[str, Any]],
     windows: list[tuple[date, date]],
     table: pd.DataFrame,
     backend: Backend,
@@ -337,7 +276,8 @@ def _walk_forward(
         best = train.sort_values([spec.metric, "trial"], ascending=[False, True]).iloc[0]
         chosen.append((k, int(best["trial"])))
     tests = [
-        Trial(trial, sets[trial], windows[k + 1][0], windows[k + 1][1], f"test {k}") for k, trial in chosen
+        Trial(trial, params_of[(f"train {k}", trial)], windows[k + 1][0], windows[k + 1][1], f"test {k}")
+        for k, trial in chosen
     ]
     rows = pd.DataFrame(backend.run(config_json, tests, progress)).sort_values("phase", ignore_index=True)
     split_rows = []
@@ -350,7 +290,7 @@ def _walk_forward(
                 "train": f"{windows[k][0]}..{windows[k][1]}",
                 "test": f"{windows[k + 1][0]}..{windows[k + 1][1]}",
                 "trial": trial,
-                **{f"param.{key}": value for key, value in sets[trial].items()},
+                **{f"param.{key}": value for key, value in params_of[(f"train {k}", trial)].items()},
                 f"train {spec.metric}": trained[spec.metric],
                 f"test {spec.metric}": tested[spec.metric],
                 "train total_return": trained["total_return"],

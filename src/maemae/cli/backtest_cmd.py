@@ -130,8 +130,9 @@ def sweep(
 ) -> None:
     """Backtest every parameter set of the grid (or a random sample), in parallel, with walk-forward
     validation; write trials.parquet, trials.csv, walk_forward.csv and sweep.html."""
-    from maemae.backtest.sweep import DaskBackend, LocalBackend, read_spec
+    from maemae.backtest.sweep import read_spec
     from maemae.backtest.sweep import sweep as run_sweep
+    from maemae.backtest.sweep_backends import DaskBackend, LocalBackend
     from maemae.backtest.sweep_report import write_sweep
 
     settings = load_config(config)

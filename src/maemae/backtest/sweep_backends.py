@@ -1,0 +1,137 @@
+"""Where sweep trials run: the task every backend runs (``run_trial``), the local process pool and the Dask
+cluster.
+
+The task is a module-level function, so processes and Dask workers import it; each worker process loads a
+window's market once and keeps it for the trials that follow, and starts clean (a fork server or spawn), so
+its memory is its own trials'.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from datetime import date
+from typing import Any
+
+from maemae.backtest.market import BacktestMarket
+from maemae.backtest.service import load_market, run_backtest
+from maemae.backtest.sweep import METRICS, Progress, Trial, with_params
+from maemae.config import parse_config
+from maemae.errors import ConfigError
+from maemae.logs import configure_logging
+from maemae.memory import peak_rss_mib
+
+_LOADED: dict[tuple[str, str, date, date], tuple[BacktestMarket, list[date]]] = {}
+
+
+def _clean_context() -> multiprocessing.context.BaseContext:
+    """Workers that start clean: their memory is their own trials' whatever the parent holds, and no thread
+    of the parent is copied half-way. A fork server with maemae preloaded where there is one (POSIX): each
+    worker is then a fork of a small process, started in a fraction of a second; spawn elsewhere."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["maemae.backtest.sweep_backends"])
+    return context
+
+
+def start_worker(config_json: dict[str, Any]) -> None:
+    """A worker process logs as the sweep's config says (the JSON file, and the console if enabled)."""
+    configure_logging(parse_config(config_json, "sweep").logging)
+
+
+def run_trial(config_json: dict[str, Any], trial: Trial) -> dict[str, Any]:
+    """One backtest of ``trial``; the window's market is loaded once per process and kept."""
+    started = time.perf_counter()
+    base = parse_config(config_json, "sweep")
+    config = with_params(base, trial.params)
+    key = (str(config.data.root), config.backtest.bars, trial.start, trial.end)
+    if key not in _LOADED:
+        _LOADED.clear()  # one window at a time: memory stays bounded by one market
+        _LOADED[key] = load_market(config, trial.start, trial.end, backtest=True)
+    result = run_backtest(config, loaded=_LOADED[key])
+    metrics = result.metrics
+    return {
+        "trial": trial.trial_id,
+        "phase": trial.phase,
+        "start": trial.start.isoformat(),
+        "end": trial.end.isoformat(),
+        **{f"param.{k}": v for k, v in trial.params.items()},
+        **{name: getattr(metrics, name) for name in METRICS},
+        "worker_pid": os.getpid(),
+        "worker_peak_rss_mib": round(peak_rss_mib(), 1),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.parallelism = self.workers
+
+    def run(
+        self, config_json: dict[str, Any], trials: Sequence[Trial], progress: Progress | None
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        if self.workers == 1:
+            for trial in trials:
+                rows.append(run_trial(config_json, trial))
+                if progress:
+                    progress(len(rows), len(trials))
+            return rows
+        context = _clean_context()
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=start_worker, initargs=(config_json,)
+        ) as pool:
+            futures: list[Future[dict[str, Any]]] = [pool.submit(run_trial, config_json, t) for t in trials]
+            for future in as_completed(futures):
+                rows.append(future.result())
+                if progress:
+                    progress(len(rows), len(trials))
+        return rows
+
+
+class DaskBackend:
+    """The same tasks on a Dask cluster (``--cluster tcp://HOST:8786``)."""
+
+    name = "cluster"
+
+    def __init__(self, address: str, parallelism: int = 8) -> None:
+        self.address = address
+        self.parallelism = parallelism
+
+    def run(
+        self, config_json: dict[str, Any], trials: Sequence[Trial], progress: Progress | None
+    ) -> list[dict[str, Any]]:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        try:
+            client = Client(self.address, timeout=20)  # type: ignore[no-untyped-call]
+        except OSError as error:
+            raise ConfigError(f"--cluster {self.address}: no Dask scheduler answers ({error})") from None
+        try:
+            futures = [
+                client.submit(
+                    run_trial,
+                    config_json,
+                    trial,
+                    key=f"maemae-trial-{trial.trial_id}-{trial.phase}",
+                    retries=2,
+                )
+                for trial in trials
+            ]
+            rows: dict[tuple[int, str], dict[str, Any]] = {}
+            for future in dask_completed(futures):  # type: ignore[no-untyped-call]
+                row = future.result()
+                rows[(row["trial"], row["phase"])] = row  # a re-run after a lost worker replaces, never adds
+                if progress:
+                    progress(len(rows), len(trials))
+            return list(rows.values())
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
