@@ -63,3 +63,72 @@ def bench_engine_b(work: Path) -> Figures:
 
 def bench_engine_c(work: Path) -> Figures:
     return bench_engine_case(work, "c")
+
+
+# ----- where the time of case (c) goes (issue 4 asks for the profile when a target is missed)
+_PHASES = {
+    "per-day preparation: universe, bars on the grid, daily signals, wake-up masks": (
+        "maemae.backtest.runner",
+        "BacktestRunner",
+        "_prepare",
+    ),
+    "the exchange trading working orders": ("maemae.backtest.runner", "BacktestRunner", "_trade_bar"),
+    "kernel decisions: exits, the minute strategy, risk gate, order submission": (
+        "maemae.engine.kernel",
+        "TradingKernel",
+        "on_bar",
+    ),
+    "of which the risk gate and order submission": ("maemae.engine.kernel", "TradingKernel", "_decide"),
+    "portfolio-stop and exit scans after fills": ("maemae.backtest.runner", "BacktestRunner", "_stop_bar"),
+}
+
+
+def bench_engine_c_profile(work: Path) -> Figures:
+    """Case (c) again with a timer around each phase of the driver and the kernel."""
+    import importlib
+    from collections.abc import Callable
+    from typing import Any
+
+    spent: dict[str, float] = dict.fromkeys(_PHASES, 0.0)
+    calls: dict[str, int] = dict.fromkeys(_PHASES, 0)
+    originals: list[tuple[type, str, Callable[..., Any]]] = []
+
+    def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - started
+                calls[label] += 1
+
+        return wrapper
+
+    for label, (module, owner, name) in _PHASES.items():
+        cls = getattr(importlib.import_module(module), owner)
+        originals.append((cls, name, getattr(cls, name)))
+        setattr(cls, name, timed(label, getattr(cls, name)))
+    steps = [0]
+    from maemae.backtest.runner import BacktestRunner
+
+    step = BacktestRunner._step
+
+    def counted(self: BacktestRunner, *args: Any) -> None:
+        steps[0] += 1
+        step(self, *args)
+
+    originals.append((BacktestRunner, "_step", step))
+    BacktestRunner._step = counted  # type: ignore[method-assign]
+    try:
+        figures = bench_engine_case(work, "c")
+    finally:
+        for cls, name, original in originals:
+            setattr(cls, name, original)
+    total = float(figures["wall time incl. loading (s)"])
+    profile: Figures = {"wall time incl. loading, timers on (s)": total}
+    for label in _PHASES:
+        profile[f"{label} (s)"] = spent[label]
+        profile[f"{label}: calls"] = calls[label]
+    profile["steps (one per bar of the shared grid; most return at once)"] = steps[0]
+    profile["executed orders"] = figures["executed orders"]
+    return profile
