@@ -162,12 +162,13 @@ class BacktestMarket:
     def minute_day(self, code: StockCode, day: date) -> BarArrays:
         return self.minute.day(code, day)
 
-    def codes_with_minutes(self, day: date, codes: Iterable[StockCode]) -> list[StockCode]:
-        return [code for code, bars in self.minute.days(codes, day).items() if len(bars) > 0]
+    def minutes_of(self, day: date, codes: Iterable[StockCode]) -> dict[StockCode, BarArrays]:
+        """The bars on ``day`` of each of ``codes`` that has some, in the order given."""
+        return {code: bars for code, bars in self.minute.days(codes, day).items() if len(bars) > 0}
 
     def has_minutes(self, day: date) -> bool:
         """Whether any code has minute bars stored for ``day``."""
-        return bool(self.codes_with_minutes(day, self.minute.codes))
+        return bool(self.minutes_of(day, self.minute.codes))
 
 
 def concat_days(yesterday: BarArrays, today: BarArrays) -> BarArrays:

@@ -171,14 +171,15 @@ class BacktestRunner:
 
     def _prepare(self, day: date) -> _Day:
         grid = self.market.grid(day)
-        codes = self.market.codes_with_minutes(day, self._universe(day).codes)
+        minutes = self.market.minutes_of(day, self._universe(day).codes)
+        codes = list(minutes)
         today: dict[StockCode, BarArrays] = {}
         history: dict[StockCode, BarArrays] = {}
         base: dict[StockCode, int] = {}
         for code in codes:
             history[code] = self.market.daily_before(code, day, self.engine.daily.history_days())
             previous_close = int(history[code].close[-1]) if len(history[code]) else 0
-            today[code] = align(self.market.minute_day(code, day), grid.starts, previous_close)
+            today[code] = align(minutes[code], grid.starts, previous_close)
             base[code] = previous_close or int(today[code].open[0])
         self.engine.sim.start_day(day, base)
         data: dict[StockCode, CodeDay] = {}
