@@ -52,6 +52,16 @@ BAD = [
         "start 2025-05-01 is after end 2025-04-01",
     ),
     (
+        "unknown strategy parameter",
+        '[strategies.daily]\nclass = "sma_daily"\n[strategies.daily.params]\nshortx = 3\n',
+        "strategies.daily.params.shortx = 3: unknown parameter of SMADaily (allowed: short, long,",
+    ),
+    (
+        "bad strategy parameter",
+        '[strategies.minute]\nclass = "rsi_minute"\n[strategies.minute.params]\nperiod = "x"\n',
+        "strategies.minute.params.period = 'x':",
+    ),
+    (
         "too many stocks",
         "[universe]\nmax_stocks = 150\n",
         "universe.max_stocks = 150: expected a number <= 100",

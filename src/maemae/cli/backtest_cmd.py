@@ -23,6 +23,21 @@ OutOption = Annotated[
 ]
 
 
+def _progress(label: str, unit: str) -> Progress:
+    """A progress bar on stderr that clears itself when done; silent when stderr is not a terminal, so a
+    log file or a pipe gets no control codes and an error line is not preceded by a blank one."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn(f"{{task.completed}}/{{task.total}} {unit}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -49,15 +64,7 @@ def backtest(
     first, last = _date(start, "--start"), _date(end, "--end")
     configure_logging(settings.logging)
     out_dir = out or settings.backtest.out_dir
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("backtest"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} days"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress("backtest", "days") as bar:
         task = bar.add_task("days", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -142,15 +149,7 @@ def sweep(
         raise ConfigError("--workers and --cluster: choose one (the cluster has its own workers)")
     backend = DaskBackend(cluster) if cluster else LocalBackend(workers)
     out_dir = (out or settings.backtest.out_dir) / "sweep"
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("sweep"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} trials"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress("sweep", "trials") as bar:
         task = bar.add_task("trials", total=None)
         result = run_sweep(
             settings,

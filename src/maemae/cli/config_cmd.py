@@ -30,8 +30,19 @@ def _load_or_exit(file: Path) -> MaemaeConfig:
 
 @config_app.command("check")
 def check(file: FileArgument) -> None:
-    """Validate FILE: 'ok' and exit 0, or one line per problem on stderr and exit 2."""
+    """Validate FILE and its strategies' params: 'ok' and exit 0, or one line per problem on stderr and
+    exit 2."""
+    from maemae.strategy.loader import load_daily, load_minute
+
     config = _load_or_exit(file)
+    try:  # a strategy's class and params are checked as a run would load them
+        if config.strategies.daily:
+            load_daily(config.strategies.daily)
+        if config.strategies.minute:
+            load_minute(config.strategies.minute)
+    except ConfigError as error:
+        typer.echo(f"error: {file}: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
     strategies = [spec.class_ for spec in (config.strategies.daily, config.strategies.minute) if spec]
     names = ", ".join(strategies) or "none"
     typer.echo(f"ok: {file} (mode={config.mode}, broker={config.broker.kind}, strategies={names})")

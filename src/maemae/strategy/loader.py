@@ -54,8 +54,14 @@ def _params(cls: type[Any], spec: StrategySpec, where: str) -> Any:
     try:
         return cls.Params.model_validate(spec.params)
     except ValidationError as error:
+        allowed = ", ".join(cls.Params.model_fields)
         problems = "; ".join(
-            f"{where}.params.{'.'.join(str(p) for p in e['loc'])} = {e.get('input')!r}: {e['msg']}"
+            f"{where}.params.{'.'.join(str(p) for p in e['loc'])} = {e.get('input')!r}: "
+            + (
+                f"unknown parameter of {cls.__name__} (allowed: {allowed})"
+                if e["type"] == "extra_forbidden"
+                else e["msg"]
+            )
             for e in error.errors()
         )
         raise ConfigError(problems) from None
