@@ -96,14 +96,31 @@ class _Day:
     closes: np.ndarray  # codes x bars: the last price of each code at each bar
     signals: dict[StockCode, np.ndarray]
     index_of: dict[StockCode, int]
-    wake: dict[StockCode, np.ndarray] = field(default_factory=dict)  # bool per bar
+    # bars x codes: where the minute strategy may act on a code it does not hold (flat) and on one it holds
+    flat_wake: np.ndarray
+    held_wake: np.ndarray
+    holding: np.ndarray  # bool per code: whether maemae holds it
     # 2 x bars: how many flat (row 0) and held (row 1) codes are woken at each bar
     wake_count: np.ndarray = field(default_factory=lambda: np.zeros((2, 0), dtype=np.int64))
-    holding: dict[StockCode, bool] = field(default_factory=dict)
-    wake_cache: dict[tuple[StockCode, bool], np.ndarray] = field(default_factory=dict)  # by holding
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
     k: int = -1  # the bar whose close is "now" (-1: before the open)
+
+    def count_wake(self) -> None:
+        """Count the woken codes per bar from the masks and the holdings."""
+        self.wake_count = np.vstack(
+            [(self.flat_wake & ~self.holding).sum(axis=1), (self.held_wake & self.holding).sum(axis=1)]
+        )
+
+    def set_holding(self, row: int, holding: bool) -> None:
+        """Code ``row`` became held or flat: it now wakes on the other mask."""
+        if self.holding[row] == holding:
+            return
+        self.wake_count[int(self.holding[row])] -= (self.held_wake if self.holding[row] else self.flat_wake)[
+            :, row
+        ]
+        self.holding[row] = holding
+        self.wake_count[int(holding)] += (self.held_wake if holding else self.flat_wake)[:, row]
 
     def woken(self, k: int, entries: Callable[[], bool]) -> list[StockCode]:
         """The codes woken at bar k; flat ones only when the book ``entries()`` new stocks (asked only
@@ -111,9 +128,8 @@ class _Day:
         flat, held = self.wake_count[0, k] > 0 and entries(), self.wake_count[1, k] > 0
         if not (flat or held):
             return []
-        return [
-            code for code in self.codes if self.wake[code][k] and (flat if not self.holding[code] else held)
-        ]
+        wake = np.where(self.holding, self.held_wake[k] & held, self.flat_wake[k] & flat)
+        return [self.codes[row] for row in np.flatnonzero(wake)]
 
 
 class BacktestRunner:
@@ -193,13 +209,44 @@ class BacktestRunner:
         self._yesterday = today
         closes = np.vstack([today[c].close for c in codes]) if codes else np.empty((0, len(grid)), np.int64)
         signals = {code: self._signals(code, history[code], today[code]) for code in codes}
+        flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
+        holding = np.array([self.engine.portfolio.owned(code) > 0 for code in codes], dtype=bool)
         prepared = _Day(
-            grid, codes, data, today, history, closes, signals, {c: i for i, c in enumerate(codes)}
+            grid,
+            codes,
+            data,
+            today,
+            history,
+            closes,
+            signals,
+            {c: i for i, c in enumerate(codes)},
+            flat_wake,
+            held_wake,
+            holding,
         )
-        prepared.wake_count = np.zeros((2, len(grid)), dtype=np.int64)
-        for code in codes:
-            self._set_wake(prepared, code)
+        prepared.count_wake()
         return prepared
+
+    def _wake_masks(
+        self,
+        codes: list[StockCode],
+        data: dict[StockCode, CodeDay],
+        signals: dict[StockCode, np.ndarray],
+        n: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Bars x codes: where the minute strategy may act on each code, flat and held (every bar in
+        ``every_bar`` mode). Never on the closing-auction print: the market is closing."""
+        every = np.ones(n, dtype=bool)
+        flats, helds = [every] * len(codes), [every] * len(codes)
+        if not self.every_bar:
+            for row, code in enumerate(codes):
+                wake = self.engine.minute.wake_bars(data[code].bars, data[code].today_start, signals[code])
+                if wake is not None:
+                    flats[row], helds[row] = wake.flat, wake.held
+        flat = np.stack(flats, axis=1) if codes else np.zeros((n, 0), dtype=bool)
+        held = np.stack(helds, axis=1) if codes else np.zeros((n, 0), dtype=bool)
+        flat[n - 1] = held[n - 1] = False
+        return flat, held
 
     def _kind(self, code: StockCode) -> InstrumentType:
         instrument = self.market.instruments.get(code)
@@ -219,28 +266,8 @@ class BacktestRunner:
         return daily.evaluate_day(code, history.close, history.volume, today.close, cumulative)
 
     def _set_wake(self, prepared: _Day, code: StockCode) -> None:
-        """(Re)compute the bars where the minute strategy may act on ``code``, for its current holding."""
-        holding = self.engine.portfolio.owned(code) > 0
-        if code in prepared.wake and prepared.holding.get(code) == holding:
-            return
-        n = len(prepared.grid)
-        mask = prepared.wake_cache.get((code, holding))  # a round trip comes back to a known mask
-        if mask is None:
-            if self.every_bar:
-                mask = np.ones(n, dtype=bool)
-            else:
-                data = prepared.data[code]
-                wanted = self.engine.minute.wake_bars(
-                    data.bars, data.today_start, prepared.signals[code], holding
-                )
-                mask = np.ones(n, dtype=bool) if wanted is None else np.asarray(wanted, dtype=bool).copy()
-            mask[n - 1] = False  # no decisions on the closing-auction print: the market is closing
-            prepared.wake_cache[(code, holding)] = mask
-        if code in prepared.wake:
-            prepared.wake_count[int(prepared.holding[code])] -= prepared.wake[code]
-        prepared.wake[code] = mask
-        prepared.holding[code] = holding
-        prepared.wake_count[int(holding)] += mask
+        """After a fill: ``code`` wakes on the mask for its holding now."""
+        prepared.set_holding(prepared.index_of[code], self.engine.portfolio.owned(code) > 0)
 
     # ----- running a day
     def _price_of(self, prepared: _Day, day: date) -> Callable[[StockCode], int]:
@@ -314,15 +341,16 @@ class BacktestRunner:
         """Bar k: the exchange trades it, then (if anything can happen) the kernel decides at its close."""
         engine, last = self.engine, len(prepared.grid) - 1
         working = self._trade_bar(prepared, k)
-        now = self._step_time(prepared, k)
-        timeout = engine.orders.next_timeout()
-        due = timeout is not None and timeout <= now
         exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
         # only a fill or a cancelled buy frees a slot, and both need a working order: flat codes wait while
         # the book is full
         woken = prepared.woken(k, lambda: working or engine.kernel.accepts_entries()) + exits
-        if not (working or woken or due or k == 0 or prepared.stop_bar == k or self.every_bar):
+        # a timeout needs a working order too, so a step with none of these has nothing to do
+        if not (working or woken or k == 0 or prepared.stop_bar == k or self.every_bar):
             return
+        now = self._step_time(prepared, k)
+        timeout = engine.orders.next_timeout() if working else None
+        due = timeout is not None and timeout <= now
         prepared.k = k
         engine.clock.set(now)
         fills = engine.orders.process_events()

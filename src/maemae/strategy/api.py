@@ -131,6 +131,15 @@ class DailyStrategy(ABC):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class WakeBars:
+    """A minute strategy's wake-up bars for one stock and day: a boolean per today's bar, ``flat`` while
+    maemae holds none of the stock, ``held`` while it holds some."""
+
+    flat: BoolArray
+    held: BoolArray
+
+
 class MinuteStrategy(ABC):
     """Times orders on minute bars. Subclasses set ``name`` and ``Params`` and implement ``on_bar``."""
 
@@ -144,13 +153,12 @@ class MinuteStrategy(ABC):
     def on_bar(self, data: MinuteInput) -> OrderIntent | None:
         """Called when a bar completes (whenever the engine wakes this stock); an intent or None."""
 
-    def wake_bars(
-        self, bars: BarArrays, today_start: int, daily_signals: Int8Array, holding: bool
-    ) -> BoolArray | None:
-        """Today's bars where ``on_bar`` might return an intent (a superset), or None for every bar.
+    def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> WakeBars | None:
+        """Today's bars where ``on_bar`` might return an intent (a superset), for a stock maemae does not hold
+        and for one it holds; or None for every bar.
 
-        ``bars`` holds yesterday's and today's bars; ``daily_signals`` the daily signal at today's bars;
-        ``holding`` whether maemae owns the stock (the engine asks again whenever that changes).
+        ``bars`` holds yesterday's and today's bars; ``daily_signals`` the daily signal at today's bars. Both
+        masks come from one call, so an indicator is computed once a day however often the holding changes.
         """
-        del bars, today_start, daily_signals, holding
+        del bars, today_start, daily_signals
         return None

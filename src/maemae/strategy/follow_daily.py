@@ -15,7 +15,7 @@ from pydantic import Field
 from maemae.data.bars import BarArrays
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.intents import OrderIntent
-from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal
+from maemae.strategy.api import Int8Array, MinuteInput, MinuteStrategy, Signal, WakeBars
 from maemae.strategy.order_style import OrderStyleParams
 
 
@@ -39,9 +39,6 @@ class FollowDaily(MinuteStrategy):
             return self.p.intent(data, Side.SELL, data.position.quantity, strategy=self.name, reason=reason)
         return None
 
-    def wake_bars(
-        self, bars: BarArrays, today_start: int, daily_signals: Int8Array, holding: bool
-    ) -> BoolArray:
+    def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> WakeBars:
         del bars, today_start
-        wake: BoolArray = daily_signals == (Signal.SELL if holding else Signal.BUY)
-        return wake
+        return WakeBars(flat=daily_signals == Signal.BUY, held=daily_signals == Signal.SELL)

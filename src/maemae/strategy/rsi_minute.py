@@ -13,13 +13,14 @@ from decimal import Decimal
 from typing import ClassVar
 
 import numpy as np
+from numba import njit
 from pydantic import Field, model_validator
 
 from maemae.data.bars import BarArrays
 from maemae.domain.enums import Side
 from maemae.domain.intents import OrderIntent
-from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal
-from maemae.strategy.indicators import rsi_series
+from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, WakeBars
+from maemae.strategy.indicators import Int64Array, rsi_series
 from maemae.strategy.order_style import OrderStyleParams
 
 
@@ -69,17 +70,35 @@ class RSIMinute(MinuteStrategy):
         quantity = data.position.quantity if side is Side.SELL and data.position else None
         return self.p.intent(data, side, quantity, strategy=self.name, reason=reason, signal={"rsi": rsi})
 
-    def wake_bars(
-        self, bars: BarArrays, today_start: int, daily_signals: Int8Array, holding: bool
-    ) -> BoolArray:
-        # One recurrence from yesterday's first bar, as ``on_bar`` computes it over its window.
-        full = rsi_series(bars.close, self.p.period)
-        rsi = full[today_start:]
-        before = np.concatenate(
-            [[np.nan] if today_start == 0 else full[today_start - 1 : today_start], rsi[:-1]]
+    def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> WakeBars:
+        flat, held = _wake_masks(
+            bars.close, today_start, daily_signals, self.p.period, self._oversold, self._overbought
         )
-        with np.errstate(invalid="ignore"):
-            crossed_up = (before < self._oversold) & (rsi >= self._oversold) & (daily_signals == Signal.BUY)
-            exits = (rsi >= self._overbought) | (daily_signals == Signal.SELL)
-        wake: BoolArray = exits if holding else crossed_up
-        return wake
+        return WakeBars(flat=flat, held=held)
+
+
+BUY, SELL = int(Signal.BUY), int(Signal.SELL)  # plain ints: constants to the compiled code
+
+
+@njit(cache=True)
+def _wake_masks(
+    close: Int64Array,
+    today_start: int,
+    daily_signals: Int8Array,
+    period: int,
+    oversold: float,
+    overbought: float,
+) -> tuple[BoolArray, BoolArray]:
+    """``on_bar``'s conditions at every bar of today, compiled: one RSI recurrence from yesterday's first
+    bar, as ``on_bar`` computes it over its window. A NaN RSI (warming up) satisfies no condition."""
+    rsi = rsi_series(close, period)
+    n = close.shape[0] - today_start
+    flat = np.zeros(n, dtype=np.bool_)
+    held = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        now = rsi[today_start + i]
+        before = rsi[today_start + i - 1] if today_start + i >= 1 else np.nan
+        signal = daily_signals[i]
+        flat[i] = signal == BUY and before < oversold and now >= oversold
+        held[i] = signal == SELL or now >= overbought
+    return flat, held
