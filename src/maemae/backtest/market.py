@@ -171,5 +171,56 @@ class BacktestMarket:
         return bool(self.minutes_of(day, self.minute.codes))
 
 
-def concat_days(yesterday: BarArrays, today: BarArrays) -> BarArrays:
-    return BarArrays(*(np.concatenate([getattr(yesterday, n), getattr(today, n)]) for n in BAR_COLUMNS))
+@dataclass(frozen=True, slots=True)
+class SessionBars:
+    """Many codes' bars of one session on its grid: a codes x bars matrix per column (``BAR_COLUMNS``
+    order). A code's bars are views of its row, so a day's data is a handful of arrays, not one per code."""
+
+    row_of: dict[StockCode, int]
+    columns: tuple[Int64Array, ...]
+
+    @classmethod
+    def stack(cls, bars: dict[StockCode, BarArrays], width: int) -> SessionBars:
+        """``bars`` of equal length ``width`` (already on the session's grid), one row per code."""
+        columns = tuple(
+            np.vstack([getattr(b, name) for b in bars.values()])
+            if bars
+            else np.empty((0, width), dtype=np.int64)
+            for name in BAR_COLUMNS
+        )
+        return cls({code: row for row, code in enumerate(bars)}, columns)
+
+    def bars(self, code: StockCode) -> BarArrays:
+        row = self.row_of[code]
+        return BarArrays(*(column[row] for column in self.columns))
+
+    def column(self, name: str) -> Int64Array:
+        return self.columns[BAR_COLUMNS.index(name)]
+
+
+def with_yesterday(
+    yesterday: SessionBars | None, today: SessionBars
+) -> dict[StockCode, tuple[BarArrays, int]]:
+    """Each of today's codes' bars of yesterday and today as one array, and the index where today starts.
+
+    A code that had no bars yesterday gets today's alone (today starts at 0). Both sessions are copied into
+    one matrix per column with a single assignment each; every code's array is a view of its row.
+    """
+    width = today.columns[0].shape[1]
+    before = yesterday.columns[0].shape[1] if yesterday is not None else 0
+    codes = list(today.row_of)
+    both = tuple(np.empty((len(codes), before + width), dtype=np.int64) for _ in BAR_COLUMNS)
+    for target, source in zip(both, today.columns, strict=True):
+        target[:, before:] = source
+    previous = np.array(
+        [yesterday.row_of.get(code, -1) if yesterday is not None else -1 for code in codes], dtype=np.int64
+    )
+    known = previous >= 0
+    if yesterday is not None and known.any():
+        for target, source in zip(both, yesterday.columns, strict=True):
+            target[known, :before] = source[previous[known]]
+    result: dict[StockCode, tuple[BarArrays, int]] = {}
+    for row, code in enumerate(codes):
+        first = 0 if known[row] else before
+        result[code] = (BarArrays(*(column[row, first:] for column in both)), before - first)
+    return result

@@ -15,7 +15,14 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid, align, concat_days
+from maemae.backtest.market import (
+    MINUTE_NS,
+    BacktestMarket,
+    DayGrid,
+    SessionBars,
+    align,
+    with_yesterday,
+)
 from maemae.brokers.sim.matching import MarketBar
 from maemae.data.bars import BarArrays
 from maemae.data.universe import Universe, select_stocks
@@ -140,7 +147,7 @@ class BacktestRunner:
         self.recorder = BacktestRecorder()
         engine.orders.listeners.append(self.recorder)
         self.selector = universe_selector(engine.config, market.calendar)
-        self._yesterday: dict[StockCode, BarArrays] = {}
+        self._yesterday: SessionBars | None = None
         self.price_of: Callable[[StockCode], int] | None = None  # the running day's prices (for valuations)
 
     def run(
@@ -198,16 +205,15 @@ class BacktestRunner:
             today[code] = align(minutes[code], grid.starts, previous_close)
             base[code] = previous_close or int(today[code].open[0])
         self.engine.sim.start_day(day, base)
+        session = SessionBars.stack(today, len(grid))
+        today = {code: session.bars(code) for code in codes}  # views of the session's matrices
         data: dict[StockCode, CodeDay] = {}
-        for code in codes:
-            yesterday = self._yesterday.get(code, BarArrays.empty())
+        for code, (bars, today_start) in with_yesterday(self._yesterday, session).items():
             limits = self.engine.sim.limits(code)
             assert limits is not None
-            data[code] = CodeDay(
-                code, self._kind(code), concat_days(yesterday, today[code]), len(yesterday), limits
-            )
-        self._yesterday = today
-        closes = np.vstack([today[c].close for c in codes]) if codes else np.empty((0, len(grid)), np.int64)
+            data[code] = CodeDay(code, self._kind(code), bars, today_start, limits)
+        self._yesterday = session
+        closes = session.column("close")
         signals = {code: self._signals(code, history[code], today[code]) for code in codes}
         flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
         holding = np.array([self.engine.portfolio.owned(code) > 0 for code in codes], dtype=bool)

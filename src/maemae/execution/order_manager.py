@@ -311,7 +311,7 @@ class OrderManager:
         return list(self._open.values())
 
     def has_open_order(self, code: StockCode, side: Side | None = None) -> bool:
-        return any(o.code == code and (side is None or o.side is side) for o in self.open_orders())
+        return any(o.code == code and (side is None or o.side is side) for o in self._open.values())
 
     def next_timeout(self) -> datetime | None:
         """When the earliest working order times out (a timer for the engine)."""

@@ -9,6 +9,7 @@ backtest, and both read the same band tables so they cannot disagree.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,12 +35,7 @@ class TickTable:
     ticks: tuple[int, ...]
 
     def tick(self, price: int) -> int:
-        tick = self.ticks[0]
-        for bound, size in zip(self.bounds, self.ticks, strict=True):
-            if price < bound:
-                break
-            tick = size
-        return tick
+        return self.ticks[max(bisect_right(self.bounds, price) - 1, 0)]
 
     def tick_array(self, prices: Int64Array) -> Int64Array:
         index = np.searchsorted(np.asarray(self.bounds, dtype=np.int64), prices, side="right") - 1
