@@ -333,12 +333,14 @@ class BacktestRunner:
             for position in list(engine.portfolio.held()):
                 self._update_exit_bar(prepared, position.code, first)
         prepared.stop_bar = self._stop_bar(prepared, first)
-        for k in range(first, len(grid)):
+        k = first
+        while k < len(grid):
             if before_step is not None:
                 before_step(self._step_time(prepared, k))
             self._step(prepared, k, price_of)
             if on_step is not None:
                 on_step(Cursor(grid.day, k + 1))
+            k = self._next_step(prepared, k + 1)
         self._close_day(prepared, price_of)
         if on_step is not None:
             on_step(Cursor(grid.day, len(grid) + 1))
@@ -379,6 +381,21 @@ class BacktestRunner:
                 self._update_exit_bar(prepared, code, k + 1)
             if fills or prepared.stop_bar == k:
                 prepared.stop_bar = self._stop_bar(prepared, k + 1)
+
+    def _next_step(self, prepared: _Day, k: int) -> int:
+        """The first bar from ``k`` where a step can do anything (DESIGN 1b): every bar while an order is
+        working (the exchange trades it, it may time out), else the next bar that wakes a code, an exit or
+        the portfolio stop. The bars between are steps that would return at once; nothing changes there."""
+        last = len(prepared.grid)
+        if self.every_bar or k >= last or self.engine.orders.open_orders():
+            return k
+        woken = np.flatnonzero(prepared.wake_count[:, k:].any(axis=0))
+        candidates = [last, *(bar for bar in prepared.exit_bar.values() if bar >= k)]
+        if woken.size:
+            candidates.append(k + int(woken[0]))
+        if prepared.stop_bar is not None and prepared.stop_bar >= k:
+            candidates.append(prepared.stop_bar)
+        return min(candidates)
 
     @staticmethod
     def _step_time(prepared: _Day, k: int) -> datetime:
@@ -430,9 +447,13 @@ class BacktestRunner:
         level = kernel.exits.portfolio_stop_level(self.engine.gate.state.day_start_equity)
         if level is None or kernel.day is None or self.engine.gate.state.is_halted(kernel.day):
             return None
-        held = [(prepared.index_of.get(p.code), p.owned_quantity) for p in self.engine.portfolio.held()]
-        rows = [row for row, _ in held if row is not None]
-        quantities = np.array([quantity for row, quantity in held if row is not None], dtype=np.int64)
-        equity = self.engine.portfolio.account.cash + quantities @ prepared.closes[rows]
-        hits = np.flatnonzero(equity[start : len(equity) - 1] <= level)
+        rows, quantities = [], []
+        for position in self.engine.portfolio.held():
+            row = prepared.index_of.get(position.code)
+            if row is not None:
+                rows.append(row)
+                quantities.append(position.owned_quantity)
+        last = len(prepared.grid) - 1  # the closing auction is not a decision point
+        equity = np.asarray(quantities, dtype=np.int64) @ prepared.closes[rows, start:last]
+        hits = np.flatnonzero(equity <= level - self.engine.portfolio.account.cash)
         return int(hits[0]) + start if hits.size else None

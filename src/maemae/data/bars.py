@@ -75,4 +75,13 @@ class BarArrays:
         return frame
 
     def slice(self, start: int, stop: int) -> BarArrays:
-        return BarArrays(*(getattr(self, name)[start:stop] for name in BAR_COLUMNS))
+        window = slice(start, stop)  # on the order path: spelled out, no loop over the column names
+        return BarArrays(
+            self.ts[window],
+            self.open[window],
+            self.high[window],
+            self.low[window],
+            self.close[window],
+            self.volume[window],
+            self.value[window],
+        )

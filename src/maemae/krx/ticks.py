@@ -12,6 +12,7 @@ import itertools
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +52,7 @@ OLD_ETF_TABLE = TickTable((0,), (5,))
 ETF_TABLE = TickTable((0, 2_000), (1, 5))
 
 
+@lru_cache(maxsize=64)  # on the order path: a few dates and kinds, asked for on every price check
 def tick_table(
     on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
 ) -> TickTable:
