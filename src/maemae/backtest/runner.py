@@ -121,13 +121,13 @@ class _Day:
 
     def set_holding(self, row: int, holding: bool) -> None:
         """Code ``row`` became held or flat: it now wakes on the other mask."""
-        if self.holding[row] == holding:
+        before = bool(self.holding[row])
+        if before == holding:
             return
-        self.wake_count[int(self.holding[row])] -= (self.held_wake if self.holding[row] else self.flat_wake)[
-            :, row
-        ]
+        masks = (self.flat_wake, self.held_wake)  # indexed like wake_count's rows: flat 0, held 1
+        self.wake_count[int(before)] -= masks[int(before)][:, row]
         self.holding[row] = holding
-        self.wake_count[int(holding)] += (self.held_wake if holding else self.flat_wake)[:, row]
+        self.wake_count[int(holding)] += masks[int(holding)][:, row]
 
     def woken(self, k: int, entries: Callable[[], bool]) -> list[StockCode]:
         """The codes woken at bar k; flat ones only when the book ``entries()`` new stocks (asked only
@@ -386,11 +386,11 @@ class BacktestRunner:
         """The first bar from ``k`` where a step can do anything (DESIGN 1b): every bar while an order is
         working (the exchange trades it, it may time out), else the next bar that wakes a code, an exit or
         the portfolio stop. The bars between are steps that would return at once; nothing changes there."""
-        last = len(prepared.grid)
-        if self.every_bar or k >= last or self.engine.orders.open_orders():
+        end = len(prepared.grid)
+        if self.every_bar or k >= end or self.engine.orders.open_orders():
             return k
         woken = np.flatnonzero(prepared.wake_count[:, k:].any(axis=0))
-        candidates = [last, *(bar for bar in prepared.exit_bar.values() if bar >= k)]
+        candidates = [end, *(bar for bar in prepared.exit_bar.values() if bar >= k)]
         if woken.size:
             candidates.append(k + int(woken[0]))
         if prepared.stop_bar is not None and prepared.stop_bar >= k:
