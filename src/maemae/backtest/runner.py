@@ -101,7 +101,7 @@ class _Day:
     today: dict[StockCode, BarArrays]
     history: dict[StockCode, BarArrays]
     closes: np.ndarray  # codes x bars: the last price of each code at each bar
-    signals: dict[StockCode, np.ndarray]
+    signals: np.ndarray  # codes x bars: the daily strategy's signal at each bar
     index_of: dict[StockCode, int]
     # bars x codes: where the minute strategy may act on a code it does not hold (flat) and on one it holds
     flat_wake: np.ndarray
@@ -128,6 +128,10 @@ class _Day:
         self.wake_count[int(before)] -= masks[int(before)][:, row]
         self.holding[row] = holding
         self.wake_count[int(holding)] += masks[int(holding)][:, row]
+
+    def wakes(self, row: int, k: int) -> bool:
+        """Whether code ``row`` is woken at bar k as it is held now."""
+        return bool((self.held_wake if self.holding[row] else self.flat_wake)[k, row])
 
     def woken(self, k: int, entries: Callable[[], bool]) -> list[StockCode]:
         """The codes woken at bar k; flat ones only when the book ``entries()`` new stocks (asked only
@@ -214,7 +218,11 @@ class BacktestRunner:
             data[code] = CodeDay(code, self._kind(code), bars, today_start, limits)
         self._yesterday = session
         closes = session.column("close")
-        signals = {code: self._signals(code, history[code], today[code]) for code in codes}
+        signals = (
+            np.vstack([self._signals(code, history[code], today[code]) for code in codes])
+            if codes
+            else np.zeros((0, len(grid)), dtype=np.int8)
+        )
         flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
         holding = np.array([self.engine.portfolio.owned(code) > 0 for code in codes], dtype=bool)
         prepared = _Day(
@@ -237,7 +245,7 @@ class BacktestRunner:
         self,
         codes: list[StockCode],
         data: dict[StockCode, CodeDay],
-        signals: dict[StockCode, np.ndarray],
+        signals: np.ndarray,
         n: int,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Bars x codes: where the minute strategy may act on each code, flat and held (every bar in
@@ -246,7 +254,7 @@ class BacktestRunner:
         flats, helds = [every] * len(codes), [every] * len(codes)
         if not self.every_bar:
             for row, code in enumerate(codes):
-                wake = self.engine.minute.wake_bars(data[code].bars, data[code].today_start, signals[code])
+                wake = self.engine.minute.wake_bars(data[code].bars, data[code].today_start, signals[row])
                 if wake is not None:
                     flats[row], helds[row] = wake.flat, wake.held
         flat = np.stack(flats, axis=1) if codes else np.zeros((n, 0), dtype=bool)
@@ -368,19 +376,33 @@ class BacktestRunner:
             engine.orders.check_timeouts(now)
         if k == 0:
             engine.kernel.park_safe_asset(now, self._buy_signals(prepared), price_of)
-        for fill in fills:
-            self._set_wake(prepared, fill.code)
-        visit = set(woken) | {f.code for f in fills} | (set(prepared.codes) if self.every_bar else set())
+        filled = {f.code for f in fills}
+        for code in filled:
+            self._set_wake(prepared, code)
+        acting = set() if self.every_bar else self._acting(prepared, filled, k)
+        visit = set(prepared.codes) if self.every_bar else set(woken) | acting
         for code in sorted(visit, key=prepared.index_of.__getitem__):
-            signal = Signal(int(prepared.signals[code][k]))
+            row = prepared.index_of[code]
+            signal = Signal(int(prepared.signals[row, k]))
             engine.kernel.on_bar(code, prepared.data[code].today_start + k, now, signal, price_of)
         if self.every_bar or prepared.stop_bar == k:
             engine.kernel.check_portfolio_stop(now, price_of)
-        if not self.every_bar:  # wake-ups change only where a fill happened or a wake-up was spent
-            for code in {f.code for f in fills} | set(exits):
+        if not self.every_bar:  # exit wake-ups change only where a visit acted on a fill or spent an exit
+            for code in acting | set(exits):
                 self._update_exit_bar(prepared, code, k + 1)
             if fills or prepared.stop_bar == k:
                 prepared.stop_bar = self._stop_bar(prepared, k + 1)
+
+    def _acting(self, prepared: _Day, filled: set[StockCode], k: int) -> set[StockCode]:
+        """Of the codes just filled, those that can act at bar k as they are held now: the minute strategy's
+        mask for that holding, or an exit rule that fires at k. The others have nothing to decide, and their
+        next exit bar, found from k, is after k."""
+        acting = set()
+        for code in filled:
+            self._update_exit_bar(prepared, code, k)
+            if prepared.wakes(prepared.index_of[code], k) or prepared.exit_bar.get(code) == k:
+                acting.add(code)
+        return acting
 
     def _next_step(self, prepared: _Day, k: int) -> int:
         """The first bar from ``k`` where a step can do anything (DESIGN 1b): every bar while an order is
@@ -404,8 +426,10 @@ class BacktestRunner:
         return _at(start if k == len(prepared.grid) - 1 else start + MINUTE_NS)
 
     def _buy_signals(self, prepared: _Day) -> int:
+        buying = prepared.signals[:, 0] == Signal.BUY
         safe = self.engine.kernel.safe_asset
-        return sum(1 for c in prepared.codes if c != safe and prepared.signals[c][0] == Signal.BUY)
+        row = prepared.index_of.get(safe) if safe is not None else None
+        return int(buying.sum()) - int(row is not None and buying[row])
 
     def _close_day(self, prepared: _Day, price_of: Callable[[StockCode], int]) -> None:
         engine, last = self.engine, len(prepared.grid) - 1
