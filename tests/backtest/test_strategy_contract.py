@@ -6,6 +6,8 @@ from pathlib import Path
 
 from maemae.backtest.service import run_backtest
 from maemae.config import MaemaeConfig
+from maemae.domain.enums import Side
+from maemae.domain.fill import Fill
 from tests.backtest.conftest import make_config
 
 START, END = date(2025, 12, 1), date(2025, 12, 3)
@@ -106,3 +108,59 @@ def test_full_book_when_max_positions_held_or_being_bought_asks_the_strategy_for
     asked_for_entry = [(now, code) for now, code, held in calls if not held and now > first_full]
     assert asked_for_entry == []  # once the book was full, only held stocks were shown to the strategy
     assert any(held for _, _, held in calls)
+
+
+BROKEN_HOOKS = """
+from typing import ClassVar
+from maemae.strategy.api import StrategyParams
+from maemae.strategy.rsi_minute import RSIMinute
+from maemae.strategy.sma_daily import SMADaily
+
+class BrokenWake(RSIMinute):
+    name: ClassVar[str] = "broken_wake"
+
+    def wake_bars(self, bars, today_start, daily_signals, holding):  # the signature before WakeBars
+        raise AssertionError("never called with this signature")
+
+class BrokenDaily(SMADaily):
+    name: ClassVar[str] = "broken_daily"
+
+    def evaluate_day(self, code, closes, volumes, prices, volumes_today):
+        raise ValueError("a bug in the user's vectorised signal")
+"""
+
+
+def test_wake_bars_when_it_raises_wakes_every_bar_and_trades_as_if_it_had_none(
+    tmp_path: Path, market_root: Path
+) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text(BROKEN_HOOKS, encoding="utf-8")
+    broken = run_backtest(
+        make_config(market_root, strategies={"minute": {"class": f"{path}:BrokenWake"}}), start=START, end=END
+    )
+    plain = run_backtest(make_config(market_root), start=START, end=END)
+    assert broken.engine.kernel.strategy_errors > 0  # counted, and the run went on to the end
+    assert broken.recorder.days[-1].day == END
+    # woken on every bar instead, the minute strategy makes the same decisions (its masks are a superset)
+    assert [(f.code, f.side, f.quantity, f.price, f.ts) for f in broken.recorder.fills] == [
+        (f.code, f.side, f.quantity, f.price, f.ts) for f in plain.recorder.fills
+    ]
+    assert plain.engine.kernel.strategy_errors == 0
+    assert len(plain.recorder.fills) > 5
+
+
+def test_daily_strategy_when_it_raises_gives_no_signal_that_day_and_the_run_goes_on(
+    tmp_path: Path, market_root: Path
+) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text(BROKEN_HOOKS, encoding="utf-8")
+    config = make_config(market_root, strategies={"daily": {"class": f"{path}:BrokenDaily"}})
+    result = run_backtest(config, start=START, end=END)
+    assert result.engine.kernel.strategy_errors >= len(result.recorder.days)  # every stock, every day
+    assert result.recorder.days[-1].day == END
+
+    def strategy_buys(fills: list[Fill]) -> list[Fill]:
+        return [f for f in fills if f.side is Side.BUY and f.code != config.universe.safe_asset_code]
+
+    assert strategy_buys(result.recorder.fills) == []  # no daily BUY signal, so nothing was entered
+    assert strategy_buys(run_backtest(make_config(market_root), start=START, end=END).recorder.fills)

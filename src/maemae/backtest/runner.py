@@ -253,8 +253,13 @@ class BacktestRunner:
         every = np.ones(n, dtype=bool)
         flats, helds = [every] * len(codes), [every] * len(codes)
         if not self.every_bar:
+            minute = self.engine.minute
             for row, code in enumerate(codes):
-                wake = self.engine.minute.wake_bars(data[code].bars, data[code].today_start, signals[row])
+                try:
+                    wake = minute.wake_bars(data[code].bars, data[code].today_start, signals[row])
+                except Exception as error:  # a strategy bug: the stock is woken on every bar instead
+                    self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, error)
+                    continue
                 if wake is not None:
                     flats[row], helds[row] = wake.flat, wake.held
         flat = np.stack(flats, axis=1) if codes else np.zeros((n, 0), dtype=bool)
@@ -269,15 +274,19 @@ class BacktestRunner:
     def _signals(self, code: StockCode, history: BarArrays, today: BarArrays) -> np.ndarray:
         daily = self.engine.daily
         cumulative = np.cumsum(today.volume)
-        if self.every_bar:  # the live driver: one evaluation per bar
-            return np.array(
-                [
-                    daily.evaluate(DailyInput(code, history.close, history.volume, int(p), int(v)))
-                    for p, v in zip(today.close, cumulative, strict=True)
-                ],
-                dtype=np.int8,
-            )
-        return daily.evaluate_day(code, history.close, history.volume, today.close, cumulative)
+        try:
+            if self.every_bar:  # the live driver: one evaluation per bar
+                return np.array(
+                    [
+                        daily.evaluate(DailyInput(code, history.close, history.volume, int(p), int(v)))
+                        for p, v in zip(today.close, cumulative, strict=True)
+                    ],
+                    dtype=np.int8,
+                )
+            return daily.evaluate_day(code, history.close, history.volume, today.close, cumulative)
+        except Exception as error:  # a strategy bug: no daily signal for the stock today, as live
+            self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error)
+            return np.zeros(len(today), dtype=np.int8)
 
     def _set_wake(self, prepared: _Day, code: StockCode) -> None:
         """After a fill: ``code`` wakes on the mask for its holding now."""

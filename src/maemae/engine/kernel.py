@@ -132,13 +132,16 @@ class TradingKernel:
         try:
             intent = self.minute.on_bar(view)
         except Exception as error:  # a strategy bug is logged and alerted, never fatal (DESIGN 1.9)
-            self.strategy_errors += 1
-            log.error(
-                "strategy_error", code=code, error=repr(StrategyError(f"{self.minute.name}: {error!r}"))
-            )
+            self.strategy_failed(self.minute.name, "on_bar", code, error)
             return
         if intent is not None:
             self._decide(intent, now, price_of, index)
+
+    def strategy_failed(self, strategy: str, hook: str, code: StockCode, error: Exception) -> None:
+        """A strategy hook raised: count it (``strategy_errors``, alerted) and log it; the caller goes on
+        with a safe default (DESIGN 1.9: never fatal)."""
+        self.strategy_errors += 1
+        log.error("strategy_error", code=code, hook=hook, error=repr(StrategyError(f"{strategy}: {error!r}")))
 
     def open_positions(self) -> int:
         """Stocks maemae holds or is buying, the safe asset not counted (the ``max_positions`` rule's count).

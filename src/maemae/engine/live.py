@@ -292,7 +292,8 @@ class LiveDay:
             )
             try:
                 stock.signal = daily.evaluate(data)
-            except Exception:  # a strategy bug keeps the last signal; the kernel logs minute-strategy errors
+            except Exception as error:  # a strategy bug: no daily signal until it evaluates again
+                self.core.kernel.strategy_failed(daily.name, "evaluate", stock.code, error)
                 stock.signal = Signal.NONE
 
     def cycle(self, now: datetime) -> None:
