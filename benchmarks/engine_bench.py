@@ -129,6 +129,6 @@ def bench_engine_c_profile(work: Path) -> Figures:
     for label in _PHASES:
         profile[f"{label} (s)"] = spent[label]
         profile[f"{label}: calls"] = calls[label]
-    profile["steps (one per bar of the shared grid; most return at once)"] = steps[0]
+    profile["steps (bars of the shared grid where something can happen; the rest are skipped)"] = steps[0]
     profile["executed orders"] = figures["executed orders"]
     return profile
