@@ -103,6 +103,14 @@ def test_session_schedule_when_first_day_of_year_opens_at_ten() -> None:
     assert len(schedule.minute_bar_starts()) == 321
 
 
+@pytest.mark.parametrize("day", [date(2025, 3, 4), date(2026, 1, 2), date(2025, 11, 13)])
+def test_minute_bar_starts_ns_when_any_timetable_equals_the_datetimes(day: date) -> None:
+    schedule = session_schedule(day, CAL)  # a normal day, the year's first (10:00), a CSAT day (shifted)
+    assert schedule is not None
+    expected = [int(start.timestamp()) * 1_000_000_000 for start in schedule.minute_bar_starts()]
+    assert schedule.minute_bar_starts_ns().tolist() == expected
+
+
 def test_session_schedule_when_csat_day_shifts_one_hour() -> None:
     schedule = session_schedule(date(2025, 11, 13), CAL)
     assert schedule is not None

@@ -120,8 +120,7 @@ class BacktestMarket:
         assert schedule is not None
         if self.bars == "day":
             return DayGrid(day, schedule, print_times(day, self.calendar))
-        starts = pd.DatetimeIndex(schedule.minute_bar_starts()).as_unit("ns").asi8
-        return DayGrid(day, schedule, np.asarray(starts, dtype=np.int64))
+        return DayGrid(day, schedule, schedule.minute_bar_starts_ns())
 
     def daily_before(self, code: StockCode, day: date, count: int) -> BarArrays:
         """The last ``count`` daily bars strictly before ``day``; with adjusted history (``data.

@@ -84,9 +84,9 @@ def check_minutes(
     frame = bars.frame.sort_values("ts", kind="stable").reset_index(drop=True)
     reasons = _row_rules(frame, kst_days(frame["ts"]), instrument)
     schedule = session_schedule(day, calendar) if calendar.is_session(day) else None
-    grid = [pd.Timestamp(t).value for t in schedule.minute_bar_starts()] if schedule else []
+    grid = schedule.minute_bar_starts_ns() if schedule else np.empty(0, dtype=np.int64)
     stamps = frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-    on_grid = np.isin(stamps.view(np.int64), np.array(grid, dtype=np.int64))
+    on_grid = np.isin(stamps.view(np.int64), grid)
     _flag(reasons, ~on_grid, f"not a minute of the session of {day}")
     kept = frame[reasons == ""].reset_index(drop=True)
     quarantined = frame[reasons != ""].assign(**{REASON: reasons[reasons != ""]}).reset_index(drop=True)

@@ -113,7 +113,7 @@ def _allowed_starts(day: date, timeframe: Timeframe, calendar: TradingCalendar) 
         return []
     if timeframe is Timeframe.DAY:
         return [int(pd.Timestamp(day.isoformat(), tz="Asia/Seoul").value)]
-    return [int(pd.Timestamp(start).value) for start in schedule.minute_bar_starts()]
+    return [int(start) for start in schedule.minute_bar_starts_ns()]
 
 
 def check_sessions(

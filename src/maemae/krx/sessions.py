@@ -12,6 +12,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
+
 from maemae.domain.clock_time import KST, require_kst
 from maemae.krx.calendar import TradingCalendar
 
@@ -40,8 +43,19 @@ class SessionSchedule:
     def minute_bar_starts(self) -> list[datetime]:
         """Start times of the day's 1-minute bars: each minute of the continuous session, then the closing
         auction's single print at ``close`` (docs/data.md)."""
-        minutes = int((self.closing_auction - self.open).total_seconds() // 60)
-        return [self.open + timedelta(minutes=i) for i in range(minutes)] + [self.close]
+        return [self.open + timedelta(minutes=i) for i in range(self._continuous_minutes())] + [self.close]
+
+    def minute_bar_starts_ns(self) -> npt.NDArray[np.int64]:
+        """``minute_bar_starts`` as epoch nanoseconds, without a datetime per bar (a backtest's every day)."""
+        opening = int(self.open.timestamp()) * _NS_PER_SECOND
+        minutes = np.arange(self._continuous_minutes(), dtype=np.int64) * (60 * _NS_PER_SECOND)
+        return np.append(opening + minutes, np.int64(int(self.close.timestamp()) * _NS_PER_SECOND))
+
+    def _continuous_minutes(self) -> int:
+        return int((self.closing_auction - self.open).total_seconds() // 60)
+
+
+_NS_PER_SECOND = 1_000_000_000
 
 
 def _at(day: date, clock: time, shift_hours: int = 0) -> datetime:

@@ -80,7 +80,7 @@ class SMADaily(DailyStrategy):
         prior_long = int(closes[len(closes) - (self.p.long - 1) :].sum())
         left = (prior_short + prices) * self.p.long
         right = (prior_long + prices) * self.p.short
-        buy = Signal.BUY if self._volume_ok(volumes) else Signal.NONE
-        return np.where(
-            left > right, np.int8(buy), np.where(left < right, np.int8(Signal.SELL), np.int8(0))
-        ).astype(np.int8)
+        signals = np.sign(left - right).astype(np.int8)  # BUY 1 where left > right, SELL -1 where below
+        if not self._volume_ok(volumes):
+            np.minimum(signals, np.int8(Signal.NONE), out=signals)  # a cross without volume is no BUY
+        return signals
