@@ -80,7 +80,8 @@ class SMADaily(DailyStrategy):
         prior_long = int(closes[len(closes) - (self.p.long - 1) :].sum())
         left = (prior_short + prices) * self.p.long
         right = (prior_long + prices) * self.p.short
-        signals = np.sign(left - right).astype(np.int8)  # BUY 1 where left > right, SELL -1 where below
+        # BUY (1) where the short average is above the long one, SELL (-1) where below, NONE on a tie
+        signals: Int8Array = np.sign(left - right).astype(np.int8)
         if not self._volume_ok(volumes):
             np.minimum(signals, np.int8(Signal.NONE), out=signals)  # a cross without volume is no BUY
         return signals
