@@ -40,12 +40,16 @@ class Spy(MinuteStrategy):
 """
 
 
+def user_class(tmp_path: Path, source: str, name: str) -> str:
+    """``path:Name`` of class ``name`` in ``source``, saved as a user's strategy file."""
+    path = tmp_path / f"{name.lower()}.py"
+    path.write_text(source, encoding="utf-8")
+    return f"{path}:{name}"
+
+
 def spy_config(tmp_path: Path, market_root: Path, fail_every: int) -> MaemaeConfig:
-    path = tmp_path / "spy.py"
-    path.write_text(SPY, encoding="utf-8")
-    return make_config(
-        market_root, strategies={"minute": {"class": f"{path}:Spy", "params": {"fail_every": fail_every}}}
-    )
+    minute = {"class": user_class(tmp_path, SPY, "Spy"), "params": {"fail_every": fail_every}}
+    return make_config(market_root, strategies={"minute": minute})
 
 
 def test_minute_strategy_when_called_never_sees_a_bar_that_has_not_closed(
@@ -91,11 +95,9 @@ class BuyEverything(MinuteStrategy):
 def test_full_book_when_max_positions_held_or_being_bought_asks_the_strategy_for_no_entry(
     tmp_path: Path, market_root: Path
 ) -> None:
-    path = tmp_path / "buy_everything.py"
-    path.write_text(BUY_EVERYTHING, encoding="utf-8")
     config = make_config(
         market_root,
-        strategies={"minute": {"class": f"{path}:BuyEverything"}},
+        strategies={"minute": {"class": user_class(tmp_path, BUY_EVERYTHING, "BuyEverything")}},
         risk={"sizing": {"max_positions": 2}},
     )
     result = run_backtest(config, start=START, end=END, every_bar=True)
@@ -133,10 +135,9 @@ class BrokenDaily(SMADaily):
 def test_wake_bars_when_it_raises_wakes_every_bar_and_trades_as_if_it_had_none(
     tmp_path: Path, market_root: Path
 ) -> None:
-    path = tmp_path / "broken.py"
-    path.write_text(BROKEN_HOOKS, encoding="utf-8")
+    broken_wake = user_class(tmp_path, BROKEN_HOOKS, "BrokenWake")
     broken = run_backtest(
-        make_config(market_root, strategies={"minute": {"class": f"{path}:BrokenWake"}}), start=START, end=END
+        make_config(market_root, strategies={"minute": {"class": broken_wake}}), start=START, end=END
     )
     plain = run_backtest(make_config(market_root), start=START, end=END)
     assert broken.engine.kernel.strategy_errors > 0  # counted, and the run went on to the end
@@ -152,9 +153,8 @@ def test_wake_bars_when_it_raises_wakes_every_bar_and_trades_as_if_it_had_none(
 def test_daily_strategy_when_it_raises_gives_no_signal_that_day_and_the_run_goes_on(
     tmp_path: Path, market_root: Path
 ) -> None:
-    path = tmp_path / "broken.py"
-    path.write_text(BROKEN_HOOKS, encoding="utf-8")
-    config = make_config(market_root, strategies={"daily": {"class": f"{path}:BrokenDaily"}})
+    broken_daily = user_class(tmp_path, BROKEN_HOOKS, "BrokenDaily")
+    config = make_config(market_root, strategies={"daily": {"class": broken_daily}})
     result = run_backtest(config, start=START, end=END)
     assert result.engine.kernel.strategy_errors >= len(result.recorder.days)  # every stock, every day
     assert result.recorder.days[-1].day == END
