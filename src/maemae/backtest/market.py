@@ -211,9 +211,9 @@ def with_yesterday(
     both = tuple(np.empty((len(codes), before + width), dtype=np.int64) for _ in BAR_COLUMNS)
     for target, source in zip(both, today.columns, strict=True):
         target[:, before:] = source
-    previous = np.array(
-        [yesterday.row_of.get(code, -1) if yesterday is not None else -1 for code in codes], dtype=np.int64
-    )
+    previous = np.full(len(codes), -1, dtype=np.int64)  # each code's row yesterday, -1: it had none
+    if yesterday is not None:
+        previous[:] = [yesterday.row_of.get(code, -1) for code in codes]
     known = previous >= 0
     if yesterday is not None and known.any():
         for target, source in zip(both, yesterday.columns, strict=True):

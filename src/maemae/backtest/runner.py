@@ -233,7 +233,7 @@ class BacktestRunner:
             history,
             closes,
             signals,
-            {c: i for i, c in enumerate(codes)},
+            session.row_of,  # the codes' rows, in the order of ``codes``
             flat_wake,
             held_wake,
             holding,
