@@ -216,8 +216,12 @@ def with_yesterday(
         previous[:] = [yesterday.row_of.get(code, -1) for code in codes]
     known = previous >= 0
     if yesterday is not None and known.any():
+        same_rows = bool(known.all()) and list(yesterday.row_of) == codes  # the usual day: one slice copy
         for target, source in zip(both, yesterday.columns, strict=True):
-            target[known, :before] = source[previous[known]]
+            if same_rows:
+                target[:, :before] = source
+            else:
+                target[known, :before] = source[previous[known]]
     result: dict[StockCode, tuple[BarArrays, int]] = {}
     for row, code in enumerate(codes):
         first = 0 if known[row] else before

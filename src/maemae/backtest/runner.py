@@ -106,12 +106,18 @@ class _Day:
     # bars x codes: where the minute strategy may act on a code it does not hold (flat) and on one it holds
     flat_wake: np.ndarray
     held_wake: np.ndarray
-    holding: np.ndarray  # bool per code: whether maemae holds it
+    quantity: np.ndarray  # int64 per code: the shares maemae owns
+    holding: np.ndarray = field(init=False)  # bool per code: whether maemae holds it
     # 2 x bars: how many flat (row 0) and held (row 1) codes are woken at each bar
     wake_count: np.ndarray = field(default_factory=lambda: np.zeros((2, 0), dtype=np.int64))
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
+    _woken_bars: np.ndarray | None = None  # the bars that wake some code, until a holding changes
     k: int = -1  # the bar whose close is "now" (-1: before the open)
+
+    def __post_init__(self) -> None:
+        self.holding = self.quantity > 0
+        self.count_wake()
 
     def count_wake(self) -> None:
         """Count the woken codes per bar from the masks and the holdings."""
@@ -119,15 +125,25 @@ class _Day:
             [(self.flat_wake & ~self.holding).sum(axis=1), (self.held_wake & self.holding).sum(axis=1)]
         )
 
-    def set_holding(self, row: int, holding: bool) -> None:
-        """Code ``row`` became held or flat: it now wakes on the other mask."""
-        before = bool(self.holding[row])
+    def set_quantity(self, row: int, quantity: int) -> None:
+        """Code ``row`` is now held in ``quantity`` shares; if it became held or flat, it wakes on the
+        other mask from now on."""
+        self.quantity[row] = quantity
+        before, holding = bool(self.holding[row]), quantity > 0
         if before == holding:
             return
         masks = (self.flat_wake, self.held_wake)  # indexed like wake_count's rows: flat 0, held 1
         self.wake_count[int(before)] -= masks[int(before)][:, row]
         self.holding[row] = holding
         self.wake_count[int(holding)] += masks[int(holding)][:, row]
+        self._woken_bars = None
+
+    def next_woken(self, k: int) -> int | None:
+        """The first bar from k that wakes some code (flat or held), or None."""
+        if self._woken_bars is None:
+            self._woken_bars = self.wake_count.any(axis=0).nonzero()[0]
+        at = int(self._woken_bars.searchsorted(k))
+        return int(self._woken_bars[at]) if at < self._woken_bars.size else None
 
     def wakes(self, row: int, k: int) -> bool:
         """Whether code ``row`` is woken at bar k as it is held now."""
@@ -140,7 +156,7 @@ class _Day:
         if not (flat or held):
             return []
         wake = np.where(self.holding, self.held_wake[k] & held, self.flat_wake[k] & flat)
-        return [self.codes[row] for row in np.flatnonzero(wake)]
+        return [self.codes[row] for row in wake.nonzero()[0]]
 
 
 class BacktestRunner:
@@ -224,8 +240,8 @@ class BacktestRunner:
             else np.zeros((0, len(grid)), dtype=np.int8)
         )
         flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
-        holding = np.array([self.engine.portfolio.owned(code) > 0 for code in codes], dtype=bool)
-        prepared = _Day(
+        owned = np.array([self.engine.portfolio.owned(code) for code in codes], dtype=np.int64)
+        return _Day(
             grid,
             codes,
             data,
@@ -236,10 +252,8 @@ class BacktestRunner:
             session.row_of,  # the codes' rows, in the order of ``codes``
             flat_wake,
             held_wake,
-            holding,
+            owned,
         )
-        prepared.count_wake()
-        return prepared
 
     def _wake_masks(
         self,
@@ -290,7 +304,7 @@ class BacktestRunner:
 
     def _set_wake(self, prepared: _Day, code: StockCode) -> None:
         """After a fill: ``code`` wakes on the mask for its holding now."""
-        prepared.set_holding(prepared.index_of[code], self.engine.portfolio.owned(code) > 0)
+        prepared.set_quantity(prepared.index_of[code], self.engine.portfolio.owned(code))
 
     # ----- running a day
     def _price_of(self, prepared: _Day, day: date) -> Callable[[StockCode], int]:
@@ -313,8 +327,8 @@ class BacktestRunner:
         )
         if not working:
             return False
-        start = int(prepared.grid.starts[k])
-        engine.clock.set(_at(start))
+        start = _at(int(prepared.grid.starts[k]))
+        engine.clock.set(start)
         closing = k == len(prepared.grid) - 1
         for code in working:
             bars = prepared.today.get(code)
@@ -322,7 +336,7 @@ class BacktestRunner:
                 engine.sim.on_bar(
                     code,
                     MarketBar(
-                        _at(start),
+                        start,
                         int(bars.open[k]),
                         int(bars.high[k]),
                         int(bars.low[k]),
@@ -420,10 +434,10 @@ class BacktestRunner:
         end = len(prepared.grid)
         if self.every_bar or k >= end or self.engine.orders.open_orders():
             return k
-        woken = np.flatnonzero(prepared.wake_count[:, k:].any(axis=0))
+        woken = prepared.next_woken(k)
         candidates = [end, *(bar for bar in prepared.exit_bar.values() if bar >= k)]
-        if woken.size:
-            candidates.append(k + int(woken[0]))
+        if woken is not None:
+            candidates.append(woken)
         if prepared.stop_bar is not None and prepared.stop_bar >= k:
             candidates.append(prepared.stop_bar)
         return min(candidates)
@@ -455,7 +469,7 @@ class BacktestRunner:
         self.recorder.days.append(
             DayRecord(
                 prepared.grid.day,
-                engine.portfolio.equity(prices),
+                engine.portfolio.equity(prices.__getitem__),
                 engine.portfolio.account.cash,
                 sum(1 for _ in engine.portfolio.held()),
                 prices,
@@ -480,13 +494,8 @@ class BacktestRunner:
         level = kernel.exits.portfolio_stop_level(self.engine.gate.state.day_start_equity)
         if level is None or kernel.day is None or self.engine.gate.state.is_halted(kernel.day):
             return None
-        rows, quantities = [], []
-        for position in self.engine.portfolio.held():
-            row = prepared.index_of.get(position.code)
-            if row is not None:
-                rows.append(row)
-                quantities.append(position.owned_quantity)
+        rows = prepared.quantity.nonzero()[0]
         last = len(prepared.grid) - 1  # the closing auction is not a decision point
-        equity = np.asarray(quantities, dtype=np.int64) @ prepared.closes[rows, start:last]
-        hits = np.flatnonzero(equity <= level - self.engine.portfolio.account.cash)
+        equity = prepared.quantity[rows] @ prepared.closes[rows, start:last]
+        hits = (equity <= level - self.engine.portfolio.account.cash).nonzero()[0]
         return int(hits[0]) + start if hits.size else None

@@ -12,6 +12,8 @@ KST = ZoneInfo("Asia/Seoul")
 
 def require_kst(ts: datetime, what: str = "timestamp") -> datetime:
     """Return ``ts`` converted to KST; a naive datetime is refused, because its zone would be a guess."""
+    if ts.tzinfo is KST:  # already Korean time (the common case: every engine timestamp)
+        return ts
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise DomainError(f"{what} {ts.isoformat()}: expected a timezone-aware datetime (Asia/Seoul)")
     return ts.astimezone(KST)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from maemae.domain.clock_time import require_kst
+from maemae.domain.clock_time import KST, require_kst
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderCondition, OrderType, Side
 from maemae.domain.fill import Fill
@@ -66,7 +66,8 @@ class Order:
             raise DomainError(
                 f"order {self.order_id}: {self.order_type.value} order needs a positive limit price"
             )
-        require_kst(self.created_at, f"order {self.order_id} creation time")
+        if self.created_at.tzinfo is not KST:  # the message is only built when it may be needed
+            require_kst(self.created_at, f"order {self.order_id} creation time")
 
     @property
     def remaining(self) -> int:
@@ -146,6 +147,6 @@ class Order:
 
     def _move(self, event: OrderEvent, state: OrderState, at: datetime, note: str) -> None:
         self.state = state
-        self.history.append(
-            Transition(require_kst(at, f"order {self.order_id} event time"), event, state, note)
-        )
+        if at.tzinfo is not KST:
+            at = require_kst(at, f"order {self.order_id} event time")
+        self.history.append(Transition(at, event, state, note))

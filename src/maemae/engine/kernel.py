@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import structlog
 
 from maemae.data.bars import BarArrays
@@ -94,7 +93,7 @@ class TradingKernel:
         self.day = day
         self.data = dict(data)
         self.portfolio.start_day(day)
-        self.gate.state.start_day(day, self.portfolio.equity(self._prices(price_of)))
+        self.gate.state.start_day(day, self.portfolio.equity(price_of))
         for code, mark in list(self.gate.state.take_profit.items()):
             if mark.at.date() < day:  # a mark governs re-buys for its day only, and survives a restart
                 self.gate.state.clear_take_profit(code)
@@ -108,17 +107,17 @@ class TradingKernel:
     def on_bar(self, code: StockCode, index: int, now: datetime, signal: Signal, price_of: PriceOf) -> None:
         """A bar of ``code`` completed at ``now``: run the exits, then the minute strategy."""
         data = self.data[code]
-        price = int(data.bars.close[index])
-        if self.portfolio.owned(code) > 0:
+        owned, working = self.portfolio.owned(code), self.orders.has_open_order(code)
+        if owned > 0:
             self.update_high_water(code, index)
-            if not self.orders.has_open_order(code):
-                exit_intent = self.exits.check(self.holding(code), price)
+            if not working:
+                exit_intent = self.exits.check(self.holding(code), int(data.bars.close[index]))
                 if exit_intent is not None:
                     self._decide(exit_intent, now, price_of, index)
                     return
-        if self.orders.has_open_order(code) or code == self.safe_asset:
+        if working or code == self.safe_asset:
             return
-        if self.portfolio.owned(code) == 0 and not self.accepts_entries():
+        if owned == 0 and not self.accepts_entries():
             return
         view = MinuteInput(
             code,
@@ -171,7 +170,7 @@ class TradingKernel:
         if code not in self.high_water or index < 0:
             return
         bars = self.data[code].bars
-        first = int(np.searchsorted(bars.ts, self._high_water_ts[code], side="right"))
+        first = int(bars.ts.searchsorted(self._high_water_ts[code], side="right"))
         if first <= index:
             self.high_water[code] = max(self.high_water[code], int(bars.close[first : index + 1].max()))
             self._high_water_ts[code] = int(bars.ts[index])
@@ -182,7 +181,7 @@ class TradingKernel:
         level = self.exits.portfolio_stop_level(self.gate.state.day_start_equity)
         if level is None or self.gate.state.is_halted(self.day):
             return False
-        equity = self.portfolio.equity(self._prices(price_of))
+        equity = self.portfolio.equity(price_of)
         if equity > level:
             return False
         self.gate.state.halt_for_day(self.day)
@@ -228,7 +227,7 @@ class TradingKernel:
     ) -> None:
         if self.orders.was_decided(intent, now):
             return  # decided before a restart: the same moment is never decided twice
-        ctx = self._context(intent.code, now, price_of, index)
+        ctx = self._context(intent, now, price_of, index)
         decision = self.gate.evaluate(intent, ctx)
         if not decision.approved:
             self.orders.record_denial(
@@ -244,12 +243,15 @@ class TradingKernel:
         self.orders.submit(intent, decision.quantity, now)
         self._reservation = 0
 
-    def _context(self, code: StockCode, now: datetime, price_of: PriceOf, index: int | None) -> GateContext:
+    def _context(
+        self, intent: OrderIntent, now: datetime, price_of: PriceOf, index: int | None
+    ) -> GateContext:
         assert self.day is not None
+        code = intent.code
         data = self.data[code]
         price = price_of(code)
         recent_high = bar_volume = average_volume = 0
-        if index is not None:
+        if index is not None and intent.side is Side.BUY:  # the re-entry rule's facts; it judges buys only
             start = max(data.today_start, index - VOLUME_LOOKBACK)
             before = data.bars.high[data.today_start : index]
             recent_high = int(before.max()) if before.size else price
@@ -267,16 +269,13 @@ class TradingKernel:
             limits=data.limits,
             instrument_type=data.instrument_type,
             orderable_cash=self.portfolio.account.orderable_cash,
-            equity=self.portfolio.equity(self._prices(price_of)),
+            equity=self.portfolio.equity(price_of),
             open_positions=self.open_positions(),
             position=held,
             recent_high=recent_high,
             bar_volume=bar_volume,
             average_volume=average_volume,
         )
-
-    def _prices(self, price_of: PriceOf) -> dict[StockCode, int]:
-        return {position.code: price_of(position.code) for position in self.portfolio.held()}
 
     def holding(self, code: StockCode) -> Holding:
         """The exit rules' view of the position in ``code``."""

@@ -338,7 +338,7 @@ class LiveDay:
             self.feed.end_day()
         core.orders.process_events()
         prices = {p.code: self.price_of(p.code) for p in core.portfolio.held()}
-        equity = core.portfolio.equity(prices)
+        equity = core.portfolio.equity(prices.__getitem__)
         self.recorder.close_day(self.day, now, equity, prices)
         self.report.equity = equity
         today = [o for o in core.orders.orders.values() if o.created_at.date() == self.day]

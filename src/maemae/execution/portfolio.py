@@ -6,7 +6,7 @@ and cash follows with T+2 settlement. Reconciliation compares this view with the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 
 from maemae.domain.account import Account
@@ -67,9 +67,9 @@ class Portfolio:
         """Positions maemae owns shares of."""
         return (position for position in self.positions.values() if position.owned_quantity > 0)
 
-    def market_value(self, prices: Mapping[StockCode, int]) -> int:
-        return sum(position.owned_quantity * prices[position.code] for position in self.held())
+    def market_value(self, price_of: Callable[[StockCode], int]) -> int:
+        return sum(position.owned_quantity * price_of(position.code) for position in self.held())
 
-    def equity(self, prices: Mapping[StockCode, int]) -> int:
-        """Cash (settled or not) plus owned shares at ``prices``."""
-        return self.account.cash + self.market_value(prices)
+    def equity(self, price_of: Callable[[StockCode], int]) -> int:
+        """Cash (settled or not) plus owned shares at ``price_of(code)`` (a dict's ``__getitem__`` does)."""
+        return self.account.cash + self.market_value(price_of)

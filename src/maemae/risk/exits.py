@@ -53,6 +53,7 @@ class ExitRules:
         self._stop = 1 - _fraction(config.stop_loss.pct)
         self._take = 1 + _fraction(config.take_profit.trigger_pct)
         self._keep = 1 - _fraction(config.trailing_stop.pct)
+        self._day_keep = 1 - _fraction(config.portfolio_stop.day_loss_pct)
 
     def levels(self, holding: Holding) -> ExitLevels:
         """Exact integer levels: floor(cost × (1 − stop %)), ceil(cost × (1 + target %)), with the average
@@ -106,7 +107,7 @@ class ExitRules:
             keep = self._keep
             high = np.maximum.accumulate(np.maximum(window, holding.high_water))
             fired |= window <= high * keep.numerator // keep.denominator  # the floor of trailing_level
-        hits = np.flatnonzero(fired)
+        hits = fired.nonzero()[0]
         return int(hits[0]) + start if hits.size else None
 
     def time_cut_due(self, day: date, sessions_held: int) -> bool:
@@ -126,7 +127,7 @@ class ExitRules:
         rule = self.config.portfolio_stop
         if not rule.enabled:
             return None
-        keep = 1 - _fraction(rule.day_loss_pct)
+        keep = self._day_keep
         return day_start_equity * keep.numerator // keep.denominator
 
     def liquidation(self, holding: Holding) -> OrderIntent:

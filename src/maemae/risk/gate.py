@@ -51,31 +51,22 @@ class RiskGate:
             )
         return decision
 
-    def _first_denial(self, checks: list[Callable[[], Denial | None]]) -> Denial | None:
-        for check in checks:
-            denial = check()
-            if denial is not None:
-                return denial
-        return None
-
     def _buy(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
         config, state = self.config, self.state
-        overtrading = intent.source is not IntentSource.SAFE_ASSET
-        checks: list[Callable[[], Denial | None]] = [
-            lambda: rules.operator_state(intent, state, is_buy=True),
-            lambda: rules.portfolio_halt(state, ctx),
-        ]
-        if overtrading:
-            checks += [
-                lambda: rules.one_trade_a_day(config, state, intent),
-                lambda: rules.cooldown(config, state, intent, ctx),
-                lambda: rules.daily_caps(config, state, intent),
-                lambda: rules.reentry(config, state, intent, ctx),
-                lambda: rules.rebuy_after_take_profit(config, state, intent, ctx),
-                lambda: rules.max_positions(config, ctx),
-            ]
-        checks += [lambda: rules.price_checks(intent, ctx), lambda: rules.order_rate(config, state, ctx)]
-        denial = self._first_denial(checks)
+        # each rule returns a Denial (truthy) or None; ``or`` stops at the first refusal, in the documented
+        # order
+        denial = rules.operator_state(intent, state, is_buy=True) or rules.portfolio_halt(state, ctx)
+        if denial is None and intent.source is not IntentSource.SAFE_ASSET:  # the overtrading rules
+            denial = (
+                rules.one_trade_a_day(config, state, intent)
+                or rules.cooldown(config, state, intent, ctx)
+                or rules.daily_caps(config, state, intent)
+                or rules.reentry(config, state, intent, ctx)
+                or rules.rebuy_after_take_profit(config, state, intent, ctx)
+                or rules.max_positions(config, ctx)
+            )
+        if denial is None:
+            denial = rules.price_checks(intent, ctx) or rules.order_rate(config, state, ctx)
         if denial is not None:
             return RiskDecision.deny(intent, denial)
         sized = self._size(intent, ctx)
@@ -133,14 +124,12 @@ class RiskGate:
 
     def _sell(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
         owned = ctx.position.quantity if ctx.position else 0
-        denial = self._first_denial(
-            [
-                lambda: rules.operator_state(intent, self.state, is_buy=False),
-                lambda: Denial(DenyReason.NOT_OWNED, f"maemae owns no {intent.code}") if owned == 0 else None,
-                lambda: rules.strategy_change(self.config, intent, ctx),
-                lambda: rules.price_checks(intent, ctx),
-                lambda: rules.order_rate(self.config, self.state, ctx),
-            ]
+        denial = (
+            rules.operator_state(intent, self.state, is_buy=False)
+            or (Denial(DenyReason.NOT_OWNED, f"maemae owns no {intent.code}") if owned == 0 else None)
+            or rules.strategy_change(self.config, intent, ctx)
+            or rules.price_checks(intent, ctx)
+            or rules.order_rate(self.config, self.state, ctx)
         )
         if denial is not None:
             return RiskDecision.deny(intent, denial)
