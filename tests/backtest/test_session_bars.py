@@ -3,7 +3,7 @@ whatever yesterday's universe and session length were."""
 
 import numpy as np
 
-from maemae.backtest.market import SessionBars, with_yesterday
+from maemae.backtest.market import two_sessions
 from maemae.data.bars import BAR_COLUMNS, BarArrays
 from maemae.domain.codes import StockCode
 
@@ -28,14 +28,13 @@ def _joined(*parts: BarArrays) -> dict[str, list[int]]:
     return {name: [int(v) for part in parts for v in getattr(part, name)] for name in BAR_COLUMNS}
 
 
-def test_with_yesterday_when_universe_and_session_length_change_joins_each_code_its_own_bars() -> None:
+def test_two_sessions_when_universe_and_session_length_change_joins_each_code_its_own_bars() -> None:
     # yesterday: a full session of 3 bars for A and B; today: a shorter one of 2 bars for B and C
     yesterday_bars = {A: _bars(100, [10, 11, 12]), B: _bars(100, [20, 21, 22])}
     today_bars = {B: _bars(200, [23, 24]), C: _bars(200, [30, 31])}
-    yesterday = SessionBars.stack(yesterday_bars, 3)
-    today = SessionBars.stack(today_bars, 2)
+    yesterday, _ = two_sessions(None, yesterday_bars, 3)
 
-    joined = with_yesterday(yesterday, today)
+    today, joined = two_sessions(yesterday, today_bars, 2)
 
     assert list(joined) == [B, C]
     b_bars, b_start = joined[B]
@@ -48,14 +47,24 @@ def test_with_yesterday_when_universe_and_session_length_change_joins_each_code_
     assert today.column("close").tolist() == [[23, 24], [30, 31]]
 
 
-def test_with_yesterday_when_first_day_gives_today_alone() -> None:
-    today = SessionBars.stack({A: _bars(0, [5, 6, 7])}, 3)
-    bars, start = with_yesterday(None, today)[A]
+def test_two_sessions_when_same_codes_as_yesterday_joins_them_in_order() -> None:
+    yesterday, _ = two_sessions(None, {A: _bars(100, [10, 11]), B: _bars(100, [20, 21])}, 2)
+    _, joined = two_sessions(yesterday, {A: _bars(200, [12, 13]), B: _bars(200, [22, 23])}, 2)
+    assert joined[A][0].close.tolist() == [10, 11, 12, 13]
+    assert joined[B][0].close.tolist() == [20, 21, 22, 23]
+    assert joined[B][0].ts.tolist() == [100, 101, 200, 201]
+    assert joined[A][1] == joined[B][1] == 2
+
+
+def test_two_sessions_when_first_day_gives_today_alone() -> None:
+    _, joined = two_sessions(None, {A: _bars(0, [5, 6, 7])}, 3)
+    bars, start = joined[A]
     assert start == 0
     assert bars.close.tolist() == [5, 6, 7]
 
 
-def test_session_bars_when_no_codes_has_empty_matrices_of_the_session_width() -> None:
-    empty = SessionBars.stack({}, 381)
+def test_two_sessions_when_no_codes_has_empty_matrices_of_the_session_width() -> None:
+    empty, joined = two_sessions(None, {}, 381)
     assert empty.column("close").shape == (0, 381)
-    assert with_yesterday(empty, SessionBars.stack({}, 381)) == {}
+    assert joined == {}
+    assert two_sessions(empty, {}, 381)[1] == {}

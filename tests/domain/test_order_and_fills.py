@@ -1,10 +1,10 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maemae.domain.clock_time import KST
+from maemae.domain.clock_time import KST, compact_date
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.fill import Fill
@@ -141,3 +141,8 @@ def test_partial_fills_when_any_sequence_sums_exactly_and_never_exceed(
         assert order.state is OrderState.PARTIALLY_FILLED
     else:
         assert order.state is OrderState.ACCEPTED
+
+
+@given(st.dates(min_value=date(1000, 1, 1)))  # strftime does not pad years before 1000
+def test_compact_date_when_any_date_is_the_strftime_form(day: date) -> None:
+    assert compact_date(day) == f"{day:%Y%m%d}"

@@ -178,17 +178,6 @@ class SessionBars:
     row_of: dict[StockCode, int]
     columns: tuple[Int64Array, ...]
 
-    @classmethod
-    def stack(cls, bars: dict[StockCode, BarArrays], width: int) -> SessionBars:
-        """``bars`` of equal length ``width`` (already on the session's grid), one row per code."""
-        columns = tuple(
-            np.vstack([getattr(b, name) for b in bars.values()])
-            if bars
-            else np.empty((0, width), dtype=np.int64)
-            for name in BAR_COLUMNS
-        )
-        return cls({code: row for row, code in enumerate(bars)}, columns)
-
     def bars(self, code: StockCode) -> BarArrays:
         row = self.row_of[code]
         return BarArrays(*(column[row] for column in self.columns))
@@ -197,20 +186,22 @@ class SessionBars:
         return self.columns[BAR_COLUMNS.index(name)]
 
 
-def with_yesterday(
-    yesterday: SessionBars | None, today: SessionBars
-) -> dict[StockCode, tuple[BarArrays, int]]:
-    """Each of today's codes' bars of yesterday and today as one array, and the index where today starts.
+def two_sessions(
+    yesterday: SessionBars | None, today: dict[StockCode, BarArrays], width: int
+) -> tuple[SessionBars, dict[StockCode, tuple[BarArrays, int]]]:
+    """Today's session of ``today``'s codes (bars already on the grid of ``width`` bars), and each code's
+    bars of yesterday and today as one array with the index where today starts.
 
-    A code that had no bars yesterday gets today's alone (today starts at 0). Both sessions are copied into
-    one matrix per column with a single assignment each; every code's array is a view of its row.
+    Both sessions are written once into one matrix per column, yesterday's columns first; today's session
+    is a view of the right-hand part. A code that had no bars yesterday gets today's alone (today starts
+    at 0).
     """
-    width = today.columns[0].shape[1]
+    codes = list(today)
     before = yesterday.columns[0].shape[1] if yesterday is not None else 0
-    codes = list(today.row_of)
     both = tuple(np.empty((len(codes), before + width), dtype=np.int64) for _ in BAR_COLUMNS)
-    for target, source in zip(both, today.columns, strict=True):
-        target[:, before:] = source
+    for row, bars in enumerate(today.values()):
+        for target, source in zip(both, bars.columns(), strict=True):
+            target[row, before:] = source
     previous = np.full(len(codes), -1, dtype=np.int64)  # each code's row yesterday, -1: it had none
     if yesterday is not None:
         previous[:] = [yesterday.row_of.get(code, -1) for code in codes]
@@ -222,8 +213,9 @@ def with_yesterday(
                 target[:, :before] = source
             else:
                 target[known, :before] = source[previous[known]]
-    result: dict[StockCode, tuple[BarArrays, int]] = {}
+    session = SessionBars({code: row for row, code in enumerate(codes)}, tuple(c[:, before:] for c in both))
+    joined: dict[StockCode, tuple[BarArrays, int]] = {}
     for row, code in enumerate(codes):
         first = 0 if known[row] else before
-        result[code] = (BarArrays(*(column[row, first:] for column in both)), before - first)
-    return result
+        joined[code] = (BarArrays(*(column[row, first:] for column in both)), before - first)
+    return session, joined

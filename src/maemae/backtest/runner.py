@@ -21,7 +21,7 @@ from maemae.backtest.market import (
     DayGrid,
     SessionBars,
     align,
-    with_yesterday,
+    two_sessions,
 )
 from maemae.brokers.sim.matching import MarketBar
 from maemae.data.bars import BarArrays
@@ -141,7 +141,7 @@ class _Day:
     def next_woken(self, k: int) -> int | None:
         """The first bar from k that wakes some code (flat or held), or None."""
         if self._woken_bars is None:
-            self._woken_bars = self.wake_count.any(axis=0).nonzero()[0]
+            self._woken_bars = np.flatnonzero(self.wake_count.any(axis=0))
         at = int(self._woken_bars.searchsorted(k))
         return int(self._woken_bars[at]) if at < self._woken_bars.size else None
 
@@ -225,20 +225,18 @@ class BacktestRunner:
             today[code] = align(minutes[code], grid.starts, previous_close)
             base[code] = previous_close or int(today[code].open[0])
         self.engine.sim.start_day(day, base)
-        session = SessionBars.stack(today, len(grid))
+        session, joined = two_sessions(self._yesterday, today, len(grid))
         today = {code: session.bars(code) for code in codes}  # views of the session's matrices
         data: dict[StockCode, CodeDay] = {}
-        for code, (bars, today_start) in with_yesterday(self._yesterday, session).items():
+        for code, (bars, today_start) in joined.items():
             limits = self.engine.sim.limits(code)
             assert limits is not None
             data[code] = CodeDay(code, self._kind(code), bars, today_start, limits)
         self._yesterday = session
         closes = session.column("close")
-        signals = (
-            np.vstack([self._signals(code, history[code], today[code]) for code in codes])
-            if codes
-            else np.zeros((0, len(grid)), dtype=np.int8)
-        )
+        signals = np.empty((len(codes), len(grid)), dtype=np.int8)
+        for row, code in enumerate(codes):
+            signals[row] = self._signals(code, history[code], today[code])
         flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
         owned = np.array([self.engine.portfolio.owned(code) for code in codes], dtype=np.int64)
         return _Day(
@@ -264,8 +262,7 @@ class BacktestRunner:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Bars x codes: where the minute strategy may act on each code, flat and held (every bar in
         ``every_bar`` mode). Never on the closing-auction print: the market is closing."""
-        every = np.ones(n, dtype=bool)
-        flats, helds = [every] * len(codes), [every] * len(codes)
+        flat, held = np.ones((n, len(codes)), dtype=bool), np.ones((n, len(codes)), dtype=bool)
         if not self.every_bar:
             minute = self.engine.minute
             for row, code in enumerate(codes):
@@ -275,9 +272,7 @@ class BacktestRunner:
                     self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, error)
                     continue
                 if wake is not None:
-                    flats[row], helds[row] = wake.flat, wake.held
-        flat = np.stack(flats, axis=1) if codes else np.zeros((n, 0), dtype=bool)
-        held = np.stack(helds, axis=1) if codes else np.zeros((n, 0), dtype=bool)
+                    flat[:, row], held[:, row] = wake.flat, wake.held
         flat[n - 1] = held[n - 1] = False
         return flat, held
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from maemae.config.execution import ExecutionConfig
+from maemae.domain.clock_time import compact_date
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
@@ -78,7 +79,7 @@ class OrderManager:
     def _new_order(self, intent: OrderIntent, quantity: int, now: datetime) -> Order:
         self._sequence += 1
         order = Order(
-            order_id=f"{now:%Y%m%d}-{self._sequence:06d}",
+            order_id=f"{compact_date(now)}-{self._sequence:06d}",
             code=intent.code,
             side=intent.side,
             quantity=quantity,

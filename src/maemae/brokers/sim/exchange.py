@@ -19,6 +19,7 @@ from decimal import Decimal
 from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price
 from maemae.data.instruments import Instrument
 from maemae.domain.account import Account
+from maemae.domain.clock_time import compact_date
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market, OrderCondition, OrderType, Side
 from maemae.domain.fill import Fill
@@ -323,7 +324,7 @@ class SimExchange:
             self._kind(request.code),
             self._calendar,
         )
-        fill_id = f"{day:%Y%m%d}-{len(self._fills) + 1:06d}"
+        fill_id = f"{compact_date(day)}-{len(self._fills) + 1:06d}"
         fill = Fill(
             fill_id,
             order.number,
