@@ -199,9 +199,10 @@ def two_sessions(
     codes = list(today)
     before = yesterday.columns[0].shape[1] if yesterday is not None else 0
     both = tuple(np.empty((len(codes), before + width), dtype=np.int64) for _ in BAR_COLUMNS)
-    for row, bars in enumerate(today.values()):
-        for target, source in zip(both, bars.columns(), strict=True):
-            target[row, before:] = source
+    if codes:  # one concatenation per column (a single call over the codes' arrays), then one copy
+        for name, target in zip(BAR_COLUMNS, both, strict=True):
+            rows = np.concatenate([getattr(bars, name) for bars in today.values()])
+            target[:, before:] = rows.reshape(len(codes), width)
     previous = np.full(len(codes), -1, dtype=np.int64)  # each code's row yesterday, -1: it had none
     if yesterday is not None:
         previous[:] = [yesterday.row_of.get(code, -1) for code in codes]

@@ -56,10 +56,6 @@ class BarArrays:
     def __len__(self) -> int:
         return int(self.ts.shape[0])
 
-    def columns(self) -> tuple[Int64Array, ...]:
-        """The arrays in ``BAR_COLUMNS`` order."""
-        return (self.ts, self.open, self.high, self.low, self.close, self.volume, self.value)
-
     @classmethod
     def empty(cls) -> BarArrays:
         nothing = np.empty(0, dtype=np.int64)
