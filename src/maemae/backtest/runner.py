@@ -108,6 +108,7 @@ class _Day:
     held_wake: np.ndarray
     quantity: np.ndarray  # int64 per code: the shares maemae owns
     holding: np.ndarray = field(init=False)  # bool per code: whether maemae holds it
+    held_value: np.ndarray = field(init=False)  # per bar: the closing value of the shares held now
     # 2 x bars: how many flat (row 0) and held (row 1) codes are woken at each bar
     wake_count: np.ndarray = field(default_factory=lambda: np.zeros((2, 0), dtype=np.int64))
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
@@ -117,6 +118,7 @@ class _Day:
 
     def __post_init__(self) -> None:
         self.holding = self.quantity > 0
+        self.held_value = self.quantity @ self.closes
         self.count_wake()
 
     def count_wake(self) -> None:
@@ -128,6 +130,7 @@ class _Day:
     def set_quantity(self, row: int, quantity: int) -> None:
         """Code ``row`` is now held in ``quantity`` shares; if it became held or flat, it wakes on the
         other mask from now on."""
+        self.held_value += (quantity - int(self.quantity[row])) * self.closes[row]
         self.quantity[row] = quantity
         before, holding = bool(self.holding[row]), quantity > 0
         if before == holding:
@@ -489,8 +492,7 @@ class BacktestRunner:
         level = kernel.exits.portfolio_stop_level(self.engine.gate.state.day_start_equity)
         if level is None or kernel.day is None or self.engine.gate.state.is_halted(kernel.day):
             return None
-        rows = prepared.quantity.nonzero()[0]
         last = len(prepared.grid) - 1  # the closing auction is not a decision point
-        equity = prepared.quantity[rows] @ prepared.closes[rows, start:last]
-        hits = (equity <= level - self.engine.portfolio.account.cash).nonzero()[0]
-        return int(hits[0]) + start if hits.size else None
+        below = prepared.held_value[start:last] <= level - self.engine.portfolio.account.cash
+        first = int(below.argmax()) if below.size else 0
+        return first + start if below.size and below[first] else None
