@@ -172,18 +172,18 @@ class BacktestMarket:
 
 @dataclass(frozen=True, slots=True)
 class SessionBars:
-    """Many codes' bars of one session on its grid: a codes x bars matrix per column (``BAR_COLUMNS``
-    order). A code's bars are views of its row, so a day's data is a handful of arrays, not one per code."""
+    """Many codes' bars of one session on its grid: one columns x codes x bars block (``BAR_COLUMNS``
+    order). A code's bars are views of it, so a day's data is one array, not seven per code."""
 
     row_of: dict[StockCode, int]
-    columns: tuple[Int64Array, ...]
+    block: Int64Array
 
     def bars(self, code: StockCode) -> BarArrays:
-        row = self.row_of[code]
-        return BarArrays(*(column[row] for column in self.columns))
+        return BarArrays(*self.block[:, self.row_of[code]])
 
     def column(self, name: str) -> Int64Array:
-        return self.columns[BAR_COLUMNS.index(name)]
+        column: Int64Array = self.block[BAR_COLUMNS.index(name)]
+        return column
 
 
 def two_sessions(
@@ -192,31 +192,29 @@ def two_sessions(
     """Today's session of ``today``'s codes (bars already on the grid of ``width`` bars), and each code's
     bars of yesterday and today as one array with the index where today starts.
 
-    Both sessions are written once into one matrix per column, yesterday's columns first; today's session
-    is a view of the right-hand part. A code that had no bars yesterday gets today's alone (today starts
-    at 0).
+    Both sessions are written once into one block, yesterday's bars first; today's session is a view of the
+    right-hand part, and each code's two days are views of its rows. A code that had no bars yesterday gets
+    today's alone (today starts at 0).
     """
     codes = list(today)
-    before = yesterday.columns[0].shape[1] if yesterday is not None else 0
-    both = tuple(np.empty((len(codes), before + width), dtype=np.int64) for _ in BAR_COLUMNS)
+    before = yesterday.block.shape[2] if yesterday is not None else 0
+    both = np.empty((len(BAR_COLUMNS), len(codes), before + width), dtype=np.int64)
     if codes:  # one concatenation per column (a single call over the codes' arrays), then one copy
-        for name, target in zip(BAR_COLUMNS, both, strict=True):
+        for index, name in enumerate(BAR_COLUMNS):
             rows = np.concatenate([getattr(bars, name) for bars in today.values()])
-            target[:, before:] = rows.reshape(len(codes), width)
+            both[index, :, before:] = rows.reshape(len(codes), width)
     previous = np.full(len(codes), -1, dtype=np.int64)  # each code's row yesterday, -1: it had none
     if yesterday is not None:
         previous[:] = [yesterday.row_of.get(code, -1) for code in codes]
     known = previous >= 0
     if yesterday is not None and known.any():
-        same_rows = bool(known.all()) and list(yesterday.row_of) == codes  # the usual day: one slice copy
-        for target, source in zip(both, yesterday.columns, strict=True):
-            if same_rows:
-                target[:, :before] = source
-            else:
-                target[known, :before] = source[previous[known]]
-    session = SessionBars({code: row for row, code in enumerate(codes)}, tuple(c[:, before:] for c in both))
+        if bool(known.all()) and list(yesterday.row_of) == codes:  # the usual day: one slice copy
+            both[:, :, :before] = yesterday.block
+        else:
+            both[:, known, :before] = yesterday.block[:, previous[known]]
+    session = SessionBars({code: row for row, code in enumerate(codes)}, both[:, :, before:])
     joined: dict[StockCode, tuple[BarArrays, int]] = {}
     for row, code in enumerate(codes):
         first = 0 if known[row] else before
-        joined[code] = (BarArrays(*(column[row, first:] for column in both)), before - first)
+        joined[code] = (BarArrays(*both[:, row, first:]), before - first)
     return session, joined

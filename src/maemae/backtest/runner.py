@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -87,6 +88,7 @@ class BacktestRecorder:
             self.fills.append(event.fill)
 
 
+@lru_cache(maxsize=1024)  # a bar's end is the next bar's start: each time is asked for twice in a day
 def _at(ns: int) -> datetime:
     return datetime.fromtimestamp(ns / 1e9, tz=KST)
 

@@ -93,7 +93,8 @@ class SimExchange:
         self._calendar = calendar
         self._costs = costs
         self._instruments = instruments
-        self._share = max_volume_share
+        # a bar's fillable volume, volume x share rounded down, in integers (exact, and on every bar)
+        self._share = max_volume_share.as_integer_ratio()
         self._rules = rules or FillRules()
         self.account = Account(settled_cash=initial_cash)
         self._holdings: dict[StockCode, _Holding] = defaultdict(_Holding)
@@ -101,7 +102,7 @@ class SimExchange:
         self._events: list[BrokerEvent] = []
         self._fills: list[BrokerFill] = []
         self._limits: dict[StockCode, PriceLimits] = {}
-        self._quotes: dict[StockCode, Quote] = {}
+        self._last_bar: dict[StockCode, MarketBar] = {}  # quoted on request, not on every bar
         self._day: date | None = None
         self._sequence = 0
 
@@ -121,8 +122,9 @@ class SimExchange:
 
     def on_bar(self, code: StockCode, bar: MarketBar) -> None:
         """Trade the code's working orders that were submitted before ``bar`` started, in time priority."""
-        self._quotes[code] = Quote(code, bar.close, bar.start, bar.open, bar.high, bar.low, bar.volume, 0)
-        available = int(Decimal(bar.volume) * self._share)
+        self._last_bar[code] = bar
+        numerator, denominator = self._share
+        available = bar.volume * numerator // denominator
         for order in list(self._book.working.get(code, ())):
             if order.submitted_at > bar.start:
                 continue
@@ -251,7 +253,7 @@ class SimExchange:
         ]
 
     def current_prices(self, codes: Sequence[StockCode]) -> dict[StockCode, Quote]:
-        return {code: self._quotes[code] for code in codes if code in self._quotes}
+        return {code: _quote(code, self._last_bar[code]) for code in codes if code in self._last_bar}
 
     def poll_events(self) -> list[BrokerEvent]:
         events, self._events = self._events, []
@@ -378,3 +380,8 @@ class SimExchange:
             order.submitted_at,
             request.client_order_id,
         )
+
+
+def _quote(code: StockCode, bar: MarketBar) -> Quote:
+    """The quote a bar leaves: its close as the last price."""
+    return Quote(code, bar.close, bar.start, bar.open, bar.high, bar.low, bar.volume, 0)
