@@ -361,7 +361,7 @@ class BacktestRunner:
         engine.clock.set(pre_open)
         engine.kernel.start_day(grid.day, pre_open, prepared.data, price_of)
         if not self.every_bar:
-            for position in list(engine.portfolio.held()):
+            for position in engine.portfolio.held():
                 self._update_exit_bar(prepared, position.code, first)
         prepared.stop_bar = self._stop_bar(prepared, first)
         k = first
@@ -432,7 +432,7 @@ class BacktestRunner:
         working (the exchange trades it, it may time out), else the next bar that wakes a code, an exit or
         the portfolio stop. The bars between are steps that would return at once; nothing changes there."""
         end = len(prepared.grid)
-        if self.every_bar or k >= end or self.engine.orders.open_orders():
+        if self.every_bar or k >= end or self.engine.orders.has_open_orders():
             return k
         woken = prepared.next_woken(k)
         candidates = [end, *(bar for bar in prepared.exit_bar.values() if bar >= k)]
@@ -456,7 +456,7 @@ class BacktestRunner:
 
     def _close_day(self, prepared: _Day, price_of: Callable[[StockCode], int]) -> None:
         engine, last = self.engine, len(prepared.grid) - 1
-        for position in list(engine.portfolio.held()):
+        for position in engine.portfolio.held():
             if position.code in prepared.data:
                 engine.kernel.update_high_water(
                     position.code, prepared.data[position.code].today_start + last - 1
@@ -471,7 +471,7 @@ class BacktestRunner:
                 prepared.grid.day,
                 engine.portfolio.equity(prices.__getitem__),
                 engine.portfolio.account.cash,
-                sum(1 for _ in engine.portfolio.held()),
+                len(engine.portfolio.held()),
                 prices,
             )
         )

@@ -311,6 +311,9 @@ class OrderManager:
     def open_orders(self) -> list[Order]:
         return list(self._open.values())
 
+    def has_open_orders(self) -> bool:
+        return bool(self._open)
+
     def has_open_order(self, code: StockCode, side: Side | None = None) -> bool:
         return any(o.code == code and (side is None or o.side is side) for o in self._open.values())
 

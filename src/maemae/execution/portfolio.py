@@ -6,7 +6,7 @@ and cash follows with T+2 settlement. Reconciliation compares this view with the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 from maemae.domain.account import Account
@@ -63,12 +63,14 @@ class Portfolio:
         position = self.positions.get(code)
         return position.owned_quantity if position else 0
 
-    def held(self) -> Iterator[Position]:
+    def held(self) -> list[Position]:
         """Positions maemae owns shares of."""
-        return (position for position in self.positions.values() if position.owned_quantity > 0)
+        return [position for position in self.positions.values() if position.owned_quantity > 0]
 
     def market_value(self, price_of: Callable[[StockCode], int]) -> int:
-        return sum(position.owned_quantity * price_of(position.code) for position in self.held())
+        return sum(
+            [p.owned_quantity * price_of(p.code) for p in self.positions.values() if p.owned_quantity > 0]
+        )
 
     def equity(self, price_of: Callable[[StockCode], int]) -> int:
         """Cash (settled or not) plus owned shares at ``price_of(code)`` (a dict's ``__getitem__`` does)."""

@@ -59,7 +59,7 @@ def price_limits(
         raise DomainError(f"leverage {leverage}: expected 1 or more")
     rate = limit_rate(on) * leverage
     base_tick = tick_size(base, on, instrument, market)
-    amount = int(base * rate) // base_tick * base_tick
+    amount = base * rate.numerator // rate.denominator // base_tick * base_tick  # in integers: exact
     raw_upper = base + amount
     upper_tick = tick_size(raw_upper, on, instrument, market)
     upper = raw_upper // upper_tick * upper_tick

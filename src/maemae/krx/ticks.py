@@ -64,16 +64,12 @@ def tick_table(
     return OLD_KOSDAQ_TABLE if market is Market.KOSDAQ else OLD_KOSPI_TABLE
 
 
-def _require_positive(price: int) -> None:
-    if price <= 0:
-        raise DomainError(f"price {price}: expected a positive whole number of won")
-
-
 def tick_size(
     price: int, on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
 ) -> int:
     """The tick at ``price``: the step between valid prices in the band the price falls in."""
-    _require_positive(price)
+    if price <= 0:
+        raise DomainError(f"price {price}: expected a positive whole number of won")
     return tick_table(on, instrument, market).tick(price)
 
 
@@ -93,8 +89,7 @@ def round_up_to_tick(
     Every band bound is a multiple of the tick above it, so rounding up with the tick at ``price`` lands on a
     valid price: at most on the next band's bound, which is itself valid.
     """
-    _require_positive(price)
-    tick = tick_size(price, on, instrument, market)
+    tick = tick_size(price, on, instrument, market)  # refuses a price that is not positive
     return -(-price // tick) * tick
 
 
