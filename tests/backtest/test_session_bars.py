@@ -43,7 +43,8 @@ def test_two_sessions_when_universe_and_session_length_change_joins_each_code_it
     c_bars, c_start = joined[C]  # C did not trade yesterday: today's bars alone
     assert c_start == 0
     assert _joined(c_bars) == _joined(today_bars[C])
-    assert _joined(today.bars(B)) == _joined(today_bars[B])
+    row = today.row_of[B]
+    assert {name: today.column(name)[row].tolist() for name in BAR_COLUMNS} == _joined(today_bars[B])
     assert today.column("close").tolist() == [[23, 24], [30, 31]]
 
 

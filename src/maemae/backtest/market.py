@@ -178,9 +178,6 @@ class SessionBars:
     row_of: dict[StockCode, int]
     block: Int64Array
 
-    def bars(self, code: StockCode) -> BarArrays:
-        return BarArrays(*self.block[:, self.row_of[code]])
-
     def column(self, name: str) -> Int64Array:
         column: Int64Array = self.block[BAR_COLUMNS.index(name)]
         return column

@@ -100,7 +100,7 @@ class _Day:
     grid: DayGrid
     codes: list[StockCode]
     data: dict[StockCode, CodeDay]
-    today: dict[StockCode, BarArrays]
+    session: SessionBars  # today's bars of every code, one block
     history: dict[StockCode, BarArrays]
     closes: np.ndarray  # codes x bars: the last price of each code at each bar
     signals: np.ndarray  # codes x bars: the daily strategy's signal at each bar
@@ -231,7 +231,6 @@ class BacktestRunner:
             base[code] = previous_close or int(today[code].open[0])
         self.engine.sim.start_day(day, base)
         session, joined = two_sessions(self._yesterday, today, len(grid))
-        today = {code: session.bars(code) for code in codes}  # views of the session's matrices
         data: dict[StockCode, CodeDay] = {}
         for code, (bars, today_start) in joined.items():
             limits = self.engine.sim.limits(code)
@@ -239,16 +238,17 @@ class BacktestRunner:
             data[code] = CodeDay(code, self._kind(code), bars, today_start, limits)
         self._yesterday = session
         closes = session.column("close")
+        volumes = np.cumsum(session.column("volume"), axis=1)  # the day's volume so far, at each bar
         signals = np.empty((len(codes), len(grid)), dtype=np.int8)
         for row, code in enumerate(codes):
-            signals[row] = self._signals(code, history[code], today[code])
+            signals[row] = self._signals(code, history[code], closes[row], volumes[row])
         flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
         owned = np.array([self.engine.portfolio.owned(code) for code in codes], dtype=np.int64)
         return _Day(
             grid,
             codes,
             data,
-            today,
+            session,
             history,
             closes,
             signals,
@@ -285,22 +285,25 @@ class BacktestRunner:
         instrument = self.market.instruments.get(code)
         return instrument.instrument_type if instrument else InstrumentType.STOCK
 
-    def _signals(self, code: StockCode, history: BarArrays, today: BarArrays) -> np.ndarray:
+    def _signals(
+        self, code: StockCode, history: BarArrays, closes: np.ndarray, cumulative: np.ndarray
+    ) -> np.ndarray:
+        """The daily strategy's signal at each bar of today, with the bar's close as today's close and the
+        volume so far as today's volume."""
         daily = self.engine.daily
-        cumulative = np.cumsum(today.volume)
         try:
             if self.every_bar:  # the live driver: one evaluation per bar
                 return np.array(
                     [
                         daily.evaluate(DailyInput(code, history.close, history.volume, int(p), int(v)))
-                        for p, v in zip(today.close, cumulative, strict=True)
+                        for p, v in zip(closes, cumulative, strict=True)
                     ],
                     dtype=np.int8,
                 )
-            return daily.evaluate_day(code, history.close, history.volume, today.close, cumulative)
+            return daily.evaluate_day(code, history.close, history.volume, closes, cumulative)
         except Exception as error:  # a strategy bug: no daily signal for the stock today, as live
             self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error)
-            return np.zeros(len(today), dtype=np.int8)
+            return np.zeros(len(closes), dtype=np.int8)
 
     def _set_wake(self, prepared: _Day, code: StockCode) -> None:
         """After a fill: ``code`` wakes on the mask for its holding now."""
@@ -330,22 +333,14 @@ class BacktestRunner:
         start = _at(int(prepared.grid.starts[k]))
         engine.clock.set(start)
         closing = k == len(prepared.grid) - 1
+        block = prepared.session.block
         for code in working:
-            bars = prepared.today.get(code)
-            if bars is not None:
-                engine.sim.on_bar(
-                    code,
-                    MarketBar(
-                        start,
-                        int(bars.open[k]),
-                        int(bars.high[k]),
-                        int(bars.low[k]),
-                        int(bars.close[k]),
-                        int(bars.volume[k]),
-                        prepared.data[code].limits,
-                        closing_auction=closing,
-                    ),
-                )
+            row = prepared.index_of.get(code)
+            if row is not None:
+                open_, high, low, close, volume = block[1:6, row, k].tolist()  # BAR_COLUMNS order
+                limits = prepared.data[code].limits
+                bar = MarketBar(start, open_, high, low, close, volume, limits, closing_auction=closing)
+                engine.sim.on_bar(code, bar)
         return True
 
     def _run_day(
@@ -480,11 +475,12 @@ class BacktestRunner:
         """The first bar from ``start`` where an exit rule can fire for a held ``code``: its wake-up bar."""
         kernel = self.engine.kernel
         prepared.exit_bar.pop(code, None)
-        today = prepared.today.get(code)
-        if today is None or self.engine.portfolio.owned(code) == 0:
+        row = prepared.index_of.get(code)
+        if row is None or self.engine.portfolio.owned(code) == 0:
             return
         kernel.update_high_water(code, prepared.data[code].today_start + start - 1)
-        found = kernel.exits.first_exit_bar(kernel.holding(code), today.close[: len(today) - 1], start)
+        closes = prepared.closes[row, :-1]  # the closing auction is not a decision point
+        found = kernel.exits.first_exit_bar(kernel.holding(code), closes, start)
         if found is not None:
             prepared.exit_bar[code] = found
 
