@@ -43,7 +43,7 @@ class DayGrid:
 
 def align(bars: BarArrays, grid: Int64Array, previous_close: int) -> BarArrays:
     """``bars`` of one day on ``grid``: missing minutes become flat zero-volume bars at the last price."""
-    if len(bars) == len(grid) and np.array_equal(bars.ts, grid):
+    if bars.ts.shape == grid.shape and bool((bars.ts == grid).all()):  # the usual stock-day: complete
         return bars
     position = np.searchsorted(grid, bars.ts)
     inside = (position < len(grid)) & (grid[np.minimum(position, len(grid) - 1)] == bars.ts)
@@ -129,7 +129,7 @@ class BacktestMarket:
         bars = self.daily.get(code)
         if bars is None:
             return BarArrays.empty()
-        stop = int(np.searchsorted(bars.ts, day_ns(day), side="left"))
+        stop = int(bars.ts.searchsorted(day_ns(day), side="left"))
         window = bars.slice(max(0, stop - count), stop)
         return self._adjusted(code, window, day) if code in self.factors else window
 

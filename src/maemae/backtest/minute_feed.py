@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
-import numpy as np
-
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe, day_ns
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
@@ -75,8 +73,7 @@ class MinuteFeed:
             if bars is None or not len(bars):
                 result[code] = BarArrays.empty()
                 continue
-            start, stop = np.searchsorted(bars.ts, [lo, hi])
-            result[code] = bars.slice(int(start), int(stop))
+            result[code] = bars.slice(int(bars.ts.searchsorted(lo)), int(bars.ts.searchsorted(hi)))
         return result
 
     def held_bars(self) -> int:
