@@ -147,7 +147,7 @@ class TradingKernel:
 
         A working buy counts: ten buy signals on one bar must not open ten positions in a five-stock book.
         """
-        codes = {code for code, p in self.portfolio.positions.items() if p.owned_quantity > 0}
+        codes = {p.code for p in self.portfolio.held()}
         codes.update([o.code for o in self.orders.open_orders() if o.side is Side.BUY])
         if self.safe_asset is not None:
             codes.discard(self.safe_asset)

@@ -68,9 +68,7 @@ class Portfolio:
         return [position for position in self.positions.values() if position.owned_quantity > 0]
 
     def market_value(self, price_of: Callable[[StockCode], int]) -> int:
-        return sum(
-            [p.owned_quantity * price_of(p.code) for p in self.positions.values() if p.owned_quantity > 0]
-        )
+        return sum([position.owned_quantity * price_of(position.code) for position in self.held()])
 
     def equity(self, price_of: Callable[[StockCode], int]) -> int:
         """Cash (settled or not) plus owned shares at ``price_of(code)`` (a dict's ``__getitem__`` does)."""
