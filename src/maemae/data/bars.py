@@ -41,7 +41,7 @@ class Timeframe(StrEnum):
     MINUTE = "minute"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BarArrays:
     """One stock's bars in one timeframe as int64 NumPy arrays; ``ts`` is nanoseconds since the epoch."""
 

@@ -43,7 +43,7 @@ def _epoch_ns(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CodeDay:
     """One code's market data for the day: yesterday's and today's minute bars (as far as they are known)."""
 

@@ -47,7 +47,7 @@ def _won(amount: Decimal) -> int:
     return int(amount.to_integral_value(rounding=ROUND_FLOOR))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Costs:
     """What one fill costs on top of its price: commission and (sells only) tax, in whole won."""
 

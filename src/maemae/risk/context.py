@@ -10,7 +10,7 @@ from maemae.domain.enums import InstrumentType
 from maemae.krx.limits import PriceLimits
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HeldPosition:
     """The position in the intent's stock, as maemae owns it."""
 
@@ -19,7 +19,7 @@ class HeldPosition:
     strategy: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GateContext:
     """The facts one decision is made on.
 

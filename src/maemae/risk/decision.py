@@ -45,7 +45,7 @@ class DenyReason(StrEnum):
     INSUFFICIENT_CASH = "insufficient_cash"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Denial:
     """One rule's refusal: the typed reason and one line with the numbers that decided it."""
 
@@ -53,7 +53,7 @@ class Denial:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RiskDecision:
     """The gate's answer for one intent.
 
@@ -81,7 +81,7 @@ class RiskDecision:
             raise RiskDenied(f"{self.intent.side} {self.intent.code} denied ({self.reason}): {self.detail}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DenialRecord:
     """One line of the gate's denial log: when, which stock and side, why. Reports count these by reason."""
 

@@ -26,7 +26,7 @@ def _fraction(pct: Decimal) -> Fraction:
     return Fraction(pct) / 100
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Holding:
     """What the exit rules need to know about a position."""
 
@@ -37,7 +37,7 @@ class Holding:
     take_profit_taken: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExitLevels:
     """The prices at which the price rules fire, for one position at one moment."""
 

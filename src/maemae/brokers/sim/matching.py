@@ -28,7 +28,7 @@ from maemae.krx.limits import PriceLimits
 from maemae.krx.ticks import add_ticks
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MarketBar:
     """One bar as the exchange sees it, with the day's limits and whether it is the closing auction."""
 
