@@ -100,7 +100,6 @@ class _Day:
     grid: DayGrid
     codes: list[StockCode]
     data: dict[StockCode, CodeDay]
-    session: SessionBars  # today's bars of every code, one block
     history: dict[StockCode, BarArrays]
     closes: np.ndarray  # codes x bars: the last price of each code at each bar
     signals: np.ndarray  # codes x bars: the daily strategy's signal at each bar
@@ -248,7 +247,6 @@ class BacktestRunner:
             grid,
             codes,
             data,
-            session,
             history,
             closes,
             signals,
@@ -333,13 +331,20 @@ class BacktestRunner:
         start = _at(int(prepared.grid.starts[k]))
         engine.clock.set(start)
         closing = k == len(prepared.grid) - 1
-        block = prepared.session.block
         for code in working:
-            row = prepared.index_of.get(code)
-            if row is not None:
-                open_, high, low, close, volume = block[1:6, row, k].tolist()  # BAR_COLUMNS order
-                limits = prepared.data[code].limits
-                bar = MarketBar(start, open_, high, low, close, volume, limits, closing_auction=closing)
+            day = prepared.data.get(code)
+            if day is not None:
+                bars, at = day.bars, day.today_start + k
+                bar = MarketBar(
+                    start,
+                    int(bars.open[at]),
+                    int(bars.high[at]),
+                    int(bars.low[at]),
+                    int(bars.close[at]),
+                    int(bars.volume[at]),
+                    day.limits,
+                    closing_auction=closing,
+                )
                 engine.sim.on_bar(code, bar)
         return True
 
@@ -492,5 +497,4 @@ class BacktestRunner:
             return None
         last = len(prepared.grid) - 1  # the closing auction is not a decision point
         below = prepared.held_value[start:last] <= level - self.engine.portfolio.account.cash
-        first = int(below.argmax()) if below.size else 0
-        return first + start if below.size and below[first] else None
+        return start + int(below.argmax()) if below.any() else None
