@@ -24,7 +24,7 @@ from maemae.backtest.market import (
     align,
     two_sessions,
 )
-from maemae.brokers.sim.matching import MarketBar
+from maemae.brokers.sim.matching import market_bar
 from maemae.data.bars import BarArrays
 from maemae.data.universe import Universe, select_stocks
 from maemae.domain.clock_time import KST
@@ -334,17 +334,7 @@ class BacktestRunner:
         for code in working:
             day = prepared.data.get(code)
             if day is not None:
-                bars, at = day.bars, day.today_start + k
-                bar = MarketBar(
-                    start,
-                    int(bars.open[at]),
-                    int(bars.high[at]),
-                    int(bars.low[at]),
-                    int(bars.close[at]),
-                    int(bars.volume[at]),
-                    day.limits,
-                    closing_auction=closing,
-                )
+                bar = market_bar(day.bars, day.today_start + k, start, day.limits, closing_auction=closing)
                 engine.sim.on_bar(code, bar)
         return True
 

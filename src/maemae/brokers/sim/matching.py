@@ -50,23 +50,28 @@ class MarketBar:
         return self.high == self.low == self.limits.lower
 
 
+def market_bar(
+    bars: BarArrays, i: int, start: datetime, limits: PriceLimits, *, closing_auction: bool
+) -> MarketBar:
+    """Bar ``i`` of ``bars``, starting at ``start``, as the exchange trades it."""
+    return MarketBar(
+        start,
+        int(bars.open[i]),
+        int(bars.high[i]),
+        int(bars.low[i]),
+        int(bars.close[i]),
+        int(bars.volume[i]),
+        limits,
+        closing_auction=closing_auction,
+    )
+
+
 def stored_day(minute: BarArrays, limits: PriceLimits, close: datetime) -> list[MarketBar]:
     """A stored day's minute bars as the exchange trades them; the bar at ``close`` is the closing auction."""
     bars = []
     for i in range(len(minute)):
         start = datetime.fromtimestamp(int(minute.ts[i]) / NS_PER_SECOND, KST)
-        bars.append(
-            MarketBar(
-                start,
-                int(minute.open[i]),
-                int(minute.high[i]),
-                int(minute.low[i]),
-                int(minute.close[i]),
-                int(minute.volume[i]),
-                limits,
-                closing_auction=start >= close,
-            )
-        )
+        bars.append(market_bar(minute, i, start, limits, closing_auction=start >= close))
     return bars
 
 
