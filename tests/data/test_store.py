@@ -1,12 +1,15 @@
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from maemae.data.bars import BarArrays, Timeframe
 from maemae.data.instruments import Instrument
+from maemae.data.parquet_io import arrays_to_table
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
@@ -42,6 +45,36 @@ def test_write_and_read_when_minute_bars_span_years_round_trip(tmp_path: Path) -
     assert back["close"].dtype == np.int64
     assert len(store.read_arrays(CODE, Timeframe.MINUTE, start=date(2025, 1, 1))) == 2
     assert len(store.read_arrays(CODE, Timeframe.MINUTE, end=date(2024, 12, 30))) == 3
+
+
+def test_write_when_bars_stored_uses_delta_encoding_with_lz4_and_duckdb_reads_them(tmp_path: Path) -> None:
+    store = BarStore(tmp_path)
+    frame = minute_frame("2025-03-04 09:00", 500)
+    store.write(CODE, Timeframe.MINUTE, frame)
+    store.write(CODE, Timeframe.DAY, frame.iloc[:1].assign(ts=pd.Timestamp("2025-03-04", tz="Asia/Seoul")))
+    for path in [tmp_path / "minute" / "005930" / "2025.parquet", tmp_path / "day" / "005930.parquet"]:
+        for index in range(7):
+            column = pq.ParquetFile(path).metadata.row_group(0).column(index)
+            assert column.compression == "LZ4"
+            assert "DELTA_BINARY_PACKED" in column.encodings
+            assert "PLAIN_DICTIONARY" not in column.encodings
+    with duckdb.connect() as connection:
+        rows = connection.execute(
+            "SELECT count(*), sum(close) FROM read_parquet(?)",
+            [str(tmp_path / "minute" / "005930" / "2025.parquet")],
+        ).fetchall()
+    assert rows == [(500, 500 * 70_000)]
+
+
+def test_read_when_file_written_with_zstd_dictionary_pages_reads_it_unchanged(tmp_path: Path) -> None:
+    """Stores written by earlier versions (Parquet's default pages, zstd) are read as they are."""
+    path = tmp_path / "minute" / "005930" / "2025.parquet"
+    path.parent.mkdir(parents=True)
+    frame = minute_frame("2025-03-04 09:00", 30)
+    pq.write_table(arrays_to_table(BarArrays.from_frame(frame)), path, compression="zstd")
+    back = BarStore(tmp_path).read_frame(CODE, Timeframe.MINUTE)
+    assert back["ts"].tolist() == frame["ts"].tolist()
+    assert back["value"].tolist() == frame["value"].tolist()
 
 
 def test_merge_when_bars_overlap_new_replace_old_and_order_kept(tmp_path: Path) -> None:

@@ -31,13 +31,32 @@ def table_to_arrays(table: pa.Table) -> BarArrays:
     return BarArrays(ts=np.ascontiguousarray(ts, dtype=np.int64), **columns)
 
 
-def write_table_atomically(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
-    """Write ``table`` to ``path`` so that readers see the old file or the complete new one."""
+# Bar columns are integers that change little from one row to the next (times a minute apart, prices a few
+# ticks apart): stored as bit-packed differences and compressed with LZ4, a 100-stock year of minute bars
+# takes 96 MiB and reads in 0.30 s, against 204 MiB and 0.53 s with the default dictionary pages and zstd
+# (docs/data.md). Every Parquet reader (pyarrow, DuckDB, pandas) knows the encoding.
+BAR_WRITE_OPTIONS: dict[str, object] = {
+    "compression": "lz4",
+    "use_dictionary": False,
+    "column_encoding": "DELTA_BINARY_PACKED",
+}
+
+
+def write_bars_atomically(bars: BarArrays, path: Path, row_group_size: int | None = None) -> None:
+    """Write ``bars`` to ``path`` in the bar files' encoding, atomically."""
+    write_table_atomically(arrays_to_table(bars), path, row_group_size, **BAR_WRITE_OPTIONS)
+
+
+def write_table_atomically(
+    table: pa.Table, path: Path, row_group_size: int | None = None, **options: object
+) -> None:
+    """Write ``table`` to ``path`` so that readers see the old file or the complete new one; ``options`` go
+    to ``pyarrow.parquet.write_table`` (zstd compression unless they say otherwise)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as sink:
-            pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size)
+            pq.write_table(table, sink, row_group_size=row_group_size, **{"compression": "zstd", **options})
             sink.flush()
             os.fsync(sink.fileno())
         os.replace(temporary, path)

@@ -27,9 +27,9 @@ from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.parquet_io import (
     MINUTE_ROW_GROUP,
-    arrays_to_table,
     concat,
     read_bars,
+    write_bars_atomically,
     write_table_atomically,
 )
 from maemae.domain.clock_time import KST
@@ -85,7 +85,7 @@ class BarStore:
         """Replace the stored series of ``code``; each file is replaced atomically, stale years removed."""
         code = StockCode(code)
         if timeframe is Timeframe.DAY:
-            write_table_atomically(arrays_to_table(bars), self._day_path(code))
+            write_bars_atomically(bars, self._day_path(code))
             return
         years = _year_of(bars.ts)
         kept: set[Path] = set()
@@ -93,7 +93,7 @@ class BarStore:
             selected = np.flatnonzero(years == year)
             part = bars.slice(int(selected[0]), int(selected[-1]) + 1)
             path = self._minute_dir(code) / f"{int(year)}.parquet"
-            write_table_atomically(arrays_to_table(part), path, MINUTE_ROW_GROUP)
+            write_bars_atomically(part, path, MINUTE_ROW_GROUP)
             kept.add(path)
         for stale in set(self._files(code, timeframe)) - kept:
             stale.unlink()
