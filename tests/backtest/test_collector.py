@@ -2,6 +2,7 @@
 (the orders, fills and events it keeps for the reports), and hands them back when the run ends."""
 
 import gc
+import weakref
 from datetime import date
 from pathlib import Path
 
@@ -35,3 +36,17 @@ def test_backtest_when_the_process_froze_objects_itself_leaves_them_frozen(marke
         assert gc.get_freeze_count() >= before
     finally:
         gc.unfreeze()
+
+
+def test_backtest_when_the_run_before_left_garbage_frees_it_before_settling(market_root: Path) -> None:
+    """The kernel of a run nobody refers to any more (its engine is a reference cycle) is not kept alive
+    through the next run by being settled with it."""
+    config = make_config(market_root)
+    before = weakref.ref(run_backtest(config, start=START, end=END).engine.kernel)
+    alive_during_next: list[bool] = []
+
+    run_backtest(
+        config, start=START, end=END, progress=lambda *_: alive_during_next.append(before() is not None)
+    )
+
+    assert alive_during_next == [False] * 5
