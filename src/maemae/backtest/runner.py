@@ -139,11 +139,13 @@ class _Day:
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
     _woken_bars: np.ndarray | None = None  # the bars that wake some code, until a holding changes
+    _by_code: np.ndarray = field(init=False)  # 2 x codes x bars: the flat and held masks by code, as counts
     k: int = -1  # the bar whose close is "now" (-1: before the open)
 
     def __post_init__(self) -> None:
         self.holding = self.quantity > 0
         self.held_value = self.quantity @ self.closes
+        self._by_code = np.stack([self.flat_wake.T, self.held_wake.T]).astype(np.int64)
         self.count_wake()
 
     def count_wake(self) -> None:
@@ -160,10 +162,9 @@ class _Day:
         before, holding = bool(self.holding[row]), quantity > 0
         if before == holding:
             return
-        masks = (self.flat_wake, self.held_wake)  # indexed like wake_count's rows: flat 0, held 1
-        self.wake_count[int(before)] -= masks[int(before)][:, row]
+        self.wake_count[int(before)] -= self._by_code[int(before), row]  # rows: flat 0, held 1
         self.holding[row] = holding
-        self.wake_count[int(holding)] += masks[int(holding)][:, row]
+        self.wake_count[int(holding)] += self._by_code[int(holding), row]
         self._woken_bars = None
 
     def next_woken(self, k: int) -> int | None:
@@ -181,10 +182,15 @@ class _Day:
         """The codes woken at bar k; flat ones only when the book ``entries()`` new stocks (asked only
         when a flat code is woken)."""
         flat, held = self.wake_count[0, k] > 0 and entries(), self.wake_count[1, k] > 0
-        if not (flat or held):
+        if flat and held:
+            wake = np.where(self.holding, self.held_wake[k], self.flat_wake[k])
+        elif held:
+            wake = self.held_wake[k] & self.holding
+        elif flat:
+            wake = self.flat_wake[k] > self.holding  # woken while flat: True > False only
+        else:
             return []
-        wake = np.where(self.holding, self.held_wake[k] & held, self.flat_wake[k] & flat)
-        return [self.codes[row] for row in wake.nonzero()[0]]
+        return [self.codes[row] for row in np.flatnonzero(wake).tolist()]
 
 
 class BacktestRunner:

@@ -47,7 +47,9 @@ class Portfolio:
 
     def apply_fill(self, fill: Fill, strategy: str) -> int:
         """Book one of maemae's fills; returns the P&L it realised."""
-        position = self.positions.setdefault(fill.code, Position(fill.code))
+        position = self.positions.get(fill.code)
+        if position is None:
+            position = self.positions[fill.code] = Position(fill.code)
         realised = position.apply_fill(fill, strategy)
         self.account.apply_fill(fill, settlement_date(fill.ts.date(), self._calendar))
         self.realised_pnl += realised
