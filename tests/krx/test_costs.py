@@ -1,7 +1,9 @@
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from maemae.domain.enums import InstrumentType, Market, Side
 from maemae.errors import DomainError
@@ -77,3 +79,20 @@ def test_cost_model_when_rate_negative_raises() -> None:
 def test_settlement_date_when_across_holidays_is_two_sessions_later() -> None:
     assert settlement_date(date(2025, 3, 6), CAL) == date(2025, 3, 10)
     assert settlement_date(date(2025, 12, 29), CAL) == date(2026, 1, 2)
+
+
+@given(
+    amount=st.integers(min_value=0, max_value=10**13),
+    rate=st.decimals(min_value=0, max_value=Decimal("0.999999"), places=6),
+    day=st.dates(min_value=date(2018, 1, 1), max_value=date(2026, 12, 1)),
+)
+def test_costs_when_any_amount_and_rate_equal_the_decimal_floor(
+    amount: int, rate: Decimal, day: date
+) -> None:
+    """Costs are computed in integers; they must be the truncation of the exact Decimal products."""
+    model = CostModel(rate)
+    assert model.commission(amount) == int((amount * rate).to_integral_value(rounding=ROUND_FLOOR))
+    trade = CAL.next_session(day)
+    tax_rate = sell_tax_rate(settlement_date(trade, CAL), Market.KOSPI, InstrumentType.STOCK)
+    tax = model.sell_tax(amount, trade, Market.KOSPI, InstrumentType.STOCK, CAL)
+    assert tax == int((amount * tax_rate).to_integral_value(rounding=ROUND_FLOOR))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
+from functools import lru_cache
 
 from maemae.domain.enums import InstrumentType, Market, Side
 from maemae.errors import DomainError
@@ -43,8 +44,16 @@ def sell_tax_rate(settlement: date, market: Market, instrument: InstrumentType) 
     return rate
 
 
-def _won(amount: Decimal) -> int:
-    return int(amount.to_integral_value(rounding=ROUND_FLOOR))
+def _won(amount: int, rate: Decimal) -> int:
+    """``amount`` x ``rate`` truncated to whole won. In integers (the rate as an exact ratio), which is the
+    same floor as Decimal arithmetic gives, at a tenth of its cost on the order path."""
+    numerator, denominator = _ratio(rate)
+    return amount * numerator // denominator
+
+
+@lru_cache(maxsize=64)  # the commission rate and the few tax rates of the table
+def _ratio(rate: Decimal) -> tuple[int, int]:
+    return rate.as_integer_ratio()
 
 
 @dataclass(slots=True)
@@ -71,7 +80,7 @@ class CostModel:
 
     def commission(self, amount: int) -> int:
         """Commission on a fill of ``amount`` won."""
-        return _won(amount * self.commission_rate)
+        return _won(amount, self.commission_rate)
 
     def sell_tax(
         self,
@@ -83,7 +92,7 @@ class CostModel:
     ) -> int:
         """Transaction tax on a sale of ``amount`` won traded on ``trade_date``."""
         rate = sell_tax_rate(settlement_date(trade_date, calendar), market, instrument)
-        return _won(amount * rate)
+        return _won(amount, rate)
 
     def costs(
         self,
