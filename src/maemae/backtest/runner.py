@@ -141,8 +141,10 @@ class _Day:
     _woken_bars: np.ndarray | None = None  # the bars that wake some code, until a holding changes
     _by_code: np.ndarray = field(init=False)  # 2 x codes x bars: the flat and held masks by code, as counts
     k: int = -1  # the bar whose close is "now" (-1: before the open)
+    last: int = field(init=False)  # the closing auction's bar: the grid's last
 
     def __post_init__(self) -> None:
+        self.last = len(self.grid) - 1
         self.holding = self.quantity > 0
         self.held_value = self.quantity @ self.closes
         self._by_code = np.stack([self.flat_wake.T, self.held_wake.T]).astype(np.int64)
@@ -362,7 +364,7 @@ class BacktestRunner:
             return False
         start = _at(int(prepared.grid.starts[k]))
         engine.clock.set(start)
-        closing = k == len(prepared.grid) - 1
+        closing = k == prepared.last
         for code in working:
             day = prepared.data.get(code)
             if day is not None:
@@ -387,7 +389,7 @@ class BacktestRunner:
                 self._update_exit_bar(prepared, position.code, first)
         prepared.stop_bar = self._stop_bar(prepared, first)
         k = first
-        while k < len(grid):
+        while k <= prepared.last:
             if before_step is not None:
                 before_step(self._step_time(prepared, k))
             self._step(prepared, k, price_of)
@@ -400,7 +402,7 @@ class BacktestRunner:
 
     def _step(self, prepared: _Day, k: int, price_of: Callable[[StockCode], int]) -> None:
         """Bar k: the exchange trades it, then (if anything can happen) the kernel decides at its close."""
-        engine, last = self.engine, len(prepared.grid) - 1
+        engine, last = self.engine, prepared.last
         working = self._trade_bar(prepared, k)
         exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
         # only a fill or a cancelled buy frees a slot, and both need a working order: flat codes wait while
@@ -453,7 +455,7 @@ class BacktestRunner:
         """The first bar from ``k`` where a step can do anything (DESIGN 1b): every bar while an order is
         working (the exchange trades it, it may time out), else the next bar that wakes a code, an exit or
         the portfolio stop. The bars between are steps that would return at once; nothing changes there."""
-        end = len(prepared.grid)
+        end = prepared.last + 1
         if self.every_bar or k >= end or self.engine.orders.has_open_orders():
             return k
         woken = prepared.next_woken(k)
@@ -468,7 +470,7 @@ class BacktestRunner:
     def _step_time(prepared: _Day, k: int) -> datetime:
         """When step k happens: at the close of bar k (the closing auction's print at its own time)."""
         start = int(prepared.grid.starts[k])
-        return _at(start if k == len(prepared.grid) - 1 else start + MINUTE_NS)
+        return _at(start if k == prepared.last else start + MINUTE_NS)
 
     def _buy_signals(self, prepared: _Day) -> int:
         buying = prepared.signals[:, 0] == Signal.BUY
