@@ -68,21 +68,11 @@ def write_table_atomically(
 MINUTE_ROW_GROUP = 8_192  # about 21 sessions of minute bars: a window read skips the other months
 
 
-def read_bars(paths: list[Path], lo_ns: int | None = None, hi_ns: int | None = None) -> BarArrays:
-    """The bars of the files ``paths`` (in time order) as one series; with ``lo_ns``/``hi_ns`` only the row
-    groups whose ``ts`` range meets [lo_ns, hi_ns) are read (the caller slices the exact range), so a window
-    of a year file costs a month. The files' tables are joined before the conversion to arrays, so each
-    column is copied once, not once per file and again to join them."""
-    tables = [_read_table(path, lo_ns, hi_ns) for path in paths]
-    tables = [table for table in tables if table.num_rows]
-    if not tables:
-        return BarArrays.empty()
-    return table_to_arrays(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
-
-
-def _read_table(path: Path, lo_ns: int | None, hi_ns: int | None) -> pa.Table:
+def read_bars(path: Path, lo_ns: int | None = None, hi_ns: int | None = None) -> BarArrays:
+    """The bars of ``path``; with ``lo_ns``/``hi_ns`` only the row groups whose ``ts`` range meets
+    [lo_ns, hi_ns) are read (the caller slices the exact range), so a window of a year file costs a month."""
     if lo_ns is None and hi_ns is None:
-        return pq.read_table(path)
+        return table_to_arrays(pq.read_table(path))
     file = pq.ParquetFile(path)
     groups = []
     for index in range(file.metadata.num_row_groups):
@@ -93,7 +83,9 @@ def _read_table(path: Path, lo_ns: int | None, hi_ns: int | None) -> pa.Table:
         first, last = _ns(stats.min), _ns(stats.max)
         if (hi_ns is None or first < hi_ns) and (lo_ns is None or last >= lo_ns):
             groups.append(index)
-    return file.read_row_groups(groups)
+    if not groups:
+        return BarArrays.empty()
+    return table_to_arrays(file.read_row_groups(groups))
 
 
 def _ns(value: object) -> int:

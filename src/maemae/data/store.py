@@ -181,7 +181,7 @@ class BarStore:
             files = [path for path in files if first_year <= int(path.stem) <= last_year]
         lo_ns = None if start is None else day_ns(start)
         hi_ns = None if end is None else day_ns(end + timedelta(days=1))
-        bars = read_bars(files, lo_ns, hi_ns)
+        bars = concat([read_bars(path, lo_ns, hi_ns) for path in files])
         if start is None and end is None:
             return bars
         lo = 0 if lo_ns is None else int(np.searchsorted(bars.ts, lo_ns, side="left"))
