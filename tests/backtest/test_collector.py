@@ -1,5 +1,6 @@
 """The backtest driver takes the run's settled objects out of the cyclic collector's scans while it runs
-(the orders, fills and events it keeps for the reports), and hands them back when the run ends."""
+(the orders, fills and events it keeps for the reports), once the collector has made a full collection, and
+hands them back when the run ends."""
 
 import gc
 import weakref
@@ -12,41 +13,56 @@ from tests.backtest.conftest import make_config
 START, END = date(2025, 11, 17), date(2025, 11, 21)
 
 
-def test_backtest_when_running_freezes_settled_objects_and_unfreezes_them_at_the_end(
+def test_backtest_when_a_full_collection_ran_settles_each_day_and_unfreezes_at_the_end(
     market_root: Path,
 ) -> None:
     seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(gc.get_freeze_count())
+        if done == 2:
+            gc.collect()  # the collector's full collection, as a long run reaches on its own
+
+    assert gc.get_freeze_count() == 0
+    gc.disable()  # only the collection above counts: no automatic one at a moment the test cannot know
+    try:
+        run_backtest(make_config(market_root), start=START, end=END, progress=progress)
+    finally:
+        gc.enable()
+
+    assert seen[:2] == [0, 0], "nothing is settled before a full collection"
+    assert all(count > 0 for count in seen[2:])
+    assert seen[-1] > seen[2], "each day's start settles what the days before made"
     assert gc.get_freeze_count() == 0
 
-    run_backtest(
-        make_config(market_root), start=START, end=END, progress=lambda *_: seen.append(gc.get_freeze_count())
-    )
 
-    assert len(seen) == 5
-    assert all(count > 0 for count in seen)
-    assert seen[-1] > seen[0], "each day's start settles what the days before made"
-    assert gc.get_freeze_count() == 0
+def test_backtest_when_the_run_before_left_garbage_never_settles_it(market_root: Path) -> None:
+    """The kernel of a run nobody refers to any more (its engine is a reference cycle) is not kept alive
+    through the next run by being settled with it."""
+    config = make_config(market_root)
+    before = weakref.ref(run_backtest(config, start=START, end=END).engine.kernel)
+    settled_with_old_alive: list[bool] = []
+
+    def progress(done: int, total: int) -> None:
+        settled_with_old_alive.append(gc.get_freeze_count() > 0 and before() is not None)
+        if done == 1:
+            gc.collect()
+
+    gc.disable()
+    try:
+        run_backtest(config, start=START, end=END, progress=progress)
+    finally:
+        gc.enable()
+
+    assert before() is None
+    assert settled_with_old_alive == [False] * 5
 
 
 def test_backtest_when_the_process_froze_objects_itself_leaves_them_frozen(market_root: Path) -> None:
     gc.freeze()
     try:
         before = gc.get_freeze_count()
-        run_backtest(make_config(market_root), start=START, end=END)
+        run_backtest(make_config(market_root), start=START, end=END, progress=lambda *_: gc.collect())
         assert gc.get_freeze_count() >= before
     finally:
         gc.unfreeze()
-
-
-def test_backtest_when_the_run_before_left_garbage_frees_it_before_settling(market_root: Path) -> None:
-    """The kernel of a run nobody refers to any more (its engine is a reference cycle) is not kept alive
-    through the next run by being settled with it."""
-    config = make_config(market_root)
-    before = weakref.ref(run_backtest(config, start=START, end=END).engine.kernel)
-    alive_during_next: list[bool] = []
-
-    run_backtest(
-        config, start=START, end=END, progress=lambda *_: alive_during_next.append(before() is not None)
-    )
-
-    assert alive_during_next == [False] * 5
