@@ -98,9 +98,9 @@ def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
 
     Why: a run keeps every order, fill and event it made for the reports, hundreds of thousands of objects,
     and each full collection walks them all again though none is garbage. In a 100-stock year that was 1.0 to
-    1.7 s of a 7 to 9 s run (timed with gc.callbacks); settled, under 0.1 s. Reference counting still frees
-    settled objects; only a reference cycle among them waits for the block's end, when they rejoin the
-    collector.
+    1.7 s of a 7 to 9 s run (timed with gc.callbacks); settled, about 0.15 s, most of it the run's first
+    full collection. Reference counting still frees settled objects; only a reference cycle among them
+    waits for the block's end, when they rejoin the collector.
 
     Why only after a full collection: objects that were already garbage when the run started (the engine of
     the previous run of a sweep or a comparison, a reference cycle) would be settled with the rest and kept
