@@ -7,7 +7,9 @@ Figures = dict[str, str | int | float]
 _INTRO = (
     "# Benchmarks\n\n"
     "Written by `make bench` (`python -m benchmarks.run`); do not edit by hand. Speed is measured\n"
-    "here, never in timed tests. Figures are from one run on the machine below; expect noise of about 10 %.\n"
+    "here, never in timed tests. Figures are from one run of `make bench` on the machine below (an engine\n"
+    "case: the best and the median of three warm runs and the cold first run, in a process of its own).\n"
+    "This machine's speed wanders by 10 to 30 % within minutes; compare days through the bare-loop line.\n"
 )
 
 
