@@ -46,13 +46,19 @@ def bench_engine_case(work: Path, case: str) -> Figures:
     stocks, days = CASES[case]
     root = work / f"engine-{case}"
     generate_sample_market(root, stocks=stocks, days=days + WARMUP_SESSIONS, seed=11)
+    return _in_fresh_process(_measure, root, stocks)
+
+
+def _in_fresh_process(measure: Callable[[Path, int], Figures], root: Path, stocks: int) -> Figures:
+    """``measure(root, stocks)`` in a new interpreter: its memory and caches are its own."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_measure, root, stocks).result()
+        return pool.submit(measure, root, stocks).result()
 
 
 def _timed_run(config: MaemaeConfig) -> tuple[float, BacktestResult]:
     """One backtest's wall time; the garbage of the run before is collected first, outside the timer (the
-    run would otherwise start by collecting it: a cost of running them in a row, not of the run)."""
+    collector's first full collection in the run would otherwise walk it: a cost of running them in a row,
+    not of the run)."""
     gc.collect()
     started = time.perf_counter()
     result = run_backtest(config)
@@ -125,8 +131,7 @@ def bench_engine_c_profile(work: Path) -> Figures:
     """Case (c) again (its market is the one ``bench_engine_c`` wrote), warm, with a timer around each
     phase of the driver and the kernel, in a fresh process."""
     stocks, _ = CASES["c"]
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_profile, work / "engine-c", stocks).result()
+    return _in_fresh_process(_profile, work / "engine-c", stocks)
 
 
 def _profile(root: Path, stocks: int) -> Figures:
