@@ -205,7 +205,7 @@ class _Day:
         elif held:
             wake = self.held_wake[k] & self.holding
         elif flat:
-            wake = self.flat_wake[k] > self.holding  # woken while flat: True > False only
+            wake = self.flat_wake[k] & ~self.holding
         else:
             return []
         return [self.codes[row] for row in np.flatnonzero(wake).tolist()]
