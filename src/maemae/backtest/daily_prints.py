@@ -10,55 +10,67 @@ the open only; what happened during the day is known only when the order fills.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
 
 import numpy as np
 
-from maemae.data.bars import BarArrays, Int64Array, day_ns
+from maemae.data.bars import BarArrays, Int64Array, day_ns, kst_dates
 from maemae.domain.codes import StockCode
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.sessions import session_schedule
 
 
+@lru_cache(maxsize=8192)  # every code asks for the same sessions
 def print_times(day: date, calendar: TradingCalendar) -> Int64Array:
     """The two bar start times of ``day``: the open and the close, in epoch nanoseconds."""
     schedule = session_schedule(day, calendar)
     assert schedule is not None
     seconds = [schedule.open.timestamp(), schedule.close.timestamp()]
-    return np.array([round(s) * 1_000_000_000 for s in seconds], dtype=np.int64)
+    times = np.array([round(s) * 1_000_000_000 for s in seconds], dtype=np.int64)
+    times.flags.writeable = False
+    return times
 
 
 class DailyPrints:
-    """The intraday bars of a daily-bar run: two prints per code and session."""
+    """The intraday bars of a daily-bar run, as a feed's source: two prints per code and session."""
+
+    bars_per_session = 2
 
     def __init__(self, daily: dict[StockCode, BarArrays], calendar: TradingCalendar) -> None:
         self.daily = daily
         self.calendar = calendar
         self.codes = sorted(daily)
 
-    def day(self, code: StockCode, day: date) -> BarArrays:
-        return self.days([code], day)[code]
+    def grid(self, day: date) -> Int64Array:
+        return print_times(day, self.calendar)
 
-    def days(self, codes: Iterable[StockCode], day: date) -> dict[StockCode, BarArrays]:
-        stamp = day_ns(day)
-        times: Int64Array | None = None
-        result: dict[StockCode, BarArrays] = {}
-        for code in codes:
-            bars = self.daily.get(code)
-            at = int(np.searchsorted(bars.ts, stamp)) if bars is not None else 0
-            if bars is None or at >= len(bars) or int(bars.ts[at]) != stamp:
-                result[code] = BarArrays.empty()
-                continue
-            times = print_times(day, self.calendar) if times is None else times
-            o, h, low, c = (int(bars.open[at]), int(bars.high[at]), int(bars.low[at]), int(bars.close[at]))
-            result[code] = BarArrays(
-                times.copy(),
-                np.array([o, o], dtype=np.int64),
-                np.array([o, h], dtype=np.int64),
-                np.array([o, low], dtype=np.int64),
-                np.array([o, c], dtype=np.int64),
-                np.array([0, int(bars.volume[at])], dtype=np.int64),
-                np.array([0, int(bars.value[at])], dtype=np.int64),
-            )
-        return result
+    def read(self, code: StockCode, first: date, last: date) -> BarArrays:
+        bars = self.daily.get(code)
+        if bars is None:
+            return BarArrays.empty()
+        lo, hi = np.searchsorted(bars.ts, [day_ns(first), day_ns(last + timedelta(days=1))])
+        days = bars.slice(int(lo), int(hi))
+        if not len(days):
+            return BarArrays.empty()
+        # a bar on a day KRX did not trade (a data error) gets times on no grid: it is dropped
+        times = np.concatenate(
+            [
+                self.grid(day) if self.calendar.is_session(day) else np.full(2, day_ns(day), dtype=np.int64)
+                for day in kst_dates(days.ts)
+            ]
+        )
+
+        def prints(opening: Int64Array, closing: Int64Array) -> Int64Array:
+            return np.column_stack([opening, closing]).ravel()
+
+        nothing = np.zeros(len(days), dtype=np.int64)
+        return BarArrays(
+            times,
+            prints(days.open, days.open),
+            prints(days.open, days.high),
+            prints(days.open, days.low),
+            prints(days.open, days.close),
+            prints(nothing, days.volume),
+            prints(nothing, days.value),
+        )

@@ -1,9 +1,6 @@
-"""The backtest's market data: the daily bars in memory, the minute bars through a :class:`MinuteFeed` (all
-at once, or streamed a window at a time for an all-market run), and each day's bars on the session's grid.
-
-A code that did not trade in some minute gets a flat, zero-volume bar at the last price for that minute, so
-every code of a day sits on the same grid of bar start times and "the price at bar k" means the same thing for
-every code.
+"""The backtest's market data: the daily bars in memory, the intraday bars through a :class:`MinuteFeed` (all
+at once, or streamed a window at a time for an all-market run), and each day's bars on the session's grid
+(:mod:`maemae.backtest.grid_bars`).
 """
 
 from __future__ import annotations
@@ -15,11 +12,11 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
-from maemae.backtest.daily_prints import DailyPrints, print_times
-from maemae.backtest.minute_feed import MinuteFeed
-from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe, day_ns
+from maemae.backtest.daily_prints import DailyPrints
+from maemae.backtest.grid_bars import DayBars
+from maemae.backtest.minute_feed import BarSource, MinuteFeed, StoredMinutes
+from maemae.data.bars import BarArrays, Int64Array, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
@@ -39,28 +36,6 @@ class DayGrid:
 
     def __len__(self) -> int:
         return int(self.starts.shape[0])
-
-
-def align(bars: BarArrays, grid: Int64Array, previous_close: int) -> BarArrays:
-    """``bars`` of one day on ``grid``: missing minutes become flat zero-volume bars at the last price."""
-    if bars.ts.shape == grid.shape and bool((bars.ts == grid).all()):  # the usual stock-day: complete
-        return bars
-    position = np.searchsorted(grid, bars.ts)
-    inside = (position < len(grid)) & (grid[np.minimum(position, len(grid) - 1)] == bars.ts)
-    close = np.full(len(grid), -1, dtype=np.int64)
-    close[position[inside]] = bars.close[inside]
-    series = pd.Series(np.where(close < 0, np.nan, close)).ffill().fillna(previous_close)
-    filled = np.asarray(series.to_numpy(), dtype=np.int64)
-    columns: dict[str, Int64Array] = {name: filled.copy() for name in ("open", "high", "low", "close")}
-    volume = np.zeros(len(grid), dtype=np.int64)
-    value = np.zeros(len(grid), dtype=np.int64)
-    for name in ("open", "high", "low", "close"):
-        columns[name][position[inside]] = getattr(bars, name)[inside]
-    volume[position[inside]] = bars.volume[inside]
-    value[position[inside]] = bars.value[inside]
-    return BarArrays(
-        grid.copy(), columns["open"], columns["high"], columns["low"], columns["close"], volume, value
-    )
 
 
 class BacktestMarket:
@@ -85,19 +60,6 @@ class BacktestMarket:
             daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
         self.daily: dict[StockCode, BarArrays] = daily
         first_minute = calendar.add_sessions(start, -1) if start > date(2006, 1, 3) else start
-        self.bars = bars
-        self.minute: MinuteFeed | DailyPrints = (
-            DailyPrints(self.daily, calendar)
-            if bars == "day"
-            else MinuteFeed(
-                store,
-                calendar,
-                first_minute,
-                end,
-                budget_bytes=minute_budget_bytes,
-                window_sessions=stream_sessions,
-            )
-        )
         self.factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
         if adjusted:
             for code in self.daily:
@@ -105,6 +67,18 @@ class BacktestMarket:
                 if len(stored):
                     stamps = stored["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
                     self.factors[code] = (stamps.view(np.int64), stored["factor"].to_numpy(np.float64))
+        source: BarSource = (
+            DailyPrints(self.daily, calendar) if bars == "day" else StoredMinutes(store, calendar)
+        )
+        self.minute = MinuteFeed(
+            source,
+            calendar,
+            first_minute,
+            end,
+            previous_close=self.previous_close,
+            budget_bytes=minute_budget_bytes,
+            window_sessions=stream_sessions,
+        )
 
     def trading_days(self, start: date, end: date) -> list[date]:
         """Sessions in [start, end] that have daily bars."""
@@ -118,9 +92,7 @@ class BacktestMarket:
     def grid(self, day: date) -> DayGrid:
         schedule = session_schedule(day, self.calendar)
         assert schedule is not None
-        if self.bars == "day":
-            return DayGrid(day, schedule, print_times(day, self.calendar))
-        return DayGrid(day, schedule, schedule.minute_bar_starts_ns())
+        return DayGrid(day, schedule, self.minute.source.grid(day))
 
     def daily_before(self, code: StockCode, day: date, count: int) -> BarArrays:
         """The last ``count`` daily bars strictly before ``day``; with adjusted history (``data.
@@ -132,6 +104,12 @@ class BacktestMarket:
         stop = int(bars.ts.searchsorted(day_ns(day), side="left"))
         window = bars.slice(max(0, stop - count), stop)
         return self._adjusted(code, window, day) if code in self.factors else window
+
+    def previous_close(self, code: StockCode, day: date) -> int:
+        """The last daily close before ``day`` (on ``day``'s basis with adjusted history), 0 when none: the
+        price a session starts from."""
+        before = self.daily_before(code, day, 1)
+        return int(before.close[-1]) if len(before) else 0
 
     def _adjusted(self, code: StockCode, bars: BarArrays, day: date) -> BarArrays:
         stamps, factors = self.factors[code]
@@ -165,53 +143,11 @@ class BacktestMarket:
         """The bars on ``day`` of each of ``codes`` that has some, in the order given."""
         return {code: bars for code, bars in self.minute.days(codes, day).items() if len(bars) > 0}
 
+    def day_bars(self, day: date, codes: Iterable[StockCode], yesterday: DayBars | None) -> DayBars:
+        """``day``'s bars on its grid of those of ``codes`` that traded that day, with yesterday's where
+        ``yesterday`` (the :class:`DayBars` of the day before) had the code."""
+        return self.minute.day_bars(day, codes, yesterday)
+
     def has_minutes(self, day: date) -> bool:
         """Whether any code has minute bars stored for ``day``."""
         return bool(self.minutes_of(day, self.minute.codes))
-
-
-@dataclass(frozen=True, slots=True)
-class SessionBars:
-    """Many codes' bars of one session on its grid: one columns x codes x bars block (``BAR_COLUMNS``
-    order). A code's bars are views of it, so a day's data is one array, not seven per code."""
-
-    row_of: dict[StockCode, int]
-    block: Int64Array
-
-    def column(self, name: str) -> Int64Array:
-        column: Int64Array = self.block[BAR_COLUMNS.index(name)]
-        return column
-
-
-def two_sessions(
-    yesterday: SessionBars | None, today: dict[StockCode, BarArrays], width: int
-) -> tuple[SessionBars, dict[StockCode, tuple[BarArrays, int]]]:
-    """Today's session of ``today``'s codes (bars already on the grid of ``width`` bars), and each code's
-    bars of yesterday and today as one array with the index where today starts.
-
-    Both sessions are written once into one block, yesterday's bars first; today's session is a view of the
-    right-hand part, and each code's two days are views of its rows. A code that had no bars yesterday gets
-    today's alone (today starts at 0).
-    """
-    codes = list(today)
-    before = yesterday.block.shape[2] if yesterday is not None else 0
-    both = np.empty((len(BAR_COLUMNS), len(codes), before + width), dtype=np.int64)
-    if codes:  # one concatenation per column (a single call over the codes' arrays), then one copy
-        for index, name in enumerate(BAR_COLUMNS):
-            rows = np.concatenate([getattr(bars, name) for bars in today.values()])
-            both[index, :, before:] = rows.reshape(len(codes), width)
-    previous = np.full(len(codes), -1, dtype=np.int64)  # each code's row yesterday, -1: it had none
-    if yesterday is not None:
-        previous[:] = [yesterday.row_of.get(code, -1) for code in codes]
-    known = previous >= 0
-    if yesterday is not None and known.any():
-        if bool(known.all()) and list(yesterday.row_of) == codes:  # the usual day: one slice copy
-            both[:, :, :before] = yesterday.block
-        else:
-            both[:, known, :before] = yesterday.block[:, previous[known]]
-    session = SessionBars({code: row for row, code in enumerate(codes)}, both[:, :, before:])
-    joined: dict[StockCode, tuple[BarArrays, int]] = {}
-    for row, code in enumerate(codes):
-        first = 0 if known[row] else before
-        joined[code] = (BarArrays(*both[:, row, first:]), before - first)
-    return session, joined

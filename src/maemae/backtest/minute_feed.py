@@ -1,4 +1,4 @@
-"""Minute bars for a run: all at once when they fit the memory budget, else streamed a window at a time.
+"""Intraday bars for a run: all at once when they fit the memory budget, else streamed a window at a time.
 
 A run over a few hundred stock-years fits in memory and is read once, in parallel threads (fastest, and a
 sweep worker keeps it for every trial). A run over the whole market or many years does not: then the bars
@@ -6,109 +6,164 @@ are read a window of ``stream_sessions`` sessions at a time, and only for the co
 window (the day's universe: ``max_stocks``, the safe asset and the holdings). Files are stored in row groups
 of about a month, so a window costs one or two row groups per code, not the year.
 
-The bound with streaming: the bars held are at most (codes asked for in one window) x (``stream_sessions``
-sessions) x 381 bars x 56 bytes. It grows with ``max_stocks`` and the window, not with the number of stocks
-stored or the years run. The backtest driver keeps yesterday's bars itself, so a window is dropped whole
-when the next one starts.
+Bars are held laid on the window's grids (:mod:`maemae.backtest.grid_bars`), every minute present. The
+bound with streaming: the bars held are at most (codes asked for in one window) x (``stream_sessions``
+sessions) x 381 bars x 56 bytes, and one flag byte a bar for a code that missed some minutes. It grows with
+``max_stocks`` and the window, not with the number of stocks stored or the years run. The backtest driver
+keeps yesterday's bars itself, so a window is dropped whole when the next one starts.
+
+Where the bars come from is a :class:`BarSource`: the store's minute bars here, or the daily bars' two
+prints a session (:mod:`maemae.backtest.daily_prints`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date
+from functools import partial
+from typing import Protocol
 
-from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe, day_ns
+from maemae.backtest.grid_bars import DayBars, GridSeries, SessionGrids, day_bars, on_grid
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
 from maemae.krx.calendar import TradingCalendar
+from maemae.krx.sessions import session_schedule
 
 BARS_PER_SESSION = 381  # 380 minutes of continuous trading and the closing auction's print
 BYTES_PER_BAR = 56  # seven int64 columns
 READ_THREADS = 4
 
+PreviousClose = Callable[[StockCode, date], int]
+
+
+class BarSource(Protocol):
+    """Where a feed reads its bars: the codes it has, each session's grid, and a code's bars over days."""
+
+    codes: list[StockCode]
+    bars_per_session: int
+
+    def grid(self, day: date) -> Int64Array: ...
+
+    def read(self, code: StockCode, first: date, last: date) -> BarArrays: ...
+
+
+class StoredMinutes:
+    """The store's minute bars, on each session's minute grid and the closing auction."""
+
+    bars_per_session = BARS_PER_SESSION
+
+    def __init__(self, store: BarStore, calendar: TradingCalendar) -> None:
+        self.store, self.calendar = store, calendar
+        self.codes = store.codes(Timeframe.MINUTE)
+
+    def grid(self, day: date) -> Int64Array:
+        schedule = session_schedule(day, self.calendar)
+        assert schedule is not None
+        return schedule.minute_bar_starts_ns()
+
+    def read(self, code: StockCode, first: date, last: date) -> BarArrays:
+        return self.store.read_arrays(code, Timeframe.MINUTE, first, last)
+
 
 class MinuteFeed:
-    """The minute bars of one run, by code and day."""
+    """The intraday bars of one run, by code and day."""
 
     def __init__(
         self,
-        store: BarStore,
+        source: BarSource,
         calendar: TradingCalendar,
         first: date,
         last: date,
         *,
+        previous_close: PreviousClose,
         budget_bytes: int,
         window_sessions: int,
     ) -> None:
-        self.store = store
+        self.source = source
         self.calendar = calendar
-        self.codes = store.codes(Timeframe.MINUTE)
+        self.codes = source.codes
+        self.previous_close = previous_close
         self.window_sessions = window_sessions
         sessions = len(calendar.sessions(first, last)) if first <= last else 0
-        self.estimated_bytes = len(self.codes) * max(sessions, 1) * BARS_PER_SESSION * BYTES_PER_BAR
+        self.estimated_bytes = len(self.codes) * max(sessions, 1) * source.bars_per_session * BYTES_PER_BAR
         self.streaming = self.estimated_bytes > budget_bytes
         self.windows_read = 0
-        self.peak_bars = 0  # the most minute bars held at once: the measured memory bound
-        self._bars: dict[StockCode, BarArrays] = {}
-        self._window: tuple[date, date] | None = None
+        self.peak_bars = 0  # the most bars held at once: the measured memory bound
+        self._series: dict[StockCode, GridSeries] = {}
+        self._grids = SessionGrids.of([], source.grid)
         if not self.streaming:
-            self._window = (first, last)
+            self._open_window(first, last)
             self._load(self.codes)
 
     def day(self, code: StockCode, day: date) -> BarArrays:
-        """The bars of ``code`` on ``day`` (empty when none are stored)."""
+        """The stored bars of ``code`` on ``day`` (empty when none are stored)."""
         return self.days([code], day)[code]
 
     def days(self, codes: Iterable[StockCode], day: date) -> dict[StockCode, BarArrays]:
-        """The bars of each code on ``day``; codes not yet read for the window are read together."""
-        wanted = list(codes)
-        if self._window is None or not self._window[0] <= day <= self._window[1]:
-            self._move_window(day)
-        self._load([code for code in wanted if code not in self._bars])
-        lo, hi = day_ns(day), day_ns(day + timedelta(days=1))
+        """The stored bars of each code on ``day``; codes not yet read for the window are read together."""
+        wanted = self._ensure(codes, day)
+        if day not in self._grids.index:  # not a session: nothing traded
+            return {code: BarArrays.empty() for code in wanted}
+        lo, hi = self._grids.span(day)
+        i = self._grids.index[day]
         result: dict[StockCode, BarArrays] = {}
         for code in wanted:
-            bars = self._bars.get(code)
-            if bars is None or not len(bars):
-                result[code] = BarArrays.empty()
-                continue
-            result[code] = bars.slice(int(bars.ts.searchsorted(lo)), int(bars.ts.searchsorted(hi)))
+            series = self._series.get(code)
+            traded = series is not None and bool(series.traded[i])
+            result[code] = series.stored_bars(lo, hi) if series is not None and traded else BarArrays.empty()
         return result
 
+    def day_bars(self, day: date, codes: Iterable[StockCode], yesterday: DayBars | None) -> DayBars:
+        """``day``'s bars, on its grid, of those of ``codes`` that traded that day (see
+        :func:`~maemae.backtest.grid_bars.day_bars`)."""
+        wanted = self._ensure(codes, day)
+        return day_bars(day, self._series, self._grids, yesterday, wanted)
+
     def held_bars(self) -> int:
-        return sum(len(bars) for bars in self._bars.values())
+        return sum(len(series) for series in self._series.values())
+
+    def _ensure(self, codes: Iterable[StockCode], day: date) -> list[StockCode]:
+        """``codes`` as a list, each read for the window that holds ``day``."""
+        wanted = list(codes)
+        if day not in self._grids.index and self.calendar.is_session(day):
+            self._move_window(day)
+        self._load([code for code in wanted if code not in self._series])
+        return wanted
 
     def _move_window(self, day: date) -> None:
         """Start a new window at ``day`` (streaming), or widen the in-memory range to a day outside it."""
         if not self.streaming:
-            assert self._window is not None
-            self._window = (min(self._window[0], day), max(self._window[1], day))
-            self._bars = {}
+            days = self._grids.days
+            first, last = (min(days[0], day), max(days[-1], day)) if days else (day, day)
+            self._open_window(first, last)
             self._load(self.codes)
             return
-        end = self.calendar.add_sessions(day, self.window_sessions - 1)
-        self._window = (day, end)
-        self._bars = {}
+        self._open_window(day, self.calendar.add_sessions(day, self.window_sessions - 1))
         self.windows_read += 1
 
+    def _open_window(self, first: date, last: date) -> None:
+        self._grids = SessionGrids.of(self.calendar.sessions(first, last), self.source.grid)
+        self._series = {}
+
     def _load(self, codes: list[StockCode]) -> None:
-        if not codes:
+        days = self._grids.days
+        if not codes or not days:
             return
-        assert self._window is not None
-        first, last = self._window
         stored = set(self.codes)
         missing = [code for code in codes if code in stored]
+        if not missing:
+            return
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-            loaded = pool.map(
-                lambda code: self.store.read_arrays(code, Timeframe.MINUTE, first, last), missing
-            )
+            loaded = pool.map(lambda code: self.source.read(code, days[0], days[-1]), missing)
             for code, bars in zip(missing, loaded, strict=True):
-                # streamed: a copy, so the row groups read around the window are not kept alive by a view
-                # (in memory, the run is the window and the row groups around it are two at most)
-                self._bars[code] = (
-                    BarArrays(*(getattr(bars, n).copy() for n in BAR_COLUMNS)) if self.streaming else bars
-                )
-        for code in codes:
-            self._bars.setdefault(code, BarArrays.empty())
+                series = on_grid(bars, self._grids, partial(self.previous_close, code))
+                if self.streaming and series.stored is None:
+                    # a copy, so the row groups read around the window are not kept alive by a view (in
+                    # memory, the run is the window and the row groups around it are two at most)
+                    columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
+                    copied = BarArrays(self._grids.starts, *columns)
+                    series = GridSeries(copied, series.traded, None)
+                self._series[code] = series
         self.peak_bars = max(self.peak_bars, self.held_bars())

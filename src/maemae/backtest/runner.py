@@ -18,14 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from maemae.backtest.market import (
-    MINUTE_NS,
-    BacktestMarket,
-    DayGrid,
-    SessionBars,
-    align,
-    two_sessions,
-)
+from maemae.backtest.grid_bars import DayBars
+from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.data.bars import BarArrays
 from maemae.data.universe import Universe, select_stocks
@@ -219,7 +213,7 @@ class BacktestRunner:
         self.recorder = BacktestRecorder()
         engine.orders.listeners.append(self.recorder)
         self.selector = universe_selector(engine.config, market.calendar)
-        self._yesterday: SessionBars | None = None
+        self._yesterday: DayBars | None = None
         self.price_of: Callable[[StockCode], int] | None = None  # the running day's prices (for valuations)
 
     def run(
@@ -268,26 +262,23 @@ class BacktestRunner:
 
     def _prepare(self, day: date) -> _Day:
         grid = self.market.grid(day)
-        minutes = self.market.minutes_of(day, self._universe(day).codes)
-        codes = list(minutes)
-        today: dict[StockCode, BarArrays] = {}
+        session = self.market.day_bars(day, self._universe(day).codes, self._yesterday)
+        codes = session.codes
         history: dict[StockCode, BarArrays] = {}
         base: dict[StockCode, int] = {}
-        for code in codes:
+        for code, (bars, today_start) in session.joined.items():
             history[code] = self.market.daily_before(code, day, self.engine.daily.history_days())
             previous_close = int(history[code].close[-1]) if len(history[code]) else 0
-            today[code] = align(minutes[code], grid.starts, previous_close)
-            base[code] = previous_close or int(today[code].open[0])
+            base[code] = previous_close or int(bars.open[today_start])
         self.engine.sim.start_day(day, base)
-        session, joined = two_sessions(self._yesterday, today, len(grid))
         data: dict[StockCode, CodeDay] = {}
-        for code, (bars, today_start) in joined.items():
+        for code, (bars, today_start) in session.joined.items():
             limits = self.engine.sim.limits(code)
             assert limits is not None
             data[code] = CodeDay(code, self._kind(code), bars, today_start, limits)
         self._yesterday = session
-        closes = session.column("close")
-        volumes = np.cumsum(session.column("volume"), axis=1)  # the day's volume so far, at each bar
+        closes = session.closes
+        volumes = np.cumsum(session.volumes, axis=1)  # the day's volume so far, at each bar
         signals = np.empty((len(codes), len(grid)), dtype=np.int8)
         for row, code in enumerate(codes):
             signals[row] = self._signals(code, history[code], closes[row], volumes[row])
@@ -300,7 +291,7 @@ class BacktestRunner:
             history,
             closes,
             signals,
-            session.row_of,  # the codes' rows, in the order of ``codes``
+            {code: row for row, code in enumerate(codes)},
             flat_wake,
             held_wake,
             owned,

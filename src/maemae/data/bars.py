@@ -36,6 +36,12 @@ def day_ns(day: date) -> int:
     return (day.toordinal() - _UNIX_ORDINAL) * _DAY_NS - _KST_OFFSET_NS
 
 
+def kst_dates(ts: Int64Array) -> list[date]:
+    """The KST date of each timestamp in ``ts`` (epoch nanoseconds): the inverse of :func:`day_ns`."""
+    ordinals = (ts + _KST_OFFSET_NS) // _DAY_NS + _UNIX_ORDINAL
+    return [date.fromordinal(ordinal) for ordinal in ordinals.tolist()]
+
+
 class Timeframe(StrEnum):
     DAY = "day"
     MINUTE = "minute"
