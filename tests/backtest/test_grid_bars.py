@@ -2,13 +2,17 @@
 that opened without a trade starts at the previous close, and each code's yesterday and today are its own
 bars, whatever yesterday's universe and session length were."""
 
+import gc
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
 from maemae.backtest.grid_bars import SessionGrids, day_bars, on_grid
+from maemae.backtest.service import load_market, run_backtest
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array
 from maemae.domain.codes import StockCode
+from tests.backtest.conftest import make_config
 
 A, B, C = StockCode("000010"), StockCode("000020"), StockCode("000030")
 MON, TUE, WED = date(2025, 3, 3), date(2025, 3, 4), date(2025, 3, 5)
@@ -133,3 +137,45 @@ def test_day_bars_when_a_code_did_not_trade_leaves_it_out() -> None:
     empty = day_bars(WED, {}, GRIDS, None, [])
     assert empty.closes.shape == (0, 3)
     assert empty.joined == {}
+
+
+def _owner(array: np.ndarray) -> object:
+    """The object whose memory ``array`` is a view of (itself when it owns its memory)."""
+    owner: object = array
+    while isinstance(owner, np.ndarray) and owner.base is not None:
+        owner = owner.base
+    return owner
+
+
+def _arrays_reachable(root: object) -> list[np.ndarray]:
+    seen, found, stack = {id(root)}, [], [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, np.ndarray):
+            found.append(item)
+            continue
+        if isinstance(item, type) or type(item).__name__ == "module":
+            continue
+        for referent in gc.get_referents(item):
+            if id(referent) not in seen:
+                seen.add(id(referent))
+                stack.append(referent)
+    return found
+
+
+def test_backtest_result_when_kept_after_the_run_keeps_no_view_of_the_loaded_bars(market_root: Path) -> None:
+    """A day's bars are views of every bar the run loaded: a result kept after the run (a comparison keeps
+    one per policy) must not hold one, or it keeps the whole run's bars in memory."""
+    config = make_config(market_root)
+    loaded = load_market(config, date(2025, 11, 17), date(2025, 12, 5), backtest=True)
+    result = run_backtest(config, loaded=loaded)
+    assert result.recorder.fills, "the scenario must trade"
+    feed = loaded[0].minute
+    loaded_bars = {
+        id(_owner(getattr(series.bars, name)))
+        for series in feed.series.values()
+        for name in ("open", "high", "low", "close", "volume", "value")
+    }
+    assert len(loaded_bars) > 10
+    held = [a for a in _arrays_reachable(result) if id(_owner(a)) in loaded_bars]
+    assert held == []

@@ -91,7 +91,7 @@ class MinuteFeed:
         self.streaming = self.estimated_bytes > budget_bytes
         self.windows_read = 0
         self.peak_bars = 0  # the most bars held at once: the measured memory bound
-        self._series: dict[StockCode, GridSeries] = {}
+        self.series: dict[StockCode, GridSeries] = {}  # the window's bars, by code
         self._grids = SessionGrids.of([], source.grid)
         if not self.streaming:
             self._open_window(first, last)
@@ -110,7 +110,7 @@ class MinuteFeed:
         i = self._grids.index[day]
         result: dict[StockCode, BarArrays] = {}
         for code in wanted:
-            series = self._series.get(code)
+            series = self.series.get(code)
             traded = series is not None and bool(series.traded[i])
             result[code] = series.stored_bars(lo, hi) if series is not None and traded else BarArrays.empty()
         return result
@@ -119,17 +119,17 @@ class MinuteFeed:
         """``day``'s bars, on its grid, of those of ``codes`` that traded that day (see
         :func:`~maemae.backtest.grid_bars.day_bars`)."""
         wanted = self._ensure(codes, day)
-        return day_bars(day, self._series, self._grids, yesterday, wanted)
+        return day_bars(day, self.series, self._grids, yesterday, wanted)
 
     def held_bars(self) -> int:
-        return sum(len(series) for series in self._series.values())
+        return sum(len(series) for series in self.series.values())
 
     def _ensure(self, codes: Iterable[StockCode], day: date) -> list[StockCode]:
         """``codes`` as a list, each read for the window that holds ``day``."""
         wanted = list(codes)
         if day not in self._grids.index and self.calendar.is_session(day):
             self._move_window(day)
-        self._load([code for code in wanted if code not in self._series])
+        self._load([code for code in wanted if code not in self.series])
         return wanted
 
     def _move_window(self, day: date) -> None:
@@ -145,7 +145,7 @@ class MinuteFeed:
 
     def _open_window(self, first: date, last: date) -> None:
         self._grids = SessionGrids.of(self.calendar.sessions(first, last), self.source.grid)
-        self._series = {}
+        self.series = {}
 
     def _load(self, codes: list[StockCode]) -> None:
         days = self._grids.days
@@ -165,5 +165,5 @@ class MinuteFeed:
                     columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
                     copied = BarArrays(self._grids.starts, *columns)
                     series = GridSeries(copied, series.traded, None)
-                self._series[code] = series
+                self.series[code] = series
         self.peak_bars = max(self.peak_bars, self.held_bars())

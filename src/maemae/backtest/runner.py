@@ -495,6 +495,7 @@ class BacktestRunner:
         engine.clock.set(prepared.grid.schedule.close + timedelta(seconds=1))
         engine.sim.end_day()
         engine.orders.process_events()
+        engine.kernel.close_day()
         prepared.k = last
         prices = {p.code: price_of(p.code) for p in engine.portfolio.held()}
         self.recorder.days.append(

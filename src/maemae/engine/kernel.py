@@ -104,6 +104,11 @@ class TradingKernel:
                 holding = self.holding(position.code)
                 self._decide(self.exits.time_cut(holding, f"time-cut after {held} sessions"), now, price_of)
 
+    def close_day(self) -> None:
+        """After the close: let go of the day's bars. A backtest's are views of every bar it loaded, so a
+        result kept after the run (a comparison keeps one per policy) would keep them all."""
+        self.data = {}
+
     def on_bar(self, code: StockCode, index: int, now: datetime, signal: Signal, price_of: PriceOf) -> None:
         """A bar of ``code`` completed at ``now``: run the exits, then the minute strategy."""
         data = self.data[code]
