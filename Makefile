@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var/demo
 
-.PHONY: setup demo test chaos lint format bench clean
+.PHONY: setup demo test chaos lint format bench clean clean-numba
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -47,5 +47,8 @@ bench: setup
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra dev --extra bench --python $(PYTHON)
 	$(BIN)/python -m benchmarks.run
 
-clean:
+clean: clean-numba
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
+
+clean-numba:
+	find src -name '*.nbi' -delete -o -name '*.nbc' -delete
