@@ -76,12 +76,14 @@ class SMADaily(DailyStrategy):
         del code, volumes_today
         if len(closes) < self.p.long - 1:
             return np.zeros(len(prices), dtype=np.int8)
-        prior_short = int(closes[len(closes) - (self.p.short - 1) :].sum())
-        prior_long = int(closes[len(closes) - (self.p.long - 1) :].sum())
-        left = (prior_short + prices) * self.p.long
-        right = (prior_long + prices) * self.p.short
-        # BUY (1) where the short average is above the long one, SELL (-1) where below, NONE on a tie
-        signals: Int8Array = np.sign(left - right).astype(np.int8)
+        short, long = self.p.short, self.p.long
+        prior_short = sum(closes[len(closes) - (short - 1) :].tolist())
+        prior_long = sum(closes[len(closes) - (long - 1) :].tolist())
+        # (prior_short + p) * long vs (prior_long + p) * short is p * (long - short) vs a constant
+        # (long > short): BUY (1) above it, SELL (-1) below it, NONE at it
+        signals: Int8Array = np.sign(
+            prices * (long - short) - (prior_long * short - prior_short * long)
+        ).astype(np.int8)
         if not self._volume_ok(volumes):
             np.minimum(signals, np.int8(Signal.NONE), out=signals)  # a cross without volume is no BUY
         return signals
