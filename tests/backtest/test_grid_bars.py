@@ -179,3 +179,14 @@ def test_backtest_result_when_kept_after_the_run_keeps_no_view_of_the_loaded_bar
     assert len(loaded_bars) > 10
     held = [a for a in _arrays_reachable(result) if id(_owner(a)) in loaded_bars]
     assert held == []
+
+
+def test_market_when_loaded_for_a_backtest_reads_minutes_from_its_first_day_only(market_root: Path) -> None:
+    """A backtest's first day starts without a yesterday, so the session before it is not read (in a run
+    starting in January that would be a whole second year file, joined by copying every bar); the live
+    loop's market keeps it: yesterday's bars seed the minute strategy."""
+    config = make_config(market_root)
+    backtest, days = load_market(config, date(2025, 11, 17), date(2025, 12, 5), backtest=True)
+    live, _ = load_market(config, date(2025, 11, 17), date(2025, 12, 5))
+    assert backtest.minute.grids.days[0] == days[0]
+    assert live.minute.grids.days[0] == backtest.calendar.previous_session(days[0])

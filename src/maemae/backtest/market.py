@@ -53,13 +53,16 @@ class BacktestMarket:
         minute_budget_bytes: int = 1024 * 2**20,
         stream_sessions: int = 20,
         bars: Literal["minute", "day"] = "minute",
+        day_before: bool = True,
     ) -> None:
+        """``day_before``: also the minute bars of the session before ``start`` (the live loop's yesterday);
+        a backtest's first day starts without a yesterday and does not need them."""
         self.calendar = calendar
         self.instruments: dict[StockCode, Instrument] = store.read_instruments()
         if daily is None:
             daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
         self.daily: dict[StockCode, BarArrays] = daily
-        first_minute = calendar.add_sessions(start, -1) if start > date(2006, 1, 3) else start
+        first_minute = calendar.add_sessions(start, -1) if day_before and start > date(2006, 1, 3) else start
         self.factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
         if adjusted:
             for code in self.daily:

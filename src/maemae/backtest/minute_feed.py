@@ -92,7 +92,7 @@ class MinuteFeed:
         self.windows_read = 0
         self.peak_bars = 0  # the most bars held at once: the measured memory bound
         self.series: dict[StockCode, GridSeries] = {}  # the window's bars, by code
-        self._grids = SessionGrids.of([], source.grid)
+        self.grids = SessionGrids.of([], source.grid)  # the sessions of the window held
         if not self.streaming:
             self._open_window(first, last)
             self._load(self.codes)
@@ -104,10 +104,10 @@ class MinuteFeed:
     def days(self, codes: Iterable[StockCode], day: date) -> dict[StockCode, BarArrays]:
         """The stored bars of each code on ``day``; codes not yet read for the window are read together."""
         wanted = self._ensure(codes, day)
-        if day not in self._grids.index:  # not a session: nothing traded
+        if day not in self.grids.index:  # not a session: nothing traded
             return {code: BarArrays.empty() for code in wanted}
-        lo, hi = self._grids.span(day)
-        i = self._grids.index[day]
+        lo, hi = self.grids.span(day)
+        i = self.grids.index[day]
         result: dict[StockCode, BarArrays] = {}
         for code in wanted:
             series = self.series.get(code)
@@ -119,7 +119,7 @@ class MinuteFeed:
         """``day``'s bars, on its grid, of those of ``codes`` that traded that day (see
         :func:`~maemae.backtest.grid_bars.day_bars`)."""
         wanted = self._ensure(codes, day)
-        return day_bars(day, self.series, self._grids, yesterday, wanted)
+        return day_bars(day, self.series, self.grids, yesterday, wanted)
 
     def held_bars(self) -> int:
         return sum(len(series) for series in self.series.values())
@@ -127,7 +127,7 @@ class MinuteFeed:
     def _ensure(self, codes: Iterable[StockCode], day: date) -> list[StockCode]:
         """``codes`` as a list, each read for the window that holds ``day``."""
         wanted = list(codes)
-        if day not in self._grids.index and self.calendar.is_session(day):
+        if day not in self.grids.index and self.calendar.is_session(day):
             self._move_window(day)
         self._load([code for code in wanted if code not in self.series])
         return wanted
@@ -135,7 +135,7 @@ class MinuteFeed:
     def _move_window(self, day: date) -> None:
         """Start a new window at ``day`` (streaming), or widen the in-memory range to a day outside it."""
         if not self.streaming:
-            days = self._grids.days
+            days = self.grids.days
             first, last = (min(days[0], day), max(days[-1], day)) if days else (day, day)
             self._open_window(first, last)
             self._load(self.codes)
@@ -144,11 +144,11 @@ class MinuteFeed:
         self.windows_read += 1
 
     def _open_window(self, first: date, last: date) -> None:
-        self._grids = SessionGrids.of(self.calendar.sessions(first, last), self.source.grid)
+        self.grids = SessionGrids.of(self.calendar.sessions(first, last), self.source.grid)
         self.series = {}
 
     def _load(self, codes: list[StockCode]) -> None:
-        days = self._grids.days
+        days = self.grids.days
         if not codes or not days:
             return
         stored = set(self.codes)
@@ -158,12 +158,12 @@ class MinuteFeed:
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
             loaded = pool.map(lambda code: self.source.read(code, days[0], days[-1]), missing)
             for code, bars in zip(missing, loaded, strict=True):
-                series = on_grid(bars, self._grids, partial(self.previous_close, code))
+                series = on_grid(bars, self.grids, partial(self.previous_close, code))
                 if self.streaming and series.stored is None:
                     # a copy, so the row groups read around the window are not kept alive by a view (in
                     # memory, the run is the window and the row groups around it are two at most)
                     columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
-                    copied = BarArrays(self._grids.starts, *columns)
+                    copied = BarArrays(self.grids.starts, *columns)
                     series = GridSeries(copied, series.traded, None)
                 self.series[code] = series
         self.peak_bars = max(self.peak_bars, self.held_bars())
