@@ -1,6 +1,6 @@
 """Bars laid on the sessions' grids: a missed minute is a flat zero-volume bar at the last price, a session
-that opened without a trade starts at the previous close, and each code's yesterday and today are its own
-bars, whatever yesterday's universe and session length were."""
+that opened without a trade starts at the previous close, and each code's day comes with its own bars of the
+session before, whatever that session's universe and length were."""
 
 import gc
 from datetime import date
@@ -10,7 +10,8 @@ import numpy as np
 
 from maemae.backtest.grid_bars import SessionGrids, day_bars, on_grid
 from maemae.backtest.service import load_market, run_backtest
-from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
+from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
 from tests.backtest.conftest import make_config
 
@@ -87,10 +88,13 @@ def test_on_grid_when_minutes_are_missed_fills_them_flat_at_the_last_price() -> 
     assert columns(series.stored_bars(3, 5)) == columns(bars([201], [61]))
 
 
-def test_day_bars_when_yesterday_is_the_session_before_gives_each_code_a_view_of_its_two_days() -> None:
+def nothing_before(codes: list[StockCode]) -> dict[StockCode, BarArrays]:
+    raise AssertionError(f"the session before was asked for {codes}")
+
+
+def test_day_bars_when_the_session_before_is_on_the_grids_gives_each_code_a_view_of_its_two_days() -> None:
     series = {A: on_grid(complete(10), GRIDS, no_previous_close)}
-    monday = day_bars(MON, series, GRIDS, None, [A])
-    tuesday = day_bars(TUE, series, GRIDS, monday, [A])
+    tuesday = day_bars(TUE, series, GRIDS, [A], nothing_before)
 
     joined, start = tuesday.joined[A]
     assert start == 3
@@ -98,33 +102,42 @@ def test_day_bars_when_yesterday_is_the_session_before_gives_each_code_a_view_of
     assert np.shares_memory(joined.close, series[A].bars.close)
     assert tuesday.closes.tolist() == [[13, 14]]
     assert tuesday.volumes.tolist() == [[10, 10]]
-    assert columns(tuesday.today(A)) == columns(complete(10).slice(3, 5))
 
 
-def test_day_bars_when_universe_and_session_length_change_joins_each_code_its_own_bars() -> None:
-    series = {
-        code: on_grid(complete(base), GRIDS, no_previous_close) for code, base in [(A, 10), (B, 20), (C, 30)]
-    }
-    monday = day_bars(MON, series, GRIDS, None, [A, B])
-    tuesday = day_bars(TUE, series, GRIDS, monday, [B, C])
+def test_day_bars_when_the_universe_and_session_length_change_joins_each_code_its_own_bars() -> None:
+    # a code gets the session before whether or not it was in that day's universe, as the live loop
+    # loads it before the open
+    series = {code: on_grid(complete(base), GRIDS, no_previous_close) for code, base in [(B, 20), (C, 30)]}
+    tuesday = day_bars(TUE, series, GRIDS, [B, C], nothing_before)
 
     assert tuesday.codes == [B, C]
     assert tuesday.joined[B][0].close.tolist() == [20, 21, 22, 23, 24]
-    assert tuesday.joined[B][1] == 3
-    c_bars, c_start = tuesday.joined[C]  # C was not in Monday's universe: today's bars alone
-    assert (c_bars.close.tolist(), c_start) == ([33, 34], 0)
+    assert tuesday.joined[C][0].close.tolist() == [30, 31, 32, 33, 34]
+    assert tuesday.joined[B][1] == tuesday.joined[C][1] == 3
     assert tuesday.closes.tolist() == [[23, 24], [33, 34]]
 
 
-def test_day_bars_when_yesterday_is_not_the_session_before_joins_copies() -> None:
-    # the run skipped Tuesday (or a streamed feed moved to a new window): Monday's bars are joined to
-    # Wednesday's by copying, so no Tuesday bar slips in between
-    series = {A: on_grid(complete(10), GRIDS, no_previous_close)}
-    monday = day_bars(MON, series, GRIDS, None, [A])
-    wednesday = day_bars(WED, series, GRIDS, monday, [A])
-    joined, start = wednesday.joined[A]
-    assert (joined.close.tolist(), start) == ([10, 11, 12, 15, 16, 17], 3)
-    assert joined.ts.tolist() == [100, 101, 102, 300, 301, 302]
+def test_day_bars_when_a_code_did_not_trade_the_session_before_gives_today_alone() -> None:
+    series = {A: on_grid(bars([200, 201, 300, 301, 302], [5, 6, 7, 8, 9]), GRIDS, no_previous_close)}
+    joined, start = day_bars(TUE, series, GRIDS, [A], nothing_before).joined[A]  # no Monday bars
+    assert (joined.close.tolist(), start) == ([5, 6], 0)
+
+
+def test_day_bars_when_the_day_opens_the_grids_joins_the_session_before_read_aside() -> None:
+    # the run's first day (or a streamed window's): Friday's bars come from outside the grids, by copying
+    later = SessionGrids.of([TUE, WED], grid_of)
+    series = {A: on_grid(bars([200, 201, 300, 301, 302], [5, 6, 7, 8, 9]), later, no_previous_close)}
+    asked: list[list[StockCode]] = []
+
+    def friday(codes: list[StockCode]) -> dict[StockCode, BarArrays]:
+        asked.append(codes)
+        return {A: bars([1, 2], [3, 4])}
+
+    joined, start = day_bars(TUE, series, later, [A, B], friday).joined[A]
+    assert asked == [[A]]  # only the codes that traded today
+    assert (joined.close.tolist(), start) == ([3, 4, 5, 6], 2)
+    assert joined.ts.tolist() == [1, 2, 200, 201]
+    assert day_bars(WED, series, later, [A], nothing_before).joined[A][1] == 2  # then views again
 
 
 def test_day_bars_when_a_code_did_not_trade_leaves_it_out() -> None:
@@ -132,9 +145,11 @@ def test_day_bars_when_a_code_did_not_trade_leaves_it_out() -> None:
         A: on_grid(bars([100, 101, 102], [5, 6, 7]), GRIDS, no_previous_close),
         B: on_grid(complete(20), GRIDS, no_previous_close),
     }
-    tuesday = day_bars(TUE, series, GRIDS, None, [A, B, C])  # A did not trade Tuesday; C has no bars
+    tuesday = day_bars(
+        TUE, series, GRIDS, [A, B, C], nothing_before
+    )  # A did not trade Tuesday; C has no bars
     assert tuesday.codes == [B]
-    empty = day_bars(WED, {}, GRIDS, None, [])
+    empty = day_bars(WED, {}, GRIDS, [], nothing_before)
     assert empty.closes.shape == (0, 3)
     assert empty.joined == {}
 
@@ -190,3 +205,22 @@ def test_market_when_loaded_for_a_backtest_reads_minutes_from_its_first_day_only
     live, _ = load_market(config, date(2025, 11, 17), date(2025, 12, 5))
     assert backtest.minute.grids.days[0] == days[0]
     assert live.minute.grids.days[0] == backtest.calendar.previous_session(days[0])
+
+
+def test_backtest_first_day_when_prepared_has_the_session_before_as_the_live_loop_loads_it(
+    market_root: Path,
+) -> None:
+    """A backtest's first day, like a resumed replay's and the live loop's, starts with each stock's bars of
+    the session before: the minute strategy's RSI runs over both days from the first day on."""
+    config = make_config(market_root)
+    market, days = load_market(config, date(2025, 11, 17), date(2025, 12, 5), backtest=True)
+    codes = market.minute.codes[:5]
+    first = market.day_bars(days[0], codes)
+    previous = market.calendar.previous_session(days[0])
+    store = BarStore(market_root)
+    for code in codes:
+        bars, start = first.joined[code]
+        stored = store.read_arrays(code, Timeframe.MINUTE, previous, previous)
+        assert start == len(stored) > 0
+        assert bars.close[:start].tolist() == stored.close.tolist()
+        assert bars.ts[start:].tolist() == market.grid(days[0]).starts.tolist()

@@ -105,9 +105,9 @@ def on_grid(bars: BarArrays, grids: SessionGrids, previous_close: Callable[[date
 
 @dataclass(frozen=True, slots=True)
 class DayBars:
-    """Many codes' bars of one session: for each code, its bars of yesterday (when it was in yesterday's
-    :class:`DayBars`) and today as one array with the index where today starts, and today's closes and
-    volumes as codes x bars matrices (rows in the codes' order)."""
+    """Many codes' bars of one session: for each code, its bars of the session before (when it traded then)
+    and today's as one array with the index where today starts, as the live loop loads them before the
+    open; and today's closes and volumes as codes x bars matrices (rows in the codes' order)."""
 
     day: date
     joined: dict[StockCode, tuple[BarArrays, int]]
@@ -118,39 +118,42 @@ class DayBars:
     def codes(self) -> list[StockCode]:
         return list(self.joined)
 
-    def today(self, code: StockCode) -> BarArrays:
-        bars, start = self.joined[code]
-        return bars.slice(start, len(bars))
+
+SessionBefore = Callable[[list[StockCode]], dict[StockCode, BarArrays]]
 
 
 def day_bars(
     day: date,
     series: dict[StockCode, GridSeries],
     grids: SessionGrids,
-    yesterday: DayBars | None,
     codes: Iterable[StockCode],
+    session_before: SessionBefore,
 ) -> DayBars:
-    """``day``'s bars of those of ``codes`` that traded that day, in order.
+    """``day``'s bars of those of ``codes`` that traded that day, in order, each with the session before.
 
-    A code's two sessions are a view of its series when yesterday is the session before on the same grids;
-    when it is not (the feed moved to a new window, or the run skipped a day) they are joined by copying.
+    When the session before is on the same grids, a code's two sessions are a view of its series. When it
+    is not (``day`` opens the grids: a run's first day, or a streamed window's), ``session_before(codes)``
+    gives the codes' bars of that session on its grid, and the two are joined by copying.
     """
     i = grids.index[day]
     lo, hi = grids.span(day)
-    adjacent = yesterday is not None and grids.index.get(yesterday.day) == i - 1
-    before = int(grids.offsets[i - 1]) if adjacent else lo
+    traded = [code for code in codes if code in series and series[code].traded[i]]
     joined: dict[StockCode, tuple[BarArrays, int]] = {}
-    for code in codes:
-        found = series.get(code)
-        if found is None or not found.traded[i]:
-            continue
-        if yesterday is None or code not in yesterday.joined:
-            joined[code] = (found.bars.slice(lo, hi), 0)
-        elif adjacent:
-            joined[code] = (found.bars.slice(before, hi), lo - before)
-        else:
-            earlier = yesterday.today(code)
-            joined[code] = (concat([earlier, found.bars.slice(lo, hi)]), len(earlier))
+    if i > 0:
+        before = int(grids.offsets[i - 1])
+        for code in traded:
+            found = series[code]
+            joined[code] = (
+                (found.bars.slice(before, hi), lo - before)
+                if found.traded[i - 1]
+                else (found.bars.slice(lo, hi), 0)
+            )
+    else:
+        earlier = session_before(traded)
+        for code in traded:
+            today = series[code].bars.slice(lo, hi)
+            prior = earlier.get(code)
+            joined[code] = (concat([prior, today]), len(prior)) if prior is not None else (today, 0)
     closes = np.empty((len(joined), hi - lo), dtype=np.int64)
     volumes = np.empty((len(joined), hi - lo), dtype=np.int64)
     for row, code in enumerate(joined):

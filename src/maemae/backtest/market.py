@@ -55,8 +55,9 @@ class BacktestMarket:
         bars: Literal["minute", "day"] = "minute",
         day_before: bool = True,
     ) -> None:
-        """``day_before``: also the minute bars of the session before ``start`` (the live loop's yesterday);
-        a backtest's first day starts without a yesterday and does not need them."""
+        """``day_before``: also hold the minute bars of the session before ``start`` (the live loop asks for
+        them). A backtest's first day reads that session's bars of its universe aside instead: in a run
+        starting in January the window would otherwise take in a second year file, joined by copying."""
         self.calendar = calendar
         self.instruments: dict[StockCode, Instrument] = store.read_instruments()
         if daily is None:
@@ -146,10 +147,10 @@ class BacktestMarket:
         """The bars on ``day`` of each of ``codes`` that has some, in the order given."""
         return {code: bars for code, bars in self.minute.days(codes, day).items() if len(bars) > 0}
 
-    def day_bars(self, day: date, codes: Iterable[StockCode], yesterday: DayBars | None) -> DayBars:
-        """``day``'s bars on its grid of those of ``codes`` that traded that day, with yesterday's where
-        ``yesterday`` (the :class:`DayBars` of the day before) had the code."""
-        return self.minute.day_bars(day, codes, yesterday)
+    def day_bars(self, day: date, codes: Iterable[StockCode]) -> DayBars:
+        """``day``'s bars on its grid of those of ``codes`` that traded that day, each with its bars of the
+        session before when it traded then (what the live loop loads before the open)."""
+        return self.minute.day_bars(day, codes)
 
     def has_minutes(self, day: date) -> bool:
         """Whether any code has minute bars stored for ``day``."""

@@ -28,7 +28,7 @@ from maemae.backtest.grid_bars import DayBars, GridSeries, SessionGrids, day_bar
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
-from maemae.krx.calendar import TradingCalendar
+from maemae.krx.calendar import CALENDAR_START, TradingCalendar
 from maemae.krx.sessions import session_schedule
 
 BARS_PER_SESSION = 381  # 380 minutes of continuous trading and the closing auction's print
@@ -115,11 +115,24 @@ class MinuteFeed:
             result[code] = series.stored_bars(lo, hi) if series is not None and traded else BarArrays.empty()
         return result
 
-    def day_bars(self, day: date, codes: Iterable[StockCode], yesterday: DayBars | None) -> DayBars:
-        """``day``'s bars, on its grid, of those of ``codes`` that traded that day (see
-        :func:`~maemae.backtest.grid_bars.day_bars`)."""
+    def day_bars(self, day: date, codes: Iterable[StockCode]) -> DayBars:
+        """``day``'s bars, on its grid, of those of ``codes`` that traded that day, each with the session
+        before (see :func:`~maemae.backtest.grid_bars.day_bars`)."""
         wanted = self._ensure(codes, day)
-        return day_bars(day, self.series, self.grids, yesterday, wanted)
+        return day_bars(day, self.series, self.grids, wanted, partial(self._session_before, day))
+
+    def _session_before(self, day: date, codes: list[StockCode]) -> dict[StockCode, BarArrays]:
+        """The bars, on its grid, of the session before ``day`` (outside the window) of each of ``codes``
+        that traded then; read aside, the window stays where it is."""
+        if day <= CALENDAR_START:
+            return {}
+        previous = self.calendar.previous_session(day)
+        grids = SessionGrids.of([previous], self.source.grid)
+        read = self._read(codes, previous, previous)
+        series = {
+            code: on_grid(bars, grids, partial(self.previous_close, code)) for code, bars in read.items()
+        }
+        return {code: found.bars for code, found in series.items() if found.traded[0]}
 
     def held_bars(self) -> int:
         return sum(len(series) for series in self.series.values())
@@ -151,19 +164,23 @@ class MinuteFeed:
         days = self.grids.days
         if not codes or not days:
             return
+        for code, bars in self._read(codes, days[0], days[-1]).items():
+            series = on_grid(bars, self.grids, partial(self.previous_close, code))
+            if self.streaming and series.stored is None:
+                # a copy, so the row groups read around the window are not kept alive by a view (in
+                # memory, the run is the window and the row groups around it are two at most)
+                columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
+                series = GridSeries(BarArrays(self.grids.starts, *columns), series.traded, None)
+            self.series[code] = series
+        self.peak_bars = max(self.peak_bars, self.held_bars())
+
+    def _read(self, codes: list[StockCode], first: date, last: date) -> dict[StockCode, BarArrays]:
+        """The stored bars from ``first`` to ``last`` of those of ``codes`` the source has, read in
+        parallel threads."""
         stored = set(self.codes)
         missing = [code for code in codes if code in stored]
         if not missing:
-            return
+            return {}
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-            loaded = pool.map(lambda code: self.source.read(code, days[0], days[-1]), missing)
-            for code, bars in zip(missing, loaded, strict=True):
-                series = on_grid(bars, self.grids, partial(self.previous_close, code))
-                if self.streaming and series.stored is None:
-                    # a copy, so the row groups read around the window are not kept alive by a view (in
-                    # memory, the run is the window and the row groups around it are two at most)
-                    columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
-                    copied = BarArrays(self.grids.starts, *columns)
-                    series = GridSeries(copied, series.traded, None)
-                self.series[code] = series
-        self.peak_bars = max(self.peak_bars, self.held_bars())
+            loaded = pool.map(lambda code: self.source.read(code, first, last), missing)
+            return dict(zip(missing, loaded, strict=True))

@@ -18,7 +18,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from maemae.backtest.grid_bars import DayBars
 from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.data.bars import BarArrays
@@ -213,7 +212,6 @@ class BacktestRunner:
         self.recorder = BacktestRecorder()
         engine.orders.listeners.append(self.recorder)
         self.selector = universe_selector(engine.config, market.calendar)
-        self._yesterday: DayBars | None = None
         self.price_of: Callable[[StockCode], int] | None = None  # the running day's prices (for valuations)
 
     def run(
@@ -262,7 +260,7 @@ class BacktestRunner:
 
     def _prepare(self, day: date) -> _Day:
         grid = self.market.grid(day)
-        session = self.market.day_bars(day, self._universe(day).codes, self._yesterday)
+        session = self.market.day_bars(day, self._universe(day).codes)
         codes = session.codes
         history: dict[StockCode, BarArrays] = {}
         base: dict[StockCode, int] = {}
@@ -276,7 +274,6 @@ class BacktestRunner:
             limits = self.engine.sim.limits(code)
             assert limits is not None
             data[code] = CodeDay(code, self._kind(code), bars, today_start, limits)
-        self._yesterday = session
         closes = session.closes
         volumes = np.cumsum(session.volumes, axis=1)  # the day's volume so far, at each bar
         signals = np.empty((len(codes), len(grid)), dtype=np.int8)
