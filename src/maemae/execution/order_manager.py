@@ -8,6 +8,7 @@ orders are re-priced or cancelled after a timeout.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -71,6 +72,7 @@ class OrderManager:
         self.orders: dict[str, Order] = {}
         self._by_number: dict[str, str] = {}
         self._open: dict[str, Order] = {}  # open orders by id, kept in step with every state change
+        self._open_per_code: Counter[StockCode] = Counter()  # and how many each code has (asked every visit)
         self._tracking: dict[str, _Tracking] = {}
         self._decisions: set[tuple[datetime, StockCode, Side, IntentSource]] = set()
         self._sequence = 0
@@ -314,8 +316,8 @@ class OrderManager:
     def has_open_orders(self) -> bool:
         return bool(self._open)
 
-    def has_open_order(self, code: StockCode, side: Side | None = None) -> bool:
-        return any(o.code == code and (side is None or o.side is side) for o in self._open.values())
+    def has_open_order(self, code: StockCode) -> bool:
+        return self._open_per_code.get(code, 0) > 0
 
     def next_timeout(self) -> datetime | None:
         """When the earliest working order times out (a timer for the engine)."""
@@ -387,9 +389,11 @@ class OrderManager:
 
     def _track_open(self, order: Order) -> None:
         if order.is_open:
+            if order.order_id not in self._open:
+                self._open_per_code[order.code] += 1
             self._open[order.order_id] = order
-        else:
-            self._open.pop(order.order_id, None)
+        elif self._open.pop(order.order_id, None) is not None:
+            self._open_per_code[order.code] -= 1
 
     def _announce_state(self, order: Order, at: datetime) -> None:
         last = order.history[-1]

@@ -1,0 +1,69 @@
+"""The order manager's index of open orders by stock: a stock has an open order from its submission until the
+order fills, is cancelled or expires, and again after a restart restores it."""
+
+from datetime import date, datetime, time
+
+from maemae.brokers.sim.matching import MarketBar
+from maemae.config import parse_config
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import OrderIntent
+from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
+from maemae.execution.order_manager import OrderManager
+from maemae.krx.limits import price_limits
+
+DAY = date(2025, 12, 3)
+A, B = StockCode("005930"), StockCode("000660")
+
+
+def _engine() -> Engine:
+    config = parse_config({"data": {"root": "unused"}})
+    engine = build_backtest_engine(config, make_calendar(config), {}, DAY)
+    engine.clock.set(datetime.combine(DAY, time(9, 30), tzinfo=KST))
+    engine.sim.start_day(DAY, {A: 10_000, B: 20_000})
+    return engine
+
+
+def _buy(engine: Engine, code: StockCode, price: int) -> None:
+    intent = OrderIntent(code, Side.BUY, 10, OrderType.LIMIT, price, reason="test")
+    engine.orders.submit(intent, 10, engine.clock.now())
+
+
+def _bar(code_base: int, at: datetime) -> MarketBar:
+    return MarketBar(at, code_base, code_base, code_base, code_base, 1_000, price_limits(code_base, DAY))
+
+
+def test_has_open_order_when_submitted_then_filled_is_true_until_the_fill() -> None:
+    engine = _engine()
+    _buy(engine, A, 10_000)
+    assert engine.orders.has_open_order(A)
+    assert not engine.orders.has_open_order(B)
+    engine.clock.set(datetime.combine(DAY, time(9, 31), tzinfo=KST))
+    engine.sim.on_bar(A, _bar(10_000, engine.clock.now()))
+    assert [f.code for f in engine.orders.process_events()] == [A]
+    assert not engine.orders.has_open_order(A)
+
+
+def test_has_open_order_when_one_of_two_is_cancelled_stays_true_for_the_other() -> None:
+    engine = _engine()
+    _buy(engine, A, 9_900)
+    _buy(engine, A, 9_800)
+    first, second = engine.orders.open_orders()
+    engine.orders.cancel(first, engine.clock.now(), "test")
+    engine.orders.process_events()
+    assert engine.orders.has_open_order(A)
+    engine.orders.cancel(second, engine.clock.now(), "test")
+    engine.orders.process_events()
+    assert not engine.orders.has_open_order(A)
+
+
+def test_has_open_order_when_the_day_ends_or_after_a_restart_follows_the_orders() -> None:
+    engine = _engine()
+    _buy(engine, B, 19_900)
+    restarted = OrderManager(engine.orders.broker, engine.config.execution, lambda fill: None, lambda *a: 0)  # type: ignore[arg-type,return-value]
+    restarted.restore(list(engine.orders.orders.values()))
+    assert restarted.has_open_order(B)
+    engine.sim.end_day()  # KRX orders are day orders: the working one expires
+    engine.orders.process_events()
+    assert not engine.orders.has_open_order(B)
