@@ -4,6 +4,7 @@ and at the close maemae's book equals the exchange's."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -15,6 +16,8 @@ from maemae.alerts.messages import Alert, AlertKind
 from maemae.backtest.service import load_market
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.config import MaemaeConfig
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe, day_ns
+from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
@@ -166,5 +169,46 @@ def test_live_day_when_the_first_session_of_the_year_then_it_opens_an_hour_late(
         assert run.scheduler.next_due() == datetime(2026, 1, 2, 9, 50, tzinfo=KST)  # prepare: 10 min early
         firsts = sorted({e.due for e in run.scheduler._heap if e.timer.name == "prices"})
         assert firsts == [datetime(2026, 1, 2, 10, 0, tzinfo=KST)]
+    finally:
+        run.store.close()
+
+
+def test_live_day_when_yesterday_missed_minutes_reads_them_filled_as_the_backtest_does(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """The minute strategy's yesterday is the same bars live and in a backtest: the minutes a stock did not
+    trade are flat bars at the last price (as today's bars form from snapshots), not left out."""
+    root = tmp_path / "market"
+    shutil.copytree(market_root, root)
+    config = make_config(root, execution={"halt_file": str(tmp_path / "HALT")})
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = start(config, tmp_path / "first")
+    first.live.prepare(datetime.combine(DAY, time(8, 50), tzinfo=KST))
+    code = next(c for c in sorted(first.live.stocks) if c != config.universe.safe_asset_code)
+    first.store.close()
+    previous = first.live.calendar.previous_session(DAY)
+    store = BarStore(root)
+    everything = store.read_arrays(code, Timeframe.MINUTE)
+    quiet = (everything.ts >= day_ns(previous) + (10 * 60 + 5) * 60 * 10**9) & (
+        everything.ts < day_ns(previous) + (10 * 60 + 25) * 60 * 10**9
+    )  # 10:05 to 10:24 of yesterday: twenty minutes without a trade
+    store.write_arrays(
+        code, Timeframe.MINUTE, BarArrays(*(getattr(everything, n)[~quiet] for n in BAR_COLUMNS))
+    )
+
+    run = start(config, tmp_path / "second")
+    try:
+        run.live.prepare(datetime.combine(DAY, time(8, 50), tzinfo=KST))
+        yesterday = run.live.stocks[code].yesterday
+        market, _ = load_market(config, DAY, DAY, backtest=True)
+        joined, today_start = market.day_bars(DAY, [code]).joined[code]
+        assert len(yesterday) == today_start == len(market.grid(previous))
+        for name in BAR_COLUMNS:
+            assert getattr(yesterday, name).tolist() == getattr(joined, name)[:today_start].tolist(), name
+        filled = (yesterday.ts >= everything.ts[quiet][0]) & (yesterday.ts <= everything.ts[quiet][-1])
+        assert int(filled.sum()) == 20
+        assert set(yesterday.volume[filled].tolist()) == {0}
+        assert len(set(yesterday.close[filled].tolist())) == 1  # the last price before the quiet minutes
     finally:
         run.store.close()

@@ -141,7 +141,13 @@ class BacktestMarket:
         )
 
     def minute_day(self, code: StockCode, day: date) -> BarArrays:
+        """The stored minute bars of ``code`` on ``day``."""
         return self.minute.day(code, day)
+
+    def minute_day_on_grid(self, code: StockCode, day: date) -> BarArrays:
+        """The minute bars of ``code`` on ``day`` on the day's grid, a missed minute filled flat at the last
+        price: what the minute strategy reads as yesterday's bars, in a backtest and in the live loop."""
+        return self.minute.on_grid(code, day)
 
     def minutes_of(self, day: date, codes: Iterable[StockCode]) -> dict[StockCode, BarArrays]:
         """The bars on ``day`` of each of ``codes`` that has some, in the order given."""

@@ -115,6 +115,15 @@ class MinuteFeed:
             result[code] = series.stored_bars(lo, hi) if series is not None and traded else BarArrays.empty()
         return result
 
+    def on_grid(self, code: StockCode, day: date) -> BarArrays:
+        """The bars of ``code`` on ``day`` laid on the day's grid (a missed minute filled flat), as a
+        backtest's minute strategy sees them; empty when it did not trade that day."""
+        self._ensure([code], day)
+        series = self.series.get(code)
+        if day not in self.grids.index or series is None or not series.traded[self.grids.index[day]]:
+            return BarArrays.empty()
+        return series.bars.slice(*self.grids.span(day))
+
     def day_bars(self, day: date, codes: Iterable[StockCode]) -> DayBars:
         """``day``'s bars, on its grid, of those of ``codes`` that traded that day, each with the session
         before (see :func:`~maemae.backtest.grid_bars.day_bars`)."""

@@ -220,7 +220,9 @@ class LiveDay:
             history = self.market.daily_before(code, self.day, history_days)
             if not len(history):
                 continue  # never traded before today: nothing to judge it by
-            loaded[code] = (history, self.market.minute_day(code, previous))
+            # on the grid, a quiet minute a flat bar: as today's bars form from snapshots and as a backtest
+            # lays them, so the minute strategy's indicators run over the same bars in both
+            loaded[code] = (history, self.market.minute_day_on_grid(code, previous))
             bases[code] = int(history.close[-1])
         if self.feed is not None:
             self.feed.start_day(self.day, bases)
