@@ -2,18 +2,13 @@
 that opened without a trade starts at the previous close, and each code's day comes with its own bars of the
 session before, whatever that session's universe and length were."""
 
-import gc
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
 from maemae.backtest.grid_bars import SessionGrids, day_bars, on_grid
-from maemae.backtest.service import load_market, run_backtest
-from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
-from maemae.data.store import BarStore
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array
 from maemae.domain.codes import StockCode
-from tests.backtest.conftest import make_config
 
 A, B, C = StockCode("000010"), StockCode("000020"), StockCode("000030")
 MON, TUE, WED = date(2025, 3, 3), date(2025, 3, 4), date(2025, 3, 5)
@@ -152,75 +147,3 @@ def test_day_bars_when_a_code_did_not_trade_leaves_it_out() -> None:
     empty = day_bars(WED, {}, GRIDS, [], nothing_before)
     assert empty.closes.shape == (0, 3)
     assert empty.joined == {}
-
-
-def _owner(array: np.ndarray) -> object:
-    """The object whose memory ``array`` is a view of (itself when it owns its memory)."""
-    owner: object = array
-    while isinstance(owner, np.ndarray) and owner.base is not None:
-        owner = owner.base
-    return owner
-
-
-def _arrays_reachable(root: object) -> list[np.ndarray]:
-    seen, found, stack = {id(root)}, [], [root]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, np.ndarray):
-            found.append(item)
-            continue
-        if isinstance(item, type) or type(item).__name__ == "module":
-            continue
-        for referent in gc.get_referents(item):
-            if id(referent) not in seen:
-                seen.add(id(referent))
-                stack.append(referent)
-    return found
-
-
-def test_backtest_result_when_kept_after_the_run_keeps_no_view_of_the_loaded_bars(market_root: Path) -> None:
-    """A day's bars are views of every bar the run loaded: a result kept after the run (a comparison keeps
-    one per policy) must not hold one, or it keeps the whole run's bars in memory."""
-    config = make_config(market_root)
-    loaded = load_market(config, date(2025, 11, 17), date(2025, 12, 5), backtest=True)
-    result = run_backtest(config, loaded=loaded)
-    assert result.recorder.fills, "the scenario must trade"
-    feed = loaded[0].minute
-    loaded_bars = {
-        id(_owner(getattr(series.bars, name)))
-        for series in feed.series.values()
-        for name in ("open", "high", "low", "close", "volume", "value")
-    }
-    assert len(loaded_bars) > 10
-    held = [a for a in _arrays_reachable(result) if id(_owner(a)) in loaded_bars]
-    assert held == []
-
-
-def test_market_when_loaded_for_a_backtest_reads_minutes_from_its_first_day_only(market_root: Path) -> None:
-    """A backtest's first day starts without a yesterday, so the session before it is not read (in a run
-    starting in January that would be a whole second year file, joined by copying every bar); the live
-    loop's market keeps it: yesterday's bars seed the minute strategy."""
-    config = make_config(market_root)
-    backtest, days = load_market(config, date(2025, 11, 17), date(2025, 12, 5), backtest=True)
-    live, _ = load_market(config, date(2025, 11, 17), date(2025, 12, 5))
-    assert backtest.minute.grids.days[0] == days[0]
-    assert live.minute.grids.days[0] == backtest.calendar.previous_session(days[0])
-
-
-def test_backtest_first_day_when_prepared_has_the_session_before_as_the_live_loop_loads_it(
-    market_root: Path,
-) -> None:
-    """A backtest's first day, like a resumed replay's and the live loop's, starts with each stock's bars of
-    the session before: the minute strategy's RSI runs over both days from the first day on."""
-    config = make_config(market_root)
-    market, days = load_market(config, date(2025, 11, 17), date(2025, 12, 5), backtest=True)
-    codes = market.minute.codes[:5]
-    first = market.day_bars(days[0], codes)
-    previous = market.calendar.previous_session(days[0])
-    store = BarStore(market_root)
-    for code in codes:
-        bars, start = first.joined[code]
-        stored = store.read_arrays(code, Timeframe.MINUTE, previous, previous)
-        assert start == len(stored) > 0
-        assert bars.close[:start].tolist() == stored.close.tolist()
-        assert bars.ts[start:].tolist() == market.grid(days[0]).starts.tolist()

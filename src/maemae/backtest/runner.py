@@ -260,14 +260,15 @@ class BacktestRunner:
 
     def _prepare(self, day: date) -> _Day:
         grid = self.market.grid(day)
-        session = self.market.day_bars(day, self._universe(day).codes)
+        known: dict[StockCode, BarArrays] = {}
+        for code in self._universe(day).codes:
+            daily = self.market.daily_before(code, day, self.engine.daily.history_days())
+            if len(daily):  # as the live loop: a stock that never traded before today has no base price
+                known[code] = daily  # and nothing to judge it by
+        session = self.market.day_bars(day, known)
         codes = session.codes
-        history: dict[StockCode, BarArrays] = {}
-        base: dict[StockCode, int] = {}
-        for code, (bars, today_start) in session.joined.items():
-            history[code] = self.market.daily_before(code, day, self.engine.daily.history_days())
-            previous_close = int(history[code].close[-1]) if len(history[code]) else 0
-            base[code] = previous_close or int(bars.open[today_start])
+        history = {code: known[code] for code in codes}
+        base = {code: int(history[code].close[-1]) for code in codes}
         self.engine.sim.start_day(day, base)
         data: dict[StockCode, CodeDay] = {}
         for code, (bars, today_start) in session.joined.items():
@@ -351,9 +352,8 @@ class BacktestRunner:
             row = prepared.index_of.get(code)
             if row is None:
                 return int(self.market.daily_before(code, day + timedelta(days=1), 1).close[-1])
-            if prepared.k < 0:
-                history = prepared.history[code]
-                return int(history.close[-1]) if len(history) else int(prepared.closes[row, 0])
+            if prepared.k < 0:  # before the open: yesterday's close
+                return int(prepared.history[code].close[-1])
             return int(prepared.closes[row, prepared.k])
 
         return price_of
