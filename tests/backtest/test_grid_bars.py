@@ -5,10 +5,13 @@ session before, whatever that session's universe and length were."""
 from datetime import date
 
 import numpy as np
+import pytest
 
+from maemae.backtest.daily_prints import DailyPrints
 from maemae.backtest.grid_bars import SessionGrids, day_bars, on_grid
-from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, day_ns
 from maemae.domain.codes import StockCode
+from maemae.krx.calendar import TradingCalendar
 
 A, B, C = StockCode("000010"), StockCode("000020"), StockCode("000030")
 MON, TUE, WED = date(2025, 3, 3), date(2025, 3, 4), date(2025, 3, 5)
@@ -83,6 +86,57 @@ def test_on_grid_when_minutes_are_missed_fills_them_flat_at_the_last_price() -> 
     assert columns(series.stored_bars(3, 5)) == columns(bars([201], [61]))
 
 
+def test_on_grid_when_there_is_no_previous_close_opens_at_the_first_trade() -> None:
+    # the day after a listing has no daily close before it: the minutes before the first trade stand at
+    # that trade's open, not at 0
+    series = on_grid(bars([101, 102], [50, 52]), GRIDS, lambda day: 0)
+    assert series.bars.close[:3].tolist() == [49, 50, 52]
+    assert series.bars.volume[:3].tolist() == [0, 10, 10]
+
+
+def test_on_grid_when_nothing_falls_on_the_grid_holds_no_arrays() -> None:
+    series = on_grid(bars([150, 250], [5, 6]), GRIDS, no_previous_close)
+    assert series.traded.tolist() == [False, False, False]
+    assert len(series) == 0
+
+
+def test_on_grid_columns_when_written_to_refuse() -> None:
+    """A day's bars are views of these arrays for the whole run (and every trial of a sweep): a strategy
+    that writes into its bars must fail, not change the market for what follows."""
+    for series in (
+        on_grid(complete(10), GRIDS, no_previous_close),
+        on_grid(bars([100], [5]), GRIDS, no_previous_close),
+    ):
+        for name in BAR_COLUMNS:
+            with pytest.raises(ValueError, match="read-only"):
+                getattr(series.bars.slice(0, 2), name)[0] = 1
+
+
+def test_daily_prints_when_a_daily_bar_falls_on_no_session_is_left_off_the_grid() -> None:
+    calendar = TradingCalendar()
+    friday, saturday = date(2025, 12, 5), date(2025, 12, 6)
+    daily = BarArrays(
+        *(
+            np.array(v, dtype=np.int64)
+            for v in (
+                [day_ns(friday), day_ns(saturday)],
+                [10, 20],
+                [12, 22],
+                [9, 19],
+                [11, 21],
+                [100, 200],
+                [1_000, 2_000],
+            )
+        )
+    )
+    prints = DailyPrints({A: daily}, calendar)
+    read = prints.read(A, friday, saturday)
+    assert read.ts[2:].tolist() == [day_ns(saturday)] * 2  # on no grid
+    series = on_grid(read, SessionGrids.of([friday], prints.grid), no_previous_close)
+    assert series.bars.close.tolist() == [10, 11]  # the opening print at the open, then the close
+    assert series.bars.volume.tolist() == [0, 100]
+
+
 def nothing_before(codes: list[StockCode]) -> dict[StockCode, BarArrays]:
     raise AssertionError(f"the session before was asked for {codes}")
 
@@ -97,19 +151,6 @@ def test_day_bars_when_the_session_before_is_on_the_grids_gives_each_code_a_view
     assert np.shares_memory(joined.close, series[A].bars.close)
     assert tuesday.closes.tolist() == [[13, 14]]
     assert tuesday.volumes.tolist() == [[10, 10]]
-
-
-def test_day_bars_when_the_universe_and_session_length_change_joins_each_code_its_own_bars() -> None:
-    # a code gets the session before whether or not it was in that day's universe, as the live loop
-    # loads it before the open
-    series = {code: on_grid(complete(base), GRIDS, no_previous_close) for code, base in [(B, 20), (C, 30)]}
-    tuesday = day_bars(TUE, series, GRIDS, [B, C], nothing_before)
-
-    assert tuesday.codes == [B, C]
-    assert tuesday.joined[B][0].close.tolist() == [20, 21, 22, 23, 24]
-    assert tuesday.joined[C][0].close.tolist() == [30, 31, 32, 33, 34]
-    assert tuesday.joined[B][1] == tuesday.joined[C][1] == 3
-    assert tuesday.closes.tolist() == [[23, 24], [33, 34]]
 
 
 def test_day_bars_when_a_code_did_not_trade_the_session_before_gives_today_alone() -> None:

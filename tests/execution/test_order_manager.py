@@ -30,8 +30,8 @@ def _buy(engine: Engine, code: StockCode, price: int) -> None:
     engine.orders.submit(intent, 10, engine.clock.now())
 
 
-def _bar(code_base: int, at: datetime) -> MarketBar:
-    return MarketBar(at, code_base, code_base, code_base, code_base, 1_000, price_limits(code_base, DAY))
+def _bar(price: int, at: datetime, volume: int = 1_000) -> MarketBar:
+    return MarketBar(at, price, price, price, price, volume, price_limits(price, DAY))
 
 
 def test_has_open_order_when_submitted_then_filled_is_true_until_the_fill() -> None:
@@ -43,6 +43,20 @@ def test_has_open_order_when_submitted_then_filled_is_true_until_the_fill() -> N
     engine.sim.on_bar(A, _bar(10_000, engine.clock.now()))
     assert [f.code for f in engine.orders.process_events()] == [A]
     assert not engine.orders.has_open_order(A)
+
+
+def test_has_open_order_when_partly_filled_stays_true_until_the_rest_fills() -> None:
+    engine = _engine()
+    _buy(engine, A, 10_000)
+    filled, open_after = [], []
+    for minute, volume in ((31, 40), (32, 1_000)):  # the first bar trades 10 % of 40: 4 of the 10 shares
+        engine.clock.set(datetime.combine(DAY, time(9, minute), tzinfo=KST))
+        engine.sim.on_bar(A, _bar(10_000, engine.clock.now(), volume))
+        engine.orders.process_events()
+        filled.append(next(iter(engine.orders.orders.values())).filled_quantity)
+        open_after.append(engine.orders.has_open_order(A))
+    assert filled == [4, 10]
+    assert open_after == [True, False]
 
 
 def test_has_open_order_when_one_of_two_is_cancelled_stays_true_for_the_other() -> None:

@@ -36,6 +36,7 @@ class DailyPrints:
     """The intraday bars of a daily-bar run, as a feed's source: two prints per code and session."""
 
     bars_per_session = 2
+    in_memory = True  # the daily bars are: a window's prints are made for the day's codes only
 
     def __init__(self, daily: dict[StockCode, BarArrays], calendar: TradingCalendar) -> None:
         self.daily = daily

@@ -74,13 +74,19 @@ class GridSeries:
 
 def on_grid(bars: BarArrays, grids: SessionGrids, previous_close: Callable[[date], int]) -> GridSeries:
     """``bars`` (time-ordered) laid on ``grids``; bars off the grid are dropped. ``previous_close(day)`` is
-    asked only for a session that traded but not in its first bar."""
+    asked only for a session that traded but not in its first bar; when there is none (0: the day after a
+    listing), the session's minutes before its first trade stand at that trade's open.
+
+    The columns are read-only: a day's bars are views of them, kept for every day of the run and every trial
+    of a sweep, so a strategy writing into its bars must fail, not change the market for what follows."""
     n = len(grids.starts)
     if len(bars) == n and np.array_equal(bars.ts, grids.starts):  # the usual: it traded every minute
-        return GridSeries(bars, np.ones(len(grids.days), dtype=bool), None)
+        return GridSeries(read_only(bars), np.ones(len(grids.days), dtype=bool), None)
     position = np.searchsorted(grids.starts, bars.ts)
     inside = (position < n) & (grids.starts[np.minimum(position, n - 1)] == bars.ts)
     where = position[inside]
+    if not where.size:  # nothing on the grid (not listed, or halted, all the window): no arrays at all
+        return GridSeries(BarArrays.empty(), np.zeros(len(grids.days), dtype=bool), None)
     stored = np.zeros(n, dtype=bool)
     stored[where] = True
     session_of = np.searchsorted(grids.offsets, where, side="right") - 1
@@ -89,8 +95,10 @@ def on_grid(bars: BarArrays, grids: SessionGrids, previous_close: Callable[[date
     close[where] = bars.close[inside]
     known = stored.copy()
     firsts = grids.offsets[:-1]
+    opens = bars.open[inside]
     for i in np.flatnonzero(traded & ~stored[firsts]).tolist():  # it opened without a trade
-        close[firsts[i]], known[firsts[i]] = previous_close(grids.days[i]), True
+        start = previous_close(grids.days[i]) or int(opens[np.searchsorted(where, firsts[i])])
+        close[firsts[i]], known[firsts[i]] = start, True
     filled = close[np.maximum.accumulate(np.where(known, np.arange(n), 0))]
     columns = {name: filled.copy() for name in PRICE_COLUMNS}
     for name in PRICE_COLUMNS:
@@ -100,7 +108,14 @@ def on_grid(bars: BarArrays, grids: SessionGrids, previous_close: Callable[[date
     laid = BarArrays(
         grids.starts, columns["open"], columns["high"], columns["low"], columns["close"], volume, value
     )
-    return GridSeries(laid, traded, stored)
+    return GridSeries(read_only(laid), traded, stored)
+
+
+def read_only(bars: BarArrays) -> BarArrays:
+    """``bars`` with its columns made read-only (see :func:`on_grid`)."""
+    for name in BAR_COLUMNS:
+        getattr(bars, name).flags.writeable = False
+    return bars
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +124,6 @@ class DayBars:
     and today's as one array with the index where today starts, as the live loop loads them before the
     open; and today's closes and volumes as codes x bars matrices (rows in the codes' order)."""
 
-    day: date
     joined: dict[StockCode, tuple[BarArrays, int]]
     closes: Int64Array
     volumes: Int64Array
@@ -159,4 +173,4 @@ def day_bars(
     for row, code in enumerate(joined):
         bars = series[code].bars
         closes[row], volumes[row] = bars.close[lo:hi], bars.volume[lo:hi]
-    return DayBars(day, joined, closes, volumes)
+    return DayBars(joined, closes, volumes)

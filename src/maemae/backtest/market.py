@@ -20,7 +20,7 @@ from maemae.data.bars import BarArrays, Int64Array, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
-from maemae.krx.calendar import TradingCalendar
+from maemae.krx.calendar import CALENDAR_START, TradingCalendar
 from maemae.krx.sessions import SessionSchedule, session_schedule
 
 MINUTE_NS = 60 * 1_000_000_000
@@ -63,7 +63,7 @@ class BacktestMarket:
         if daily is None:
             daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
         self.daily: dict[StockCode, BarArrays] = daily
-        first_minute = calendar.add_sessions(start, -1) if day_before and start > date(2006, 1, 3) else start
+        first_minute = calendar.add_sessions(start, -1) if day_before and start > CALENDAR_START else start
         self.factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
         if adjusted:
             for code in self.daily:
@@ -149,10 +149,6 @@ class BacktestMarket:
         price: what the minute strategy reads as yesterday's bars, in a backtest and in the live loop."""
         return self.minute.on_grid(code, day)
 
-    def minutes_of(self, day: date, codes: Iterable[StockCode]) -> dict[StockCode, BarArrays]:
-        """The bars on ``day`` of each of ``codes`` that has some, in the order given."""
-        return {code: bars for code, bars in self.minute.days(codes, day).items() if len(bars) > 0}
-
     def day_bars(self, day: date, codes: Iterable[StockCode]) -> DayBars:
         """``day``'s bars on its grid of those of ``codes`` that traded that day, each with its bars of the
         session before when it traded then (what the live loop loads before the open)."""
@@ -160,4 +156,4 @@ class BacktestMarket:
 
     def has_minutes(self, day: date) -> bool:
         """Whether any code has minute bars stored for ``day``."""
-        return bool(self.minutes_of(day, self.minute.codes))
+        return any(len(bars) for bars in self.minute.days(self.minute.codes, day).values())

@@ -9,8 +9,8 @@ of about a month, so a window costs one or two row groups per code, not the year
 Bars are held laid on the window's grids (:mod:`maemae.backtest.grid_bars`), every minute present. The
 bound with streaming: the bars held are at most (codes asked for in one window) x (``stream_sessions``
 sessions) x 381 bars x 56 bytes, and one flag byte a bar for a code that missed some minutes. It grows with
-``max_stocks`` and the window, not with the number of stocks stored or the years run. The backtest driver
-keeps yesterday's bars itself, so a window is dropped whole when the next one starts.
+``max_stocks`` and the window, not with the number of stocks stored or the years run. A window is dropped
+whole when the next one starts; its first day's session before is read aside for the day's codes.
 
 Where the bars come from is a :class:`BarSource`: the store's minute bars here, or the daily bars' two
 prints a session (:mod:`maemae.backtest.daily_prints`).
@@ -24,7 +24,7 @@ from datetime import date
 from functools import partial
 from typing import Protocol
 
-from maemae.backtest.grid_bars import DayBars, GridSeries, SessionGrids, day_bars, on_grid
+from maemae.backtest.grid_bars import DayBars, GridSeries, SessionGrids, day_bars, on_grid, read_only
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
@@ -43,6 +43,9 @@ class BarSource(Protocol):
 
     codes: list[StockCode]
     bars_per_session: int
+    # whether the source holds its bars in memory already (then the feed makes a window at a time of the
+    # codes asked for, never every code for the whole run)
+    in_memory: bool
 
     def grid(self, day: date) -> Int64Array: ...
 
@@ -53,6 +56,7 @@ class StoredMinutes:
     """The store's minute bars, on each session's minute grid and the closing auction."""
 
     bars_per_session = BARS_PER_SESSION
+    in_memory = False
 
     def __init__(self, store: BarStore, calendar: TradingCalendar) -> None:
         self.store, self.calendar = store, calendar
@@ -88,7 +92,7 @@ class MinuteFeed:
         self.window_sessions = window_sessions
         sessions = len(calendar.sessions(first, last)) if first <= last else 0
         self.estimated_bytes = len(self.codes) * max(sessions, 1) * source.bars_per_session * BYTES_PER_BAR
-        self.streaming = self.estimated_bytes > budget_bytes
+        self.streaming = source.in_memory or self.estimated_bytes > budget_bytes
         self.windows_read = 0
         self.peak_bars = 0  # the most bars held at once: the measured memory bound
         self.series: dict[StockCode, GridSeries] = {}  # the window's bars, by code
@@ -98,11 +102,12 @@ class MinuteFeed:
             self._load(self.codes)
 
     def day(self, code: StockCode, day: date) -> BarArrays:
-        """The stored bars of ``code`` on ``day`` (empty when none are stored)."""
+        """The stored bars of ``code`` on ``day`` that sit on the day's grid (empty when there are none)."""
         return self.days([code], day)[code]
 
     def days(self, codes: Iterable[StockCode], day: date) -> dict[StockCode, BarArrays]:
-        """The stored bars of each code on ``day``; codes not yet read for the window are read together."""
+        """The stored bars of each code on ``day`` that sit on the day's grid; codes not yet read for the
+        window are read together."""
         wanted = self._ensure(codes, day)
         if day not in self.grids.index:  # not a session: nothing traded
             return {code: BarArrays.empty() for code in wanted}
@@ -175,11 +180,11 @@ class MinuteFeed:
             return
         for code, bars in self._read(codes, days[0], days[-1]).items():
             series = on_grid(bars, self.grids, partial(self.previous_close, code))
-            if self.streaming and series.stored is None:
+            if self.streaming and series.stored is None and not self.source.in_memory:
                 # a copy, so the row groups read around the window are not kept alive by a view (in
                 # memory, the run is the window and the row groups around it are two at most)
                 columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
-                series = GridSeries(BarArrays(self.grids.starts, *columns), series.traded, None)
+                series = GridSeries(read_only(BarArrays(self.grids.starts, *columns)), series.traded, None)
             self.series[code] = series
         self.peak_bars = max(self.peak_bars, self.held_bars())
 

@@ -90,7 +90,10 @@ def _wake_masks(
     overbought: float,
 ) -> tuple[BoolArray, BoolArray]:
     """``on_bar``'s conditions at every bar of today, compiled: one RSI recurrence from yesterday's first
-    bar, as ``on_bar`` computes it over its window. A NaN RSI (warming up) satisfies no condition."""
+    bar, as ``on_bar`` computes it over its window. A NaN RSI (warming up) satisfies no condition.
+
+    Numba's cache of this function holds the compiled ``rsi_series`` it calls: after editing
+    ``indicators.py``, ``make clean-numba`` (a changed file here invalidates it too)."""
     rsi = rsi_series(close, period)
     n = close.shape[0] - today_start
     flat = np.zeros(n, dtype=np.bool_)
