@@ -1,6 +1,7 @@
 """All-market runs (issue 10): minute bars streamed a window at a time trade exactly like bars held in memory,
 and the bars held stay within the stated bound."""
 
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from maemae.backtest.minute_feed import BARS_PER_SESSION
 from maemae.backtest.service import load_market, run_backtest
-from maemae.data.bars import BarArrays, Timeframe
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe
 from maemae.data.store import BarStore
 from tests.backtest.conftest import make_config
 
@@ -79,3 +80,31 @@ def test_store_range_read_when_files_have_monthly_row_groups_equals_slicing_a_fu
     assert all(
         np.array_equal(getattr(part, n), getattr(expected, n)) for n in ("ts", "open", "close", "volume")
     )
+
+
+def test_streamed_minute_bars_when_stocks_missed_minutes_trade_exactly_like_bars_in_memory(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """With minutes missing (an illiquid stock, a session that opened without a trade), a streamed window's
+    first day joins the session before by copying, and the in-memory run reads it as a view: the same bars,
+    so the same trades."""
+    root = tmp_path / "gappy"
+    shutil.copytree(market_root, root)
+    store = BarStore(root)
+    rng = np.random.default_rng(5)
+    for code in store.codes(Timeframe.MINUTE):
+        bars = store.read_arrays(code, Timeframe.MINUTE)
+        minute_of_day = (bars.ts // 60_000_000_000) % 1440
+        opening = minute_of_day == minute_of_day.min()  # some sessions open without a trade
+        keep = (rng.random(len(bars)) > 0.3) & ~(opening & (rng.random(len(bars)) < 0.5))
+        store.write_arrays(code, Timeframe.MINUTE, BarArrays(*(getattr(bars, n)[keep] for n in BAR_COLUMNS)))
+    in_memory = make_config(root)
+    streamed = make_config(root, backtest={"minute_memory_mib": 0, "stream_sessions": WINDOW})
+    assert load_market(streamed, START, END)[0].minute.streaming
+
+    fast = run_backtest(streamed, start=START, end=END)
+    reference = run_backtest(in_memory, start=START, end=END)
+
+    assert fills(fast) == fills(reference)
+    assert fast.metrics == reference.metrics
+    assert len(fills(reference)) > 10, "the scenario must actually trade"
