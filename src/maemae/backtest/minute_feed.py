@@ -108,26 +108,18 @@ class MinuteFeed:
     def days(self, codes: Iterable[StockCode], day: date) -> dict[StockCode, BarArrays]:
         """The stored bars of each code on ``day`` that sit on the day's grid; codes not yet read for the
         window are read together."""
-        wanted = self._ensure(codes, day)
-        if day not in self.grids.index:  # not a session: nothing traded
-            return {code: BarArrays.empty() for code in wanted}
-        lo, hi = self.grids.span(day)
-        i = self.grids.index[day]
         result: dict[StockCode, BarArrays] = {}
-        for code in wanted:
-            series = self.series.get(code)
-            traded = series is not None and bool(series.traded[i])
-            result[code] = series.stored_bars(lo, hi) if series is not None and traded else BarArrays.empty()
+        for code in self._ensure(codes, day):
+            series = self._traded_on(code, day)
+            result[code] = BarArrays.empty() if series is None else series.stored_bars(*self.grids.span(day))
         return result
 
     def on_grid(self, code: StockCode, day: date) -> BarArrays:
         """The bars of ``code`` on ``day`` laid on the day's grid (a missed minute filled flat), as a
         backtest's minute strategy sees them; empty when it did not trade that day."""
         self._ensure([code], day)
-        series = self.series.get(code)
-        if day not in self.grids.index or series is None or not series.traded[self.grids.index[day]]:
-            return BarArrays.empty()
-        return series.bars.slice(*self.grids.span(day))
+        series = self._traded_on(code, day)
+        return BarArrays.empty() if series is None else series.bars.slice(*self.grids.span(day))
 
     def day_bars(self, day: date, codes: Iterable[StockCode]) -> DayBars:
         """``day``'s bars, on its grid, of those of ``codes`` that traded that day, each with the session
@@ -147,6 +139,11 @@ class MinuteFeed:
             code: on_grid(bars, grids, partial(self.previous_close, code)) for code, bars in read.items()
         }
         return {code: found.bars for code, found in series.items() if found.traded[0]}
+
+    def _traded_on(self, code: StockCode, day: date) -> GridSeries | None:
+        """The window's series of ``code`` when it traded on ``day``, else None."""
+        series, index = self.series.get(code), self.grids.index.get(day)
+        return series if series is not None and index is not None and series.traded[index] else None
 
     def held_bars(self) -> int:
         return sum(len(series) for series in self.series.values())
