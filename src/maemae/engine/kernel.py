@@ -255,8 +255,9 @@ class TradingKernel:
         code = intent.code
         data = self.data[code]
         price = price_of(code)
+        buying = intent.side is Side.BUY
         recent_high = bar_volume = average_volume = 0
-        if index is not None and intent.side is Side.BUY:  # the re-entry rule's facts; it judges buys only
+        if index is not None and buying:  # the re-entry rule's facts; it judges buys only
             start = max(data.today_start, index - VOLUME_LOOKBACK)
             before = data.bars.high[data.today_start : index]
             recent_high = int(before.max()) if before.size else price
@@ -274,8 +275,8 @@ class TradingKernel:
             limits=data.limits,
             instrument_type=data.instrument_type,
             orderable_cash=self.portfolio.account.orderable_cash,
-            equity=self.portfolio.equity(price_of),
-            open_positions=self.open_positions(),
+            equity=self.portfolio.equity(price_of) if buying else 0,  # sizing a buy
+            open_positions=self.open_positions() if buying else 0,  # the max-positions rule, on buys
             position=held,
             recent_high=recent_high,
             bar_volume=bar_volume,

@@ -25,6 +25,8 @@ class GateContext:
 
     ``price`` is the last trade price (the reference for sizing and market orders), ``recent_high`` the
     highest price of the re-entry rule's lookback, and ``bar_volume`` / ``average_volume`` its volume test.
+    Those three, ``equity`` (sizing) and ``open_positions`` (the max-positions rule) are facts about buys:
+    the kernel gathers them for a buy only and leaves them 0 for a sell.
     """
 
     now: datetime
