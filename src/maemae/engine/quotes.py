@@ -38,8 +38,7 @@ class ReplayedQuotes:
     def _day_bars(self, code: StockCode) -> BarArrays:
         if code not in self._bars:
             self._bars[code] = self._market.minute_day(code, self._day)
-            before = self._market.daily_before(code, self._day, 1)
-            self._bases[code] = int(before.close[-1]) if len(before) else 0
+            self._bases[code] = self._market.previous_close(code, self._day)
         return self._bars[code]
 
     def current_prices(self, codes: Sequence[StockCode]) -> dict[StockCode, Quote]:

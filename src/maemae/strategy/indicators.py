@@ -107,12 +107,12 @@ class IncrementalRSI:
                 if self._steps == self.period:
                     self._avg_gain = self._gain_sum / self.period
                     self._avg_loss = self._loss_sum / self.period
-                    self.value = _rsi_py(self._avg_gain, self._avg_loss)
+                    self.value = _rsi_value(self._avg_gain, self._avg_loss)
             else:
                 keep, add = self._factors
-                self._avg_gain = self._avg_gain * keep + gain * add
-                self._avg_loss = self._avg_loss * keep + loss * add
-                self.value = _rsi_py(self._avg_gain, self._avg_loss)
+                self._avg_gain = _wilder_step(self._avg_gain, gain, keep, add)
+                self._avg_loss = _wilder_step(self._avg_loss, loss, keep, add)
+                self.value = _rsi_value(self._avg_gain, self._avg_loss)
         self._last = close
         return self.value
 
@@ -122,12 +122,6 @@ class IncrementalRSI:
         for close in closes:
             indicator.update(int(close))
         return indicator
-
-
-def _rsi_py(avg_gain: float, avg_loss: float) -> float:
-    if avg_loss == 0.0:
-        return 100.0 if avg_gain > 0.0 else 50.0
-    return 100.0 * avg_gain / (avg_gain + avg_loss)
 
 
 def trailing_sums(values: Int64Array, window: int) -> Int64Array:
