@@ -121,6 +121,9 @@ def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
             gc.unfreeze()
 
 
+_SIGNALS = {int(signal): signal for signal in Signal}  # an int8 signal's member, without Enum's call
+
+
 @lru_cache(maxsize=1024)  # a bar's end is the next bar's start: each time is asked for twice in a day
 def _at(ns: int) -> datetime:
     return datetime.fromtimestamp(ns / 1e9, tz=KST)
@@ -147,7 +150,9 @@ class _Day:
     wake_count: np.ndarray = field(default_factory=lambda: np.zeros((2, 0), dtype=np.int64))
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
-    _woken_bars: np.ndarray | None = None  # the bars that wake some code, until a holding changes
+    # the bars that wake some code, and those that wake a held one, until a holding changes
+    _woken_bars: np.ndarray | None = None
+    _held_woken_bars: np.ndarray | None = None
     _by_code: np.ndarray = field(init=False)  # 2 x codes x bars: the flat and held masks by code, as counts
     k: int = -1  # the bar whose close is "now" (-1: before the open)
     last: int = field(init=False)  # the closing auction's bar: the grid's last
@@ -176,14 +181,20 @@ class _Day:
         self.wake_count[int(before)] -= self._by_code[int(before), row]  # rows: flat 0, held 1
         self.holding[row] = holding
         self.wake_count[int(holding)] += self._by_code[int(holding), row]
-        self._woken_bars = None
+        self._woken_bars = self._held_woken_bars = None
 
-    def next_woken(self, k: int) -> int | None:
-        """The first bar from k that wakes some code (flat or held), or None."""
-        if self._woken_bars is None:
-            self._woken_bars = np.flatnonzero(self.wake_count.any(axis=0))
-        at = int(self._woken_bars.searchsorted(k))
-        return int(self._woken_bars[at]) if at < self._woken_bars.size else None
+    def next_woken(self, k: int, flat: bool) -> int | None:
+        """The first bar from k that wakes some code, or None; only held codes count unless ``flat``."""
+        if flat:
+            if self._woken_bars is None:
+                self._woken_bars = np.flatnonzero(self.wake_count.any(axis=0))
+            bars = self._woken_bars
+        else:
+            if self._held_woken_bars is None:
+                self._held_woken_bars = np.flatnonzero(self.wake_count[1])
+            bars = self._held_woken_bars
+        at = int(bars.searchsorted(k))
+        return int(bars[at]) if at < bars.size else None
 
     def wakes(self, row: int, k: int) -> bool:
         """Whether code ``row`` is woken at bar k as it is held now."""
@@ -361,11 +372,9 @@ class BacktestRunner:
     def _trade_bar(self, prepared: _Day, k: int) -> bool:
         """Let the exchange trade the working orders on bar k; returns whether any order was working."""
         engine = self.engine
-        working = sorted(
-            {o.code for o in engine.orders.open_orders()}, key=lambda c: prepared.index_of.get(c, 1 << 30)
-        )
-        if not working:
+        if not engine.orders.has_open_orders():
             return False
+        working = sorted(engine.orders.working_codes(), key=lambda c: prepared.index_of.get(c, 1 << 30))
         start = _at(int(prepared.grid.starts[k]))
         engine.clock.set(start)
         closing = k == prepared.last
@@ -434,7 +443,7 @@ class BacktestRunner:
         visit = set(prepared.codes) if self.every_bar else set(woken) | acting
         for code in sorted(visit, key=prepared.index_of.__getitem__):
             row = prepared.index_of[code]
-            signal = Signal(int(prepared.signals[row, k]))
+            signal = _SIGNALS[int(prepared.signals[row, k])]
             engine.kernel.on_bar(code, prepared.data[code].today_start + k, now, signal, price_of)
         if self.every_bar or prepared.stop_bar == k:
             engine.kernel.check_portfolio_stop(now, price_of)
@@ -458,11 +467,14 @@ class BacktestRunner:
     def _next_step(self, prepared: _Day, k: int) -> int:
         """The first bar from ``k`` where a step can do anything (DESIGN 1b): every bar while an order is
         working (the exchange trades it, it may time out), else the next bar that wakes a code, an exit or
-        the portfolio stop. The bars between are steps that would return at once; nothing changes there."""
+        the portfolio stop. The bars between are steps that would return at once; nothing changes there.
+
+        A flat code's wake-up counts only while the book takes new entries: with no order working, no fill
+        can free a slot before the next step that has something else to do (:meth:`_step` asks the same)."""
         end = prepared.last + 1
         if self.every_bar or k >= end or self.engine.orders.has_open_orders():
             return k
-        woken = prepared.next_woken(k)
+        woken = prepared.next_woken(k, self.engine.kernel.accepts_entries())
         candidates = [end, *(bar for bar in prepared.exit_bar.values() if bar >= k)]
         if woken is not None:
             candidates.append(woken)

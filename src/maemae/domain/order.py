@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from maemae.domain.clock_time import KST, require_kst
 from maemae.domain.codes import StockCode
@@ -22,9 +23,9 @@ from maemae.errors import DomainError
 _PRICED_TYPES = (OrderType.LIMIT, OrderType.CONDITIONAL_LIMIT)
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """One line of an order's history."""
+class Transition(NamedTuple):
+    """One line of an order's history. A named tuple: immutable, and built about three times faster than a
+    frozen dataclass; the order path makes three or four per order."""
 
     at: datetime
     event: OrderEvent

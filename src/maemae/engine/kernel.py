@@ -20,7 +20,7 @@ import structlog
 from maemae.data.bars import BarArrays
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, OrderType, Side
-from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
+from maemae.domain.events import DomainEvent, OrderStateChanged
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.domain.order_states import TERMINAL_STATES, OrderState
 from maemae.errors import StrategyError
@@ -152,8 +152,8 @@ class TradingKernel:
 
         A working buy counts: ten buy signals on one bar must not open ten positions in a five-stock book.
         """
-        codes = {p.code for p in self.portfolio.held()}
-        codes.update([o.code for o in self.orders.open_orders() if o.side is Side.BUY])
+        codes = self.portfolio.held_codes()
+        codes.update(self.orders.buying_codes())
         if self.safe_asset is not None:
             codes.discard(self.safe_asset)
         return len(codes)
@@ -307,30 +307,30 @@ class TradingKernel:
 
     # ----- events from the order manager
     def _on_event(self, event: DomainEvent) -> None:
-        if isinstance(event, FillReceived):
-            fill = event.fill
-            order = self.orders.orders[fill.order_id]
-            was_flat = self.portfolio.owned(fill.code) == 0
-            self.portfolio.apply_fill(fill, order.strategy or order.source.value)
-            self.gate.state.note_fill(fill.order_id, fill.code, fill.side, fill.price, fill.ts)
-            if fill.side is Side.BUY:
-                if was_flat:
-                    self.opened_on[fill.code] = fill.ts.date()
-                    self.high_water[fill.code] = fill.price
-                    # the bar the fill happened in counts from its close on
-                    self._high_water_ts[fill.code] = _epoch_ns(fill.ts) - 1
-                self.high_water[fill.code] = max(self.high_water[fill.code], fill.price)
-            elif order.source is IntentSource.TAKE_PROFIT:
-                self.gate.state.mark_take_profit(fill.code, fill.price, fill.ts)
-            if self.portfolio.owned(fill.code) == 0:
-                self.high_water.pop(fill.code, None)
-                self._high_water_ts.pop(fill.code, None)
-                self.opened_on.pop(fill.code, None)
-        elif isinstance(event, OrderStateChanged):
+        if isinstance(event, OrderStateChanged):  # four in five events
             if event.new is OrderState.SUBMITTED and self._reservation:
                 self.portfolio.account.reserve(event.order_id, self._reservation)
             elif event.new in TERMINAL_STATES:
                 self.portfolio.account.release(event.order_id)
+            return
+        fill = event.fill
+        order = self.orders.orders[fill.order_id]
+        was_flat = self.portfolio.owned(fill.code) == 0
+        self.portfolio.apply_fill(fill, order.strategy or order.source.value)
+        self.gate.state.note_fill(fill.order_id, fill.code, fill.side, fill.price, fill.ts)
+        if fill.side is Side.BUY:
+            if was_flat:
+                self.opened_on[fill.code] = fill.ts.date()
+                self.high_water[fill.code] = fill.price
+                # the bar the fill happened in counts from its close on
+                self._high_water_ts[fill.code] = _epoch_ns(fill.ts) - 1
+            self.high_water[fill.code] = max(self.high_water[fill.code], fill.price)
+        elif order.source is IntentSource.TAKE_PROFIT:
+            self.gate.state.mark_take_profit(fill.code, fill.price, fill.ts)
+        if self.portfolio.owned(fill.code) == 0:
+            self.high_water.pop(fill.code, None)
+            self._high_water_ts.pop(fill.code, None)
+            self.opened_on.pop(fill.code, None)
 
     # ----- what a restart must not forget
     def exit_state(self) -> dict[str, Any]:

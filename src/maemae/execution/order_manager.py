@@ -72,7 +72,9 @@ class OrderManager:
         self.orders: dict[str, Order] = {}
         self._by_number: dict[str, str] = {}
         self._open: dict[str, Order] = {}  # open orders by id, kept in step with every state change
-        self._open_per_code: Counter[StockCode] = Counter()  # and how many each code has (asked every visit)
+        # how many each code has, and of them buys (asked every visit and step); a code with none has no key
+        self._open_per_code: Counter[StockCode] = Counter()
+        self._open_buys_per_code: Counter[StockCode] = Counter()
         self._tracking: dict[str, _Tracking] = {}
         self._decisions: set[tuple[datetime, StockCode, Side, IntentSource]] = set()
         self._sequence = 0
@@ -317,7 +319,15 @@ class OrderManager:
         return bool(self._open)
 
     def has_open_order(self, code: StockCode) -> bool:
-        return self._open_per_code.get(code, 0) > 0
+        return code in self._open_per_code
+
+    def working_codes(self) -> list[StockCode]:
+        """The codes with an open order."""
+        return list(self._open_per_code)
+
+    def buying_codes(self) -> list[StockCode]:
+        """The codes with an open buy order."""
+        return list(self._open_buys_per_code)
 
     def next_timeout(self) -> datetime | None:
         """When the earliest working order times out (a timer for the engine)."""
@@ -391,9 +401,13 @@ class OrderManager:
         if order.is_open:
             if order.order_id not in self._open:
                 self._open_per_code[order.code] += 1
+                if order.side is Side.BUY:
+                    self._open_buys_per_code[order.code] += 1
             self._open[order.order_id] = order
         elif self._open.pop(order.order_id, None) is not None:
-            self._open_per_code[order.code] -= 1
+            _count_down(self._open_per_code, order.code)
+            if order.side is Side.BUY:
+                _count_down(self._open_buys_per_code, order.code)
 
     def _announce_state(self, order: Order, at: datetime) -> None:
         last = order.history[-1]
@@ -405,3 +419,11 @@ class OrderManager:
     def _emit(self, event: DomainEvent) -> None:
         for listener in self.listeners:
             listener(event)
+
+
+def _count_down(counts: Counter[StockCode], code: StockCode) -> None:
+    """One fewer open order for ``code``; at none its key goes, so the keys are the codes with some."""
+    if counts[code] == 1:
+        del counts[code]
+    else:
+        counts[code] -= 1

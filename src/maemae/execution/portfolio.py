@@ -69,6 +69,10 @@ class Portfolio:
         """Positions maemae owns shares of."""
         return [position for position in self.positions.values() if position.owned_quantity > 0]
 
+    def held_codes(self) -> set[StockCode]:
+        """The codes of :meth:`held`, as a new set."""
+        return {code for code, position in self.positions.items() if position.owned_quantity > 0}
+
     def market_value(self, price_of: Callable[[StockCode], int]) -> int:
         return sum([position.owned_quantity * price_of(position.code) for position in self.held()])
 

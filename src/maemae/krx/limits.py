@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from maemae.domain.enums import InstrumentType, Market
 from maemae.errors import DomainError
-from maemae.krx.ticks import tick_size
+from maemae.krx.ticks import tick_table
 
 # (first day in force, limit as a fraction of the base price), newest last.
 LIMIT_RATE_HISTORY: tuple[tuple[date, Fraction], ...] = (
@@ -57,13 +57,14 @@ def price_limits(
         raise DomainError(f"base price {base}: expected a positive whole number of won")
     if leverage < 1:
         raise DomainError(f"leverage {leverage}: expected 1 or more")
-    rate = limit_rate(on) * leverage
-    base_tick = tick_size(base, on, instrument, market)
-    amount = base * rate.numerator // rate.denominator // base_tick * base_tick  # in integers: exact
+    rate = limit_rate(on)  # scaled by plain integers: Fraction arithmetic costs microseconds a code-day
+    table = tick_table(on, instrument, market)
+    base_tick = table.tick(base)
+    amount = base * rate.numerator * leverage // rate.denominator // base_tick * base_tick  # exact
     raw_upper = base + amount
-    upper_tick = tick_size(raw_upper, on, instrument, market)
+    upper_tick = table.tick(raw_upper)
     upper = raw_upper // upper_tick * upper_tick
     # base - amount is on the grid because every tick divides the larger ones; a limit wider than 100 % (a
     # leveraged product) bottoms out at the lowest valid price.
-    lower = base - amount if base > amount else tick_size(1, on, instrument, market)
+    lower = base - amount if base > amount else table.tick(1)
     return PriceLimits(upper=upper, lower=lower)

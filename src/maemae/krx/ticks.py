@@ -111,15 +111,16 @@ def add_ticks(
 
     Going down from a band bound uses the lower band's tick (below 5,000 the step is 5, not 10).
     """
-    if not is_on_tick(price, on, instrument, market):
+    table = tick_table(on, instrument, market)  # once: a minute strategy prices every order with it
+    if price <= 0 or price % table.tick(price):
         raise DomainError(f"price {price}: not on the tick grid of {on.isoformat()}")
     for _ in range(abs(n)):
         if n > 0:
-            price += tick_size(price, on, instrument, market)
+            price += table.tick(price)
         else:
             if price <= 1:
                 raise DomainError(f"price {price}: cannot move a tick below the lowest price")
-            price -= tick_size(price - 1, on, instrument, market)
+            price -= table.tick(price - 1)
     return price
 
 
