@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from maemae.backtest.runner import BacktestRunner
 from maemae.backtest.service import load_market, run_backtest
@@ -52,7 +53,8 @@ def test_backtest_result_when_kept_after_the_run_keeps_no_view_of_the_loaded_bar
     feed = loaded[0].minute
     loaded_bars = {
         id(_owner(getattr(series.bars, name)))
-        for series in feed.series.values()
+        for window in feed.windows
+        for series in window.series.values()
         for name in ("open", "high", "low", "close", "volume", "value")
     }
     assert len(loaded_bars) > 10
@@ -60,15 +62,24 @@ def test_backtest_result_when_kept_after_the_run_keeps_no_view_of_the_loaded_bar
     assert held == []
 
 
-def test_market_when_loaded_for_a_backtest_reads_minutes_from_its_first_day_only(market_root: Path) -> None:
-    """A backtest's first day starts without a yesterday, so the session before it is not read (in a run
-    starting in January that would be a whole second year file, joined by copying every bar); the live
-    loop's market keeps it: yesterday's bars seed the minute strategy."""
+def test_market_when_loaded_for_a_backtest_holds_the_session_before_its_first_day_as_the_live_loop(
+    market_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backtest's first day starts with yesterday's bars, as the live loop's: both markets hold the
+    session before the first day, so preparing the first day reads nothing more."""
     config = make_config(market_root)
     backtest, days = load_market(config, date(2025, 11, 17), date(2025, 12, 5), backtest=True)
     live, _ = load_market(config, date(2025, 11, 17), date(2025, 12, 5))
-    assert backtest.minute.grids.days[0] == days[0]
-    assert live.minute.grids.days[0] == backtest.calendar.previous_session(days[0])
+    before = backtest.calendar.previous_session(days[0])
+    assert backtest.minute.windows[0].grids.days[0] == before
+    assert live.minute.windows[0].grids.days[0] == before
+
+    def no_reads(*args: object) -> None:
+        raise AssertionError("the session before the first day is held: nothing may be read")
+
+    monkeypatch.setattr(backtest.minute, "_read", no_reads)
+    first = backtest.day_bars(days[0], backtest.minute.codes)
+    assert all(today_start > 0 for _, today_start in first.joined.values())
 
 
 def test_backtest_first_day_when_prepared_has_the_session_before_as_the_live_loop_loads_it(

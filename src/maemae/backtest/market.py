@@ -53,17 +53,16 @@ class BacktestMarket:
         minute_budget_bytes: int = 1024 * 2**20,
         stream_sessions: int = 20,
         bars: Literal["minute", "day"] = "minute",
-        day_before: bool = True,
     ) -> None:
-        """``day_before``: also hold the minute bars of the session before ``start`` (the live loop asks for
-        them). A backtest's first day reads that session's bars of its universe aside instead: in a run
-        starting in January the window would otherwise take in a second year file, joined by copying."""
+        """The minute bars held start at the session before ``start``: the first day's minute strategy
+        reads them as yesterday's, in a backtest as in the live loop. In a run starting in January they are
+        a window of their own (:class:`~maemae.backtest.minute_feed.MinuteFeed` holds a window a year)."""
         self.calendar = calendar
         self.instruments: dict[StockCode, Instrument] = store.read_instruments()
         if daily is None:
             daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
         self.daily: dict[StockCode, BarArrays] = daily
-        first_minute = calendar.add_sessions(start, -1) if day_before and start > CALENDAR_START else start
+        first_minute = calendar.add_sessions(start, -1) if start > CALENDAR_START else start
         self.factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
         if adjusted:
             for code in self.daily:

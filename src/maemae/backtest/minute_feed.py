@@ -10,7 +10,8 @@ Bars are held laid on the window's grids (:mod:`maemae.backtest.grid_bars`), eve
 bound with streaming: the bars held are at most (codes asked for in one window) x (``stream_sessions``
 sessions) x 381 bars x 56 bytes, and one flag byte a bar for a code that missed some minutes. It grows with
 ``max_stocks`` and the window, not with the number of stocks stored or the years run. A window is dropped
-whole when the next one starts; its first day's session before is read aside for the day's codes.
+whole when the next one starts; its first day's session before is read aside for the day's codes. No window
+crosses a year's end (see :class:`MinuteFeed`).
 
 Where the bars come from is a :class:`BarSource`: the store's minute bars here, or the daily bars' two
 prints a session (:mod:`maemae.backtest.daily_prints`).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from typing import Protocol
@@ -71,8 +73,26 @@ class StoredMinutes:
         return self.store.read_arrays(code, Timeframe.MINUTE, first, last)
 
 
+@dataclass(slots=True)
+class _Window:
+    """Consecutive sessions of one calendar year, and the bars of the codes read for them."""
+
+    grids: SessionGrids
+    series: dict[StockCode, GridSeries] = field(default_factory=dict)
+
+    def held_bars(self) -> int:
+        return sum(len(series) for series in self.series.values())
+
+
 class MinuteFeed:
-    """The intraday bars of one run, by code and day."""
+    """The intraday bars of one run, by code and day.
+
+    The bars are held in windows that never cross a year's end, because the store keeps a code's minutes in
+    a file a year: a window's bars are then the decoded file itself, not a copy joined from two files (in a
+    100-stock year starting in December, the join copied every bar, 0.15 s and a second copy at the peak).
+    In memory, every window of the run is read at once and kept; streamed, one is held at a time. A day that
+    opens a window takes its session before from the window before when it is held, else reads it aside.
+    """
 
     def __init__(
         self,
@@ -95,11 +115,9 @@ class MinuteFeed:
         self.streaming = source.in_memory or self.estimated_bytes > budget_bytes
         self.windows_read = 0
         self.peak_bars = 0  # the most bars held at once: the measured memory bound
-        self.series: dict[StockCode, GridSeries] = {}  # the window's bars, by code
-        self.grids = SessionGrids.of([], source.grid)  # the sessions of the window held
+        self.windows: list[_Window] = []  # in time order; one at most when streaming
         if not self.streaming:
-            self._open_window(first, last)
-            self._load(self.codes)
+            self._open_windows(first, last)
 
     def day(self, code: StockCode, day: date) -> BarArrays:
         """The stored bars of ``code`` on ``day`` that sit on the day's grid (empty when there are none)."""
@@ -108,31 +126,39 @@ class MinuteFeed:
     def days(self, codes: Iterable[StockCode], day: date) -> dict[StockCode, BarArrays]:
         """The stored bars of each code on ``day`` that sit on the day's grid; codes not yet read for the
         window are read together."""
+        window, wanted = self._ensure(codes, day)
         result: dict[StockCode, BarArrays] = {}
-        for code in self._ensure(codes, day):
-            series = self._traded_on(code, day)
-            result[code] = BarArrays.empty() if series is None else series.stored_bars(*self.grids.span(day))
+        for code in wanted:
+            series = _traded_on(window, code, day)
+            stored = series.stored_bars(*window.grids.span(day)) if series is not None else None
+            result[code] = BarArrays.empty() if stored is None else stored
         return result
 
     def on_grid(self, code: StockCode, day: date) -> BarArrays:
         """The bars of ``code`` on ``day`` laid on the day's grid (a missed minute filled flat), as a
         backtest's minute strategy sees them; empty when it did not trade that day."""
-        self._ensure([code], day)
-        series = self._traded_on(code, day)
-        return BarArrays.empty() if series is None else series.bars.slice(*self.grids.span(day))
+        window, _ = self._ensure([code], day)
+        series = _traded_on(window, code, day)
+        return BarArrays.empty() if series is None else series.bars.slice(*window.grids.span(day))
 
     def day_bars(self, day: date, codes: Iterable[StockCode]) -> DayBars:
         """``day``'s bars, on its grid, of those of ``codes`` that traded that day, each with the session
         before (see :func:`~maemae.backtest.grid_bars.day_bars`)."""
-        wanted = self._ensure(codes, day)
-        return day_bars(day, self.series, self.grids, wanted, partial(self._session_before, day))
+        window, wanted = self._ensure(codes, day)
+        return day_bars(day, window.series, window.grids, wanted, partial(self._session_before, day))
 
     def _session_before(self, day: date, codes: list[StockCode]) -> dict[StockCode, BarArrays]:
-        """The bars, on its grid, of the session before ``day`` (outside the window) of each of ``codes``
-        that traded then; read aside, the window stays where it is."""
+        """The bars, on its grid, of the session before ``day`` (outside ``day``'s window) of each of
+        ``codes`` that traded then: from the window before when it is held, else read aside (the windows
+        stay where they are)."""
         if day <= CALENDAR_START:
             return {}
         previous = self.calendar.previous_session(day)
+        held = self._holding(previous)
+        if held is not None:
+            span = held.grids.span(previous)
+            traded = {code: _traded_on(held, code, previous) for code in codes}
+            return {code: series.bars.slice(*span) for code, series in traded.items() if series is not None}
         grids = SessionGrids.of([previous], self.source.grid)
         read = self._read(codes, previous, previous)
         series = {
@@ -140,49 +166,59 @@ class MinuteFeed:
         }
         return {code: found.bars for code, found in series.items() if found.traded[0]}
 
-    def _traded_on(self, code: StockCode, day: date) -> GridSeries | None:
-        """The window's series of ``code`` when it traded on ``day``, else None."""
-        series, index = self.series.get(code), self.grids.index.get(day)
-        return series if series is not None and index is not None and series.traded[index] else None
-
     def held_bars(self) -> int:
-        return sum(len(series) for series in self.series.values())
+        return sum(window.held_bars() for window in self.windows)
 
-    def _ensure(self, codes: Iterable[StockCode], day: date) -> list[StockCode]:
-        """``codes`` as a list, each read for the window that holds ``day``."""
+    def _holding(self, day: date) -> _Window | None:
+        """The held window with ``day`` in it, if any."""
+        return next((window for window in self.windows if day in window.grids.index), None)
+
+    def _ensure(self, codes: Iterable[StockCode], day: date) -> tuple[_Window, list[StockCode]]:
+        """The window that holds ``day`` (opened if needed), with each of ``codes`` read for it."""
         wanted = list(codes)
-        if day not in self.grids.index and self.calendar.is_session(day):
-            self._move_window(day)
-        self._load([code for code in wanted if code not in self.series])
-        return wanted
+        window = self._holding(day)
+        if window is None:
+            window = self._move_to(day)
+        self._load(window, [code for code in wanted if code not in window.series])
+        return window, wanted
 
-    def _move_window(self, day: date) -> None:
-        """Start a new window at ``day`` (streaming), or widen the in-memory range to a day outside it."""
+    def _move_to(self, day: date) -> _Window:
+        """Start a new window at ``day`` (streaming), or widen the in-memory range to a day outside it; the
+        window holding ``day`` afterwards (empty for a day that is no session)."""
         if not self.streaming:
-            days = self.grids.days
-            first, last = (min(days[0], day), max(days[-1], day)) if days else (day, day)
-            self._open_window(first, last)
-            self._load(self.codes)
-            return
-        self._open_window(day, self.calendar.add_sessions(day, self.window_sessions - 1))
-        self.windows_read += 1
+            held = [d for window in self.windows for d in window.grids.days]
+            self._open_windows(min([*held, day]), max([*held, day]))
+        else:
+            last = min(self.calendar.add_sessions(day, self.window_sessions - 1), date(day.year, 12, 31))
+            self.windows = [_Window(self._grids(day, last))]
+            self.windows_read += 1
+        return self._holding(day) or _Window(SessionGrids.of([], self.source.grid))
 
-    def _open_window(self, first: date, last: date) -> None:
-        self.grids = SessionGrids.of(self.calendar.sessions(first, last), self.source.grid)
-        self.series = {}
+    def _open_windows(self, first: date, last: date) -> None:
+        """Hold every code's bars from ``first`` to ``last``, a window a year."""
+        self.windows = [
+            _Window(self._grids(max(first, date(year, 1, 1)), min(last, date(year, 12, 31))))
+            for year in range(first.year, last.year + 1)
+        ]
+        self.windows = [window for window in self.windows if window.grids.days]
+        for window in self.windows:
+            self._load(window, self.codes)
 
-    def _load(self, codes: list[StockCode]) -> None:
-        days = self.grids.days
+    def _grids(self, first: date, last: date) -> SessionGrids:
+        return SessionGrids.of(self.calendar.sessions(first, last), self.source.grid)
+
+    def _load(self, window: _Window, codes: list[StockCode]) -> None:
+        days = window.grids.days
         if not codes or not days:
             return
         for code, bars in self._read(codes, days[0], days[-1]).items():
-            series = on_grid(bars, self.grids, partial(self.previous_close, code))
+            series = on_grid(bars, window.grids, partial(self.previous_close, code))
             if self.streaming and series.stored is None and not self.source.in_memory:
                 # a copy, so the row groups read around the window are not kept alive by a view (in
                 # memory, the run is the window and the row groups around it are two at most)
                 columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
-                series = GridSeries(read_only(BarArrays(self.grids.starts, *columns)), series.traded, None)
-            self.series[code] = series
+                series = GridSeries(read_only(BarArrays(window.grids.starts, *columns)), series.traded, None)
+            window.series[code] = series
         self.peak_bars = max(self.peak_bars, self.held_bars())
 
     def _read(self, codes: list[StockCode], first: date, last: date) -> dict[StockCode, BarArrays]:
@@ -195,3 +231,9 @@ class MinuteFeed:
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
             loaded = pool.map(lambda code: self.source.read(code, first, last), missing)
             return dict(zip(missing, loaded, strict=True))
+
+
+def _traded_on(window: _Window, code: StockCode, day: date) -> GridSeries | None:
+    """The window's series of ``code`` when it traded on ``day``, else None."""
+    series, index = window.series.get(code), window.grids.index.get(day)
+    return series if series is not None and index is not None and series.traded[index] else None

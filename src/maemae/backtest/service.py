@@ -76,7 +76,6 @@ def load_market(
         minute_budget_bytes=config.backtest.minute_memory_mib * 2**20,
         stream_sessions=config.backtest.stream_sessions,
         bars=config.backtest.bars if backtest else "minute",
-        day_before=not backtest,
     )
     traded = market.trading_days(days[0], days[-1])
     if not traded:

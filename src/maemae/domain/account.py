@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from maemae.domain.enums import Side
 from maemae.domain.fill import Fill
 from maemae.errors import DomainError
 
 
-@dataclass(frozen=True, slots=True)
-class PendingSettlement:
-    """Cash that moves on ``settles_on``: positive for sale proceeds, negative for a buy's payment."""
+class PendingSettlement(NamedTuple):
+    """Cash that moves on ``settles_on``: positive for sale proceeds, negative for a buy's payment (a named
+    tuple: immutable and cheap to build, one a fill in maemae's book and one in the simulated broker's)."""
 
     settles_on: date
     amount: int
@@ -67,10 +68,11 @@ class Account:
 
         A buy's reservation shrinks by what the fill used, so the rest of the order stays covered.
         """
+        change = fill.cash_change
         if fill.side is Side.BUY and fill.order_id in self.reserved:
-            self.reserved[fill.order_id] = max(self.reserved[fill.order_id] + fill.cash_change, 0)
-        self.pending.append(PendingSettlement(settles_on, fill.cash_change))
-        self._pending_total += fill.cash_change
+            self.reserved[fill.order_id] = max(self.reserved[fill.order_id] + change, 0)
+        self.pending.append(PendingSettlement(settles_on, change))
+        self._pending_total += change
 
     def settle(self, up_to: date) -> int:
         """Move every pending amount due on or before ``up_to`` into settled cash; returns the net moved."""
