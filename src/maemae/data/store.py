@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -242,6 +241,8 @@ class BarStore:
         One DuckDB query per timeframe aggregates every file's ``ts`` column without loading the bars, so a
         store of thousands of codes and years of minutes answers in a moment.
         """
+        import duckdb  # here: only this report needs it, and every backtest process imports the store
+
         result = []
         for timeframe in Timeframe:
             files = [path for code in self.codes(timeframe) for path in self._files(code, timeframe)]

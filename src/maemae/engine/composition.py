@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from multiprocessing import AuthenticationError
+from typing import TYPE_CHECKING
 
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.matching import FillRules
@@ -34,9 +35,11 @@ from maemae.ports.broker import Broker, BrokerFill
 from maemae.risk.exits import ExitRules
 from maemae.risk.gate import RiskGate
 from maemae.risk.state import RiskState
-from maemae.store.repository import SqlStateStore
 from maemae.strategy.api import DailyStrategy, MinuteStrategy
 from maemae.strategy.loader import load_daily, load_minute
+
+if TYPE_CHECKING:
+    from maemae.store.repository import SqlStateStore
 
 
 @dataclass(slots=True)
@@ -185,12 +188,18 @@ def build_backtest_engine(
 
 
 def open_state_store(config: MaemaeConfig) -> SqlStateStore:
-    """The state database the config names (``store.url``)."""
+    """The state database the config names (``store.url``). SQLAlchemy and Alembic are imported here, when
+    a store is opened: a backtest needs neither, and they are a second to import and 60,000 objects that
+    every full collection of the garbage collector walks."""
+    from maemae.store.repository import SqlStateStore
+
     return SqlStateStore(config.store.url)
 
 
 def open_existing_state_store(config: MaemaeConfig) -> SqlStateStore:
     """The state database the config names, which must exist already (read-only commands)."""
+    from maemae.store.repository import SqlStateStore
+
     return SqlStateStore(config.store.url, create=False)
 
 

@@ -22,8 +22,11 @@ from maemae.domain.enums import OrderType, Side
 from maemae.domain.intents import IntentSource, OrderIntent
 
 
-def _fraction(pct: Decimal) -> Fraction:
-    return Fraction(pct) / 100
+def _factor(pct: Decimal, sign: int) -> tuple[int, int]:
+    """1 + sign x pct % as an exact ratio of plain integers (a Fraction's parts are properties, slow to read
+    on every visit of a held stock)."""
+    value = 1 + sign * Fraction(pct) / 100
+    return value.numerator, value.denominator
 
 
 @dataclass(slots=True)
@@ -50,10 +53,10 @@ class ExitRules:
     def __init__(self, config: RiskConfig) -> None:
         self.config = config
         # the rules' factors as exact fractions, once: levels are then integer arithmetic only
-        self._stop = 1 - _fraction(config.stop_loss.pct)
-        self._take = 1 + _fraction(config.take_profit.trigger_pct)
-        self._keep = 1 - _fraction(config.trailing_stop.pct)
-        self._day_keep = 1 - _fraction(config.portfolio_stop.day_loss_pct)
+        self._stop = _factor(config.stop_loss.pct, -1)
+        self._take = _factor(config.take_profit.trigger_pct, 1)
+        self._keep = _factor(config.trailing_stop.pct, -1)
+        self._day_keep = _factor(config.portfolio_stop.day_loss_pct, -1)
 
     def levels(self, holding: Holding) -> ExitLevels:
         """Exact integer levels: floor(cost × (1 − stop %)), ceil(cost × (1 + target %)), with the average
@@ -61,15 +64,18 @@ class ExitRules:
         cfg, basis, quantity = self.config, holding.cost_basis, max(holding.quantity, 1)
         stop = None
         if cfg.stop_loss.enabled:
-            stop = basis * self._stop.numerator // (quantity * self._stop.denominator)
+            numerator, denominator = self._stop
+            stop = basis * numerator // (quantity * denominator)
         take = None
         if cfg.take_profit.enabled and not holding.take_profit_taken:
-            take = -(-basis * self._take.numerator // (quantity * self._take.denominator))
+            numerator, denominator = self._take
+            take = -(-basis * numerator // (quantity * denominator))
         trailing = self.trailing_level(holding.high_water) if cfg.trailing_stop.enabled else None
         return ExitLevels(stop, take, trailing)
 
     def trailing_level(self, high_water: int) -> int:
-        return high_water * self._keep.numerator // self._keep.denominator
+        numerator, denominator = self._keep
+        return high_water * numerator // denominator
 
     def check(self, holding: Holding, price: int) -> OrderIntent | None:
         """The live driver: an exit intent if ``price`` triggers a rule, else None."""
@@ -104,9 +110,9 @@ class ExitRules:
         if levels.take_profit is not None:
             fired |= window >= levels.take_profit
         if self.config.trailing_stop.enabled:
-            keep = self._keep
+            numerator, denominator = self._keep
             high = np.maximum.accumulate(np.maximum(window, holding.high_water))
-            fired |= window <= high * keep.numerator // keep.denominator  # the floor of trailing_level
+            fired |= window <= high * numerator // denominator  # the floor of trailing_level
         hits = fired.nonzero()[0]
         return int(hits[0]) + start if hits.size else None
 
@@ -127,8 +133,8 @@ class ExitRules:
         rule = self.config.portfolio_stop
         if not rule.enabled:
             return None
-        keep = self._day_keep
-        return day_start_equity * keep.numerator // keep.denominator
+        numerator, denominator = self._day_keep
+        return day_start_equity * numerator // denominator
 
     def liquidation(self, holding: Holding) -> OrderIntent:
         return self._sell(
