@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from maemae.backtest.runner import BacktestRunner, _Day
 from maemae.backtest.service import run_backtest
 from tests.backtest.conftest import make_config
 
@@ -113,3 +114,33 @@ def test_backtest_when_safe_asset_time_cut_and_portfolio_stop_fire_modes_still_a
         (f.fill_id, f.quantity, f.price) for f in slow.recorder.fills
     ]
     assert fast.metrics == slow.metrics
+
+
+def test_wake_up_run_when_the_book_is_full_skips_bars_that_would_wake_only_flat_stocks(
+    market_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no order working and no room in the book, a flat stock's wake-up leads nowhere: the runner does
+    not stop there, and its trades are those of a run that stops at every wake-up."""
+    config = make_config(market_root, **CONFIGS["full_book"])
+
+    def run_counting_steps() -> tuple[int, list[tuple[object, ...]]]:
+        steps = 0
+        step = BacktestRunner._step
+
+        def counted(self: BacktestRunner, *args: Any) -> None:
+            nonlocal steps
+            steps += 1
+            step(self, *args)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(BacktestRunner, "_step", counted)
+            result = run_backtest(config, start=START, end=END)
+        return steps, [(f.code, f.side, f.quantity, f.price, f.ts) for f in result.recorder.fills]
+
+    skipping, fills = run_counting_steps()
+    next_woken = _Day.next_woken
+    monkeypatch.setattr(_Day, "next_woken", lambda self, k, flat: next_woken(self, k, True))
+    stopping, every_wake_fills = run_counting_steps()
+    assert fills == every_wake_fills
+    assert len(fills) > 5
+    assert skipping < stopping

@@ -129,6 +129,12 @@ class BrokenDaily(SMADaily):
 
     def evaluate_day(self, code, closes, volumes, prices, volumes_today):
         raise ValueError("a bug in the user's vectorised signal")
+
+class DoubledDaily(SMADaily):
+    name: ClassVar[str] = "doubled_daily"
+
+    def evaluate_day(self, code, closes, volumes, prices, volumes_today):
+        return super().evaluate_day(code, closes, volumes, prices, volumes_today) * 2  # 2 is no signal
 """
 
 
@@ -164,3 +170,16 @@ def test_daily_strategy_when_it_raises_gives_no_signal_that_day_and_the_run_goes
 
     assert strategy_buys(result.recorder.fills) == []  # no daily BUY signal, so nothing was entered
     assert strategy_buys(run_backtest(make_config(market_root), start=START, end=END).recorder.fills)
+
+
+def test_daily_strategy_when_it_returns_a_value_that_is_no_signal_gives_none_that_day_and_goes_on(
+    tmp_path: Path, market_root: Path
+) -> None:
+    doubled = user_class(tmp_path, BROKEN_HOOKS, "DoubledDaily")
+    config = make_config(market_root, strategies={"daily": {"class": doubled}})
+    result = run_backtest(config, start=START, end=END)
+    assert result.engine.kernel.strategy_errors > 0  # a stock-day with a BUY (2) or SELL (-2) in it
+    assert result.recorder.days[-1].day == END
+    safe = config.universe.safe_asset_code
+    entries = [f for f in result.recorder.fills if f.side is Side.BUY and f.code != safe]
+    assert entries == []  # every 2 was dropped with its stock-day, and a day with a BUY has a 2

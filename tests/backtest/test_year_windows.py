@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from maemae.backtest.minute_feed import BARS_PER_SESSION
 from maemae.backtest.service import load_market, run_backtest
-from maemae.data.bars import BAR_COLUMNS
+from maemae.data.bars import BAR_COLUMNS, Timeframe
 from maemae.data.sample import generate_sample_market
+from maemae.data.store import BarStore
 from tests.backtest.conftest import make_config
 
 END = date(2026, 1, 16)
@@ -54,13 +56,20 @@ def test_first_day_of_a_year_when_prepared_joins_the_session_before_from_the_hel
     monkeypatch.setattr(feed, "_read", no_reads)
     prepared = market.day_bars(new_year, feed.codes)
     assert prepared.codes
+    store = BarStore(new_year_root)
     for code in prepared.codes:
         joined, today_start = prepared.joined[code]
-        yesterday, today = feed.on_grid(code, before), feed.on_grid(code, new_year)
-        assert today_start == len(yesterday) > 0
-        for name in BAR_COLUMNS:
-            expected = np.concatenate([getattr(yesterday, name), getattr(today, name)])
-            assert np.array_equal(getattr(joined, name), expected), (code, name)
+        assert today_start == BARS_PER_SESSION
+        for part, day in (
+            (joined.slice(0, today_start), before),
+            (joined.slice(today_start, len(joined)), new_year),
+        ):
+            grid = feed.source.grid(day)
+            assert np.array_equal(part.ts, grid)  # the day's every bar, in its year's window
+            stored = store.read_arrays(code, Timeframe.MINUTE, day, day)  # what the year's file holds
+            at = np.searchsorted(grid, stored.ts)
+            for name in BAR_COLUMNS[1:]:
+                assert np.array_equal(getattr(part, name)[at], getattr(stored, name)), (code, day, name)
 
 
 def test_streamed_run_across_new_year_when_compared_trades_exactly_like_the_run_in_memory(

@@ -81,3 +81,28 @@ def test_has_open_order_when_the_day_ends_or_after_a_restart_follows_the_orders(
     engine.sim.end_day()  # KRX orders are day orders: the working one expires
     engine.orders.process_events()
     assert not engine.orders.has_open_order(B)
+
+
+def test_working_and_buying_codes_when_orders_open_and_close_name_exactly_the_codes_with_one() -> None:
+    engine = _engine()
+    orders = engine.orders
+    _buy(engine, A, 10_000)
+    _buy(engine, B, 19_900)
+    assert sorted(orders.working_codes()) == sorted(orders.buying_codes()) == sorted([A, B])
+    engine.clock.set(datetime.combine(DAY, time(9, 31), tzinfo=KST))
+    engine.sim.on_bar(A, _bar(10_000, engine.clock.now()))
+    orders.process_events()  # A's buy fills
+    assert orders.working_codes() == orders.buying_codes() == [B]
+    sell = OrderIntent(A, Side.SELL, 10, OrderType.LIMIT, 10_100, reason="test")
+    orders.submit(sell, 10, engine.clock.now())
+    assert sorted(orders.working_codes()) == sorted([A, B])
+    assert orders.buying_codes() == [B]  # a sell is no buy
+    (b_order,) = [o for o in orders.open_orders() if o.code == B]
+    orders.cancel(b_order, engine.clock.now(), "test")
+    orders.process_events()
+    assert orders.working_codes() == [A]
+    assert orders.buying_codes() == []
+    restarted = OrderManager(orders.broker, engine.config.execution, lambda fill: None, lambda *a: 0)  # type: ignore[arg-type,return-value]
+    restarted.restore(list(orders.orders.values()))
+    assert restarted.working_codes() == [A]
+    assert restarted.buying_codes() == []

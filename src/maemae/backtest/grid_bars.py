@@ -146,8 +146,9 @@ def day_bars(
     """``day``'s bars of those of ``codes`` that traded that day, in order, each with the session before.
 
     When the session before is on the same grids, a code's two sessions are a view of its series. When it
-    is not (``day`` opens the grids: a run's first day, or a streamed window's), ``session_before(codes)``
-    gives the codes' bars of that session on its grid, and the two are joined by copying.
+    is not (``day`` opens the grids: the first session of a year, or a streamed window's first day),
+    ``session_before(codes)`` gives the codes' bars of that session on its grid, and the two are joined by
+    copying.
     """
     i = grids.index[day]
     lo, hi = grids.span(day)

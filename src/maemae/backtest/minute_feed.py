@@ -11,7 +11,8 @@ bound with streaming: the bars held are at most (codes asked for in one window) 
 sessions) x 381 bars x 56 bytes, and one flag byte a bar for a code that missed some minutes. It grows with
 ``max_stocks`` and the window, not with the number of stocks stored or the years run. A window is dropped
 whole when the next one starts; its first day's session before is read aside for the day's codes. No window
-crosses a year's end (see :class:`MinuteFeed`).
+crosses a year's end (see :class:`MinuteFeed`); in memory every window of the run is kept, and the first
+session of a year takes its session before from the window before.
 
 Where the bars come from is a :class:`BarSource`: the store's minute bars here, or the daily bars' two
 prints a session (:mod:`maemae.backtest.daily_prints`).
@@ -130,8 +131,10 @@ class MinuteFeed:
         result: dict[StockCode, BarArrays] = {}
         for code in wanted:
             series = _traded_on(window, code, day)
-            stored = series.stored_bars(*window.grids.span(day)) if series is not None else None
-            result[code] = BarArrays.empty() if stored is None else stored
+            if series is None:
+                result[code] = BarArrays.empty()
+            else:
+                result[code] = series.stored_bars(*window.grids.span(day))
         return result
 
     def on_grid(self, code: StockCode, day: date) -> BarArrays:
@@ -177,14 +180,16 @@ class MinuteFeed:
         """The window that holds ``day`` (opened if needed), with each of ``codes`` read for it."""
         wanted = list(codes)
         window = self._holding(day)
-        if window is None:
+        if window is None and self.calendar.is_session(day):
             window = self._move_to(day)
+        if window is None:  # no session: no bars, and the windows stay as they are
+            window = _Window(SessionGrids.of([], self.source.grid))
         self._load(window, [code for code in wanted if code not in window.series])
         return window, wanted
 
-    def _move_to(self, day: date) -> _Window:
-        """Start a new window at ``day`` (streaming), or widen the in-memory range to a day outside it; the
-        window holding ``day`` afterwards (empty for a day that is no session)."""
+    def _move_to(self, day: date) -> _Window | None:
+        """Start a new window at the session ``day`` (streaming), or widen the in-memory range to it; the
+        window holding ``day`` afterwards."""
         if not self.streaming:
             held = [d for window in self.windows for d in window.grids.days]
             self._open_windows(min([*held, day]), max([*held, day]))
@@ -192,7 +197,7 @@ class MinuteFeed:
             last = min(self.calendar.add_sessions(day, self.window_sessions - 1), date(day.year, 12, 31))
             self.windows = [_Window(self._grids(day, last))]
             self.windows_read += 1
-        return self._holding(day) or _Window(SessionGrids.of([], self.source.grid))
+        return self._holding(day)
 
     def _open_windows(self, first: date, last: date) -> None:
         """Hold every code's bars from ``first`` to ``last``, a window a year."""
@@ -215,7 +220,7 @@ class MinuteFeed:
             series = on_grid(bars, window.grids, partial(self.previous_close, code))
             if self.streaming and series.stored is None and not self.source.in_memory:
                 # a copy, so the row groups read around the window are not kept alive by a view (in
-                # memory, the run is the window and the row groups around it are two at most)
+                # memory, a window is a year's file, all of it read anyway)
                 columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
                 series = GridSeries(read_only(BarArrays(window.grids.starts, *columns)), series.traded, None)
             window.series[code] = series

@@ -291,6 +291,7 @@ class BacktestRunner:
         signals = np.empty((len(codes), len(grid)), dtype=np.int8)
         for row, code in enumerate(codes):
             signals[row] = self._signals(code, history[code], closes[row], volumes[row])
+        self._drop_bad_signals(codes, signals)
         flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
         owned = np.array([self.engine.portfolio.owned(code) for code in codes], dtype=np.int64)
         return _Day(
@@ -352,6 +353,19 @@ class BacktestRunner:
         except Exception as error:  # a strategy bug: no daily signal for the stock today, as live
             self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error)
             return np.zeros(len(closes), dtype=np.int8)
+
+    def _drop_bad_signals(self, codes: list[StockCode], signals: np.ndarray) -> None:
+        """A daily strategy bug that returned a value other than -1, 0 or 1: no signal for the stock today,
+        as for any other strategy error (checked once for the day's matrix, not per stock)."""
+        bad = (signals < Signal.SELL) | (signals > Signal.BUY)
+        if not bad.any():
+            return
+        daily = self.engine.daily
+        for row in np.flatnonzero(bad.any(axis=1)).tolist():
+            value = int(signals[row][bad[row]][0])
+            error = ValueError(f"evaluate_day gave {value}; expected -1 (sell), 0 or 1 (buy)")
+            self.engine.kernel.strategy_failed(daily.name, "evaluate", codes[row], error)
+            signals[row] = Signal.NONE
 
     def _set_wake(self, prepared: _Day, code: StockCode) -> None:
         """After a fill: ``code`` wakes on the mask for its holding now."""

@@ -18,6 +18,13 @@ from maemae.data.bars import BAR_COLUMNS, BarArrays
 
 TS_TYPE = pa.timestamp("ns", tz="Asia/Seoul")
 
+# The columns read here are a backtest's bars without a copy, so Arrow's memory holds them for the whole run.
+# Arrow's default allocator (mimalloc) also keeps what the decoding used and freed: a 100-stock year held 930
+# MiB more after loading with it, 610 MiB with the C library's allocator, read in the same time. A pool the
+# user chose (ARROW_DEFAULT_MEMORY_POOL) is left alone.
+if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+    pa.set_memory_pool(pa.system_memory_pool())
+
 
 def arrays_to_table(bars: BarArrays) -> pa.Table:
     columns = [pa.array(bars.ts, type=pa.int64()).cast(TS_TYPE)]

@@ -52,7 +52,16 @@ class ExitLevels:
 class ExitRules:
     def __init__(self, config: RiskConfig) -> None:
         self.config = config
-        # the rules' factors as exact fractions, once: levels are then integer arithmetic only
+
+    @property
+    def config(self) -> RiskConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: RiskConfig) -> None:
+        """Take new settings (``maemae params set`` swaps them while a live loop runs); the rules' factors are
+        worked out again with them, as exact ratios, so levels are integer arithmetic only."""
+        self._config = config
         self._stop = _factor(config.stop_loss.pct, -1)
         self._take = _factor(config.take_profit.trigger_pct, 1)
         self._keep = _factor(config.trailing_stop.pct, -1)

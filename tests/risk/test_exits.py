@@ -1,0 +1,52 @@
+"""Exit rules: their levels follow the settings in force, including settings swapped while a loop runs
+(``maemae params set`` replaces ``ExitRules.config`` between steps)."""
+
+from decimal import Decimal
+
+import numpy as np
+
+from maemae.config.risk import RiskConfig
+from maemae.domain.codes import StockCode
+from maemae.domain.intents import IntentSource
+from maemae.risk.exits import ExitRules, Holding
+
+
+def _config(stop_pct: str, trailing_pct: str, day_loss_pct: str) -> RiskConfig:
+    return RiskConfig.model_validate(
+        {
+            "stop_loss": {"pct": stop_pct},
+            "trailing_stop": {"enabled": True, "pct": trailing_pct},
+            "portfolio_stop": {"day_loss_pct": day_loss_pct},
+        }
+    )
+
+
+HOLDING = Holding(StockCode("005930"), 10, 1_000_000, 120_000, take_profit_taken=False)
+
+
+def test_exit_levels_when_settings_are_swapped_follow_the_new_percentages() -> None:
+    rules = ExitRules(_config("5", "3", "3"))
+    assert rules.levels(HOLDING).stop == 95_000
+    assert rules.levels(HOLDING).trailing == 116_400
+    assert rules.portfolio_stop_level(10_000_000) == 9_700_000
+
+    rules.config = _config("10", "2.5", "1")
+
+    assert rules.levels(HOLDING).stop == 90_000
+    assert rules.levels(HOLDING).trailing == 117_000
+    assert rules.portfolio_stop_level(10_000_000) == 9_900_000
+    no_high = Holding(StockCode("005930"), 10, 1_000_000, 0, take_profit_taken=False)
+    assert rules.check(no_high, 92_000) is None  # above the new stop, below the old one
+    stopped = rules.check(no_high, 90_000)
+    assert stopped is not None
+    assert stopped.source is IntentSource.STOP_LOSS
+    assert rules.first_exit_bar(HOLDING, np.array([118_000, 117_500, 117_000]), 0) == 2
+
+
+def test_exit_levels_when_the_average_cost_is_fractional_round_the_stop_down_and_the_target_up() -> None:
+    rules = ExitRules(RiskConfig.model_validate({"take_profit": {"enabled": True, "trigger_pct": "10"}}))
+    holding = Holding(StockCode("005930"), 3, 100_001, 0, take_profit_taken=False)  # 33,333.67 won a share
+    levels = rules.levels(holding)
+    assert levels.stop == 31_666  # floor(100,001 x 0.95 / 3) = floor(31,666.98)
+    assert levels.take_profit == 36_668  # ceil(100,001 x 1.1 / 3) = ceil(36,667.03)
+    assert Decimal(levels.stop) <= Decimal(100_001) * Decimal("0.95") / 3
