@@ -4,6 +4,8 @@ is not asked for entries."""
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from maemae.backtest.service import run_backtest
 from maemae.config import MaemaeConfig
 from maemae.domain.enums import Side
@@ -156,13 +158,23 @@ def test_wake_bars_when_it_raises_wakes_every_bar_and_trades_as_if_it_had_none(
     assert len(plain.recorder.fills) > 5
 
 
-def test_daily_strategy_when_it_raises_gives_no_signal_that_day_and_the_run_goes_on(
-    tmp_path: Path, market_root: Path
+@pytest.mark.parametrize(
+    ("broken", "fails_every_day"),
+    [
+        ("BrokenDaily", True),  # raises, for every stock on every day
+        ("DoubledDaily", False),  # returns 2 and -2, which are no signal, where SMADaily gives one
+    ],
+)
+def test_daily_strategy_when_it_fails_gives_no_signal_that_stock_day_and_the_run_goes_on(
+    tmp_path: Path, market_root: Path, broken: str, fails_every_day: bool
 ) -> None:
-    broken_daily = user_class(tmp_path, BROKEN_HOOKS, "BrokenDaily")
-    config = make_config(market_root, strategies={"daily": {"class": broken_daily}})
+    config = make_config(
+        market_root, strategies={"daily": {"class": user_class(tmp_path, BROKEN_HOOKS, broken)}}
+    )
     result = run_backtest(config, start=START, end=END)
-    assert result.engine.kernel.strategy_errors >= len(result.recorder.days)  # every stock, every day
+    days = len(result.recorder.days)
+    errors = result.engine.kernel.strategy_errors
+    assert errors >= days if fails_every_day else errors > 0
     assert result.recorder.days[-1].day == END
 
     def strategy_buys(fills: list[Fill]) -> list[Fill]:
@@ -170,16 +182,3 @@ def test_daily_strategy_when_it_raises_gives_no_signal_that_day_and_the_run_goes
 
     assert strategy_buys(result.recorder.fills) == []  # no daily BUY signal, so nothing was entered
     assert strategy_buys(run_backtest(make_config(market_root), start=START, end=END).recorder.fills)
-
-
-def test_daily_strategy_when_it_returns_a_value_that_is_no_signal_gives_none_that_day_and_goes_on(
-    tmp_path: Path, market_root: Path
-) -> None:
-    doubled = user_class(tmp_path, BROKEN_HOOKS, "DoubledDaily")
-    config = make_config(market_root, strategies={"daily": {"class": doubled}})
-    result = run_backtest(config, start=START, end=END)
-    assert result.engine.kernel.strategy_errors > 0  # a stock-day with a BUY (2) or SELL (-2) in it
-    assert result.recorder.days[-1].day == END
-    safe = config.universe.safe_asset_code
-    entries = [f for f in result.recorder.fills if f.side is Side.BUY and f.code != safe]
-    assert entries == []  # every 2 was dropped with its stock-day, and a day with a BUY has a 2
