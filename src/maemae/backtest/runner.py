@@ -357,7 +357,7 @@ class BacktestRunner:
     def _drop_bad_signals(self, codes: list[StockCode], signals: np.ndarray) -> None:
         """A daily strategy bug that returned a value other than -1, 0 or 1: no signal for the stock today,
         as for any other strategy error (checked once for the day's matrix, not per stock)."""
-        bad = (signals < Signal.SELL) | (signals > Signal.BUY)
+        bad = (signals < int(Signal.SELL)) | (signals > int(Signal.BUY))  # plain ints: numpy compares fast
         if not bad.any():
             return
         daily = self.engine.daily
