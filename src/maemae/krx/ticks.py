@@ -38,6 +38,9 @@ class TickTable:
     def tick(self, price: int) -> int:
         return self.ticks[max(bisect_right(self.bounds, price) - 1, 0)]
 
+    def is_on_grid(self, price: int) -> bool:
+        return price > 0 and price % self.tick(price) == 0
+
     def tick_array(self, prices: Int64Array) -> Int64Array:
         index = np.searchsorted(np.asarray(self.bounds, dtype=np.int64), prices, side="right") - 1
         return np.asarray(self.ticks, dtype=np.int64)[np.maximum(index, 0)]
@@ -97,7 +100,7 @@ def is_on_tick(
     price: int, on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
 ) -> bool:
     """Whether an order at ``price`` would be accepted by the exchange's price grid."""
-    return price > 0 and price % tick_size(price, on, instrument, market) == 0
+    return tick_table(on, instrument, market).is_on_grid(price)
 
 
 def add_ticks(
@@ -112,7 +115,7 @@ def add_ticks(
     Going down from a band bound uses the lower band's tick (below 5,000 the step is 5, not 10).
     """
     table = tick_table(on, instrument, market)  # once: a minute strategy prices every order with it
-    if price <= 0 or price % table.tick(price):
+    if not table.is_on_grid(price):
         raise DomainError(f"price {price}: not on the tick grid of {on.isoformat()}")
     for _ in range(abs(n)):
         if n > 0:
