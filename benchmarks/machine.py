@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import datetime
 
+from maemae import compiled
 from maemae.domain.clock_time import KST
 
 
@@ -47,7 +48,8 @@ def _python_loop_rate() -> str:
 
 
 def describe_machine() -> dict[str, str]:
-    """CPU, cores, memory, OS and Python of this run, when it ran (KST), and how fast Python runs on it."""
+    """CPU, cores, memory, OS and Python of this run, when it ran (KST), how fast Python runs on it, and
+    whether the engine ran compiled (`maemae.compiled`)."""
     return {
         "date": datetime.now(KST).strftime("%Y-%m-%d %H:%M %Z"),
         "cpu": _cpu_model(),
@@ -56,4 +58,5 @@ def describe_machine() -> dict[str, str]:
         "os": f"{platform.system()} {platform.release()}",
         "python": sys.version.split()[0],
         "bare Python loop": _python_loop_rate(),
+        "engine": compiled.STATUS,
     }

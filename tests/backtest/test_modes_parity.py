@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from maemae import compiled
 from maemae.backtest.runner import BacktestRunner, _Day
 from maemae.backtest.service import run_backtest
 from tests.backtest.conftest import make_config
@@ -116,11 +117,15 @@ def test_backtest_when_safe_asset_time_cut_and_portfolio_stop_fire_modes_still_a
     assert fast.metrics == slow.metrics
 
 
+@pytest.mark.skipif(
+    compiled.ACTIVE, reason="compiled code calls the runner's methods directly: no patch reaches them"
+)
 def test_wake_up_run_when_the_book_is_full_skips_bars_that_would_wake_only_flat_stocks(
     market_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With no order working and no room in the book, a flat stock's wake-up leads nowhere: the runner does
-    not stop there, and its trades are those of a run that stops at every wake-up."""
+    not stop there, and its trades are those of a run that stops at every wake-up. It patches the runner, so
+    it runs in the pure-Python pass of `make test`."""
     config = make_config(market_root, **CONFIGS["full_book"])
 
     def run_counting_steps() -> tuple[int, list[tuple[object, ...]]]:

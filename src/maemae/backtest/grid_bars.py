@@ -66,7 +66,7 @@ class GridSeries:
         if self.stored is None:
             return window
         keep = self.stored[lo:hi]
-        return BarArrays(*(getattr(window, name)[keep] for name in BAR_COLUMNS))
+        return BarArrays(*[getattr(window, name)[keep] for name in BAR_COLUMNS])
 
     def __len__(self) -> int:
         return len(self.bars)

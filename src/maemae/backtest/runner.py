@@ -489,7 +489,7 @@ class BacktestRunner:
         if self.every_bar or k >= end or self.engine.orders.has_open_orders():
             return k
         woken = prepared.next_woken(k, self.engine.kernel.accepts_entries())
-        candidates = [end, *(bar for bar in prepared.exit_bar.values() if bar >= k)]
+        candidates = [end, *[bar for bar in prepared.exit_bar.values() if bar >= k]]
         if woken is not None:
             candidates.append(woken)
         if prepared.stop_bar is not None and prepared.stop_bar >= k:

@@ -193,7 +193,10 @@ class RiskState:
             counted_orders={str(o) for o in reader.sequence("counted_orders")},
             amount_today=reader.integer("amount_today"),
             order_times=deque(
-                reader.timestamp(f"order_times[{i}]", v) for i, v in enumerate(reader.sequence("order_times"))
+                [
+                    reader.timestamp(f"order_times[{i}]", value)
+                    for i, value in enumerate(reader.sequence("order_times"))
+                ]
             ),
         )
 

@@ -1,0 +1,85 @@
+"""Runs the engine's hot modules compiled by mypyc, but only when they were built from the sources on disk.
+
+Why: a backtest spends its time in plain Python objects (orders, fills, the portfolio, the risk gate).
+mypyc compiles those same source files to C extensions (`scripts/compile_engine.py`, run by `make setup`),
+so a backtest, paper and live trading still run one code, only faster. A compiled module that no longer
+matches its source would quietly run old code, and compiled modules call each other directly, so the build
+is used whole or not at all: only when the digest of every maemae source file equals the one recorded when it
+was built, for this Python. Otherwise the `.py` files run and one line on stderr says why.
+
+`MAEMAE_PURE_PYTHON=1` runs the `.py` files whatever was built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from types import ModuleType
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUILD_DIR = PACKAGE_DIR / "_compiled"
+MANIFEST = BUILD_DIR / "manifest.json"
+PURE_ENV = "MAEMAE_PURE_PYTHON"
+
+
+def source_digest(package_dir: Path = PACKAGE_DIR) -> str:
+    """SHA-256 over every maemae source file's path and bytes: any edit anywhere changes it.
+
+    All files, not only the compiled ones: mypyc builds a module against the types it imports.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*.py")):
+        digest.update(path.relative_to(package_dir).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _CompiledFinder:
+    """Finds the compiled extension for each module of the build, ahead of the `.py` file beside it."""
+
+    def __init__(self, modules: dict[str, Path]) -> None:
+        self._modules = modules
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        extension = self._modules.get(name)
+        if extension is None:
+            return None
+        loader = importlib.machinery.ExtensionFileLoader(name, str(extension))
+        return importlib.util.spec_from_file_location(name, extension, loader=loader)
+
+
+def _usable_build() -> tuple[dict[str, Path] | None, str]:
+    """The build's modules and their extension files, or None and why the `.py` files run instead."""
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return None, f"{PURE_ENV} is set"
+    if not MANIFEST.exists():
+        return None, "not built (make setup builds it)"
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    if manifest.get("suffix") not in importlib.machinery.EXTENSION_SUFFIXES:
+        return None, f"built for another Python ({manifest.get('suffix')})"
+    modules = {name: BUILD_DIR / file for name, file in manifest["modules"].items()}
+    if not all(path.exists() for path in modules.values()):
+        return None, "the build is incomplete (make setup builds it again)"
+    if manifest.get("digest") != source_digest():
+        return None, "the sources changed since it was built (make setup builds it again)"
+    return modules, f"compiled with mypyc {manifest.get('mypyc', '?')} ({len(modules) - 1} modules)"
+
+
+_modules, STATUS = _usable_build()
+ACTIVE = _modules is not None
+"""Whether this process runs the compiled engine; `STATUS` says which and why (the bench reports it)."""
+
+if _modules is not None:
+    sys.meta_path.insert(0, _CompiledFinder(_modules))
+elif MANIFEST.exists() and not STATUS.startswith(PURE_ENV):
+    print(f"maemae: the compiled engine is not used: {STATUS}", file=sys.stderr)
