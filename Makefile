@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var/demo
 
-ENGINE_TESTS := tests/backtest tests/risk tests/execution tests/domain tests/krx tests/strategy \
+ENGINE_TESTS := tests/test_compiled.py tests/backtest tests/risk tests/execution tests/domain tests/krx tests/strategy \
 	tests/brokers/test_sim_exchange.py tests/brokers/test_paper_parity.py
 
 .PHONY: setup demo test chaos lint format bench clean clean-numba

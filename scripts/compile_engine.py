@@ -1,7 +1,8 @@
 """Compiles the engine's hot modules with mypyc into src/maemae/_compiled (run by `make setup`).
 
 Why these modules: a backtest's time goes to the bar loop and the order path (runner, kernel, order manager,
-portfolio, simulated exchange, risk gate and exits, ticks and costs). They are the same files paper and live
+portfolio, simulated exchange, risk gate and exits, ticks, costs, the calendar and the clock) and to the
+day's preparation (the market's daily history, limits, fills' settlement dates). They are the same files paper and live
 trading run; `maemae.compiled` loads the build only while it matches the sources. Strategies stay Python:
 their settings are pydantic models, and users subclass the strategy API.
 
@@ -40,6 +41,15 @@ MODULES = (
     "maemae.krx.ticks",
     "maemae.krx.costs",
     "maemae.data.bars",
+    "maemae.domain.fill",
+    "maemae.domain.clock_time",
+    "maemae.krx.limits",
+    "maemae.krx.sessions",
+    "maemae.krx.settlement",
+    "maemae.krx.calendar",
+    "maemae.engine.clock",
+    "maemae.engine.composition",
+    "maemae.backtest.market",
 )
 
 

@@ -27,6 +27,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BUILD_DIR = PACKAGE_DIR / "_compiled"
 MANIFEST = BUILD_DIR / "manifest.json"
 PURE_ENV = "MAEMAE_PURE_PYTHON"
+NOT_BUILT = "not built (make setup builds it)"
 
 
 def source_digest(package_dir: Path = PACKAGE_DIR) -> str:
@@ -58,28 +59,30 @@ class _CompiledFinder:
         return importlib.util.spec_from_file_location(name, extension, loader=loader)
 
 
-def _usable_build() -> tuple[dict[str, Path] | None, str]:
+def usable_build(package_dir: Path = PACKAGE_DIR) -> tuple[dict[str, Path] | None, str]:
     """The build's modules and their extension files, or None and why the `.py` files run instead."""
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return None, f"{PURE_ENV} is set"
-    if not MANIFEST.exists():
-        return None, "not built (make setup builds it)"
-    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    build_dir = package_dir / BUILD_DIR.name
+    manifest_path = build_dir / MANIFEST.name
+    if not manifest_path.exists():
+        return None, NOT_BUILT
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     if manifest.get("suffix") not in importlib.machinery.EXTENSION_SUFFIXES:
         return None, f"built for another Python ({manifest.get('suffix')})"
-    modules = {name: BUILD_DIR / file for name, file in manifest["modules"].items()}
+    modules = {name: build_dir / file for name, file in manifest["modules"].items()}
     if not all(path.exists() for path in modules.values()):
         return None, "the build is incomplete (make setup builds it again)"
-    if manifest.get("digest") != source_digest():
+    if manifest.get("digest") != source_digest(package_dir):
         return None, "the sources changed since it was built (make setup builds it again)"
     return modules, f"compiled with mypyc {manifest.get('mypyc', '?')} ({len(modules) - 1} modules)"
 
 
-_modules, STATUS = _usable_build()
+_modules, STATUS = usable_build()
 ACTIVE = _modules is not None
 """Whether this process runs the compiled engine; `STATUS` says which and why (the bench reports it)."""
 
 if _modules is not None:
     sys.meta_path.insert(0, _CompiledFinder(_modules))
-elif MANIFEST.exists() and not STATUS.startswith(PURE_ENV):
+elif STATUS != NOT_BUILT and not STATUS.startswith(PURE_ENV):
     print(f"maemae: the compiled engine is not used: {STATUS}", file=sys.stderr)

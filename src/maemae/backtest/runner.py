@@ -153,7 +153,6 @@ class _Day:
     # the bars that wake some code, and those that wake a held one, until a holding changes
     _woken_bars: np.ndarray | None = None
     _held_woken_bars: np.ndarray | None = None
-    _by_code: np.ndarray = field(init=False)  # 2 x codes x bars: the flat and held masks by code, as counts
     k: int = -1  # the bar whose close is "now" (-1: before the open)
     last: int = field(init=False)  # the closing auction's bar: the grid's last
 
@@ -161,7 +160,6 @@ class _Day:
         self.last = len(self.grid) - 1
         self.holding = self.quantity > 0
         self.held_value = self.quantity @ self.closes
-        self._by_code = np.stack([self.flat_wake.T, self.held_wake.T]).astype(np.int64)
         self.count_wake()
 
     def count_wake(self) -> None:
@@ -178,9 +176,10 @@ class _Day:
         before, holding = bool(self.holding[row]), quantity > 0
         if before == holding:
             return
-        self.wake_count[int(before)] -= self._by_code[int(before), row]  # rows: flat 0, held 1
+        # rows of wake_count: flat 0, held 1; a mask's column is the code's bars (a strided view, no copy)
+        self.wake_count[int(before)] -= (self.held_wake if before else self.flat_wake)[:, row]
         self.holding[row] = holding
-        self.wake_count[int(holding)] += self._by_code[int(holding), row]
+        self.wake_count[int(holding)] += (self.held_wake if holding else self.flat_wake)[:, row]
         self._woken_bars = self._held_woken_bars = None
 
     def next_woken(self, k: int, flat: bool) -> int | None:
@@ -212,7 +211,7 @@ class _Day:
             wake = self.flat_wake[k] & ~self.holding
         else:
             return []
-        return [self.codes[row] for row in np.flatnonzero(wake).tolist()]
+        return [self.codes[row] for row in wake.nonzero()[0].tolist()]  # 1-D: no flatnonzero's ravel
 
 
 class BacktestRunner:

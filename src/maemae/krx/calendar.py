@@ -112,7 +112,7 @@ class TradingCalendar:
         self._check_range(end)
         lo = np.searchsorted(self._days, _day_number(start), side="left")
         hi = np.searchsorted(self._days, _day_number(end), side="right")
-        return [_from_day_number(n) for n in self._days[lo:hi]]
+        return [_from_day_number(n) for n in self._days[lo:hi].tolist()]
 
     def session_days(self, start: date, end: date) -> np.ndarray:
         """``sessions`` as a NumPy ``datetime64[D]`` array (for vectorised checks over many rows)."""

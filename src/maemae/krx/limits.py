@@ -32,6 +32,11 @@ class PriceLimits:
     def contains(self, price: int) -> bool:
         return self.lower <= price <= self.upper
 
+    def __reduce__(self) -> tuple[type[PriceLimits], tuple[int, int]]:
+        """Rebuilt from its fields: the simulated exchange's server sends limits to its clients, and the
+        compiled class (`maemae.compiled`) refuses the field-by-field restore a frozen dataclass gets."""
+        return PriceLimits, (self.upper, self.lower)
+
 
 def limit_rate(on: date) -> Fraction:
     """The daily limit as a fraction of the base price on ``on`` (30 % since 2015-06-15)."""
