@@ -1,9 +1,9 @@
 """The compiled engine (`maemae.compiled`): a build runs only while it matches every source file."""
 
+import importlib
 import importlib.machinery
 import json
 import pickle
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -96,7 +96,7 @@ def test_build_when_pure_python_is_asked_for_then_it_is_not_used(
 def test_engine_when_a_current_build_exists_runs_compiled() -> None:
     """What `make setup` built is what runs (the first pass of `make test`); the second pass runs Python."""
     engine_modules = ["maemae.backtest.runner", "maemae.execution.order_manager", "maemae.krx.ticks"]
-    origins = {name: Path(sys.modules[name].__file__ or "").name for name in engine_modules if name in sys.modules}
+    origins = {name: Path(importlib.import_module(name).__file__ or "").name for name in engine_modules}
     if compiled.ACTIVE:
         assert all(origin.endswith(SUFFIX) for origin in origins.values()), origins
         return
@@ -112,6 +112,8 @@ def test_engine_when_a_current_build_exists_runs_compiled() -> None:
 def test_limits_when_sent_to_another_process_arrive_whole() -> None:
     """The simulated exchange's server pickles bars and limits; a compiled frozen class needs its own
     `__reduce__` for that."""
-    bar = MarketBar(datetime(2025, 1, 2, 9, 1, tzinfo=KST), 1000, 1010, 990, 1005, 700, PriceLimits(1300, 700))
+    bar = MarketBar(
+        datetime(2025, 1, 2, 9, 1, tzinfo=KST), 1000, 1010, 990, 1005, 700, PriceLimits(1300, 700)
+    )
     assert pickle.loads(pickle.dumps(bar)) == bar
     assert pickle.loads(pickle.dumps(PriceLimits(1300, 700))) == PriceLimits(1300, 700)
