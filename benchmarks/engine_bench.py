@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import importlib
 import multiprocessing
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.report import Figures
+from maemae import compiled
 from maemae.backtest.service import WARMUP_SESSIONS, BacktestResult, run_backtest
 from maemae.config import MaemaeConfig, parse_config
 from maemae.data.sample import generate_sample_market
@@ -49,10 +51,22 @@ def bench_engine_case(work: Path, case: str) -> Figures:
     return _in_fresh_process(_measure, root, stocks)
 
 
-def _in_fresh_process(measure: Callable[[Path, int], Figures], root: Path, stocks: int) -> Figures:
-    """``measure(root, stocks)`` in a new interpreter: its memory and caches are its own."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(measure, root, stocks).result()
+def _in_fresh_process(
+    measure: Callable[[Path, int], Figures], root: Path, stocks: int, *, pure_python: bool = False
+) -> Figures:
+    """``measure(root, stocks)`` in a new interpreter: its memory and caches are its own. ``pure_python``:
+    the engine's `.py` files run there, not its compiled build (`maemae.compiled`)."""
+    before = os.environ.get(compiled.PURE_ENV)
+    if pure_python:  # the new interpreter reads it when it imports maemae
+        os.environ[compiled.PURE_ENV] = "1"
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(measure, root, stocks).result()
+    finally:
+        if before is None:
+            os.environ.pop(compiled.PURE_ENV, None)
+        else:
+            os.environ[compiled.PURE_ENV] = before
 
 
 def _timed_run(config: MaemaeConfig) -> tuple[float, BacktestResult]:
@@ -129,9 +143,10 @@ _PHASES = {
 
 def bench_engine_c_profile(work: Path) -> Figures:
     """Case (c) again (its market is the one ``bench_engine_c`` wrote), warm, with a timer around each
-    phase of the driver and the kernel, in a fresh process."""
+    phase of the driver and the kernel, in a fresh process. The timers wrap methods, which compiled code
+    calls directly, so this run is of the `.py` files: it tells the shares, the cases above the time."""
     stocks, _ = CASES["c"]
-    return _in_fresh_process(_profile, work / "engine-c", stocks)
+    return _in_fresh_process(_profile, work / "engine-c", stocks, pure_python=True)
 
 
 def _profile(root: Path, stocks: int) -> Figures:

@@ -39,7 +39,7 @@ def benchmarks() -> list[tuple[str, Benchmark]]:
         ("backtrader on case (a): same stock, bars and signal logic", bench_backtrader),
         ("Engine (b): 20 stocks x 60 days", bench_engine_b),
         ("Engine (c): 100 stocks x 250 days (target <= 3 s incl. loading, RSS <= 2 GB)", bench_engine_c),
-        ("Engine (c), where the time goes: the same run with a timer per phase", bench_engine_c_profile),
+        ("Engine (c), where the time goes: the run as Python, a timer per phase", bench_engine_c_profile),
         ("State store: durable changes per second, SQLite and PostgreSQL", bench_store_commits),
         ("Persisted replay vs in-memory backtest: one day, 20 stocks", bench_persisted_replay),
         ("Paper cycle: one step for 100 stocks, persisted (target <= 200 ms CPU)", bench_replay_cycle_100),
