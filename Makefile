@@ -1,4 +1,5 @@
-# maemae: every target sets up its own environment, so a fresh machine needs only Python 3.11 and pip.
+# maemae: every target sets up its own environment, so a fresh machine needs only Python 3.11, pip and a C
+# compiler (MAEMAE_COMPILE=0 without one: the engine then runs as Python).
 PYTHON ?= python3
 UV_VERSION := 0.13.8
 TOOLS := .tools
@@ -7,8 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var/demo
 
+# The tests of the compiled modules' behaviour, run again on the .py files (docs/architecture.md)
 ENGINE_TESTS := tests/test_compiled.py tests/backtest tests/risk tests/execution tests/domain tests/krx tests/strategy \
-	tests/brokers/test_sim_exchange.py tests/brokers/test_paper_parity.py
+	tests/engine tests/store tests/brokers/test_sim_exchange.py tests/brokers/test_paper_parity.py
 
 .PHONY: setup demo test chaos lint format bench clean clean-numba
 
@@ -20,15 +22,11 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra dev --python $(PYTHON)
 	touch $@
 
-# The engine's hot modules compiled with mypyc (scripts/compile_engine.py), rebuilt when any source changes;
-# maemae runs the .py files whenever the build does not match them. MAEMAE_COMPILE=0 skips it.
-COMPILED := src/maemae/_compiled/manifest.json
-SOURCES := $(shell find src/maemae -name '*.py' -not -path '*/_compiled/*')
-
-$(COMPILED): $(VENV)/.installed scripts/compile_engine.py $(SOURCES)
+# Then the engine's hot modules compiled with mypyc (scripts/compile_engine.py): built again when the sources,
+# the Python or mypyc differ from the build's (the script compares contents; it returns at once otherwise).
+# maemae runs the .py files whenever the build does not match them. MAEMAE_COMPILE=0 builds nothing.
+setup: $(VENV)/.installed
 	$(BIN)/python scripts/compile_engine.py
-
-setup: $(VENV)/.installed $(COMPILED)
 
 demo: setup
 	$(BIN)/maemae data sample --dir $(DEMO_DIR)/market
@@ -38,9 +36,12 @@ demo: setup
 test: setup
 	scripts/ensure-postgres
 	scripts/ensure-chromium
+ifeq ($(MAEMAE_COMPILE),0)
 	$(BIN)/pytest -n auto -q
-	# The engine's tests again on the .py files, as they run where nothing is compiled (docs/architecture.md)
+else
+	MAEMAE_REQUIRE_COMPILED=1 $(BIN)/pytest -n auto -q
 	MAEMAE_PURE_PYTHON=1 $(BIN)/pytest -n auto -q $(ENGINE_TESTS)
+endif
 
 # The crash test with 500 kills instead of the 50 of the normal run (about 10 minutes on 2 cores).
 chaos: setup
@@ -61,7 +62,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.run
 
 clean: clean-numba
-	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache src/maemae/_compiled
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache src/maemae/_compiled src/maemae/_compiled.new
 
 clean-numba:
 	find src -name '*.nbi' -delete -o -name '*.nbc' -delete

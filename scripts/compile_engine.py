@@ -2,15 +2,18 @@
 
 Why these modules: a backtest's time goes to the bar loop and the order path (runner, kernel, order manager,
 portfolio, simulated exchange, risk gate and exits, ticks, costs, the calendar and the clock) and to the
-day's preparation (the market's daily history, limits, fills' settlement dates). They are the same files paper and live
-trading run; `maemae.compiled` loads the build only while it matches the sources. Strategies stay Python:
-their settings are pydantic models, and users subclass the strategy API.
+day's preparation (the market's daily history, limits, fills' settlement dates). They are the same files
+paper and live trading run; `maemae.compiled` loads the build only while it matches the sources. Strategies
+stay Python: their settings are pydantic models, and users subclass the strategy API.
 
-MAEMAE_COMPILE=0 skips the build (the `.py` files run, about a quarter slower on the year-long benchmark).
+It runs on every `make setup` and returns at once when the build on disk is of the sources, the Python and
+the mypyc there are now. MAEMAE_COMPILE=0 records that nothing is to be compiled (the `.py` files run, about
+a quarter slower on the year-long benchmark), until a run without it builds again.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import shutil
@@ -57,49 +60,83 @@ def main() -> int:
     started = time.monotonic()
     os.environ["MAEMAE_PURE_PYTHON"] = "1"  # the digest below must come from the files, not a loaded build
     sys.path.insert(0, str(SOURCE))
-    from maemae.compiled import BUILD_DIR, MANIFEST, source_digest
+    from maemae.compiled import BUILD_DIR, MANIFEST, read_manifest, source_digest
 
-    if os.environ.get("MAEMAE_COMPILE", "1") == "0":
-        shutil.rmtree(BUILD_DIR, ignore_errors=True)
-        print("compile-engine: MAEMAE_COMPILE=0, the engine runs as Python")
+    wanted = os.environ.get("MAEMAE_COMPILE", "1") != "0"
+    digest = source_digest()
+    current = read_manifest(MANIFEST)
+    if not wanted:
+        if current.get("disabled") is not True:
+            _replace_build(BUILD_DIR, None, {"disabled": True})
+            print("compile-engine: MAEMAE_COMPILE=0: the engine runs as Python")
         return 0
     try:
+        import mypy.version
         from mypyc.build import mypycify
         from setuptools import setup
     except ImportError as error:
-        print(f"compile-engine: {error.name} is missing: install the dev extra (make setup does)", file=sys.stderr)
+        print(
+            f"compile-engine: {error.name} is missing: install the dev extra (make setup does)",
+            file=sys.stderr,
+        )
         return 1
-    import mypy.version
-
-    digest = source_digest()
-    shutil.rmtree(BUILD_DIR, ignore_errors=True)
+    if _is_current(current, BUILD_DIR, digest, mypy.version.__version__):
+        return 0
     work = ROOT / ".venv" / "mypyc"
+    fresh = BUILD_DIR.with_name(BUILD_DIR.name + ".new")  # swapped in whole once built and checked
+    shutil.rmtree(fresh, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     paths = [str(SOURCE / (name.replace(".", "/") + ".py")) for name in MODULES]
-    os.chdir(ROOT)  # mypyc type-checks with the project's mypy settings (pyproject.toml)
-    extensions = mypycify(paths, group_name=GROUP, target_dir=str(work / "c"))
-    os.chdir(work)  # setuptools would read the project's own metadata from pyproject.toml
-    setup(
-        name="maemae-engine",
-        ext_modules=extensions,
-        script_args=["--quiet", "build_ext", "--build-lib", str(BUILD_DIR), "--build-temp", str(work / "o")],
-    )
-    suffix = next(s for s in _extension_suffixes() if any(BUILD_DIR.rglob(f"*{s}")))
+    try:
+        os.chdir(ROOT)  # mypyc type-checks with the project's mypy settings (pyproject.toml)
+        extensions = mypycify(paths, group_name=GROUP, target_dir=str(work / "c"))
+        os.chdir(work)  # setuptools would read the project's own metadata from pyproject.toml
+        setup(
+            name="maemae-engine",
+            ext_modules=extensions,
+            script_args=["--quiet", "build_ext", "--build-lib", str(fresh), "--build-temp", str(work / "o")],
+        )
+    except (SystemExit, Exception) as error:  # mypy's type errors exit; a compiler error raises
+        print(
+            f"compile-engine: the build failed ({error}); without a C compiler, MAEMAE_COMPILE=0",
+            file=sys.stderr,
+        )
+        return 1
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     modules = {name: name.replace(".", "/") + suffix for name in (*MODULES, f"{GROUP}__mypyc")}
-    missing = [name for name, file in modules.items() if not (BUILD_DIR / file).exists()]
+    missing = [name for name, file in modules.items() if not (fresh / file).exists()]
     if missing:
         print(f"compile-engine: no extension was built for {', '.join(missing)}", file=sys.stderr)
         return 1
+    if source_digest() != digest:  # a file changed while mypyc read them: this build may hold either
+        print("compile-engine: the sources changed during the build; run it again", file=sys.stderr)
+        return 1
     manifest = {"digest": digest, "suffix": suffix, "mypyc": mypy.version.__version__, "modules": modules}
-    MANIFEST.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    _replace_build(BUILD_DIR, fresh, manifest)
     print(f"compile-engine: {len(MODULES)} modules compiled with mypyc in {time.monotonic() - started:.0f} s")
     return 0
 
 
-def _extension_suffixes() -> list[str]:
-    from importlib.machinery import EXTENSION_SUFFIXES
+def _is_current(manifest: dict[str, object], build: Path, digest: str, mypyc_version: str) -> bool:
+    """Whether the build on disk is of these sources, this Python and this mypyc (nothing to do)."""
+    modules = manifest.get("modules")
+    return (
+        manifest.get("digest") == digest
+        and manifest.get("suffix") == importlib.machinery.EXTENSION_SUFFIXES[0]
+        and manifest.get("mypyc") == mypyc_version
+        and isinstance(modules, dict)
+        and all((build / str(file)).exists() for file in modules.values())
+    )
 
-    return EXTENSION_SUFFIXES
+
+def _replace_build(build: Path, fresh: Path | None, manifest: dict[str, object]) -> None:
+    """Put ``fresh`` (or an empty build) in place of ``build``, its manifest written last and atomically."""
+    staged = fresh or build.with_name(build.name + ".new")
+    staged.mkdir(parents=True, exist_ok=True)
+    (staged / "manifest.json.tmp").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    os.replace(staged / "manifest.json.tmp", staged / "manifest.json")
+    shutil.rmtree(build, ignore_errors=True)
+    os.replace(staged, build)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import importlib
 import importlib.machinery
 import json
+import os
 import pickle
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,29 @@ def test_build_when_it_matches_the_sources_then_its_modules_load_from_it(
     assert status == "compiled with mypyc test (1 modules)"
 
 
+def test_build_when_an_editor_left_a_lock_file_then_it_is_no_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Emacs's `.#loop.py` is a link to nowhere; reading it would stop every import of maemae."""
+    monkeypatch.delenv(compiled.PURE_ENV, raising=False)
+    package = _package_with_build(tmp_path)
+    (package / "engine" / ".#loop.py").symlink_to(package / "engine" / "nowhere")
+    assert compiled.usable_build(package)[0] is not None
+
+
+def test_build_when_its_manifest_is_damaged_or_says_not_compiled_then_the_py_files_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(compiled.PURE_ENV, raising=False)
+    package = _package_with_build(tmp_path)
+    manifest_path = package / "_compiled" / "manifest.json"
+    for damaged in ('{"digest": "', "[]", json.dumps({"suffix": SUFFIX})):
+        manifest_path.write_text(damaged)
+        assert compiled.usable_build(package)[0] is None
+    manifest_path.write_text('{"disabled": true}')
+    assert compiled.usable_build(package) == (None, compiled.DISABLED)
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -94,14 +118,20 @@ def test_build_when_pure_python_is_asked_for_then_it_is_not_used(
 
 
 def test_engine_when_a_current_build_exists_runs_compiled() -> None:
-    """What `make setup` built is what runs (the first pass of `make test`); the second pass runs Python."""
+    """What `make setup` built is what runs (the first pass of `make test`, which sets
+    MAEMAE_REQUIRE_COMPILED); the second pass runs Python."""
     engine_modules = ["maemae.backtest.runner", "maemae.execution.order_manager", "maemae.krx.ticks"]
     origins = {name: Path(importlib.import_module(name).__file__ or "").name for name in engine_modules}
+    if os.environ.get("MAEMAE_REQUIRE_COMPILED") == "1":
+        assert compiled.ACTIVE, compiled.STATUS
     if compiled.ACTIVE:
         assert all(origin.endswith(SUFFIX) for origin in origins.values()), origins
         return
     assert all(origin.endswith(".py") for origin in origins.values()), origins
-    if compiled.STATUS.startswith(compiled.PURE_ENV) or compiled.STATUS == compiled.NOT_BUILT:
+    if compiled.STATUS.startswith(compiled.PURE_ENV) or compiled.STATUS in (
+        compiled.NOT_BUILT,
+        compiled.DISABLED,
+    ):
         return
     manifest = json.loads(compiled.MANIFEST.read_text(encoding="utf-8"))
     if manifest["digest"] != compiled.source_digest():

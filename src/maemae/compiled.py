@@ -7,7 +7,8 @@ matches its source would quietly run old code, and compiled modules call each ot
 is used whole or not at all: only when the digest of every maemae source file equals the one recorded when it
 was built, for this Python. Otherwise the `.py` files run and one line on stderr says why.
 
-`MAEMAE_PURE_PYTHON=1` runs the `.py` files whatever was built.
+`MAEMAE_PURE_PYTHON=1` runs the `.py` files whatever was built; a build made with `MAEMAE_COMPILE=0` holds
+no modules, only a manifest that says so.
 """
 
 from __future__ import annotations
@@ -22,21 +23,29 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUILD_DIR = PACKAGE_DIR / "_compiled"
 MANIFEST = BUILD_DIR / "manifest.json"
 PURE_ENV = "MAEMAE_PURE_PYTHON"
 NOT_BUILT = "not built (make setup builds it)"
+DISABLED = "not compiled (MAEMAE_COMPILE=0)"
 
 
 def source_digest(package_dir: Path = PACKAGE_DIR) -> str:
     """SHA-256 over every maemae source file's path and bytes: any edit anywhere changes it.
 
-    All files, not only the compiled ones: mypyc builds a module against the types it imports.
+    All files, not only the compiled ones: mypyc builds a module against the types it imports. Hidden
+    files and links are not sources (an editor's lock file `.#runner.py` is a link to nowhere).
     """
     digest = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*.py")):
+    sources = (
+        path
+        for path in package_dir.rglob("*.py")
+        if not path.name.startswith(".") and not path.is_symlink() and path.is_file()
+    )
+    for path in sorted(sources):
         digest.update(path.relative_to(package_dir).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
@@ -59,6 +68,15 @@ class _CompiledFinder:
         return importlib.util.spec_from_file_location(name, extension, loader=loader)
 
 
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The build's manifest; empty when there is none or it cannot be read (an unfinished build)."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def usable_build(package_dir: Path = PACKAGE_DIR) -> tuple[dict[str, Path] | None, str]:
     """The build's modules and their extension files, or None and why the `.py` files run instead."""
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
@@ -67,11 +85,18 @@ def usable_build(package_dir: Path = PACKAGE_DIR) -> tuple[dict[str, Path] | Non
     manifest_path = build_dir / MANIFEST.name
     if not manifest_path.exists():
         return None, NOT_BUILT
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest(manifest_path)
+    if manifest.get("disabled") is True:
+        return None, DISABLED
     if manifest.get("suffix") not in importlib.machinery.EXTENSION_SUFFIXES:
         return None, f"built for another Python ({manifest.get('suffix')})"
-    modules = {name: build_dir / file for name, file in manifest["modules"].items()}
-    if not all(path.exists() for path in modules.values()):
+    listed = manifest.get("modules")
+    modules = (
+        {str(name): build_dir / str(file) for name, file in listed.items()}
+        if isinstance(listed, dict)
+        else {}
+    )
+    if not modules or not all(path.exists() for path in modules.values()):
         return None, "the build is incomplete (make setup builds it again)"
     if manifest.get("digest") != source_digest(package_dir):
         return None, "the sources changed since it was built (make setup builds it again)"
@@ -84,5 +109,5 @@ ACTIVE = _modules is not None
 
 if _modules is not None:
     sys.meta_path.insert(0, _CompiledFinder(_modules))
-elif STATUS != NOT_BUILT and not STATUS.startswith(PURE_ENV):
+elif STATUS not in (NOT_BUILT, DISABLED) and not STATUS.startswith(PURE_ENV):
     print(f"maemae: the compiled engine is not used: {STATUS}", file=sys.stderr)

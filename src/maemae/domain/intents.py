@@ -7,6 +7,7 @@ separate value means a denied intent still leaves a record of what was wanted an
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -52,3 +53,18 @@ class OrderIntent:
     strategy: str = ""
     reason: str = ""
     signal: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """A strategy may hand over NumPy integers, a code as plain text or a side as ``"buy"``; the engine's
+        compiled modules (`maemae.compiled`) take exactly ``int``, ``StockCode`` and the enums, so they are
+        made so here, inside the strategy's own call: a value that cannot be is that strategy's error."""
+        if type(self.code) is not StockCode:
+            object.__setattr__(self, "code", StockCode(self.code))
+        if type(self.side) is not Side:
+            object.__setattr__(self, "side", Side(self.side))
+        if type(self.order_type) is not OrderType:
+            object.__setattr__(self, "order_type", OrderType(self.order_type))
+        if self.quantity is not None and type(self.quantity) is not int:
+            object.__setattr__(self, "quantity", operator.index(self.quantity))
+        if self.limit_price is not None and type(self.limit_price) is not int:
+            object.__setattr__(self, "limit_price", operator.index(self.limit_price))

@@ -165,7 +165,7 @@ class RiskState:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RiskState:
+    def from_dict(cls, data: object) -> RiskState:
         """Rebuild the state saved by ``to_dict``; a damaged record raises ``DataError`` naming the field."""
         reader = _Reader(data)
         version = reader.integer("version")
@@ -204,7 +204,7 @@ class RiskState:
 class _Reader:
     """Checked access to a saved state record, so every failure names the field and the bad value."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: object) -> None:  # object: a damaged record gets DataError, compiled or not
         if not isinstance(data, dict):
             raise DataError(f"risk state: expected a mapping, got {type(data).__name__}")
         self._data = data

@@ -1,0 +1,40 @@
+"""An intent holds exact types whatever a strategy handed over: the compiled engine takes nothing else."""
+
+import numpy as np
+import pytest
+
+from maemae.domain.codes import InvalidStockCode, StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import OrderIntent
+
+
+def test_intent_when_given_numpy_integers_and_plain_text_then_holds_int_stock_code_and_enums() -> None:
+    close = np.array([70_000, 70_100], dtype=np.int64)
+    intent = OrderIntent("005930", "buy", np.int64(10), "limit", close[-1])  # type: ignore[arg-type]
+    assert (intent.code, intent.side, intent.quantity, intent.order_type, intent.limit_price) == (
+        "005930",
+        Side.BUY,
+        10,
+        OrderType.LIMIT,
+        70_100,
+    )
+    assert [type(v) for v in (intent.code, intent.quantity, intent.limit_price)] == [StockCode, int, int]
+    assert type(intent.side) is Side
+    assert type(intent.order_type) is OrderType
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"quantity": 10.5}, TypeError),  # a fraction of a share is a strategy bug, not rounded away
+        ({"limit_price": np.float64(70_000)}, TypeError),
+        ({"side": "hold"}, ValueError),
+        ({"code": "5930"}, InvalidStockCode),
+    ],
+)
+def test_intent_when_a_value_cannot_be_exact_then_refused_where_the_strategy_made_it(
+    fields: dict[str, object], error: type[Exception]
+) -> None:
+    arguments: dict[str, object] = {"code": StockCode("005930"), "side": Side.SELL} | fields
+    with pytest.raises(error):
+        OrderIntent(**arguments)  # type: ignore[arg-type]
