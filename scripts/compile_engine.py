@@ -60,7 +60,7 @@ def main() -> int:
     started = time.monotonic()
     os.environ["MAEMAE_PURE_PYTHON"] = "1"  # the digest below must come from the files, not a loaded build
     sys.path.insert(0, str(SOURCE))
-    from maemae.compiled import BUILD_DIR, MANIFEST, read_manifest, source_digest
+    from maemae.compiled import BUILD_DIR, MANIFEST, current_build, read_manifest, source_digest
 
     wanted = os.environ.get("MAEMAE_COMPILE", "1") != "0"
     digest = source_digest()
@@ -80,8 +80,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
-    if _is_current(current, BUILD_DIR, digest, mypy.version.__version__):
-        return 0
+    if current_build()[0] is not None and current.get("mypyc") == mypy.version.__version__:
+        return 0  # the build on disk is of these sources, this Python and this mypyc
     work = ROOT / ".venv" / "mypyc"
     fresh = BUILD_DIR.with_name(BUILD_DIR.name + ".new")  # swapped in whole once built and checked
     shutil.rmtree(fresh, ignore_errors=True)
@@ -117,22 +117,13 @@ def main() -> int:
     return 0
 
 
-def _is_current(manifest: dict[str, object], build: Path, digest: str, mypyc_version: str) -> bool:
-    """Whether the build on disk is of these sources, this Python and this mypyc (nothing to do)."""
-    modules = manifest.get("modules")
-    return (
-        manifest.get("digest") == digest
-        and manifest.get("suffix") == importlib.machinery.EXTENSION_SUFFIXES[0]
-        and manifest.get("mypyc") == mypyc_version
-        and isinstance(modules, dict)
-        and all((build / str(file)).exists() for file in modules.values())
-    )
-
-
 def _replace_build(build: Path, fresh: Path | None, manifest: dict[str, object]) -> None:
     """Put ``fresh`` (or an empty build) in place of ``build``, its manifest written last and atomically."""
-    staged = fresh or build.with_name(build.name + ".new")
-    staged.mkdir(parents=True, exist_ok=True)
+    staged = fresh
+    if staged is None:  # nothing built: a directory holding only the manifest, no leftover of an old build
+        staged = build.with_name(build.name + ".new")
+        shutil.rmtree(staged, ignore_errors=True)
+        staged.mkdir(parents=True)
     (staged / "manifest.json.tmp").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     os.replace(staged / "manifest.json.tmp", staged / "manifest.json")
     shutil.rmtree(build, ignore_errors=True)

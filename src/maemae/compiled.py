@@ -81,6 +81,11 @@ def usable_build(package_dir: Path = PACKAGE_DIR) -> tuple[dict[str, Path] | Non
     """The build's modules and their extension files, or None and why the `.py` files run instead."""
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return None, f"{PURE_ENV} is set"
+    return current_build(package_dir)
+
+
+def current_build(package_dir: Path = PACKAGE_DIR) -> tuple[dict[str, Path] | None, str]:
+    """As :func:`usable_build`, whatever the environment asks: the build script's test for nothing to do."""
     build_dir = package_dir / BUILD_DIR.name
     manifest_path = build_dir / MANIFEST.name
     if not manifest_path.exists():
