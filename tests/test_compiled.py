@@ -1,7 +1,10 @@
 """The compiled engine (`maemae.compiled`): a build runs only while it matches every source file."""
 
+import copyreg
+import dataclasses
 import importlib
 import importlib.machinery
+import importlib.util
 import json
 import os
 import pickle
@@ -13,9 +16,16 @@ import pytest
 from maemae import compiled
 from maemae.brokers.sim.matching import MarketBar
 from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.fill import Fill
+from maemae.domain.order import Order
+from maemae.domain.position import Position
 from maemae.krx.limits import PriceLimits
+from maemae.ports.broker import BrokerFill, BrokerOrderStatus, OrderAck, OrderRequest, OrderUpdate
 
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _package_with_build(root: Path) -> Path:
@@ -139,11 +149,54 @@ def test_engine_when_a_current_build_exists_runs_compiled() -> None:
     pytest.fail(f"a current build was not used: {compiled.STATUS}")
 
 
-def test_limits_when_sent_to_another_process_arrive_whole() -> None:
-    """The simulated exchange's server pickles bars and limits; a compiled frozen class needs its own
-    `__reduce__` for that."""
-    bar = MarketBar(
-        datetime(2025, 1, 2, 9, 1, tzinfo=KST), 1000, 1010, 990, 1005, 700, PriceLimits(1300, 700)
+def _compiled_modules() -> list[str]:
+    spec = importlib.util.spec_from_file_location("compile_engine", ROOT / "scripts" / "compile_engine.py")
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return list(script.MODULES)
+
+
+def test_values_when_sent_to_another_process_arrive_whole() -> None:
+    """The simulated exchange's server pickles requests, receipts, fills, bars and limits; compiled, a
+    frozen class or one with an ``__init__`` of its own is rebuilt only through `pickle_by_fields`."""
+    at = datetime(2025, 1, 2, 9, 1, tzinfo=KST)
+    code = StockCode("005930")
+    values = [
+        MarketBar(at, 1000, 1010, 990, 1005, 700, PriceLimits(1300, 700)),
+        PriceLimits(1300, 700),
+        OrderRequest("20250102-000001", code, Side.BUY, 10, OrderType.LIMIT, 1000),
+        OrderAck("S0000001", at),
+        BrokerFill("F1", "S0000001", code, Side.BUY, 10, 1000, at, cumulative_quantity=10),
+        OrderUpdate("S0000001", BrokerOrderStatus.CANCELLED, at, cancelled_quantity=3, reason="timeout"),
+        Fill("F1", "20250102-000001", "S0000001", code, Side.SELL, 10, 1000, at, commission=2, tax=18),
+        Position(code, owned_quantity=10, cost_basis=10_002, opened_at=at, strategy="rsi_minute"),
+    ]
+    for value in values:
+        assert pickle.loads(pickle.dumps(value)) == value
+    order = Order("20250102-000001", code, Side.BUY, 10, OrderType.LIMIT, 1000, at, strategy="s")
+    order.fill_ids.add("F1")
+    again = pickle.loads(pickle.dumps(order))
+    assert (again.order_id, again.fill_ids, again.history, again.strategy) == (
+        "20250102-000001",
+        {"F1"},
+        [],
+        "s",
     )
-    assert pickle.loads(pickle.dumps(bar)) == bar
-    assert pickle.loads(pickle.dumps(PriceLimits(1300, 700))) == PriceLimits(1300, 700)
+
+
+def test_every_compiled_dataclass_pickle_cannot_rebuild_alone_is_registered() -> None:
+    """The rule behind the test above, for every class of every compiled module: frozen, or with an
+    ``__init__`` of its own (one @dataclass did not write), means registered with `pickle_by_fields`."""
+    unregistered = []
+    for name in _compiled_modules():
+        module = importlib.import_module(name)
+        for cls in vars(module).values():
+            if not (dataclasses.is_dataclass(cls) and isinstance(cls, type) and cls.__module__ == name):
+                continue
+            init = cls.__dict__["__init__"]
+            own_init = getattr(getattr(init, "__code__", None), "co_filename", "") != "<string>"
+            if (cls.__dataclass_params__.frozen or own_init) and cls not in copyreg.dispatch_table:  # type: ignore[attr-defined]
+                unregistered.append(f"{name}.{cls.__name__}")
+    assert unregistered == []

@@ -13,6 +13,8 @@ no modules, only a manifest that says so.
 
 from __future__ import annotations
 
+import copyreg
+import dataclasses
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -106,6 +108,27 @@ def current_build(package_dir: Path = PACKAGE_DIR) -> tuple[dict[str, Path] | No
     if manifest.get("digest") != source_digest(package_dir):
         return None, "the sources changed since it was built (make setup builds it again)"
     return modules, f"compiled with mypyc {manifest.get('mypyc', '?')} ({len(modules) - 1} modules)"
+
+
+def pickle_by_fields(*classes: type) -> None:
+    """Pickle each dataclass of ``classes`` as a call of the class with its fields in order.
+
+    A compiled class is rebuilt by calling its ``__init__``, not field by field as pickle otherwise does,
+    so a class with an ``__init__`` of its own (written out so mypyc compiles it) or a frozen one cannot be
+    restored without this. The simulated exchange's server and the sweep's workers receive such objects.
+    The same in both forms: the `.py` classes are rebuilt the same way, through their checks.
+    """
+    for cls in classes:
+        copyreg.pickle(cls, _by_fields(cls))
+
+
+def _by_fields(cls: type) -> Any:
+    names = tuple(field.name for field in dataclasses.fields(cls))
+
+    def reduce(obj: object) -> tuple[type, tuple[object, ...]]:
+        return cls, tuple(getattr(obj, name) for name in names)
+
+    return reduce
 
 
 _modules, STATUS = usable_build()

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maemae.domain.clock_time import KST, compact_date
+from maemae.domain.clock_time import KST, compact_date, dated_id
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.fill import Fill
@@ -146,3 +146,9 @@ def test_partial_fills_when_any_sequence_sums_exactly_and_never_exceed(
 @given(st.dates(min_value=date(1000, 1, 1)))  # strftime does not pad years before 1000
 def test_compact_date_when_any_date_is_the_strftime_form(day: date) -> None:
     assert compact_date(day) == f"{day:%Y%m%d}"
+
+
+@given(st.dates(), st.integers(min_value=0, max_value=10**9))
+def test_dated_id_when_any_day_and_number_is_the_formatted_form(day: date, number: int) -> None:
+    assert compact_date(day) == f"{day.year:04d}{day.month:02d}{day.day:02d}"
+    assert dated_id(day, number) == f"{day.year:04d}{day.month:02d}{day.day:02d}-{number:06d}"

@@ -20,6 +20,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
+from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BAR_COLUMNS, PRICE_COLUMNS, BarArrays, Int64Array
 from maemae.data.parquet_io import concat
 from maemae.domain.codes import StockCode
@@ -175,3 +176,6 @@ def day_bars(
         bars = series[code].bars
         closes[row], volumes[row] = bars.close[lo:hi], bars.volume[lo:hi]
     return DayBars(joined, closes, volumes)
+
+
+pickle_by_fields(SessionGrids, GridSeries, DayBars)  # see maemae.compiled

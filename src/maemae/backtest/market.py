@@ -16,6 +16,7 @@ import numpy.typing as npt
 from maemae.backtest.daily_prints import DailyPrints
 from maemae.backtest.grid_bars import DayBars
 from maemae.backtest.minute_feed import BarSource, MinuteFeed, StoredMinutes
+from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BarArrays, Int64Array, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
@@ -156,3 +157,6 @@ class BacktestMarket:
     def has_minutes(self, day: date) -> bool:
         """Whether any code has minute bars stored for ``day``."""
         return any(len(bars) for bars in self.minute.days(self.minute.codes, day).values())
+
+
+pickle_by_fields(DayGrid)  # see maemae.compiled

@@ -20,6 +20,7 @@ import numpy as np
 
 from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid
 from maemae.brokers.sim.matching import market_bar
+from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BarArrays
 from maemae.data.universe import Universe, select_stocks
 from maemae.domain.clock_time import KST
@@ -552,3 +553,6 @@ class BacktestRunner:
         last = len(prepared.grid) - 1  # the closing auction is not a decision point
         below = prepared.held_value[start:last] <= level - self.engine.portfolio.account.cash
         return start + int(below.argmax()) if below.any() else None
+
+
+pickle_by_fields(Cursor)  # see maemae.compiled

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import KST
 
 Int64Array = npt.NDArray[np.int64]
@@ -59,6 +60,20 @@ class BarArrays:
     volume: Int64Array
     value: Int64Array
 
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(
+        self,
+        ts: Int64Array,
+        open: Int64Array,
+        high: Int64Array,
+        low: Int64Array,
+        close: Int64Array,
+        volume: Int64Array,
+        value: Int64Array,
+    ) -> None:
+        self.ts, self.open, self.high, self.low = ts, open, high, low
+        self.close, self.volume, self.value = close, volume, value
+
     def __len__(self) -> int:
         return int(self.ts.shape[0])
 
@@ -91,3 +106,6 @@ class BarArrays:
             self.volume[window],
             self.value[window],
         )
+
+
+pickle_by_fields(BarArrays)  # see maemae.compiled

@@ -20,6 +20,11 @@ def require_kst(ts: datetime, what: str = "timestamp") -> datetime:
 
 
 def compact_date(day: date) -> str:
-    """``day`` as YYYYMMDD, the prefix of order and fill ids (a tenth of the cost of ``strftime``, and ids
-    are made on every order)."""
-    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+    """``day`` as YYYYMMDD, the prefix of order and fill ids. Integer arithmetic, not format specs: those
+    cost about ten times as much in the compiled engine, and ids are made on every order and fill."""
+    return str(day.year * 10_000 + day.month * 100 + day.day).zfill(8)
+
+
+def dated_id(day: date, number: int) -> str:
+    """An order or fill id: ``YYYYMMDD-NNNNNN``, the day's ``number`` in at least six digits."""
+    return compact_date(day) + "-" + str(number).zfill(6)

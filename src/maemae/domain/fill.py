@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from maemae.domain.clock_time import require_kst
+from maemae.compiled import pickle_by_fields
+from maemae.domain.clock_time import KST, require_kst
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
 from maemae.errors import DomainError
@@ -27,6 +28,32 @@ class Fill:
     commission: int = 0
     tax: int = 0
 
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(
+        self,
+        fill_id: str,
+        order_id: str,
+        broker_order_no: str,
+        code: StockCode,
+        side: Side,
+        quantity: int,
+        price: int,
+        ts: datetime,
+        commission: int = 0,
+        tax: int = 0,
+    ) -> None:
+        object.__setattr__(self, "fill_id", fill_id)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "broker_order_no", broker_order_no)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "side", side)
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "price", price)
+        object.__setattr__(self, "ts", ts)
+        object.__setattr__(self, "commission", commission)
+        object.__setattr__(self, "tax", tax)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
         if self.quantity <= 0:
             raise DomainError(f"fill {self.fill_id}: quantity {self.quantity}, expected a positive number")
@@ -34,7 +61,8 @@ class Fill:
             raise DomainError(f"fill {self.fill_id}: price {self.price}, expected a positive number of won")
         if self.commission < 0 or self.tax < 0:
             raise DomainError(f"fill {self.fill_id}: negative cost ({self.commission}, {self.tax})")
-        require_kst(self.ts, f"fill {self.fill_id} time")
+        if self.ts.tzinfo is not KST:  # the message is only built when it may be needed
+            require_kst(self.ts, f"fill {self.fill_id} time")
 
     def facts(self) -> dict[str, str | int]:
         """The fill as plain JSON values (for the store and the audit log); the time is left to the caller."""
@@ -63,3 +91,6 @@ class Fill:
     def cash_change(self) -> int:
         """What the fill does to cash: a buy pays amount + costs, a sell receives amount − costs."""
         return -self.amount - self.costs if self.side is Side.BUY else self.amount - self.costs
+
+
+pickle_by_fields(Fill)  # see maemae.compiled

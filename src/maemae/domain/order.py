@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import KST, require_kst
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderCondition, OrderType, Side
@@ -59,6 +60,41 @@ class Order:
     # broker's running totals per number are compared with
     filled_by_number: dict[str, tuple[int, int]] = field(default_factory=dict)
     history: list[Transition] = field(default_factory=list)
+
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(
+        self,
+        order_id: str,
+        code: StockCode,
+        side: Side,
+        quantity: int,
+        order_type: OrderType,
+        limit_price: int | None,
+        created_at: datetime,
+        condition: OrderCondition = OrderCondition.NONE,
+        strategy: str = "",
+        source: IntentSource = IntentSource.STRATEGY,
+        reason: str = "",
+        state: OrderState = OrderState.CREATED,
+        broker_order_no: str | None = None,
+        filled_quantity: int = 0,
+        filled_amount: int = 0,
+        commission: int = 0,
+        tax: int = 0,
+        fill_ids: set[str] | None = None,
+        filled_by_number: dict[str, tuple[int, int]] | None = None,
+        history: list[Transition] | None = None,
+    ) -> None:
+        self.order_id, self.code, self.side, self.quantity = order_id, code, side, quantity
+        self.order_type, self.limit_price, self.created_at = order_type, limit_price, created_at
+        self.condition, self.strategy, self.source, self.reason = condition, strategy, source, reason
+        self.state, self.broker_order_no = state, broker_order_no
+        self.filled_quantity, self.filled_amount = filled_quantity, filled_amount
+        self.commission, self.tax = commission, tax
+        self.fill_ids = set() if fill_ids is None else fill_ids
+        self.filled_by_number = {} if filled_by_number is None else filled_by_number
+        self.history = [] if history is None else history
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
@@ -151,3 +187,6 @@ class Order:
         if at.tzinfo is not KST:
             at = require_kst(at, f"order {self.order_id} event time")
         self.history.append(Transition(at, event, state, note))
+
+
+pickle_by_fields(Order)  # see maemae.compiled

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
 from maemae.domain.fill import Fill
@@ -31,6 +32,21 @@ class Position:
     realised_pnl: int = 0
     opened_at: datetime | None = None
     strategy: str = ""
+
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(
+        self,
+        code: StockCode,
+        owned_quantity: int = 0,
+        account_quantity: int = 0,
+        cost_basis: int = 0,
+        realised_pnl: int = 0,
+        opened_at: datetime | None = None,
+        strategy: str = "",
+    ) -> None:
+        self.code, self.owned_quantity, self.account_quantity = code, owned_quantity, account_quantity
+        self.cost_basis, self.realised_pnl = cost_basis, realised_pnl
+        self.opened_at, self.strategy = opened_at, strategy
 
     @property
     def average_cost(self) -> Decimal | None:
@@ -101,3 +117,6 @@ class Position:
     def market_value(self, price: int) -> int:
         """Value of the owned shares at ``price``."""
         return self.owned_quantity * price
+
+
+pickle_by_fields(Position)  # see maemae.compiled

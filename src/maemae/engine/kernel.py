@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BarArrays
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, OrderType, Side
@@ -52,6 +53,18 @@ class CodeDay:
     bars: BarArrays
     today_start: int
     limits: PriceLimits
+
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(
+        self,
+        code: StockCode,
+        instrument_type: InstrumentType,
+        bars: BarArrays,
+        today_start: int,
+        limits: PriceLimits,
+    ) -> None:
+        self.code, self.instrument_type, self.bars = code, instrument_type, bars
+        self.today_start, self.limits = today_start, limits
 
 
 PriceOf = Callable[[StockCode], int]
@@ -345,3 +358,6 @@ class TradingKernel:
         self.high_water = {StockCode(c): int(p) for c, p in data.get("high_water", {}).items()}
         self._high_water_ts = {StockCode(c): int(t) for c, t in data.get("high_water_ts", {}).items()}
         self.opened_on = {StockCode(c): date.fromisoformat(d) for c, d in data.get("opened_on", {}).items()}
+
+
+pickle_by_fields(CodeDay)  # see maemae.compiled

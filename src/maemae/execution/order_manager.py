@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from maemae.compiled import pickle_by_fields
 from maemae.config.execution import ExecutionConfig
-from maemae.domain.clock_time import compact_date
+from maemae.domain.clock_time import dated_id
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
@@ -52,6 +53,10 @@ class _Tracking:
     priced_at: datetime
     replaces: int = 0
 
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(self, priced_at: datetime, replaces: int = 0) -> None:
+        self.priced_at, self.replaces = priced_at, replaces
+
 
 class OrderManager:
     """Owns every order of the run; the only code that talks to the broker about orders."""
@@ -83,7 +88,7 @@ class OrderManager:
     def _new_order(self, intent: OrderIntent, quantity: int, now: datetime) -> Order:
         self._sequence += 1
         order = Order(
-            order_id=f"{compact_date(now)}-{self._sequence:06d}",
+            order_id=dated_id(now, self._sequence),
             code=intent.code,
             side=intent.side,
             quantity=quantity,
@@ -427,3 +432,6 @@ def _count_down(counts: Counter[StockCode], code: StockCode) -> None:
         del counts[code]
     else:
         counts[code] -= 1
+
+
+pickle_by_fields(_Tracking)  # see maemae.compiled

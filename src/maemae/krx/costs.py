@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import InstrumentType, Market, Side
 from maemae.errors import DomainError
 from maemae.krx.calendar import TradingCalendar
@@ -63,6 +64,10 @@ class Costs:
     commission: int
     tax: int
 
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(self, commission: int, tax: int) -> None:
+        self.commission, self.tax = commission, tax
+
     @property
     def total(self) -> int:
         return self.commission + self.tax
@@ -106,3 +111,6 @@ class CostModel:
         """Commission and tax of one fill."""
         tax = self.sell_tax(amount, trade_date, market, instrument, calendar) if side is Side.SELL else 0
         return Costs(commission=self.commission(amount), tax=tax)
+
+
+pickle_by_fields(Costs, CostModel)  # see maemae.compiled

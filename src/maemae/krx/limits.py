@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import InstrumentType, Market
 from maemae.errors import DomainError
 from maemae.krx.ticks import tick_table
@@ -29,13 +30,16 @@ class PriceLimits:
     upper: int
     lower: int
 
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(self, upper: int, lower: int) -> None:
+        object.__setattr__(self, "upper", upper)
+        object.__setattr__(self, "lower", lower)
+
     def contains(self, price: int) -> bool:
         return self.lower <= price <= self.upper
 
-    def __reduce__(self) -> tuple[type[PriceLimits], tuple[int, int]]:
-        """Rebuilt from its fields: the simulated exchange's server sends limits to its clients, and the
-        compiled class (`maemae.compiled`) refuses the field-by-field restore a frozen dataclass gets."""
-        return PriceLimits, (self.upper, self.lower)
+
+pickle_by_fields(PriceLimits)  # the simulated exchange's server sends limits to its clients
 
 
 def limit_rate(on: date) -> Fraction:

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import KST, require_kst
 from maemae.krx.calendar import TradingCalendar
 
@@ -110,3 +111,6 @@ def is_market_open(ts: datetime, calendar: TradingCalendar) -> bool:
         MarketPhase.CONTINUOUS,
         MarketPhase.CLOSING_AUCTION,
     )
+
+
+pickle_by_fields(SessionSchedule)  # see maemae.compiled

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import InstrumentType, Market
 from maemae.errors import DomainError
 
@@ -184,3 +185,6 @@ def _round_array(
     ticks = tick_size_array(values, on, instrument, market)
     rounded: Int64Array = -(-values // ticks) * ticks if up else np.maximum(values // ticks * ticks, 1)
     return rounded
+
+
+pickle_by_fields(TickTable)  # see maemae.compiled

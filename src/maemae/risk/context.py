@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import InstrumentType
 from maemae.krx.limits import PriceLimits
 
@@ -17,6 +18,10 @@ class HeldPosition:
     quantity: int
     average_cost: Decimal
     strategy: str
+
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(self, quantity: int, average_cost: Decimal, strategy: str) -> None:
+        self.quantity, self.average_cost, self.strategy = quantity, average_cost, strategy
 
 
 @dataclass(slots=True)
@@ -41,3 +46,27 @@ class GateContext:
     recent_high: int = 0
     bar_volume: int = 0
     average_volume: int = 0
+
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(
+        self,
+        now: datetime,
+        day: date,
+        price: int,
+        limits: PriceLimits | None,
+        instrument_type: InstrumentType,
+        orderable_cash: int,
+        equity: int,
+        open_positions: int,
+        position: HeldPosition | None,
+        recent_high: int = 0,
+        bar_volume: int = 0,
+        average_volume: int = 0,
+    ) -> None:
+        self.now, self.day, self.price, self.limits = now, day, price, limits
+        self.instrument_type, self.orderable_cash, self.equity = instrument_type, orderable_cash, equity
+        self.open_positions, self.position, self.recent_high = open_positions, position, recent_high
+        self.bar_volume, self.average_volume = bar_volume, average_volume
+
+
+pickle_by_fields(HeldPosition, GateContext)  # see maemae.compiled

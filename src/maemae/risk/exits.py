@@ -16,6 +16,7 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from maemae.compiled import pickle_by_fields
 from maemae.config.risk import RiskConfig
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
@@ -39,6 +40,13 @@ class Holding:
     high_water: int
     take_profit_taken: bool
 
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(
+        self, code: StockCode, quantity: int, cost_basis: int, high_water: int, take_profit_taken: bool
+    ) -> None:
+        self.code, self.quantity, self.cost_basis = code, quantity, cost_basis
+        self.high_water, self.take_profit_taken = high_water, take_profit_taken
+
 
 @dataclass(slots=True)
 class ExitLevels:
@@ -47,6 +55,10 @@ class ExitLevels:
     stop: int | None  # fires at or below
     take_profit: int | None  # fires at or above
     trailing: int | None  # fires at or below (moves up with the high-water mark)
+
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(self, stop: int | None, take_profit: int | None, trailing: int | None) -> None:
+        self.stop, self.take_profit, self.trailing = stop, take_profit, trailing
 
 
 class ExitRules:
@@ -159,3 +171,6 @@ class ExitRules:
         order_type: OrderType = OrderType.MARKET,
     ) -> OrderIntent:
         return OrderIntent(holding.code, Side.SELL, quantity, order_type, None, source=source, reason=reason)
+
+
+pickle_by_fields(Holding, ExitLevels)  # see maemae.compiled

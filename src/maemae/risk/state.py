@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import require_kst
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
@@ -276,3 +277,6 @@ class _Reader:
             price=self.integer(f"{key}.price", value.get("price")),
             at=self.timestamp(f"{key}.at", value.get("at")),
         )
+
+
+pickle_by_fields(TakeProfitMark)  # see maemae.compiled

@@ -10,87 +10,52 @@ happen. A minute strategy may name those bars with ``wake_bars`` (a vectorised *
 it is woken on every bar. A daily strategy may give ``evaluate_day`` (its signal for each minute of a day at
 once); by default that calls ``evaluate`` per minute. Tests run every built-in in both modes and require
 identical orders.
+
+The values strategies are given (``Signal``, ``DailyInput``, ``MinuteInput``, ``PositionView``, ``WakeBars``)
+are defined in :mod:`maemae.strategy.inputs` and imported from here.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from enum import IntEnum
 from typing import ClassVar
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from maemae.data.bars import BarArrays
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType
 from maemae.domain.intents import OrderIntent
-from maemae.krx.ticks import add_ticks
+from maemae.strategy.inputs import (
+    BoolArray,
+    DailyInput,
+    Int8Array,
+    Int64Array,
+    MinuteInput,
+    PositionView,
+    Signal,
+    WakeBars,
+)
 
-Int64Array = npt.NDArray[np.int64]
-Int8Array = npt.NDArray[np.int8]
-BoolArray = npt.NDArray[np.bool_]
-
-
-class Signal(IntEnum):
-    """The daily strategy's view of a stock (an int so a day's signals fit in one int8 array)."""
-
-    SELL = -1
-    NONE = 0
-    BUY = 1
+__all__ = [
+    "BoolArray",
+    "DailyInput",
+    "DailyStrategy",
+    "Int8Array",
+    "Int64Array",
+    "MinuteInput",
+    "MinuteStrategy",
+    "PositionView",
+    "Signal",
+    "StrategyParams",
+    "WakeBars",
+]
 
 
 class StrategyParams(BaseModel):
     """Base of every strategy's parameters: frozen, and an unknown key is an error."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-@dataclass(frozen=True, slots=True)
-class DailyInput:
-    """What a daily strategy sees for one stock: completed daily bars up to yesterday, and today so far."""
-
-    code: StockCode
-    closes: Int64Array
-    volumes: Int64Array
-    price: int
-    volume_today: int
-
-
-@dataclass(frozen=True, slots=True)
-class PositionView:
-    """A held position as a strategy sees it (what maemae owns; external shares are invisible)."""
-
-    quantity: int
-    average_cost: Decimal
-    opened_at: datetime
-    strategy: str
-
-
-@dataclass(frozen=True, slots=True)
-class MinuteInput:
-    """What a minute strategy sees at one bar: yesterday's and today's bars up to and including this one."""
-
-    code: StockCode
-    now: datetime
-    bars: BarArrays
-    today_start: int
-    daily_signal: Signal
-    position: PositionView | None
-    instrument_type: InstrumentType = InstrumentType.STOCK
-
-    @property
-    def price(self) -> int:
-        return int(self.bars.close[-1])
-
-    def price_ticks_away(self, ticks: int) -> int:
-        """The last price moved ``ticks`` ticks up (positive) or down on today's tick grid, within 1 won."""
-        moved = add_ticks(self.price, ticks, self.now.date(), self.instrument_type)
-        return max(moved, 1)
 
 
 class DailyStrategy(ABC):
@@ -129,15 +94,6 @@ class DailyStrategy(ABC):
             ],
             dtype=np.int8,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class WakeBars:
-    """A minute strategy's wake-up bars for one stock and day: a boolean per today's bar, ``flat`` while
-    maemae holds none of the stock, ``held`` while it holds some."""
-
-    flat: BoolArray
-    held: BoolArray
 
 
 class MinuteStrategy(ABC):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from maemae.compiled import pickle_by_fields
 from maemae.data.bars import NS_PER_SECOND, BarArrays
 from maemae.domain.clock_time import KST
 from maemae.domain.enums import InstrumentType, OrderType, Side
@@ -40,6 +41,21 @@ class MarketBar:
     volume: int
     limits: PriceLimits
     closing_auction: bool = False
+
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(
+        self,
+        start: datetime,
+        open: int,
+        high: int,
+        low: int,
+        close: int,
+        volume: int,
+        limits: PriceLimits,
+        closing_auction: bool = False,
+    ) -> None:
+        self.start, self.open, self.high, self.low, self.close = start, open, high, low, close
+        self.volume, self.limits, self.closing_auction = volume, limits, closing_auction
 
     @property
     def locked_up(self) -> bool:
@@ -125,3 +141,6 @@ def fill_price(
     if bar.open >= limit_price:
         return bar.open
     return limit_price if bar.high > limit_price else None
+
+
+pickle_by_fields(MarketBar, FillRules)  # see maemae.compiled
