@@ -4,6 +4,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -67,11 +68,15 @@ def test_write_when_bars_stored_uses_delta_encoding_with_lz4_and_duckdb_reads_th
 
 
 def test_read_when_file_written_with_zstd_dictionary_pages_reads_it_unchanged(tmp_path: Path) -> None:
-    """Stores written by earlier versions (Parquet's default pages, zstd) are read as they are."""
+    """Stores written by earlier versions (Parquet's default pages, zstd, nullable columns) are read as they
+    are."""
     path = tmp_path / "minute" / "005930" / "2025.parquet"
     path.parent.mkdir(parents=True)
     frame = minute_frame("2025-03-04 09:00", 30)
-    pq.write_table(arrays_to_table(BarArrays.from_frame(frame)), path, compression="zstd")
+    required = arrays_to_table(BarArrays.from_frame(frame))
+    nullable = pa.Table.from_arrays(required.columns, names=required.column_names)
+    pq.write_table(nullable, path, compression="zstd")
+    assert all(field.nullable for field in pq.read_schema(path))
     back = BarStore(tmp_path).read_frame(CODE, Timeframe.MINUTE)
     assert back["ts"].tolist() == frame["ts"].tolist()
     assert back["value"].tolist() == frame["value"].tolist()

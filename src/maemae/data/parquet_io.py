@@ -28,8 +28,8 @@ if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
 
 
 # Bars have no missing values, and the columns say so: a required Parquet column stores no definition
-# levels, which a reader otherwise decodes into a validity bitmap for every value (a sixth of the time
-# of loading a 100-stock year). Files written before read the same.
+# levels, which a reader otherwise decodes into a validity bitmap for every value (about a quarter of the
+# time of loading a 100-stock year). Files written before read the same.
 BAR_SCHEMA = pa.schema(
     [pa.field("ts", TS_TYPE, nullable=False)]
     + [pa.field(name, pa.int64(), nullable=False) for name in BAR_COLUMNS[1:]]
