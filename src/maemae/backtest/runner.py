@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -124,6 +125,11 @@ def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
 _SIGNALS = {int(signal): signal for signal in Signal}  # an int8 signal's member, without Enum's call
 
 
+@lru_cache(maxsize=1024)  # a bar's end is the next bar's start: each time is asked for twice in a day
+def _at(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=KST)
+
+
 @dataclass(slots=True)
 class _Day:
     """One session's prepared data and the wake-up state of its codes."""
@@ -150,22 +156,12 @@ class _Day:
     _held_woken_bars: np.ndarray | None = None
     k: int = -1  # the bar whose close is "now" (-1: before the open)
     last: int = field(init=False)  # the closing auction's bar: the grid's last
-    opens_ns: int = field(init=False)  # the first bar's start, as epoch nanoseconds and as a time
-    opens_at: datetime = field(init=False)
 
     def __post_init__(self) -> None:
         self.last = len(self.grid) - 1
-        self.opens_ns = int(self.grid.starts[0])
-        self.opens_at = datetime.fromtimestamp(self.opens_ns / 1e9, tz=KST)
         self.holding = self.quantity > 0
         self.held_value = self.quantity @ self.closes
         self.count_wake()
-
-    def at(self, ns: int) -> datetime:
-        """The time ``ns`` (epoch nanoseconds) of this session, counted from its opening time: Korea keeps
-        one UTC offset all year, so no time zone lookup is needed (a third of ``fromtimestamp``'s cost)."""
-        micros = (ns - self.opens_ns) // 1000
-        return self.opens_at + timedelta(0, micros // 1_000_000, micros % 1_000_000)
 
     def count_wake(self) -> None:
         """Count the woken codes per bar from the masks and the holdings."""
@@ -393,7 +389,7 @@ class BacktestRunner:
         if not engine.orders.has_open_orders():
             return False
         working = sorted(engine.orders.working_codes(), key=lambda c: prepared.index_of.get(c, 1 << 30))
-        start = prepared.at(int(prepared.grid.starts[k]))
+        start = _at(int(prepared.grid.starts[k]))
         engine.clock.set(start)
         closing = k == prepared.last
         for code in working:
@@ -504,7 +500,7 @@ class BacktestRunner:
     def _step_time(prepared: _Day, k: int) -> datetime:
         """When step k happens: at the close of bar k (the closing auction's print at its own time)."""
         start = int(prepared.grid.starts[k])
-        return prepared.at(start if k == prepared.last else start + MINUTE_NS)
+        return _at(start if k == prepared.last else start + MINUTE_NS)
 
     def _buy_signals(self, prepared: _Day) -> int:
         buying = prepared.signals[:, 0] == Signal.BUY
