@@ -21,7 +21,7 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
@@ -115,14 +115,14 @@ def pickle_by_fields(*classes: type) -> None:
 
     A compiled class is rebuilt by calling its ``__init__``, not field by field as pickle otherwise does,
     so a class with an ``__init__`` of its own (written out so mypyc compiles it) or a frozen one cannot be
-    restored without this. The simulated exchange's server and the sweep's workers receive such objects.
+    restored without this. The simulated exchange's server receives such objects over its socket.
     The same in both forms: the `.py` classes are rebuilt the same way, through their checks.
     """
     for cls in classes:
         copyreg.pickle(cls, _by_fields(cls))
 
 
-def _by_fields(cls: type) -> Any:
+def _by_fields(cls: type) -> Callable[[object], tuple[type, tuple[object, ...]]]:
     names = tuple(field.name for field in dataclasses.fields(cls))
 
     def reduce(obj: object) -> tuple[type, tuple[object, ...]]:
