@@ -23,9 +23,15 @@ def fills(result: Any) -> list[tuple[Any, ...]]:
     return [(f.fill_id, f.code, f.side, f.quantity, f.price, f.ts) for f in result.recorder.fills]
 
 
-def test_streamed_minute_bars_when_run_trade_exactly_like_bars_in_memory(market_root: Path) -> None:
-    in_memory = make_config(market_root)
-    streamed = make_config(market_root, backtest={"minute_memory_mib": 0, "stream_sessions": WINDOW})
+@pytest.mark.parametrize("mapped_cache_mib", [0, 4096], ids=["parquet", "mapped"])
+def test_streamed_minute_bars_when_run_trade_exactly_like_bars_in_memory(
+    market_root: Path, mapped_cache_mib: int
+) -> None:
+    in_memory = make_config(market_root, backtest={"mapped_cache_mib": 4096 - mapped_cache_mib})
+    streamed = make_config(
+        market_root,
+        backtest={"minute_memory_mib": 0, "stream_sessions": WINDOW, "mapped_cache_mib": mapped_cache_mib},
+    )
     loaded = load_market(streamed, START, END)
     market, days = loaded
     assert market.minute.streaming

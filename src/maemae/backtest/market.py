@@ -15,8 +15,9 @@ import numpy.typing as npt
 
 from maemae.backtest.daily_prints import DailyPrints
 from maemae.backtest.grid_bars import DayBars
-from maemae.backtest.minute_feed import BarSource, MinuteFeed, StoredMinutes
+from maemae.backtest.minute_feed import BarSource, MinuteFeed, StoredMinutes, year_files_bytes
 from maemae.compiled import pickle_by_fields
+from maemae.data.bar_cache import MappedBarCache
 from maemae.data.bars import BarArrays, Int64Array, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
@@ -54,10 +55,15 @@ class BacktestMarket:
         minute_budget_bytes: int = 1024 * 2**20,
         stream_sessions: int = 20,
         bars: Literal["minute", "day"] = "minute",
+        cache: MappedBarCache | None = None,
     ) -> None:
         """The minute bars held start at the session before ``start``: the first day's minute strategy
         reads them as yesterday's, in a backtest as in the live loop. In a run starting in January they are
-        a window of their own (:class:`~maemae.backtest.minute_feed.MinuteFeed` holds a window a year)."""
+        a window of their own (:class:`~maemae.backtest.minute_feed.MinuteFeed` holds a window a year).
+
+        ``cache``: minute bars are mapped from its copies when the year files of every stored stock over the
+        run's years fit in it; a bigger run reads Parquet (its copies would push each other out, every run
+        writing them all again)."""
         self.calendar = calendar
         self.instruments: dict[StockCode, Instrument] = store.read_instruments()
         if daily is None:
@@ -71,9 +77,15 @@ class BacktestMarket:
                 if len(stored):
                     stamps = stored["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
                     self.factors[code] = (stamps.view(np.int64), stored["factor"].to_numpy(np.float64))
-        source: BarSource = (
-            DailyPrints(self.daily, calendar) if bars == "day" else StoredMinutes(store, calendar)
-        )
+        source: BarSource
+        if bars == "day":
+            source = DailyPrints(self.daily, calendar)
+        else:
+            stocks = len(store.codes(Timeframe.MINUTE))
+            fits = (
+                cache is not None and year_files_bytes(stocks, calendar, first_minute, end) <= cache.max_bytes
+            )
+            source = StoredMinutes(store, calendar, cache if fits else None)
         self.minute = MinuteFeed(
             source,
             calendar,

@@ -4,7 +4,9 @@ A run over a few hundred stock-years fits in memory and is read once, in paralle
 sweep worker keeps it for every trial). A run over the whole market or many years does not: then the bars
 are read a window of ``stream_sessions`` sessions at a time, and only for the codes the run asks for in that
 window (the day's universe: ``max_stocks``, the safe asset and the holdings). Files are stored in row groups
-of about a month, so a window costs one or two row groups per code, not the year.
+of about a month, so a window read from Parquet costs one or two row groups per code, not the year; read
+through the mapped cache (:mod:`maemae.data.bar_cache`, when the stored year files fit in it), it maps the
+year's copy and slices it.
 
 Bars are held laid on the window's grids (:mod:`maemae.backtest.grid_bars`), every minute present. The
 bound with streaming: the bars held are at most (codes asked for in one window) x (``stream_sessions``
@@ -28,10 +30,11 @@ from functools import partial
 from typing import Protocol
 
 from maemae.backtest.grid_bars import DayBars, GridSeries, SessionGrids, day_bars, on_grid, read_only
+from maemae.data.bar_cache import MappedBarCache
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
-from maemae.krx.calendar import CALENDAR_START, TradingCalendar
+from maemae.krx.calendar import CALENDAR_END, CALENDAR_START, TradingCalendar
 from maemae.krx.sessions import session_schedule
 
 BARS_PER_SESSION = 381  # 380 minutes of continuous trading and the closing auction's print
@@ -56,13 +59,16 @@ class BarSource(Protocol):
 
 
 class StoredMinutes:
-    """The store's minute bars, on each session's minute grid and the closing auction."""
+    """The store's minute bars, on each session's minute grid and the closing auction; read through
+    ``cache`` (:class:`~maemae.data.bar_cache.MappedBarCache`) when it is set."""
 
     bars_per_session = BARS_PER_SESSION
     in_memory = False
 
-    def __init__(self, store: BarStore, calendar: TradingCalendar) -> None:
-        self.store, self.calendar = store, calendar
+    def __init__(
+        self, store: BarStore, calendar: TradingCalendar, cache: MappedBarCache | None = None
+    ) -> None:
+        self.store, self.calendar, self.cache = store, calendar, cache
         self.codes = store.codes(Timeframe.MINUTE)
 
     def grid(self, day: date) -> Int64Array:
@@ -71,7 +77,15 @@ class StoredMinutes:
         return schedule.minute_bar_starts_ns()
 
     def read(self, code: StockCode, first: date, last: date) -> BarArrays:
-        return self.store.read_arrays(code, Timeframe.MINUTE, first, last)
+        return self.store.read_arrays(code, Timeframe.MINUTE, first, last, cache=self.cache)
+
+
+def year_files_bytes(codes: int, calendar: TradingCalendar, first: date, last: date) -> int:
+    """About how many bytes ``codes`` stocks' minute files of the years from ``first`` to ``last`` hold
+    uncompressed (every session of each year): what their copies take in the mapped cache."""
+    start, stop = max(date(first.year, 1, 1), CALENDAR_START), min(date(last.year, 12, 31), CALENDAR_END)
+    sessions = len(calendar.sessions(start, stop)) if start <= stop else 0
+    return codes * sessions * BARS_PER_SESSION * BYTES_PER_BAR
 
 
 @dataclass(slots=True)
@@ -219,8 +233,8 @@ class MinuteFeed:
         for code, bars in self._read(codes, days[0], days[-1]).items():
             series = on_grid(bars, window.grids, partial(self.previous_close, code))
             if self.streaming and series.stored is None and not self.source.in_memory:
-                # a copy, so the row groups read around the window are not kept alive by a view (in
-                # memory, a window is a year's file, all of it read anyway)
+                # a copy, so the row groups read around the window (or the year's mapped copy) are not
+                # kept alive by a view (in memory, a window is a year's file, all of it read anyway)
                 columns = (getattr(series.bars, name).copy() for name in BAR_COLUMNS[1:])
                 series = GridSeries(read_only(BarArrays(window.grids.starts, *columns)), series.traded, None)
             window.series[code] = series

@@ -18,6 +18,7 @@ from maemae.backtest.outputs import write_equity, write_orders, write_summary, w
 from maemae.backtest.report_html import render_report
 from maemae.backtest.runner import BacktestRecorder, BacktestRunner, Progress
 from maemae.config import MaemaeConfig
+from maemae.data.bar_cache import MappedBarCache
 from maemae.data.bars import Timeframe, day_ns
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
@@ -47,7 +48,8 @@ def load_market(
     """
     calendar = make_calendar(config)
     store = BarStore(config.data.root)
-    daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
+    cache = _mapped_cache(config, store) if backtest else None
+    daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY, cache=cache)
     stamps = [bars.ts for bars in daily.values() if len(bars)]
     if not stamps:
         raise DataError(
@@ -76,11 +78,22 @@ def load_market(
         minute_budget_bytes=config.backtest.minute_memory_mib * 2**20,
         stream_sessions=config.backtest.stream_sessions,
         bars=config.backtest.bars if backtest else "minute",
+        cache=cache,
     )
     traded = market.trading_days(days[0], days[-1])
     if not traded:
         raise DataError(f"backtest: no stored trading days between {days[0]} and {days[-1]}")
     return market, traded
+
+
+def _mapped_cache(config: MaemaeConfig, store: BarStore) -> MappedBarCache | None:
+    """The backtest's mapped cache (docs/data.md), or None when it is off. Paper replays and the exchange
+    servers read Parquet: a replay reads a day, which a year's copy would not speed up, and a server running
+    for days would hold copies that ``maemae data update`` makes stale."""
+    mib = config.backtest.mapped_cache_mib
+    if not mib:
+        return None
+    return MappedBarCache(store.root, mib * 2**20, config.backtest.mapped_cache_dir)
 
 
 def _to_date(ns: int) -> date:

@@ -74,6 +74,23 @@ class BacktestConfig(Section):
     stream_sessions: int = Field(
         20, ge=1, le=250, description="sessions per window when the minute bars are streamed"
     )
+    mapped_cache_mib: int = Field(
+        4096,
+        ge=0,
+        description=(
+            "a backtest reads bars from uncompressed, memory-mapped copies of their files, made on first "
+            "read (about 6.6 times the Parquet size): the daily files always, the minute files when every "
+            "stored stock's files of the run's years fit in this many MiB; the copies used longest ago are "
+            "removed past it (0: off)"
+        ),
+    )
+    mapped_cache_dir: Path | None = Field(
+        None,
+        description=(
+            "where the mapped copies go (None: <data.root>/cache); keep it on a local disk when data.root "
+            "is shared over the network"
+        ),
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> BacktestConfig:

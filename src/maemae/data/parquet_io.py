@@ -18,7 +18,8 @@ from maemae.data.bars import BAR_COLUMNS, BarArrays
 
 TS_TYPE = pa.timestamp("ns", tz="Asia/Seoul")
 
-# The columns read here are a backtest's bars without a copy, so Arrow's memory holds them for the whole run.
+# The columns read here are a backtest's bars without a copy when the mapped cache is off or too small for the
+# run (data/bar_cache.py), so Arrow's memory holds them for the whole run.
 # Arrow's default allocator (mimalloc) also keeps what the decoding used and freed: a 100-stock year held 930
 # MiB more after loading with it, 610 MiB with the C library's allocator. The first load in a process took
 # 1.2 to 2.3 s with mimalloc against about 0.45 s; later loads take about the same (0.3 to 0.5 s). jemalloc

@@ -5,6 +5,7 @@ Layout under the store's root (docs/data.md)::
     day/<code>.parquet              every daily bar of the code
     minute/<code>/<year>.parquet    one file per code and year, so files stay small and a year appends alone
     instruments.parquet             code, name, market, instrument type, listing dates
+    cache/day|minute/...arrow       memory-mapped copies of the bar files a backtest read (bar_cache.py)
 
 Reads return columnar ``BarArrays``; loading many codes runs in threads (pyarrow releases the GIL).
 """
@@ -22,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from maemae.data.bar_cache import MappedBarCache
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.parquet_io import (
@@ -170,9 +172,17 @@ class BarStore:
 
     # ----- reading
     def read_arrays(
-        self, code: StockCode, timeframe: Timeframe, start: date | None = None, end: date | None = None
+        self,
+        code: StockCode,
+        timeframe: Timeframe,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        cache: MappedBarCache | None = None,
     ) -> BarArrays:
-        """The bars of ``code`` from ``start`` to ``end`` (dates in KST, both included)."""
+        """The bars of ``code`` from ``start`` to ``end`` (dates in KST, both included); through ``cache``
+        when one is given (each file mapped whole, then sliced: a view within one file, a joined copy across
+        two years of minutes)."""
         files = self._files(StockCode(code), timeframe)
         if timeframe is Timeframe.MINUTE and (start is not None or end is not None):
             first_year = start.year if start else 0
@@ -180,7 +190,10 @@ class BarStore:
             files = [path for path in files if first_year <= int(path.stem) <= last_year]
         lo_ns = None if start is None else day_ns(start)
         hi_ns = None if end is None else day_ns(end + timedelta(days=1))
-        bars = concat([read_bars(path, lo_ns, hi_ns) for path in files])
+        if cache is not None:
+            bars = concat([cache.read(path) for path in files])
+        else:
+            bars = concat([read_bars(path, lo_ns, hi_ns) for path in files])
         if start is None and end is None:
             return bars
         lo = 0 if lo_ns is None else int(np.searchsorted(bars.ts, lo_ns, side="left"))
@@ -198,11 +211,13 @@ class BarStore:
         timeframe: Timeframe,
         start: date | None = None,
         end: date | None = None,
+        *,
+        cache: MappedBarCache | None = None,
     ) -> dict[StockCode, BarArrays]:
         """Bars of many codes at once, read in parallel threads."""
         wanted = [StockCode(code) for code in codes]
         with ThreadPoolExecutor(max_workers=4) as pool:
-            loaded = pool.map(lambda code: self.read_arrays(code, timeframe, start, end), wanted)
+            loaded = pool.map(lambda code: self.read_arrays(code, timeframe, start, end, cache=cache), wanted)
             return dict(zip(wanted, loaded, strict=True))
 
     def codes(self, timeframe: Timeframe) -> list[StockCode]:

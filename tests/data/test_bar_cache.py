@@ -1,0 +1,151 @@
+"""The memory-mapped copies of minute files: the same bars as Parquet, made again when their file changes,
+kept under the size cap, and never in the way when they cannot be written."""
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from structlog.testing import capture_logs
+
+from maemae.data.bar_cache import MappedBarCache
+from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe
+from maemae.data.store import BarStore
+from maemae.domain.codes import StockCode
+
+CODE = StockCode("005930")
+
+
+def minutes(start: str, periods: int, price: int) -> pd.DataFrame:
+    ts = pd.date_range(start, periods=periods, freq="min", tz="Asia/Seoul")
+    close = price + 10 * np.arange(periods)
+    return pd.DataFrame(
+        {
+            "ts": ts,
+            "open": close - 10,
+            "high": close + 20,
+            "low": close - 20,
+            "close": close,
+            "volume": np.arange(periods) + 1,
+            "value": close * (np.arange(periods) + 1),
+        }
+    )
+
+
+def two_year_store(root: Path) -> BarStore:
+    store = BarStore(root)
+    frame = pd.concat([minutes("2024-12-30 09:00", 300, 70_000), minutes("2025-01-02 09:00", 500, 71_000)])
+    store.write(CODE, Timeframe.MINUTE, frame)
+    return store
+
+
+def same(left: BarArrays, right: BarArrays) -> bool:
+    return all(np.array_equal(getattr(left, name), getattr(right, name)) for name in BAR_COLUMNS)
+
+
+def test_read_when_cached_equals_parquet_and_maps_without_copy(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    cache = MappedBarCache(store.root, 2**30)
+    for start, end in [(None, None), (date(2025, 1, 2), None), (date(2024, 12, 30), date(2024, 12, 30))]:
+        assert same(
+            store.read_arrays(CODE, Timeframe.MINUTE, start, end, cache=cache),
+            store.read_arrays(CODE, Timeframe.MINUTE, start, end),
+        )
+    assert cache.copies_made == 2  # one a year file, made on the first read only
+    assert sorted(p.name for p in (tmp_path / "cache" / "minute" / str(CODE)).iterdir()) == [
+        "2024.arrow",
+        "2025.arrow",
+    ]
+    one_year = store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1), cache=cache)
+    assert not one_year.close.flags.owndata
+    assert not one_year.close.flags.writeable
+    assert cache.copies_made == 2
+
+
+def test_read_when_parquet_rewritten_makes_the_copy_again(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    cache = MappedBarCache(store.root, 2**30)
+    store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+    store.write(CODE, Timeframe.MINUTE, minutes("2025-03-04 09:00", 7, 5_000))
+    again = store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+    assert again.close.tolist() == [5_000 + 10 * i for i in range(7)]
+    assert cache.copies_made == 3
+
+
+def test_read_when_copy_is_truncated_or_foreign_makes_it_again(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    cache = MappedBarCache(store.root, 2**30)
+    expected = store.read_arrays(CODE, Timeframe.MINUTE)
+    store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+    copy = tmp_path / "cache" / "minute" / str(CODE) / "2025.arrow"
+    copy.write_bytes(copy.read_bytes()[:1000])  # a copy cut short
+    assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)
+    copy.write_bytes(b"not an arrow file")
+    assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)
+    assert cache.copies_made == 4
+
+
+def test_read_when_cache_is_over_its_cap_removes_the_copy_used_longest_ago(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    one_file = 500 * len(BAR_COLUMNS) * 8 + 4096  # the bigger year's columns and the file's framing
+    cache = MappedBarCache(store.root, one_file)
+    expected = store.read_arrays(CODE, Timeframe.MINUTE, date(2024, 1, 1), date(2024, 12, 31))
+    directory = tmp_path / "cache" / "minute" / str(CODE)
+    store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1), cache=cache)
+    old = time.time() - 60
+    os.utime(directory / "2025.arrow", (old, old))
+    bars = store.read_arrays(CODE, Timeframe.MINUTE, date(2024, 1, 1), date(2024, 12, 31), cache=cache)
+    assert same(bars, expected)
+    assert [p.name for p in directory.iterdir()] == ["2024.arrow"]
+    assert cache.size() <= one_file
+
+
+def test_read_when_copy_cannot_be_written_returns_parquet_bars_and_warns_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = two_year_store(tmp_path)
+    cache = MappedBarCache(store.root, 2**30)
+    expected = store.read_arrays(CODE, Timeframe.MINUTE)
+
+    def refused(*args: object) -> None:
+        raise PermissionError("read-only store")
+
+    monkeypatch.setattr("maemae.data.bar_cache.os.replace", refused)
+    with capture_logs() as logs:
+        bars = store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+    assert same(bars, expected)
+    assert [entry["event"] for entry in logs] == ["bar_cache_unwritable"]
+    assert cache.copies_made == 0
+    assert list((tmp_path / "cache").rglob("*")) == [
+        tmp_path / "cache" / "minute",
+        tmp_path / "cache" / "minute" / str(CODE),
+    ]
+
+
+def test_trim_when_a_writer_died_long_ago_removes_its_temporary_file(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    directory = tmp_path / "cache" / "minute" / str(CODE)
+    directory.mkdir(parents=True)
+    abandoned, recent = directory / ".2024.arrow.x1.tmp", directory / ".2024.arrow.x2.tmp"
+    abandoned.write_bytes(b"half")
+    recent.write_bytes(b"being written")
+    old = time.time() - 2 * 3600
+    os.utime(abandoned, (old, old))
+    MappedBarCache(store.root, 2**30).read(tmp_path / "minute" / str(CODE) / "2024.parquet")
+    assert sorted(p.name for p in directory.iterdir()) == [".2024.arrow.x2.tmp", "2024.arrow"]
+
+
+def test_read_when_directory_given_keeps_the_copies_there(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path / "store")
+    cache = MappedBarCache(store.root, 2**30, tmp_path / "local")
+    assert same(
+        store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), store.read_arrays(CODE, Timeframe.MINUTE)
+    )
+    assert sorted(p.name for p in (tmp_path / "local" / "minute" / str(CODE)).iterdir()) == [
+        "2024.arrow",
+        "2025.arrow",
+    ]
+    assert not (tmp_path / "store" / "cache").exists()
