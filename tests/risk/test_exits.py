@@ -4,6 +4,8 @@
 from decimal import Decimal
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maemae.config.risk import RiskConfig
 from maemae.domain.codes import StockCode
@@ -50,3 +52,42 @@ def test_exit_levels_when_the_average_cost_is_fractional_round_the_stop_down_and
     assert levels.stop == 31_666  # floor(100,001 x 0.95 / 3) = floor(31,666.98)
     assert levels.take_profit == 36_668  # ceil(100,001 x 1.1 / 3) = ceil(36,667.03)
     assert Decimal(levels.stop) <= Decimal(100_001) * Decimal("0.95") / 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    closes=st.lists(st.integers(1_000, 200_000), min_size=0, max_size=40),
+    start=st.integers(0, 45),
+    stop=st.sampled_from([None, "3", "7.5"]),
+    take=st.sampled_from([None, "2", "12.25"]),
+    trailing=st.sampled_from([None, "1", "4.5"]),
+    high_water=st.integers(0, 200_000),
+    taken=st.booleans(),
+)
+def test_first_exit_bar_when_scanning_closes_fires_where_check_first_fires_bar_by_bar(
+    closes: list[int],
+    start: int,
+    stop: str | None,
+    take: str | None,
+    trailing: str | None,
+    high_water: int,
+    taken: bool,
+) -> None:
+    rules = ExitRules(
+        RiskConfig.model_validate(
+            {
+                "stop_loss": {"enabled": stop is not None, "pct": stop or "5"},
+                "take_profit": {"enabled": take is not None, "trigger_pct": take or "10"},
+                "trailing_stop": {"enabled": trailing is not None, "pct": trailing or "3"},
+            }
+        )
+    )
+    expected, high = None, high_water  # the live driver: a check at every close, the high following it
+    for index in range(start, len(closes)):
+        high = max(high, closes[index])
+        holding = Holding(StockCode("005930"), 7, 700_000, high, take_profit_taken=taken)
+        if rules.check(holding, closes[index]) is not None:
+            expected = index
+            break
+    holding = Holding(StockCode("005930"), 7, 700_000, high_water, take_profit_taken=taken)
+    assert rules.first_exit_bar(holding, np.array(closes, dtype=np.int64), start) == expected

@@ -10,6 +10,7 @@ give identical orders and fills.
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,7 +133,10 @@ def _at(ns: int) -> datetime:
 
 @dataclass(slots=True)
 class _Day:
-    """One session's prepared data and the wake-up state of its codes."""
+    """One session's prepared data and the wake-up state of its codes.
+
+    The wake-up state is plain lists, read and changed a few times a step: a NumPy call on a row or a column
+    of the masks cost more than the work (the bookkeeping was a fifth of case (b)'s instructions)."""
 
     grid: DayGrid
     codes: list[StockCode]
@@ -145,74 +149,87 @@ class _Day:
     flat_wake: np.ndarray
     held_wake: np.ndarray
     quantity: np.ndarray  # int64 per code: the shares maemae owns
-    holding: np.ndarray = field(init=False)  # bool per code: whether maemae holds it
+    holding: list[bool] = field(init=False)  # per code: whether maemae holds it
     held_value: np.ndarray = field(init=False)  # per bar: the closing value of the shares held now
-    # 2 x bars: how many flat (row 0) and held (row 1) codes are woken at each bar
-    wake_count: np.ndarray = field(default_factory=lambda: np.zeros((2, 0), dtype=np.int64))
+    # the flat mask, sparse (a buy needs a cross up): the bars where it wakes some code, in order, and the
+    # codes it wakes at each, with how many of those are flat now
+    flat_bars: list[int] = field(init=False)
+    flat_at: dict[int, list[int]] = field(init=False)
+    flat_count: dict[int, int] = field(init=False)
+    held_bars: dict[int, list[int]] = field(default_factory=dict)  # held code -> the bars its mask wakes
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
-    # the bars that wake some code, and those that wake a held one, until a holding changes
-    _woken_bars: np.ndarray | None = None
-    _held_woken_bars: np.ndarray | None = None
     k: int = -1  # the bar whose close is "now" (-1: before the open)
     last: int = field(init=False)  # the closing auction's bar: the grid's last
 
     def __post_init__(self) -> None:
         self.last = len(self.grid) - 1
-        self.holding = self.quantity > 0
+        holding = self.quantity > 0
+        self.holding = holding.tolist()
         self.held_value = self.quantity @ self.closes
-        self.count_wake()
-
-    def count_wake(self) -> None:
-        """Count the woken codes per bar from the masks and the holdings."""
-        self.wake_count = np.vstack(
-            [(self.flat_wake & ~self.holding).sum(axis=1), (self.held_wake & self.holding).sum(axis=1)]
-        )
+        self.flat_at, self.flat_count = {}, {}
+        bars, rows = self.flat_wake.nonzero()  # by bar, then by code
+        for bar, row in zip(bars.tolist(), rows.tolist(), strict=True):
+            self.flat_at.setdefault(bar, []).append(row)
+            self.flat_count[bar] = self.flat_count.get(bar, 0) + (0 if self.holding[row] else 1)
+        self.flat_bars = sorted(self.flat_at)
+        for row in holding.nonzero()[0].tolist():
+            self.held_bars[row] = self.held_wake[:, row].nonzero()[0].tolist()
 
     def set_quantity(self, row: int, quantity: int) -> None:
         """Code ``row`` is now held in ``quantity`` shares; if it became held or flat, it wakes on the
         other mask from now on."""
         self.held_value += (quantity - int(self.quantity[row])) * self.closes[row]
         self.quantity[row] = quantity
-        before, holding = bool(self.holding[row]), quantity > 0
-        if before == holding:
+        holding = quantity > 0
+        if self.holding[row] == holding:
             return
-        # rows of wake_count: flat 0, held 1; a mask's column is the code's bars (a strided view, no copy)
-        self.wake_count[int(before)] -= (self.held_wake if before else self.flat_wake)[:, row]
         self.holding[row] = holding
-        self.wake_count[int(holding)] += (self.held_wake if holding else self.flat_wake)[:, row]
-        self._woken_bars = self._held_woken_bars = None
+        flat_bars: list[int] = self.flat_wake[:, row].nonzero()[0].tolist()
+        for bar in flat_bars:
+            self.flat_count[bar] += -1 if holding else 1
+        if holding:
+            self.held_bars[row] = self.held_wake[:, row].nonzero()[0].tolist()
+        else:
+            del self.held_bars[row]
 
     def next_woken(self, k: int, flat: bool) -> int | None:
         """The first bar from k that wakes some code, or None; only held codes count unless ``flat``."""
+        found = self.last + 1  # past the day: none yet
+        for bars in self.held_bars.values():
+            at = bisect_left(bars, k)
+            if at < len(bars):
+                found = min(found, bars[at])
         if flat:
-            if self._woken_bars is None:
-                self._woken_bars = np.flatnonzero(self.wake_count.any(axis=0))
-            bars = self._woken_bars
-        else:
-            if self._held_woken_bars is None:
-                self._held_woken_bars = np.flatnonzero(self.wake_count[1])
-            bars = self._held_woken_bars
-        at = int(bars.searchsorted(k))
-        return int(bars[at]) if at < bars.size else None
+            flat_bars, count = self.flat_bars, self.flat_count
+            for at in range(bisect_left(flat_bars, k), len(flat_bars)):
+                bar = flat_bars[at]
+                if bar >= found:
+                    break
+                if count[bar]:
+                    found = bar
+                    break
+        return found if found <= self.last else None
 
     def wakes(self, row: int, k: int) -> bool:
         """Whether code ``row`` is woken at bar k as it is held now."""
-        return bool((self.held_wake if self.holding[row] else self.flat_wake)[k, row])
+        if self.holding[row]:
+            return _has(self.held_bars[row], k)
+        return row in self.flat_at.get(k, ())
 
     def woken(self, k: int, entries: Callable[[], bool]) -> list[StockCode]:
-        """The codes woken at bar k; flat ones only when the book ``entries()`` new stocks (asked only
-        when a flat code is woken)."""
-        flat, held = self.wake_count[0, k] > 0 and entries(), self.wake_count[1, k] > 0
-        if flat and held:
-            wake = np.where(self.holding, self.held_wake[k], self.flat_wake[k])
-        elif held:
-            wake = self.held_wake[k] & self.holding
-        elif flat:
-            wake = self.flat_wake[k] & ~self.holding
-        else:
-            return []
-        return [self.codes[row] for row in wake.nonzero()[0].tolist()]  # 1-D: no flatnonzero's ravel
+        """The codes woken at bar k, in row order; flat ones only when the book ``entries()`` new stocks
+        (asked only when a flat code is woken)."""
+        rows = [row for row, bars in self.held_bars.items() if _has(bars, k)]
+        if self.flat_count.get(k, 0) and entries():
+            rows += [row for row in self.flat_at[k] if not self.holding[row]]
+        return [self.codes[row] for row in sorted(rows)]
+
+
+def _has(bars: list[int], k: int) -> bool:
+    """Whether the sorted ``bars`` hold bar k."""
+    at = bisect_left(bars, k)
+    return at < len(bars) and bars[at] == k
 
 
 class BacktestRunner:

@@ -20,7 +20,7 @@ import structlog
 from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BarArrays
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType, OrderType, Side
+from maemae.domain.enums import BUY, SELL, InstrumentType, OrderType
 from maemae.domain.events import DomainEvent, OrderStateChanged
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.domain.order_states import TERMINAL_STATES, OrderState
@@ -30,6 +30,7 @@ from maemae.execution.portfolio import Portfolio
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import PriceLimits
 from maemae.risk.context import GateContext, HeldPosition
+from maemae.risk.exit_scan import high_since
 from maemae.risk.exits import ExitRules, Holding
 from maemae.risk.gate import RiskGate
 from maemae.strategy.api import MinuteInput, MinuteStrategy, PositionView, Signal
@@ -177,7 +178,7 @@ class TradingKernel:
         While the book holds ``max_positions`` stocks every new entry would be denied, so the strategy is not
         asked for one: a full book does not look for entries, in the backtest and live alike (docs/risk.md).
         """
-        return self.open_positions() < self.gate.config.sizing.max_positions
+        return self.open_positions() < self.gate.max_positions
 
     def update_high_water(self, code: StockCode, index: int) -> None:
         """Raise the trailing stop's high-water mark with every close since the last update up to ``index``.
@@ -188,10 +189,10 @@ class TradingKernel:
         if code not in self.high_water or index < 0:
             return
         bars = self.data[code].bars
-        first = int(bars.ts.searchsorted(self._high_water_ts[code], side="right"))
-        if first <= index:
-            self.high_water[code] = max(self.high_water[code], int(bars.close[first : index + 1].max()))
-            self._high_water_ts[code] = int(bars.ts[index])
+        high, at = high_since(bars.ts, bars.close, self._high_water_ts[code], index)
+        if high >= 0:
+            self.high_water[code] = max(self.high_water[code], high)
+            self._high_water_ts[code] = at
 
     def check_portfolio_stop(self, now: datetime, price_of: PriceOf) -> bool:
         """Halt new entries for the day when equity falls to the stop level (and liquidate if configured)."""
@@ -221,7 +222,7 @@ class TradingKernel:
         if buy_signals == 0 and not others and owned == 0:
             intent = OrderIntent(
                 code,
-                Side.BUY,
+                BUY,
                 None,
                 OrderType.MARKET,
                 source=IntentSource.SAFE_ASSET,
@@ -231,7 +232,7 @@ class TradingKernel:
         elif buy_signals > 0 and owned > 0:
             intent = OrderIntent(
                 code,
-                Side.SELL,
+                SELL,
                 owned,
                 OrderType.MARKET,
                 source=IntentSource.SAFE_ASSET,
@@ -252,7 +253,7 @@ class TradingKernel:
                 intent, intent.quantity or 0, f"{decision.reason}: {decision.detail}", now
             )
             return
-        if intent.side is Side.BUY:  # reserved when the order is SUBMITTED, so it is saved with it
+        if intent.side is BUY:  # reserved when the order is SUBMITTED, so it is saved with it
             price = intent.limit_price or (ctx.limits.upper if ctx.limits else ctx.price)
             amount = price * decision.quantity
             self._reservation = min(
@@ -268,7 +269,7 @@ class TradingKernel:
         code = intent.code
         data = self.data[code]
         price = price_of(code)
-        buying = intent.side is Side.BUY
+        buying = intent.side is BUY
         recent_high = bar_volume = average_volume = 0
         if index is not None and buying:  # the re-entry rule's facts; it judges buys only
             start = max(data.today_start, index - VOLUME_LOOKBACK)
@@ -331,7 +332,7 @@ class TradingKernel:
         was_flat = self.portfolio.owned(fill.code) == 0
         self.portfolio.apply_fill(fill, order.strategy or order.source.value)
         self.gate.state.note_fill(fill.order_id, fill.code, fill.side, fill.price, fill.ts)
-        if fill.side is Side.BUY:
+        if fill.side is BUY:
             if was_flat:
                 self.opened_on[fill.code] = fill.ts.date()
                 self.high_water[fill.code] = fill.price

@@ -17,7 +17,7 @@ from maemae.compiled import pickle_by_fields
 from maemae.config.execution import ExecutionConfig
 from maemae.domain.clock_time import dated_id
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import OrderType, Side
+from maemae.domain.enums import BUY, LIMIT, Side
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.fill import Fill
 from maemae.domain.intents import IntentSource, OrderIntent
@@ -85,6 +85,19 @@ class OrderManager:
         self._sequence = 0
 
     # ----- new orders
+
+    @property
+    def config(self) -> ExecutionConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: ExecutionConfig) -> None:
+        """Take new settings (``maemae params set`` swaps them while a live loop runs); the timeout is kept
+        as a ``timedelta``, as every working step compares with it (a pydantic field read costs far more than
+        the comparison)."""
+        self._config = config
+        self._timeout = timedelta(seconds=config.unfilled_timeout_s)
+
     def _new_order(self, intent: OrderIntent, quantity: int, now: datetime) -> Order:
         self._sequence += 1
         order = Order(
@@ -336,13 +349,13 @@ class OrderManager:
 
     def next_timeout(self) -> datetime | None:
         """When the earliest working order times out (a timer for the engine)."""
-        limit = timedelta(seconds=self.config.unfilled_timeout_s)
+        limit = self._timeout
         times = [track.priced_at + limit for track in self._tracking.values()]
         return min(times) if times else None
 
     def check_timeouts(self, now: datetime) -> None:
         """Re-price or cancel every working order unfilled for longer than the timeout."""
-        limit = timedelta(seconds=self.config.unfilled_timeout_s)
+        limit = self._timeout
         for order_id, track in list(self._tracking.items()):
             order = self.orders[order_id]
             if not order.is_open or now < track.priced_at + limit:
@@ -352,7 +365,7 @@ class OrderManager:
             can_replace = (
                 self.config.on_timeout == "replace"
                 and track.replaces < self.config.max_replaces
-                and order.order_type is OrderType.LIMIT
+                and order.order_type is LIMIT
                 and order.limit_price is not None
             )
             if can_replace:
@@ -406,12 +419,12 @@ class OrderManager:
         if order.is_open:
             if order.order_id not in self._open:
                 self._open_per_code[order.code] += 1
-                if order.side is Side.BUY:
+                if order.side is BUY:
                     self._open_buys_per_code[order.code] += 1
             self._open[order.order_id] = order
         elif self._open.pop(order.order_id, None) is not None:
             _count_down(self._open_per_code, order.code)
-            if order.side is Side.BUY:
+            if order.side is BUY:
                 _count_down(self._open_buys_per_code, order.code)
 
     def _announce_state(self, order: Order, at: datetime) -> None:

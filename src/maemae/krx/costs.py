@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from maemae.compiled import pickle_by_fields
-from maemae.domain.enums import InstrumentType, Market, Side
+from maemae.domain.enums import FUND_TYPES, SELL, InstrumentType, Market, Side
 from maemae.errors import DomainError
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.settlement import settlement_date
@@ -36,7 +36,7 @@ SELL_TAX_HISTORY: tuple[tuple[date, Decimal], ...] = (
 def sell_tax_rate(settlement: date, market: Market, instrument: InstrumentType) -> Decimal:
     """The tax on a sale that settles on ``settlement``, as a fraction of the sale amount."""
     del market  # the KOSPI and KOSDAQ totals are the same in every period in the table
-    if instrument in (InstrumentType.ETF, InstrumentType.ETN):
+    if instrument in FUND_TYPES:
         return Decimal(0)
     rate = SELL_TAX_HISTORY[0][1]
     for start, value in SELL_TAX_HISTORY:
@@ -109,7 +109,7 @@ class CostModel:
         calendar: TradingCalendar,
     ) -> Costs:
         """Commission and tax of one fill."""
-        tax = self.sell_tax(amount, trade_date, market, instrument, calendar) if side is Side.SELL else 0
+        tax = self.sell_tax(amount, trade_date, market, instrument, calendar) if side is SELL else 0
         return Costs(commission=self.commission(amount), tax=tax)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from maemae.compiled import pickle_by_fields
-from maemae.domain.enums import InstrumentType, Market
+from maemae.domain.enums import FUND_TYPES, InstrumentType, Market
 from maemae.errors import DomainError
 
 STOCK_TABLE_REFORM = date(2023, 1, 25)
@@ -61,7 +61,7 @@ def tick_table(
     on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
 ) -> TickTable:
     """The band table in force on ``on`` for this kind of instrument."""
-    if instrument in (InstrumentType.ETF, InstrumentType.ETN):
+    if instrument in FUND_TYPES:
         return ETF_TABLE if on >= ETF_TABLE_REFORM else OLD_ETF_TABLE
     if on >= STOCK_TABLE_REFORM:
         return STOCK_TABLE

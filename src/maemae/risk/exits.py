@@ -19,8 +19,9 @@ import numpy.typing as npt
 from maemae.compiled import pickle_by_fields
 from maemae.config.risk import RiskConfig
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import OrderType, Side
+from maemae.domain.enums import SELL, OrderType
 from maemae.domain.intents import IntentSource, OrderIntent
+from maemae.risk.exit_scan import NEVER_ABOVE, NEVER_BELOW, first_exit_index
 
 
 def _factor(pct: Decimal, sign: int) -> tuple[int, int]:
@@ -78,20 +79,23 @@ class ExitRules:
         self._take = _factor(config.take_profit.trigger_pct, 1)
         self._keep = _factor(config.trailing_stop.pct, -1)
         self._day_keep = _factor(config.portfolio_stop.day_loss_pct, -1)
+        # which rules are on, read at every exit check: a pydantic field read costs far more than a plain one
+        self._stop_on, self._take_on = config.stop_loss.enabled, config.take_profit.enabled
+        self._trailing_on, self._day_stop_on = config.trailing_stop.enabled, config.portfolio_stop.enabled
 
     def levels(self, holding: Holding) -> ExitLevels:
         """Exact integer levels: floor(cost × (1 − stop %)), ceil(cost × (1 + target %)), with the average
         cost taken exactly as cost_basis / quantity."""
-        cfg, basis, quantity = self.config, holding.cost_basis, max(holding.quantity, 1)
+        basis, quantity = holding.cost_basis, max(holding.quantity, 1)
         stop = None
-        if cfg.stop_loss.enabled:
+        if self._stop_on:
             numerator, denominator = self._stop
             stop = basis * numerator // (quantity * denominator)
         take = None
-        if cfg.take_profit.enabled and not holding.take_profit_taken:
+        if self._take_on and not holding.take_profit_taken:
             numerator, denominator = self._take
             take = -(-basis * numerator // (quantity * denominator))
-        trailing = self.trailing_level(holding.high_water) if cfg.trailing_stop.enabled else None
+        trailing = self.trailing_level(holding.high_water) if self._trailing_on else None
         return ExitLevels(stop, take, trailing)
 
     def trailing_level(self, high_water: int) -> int:
@@ -121,21 +125,19 @@ class ExitRules:
 
     def first_exit_bar(self, holding: Holding, closes: npt.NDArray[np.int64], start: int) -> int | None:
         """The backtest driver: the first index >= ``start`` where ``check`` would fire on ``closes``."""
-        window = closes[start:]
-        if window.size == 0:
-            return None
         levels = self.levels(holding)
-        fired = np.zeros(window.size, dtype=bool)
-        if levels.stop is not None:
-            fired |= window <= levels.stop
-        if levels.take_profit is not None:
-            fired |= window >= levels.take_profit
-        if self.config.trailing_stop.enabled:
-            numerator, denominator = self._keep
-            high = np.maximum.accumulate(np.maximum(window, holding.high_water))
-            fired |= window <= high * numerator // denominator  # the floor of trailing_level
-        hits = fired.nonzero()[0]
-        return int(hits[0]) + start if hits.size else None
+        numerator, denominator = self._keep
+        found = first_exit_index(
+            closes,
+            start,
+            NEVER_BELOW if levels.stop is None else levels.stop,
+            NEVER_ABOVE if levels.take_profit is None else levels.take_profit,
+            self._trailing_on,
+            holding.high_water,
+            numerator,
+            denominator,
+        )
+        return None if found < 0 else int(found)
 
     def time_cut_due(self, day: date, sessions_held: int) -> bool:
         """Whether a position must be sold at this day's open (on the date, or after N sessions held)."""
@@ -151,8 +153,7 @@ class ExitRules:
 
     def portfolio_stop_level(self, day_start_equity: int) -> int | None:
         """Equity at or below which the portfolio stop trips today."""
-        rule = self.config.portfolio_stop
-        if not rule.enabled:
+        if not self._day_stop_on:
             return None
         numerator, denominator = self._day_keep
         return day_start_equity * numerator // denominator
@@ -170,7 +171,7 @@ class ExitRules:
         reason: str,
         order_type: OrderType = OrderType.MARKET,
     ) -> OrderIntent:
-        return OrderIntent(holding.code, Side.SELL, quantity, order_type, None, source=source, reason=reason)
+        return OrderIntent(holding.code, SELL, quantity, order_type, None, source=source, reason=reason)
 
 
 pickle_by_fields(Holding, ExitLevels)  # see maemae.compiled

@@ -9,11 +9,10 @@ never trap a position. Every denial is logged with its reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from maemae.config.risk import RiskConfig
-from maemae.domain.enums import OrderType, Side
+from maemae.domain.enums import BUY, LIMIT
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.risk import rules
 from maemae.risk.context import GateContext
@@ -23,16 +22,28 @@ from maemae.risk.state import RiskState
 Commission = Callable[[int], int]
 
 
-@dataclass(slots=True)
 class RiskGate:
-    config: RiskConfig
-    state: RiskState
-    commission: Commission
-    denials: list[DenialRecord] = field(default_factory=list)
+    def __init__(self, config: RiskConfig, state: RiskState, commission: Commission) -> None:
+        self.config = config
+        self.state = state
+        self.commission = commission
+        self.denials: list[DenialRecord] = []
+
+    @property
+    def config(self) -> RiskConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: RiskConfig) -> None:
+        """Take new settings (``maemae params set`` swaps them while a live loop runs). The book's size is
+        kept as a plain number: the kernel asks for it at every wake-up of a flat stock, and a pydantic field
+        read costs far more than the comparison."""
+        self._config = config
+        self.max_positions = config.sizing.max_positions
 
     def evaluate(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
         """Approve with the final quantity, or deny with a typed reason; approvals count as sent orders."""
-        decision = self._buy(intent, ctx) if intent.side is Side.BUY else self._sell(intent, ctx)
+        decision = self._buy(intent, ctx) if intent.side is BUY else self._sell(intent, ctx)
         if decision.approved:
             price = intent.limit_price or ctx.price
             self.state.note_order_sent(ctx.now, price * decision.quantity)
@@ -77,7 +88,7 @@ class RiskGate:
     def _size(self, intent: OrderIntent, ctx: GateContext) -> int | Denial:
         limits = self.config.order_limits
         # a market buy is reserved at the upper limit by brokers, so cash is checked at that price
-        cash_price = ctx.limits.upper if intent.order_type is not OrderType.LIMIT and ctx.limits else 0
+        cash_price = ctx.limits.upper if intent.order_type is not LIMIT and ctx.limits else 0
         price = intent.limit_price or ctx.price
         cash_price = max(cash_price, price)
         if price <= 0:
