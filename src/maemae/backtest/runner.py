@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from maemae.backtest.equity_scan import first_value_at_or_below
 from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.compiled import pickle_by_fields
@@ -150,13 +151,15 @@ class _Day:
     held_wake: np.ndarray
     quantity: np.ndarray  # int64 per code: the shares maemae owns
     holding: list[bool] = field(init=False)  # per code: whether maemae holds it
-    held_value: np.ndarray = field(init=False)  # per bar: the closing value of the shares held now
     # the flat mask, sparse (a buy needs a cross up): the bars where it wakes some code, in order, and the
     # codes it wakes at each, with how many of those are flat now
     flat_bars: list[int] = field(init=False)
     flat_at: dict[int, list[int]] = field(init=False)
     flat_count: dict[int, int] = field(init=False)
     held_bars: dict[int, list[int]] = field(default_factory=dict)  # held code -> the bars its mask wakes
+    # code -> the bars each mask wakes it, as far as read today
+    _flat_bars_of: dict[int, list[int]] = field(default_factory=dict)
+    _held_bars_of: dict[int, list[int]] = field(default_factory=dict)
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
     k: int = -1  # the bar whose close is "now" (-1: before the open)
@@ -166,7 +169,6 @@ class _Day:
         self.last = len(self.grid) - 1
         holding = self.quantity > 0
         self.holding = holding.tolist()
-        self.held_value = self.quantity @ self.closes
         self.flat_at, self.flat_count = {}, {}
         bars, rows = self.flat_wake.nonzero()  # by bar, then by code
         for bar, row in zip(bars.tolist(), rows.tolist(), strict=True):
@@ -174,24 +176,31 @@ class _Day:
             self.flat_count[bar] = self.flat_count.get(bar, 0) + (0 if self.holding[row] else 1)
         self.flat_bars = sorted(self.flat_at)
         for row in holding.nonzero()[0].tolist():
-            self.held_bars[row] = self.held_wake[:, row].nonzero()[0].tolist()
+            self.held_bars[row] = self._bars_of(row, self.held_wake, self._held_bars_of)
 
     def set_quantity(self, row: int, quantity: int) -> None:
         """Code ``row`` is now held in ``quantity`` shares; if it became held or flat, it wakes on the
         other mask from now on."""
-        self.held_value += (quantity - int(self.quantity[row])) * self.closes[row]
         self.quantity[row] = quantity
         holding = quantity > 0
         if self.holding[row] == holding:
             return
         self.holding[row] = holding
-        flat_bars: list[int] = self.flat_wake[:, row].nonzero()[0].tolist()
-        for bar in flat_bars:
+        for bar in self._bars_of(row, self.flat_wake, self._flat_bars_of):
             self.flat_count[bar] += -1 if holding else 1
         if holding:
-            self.held_bars[row] = self.held_wake[:, row].nonzero()[0].tolist()
+            self.held_bars[row] = self._bars_of(row, self.held_wake, self._held_bars_of)
         else:
             del self.held_bars[row]
+
+    @staticmethod
+    def _bars_of(row: int, mask: np.ndarray, known: dict[int, list[int]]) -> list[int]:
+        """The bars where ``mask`` wakes code ``row``, read once a day (a stock bought and sold again
+        flips more than once)."""
+        bars = known.get(row)
+        if bars is None:
+            bars = known[row] = mask[:, row].nonzero()[0].tolist()
+        return bars
 
     def next_woken(self, k: int, flat: bool) -> int | None:
         """The first bar from k that wakes some code, or None; only held codes count unless ``flat``."""
@@ -568,8 +577,9 @@ class BacktestRunner:
         if level is None or kernel.day is None or self.engine.gate.state.is_halted(kernel.day):
             return None
         last = len(prepared.grid) - 1  # the closing auction is not a decision point
-        below = prepared.held_value[start:last] <= level - self.engine.portfolio.account.cash
-        return start + int(below.argmax()) if below.any() else None
+        cash = self.engine.portfolio.account.cash
+        found = first_value_at_or_below(prepared.closes, prepared.quantity, start, last, level - cash)
+        return None if found < 0 else int(found)
 
 
 pickle_by_fields(Cursor)  # see maemae.compiled
