@@ -1,9 +1,9 @@
-"""The portfolio stop's scan over a day, compiled with Numba: the first bar where the closing value of the
-shares held falls to a level (DESIGN 1b: the stop's wake-up bar).
+"""The portfolio stop's arithmetic over a day, compiled with Numba (DESIGN 1b: the stop's wake-up bar): the
+closing value of the shares held, bar by bar, kept up to date on every fill, and the first bar where it
+falls to a level.
 
-It lives apart from ``runner.py``, which mypyc compiles (Numba needs a function's Python bytecode). Summing
-the held stocks' closes bar by bar here replaces a running value the runner kept up to date with NumPy on
-every fill, whose calls cost more than their work.
+It lives apart from ``runner.py``, which mypyc compiles (Numba needs a function's Python bytecode). Done
+with NumPy, each of these took several calls on a day's row, which cost more to call than to run.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from numba import njit
 
 
 @njit(cache=True)
-def first_value_at_or_below(
-    closes: npt.NDArray[np.int64], quantity: npt.NDArray[np.int64], start: int, stop: int, level: int
-) -> int:
-    """The first bar in [start, stop) where the sum over codes of quantity x close is at most ``level``; -1
-    when none is. ``closes`` is codes x bars; only the codes held (quantity > 0) are summed."""
-    held = np.flatnonzero(quantity)
+def add_shares(value: npt.NDArray[np.int64], closes: npt.NDArray[np.int64], row: int, shares: int) -> None:
+    """Add ``shares`` (negative: fewer) of code ``row`` to ``value``, the held shares' closing value at
+    each bar; ``closes`` is codes x bars."""
+    for bar in range(value.shape[0]):
+        value[bar] += shares * closes[row, bar]
+
+
+@njit(cache=True)
+def first_at_or_below(value: npt.NDArray[np.int64], start: int, stop: int, level: int) -> int:
+    """The first bar in [start, stop) where ``value`` is at most ``level``; -1 when none is."""
     for bar in range(start, stop):
-        value = 0
-        for row in held:
-            value += quantity[row] * closes[row, bar]
-        if value <= level:
+        if value[bar] <= level:
             return bar
     return -1

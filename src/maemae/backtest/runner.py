@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from maemae.backtest.equity_scan import first_value_at_or_below
+from maemae.backtest.equity_scan import add_shares, first_at_or_below
 from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.compiled import pickle_by_fields
@@ -151,6 +151,7 @@ class _Day:
     held_wake: np.ndarray
     quantity: np.ndarray  # int64 per code: the shares maemae owns
     holding: list[bool] = field(init=False)  # per code: whether maemae holds it
+    held_value: np.ndarray = field(init=False)  # per bar: the closing value of the shares held now
     # the flat mask, sparse (a buy needs a cross up): the bars where it wakes some code, in order, and the
     # codes it wakes at each, with how many of those are flat now
     flat_bars: list[int] = field(init=False)
@@ -169,6 +170,7 @@ class _Day:
         self.last = len(self.grid) - 1
         holding = self.quantity > 0
         self.holding = holding.tolist()
+        self.held_value = self.quantity @ self.closes
         self.flat_at, self.flat_count = {}, {}
         bars, rows = self.flat_wake.nonzero()  # by bar, then by code
         for bar, row in zip(bars.tolist(), rows.tolist(), strict=True):
@@ -181,6 +183,9 @@ class _Day:
     def set_quantity(self, row: int, quantity: int) -> None:
         """Code ``row`` is now held in ``quantity`` shares; if it became held or flat, it wakes on the
         other mask from now on."""
+        change = quantity - int(self.quantity[row])
+        if change:
+            add_shares(self.held_value, self.closes, row, change)
         self.quantity[row] = quantity
         holding = quantity > 0
         if self.holding[row] == holding:
@@ -578,7 +583,7 @@ class BacktestRunner:
             return None
         last = len(prepared.grid) - 1  # the closing auction is not a decision point
         cash = self.engine.portfolio.account.cash
-        found = first_value_at_or_below(prepared.closes, prepared.quantity, start, last, level - cash)
+        found = first_at_or_below(prepared.held_value, start, last, level - cash)
         return None if found < 0 else int(found)
 
 
