@@ -3,13 +3,16 @@
 Why these modules: a backtest's time goes to the bar loop and the order path (runner, kernel, order manager,
 portfolio, simulated exchange, risk gate and exits, ticks, costs, the calendar and the clock), to the
 values built on every order, fill and bar (the broker port's messages, the gate's context, the strategy
-inputs) and to the day's preparation (the market's daily history, limits, fills' settlement dates). They
+inputs) and to the day's preparation (the market's daily history, limits, fills' settlement dates). The
+domain's enums are compiled too: mypyc resolves a member of an enum compiled with it (``Side.BUY``) at once,
+where one from a Python module is read through the enum metaclass's ``__getattr__`` hook, about 700
+instructions on Python 3.11 (a 20-stock, 60-day backtest named members 92,000 times). They
 are the same files paper and live trading run; `maemae.compiled` loads the build only while it matches the
 sources. Strategies stay Python: their settings are pydantic models, and users subclass the strategy API.
 
-It runs on every `make setup` and returns at once when the build on disk is of the sources, the Python and
-the mypyc there are now. MAEMAE_COMPILE=0 records that nothing is to be compiled (the `.py` files run, about
-a quarter slower on the year-long benchmark), until a run without it builds again.
+It runs on every `make setup` and returns at once when the build on disk is of the sources, the module list,
+the Python and the mypyc there are now. MAEMAE_COMPILE=0 records that nothing is to be compiled (the `.py`
+files run, about a quarter slower on the year-long benchmark), until a run without it builds again.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ MODULES = (
     "maemae.execution.portfolio",
     "maemae.domain.order",
     "maemae.domain.order_states",
+    "maemae.domain.enums",
     "maemae.domain.account",
     "maemae.domain.position",
     "maemae.brokers.sim.exchange",
@@ -84,8 +88,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
-    if current_build()[0] is not None and current.get("mypyc") == mypy.version.__version__:
-        return 0  # the build on disk is of these sources, this Python and this mypyc
+    built = set(current.get("modules", {})) == {*MODULES, f"{GROUP}__mypyc"}
+    if current_build()[0] is not None and current.get("mypyc") == mypy.version.__version__ and built:
+        return 0  # the build on disk is of these sources and modules, this Python and this mypyc
     work = ROOT / ".venv" / "mypyc"
     fresh = BUILD_DIR.with_name(BUILD_DIR.name + ".new")  # swapped in whole once built and checked
     shutil.rmtree(fresh, ignore_errors=True)

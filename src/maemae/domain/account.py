@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from maemae.domain.enums import BUY
+from maemae.domain.enums import Side
 from maemae.domain.fill import Fill
 from maemae.errors import DomainError
 
@@ -69,7 +69,7 @@ class Account:
         A buy's reservation shrinks by what the fill used, so the rest of the order stays covered.
         """
         change = fill.cash_change
-        if fill.side is BUY and fill.order_id in self.reserved:
+        if fill.side is Side.BUY and fill.order_id in self.reserved:
             self.reserved[fill.order_id] = max(self.reserved[fill.order_id] + change, 0)
         self.pending.append(PendingSettlement(settles_on, change))
         self._pending_total += change

@@ -13,7 +13,7 @@ class Side(StrEnum):
     @property
     def sign(self) -> int:
         """+1 for a buy, -1 for a sell: the sign of the position change."""
-        return 1 if self is BUY else -1
+        return 1 if self is Side.BUY else -1
 
 
 class OrderType(StrEnum):
@@ -52,13 +52,5 @@ class Market(StrEnum):
     KOSDAQ = "kosdaq"
 
 
-# Members the engine names on every order and bar, as module constants: compiled with mypyc, ``Side.BUY`` is
-# read through the enum metaclass's ``__getattr__`` hook (about 700 instructions on Python 3.11), a constant
-# like a plain global. The 20-stock, 60-day benchmark backtest named enum members 92,000 times.
-BUY: Final = Side.BUY
-SELL: Final = Side.SELL
-LIMIT: Final = OrderType.LIMIT
-MARKET: Final = OrderType.MARKET
-IOC: Final = OrderCondition.IOC
-FOK: Final = OrderCondition.FOK
-FUND_TYPES: Final = (InstrumentType.ETF, InstrumentType.ETN)  # their own tick table, no sell tax
+# the fund types: their own tick table, and no sell tax
+FUND_TYPES: Final = (InstrumentType.ETF, InstrumentType.ETN)

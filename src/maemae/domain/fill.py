@@ -8,7 +8,7 @@ from datetime import datetime
 from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import KST, require_kst
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import BUY, Side
+from maemae.domain.enums import Side
 from maemae.errors import DomainError
 
 
@@ -90,7 +90,7 @@ class Fill:
     @property
     def cash_change(self) -> int:
         """What the fill does to cash: a buy pays amount + costs, a sell receives amount − costs."""
-        return -self.amount - self.costs if self.side is BUY else self.amount - self.costs
+        return -self.amount - self.costs if self.side is Side.BUY else self.amount - self.costs
 
 
 pickle_by_fields(Fill)  # see maemae.compiled

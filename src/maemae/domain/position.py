@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import BUY
+from maemae.domain.enums import Side
 from maemae.domain.fill import Fill
 from maemae.errors import DomainError
 
@@ -68,7 +68,7 @@ class Position:
         """Book one of maemae's own fills; returns the P&L it realised (0 for a buy)."""
         if fill.code != self.code:
             raise DomainError(f"position {self.code}: fill {fill.fill_id} is for {fill.code}")
-        if fill.side is BUY:
+        if fill.side is Side.BUY:
             if self.owned_quantity == 0:
                 self.opened_at = fill.ts
                 self.strategy = strategy

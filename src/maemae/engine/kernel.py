@@ -20,7 +20,7 @@ import structlog
 from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BarArrays
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import BUY, SELL, InstrumentType, OrderType
+from maemae.domain.enums import InstrumentType, OrderType, Side
 from maemae.domain.events import DomainEvent, OrderStateChanged
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.domain.order_states import TERMINAL_STATES, OrderState
@@ -222,7 +222,7 @@ class TradingKernel:
         if buy_signals == 0 and not others and owned == 0:
             intent = OrderIntent(
                 code,
-                BUY,
+                Side.BUY,
                 None,
                 OrderType.MARKET,
                 source=IntentSource.SAFE_ASSET,
@@ -232,7 +232,7 @@ class TradingKernel:
         elif buy_signals > 0 and owned > 0:
             intent = OrderIntent(
                 code,
-                SELL,
+                Side.SELL,
                 owned,
                 OrderType.MARKET,
                 source=IntentSource.SAFE_ASSET,
@@ -253,7 +253,7 @@ class TradingKernel:
                 intent, intent.quantity or 0, f"{decision.reason}: {decision.detail}", now
             )
             return
-        if intent.side is BUY:  # reserved when the order is SUBMITTED, so it is saved with it
+        if intent.side is Side.BUY:  # reserved when the order is SUBMITTED, so it is saved with it
             price = intent.limit_price or (ctx.limits.upper if ctx.limits else ctx.price)
             amount = price * decision.quantity
             self._reservation = min(
@@ -269,7 +269,7 @@ class TradingKernel:
         code = intent.code
         data = self.data[code]
         price = price_of(code)
-        buying = intent.side is BUY
+        buying = intent.side is Side.BUY
         recent_high = bar_volume = average_volume = 0
         if index is not None and buying:  # the re-entry rule's facts; it judges buys only
             start = max(data.today_start, index - VOLUME_LOOKBACK)
@@ -332,7 +332,7 @@ class TradingKernel:
         was_flat = self.portfolio.owned(fill.code) == 0
         self.portfolio.apply_fill(fill, order.strategy or order.source.value)
         self.gate.state.note_fill(fill.order_id, fill.code, fill.side, fill.price, fill.ts)
-        if fill.side is BUY:
+        if fill.side is Side.BUY:
             if was_flat:
                 self.opened_on[fill.code] = fill.ts.date()
                 self.high_water[fill.code] = fill.price

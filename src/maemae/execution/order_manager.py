@@ -17,7 +17,7 @@ from maemae.compiled import pickle_by_fields
 from maemae.config.execution import ExecutionConfig
 from maemae.domain.clock_time import dated_id
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import BUY, LIMIT, Side
+from maemae.domain.enums import OrderType, Side
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.fill import Fill
 from maemae.domain.intents import IntentSource, OrderIntent
@@ -365,7 +365,7 @@ class OrderManager:
             can_replace = (
                 self.config.on_timeout == "replace"
                 and track.replaces < self.config.max_replaces
-                and order.order_type is LIMIT
+                and order.order_type is OrderType.LIMIT
                 and order.limit_price is not None
             )
             if can_replace:
@@ -419,12 +419,12 @@ class OrderManager:
         if order.is_open:
             if order.order_id not in self._open:
                 self._open_per_code[order.code] += 1
-                if order.side is BUY:
+                if order.side is Side.BUY:
                     self._open_buys_per_code[order.code] += 1
             self._open[order.order_id] = order
         elif self._open.pop(order.order_id, None) is not None:
             _count_down(self._open_per_code, order.code)
-            if order.side is BUY:
+            if order.side is Side.BUY:
                 _count_down(self._open_buys_per_code, order.code)
 
     def _announce_state(self, order: Order, at: datetime) -> None:

@@ -11,7 +11,7 @@ from datetime import date
 
 from maemae.domain.account import Account
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import SELL
+from maemae.domain.enums import Side
 from maemae.domain.fill import Fill
 from maemae.domain.position import Position
 from maemae.krx.calendar import TradingCalendar
@@ -55,7 +55,7 @@ class Portfolio:
         self.realised_pnl += realised
         self.commission += fill.commission
         self.tax += fill.tax
-        if fill.side is SELL:
+        if fill.side is Side.SELL:
             self.realised_by_order[fill.order_id] = self.realised_by_order.get(fill.order_id, 0) + realised
         if position.owned_quantity == 0 and position.account_quantity == 0:
             del self.positions[fill.code]

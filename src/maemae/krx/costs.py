@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from maemae.compiled import pickle_by_fields
-from maemae.domain.enums import FUND_TYPES, SELL, InstrumentType, Market, Side
+from maemae.domain.enums import FUND_TYPES, InstrumentType, Market, Side
 from maemae.errors import DomainError
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.settlement import settlement_date
@@ -109,7 +109,7 @@ class CostModel:
         calendar: TradingCalendar,
     ) -> Costs:
         """Commission and tax of one fill."""
-        tax = self.sell_tax(amount, trade_date, market, instrument, calendar) if side is SELL else 0
+        tax = self.sell_tax(amount, trade_date, market, instrument, calendar) if side is Side.SELL else 0
         return Costs(commission=self.commission(amount), tax=tax)
 
 

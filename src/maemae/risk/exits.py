@@ -19,7 +19,7 @@ import numpy.typing as npt
 from maemae.compiled import pickle_by_fields
 from maemae.config.risk import RiskConfig
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import SELL, OrderType
+from maemae.domain.enums import OrderType, Side
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.risk.exit_scan import NEVER_ABOVE, NEVER_BELOW, first_exit_index
 
@@ -171,7 +171,7 @@ class ExitRules:
         reason: str,
         order_type: OrderType = OrderType.MARKET,
     ) -> OrderIntent:
-        return OrderIntent(holding.code, SELL, quantity, order_type, None, source=source, reason=reason)
+        return OrderIntent(holding.code, Side.SELL, quantity, order_type, None, source=source, reason=reason)
 
 
 pickle_by_fields(Holding, ExitLevels)  # see maemae.compiled

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from maemae.config.risk import RiskConfig
-from maemae.domain.enums import BUY, LIMIT
+from maemae.domain.enums import OrderType, Side
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.risk import rules
 from maemae.risk.context import GateContext
@@ -43,7 +43,7 @@ class RiskGate:
 
     def evaluate(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
         """Approve with the final quantity, or deny with a typed reason; approvals count as sent orders."""
-        decision = self._buy(intent, ctx) if intent.side is BUY else self._sell(intent, ctx)
+        decision = self._buy(intent, ctx) if intent.side is Side.BUY else self._sell(intent, ctx)
         if decision.approved:
             price = intent.limit_price or ctx.price
             self.state.note_order_sent(ctx.now, price * decision.quantity)
@@ -88,7 +88,7 @@ class RiskGate:
     def _size(self, intent: OrderIntent, ctx: GateContext) -> int | Denial:
         limits = self.config.order_limits
         # a market buy is reserved at the upper limit by brokers, so cash is checked at that price
-        cash_price = ctx.limits.upper if intent.order_type is not LIMIT and ctx.limits else 0
+        cash_price = ctx.limits.upper if intent.order_type is not OrderType.LIMIT and ctx.limits else 0
         price = intent.limit_price or ctx.price
         cash_price = max(cash_price, price)
         if price <= 0:

@@ -27,7 +27,7 @@ from typing import Any
 from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import require_kst
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import BUY, SELL, Side
+from maemae.domain.enums import Side
 from maemae.errors import DataError
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -106,7 +106,7 @@ class RiskState:
     def note_fill(self, order_id: str, code: StockCode, side: Side, price: int, at: datetime) -> bool:
         """Record one fill; returns True when it is the order's first fill, i.e. when a trade was counted."""
         at = require_kst(at, "fill time")
-        if side is SELL:
+        if side is Side.SELL:
             self.last_sell_at[code] = at
             self.last_exit_price[code] = price
         if order_id in self.counted_orders:
@@ -114,7 +114,7 @@ class RiskState:
         self.counted_orders.add(order_id)
         self.trades_by_code[code] = self.trades_by_code.get(code, 0) + 1
         self.trades_total += 1
-        if side is BUY:
+        if side is Side.BUY:
             self.entries_by_code[code] = self.entries_by_code.get(code, 0) + 1
         return True
 

@@ -22,7 +22,7 @@ from maemae.data.instruments import Instrument
 from maemae.domain.account import Account
 from maemae.domain.clock_time import dated_id
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import BUY, FOK, IOC, SELL, InstrumentType, Market, OrderType, Side
+from maemae.domain.enums import InstrumentType, Market, OrderCondition, OrderType, Side
 from maemae.domain.fill import Fill
 from maemae.errors import OrderRejected
 from maemae.krx.calendar import TradingCalendar
@@ -148,13 +148,13 @@ class SimExchange:
             )
             quantity = min(order.remaining, available) if price is not None else 0
             condition = order.request.condition
-            if condition is FOK and quantity < order.remaining:
+            if condition is OrderCondition.FOK and quantity < order.remaining:
                 self._cancel(order, "FOK: not fillable in full")
                 continue
             if quantity > 0 and price is not None:
                 available -= quantity
                 self._fill(order, quantity, price, bar.start)
-            if condition is IOC and order.status is BrokerOrderStatus.WORKING:
+            if condition is OrderCondition.IOC and order.status is BrokerOrderStatus.WORKING:
                 self._cancel(order, "IOC: remainder cancelled")
 
     def end_day(self) -> None:
@@ -196,7 +196,7 @@ class SimExchange:
         self._check_acceptable(request, now)
         number = self._next_number()
         order = _Working(number, request, now, request.price, request.quantity)
-        if request.side is BUY:
+        if request.side is Side.BUY:
             self.account.reserve(number, self._reservation(request))
         self._book.working[request.code].append(order)
         self._book.all[number] = order
@@ -228,7 +228,7 @@ class SimExchange:
         self.account.release(order.number)
         order.status = BrokerOrderStatus.CANCELLED
         replacement = _Working(self._next_number(), request, self._clock(), price, request.quantity)
-        if request.side is BUY:
+        if request.side is Side.BUY:
             self.account.reserve(replacement.number, self._reservation(request))
         self._book.working[code].append(replacement)
         self._book.all[replacement.number] = replacement
@@ -262,7 +262,7 @@ class SimExchange:
         selling: dict[StockCode, int] = defaultdict(int)
         for orders in self._book.working.values():
             for order in orders:
-                if order.request.side is SELL:
+                if order.request.side is Side.SELL:
                     selling[order.request.code] += order.remaining
         return [
             Holding(code, item.quantity, item.quantity - selling[code], Decimal(item.cost) / item.quantity)
@@ -317,7 +317,7 @@ class SimExchange:
         if market_phase(now, self._calendar) not in _ACCEPTING:
             raise OrderRejected(f"{request.code}: the market is closed at {now:%Y-%m-%d %H:%M}")
         self._check_price(request)
-        if request.side is BUY:
+        if request.side is Side.BUY:
             needed = self._reservation(request)
             if needed > self.account.orderable_cash:
                 raise OrderRejected(
@@ -326,7 +326,7 @@ class SimExchange:
         else:
             held = self._holdings[request.code].quantity
             selling = sum(
-                o.remaining for o in self._book.working.get(request.code, ()) if o.request.side is SELL
+                o.remaining for o in self._book.working.get(request.code, ()) if o.request.side is Side.SELL
             )
             if request.quantity > held - selling:
                 raise OrderRejected(
@@ -359,7 +359,7 @@ class SimExchange:
         )
         self.account.apply_fill(fill, settlement_date(day, self._calendar))
         holding = self._holdings[request.code]
-        if request.side is BUY:
+        if request.side is Side.BUY:
             holding.quantity += quantity
             holding.cost += fill.amount + fill.commission
         else:

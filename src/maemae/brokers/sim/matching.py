@@ -24,7 +24,7 @@ from typing import Final
 from maemae.compiled import pickle_by_fields
 from maemae.data.bars import NS_PER_SECOND, BarArrays
 from maemae.domain.clock_time import KST
-from maemae.domain.enums import BUY, MARKET, SELL, InstrumentType, OrderType, Side
+from maemae.domain.enums import InstrumentType, OrderType, Side
 from maemae.errors import DomainError
 from maemae.krx.limits import PriceLimits
 from maemae.krx.ticks import add_ticks
@@ -113,8 +113,8 @@ def _slipped(
 
 
 # order types priced by the market, not by a limit: they trade at the bar's open, and cross the closing
-# auction with a conditional limit (module constants: see maemae.domain.enums)
-_AT_THE_OPEN: Final = (MARKET, OrderType.BEST, OrderType.PRIORITY)
+# auction with a conditional limit
+_AT_THE_OPEN: Final = (OrderType.MARKET, OrderType.BEST, OrderType.PRIORITY)
 _CROSS_THE_AUCTION: Final = (*_AT_THE_OPEN, OrderType.CONDITIONAL_LIMIT)
 
 
@@ -127,21 +127,21 @@ def fill_price(
     instrument: InstrumentType,
 ) -> int | None:
     """The price a working order trades at on ``bar``, or None when it does not trade there."""
-    if (side is BUY and bar.locked_up) or (side is SELL and bar.locked_down):
+    if (side is Side.BUY and bar.locked_up) or (side is Side.SELL and bar.locked_down):
         return None
     day = bar.start.date()
     if bar.closing_auction:
         if order_type in _CROSS_THE_AUCTION:
             return bar.close
         assert limit_price is not None
-        marketable = bar.close <= limit_price if side is BUY else bar.close >= limit_price
+        marketable = bar.close <= limit_price if side is Side.BUY else bar.close >= limit_price
         return bar.close if marketable else None
     if order_type in _AT_THE_OPEN:
         base = bar.close if rules.fill_at_close else bar.open
-        ticks = rules.slippage_ticks if order_type is MARKET else 0
+        ticks = rules.slippage_ticks if order_type is OrderType.MARKET else 0
         return _slipped(base, side, ticks, day, instrument, bar.limits)
     assert limit_price is not None
-    if side is BUY:
+    if side is Side.BUY:
         if bar.open <= limit_price:
             return bar.open
         return limit_price if bar.low < limit_price else None
