@@ -32,7 +32,7 @@ def bench_minute_load(work: Path) -> Figures:
     bars = sum(len(series) for series in arrays.values())
     del arrays
     cache = MappedBarCache(store.root, 2**40)
-    making = _timed(lambda: store.read_many(codes, Timeframe.MINUTE, cache=cache))
+    making = _timed(lambda: (store.read_many(codes, Timeframe.MINUTE, cache=cache), cache.wait()))
     mapping = _timed(lambda: store.read_many(codes, Timeframe.MINUTE, cache=cache))
     return {
         "codes": len(codes),

@@ -28,7 +28,7 @@ def test_backtest_when_bars_are_mapped_trades_exactly_as_on_parquet(
     source = loaded[0].minute.source
     assert isinstance(source, StoredMinutes)
     assert source.cache is not None
-    # a copy of every daily and minute file
+    source.cache.wait()  # a copy of every daily and minute file
     assert source.cache.copies_made == len(list(root.glob("*/**/*.parquet")))
     assert len(list((root / "cache" / "day").glob("*.arrow"))) == len(list((root / "day").glob("*.parquet")))
 

@@ -42,6 +42,17 @@ def two_year_store(root: Path) -> BarStore:
     return store
 
 
+def mapped_from(array: np.ndarray, path: Path) -> bool:
+    """Whether ``array``'s memory lies in a mapping of the file ``path`` (from /proc/self/maps)."""
+    address = array.ctypes.data
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)  # address range, mode, offset, device, inode, [file]
+        low, high = (int(part, 16) for part in fields[0].split("-"))
+        if low <= address < high:
+            return len(fields) == 6 and fields[5] == str(path)
+    return False
+
+
 def same(left: BarArrays, right: BarArrays) -> bool:
     return all(np.array_equal(getattr(left, name), getattr(right, name)) for name in BAR_COLUMNS)
 
@@ -54,24 +65,31 @@ def test_read_when_cached_equals_parquet_and_maps_without_copy(tmp_path: Path) -
             store.read_arrays(CODE, Timeframe.MINUTE, start, end, cache=cache),
             store.read_arrays(CODE, Timeframe.MINUTE, start, end),
         )
+    cache.wait()  # the copies are written by a thread of the cache's own
     assert cache.copies_made == 2  # one a year file, made on the first read only
     assert sorted(p.name for p in (tmp_path / "cache" / "minute" / str(CODE)).iterdir()) == [
         "2024.arrow",
         "2025.arrow",
     ]
-    one_year = store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1), cache=cache)
-    assert not one_year.close.flags.owndata
-    assert not one_year.close.flags.writeable
-    assert cache.copies_made == 2
+    mapped = store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1), cache=cache)
+    assert same(mapped, store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1)))
+    assert not mapped.close.flags.writeable
+    if Path("/proc/self/maps").exists():  # Linux: the column's memory is the copy's file, mapped
+        assert mapped_from(mapped.close, tmp_path / "cache" / "minute" / str(CODE) / "2025.arrow")
+    cache.wait()
+    assert cache.copies_made == 2  # the later reads mapped the copies: none was made again
 
 
 def test_read_when_parquet_rewritten_makes_the_copy_again(tmp_path: Path) -> None:
     store = two_year_store(tmp_path)
     cache = MappedBarCache(store.root, 2**30)
     store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+    cache.wait()
     store.write(CODE, Timeframe.MINUTE, minutes("2025-03-04 09:00", 7, 5_000))
     again = store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
     assert again.close.tolist() == [5_000 + 10 * i for i in range(7)]
+    cache.wait()
+    assert store.read_arrays(CODE, Timeframe.MINUTE, cache=cache).close.tolist() == again.close.tolist()
     assert cache.copies_made == 3
 
 
@@ -80,11 +98,15 @@ def test_read_when_copy_is_truncated_or_foreign_makes_it_again(tmp_path: Path) -
     cache = MappedBarCache(store.root, 2**30)
     expected = store.read_arrays(CODE, Timeframe.MINUTE)
     store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+    cache.wait()
     copy = tmp_path / "cache" / "minute" / str(CODE) / "2025.arrow"
     copy.write_bytes(copy.read_bytes()[:1000])  # a copy cut short
     assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)
+    cache.wait()
     copy.write_bytes(b"not an arrow file")
     assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)
+    cache.wait()
+    assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)  # mapped again
     assert cache.copies_made == 4
 
 
@@ -95,9 +117,11 @@ def test_read_when_cache_is_over_its_cap_removes_the_copy_used_longest_ago(tmp_p
     expected = store.read_arrays(CODE, Timeframe.MINUTE, date(2024, 1, 1), date(2024, 12, 31))
     directory = tmp_path / "cache" / "minute" / str(CODE)
     store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1), cache=cache)
+    cache.wait()
     old = time.time() - 60
     os.utime(directory / "2025.arrow", (old, old))
     bars = store.read_arrays(CODE, Timeframe.MINUTE, date(2024, 1, 1), date(2024, 12, 31), cache=cache)
+    cache.wait()
     assert same(bars, expected)
     assert [p.name for p in directory.iterdir()] == ["2024.arrow"]
     assert cache.size() <= one_file
@@ -116,6 +140,7 @@ def test_read_when_copy_cannot_be_written_returns_parquet_bars_and_warns_once(
     monkeypatch.setattr("maemae.data.bar_cache.os.replace", refused)
     with capture_logs() as logs:
         bars = store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+        cache.wait()
     assert same(bars, expected)
     assert [entry["event"] for entry in logs] == ["bar_cache_unwritable"]
     assert cache.copies_made == 0
@@ -134,7 +159,9 @@ def test_trim_when_a_writer_died_long_ago_removes_its_temporary_file(tmp_path: P
     recent.write_bytes(b"being written")
     old = time.time() - 2 * 3600
     os.utime(abandoned, (old, old))
-    MappedBarCache(store.root, 2**30).read(tmp_path / "minute" / str(CODE) / "2024.parquet")
+    cache = MappedBarCache(store.root, 2**30)
+    cache.read(tmp_path / "minute" / str(CODE) / "2024.parquet")
+    cache.wait()
     assert sorted(p.name for p in directory.iterdir()) == [".2024.arrow.x2.tmp", "2024.arrow"]
 
 
@@ -144,6 +171,7 @@ def test_read_when_directory_given_keeps_the_copies_there(tmp_path: Path) -> Non
     assert same(
         store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), store.read_arrays(CODE, Timeframe.MINUTE)
     )
+    cache.wait()
     assert sorted(p.name for p in (tmp_path / "local" / "minute" / str(CODE)).iterdir()) == [
         "2024.arrow",
         "2025.arrow",

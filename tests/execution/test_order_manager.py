@@ -1,7 +1,7 @@
 """The order manager's index of open orders by stock: a stock has an open order from its submission until the
 order fills, is cancelled or expires, and again after a restart restores it."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from maemae.brokers.sim.matching import MarketBar
 from maemae.config import parse_config
@@ -106,3 +106,14 @@ def test_working_and_buying_codes_when_orders_open_and_close_name_exactly_the_co
     restarted.restore(list(orders.orders.values()))
     assert restarted.working_codes() == [A]
     assert restarted.buying_codes() == []
+
+
+def test_timeout_when_execution_settings_are_swapped_follows_the_new_timeout() -> None:
+    engine = _engine()
+    _buy(engine, A, 10_000)
+    submitted = engine.clock.now()
+    assert engine.orders.next_timeout() == submitted + timedelta(
+        seconds=engine.config.execution.unfilled_timeout_s
+    )
+    engine.orders.config = engine.config.execution.model_copy(update={"unfilled_timeout_s": 7})
+    assert engine.orders.next_timeout() == submitted + timedelta(seconds=7)

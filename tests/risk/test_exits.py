@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from maemae.config.risk import RiskConfig
 from maemae.domain.codes import StockCode
 from maemae.domain.intents import IntentSource
-from maemae.risk.exits import ExitRules, Holding
+from maemae.risk.exits import ExitLevels, ExitRules, Holding
 
 
 def _config(stop_pct: str, trailing_pct: str, day_loss_pct: str) -> RiskConfig:
@@ -91,3 +91,22 @@ def test_first_exit_bar_when_scanning_closes_fires_where_check_first_fires_bar_b
             break
     holding = Holding(StockCode("005930"), 7, 700_000, high_water, take_profit_taken=taken)
     assert rules.first_exit_bar(holding, np.array(closes, dtype=np.int64), start) == expected
+
+
+def test_exit_rules_when_swapped_settings_switch_rules_off_stop_firing_them() -> None:
+    rules = ExitRules(_config("5", "3", "3"))
+    assert rules.levels(HOLDING).stop is not None
+    assert rules.levels(HOLDING).trailing is not None
+    assert rules.portfolio_stop_level(10_000_000) is not None
+
+    rules.config = RiskConfig.model_validate(
+        {
+            "stop_loss": {"enabled": False},
+            "trailing_stop": {"enabled": False},
+            "portfolio_stop": {"enabled": False},
+        }
+    )
+
+    assert rules.levels(HOLDING) == ExitLevels(None, None, None)
+    assert rules.portfolio_stop_level(10_000_000) is None
+    assert rules.first_exit_bar(HOLDING, np.array([1_000, 500], dtype=np.int64), 0) is None

@@ -278,3 +278,10 @@ def test_denials_when_recorded_keep_reason_and_detail() -> None:
     (record,) = g.denials
     assert (record.code, record.side, record.reason) == (CODE, Side.BUY, DenyReason.COOLDOWN)
     assert "no re-buy before" in record.detail
+
+
+def test_book_size_when_risk_settings_are_swapped_follows_the_new_maximum() -> None:
+    checked = gate(config(sizing={"max_positions": 5}))
+    assert checked.max_positions == 5
+    checked.config = config(sizing={"max_positions": 2})
+    assert checked.max_positions == 2

@@ -17,6 +17,8 @@ from numba import njit
 def add_shares(value: npt.NDArray[np.int64], closes: npt.NDArray[np.int64], row: int, shares: int) -> None:
     """Add ``shares`` (negative: fewer) of code ``row`` to ``value``, the held shares' closing value at
     each bar; ``closes`` is codes x bars."""
+    assert 0 <= row < closes.shape[0]  # Numba checks no bounds below
+    assert closes.shape[1] == value.shape[0]
     for bar in range(value.shape[0]):
         value[bar] += shares * closes[row, bar]
 
@@ -24,6 +26,8 @@ def add_shares(value: npt.NDArray[np.int64], closes: npt.NDArray[np.int64], row:
 @njit(cache=True)
 def first_at_or_below(value: npt.NDArray[np.int64], start: int, stop: int, level: int) -> int:
     """The first bar in [start, stop) where ``value`` is at most ``level``; -1 when none is."""
+    assert start >= 0  # Numba checks no bounds below
+    assert stop <= value.shape[0]
     for bar in range(start, stop):
         if value[bar] <= level:
             return bar

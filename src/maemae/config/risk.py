@@ -2,20 +2,24 @@
 
 The overtrading policies the compare command runs (none, one trade a day, cooldown, cooldown + stricter
 re-entry, + daily caps, + partial take-profit) are combinations of the switches below. Percentages are
-``Decimal`` per cent (``3`` means 3 %), amounts whole won, durations minutes or days.
+``Decimal`` per cent (``3`` means 3 %) with at most four decimal places, amounts whole won, durations
+minutes or days.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from maemae.config.base import Section
 
-Percent = Decimal
+# At most four decimals: an exit level is price x (1 - pct / 100) worked out exactly in 64-bit integers by
+# the backtest's compiled scan (risk/exit_scan.py), and a ratio with more digits could overflow them there
+# while the live check, in Python integers, fired (3.00000000000001 % did).
+Percent = Annotated[Decimal, Field(decimal_places=4)]
 
 
 class CooldownConfig(Section):

@@ -8,6 +8,11 @@ batch. Mapped into memory, its columns *are* the arrays the engine reads: no dec
 are the operating system's file cache, shared by every process that maps the file (a sweep's workers, the
 next run). Mapping the 100-stock year takes about 0.05 s.
 
+A read that finds no copy decodes the Parquet file and returns those bars, and the copy is written by a
+thread of its own meanwhile: the run that makes the copies is about as fast as one without the cache (the
+100-stock year's copies take about a second to write, most of it flushing them to disk), and the
+interpreter waits for that thread at exit, so every copy asked for is made.
+
 A copy is used only while its Parquet file is the one it was made from (size, modification time and file
 id, kept in the copy's metadata); otherwise the next read makes it again. A copy is written to a temporary
 file, flushed to disk and renamed over the old one, so a reader sees the old copy or the complete new one.
@@ -24,6 +29,7 @@ import os
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -58,9 +64,14 @@ class MappedBarCache:
         # walked again only when that passes max_bytes (another process's copies are seen then)
         self._written: int | None = None
         self._lock = threading.Lock()  # the store reads files in threads; the accounting is shared
+        # copies are written by one thread of their own while the run goes on; the interpreter waits for
+        # it at exit, so every copy asked for is written
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bar-cache")
+        self._pending: list[Future[bool]] = []
 
     def read(self, source: Path) -> BarArrays:
-        """Every bar of the Parquet file ``source``, mapped from its copy (made first if needed)."""
+        """Every bar of the Parquet file ``source``: mapped from its copy, or decoded when there is none yet
+        (the copy is then written alongside, for the next read)."""
         stamp = _stamp(source)
         target = self.directory / source.relative_to(self.store_root).with_suffix(SUFFIX)
         mapped = _open(target, stamp)
@@ -68,10 +79,16 @@ class MappedBarCache:
             _touch(target)  # its last use: the eviction order
             return mapped
         table = _as_columns(pq.read_table(source))
-        if not self._write(table, target, stamp):
-            return _arrays(table)
-        mapped = _open(target, stamp)  # None if another process's trim removed it already
-        return _arrays(table) if mapped is None else mapped
+        with self._lock:
+            self._pending.append(self._writer.submit(self._write, table, target, stamp))
+        return _arrays(table)
+
+    def wait(self) -> None:
+        """Return once every copy asked for so far is written (or found unwritable)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
     def size(self) -> int:
         """Bytes the copies take now."""
@@ -81,6 +98,8 @@ class MappedBarCache:
         """Write ``table``'s copy atomically, then trim the cache; False when it could not be written."""
         if table.nbytes > self.max_bytes:
             return False
+        if _open(target, stamp) is not None:  # asked for twice before the first was written
+            return True
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -95,7 +114,7 @@ class MappedBarCache:
                 sink.flush()
                 os.fsync(sink.fileno())
             os.replace(temporary, target)
-        except OSError as error:
+        except (OSError, pa.ArrowException) as error:
             Path(temporary).unlink(missing_ok=True)
             self._unwritable(target, error)
             return False
@@ -110,7 +129,7 @@ class MappedBarCache:
                     self._unwritable(target, error)
         return True
 
-    def _unwritable(self, target: Path, error: OSError) -> None:
+    def _unwritable(self, target: Path, error: Exception) -> None:
         """Log the first copy that could not be written or trimmed; the reads go on from Parquet."""
         if not self._warned:
             self._warned = True

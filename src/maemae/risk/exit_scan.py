@@ -31,6 +31,7 @@ def first_exit_index(
     """The first index from ``start`` where a close is at or below ``stop``, at or above ``take_profit``, or
     (``trailing``) at or below floor(high x numerator / denominator), the high being the highest of
     ``high_water`` and the closes up to and including this one; -1 when none is."""
+    assert start >= 0  # Numba checks no bounds below
     high = high_water
     for index in range(start, closes.shape[0]):
         close = closes[index]
@@ -49,6 +50,8 @@ def high_since(
 ) -> tuple[int, int]:
     """The highest close of the bars after ``after_ts`` up to ``index`` (included), and ``index``'s time:
     what the trailing stop's high-water mark takes in; (-1, 0) when no such bar is."""
+    assert 0 <= index < ts.shape[0]  # Numba checks no bounds below
+    assert closes.shape[0] == ts.shape[0]
     first = np.searchsorted(ts, after_ts, side="right")
     high = -1
     for position in range(first, index + 1):

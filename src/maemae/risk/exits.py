@@ -2,7 +2,7 @@
 time-cut and the portfolio stop (SPEC 3).
 
 Price rules are judged on the last price (a bar's close in a backtest, the live price every few seconds live)
-against an exact integer level, so the backtest's vectorised scan (``first_exit_bar``) and the live check
+against an exact integer level, so the backtest's compiled scan (``first_exit_bar``) and the live check
 (``check``) fire on the same price. The trailing stop follows the highest *last price* since entry.
 """
 
