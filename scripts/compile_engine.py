@@ -1,14 +1,15 @@
 """Compiles the engine's hot modules with mypyc into src/maemae/_compiled (run by `make setup`).
 
 Why these modules: a backtest's time goes to the bar loop and the order path (runner, kernel, order manager,
-portfolio, simulated exchange, risk gate and exits, ticks, costs, the calendar and the clock), to the
-values built on every order, fill and bar (the broker port's messages, the gate's context, the strategy
-inputs) and to the day's preparation (the market's daily history, limits, fills' settlement dates). The
-domain's enums are compiled too: mypyc resolves a member of an enum compiled with it (``Side.BUY``) at once,
-where one from a Python module is read through the enum metaclass's ``__getattr__`` hook, about 700
-instructions on Python 3.11 (a 20-stock, 60-day backtest named members 92,000 times). They
-are the same files paper and live trading run; `maemae.compiled` loads the build only while it matches the
-sources. Strategies stay Python: their settings are pydantic models, and users subclass the strategy API.
+portfolio, simulated exchange, risk gate and exits, ticks, costs, the calendar and the clock), to the values
+built on every order, fill and bar (the intents, the order manager's events, the broker port's messages, the
+gate's context, the strategy inputs) and to the day's preparation (the market's daily history, limits,
+fills' settlement dates). The domain's enums are compiled too: mypyc resolves a member of an enum compiled
+with it (``Side.BUY``) at once, where one from a Python module is read through the enum metaclass's
+``__getattr__`` hook, about 700 instructions on Python 3.11 (a 20-stock, 60-day backtest named members
+92,000 times). They are the same files paper and live trading run; `maemae.compiled` loads the build only
+while it matches the sources. Strategies stay Python: their settings are pydantic models, and users subclass
+the strategy API.
 
 It runs on every `make setup` and returns at once when the build on disk is of the sources, the module list,
 the Python and the mypyc there are now. MAEMAE_COMPILE=0 records that nothing is to be compiled (the `.py`
@@ -37,6 +38,8 @@ MODULES = (
     "maemae.domain.order",
     "maemae.domain.order_states",
     "maemae.domain.enums",
+    "maemae.domain.intents",
+    "maemae.domain.events",
     "maemae.domain.account",
     "maemae.domain.position",
     "maemae.brokers.sim.exchange",

@@ -7,6 +7,7 @@ import weakref
 from datetime import date
 from pathlib import Path
 
+from maemae.backtest.runner import YOUNG_COLLECTION_EVERY
 from maemae.backtest.service import run_backtest
 from tests.backtest.conftest import make_config
 
@@ -69,3 +70,34 @@ def test_backtest_when_the_process_froze_objects_itself_leaves_them_frozen(marke
         assert gc.get_freeze_count() >= before
     finally:
         gc.unfreeze()
+
+
+def test_backtest_runs_young_collections_less_often_and_restores_the_process_setting(
+    market_root: Path,
+) -> None:
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    gc.set_threshold(700, 11, 12)
+    try:
+        run_backtest(
+            make_config(market_root),
+            start=START,
+            end=END,
+            progress=lambda *_: seen.append(gc.get_threshold()),
+        )
+        assert seen
+        assert all(threshold == (YOUNG_COLLECTION_EVERY, 11, 12) for threshold in seen)
+        assert gc.get_threshold() == (700, 11, 12)
+
+        gc.set_threshold(YOUNG_COLLECTION_EVERY * 2, 10, 10)  # a process that chose a higher one keeps it
+        seen.clear()
+        run_backtest(
+            make_config(market_root),
+            start=START,
+            end=END,
+            progress=lambda *_: seen.append(gc.get_threshold()),
+        )
+        assert seen
+        assert all(threshold[0] == YOUNG_COLLECTION_EVERY * 2 for threshold in seen)
+    finally:
+        gc.set_threshold(*before)

@@ -10,7 +10,7 @@ from maemae.domain.intents import OrderIntent
 
 def test_intent_when_given_numpy_integers_and_plain_text_then_holds_int_stock_code_and_enums() -> None:
     close = np.array([70_000, 70_100], dtype=np.int64)
-    intent = OrderIntent("005930", "buy", np.int64(10), "limit", close[-1])  # type: ignore[arg-type]
+    intent = OrderIntent("005930", "buy", np.int64(10), "limit", close[-1])
     assert (intent.code, intent.side, intent.quantity, intent.order_type, intent.limit_price) == (
         "005930",
         Side.BUY,

@@ -86,11 +86,19 @@ class BacktestRecorder:
             self.fills.append(event.fill)
 
 
+# Allocations between two young collections while a run lasts (CPython's default is 700). A run's orders,
+# fills and events outlive the young generation, so each young collection walks them, and every tenth walks
+# all the young survivors since the last. At 700, a 20-stock, 60-day backtest spent 6 to 8 ms in the
+# collector and a 100-stock year 260 ms, about a sixth of the run (a full collection came due in it); at
+# 5,000, 2 ms and 55 to 75 ms. 2,500 and 10,000 to 20,000 measured worse on the year (gc.callbacks).
+YOUNG_COLLECTION_EVERY = 5_000
+
+
 @contextmanager
 def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
     """Yields ``settle()``, which the driver calls at each day's start: once the collector has made a full
     collection during the block, it takes every object alive now out of the collector's scans until the
-    block ends (``gc.freeze``).
+    block ends (``gc.freeze``), and it runs young collections less often (``YOUNG_COLLECTION_EVERY``).
 
     Why: a run keeps every order, fill and event it made for the reports, hundreds of thousands of objects,
     and each full collection walks them all again though none is garbage. In a 100-stock year that was 1.0 to
@@ -106,6 +114,7 @@ def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
     """
     owner = gc.get_freeze_count() == 0
     collected = False
+    thresholds = gc.get_threshold()
 
     def on_collection(phase: str, info: dict[str, int]) -> None:
         nonlocal collected
@@ -116,9 +125,11 @@ def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
             gc.freeze()
 
     gc.callbacks.append(on_collection)
+    gc.set_threshold(max(thresholds[0], YOUNG_COLLECTION_EVERY), *thresholds[1:])
     try:
         yield settle
     finally:
+        gc.set_threshold(*thresholds)
         gc.callbacks.remove(on_collection)
         if owner:
             gc.unfreeze()

@@ -8,9 +8,11 @@ separate value means a denied intent still leaves a record of what was wanted an
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import SupportsIndex
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderCondition, OrderType, Side
 
@@ -45,26 +47,45 @@ class OrderIntent:
 
     code: StockCode
     side: Side
-    quantity: int | None = None
-    order_type: OrderType = OrderType.LIMIT
-    limit_price: int | None = None
-    condition: OrderCondition = OrderCondition.NONE
-    source: IntentSource = IntentSource.STRATEGY
-    strategy: str = ""
-    reason: str = ""
-    signal: dict[str, float] = field(default_factory=dict)
+    quantity: int | None
+    order_type: OrderType
+    limit_price: int | None
+    condition: OrderCondition
+    source: IntentSource
+    strategy: str
+    reason: str
+    signal: dict[str, float]
 
-    def __post_init__(self) -> None:
+    # written out, as the other records mypyc compiles (architecture.md); it also makes the values exact
+    def __init__(
+        self,
+        code: str,
+        side: Side | str,
+        quantity: SupportsIndex | None = None,
+        order_type: OrderType | str = OrderType.LIMIT,
+        limit_price: SupportsIndex | None = None,
+        condition: OrderCondition = OrderCondition.NONE,
+        source: IntentSource = IntentSource.STRATEGY,
+        strategy: str = "",
+        reason: str = "",
+        signal: dict[str, float] | None = None,
+    ) -> None:
         """A strategy may hand over NumPy integers, a code as plain text or a side as ``"buy"``; the engine's
         compiled modules (`maemae.compiled`) take exactly ``int``, ``StockCode`` and the enums, so they are
-        made so here, inside the strategy's own call: a value that cannot be is that strategy's error."""
-        if type(self.code) is not StockCode:
-            object.__setattr__(self, "code", StockCode(self.code))
-        if type(self.side) is not Side:
-            object.__setattr__(self, "side", Side(self.side))
-        if type(self.order_type) is not OrderType:
-            object.__setattr__(self, "order_type", OrderType(self.order_type))
-        if self.quantity is not None and type(self.quantity) is not int:
-            object.__setattr__(self, "quantity", operator.index(self.quantity))
-        if self.limit_price is not None and type(self.limit_price) is not int:
-            object.__setattr__(self, "limit_price", operator.index(self.limit_price))
+        made so here, inside the strategy's own call: a value that cannot be is that strategy's error (a float
+        quantity or price is refused, even a whole one: a fraction of a share or a won is a bug)."""
+        object.__setattr__(self, "code", code if type(code) is StockCode else StockCode(code))
+        object.__setattr__(self, "side", side if type(side) is Side else Side(side))
+        object.__setattr__(self, "quantity", None if quantity is None else operator.index(quantity))
+        object.__setattr__(
+            self, "order_type", order_type if type(order_type) is OrderType else OrderType(order_type)
+        )
+        object.__setattr__(self, "limit_price", None if limit_price is None else operator.index(limit_price))
+        object.__setattr__(self, "condition", condition)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "strategy", strategy)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "signal", {} if signal is None else signal)
+
+
+pickle_by_fields(OrderIntent)  # see maemae.compiled
