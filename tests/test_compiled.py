@@ -18,8 +18,11 @@ from maemae.brokers.sim.matching import MarketBar
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
+from maemae.domain.events import FillReceived, OrderStateChanged
 from maemae.domain.fill import Fill
-from maemae.domain.order import Order
+from maemae.domain.intents import IntentSource, OrderIntent
+from maemae.domain.order import Order, Transition
+from maemae.domain.order_states import OrderEvent, OrderState
 from maemae.domain.position import Position
 from maemae.krx.limits import PriceLimits
 from maemae.ports.broker import BrokerFill, BrokerOrderStatus, OrderAck, OrderRequest, OrderUpdate
@@ -172,16 +175,24 @@ def test_values_when_sent_to_another_process_arrive_whole() -> None:
         OrderUpdate("S0000001", BrokerOrderStatus.CANCELLED, at, cancelled_quantity=3, reason="timeout"),
         Fill("F1", "20250102-000001", "S0000001", code, Side.SELL, 10, 1000, at, commission=2, tax=18),
         Position(code, owned_quantity=10, cost_basis=10_002, opened_at=at, strategy="rsi_minute"),
+        OrderIntent(
+            code, Side.SELL, 10, OrderType.MARKET, source=IntentSource.STOP_LOSS, signal={"rsi": 71.5}
+        ),
+        OrderStateChanged(
+            "20250102-000001", code, OrderState.SUBMITTED, OrderState.ACCEPTED, OrderEvent.ACCEPT, at
+        ),
+        FillReceived(Fill("F1", "20250102-000001", "S0000001", code, Side.BUY, 10, 1000, at, commission=2)),
     ]
     for value in values:
         assert pickle.loads(pickle.dumps(value)) == value
     order = Order("20250102-000001", code, Side.BUY, 10, OrderType.LIMIT, 1000, at, strategy="s")
     order.fill_ids.add("F1")
+    order.apply(OrderEvent.SUBMIT, at, "sent")
     again = pickle.loads(pickle.dumps(order))
     assert (again.order_id, again.fill_ids, again.history, again.strategy) == (
         "20250102-000001",
         {"F1"},
-        [],
+        [Transition(at, OrderEvent.SUBMIT, OrderState.SUBMITTED, "sent")],
         "s",
     )
 

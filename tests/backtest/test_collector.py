@@ -4,8 +4,11 @@ hands them back when the run ends."""
 
 import gc
 import weakref
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+
+import pytest
 
 from maemae.backtest.runner import YOUNG_COLLECTION_EVERY
 from maemae.backtest.service import run_backtest
@@ -72,32 +75,58 @@ def test_backtest_when_the_process_froze_objects_itself_leaves_them_frozen(marke
         gc.unfreeze()
 
 
+def _thresholds_during_run(market_root: Path, fail: bool = False) -> list[tuple[int, int, int]]:
+    seen: list[tuple[int, int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(gc.get_threshold())
+        if fail:
+            raise RuntimeError("the run stops here")
+
+    try:
+        run_backtest(make_config(market_root), start=START, end=END, progress=progress)
+    except RuntimeError:
+        assert fail
+    return seen
+
+
+@pytest.fixture
+def thresholds() -> Iterator[None]:
+    before = gc.get_threshold()
+    yield
+    gc.set_threshold(*before)
+
+
+@pytest.mark.usefixtures("thresholds")
 def test_backtest_runs_young_collections_less_often_and_restores_the_process_setting(
     market_root: Path,
 ) -> None:
-    seen: list[tuple[int, int, int]] = []
-    before = gc.get_threshold()
     gc.set_threshold(700, 11, 12)
-    try:
-        run_backtest(
-            make_config(market_root),
-            start=START,
-            end=END,
-            progress=lambda *_: seen.append(gc.get_threshold()),
-        )
-        assert seen
-        assert all(threshold == (YOUNG_COLLECTION_EVERY, 11, 12) for threshold in seen)
-        assert gc.get_threshold() == (700, 11, 12)
+    seen = _thresholds_during_run(market_root)
+    assert len(seen) == 5
+    assert set(seen) == {(YOUNG_COLLECTION_EVERY, 11, 12)}
+    assert gc.get_threshold() == (700, 11, 12)
 
-        gc.set_threshold(YOUNG_COLLECTION_EVERY * 2, 10, 10)  # a process that chose a higher one keeps it
-        seen.clear()
-        run_backtest(
-            make_config(market_root),
-            start=START,
-            end=END,
-            progress=lambda *_: seen.append(gc.get_threshold()),
-        )
-        assert seen
-        assert all(threshold[0] == YOUNG_COLLECTION_EVERY * 2 for threshold in seen)
-    finally:
-        gc.set_threshold(*before)
+    assert _thresholds_during_run(market_root, fail=True) == [(YOUNG_COLLECTION_EVERY, 11, 12)]
+    assert gc.get_threshold() == (700, 11, 12), "a run that raised restores it too"
+
+
+@pytest.mark.usefixtures("thresholds")
+@pytest.mark.parametrize("chosen", [YOUNG_COLLECTION_EVERY * 2, 0], ids=["higher", "automatic-off"])
+def test_backtest_when_the_process_chose_a_higher_threshold_or_none_keeps_it(
+    market_root: Path, chosen: int
+) -> None:
+    gc.set_threshold(chosen, 10, 10)
+    assert set(_thresholds_during_run(market_root)) == {(chosen, 10, 10)}
+    assert gc.get_threshold() == (chosen, 10, 10)
+
+
+@pytest.mark.usefixtures("thresholds")
+def test_backtest_when_the_caller_changes_the_threshold_during_the_run_keeps_that_change(
+    market_root: Path,
+) -> None:
+    gc.set_threshold(700, 10, 10)
+    run_backtest(
+        make_config(market_root), start=START, end=END, progress=lambda *_: gc.set_threshold(900, 10, 10)
+    )
+    assert gc.get_threshold() == (900, 10, 10)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from maemae.domain.codes import InvalidStockCode, StockCode
-from maemae.domain.enums import OrderType, Side
-from maemae.domain.intents import OrderIntent
+from maemae.domain.enums import OrderCondition, OrderType, Side
+from maemae.domain.intents import IntentSource, OrderIntent
 
 
 def test_intent_when_given_numpy_integers_and_plain_text_then_holds_int_stock_code_and_enums() -> None:
@@ -30,6 +30,8 @@ def test_intent_when_given_numpy_integers_and_plain_text_then_holds_int_stock_co
         ({"limit_price": np.float64(70_000)}, TypeError),
         ({"side": "hold"}, ValueError),
         ({"code": "5930"}, InvalidStockCode),
+        ({"code": 5930}, InvalidStockCode),  # a code as a number lost its leading zeros
+        ({"condition": "gtc"}, ValueError),  # KRX has no good-till-cancelled
     ],
 )
 def test_intent_when_a_value_cannot_be_exact_then_refused_where_the_strategy_made_it(
@@ -38,3 +40,10 @@ def test_intent_when_a_value_cannot_be_exact_then_refused_where_the_strategy_mad
     arguments: dict[str, object] = {"code": StockCode("005930"), "side": Side.SELL} | fields
     with pytest.raises(error):
         OrderIntent(**arguments)  # type: ignore[arg-type]
+
+
+def test_intent_when_condition_and_source_given_as_text_then_holds_the_enums() -> None:
+    intent = OrderIntent("005930", "sell", 5, "market", condition="ioc", source="stop_loss")
+    assert (type(intent.condition), intent.condition) == (OrderCondition, OrderCondition.IOC)
+    assert (type(intent.source), intent.source) == (IntentSource, IntentSource.STOP_LOSS)
+    assert intent.signal == {}

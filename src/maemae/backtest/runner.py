@@ -86,7 +86,7 @@ class BacktestRecorder:
             self.fills.append(event.fill)
 
 
-# Allocations between two young collections while a run lasts (CPython's default is 700). A run's orders,
+# Allocations between two young collections while a run lasts (CPython 3.11's default is 700). A run's orders,
 # fills and events outlive the young generation, so each young collection walks them, and every tenth walks
 # all the young survivors since the last. At 700, a 20-stock, 60-day backtest spent 6 to 8 ms in the
 # collector and a 100-stock year 260 ms, about a sixth of the run (a full collection came due in it); at
@@ -125,11 +125,15 @@ def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
             gc.freeze()
 
     gc.callbacks.append(on_collection)
-    gc.set_threshold(max(thresholds[0], YOUNG_COLLECTION_EVERY), *thresholds[1:])
+    running = thresholds
+    if thresholds[0]:  # 0 turns automatic collection off: a process that chose that keeps it
+        running = (max(thresholds[0], YOUNG_COLLECTION_EVERY), *thresholds[1:])
+        gc.set_threshold(*running)
     try:
         yield settle
     finally:
-        gc.set_threshold(*thresholds)
+        if gc.get_threshold() == running:  # unless the caller chose another during the run
+            gc.set_threshold(*thresholds)
         gc.callbacks.remove(on_collection)
         if owner:
             gc.unfreeze()

@@ -59,13 +59,13 @@ class OrderIntent:
     # written out, as the other records mypyc compiles (architecture.md); it also makes the values exact
     def __init__(
         self,
-        code: str,
+        code: object,
         side: Side | str,
         quantity: SupportsIndex | None = None,
         order_type: OrderType | str = OrderType.LIMIT,
         limit_price: SupportsIndex | None = None,
-        condition: OrderCondition = OrderCondition.NONE,
-        source: IntentSource = IntentSource.STRATEGY,
+        condition: OrderCondition | str = OrderCondition.NONE,
+        source: IntentSource | str = IntentSource.STRATEGY,
         strategy: str = "",
         reason: str = "",
         signal: dict[str, float] | None = None,
@@ -81,8 +81,10 @@ class OrderIntent:
             self, "order_type", order_type if type(order_type) is OrderType else OrderType(order_type)
         )
         object.__setattr__(self, "limit_price", None if limit_price is None else operator.index(limit_price))
-        object.__setattr__(self, "condition", condition)
-        object.__setattr__(self, "source", source)
+        object.__setattr__(
+            self, "condition", condition if type(condition) is OrderCondition else OrderCondition(condition)
+        )
+        object.__setattr__(self, "source", source if type(source) is IntentSource else IntentSource(source))
         object.__setattr__(self, "strategy", strategy)
         object.__setattr__(self, "reason", reason)
         object.__setattr__(self, "signal", {} if signal is None else signal)
