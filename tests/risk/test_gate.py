@@ -1,7 +1,6 @@
 """Every risk rule fires when it must and only then: exactly at the threshold, and one unit off it."""
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -60,7 +59,7 @@ def sell(quantity: int | None = 10, **kw: Any) -> OrderIntent:
     return OrderIntent(CODE, Side.SELL, quantity, OrderType.MARKET, None, **kw)
 
 
-HELD = HeldPosition(10, Decimal(10_000), "rsi_minute")
+HELD = HeldPosition(10, "rsi_minute")
 
 
 def test_gate_when_nothing_configured_approves_a_plain_buy_and_counts_it() -> None:
@@ -265,7 +264,7 @@ def test_strategy_change_when_another_strategy_bought_follows_policy(
     policy: str, source: IntentSource, approved: bool
 ) -> None:
     g = gate(config(strategy_change={"policy": policy}))
-    other = HeldPosition(10, Decimal(10_000), "old_strategy")
+    other = HeldPosition(10, "old_strategy")
     decision = g.evaluate(sell(strategy="rsi_minute", source=source), ctx(position=other))
     assert decision.approved is approved
     assert approved or decision.reason is DenyReason.STRATEGY_CHANGE

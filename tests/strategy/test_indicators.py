@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from maemae.data.bars import Timeframe
 from maemae.data.sample import generate_sample_market
 from maemae.data.store import BarStore
-from maemae.strategy.indicators import IncrementalRSI, rsi_series, trailing_sums
+from maemae.strategy.indicators import IncrementalRSI, rsi_last_two, rsi_series, trailing_sums
 
 
 def test_rsi_when_hand_computed_example_matches() -> None:
@@ -36,6 +36,17 @@ def test_rsi_when_any_series_vectorised_equals_incremental_exactly(closes: list[
     incremental = [live.update(close) for close in closes]
     for v, i in zip(vectorised, incremental, strict=True):
         assert (np.isnan(v) and i is None) or v == i
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=2_000_000), min_size=0, max_size=120), st.integers(1, 30))
+def test_rsi_last_two_when_any_series_equals_the_series_end_exactly(closes: list[int], period: int) -> None:
+    """What ``RSIMinute.on_bar`` reads: the last two values, NaN where there are none or RSI warms up."""
+    series = rsi_series(np.array(closes, dtype=np.int64), period)
+    expected = [float("nan")] * (2 - len(series)) + series[-2:].tolist()
+    got = rsi_last_two(np.array(closes, dtype=np.int64), period)
+    for value, want in zip(got, expected, strict=True):
+        assert (np.isnan(value) and np.isnan(want)) or value == want
 
 
 def test_two_day_rsi_when_run_on_sample_market_equals_live_warm_start(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 import numpy as np
 
@@ -142,11 +141,6 @@ def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
 _SIGNALS = {int(signal): signal for signal in Signal}  # an int8 signal's member, without Enum's call
 
 
-@lru_cache(maxsize=1024)  # a bar's end is the next bar's start: each time is asked for twice in a day
-def _at(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns / 1e9, tz=KST)
-
-
 @dataclass(slots=True)
 class _Day:
     """One session's prepared data and the wake-up state of its codes.
@@ -172,17 +166,22 @@ class _Day:
     flat_bars: list[int] = field(init=False)
     flat_at: dict[int, list[int]] = field(init=False)
     flat_count: dict[int, int] = field(init=False)
-    held_bars: dict[int, list[int]] = field(default_factory=dict)  # held code -> the bars its mask wakes
-    # code -> the bars each mask wakes it, as far as read today
+    # held code -> its column of the held mask as bytes (0 or 1 per bar): a byte read answers "woken at k?"
+    # and ``bytes.find`` the next bar that wakes it, with no Python loop or call
+    held_masks: dict[int, bytes] = field(default_factory=dict)
+    # code -> the bars the flat mask wakes it, and its held mask's column, as far as read today
     _flat_bars_of: dict[int, list[int]] = field(default_factory=dict)
-    _held_bars_of: dict[int, list[int]] = field(default_factory=dict)
+    _held_masks_of: dict[int, bytes] = field(default_factory=dict)
     exit_bar: dict[StockCode, int] = field(default_factory=dict)  # held code -> its next exit wake-up bar
     stop_bar: int | None = None  # the next bar where equity can reach the portfolio stop
     k: int = -1  # the bar whose close is "now" (-1: before the open)
     last: int = field(init=False)  # the closing auction's bar: the grid's last
+    starts: list[int] = field(init=False)  # the grid's bar starts (ns): a NumPy read per step cost more
+    _moments: dict[int, datetime] = field(default_factory=dict)  # ns -> the datetime made for it today
 
     def __post_init__(self) -> None:
         self.last = len(self.grid) - 1
+        self.starts = self.grid.starts.tolist()
         holding = self.quantity > 0
         self.holding = holding.tolist()
         self.held_value = self.quantity @ self.closes
@@ -193,7 +192,14 @@ class _Day:
             self.flat_count[bar] = self.flat_count.get(bar, 0) + (0 if self.holding[row] else 1)
         self.flat_bars = sorted(self.flat_at)
         for row in holding.nonzero()[0].tolist():
-            self.held_bars[row] = self._bars_of(row, self.held_wake, self._held_bars_of)
+            self.held_masks[row] = self._held_mask(row)
+
+    def moment(self, ns: int) -> datetime:
+        """``ns`` as a KST datetime, made once: a bar's end is the next bar's start, asked for twice."""
+        moment = self._moments.get(ns)
+        if moment is None:
+            moment = self._moments[ns] = datetime.fromtimestamp(ns / 1e9, tz=KST)
+        return moment
 
     def set_quantity(self, row: int, quantity: int) -> None:
         """Code ``row`` is now held in ``quantity`` shares; if it became held or flat, it wakes on the
@@ -206,29 +212,35 @@ class _Day:
         if self.holding[row] == holding:
             return
         self.holding[row] = holding
-        for bar in self._bars_of(row, self.flat_wake, self._flat_bars_of):
+        for bar in self._flat_bars(row):
             self.flat_count[bar] += -1 if holding else 1
         if holding:
-            self.held_bars[row] = self._bars_of(row, self.held_wake, self._held_bars_of)
+            self.held_masks[row] = self._held_mask(row)
         else:
-            del self.held_bars[row]
+            del self.held_masks[row]
 
-    @staticmethod
-    def _bars_of(row: int, mask: np.ndarray, known: dict[int, list[int]]) -> list[int]:
-        """The bars where ``mask`` wakes code ``row``, read once a day (a stock bought and sold again
-        flips more than once)."""
-        bars = known.get(row)
+    # each read once a day: a stock bought and sold again flips more than once
+    def _flat_bars(self, row: int) -> list[int]:
+        """The bars where the flat mask wakes code ``row``."""
+        bars = self._flat_bars_of.get(row)
         if bars is None:
-            bars = known[row] = mask[:, row].nonzero()[0].tolist()
+            bars = self._flat_bars_of[row] = self.flat_wake[:, row].nonzero()[0].tolist()
         return bars
+
+    def _held_mask(self, row: int) -> bytes:
+        """Code ``row``'s column of the held mask, one byte per bar."""
+        mask = self._held_masks_of.get(row)
+        if mask is None:
+            mask = self._held_masks_of[row] = self.held_wake[:, row].tobytes()
+        return mask
 
     def next_woken(self, k: int, flat: bool) -> int | None:
         """The first bar from k that wakes some code, or None; only held codes count unless ``flat``."""
         found = self.last + 1  # past the day: none yet
-        for bars in self.held_bars.values():
-            at = bisect_left(bars, k)
-            if at < len(bars):
-                found = min(found, bars[at])
+        for mask in self.held_masks.values():
+            at = mask.find(1, k, found)  # only a bar before the earliest found so far matters
+            if at >= 0:
+                found = at
         if flat:
             flat_bars, count = self.flat_bars, self.flat_count
             for at in range(bisect_left(flat_bars, k), len(flat_bars)):
@@ -243,22 +255,16 @@ class _Day:
     def wakes(self, row: int, k: int) -> bool:
         """Whether code ``row`` is woken at bar k as it is held now."""
         if self.holding[row]:
-            return _has(self.held_bars[row], k)
+            return self.held_masks[row][k] == 1
         return row in self.flat_at.get(k, ())
 
     def woken(self, k: int, entries: Callable[[], bool]) -> list[StockCode]:
         """The codes woken at bar k, in row order; flat ones only when the book ``entries()`` new stocks
         (asked only when a flat code is woken)."""
-        rows = [row for row, bars in self.held_bars.items() if _has(bars, k)]
+        rows = [row for row, mask in self.held_masks.items() if mask[k]]
         if self.flat_count.get(k, 0) and entries():
             rows += [row for row in self.flat_at[k] if not self.holding[row]]
         return [self.codes[row] for row in sorted(rows)]
-
-
-def _has(bars: list[int], k: int) -> bool:
-    """Whether the sorted ``bars`` hold bar k."""
-    at = bisect_left(bars, k)
-    return at < len(bars) and bars[at] == k
 
 
 class BacktestRunner:
@@ -435,7 +441,7 @@ class BacktestRunner:
         if not engine.orders.has_open_orders():
             return False
         working = sorted(engine.orders.working_codes(), key=lambda c: prepared.index_of.get(c, 1 << 30))
-        start = _at(int(prepared.grid.starts[k]))
+        start = prepared.moment(prepared.starts[k])
         engine.clock.set(start)
         closing = k == prepared.last
         for code in working:
@@ -545,8 +551,8 @@ class BacktestRunner:
     @staticmethod
     def _step_time(prepared: _Day, k: int) -> datetime:
         """When step k happens: at the close of bar k (the closing auction's print at its own time)."""
-        start = int(prepared.grid.starts[k])
-        return _at(start if k == prepared.last else start + MINUTE_NS)
+        start = prepared.starts[k]
+        return prepared.moment(start if k == prepared.last else start + MINUTE_NS)
 
     def _buy_signals(self, prepared: _Day) -> int:
         buying = prepared.signals[:, 0] == Signal.BUY

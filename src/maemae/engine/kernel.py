@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -280,8 +279,8 @@ class TradingKernel:
             average_volume = int(window.sum()) // max(int(window.size), 1)
         position = self.portfolio.positions.get(code)
         held = None
-        if position is not None and position.owned_quantity > 0 and position.average_cost is not None:
-            held = HeldPosition(position.owned_quantity, position.average_cost, position.strategy)
+        if position is not None and position.owned_quantity > 0:
+            held = HeldPosition(position.owned_quantity, position.strategy)
         return GateContext(
             now=now,
             day=self.day,
@@ -314,7 +313,7 @@ class TradingKernel:
             return None
         return PositionView(
             position.owned_quantity,
-            position.average_cost or Decimal(0),
+            position.cost_basis,
             position.opened_at,
             position.strategy,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import InstrumentType
@@ -13,15 +12,15 @@ from maemae.krx.limits import PriceLimits
 
 @dataclass(slots=True)
 class HeldPosition:
-    """The position in the intent's stock, as maemae owns it."""
+    """The position in the intent's stock, as maemae owns it: what the rules judge by (its size for a sell,
+    the strategy that bought it for the strategy-change rule)."""
 
     quantity: int
-    average_cost: Decimal
     strategy: str
 
     # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
-    def __init__(self, quantity: int, average_cost: Decimal, strategy: str) -> None:
-        self.quantity, self.average_cost, self.strategy = quantity, average_cost, strategy
+    def __init__(self, quantity: int, strategy: str) -> None:
+        self.quantity, self.strategy = quantity, strategy
 
 
 @dataclass(slots=True)

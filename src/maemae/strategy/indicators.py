@@ -1,11 +1,11 @@
 """Indicators with one recurrence and two drivers (DESIGN 1b).
 
-An indicator is computed over a whole array at once (the compiled ``*_series`` functions: the backtest's
-wake-up masks, and ``RSIMinute.on_bar`` over its window on every call, live and in a backtest, about 2 µs
-for two days of minutes) or updated one price at a time (the ``Incremental*`` classes, for a strategy that
-keeps its state between calls). Both run the same arithmetic in the same order, so they give bit-identical
-float64 values; a test checks it on the sample market. Moving averages are kept as exact integer sums
-(prices are whole won), so comparisons built on them are exact too.
+An indicator is computed over a whole array at once (the compiled functions: ``rsi_series`` for the
+backtest's wake-up masks, ``rsi_last_two`` for the end of ``RSIMinute.on_bar``'s window on every call, live
+and in a backtest, about 1.2 µs for two days of minutes) or updated one price at a time (the
+``Incremental*`` classes, for a strategy that keeps its state between calls). All run the same arithmetic in
+the same order, so they give bit-identical float64 values; tests check it, on the sample market too. Moving
+averages are kept as exact integer sums (prices are whole won), so comparisons built on them are exact too.
 """
 
 from __future__ import annotations
@@ -40,43 +40,63 @@ def wilder_factors(period: int) -> tuple[float, float]:
 
 
 @njit(cache=True)
-def _rsi_segment(
-    close: Int64Array, start: int, stop: int, period: int, out: FloatArray, write_from: int
-) -> None:
-    """Run RSI over close[start:stop], writing values at indices >= write_from (NaN while warming up)."""
-    keep, add = wilder_factors(period)
-    gain_sum = 0.0
-    loss_sum = 0.0
-    avg_gain = 0.0
-    avg_loss = 0.0
-    for i in range(start, stop):
-        value = np.nan
-        steps = i - start  # number of price changes seen so far
-        if steps >= 1:
-            change = float(close[i] - close[i - 1])
-            gain = change if change > 0.0 else 0.0
-            loss = -change if change < 0.0 else 0.0
-            if steps <= period:
-                gain_sum += gain
-                loss_sum += loss
-                if steps == period:
-                    avg_gain = gain_sum / period
-                    avg_loss = loss_sum / period
-                    value = _rsi_value(avg_gain, avg_loss)
-            else:
-                avg_gain = _wilder_step(avg_gain, gain, keep, add)
-                avg_loss = _wilder_step(avg_loss, loss, keep, add)
-                value = _rsi_value(avg_gain, avg_loss)
-        if i >= write_from:
-            out[i] = value
+def _rsi_advance(
+    steps: int,
+    change: float,
+    period: int,
+    keep: float,
+    add: float,
+    state: tuple[float, float, float, float],
+) -> tuple[float, float, float, float]:
+    """One price change into RSI's running ``(gain_sum, loss_sum, avg_gain, avg_loss)``; ``steps`` counts
+    the changes seen, this one included. The averages are RSI's from the ``period``-th change on."""
+    gain_sum, loss_sum, avg_gain, avg_loss = state
+    gain = change if change > 0.0 else 0.0
+    loss = -change if change < 0.0 else 0.0
+    if steps <= period:
+        gain_sum += gain
+        loss_sum += loss
+        if steps == period:
+            avg_gain = gain_sum / period
+            avg_loss = loss_sum / period
+    else:
+        avg_gain = _wilder_step(avg_gain, gain, keep, add)
+        avg_loss = _wilder_step(avg_loss, loss, keep, add)
+    return gain_sum, loss_sum, avg_gain, avg_loss
 
 
 @njit(cache=True)
 def rsi_series(close: Int64Array, period: int) -> FloatArray:
     """Wilder's RSI over the whole array; NaN until ``period`` changes have been seen."""
+    keep, add = wilder_factors(period)
     out = np.full(close.shape[0], np.nan)
-    _rsi_segment(close, 0, close.shape[0], period, out, 0)
+    state = (0.0, 0.0, 0.0, 0.0)
+    for i in range(1, close.shape[0]):
+        state = _rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, state)
+        if i >= period:
+            out[i] = _rsi_value(state[2], state[3])
     return out
+
+
+@njit(cache=True)
+def rsi_last_two(close: Int64Array, period: int) -> tuple[float, float]:
+    """The last two values of ``rsi_series(close, period)`` (NaN where it has none), without the series.
+
+    What a strategy that decides on the latest bar needs: the same recurrence, but RSI's division only at
+    the last two bars and no array to fill, 1.2 µs where the series takes 1.8 µs for two days of minutes."""
+    keep, add = wilder_factors(period)
+    n = close.shape[0]
+    before = now = np.nan
+    state = (0.0, 0.0, 0.0, 0.0)
+    for i in range(1, n):
+        state = _rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, state)
+        if i >= period and i >= n - 2:
+            value = _rsi_value(state[2], state[3])
+            if i == n - 1:
+                now = value
+            else:
+                before = value
+    return before, now
 
 
 class IncrementalRSI:
@@ -89,30 +109,18 @@ class IncrementalRSI:
         self._factors = wilder_factors(period)
         self._last: int | None = None
         self._steps = 0
-        self._gain_sum = 0.0
-        self._loss_sum = 0.0
-        self._avg_gain = 0.0
-        self._avg_loss = 0.0
+        self._state = (0.0, 0.0, 0.0, 0.0)  # gain sum, loss sum, average gain, average loss
         self.value: float | None = None
 
     def update(self, close: int) -> float | None:
         if self._last is not None:
-            change = float(close - self._last)
-            gain = change if change > 0.0 else 0.0
-            loss = -change if change < 0.0 else 0.0
             self._steps += 1
-            if self._steps <= self.period:
-                self._gain_sum += gain
-                self._loss_sum += loss
-                if self._steps == self.period:
-                    self._avg_gain = self._gain_sum / self.period
-                    self._avg_loss = self._loss_sum / self.period
-                    self.value = _rsi_value(self._avg_gain, self._avg_loss)
-            else:
-                keep, add = self._factors
-                self._avg_gain = _wilder_step(self._avg_gain, gain, keep, add)
-                self._avg_loss = _wilder_step(self._avg_loss, loss, keep, add)
-                self.value = _rsi_value(self._avg_gain, self._avg_loss)
+            keep, add = self._factors
+            self._state = _rsi_advance(
+                self._steps, float(close - self._last), self.period, keep, add, self._state
+            )
+            if self._steps >= self.period:
+                self.value = _rsi_value(self._state[2], self._state[3])
         self._last = close
         return self.value
 

@@ -60,16 +60,21 @@ class PositionView:
     """A held position as a strategy sees it (what maemae owns; external shares are invisible)."""
 
     quantity: int
-    average_cost: Decimal
+    cost_basis: int  # what the shares cost, buy commissions included (won)
     opened_at: datetime
     strategy: str
 
     # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
-    def __init__(self, quantity: int, average_cost: Decimal, opened_at: datetime, strategy: str) -> None:
+    def __init__(self, quantity: int, cost_basis: int, opened_at: datetime, strategy: str) -> None:
         object.__setattr__(self, "quantity", quantity)
-        object.__setattr__(self, "average_cost", average_cost)
+        object.__setattr__(self, "cost_basis", cost_basis)
         object.__setattr__(self, "opened_at", opened_at)
         object.__setattr__(self, "strategy", strategy)
+
+    @property
+    def average_cost(self) -> Decimal:
+        """Cost per share, buy commissions included: divided when asked (most visits never ask)."""
+        return Decimal(self.cost_basis) / Decimal(self.quantity)
 
 
 @dataclass(frozen=True, slots=True)

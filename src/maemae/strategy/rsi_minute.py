@@ -20,7 +20,7 @@ from maemae.data.bars import BarArrays
 from maemae.domain.enums import Side
 from maemae.domain.intents import OrderIntent
 from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, WakeBars
-from maemae.strategy.indicators import Int64Array, rsi_series
+from maemae.strategy.indicators import Int64Array, rsi_last_two, rsi_series
 from maemae.strategy.order_style import OrderStyleParams
 
 
@@ -51,8 +51,8 @@ class RSIMinute(MinuteStrategy):
         self._overbought = float(params.overbought)
 
     def on_bar(self, data: MinuteInput) -> OrderIntent | None:
-        rsi = rsi_series(data.bars.close, self.p.period)  # the window starts at yesterday's first bar
-        now, before = float(rsi[-1]), float(rsi[-2]) if len(rsi) > 1 else float("nan")
+        # the window starts at yesterday's first bar
+        before, now = rsi_last_two(data.bars.close, self.p.period)
         if data.position is None:
             crossed_up = before < self._oversold <= now
             if data.daily_signal is Signal.BUY and crossed_up:
