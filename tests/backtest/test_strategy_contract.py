@@ -2,14 +2,18 @@
 is not asked for entries."""
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from maemae.backtest.service import run_backtest
 from maemae.config import MaemaeConfig
+from maemae.domain.clock_time import KST
 from maemae.domain.enums import Side
 from maemae.domain.fill import Fill
+from maemae.domain.position import Position
+from maemae.strategy.inputs import PositionView
 from tests.backtest.conftest import make_config
 
 START, END = date(2025, 12, 1), date(2025, 12, 3)
@@ -182,3 +186,42 @@ def test_daily_strategy_when_it_fails_gives_no_signal_that_stock_day_and_the_run
 
     assert strategy_buys(result.recorder.fills) == []  # no daily BUY signal, so nothing was entered
     assert strategy_buys(run_backtest(make_config(market_root), start=START, end=END).recorder.fills)
+
+
+HOLDER = """
+from typing import ClassVar
+from maemae.strategy.rsi_minute import RSIMinute
+
+SEEN = []
+
+class Holder(RSIMinute):
+    name: ClassVar[str] = "holder"
+
+    def on_bar(self, data):
+        if data.position is not None:
+            SEEN.append((data.code, data.now, data.position))
+        return super().on_bar(data)
+"""
+
+
+def test_position_view_when_a_stock_is_held_shows_what_the_portfolio_owns(
+    tmp_path: Path, market_root: Path
+) -> None:
+    """Every view equals the position booked from the fills before it (a fill in bar t is booked at the step
+    after bar t closes, so a fill stamped ``now`` is not in the view at ``now``)."""
+    minute = {"class": user_class(tmp_path, HOLDER, "Holder")}
+    result = run_backtest(make_config(market_root, strategies={"minute": minute}), start=START, end=END)
+    seen = result.engine.minute.on_bar.__globals__["SEEN"]
+    assert len(seen) > 10
+    for code, now, view in seen:
+        booked = Position(code)
+        for fill in result.recorder.fills:
+            if fill.code == code and fill.ts < now:
+                booked.apply_fill(fill)
+        assert (view.quantity, view.cost_basis) == (booked.owned_quantity, booked.cost_basis)
+        assert view.average_cost == booked.average_cost == Decimal(view.cost_basis) / view.quantity
+
+
+def test_position_view_when_built_flat_is_refused() -> None:
+    with pytest.raises(ValueError, match="quantity 0: expected 1 or more"):
+        PositionView(0, 0, datetime(2025, 12, 1, 9, 1, tzinfo=KST), "rsi_minute")

@@ -76,6 +76,19 @@ def test_calendar_when_user_adds_closure_and_session_they_win() -> None:
     calendar = TradingCalendar(extra_closures=[date(2025, 3, 7)], extra_sessions=[date(2025, 3, 8)])
     assert not calendar.is_session(date(2025, 3, 7))
     assert calendar.is_session(date(2025, 3, 8))
+    assert calendar.sessions(date(2025, 3, 6), date(2025, 3, 10)) == [
+        date(2025, 3, 6),
+        date(2025, 3, 8),
+        date(2025, 3, 10),
+    ]
+    # the calendars share XKRX's days: another one built before or after keeps them as they are
+    assert CAL.is_session(date(2025, 3, 7))
+    assert not TradingCalendar().is_session(date(2025, 3, 8))
+
+
+def test_calendar_when_a_day_is_both_a_closure_and_a_session_it_is_a_session() -> None:
+    calendar = TradingCalendar(extra_closures=[date(2025, 3, 7)], extra_sessions=[date(2025, 3, 7)])
+    assert calendar.is_session(date(2025, 3, 7))
 
 
 def test_calendar_when_date_outside_range_raises_one_line_error() -> None:

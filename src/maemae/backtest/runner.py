@@ -145,8 +145,9 @@ _SIGNALS = {int(signal): signal for signal in Signal}  # an int8 signal's member
 class _Day:
     """One session's prepared data and the wake-up state of its codes.
 
-    The wake-up state is plain lists, read and changed a few times a step: a NumPy call on a row or a column
-    of the masks cost more than the work (the bookkeeping was a fifth of case (b)'s instructions)."""
+    The wake-up state is plain lists, dicts and bytes, read and changed a few times a step: a NumPy call on a
+    row or a column of the masks cost more than the work (the bookkeeping was a fifth of case (b)'s
+    instructions). The masks are boolean, so a column's bytes are 0 or 1 per bar."""
 
     grid: DayGrid
     codes: list[StockCode]
@@ -180,6 +181,7 @@ class _Day:
     _moments: dict[int, datetime] = field(default_factory=dict)  # ns -> the datetime made for it today
 
     def __post_init__(self) -> None:
+        assert self.held_wake.dtype == np.bool_  # its columns are read as bytes of 0 or 1
         self.last = len(self.grid) - 1
         self.starts = self.grid.starts.tolist()
         holding = self.quantity > 0

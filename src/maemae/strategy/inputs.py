@@ -57,7 +57,8 @@ class DailyInput:
 
 @dataclass(frozen=True, slots=True)
 class PositionView:
-    """A held position as a strategy sees it (what maemae owns; external shares are invisible)."""
+    """A held position as a strategy sees it (what maemae owns; external shares are invisible): at least one
+    share, as a flat stock has no position (``MinuteInput.position`` is ``None``)."""
 
     quantity: int
     cost_basis: int  # what the shares cost, buy commissions included (won)
@@ -66,6 +67,8 @@ class PositionView:
 
     # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
     def __init__(self, quantity: int, cost_basis: int, opened_at: datetime, strategy: str) -> None:
+        if quantity < 1:
+            raise ValueError(f"PositionView quantity {quantity}: expected 1 or more (a flat stock has none)")
         object.__setattr__(self, "quantity", quantity)
         object.__setattr__(self, "cost_basis", cost_basis)
         object.__setattr__(self, "opened_at", opened_at)
