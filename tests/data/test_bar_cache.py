@@ -2,6 +2,7 @@
 kept under the size cap, and never in the way when they cannot be written."""
 
 import os
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ from structlog.testing import capture_logs
 
 from maemae.data.bar_cache import MappedBarCache
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe
-from maemae.data.store import BarStore
+from maemae.data.store import BarStore, read_codes
 from maemae.domain.codes import StockCode
 
 CODE = StockCode("005930")
@@ -177,3 +178,45 @@ def test_read_when_directory_given_keeps_the_copies_there(tmp_path: Path) -> Non
         "2025.arrow",
     ]
     assert not (tmp_path / "store" / "cache").exists()
+
+
+def test_read_mapped_when_every_year_has_a_copy_maps_the_bars_else_gives_none(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    cache = MappedBarCache(store.root, 2**30)
+    assert store.read_mapped(CODE, Timeframe.MINUTE, cache) is None  # no copy yet: nothing decoded
+    assert cache.copies_made == 0
+    store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 2), cache=cache)  # copies the 2025 file only
+    cache.wait()
+    assert store.read_mapped(CODE, Timeframe.MINUTE, cache, date(2024, 12, 30)) is None  # 2024 has none
+    later = store.read_mapped(CODE, Timeframe.MINUTE, cache, date(2025, 1, 2), date(2025, 1, 2))
+    assert later is not None
+    assert same(later, store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 2), date(2025, 1, 2)))
+    store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+    cache.wait()
+    every = store.read_mapped(CODE, Timeframe.MINUTE, cache)
+    assert every is not None
+    assert same(every, store.read_arrays(CODE, Timeframe.MINUTE))
+    assert cache.copies_made == 2
+
+
+def test_read_codes_when_some_are_mapped_reads_only_the_others_in_threads_in_order() -> None:
+    codes = [StockCode(f"{n:06d}") for n in (5, 1, 4, 2, 3)]
+    bars = {code: BarArrays.empty() for code in codes}
+    at_once = {codes[1], codes[3]}
+    decoded: list[tuple[StockCode, str]] = []
+
+    def read(code: StockCode) -> BarArrays:
+        decoded.append((code, threading.current_thread().name))
+        return bars[code]
+
+    def read_at_once(code: StockCode) -> BarArrays | None:
+        return bars[code] if code in at_once else None
+
+    found = read_codes(codes, read, read_at_once)
+    assert list(found) == codes  # the caller's order
+    assert all(found[code] is bars[code] for code in codes)
+    assert sorted(code for code, _ in decoded) == sorted(set(codes) - at_once)
+    assert all(thread != threading.main_thread().name for _, thread in decoded)  # decoded in threads
+    decoded.clear()
+    assert read_codes(codes[:1], read) == {codes[0]: bars[codes[0]]}
+    assert decoded == [(codes[0], threading.main_thread().name)]  # one file: no threads for it

@@ -23,7 +23,6 @@ prints a session (:mod:`maemae.backtest.daily_prints`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -32,14 +31,13 @@ from typing import Protocol
 from maemae.backtest.grid_bars import DayBars, GridSeries, SessionGrids, day_bars, on_grid, read_only
 from maemae.data.bar_cache import MappedBarCache
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
-from maemae.data.store import BarStore
+from maemae.data.store import BarStore, read_codes
 from maemae.domain.codes import StockCode
 from maemae.krx.calendar import CALENDAR_END, CALENDAR_START, TradingCalendar
 from maemae.krx.sessions import session_schedule
 
 BARS_PER_SESSION = 381  # 380 minutes of continuous trading and the closing auction's print
 BYTES_PER_BAR = 56  # seven int64 columns
-READ_THREADS = 4
 
 PreviousClose = Callable[[StockCode, date], int]
 
@@ -56,6 +54,11 @@ class BarSource(Protocol):
     def grid(self, day: date) -> Int64Array: ...
 
     def read(self, code: StockCode, first: date, last: date) -> BarArrays: ...
+
+    def read_at_once(self, code: StockCode, first: date, last: date) -> BarArrays | None:
+        """``read``'s bars when they need no decoding (in memory, or mapped copies), else None: the feed
+        takes these on its own thread and decodes the others in parallel threads."""
+        ...
 
 
 class StoredMinutes:
@@ -78,6 +81,11 @@ class StoredMinutes:
 
     def read(self, code: StockCode, first: date, last: date) -> BarArrays:
         return self.store.read_arrays(code, Timeframe.MINUTE, first, last, cache=self.cache)
+
+    def read_at_once(self, code: StockCode, first: date, last: date) -> BarArrays | None:
+        if self.cache is None:
+            return None
+        return self.store.read_mapped(code, Timeframe.MINUTE, self.cache, first, last)
 
 
 def year_files_bytes(codes: int, calendar: TradingCalendar, first: date, last: date) -> int:
@@ -241,15 +249,14 @@ class MinuteFeed:
         self.peak_bars = max(self.peak_bars, self.held_bars())
 
     def _read(self, codes: list[StockCode], first: date, last: date) -> dict[StockCode, BarArrays]:
-        """The stored bars from ``first`` to ``last`` of those of ``codes`` the source has, read in
-        parallel threads."""
+        """The stored bars from ``first`` to ``last`` of those of ``codes`` the source has
+        (:func:`~maemae.data.store.read_codes`)."""
         stored = set(self.codes)
-        missing = [code for code in codes if code in stored]
-        if not missing:
-            return {}
-        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-            loaded = pool.map(lambda code: self.source.read(code, first, last), missing)
-            return dict(zip(missing, loaded, strict=True))
+        return read_codes(
+            [code for code in codes if code in stored],
+            lambda code: self.source.read(code, first, last),
+            lambda code: self.source.read_at_once(code, first, last),
+        )
 
 
 def _traded_on(window: _Window, code: StockCode, day: date) -> GridSeries | None:

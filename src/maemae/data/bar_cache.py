@@ -72,16 +72,26 @@ class MappedBarCache:
     def read(self, source: Path) -> BarArrays:
         """Every bar of the Parquet file ``source``: mapped from its copy, or decoded when there is none yet
         (the copy is then written alongside, for the next read)."""
-        stamp = _stamp(source)
-        target = self.directory / source.relative_to(self.store_root).with_suffix(SUFFIX)
-        mapped = _open(target, stamp)
+        mapped = self.mapped(source)
         if mapped is not None:
-            _touch(target)  # its last use: the eviction order
             return mapped
+        stamp = _stamp(source)
+        target = self._target(source)
         table = _as_columns(pq.read_table(source))
         with self._lock:
             self._pending.append(self._writer.submit(self._write, table, target, stamp))
         return _arrays(table)
+
+    def mapped(self, source: Path) -> BarArrays | None:
+        """The bars of ``source`` mapped from its copy, or None when it has no copy of this version."""
+        target = self._target(source)
+        mapped = _open(target, _stamp(source))
+        if mapped is not None:
+            _touch(target)  # its last use: the eviction order
+        return mapped
+
+    def _target(self, source: Path) -> Path:
+        return self.directory / source.relative_to(self.store_root).with_suffix(SUFFIX)
 
     def wait(self) -> None:
         """Return once every copy asked for so far is written (or found unwritable)."""

@@ -7,12 +7,13 @@ Layout under the store's root (docs/data.md)::
     instruments.parquet             code, name, market, instrument type, listing dates
     cache/day|minute/...arrow       memory-mapped copies of the bar files a backtest read (bar_cache.py)
 
-Reads return columnar ``BarArrays``; loading many codes runs in threads (pyarrow releases the GIL).
+Reads return columnar ``BarArrays``; loading many codes decodes their files in threads (pyarrow releases the
+GIL), while the ones already mapped from the cache's copies are taken on the calling thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -55,6 +56,42 @@ class SeriesInfo:
 def _year_of(ts_ns: np.ndarray) -> np.ndarray:
     kst = ts_ns + 9 * 3600 * 1_000_000_000  # KST has no daylight saving: a fixed +9 h offset is exact
     return kst.astype("datetime64[ns]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+READ_THREADS = 4
+
+
+def read_codes(
+    codes: list[StockCode],
+    read: Callable[[StockCode], BarArrays],
+    read_at_once: Callable[[StockCode], BarArrays | None] | None = None,
+) -> dict[StockCode, BarArrays]:
+    """Every code's bars, in ``codes``' order: first those ``read_at_once`` has without decoding (mapped
+    copies, bars in memory), on this thread; then the rest by ``read``, in parallel threads, where pyarrow
+    decodes without the GIL. A mapped read is Python work under the GIL: a 20-stock backtest's 21 daily
+    files took 2.6 ms read in a row and 6.2 ms handed to four threads."""
+    found: dict[StockCode, BarArrays] = {}
+    if read_at_once is not None:
+        for code in codes:
+            bars = read_at_once(code)
+            if bars is not None:
+                found[code] = bars
+    rest = [code for code in codes if code not in found]
+    if len(rest) == 1:
+        found[rest[0]] = read(rest[0])
+    elif rest:
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            found.update(zip(rest, pool.map(read, rest), strict=True))
+    return {code: found[code] for code in codes}
+
+
+def _between(bars: BarArrays, lo_ns: int | None, hi_ns: int | None) -> BarArrays:
+    """The bars from ``lo_ns`` (included) to ``hi_ns`` (excluded); all of them when neither is given."""
+    if lo_ns is None and hi_ns is None:
+        return bars
+    lo = 0 if lo_ns is None else int(np.searchsorted(bars.ts, lo_ns, side="left"))
+    hi = len(bars) if hi_ns is None else int(np.searchsorted(bars.ts, hi_ns, side="left"))
+    return bars.slice(lo, hi)
 
 
 class BarStore:
@@ -183,22 +220,44 @@ class BarStore:
         """The bars of ``code`` from ``start`` to ``end`` (dates in KST, both included); through ``cache``
         when one is given (each file mapped whole, then sliced: a view within one file, a joined copy across
         two years of minutes)."""
-        files = self._files(StockCode(code), timeframe)
-        if timeframe is Timeframe.MINUTE and (start is not None or end is not None):
-            first_year = start.year if start else 0
-            last_year = end.year if end else 9999
-            files = [path for path in files if first_year <= int(path.stem) <= last_year]
+        files = self._files_between(StockCode(code), timeframe, start, end)
         lo_ns = None if start is None else day_ns(start)
         hi_ns = None if end is None else day_ns(end + timedelta(days=1))
         if cache is not None:
             bars = concat([cache.read(path) for path in files])
         else:
             bars = concat([read_bars(path, lo_ns, hi_ns) for path in files])
-        if start is None and end is None:
-            return bars
-        lo = 0 if lo_ns is None else int(np.searchsorted(bars.ts, lo_ns, side="left"))
-        hi = len(bars) if hi_ns is None else int(np.searchsorted(bars.ts, hi_ns, side="left"))
-        return bars.slice(lo, hi)
+        return _between(bars, lo_ns, hi_ns)
+
+    def read_mapped(
+        self,
+        code: StockCode,
+        timeframe: Timeframe,
+        cache: MappedBarCache,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> BarArrays | None:
+        """:meth:`read_arrays` through ``cache`` when every file it reads has a copy there (mapped, nothing
+        to decode); None when some file has none."""
+        parts = []
+        for path in self._files_between(StockCode(code), timeframe, start, end):
+            bars = cache.mapped(path)
+            if bars is None:
+                return None
+            parts.append(bars)
+        lo_ns = None if start is None else day_ns(start)
+        return _between(concat(parts), lo_ns, None if end is None else day_ns(end + timedelta(days=1)))
+
+    def _files_between(
+        self, code: StockCode, timeframe: Timeframe, start: date | None, end: date | None
+    ) -> list[Path]:
+        """The files holding ``code``'s bars from ``start`` to ``end`` (a minute file holds a year)."""
+        files = self._files(code, timeframe)
+        if timeframe is Timeframe.MINUTE and (start is not None or end is not None):
+            first_year = start.year if start else 0
+            last_year = end.year if end else 9999
+            files = [path for path in files if first_year <= int(path.stem) <= last_year]
+        return files
 
     def read_frame(
         self, code: StockCode, timeframe: Timeframe, start: date | None = None, end: date | None = None
@@ -214,11 +273,12 @@ class BarStore:
         *,
         cache: MappedBarCache | None = None,
     ) -> dict[StockCode, BarArrays]:
-        """Bars of many codes at once, read in parallel threads."""
-        wanted = [StockCode(code) for code in codes]
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            loaded = pool.map(lambda code: self.read_arrays(code, timeframe, start, end, cache=cache), wanted)
-            return dict(zip(wanted, loaded, strict=True))
+        """Bars of many codes at once (:func:`read_codes`)."""
+        return read_codes(
+            [StockCode(code) for code in codes],
+            lambda code: self.read_arrays(code, timeframe, start, end, cache=cache),
+            None if cache is None else lambda code: self.read_mapped(code, timeframe, cache, start, end),
+        )
 
     def codes(self, timeframe: Timeframe) -> list[StockCode]:
         """Every code with stored bars in ``timeframe``, sorted."""
