@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given
@@ -146,6 +146,7 @@ def test_partial_fills_when_any_sequence_sums_exactly_and_never_exceed(
 @given(st.dates(min_value=date(1000, 1, 1)))  # strftime does not pad years before 1000
 def test_compact_date_when_any_date_is_the_strftime_form(day: date) -> None:
     assert compact_date(day) == f"{day:%Y%m%d}"
+    assert compact_date(datetime.combine(day, time(15, 30), KST)) == f"{day:%Y%m%d}"  # an order's moment
 
 
 @given(st.dates(), st.integers(min_value=0, max_value=10**9))
