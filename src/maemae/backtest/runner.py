@@ -370,7 +370,9 @@ class BacktestRunner:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Bars x codes: where the minute strategy may act on each code, flat and held (every bar in
         ``every_bar`` mode). Never on the closing-auction print: the market is closing."""
-        flat, held = np.ones((n, len(codes)), dtype=bool), np.ones((n, len(codes)), dtype=bool)
+        # bars x codes, each code's column contiguous: written a column at a time here, read a column at a
+        # time as a code is bought or sold (``nonzero`` still lists bar by bar)
+        flat, held = np.ones((len(codes), n), dtype=bool).T, np.ones((len(codes), n), dtype=bool).T
         if not self.every_bar:
             minute = self.engine.minute
             for row, code in enumerate(codes):
