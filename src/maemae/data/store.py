@@ -85,6 +85,14 @@ def read_codes(
     return {code: found[code] for code in codes}
 
 
+def _bounds(start: date | None, end: date | None) -> tuple[int | None, int | None]:
+    """The epoch nanoseconds from ``start``'s first moment to just after ``end``'s last (None: open)."""
+    return (
+        None if start is None else day_ns(start),
+        None if end is None else day_ns(end + timedelta(days=1)),
+    )
+
+
 def _between(bars: BarArrays, lo_ns: int | None, hi_ns: int | None) -> BarArrays:
     """The bars from ``lo_ns`` (included) to ``hi_ns`` (excluded); all of them when neither is given."""
     if lo_ns is None and hi_ns is None:
@@ -221,8 +229,7 @@ class BarStore:
         when one is given (each file mapped whole, then sliced: a view within one file, a joined copy across
         two years of minutes)."""
         files = self._files_between(StockCode(code), timeframe, start, end)
-        lo_ns = None if start is None else day_ns(start)
-        hi_ns = None if end is None else day_ns(end + timedelta(days=1))
+        lo_ns, hi_ns = _bounds(start, end)
         if cache is not None:
             bars = concat([cache.read(path) for path in files])
         else:
@@ -245,8 +252,7 @@ class BarStore:
             if bars is None:
                 return None
             parts.append(bars)
-        lo_ns = None if start is None else day_ns(start)
-        return _between(concat(parts), lo_ns, None if end is None else day_ns(end + timedelta(days=1)))
+        return _between(concat(parts), *_bounds(start, end))
 
     def _files_between(
         self, code: StockCode, timeframe: Timeframe, start: date | None, end: date | None
