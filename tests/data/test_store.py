@@ -112,6 +112,13 @@ def test_instruments_when_written_read_back_equal(tmp_path: Path) -> None:
     items = [
         Instrument(CODE, "삼성전자", Market.KOSPI, InstrumentType.STOCK, listed=date(1975, 6, 11)),
         Instrument(StockCode("357870"), "CD ETF", Market.KOSPI, InstrumentType.ETF),
+        Instrument(
+            StockCode("091990"),
+            "셀트리온헬스케어",
+            Market.KOSDAQ,
+            listed=date(2017, 7, 28),
+            delisted=date(2024, 1, 12),
+        ),
     ]
     store.write_instruments(items)
     assert store.read_instruments() == {item.code: item for item in items}

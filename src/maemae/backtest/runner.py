@@ -206,7 +206,7 @@ class _Day:
     def set_quantity(self, row: int, quantity: int) -> None:
         """Code ``row`` is now held in ``quantity`` shares; if it became held or flat, it wakes on the
         other mask from now on."""
-        change = quantity - int(self.quantity[row])
+        change = quantity - self.quantity.item(row)
         if change:
             add_shares(self.held_value, self.closes, row, change)
         self.quantity[row] = quantity
@@ -435,7 +435,8 @@ class BacktestRunner:
                 return int(self.market.daily_before(code, day + timedelta(days=1), 1).close[-1])
             if prepared.k < 0:  # before the open: yesterday's close
                 return int(prepared.history[code].close[-1])
-            return int(prepared.closes[row, prepared.k])
+            price: int = prepared.closes.item(row, prepared.k)  # a Python int, without a NumPy scalar
+            return price
 
         return price_of
 
@@ -444,7 +445,9 @@ class BacktestRunner:
         engine = self.engine
         if not engine.orders.has_open_orders():
             return False
-        working = sorted(engine.orders.working_codes(), key=lambda c: prepared.index_of.get(c, 1 << 30))
+        working = engine.orders.working_codes()
+        if len(working) > 1:  # in the day's code order (one working code, the usual, needs no sort)
+            working.sort(key=lambda c: prepared.index_of.get(c, 1 << 30))
         start = prepared.moment(prepared.starts[k])
         engine.clock.set(start)
         closing = k == prepared.last
@@ -513,7 +516,7 @@ class BacktestRunner:
         visit = set(prepared.codes) if self.every_bar else set(woken) | acting
         for code in sorted(visit, key=prepared.index_of.__getitem__):
             row = prepared.index_of[code]
-            signal = _SIGNALS[int(prepared.signals[row, k])]
+            signal = _SIGNALS[prepared.signals.item(row, k)]
             engine.kernel.on_bar(code, prepared.data[code].today_start + k, now, signal, price_of)
         if self.every_bar or prepared.stop_bar == k:
             engine.kernel.check_portfolio_stop(now, price_of)

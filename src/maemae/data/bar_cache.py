@@ -34,10 +34,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 import structlog
 
 from maemae.data.bars import BAR_COLUMNS, BarArrays
+from maemae.data.parquet_io import read_table
 
 log = structlog.get_logger("maemae.data")
 
@@ -77,7 +77,7 @@ class MappedBarCache:
             return mapped
         stamp = _stamp(source)
         target = self._target(source)
-        table = _as_columns(pq.read_table(source))
+        table = _as_columns(read_table(source))
         with self._lock:
             self._pending.append(self._writer.submit(self._write, table, target, stamp))
         return _arrays(table)
@@ -202,7 +202,8 @@ def _open(target: Path, stamp: bytes) -> BarArrays | None:
             return None
         if reader.num_record_batches == 0:  # a file with no bars
             return BarArrays.empty()
-        return _arrays(pa.Table.from_batches([reader.get_batch(0)]))
+        batch = reader.get_batch(0)  # its columns in BAR_COLUMNS' order: the schema is _SCHEMA
+        return BarArrays(*(column.to_numpy(zero_copy_only=True) for column in batch.columns))
     except (OSError, pa.ArrowException):  # missing, or not a whole copy: made again
         return None
 

@@ -83,6 +83,13 @@ def write_table_atomically(
         raise
 
 
+def read_table(path: Path) -> pa.Table:
+    """Every row of the Parquet file ``path``. ``pq.read_table`` takes a single file through pyarrow's
+    dataset layer (discovery, partitions): 0.3 ms more a file, and a backtest reads one per stock."""
+    with pq.ParquetFile(path) as file:
+        return file.read()
+
+
 MINUTE_ROW_GROUP = 8_192  # about 21 sessions of minute bars: a window read skips the other months
 
 
@@ -90,7 +97,7 @@ def read_bars(path: Path, lo_ns: int | None = None, hi_ns: int | None = None) ->
     """The bars of ``path``; with ``lo_ns``/``hi_ns`` only the row groups whose ``ts`` range meets
     [lo_ns, hi_ns) are read (the caller slices the exact range), so a window of a year file costs a month."""
     if lo_ns is None and hi_ns is None:
-        return table_to_arrays(pq.read_table(path))
+        return table_to_arrays(read_table(path))
     file = pq.ParquetFile(path)
     groups = []
     for index in range(file.metadata.num_row_groups):

@@ -132,7 +132,7 @@ class TradingKernel:
         if owned > 0:
             self.update_high_water(code, index)
             if not working:
-                exit_intent = self.exits.check(self.holding(code), int(data.bars.close[index]))
+                exit_intent = self.exits.check(self.holding(code), data.bars.close.item(index))
                 if exit_intent is not None:
                     self._decide(exit_intent, now, price_of, index)
                     return
@@ -180,7 +180,12 @@ class TradingKernel:
         While the book holds ``max_positions`` stocks every new entry would be denied, so the strategy is not
         asked for one: a full book does not look for entries, in the backtest and live alike (docs/risk.md).
         """
-        return self.open_positions() < self.gate.max_positions
+        room = self.gate.max_positions
+        # a bound first: every position (held or only on the broker's books) and every code being bought; the
+        # exact count builds a set, and a book with room is the usual answer
+        if len(self.portfolio.positions) + self.orders.buying_count() < room:
+            return True
+        return self.open_positions() < room
 
     def update_high_water(self, code: StockCode, index: int) -> None:
         """Raise the trailing stop's high-water mark with every close since the last update up to ``index``.
@@ -273,11 +278,11 @@ class TradingKernel:
         price = price_of(code)
         buying = intent.side is Side.BUY
         recent_high = bar_volume = average_volume = 0
-        if index is not None and buying:  # the re-entry rule's facts; it judges buys only
+        if index is not None and buying and self.gate.wants_reentry_facts(intent):
             start = max(data.today_start, index - VOLUME_LOOKBACK)
             before = data.bars.high[data.today_start : index]
             recent_high = int(before.max()) if before.size else price
-            bar_volume = int(data.bars.volume[index])
+            bar_volume = data.bars.volume.item(index)
             window = data.bars.volume[start:index]
             average_volume = int(window.sum()) // max(int(window.size), 1)
         position = self.portfolio.positions.get(code)

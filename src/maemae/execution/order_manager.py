@@ -347,6 +347,10 @@ class OrderManager:
         """The codes with an open buy order."""
         return list(self._open_buys_per_code)
 
+    def buying_count(self) -> int:
+        """How many codes have an open buy order."""
+        return len(self._open_buys_per_code)
+
     def next_timeout(self) -> datetime | None:
         """When the earliest working order times out (a timer for the engine)."""
         limit = self._timeout

@@ -40,6 +40,14 @@ class RiskGate:
         read costs far more than the comparison."""
         self._config = config
         self.max_positions = config.sizing.max_positions
+        self._judges_reentry = config.reentry.enabled
+
+    def wants_reentry_facts(self, intent: OrderIntent) -> bool:
+        """Whether judging this buy reads the re-entry rule's facts (the recent high, the bar's volume and its
+        average): only a second or later entry of the day, with the rule on. The kernel finds them with NumPy
+        reductions over the day's bars, which cost more than the rest of a buy's context, so it skips them
+        when nothing will read them."""
+        return self._judges_reentry and self.state.entries_today(intent.code) > 0
 
     def evaluate(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
         """Approve with the final quantity, or deny with a typed reason; approvals count as sent orders."""

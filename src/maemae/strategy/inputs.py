@@ -113,7 +113,7 @@ class MinuteInput:
 
     @property
     def price(self) -> int:
-        return int(self.bars.close[-1])
+        return int(self.bars.close.item(-1))
 
     def price_ticks_away(self, ticks: int) -> int:
         """The last price moved ``ticks`` ticks up (positive) or down on today's tick grid, within 1 won."""

@@ -70,14 +70,15 @@ class MarketBar:
 def market_bar(
     bars: BarArrays, i: int, start: datetime, limits: PriceLimits, *, closing_auction: bool
 ) -> MarketBar:
-    """Bar ``i`` of ``bars``, starting at ``start``, as the exchange trades it."""
+    """Bar ``i`` of ``bars``, starting at ``start``, as the exchange trades it (``item`` reads a Python int
+    straight from the array: indexing makes a NumPy scalar first, at three times the cost)."""
     return MarketBar(
         start,
-        int(bars.open[i]),
-        int(bars.high[i]),
-        int(bars.low[i]),
-        int(bars.close[i]),
-        int(bars.volume[i]),
+        bars.open.item(i),
+        bars.high.item(i),
+        bars.low.item(i),
+        bars.close.item(i),
+        bars.volume.item(i),
         limits,
         closing_auction=closing_auction,
     )
