@@ -1,13 +1,21 @@
 """`maemae data import`: every kind of bad input is refused with one line naming file, line and problem,
 exit code 2, and nothing written."""
 
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from maemae.cli import main
-from maemae.data.bars import Timeframe
+from maemae.data.bars import PRICE_COLUMNS, Timeframe
+from maemae.data.csv_import import read_instruments_csv
+from maemae.data.quality import OFF_TICK as OFF_TICK_REASON
+from maemae.data.quality import REASON, check_daily
+from maemae.data.sources.base import SourceBars
 from maemae.data.store import BarStore
+from maemae.domain.codes import StockCode
+from maemae.krx.calendar import default_calendar
 
 HEADER = "code,ts,open,high,low,close,volume"
 INSTRUMENTS = "code,name,market,instrument_type\n005930,삼성전자,kospi,stock\n000660,SK하이닉스,kospi,stock\n"
@@ -19,12 +27,16 @@ GOOD_MINUTE = [
 
 
 def run_import(
-    tmp_path: Path, lines: list[str], header: str = HEADER, extra: list[str] | None = None
+    tmp_path: Path,
+    lines: list[str],
+    header: str = HEADER,
+    extra: list[str] | None = None,
+    instrument_list: str = INSTRUMENTS,
 ) -> tuple[int, str]:
     csv = tmp_path / "bars.csv"
     csv.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     instruments = tmp_path / "instruments.csv"
-    instruments.write_text(INSTRUMENTS, encoding="utf-8")
+    instruments.write_text(instrument_list, encoding="utf-8")
     args = [
         "data",
         "import",
@@ -166,3 +178,135 @@ def test_import_when_many_problems_reports_first_and_count(
     assert run_import(tmp_path, lines)[0] == 2
     err = capsys.readouterr().err
     assert "line 2: volume must not be negative (and" in err
+
+
+# ----- the tick grid: the rule a fetch quarantines with (quality.off_tick_grid), refusing the file here
+
+TICK_INSTRUMENTS = INSTRUMENTS + "247540,에코프로비엠,kosdaq,stock\n069500,KODEX 200,kospi,etf\n"
+# (case, code, day, price): on the grid of the day's table for the code's type and market. The stock table
+# changed on 2023-01-25 (KOSPI and KOSDAQ had their own before), the ETF table on 2023-12-08.
+ON_TICK = [
+    ("kospi stock 2025, tick 10", "005930", "2025-03-04", 12_010),
+    ("kosdaq stock 2022, old kosdaq tick 100", "247540", "2022-03-04", 100_100),
+    ("etf 2023-06, old etf tick 5", "069500", "2023-06-01", 10_005),
+    ("etf 2025, tick 1 below 2000", "069500", "2025-03-04", 1_501),
+]
+# (case, code, day, price, tick): off the grid, with the tick the message names.
+OFF_TICK = [
+    ("kospi stock 2025, tick 100", "005930", "2025-03-04", 70_050, 100),
+    ("kospi stock 2022, old kospi tick 50", "005930", "2022-03-04", 12_010, 50),
+    ("kospi stock 2022, old kospi tick 500", "005930", "2022-03-04", 100_100, 500),
+    ("stock 2025 at an etf's price, tick 10", "005930", "2025-03-04", 10_005, 10),
+    ("etf 2023-06, old etf tick 5", "069500", "2023-06-01", 1_501, 5),
+    ("etf 2025, tick 5 from 2000", "069500", "2025-03-04", 10_003, 5),
+]
+KIND = {"005930": "kospi stock", "247540": "kosdaq stock", "069500": "kospi etf"}
+
+
+def daily_row(code: str, day: str, price: int) -> str:
+    return f"{code},{day},{price},{price},{price},{price},10"
+
+
+def run_tick_import(tmp_path: Path, lines: list[str]) -> tuple[int, str]:
+    """``run_import`` with an instrument list that has a KOSDAQ stock and an ETF as well."""
+    return run_import(tmp_path, lines, instrument_list=TICK_INSTRUMENTS)
+
+
+@pytest.mark.parametrize(("case", "code", "day", "price"), ON_TICK, ids=[case[0] for case in ON_TICK])
+def test_import_when_prices_are_on_the_tick_grid_of_their_day_and_instrument_stores_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, code: str, day: str, price: int
+) -> None:
+    exit_code, _ = run_tick_import(tmp_path, [daily_row(code, day, price)])
+    assert exit_code == 0, (case, capsys.readouterr().err)
+    assert "imported 1 day bars for 1 code(s)" in capsys.readouterr().out
+    assert BarStore(tmp_path / "store").read_arrays(StockCode(code), Timeframe.DAY).close.tolist() == [price]
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "day", "price", "tick"), OFF_TICK, ids=[case[0] for case in OFF_TICK]
+)
+def test_import_when_a_price_is_off_the_tick_grid_of_its_day_and_instrument_refuses_the_file(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    code: str,
+    day: str,
+    price: int,
+    tick: int,
+) -> None:
+    exit_code, csv = run_tick_import(tmp_path, [daily_row(code, day, price)])
+    err = capsys.readouterr().err
+    assert exit_code == 2, case
+    assert err == (
+        f"error: {csv}: line 2: open {price} is off the tick grid: the tick at that price is {tick} won "
+        f"for a {KIND[code]} on {day} (1 row(s) off the grid; raw prices, as traded, are on it)\n"
+    )
+    assert not (tmp_path / "store" / "day").exists()
+
+
+def test_import_when_a_file_mixes_kinds_of_instrument_checks_each_row_by_its_own_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on_grid = [daily_row(code, day, price) for _, code, day, price in ON_TICK]
+    assert run_tick_import(tmp_path, on_grid)[0] == 0
+    assert "imported 4 day bars for 3 code(s)" in capsys.readouterr().out
+    # 10,005 is on the ETF's grid (tick 5) and off the stock's (tick 10) on the same day
+    mixed = [daily_row("069500", "2025-03-05", 10_005), daily_row("005930", "2025-03-05", 10_005)]
+    (tmp_path / "mixed").mkdir()
+    exit_code, csv = run_tick_import(tmp_path / "mixed", mixed)
+    assert exit_code == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: {csv}: line 3: open 10005 is off the tick grid: the tick at that price is 10 won for a "
+        "kospi stock on 2025-03-05 (1 row(s) off the grid;"
+    )
+
+
+def test_import_when_minute_bars_are_off_the_tick_grid_counts_them_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [
+        "005930,2025-03-04T09:00:00,70050,70100,69900,70000,100",  # the open: the tick at 70,050 is 100
+        "005930,2025-03-04T09:01:00,70000,70200,70000,70100,50",
+        "000660,2025-03-04T09:00:00,180000,180500,179900,180150,10",  # the close
+    ]
+    exit_code, csv = run_import(tmp_path, lines)
+    err = capsys.readouterr().err
+    assert exit_code == 2
+    assert err.startswith(f"error: {csv}: line 2: open 70050 is off the tick grid: the tick at that price ")
+    assert "(2 row(s) off the grid;" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "store" / "minute").exists()
+
+
+def test_import_when_an_off_grid_row_comes_before_another_problem_reports_it_and_counts_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [
+        "005930,2025-03-04T09:00:00,70000,70100,69900,70050,100",
+        "005930,2025-03-04T09:01:00,70000,70200,70000,70100,-1",
+    ]
+    assert run_import(tmp_path, lines)[0] == 2
+    err = capsys.readouterr().err
+    assert "line 2: close 70050 is off the tick grid" in err
+    assert err.endswith("(and 1 more problem(s))\n")
+
+
+@pytest.mark.parametrize(
+    ("code", "day", "price"),
+    [case[1:4] for case in ON_TICK + OFF_TICK],
+    ids=[case[0] for case in ON_TICK + OFF_TICK],
+)
+def test_import_when_a_fetch_would_quarantine_a_price_as_off_the_grid_refuses_it_and_only_then(
+    tmp_path: Path, code: str, day: str, price: int
+) -> None:
+    (tmp_path / "list.csv").write_text(TICK_INSTRUMENTS, encoding="utf-8")
+    instrument = {item.code: item for item in read_instruments_csv(tmp_path / "list.csv")}[StockCode(code)]
+    prices = {name: [price] for name in PRICE_COLUMNS}
+    frame = pd.DataFrame({"ts": [pd.Timestamp(day, tz="Asia/Seoul")], **prices, "volume": [10]})
+    bars = SourceBars(StockCode(code), frame.assign(value=frame["close"] * frame["volume"]))
+    session = date.fromisoformat(day)
+    fetched = check_daily(bars, instrument, None, default_calendar(), session, session)
+    reasons = fetched.quarantined[REASON].tolist()
+    assert reasons in ([], [OFF_TICK_REASON])
+    exit_code, _ = run_tick_import(tmp_path, [daily_row(code, day, price)])
+    assert (exit_code == 2) == bool(reasons)

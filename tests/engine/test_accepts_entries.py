@@ -36,7 +36,9 @@ def _kernel(max_positions: int) -> TradingKernel:
 
 @settings(max_examples=200, deadline=None)
 @given(holdings=HOLDINGS, max_positions=st.integers(1, 5))
-def test_accepts_entries_for_any_book_answers_as_the_exact_count(holdings: list[str], max_positions: int) -> None:
+def test_accepts_entries_for_any_book_answers_as_the_exact_count(
+    holdings: list[str], max_positions: int
+) -> None:
     kernel = _kernel(max_positions)
     for code, holding in zip(CODES, holdings, strict=True):
         if holding == "owned":

@@ -36,7 +36,8 @@ def test_status_positions_orders_when_a_paper_day_ran_then_they_show_its_saved_s
     assert status["cash"] == saved.account.account.cash
     assert status["open_orders"] == 0
     assert status["orders_today"] + status["denied_today"] == len(saved.orders)
-    assert status["last_recovery"].startswith(f"{DAY.isoformat()}T00:00:00")
+    assert status["last_recovery"]["at"].startswith(f"{DAY.isoformat()}T00:00:00")
+    assert status["last_recovery"]["restored_orders"] == 0
     assert status["realised_today"] == saved.account.realised_pnl  # the first closed day
     assert status["last_error"] is None
 

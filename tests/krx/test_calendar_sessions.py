@@ -1,6 +1,8 @@
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from maemae.domain.clock_time import KST
 from maemae.errors import DomainError
@@ -158,3 +160,12 @@ def test_market_phase_when_normal_day_follows_timetable(clock: time, phase: Mark
 def test_market_phase_when_naive_timestamp_raises() -> None:
     with pytest.raises(DomainError, match="timezone-aware"):
         market_phase(datetime(2025, 3, 7, 10, 0), CAL)
+
+
+@given(
+    start=st.dates(min_value=date(2006, 1, 2), max_value=date(2026, 12, 31)),
+    length=st.integers(-10, 400),
+)
+def test_count_sessions_for_any_range_is_how_many_sessions_lists(start: date, length: int) -> None:
+    end = min(max(start + timedelta(days=length), date(2006, 1, 2)), date(2026, 12, 31))  # a reversed one too
+    assert CAL.count_sessions(start, end) == len(CAL.sessions(start, end))

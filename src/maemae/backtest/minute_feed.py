@@ -92,7 +92,7 @@ def year_files_bytes(codes: int, calendar: TradingCalendar, first: date, last: d
     """About how many bytes ``codes`` stocks' minute files of the years from ``first`` to ``last`` hold
     uncompressed (every session of each year): what their copies take in the mapped cache."""
     start, stop = max(date(first.year, 1, 1), CALENDAR_START), min(date(last.year, 12, 31), CALENDAR_END)
-    sessions = len(calendar.sessions(start, stop)) if start <= stop else 0
+    sessions = calendar.count_sessions(start, stop) if start <= stop else 0
     return codes * sessions * BARS_PER_SESSION * BYTES_PER_BAR
 
 
@@ -133,7 +133,7 @@ class MinuteFeed:
         self.codes = source.codes
         self.previous_close = previous_close
         self.window_sessions = window_sessions
-        sessions = len(calendar.sessions(first, last)) if first <= last else 0
+        sessions = calendar.count_sessions(first, last) if first <= last else 0
         self.estimated_bytes = len(self.codes) * max(sessions, 1) * source.bars_per_session * BYTES_PER_BAR
         self.streaming = source.in_memory or self.estimated_bytes > budget_bytes
         self.windows_read = 0

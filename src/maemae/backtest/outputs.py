@@ -1,10 +1,18 @@
-"""Writing a backtest's results: summary.json, trades.csv, orders.csv and equity.csv (docs/backtest.md)."""
+"""Writing a backtest's results: summary.json, trades.csv, orders.csv, equity.csv and report.html
+(docs/backtest.md).
+
+A run's files are one set: the report and the CSVs describe the same run. They are written into a staging
+folder inside the output folder, made before the run (so an unusable ``--out`` is reported at once, not after
+the whole run), and moved into place only once all of them are written: the folder then holds the new set
+or the previous run's files, never a mix, and never a half-written file.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -12,16 +20,121 @@ from pathlib import Path
 
 from maemae.backtest.metrics import Metrics
 from maemae.backtest.runner import DayRecord
+from maemae.data.parquet_io import create_temporary
 from maemae.domain.fill import Fill
 from maemae.domain.order import Order
+from maemae.errors import ConfigError, MaemaeError
+
+OUTPUT_FILES = ("summary.json", "trades.csv", "orders.csv", "equity.csv", "report.html")
+STAGING_PREFIX = ".maemae-run-"  # a staging folder left by a run that was killed can be removed by hand
+_PREVIOUS = "previous"  # inside the staging folder: the files the new set replaces, until it is in place
+
+
+def open_staging(out_dir: Path, option: str) -> Path:
+    """Create ``out_dir`` if needed and an empty staging folder in it (one file system: the final move is a
+    rename); ``option`` names where ``out_dir`` came from (``--out``, ``backtest.out_dir``) in the error
+    line when the folder cannot be used."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_FILES:
+            if (out_dir / name).is_dir():
+                raise ConfigError(f"{option} {str(out_dir)!r}: {name} there is a folder; expected a file")
+        return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+    except OSError as error:
+        raise ConfigError(f"{option} {str(out_dir)!r}: {_unusable(out_dir, error)}") from None
+
+
+def check_out_dir(out_dir: Path, option: str) -> None:
+    """Fail now, with one line, when outputs cannot be written to ``out_dir``: before a run, not after it."""
+    discard(open_staging(out_dir, option))
+
+
+def _unusable(out_dir: Path, error: OSError) -> str:
+    """Why ``out_dir`` cannot hold the outputs, in words: a file in the way, no permission, or the system's
+    reason."""
+    blocking = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), None)
+    if blocking == out_dir:
+        return "is a file; expected a folder (existing, or one to create)"
+    if blocking is not None:
+        return f"{str(blocking)!r} is a file; expected a folder"
+    if isinstance(error, PermissionError):
+        return "no permission to create or write files there"
+    return f"cannot write there: {error.strerror or error}"
+
+
+def publish(staging: Path, out_dir: Path, option: str) -> None:
+    """Move the set written in ``staging`` into ``out_dir``: the previous run's files aside first, then the
+    new ones in, each a rename. If one fails (a file another program holds open on Windows, a full disk
+    meanwhile), what was moved goes back and the error is one line: the folder keeps the old files."""
+    previous = staging / _PREVIOUS
+    previous.mkdir()
+    aside: list[str] = []
+    placed: list[str] = []
+    try:
+        for name in OUTPUT_FILES:
+            if os.path.lexists(out_dir / name):
+                os.replace(out_dir / name, previous / name)
+                aside.append(name)
+        for name in OUTPUT_FILES:
+            os.replace(staging / name, out_dir / name)
+            placed.append(name)
+    except OSError as error:
+        restored = _put_back(staging, out_dir, placed, aside)
+        raise failed_write(out_dir, option, error, None if restored else previous) from None
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def _put_back(staging: Path, out_dir: Path, placed: list[str], aside: list[str]) -> bool:
+    """Undo a publish that failed half-way; False when a previous file could not go back (it stays in the
+    staging folder, which is then kept)."""
+    try:
+        for name in placed:
+            os.replace(out_dir / name, staging / name)
+        for name in aside:
+            os.replace(staging / _PREVIOUS / name, out_dir / name)
+    except OSError:
+        return False
+    return True
+
+
+def failed_write(out_dir: Path, option: str, error: OSError, kept_in: Path | None = None) -> MaemaeError:
+    """The one line for outputs that could not be written after the run (``kept_in``: where the previous
+    files are when they could not all be put back). Exit 1, not 2: the folder passed the check before the
+    run, so the cause is the machine (a full disk, an I/O error, a file another program holds open), not a
+    wrong option or config value."""
+    kept = (
+        "the files there are unchanged"
+        if kept_in is None
+        else f"the previous files could not all be put back: they are in {str(kept_in)!r}"
+    )
+    return MaemaeError(
+        f"{option} {str(out_dir)!r}: could not write the backtest's outputs "
+        f"({error.strerror or error}); {kept}"
+    )
+
+
+def discard(staging: Path) -> None:
+    """Remove the staging folder, unless it holds previous files a failed publish could not put back."""
+    previous = staging / _PREVIOUS
+    if previous.is_dir() and any(previous.iterdir()):
+        return
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _atomic_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as sink:
-        sink.write(text)
-    os.replace(temporary, path)
+    handle, temporary = create_temporary(path)  # mode as open() gives, not mkstemp's 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as sink:
+            sink.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_report(path: Path, html: str) -> None:
+    _atomic_text(path, html)
 
 
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from maemae.backtest.metrics import Metrics, drawdowns
@@ -30,14 +30,31 @@ def _polyline(values: Sequence[float], low: float, high: float, colour: str) -> 
     return f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>'
 
 
-def _chart(title: str, values: Sequence[float], colour: str, labels: tuple[str, str], extra: str = "") -> str:
+def _won(value: float) -> str:
+    """Money and prices as whole won with thousands separators; `.4g` gave `1.003e+08` on the chart labels."""
+    return f"{round(value):,}"
+
+
+def _percent(value: float) -> str:
+    """A fraction such as a drawdown as a percent, e.g. -0.0123 -> `-1.23%`."""
+    return f"{value:.2%}"
+
+
+def _chart(
+    title: str,
+    values: Sequence[float],
+    colour: str,
+    labels: tuple[str, str],
+    extra: str = "",
+    fmt: Callable[[float], str] = _won,
+) -> str:
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     return (
         f"<h3>{html.escape(title)}</h3>"
         f'<svg width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{html.escape(title)}">'
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fafafa" stroke="#ddd"/>'
-        f'<text x="{PAD}" y="14" font-size="11">{high:,.4g}</text>'
-        f'<text x="{PAD}" y="{HEIGHT - 8}" font-size="11">{low:,.4g}  ({labels[0]} .. {labels[1]})</text>'
+        f'<text x="{PAD}" y="14" font-size="11">{fmt(high)}</text>'
+        f'<text x="{PAD}" y="{HEIGHT - 8}" font-size="11">{fmt(low)}  ({labels[0]} .. {labels[1]})</text>'
         f"{_polyline(values, low, high, colour) if values else ''}{extra}</svg>"
     )
 
@@ -111,7 +128,7 @@ th,td{{padding:.25em .8em;border-bottom:1px solid #eee;text-align:left}}</style>
 <body><h1>{html.escape(title)}</h1>
 <table>{rows}</table>
 {_chart("Equity (won)", equity, "#0969da", labels)}
-{_chart("Drawdown", [float(x) for x in drawdowns([int(e) for e in equity])], "#cf222e", labels)}
+{_chart("Drawdown", [float(x) for x in drawdowns([int(e) for e in equity])], "#cf222e", labels, fmt=_percent)}
 <h2>Most traded stocks</h2><p>{names_note}</p>
 {charts}
 </body></html>

@@ -14,7 +14,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
@@ -22,9 +22,9 @@ from maemae.backtest.equity_scan import add_shares, first_at_or_below
 from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.compiled import pickle_by_fields
-from maemae.data.bars import BarArrays
+from maemae.data.bars import BarArrays, day_ns
 from maemae.data.universe import Universe, select_stocks
-from maemae.domain.clock_time import KST
+from maemae.domain.clock_time import KST, kst_after
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType
 from maemae.domain.events import DomainEvent, FillReceived
@@ -178,12 +178,15 @@ class _Day:
     k: int = -1  # the bar whose close is "now" (-1: before the open)
     last: int = field(init=False)  # the closing auction's bar: the grid's last
     starts: list[int] = field(init=False)  # the grid's bar starts (ns): a NumPy read per step cost more
-    _moments: dict[int, datetime] = field(default_factory=dict)  # ns -> the datetime made for it today
+    midnight: datetime = field(init=False)  # 00:00 KST of the day, and in nanoseconds since the epoch
+    midnight_ns: int = field(init=False)
 
     def __post_init__(self) -> None:
         assert self.held_wake.dtype == np.bool_  # its columns are read as bytes of 0 or 1
         self.last = len(self.grid) - 1
         self.starts = self.grid.starts.tolist()
+        self.midnight = datetime.combine(self.grid.day, time(0), tzinfo=KST)
+        self.midnight_ns = day_ns(self.grid.day)
         holding = self.quantity > 0
         self.holding = holding.tolist()
         self.held_value = self.quantity @ self.closes
@@ -197,11 +200,8 @@ class _Day:
             self.held_masks[row] = self._held_mask(row)
 
     def moment(self, ns: int) -> datetime:
-        """``ns`` as a KST datetime, made once: a bar's end is the next bar's start, asked for twice."""
-        moment = self._moments.get(ns)
-        if moment is None:
-            moment = self._moments[ns] = datetime.fromtimestamp(ns / 1e9, tz=KST)
-        return moment
+        """``ns`` (a time of this day) as a KST datetime."""
+        return kst_after(self.midnight, ns - self.midnight_ns)
 
     def set_quantity(self, row: int, quantity: int) -> None:
         """Code ``row`` is now held in ``quantity`` shares; if it became held or flat, it wakes on the

@@ -11,22 +11,35 @@ from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
+import structlog
 
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.metrics import Metrics, compute_metrics
-from maemae.backtest.outputs import write_equity, write_orders, write_summary, write_trades
+from maemae.backtest.outputs import (
+    discard,
+    failed_write,
+    open_staging,
+    publish,
+    write_equity,
+    write_orders,
+    write_report,
+    write_summary,
+    write_trades,
+)
 from maemae.backtest.report_html import render_report
 from maemae.backtest.runner import BacktestRecorder, BacktestRunner, Progress
 from maemae.config import MaemaeConfig
 from maemae.data.bar_cache import MappedBarCache
-from maemae.data.bars import Timeframe, day_ns
+from maemae.data.bars import BarArrays, Timeframe, day_ns
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
 from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
 from maemae.errors import DataError
 
+log = structlog.get_logger("maemae.backtest")
+
 WARMUP_SESSIONS = 60
-OUTPUT_FILES = ("summary.json", "trades.csv", "orders.csv", "equity.csv", "report.html")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +81,10 @@ def load_market(
         days = [d for d in sessions if d >= start]
     if not days:
         raise DataError(f"backtest: no stored trading days between {start or first} and {end}")
+    if backtest:
+        _check_universe(config, daily)
+        if config.backtest.bars == "minute":
+            _check_minute_bars(config, store, days[0], days[-1])
     market = BacktestMarket(
         store,
         calendar,
@@ -84,6 +101,43 @@ def load_market(
     if not traded:
         raise DataError(f"backtest: no stored trading days between {days[0]} and {days[-1]}")
     return market, traded
+
+
+def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays]) -> None:
+    """A fixed universe none of whose codes is stored would run every day and trade nothing, ending with 0
+    orders and exit 0 as if the strategy had chosen not to trade: that is an error. Some codes missing is a
+    warning (a stock listed during the period, a typo among many), as is a missing safe asset: idle cash
+    then stays cash."""
+    universe = config.universe
+    stored = {code for code, bars in daily.items() if len(bars)}
+    root = str(config.data.root)
+    if universe.selector == "fixed":
+        missing = [str(code) for code in universe.codes if code not in stored]
+        if len(missing) == len(universe.codes):
+            raise DataError(
+                f"universe.codes = {missing}: none of them has bars under data.root = {root!r}; "
+                "expected at least one stored code (`maemae data info` lists them)"
+            )
+        if missing:
+            log.warning("universe_codes_not_stored", codes=missing, data_root=root)
+    safe = universe.safe_asset_code
+    if safe is not None and safe not in stored:
+        log.warning("safe_asset_not_stored", safe_asset_code=str(safe), data_root=root)
+
+
+def _check_minute_bars(config: MaemaeConfig, store: BarStore, first: date, last: date) -> None:
+    """A minute-bar backtest on a store without minute bars for its period (a pykrx import, `maemae data
+    sample --daily-only`) has nothing to trade on and would end with 0 orders and exit 0: an error naming
+    the way out. Minute bars for only some of the days are fine. Looked up by file name (docs/data.md:
+    ``minute/<code>/<year>.parquet``), so the check reads no bars."""
+    minute = store.root / "minute"
+    for year in range(first.year, last.year + 1):
+        if next(minute.glob(f"*/{year}.parquet"), None) is not None:
+            return
+    raise DataError(
+        f"backtest.bars = 'minute': data.root = {str(config.data.root)!r} holds no minute bars for "
+        f"{first}..{last}; store minute bars there, or set backtest.bars = 'day' to trade on daily bars alone"
+    )
 
 
 def _mapped_cache(config: MaemaeConfig, store: BarStore) -> MappedBarCache | None:
@@ -110,25 +164,36 @@ def run_backtest(
     progress: Progress | None = None,
     title: str = "maemae backtest",
     loaded: tuple[BacktestMarket, list[date]] | None = None,
+    out_option: str = "out_dir",
 ) -> BacktestResult:
     """One backtest; ``loaded`` is a market already in memory with its days (a sweep runs many trials on
-    one load)."""
-    market, days = loaded or load_market(config, start, end, backtest=True)
-    engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
-    runner = BacktestRunner(
-        engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar
-    )
-    recorder = runner.run(days, progress)
-    denials = Counter(record.reason.value for record in engine.gate.denials)
-    metrics = compute_metrics(
-        config.backtest.initial_cash,
-        [record.equity for record in recorder.days],
-        recorder.fills,
-        list(engine.portfolio.realised_by_order.values()),
-        denials,
-    )
-    if out_dir is not None:
-        _write(out_dir, title, metrics, engine, recorder, market, days)
+    one load). ``out_dir`` is checked before the run, and its files are replaced as a set after it
+    (:mod:`maemae.backtest.outputs`); ``out_option`` names where it came from in an error line."""
+    staging = None if out_dir is None else open_staging(out_dir, out_option)
+    try:
+        market, days = loaded or load_market(config, start, end, backtest=True)
+        engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
+        runner = BacktestRunner(
+            engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar
+        )
+        recorder = runner.run(days, progress)
+        denials = Counter(record.reason.value for record in engine.gate.denials)
+        metrics = compute_metrics(
+            config.backtest.initial_cash,
+            [record.equity for record in recorder.days],
+            recorder.fills,
+            list(engine.portfolio.realised_by_order.values()),
+            denials,
+        )
+        if out_dir is not None and staging is not None:
+            try:
+                _write(staging, title, metrics, engine, recorder, market, days)
+            except OSError as error:
+                raise failed_write(out_dir, out_option, error) from None
+            publish(staging, out_dir, out_option)
+    finally:
+        if staging is not None:
+            discard(staging)
     return BacktestResult(metrics, out_dir, (days[0], days[-1]), engine, recorder)
 
 
@@ -141,7 +206,7 @@ def _write(
     market: BacktestMarket,
     days: list[date],
 ) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Every output file of the run into ``out_dir`` (the staging folder)."""
     write_summary(
         out_dir / "summary.json",
         metrics,
@@ -165,4 +230,4 @@ def _write(
             daily[code] = bars.slice(int(a), int(b))
     names = {code: item.name for code, item in market.instruments.items()}
     html = render_report(title, metrics, recorder.days, recorder.fills, daily, names)
-    (out_dir / "report.html").write_text(html, encoding="utf-8")
+    write_report(out_dir / "report.html", html)

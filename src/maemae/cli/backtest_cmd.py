@@ -38,6 +38,11 @@ def _progress(label: str, unit: str) -> Progress:
     )
 
 
+def _out_option(out: Path | None) -> str:
+    """Where the output folder came from, for the error line when it cannot be used."""
+    return "--out" if out is not None else "backtest.out_dir"
+
+
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -77,6 +82,7 @@ def backtest(
             out_dir=out_dir,
             every_bar=every_bar or None,
             progress=progress,
+            out_option=_out_option(out),
         )
     m = result.metrics
     typer.echo(
@@ -96,11 +102,13 @@ def compare(
 ) -> None:
     """Backtest the same strategy under each overtrading policy and print the table."""
     from maemae.backtest.compare import COLUMNS, compare_policies, row
+    from maemae.backtest.outputs import check_out_dir
 
     settings = load_config(config)
     first, last = _date(start, "--start"), _date(end, "--end")
     configure_logging(settings.logging)
     out_dir = (out or settings.backtest.out_dir) / "compare"
+    check_out_dir(out_dir, _out_option(out))  # before six runs, not after them
     console = Console(width=max(Console().width, 132))
     results = compare_policies(
         settings,

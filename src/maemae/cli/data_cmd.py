@@ -208,6 +208,9 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List what the store holds: codes, timeframes, first and last bar, bar counts."""
+    if not directory.is_dir():  # a mistyped --dir is not an empty store: say so and exit 2, not "no bars"
+        problem = "not a directory" if directory.exists() else "no such directory"
+        raise DataError(f"--dir {directory}: {problem}")
     store = BarStore(directory)
     series = store.info()
     instruments = store.read_instruments()

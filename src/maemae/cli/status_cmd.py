@@ -39,18 +39,32 @@ def _read(config: Path, day_text: str | None, read: Any) -> Any:
         store.close()
 
 
-def _table(title: str, rows: list[Any]) -> None:
-    table = Table(title=title)
+# Columns an operator searches the logs for or reads against a broker's screen: shown whole, never wrapped or
+# cut to ``287…``, however narrow the terminal (a pipe gets 80 columns).
+WHOLE_COLUMNS = frozenset({"code", "order_id"})
+
+
+def _table(title: str, rows: list[Any], console: Console | None = None) -> None:
+    console = console or Console()
     if not rows:
-        Console().print(f"{title}: none")
+        console.print(f"{title}: none")
         return
-    for column in asdict(rows[0]):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in asdict(row).values())
-        )
-    Console().print(table)
+    cells = [
+        ["" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in asdict(row).values()]
+        for row in rows
+    ]
+    table = Table(title=title)
+    for index, column in enumerate(asdict(rows[0])):
+        if column in WHOLE_COLUMNS:
+            # no_wrap alone still lets rich shrink the column as a last resort; min_width stops that, so the
+            # other (folding) columns give up the room instead
+            widest = max(len(column), *(len(row[index]) for row in cells))
+            table.add_column(column, no_wrap=True, min_width=widest)
+        else:
+            table.add_column(column, overflow="fold")  # wrapped rather than cut: no digit of a sum is lost
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
 
 
 @app.command()
@@ -63,7 +77,15 @@ def status(config: ConfigOption, day: DayOption = None, as_json: JsonOption = Fa
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
         return
     for key, value in result.as_dict().items():
-        shown = "-" if value is None else f"{value:,}" if isinstance(value, int) else value
+        shown = (
+            "-"
+            if value is None
+            else f"{value:,}"
+            if isinstance(value, int)
+            else json.dumps(value, ensure_ascii=False)
+            if isinstance(value, dict)
+            else value
+        )
         typer.echo(f"{key:>16}: {shown}")
 
 

@@ -5,13 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from maemae.config.base import Section
 
+_DEFAULT_STORE_URL = "sqlite:///var/maemae.db"
+_BACKENDS = ("sqlite", "postgresql")
+
 
 class StoreConfig(Section):
-    url: str = Field("sqlite:///var/maemae.db", description="SQLAlchemy URL of the state database")
+    url: str = Field(_DEFAULT_STORE_URL, description="SQLAlchemy URL of the state database")
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Refuse a URL the store cannot open now, in ``maemae config check``, not in the first command that
+        opens the store. The default is known good and skipped: parsing it would import SQLAlchemy into
+        every command, ``maemae --help`` included."""
+        if value == _DEFAULT_STORE_URL:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise ValueError(
+                "expected a SQLAlchemy URL such as sqlite:///var/maemae.db or postgresql://user@host/maemae"
+            ) from None
+        if backend not in _BACKENDS:
+            raise ValueError(f"expected a sqlite:// or postgresql:// URL, not {backend}://")
+        return value
 
 
 class LogNotifier(Section):

@@ -54,26 +54,42 @@ def _default(field: Any) -> str:
     return f"`{value!s}`" if value not in (None, ()) else f"`{value!r}`"
 
 
-def _section(model: type[BaseModel], path: str, out: list[str]) -> None:
+def _tag(model: type[BaseModel]) -> str:
+    """The value of a tagged table's ``kind``, read from its ``Literal`` annotation: a required tag such as
+    Slack's has no default to read (reading the default printed ``PydanticUndefined``)."""
+    (tag,) = get_args(model.model_fields["kind"].annotation)
+    return str(tag)
+
+
+def _heading(path: str) -> str:
+    """A table's heading as the TOML file writes it. The top-level keys (``mode``) sit above every table, so
+    they get a plain heading: a ``[root]`` table would be a table TOML does not have."""
+    return f"### `[{path}]`" if path else "### Top level (before any `[table]`)"
+
+
+def _section(model: type[BaseModel], path: str, out: list[str], heading: str | None = None) -> None:
     rows = []
-    nested: list[tuple[type[BaseModel], str]] = []
+    nested: list[tuple[type[BaseModel], str, str | None]] = []
     for name, field in model.model_fields.items():
         key = field.alias or name
+        child_path = f"{path}.{key}" if path else key
         models = _models_in(field.annotation)
         if models and len(models) == 1:
-            nested.append((models[0], f"{path}.{key}" if path else key))
+            nested.append((models[0], child_path, None))
             continue
-        if models:  # a list of tagged tables (alert notifiers)
-            nested += [(item, f"{path}.{key}[kind={item.model_fields['kind'].default!r}]") for item in models]
+        if models:  # a list of tagged tables (alert notifiers): TOML's array of tables, one entry per kind
+            nested += [
+                (item, child_path, f'### `[[{child_path}]]` with `kind = "{_tag(item)}"`') for item in models
+            ]
         description = (field.description or "").replace("|", "/")
         rows.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {description} |")
     if rows:
-        out += ["", f"### `[{path or 'root'}]`", ""]
+        out += ["", heading or _heading(path), ""]
         if model.__doc__ and path:
             out += [" ".join(model.__doc__.split()), ""]
         out += ["| key | type | default | meaning |", "|---|---|---|---|", *rows]
-    for child, child_path in nested:
-        _section(child, child_path, out)
+    for child, child_path, child_heading in nested:
+        _section(child, child_path, out, child_heading)
 
 
 def render_reference() -> str:

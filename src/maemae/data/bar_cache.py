@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,7 +36,7 @@ import pyarrow.ipc as ipc
 import structlog
 
 from maemae.data.bars import BAR_COLUMNS, BarArrays
-from maemae.data.parquet_io import read_table
+from maemae.data.parquet_io import create_temporary, read_table
 
 log = structlog.get_logger("maemae.data")
 
@@ -112,7 +111,7 @@ class MappedBarCache:
             return True
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            handle, temporary = create_temporary(target)  # mode as open() gives, not mkstemp's 0600
         except OSError as error:
             self._unwritable(target, error)
             return False

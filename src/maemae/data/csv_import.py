@@ -2,19 +2,24 @@
 
 Columns (docs/data.md): ``code, ts, open, high, low, close, volume`` and optionally ``value`` (traded value in
 won; close × volume when absent). Every row is checked before anything is written; the first problem found is
-reported as one line naming the file, the line and the rule, and the store is left exactly as it was.
+reported as one line naming the file, the line and the rule, and the store is left exactly as it was. A fetch
+quarantines a source's bad rows instead, but the tick rule is the same function (``quality.off_tick_grid``):
+a price off the grid of its day and instrument is refused here as it is quarantined there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe
+from maemae.data.bars import BAR_COLUMNS, PRICE_COLUMNS, BarArrays, Timeframe
 from maemae.data.instruments import Instrument
+from maemae.data.quality import kst_days, off_tick_grid
 from maemae.data.store import BarStore
 from maemae.data.validation import (
     Problem,
@@ -28,6 +33,7 @@ from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
 from maemae.errors import DataError, InvalidStockCode
 from maemae.krx.calendar import TradingCalendar
+from maemae.krx.ticks import tick_size
 
 REQUIRED = ("code", "ts", "open", "high", "low", "close", "volume")
 OPTIONAL = ("value",)
@@ -70,7 +76,9 @@ def _check_columns(
         raise DataError(f"{path}: no data rows after the header")
 
 
-def _parse_codes(frame: pd.DataFrame, known: set[StockCode] | None) -> tuple[pd.Series, list[Problem]]:
+def _parse_codes(
+    frame: pd.DataFrame, known: Mapping[StockCode, Instrument] | None
+) -> tuple[pd.Series, list[Problem]]:
     normalised: dict[str, StockCode] = {}
     problems: list[Problem] = []
     for raw in frame["code"].unique():
@@ -113,14 +121,65 @@ def _parse_ts(
     return parsed, timeframe, []
 
 
+def _check_ticks(
+    codes: pd.Series,
+    ts: pd.Series,
+    numbers: dict[str, pd.Series],
+    known: Mapping[StockCode, Instrument] | None,
+    index: pd.Index,
+) -> list[Problem]:
+    """Prices on the tick grid of their day and instrument, by the rule a fetch quarantines with.
+
+    The rows go through ``quality.off_tick_grid`` with their code's instrument, whose type and market pick the
+    band table (a table of 2022 is not one of 2024). Codes of one type and market share a table, so their rows
+    go in together: a file of the whole market makes a few calls, not one per code. The message counts every
+    row off the grid, so the user knows whether one typo or the whole file (adjusted prices, say) is wrong.
+    """
+    days = kst_days(ts)
+    labels, uniques = pd.factorize(codes)  # an invalid code (NaN, refused already) gets -1: not checked
+    instruments = [known.get(code) if known is not None else None for code in uniques]
+    groups = [(item.instrument_type, item.market) if item else None for item in instruments]
+    distinct = list(dict.fromkeys(groups))
+    group_of_row = np.array([distinct.index(group) for group in groups] + [-1], dtype=np.int64)[labels]
+    off = {name: np.zeros(len(index), dtype=bool) for name in PRICE_COLUMNS}
+    for number, group in enumerate(distinct):
+        positions = np.flatnonzero(group_of_row == number)
+        prices = {name: numbers[name].to_numpy(np.int64)[positions] for name in PRICE_COLUMNS}
+        instrument = instruments[groups.index(group)]  # any code of the group: they share type and market
+        for name, mask in off_tick_grid(prices, days[positions], instrument).items():
+            off[name][positions] = mask
+    any_off = np.logical_or.reduce(list(off.values()))
+    line = first_line(any_off, index)
+    if line is None:
+        return []
+    position = int(np.flatnonzero(any_off)[0])
+    name = next(name for name in PRICE_COLUMNS if off[name][position])
+    instrument = instruments[labels[position]]
+    kind = instrument.instrument_type if instrument else InstrumentType.STOCK
+    market = instrument.market if instrument else Market.KOSPI
+    price, day = int(numbers[name].iloc[position]), days[position].astype(date)
+    tick = tick_size(price, day, kind, market)
+    return [
+        Problem(
+            line,
+            f"{name} {price} is off the tick grid: the tick at that price is {tick} won for a {market} "
+            f"{kind} on {day} ({int(any_off.sum())} row(s) off the grid; raw prices, as traded, are on it)",
+        )
+    ]
+
+
 def parse_bars(
     path: Path,
     frame: pd.DataFrame,
     timeframe: Timeframe | None,
     calendar: TradingCalendar,
-    known: set[StockCode] | None,
+    known: Mapping[StockCode, Instrument] | None,
 ) -> tuple[dict[StockCode, BarArrays], Timeframe]:
-    """Validate a bar table and split it into arrays per code; raises DataError naming the first bad line."""
+    """Validate a bar table and split it into arrays per code; raises DataError naming the first bad line.
+
+    ``known`` is the instrument list: a code outside it is refused, and its instrument type and market choose
+    the tick table (None: any code, ticks of a KOSPI stock, as a fetch assumes for a code it does not know).
+    """
     _check_columns(path, frame, REQUIRED, OPTIONAL)
     codes, problems = _parse_codes(frame, known)
     ts, timeframe, ts_problems = _parse_ts(frame, timeframe)
@@ -132,6 +191,8 @@ def parse_bars(
         ts_ns = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
         problems += check_order(frame["code"], ts_ns, frame.index)
         problems += check_sessions(ts, timeframe, calendar, frame.index)
+        if all(name in numbers for name in PRICE_COLUMNS):
+            problems += _check_ticks(codes, ts, numbers, known, frame.index)
     if problems:
         first = min(problems, key=lambda problem: problem.line)  # ties: the order the checks ran
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
@@ -181,7 +242,7 @@ def import_csv(
     known_instruments = store.read_instruments()
     known_instruments.update({item.code: item for item in new_instruments})
     frame = _read_csv(path)
-    per_code, timeframe = parse_bars(path, frame, timeframe, calendar, set(known_instruments))
+    per_code, timeframe = parse_bars(path, frame, timeframe, calendar, known_instruments)
     if new_instruments:
         store.write_instruments(list(known_instruments.values()))
     for code, bars in per_code.items():

@@ -6,8 +6,9 @@ so a crash or a full disk leaves either the old file or the new one, never half 
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,28 @@ BAR_WRITE_OPTIONS: dict[str, object] = {
 }
 
 
+_TEMPORARY_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def create_temporary(path: Path, suffix: str = ".tmp") -> tuple[int, Path]:
+    """A new, empty file beside ``path`` (``.<name>.<random><suffix>``), open for writing, to be renamed over
+    ``path`` once complete: its descriptor and its path.
+
+    Not ``tempfile.mkstemp``: that creates the file with mode 0600, and the rename keeps it, so every bar
+    file, cache copy and backtest output came out readable by its owner alone where the umask lets the group
+    and others read the files a plain ``open()`` makes. Created here with 0666, the file gets what ``open()``
+    gives: the kernel removes the umask's bits (and applies a directory's default ACL). The umask is never
+    read: ``os.umask`` can only read it by setting it, process-wide, while bar-cache threads create files.
+    """
+    for _ in range(100):
+        candidate = path.parent / f".{path.name}.{secrets.token_hex(6)}{suffix}"
+        try:
+            return os.open(candidate, _TEMPORARY_FLAGS, 0o666), candidate
+        except FileExistsError:  # another writer drew the same name: draw again
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(path.parent))
+
+
 def write_bars_atomically(bars: BarArrays, path: Path, row_group_size: int | None = None) -> None:
     """Write ``bars`` to ``path`` in the bar files' encoding, atomically."""
     write_table_atomically(arrays_to_table(bars), path, row_group_size, **BAR_WRITE_OPTIONS)
@@ -71,7 +94,7 @@ def write_table_atomically(
     """Write ``table`` to ``path`` so that readers see the old file or the complete new one; ``options`` go
     to ``pyarrow.parquet.write_table`` (zstd compression unless they say otherwise)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = create_temporary(path)
     try:
         with os.fdopen(handle, "wb") as sink:
             pq.write_table(table, sink, row_group_size=row_group_size, **{"compression": "zstd", **options})

@@ -1,6 +1,9 @@
 """Quality checks on every import from a data source: rows that break a rule are quarantined with the reason,
 never fixed; what is odd but possible (a gap, a day without trades, a jump an adjustment explains) is
-reported. The CSV import's checks refuse a whole file instead (a person wrote it; a source is fixed upstream).
+reported. The CSV import's checks refuse a whole file instead (a person wrote it; a source is fixed upstream),
+but its tick rule is this module's ``off_tick_grid``, so a price one importer takes the other takes too. It
+has no daily-limit rule: a CSV carries no adjustment factors to tell a split from a bad row (docs/data.md
+lists which importer applies which check).
 
 Rules, per code, vectorised over its rows (docs/data.md):
 
@@ -20,13 +23,15 @@ sessions missing in the range       reported      a gap (a halt, a late listing,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from maemae.data.bars import BAR_COLUMNS
+from maemae.data.bars import BAR_COLUMNS, PRICE_COLUMNS
 from maemae.data.instruments import Instrument
 from maemae.data.sources.base import FACTOR_COLUMN, SourceBars
 from maemae.domain.enums import InstrumentType, Market
@@ -36,6 +41,7 @@ from maemae.krx.sessions import session_schedule
 from maemae.krx.ticks import tick_size_by_day
 
 REASON = "reason"
+OFF_TICK = "a price is off the tick grid"
 JUMP_SLACK = 0.005  # a close may sit a tick or so beyond the exact limit after rounding
 
 
@@ -113,15 +119,29 @@ def _row_rules(frame: pd.DataFrame, day64: np.ndarray, instrument: Instrument | 
     )
     _flag(reasons, frame["volume"].to_numpy(np.int64) < 0, "negative volume")
     _flag(reasons, frame["ts"].duplicated().to_numpy(), "a second row for the same time")
+    off = np.logical_or.reduce(list(off_tick_grid(prices, day64, instrument).values()))
+    _flag(reasons, off, OFF_TICK)
+    return reasons
+
+
+def off_tick_grid(
+    prices: Mapping[str, npt.NDArray[np.int64]], day64: np.ndarray, instrument: Instrument | None
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Per price column (``open, high, low, close``), the rows whose price is off the tick grid of its day.
+
+    The one tick rule of every importer (a source's rows here, ``maemae data import``'s in ``csv_import``), so
+    the two cannot disagree on a price: the band table is ``krx.ticks``' for the instrument's type and market
+    on each row's day (the tables changed in 2023). A row with a price that is not positive is left to the
+    rule that refuses it (it has no tick); an unknown instrument is taken for a KOSPI stock.
+    """
     kind = instrument.instrument_type if instrument else InstrumentType.STOCK
     market = instrument.market if instrument else Market.KOSPI
-    positive = (o > 0) & (h > 0) & (low > 0) & (c > 0)
-    off = np.zeros(len(frame), dtype=bool)
-    for name in ("open", "high", "low", "close"):
+    positive = np.logical_and.reduce([prices[name] > 0 for name in PRICE_COLUMNS])
+    off: dict[str, npt.NDArray[np.bool_]] = {}
+    for name in PRICE_COLUMNS:
         values = np.where(positive, prices[name], 1)
-        off |= values % tick_size_by_day(values, day64, kind, market) != 0
-    _flag(reasons, off & positive, "a price is off the tick grid")
-    return reasons
+        off[name] = positive & (values % tick_size_by_day(values, day64, kind, market) != 0)
+    return off
 
 
 def _flag(reasons: pd.Series, mask: np.ndarray, reason: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time
 from multiprocessing import AuthenticationError
 from typing import TYPE_CHECKING
@@ -74,11 +75,19 @@ def universe_selector(config: MaemaeConfig, calendar: TradingCalendar) -> Select
 
 
 def make_calendar(config: MaemaeConfig) -> TradingCalendar:
-    return TradingCalendar(
-        extra_closures=config.calendar.extra_closures,
-        extra_sessions=config.calendar.extra_sessions,
-        csat_days=config.calendar.csat_days,
-    )
+    corrections = config.calendar
+    return _calendar(corrections.extra_closures, corrections.extra_sessions, corrections.csat_days)
+
+
+@lru_cache(maxsize=8)
+def _calendar(
+    extra_closures: tuple[date, ...], extra_sessions: tuple[date, ...], csat_days: tuple[date, ...]
+) -> TradingCalendar:
+    """One calendar per set of corrections, for the whole process. A calendar never changes once built, and
+    what it and :func:`maemae.krx.sessions.session_schedule` keep (shifted sessions, each day's timetable,
+    cached per calendar) then serves every run: a sweep's thousand backtests built a thousand calendars and
+    made every day's timetable again in each, and the timetables' cache kept the old calendars alive."""
+    return TradingCalendar(extra_closures, extra_sessions, csat_days)
 
 
 def make_sim_exchange(

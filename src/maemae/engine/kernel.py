@@ -115,7 +115,7 @@ class TradingKernel:
                 self.gate.state.clear_take_profit(code)
         for position in sorted(self.portfolio.held(), key=lambda p: p.code):
             opened = self.opened_on.get(position.code, day)
-            held = len(self.calendar.sessions(opened, day)) - 1
+            held = self.calendar.count_sessions(opened, day) - 1
             if self.exits.time_cut_due(day, held) and position.code in self.data:
                 holding = self.holding(position.code)
                 self._decide(self.exits.time_cut(holding, f"time-cut after {held} sessions"), now, price_of)
@@ -196,6 +196,8 @@ class TradingKernel:
         if code not in self.high_water or index < 0:
             return
         bars = self.data[code].bars
+        if bars.ts.item(index) <= self._high_water_ts[code]:
+            return  # no bar since the last update: a step's visit and its exit scan both ask (4 calls in 10)
         high, at = high_since(bars.ts, bars.close, self._high_water_ts[code], index)
         if high >= 0:
             self.high_water[code] = max(self.high_water[code], high)

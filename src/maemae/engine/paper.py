@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from maemae.alerts.dispatcher import dispatcher_for
+from maemae.backtest.market import BacktestMarket
 from maemae.backtest.runner import Cursor
 from maemae.backtest.service import load_market
 from maemae.brokers.kis.mock.app import MockSettings
@@ -63,12 +64,7 @@ def run_paper_replay(
 ) -> PaperSummary:
     choice = choice or VenueChoice()
     pace = WallPacer(speed)  # checks the speed before anything is opened
-    try:
-        market, days = load_market(config, day, day)
-    except DataError:
-        days = []
-    if days != [day]:
-        raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
+    market = _replay_market(config, day)
     clock = SimulatedClock(datetime.combine(day, time(0), tzinfo=KST))
     with ExitStack() as stack:
         alerts = dispatcher_for(config.alerts)  # a missing secret is refused before anything is written
@@ -107,6 +103,20 @@ def run_paper_replay(
         differences,
         report,
     )
+
+
+def _replay_market(config: MaemaeConfig, day: date) -> BacktestMarket:
+    """The stored market of the replayed ``day``, refused before anything is written when the day has no
+    minute bars: a daily-only store (``maemae data sample --daily-only``) would otherwise replay an empty
+    day and save it as if it had traded. Same check and words as ``maemae run --replay``."""
+    refusal = ConfigError(f"--replay {day}: no stored minute bars for that trading day")
+    try:
+        market, days = load_market(config, day, day)
+    except DataError:
+        raise refusal from None
+    if days != [day] or not market.has_minutes(day):
+        raise refusal
+    return market
 
 
 def serve_sim_exchange(

@@ -130,6 +130,15 @@ class TradingCalendar:
         hi = np.searchsorted(self._days, _day_number(end), side="right")
         return [_from_day_number(n) for n in self._days[lo:hi].tolist()]
 
+    def count_sessions(self, start: date, end: date) -> int:
+        """How many sessions ``sessions(start, end)`` lists, without making their dates (the time-cut asks
+        each day for every held stock)."""
+        self._check_range(start)
+        self._check_range(end)
+        lo = int(np.searchsorted(self._days, _day_number(start), side="left"))
+        hi = int(np.searchsorted(self._days, _day_number(end), side="right"))
+        return max(hi - lo, 0)
+
     def session_days(self, start: date, end: date) -> np.ndarray:
         """``sessions`` as a NumPy ``datetime64[D]`` array (for vectorised checks over many rows)."""
         self._check_range(start)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import html
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from maemae.backtest.service import run_backtest
 from maemae.config import MaemaeConfig
+from maemae.domain.clock_time import KST
 from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
 from maemae.errors import DataError
@@ -71,7 +72,7 @@ def label(key: str, lang: Lang) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TradeLine:
-    time: str
+    time: str  # ISO 8601 with the date and +09:00: the JSON of ``report --json`` stands on its own
     code: str
     side: str
     quantity: int
@@ -126,7 +127,7 @@ def day_report(store: StateStore, day: date, backtest: BacktestComparison | None
     orders = {o.order_id: o for o in saved.orders}
     trades = [
         TradeLine(
-            f"{f.ts:%H:%M:%S}",
+            f.ts.astimezone(KST).isoformat(),
             str(f.code),
             f.side.value,
             f.quantity,
@@ -230,7 +231,7 @@ def render_html(report: DayReport, lang: Lang) -> str:
         [label("fills", lang), report.fills],
         [label("denials", lang), report.denials],
     ]
-    trades = [[t.time, t.code, t.side, t.quantity, t.price, t.source] for t in report.trades]
+    trades = [[_clock(t.time), t.code, t.side, t.quantity, t.price, t.source] for t in report.trades]
     held = [[p.code, p.owned_quantity, p.account_quantity, p.external_quantity] for p in report.positions]
     reasons = [[reason, count] for reason, count in report.denial_reasons.items()]
     sections = [
@@ -283,6 +284,11 @@ def write_report(report: DayReport, directory: Path, lang: Lang) -> tuple[Path, 
 
 def _change(report: DayReport) -> str:
     return f"{report.change:+,}" if not report.notes else "-"
+
+
+def _clock(iso: str) -> str:
+    """A trade's time of day for the report's table: the page is of one day, so the date would only repeat."""
+    return f"{datetime.fromisoformat(iso):%H:%M:%S}"
 
 
 def _cell(value: object) -> str:

@@ -55,7 +55,9 @@ class Status:
     orders_today: int
     denied_today: int
     last_difference: str | None  # the last reconciliation difference (none recorded: books agreed)
-    last_recovery: str | None
+    # the last recovery report as an object, ``at`` (ISO 8601, +09:00) first: ``status --json`` and the
+    # dashboard carry it as data to read, not as a Python repr inside a string
+    last_recovery: dict[str, Any] | None
     last_error: str | None  # the last error a run stopped on (audited before it exited)
 
     def as_dict(self) -> dict[str, Any]:
@@ -149,6 +151,6 @@ def status(store: StateStore, day: date | None, saved: SavedState | None = None)
             if reconcile
             else None
         ),
-        last_recovery=f"{recovery.at.isoformat()} {recovery.data}" if recovery else None,
+        last_recovery={"at": recovery.at.isoformat(), **recovery.data} if recovery else None,
         last_error=f"{error.at.isoformat()} {error.subject}: {error.data.get('message')}" if error else None,
     )

@@ -26,7 +26,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from maemae.errors import StoreError
@@ -61,16 +61,27 @@ def known_revisions() -> set[str]:
     return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
+def parse_url(url: str) -> URL:
+    """``url`` parsed, or one line naming it: SQLAlchemy's own ``ArgumentError`` (or ``ValueError``, for a
+    port that is not a number) would reach the user as a traceback."""
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        raise StoreError(
+            f"store.url = {url!r}: not a database URL (expected e.g. sqlite:///var/maemae.db)"
+        ) from None
+
+
 def describe(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url
 
 
 def sqlite_path(url: str) -> Path | None:
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
@@ -78,12 +89,7 @@ def sqlite_path(url: str) -> Path | None:
 
 def create_db_engine(url: str) -> Engine:
     """An engine for ``url`` with maemae's connection settings; checks the SQLite file's directory."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(
-            f"store.url = {url!r}: not a database URL (expected e.g. sqlite:///var/maemae.db)"
-        ) from None
+    parsed = parse_url(url)
     path = sqlite_path(url)
     if path is not None and not path.parent.is_dir():
         raise StoreError(

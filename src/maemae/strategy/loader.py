@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
+from maemae.config.loader import _expected
 from maemae.config.strategies import StrategySpec
 from maemae.errors import ConfigError
 from maemae.strategy.api import DailyStrategy, MinuteStrategy
@@ -50,21 +52,23 @@ def _load_class(spec: str, where: str) -> type[Any]:
     return found
 
 
+def _problem(error: ErrorDetails, cls: type[Any], where: str) -> str:
+    """One parameter problem in the words ``config check`` uses for the rest of the file (``_expected``). A
+    rule across the parameters (``short`` below ``long``) has no location: it names the ``params`` table
+    itself, not ``params.`` with a trailing dot."""
+    location = ".".join(str(part) for part in error["loc"])
+    name = f"{where}.params.{location}" if location else f"{where}.params"
+    if error["type"] == "extra_forbidden":
+        allowed = ", ".join(cls.Params.model_fields)
+        return f"{name} = {error.get('input')!r}: unknown parameter of {cls.__name__} (allowed: {allowed})"
+    return f"{name} = {error.get('input')!r}: {_expected(error)}"
+
+
 def _params(cls: type[Any], spec: StrategySpec, where: str) -> Any:
     try:
         return cls.Params.model_validate(spec.params)
     except ValidationError as error:
-        allowed = ", ".join(cls.Params.model_fields)
-        problems = "; ".join(
-            f"{where}.params.{'.'.join(str(p) for p in e['loc'])} = {e.get('input')!r}: "
-            + (
-                f"unknown parameter of {cls.__name__} (allowed: {allowed})"
-                if e["type"] == "extra_forbidden"
-                else e["msg"]
-            )
-            for e in error.errors()
-        )
-        raise ConfigError(problems) from None
+        raise ConfigError("; ".join(_problem(e, cls, where) for e in error.errors())) from None
 
 
 def _instantiate(spec: StrategySpec, where: str, base: type[Any]) -> Any:

@@ -1,0 +1,344 @@
+"""A backtest's output folder: checked before the run, its files replaced as one set after it, each with
+the mode a plain ``open()`` gives; and a backtest that cannot trade (no minute bars, no stored code of a
+fixed universe) refused with one line instead of a run of 0 orders."""
+
+import errno
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from maemae.backtest import outputs, service
+from maemae.backtest.outputs import OUTPUT_FILES, STAGING_PREFIX, publish
+from maemae.backtest.service import load_market, run_backtest
+from maemae.cli import main
+from maemae.data.bars import Timeframe, day_ns
+from maemae.data.store import BarStore
+from maemae.errors import ConfigError, DataError, MaemaeError
+from tests.backtest.conftest import make_config
+
+START, END = date(2025, 12, 1), date(2025, 12, 5)
+ROOT = os.geteuid() == 0  # permission bits do not stop root
+
+
+def write_config(tmp_path: Path, root: Path, extra: str = "") -> Path:
+    path = tmp_path / "cfg.toml"
+    path.write_text(
+        f"""
+[data]
+root = "{root}"
+[universe]
+safe_asset_code = "357870"
+max_stocks = 8
+{extra}
+[strategies.daily]
+class = "sma_daily"
+[strategies.daily.params]
+short = 3
+long = 10
+[backtest]
+start = {START}
+end = {END}
+out_dir = "{tmp_path / "out"}"
+[logging]
+dir = "{tmp_path / "log"}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails the test if a backtest starts: the checks must come before the run."""
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("the backtest ran before its output folder was checked")
+
+    monkeypatch.setattr(service, "load_market", refuse)
+    monkeypatch.setattr("maemae.backtest.compare.run_backtest", refuse)
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every entry of ``folder`` (hidden ones included) with its bytes."""
+    return {path.name: path.read_bytes() if path.is_file() else b"<dir>" for path in folder.iterdir()}
+
+
+def one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# ----- Bug A: the output folder
+
+
+@pytest.mark.usefixtures("no_run")
+def test_backtest_cli_when_out_is_a_file_exits_2_before_running(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    in_the_way = tmp_path / "afile"
+    in_the_way.write_text("keep me", encoding="utf-8")
+    config = write_config(tmp_path, market_root)
+    assert main(["backtest", "--config", str(config), "--out", str(in_the_way)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert (
+        line == f"error: --out {str(in_the_way)!r}: is a file; expected a folder (existing, or one to create)"
+    )
+    assert in_the_way.read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.usefixtures("no_run")
+def test_compare_cli_when_out_is_a_file_exits_2_before_running(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    in_the_way = tmp_path / "afile"
+    in_the_way.write_text("keep me", encoding="utf-8")
+    config = write_config(tmp_path, market_root)
+    assert main(["compare", "--config", str(config), "--out", str(in_the_way)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: --out {str(in_the_way / 'compare')!r}: ")
+    assert line.endswith(f"{str(in_the_way)!r} is a file; expected a folder")
+
+
+@pytest.mark.usefixtures("no_run")
+def test_backtest_cli_when_out_dir_from_config_is_under_a_file_names_backtest_out_dir(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out").write_text("", encoding="utf-8")  # the config's out_dir is tmp_path / "out"
+    assert main(["backtest", "--config", str(write_config(tmp_path, market_root))]) == 2
+    assert one_error_line(capsys.readouterr().err).startswith("error: backtest.out_dir ")
+
+
+@pytest.mark.usefixtures("no_run")
+def test_backtest_cli_when_an_output_name_is_a_folder_exits_2_before_running(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "runs"
+    (out / "report.html").mkdir(parents=True)
+    config = write_config(tmp_path, market_root)
+    assert main(["backtest", "--config", str(config), "--out", str(out)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line == f"error: --out {str(out)!r}: report.html there is a folder; expected a file"
+    assert [path.name for path in out.iterdir()] == ["report.html"]
+
+
+@pytest.mark.skipif(ROOT, reason="root writes through permission bits; a file in the way is tested above")
+@pytest.mark.usefixtures("no_run")
+def test_backtest_cli_when_out_is_not_writable_exits_2_before_running(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        config = write_config(tmp_path, market_root)
+        assert main(["backtest", "--config", str(config), "--out", str(locked / "run")]) == 2
+    finally:
+        locked.chmod(0o755)
+    line = one_error_line(capsys.readouterr().err)
+    assert line == f"error: --out {str(locked / 'run')!r}: no permission to create or write files there"
+    assert list(locked.iterdir()) == []
+
+
+def test_backtest_cli_when_report_cannot_be_written_keeps_the_previous_run(
+    tmp_path: Path, market_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    config = write_config(tmp_path, market_root)
+    assert main(["backtest", "--config", str(config)]) == 0
+    before = snapshot(out)
+    assert sorted(before) == sorted(OUTPUT_FILES)
+
+    def full_disk(path: Path, html: str) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(service, "write_report", full_disk)
+    capsys.readouterr()
+    assert main(["backtest", "--config", str(config), "--every-bar"]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert line == (
+        f"error: backtest.out_dir {str(out)!r}: could not write the backtest's outputs "
+        f"({os.strerror(errno.ENOSPC)}); the files there are unchanged"
+    )
+    assert snapshot(out) == before  # the old set, byte for byte, and no staging folder left
+
+
+def test_backtest_when_report_cannot_be_written_into_a_new_folder_leaves_no_partial_set(
+    tmp_path: Path, market_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fails(path: Path, html: str) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    monkeypatch.setattr(service, "write_report", fails)
+    out = tmp_path / "new"
+    with pytest.raises(MaemaeError, match="could not write the backtest's outputs") as raised:
+        run_backtest(make_config(market_root), start=START, end=END, out_dir=out)
+    assert raised.value.exit_code == 1
+    assert list(out.iterdir()) == []
+
+
+def staged_over_an_old_set(tmp_path: Path) -> tuple[Path, Path]:
+    """An output folder holding a previous run's files, and a staging folder in it holding a new set."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in OUTPUT_FILES:
+        (out / name).write_text(f"old {name}", encoding="utf-8")
+    staging = outputs.open_staging(out, "--out")
+    for name in OUTPUT_FILES:
+        (staging / name).write_text(f"new {name}", encoding="utf-8")
+    return out, staging
+
+
+def rename_failing(monkeypatch: pytest.MonkeyPatch, target: Path, times: int) -> None:
+    """``os.replace`` in outputs refuses to write ``target`` ``times`` times (a file another program holds
+    open on Windows, say)."""
+    real_replace = os.replace
+    left = [times]
+
+    def replace(source: str | Path, destination: str | Path) -> None:
+        if Path(destination) == target and left[0]:
+            left[0] -= 1
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(destination))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_publish_when_a_rename_fails_half_way_puts_the_previous_files_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, staging = staged_over_an_old_set(tmp_path)
+    rename_failing(monkeypatch, out / "equity.csv", times=1)
+    with pytest.raises(MaemaeError, match=r"the files there are unchanged$"):
+        publish(staging, out, "--out")
+    outputs.discard(staging)
+    assert snapshot(out) == {name: f"old {name}".encode() for name in OUTPUT_FILES}
+
+
+def test_publish_when_the_previous_files_cannot_go_back_keeps_them_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, staging = staged_over_an_old_set(tmp_path)
+    rename_failing(monkeypatch, out / "equity.csv", times=2)
+    with pytest.raises(MaemaeError, match="could not all be put back: they are in ") as raised:
+        publish(staging, out, "--out")
+    outputs.discard(staging)
+    kept = staging / "previous"
+    assert str(kept) in str(raised.value)
+    assert (kept / "equity.csv").read_text(encoding="utf-8") == "old equity.csv"  # nothing lost
+
+
+def test_open_staging_when_out_is_under_a_file_raises_config_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_bytes(b"")
+    with pytest.raises(ConfigError, match=r"^--out '.*afile/x': '.*afile' is a file; expected a folder$"):
+        outputs.open_staging(tmp_path / "afile" / "x", "--out")
+
+
+# ----- Bug C: file modes
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_backtest_outputs_when_umask_022_are_mode_644(tmp_path: Path, market_root: Path) -> None:
+    out = tmp_path / "out"
+    run_backtest(make_config(market_root), start=START, end=END, out_dir=out)
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in out.iterdir()}
+    assert modes == dict.fromkeys(OUTPUT_FILES, 0o644)
+    assert not any(name.startswith(STAGING_PREFIX) for name in modes)
+
+
+# ----- Bug B: backtests that cannot trade
+
+
+@pytest.fixture(scope="module")
+def daily_only_root(market_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test market without its minute bars: what `maemae data sample --daily-only` or pykrx gives."""
+    root = tmp_path_factory.mktemp("daily-only")
+    shutil.copytree(market_root, root, dirs_exist_ok=True)
+    shutil.rmtree(root / "minute")
+    shutil.rmtree(root / "cache", ignore_errors=True)
+    return root
+
+
+def test_backtest_cli_when_store_has_no_minute_bars_exits_2_naming_backtest_bars(
+    tmp_path: Path, daily_only_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, daily_only_root)
+    assert main(["backtest", "--config", str(config)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: backtest.bars = 'minute': data.root = {str(daily_only_root)!r} ")
+    assert "backtest.bars = 'day'" in line
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_backtest_when_minute_bars_cover_only_the_last_days_still_trades(
+    market_root: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "market"
+    shutil.copytree(market_root, root, ignore=shutil.ignore_patterns("cache"))
+    store = BarStore(root)
+    cut = day_ns(date(2025, 12, 3))
+    for code in store.codes(Timeframe.MINUTE):
+        bars = store.read_arrays(code, Timeframe.MINUTE)
+        store.write_arrays(code, Timeframe.MINUTE, bars.slice(int(bars.ts.searchsorted(cut)), len(bars)))
+    result = run_backtest(make_config(root), start=START, end=END)
+    assert result.recorder.fills
+    assert min(fill.ts.date() for fill in result.recorder.fills) >= date(2025, 12, 3)
+
+
+def test_backtest_cli_when_no_fixed_code_is_stored_exits_2_naming_them(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, market_root, 'selector = "fixed"\ncodes = ["005930"]')
+    config.write_text(config.read_text(encoding="utf-8").replace('"357870"', '"999999"'), encoding="utf-8")
+    assert main(["backtest", "--config", str(config)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith("error: universe.codes = ['005930']: none of them has bars under data.root = ")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_load_market_when_some_fixed_codes_are_missing_warns_and_keeps_the_rest(market_root: Path) -> None:
+    stored = str(BarStore(market_root).codes(Timeframe.DAY)[0])
+    config = make_config(
+        market_root,
+        universe={"selector": "fixed", "codes": [stored, "005930"], "safe_asset_code": "999999"},
+    )
+    with capture_logs() as logs:
+        _, days = load_market(config, START, END, backtest=True)
+    assert days
+    warnings = {entry["event"]: entry for entry in logs if entry["log_level"] == "warning"}
+    assert warnings["universe_codes_not_stored"]["codes"] == ["005930"]
+    assert warnings["safe_asset_not_stored"]["safe_asset_code"] == "999999"
+
+
+def test_load_market_when_store_has_no_minute_bars_but_bars_day_is_accepted(daily_only_root: Path) -> None:
+    config = make_config(
+        daily_only_root, backtest={"bars": "day"}, strategies={"minute": {"class": "follow_daily"}}
+    )
+    _, days = load_market(config, START, END, backtest=True)
+    assert days
+
+
+def test_load_market_when_replaying_a_daily_only_store_is_not_refused_here(daily_only_root: Path) -> None:
+    """Paper replays check their own day for minute bars (engine/paper.py); load_market leaves them be."""
+    _, days = load_market(make_config(daily_only_root), START, END)
+    assert days
+
+
+def test_load_market_when_no_fixed_code_is_stored_raises_data_error(market_root: Path) -> None:
+    config = make_config(market_root, universe={"selector": "fixed", "codes": ["005930", "000660"]})
+    with pytest.raises(DataError, match=r"universe.codes = \['005930', '000660'\]"):
+        load_market(config, START, END, backtest=True)
