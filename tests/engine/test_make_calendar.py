@@ -27,7 +27,10 @@ def test_make_calendar_when_the_corrections_differ_gives_calendars_that_apply_ea
     opened = make_calendar(_config(extra_sessions=["2025-12-31"]))
     late = make_calendar(_config(csat_days=["2025-12-30"]))
     assert len({id(plain), id(closed), id(opened), id(late)}) == 4
-    assert plain.is_session(date(2025, 12, 30)) and not closed.is_session(date(2025, 12, 30))
-    assert not plain.is_session(date(2025, 12, 31)) and opened.is_session(date(2025, 12, 31))
+    assert plain.is_session(date(2025, 12, 30))
+    assert not closed.is_session(date(2025, 12, 30))
+    assert not plain.is_session(date(2025, 12, 31))
+    assert opened.is_session(date(2025, 12, 31))
     schedule = session_schedule(date(2025, 12, 30), late)
-    assert schedule is not None and schedule.open.hour == 10
+    assert schedule is not None
+    assert schedule.open.hour == 10
