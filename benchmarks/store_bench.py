@@ -18,6 +18,7 @@ from benchmarks.report import Figures
 from maemae.backtest.service import load_market, run_backtest
 from maemae.config import parse_config
 from maemae.data.sample import generate_sample_market
+from maemae.data.universe import select_stocks
 from maemae.domain.account import Account
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
@@ -25,7 +26,7 @@ from maemae.domain.enums import OrderType, Side
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent
 from maemae.engine.clock import SimulatedClock
-from maemae.engine.composition import make_sim_exchange
+from maemae.engine.composition import make_sim_exchange, universe_selector
 from maemae.engine.replay import run_persisted_replay
 from maemae.ports.state import AccountTotals, AuditEntry, StateChange
 from maemae.store.repository import SqlStateStore
@@ -124,7 +125,16 @@ def bench_replay_cycle_100(work: Path) -> Figures:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         store.close()
     steps = 381
-    codes = len(outcome.engine.kernel.data)
+    # the day's universe as the runner selects it (the kernel lets go of the day's data at the close)
+    universe = select_stocks(
+        day,
+        market.daily,
+        market.instruments,
+        universe_selector(config, market.calendar),
+        max_stocks=config.universe.max_stocks,
+        safe_asset=config.universe.safe_asset_code,
+    )
+    codes = len(universe.codes)
     return {
         "day": day.isoformat(),
         "stocks in the universe": codes,

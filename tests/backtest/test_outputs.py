@@ -21,6 +21,7 @@ from maemae.data.bars import Timeframe, day_ns
 from maemae.data.store import BarStore
 from maemae.errors import ConfigError, DataError, MaemaeError
 from tests.backtest.conftest import make_config
+from tests.user_errors import one_error_line
 
 START, END = date(2025, 12, 1), date(2025, 12, 5)
 ROOT = os.geteuid() == 0  # permission bits do not stop root
@@ -74,13 +75,6 @@ def umask_022() -> Iterator[None]:
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every entry of ``folder`` (hidden ones included) with its bytes."""
     return {path.name: path.read_bytes() if path.is_file() else b"<dir>" for path in folder.iterdir()}
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 # ----- Bug A: the output folder

@@ -11,6 +11,7 @@ from maemae.cli import main
 from maemae.config import load_config
 from maemae.errors import ConfigError, StoreError
 from maemae.store.database import open_database, sqlite_path
+from tests.user_errors import refused
 
 BAD_URLS = [
     ("not a url", "expected a SQLAlchemy URL such as sqlite:///var/maemae.db or postgresql://"),
@@ -26,21 +27,12 @@ def _config(directory: Path, url: str) -> Path:
     return path
 
 
-def _one_line(code: int, capsys: pytest.CaptureFixture[str]) -> str:
-    captured = capsys.readouterr()
-    assert code == 2, captured
-    assert "Traceback" not in captured.err
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, captured.err
-    return lines[0]
-
-
 @pytest.mark.parametrize(("url", "expected"), BAD_URLS, ids=[case[0] or "empty" for case in BAD_URLS])
 def test_config_check_when_store_url_is_bad_prints_one_line_and_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, expected: str
 ) -> None:
     path = _config(tmp_path, url)
-    line = _one_line(main(["config", "check", str(path)]), capsys)
+    line = refused(main(["config", "check", str(path)]), capsys)
     assert line.startswith(f"error: {path}: store.url = {url!r}: "), line
     assert expected in line
 
@@ -64,7 +56,7 @@ def test_load_config_when_store_url_is_bad_raises_config_error(tmp_path: Path) -
 def test_status_commands_when_store_url_is_bad_refuse_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    line = _one_line(main([command, "--config", str(_config(tmp_path, "not a url"))]), capsys)
+    line = refused(main([command, "--config", str(_config(tmp_path, "not a url"))]), capsys)
     assert "store.url = 'not a url'" in line
 
 
@@ -72,7 +64,7 @@ def test_paper_when_store_url_is_bad_refuses_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _config(tmp_path, "not a url")
-    line = _one_line(main(["paper", "--config", str(path), "--replay", "2025-12-03", "--speed", "0"]), capsys)
+    line = refused(main(["paper", "--config", str(path), "--replay", "2025-12-03", "--speed", "0"]), capsys)
     assert "store.url = 'not a url'" in line
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from maemae.cli import main
 from maemae.data.sample import generate_sample_market
+from tests.user_errors import refused
 
 DAY = "2025-12-03"
 REFUSAL = f"error: --replay {DAY}: no stored minute bars for that trading day"
@@ -55,21 +56,11 @@ halt_file = "{directory}/HALT"
     return path
 
 
-def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(argv)
-    captured = capsys.readouterr()
-    assert code == 2, captured
-    assert "Traceback" not in captured.err
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, captured.err
-    return lines[0]
-
-
 def test_paper_replay_when_store_has_daily_bars_only_refuses_and_writes_nothing(
     daily_only_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = _config(daily_only_root, tmp_path)
-    line = _refused(["paper", "--config", str(config), "--replay", DAY, "--speed", "0"], capsys)
+    line = refused(main(["paper", "--config", str(config), "--replay", DAY, "--speed", "0"]), capsys)
     assert line == REFUSAL
     assert not (tmp_path / "state.db").exists()
     assert not (tmp_path / "reports").exists()
@@ -79,7 +70,7 @@ def test_paper_replay_when_store_has_daily_bars_only_words_it_like_run_replay(
     daily_only_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = str(_config(daily_only_root, tmp_path))
-    paper = _refused(["paper", "--config", config, "--replay", DAY, "--speed", "0"], capsys)
-    run = _refused(["run", "--config", config, "--replay", DAY, "--speed", "0"], capsys)
+    paper = refused(main(["paper", "--config", config, "--replay", DAY, "--speed", "0"]), capsys)
+    run = refused(main(["run", "--config", config, "--replay", DAY, "--speed", "0"]), capsys)
     assert paper == run == REFUSAL
     assert not (tmp_path / "state.db").exists()
