@@ -7,6 +7,10 @@ layer, the innermost included, raises these.
 
 from __future__ import annotations
 
+import re
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
+
 
 class MaemaeError(Exception):
     """Base of all maemae errors. ``exit_code`` is what the CLI exits with."""
@@ -88,3 +92,9 @@ class StoreError(MaemaeError):
     """The state database cannot be used as it is (missing, foreign, corrupt, locked, wrong schema)."""
 
     exit_code = 6
+
+
+def without_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it masked (``postgresql://user:***@host``): an error line
+    quotes what the user gave, and it goes to terminals, CI logs and alerts."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)

@@ -236,6 +236,27 @@ def test_publish_when_the_previous_files_cannot_go_back_keeps_them_and_says_wher
     assert (kept / "equity.csv").read_text(encoding="utf-8") == "old equity.csv"  # nothing lost
 
 
+def test_publish_when_interrupted_half_way_puts_the_previous_files_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, staging = staged_over_an_old_set(tmp_path)
+    real_replace = os.replace
+    interrupted = []
+
+    def replace(source: str | Path, destination: str | Path) -> None:
+        if Path(destination) == out / "equity.csv" and not interrupted:  # the new one, half-way through
+            interrupted.append(destination)
+            raise KeyboardInterrupt
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        publish(staging, out, "--out")
+    monkeypatch.setattr(os, "replace", real_replace)
+    outputs.discard(staging)
+    assert snapshot(out) == {name: f"old {name}".encode() for name in OUTPUT_FILES}
+
+
 def test_open_staging_when_out_is_under_a_file_raises_config_error(tmp_path: Path) -> None:
     (tmp_path / "afile").write_bytes(b"")
     with pytest.raises(ConfigError, match=r"^--out '.*afile/x': '.*afile' is a file; expected a folder$"):
@@ -300,7 +321,7 @@ def test_backtest_cli_when_no_fixed_code_is_stored_exits_2_naming_them(
     config.write_text(config.read_text(encoding="utf-8").replace('"357870"', '"999999"'), encoding="utf-8")
     assert main(["backtest", "--config", str(config)]) == 2
     line = one_error_line(capsys.readouterr().err)
-    assert line.startswith("error: universe.codes = ['005930']: none of them has bars under data.root = ")
+    assert line.startswith("error: universe.codes = ['005930']: none of them, nor the safe asset, has bars ")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
@@ -333,6 +354,20 @@ def test_load_market_when_replaying_a_daily_only_store_is_not_refused_here(daily
 
 
 def test_load_market_when_no_fixed_code_is_stored_raises_data_error(market_root: Path) -> None:
-    config = make_config(market_root, universe={"selector": "fixed", "codes": ["005930", "000660"]})
+    config = make_config(
+        market_root,
+        universe={"selector": "fixed", "codes": ["005930", "000660"], "safe_asset_code": None},
+    )
     with pytest.raises(DataError, match=r"universe.codes = \['005930', '000660'\]"):
         load_market(config, START, END, backtest=True)
+
+
+def test_backtest_when_no_fixed_code_is_stored_but_the_safe_asset_is_parks_cash_in_it(
+    market_root: Path,
+) -> None:
+    """The run can still trade: idle cash goes into the safe asset, so it is not refused."""
+    config = make_config(market_root, universe={"selector": "fixed", "codes": ["005930"]})
+    with capture_logs() as logs:
+        result = run_backtest(config, start=START, end=END)
+    assert {fill.code for fill in result.recorder.fills} == {"357870"}
+    assert any(entry["event"] == "universe_codes_not_stored" for entry in logs)

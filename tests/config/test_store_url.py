@@ -87,3 +87,21 @@ def test_audit_verify_when_url_is_unparseable_prints_one_line(capsys: pytest.Cap
         "error: store.url = 'postgresql://db.local:fivefour/maemae': not a database URL "
         "(expected e.g. sqlite:///var/maemae.db)"
     )
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://maemae:s3cret@db/maemae", "postgresql://maemae:s3cret@db:54x2/maemae"]
+)
+def test_config_check_when_a_bad_url_holds_a_password_masks_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    line = refused(main(["config", "check", str(_config(tmp_path, url))]), capsys)
+    assert "s3cret" not in line
+    assert "maemae:***@db" in line
+
+
+def test_sqlite_path_when_a_bad_url_holds_a_password_masks_it() -> None:
+    with pytest.raises(StoreError) as raised:
+        sqlite_path("postgresql://maemae:s3cret@db:54x2/maemae")
+    assert "s3cret" not in str(raised.value)
+    assert "maemae:***@db" in str(raised.value)

@@ -182,7 +182,10 @@ def test_import_when_many_problems_reports_first_and_count(
 
 # ----- the tick grid: the rule a fetch quarantines with (quality.off_tick_grid), refusing the file here
 
-TICK_INSTRUMENTS = INSTRUMENTS + "247540,에코프로비엠,kosdaq,stock\n069500,KODEX 200,kospi,etf\n"
+TICK_INSTRUMENTS = (
+    INSTRUMENTS
+    + "247540,에코프로비엠,kosdaq,stock\n069500,KODEX 200,kospi,etf\n068270,셀트리온,kospi,stock\n"
+)
 # (case, code, day, price): on the grid of the day's table for the code's type and market. The stock table
 # changed on 2023-01-25 (KOSPI and KOSDAQ had their own before), the ETF table on 2023-12-08.
 ON_TICK = [
@@ -190,17 +193,19 @@ ON_TICK = [
     ("kosdaq stock 2022, old kosdaq tick 100", "247540", "2022-03-04", 100_100),
     ("etf 2023-06, old etf tick 5", "069500", "2023-06-01", 10_005),
     ("etf 2025, tick 1 below 2000", "069500", "2025-03-04", 1_501),
+    # before 2023 a stock that moved between markets traded on its old market's grid (Celltrion in 2017)
+    ("kospi stock 2017 on the old kosdaq grid, tick 100", "068270", "2017-03-06", 107_800),
 ]
 # (case, code, day, price, tick): off the grid, with the tick the message names.
 OFF_TICK = [
     ("kospi stock 2025, tick 100", "005930", "2025-03-04", 70_050, 100),
     ("kospi stock 2022, old kospi tick 50", "005930", "2022-03-04", 12_010, 50),
-    ("kospi stock 2022, old kospi tick 500", "005930", "2022-03-04", 100_100, 500),
+    ("kospi stock 2022, off both old grids, kospi tick 500", "005930", "2022-03-04", 100_050, 500),
     ("stock 2025 at an etf's price, tick 10", "005930", "2025-03-04", 10_005, 10),
     ("etf 2023-06, old etf tick 5", "069500", "2023-06-01", 1_501, 5),
     ("etf 2025, tick 5 from 2000", "069500", "2025-03-04", 10_003, 5),
 ]
-KIND = {"005930": "kospi stock", "247540": "kosdaq stock", "069500": "kospi etf"}
+KIND = {"005930": "kospi stock", "247540": "kosdaq stock", "069500": "kospi etf", "068270": "kospi stock"}
 
 
 def daily_row(code: str, day: str, price: int) -> str:
@@ -249,7 +254,7 @@ def test_import_when_a_file_mixes_kinds_of_instrument_checks_each_row_by_its_own
 ) -> None:
     on_grid = [daily_row(code, day, price) for _, code, day, price in ON_TICK]
     assert run_tick_import(tmp_path, on_grid)[0] == 0
-    assert "imported 4 day bars for 3 code(s)" in capsys.readouterr().out
+    assert "imported 5 day bars for 4 code(s)" in capsys.readouterr().out
     # 10,005 is on the ETF's grid (tick 5) and off the stock's (tick 10) on the same day
     mixed = [daily_row("069500", "2025-03-05", 10_005), daily_row("005930", "2025-03-05", 10_005)]
     (tmp_path / "mixed").mkdir()

@@ -14,7 +14,9 @@ def test_data_info_when_dir_missing_exits_2_with_one_line(
     missing = tmp_path / "nonexistent"
     assert main(["data", "info", "--dir", str(missing), *as_json]) == 2
     captured = capsys.readouterr()
-    assert captured.err.endswith(f"error: --dir {missing}: no such directory\n")
+    assert captured.err.startswith(
+        f"error: --dir {missing}: no such directory (`maemae data sample --dir {missing}`"
+    )
     assert captured.err.count("error:") == 1
     assert captured.out == ""
 

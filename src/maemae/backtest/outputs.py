@@ -67,10 +67,10 @@ def publish(staging: Path, out_dir: Path, option: str) -> None:
     new ones in, each a rename. If one fails (a file another program holds open on Windows, a full disk
     meanwhile), what was moved goes back and the error is one line: the folder keeps the old files."""
     previous = staging / _PREVIOUS
-    previous.mkdir()
     aside: list[str] = []
     placed: list[str] = []
     try:
+        previous.mkdir()
         for name in OUTPUT_FILES:
             if os.path.lexists(out_dir / name):
                 os.replace(out_dir / name, previous / name)
@@ -81,6 +81,9 @@ def publish(staging: Path, out_dir: Path, option: str) -> None:
     except OSError as error:
         restored = _put_back(staging, out_dir, placed, aside)
         raise failed_write(out_dir, option, error, None if restored else previous) from None
+    except BaseException:  # Ctrl-C half-way: the old set goes back too, never a mix
+        _put_back(staging, out_dir, placed, aside)
+        raise
     shutil.rmtree(previous, ignore_errors=True)
 
 

@@ -104,23 +104,24 @@ def load_market(
 
 
 def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays]) -> None:
-    """A fixed universe none of whose codes is stored would run every day and trade nothing, ending with 0
-    orders and exit 0 as if the strategy had chosen not to trade: that is an error. Some codes missing is a
-    warning (a stock listed during the period, a typo among many), as is a missing safe asset: idle cash
-    then stays cash."""
+    """A fixed universe none of whose codes is stored, with no stored safe asset either, would run every day
+    and trade nothing, ending with 0 orders and exit 0 as if the strategy had chosen not to trade: that is an
+    error. With the safe asset stored the run still parks idle cash in it. Some codes missing is a warning (a
+    stock listed during the period, a typo among many), as is a missing safe asset: idle cash then stays
+    cash."""
     universe = config.universe
     stored = {code for code, bars in daily.items() if len(bars)}
     root = str(config.data.root)
+    safe = universe.safe_asset_code
     if universe.selector == "fixed":
         missing = [str(code) for code in universe.codes if code not in stored]
-        if len(missing) == len(universe.codes):
+        if len(missing) == len(universe.codes) and (safe is None or safe not in stored):
             raise DataError(
-                f"universe.codes = {missing}: none of them has bars under data.root = {root!r}; "
-                "expected at least one stored code (`maemae data info` lists them)"
+                f"universe.codes = {missing}: none of them, nor the safe asset, has bars under data.root = "
+                f"{root!r}; expected at least one stored code (`maemae data info` lists them)"
             )
         if missing:
             log.warning("universe_codes_not_stored", codes=missing, data_root=root)
-    safe = universe.safe_asset_code
     if safe is not None and safe not in stored:
         log.warning("safe_asset_not_stored", safe_asset_code=str(safe), data_root=root)
 

@@ -209,7 +209,11 @@ def info(
 ) -> None:
     """List what the store holds: codes, timeframes, first and last bar, bar counts."""
     if not directory.is_dir():  # a mistyped --dir is not an empty store: say so and exit 2, not "no bars"
-        problem = "not a directory" if directory.exists() else "no such directory"
+        problem = (
+            "not a directory"
+            if directory.exists()
+            else f"no such directory (`maemae data sample --dir {directory}` makes a sample store there)"
+        )
         raise DataError(f"--dir {directory}: {problem}")
     store = BarStore(directory)
     series = store.info()

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from maemae.config.root import MaemaeConfig
-from maemae.errors import ConfigError
+from maemae.errors import ConfigError, without_passwords
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -90,7 +90,7 @@ def _value(error: ErrorDetails) -> str:
     value = error.get("input")
     if isinstance(value, dict):
         return "{...}"
-    return repr(value)
+    return without_passwords(repr(value))
 
 
 def format_problems(source: str, error: ValidationError) -> list[str]:

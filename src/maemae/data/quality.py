@@ -38,7 +38,7 @@ from maemae.domain.enums import InstrumentType, Market
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import LIMIT_RATE_HISTORY
 from maemae.krx.sessions import session_schedule
-from maemae.krx.ticks import tick_size_by_day
+from maemae.krx.ticks import STOCK_TABLE_REFORM, tick_size_by_day
 
 REASON = "reason"
 OFF_TICK = "a price is off the tick grid"
@@ -133,14 +133,24 @@ def off_tick_grid(
     the two cannot disagree on a price: the band table is ``krx.ticks``' for the instrument's type and market
     on each row's day (the tables changed in 2023). A row with a price that is not positive is left to the
     rule that refuses it (it has no tick); an unknown instrument is taken for a KOSPI stock.
+
+    Before the 2023 stock reform KOSPI and KOSDAQ had tables of their own, and a stock that moved between
+    them (Celltrion, KOSDAQ to KOSPI in 2018) traded on its old market's grid, while the instrument list
+    knows only its market now. A stock's price before the reform is therefore on the grid when it is on
+    either market's: a KOSPI price of 107,800 in 2017 (KOSDAQ's 100-won tick) passes, where KOSPI's grid
+    alone (500 won) would have refused a true price.
     """
     kind = instrument.instrument_type if instrument else InstrumentType.STOCK
     market = instrument.market if instrument else Market.KOSPI
+    other = Market.KOSDAQ if market is Market.KOSPI else Market.KOSPI
+    old_stock_grid = kind is InstrumentType.STOCK and day64 < np.datetime64(STOCK_TABLE_REFORM, "D")
     positive = np.logical_and.reduce([prices[name] > 0 for name in PRICE_COLUMNS])
     off: dict[str, npt.NDArray[np.bool_]] = {}
     for name in PRICE_COLUMNS:
         values = np.where(positive, prices[name], 1)
         off[name] = positive & (values % tick_size_by_day(values, day64, kind, market) != 0)
+        if np.any(off[name] & old_stock_grid):
+            off[name] &= ~old_stock_grid | (values % tick_size_by_day(values, day64, kind, other) != 0)
     return off
 
 

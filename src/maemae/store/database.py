@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-from maemae.errors import StoreError
+from maemae.errors import StoreError, without_passwords
 from maemae.store.schema import SCHEMA_APPLICATION, meta
 
 BUSY_TIMEOUT_MS = 5_000
@@ -68,7 +68,7 @@ def parse_url(url: str) -> URL:
         return make_url(url)
     except (ArgumentError, ValueError):
         raise StoreError(
-            f"store.url = {url!r}: not a database URL (expected e.g. sqlite:///var/maemae.db)"
+            f"store.url = {without_passwords(repr(url))}: not a database URL (expected e.g. sqlite:///var/maemae.db)"
         ) from None
 
 
