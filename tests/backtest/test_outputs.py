@@ -130,14 +130,22 @@ def test_backtest_cli_when_an_output_name_is_a_folder_exits_2_before_running(
     assert [path.name for path in out.iterdir()] == ["report.html"]
 
 
-@pytest.mark.skipif(ROOT, reason="root writes through permission bits; a file in the way is tested above")
 @pytest.mark.usefixtures("no_run")
 def test_backtest_cli_when_out_is_not_writable_exits_2_before_running(
-    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
+    if ROOT:  # root writes through permission bits: the system's refusal is given as it would be to a user
+        real_mkdir = os.mkdir
+
+        def mkdir(path: str | Path, mode: int = 0o777, **kwargs: object) -> None:
+            if Path(path).parent == locked:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            real_mkdir(path, mode, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(os, "mkdir", mkdir)
     try:
         config = write_config(tmp_path, market_root)
         assert main(["backtest", "--config", str(config), "--out", str(locked / "run")]) == 2
@@ -241,7 +249,7 @@ def test_publish_when_interrupted_half_way_puts_the_previous_files_back(
 ) -> None:
     out, staging = staged_over_an_old_set(tmp_path)
     real_replace = os.replace
-    interrupted = []
+    interrupted: list[str | Path] = []
 
     def replace(source: str | Path, destination: str | Path) -> None:
         if Path(destination) == out / "equity.csv" and not interrupted:  # the new one, half-way through
