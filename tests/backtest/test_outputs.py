@@ -14,6 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from maemae.backtest import outputs, service
+from maemae.backtest.compare import compare_policies
 from maemae.backtest.outputs import OUTPUT_FILES, STAGING_PREFIX, publish
 from maemae.backtest.service import load_market, run_backtest
 from maemae.cli import main
@@ -379,3 +380,19 @@ def test_backtest_when_no_fixed_code_is_stored_but_the_safe_asset_is_parks_cash_
         result = run_backtest(config, start=START, end=END)
     assert {fill.code for fill in result.recorder.fills} == {"357870"}
     assert any(entry["event"] == "universe_codes_not_stored" for entry in logs)
+
+
+def test_compare_when_its_table_cannot_be_written_keeps_the_old_table_and_says_so_in_one_line(
+    tmp_path: Path, market_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "compare"
+    out.mkdir()
+    (out / "compare.html").write_text("old table", encoding="utf-8")
+    rename_failing(monkeypatch, out / "compare.html", times=1)
+    with pytest.raises(MaemaeError) as raised:
+        compare_policies(make_config(market_root), start=START, end=END, out_dir=out, out_option="--out")
+    assert str(raised.value).startswith(f"--out {str(out)!r}: could not write the comparison table (")
+    assert raised.value.exit_code == 1
+    assert (out / "compare.html").read_text(encoding="utf-8") == "old table"  # never half-written
+    assert (out / "compare.csv").read_text(encoding="utf-8").startswith("policy,")
+    assert not [path.name for path in out.iterdir() if path.name.startswith(".compare")]  # no temporary left

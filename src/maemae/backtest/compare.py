@@ -16,9 +16,11 @@ from datetime import date
 from pathlib import Path
 
 from maemae.backtest.metrics import Metrics
+from maemae.backtest.outputs import write_text_atomically
 from maemae.backtest.service import run_backtest
 from maemae.config import MaemaeConfig
 from maemae.config.risk import RiskConfig
+from maemae.errors import MaemaeError
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,11 @@ def compare_policies(
     end: date | None = None,
     out_dir: Path | None = None,
     on_policy: Callable[[str], None] | None = None,
+    out_option: str = "out_dir",
 ) -> list[PolicyResult]:
+    """Each policy's backtest, its outputs in a folder of ``out_dir`` named after it, and the table of all
+    in ``compare.csv`` and ``compare.html``; ``out_option`` names where ``out_dir`` came from in an error
+    line."""
     results = []
     for name, switches in POLICIES.items():
         if on_policy:
@@ -73,13 +79,24 @@ def compare_policies(
         policy_config = config.model_copy(update={"risk": _switch(config.risk, **switches)})
         target = out_dir / name if out_dir else None
         result = run_backtest(
-            policy_config, start=start, end=end, out_dir=target, title=f"maemae policy: {name}"
+            policy_config,
+            start=start,
+            end=end,
+            out_dir=target,
+            title=f"maemae policy: {name}",
+            out_option=out_option,
         )
         results.append(PolicyResult(name, result.metrics))
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "compare.csv").write_text(compare_csv(results), encoding="utf-8")
-        (out_dir / "compare.html").write_text(compare_html(results), encoding="utf-8")
+        try:  # each file whole or not at all; a failure after the runs is the machine's (exit 1), one line
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_text_atomically(out_dir / "compare.csv", compare_csv(results))
+            write_text_atomically(out_dir / "compare.html", compare_html(results))
+        except OSError as error:
+            raise MaemaeError(
+                f"{out_option} {str(out_dir)!r}: could not write the comparison table "
+                f"({error.strerror or error}); compare.csv and compare.html are each the old file or the new"
+            ) from None
     return results
 
 

@@ -124,7 +124,8 @@ def discard(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _atomic_text(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the complete new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = create_temporary(path)  # mode as open() gives, not mkstemp's 0600
     try:
@@ -137,7 +138,7 @@ def _atomic_text(path: Path, text: str) -> None:
 
 
 def write_report(path: Path, html: str) -> None:
-    _atomic_text(path, html)
+    write_text_atomically(path, html)
 
 
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -154,7 +155,7 @@ def write_summary(path: Path, metrics: Metrics, extra: dict[str, object]) -> Non
     data = {**asdict(metrics), **extra}
     for key in ("total_return", "cagr", "max_drawdown", "sharpe", "win_rate", "turnover"):
         data[key] = round(float(data[key]), 6)
-    _atomic_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    write_text_atomically(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def write_trades(path: Path, fills: Sequence[Fill]) -> None:
@@ -173,7 +174,7 @@ def write_trades(path: Path, fills: Sequence[Fill]) -> None:
         for f in fills
     )
     header = ("time", "code", "side", "quantity", "price", "commission", "tax", "order_id", "fill_id")
-    _atomic_text(path, _csv_text(header, rows))
+    write_text_atomically(path, _csv_text(header, rows))
 
 
 def write_orders(path: Path, orders: Iterable[Order]) -> None:
@@ -215,9 +216,9 @@ def write_orders(path: Path, orders: Iterable[Order]) -> None:
         "reason",
         "last_note",
     )
-    _atomic_text(path, _csv_text(header, rows))
+    write_text_atomically(path, _csv_text(header, rows))
 
 
 def write_equity(path: Path, days: Sequence[DayRecord]) -> None:
     rows = ((d.day.isoformat(), d.equity, d.cash, d.positions) for d in days)
-    _atomic_text(path, _csv_text(("date", "equity", "cash", "positions"), rows))
+    write_text_atomically(path, _csv_text(("date", "equity", "cash", "positions"), rows))

@@ -116,6 +116,7 @@ def compare(
         end=last,
         out_dir=out_dir,
         on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
+        out_option=_out_option(out),
     )
     table = Table(title="overtrading policies")
     for column in COLUMNS:
