@@ -169,7 +169,7 @@ def test_backtest_cli_when_report_cannot_be_written_keeps_the_previous_run(
     def full_disk(path: Path, html: str) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(service, "write_report", full_disk)
+    monkeypatch.setattr(service, "write_text_atomically", full_disk)  # the report only
     capsys.readouterr()
     assert main(["backtest", "--config", str(config), "--every-bar"]) == 1
     line = one_error_line(capsys.readouterr().err)
@@ -186,7 +186,7 @@ def test_backtest_when_report_cannot_be_written_into_a_new_folder_leaves_no_part
     def fails(path: Path, html: str) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
-    monkeypatch.setattr(service, "write_report", fails)
+    monkeypatch.setattr(service, "write_text_atomically", fails)  # the report only
     out = tmp_path / "new"
     with pytest.raises(MaemaeError, match="could not write the backtest's outputs") as raised:
         run_backtest(make_config(market_root), start=START, end=END, out_dir=out)

@@ -48,6 +48,15 @@ def test_write_and_read_when_minute_bars_span_years_round_trip(tmp_path: Path) -
     assert len(store.read_arrays(CODE, Timeframe.MINUTE, end=date(2024, 12, 30))) == 3
 
 
+def test_has_minute_year_when_minute_files_are_stored_names_their_years_only(tmp_path: Path) -> None:
+    store = BarStore(tmp_path)
+    assert not store.has_minute_year(2025)  # no minute folder at all
+    store.write(CODE, Timeframe.MINUTE, minute_frame("2024-12-30 09:00", 3))
+    store.write_arrays(StockCode("357870"), Timeframe.DAY, store.read_arrays(CODE, Timeframe.MINUTE))
+    assert store.has_minute_year(2024)
+    assert not store.has_minute_year(2025)  # daily bars are not minute bars
+
+
 def test_write_when_bars_stored_uses_delta_encoding_with_lz4_and_duckdb_reads_them(tmp_path: Path) -> None:
     store = BarStore(tmp_path)
     frame = minute_frame("2025-03-04 09:00", 500)

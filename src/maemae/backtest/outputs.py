@@ -137,10 +137,6 @@ def write_text_atomically(path: Path, text: str) -> None:
         raise
 
 
-def write_report(path: Path, html: str) -> None:
-    write_text_atomically(path, html)
-
-
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     import io
 

@@ -22,8 +22,8 @@ from maemae.backtest.outputs import (
     publish,
     write_equity,
     write_orders,
-    write_report,
     write_summary,
+    write_text_atomically,
     write_trades,
 )
 from maemae.backtest.report_html import render_report
@@ -129,12 +129,9 @@ def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays]) -> 
 def _check_minute_bars(config: MaemaeConfig, store: BarStore, first: date, last: date) -> None:
     """A minute-bar backtest on a store without minute bars for its period (a pykrx import, `maemae data
     sample --daily-only`) has nothing to trade on and would end with 0 orders and exit 0: an error naming
-    the way out. Minute bars for only some of the days are fine. Looked up by file name (docs/data.md:
-    ``minute/<code>/<year>.parquet``), so the check reads no bars."""
-    minute = store.root / "minute"
-    for year in range(first.year, last.year + 1):
-        if next(minute.glob(f"*/{year}.parquet"), None) is not None:
-            return
+    the way out. Minute bars for only some of the days are fine."""
+    if any(store.has_minute_year(year) for year in range(first.year, last.year + 1)):
+        return
     raise DataError(
         f"backtest.bars = 'minute': data.root = {str(config.data.root)!r} holds no minute bars for "
         f"{first}..{last}; store minute bars there, or set backtest.bars = 'day' to trade on daily bars alone"
@@ -231,4 +228,4 @@ def _write(
             daily[code] = bars.slice(int(a), int(b))
     names = {code: item.name for code, item in market.instruments.items()}
     html = render_report(title, metrics, recorder.days, recorder.fills, daily, names)
-    write_report(out_dir / "report.html", html)
+    write_text_atomically(out_dir / "report.html", html)

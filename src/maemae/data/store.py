@@ -115,6 +115,11 @@ class BarStore:
     def _minute_dir(self, code: StockCode) -> Path:
         return self.root / "minute" / str(code)
 
+    def has_minute_year(self, year: int) -> bool:
+        """Whether any code has minute bars stored for ``year``: asked of the file names, no bar read."""
+        minute = self.root / "minute"
+        return next(minute.glob(f"*/{int(year)}.parquet"), None) is not None
+
     def _files(self, code: StockCode, timeframe: Timeframe) -> list[Path]:
         if timeframe is Timeframe.DAY:
             path = self._day_path(code)
