@@ -123,7 +123,7 @@ def pickle_by_fields(*classes: type) -> None:
 
 
 def _by_fields(cls: type) -> Callable[[object], tuple[type, tuple[object, ...]]]:
-    names = tuple(field.name for field in dataclasses.fields(cls))
+    names = tuple(field.name for field in dataclasses.fields(cls) if field.init)  # what __init__ takes
 
     def reduce(obj: object) -> tuple[type, tuple[object, ...]]:
         return cls, tuple(getattr(obj, name) for name in names)

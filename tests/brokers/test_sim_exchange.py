@@ -13,6 +13,7 @@ from maemae.errors import OrderRejected
 from maemae.krx.calendar import default_calendar
 from maemae.krx.costs import CostModel
 from maemae.krx.limits import PriceLimits
+from maemae.krx.ticks import STOCK_TABLE, tick_table
 from maemae.ports.broker import Broker, BrokerFill, BrokerOrderStatus, OrderRequest, OrderUpdate
 
 CODE = StockCode("005930")
@@ -80,32 +81,37 @@ def test_fill_price_when_limit_order_follows_conservative_rules(
     side: Side, limit: int, candle: tuple[int, int, int, int], expected: int | None
 ) -> None:
     o, h, low, c = candle
-    assert (
-        fill_price(side, OrderType.LIMIT, limit, bar(1, o, h, low, c), RULES, InstrumentType.STOCK)
-        == expected
-    )
+    assert fill_price(side, OrderType.LIMIT, limit, bar(1, o, h, low, c), RULES, STOCK_TABLE) == expected
 
 
 def test_fill_price_when_locked_at_upper_limit_no_buy_but_sell() -> None:
     locked = bar(1, 91_000, 91_000, 91_000, 91_000)
-    assert fill_price(Side.BUY, OrderType.MARKET, None, locked, RULES, InstrumentType.STOCK) is None
-    assert fill_price(Side.SELL, OrderType.MARKET, None, locked, RULES, InstrumentType.STOCK) == 91_000
+    assert fill_price(Side.BUY, OrderType.MARKET, None, locked, RULES, STOCK_TABLE) is None
+    assert fill_price(Side.SELL, OrderType.MARKET, None, locked, RULES, STOCK_TABLE) == 91_000
 
 
 def test_fill_price_when_market_with_slippage_moves_ticks_against_order() -> None:
     rules = FillRules(slippage_ticks=2)
     candle = bar(1, 70_000, 70_500, 69_500, 70_100)
-    assert fill_price(Side.BUY, OrderType.MARKET, None, candle, rules, InstrumentType.STOCK) == 70_200
-    assert fill_price(Side.SELL, OrderType.MARKET, None, candle, rules, InstrumentType.STOCK) == 69_800
+    assert fill_price(Side.BUY, OrderType.MARKET, None, candle, rules, STOCK_TABLE) == 70_200
+    assert fill_price(Side.SELL, OrderType.MARKET, None, candle, rules, STOCK_TABLE) == 69_800
+
+
+@pytest.mark.parametrize(("market", "expected"), [(Market.KOSDAQ, 150_200), (Market.KOSPI, 151_000)])
+def test_fill_price_when_slipping_before_the_reform_moves_on_the_stocks_market_grid(
+    market: Market, expected: int
+) -> None:
+    """2022: two ticks above 150,000 are 200 won on KOSDAQ's grid and 1,000 on KOSPI's."""
+    rules = FillRules(slippage_ticks=2)
+    grid = tick_table(date(2022, 6, 2), InstrumentType.STOCK, market)
+    candle = MarketBar(at(9, 1), 150_000, 150_500, 149_500, 150_100, 1_000, PriceLimits(195_000, 105_000))
+    assert fill_price(Side.BUY, OrderType.MARKET, None, candle, rules, grid) == expected
 
 
 def test_fill_price_when_closing_auction_conditional_limit_becomes_market() -> None:
     auction = bar(0, 71_000, 71_000, 71_000, 71_000, auction=True)
-    assert (
-        fill_price(Side.BUY, OrderType.CONDITIONAL_LIMIT, 70_000, auction, RULES, InstrumentType.STOCK)
-        == 71_000
-    )
-    assert fill_price(Side.BUY, OrderType.LIMIT, 70_000, auction, RULES, InstrumentType.STOCK) is None
+    assert fill_price(Side.BUY, OrderType.CONDITIONAL_LIMIT, 70_000, auction, RULES, STOCK_TABLE) == 71_000
+    assert fill_price(Side.BUY, OrderType.LIMIT, 70_000, auction, RULES, STOCK_TABLE) is None
 
 
 def test_sim_when_checked_against_port_is_a_broker(sim: SimExchange) -> None:

@@ -1,5 +1,5 @@
 """``kst_after``: the backtest's step times, made by adding to the day's midnight, are the moments the epoch
-nanoseconds name, in KST."""
+nanoseconds name, in KST; ``moment_ns`` is its inverse for any moment."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maemae.data.bars import day_ns
+from maemae.data.bars import day_ns, moment_ns
 from maemae.domain.clock_time import KST, kst_after
 
 DAYS = st.dates(min_value=date(2006, 1, 2), max_value=date(2035, 12, 31))
@@ -44,3 +44,11 @@ def test_kst_after_when_the_closing_auction_of_a_session_reads_15_30_kst() -> No
     midnight = datetime.combine(date(2026, 12, 4), time(0), tzinfo=KST)
     moment = kst_after(midnight, (15 * 60 + 30) * 60_000_000_000)
     assert moment.isoformat() == "2026-12-04T15:30:00+09:00"
+
+
+@given(day=DAYS, microseconds=st.integers(-86_400_000_000, 2 * 86_400_000_000))
+def test_moment_ns_when_a_kst_moment_is_the_epoch_nanoseconds_that_name_it(
+    day: date, microseconds: int
+) -> None:
+    ns = day_ns(day) + microseconds * 1_000
+    assert moment_ns(_reference(ns)) == ns

@@ -8,9 +8,10 @@ import pytest
 from maemae.config.risk import RiskConfig
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType, OrderType, Side
+from maemae.domain.enums import InstrumentType, Market, OrderType, Side
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.krx.limits import PriceLimits
+from maemae.krx.ticks import tick_table
 from maemae.risk.context import GateContext, HeldPosition
 from maemae.risk.decision import DenyReason
 from maemae.risk.gate import RiskGate
@@ -37,7 +38,7 @@ def ctx(**changes: Any) -> GateContext:
         day=DAY,
         price=10_000,
         limits=PriceLimits(13_000, 7_000),
-        instrument_type=InstrumentType.STOCK,
+        grid=tick_table(DAY),
         orderable_cash=100_000_000,
         equity=100_000_000,
         open_positions=0,
@@ -224,6 +225,20 @@ def test_price_checks_when_limit_off_grid_or_outside_limits_deny(
     price: int, reason: DenyReason | None
 ) -> None:
     assert gate().evaluate(buy(quantity=1, price=price), ctx()).reason is reason
+
+
+@pytest.mark.parametrize(
+    ("market", "reason"), [(Market.KOSDAQ, None), (Market.KOSPI, DenyReason.NOT_ON_TICK)]
+)
+def test_price_checks_when_before_the_reform_judge_by_the_stocks_own_market_grid(
+    market: Market, reason: DenyReason | None
+) -> None:
+    """In 2022 KOSDAQ stocks above 50,000 won moved by 100 won, KOSPI ones from 100,000 by 500: 150,100 is
+    a KOSDAQ price and not a KOSPI one."""
+    old = date(2022, 6, 2)
+    limits = PriceLimits(195_000, 105_100)
+    context = ctx(day=old, price=150_000, limits=limits, grid=tick_table(old, InstrumentType.STOCK, market))
+    assert gate().evaluate(buy(quantity=1, price=150_100), context).reason is reason
 
 
 def test_kill_switch_when_on_denies_buys_and_sells_and_reducing_allows_only_sells() -> None:

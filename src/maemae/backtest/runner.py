@@ -26,12 +26,13 @@ from maemae.data.bars import BarArrays, day_ns
 from maemae.data.universe import Universe, select_stocks
 from maemae.domain.clock_time import KST, kst_after
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType
+from maemae.domain.enums import InstrumentType, Market
 from maemae.domain.events import DomainEvent, FillReceived
 from maemae.domain.fill import Fill
 from maemae.engine.composition import Engine, universe_selector
 from maemae.engine.kernel import CodeDay
 from maemae.errors import StoreError
+from maemae.krx.ticks import tick_table
 from maemae.strategy.api import DailyInput, Signal
 
 Progress = Callable[[int, int], None]
@@ -189,14 +190,19 @@ class _Day:
         self.midnight_ns = day_ns(self.grid.day)
         holding = self.quantity > 0
         self.holding = holding.tolist()
-        self.held_value = self.quantity @ self.closes
+        held = holding.nonzero()[0]
+        # the held rows only: a few of the day's codes, where the whole product multiplied every code's bars
+        self.held_value = self.quantity[held] @ self.closes[held]
         self.flat_at, self.flat_count = {}, {}
-        bars, rows = self.flat_wake.nonzero()  # by bar, then by code
-        for bar, row in zip(bars.tolist(), rows.tolist(), strict=True):
+        # the woken (code, bar) pairs, code by code: the mask's columns are its rows in memory, where a 1-D
+        # search is a tenth of the cost of a 2-D one; each bar's list still fills in code order
+        n = self.flat_wake.shape[0]
+        for position in self.flat_wake.T.reshape(-1).nonzero()[0].tolist():
+            row, bar = position // n, position % n
             self.flat_at.setdefault(bar, []).append(row)
             self.flat_count[bar] = self.flat_count.get(bar, 0) + (0 if self.holding[row] else 1)
         self.flat_bars = sorted(self.flat_at)
-        for row in holding.nonzero()[0].tolist():
+        for row in held.tolist():
             self.held_masks[row] = self._held_mask(row)
 
     def moment(self, ns: int) -> datetime:
@@ -260,13 +266,35 @@ class _Day:
             return self.held_masks[row][k] == 1
         return row in self.flat_at.get(k, ())
 
-    def woken(self, k: int, entries: Callable[[], bool]) -> list[StockCode]:
-        """The codes woken at bar k, in row order; flat ones only when the book ``entries()`` new stocks
-        (asked only when a flat code is woken)."""
+    def woken(self, k: int, flat: bool) -> list[StockCode]:
+        """The codes woken at bar k, in row order; flat ones only if ``flat`` (the book takes new stocks:
+        the caller asks only when ``flat_count`` says a flat code is woken at k)."""
         rows = [row for row, mask in self.held_masks.items() if mask[k]]
-        if self.flat_count.get(k, 0) and entries():
+        if flat:
             rows += [row for row in self.flat_at[k] if not self.holding[row]]
         return [self.codes[row] for row in sorted(rows)]
+
+
+class _DayPrices:
+    """The running day's price of a stock, for valuations: its last close at the step (yesterday's before the
+    open), or for a stock outside the day's data its last daily close.
+
+    A class, not a closure: a compiled closure and its environment refer to each other, so each day's data
+    would wait for a full collection to be freed (and, once the run settles its objects, for the run's end).
+    """
+
+    def __init__(self, prepared: _Day, market: BacktestMarket, day: date) -> None:
+        self.prepared, self.market, self.day = prepared, market, day
+
+    def __call__(self, code: StockCode) -> int:
+        prepared = self.prepared
+        row = prepared.index_of.get(code)
+        if row is None:
+            return int(self.market.daily_before(code, self.day + timedelta(days=1), 1).close[-1])
+        if prepared.k < 0:  # before the open: yesterday's close
+            return int(prepared.history[code].close[-1])
+        price: int = prepared.closes.item(row, prepared.k)  # a Python int, without a NumPy scalar
+        return price
 
 
 class BacktestRunner:
@@ -339,7 +367,9 @@ class BacktestRunner:
         for code, (bars, today_start) in session.joined.items():
             limits = self.engine.sim.limits(code)
             assert limits is not None
-            data[code] = CodeDay(code, self._kind(code), bars, today_start, limits)
+            kind, market = self._kind(code), self._market(code)
+            ticks = tick_table(day, kind, market)
+            data[code] = CodeDay(code, kind, market, bars, today_start, limits, ticks)
         closes = session.closes
         volumes = np.cumsum(session.volumes, axis=1)  # the day's volume so far, at each bar
         signals = np.empty((len(codes), len(grid)), dtype=np.int8)
@@ -390,6 +420,10 @@ class BacktestRunner:
         instrument = self.market.instruments.get(code)
         return instrument.instrument_type if instrument else InstrumentType.STOCK
 
+    def _market(self, code: StockCode) -> Market:
+        instrument = self.market.instruments.get(code)
+        return instrument.market if instrument else Market.KOSPI
+
     def _signals(
         self, code: StockCode, history: BarArrays, closes: np.ndarray, cumulative: np.ndarray
     ) -> np.ndarray:
@@ -428,18 +462,6 @@ class BacktestRunner:
         prepared.set_quantity(prepared.index_of[code], self.engine.portfolio.owned(code))
 
     # ----- running a day
-    def _price_of(self, prepared: _Day, day: date) -> Callable[[StockCode], int]:
-        def price_of(code: StockCode) -> int:
-            row = prepared.index_of.get(code)
-            if row is None:
-                return int(self.market.daily_before(code, day + timedelta(days=1), 1).close[-1])
-            if prepared.k < 0:  # before the open: yesterday's close
-                return int(prepared.history[code].close[-1])
-            price: int = prepared.closes.item(row, prepared.k)  # a Python int, without a NumPy scalar
-            return price
-
-        return price_of
-
     def _trade_bar(self, prepared: _Day, k: int) -> bool:
         """Let the exchange trade the working orders on bar k; returns whether any order was working."""
         engine = self.engine
@@ -466,7 +488,7 @@ class BacktestRunner:
         before_step: Pacer | None = None,
     ) -> None:
         engine, grid = self.engine, prepared.grid
-        price_of = self.price_of = self._price_of(prepared, grid.day)
+        price_of = self.price_of = _DayPrices(prepared, self.market, grid.day)
         pre_open = grid.schedule.open - timedelta(minutes=10)
         engine.clock.set(pre_open)
         engine.kernel.start_day(grid.day, pre_open, prepared.data, price_of)
@@ -493,7 +515,8 @@ class BacktestRunner:
         exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
         # only a fill or a cancelled buy frees a slot, and both need a working order: flat codes wait while
         # the book is full
-        woken = prepared.woken(k, lambda: working or engine.kernel.accepts_entries()) + exits
+        flat = prepared.flat_count.get(k, 0) > 0 and (working or engine.kernel.accepts_entries())
+        woken = prepared.woken(k, flat) + exits
         # a timeout needs a working order too, so a step with none of these has nothing to do
         if not (working or woken or k == 0 or prepared.stop_bar == k or self.every_bar):
             return
@@ -512,9 +535,8 @@ class BacktestRunner:
         filled = {f.code for f in fills}
         for code in filled:
             self._set_wake(prepared, code)
-        acting = set() if self.every_bar else self._acting(prepared, filled, k)
-        visit = set(prepared.codes) if self.every_bar else set(woken) | acting
-        for code in sorted(visit, key=prepared.index_of.__getitem__):
+        acting = self._acting(prepared, filled, k) if filled and not self.every_bar else set()
+        for code in self._visits(prepared, woken, acting, bool(exits)):
             row = prepared.index_of[code]
             signal = _SIGNALS[prepared.signals.item(row, k)]
             engine.kernel.on_bar(code, prepared.data[code].today_start + k, now, signal, price_of)
@@ -525,6 +547,16 @@ class BacktestRunner:
                 self._update_exit_bar(prepared, code, k + 1)
             if fills or prepared.stop_bar == k:
                 prepared.stop_bar = self._stop_bar(prepared, k + 1)
+
+    def _visits(
+        self, prepared: _Day, woken: list[StockCode], acting: set[StockCode], exits: bool
+    ) -> list[StockCode]:
+        """The codes the kernel visits at a step, each once, in the day's order."""
+        if self.every_bar:
+            return prepared.codes
+        if acting or exits:
+            return sorted(set(woken) | acting, key=prepared.index_of.__getitem__)
+        return woken  # the usual step: the woken codes, already distinct and in the day's order
 
     def _acting(self, prepared: _Day, filled: set[StockCode], k: int) -> set[StockCode]:
         """Of the codes just filled, those that can act at bar k as they are held now: the minute strategy's

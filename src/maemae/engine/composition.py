@@ -158,7 +158,7 @@ def build_core(
         )
 
     def move_ticks(code: StockCode, price: int, ticks: int, now: datetime) -> int:
-        return add_ticks(price, ticks, now.date(), kind(code))
+        return add_ticks(price, ticks, now.date(), kind(code), market(code))
 
     wrapped: Broker = ResilientBroker(broker, config.execution.resilience) if resilient else broker
     orders = OrderManager(wrapped, config.execution, costs_of, move_ticks)

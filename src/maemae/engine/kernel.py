@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import structlog
 
 from maemae.compiled import pickle_by_fields
-from maemae.data.bars import BarArrays
+from maemae.data.bars import BarArrays, moment_ns
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType, OrderType, Side
+from maemae.domain.enums import InstrumentType, Market, OrderType, Side
 from maemae.domain.events import DomainEvent, OrderStateChanged
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.domain.order_states import TERMINAL_STATES, OrderState
@@ -28,6 +28,7 @@ from maemae.execution.order_manager import OrderManager
 from maemae.execution.portfolio import Portfolio
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import PriceLimits
+from maemae.krx.ticks import TickTable
 from maemae.risk.context import GateContext, HeldPosition
 from maemae.risk.exit_scan import high_since
 from maemae.risk.exits import ExitRules, Holding
@@ -37,37 +38,35 @@ from maemae.strategy.api import MinuteInput, MinuteStrategy, PositionView, Signa
 log = structlog.get_logger("maemae.kernel")
 
 VOLUME_LOOKBACK = 20
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _epoch_ns(moment: datetime) -> int:
-    """``moment`` in nanoseconds since the epoch, from the difference's parts: a floor division by a
-    ``timedelta`` cost twice as much, and a fill of a new position asks for it."""
-    since = moment - _EPOCH
-    return (since.days * 86_400 + since.seconds) * 1_000_000_000 + since.microseconds * 1_000
 
 
 @dataclass(slots=True)
 class CodeDay:
-    """One code's market data for the day: yesterday's and today's minute bars (as far as they are known)."""
+    """One code's market data for the day: yesterday's and today's minute bars (as far as they are known),
+    its limits, and the tick table its prices follow today (by date, kind and market: before the 2023 reform
+    KOSPI and KOSDAQ stocks had different grids)."""
 
     code: StockCode
     instrument_type: InstrumentType
+    market: Market
     bars: BarArrays
     today_start: int
     limits: PriceLimits
+    grid: TickTable
 
     # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
     def __init__(
         self,
         code: StockCode,
         instrument_type: InstrumentType,
+        market: Market,
         bars: BarArrays,
         today_start: int,
         limits: PriceLimits,
+        grid: TickTable,
     ) -> None:
-        self.code, self.instrument_type, self.bars = code, instrument_type, bars
-        self.today_start, self.limits = today_start, limits
+        self.code, self.instrument_type, self.market, self.bars = code, instrument_type, market, bars
+        self.today_start, self.limits, self.grid = today_start, limits, grid
 
 
 PriceOf = Callable[[StockCode], int]
@@ -148,6 +147,7 @@ class TradingKernel:
             signal,
             self._position_view(code),
             data.instrument_type,
+            data.market,
         )
         try:
             intent = self.minute.on_bar(view)
@@ -296,7 +296,7 @@ class TradingKernel:
             day=self.day,
             price=price,
             limits=data.limits,
-            instrument_type=data.instrument_type,
+            grid=data.grid,
             orderable_cash=self.portfolio.account.orderable_cash,
             equity=self.portfolio.equity(price_of) if buying else 0,  # sizing a buy
             open_positions=self.open_positions() if buying else 0,  # the max-positions rule, on buys
@@ -346,7 +346,7 @@ class TradingKernel:
                 self.opened_on[fill.code] = fill.ts.date()
                 self.high_water[fill.code] = fill.price
                 # the bar the fill happened in counts from its close on
-                self._high_water_ts[fill.code] = _epoch_ns(fill.ts) - 1
+                self._high_water_ts[fill.code] = moment_ns(fill.ts) - 1
             self.high_water[fill.code] = max(self.high_water[fill.code], fill.price)
         elif order.source is IntentSource.TAKE_PROFIT:
             self.gate.state.mark_take_profit(fill.code, fill.price, fill.ts)

@@ -53,6 +53,7 @@ from maemae.errors import StoreError
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import PriceLimits, price_limits
 from maemae.krx.sessions import SessionSchedule, session_schedule
+from maemae.krx.ticks import tick_table
 from maemae.ports.broker import Quote
 from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
@@ -72,6 +73,7 @@ TodaySoFar = Callable[[StockCode, datetime], list[Bar]]
 class _Stock:
     code: StockCode
     kind: InstrumentType
+    market: Market
     history: BarArrays  # completed daily bars, oldest first
     yesterday: BarArrays  # yesterday's minute bars
     limits: PriceLimits
@@ -227,11 +229,11 @@ class LiveDay:
         if self.feed is not None:
             self.feed.start_day(self.day, bases)
         for code, (history, yesterday) in loaded.items():
-            kind = self._kind(code)
+            kind, market = self._kind(code), self._market(code)
             limits = (self.feed.limits(code) if self.feed else None) or price_limits(
-                bases[code], self.day, kind, self._market(code)
+                bases[code], self.day, kind, market
             )
-            self.stocks[code] = _Stock(code, kind, history, yesterday, limits, bases[code])
+            self.stocks[code] = _Stock(code, kind, market, history, yesterday, limits, bases[code])
             if self.today_so_far is not None and self.schedule is not None and now > self.schedule.open:
                 self.stocks[code].minutes.seed(self.today_so_far(code, now))
                 self.stocks[code].last_snapshot = now
@@ -368,7 +370,15 @@ class LiveDay:
 
     def _code_days(self) -> dict[StockCode, CodeDay]:
         return {
-            code: CodeDay(code, s.kind, s.minutes.arrays(s.yesterday), len(s.yesterday), s.limits)
+            code: CodeDay(
+                code,
+                s.kind,
+                s.market,
+                s.minutes.arrays(s.yesterday),
+                len(s.yesterday),
+                s.limits,
+                tick_table(self.day, s.kind, s.market),
+            )
             for code, s in self.stocks.items()
         }
 

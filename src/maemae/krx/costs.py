@@ -7,10 +7,9 @@ fraction of a won is dropped), which is how Korean brokers print their trade con
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import FUND_TYPES, InstrumentType, Market, Side
@@ -45,16 +44,20 @@ def sell_tax_rate(settlement: date, market: Market, instrument: InstrumentType) 
     return rate
 
 
-def _won(amount: int, rate: Decimal) -> int:
-    """``amount`` x ``rate`` truncated to whole won. In integers (the rate as an exact ratio), which is the
-    same floor as Decimal arithmetic gives, at a tenth of its cost on the order path."""
-    numerator, denominator = _ratio(rate)
-    return amount * numerator // denominator
+def _won(amount: int, ratio: tuple[int, int]) -> int:
+    """``amount`` x a rate given as its exact integer ratio, truncated to whole won: the same floor as
+    Decimal arithmetic gives, at a tenth of its cost on the order path."""
+    return amount * ratio[0] // ratio[1]
 
 
-@lru_cache(maxsize=64)  # the commission rate and the few tax rates of the table
+_RATIOS: dict[Decimal, tuple[int, int]] = {}  # the few tax rates of the table, each made once
+
+
 def _ratio(rate: Decimal) -> tuple[int, int]:
-    return rate.as_integer_ratio()
+    ratio = _RATIOS.get(rate)
+    if ratio is None:
+        ratio = _RATIOS[rate] = rate.as_integer_ratio()
+    return ratio
 
 
 @dataclass(slots=True)
@@ -78,14 +81,17 @@ class CostModel:
     """Commission rate per side (the broker's, from config) plus the tax schedule above."""
 
     commission_rate: Decimal = DEFAULT_COMMISSION_RATE
+    # the rate as an exact integer ratio, made once: every order and fill asks for its commission
+    _commission: tuple[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not Decimal(0) <= self.commission_rate < Decimal(1):
             raise DomainError(f"commission rate {self.commission_rate}: expected a fraction in [0, 1)")
+        object.__setattr__(self, "_commission", self.commission_rate.as_integer_ratio())
 
     def commission(self, amount: int) -> int:
         """Commission on a fill of ``amount`` won."""
-        return _won(amount, self.commission_rate)
+        return _won(amount, self._commission)
 
     def sell_tax(
         self,
@@ -97,7 +103,7 @@ class CostModel:
     ) -> int:
         """Transaction tax on a sale of ``amount`` won traded on ``trade_date``."""
         rate = sell_tax_rate(settlement_date(trade_date, calendar), market, instrument)
-        return _won(amount, rate)
+        return _won(amount, _ratio(rate))
 
     def costs(
         self,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from maemae.compiled import pickle_by_fields
-from maemae.domain.enums import InstrumentType
 from maemae.krx.limits import PriceLimits
+from maemae.krx.ticks import TickTable
 
 
 @dataclass(slots=True)
@@ -37,7 +37,7 @@ class GateContext:
     day: date
     price: int
     limits: PriceLimits | None
-    instrument_type: InstrumentType
+    grid: TickTable  # the stock's tick table today
     orderable_cash: int
     equity: int
     open_positions: int
@@ -53,7 +53,7 @@ class GateContext:
         day: date,
         price: int,
         limits: PriceLimits | None,
-        instrument_type: InstrumentType,
+        grid: TickTable,
         orderable_cash: int,
         equity: int,
         open_positions: int,
@@ -63,7 +63,7 @@ class GateContext:
         average_volume: int = 0,
     ) -> None:
         self.now, self.day, self.price, self.limits = now, day, price, limits
-        self.instrument_type, self.orderable_cash, self.equity = instrument_type, orderable_cash, equity
+        self.grid, self.orderable_cash, self.equity = grid, orderable_cash, equity
         self.open_positions, self.position, self.recent_high = open_positions, position, recent_high
         self.bar_volume, self.average_volume = bar_volume, average_volume
 

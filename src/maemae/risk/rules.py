@@ -12,7 +12,6 @@ from fractions import Fraction
 
 from maemae.config.risk import RiskConfig
 from maemae.domain.intents import IntentSource, OrderIntent
-from maemae.krx.ticks import is_on_tick
 from maemae.risk.context import GateContext
 from maemae.risk.decision import Denial, DenyReason
 from maemae.risk.state import RiskState, TradingState
@@ -134,7 +133,7 @@ def price_checks(intent: OrderIntent, ctx: GateContext) -> Denial | None:
     price = intent.limit_price
     if price is None:
         return None
-    if not is_on_tick(price, ctx.day, ctx.instrument_type):
+    if not ctx.grid.is_on_grid(price):
         return Denial(DenyReason.NOT_ON_TICK, f"limit {price} is not on the tick grid")
     if ctx.limits is not None and not ctx.limits.contains(price):
         return Denial(

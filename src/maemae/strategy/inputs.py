@@ -18,7 +18,7 @@ import numpy.typing as npt
 from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BarArrays
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType
+from maemae.domain.enums import InstrumentType, Market
 from maemae.krx.ticks import add_ticks
 
 Int64Array = npt.NDArray[np.int64]
@@ -91,6 +91,7 @@ class MinuteInput:
     daily_signal: Signal
     position: PositionView | None
     instrument_type: InstrumentType = InstrumentType.STOCK
+    market: Market = Market.KOSPI  # with the date and kind, which tick grid the stock's prices follow
 
     # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
     def __init__(
@@ -102,6 +103,7 @@ class MinuteInput:
         daily_signal: Signal,
         position: PositionView | None,
         instrument_type: InstrumentType = InstrumentType.STOCK,
+        market: Market = Market.KOSPI,
     ) -> None:
         object.__setattr__(self, "code", code)
         object.__setattr__(self, "now", now)
@@ -110,6 +112,7 @@ class MinuteInput:
         object.__setattr__(self, "daily_signal", daily_signal)
         object.__setattr__(self, "position", position)
         object.__setattr__(self, "instrument_type", instrument_type)
+        object.__setattr__(self, "market", market)
 
     @property
     def price(self) -> int:
@@ -117,7 +120,7 @@ class MinuteInput:
 
     def price_ticks_away(self, ticks: int) -> int:
         """The last price moved ``ticks`` ticks up (positive) or down on today's tick grid, within 1 won."""
-        moved = add_ticks(self.price, ticks, self.now.date(), self.instrument_type)
+        moved = add_ticks(self.price, ticks, self.now.date(), self.instrument_type, self.market)
         return max(moved, 1)
 
 

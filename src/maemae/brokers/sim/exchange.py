@@ -30,7 +30,7 @@ from maemae.krx.costs import CostModel
 from maemae.krx.limits import PriceLimits, price_limits
 from maemae.krx.sessions import MarketPhase, market_phase
 from maemae.krx.settlement import settlement_date
-from maemae.krx.ticks import is_on_tick
+from maemae.krx.ticks import TickTable, tick_table
 from maemae.ports.broker import (
     BrokerEvent,
     BrokerFill,
@@ -117,6 +117,8 @@ class SimExchange:
         self._events: list[BrokerEvent] = []
         self._fills: list[BrokerFill] = []
         self._limits: dict[StockCode, PriceLimits] = {}
+        self._grids: dict[StockCode, TickTable] = {}  # each code's tick table today, found once a day
+        self._listings: dict[StockCode, tuple[InstrumentType, Market]] = {}
         self._last_bar: dict[StockCode, MarketBar] = {}  # quoted on request, not on every bar
         self._day: date | None = None
         self._sequence = 0
@@ -127,10 +129,11 @@ class SimExchange:
         self._day = day
         self._fills = []
         self.account.settle(day)
-        self._limits = {
-            code: price_limits(base, day, self._kind(code), self._market(code))
-            for code, base in base_prices.items()
-        }
+        self._limits, self._grids, self._listings = {}, {}, {}
+        for code, base in base_prices.items():
+            kind, market = self._listing(code)
+            self._limits[code] = price_limits(base, day, kind, market)
+            self._grids[code] = tick_table(day, kind, market)
 
     def limits(self, code: StockCode) -> PriceLimits | None:
         return self._limits.get(code)
@@ -140,11 +143,12 @@ class SimExchange:
         self._last_bar[code] = bar
         numerator, denominator = self._share
         available = bar.volume * numerator // denominator
+        grid = self._grids.get(code) or tick_table(bar.start.date(), *self._listing(code))
         for order in list(self._book.working.get(code, ())):
             if order.submitted_at > bar.start:
                 continue
             price = fill_price(
-                order.request.side, order.request.order_type, order.price, bar, self._rules, self._kind(code)
+                order.request.side, order.request.order_type, order.price, bar, self._rules, grid
             )
             quantity = min(order.remaining, available) if price is not None else 0
             condition = order.request.condition
@@ -278,13 +282,18 @@ class SimExchange:
         return events
 
     # ----- internals
-    def _kind(self, code: StockCode) -> InstrumentType:
-        instrument = self._instruments.get(code)
-        return instrument.instrument_type if instrument else InstrumentType.STOCK
-
-    def _market(self, code: StockCode) -> Market:
-        instrument = self._instruments.get(code)
-        return instrument.market if instrument else Market.KOSPI
+    def _listing(self, code: StockCode) -> tuple[InstrumentType, Market]:
+        """The code's kind and market, read from the instrument list once a day (each fill asks)."""
+        found = self._listings.get(code)
+        if found is None:
+            instrument = self._instruments.get(code)
+            found = (
+                (instrument.instrument_type, instrument.market)
+                if instrument
+                else (InstrumentType.STOCK, Market.KOSPI)
+            )
+            self._listings[code] = found
+        return found
 
     def _working(self, number: str) -> _Working:
         order = self._book.all.get(number)
@@ -297,8 +306,7 @@ class SimExchange:
         if limits is None:
             raise OrderRejected(f"{request.code}: not traded today")
         if request.price is not None:
-            day = self._clock().date()
-            if not is_on_tick(request.price, day, self._kind(request.code), self._market(request.code)):
+            if not self._grids[request.code].is_on_grid(request.price):
                 raise OrderRejected(f"{request.code}: price {request.price} is not on the tick grid")
             if not limits.contains(request.price):
                 raise OrderRejected(
@@ -336,14 +344,8 @@ class SimExchange:
     def _fill(self, order: _Working, quantity: int, price: int, at: datetime) -> None:
         request = order.request
         day = at.date()
-        costs = self._costs.costs(
-            request.side,
-            price * quantity,
-            day,
-            self._market(request.code),
-            self._kind(request.code),
-            self._calendar,
-        )
+        kind, market = self._listing(request.code)
+        costs = self._costs.costs(request.side, price * quantity, day, market, kind, self._calendar)
         fill_id = dated_id(day, len(self._fills) + 1)
         fill = Fill(
             fill_id,

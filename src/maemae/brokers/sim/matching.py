@@ -18,16 +18,16 @@ The rules are deliberately conservative, so a backtest does not trade where the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Final
 
 from maemae.compiled import pickle_by_fields
 from maemae.data.bars import NS_PER_SECOND, BarArrays
 from maemae.domain.clock_time import KST
-from maemae.domain.enums import InstrumentType, OrderType, Side
+from maemae.domain.enums import OrderType, Side
 from maemae.errors import DomainError
 from maemae.krx.limits import PriceLimits
-from maemae.krx.ticks import add_ticks
+from maemae.krx.ticks import TickTable
 
 
 @dataclass(slots=True)
@@ -101,13 +101,11 @@ class FillRules:
     slippage_ticks: int = 0
 
 
-def _slipped(
-    price: int, side: Side, ticks: int, day: date, instrument: InstrumentType, limits: PriceLimits
-) -> int:
+def _slipped(price: int, side: Side, ticks: int, grid: TickTable, limits: PriceLimits) -> int:
     if ticks == 0:
         return price
     try:
-        moved = add_ticks(price, ticks * side.sign, day, instrument)
+        moved = grid.step(price, ticks * side.sign)
     except DomainError:  # no tick below the lowest price
         moved = limits.lower
     return min(max(moved, limits.lower), limits.upper)
@@ -125,12 +123,12 @@ def fill_price(
     limit_price: int | None,
     bar: MarketBar,
     rules: FillRules,
-    instrument: InstrumentType,
+    grid: TickTable,
 ) -> int | None:
-    """The price a working order trades at on ``bar``, or None when it does not trade there."""
+    """The price a working order trades at on ``bar``, or None when it does not trade there; ``grid`` is
+    the tick table of the stock on the bar's day (slippage moves along it)."""
     if (side is Side.BUY and bar.locked_up) or (side is Side.SELL and bar.locked_down):
         return None
-    day = bar.start.date()
     if bar.closing_auction:
         if order_type in _CROSS_THE_AUCTION:
             return bar.close
@@ -140,7 +138,7 @@ def fill_price(
     if order_type in _AT_THE_OPEN:
         base = bar.close if rules.fill_at_close else bar.open
         ticks = rules.slippage_ticks if order_type is OrderType.MARKET else 0
-        return _slipped(base, side, ticks, day, instrument, bar.limits)
+        return _slipped(base, side, ticks, grid, bar.limits)
     assert limit_price is not None
     if side is Side.BUY:
         if bar.open <= limit_price:
