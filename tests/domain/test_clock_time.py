@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maemae.data.bars import day_ns, moment_ns
-from maemae.domain.clock_time import KST, kst_after
+from maemae.data.bars import day_ns
+from maemae.domain.clock_time import KST, kst_after, moment_ns
 
 DAYS = st.dates(min_value=date(2006, 1, 2), max_value=date(2035, 12, 31))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -10,7 +10,7 @@ of its minute bars.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 
 import numpy as np
@@ -30,24 +30,11 @@ NS_PER_SECOND = 1_000_000_000
 _UNIX_ORDINAL = date(1970, 1, 1).toordinal()
 _DAY_NS = 86_400 * NS_PER_SECOND
 _KST_OFFSET_NS = 9 * 3_600 * NS_PER_SECOND  # KST is UTC+9 all year, no daylight saving
-_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def day_ns(day: date) -> int:
     """00:00 KST of ``day`` in nanoseconds since the epoch: a daily bar's ``ts``."""
     return (day.toordinal() - _UNIX_ORDINAL) * _DAY_NS - _KST_OFFSET_NS
-
-
-def moment_ns(moment: datetime) -> int:
-    """``moment`` (timezone-aware) in nanoseconds since the epoch, as bars' ``ts`` count time. A KST moment
-    from its wall clock, as :func:`day_ns` does, at a third of the cost of subtracting the epoch (which asks
-    both zones for their offsets); a moment in another zone through that subtraction."""
-    if moment.tzinfo is KST:
-        seconds = moment.hour * 3_600 + moment.minute * 60 + moment.second
-        day = (moment.toordinal() - _UNIX_ORDINAL) * _DAY_NS - _KST_OFFSET_NS
-        return day + seconds * NS_PER_SECOND + moment.microsecond * 1_000
-    since = moment - _UTC_EPOCH
-    return (since.days * 86_400 + since.seconds) * NS_PER_SECOND + since.microseconds * 1_000
 
 
 def kst_dates(ts: Int64Array) -> list[date]:

@@ -27,6 +27,7 @@ MAX_SELECTED = 100
 
 FUNDS = frozenset({InstrumentType.ETF, InstrumentType.ETN})
 NEVER_SELECTED = frozenset({InstrumentType.PREFERRED, InstrumentType.SPAC})
+_EXCLUDED = {True: NEVER_SELECTED, False: NEVER_SELECTED | FUNDS}  # by ``include_funds``
 
 
 class Selector(Protocol):
@@ -77,6 +78,15 @@ class _TradedValueIndex:
         self.kinds = [i.instrument_type if i else None for i in known]
         self.listed = np.array([day_ns(i.listed) if i and i.listed else -(2**62) for i in known], np.int64)
         self.delisted = np.array([day_ns(i.delisted) if i and i.delisted else 2**62 for i in known], np.int64)
+        self._allowed: dict[frozenset[InstrumentType], np.ndarray] = {}
+
+    def allowed(self, excluded: frozenset[InstrumentType]) -> np.ndarray:
+        """Per code, whether its kind may be selected: made once per set of excluded kinds, not every day."""
+        found = self._allowed.get(excluded)
+        if found is None:
+            found = np.array([kind not in excluded for kind in self.kinds], dtype=bool)
+            self._allowed[excluded] = found
+        return found
 
     def fits(self, daily: Mapping[StockCode, BarArrays], instruments: Mapping[StockCode, Instrument]) -> bool:
         return daily is self.daily and instruments is self.instruments and len(daily) == len(self.codes)
@@ -111,8 +121,7 @@ class TopTradedValueSelector:
         if not (self._index and self._index[0].fits(daily, instruments)):
             self._index[:] = [_TradedValueIndex(daily, instruments)]
         index = self._index[0]
-        excluded = NEVER_SELECTED if self.include_funds else NEVER_SELECTED | FUNDS
-        allowed = np.array([kind not in excluded for kind in index.kinds], dtype=bool)
+        allowed = index.allowed(_EXCLUDED[self.include_funds])
         first = day_ns(self.calendar.add_sessions(on, -self.lookback_days))
         return index.top(first, day_ns(on), self.n, allowed)  # bars of ``on`` itself are never looked at
 

@@ -17,7 +17,8 @@ from typing import Any
 import structlog
 
 from maemae.compiled import pickle_by_fields
-from maemae.data.bars import BarArrays, moment_ns
+from maemae.data.bars import BarArrays
+from maemae.domain.clock_time import moment_ns
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market, OrderType, Side
 from maemae.domain.events import DomainEvent, OrderStateChanged

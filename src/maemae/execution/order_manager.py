@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from maemae.compiled import pickle_by_fields
 from maemae.config.execution import ExecutionConfig
-from maemae.domain.clock_time import dated_id
+from maemae.domain.clock_time import dated_id, moment_ns
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
@@ -82,7 +82,9 @@ class OrderManager:
         self._open_per_code: dict[StockCode, int] = {}
         self._open_buys_per_code: dict[StockCode, int] = {}
         self._tracking: dict[str, _Tracking] = {}
-        self._decisions: set[tuple[datetime, StockCode, Side, IntentSource]] = set()
+        # (epoch ns, code, side, source) of every order made: an int, where an aware datetime's hash asks its
+        # zone for the offset on every order
+        self._decisions: set[tuple[int, StockCode, Side, IntentSource]] = set()
         self._sequence = 0
 
     # ----- new orders
@@ -115,7 +117,7 @@ class OrderManager:
             reason=intent.reason,
         )
         self.orders[order.order_id] = order
-        self._decisions.add((now, intent.code, intent.side, intent.source))
+        self._decisions.add((moment_ns(now), intent.code, intent.side, intent.source))
         return order
 
     def knows_number(self, broker_order_no: str) -> bool:
@@ -127,7 +129,7 @@ class OrderManager:
         A restarted process that redoes the step it crashed in asks this first, so the decision it already
         made (and saved) is not made, and sent, a second time.
         """
-        return (now, intent.code, intent.side, intent.source) in self._decisions
+        return (moment_ns(now), intent.code, intent.side, intent.source) in self._decisions
 
     def restore(self, orders: list[Order]) -> None:
         """Take back the orders saved before a restart: their numbers, open index, timeouts and decisions."""
@@ -136,7 +138,7 @@ class OrderManager:
             if order.broker_order_no is not None:
                 self._by_number[order.broker_order_no] = order.order_id
             self._track_open(order)
-            self._decisions.add((order.created_at, order.code, order.side, order.source))
+            self._decisions.add((moment_ns(order.created_at), order.code, order.side, order.source))
             priced = [
                 t.at for t in order.history if t.event in (OrderEvent.ACCEPT, OrderEvent.MODIFY_CONFIRMED)
             ]

@@ -7,7 +7,7 @@ move); on a CSAT day every time moves an hour later except the 18:00 end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -40,6 +40,9 @@ class SessionSchedule:
     closing_auction: datetime
     close: datetime
     after_hours_end: datetime
+    # ``minute_bar_starts_ns``, made at its first call: a schedule is made once per day and calendar
+    # (``session_schedule``), and a sweep or a comparison lays every day's bars on it again in each run
+    _starts_ns: npt.NDArray[np.int64] | None = field(default=None, init=False, repr=False, compare=False)
 
     def minute_bar_starts(self) -> list[datetime]:
         """Start times of the day's 1-minute bars: each minute of the continuous session, then the closing
@@ -47,10 +50,16 @@ class SessionSchedule:
         return [self.open + timedelta(minutes=i) for i in range(self._continuous_minutes())] + [self.close]
 
     def minute_bar_starts_ns(self) -> npt.NDArray[np.int64]:
-        """``minute_bar_starts`` as epoch nanoseconds, without a datetime per bar (a backtest's every day)."""
-        opening = int(self.open.timestamp()) * _NS_PER_SECOND
-        minutes = np.arange(self._continuous_minutes(), dtype=np.int64) * (60 * _NS_PER_SECOND)
-        return np.append(opening + minutes, np.int64(int(self.close.timestamp()) * _NS_PER_SECOND))
+        """``minute_bar_starts`` as epoch nanoseconds, without a datetime per bar (a backtest's every day);
+        read-only, as it is shared by every caller."""
+        starts = self._starts_ns
+        if starts is None:
+            opening = int(self.open.timestamp()) * _NS_PER_SECOND
+            minutes = np.arange(self._continuous_minutes(), dtype=np.int64) * (60 * _NS_PER_SECOND)
+            starts = np.append(opening + minutes, np.int64(int(self.close.timestamp()) * _NS_PER_SECOND))
+            starts.flags.writeable = False
+            object.__setattr__(self, "_starts_ns", starts)
+        return starts
 
     def _continuous_minutes(self) -> int:
         return int((self.closing_auction - self.open).total_seconds() // 60)

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maemae.data.bars import moment_ns
-from maemae.domain.clock_time import KST
+from maemae.domain.clock_time import KST, moment_ns
 
 MOMENTS = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 1, 1))
 
