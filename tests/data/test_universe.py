@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from maemae.data.bars import BarArrays, Timeframe
-from maemae.data.instruments import Instrument
+from maemae.data.instruments import Instrument, listing
 from maemae.data.sample import SAFE_ASSET_CODE
 from maemae.data.store import BarStore
 from maemae.data.universe import FixedListSelector, TopTradedValueSelector, make_selector, select_stocks
@@ -126,3 +126,11 @@ def test_top_traded_value_when_market_is_random_matches_the_plain_rule(seed: int
     selector = TopTradedValueSelector(n=10, lookback_days=5, calendar=CAL)
     for on in sessions[6::3]:
         assert selector.select(on, market, kinds) == plain_top(on, 10, 5, market, kinds), on
+
+
+def test_listing_when_a_code_is_known_or_missing_gives_its_kind_and_market_or_a_kospi_stocks() -> None:
+    etf = Instrument(StockCode("357870"), "TIGER CD금리투자KIS", Market.KOSPI, InstrumentType.ETF)
+    kosdaq = Instrument(StockCode("091990"), "셀트리온헬스케어", Market.KOSDAQ)
+    assert listing(etf) == (InstrumentType.ETF, Market.KOSPI)
+    assert listing(kosdaq) == (InstrumentType.STOCK, Market.KOSDAQ)
+    assert listing(None) == (InstrumentType.STOCK, Market.KOSPI)

@@ -23,10 +23,10 @@ from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BarArrays, day_ns
+from maemae.data.instruments import listing
 from maemae.data.universe import Universe, select_stocks
 from maemae.domain.clock_time import KST, kst_after
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType, Market
 from maemae.domain.events import DomainEvent, FillReceived
 from maemae.domain.fill import Fill
 from maemae.engine.composition import Engine, universe_selector
@@ -367,7 +367,7 @@ class BacktestRunner:
         for code, (bars, today_start) in session.joined.items():
             limits = self.engine.sim.limits(code)
             assert limits is not None
-            kind, market = self._kind(code), self._market(code)
+            kind, market = listing(self.market.instruments.get(code))
             ticks = tick_table(day, kind, market)
             data[code] = CodeDay(code, kind, market, bars, today_start, limits, ticks)
         closes = session.closes
@@ -415,14 +415,6 @@ class BacktestRunner:
                     flat[:, row], held[:, row] = wake.flat, wake.held
         flat[n - 1] = held[n - 1] = False
         return flat, held
-
-    def _kind(self, code: StockCode) -> InstrumentType:
-        instrument = self.market.instruments.get(code)
-        return instrument.instrument_type if instrument else InstrumentType.STOCK
-
-    def _market(self, code: StockCode) -> Market:
-        instrument = self.market.instruments.get(code)
-        return instrument.market if instrument else Market.KOSPI
 
     def _signals(
         self, code: StockCode, history: BarArrays, closes: np.ndarray, cumulative: np.ndarray

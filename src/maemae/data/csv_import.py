@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from maemae.data.bars import BAR_COLUMNS, PRICE_COLUMNS, BarArrays, Timeframe
-from maemae.data.instruments import Instrument
+from maemae.data.instruments import Instrument, listing
 from maemae.data.quality import kst_days, off_tick_grid
 from maemae.data.store import BarStore
 from maemae.data.validation import (
@@ -155,8 +155,7 @@ def _check_ticks(
     position = int(np.flatnonzero(any_off)[0])
     name = next(name for name in PRICE_COLUMNS if off[name][position])
     instrument = instruments[labels[position]]
-    kind = instrument.instrument_type if instrument else InstrumentType.STOCK
-    market = instrument.market if instrument else Market.KOSPI
+    kind, market = listing(instrument)
     price, day = int(numbers[name].iloc[position]), days[position].astype(date)
     tick = tick_size(price, day, kind, market)
     return [

@@ -25,3 +25,11 @@ class Instrument:
     def is_listed_on(self, day: date) -> bool:
         """Whether the instrument traded on ``day`` as far as its listing dates say."""
         return (self.listed is None or self.listed <= day) and (self.delisted is None or day < self.delisted)
+
+
+def listing(instrument: Instrument | None) -> tuple[InstrumentType, Market]:
+    """An instrument's kind and market, which pick its tick table, limits and tax. A code missing from the
+    instrument list is taken as a KOSPI stock: the rules of the common case."""
+    if instrument is None:
+        return InstrumentType.STOCK, Market.KOSPI
+    return instrument.instrument_type, instrument.market

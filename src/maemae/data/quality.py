@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from maemae.data.bars import BAR_COLUMNS, PRICE_COLUMNS
-from maemae.data.instruments import Instrument
+from maemae.data.instruments import Instrument, listing
 from maemae.data.sources.base import FACTOR_COLUMN, SourceBars
 from maemae.domain.enums import InstrumentType, Market
 from maemae.krx.calendar import TradingCalendar
@@ -140,8 +140,7 @@ def off_tick_grid(
     either market's: a KOSPI price of 107,800 in 2017 (KOSDAQ's 100-won tick) passes, where KOSPI's grid
     alone (500 won) would have refused a true price.
     """
-    kind = instrument.instrument_type if instrument else InstrumentType.STOCK
-    market = instrument.market if instrument else Market.KOSPI
+    kind, market = listing(instrument)
     other = Market.KOSDAQ if market is Market.KOSPI else Market.KOSPI
     old_stock_grid = kind is InstrumentType.STOCK and day64 < np.datetime64(STOCK_TABLE_REFORM, "D")
     positive = np.logical_and.reduce([prices[name] > 0 for name in PRICE_COLUMNS])

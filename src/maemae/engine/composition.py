@@ -18,11 +18,10 @@ from maemae.brokers.sim.matching import FillRules
 from maemae.brokers.sim.remote import RemoteExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
-from maemae.data.instruments import Instrument
+from maemae.data.instruments import Instrument, listing
 from maemae.data.universe import Selector, make_selector
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
-from maemae.domain.enums import InstrumentType, Market
 from maemae.engine.clock import Clock, SimulatedClock
 from maemae.engine.kernel import TradingKernel
 from maemae.errors import BrokerConnectionLost, ConfigError, FatalBrokerError
@@ -141,24 +140,12 @@ def build_core(
     minute = load_minute(config.strategies.minute)
     costs = CostModel(config.costs.commission_rate)
 
-    def kind(code: StockCode) -> InstrumentType:
-        return instruments[code].instrument_type if code in instruments else InstrumentType.STOCK
-
-    def market(code: StockCode) -> Market:
-        return instruments[code].market if code in instruments else Market.KOSPI
-
     def costs_of(fill: BrokerFill) -> Costs:
-        return costs.costs(
-            fill.side,
-            fill.price * fill.quantity,
-            fill.at.date(),
-            market(fill.code),
-            kind(fill.code),
-            calendar,
-        )
+        kind, market = listing(instruments.get(fill.code))
+        return costs.costs(fill.side, fill.price * fill.quantity, fill.at.date(), market, kind, calendar)
 
     def move_ticks(code: StockCode, price: int, ticks: int, now: datetime) -> int:
-        return add_ticks(price, ticks, now.date(), kind(code), market(code))
+        return add_ticks(price, ticks, now.date(), *listing(instruments.get(code)))
 
     wrapped: Broker = ResilientBroker(broker, config.execution.resilience) if resilient else broker
     orders = OrderManager(wrapped, config.execution, costs_of, move_ticks)

@@ -36,6 +36,7 @@ from maemae.brokers.sim.matching import MarketBar
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
 from maemae.data.bars import BarArrays
+from maemae.data.instruments import listing
 from maemae.data.universe import Selector, Universe, select_stocks
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
@@ -229,7 +230,7 @@ class LiveDay:
         if self.feed is not None:
             self.feed.start_day(self.day, bases)
         for code, (history, yesterday) in loaded.items():
-            kind, market = self._kind(code), self._market(code)
+            kind, market = listing(self.market.instruments.get(code))
             limits = (self.feed.limits(code) if self.feed else None) or price_limits(
                 bases[code], self.day, kind, market
             )
@@ -381,11 +382,3 @@ class LiveDay:
             )
             for code, s in self.stocks.items()
         }
-
-    def _kind(self, code: StockCode) -> InstrumentType:
-        instrument = self.market.instruments.get(code)
-        return instrument.instrument_type if instrument else InstrumentType.STOCK
-
-    def _market(self, code: StockCode) -> Market:
-        instrument = self.market.instruments.get(code)
-        return instrument.market if instrument else Market.KOSPI

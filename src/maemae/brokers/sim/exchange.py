@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price
 from maemae.compiled import pickle_by_fields
-from maemae.data.instruments import Instrument
+from maemae.data.instruments import Instrument, listing
 from maemae.domain.account import Account
 from maemae.domain.clock_time import dated_id
 from maemae.domain.codes import StockCode
@@ -286,13 +286,7 @@ class SimExchange:
         """The code's kind and market, read from the instrument list once a day (each fill asks)."""
         found = self._listings.get(code)
         if found is None:
-            instrument = self._instruments.get(code)
-            found = (
-                (instrument.instrument_type, instrument.market)
-                if instrument
-                else (InstrumentType.STOCK, Market.KOSPI)
-            )
-            self._listings[code] = found
+            found = self._listings[code] = listing(self._instruments.get(code))
         return found
 
     def _working(self, number: str) -> _Working:
