@@ -58,6 +58,12 @@ class FatalBrokerError(BrokerError):
     """A failure that retrying cannot fix (bad credentials, account locked)."""
 
 
+class OrderNotSent(FatalBrokerError):
+    """An order held back before it reached the broker, for a reason that stops the run (a live order no one
+    confirmed). Nothing was sent, so the order manager closes the order as rejected before the run stops,
+    rather than leaving it submitted until the next start settles it."""
+
+
 class BrokerConnectionLost(BrokerError):
     """The connection to the broker is gone. The run stops (its state is already saved) with its own exit
     code, so a supervisor restarts it; the restarted run recovers with the broker before it trades."""
@@ -92,6 +98,15 @@ class StoreError(MaemaeError):
     """The state database cannot be used as it is (missing, foreign, corrupt, locked, wrong schema)."""
 
     exit_code = 6
+
+
+class RunInterrupted(MaemaeError):
+    """Ctrl-C stopped the run before the close. It exits 130, as any maemae command interrupted by Ctrl-C
+    does (and as shells expect), so a script does not take the day for done; the state is saved, and the
+    same command goes on with the day. SIGTERM, the way the dashboard's Stop and service managers end a run,
+    is a stop that was asked for: the same line as the summary, exit 0."""
+
+    exit_code = 130
 
 
 def without_passwords(text: str) -> str:

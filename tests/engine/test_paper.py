@@ -21,6 +21,7 @@ from maemae.domain.clock_time import KST
 from maemae.engine.pacing import WallPacer
 from maemae.errors import ConfigError
 from maemae.store.repository import SqlStateStore
+from tests.user_errors import one_error_line
 
 DAY = date(2025, 12, 3)
 KEY = "0123456789abcdef0123"
@@ -87,11 +88,16 @@ def test_paper_when_replayed_in_process_then_same_orders_as_backtest(
         assert f"equity at the close {backtest.recorder.days[-1].equity:,} won" in out
     finally:
         store.close()
-    # its exchange lived in that process: a second run refuses to resume without it, and changes nothing
+    # the day is complete in this store: a second run says so (rather than offering to resume it)
     assert main(["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]) == 6
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1
-    assert "whose exchange ran inside the paper process and is gone" in err[0]
+    line = one_error_line(capsys.readouterr().err)
+    assert f"the replay of {DAY} is complete in this store (`maemae report` shows it)" in line
+    assert "give the run a new store.url" in line
+    # another day on it: its exchange, with the holdings, lived in that process and is gone
+    assert main(["paper", "--config", str(config_file), "--replay", "2025-12-04", "--speed", "0"]) == 6
+    line = one_error_line(capsys.readouterr().err)
+    assert f"holds the completed replay of {DAY}, and its exchange ran inside that paper process" in line
+    assert "replay 2025-12-04 with a new store.url" in line
 
 
 def test_paper_when_options_are_bad_then_one_line_each(
@@ -100,7 +106,8 @@ def test_paper_when_options_are_bad_then_one_line_each(
     config_file = str(_config(market_root, tmp_path))
     cases = [
         (["--replay", "2025-13-01"], "--replay '2025-13-01': expected a date as YYYY-MM-DD"),
-        (["--replay", "2025-12-06"], "--replay 2025-12-06: no stored minute bars for that trading day"),
+        (["--replay", "2025-12-06"], "--replay 2025-12-06: KRX did not trade that day"),  # a Saturday
+        (["--replay", "2025-09-02"], "--replay 2025-09-02: no stored minute bars for that trading day"),
         (["--replay", "2025-12-03", "--exchange", "localhost"], "--exchange 'localhost': expected HOST:PORT"),
         (["--replay", "2025-12-03", "--speed", "-1"], "--speed -1.0: expected 0 (as fast as possible)"),
     ]
@@ -147,6 +154,22 @@ def _wait_for_cursor(url: str, at_least: int, timeout: float) -> int:
             pass
         time.sleep(0.1)
     raise AssertionError(f"the paper run did not reach step {at_least} in {timeout} s")
+
+
+def test_paper_when_an_in_process_replay_was_killed_half_way_then_a_restart_says_it_cannot_resume(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = _config(market_root, tmp_path)
+    paper = [sys.executable, "-m", "maemae.cli", "paper", "--config", str(config_file)]
+    first = subprocess.Popen([*paper, "--replay", DAY.isoformat(), "--speed", "3000"], stdout=subprocess.PIPE)
+    reached = _wait_for_cursor(f"sqlite:///{tmp_path}/state.db", 60, 60)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert main(["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]) == 6
+    line = one_error_line(capsys.readouterr().err)
+    assert f"it holds a replay of {DAY} stopped at step " in line
+    assert int(line.split("stopped at step ")[1].split()[0]) >= reached
+    assert "is gone, so it cannot be resumed: use a new store.url" in line
 
 
 def _serve(config_file: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:

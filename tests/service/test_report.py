@@ -22,15 +22,15 @@ def paper_day(market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     config = _config(market_root, tmp_path)
     assert main(["paper", "--config", str(config), "--replay", DAY.isoformat(), "--speed", "0"]) == 0
     out = capsys.readouterr().out
-    assert f"report: {tmp_path}/reports/{DAY}.html" in out
+    assert f"report: {tmp_path}/reports/state/{DAY}.html" in out
     return config
 
 
 def test_report_when_a_paper_day_closed_then_written_and_equal_to_the_saved_day(
     paper_day: Path, tmp_path: Path
 ) -> None:
-    html = (tmp_path / "reports" / f"{DAY}.html").read_text(encoding="utf-8")
-    text = (tmp_path / "reports" / f"{DAY}.txt").read_text(encoding="utf-8")
+    html = (tmp_path / "reports" / "state" / f"{DAY}.html").read_text(encoding="utf-8")
+    text = (tmp_path / "reports" / "state" / f"{DAY}.txt").read_text(encoding="utf-8")
     assert '<html lang="ko">' in html
     assert "일일 보고서" in html
     assert "같은 날의 백테스트" in html

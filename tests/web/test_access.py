@@ -240,7 +240,7 @@ def test_cli_dashboard_when_started_then_listens_on_loopback_and_refuses_a_taken
         )
         assert taken.returncode == 2
         assert taken.stderr.strip().splitlines() == [
-            f"error: web.port {port}: cannot listen on 127.0.0.1: Address already in use"
+            f"error: --port / web.port = {port}: cannot listen on 127.0.0.1: Address already in use"
         ]
     finally:
         child.terminate()

@@ -87,7 +87,7 @@ def test_dashboard_when_paper_day_runs_then_fill_appears_and_halt_stops_new_orde
     _shot(page, "02-fill")
 
     page.click("#halt")
-    expect(page.locator("#status-trading_state")).to_have_text("halted")
+    expect(page.locator("#status-trading_state")).to_have_text(re.compile(r"^halted \(operator .+\)$"))  # who
     expect(page.locator("#status-trading_state")).to_have_class("state-halted")
     assert requested_state(served.dashboard.store) is TradingState.HALTED
     applied = page.locator("#feed tr.kind-halt", has_text="trading halted").first
@@ -106,7 +106,7 @@ def test_dashboard_when_paper_day_runs_then_fill_appears_and_halt_stops_new_orde
 
     page.goto(served.url + "/?lang=ko")
     expect(page.locator("#halt")).to_have_text("매매 중단")
-    expect(page.locator("#status-trading_state")).to_have_text("중단")
+    expect(page.locator("#status-trading_state")).to_have_text(re.compile(r"^중단 \(operator .+\)$"))
     _shot(page, "05-korean")
 
 

@@ -5,12 +5,17 @@ the metric's distribution, and the walk-forward splits with their train and test
 from __future__ import annotations
 
 import html
+import io
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from maemae.backtest.outputs import check_out_dir
 from maemae.backtest.sweep import RUN_COLUMNS, SweepResult
+from maemae.data.parquet_io import create_temporary
+from maemae.errors import ConfigError, MaemaeError
 
 TOP = 10
 STYLE = (
@@ -20,19 +25,65 @@ STYLE = (
 )
 
 
-def write_sweep(result: SweepResult, out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+SWEEP_FILES = ("trials.parquet", "trials.csv", "walk_forward.csv", "sweep.html")
+
+
+def check_sweep_out(out_dir: Path, option: str) -> None:
+    """Fail now, in one line (exit 2), when the sweep's outputs cannot go to ``out_dir``: before the trials
+    run, as ``backtest --out`` does, not after every trial has run. ``option`` names where the folder came
+    from (``--out``, ``backtest.out_dir``)."""
+    check_out_dir(out_dir, option)
+    for name in SWEEP_FILES:
+        if (out_dir / name).is_dir():
+            raise ConfigError(f"{option} {str(out_dir)!r}: {name} there is a folder; expected a file")
+
+
+def write_sweep(result: SweepResult, out_dir: Path, option: str = "--out") -> list[Path]:
+    """Write the four outputs as one set: each whole, and all new or all as they were.
+
+    Everything is rendered in memory first, then written to temporary files beside the targets (the way
+    ``backtest.outputs.write_text_atomically`` writes one file), and only when all four are complete are
+    they renamed over the old ones: a failure (a full disk) or Ctrl-C while writing leaves the previous
+    sweep's files, never a truncated file or a mix of two sweeps. A folder that cannot be written is one
+    line (exit 1: ``check_sweep_out`` passed before the run, so the machine, not an option, is the cause).
+    """
     table = result.table.drop(columns=RUN_COLUMNS, errors="ignore")
-    paths = [
-        out_dir / "trials.parquet",
-        out_dir / "trials.csv",
-        out_dir / "walk_forward.csv",
-        out_dir / "sweep.html",
-    ]
-    table.to_parquet(paths[0], index=False)
-    table.to_csv(paths[1], index=False)
-    result.walk_forward.to_csv(paths[2], index=False)
-    paths[3].write_text(render_sweep(result), encoding="utf-8")
+    parquet = io.BytesIO()
+    table.to_parquet(parquet, index=False)
+    contents = (
+        parquet.getvalue(),
+        table.to_csv(index=False).encode("utf-8"),
+        result.walk_forward.to_csv(index=False).encode("utf-8"),
+        render_sweep(result).encode("utf-8"),
+    )
+    paths = [out_dir / name for name in SWEEP_FILES]
+    folder = next((path for path in paths if path.is_dir()), None)
+    if folder is not None:  # checked before the renames, so none of them fails half-way through the set
+        raise MaemaeError(
+            f"{option} {str(out_dir)!r}: {folder.name} there is a folder; expected a file; the files there "
+            "are unchanged"
+        )
+    staged: list[Path] = []
+    replaced: list[str] = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path, data in zip(paths, contents, strict=True):
+            handle, temporary = create_temporary(path)  # the mode a plain open() gives
+            staged.append(temporary)
+            with os.fdopen(handle, "wb") as sink:
+                sink.write(data)
+        for path, temporary in zip(paths, staged, strict=True):
+            os.replace(temporary, path)  # a rename in one folder: the disk is not written again
+            replaced.append(path.name)
+    except OSError as error:
+        kept = f"only {', '.join(replaced)} replaced" if replaced else "the files there are unchanged"
+        reason = error.strerror or error
+        raise MaemaeError(
+            f"{option} {str(out_dir)!r}: could not write the sweep's outputs ({reason}); {kept}"
+        ) from None
+    finally:
+        for temporary in staged:
+            temporary.unlink(missing_ok=True)
     return paths
 
 

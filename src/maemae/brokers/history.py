@@ -18,7 +18,7 @@ from maemae.data.instruments import Instrument
 from maemae.data.sources.base import SourceBars, SourceError
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Market
-from maemae.errors import BrokerError, ConfigError
+from maemae.errors import BrokerConnectionLost, BrokerError, ConfigError
 
 
 class HistoryBroker(Protocol):
@@ -52,7 +52,13 @@ class BrokerHistory:
             self._close()
 
     def _ask(self, read: Callable[[], pd.DataFrame], code: StockCode) -> pd.DataFrame:
+        """A failed read fails that code (the run goes on, and a rerun fetches just the failed codes); but
+        no connection to the broker fails every code alike, so it stops the run as it is, a broker error
+        with its own exit code (7), not a list of codes failed for bad data (2). The codes done so far stay
+        done: the run resumes after them."""
         try:
             return read()
+        except BrokerConnectionLost:
+            raise
         except BrokerError as error:
             raise SourceError(f"{self.name} bars of {code}: {error}") from None

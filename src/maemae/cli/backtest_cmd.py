@@ -149,15 +149,16 @@ def sweep(
     from maemae.backtest.sweep import read_spec
     from maemae.backtest.sweep import sweep as run_sweep
     from maemae.backtest.sweep_backends import DaskBackend, LocalBackend
-    from maemae.backtest.sweep_report import write_sweep
+    from maemae.backtest.sweep_report import check_sweep_out, write_sweep
 
     settings = load_config(config)
     spec = read_spec(grid)
     first, last = _date(start, "--start"), _date(end, "--end")
     if cluster and workers:
         raise ConfigError("--workers and --cluster: choose one (the cluster has its own workers)")
-    backend = DaskBackend(cluster) if cluster else LocalBackend(workers)
     out_dir = (out or settings.backtest.out_dir) / "sweep"
+    check_sweep_out(out_dir, _out_option(out))  # before the trials run, not after them
+    backend = DaskBackend(cluster) if cluster else LocalBackend(workers)
     with _progress("sweep", "trials") as bar:
         task = bar.add_task("trials", total=None)
         result = run_sweep(
@@ -168,7 +169,7 @@ def sweep(
             end=last,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    write_sweep(result, out_dir)
+    write_sweep(result, out_dir, _out_option(out))
     full = result.table[result.table["phase"] == "full"]
     best = full.sort_values([spec.metric, "trial"], ascending=[False, True]).iloc[0]
     chosen = ", ".join(

@@ -72,7 +72,8 @@ def status(config: ConfigOption, day: DayOption = None, as_json: JsonOption = Fa
     """Trading state, cash, positions, open orders, the last reconciliation difference and recovery."""
     from maemae.service.status import status as read_status
 
-    result = _read(config, day, read_status)
+    halt_file = load_config(config).execution.halt_file  # a halt by the flag file shows as the engine sees it
+    result = _read(config, day, lambda store, on: read_status(store, on, halt_file=halt_file))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
         return

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from maemae.config.base import Section
 
@@ -45,6 +45,19 @@ class KisBrokerConfig(Section):
         10.0, gt=0, le=300, description="with no WebSocket, how often working orders are queried by REST"
     )
     token_cache: Path = Field(Path("var/kis-token.json"), description="access token cache (owner-only file)")
+
+    @model_validator(mode="after")
+    def _both_urls_or_neither(self) -> KisBrokerConfig:
+        """Each URL left unset falls back to KIS's own host: a file pointing ``base_url`` at a local server
+        but forgetting ``ws_url`` would send the approval key and the HTS id to the real KIS WebSocket (and
+        the other way round, the keys to KIS's REST server). Two servers are never meant: refuse it."""
+        if (self.base_url is None) != (self.ws_url is None):
+            given, missing = ("base_url", "ws_url") if self.ws_url is None else ("ws_url", "base_url")
+            raise ValueError(
+                f"{given} = {getattr(self, given)!r} but {missing} is not set: set both (the REST and the "
+                "WebSocket address of the same server) or neither (KIS's own servers)"
+            )
+        return self
 
 
 class CreonBrokerConfig(Section):

@@ -87,8 +87,8 @@ class ReportConfig(Section):
 
     dir: Path | None = Field(
         None,
-        description="where DAY.html and DAY.txt are written; None: a reports folder next to a SQLite state "
-        "database, else var/reports",
+        description="where DAY.html and DAY.txt are written; None: a folder of the store's own, "
+        "reports/NAME next to a SQLite state database NAME.db, else var/reports/HOST-DATABASE",
     )
     lang: Literal["ko", "en"] = Field("ko", description="language of the report and its alert")
     compare_backtest: bool = Field(

@@ -34,8 +34,10 @@ def _type_name(annotation: Any) -> str:
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         return " or ".join(_type_name(arg) for arg in get_args(annotation))
-    if origin is tuple:
+    if origin in (tuple, list, set, frozenset):  # a TOML array, whichever Python type holds it
         return f"list of {_type_name(get_args(annotation)[0])}"
+    if origin is dict:  # a TOML table; the generic fallback below named the key type (``str``) instead
+        return "table"
     if origin is not None and str(origin).endswith("Literal"):
         return " / ".join(repr(arg) for arg in get_args(annotation))
     if origin is not None and get_args(annotation):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
-from maemae.errors import FatalBrokerError
+from maemae.errors import OrderNotSent
 from maemae.ports.broker import (
     Broker,
     BrokerEvent,
@@ -46,7 +46,7 @@ class FirstOrderConfirmation:
     def _confirm(self, request: OrderRequest) -> None:
         price = f"at {request.price:,} won" if request.price else request.order_type.value
         if self._ask is None:
-            raise FatalBrokerError(
+            raise OrderNotSent(
                 f"live order {request.side.value} {request.quantity} {request.code} {price} not sent: "
                 "a live run needs --confirm or a terminal to confirm its first order"
             )
@@ -56,7 +56,7 @@ class FirstOrderConfirmation:
             "Type the account number to confirm"
         )
         if answer.strip().replace("-", "") != self.account.replace("-", ""):
-            raise FatalBrokerError(
+            raise OrderNotSent(
                 f"live order {request.side.value} {request.quantity} {request.code} not sent: "
                 "the confirmation did not match the account number"
             )

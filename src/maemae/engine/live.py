@@ -84,16 +84,34 @@ class _Stock:
     last_snapshot: datetime | None = None
 
 
+def _no_orders() -> tuple[int, int]:
+    return 0, 0
+
+
 @dataclass(slots=True)
 class DayReport:
+    """What the day did so far. ``orders`` and ``fills`` are counted from the order manager when read, so a
+    day stopped before the close (Ctrl-C, the dashboard's Stop) reports what happened, orders restored from
+    an earlier run of the day included, instead of the zeros a count made only at the close gave."""
+
     day: date
     cycles: int = 0
     refreshes: int = 0
     completed_bars: int = 0
-    equity: int | None = None
+    equity: int | None = None  # at the close; None while the day has not closed
     halted_cycles: int = 0
-    orders: int = 0  # sent to the broker today (denied ones not counted)
-    fills: int = 0
+    closed: bool = False
+    totals: Callable[[], tuple[int, int]] = field(default=_no_orders, repr=False, compare=False)
+
+    @property
+    def orders(self) -> int:
+        """Orders sent to the broker today (denied ones not counted)."""
+        return self.totals()[0]
+
+    @property
+    def fills(self) -> int:
+        """Fills of today's orders."""
+        return self.totals()[1]
 
 
 def live_cursor(day: date, at: datetime) -> dict[str, object]:
@@ -170,7 +188,7 @@ class LiveDay:
         self.on_close = on_close
         self.today_so_far = today_so_far
         self.stocks: dict[StockCode, _Stock] = {}
-        self.report = DayReport(day)
+        self.report = DayReport(day, totals=self._today_totals)
         self.schedule: SessionSchedule | None = session_schedule(day, calendar)
         self.alerts: AlertSink = alerts or NoAlerts()
         TradeAlerts(core.orders, self.alerts, fills=self.config.alerts.fills)
@@ -346,10 +364,7 @@ class LiveDay:
         equity = core.portfolio.equity(prices.__getitem__)
         self.recorder.close_day(self.day, now, equity, prices)
         self.report.equity = equity
-        today = [o for o in core.orders.orders.values() if o.created_at.date() == self.day]
-        self.report.orders = sum(1 for o in today if o.broker_order_no is not None)
-        self.report.fills = sum(len(o.fill_ids) for o in today)
-        self.closed = True
+        self.closed = self.report.closed = True
         alert_day_closed(
             self.alerts,
             self.day,
@@ -363,6 +378,11 @@ class LiveDay:
             self.on_close(self.report)
 
     # ----- helpers
+    def _today_totals(self) -> tuple[int, int]:
+        """Today's orders sent to the broker and their fills, as the order manager holds them now."""
+        today = [o for o in self.core.orders.orders.values() if o.created_at.date() == self.day]
+        return sum(1 for o in today if o.broker_order_no is not None), sum(len(o.fill_ids) for o in today)
+
     def price_of(self, code: StockCode) -> int:
         stock = self.stocks.get(code)
         if stock is None:

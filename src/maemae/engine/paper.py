@@ -20,6 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.backtest.market import BacktestMarket
@@ -36,14 +37,17 @@ from maemae.domain.order_states import OrderState
 from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import AcceleratedClock, SimulatedClock
-from maemae.engine.composition import open_state_store
+from maemae.engine.composition import make_calendar, open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
 from maemae.engine.venues import VenueChoice, exchange_factory, open_venue
-from maemae.errors import ConfigError, DataError, MaemaeError, StoreError
+from maemae.errors import ConfigError, DataError, MaemaeError, StoreError, without_passwords
 from maemae.krx.sessions import session_schedule
 from maemae.service.report import write_day_report
+
+if TYPE_CHECKING:
+    from maemae.store.repository import SqlStateStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +66,14 @@ class PaperSummary:
 def run_paper_replay(
     config: MaemaeConfig, day: date, speed: float, choice: VenueChoice | None = None
 ) -> PaperSummary:
+    from maemae.store.instance_lock import instance_lock  # here: `sim serve` needs no SQLAlchemy
+
     choice = choice or VenueChoice()
     pace = WallPacer(speed)  # checks the speed before anything is opened
     market = _replay_market(config, day)
     clock = SimulatedClock(datetime.combine(day, time(0), tzinfo=KST))
     with ExitStack() as stack:
+        stack.enter_context(instance_lock(config.store.url))  # one run per store, before it is touched
         alerts = dispatcher_for(config.alerts)  # a missing secret is refused before anything is written
         stack.callback(alerts.close, 10)
         store = open_state_store(config)
@@ -74,11 +81,7 @@ def run_paper_replay(
         sink = AuditedAlerts(alerts, store)
         cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
         if cursor is not None and not choice.outlives_the_run:
-            raise StoreError(
-                f"store {config.store.url}: it holds a replay of {cursor.day} whose exchange ran inside "
-                "the paper process and is gone: resume with --exchange (`maemae sim serve` or "
-                "`maemae kis-mock`), or use a new store.url"
-            )
+            raise _held_replay(store, cursor, day)
         venue = open_venue(config, market, clock, choice, stack)
         try:
             outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace, sink)
@@ -105,10 +108,37 @@ def run_paper_replay(
     )
 
 
+def _held_replay(store: SqlStateStore, cursor: Cursor, day: date) -> StoreError:
+    """Why a store holding a replay cannot be used with an exchange inside this process: that replay's
+    exchange died with its process, so this run's exchange would start empty and recovery would take the
+    store's holdings for sold outside maemae. What to do depends on what the store holds: the day asked for,
+    complete (nothing to do: its report is there); another day, complete; or a replay stopped half-way,
+    which no exchange can resume any more."""
+    where = without_passwords(store.url)
+    if any(result.day == cursor.day for result in store.daily_results()):
+        if cursor.day == day:
+            return StoreError(
+                f"store {where}: the replay of {day} is complete in this store (`maemae report` shows it): "
+                "to replay the day again, give the run a new store.url"
+            )
+        return StoreError(
+            f"store {where} holds the completed replay of {cursor.day}, and its exchange ran inside that "
+            f"paper process and is gone: replay {day} with a new store.url"
+        )
+    return StoreError(
+        f"store {where}: it holds a replay of {cursor.day} stopped at step {cursor.next_bar} whose exchange "
+        "ran inside the paper process and is gone, so it cannot be resumed: use a new store.url (and "
+        "--exchange, `maemae sim serve` or `maemae kis-mock`, for a run that can be resumed after a crash)"
+    )
+
+
 def _replay_market(config: MaemaeConfig, day: date) -> BacktestMarket:
-    """The stored market of the replayed ``day``, refused before anything is written when the day has no
-    minute bars: a daily-only store (``maemae data sample --daily-only``) would otherwise replay an empty
-    day and save it as if it had traded. Same check and words as ``maemae run --replay``."""
+    """The stored market of the replayed ``day``, refused before anything is written when KRX did not trade
+    that day, or when the day has no minute bars: a daily-only store (``maemae data sample --daily-only``)
+    would otherwise replay an empty day and save it as if it had traded. Same checks and words as
+    ``maemae run --replay``."""
+    if session_schedule(day, make_calendar(config)) is None:
+        raise ConfigError(f"--replay {day}: KRX did not trade that day")
     refusal = ConfigError(f"--replay {day}: no stored minute bars for that trading day")
     try:
         market, days = load_market(config, day, day)

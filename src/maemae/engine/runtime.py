@@ -53,6 +53,7 @@ from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import AcceleratedClock, Clock, SimulatedClock, WallClock
 from maemae.engine.composition import (
+    Core,
     build_core,
     make_calendar,
     make_sim_exchange,
@@ -67,11 +68,14 @@ from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
 from maemae.engine.scheduler import Scheduler
 from maemae.engine.venues import VenueChoice, open_venue
-from maemae.errors import ConfigError, MaemaeError, StoreError
+from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError
+from maemae.krx.calendar import TradingCalendar
 from maemae.krx.sessions import session_schedule
 from maemae.ports.broker import Broker
-from maemae.ports.state import StateStore
+from maemae.ports.state import SavedState, StateStore
 from maemae.service.report import write_day_report
+from maemae.store.database import describe
+from maemae.store.instance_lock import instance_lock
 
 log = structlog.get_logger("maemae.run")
 
@@ -169,31 +173,25 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             return RunSummary(day, f"{day} is not a KRX trading day: nothing to do")
         if clock.now() > schedule.close + CLOSE_GRACE:
             return RunSummary(day, f"the session of {day} is over: nothing to do")
-        if config.data.update_before_open is not None:
-            update_market_data(config, calendar.previous_session(day), options.data_source)
-    market = BacktestMarket(
-        BarStore(config.data.root), calendar, day, day, adjusted=config.data.adjusted_history
-    )
-    if options.replay is not None and not market.has_minutes(day):
-        raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
+    replay = options.replay is not None
     with ExitStack() as stack:
+        # one run per store, taken before anything is read or written (a second run must not even fetch)
+        stack.enter_context(instance_lock(config.store.url))
+        if not replay and config.data.update_before_open is not None:
+            update_market_data(config, calendar.previous_session(day), options.data_source)
+        market = _day_market(config, calendar, day, replay=replay)
         alerts = dispatcher_for(config.alerts)
         stack.callback(alerts.close, 10)
         store = open_state_store(config)
         stack.callback(store.close)
         sink = AuditedAlerts(alerts, store)
         saved = store.load(day)
-        replay = options.replay is not None
         resumed = resume_time(saved.runtime.get("cursor", {}), day)  # (refuses a replay's store)
         if replay:  # a stopped replay goes on from its last cycle
             start = resumed or schedule.open - PRE_OPEN_LEAD - timedelta(minutes=1)
             clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
-        if replay and saved.orders and not options.venue.outlives_the_run:
-            raise StoreError(
-                f"store {config.store.url}: it holds orders of {day} whose exchange ran inside an "
-                "earlier run and is gone: use --exchange (`maemae sim serve` or `maemae kis-mock`), "
-                "or a new store.url"
-            )
+        if replay:
+            _refuse_a_gone_exchange(config.store.url, day, options.venue, saved)
         selector = universe_selector(config, calendar)
         holdings = [p.code for p in saved.positions if p.account_quantity]
         codes = [str(c) for c in day_universe(config, market, selector, day, holdings).codes]
@@ -222,15 +220,77 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         scheduler = Scheduler(clock)
         live.plan(scheduler)
         try:
-            _drive(scheduler, live, clock)
+            stopped_by = _drive(scheduler, live, clock)
         except MaemaeError as error:  # the operator hears of it before the process exits
             alert_error(sink, error, clock.now(), store)
             raise
-        at_broker = feed.all_orders() if feed is not None else _real(broker).day_orders()
-        differences = book_differences(core.orders, core.portfolio, core.orders.broker, at_broker)
+        interrupted = None if live.closed else stopped_by
+        # a day stopped half-way is not judged (see _drive)
+        differences = [] if interrupted else _book_check(core, broker, feed)
         report = write_day_report(config, store, day)[0] if live.closed else None
+    return _summary(day, live, recovery, interrupted, differences, report)
+
+
+def _summary(
+    day: date,
+    live: LiveDay,
+    recovery: RecoveryReport,
+    interrupted: signal.Signals | None,
+    differences: list[str],
+    report: Path | None,
+) -> RunSummary:
+    """How the run ended; a day a signal stopped before the close says so (Ctrl-C: ``RunInterrupted``)."""
+    if interrupted is not None:
+        line = (
+            f"{day}: stopped before the close by {interrupted.name} after {live.report.orders} orders and "
+            f"{live.report.fills} fills; the state is saved and the book is checked at the close: start the "
+            "same command again to go on"
+        )
+        if interrupted is signal.SIGINT:
+            raise RunInterrupted(line)
+        return RunSummary(day, line, live.report, recovery)
     note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"
     return RunSummary(day, note, live.report, recovery, differences, report)
+
+
+def _day_market(
+    config: MaemaeConfig, calendar: TradingCalendar, day: date, *, replay: bool
+) -> BacktestMarket:
+    """The stored market of ``day``; a replayed day must have its minute bars (they are its quotes)."""
+    market = BacktestMarket(
+        BarStore(config.data.root), calendar, day, day, adjusted=config.data.adjusted_history
+    )
+    if replay and not market.has_minutes(day):
+        raise ConfigError(f"--replay {day}: no stored minute bars for that trading day")
+    return market
+
+
+def _book_check(core: Core, broker: Broker, feed: SimulatedVenue | None) -> list[str]:
+    """maemae's book against the broker's at the end of the run: one line per difference."""
+    at_broker = feed.all_orders() if feed is not None else _real(broker).day_orders()
+    return book_differences(core.orders, core.portfolio, core.orders.broker, at_broker)
+
+
+def _refuse_a_gone_exchange(url: str, day: date, venue: VenueChoice, saved: SavedState) -> None:
+    """A replay whose exchange runs inside this process starts from an empty exchange, so a store that
+    holds another day, or orders of this one, would be "recovered" against nothing: every holding cut to 0
+    as sold outside maemae, the cash reset, a loss made up. (An exchange of its own process still holds
+    them.)"""
+    if venue.outlives_the_run:
+        return
+    where = describe(url)
+    held = str(saved.runtime.get("cursor", {}).get("day") or day)
+    if held != day.isoformat():
+        raise StoreError(
+            f"store {where} holds the replayed day {held}, whose exchange ran inside that run and is gone, "
+            f"so --replay {day} on it would lose its holdings and cash: replay {day} with a new store.url "
+            f"(this one keeps {held}: `maemae report --config F {held}`)"
+        )
+    if saved.orders:
+        raise StoreError(
+            f"store {where}: it holds orders of {day} whose exchange ran inside an earlier run and is "
+            "gone: use --exchange (`maemae sim serve` or `maemae kis-mock`), or a new store.url"
+        )
 
 
 def _trading_venue(
@@ -269,26 +329,35 @@ def _account(broker: Broker) -> str:
     return real.rest.credentials.account if isinstance(real, KisBroker) else real.account
 
 
-def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> None:
+def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> signal.Signals | None:
     """Run the day's timers: jumping on a simulated clock, sleeping on a wall clock until the close (or until
-    SIGINT/SIGTERM, after which the state is already saved)."""
+    SIGINT/SIGTERM, after which the state is already saved). Returns the signal that stopped the day, if one
+    did: such a day has not closed, and fills may have come after its last poll (the restart collects them),
+    so its book is not compared with the broker's; that would report differences that do not exist."""
     schedule = live.schedule
     assert schedule is not None
     if isinstance(clock, SimulatedClock):
         scheduler.run_until(schedule.close + CLOSE_GRACE + timedelta(minutes=1))
-        return
+        return None
     speed = clock.speed if isinstance(clock, AcceleratedClock) else 1.0
+    received: list[signal.Signals] = []
 
     async def main() -> None:
         stop = asyncio.Event()
         live.on_close = lambda _report: stop.set()
         loop = asyncio.get_running_loop()
+
+        def stop_by(number: signal.Signals) -> None:
+            received.append(number)
+            stop.set()
+
         for number in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, or not the main thread
-                loop.add_signal_handler(number, stop.set)
+                loop.add_signal_handler(number, stop_by, number)
         await scheduler.run_forever(stop, speed)
 
     asyncio.run(main())
+    return received[0] if received else None
 
 
 def replayed_day_in_process(

@@ -3,7 +3,9 @@
 The child is restarted when it ends by a signal (killed, crashed) or with the lost-connection exit code (7):
 its state is saved, and the restarted child recovers with the broker before it trades. Any other ending is
 final: 0 (the day is done) and user errors (a bad config, an unusable database) would only fail again.
-Restarts wait 1, 2, 4, ... seconds (at most ``max_delay_s``) and stop after ``max_restarts``.
+Restarts wait 1, 2, 4, ... seconds (at most ``max_delay_s``) and stop after ``max_restarts``. A final
+failure adds nothing after the worker's own error line: that one line ends the output, with or without
+``--supervise``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ class Supervisor:
             self.say(f"supervisor: worker pid {child.pid} started")
             code = child.wait()
             if code >= 0 and code not in RESTART_CODES:
-                self.say(f"supervisor: worker exited with code {code}")
+                if code == 0:
+                    self.say(f"supervisor: worker exited with code {code}")
+                # otherwise the worker's own line (``error: ...``) said why, and stays the last line, as it
+                # is without --supervise: a supervisor line after it buried the one line that matters
                 return code
             if restarts >= self.max_restarts:
                 self.say(f"supervisor: worker ended with {code} after {restarts} restarts: giving up")

@@ -22,7 +22,13 @@ from maemae.domain.fill import Fill
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent, OrderState
-from maemae.errors import BrokerError, OrderRejected, RetryableBrokerError, SubmitOutcomeUnknown
+from maemae.errors import (
+    BrokerError,
+    OrderNotSent,
+    OrderRejected,
+    RetryableBrokerError,
+    SubmitOutcomeUnknown,
+)
 from maemae.krx.costs import Costs
 from maemae.ports.broker import (
     Broker,
@@ -174,6 +180,9 @@ class OrderManager:
         except SubmitOutcomeUnknown as error:
             self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, str(error))
             return order
+        except OrderNotSent as error:  # held back before the broker: the order ends here and the run stops
+            self._apply(order, OrderEvent.REJECT, now, str(error))
+            raise
         except RetryableBrokerError as error:  # nothing was sent: the order ends here, the strategy may retry
             self._apply(order, OrderEvent.REJECT, now, f"not sent: {error}")
             return order

@@ -62,7 +62,7 @@ def dashboard_view(store: StateStore, day: date, base: MaemaeConfig, log_lines: 
     saved = store.load(day)  # once: the page polls every 2 seconds
     return DashboardView(
         day=day.isoformat(),
-        status=status(store, day, saved),
+        status=status(store, day, saved, halt_file=base.execution.halt_file),
         positions=position_rows(saved),
         orders=sorted(order_rows(saved), key=lambda o: o.created_at, reverse=True)[:RECENT_ORDERS],
         equity_today=[EquityPoint(s.at.isoformat(), s.equity) for s in store.portfolio_snapshots(day)],

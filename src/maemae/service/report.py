@@ -309,13 +309,29 @@ def compare_with_backtest(config: MaemaeConfig, day: date) -> BacktestComparison
 
 
 def report_dir(config: MaemaeConfig) -> Path:
-    """``report.dir``, or a ``reports`` folder beside a SQLite state database, or ``var/reports``."""
+    """``report.dir`` as configured, else a folder of this store's own under a ``reports`` folder.
+
+    The default is per store because several stores often share one folder (a paper and a live config,
+    one store per strategy): with one ``reports/`` for all of them, each day's ``DAY.html`` of one store
+    overwrote another's, and the dashboard's ``/report/DAY`` of one store served another store's report.
+    A SQLite store ``var/paper.db`` writes to ``var/reports/paper/``; a server database to
+    ``var/reports/<host>-<database>/``. An explicit ``report.dir`` is used as it is.
+    """
     if config.report.dir is not None:
         return config.report.dir
-    url = config.store.url
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).parent / "reports"
-    return Path("var/reports")
+    from sqlalchemy.engine import make_url  # the config check made sure the URL parses
+
+    url = make_url(config.store.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        return database.parent / "reports" / database.stem
+    name = "-".join(part for part in (url.host, url.database and Path(url.database).stem) if part)
+    return Path("var/reports") / (_folder_name(name) or url.get_backend_name())
+
+
+def _folder_name(text: str) -> str:
+    """``text`` with every character a file name may not safely hold replaced by ``_``."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".")
 
 
 def write_day_report(config: MaemaeConfig, store: StateStore, day: date) -> tuple[Path, Path, DayReport]:

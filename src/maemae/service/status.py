@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from maemae.domain.order import Order
@@ -43,6 +44,9 @@ class OrderRow:
 @dataclass(frozen=True, slots=True)
 class Status:
     trading_state: str
+    # who or what holds that state: ``file var/HALT`` (the flag file exists, whatever the operator document
+    # says), ``operator alice: reason`` (``maemae halt`` / the dashboard), or None when trading is active
+    trading_state_by: str | None
     day: str | None
     replay_step: int | None
     cash: int | None
@@ -118,12 +122,62 @@ def order_rows(saved: SavedState, open_only: bool = False) -> list[OrderRow]:
     return [_order_row(o) for o in saved.orders if o.is_open or not open_only]
 
 
-def status(store: StateStore, day: date | None, saved: SavedState | None = None) -> Status:
-    """``saved``: the state of ``day`` when the caller has loaded it already (the dashboard)."""
-    saved = saved or store.load(day)
+# how many of the newest ``operator`` audit records are searched for the flag file a running engine obeyed
+HALT_FILE_SEARCH = 200
+
+
+def _engine_halt_file(store: StateStore) -> Path | None:
+    """The flag file the engine last named as the source of a switch (``"by": "file var/HALT"``), if any.
+
+    The engine's switch (``engine.operator.OperatorSwitch``) audits every change it applies with its source,
+    so a caller that does not pass the configured ``execution.halt_file`` still finds the file that halted a
+    running instance.
+    """
+    for entry in store.recent_audit(("operator",), HALT_FILE_SEARCH):
+        source = str(entry.data.get("by", ""))
+        if "cancelled" in entry.data and source.startswith("file "):
+            return Path(source.removeprefix("file "))
+    return None
+
+
+def trading_state(
+    store: StateStore, saved: SavedState, halt_file: Path | None = None
+) -> tuple[str, str | None]:
+    """The state a running engine is in, or applies before its next step, and who set it.
+
+    It is worked out the way the engine's switch works it out: the flag file halts whatever the operator
+    document says (``maemae resume`` does not lift it), then the operator document, then (an instance that
+    never had one) the state the engine saved. Reading the operator document first, as before, reported
+    "active" for a run that the flag file halted and whose every order was denied ``kill_switch``.
+
+    ``halt_file``: the configured ``execution.halt_file``; without it, the file the engine last named.
+    """
+    files = [f for f in (halt_file, _engine_halt_file(store)) if f is not None]
+    for flag in files:
+        if flag.exists():
+            return "halted", f"file {flag}"
     operator = store.runtime_document("operator") or {}
-    risk = saved.runtime.get("risk", {})
-    state = operator.get("state") or risk.get("operator_state") or "active"
+    if operator.get("state"):
+        state = str(operator["state"])
+        if state == "active":
+            return state, None
+        who = f"operator {operator.get('by') or '?'}"
+        reason = operator.get("reason")
+        return state, f"{who}: {reason}" if reason else who
+    saved_state = str(saved.runtime.get("risk", {}).get("operator_state") or "active")
+    if files or saved_state == "active":
+        # the file the engine obeyed is gone: its next step lifts the halt (no operator document: active)
+        return "active", None
+    return saved_state, "engine (saved state)"
+
+
+def status(
+    store: StateStore, day: date | None, saved: SavedState | None = None, halt_file: Path | None = None
+) -> Status:
+    """``saved``: the state of ``day`` when the caller has loaded it already (the dashboard);
+    ``halt_file``: the configured ``execution.halt_file`` (see ``trading_state``)."""
+    saved = saved or store.load(day)
+    state, state_by = trading_state(store, saved, halt_file)
     cursor = saved.runtime.get("cursor") or {}
     account = saved.account.account if saved.account else None
     today = [o for o in saved.orders if day is None or o.created_at.date() == day]
@@ -134,7 +188,8 @@ def status(store: StateStore, day: date | None, saved: SavedState | None = None)
         closed = closed[:-1]  # the day in progress (or just closed) counts from the day before it
     before = closed[-1].realised_pnl if closed else 0
     return Status(
-        trading_state=str(state),
+        trading_state=state,
+        trading_state_by=state_by,
         day=cursor.get("day") or (day.isoformat() if day else None),
         replay_step=cursor.get("next_bar"),
         cash=account.cash if account else None,

@@ -33,14 +33,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_port_free(host: str, port: int) -> None:
-    """One clear line instead of uvicorn's traceback when the address is taken."""
+def check_port_free(host: str, port: int, field: str = "--port / web.port") -> None:
+    """One line (exit 2) instead of a traceback when the port is out of range or the address is taken.
+
+    Made before the store is opened and uvicorn starts, so a dashboard that cannot listen leaves nothing
+    behind. A port outside 1..65535 used to reach ``bind`` and end in ``OverflowError``; a taken one in
+    uvicorn's ``OSError``.
+    """
+    if not 0 < port < 65_536:
+        raise ConfigError(f"{field} = {port}: expected a port number from 1 to 65535")
+    # the address family uvicorn picks for ``host``, so the probe binds the way the server will
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: old connections pass
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise ConfigError(f"web.port {port}: cannot listen on {host}: {error.strerror}") from None
+            raise ConfigError(f"{field} = {port}: cannot listen on {host}: {error.strerror}") from None
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:

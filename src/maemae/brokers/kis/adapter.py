@@ -39,7 +39,7 @@ from maemae.data.bars import BAR_COLUMNS
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderCondition, OrderType, Side
-from maemae.errors import FatalBrokerError, OrderRejected
+from maemae.errors import ConfigError, FatalBrokerError, OrderRejected
 from maemae.pacing import TokenBucket
 from maemae.ports.broker import (
     BrokerEvent,
@@ -93,7 +93,7 @@ class KisBroker:
     ) -> Self:
         """Build the adapter from the config and the secrets in the environment; starts the stream."""
         credentials = KisCredentials.from_environment(config, environ)
-        base_url = config.base_url or (protocol.PAPER_BASE_URL if config.paper else protocol.REAL_BASE_URL)
+        base_url, ws_url = server_urls(config)
         rest = KisRest(
             base_url=base_url,
             credentials=credentials,
@@ -107,7 +107,7 @@ class KisBroker:
         stream = None
         if config.websocket:
             stream = KisStream(
-                url=config.ws_url or (protocol.PAPER_WS_URL if config.paper else protocol.REAL_WS_URL),
+                url=ws_url,
                 approval_key=rest.approval_key,
                 notice_tr=protocol.NOTICE_TR.on(config.paper),
                 hts_id=credentials.hts_id,
@@ -516,6 +516,25 @@ class KisBroker:
 
 
 # ----- row translation
+def server_urls(config: KisBrokerConfig) -> tuple[str, str]:
+    """The REST and WebSocket addresses, chosen together: both the config's, or both KIS's (paper or real).
+
+    One given and the other left to KIS's default would split a session between two servers: with only
+    ``base_url`` on a local server, the approval key and the HTS id would still go to the real KIS
+    WebSocket. The config refuses that at load; this repeats the check for a config built in code
+    (``model_copy`` does not validate)."""
+    if config.base_url is not None and config.ws_url is not None:
+        return config.base_url, config.ws_url
+    if config.base_url is None and config.ws_url is None:
+        if config.paper:
+            return protocol.PAPER_BASE_URL, protocol.PAPER_WS_URL
+        return protocol.REAL_BASE_URL, protocol.REAL_WS_URL
+    raise ConfigError(
+        f"broker.kis.base_url = {config.base_url!r}, broker.kis.ws_url = {config.ws_url!r}: "
+        "expected both set (the same server) or neither (KIS's own servers)"
+    )
+
+
 def _order_of(row: Json) -> BrokerOrder:
     quantity = _int(row, "ord_qty")
     filled = _int(row, "tot_ccld_qty")

@@ -9,12 +9,12 @@ Every call the adapter makes goes through :class:`KisRest`, which
 * on ``EGW00201`` (over the rate limit) backs off and tries again: KIS refused the request at its gateway,
   so even an order was not placed;
 * on an expired or invalid token issues a new one and sends the request once more (same reason);
-* translates everything else into maemae's error family: no connection at all is
-  ``BrokerConnectionLost`` (the run saves its state and exits with code 7 for the supervisor to restart
-  it); a read that failed in transport or with a server error is ``RetryableBrokerError``; an order whose
-  request may have reached KIS (timeout, dropped connection, a 5xx) is ``SubmitOutcomeUnknown`` (settled
-  later by querying the day's orders, never sent again); an order KIS answered with an error is
-  ``OrderRejected``; a bad key or account is ``FatalBrokerError``.
+* translates everything else into maemae's error family: no connection at all, for any request (the token
+  and WebSocket-key requests too), is ``BrokerConnectionLost`` (the run saves its state and exits with
+  code 7 for the supervisor to restart it); a read that failed in transport or with a server error is
+  ``RetryableBrokerError``; an order whose request may have reached KIS (timeout, dropped connection, a
+  5xx) is ``SubmitOutcomeUnknown`` (settled later by querying the day's orders, never sent again); an order
+  KIS answered with an error is ``OrderRejected``; a bad key or account is ``FatalBrokerError``.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class KisRest:
             try:
                 response = self._http.post(path, json=payload)
             except httpx.HTTPError as error:
-                raise RetryableBrokerError(f"KIS {path}: {error!r}") from None
+                raise _transport_failure(error, path, order=False) from None
             body = _json(response)
             code = str(body.get("msg_cd") or body.get("error_code") or "")
             if code == protocol.RATE_LIMITED or code == protocol.TOKEN_TOO_SOON:
@@ -173,12 +173,8 @@ class KisRest:
                     response = self._http.get(path, params=dict(data), headers=headers)
                 else:
                     response = self._http.post(path, json=dict(data), headers=headers)
-            except httpx.TimeoutException as error:
-                raise _unsure(order, path, f"timed out ({error!r})") from None
-            except httpx.ConnectError as error:  # not connected, so nothing was sent
-                raise BrokerConnectionLost(f"KIS {path}: cannot connect ({error!r})") from None
             except httpx.HTTPError as error:
-                raise _unsure(order, path, f"connection failed ({error!r})") from None
+                raise _transport_failure(error, path, order=order) from None
             body = _json(response)
             code = str(body.get("msg_cd", ""))
             if code == protocol.RATE_LIMITED:
@@ -221,6 +217,19 @@ def _json(response: httpx.Response) -> Json:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _transport_failure(error: httpx.HTTPError, path: str, *, order: bool) -> Exception:
+    """What a request that got no reply means, the same for every KIS request, the token and the WebSocket
+    key included (so KIS unreachable at the start is a lost connection, exit 7, as it is mid-run, and
+    ``--supervise`` retries it): no connection made (refused, no route, no name) is
+    ``BrokerConnectionLost``, nothing was sent; a timeout or a dropped connection, after which the request
+    may have arrived, is ``SubmitOutcomeUnknown`` for an order and ``RetryableBrokerError`` for the rest."""
+    if isinstance(error, httpx.ConnectError):
+        return BrokerConnectionLost(f"KIS {path}: cannot connect ({error!r})")
+    if isinstance(error, httpx.TimeoutException):
+        return _unsure(order, path, f"timed out ({error!r})")
+    return _unsure(order, path, f"connection failed ({error!r})")
 
 
 def _unsure(order: bool, path: str, what: str) -> Exception:

@@ -22,7 +22,7 @@ from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.matching import MarketBar
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
-from maemae.errors import BrokerConnectionLost, MaemaeError, RetryableBrokerError
+from maemae.errors import BrokerConnectionLost, ConfigError, MaemaeError, RetryableBrokerError
 from maemae.krx.limits import PriceLimits
 from maemae.ports.broker import (
     BrokerEvent,
@@ -124,14 +124,36 @@ def serve(
     make_exchange: Callable[[Callable[[], datetime]], SimExchange],
     ready: Callable[[Address], None] | None = None,
 ) -> None:
-    """Serve one exchange until the process is stopped; traders may connect, die and reconnect."""
-    host = ExchangeHost(make_exchange)
-    with Listener(address, authkey=authkey) as listener:
+    """Serve one exchange until the process is stopped; traders may connect, die and reconnect.
+
+    The address is bound before the exchange is built, so a port out of range or taken is refused in one
+    line (``ConfigError``, exit 2) with nothing started, instead of ``OverflowError`` or ``OSError``
+    tracebacks.
+    """
+    with listen(address, authkey) as listener:
+        host = ExchangeHost(make_exchange)
         if ready is not None:
             ready(listener.address)
         while True:
             with listener.accept() as connection:
                 _serve_connection(host, connection)
+
+
+def check_port(port: int) -> None:
+    """``--port``: 0 (the system picks a free port, printed when listening) or 1..65535."""
+    if not 0 <= port < 65_536:
+        raise ConfigError(f"--port = {port}: expected a port number from 1 to 65535 (or 0: any free port)")
+
+
+def listen(address: Address, authkey: bytes) -> Listener:
+    """A listener bound to ``address``; a port out of range or one that cannot be bound is one line."""
+    host, port = address
+    check_port(port)
+    try:
+        return Listener(address, authkey=authkey)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ConfigError(f"--port = {port}: cannot listen on {host}: {reason}") from None
 
 
 def _serve_connection(host: ExchangeHost, connection: Connection) -> None:

@@ -34,7 +34,8 @@ function renderStatus(v) {
   const points = v.equity_today;
   const change = points.length ? points[points.length - 1].equity - points[0].equity : null;
   const items = [
-    ["trading_state", word(s.trading_state), "state-" + s.trading_state],
+    ["trading_state", word(s.trading_state) + (s.trading_state_by ? ` (${s.trading_state_by})` : ""),
+      "state-" + s.trading_state],
     ["day", s.day],
     ["cash", won(s.cash)],
     ["orderable_cash", won(s.orderable_cash)],

@@ -45,7 +45,7 @@ class FakeCreonVenue(CreonBroker):
             clock=clock,
             config=config,
             trade_codes=trade_codes,
-            sleep=sleep or (lambda seconds: None),
+            sleep=sleep or world.wait,  # waiting for Creon's request budget moves the fake's time
         )
 
     @classmethod

@@ -8,6 +8,9 @@ sent; a quote request over 60 per 15 s waits inside the call), at most 400 subsc
 Creon session has: a lost connection (every request fails with 1 and ``IsConnect`` is 0), refusals
 (``GetDibStatus`` -1 with a message), events lost in transit.
 
+The request limits count seconds on :class:`LimitTime`, which moves with the market clock and with every
+wait of the adapter: Creon's 15-second window is wall time, which keeps moving while a client waits.
+
 Events are queued and delivered only when the subscribing thread pumps its COM messages
 (``FakeRuntime.pump``), as with a real STA COM server.
 """
@@ -59,6 +62,36 @@ class _Buckets:
     times: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
 
+class LimitTime:
+    """The wall time Creon's request limits count on, as the fake lives it: seconds that only move forward.
+
+    A replay's market clock stands for the wall clock of the day replayed, so a day at ``--speed 0`` or 60
+    gets the budget the live day had (on the real monotonic clock, the ~1,100 account queries of a sample
+    day squeezed into seconds would take a quarter of an hour of waiting). But the market clock stands
+    still while the adapter waits, and after the day's last bar: counted on it alone, the checks after the
+    close spent the budget and no wait brought it back. So these seconds move with every forward move of
+    the market clock and with every wait of the adapter (``wait``: its ``sleep`` in a replay), as wall time
+    moves while a real client waits; a backward move (today's date, then the replayed day's) adds nothing.
+    """
+
+    def __init__(self, market: Callable[[], datetime]) -> None:
+        self._market = market
+        self._last: datetime | None = None
+        self._seconds = 0.0
+
+    def __call__(self) -> float:
+        now = self._market()
+        if self._last is not None and now > self._last:
+            self._seconds += (now - self._last).total_seconds()
+        if self._last is None or now != self._last:
+            self._last = now  # a backward move (the clock set to the replayed day) adds nothing
+        return self._seconds
+
+    def wait(self, seconds: float) -> None:
+        """The adapter waited ``seconds`` for the budget: that much time passed."""
+        self._seconds += max(0.0, seconds)
+
+
 class FakeCreon(FedExchange):
     def __init__(
         self,
@@ -82,7 +115,8 @@ class FakeCreon(FedExchange):
         self.faults = FakeFaults()
         self.names = dict(names or {})
         self.window = limit_window_s
-        self._limit_clock = limit_clock or (lambda: self.now.timestamp())
+        self.limit_time = LimitTime(lambda: self.now)
+        self._limit_clock = limit_clock or self.limit_time
         self._sleep = sleep
         self._buckets = _Buckets()
         self.subscriptions = 0
@@ -101,6 +135,11 @@ class FakeCreon(FedExchange):
             self.host.advance(self.market_clock())
 
     # ----- limits (ref 2.3)
+    def wait(self, seconds: float) -> None:
+        """A client waited ``seconds`` for the budget (the adapter's ``sleep`` in a replay): on Creon's wall
+        clock that time has passed, while the replay's market clock has not moved."""
+        self.limit_time.wait(seconds)
+
     def remain_count(self, kind: int) -> int:
         if kind == protocol.LT_SUBSCRIBE:
             return protocol.SUBSCRIPTION_LIMIT - self.subscriptions

@@ -218,12 +218,18 @@ class MockAccount(FedExchange):
             )
         cash = exchange.cash()
         account = exchange.account
+        # KIS: tot_evlu_amt (총평가금액) is the holdings' value (유가증권 평가금액 합계금액) plus the
+        # D+2 deposit (prvs_rcdl_excc_amt), which has today's buys paid and sales received; the D+0
+        # deposit (dnca_tot_amt) still holds the won of today's buys, which the holdings count already.
+        after_settlement = account.settled_cash + sum(p.amount for p in account.pending)
         summary = {
             "dnca_tot_amt": str(cash.deposit),
             "nxdy_excc_amt": str(account.settled_cash),
-            "prvs_rcdl_excc_amt": str(account.settled_cash + sum(p.amount for p in account.pending)),
-            "tot_evlu_amt": str(cash.deposit + evaluation),
-            "nass_amt": str(cash.deposit + evaluation),
+            "prvs_rcdl_excc_amt": str(after_settlement),
+            "scts_evlu_amt": str(evaluation),
+            "evlu_amt_smtl_amt": str(evaluation),
+            "tot_evlu_amt": str(after_settlement + evaluation),
+            "nass_amt": str(after_settlement + evaluation),  # no credit in the mock: net assets are the total
         }
         return rows, summary
 

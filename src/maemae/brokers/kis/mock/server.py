@@ -12,6 +12,7 @@ import uvicorn
 
 from maemae.brokers.kis.mock.account import MockAccount
 from maemae.brokers.kis.mock.app import MockSettings, MockState, create_app
+from maemae.brokers.kis.mock.port import check_port
 from maemae.brokers.kis.mock.replay import MarketReplay
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.config.broker import KisBrokerConfig
@@ -35,6 +36,7 @@ class MockServer:
         port: int = 0,
         replay: MarketReplay | None = None,
     ) -> None:
+        check_port(LOOPBACK, port)  # one line for a bad or taken port, before anything starts
         self.settings = settings or MockSettings()
         account = MockAccount(
             make_exchange, account=self.settings.account, hts_id=self.settings.hts_id, names=names

@@ -1,0 +1,208 @@
+"""One trading run per state store: the instance lock ``maemae run`` and ``maemae paper`` hold for the run.
+
+Two runs trading from one store would each send the day's orders (double orders at the broker, a doubled audit
+log), and each would "recover" the other's orders as its own. The database's own locks cannot prevent that:
+they last one transaction, and both runs commit happily in turn. So a trading run takes this lock before it
+reads or writes anything in the store and holds it to the end:
+
+* SQLite: an exclusive, non-blocking ``flock`` on ``<database file>.lock`` beside the database (``msvcrt``
+  byte-range locking on Windows, where Creon runs). The file holds the holder's pid and host, for the
+  refusal's message; it is left in place when the run ends (removing it would let a third process lock a new
+  file while a second still holds the old one).
+* PostgreSQL: ``pg_try_advisory_lock`` on a key of maemae's own namespace, on a connection kept open for the
+  run (advisory locks are per database: one database, one run). The connection's ``application_name`` names
+  the holder's pid and host.
+
+Both are released by the operating system or the server when the process ends in any way, ``kill -9``
+included, so a crashed run restarts and recovers (docs/state.md) without anyone removing a stale lock.
+Read-only commands (``status``, ``orders``, ``report``, the dashboard's pages) and the operator's commands
+(``halt``, ``params set``), which must reach a running instance, do not take it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from maemae.errors import StoreError
+from maemae.store.database import create_db_engine, describe, parse_url, sqlite_path, translate_error
+
+# The advisory-lock key (PostgreSQL's two-int form): maemae's namespace, then the lock within it. Derived from
+# fixed text so that every maemae, of any version, computes the same key; kept below 2**31 because pg_locks
+# shows the halves as unsigned oids.
+NAMESPACE = zlib.crc32(b"maemae") & 0x7FFF_FFFF
+INSTANCE_KEY = 1
+_APPLICATION = "maemae "  # application_name prefix of the holding connection
+_WINDOWS_LOCK_OFFSET = 1 << 30  # the byte locked on Windows: far past the holder text, which stays readable
+
+
+def holder() -> str:
+    """Who holds the lock, as the refusal names it."""
+    return f"pid {os.getpid()} on {socket.gethostname()}"
+
+
+@contextmanager
+def instance_lock(url: str) -> Iterator[None]:
+    """Hold the instance lock of the store at ``url`` for the block; refuse at once (``StoreError``, exit 6)
+    when another process holds it. A URL of another backend passes through: opening the store refuses it."""
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        if path is None:  # an in-memory database belongs to this process alone
+            yield
+            return
+        with _file_lock(url, path):
+            yield
+    elif backend == "postgresql":
+        with _advisory_lock(url):
+            yield
+    else:
+        yield
+
+
+def lock_file(path: Path) -> Path:
+    """The lock file of the SQLite database at ``path``."""
+    return path.with_name(path.name + ".lock")
+
+
+def _in_use(url: str, who: str | None) -> StoreError:
+    return StoreError(
+        f"store {describe(url)} is in use by another maemae run ({who or 'pid unknown'}): "
+        "one trading run per store; stop that run or give this one its own store.url"
+    )
+
+
+@contextmanager
+def _file_lock(url: str, database: Path) -> Iterator[None]:
+    if not database.parent.is_dir():
+        raise StoreError(
+            f"store.url = {describe(url)}: directory {database.parent} does not exist: "
+            "create it or change store.url"
+        )
+    path = lock_file(database)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise StoreError(
+            f"store {describe(url)}: cannot open its lock file {path} ({error.strerror}): "
+            "check the path and rights"
+        ) from None
+    try:
+        try:
+            taken = _try_lock(fd)
+            if taken:
+                _write_holder(fd, holder())
+        except OSError as error:
+            raise StoreError(
+                f"store {describe(url)}: cannot lock its lock file {path} ({error.strerror}): "
+                "check the file system (a local disk, not a network share)"
+            ) from None
+        if not taken:
+            raise _in_use(url, _read_holder(fd))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):  # a stale name would only ever be shown while locked
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+def _read_holder(fd: int) -> str | None:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        found = os.read(fd, 200).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    return found if found.startswith("pid ") else None
+
+
+def _write_holder(fd: int, who: str) -> None:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, f"{who}\n".encode())
+
+
+@contextmanager
+def _advisory_lock(url: str) -> Iterator[None]:
+    engine = create_db_engine(url)
+    try:
+        try:
+            connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except (OperationalError, DatabaseError) as error:
+            raise translate_error(url, error) from None
+        try:
+            try:
+                name = (_APPLICATION + holder())[:63]  # NAMEDATALEN
+                connection.execute(
+                    text("SELECT set_config('application_name', :name, false)"), {"name": name}
+                )
+                taken = connection.execute(
+                    text("SELECT pg_try_advisory_lock(:namespace, :key)"),
+                    {"namespace": NAMESPACE, "key": INSTANCE_KEY},
+                ).scalar_one()
+                if not taken:
+                    raise _in_use(url, _advisory_holder(connection))
+            except (OperationalError, DatabaseError) as error:
+                raise translate_error(url, error) from None
+            try:
+                yield
+            finally:
+                with contextlib.suppress(OperationalError, DatabaseError):  # a lost connection freed it
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:namespace, :key)"),
+                        {"namespace": NAMESPACE, "key": INSTANCE_KEY},
+                    )
+        finally:
+            with contextlib.suppress(OperationalError, DatabaseError):
+                connection.close()
+    finally:
+        engine.dispose()
+
+
+def _advisory_holder(connection: Connection) -> str | None:
+    """The holder named by the ``application_name`` of the session holding the lock, if visible."""
+    name = connection.execute(
+        text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid = CAST(:namespace AS oid) AND l.objid = CAST(:key AS oid)"
+        ),
+        {"namespace": NAMESPACE, "key": INSTANCE_KEY},
+    ).scalar()
+    if isinstance(name, str) and name.startswith(_APPLICATION):
+        return name.removeprefix(_APPLICATION)
+    return None

@@ -1,0 +1,78 @@
+"""Ctrl-C during ``maemae sweep`` (SIGINT to the terminal's process group, so the workers get it too) stops
+the sweep within seconds: the trials not started are cancelled, the workers end, it exits 130 and writes no
+outputs. The pool's shutdown used to wait for every queued trial first."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]
+import pytest
+
+from tests.backtest.test_sweep_outputs import sweep_config
+
+# 108 sets, each on the whole range and on two train windows: about 15 s on two workers here, far longer
+# than the few seconds a stop may take
+SWEEP = [sys.executable, "-m", "maemae.cli", "sweep"]
+GRID = """
+[grid]
+"strategies.daily.params.short" = [2, 3, 4, 5, 6, 7]
+"strategies.daily.params.long" = [8, 10, 12, 15, 20, 25]
+"risk.stop_loss.pct" = [1, 2, 3]
+[walk_forward]
+windows = 3
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_sweep_when_ctrl_c_mid_sweep_then_stops_within_seconds_exits_130_and_writes_nothing(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = sweep_config(market_root, tmp_path)
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GRID, encoding="utf-8")
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [*SWEEP, "--config", str(config), "--grid", str(grid), "--out", str(out), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal gives a command: Ctrl-C reaches all of it
+    )
+    try:
+        sweep = psutil.Process(child.pid)
+        deadline = time.monotonic() + 60
+        while len([p for p in sweep.children(recursive=True) if _busy(p)]) < 2:
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.1)
+        time.sleep(1.0)  # trials running, many more queued
+        family = [sweep, *sweep.children(recursive=True)]
+        os.killpg(child.pid, signal.SIGINT)
+        pressed = time.monotonic()
+        out_text, err_text = child.communicate(timeout=60)
+        took = time.monotonic() - pressed
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait(10)
+    assert child.returncode == 130, err_text
+    assert took < 5, f"the sweep ran {took:.1f} s after Ctrl-C"
+    assert "Traceback" not in err_text
+    assert out_text == ""
+    assert not (out / "sweep").exists() or not any((out / "sweep").iterdir())  # nothing, not even a temporary
+    _, alive = psutil.wait_procs(family, timeout=10)
+    assert not alive, f"processes left running: {alive}"
+
+
+def _busy(process: psutil.Process) -> bool:
+    """A pool worker that is running a trial (the fork server and the resource tracker mostly sleep)."""
+    try:
+        return bool(process.cpu_percent(interval=0.05) > 20)
+    except psutil.NoSuchProcess:
+        return False

@@ -1,0 +1,158 @@
+"""``maemae sweep --out``: a folder that cannot take the outputs is refused in one line before any trial runs,
+and the four outputs are written as one set, each whole, never half-written or mixed with an older sweep."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from maemae.backtest.sweep import SweepSpec, sweep
+from maemae.backtest.sweep_backends import LocalBackend
+from maemae.backtest.sweep_report import SWEEP_FILES, write_sweep
+from maemae.cli import main
+from tests.backtest.conftest import make_config
+from tests.user_errors import refused
+
+
+def sweep_config(market_root: Path, directory: Path) -> Path:
+    path = directory / "c.toml"
+    path.write_text(
+        f'[data]\nroot = "{market_root}"\n[universe]\nsafe_asset_code = "357870"\nmax_stocks = 8\n'
+        '[strategies.daily]\nclass = "sma_daily"\nparams = { short = 3, long = 10 }\n'
+        f'[logging]\ndir = "{directory}/log"\nconsole = false\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def sweep_args(market_root: Path, directory: Path, out: str) -> list[str]:
+    grid = directory / "grid.toml"
+    grid.write_text("[grid]\n'risk.stop_loss.pct' = [2, 5]\n", encoding="utf-8")
+    config = sweep_config(market_root, directory)
+    return ["sweep", "--config", str(config), "--grid", str(grid), "--out", out, "--workers", "1"]
+
+
+@pytest.fixture
+def no_trial_may_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial that runs fails the test: the refusal must come before the sweep's work."""
+
+    def refuse(*_: object) -> list[dict[str, object]]:
+        raise AssertionError("a trial ran before --out was checked")
+
+    monkeypatch.setattr(LocalBackend, "run", refuse)
+
+
+@pytest.mark.usefixtures("no_trial_may_run")
+def test_sweep_when_out_is_a_file_then_one_line_before_any_trial(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    line = refused(main(sweep_args(market_root, tmp_path, str(blocker))), capsys)
+    assert line == f"error: --out '{blocker}/sweep': '{blocker}' is a file; expected a folder"
+
+
+@pytest.mark.usefixtures("no_trial_may_run")
+def test_sweep_when_out_cannot_be_created_then_one_line_before_any_trial(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = refused(main(sweep_args(market_root, tmp_path, "/proc/nope")), capsys)
+    assert line.startswith("error: --out '/proc/nope/sweep': ")
+    assert not Path("/proc/nope").exists()
+
+
+@pytest.mark.usefixtures("no_trial_may_run")
+def test_sweep_when_an_output_name_is_a_folder_then_one_line_before_any_trial(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out" / "sweep" / "trials.csv").mkdir(parents=True)
+    line = refused(main(sweep_args(market_root, tmp_path, str(tmp_path / "out"))), capsys)
+    assert line == f"error: --out '{tmp_path}/out/sweep': trials.csv there is a folder; expected a file"
+
+
+# The child writes the set with a file-size limit (as on a full disk): every file is refused past 200 bytes.
+_WRITE_WITH_A_FULL_DISK = textwrap.dedent(
+    """
+    import pickle, resource, signal, sys
+    from pathlib import Path
+    from maemae.backtest.sweep_report import write_sweep
+    from maemae.errors import MaemaeError
+
+    result = pickle.loads(Path(sys.argv[1]).read_bytes())
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, resource.RLIM_INFINITY))
+    try:
+        write_sweep(result, Path(sys.argv[2]))
+    except MaemaeError as error:
+        print(error)
+    """
+)
+
+
+def test_write_sweep_when_the_disk_fills_then_the_previous_set_stays_whole_and_no_temporary_is_left(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = make_config(market_root)
+    result = sweep(config, SweepSpec({"risk.stop_loss.pct": [2, 5]}, metric="total_return"), LocalBackend(1))
+    out = tmp_path / "sweep"
+    old = {name: f"old {name}\n".encode() for name in SWEEP_FILES}
+    out.mkdir()
+    for name, data in old.items():
+        (out / name).write_bytes(data)
+    pickled = tmp_path / "result.pickle"
+    pickled.write_bytes(pickle.dumps(result))
+
+    child = subprocess.run(
+        [sys.executable, "-c", _WRITE_WITH_A_FULL_DISK, str(pickled), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == (
+        f"--out '{out}': could not write the sweep's outputs (File too large); the files there are unchanged"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old  # no temporary left beside them
+
+    written = write_sweep(result, out)
+    assert [p.name for p in written] == list(SWEEP_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(SWEEP_FILES)
+    assert "maemae sweep" in (out / "sweep.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.usefixtures("no_trial_may_run")
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (
+            ["--start", "2030-01-01", "--end", "2030-02-01"],
+            "--start 2030-01-01 --end 2030-02-01: no stored trading day in that range; data.root = "
+            "'{root}' holds daily bars from {first} to {last}",
+        ),
+        (
+            ["--start", "2030-01-01"],
+            "--start 2030-01-01: no stored trading day in that range; data.root = '{root}' holds daily bars "
+            "from {first} to {last}",
+        ),
+        (
+            ["--start", "2025-12-10", "--end", "2025-12-01"],
+            "--start 2025-12-10 is after --end 2025-12-01: expected a start on or before the end",
+        ),
+    ],
+)
+def test_sweep_when_the_range_misses_the_store_then_one_line_naming_what_was_given_and_what_is_stored(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], dates: list[str], expected: str
+) -> None:
+    from maemae.data.bars import Timeframe
+    from maemae.data.store import BarStore
+
+    daily = [s for s in BarStore(market_root).info() if s.timeframe is Timeframe.DAY]
+    first, last = min(s.first for s in daily).date(), max(s.last for s in daily).date()
+    args = sweep_args(market_root, tmp_path, str(tmp_path / "out"))
+    line = refused(main([*args, *dates]), capsys)
+    assert line == "error: " + expected.format(root=market_root, first=first, last=last)

@@ -1,0 +1,129 @@
+"""``maemae run --replay`` on a store of another day is refused (its in-process exchange would start empty and
+recovery would wipe the holdings); a run stopped by Ctrl-C or SIGTERM before the close is not judged by the
+book check, and a restart finishes the day with the book equal."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time as wall
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from maemae.cli import main
+from tests.engine.test_paper import KEY, _serve
+from tests.engine.test_run import _closed_days, _config, _live_cursor_at
+from tests.user_errors import one_error_line
+
+# one timer a minute: a replayed day in a few seconds
+CADENCES = "price_refresh_s = 60\nminute_eval_s = 60\ndaily_eval_s = 60\nreconcile_s = 300"
+
+
+def _settings(root: Path, directory: Path) -> Path:
+    """test_run's config, its log beside its store."""
+    return _config(root, directory, f'{CADENCES}\n[logging]\ndir = "{directory}/logs"')
+
+
+def _store_rows(directory: Path) -> tuple[list[tuple[object, ...]], int, list[tuple[object, ...]]]:
+    """Positions, the audit log's length and the account, as the database holds them."""
+    with sqlite3.connect(directory / "state.db") as db:
+        positions = list(db.execute("select code, owned_quantity, account_quantity from positions"))
+        audit = db.execute("select count(*) from audit_log").fetchone()[0]
+        account = list(db.execute("select * from account"))
+    return sorted(positions), int(audit), account
+
+
+def _orders_saved(directory: Path) -> int:
+    with sqlite3.connect(directory / "state.db") as db:
+        return int(db.execute("select count(*) from orders").fetchone()[0])
+
+
+@pytest.mark.parametrize(
+    ("held", "asked"), [(date(2025, 12, 3), date(2025, 12, 4)), (date(2025, 12, 4), date(2025, 12, 3))]
+)
+def test_run_replay_when_the_store_holds_another_day_then_refused_and_the_holdings_kept(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], held: date, asked: date
+) -> None:
+    config = str(_settings(market_root, tmp_path))
+    assert main(["run", "--config", config, "--replay", held.isoformat()]) == 0
+    capsys.readouterr()
+    before = _store_rows(tmp_path)
+    assert before[0], "the first day must end holding stock, or there is nothing to wipe"
+    assert main(["run", "--config", config, "--replay", asked.isoformat()]) == 6
+    line = one_error_line(capsys.readouterr().err)
+    assert f"holds the replayed day {held}, whose exchange ran inside that run and is gone" in line
+    assert f"replay {asked} with a new store.url" in line
+    assert _store_rows(tmp_path) == before  # no holding cut, no reconciliation record, cash as it was
+    assert _closed_days(tmp_path) == [held.isoformat()]
+
+
+def _run_until(args: list[str], env: dict[str, str], url: str, at: time) -> subprocess.Popen[str]:
+    """Start ``maemae run`` and wait until its saved cycle has reached ``at`` (market time)."""
+    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = wall.monotonic() + 90
+    while (cursor := _live_cursor_at(url)) is None or cursor.time() < at:
+        assert process.poll() is None, process.communicate()
+        assert wall.monotonic() < deadline, f"the run did not reach {at}"
+        wall.sleep(0.05)
+    return process
+
+
+def test_run_when_ctrl_c_before_the_close_then_exit_130_without_a_book_check_and_a_restart_closes_the_day(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = _settings(market_root, tmp_path)
+    env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
+    server, exchange = _serve(config, env)
+    url = f"sqlite:///{tmp_path}/state.db"
+    args = [sys.executable, "-m", "maemae.cli", "run", "--config", str(config), "--replay", "2025-12-03"]
+    args += ["--exchange", exchange]
+    try:
+        # an accelerated wall clock: the day runs on asyncio, which turns Ctrl-C into a stop
+        first = _run_until([*args, "--speed", "1500"], env, url, time(10, 30))
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=30)
+        assert first.returncode == 130, err
+        assert "book difference" not in err
+        assert "Traceback" not in err
+        stopped = [line for line in err.splitlines() if line.startswith("error:")]
+        assert len(stopped) == 1, err
+        stop = re.search(
+            r"2025-12-03: stopped before the close by SIGINT after (\d+) orders and (\d+) fills; ", stopped[0]
+        )
+        assert stop is not None, stopped[0]
+        assert (int(stop[1]) > 0) == (_orders_saved(tmp_path) > 0)  # what happened, not 0 for a stopped day
+        assert "the state is saved" in stopped[0]
+        assert "the day is closed" not in out
+        assert _closed_days(tmp_path) == []
+        second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
+    finally:
+        server.kill()
+        server.wait(10)
+    assert second.returncode == 0, second.stderr
+    assert "2025-12-03: the day is closed" in second.stdout
+    assert "book difference" not in second.stderr
+    assert _closed_days(tmp_path) == ["2025-12-03"]
+
+
+def test_run_when_sigterm_before_the_close_then_exit_0_saying_so_without_a_book_check(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = _settings(market_root, tmp_path)
+    url = f"sqlite:///{tmp_path}/state.db"
+    args = [sys.executable, "-m", "maemae.cli", "run", "--config", str(config), "--replay", "2025-12-03"]
+    process = _run_until([*args, "--speed", "1500"], dict(os.environ), url, time(10, 30))
+    process.send_signal(signal.SIGTERM)  # the dashboard's Stop, systemd's stop
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert re.search(
+        r"2025-12-03: stopped before the close by SIGTERM after \d+ orders and \d+ fills; the state", out
+    )
+    assert "book difference" not in err
+    assert "Traceback" not in err
+    assert _closed_days(tmp_path) == []
