@@ -21,6 +21,7 @@ from maemae.domain.clock_time import KST
 from maemae.engine.pacing import WallPacer
 from maemae.errors import ConfigError
 from maemae.store.repository import SqlStateStore
+from tests.market_config import market_toml
 from tests.user_errors import one_error_line
 
 DAY = date(2025, 12, 3)
@@ -30,20 +31,8 @@ KEY = "0123456789abcdef0123"
 def _config(root: Path, directory: Path) -> Path:
     path = directory / "paper.toml"
     path.write_text(
-        f"""
-[data]
-root = "{root}"
-
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-
-[strategies.daily]
-class = "sma_daily"
-params = {{ short = 3, long = 10 }}
-
-[backtest]
-initial_cash = 50_000_000
+        market_toml(root)
+        + f"""
 
 [risk.stop_loss]
 enabled = true

@@ -40,6 +40,7 @@ from maemae.krx.costs import CostModel
 from maemae.ports.broker import OrderRequest
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import KEY, _serve
+from tests.market_config import market_toml
 
 DAY = date(2025, 12, 3)
 
@@ -47,22 +48,8 @@ DAY = date(2025, 12, 3)
 def _config(root: Path, directory: Path, extra: str = "", mode: str = "paper") -> Path:
     path = directory / "run.toml"
     path.write_text(
-        f"""
-mode = "{mode}"
-
-[data]
-root = "{root}"
-
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-
-[strategies.daily]
-class = "sma_daily"
-params = {{ short = 3, long = 10 }}
-
-[backtest]
-initial_cash = 50_000_000
+        market_toml(root, mode=mode)
+        + f"""
 
 [store]
 url = "sqlite:///{directory}/state.db"

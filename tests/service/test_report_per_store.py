@@ -14,6 +14,7 @@ import pytest
 from maemae.cli import main
 from maemae.service.report import report_dir
 from tests.backtest.conftest import make_config
+from tests.market_config import market_toml
 from tests.web.conftest import serve_dashboard
 
 DAY = date(2025, 12, 3)
@@ -22,20 +23,8 @@ DAY = date(2025, 12, 3)
 def _store_config(root: Path, directory: Path, name: str, initial_cash: int) -> Path:
     path = directory / f"{name}.toml"
     path.write_text(
-        f"""
-[data]
-root = "{root}"
-
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-
-[strategies.daily]
-class = "sma_daily"
-params = {{ short = 3, long = 10 }}
-
-[backtest]
-initial_cash = {initial_cash}
+        market_toml(root, initial_cash=initial_cash)
+        + f"""
 
 [store]
 url = "sqlite:///{directory}/{name}.db"

@@ -19,6 +19,7 @@ from maemae.errors import StoreError
 from maemae.store.instance_lock import instance_lock, lock_file
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import _wait_for_cursor
+from tests.market_config import market_toml
 from tests.user_errors import one_error_line
 
 DAY = "2025-12-03"
@@ -43,22 +44,8 @@ def _with_password(url: str) -> str:
 def _config(root: Path, directory: Path, url: str) -> Path:
     path = directory / "maemae.toml"
     path.write_text(
-        f"""
-mode = "paper"
-
-[data]
-root = "{root}"
-
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-
-[strategies.daily]
-class = "sma_daily"
-params = {{ short = 3, long = 10 }}
-
-[backtest]
-initial_cash = 50_000_000
+        market_toml(root, mode="paper")
+        + f"""
 
 [execution]
 halt_file = "{directory}/HALT"
