@@ -57,6 +57,16 @@ def test_sim_serve_when_the_port_is_taken_then_one_line_and_no_exchange(
     assert "listening" not in result.stdout
 
 
+def test_sim_serve_when_the_port_is_taken_then_refused_before_the_market_is_read(
+    tmp_path: Path, taken_port: int
+) -> None:
+    """The port is bound first: a market folder that does not exist is never reached (it would be the
+    error otherwise, after the wait of loading a real market)."""
+    config = _config(tmp_path / "no-market-here", tmp_path)
+    line = _refused(_maemae("sim", "serve", "--config", str(config), "--port", str(taken_port)))
+    assert line == f"error: --port = {taken_port}: cannot listen on 127.0.0.1: Address already in use"
+
+
 @pytest.mark.parametrize("port", ["99999", "-5"])
 def test_dashboard_when_the_port_is_out_of_range_then_one_line_and_nothing_made(
     market_root: Path, tmp_path: Path, port: str

@@ -29,6 +29,7 @@ from maemae.backtest.service import load_market
 from maemae.brokers.kis.mock.app import MockSettings
 from maemae.brokers.kis.mock.replay import MarketReplay
 from maemae.brokers.kis.mock.server import MockServer
+from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.remote import serve
 from maemae.config import MaemaeConfig
 from maemae.data.store import BarStore
@@ -152,9 +153,14 @@ def _replay_market(config: MaemaeConfig, day: date) -> BacktestMarket:
 def serve_sim_exchange(
     config: MaemaeConfig, address: tuple[str, int], authkey: bytes, ready: Callable[[tuple[str, int]], None]
 ) -> None:
-    """Serve the simulated exchange of ``config`` at ``address`` until the process is stopped."""
-    market, _ = load_market(config, None, None)
-    serve(address, authkey, exchange_factory(config, market), ready)
+    """Serve the simulated exchange of ``config`` at ``address`` until the process is stopped. The market is
+    loaded once the address is bound, so a taken or bad port is refused before that wait."""
+
+    def make_exchange(clock: Callable[[], datetime]) -> SimExchange:
+        market, _ = load_market(config, None, None)
+        return exchange_factory(config, market)(clock)
+
+    serve(address, authkey, make_exchange, ready)
 
 
 def serve_kis_mock(
