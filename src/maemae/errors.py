@@ -100,6 +100,16 @@ class StoreError(MaemaeError):
     exit_code = 6
 
 
+class InstanceLockLost(StoreError):
+    """A trading run no longer holds its store's instance lock (its PostgreSQL session ended, or its SQLite
+    lock file was removed or replaced), so another run may take the store and trade it too. The run stops
+    before its next order, and never takes the lock again by itself: another run may have traded meanwhile.
+    It exits with the lost-connection code (7), on which a supervisor restarts it; the restarted run takes
+    the lock again and recovers, or is refused (exit 6) while another run holds the store."""
+
+    exit_code = 7
+
+
 class RunInterrupted(MaemaeError):
     """Ctrl-C stopped the run before the close. It exits 130, as any maemae command interrupted by Ctrl-C
     does (and as shells expect), so a script does not take the day for done; the state is saved, and the

@@ -57,7 +57,8 @@ def test_backtest_result_when_kept_after_the_run_keeps_no_view_of_the_loaded_bar
         for series in window.series.values()
         for name in ("open", "high", "low", "close", "volume", "value")
     }
-    assert len(loaded_bars) > 10
+    # at least one owner per code's series: a mapped copy's columns share its mapping, decoded ones are apart
+    assert len(loaded_bars) >= sum(len(window.series) for window in feed.windows) > 5
     held = [a for a in _arrays_reachable(result) if id(_owner(a)) in loaded_bars]
     assert held == []
 

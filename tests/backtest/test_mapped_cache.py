@@ -30,7 +30,7 @@ def test_backtest_when_bars_are_mapped_trades_exactly_as_on_parquet(
     assert source.cache is not None
     source.cache.wait()  # a copy of every daily and minute file
     assert source.cache.copies_made == len(list(root.glob("*/**/*.parquet")))
-    assert len(list((root / "cache" / "day").glob("*.arrow"))) == len(list((root / "day").glob("*.parquet")))
+    assert len(list((root / "cache" / "day").glob("*.bars"))) == len(list((root / "day").glob("*.parquet")))
 
     mapped = run_backtest(mapped_config, start=START, end=END, loaded=loaded)
     reloaded = load_market(mapped_config, START, END, backtest=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from structlog.testing import capture_logs
 
@@ -69,14 +70,14 @@ def test_read_when_cached_equals_parquet_and_maps_without_copy(tmp_path: Path) -
     cache.wait()  # the copies are written by a thread of the cache's own
     assert cache.copies_made == 2  # one a year file, made on the first read only
     assert sorted(p.name for p in (tmp_path / "cache" / "minute" / str(CODE)).iterdir()) == [
-        "2024.arrow",
-        "2025.arrow",
+        "2024.bars",
+        "2025.bars",
     ]
     mapped = store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1), cache=cache)
     assert same(mapped, store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1)))
     assert not mapped.close.flags.writeable
     if Path("/proc/self/maps").exists():  # Linux: the column's memory is the copy's file, mapped
-        assert mapped_from(mapped.close, tmp_path / "cache" / "minute" / str(CODE) / "2025.arrow")
+        assert mapped_from(mapped.close, tmp_path / "cache" / "minute" / str(CODE) / "2025.bars")
     cache.wait()
     assert cache.copies_made == 2  # the later reads mapped the copies: none was made again
 
@@ -100,11 +101,11 @@ def test_read_when_copy_is_truncated_or_foreign_makes_it_again(tmp_path: Path) -
     expected = store.read_arrays(CODE, Timeframe.MINUTE)
     store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
     cache.wait()
-    copy = tmp_path / "cache" / "minute" / str(CODE) / "2025.arrow"
+    copy = tmp_path / "cache" / "minute" / str(CODE) / "2025.bars"
     copy.write_bytes(copy.read_bytes()[:1000])  # a copy cut short
     assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)
     cache.wait()
-    copy.write_bytes(b"not an arrow file")
+    copy.write_bytes(b"not a copy of bars")
     assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)
     cache.wait()
     assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)  # mapped again
@@ -113,18 +114,18 @@ def test_read_when_copy_is_truncated_or_foreign_makes_it_again(tmp_path: Path) -
 
 def test_read_when_cache_is_over_its_cap_removes_the_copy_used_longest_ago(tmp_path: Path) -> None:
     store = two_year_store(tmp_path)
-    one_file = 500 * len(BAR_COLUMNS) * 8 + 4096  # the bigger year's columns and the file's framing
+    one_file = 500 * len(BAR_COLUMNS) * 8 + 4096  # the bigger year's columns and the copy's header
     cache = MappedBarCache(store.root, one_file)
     expected = store.read_arrays(CODE, Timeframe.MINUTE, date(2024, 1, 1), date(2024, 12, 31))
     directory = tmp_path / "cache" / "minute" / str(CODE)
     store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 1), cache=cache)
     cache.wait()
     old = time.time() - 60
-    os.utime(directory / "2025.arrow", (old, old))
+    os.utime(directory / "2025.bars", (old, old))
     bars = store.read_arrays(CODE, Timeframe.MINUTE, date(2024, 1, 1), date(2024, 12, 31), cache=cache)
     cache.wait()
     assert same(bars, expected)
-    assert [p.name for p in directory.iterdir()] == ["2024.arrow"]
+    assert [p.name for p in directory.iterdir()] == ["2024.bars"]
     assert cache.size() <= one_file
 
 
@@ -155,7 +156,7 @@ def test_trim_when_a_writer_died_long_ago_removes_its_temporary_file(tmp_path: P
     store = two_year_store(tmp_path)
     directory = tmp_path / "cache" / "minute" / str(CODE)
     directory.mkdir(parents=True)
-    abandoned, recent = directory / ".2024.arrow.x1.tmp", directory / ".2024.arrow.x2.tmp"
+    abandoned, recent = directory / ".2024.bars.x1.tmp", directory / ".2024.bars.x2.tmp"
     abandoned.write_bytes(b"half")
     recent.write_bytes(b"being written")
     old = time.time() - 2 * 3600
@@ -163,7 +164,7 @@ def test_trim_when_a_writer_died_long_ago_removes_its_temporary_file(tmp_path: P
     cache = MappedBarCache(store.root, 2**30)
     cache.read(tmp_path / "minute" / str(CODE) / "2024.parquet")
     cache.wait()
-    assert sorted(p.name for p in directory.iterdir()) == [".2024.arrow.x2.tmp", "2024.arrow"]
+    assert sorted(p.name for p in directory.iterdir()) == [".2024.bars.x2.tmp", "2024.bars"]
 
 
 def test_read_when_directory_given_keeps_the_copies_there(tmp_path: Path) -> None:
@@ -174,8 +175,8 @@ def test_read_when_directory_given_keeps_the_copies_there(tmp_path: Path) -> Non
     )
     cache.wait()
     assert sorted(p.name for p in (tmp_path / "local" / "minute" / str(CODE)).iterdir()) == [
-        "2024.arrow",
-        "2025.arrow",
+        "2024.bars",
+        "2025.bars",
     ]
     assert not (tmp_path / "store" / "cache").exists()
 
@@ -220,3 +221,42 @@ def test_read_codes_when_some_are_mapped_reads_only_the_others_in_threads_in_ord
     decoded.clear()
     assert read_codes(codes[:1], read) == {codes[0]: bars[codes[0]]}
     assert decoded == [(codes[0], threading.main_thread().name)]  # one file: no threads for it
+
+
+def test_read_when_copy_is_longer_than_its_header_says_makes_it_again(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    cache = MappedBarCache(store.root, 2**30)
+    expected = store.read_arrays(CODE, Timeframe.MINUTE)
+    store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
+    cache.wait()
+    copy = tmp_path / "cache" / "minute" / str(CODE) / "2025.bars"
+    copy.write_bytes(copy.read_bytes() + bytes(8))  # one value too many: not the copy that was written
+    assert same(store.read_arrays(CODE, Timeframe.MINUTE, cache=cache), expected)
+    cache.wait()
+    assert cache.copies_made == 3
+    assert copy.stat().st_size == 128 + 500 * len(BAR_COLUMNS) * 8  # the header, then the columns
+
+
+def test_read_when_file_has_no_bars_maps_an_empty_copy(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    source = tmp_path / "minute" / str(CODE) / "2024.parquet"
+    pq.write_table(pq.read_table(source).slice(0, 0), source)  # the same columns, no rows
+    cache = MappedBarCache(store.root, 2**30)
+    assert len(cache.read(source)) == 0
+    cache.wait()
+    mapped = cache.mapped(source)
+    assert mapped is not None
+    assert len(mapped) == 0
+    assert (tmp_path / "cache" / "minute" / str(CODE) / "2024.bars").stat().st_size == 128  # the header
+    assert cache.copies_made == 1
+
+
+def test_first_write_removes_copies_of_the_earlier_arrow_layout(tmp_path: Path) -> None:
+    store = two_year_store(tmp_path)
+    directory = tmp_path / "cache" / "minute" / str(CODE)
+    directory.mkdir(parents=True)
+    (directory / "2024.arrow").write_bytes(b"an Arrow IPC copy from before")
+    cache = MappedBarCache(store.root, 2**30)
+    store.read_arrays(CODE, Timeframe.MINUTE, date(2025, 1, 2), cache=cache)
+    cache.wait()
+    assert sorted(p.name for p in directory.iterdir()) == ["2025.bars"]

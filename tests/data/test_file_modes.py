@@ -68,13 +68,13 @@ def test_bar_cache_copy_when_umask_022_is_mode_644(tmp_path: Path) -> None:
     cache = MappedBarCache(store.root, 2**30)
     store.read_arrays(CODE, Timeframe.MINUTE, cache=cache)
     cache.wait()
-    copies = list((tmp_path / "cache").rglob("*.arrow"))
+    copies = list((tmp_path / "cache").rglob("*.bars"))
     assert cache.copies_made == 1
     assert [mode(path) for path in copies] == [0o644]
 
 
 def test_create_temporary_when_called_twice_gives_two_hidden_files_beside_the_target(tmp_path: Path) -> None:
-    target = tmp_path / "2025.arrow"
+    target = tmp_path / "2025.bars"
     first, first_path = create_temporary(target)
     second, second_path = create_temporary(target)
     os.close(first)
@@ -82,6 +82,6 @@ def test_create_temporary_when_called_twice_gives_two_hidden_files_beside_the_ta
     assert first_path != second_path
     for path in (first_path, second_path):
         assert path.parent == tmp_path
-        assert path.name.startswith(".2025.arrow.")
+        assert path.name.startswith(".2025.bars.")
         assert path.name.endswith(".tmp")  # what the cache's trim recognises as a temporary file
     assert not target.exists()

@@ -1,4 +1,5 @@
-"""The supervisor restarts a paper run killed or cut off from its exchange, and stops on anything else."""
+"""The supervisor restarts a paper run killed, cut off from its exchange or that lost its store's instance
+lock, and stops on anything else."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from maemae.engine.supervisor import Supervisor
+from maemae.errors import InstanceLockLost
+from maemae.store.instance_lock import lock_file
 from tests.engine.test_paper import DAY, KEY, _config, _serve, _wait_for_cursor
 
 
@@ -41,6 +44,14 @@ def test_supervisor_when_killed_or_connection_lost_then_restarts_with_backoff_un
     assert "worker ended by signal 9; restart 1 in 1 s" in lines[1]
     assert "worker ended by code 7; restart 2 in 2 s" in lines[3]
     assert lines[-1] == "supervisor: worker exited with code 0"
+
+
+def test_supervisor_when_the_instance_lock_is_lost_then_restarts() -> None:
+    lines: list[str] = []
+    slept: list[float] = []
+    assert _supervisor([InstanceLockLost.exit_code, 0], lines, slept).run() == 0
+    assert slept == [1.0]
+    assert f"worker ended by code {InstanceLockLost.exit_code}; restart 1 in 1 s" in lines[1]
 
 
 @pytest.mark.parametrize("code", [1, 2, 6])
@@ -76,6 +87,33 @@ def test_paper_supervised_when_worker_killed_then_restarted_and_the_day_complete
         assert "worker ended by signal 9; restart 1 in 1 s" in out
         assert "resumed 2025-12-03 at step" in out
         assert out.rstrip().endswith("supervisor: worker exited with code 0")
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def test_paper_supervised_when_its_lock_file_is_removed_then_restarted_relocked_and_the_day_completes(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config_file = _config(market_root, tmp_path)
+    env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
+    server, exchange = _serve(config_file, env)
+    try:
+        command = [sys.executable, "-m", "maemae.cli", "paper", "--config", str(config_file)]
+        command += ["--replay", DAY.isoformat(), "--exchange", exchange, "--speed", "3000", "--supervise"]
+        supervisor = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        _wait_for_cursor(f"sqlite:///{tmp_path}/state.db", 60, 60)
+        os.remove(lock_file(tmp_path / "state.db"))
+        out, err = supervisor.communicate(timeout=180)
+        assert supervisor.returncode == 0, out + err
+        assert "this run lost its instance lock (its lock file " in err
+        assert "worker ended by code 7; restart 1 in 1 s" in out
+        assert "resumed 2025-12-03 at step" in out
+        assert "book: maemae's orders, holdings and cash equal the venue's" in out
+        assert out.rstrip().endswith("supervisor: worker exited with code 0")
+        assert lock_file(tmp_path / "state.db").exists()  # the restarted worker locked a new one
     finally:
         server.kill()
         server.wait(10)

@@ -1,6 +1,8 @@
 """One trading run per state store: a second ``maemae paper`` or ``maemae run`` on a store in use is refused
 at once (exit 6, one line naming the holder) and writes nothing; read-only commands still work; a holder
-killed with SIGKILL leaves the store free. On SQLite and on PostgreSQL, with real processes."""
+killed with SIGKILL leaves the store free. A lock lost while its run goes on (the PostgreSQL session ended,
+the SQLite lock file removed or replaced) is found by ``check()``, and the run stops (exit 7) without sending
+another order. On SQLite and on PostgreSQL, with real processes."""
 
 from __future__ import annotations
 
@@ -9,17 +11,21 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from maemae.cli import main
-from maemae.errors import StoreError
+from maemae.errors import InstanceLockLost, StoreError
 from maemae.store.instance_lock import instance_lock, lock_file
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import _wait_for_cursor
 from tests.market_config import market_toml
+from tests.support.postgres import new_database
 from tests.user_errors import one_error_line
 
 DAY = "2025-12-03"
@@ -170,3 +176,162 @@ def test_two_maemae_runs_when_started_on_one_store_then_the_second_refuses_and_r
         pass
     if database_url.startswith("sqlite"):
         assert lock_file(tmp_path / "state.db").exists()  # left in place, by design
+
+
+# ----- a lock lost while its run goes on
+
+
+def _lose_session(url: str, pid: int) -> None:
+    """End the PostgreSQL session holding the instance lock of process ``pid``, as a server restart or a
+    network cut would (waiting until it has ended)."""
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        ended = connection.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name LIKE %s",
+            (f"maemae pid {pid} on %",),
+        ).fetchall()
+    assert ended == [(True,)]
+
+
+def _lose_lock(url: str, pid: int, how: str = "removed") -> None:
+    """Take the instance lock away from process ``pid`` while it holds it."""
+    path = _sqlite_file(url)
+    if path is None:
+        _lose_session(url, pid)
+    elif how == "removed":
+        os.remove(lock_file(path))
+    else:
+        other = path.with_name("other.lock")
+        other.write_text("pid 1 on elsewhere\n", encoding="utf-8")
+        os.replace(other, lock_file(path))
+
+
+def _sqlite_file(url: str) -> Path | None:
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def test_instance_lock_check_when_the_lock_is_held_then_passes(database_url: str) -> None:
+    with instance_lock(_with_password(database_url)) as lock:
+        lock.check()
+        lock.check()
+    with instance_lock("sqlite://") as in_memory:  # a database of this process alone: nothing to lose
+        in_memory.check()
+
+
+def test_instance_lock_when_its_session_is_ended_then_check_raises_and_another_run_could_take_it(
+    postgres_url: str,
+) -> None:
+    url = _with_password(new_database(postgres_url))
+    with instance_lock(url) as lock:
+        lock.check()
+        _lose_session(url, os.getpid())
+        with pytest.raises(InstanceLockLost) as lost:
+            lock.check()
+        # why stopping matters: the server freed the lock, and a second run takes it at once
+        with instance_lock(url) as second:
+            second.check()
+        with pytest.raises(InstanceLockLost):  # and the first never counts as holding it again
+            lock.check()
+    error = lost.value
+    assert isinstance(error, StoreError)
+    assert error.exit_code == 7
+    line = str(error)
+    assert "\n" not in line
+    assert line.startswith(f"store postgresql+psycopg://maemae:***@{url.split('@', 1)[1]}: ")
+    assert "this run lost its instance lock (the check on its database session failed: " in line
+    assert "start it again (--supervise does) to recover" in line
+    assert PASSWORD not in line
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_instance_lock_when_its_file_is_removed_or_replaced_then_check_raises(
+    tmp_path: Path, how: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    with instance_lock(url) as lock:
+        lock.check()
+        _lose_lock(url, os.getpid(), how)
+        with pytest.raises(
+            InstanceLockLost, match=f"its lock file {tmp_path}/state.db.lock was {how}"
+        ) as lost:
+            lock.check()
+        with instance_lock(url):  # the file no longer the one this process locked: another run gets it
+            pass
+    assert lost.value.exit_code == 7
+    assert str(lost.value).startswith(f"store {url}: this run lost its instance lock (")
+
+
+class _Watch:
+    """Reads the store of a running trading process: where its day stands, and its orders."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(url)
+
+    def _rows(self, query: str) -> list[tuple[object, ...]]:
+        try:
+            with self.engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(query))]
+        except SQLAlchemyError:  # the run is still creating the database
+            return []
+
+    def cursor(self) -> object:
+        return self._rows("SELECT data FROM runtime_state WHERE name = 'cursor'")
+
+    def sent(self) -> dict[str, str]:
+        """The broker's number of every order that reached the venue."""
+        rows = self._rows("SELECT order_id, broker_order_no FROM orders WHERE broker_order_no IS NOT NULL")
+        return {str(order): str(number) for order, number in rows}
+
+    def orders(self) -> dict[str, tuple[object, ...]]:
+        return {
+            str(row[0]): row[1:] for row in self._rows("SELECT order_id, state, broker_order_no FROM orders")
+        }
+
+    def wait(self, done: Callable[[], object], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < deadline, "the trading run did not get there in time"
+            time.sleep(0.01)
+
+
+@pytest.mark.parametrize("command", ["paper", "run"])
+def test_trading_run_when_its_lock_is_lost_mid_run_then_exit_7_one_line_and_no_order_after(
+    market_root: Path, tmp_path: Path, database_url: str, command: str
+) -> None:
+    url = _with_password(database_url)
+    config = str(_config(market_root, tmp_path, url))
+    # paced at two market minutes a second: a step's work takes milliseconds of each half second
+    run = subprocess.Popen(
+        [sys.executable, "-m", "maemae.cli", command, "--config", config, "--replay", DAY, "--speed", "120"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watch = _Watch(database_url)
+    try:
+        watch.wait(lambda: watch.sent(), 60)  # it has sent orders
+        step = watch.cursor()
+        watch.wait(lambda: watch.cursor() != step, 10)  # a step just ended: the run waits for the next one
+        _lose_lock(database_url, run.pid)
+        sent = watch.sent()
+        before = watch.orders()
+        _, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(10)
+        watch.engine.dispose()
+    assert run.returncode == 7, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert [line for line in lines if line.startswith("error:")] == lines[-1:]
+    assert lines[-1].startswith("error: store ")
+    assert "this run lost its instance lock (" in lines[-1]
+    assert PASSWORD not in err
+    # nothing reached the venue after the loss; an order the run was about to send stays SUBMITTED with no
+    # number, which the next start settles as never sent
+    after = watch.orders()
+    assert watch.sent() == sent
+    for order_id, (state, number) in after.items():
+        if order_id not in before:
+            assert (state, number) == ("submitted", None)

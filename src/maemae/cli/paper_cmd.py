@@ -70,7 +70,10 @@ def paper(
     authkey_env: KeyEnvOption = DEFAULT_KEY_ENV,
     supervise: Annotated[
         bool,
-        typer.Option(help="Run as a child process and restart it when it is killed or loses the exchange."),
+        typer.Option(
+            help="Run as a child process and restart it when it is killed or loses the exchange or the "
+            "store's instance lock."
+        ),
     ] = False,
 ) -> None:
     """Paper-trade a replayed day on the simulated exchange, every change saved to store.url."""

@@ -19,6 +19,10 @@ from maemae.logs import configure_logging
 if TYPE_CHECKING:
     from maemae.engine.runtime import RunOptions
 
+_SUPERVISE_HELP = (
+    "Run as a child process and restart it when it dies or loses the broker or the store's instance lock."
+)
+
 
 @app.command()
 def run(
@@ -38,9 +42,7 @@ def run(
         bool,
         typer.Option("--confirm", help="Live mode: confirm live trading now instead of at the first order."),
     ] = False,
-    supervise: Annotated[
-        bool, typer.Option(help="Run as a child process and restart it when it dies or loses the broker.")
-    ] = False,
+    supervise: Annotated[bool, typer.Option(help=_SUPERVISE_HELP)] = False,
 ) -> None:
     """Trade today on the clock: wait for the open, run the day (prices every 10 s, the daily strategy every
     minute, the minute strategy every 10 s, reconciliation every minute), save the day after the close."""
@@ -70,9 +72,7 @@ def live(
         bool,
         typer.Option("--confirm", help="Confirm live trading now instead of at the first order."),
     ] = False,
-    supervise: Annotated[
-        bool, typer.Option(help="Run as a child process and restart it when it dies or loses the broker.")
-    ] = False,
+    supervise: Annotated[bool, typer.Option(help=_SUPERVISE_HELP)] = False,
 ) -> None:
     """Trade the real account today: `maemae run` for a config with mode = "live" (refused otherwise), the
     first order held until a person confirms it (docs/live.md)."""

@@ -5,7 +5,7 @@ Layout under the store's root (docs/data.md)::
     day/<code>.parquet              every daily bar of the code
     minute/<code>/<year>.parquet    one file per code and year, so files stay small and a year appends alone
     instruments.parquet             code, name, market, instrument type, listing dates
-    cache/day|minute/...arrow       memory-mapped copies of the bar files a backtest read (bar_cache.py)
+    cache/day|minute/...bars        memory-mapped copies of the bar files a backtest read (bar_cache.py)
 
 Reads return columnar ``BarArrays``; loading many codes decodes their files in threads (pyarrow releases the
 GIL), while the ones already mapped from the cache's copies are taken on the calling thread.

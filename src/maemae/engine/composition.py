@@ -171,13 +171,16 @@ def build_backtest_engine(
     venue: SimulatedVenue | None = None,
     clock: SimulatedClock | None = None,
     resilient: bool = False,
+    orders_through: Callable[[Broker], Broker] | None = None,
 ) -> Engine:
     """The engine for a backtest or a paper replay: simulated clock, and the simulated exchange in this
     process (the default) or the given ``venue`` (e.g. the exchange in a process of its own, which then
-    shares the engine's ``clock``)."""
+    shares the engine's ``clock``). ``orders_through`` wraps the venue where the order manager reaches it
+    (a paper run's instance-lock check); the driver still feeds the venue itself its bars."""
     clock = clock or SimulatedClock(datetime.combine(start, time(0), tzinfo=KST))
     sim = venue if venue is not None else make_sim_exchange(config, calendar, instruments, clock.now)
-    core = build_core(config, calendar, instruments, sim, resilient=resilient)
+    broker = orders_through(sim) if orders_through is not None else sim
+    core = build_core(config, calendar, instruments, broker, resilient=resilient)
     return Engine(
         config, clock, sim, core.orders, core.portfolio, core.gate, core.kernel, core.daily, core.minute
     )

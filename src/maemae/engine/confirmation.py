@@ -8,32 +8,20 @@ the run. Only the first order asks: the answer holds for the rest of the run, an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from maemae.domain.codes import StockCode
-from maemae.domain.enums import Side
+from maemae.engine.broker_wrapper import BrokerWrapper
 from maemae.errors import OrderNotSent
-from maemae.ports.broker import (
-    Broker,
-    BrokerEvent,
-    BrokerFill,
-    BrokerOrder,
-    CashBalance,
-    Holding,
-    OrderAck,
-    OrderRequest,
-    Quote,
-)
+from maemae.ports.broker import Broker, OrderAck, OrderRequest
 
 Ask = Callable[[str], str]
 
 
-class FirstOrderConfirmation:
+class FirstOrderConfirmation(BrokerWrapper):
     """The broker port, with the first ``submit`` held until a person confirms it."""
 
     def __init__(self, inner: Broker, account: str, *, confirmed: bool, ask: Ask | None) -> None:
-        self.inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self.account = account
         self.confirmed = confirmed
         self._ask = ask
@@ -61,36 +49,3 @@ class FirstOrderConfirmation:
                 "the confirmation did not match the account number"
             )
         self.confirmed = True
-
-    # ----- the rest of the port, unchanged
-    def cancel(self, broker_order_no: str, code: StockCode, quantity: int | None = None) -> OrderAck:
-        return self.inner.cancel(broker_order_no, code, quantity)
-
-    def modify(
-        self, broker_order_no: str, code: StockCode, price: int, quantity: int | None = None
-    ) -> OrderAck:
-        return self.inner.modify(broker_order_no, code, price, quantity)
-
-    def open_orders(self) -> list[BrokerOrder]:
-        return self.inner.open_orders()
-
-    def order_status(self, broker_order_no: str) -> BrokerOrder | None:
-        return self.inner.order_status(broker_order_no)
-
-    def find_orders(self, code: StockCode, side: Side) -> list[BrokerOrder]:
-        return self.inner.find_orders(code, side)
-
-    def fills_today(self) -> list[BrokerFill]:
-        return self.inner.fills_today()
-
-    def cash(self) -> CashBalance:
-        return self.inner.cash()
-
-    def holdings(self) -> list[Holding]:
-        return self.inner.holdings()
-
-    def current_prices(self, codes: Sequence[StockCode]) -> dict[StockCode, Quote]:
-        return self.inner.current_prices(codes)
-
-    def poll_events(self) -> list[BrokerEvent]:
-        return self.inner.poll_events()

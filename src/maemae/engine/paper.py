@@ -74,7 +74,7 @@ def run_paper_replay(
     market = _replay_market(config, day)
     clock = SimulatedClock(datetime.combine(day, time(0), tzinfo=KST))
     with ExitStack() as stack:
-        stack.enter_context(instance_lock(config.store.url))  # one run per store, before it is touched
+        lock = stack.enter_context(instance_lock(config.store.url))  # one run per store, before it is touched
         alerts = dispatcher_for(config.alerts)  # a missing secret is refused before anything is written
         stack.callback(alerts.close, 10)
         store = open_state_store(config)
@@ -85,7 +85,9 @@ def run_paper_replay(
             raise _held_replay(store, cursor, day)
         venue = open_venue(config, market, clock, choice, stack)
         try:
-            outcome = run_persisted_replay(config, market, [day], venue, store, clock, pace, sink)
+            outcome = run_persisted_replay(
+                config, market, [day], venue, store, clock, pace, sink, check_lock=lock.check
+            )
         except MaemaeError as error:  # the operator hears of it before the process exits
             alert_error(sink, error, clock.now(), store)
             raise

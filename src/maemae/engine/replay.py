@@ -14,12 +14,16 @@ with the venue every ``execution.reconcile_s`` of market time, by the rule of ``
 
 It runs in "every bar" mode, as the live loop does: each step is decided from the state alone, so a step
 redone after a restart decides exactly what it would have decided the first time.
+
+Given the store's instance lock (``check_lock``), it checks the lock before every step (a market minute)
+and before every order request (``engine.lock_guard``), and stops with ``InstanceLockLost`` once it is lost.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from maemae.alerts.messages import AlertSink, NoAlerts
 from maemae.backtest.market import BacktestMarket
@@ -29,6 +33,7 @@ from maemae.config import MaemaeConfig
 from maemae.engine.alerting import DayWatch, TradeAlerts, alert_day_closed, alert_differences
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine
+from maemae.engine.lock_guard import LockCheck, LockGuardedBroker
 from maemae.engine.operator import OperatorSwitch
 from maemae.engine.params import ParamsWatcher
 from maemae.engine.persistence import StateRecorder
@@ -59,9 +64,18 @@ def run_persisted_replay(
     clock: SimulatedClock | None = None,
     pace: Pacer | None = None,
     alerts: AlertSink | None = None,
+    *,
+    check_lock: LockCheck | None = None,
 ) -> ReplayOutcome:
     engine = build_backtest_engine(
-        config, market.calendar, market.instruments, days[0], venue=venue, clock=clock, resilient=True
+        config,
+        market.calendar,
+        market.instruments,
+        days[0],
+        venue=venue,
+        clock=clock,
+        resilient=True,
+        orders_through=partial(LockGuardedBroker, check=check_lock) if check_lock is not None else None,
     )
     recorder = StateRecorder(store, engine.kernel)
     sink: AlertSink = alerts or NoAlerts()
@@ -106,6 +120,8 @@ def run_persisted_replay(
     def before_step(at: datetime) -> None:
         if pace is not None:
             pace(at)
+        if check_lock is not None:  # after the wait, before the step does anything
+            check_lock()
         switch.poll(at)
         params.poll(at)
 

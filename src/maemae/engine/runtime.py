@@ -21,7 +21,8 @@ config                                     what trades, and with which prices
 
 Any other combination is refused with one line before anything connects. On start the saved state is loaded
 and settled with the broker (``engine.recovery``); then the scheduler runs the day: it waits for the open,
-does nothing on a day KRX does not trade, and ends after the close.
+does nothing on a day KRX does not trade, and ends after the close. The store's instance lock is checked
+before every order request and once a minute (``engine.lock_guard``): a run that lost it stops (exit 7).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from maemae.data.store import BarStore
 from maemae.data.update import Fetcher, RunReport
 from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
+from maemae.engine.broker_wrapper import innermost
 from maemae.engine.clock import AcceleratedClock, Clock, SimulatedClock, WallClock
 from maemae.engine.composition import (
     Core,
@@ -63,6 +65,7 @@ from maemae.engine.composition import (
 from maemae.engine.confirmation import Ask, FirstOrderConfirmation
 from maemae.engine.data_sources import open_source
 from maemae.engine.live import CLOSE_GRACE, PRE_OPEN_LEAD, DayReport, LiveDay, day_universe, resume_time
+from maemae.engine.lock_guard import LockCheck, LockGuardedBroker
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
@@ -78,6 +81,8 @@ from maemae.store.database import describe
 from maemae.store.instance_lock import instance_lock
 
 log = structlog.get_logger("maemae.run")
+
+LOCK_CHECK_EVERY = timedelta(minutes=1)  # how soon a run that sends no order finds its instance lock lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +181,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     replay = options.replay is not None
     with ExitStack() as stack:
         # one run per store, taken before anything is read or written (a second run must not even fetch)
-        stack.enter_context(instance_lock(config.store.url))
+        lock = stack.enter_context(instance_lock(config.store.url))
         if not replay and config.data.update_before_open is not None:
             update_market_data(config, calendar.previous_session(day), options.data_source)
         market = _day_market(config, calendar, day, replay=replay)
@@ -201,6 +206,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             broker = FirstOrderConfirmation(
                 broker, _account(broker), confirmed=options.confirmed, ask=options.ask
             )
+        broker = LockGuardedBroker(broker, lock.check)
         core = build_core(config, calendar, market.instruments, broker, resilient=True)
         recorder = StateRecorder(store, core.kernel)
         recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now())
@@ -219,6 +225,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         )
         scheduler = Scheduler(clock)
         live.plan(scheduler)
+        _watch_lock(scheduler, lock.check)
         try:
             stopped_by = _drive(scheduler, live, clock)
         except MaemaeError as error:  # the operator hears of it before the process exits
@@ -319,7 +326,7 @@ def _trading_venue(
 
 
 def _real(broker: Broker) -> KisBroker | CreonBroker:
-    inner = broker.inner if isinstance(broker, FirstOrderConfirmation) else broker
+    inner = innermost(broker)
     assert isinstance(inner, KisBroker | CreonBroker)  # without a simulated exchange, a real broker
     return inner
 
@@ -327,6 +334,14 @@ def _real(broker: Broker) -> KisBroker | CreonBroker:
 def _account(broker: Broker) -> str:
     real = _real(broker)
     return real.rest.credentials.account if isinstance(real, KisBroker) else real.account
+
+
+def _watch_lock(scheduler: Scheduler, check: LockCheck) -> None:
+    """Check the instance lock at every whole minute, before that minute's timers (the live loop's timers
+    start on whole minutes): a run that sends no order still finds a lost lock within a minute, and does no
+    more work after it."""
+    first = scheduler.clock.now().replace(second=0, microsecond=0) + LOCK_CHECK_EVERY
+    scheduler.every(LOCK_CHECK_EVERY, lambda _now: check(), start=first, name="instance lock", priority=-1)
 
 
 def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> signal.Signals | None:

@@ -1,8 +1,10 @@
 """``--supervise``: run the trading process as a child and restart it when it dies of a fault.
 
-The child is restarted when it ends by a signal (killed, crashed) or with the lost-connection exit code (7):
-its state is saved, and the restarted child recovers with the broker before it trades. Any other ending is
-final: 0 (the day is done) and user errors (a bad config, an unusable database) would only fail again.
+The child is restarted when it ends by a signal (killed, crashed) or with exit code 7, which it stops with
+when it loses the broker's connection or its store's instance lock: its state is saved, and the restarted
+child takes the lock again (or is refused, exit 6, while another run holds the store) and recovers with the
+broker before it trades. Any other ending is final: 0 (the day is done) and user errors (a bad config, an
+unusable database) would only fail again.
 Restarts wait 1, 2, 4, ... seconds (at most ``max_delay_s``) and stop after ``max_restarts``. A final
 failure adds nothing after the worker's own error line: that one line ends the output, with or without
 ``--supervise``.
@@ -15,9 +17,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from maemae.errors import BrokerConnectionLost
+from maemae.errors import BrokerConnectionLost, InstanceLockLost
 
-RESTART_CODES = frozenset({BrokerConnectionLost.exit_code})
+RESTART_CODES = frozenset({BrokerConnectionLost.exit_code, InstanceLockLost.exit_code})
 Say = Callable[[str], None]
 
 

@@ -87,8 +87,9 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url`` with maemae's connection settings; checks the SQLite file's directory."""
+def create_db_engine(url: str, connect_args: dict[str, Any] | None = None) -> Engine:
+    """An engine for ``url`` with maemae's connection settings; checks the SQLite file's directory.
+    ``connect_args`` go to PostgreSQL's driver as connection parameters."""
     parsed = parse_url(url)
     path = sqlite_path(url)
     if path is not None and not path.parent.is_dir():
@@ -103,7 +104,7 @@ def create_db_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() in ("", "psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args or {})
     raise StoreError(f"store.url = {describe(url)}: backend {backend!r}, expected sqlite or postgresql")
 
 
@@ -123,9 +124,15 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def driver_message(error: Exception) -> str:
+    """The first line of what the database driver said (SQLAlchemy wraps it in ``orig``)."""
+    lines = str(getattr(error, "orig", error)).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def translate_error(url: str, error: Exception) -> StoreError:
     """Turn a driver's error into one line that says what is wrong with the database and what to do."""
-    text = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    text = driver_message(error)
     where = describe(url)
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:

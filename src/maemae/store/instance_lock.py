@@ -17,6 +17,13 @@ Both are released by the operating system or the server when the process ends in
 included, so a crashed run restarts and recovers (docs/state.md) without anyone removing a stale lock.
 Read-only commands (``status``, ``orders``, ``report``, the dashboard's pages) and the operator's commands
 (``halt``, ``params set``), which must reach a running instance, do not take it.
+
+Both can also be lost while the run goes on: the server ends the lock's session (a restart, a network cut,
+``pg_terminate_backend``) while the run's other connections reconnect, or someone removes or replaces the lock
+file, and a second run locks a new one. So the lock is a handle (:class:`InstanceLock`) whose ``check()`` the
+run calls before every order request and once a minute; a lost lock raises ``InstanceLockLost`` (exit 7) and
+the run stops. It never takes the lock again by itself: another run may have traded the store meanwhile, and
+only a restart's recovery settles that.
 """
 
 from __future__ import annotations
@@ -26,15 +33,22 @@ import os
 import socket
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from maemae.errors import StoreError
-from maemae.store.database import create_db_engine, describe, parse_url, sqlite_path, translate_error
+from maemae.errors import InstanceLockLost, StoreError, without_passwords
+from maemae.store.database import (
+    create_db_engine,
+    describe,
+    driver_message,
+    parse_url,
+    sqlite_path,
+    translate_error,
+)
 
 # The advisory-lock key (PostgreSQL's two-int form): maemae's namespace, then the lock within it. Derived from
 # fixed text so that every maemae, of any version, computes the same key; kept below 2**31 because pg_locks
@@ -43,6 +57,34 @@ NAMESPACE = zlib.crc32(b"maemae") & 0x7FFF_FFFF
 INSTANCE_KEY = 1
 _APPLICATION = "maemae "  # application_name prefix of the holding connection
 _WINDOWS_LOCK_OFFSET = 1 << 30  # the byte locked on Windows: far past the holder text, which stays readable
+# How long the lock's session may take to answer a check: the server's limit on the query, and the client's
+# on unacknowledged data (a cut network leaves no one to say the session is gone; TCP alone waits minutes)
+_CHECK_TIMEOUT_MS = 5_000
+_UNANSWERED_MS = 10_000
+
+Probe = Callable[[], str | None]  # None while the lock is held, else why it is not
+
+
+class InstanceLock:
+    """The instance lock a run holds. ``check()`` raises ``InstanceLockLost`` once the lock is no longer
+    held, and at every call after that: the run must stop, not go on or take the lock again."""
+
+    def __init__(self, url: str, probe: Probe | None = None) -> None:
+        """``probe`` says whether the lock is still held; without one (an in-memory database, a backend
+        that takes no lock) there is nothing to lose."""
+        self.url = url
+        self._probe = probe
+        self.lost: str | None = None  # why the lock was lost, once it was
+
+    def check(self) -> None:
+        if self.lost is None and self._probe is not None:
+            self.lost = self._probe()
+        if self.lost is not None:
+            raise InstanceLockLost(
+                f"store {describe(self.url)}: this run lost its instance lock ({self.lost}), so another run "
+                "could take the store and trade it too: stopped before its next order; start it again "
+                "(--supervise does) to recover"
+            )
 
 
 def holder() -> str:
@@ -51,23 +93,20 @@ def holder() -> str:
 
 
 @contextmanager
-def instance_lock(url: str) -> Iterator[None]:
+def instance_lock(url: str) -> Iterator[InstanceLock]:
     """Hold the instance lock of the store at ``url`` for the block; refuse at once (``StoreError``, exit 6)
     when another process holds it. A URL of another backend passes through: opening the store refuses it."""
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        path = sqlite_path(url)
-        if path is None:  # an in-memory database belongs to this process alone
-            yield
-            return
-        with _file_lock(url, path):
-            yield
+    path = sqlite_path(url)
+    if backend == "sqlite" and path is not None:
+        with _file_lock(url, path) as lock:
+            yield lock
     elif backend == "postgresql":
-        with _advisory_lock(url):
-            yield
-    else:
-        yield
+        with _advisory_lock(url) as lock:
+            yield lock
+    else:  # an in-memory database belongs to this process alone
+        yield InstanceLock(url)
 
 
 def lock_file(path: Path) -> Path:
@@ -83,7 +122,7 @@ def _in_use(url: str, who: str | None) -> StoreError:
 
 
 @contextmanager
-def _file_lock(url: str, database: Path) -> Iterator[None]:
+def _file_lock(url: str, database: Path) -> Iterator[InstanceLock]:
     if not database.parent.is_dir():
         raise StoreError(
             f"store.url = {describe(url)}: directory {database.parent} does not exist: "
@@ -110,7 +149,7 @@ def _file_lock(url: str, database: Path) -> Iterator[None]:
         if not taken:
             raise _in_use(url, _read_holder(fd))
         try:
-            yield
+            yield InstanceLock(url, lambda: _file_changed(fd, path))
         finally:
             with contextlib.suppress(OSError):  # a stale name would only ever be shown while locked
                 os.ftruncate(fd, 0)
@@ -140,6 +179,21 @@ else:
         return True
 
 
+def _file_changed(fd: int, path: Path) -> str | None:
+    """Why the lock file at ``path`` is no longer the file this process locked (open as ``fd``), if it is
+    not: a run started now would create and lock a new one."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return f"its lock file {path} was removed"
+    except OSError as error:
+        return f"its lock file {path} cannot be read ({error.strerror})"
+    held = os.fstat(fd)
+    if (found.st_dev, found.st_ino) != (held.st_dev, held.st_ino):
+        return f"its lock file {path} was replaced by another file"
+    return None
+
+
 def _read_holder(fd: int) -> str | None:
     try:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -156,8 +210,8 @@ def _write_holder(fd: int, who: str) -> None:
 
 
 @contextmanager
-def _advisory_lock(url: str) -> Iterator[None]:
-    engine = create_db_engine(url)
+def _advisory_lock(url: str) -> Iterator[InstanceLock]:
+    engine = create_db_engine(url, connect_args={"tcp_user_timeout": _UNANSWERED_MS})
     try:
         try:
             connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -167,8 +221,13 @@ def _advisory_lock(url: str) -> Iterator[None]:
             try:
                 name = (_APPLICATION + holder())[:63]  # NAMEDATALEN
                 connection.execute(
-                    text("SELECT set_config('application_name', :name, false)"), {"name": name}
+                    text(
+                        "SELECT set_config('application_name', :name, false), "
+                        "set_config('statement_timeout', :timeout, false)"
+                    ),
+                    {"name": name, "timeout": str(_CHECK_TIMEOUT_MS)},
                 )
+                session = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
                 taken = connection.execute(
                     text("SELECT pg_try_advisory_lock(:namespace, :key)"),
                     {"namespace": NAMESPACE, "key": INSTANCE_KEY},
@@ -177,19 +236,37 @@ def _advisory_lock(url: str) -> Iterator[None]:
                     raise _in_use(url, _advisory_holder(connection))
             except (OperationalError, DatabaseError) as error:
                 raise translate_error(url, error) from None
+            lock = InstanceLock(url, lambda: _session_gone(connection, session))
             try:
-                yield
+                yield lock
             finally:
-                with contextlib.suppress(OperationalError, DatabaseError):  # a lost connection freed it
-                    connection.execute(
-                        text("SELECT pg_advisory_unlock(:namespace, :key)"),
-                        {"namespace": NAMESPACE, "key": INSTANCE_KEY},
-                    )
+                # a lost session freed it (and a query on it now would open a new session just to unlock)
+                if lock.lost is None:
+                    with contextlib.suppress(OperationalError, DatabaseError):
+                        connection.execute(
+                            text("SELECT pg_advisory_unlock(:namespace, :key)"),
+                            {"namespace": NAMESPACE, "key": INSTANCE_KEY},
+                        )
         finally:
             with contextlib.suppress(OperationalError, DatabaseError):
                 connection.close()
     finally:
         engine.dispose()
+
+
+def _session_gone(connection: Connection, session: int) -> str | None:
+    """Why the session holding the advisory lock is gone, if it is: one round trip on the lock's own
+    connection. An advisory lock lives exactly as long as its session, so the session answering with its own
+    process id means the lock is still held. SQLAlchemy would quietly open a new session on a connection it
+    found broken; that one holds no lock, hence the id. A query that fails or times out could not confirm the
+    lock either, and counts as lost: stopping is safe, trading on is not."""
+    try:
+        answered = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    except (OperationalError, DatabaseError) as error:
+        return f"the check on its database session failed: {without_passwords(driver_message(error))}"
+    if answered != session:
+        return "its database session was replaced"
+    return None
 
 
 def _advisory_holder(connection: Connection) -> str | None:
