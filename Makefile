@@ -29,7 +29,7 @@ setup: $(VENV)/.installed
 	$(BIN)/python scripts/compile_engine.py
 
 demo: setup
-	$(BIN)/maemae data sample --dir $(DEMO_DIR)/market
+	$(BIN)/maemae data sample --replace --dir $(DEMO_DIR)/market
 	$(BIN)/maemae compare --config examples/minimal.toml --out $(DEMO_DIR)/backtest
 	@echo "demo: open $(DEMO_DIR)/backtest/compare/compare.html (each policy's report.html is linked from it)"
 

@@ -299,3 +299,21 @@ def test_book_size_when_risk_settings_are_swapped_follows_the_new_maximum() -> N
     assert checked.max_positions == 5
     checked.config = config(sizing={"max_positions": 2})
     assert checked.max_positions == 2
+
+
+@pytest.mark.parametrize("quantity", [0, -3])
+def test_gate_when_the_strategy_asks_for_no_shares_or_fewer_denies_buy_and_sell(quantity: int) -> None:
+    """A sell of 0 would otherwise sell the whole position (a sell's quantity defaults to what is owned),
+    and an order of -3 cannot exist: the strategy's mistake is a denial, not a sale or a stopped run."""
+    g = gate()
+    for intent, position in ((buy(quantity), None), (sell(quantity), HELD)):
+        decision = g.evaluate(intent, ctx(position=position))
+        assert decision.reason is DenyReason.QUANTITY_NOT_POSITIVE
+        assert not decision.approved
+    assert g.state.orders_in_window(NOW) == 0
+
+
+def test_gate_when_a_sell_leaves_the_quantity_to_the_gate_sells_what_is_owned() -> None:
+    decision = gate().evaluate(sell(None), ctx(position=HELD))
+    assert decision.approved
+    assert decision.quantity == HELD.quantity

@@ -3,6 +3,12 @@
 The policies build on each other, from none to the full set, so the table shows what each control adds:
 none; one trade a day; cooldown; cooldown + stricter re-entry; + daily caps; + partial take-profit.
 Stops and the portfolio stop stay as configured in every run, so only the overtrading controls differ.
+
+The comparison's files (``compare.csv``, ``compare.html`` and each policy's folder) are one set, as a
+backtest's are (:mod:`maemae.backtest.outputs`): every target is checked before the first run, the runs write
+into a staging folder, and the set replaces the previous comparison's only once all six runs are written. A
+failed or interrupted comparison leaves the previous one whole, never tables of one run beside folders of
+another.
 """
 
 from __future__ import annotations
@@ -10,17 +16,25 @@ from __future__ import annotations
 import csv
 import html
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from maemae.backtest.market import BacktestMarket
 from maemae.backtest.metrics import Metrics
-from maemae.backtest.outputs import write_text_atomically
-from maemae.backtest.service import run_backtest
+from maemae.backtest.outputs import OUTPUT_FILES, failed_write, publish, staged, write_text_atomically
+from maemae.backtest.service import (
+    BacktestResult,
+    Notice,
+    check_date_order,
+    load_market,
+    run_backtest,
+    write_outputs,
+)
 from maemae.config import MaemaeConfig
 from maemae.config.risk import RiskConfig
-from maemae.errors import MaemaeError
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +71,10 @@ POLICIES: dict[str, dict[str, bool]] = {
     },
 }
 
+TABLES = ("compare.csv", "compare.html")
+COMPARE_FILES = (*TABLES, *(f"{policy}/{name}" for policy in POLICIES for name in OUTPUT_FILES))
+WHAT = "the comparison's outputs"
+
 COLUMNS = ("policy", "total_return", "max_drawdown", "sharpe", "n_trades", "turnover", "costs", "win_rate")
 
 
@@ -68,36 +86,52 @@ def compare_policies(
     out_dir: Path | None = None,
     on_policy: Callable[[str], None] | None = None,
     out_option: str = "out_dir",
+    notice: Notice | None = None,
 ) -> list[PolicyResult]:
     """Each policy's backtest, its outputs in a folder of ``out_dir`` named after it, and the table of all
-    in ``compare.csv`` and ``compare.html``; ``out_option`` names where ``out_dir`` came from in an error
-    line."""
-    results = []
-    for name, switches in POLICIES.items():
-        if on_policy:
-            on_policy(name)
-        policy_config = config.model_copy(update={"risk": _switch(config.risk, **switches)})
-        target = out_dir / name if out_dir else None
-        result = run_backtest(
-            policy_config,
-            start=start,
-            end=end,
-            out_dir=target,
-            title=f"maemae policy: {name}",
-            out_option=out_option,
-        )
-        results.append(PolicyResult(name, result.metrics))
-    if out_dir is not None:
-        try:  # each file whole or not at all; a failure after the runs is the machine's (exit 1), one line
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_text_atomically(out_dir / "compare.csv", compare_csv(results))
-            write_text_atomically(out_dir / "compare.html", compare_html(results))
-        except OSError as error:
-            raise MaemaeError(
-                f"{out_option} {str(out_dir)!r}: could not write the comparison table "
-                f"({error.strerror or error}); compare.csv and compare.html are each the old file or the new"
-            ) from None
+    in ``compare.csv`` and ``compare.html``, all replaced as one set; ``out_option`` names where ``out_dir``
+    came from in an error line. The market is loaded once: the policies differ only in their risk section,
+    which the load does not read."""
+    check_date_order(config, start, end)  # before the folder is made: a refused range leaves none
+    if out_dir is None:
+        loaded = load_market(config, start, end, backtest=True, notice=notice)
+        return [PolicyResult(name, _run_policy(config, name, loaded, on_policy).metrics) for name in POLICIES]
+    with staged(out_dir, out_option, COMPARE_FILES) as staging:
+        loaded = load_market(config, start, end, backtest=True, notice=notice)
+        results = []
+        for name in POLICIES:
+            result = _run_policy(config, name, loaded, on_policy)
+            with _writing(out_dir, out_option):
+                write_outputs(staging / name, f"maemae policy: {name}", result, *loaded)
+            results.append(PolicyResult(name, result.metrics))
+        with _writing(out_dir, out_option):
+            write_text_atomically(staging / "compare.csv", compare_csv(results))
+            write_text_atomically(staging / "compare.html", compare_html(results))
+        publish(staging, out_dir, out_option, COMPARE_FILES, WHAT)
     return results
+
+
+def _run_policy(
+    config: MaemaeConfig,
+    name: str,
+    loaded: tuple[BacktestMarket, list[date]],
+    on_policy: Callable[[str], None] | None,
+) -> BacktestResult:
+    """One policy's backtest on the shared market."""
+    if on_policy:
+        on_policy(name)
+    policy_config = config.model_copy(update={"risk": _switch(config.risk, **POLICIES[name])})
+    return run_backtest(policy_config, loaded=loaded)
+
+
+@contextmanager
+def _writing(out_dir: Path, option: str) -> Iterator[None]:
+    """A failure to write into the staging folder as one line (exit 1): the folder passed its check before
+    the runs, so the machine is the cause; the previous comparison stays as it was."""
+    try:
+        yield
+    except OSError as error:
+        raise failed_write(out_dir, option, error, what=WHAT) from None
 
 
 def row(result: PolicyResult) -> tuple[str, ...]:

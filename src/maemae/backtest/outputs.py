@@ -5,6 +5,7 @@ A run's files are one set: the report and the CSVs describe the same run. They a
 folder inside the output folder, made before the run (so an unusable ``--out`` is reported at once, not after
 the whole run), and moved into place only once all of them are written: the folder then holds the new set
 or the previous run's files, never a mix, and never a half-written file.
+A comparison's tables and its policies' folders are one set in the same way (names with a sub-folder).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,18 +32,53 @@ STAGING_PREFIX = ".maemae-run-"  # a staging folder left by a run that was kille
 _PREVIOUS = "previous"  # inside the staging folder: the files the new set replaces, until it is in place
 
 
-def open_staging(out_dir: Path, option: str) -> Path:
+def open_staging(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> Path:
     """Create ``out_dir`` if needed and an empty staging folder in it (one file system: the final move is a
     rename); ``option`` names where ``out_dir`` came from (``--out``, ``backtest.out_dir``) in the error
-    line when the folder cannot be used."""
+    line when the folder cannot be used. ``names`` are the outputs' paths inside ``out_dir`` (``none/
+    report.html`` for a comparison): one a folder, or a file where one needs a folder, is refused now, before
+    any run, since the set could not be moved into place after it."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in OUTPUT_FILES:
-            if (out_dir / name).is_dir():
-                raise ConfigError(f"{option} {str(out_dir)!r}: {name} there is a folder; expected a file")
+        for name in names:
+            _check_target(out_dir, name, option)
         return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
     except OSError as error:
         raise ConfigError(f"{option} {str(out_dir)!r}: {_unusable(out_dir, error)}") from None
+
+
+def _check_target(out_dir: Path, name: str, option: str) -> None:
+    """Refuse ``name`` when the file it names is a folder, or a folder on its way is a file."""
+    for folder in reversed(Path(name).parents[:-1]):  # ``none`` of ``none/report.html``; none for a file
+        if (out_dir / folder).exists() and not (out_dir / folder).is_dir():
+            raise ConfigError(f"{option} {str(out_dir)!r}: {folder} there is a file; expected a folder")
+    if (out_dir / name).is_dir():
+        raise ConfigError(f"{option} {str(out_dir)!r}: {name} there is a folder; expected a file")
+
+
+@contextmanager
+def staged(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> Iterator[Path]:
+    """A staging folder for a run's outputs (:func:`open_staging`), removed when the run ends. When the run
+    fails or is refused (its dates, its data), the folders opening it created are removed too if still
+    empty: a refused command leaves no trace of its ``--out``."""
+    made = [folder for folder in (out_dir, *out_dir.parents) if not os.path.lexists(folder)]
+    staging = open_staging(out_dir, option, names)
+    try:
+        yield staging
+    except BaseException:
+        discard(staging)
+        _remove_empty(made)
+        raise
+    discard(staging)
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    """Remove ``folders`` (deepest first), stopping at the first that holds something."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def check_out_dir(out_dir: Path, option: str) -> None:
@@ -62,34 +99,48 @@ def _unusable(out_dir: Path, error: OSError) -> str:
     return f"cannot write there: {error.strerror or error}"
 
 
-def publish(staging: Path, out_dir: Path, option: str) -> None:
+def publish(
+    staging: Path,
+    out_dir: Path,
+    option: str,
+    names: Sequence[str] = OUTPUT_FILES,
+    what: str = "the backtest's outputs",
+) -> None:
     """Move the set written in ``staging`` into ``out_dir``: the previous run's files aside first, then the
     new ones in, each a rename. If one fails (a file another program holds open on Windows, a full disk
-    meanwhile), what was moved goes back and the error is one line: the folder keeps the old files."""
+    meanwhile), what was moved goes back and the error is one line: the folder keeps the old files.
+    ``names`` may hold sub-folders (a comparison's ``none/report.html``); ``what`` says what the set is in
+    the error line."""
     previous = staging / _PREVIOUS
     aside: list[str] = []
     placed: list[str] = []
     try:
         previous.mkdir()
-        for name in OUTPUT_FILES:
+        for name in names:
             if os.path.lexists(out_dir / name):
-                os.replace(out_dir / name, previous / name)
+                _move(out_dir / name, previous / name)
                 aside.append(name)
-        for name in OUTPUT_FILES:
-            os.replace(staging / name, out_dir / name)
+        for name in names:
+            _move(staging / name, out_dir / name)
             placed.append(name)
     except OSError as error:
         restored = _put_back(staging, out_dir, placed, aside)
-        raise failed_write(out_dir, option, error, None if restored else previous) from None
+        raise failed_write(out_dir, option, error, None if restored else previous, what) from None
     except BaseException:  # Ctrl-C half-way: the old set goes back too, never a mix
         _put_back(staging, out_dir, placed, aside)
         raise
     shutil.rmtree(previous, ignore_errors=True)
 
 
+def _move(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target``, making the folder it goes into when it is not there yet."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+
+
 def _put_back(staging: Path, out_dir: Path, placed: list[str], aside: list[str]) -> bool:
     """Undo a publish that failed half-way; False when a previous file could not go back (it stays in the
-    staging folder, which is then kept)."""
+    staging folder, which is then kept). A sub-folder the new set made and that is empty again goes too."""
     try:
         for name in placed:
             os.replace(out_dir / name, staging / name)
@@ -97,10 +148,19 @@ def _put_back(staging: Path, out_dir: Path, placed: list[str], aside: list[str])
             os.replace(staging / _PREVIOUS / name, out_dir / name)
     except OSError:
         return False
+    for name in placed:
+        if Path(name).parent != Path():
+            _remove_empty([out_dir / Path(name).parent])
     return True
 
 
-def failed_write(out_dir: Path, option: str, error: OSError, kept_in: Path | None = None) -> MaemaeError:
+def failed_write(
+    out_dir: Path,
+    option: str,
+    error: OSError,
+    kept_in: Path | None = None,
+    what: str = "the backtest's outputs",
+) -> MaemaeError:
     """The one line for outputs that could not be written after the run (``kept_in``: where the previous
     files are when they could not all be put back). Exit 1, not 2: the folder passed the check before the
     run, so the cause is the machine (a full disk, an I/O error, a file another program holds open), not a
@@ -111,15 +171,14 @@ def failed_write(out_dir: Path, option: str, error: OSError, kept_in: Path | Non
         else f"the previous files could not all be put back: they are in {str(kept_in)!r}"
     )
     return MaemaeError(
-        f"{option} {str(out_dir)!r}: could not write the backtest's outputs "
-        f"({error.strerror or error}); {kept}"
+        f"{option} {str(out_dir)!r}: could not write {what} ({error.strerror or error}); {kept}"
     )
 
 
 def discard(staging: Path) -> None:
     """Remove the staging folder, unless it holds previous files a failed publish could not put back."""
     previous = staging / _PREVIOUS
-    if previous.is_dir() and any(previous.iterdir()):
+    if previous.is_dir() and any(not path.is_dir() for path in previous.rglob("*")):
         return
     shutil.rmtree(staging, ignore_errors=True)
 
@@ -173,7 +232,12 @@ def write_trades(path: Path, fills: Sequence[Fill]) -> None:
     write_text_atomically(path, _csv_text(header, rows))
 
 
-def write_orders(path: Path, orders: Iterable[Order]) -> None:
+def write_orders(
+    path: Path, orders: Iterable[Order], asked: Callable[[Order], int | None] = lambda order: order.quantity
+) -> None:
+    """orders.csv; ``quantity`` is what the intent asked for (``OrderManager.asked_quantity``): empty for a
+    buy left to the gate's sizing, and as given for a denied one of 0 or fewer shares."""
+
     def reason(order: Order) -> str:
         return order.history[-1].note if order.history else ""
 
@@ -184,7 +248,7 @@ def write_orders(path: Path, orders: Iterable[Order]) -> None:
             o.code,
             o.side.value,
             o.order_type.value,
-            o.quantity,
+            "" if (quantity := asked(o)) is None else quantity,
             o.limit_price if o.limit_price is not None else "",
             o.state.value,
             o.filled_quantity,

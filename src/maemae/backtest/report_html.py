@@ -88,6 +88,11 @@ def _price_chart(code: StockCode, daily: BarArrays, days: Sequence[date], fills:
     )
 
 
+def _strategy_errors_row(count: int, first: str) -> list[tuple[str, str]]:
+    """The strategy errors row, or none when there were none."""
+    return [("strategy errors", f"{count:,} (first: {first}); see the log")] if count else []
+
+
 def render_report(
     title: str,
     metrics: Metrics,
@@ -95,7 +100,12 @@ def render_report(
     fills: Sequence[Fill],
     daily_bars: Mapping[StockCode, BarArrays],
     names: Mapping[StockCode, str],
+    *,
+    strategy_errors: int = 0,
+    first_strategy_error: str = "",
 ) -> str:
+    """The report page. ``strategy_errors`` (with the first one) gets a row when not 0: a strategy that
+    failed on every bar shows no trades, which must not read as a strategy that chose not to trade."""
     equity = [float(d.equity) for d in days]
     labels = (days[0].day.isoformat(), days[-1].day.isoformat()) if days else ("", "")
     rows = "".join(
@@ -111,6 +121,7 @@ def render_report(
             ("turnover (per year)", f"{metrics.turnover:.2f}x"),
             ("commission + tax", f"{metrics.commission:,} + {metrics.tax:,} won"),
             ("denied orders", ", ".join(f"{k} {v}" for k, v in metrics.denied_orders.items()) or "none"),
+            *_strategy_errors_row(strategy_errors, first_strategy_error),
         ]
     )
     by_code = Counter(fill.code for fill in fills)

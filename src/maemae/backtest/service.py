@@ -6,7 +6,8 @@ The CLI's ``maemae backtest`` and ``maemae compare`` and the tests all go throug
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,10 +17,9 @@ import structlog
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.metrics import Metrics, compute_metrics
 from maemae.backtest.outputs import (
-    discard,
     failed_write,
-    open_staging,
     publish,
+    staged,
     write_equity,
     write_orders,
     write_summary,
@@ -35,11 +35,13 @@ from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
-from maemae.errors import DataError
+from maemae.errors import ConfigError, DataError
 
 log = structlog.get_logger("maemae.backtest")
 
 WARMUP_SESSIONS = 60
+
+Notice = Callable[[str], None]  # shows the user one line about the run (the CLI prints it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,25 +54,30 @@ class BacktestResult:
 
 
 def load_market(
-    config: MaemaeConfig, start: date | None, end: date | None, *, backtest: bool = False
+    config: MaemaeConfig,
+    start: date | None,
+    end: date | None,
+    *,
+    backtest: bool = False,
+    notice: Notice | None = None,
 ) -> tuple[BacktestMarket, list[date]]:
     """The stored market for the run, and the trading days to run (after the daily strategy's warm-up).
 
     ``backtest``: the market of a backtest, on the bars ``backtest.bars`` names; paper trading and the
-    exchange servers always trade minute bars.
+    exchange servers always trade minute bars. ``notice`` is told, in one line, when the run starts with
+    less daily history than it asked for.
     """
+    check_date_order(config, start, end)
     calendar = make_calendar(config)
-    store = BarStore(config.data.root)
+    store = _open_store(config)
     cache = _mapped_cache(config, store) if backtest else None
     daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY, cache=cache)
     stamps = [bars.ts for bars in daily.values() if len(bars)]
     if not stamps:
-        raise DataError(
-            f"data.root = {str(config.data.root)!r}: no bars stored; run `maemae data sample` first"
-        )
+        raise _no_daily_bars(config, store)
     first = _to_date(min(int(ts[0]) for ts in stamps))
     last = _to_date(max(int(ts[-1]) for ts in stamps))
-    start = start or config.backtest.start
+    (start_name, start), _ = _named_bounds(config, start, end)
     end = min(end or config.backtest.end or last, last)
     sessions = [d for d in calendar.sessions(first, end) if d >= first]
     if start is None:  # leave the daily strategy its warm-up (SPEC 2 loads 60 sessions before the open)
@@ -100,7 +107,79 @@ def load_market(
     traded = market.trading_days(days[0], days[-1])
     if not traded:
         raise DataError(f"backtest: no stored trading days between {days[0]} and {days[-1]}")
+    if start is not None and start < first:
+        _warn_no_history(config, f"{start_name} {start}", traded[0], notice)
     return market, traded
+
+
+def _named_bounds(
+    config: MaemaeConfig, start: date | None, end: date | None
+) -> tuple[tuple[str, date | None], tuple[str, date | None]]:
+    """The run's first and last day as the user set them, each named where it came from (``--start`` over
+    ``backtest.start``), so an error line points at the value to change."""
+    first = ("--start", start) if start else ("backtest.start", config.backtest.start)
+    last = ("--end", end) if end else ("backtest.end", config.backtest.end)
+    return first, last
+
+
+def check_date_order(config: MaemaeConfig, start: date | None, end: date | None) -> None:
+    """Refuse a start after the end, naming both: the one check ``backtest``, ``compare`` and the loader
+    share, made before any output folder is touched (a refused run leaves nothing behind)."""
+    (start_name, first), (end_name, last) = _named_bounds(config, start, end)
+    if first is not None and last is not None and first > last:
+        raise ConfigError(
+            f"{start_name} {first} is after {end_name} {last}: expected a start on or before the end"
+        )
+
+
+def _open_store(config: MaemaeConfig) -> BarStore:
+    """The bar store at ``data.root``; a root that is missing (a typo) or a file is its own line, not the
+    "no bars" one, which would send the user to make data they may already have elsewhere."""
+    root = config.data.root
+    if not root.exists():
+        raise DataError(
+            f"data.root = {str(root)!r}: no such folder; expected the market-data folder (make one with "
+            f"`maemae data sample --dir {root}` or `maemae data import --csv FILE --dir {root}`)"
+        )
+    if not root.is_dir():
+        raise DataError(f"data.root = {str(root)!r}: is a file; expected the market-data folder")
+    return BarStore(root)
+
+
+def _no_daily_bars(config: MaemaeConfig, store: BarStore) -> DataError:
+    """Why the store has no daily bars to run on: none at all, or minute bars alone (a minute-only CSV
+    import). The run's days, its universe and the daily strategy all come from daily bars, and no maemae
+    command builds them from minute bars, so the line says where to get them."""
+    root = str(config.data.root)
+    if store.codes(Timeframe.MINUTE):
+        return DataError(
+            f"data.root = {root!r}: holds minute bars but no daily bars; expected daily bars too (the run's "
+            "days, universe and daily strategy come from them, and `maemae data import` does not build them "
+            "from minute bars): import a daily CSV with `maemae data import --timeframe day` or fetch them "
+            "with `maemae data fetch`"
+        )
+    return DataError(
+        f"data.root = {root!r}: no bars stored; expected daily bars (make them with "
+        f"`maemae data sample --dir {root}` or `maemae data import`)"
+    )
+
+
+def _warn_no_history(config: MaemaeConfig, start: str, first_day: date, notice: Notice | None) -> None:
+    """A start (``--start 2024-01-02``) before the first stored day runs from that day with no daily history
+    before it, so the daily strategy's first weeks decide on less than its warm-up: said once in the log,
+    once to the user."""
+    log.warning(
+        "start_before_stored_history",
+        start=start,
+        first_stored_day=str(first_day),
+        warmup_sessions=WARMUP_SESSIONS,
+        data_root=str(config.data.root),
+    )
+    if notice is not None:
+        notice(
+            f"{start} is before the first stored day: the run starts on {first_day}, with less daily "
+            f"history than the strategy's warm-up of {WARMUP_SESSIONS} sessions"
+        )
 
 
 def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays]) -> None:
@@ -163,48 +242,57 @@ def run_backtest(
     title: str = "maemae backtest",
     loaded: tuple[BacktestMarket, list[date]] | None = None,
     out_option: str = "out_dir",
+    notice: Notice | None = None,
 ) -> BacktestResult:
     """One backtest; ``loaded`` is a market already in memory with its days (a sweep runs many trials on
     one load). ``out_dir`` is checked before the run, and its files are replaced as a set after it
-    (:mod:`maemae.backtest.outputs`); ``out_option`` names where it came from in an error line."""
-    staging = None if out_dir is None else open_staging(out_dir, out_option)
-    try:
-        market, days = loaded or load_market(config, start, end, backtest=True)
-        engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
-        runner = BacktestRunner(
-            engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar
-        )
-        recorder = runner.run(days, progress)
-        denials = Counter(record.reason.value for record in engine.gate.denials)
-        metrics = compute_metrics(
-            config.backtest.initial_cash,
-            [record.equity for record in recorder.days],
-            recorder.fills,
-            list(engine.portfolio.realised_by_order.values()),
-            denials,
-        )
-        if out_dir is not None and staging is not None:
-            try:
-                _write(staging, title, metrics, engine, recorder, market, days)
-            except OSError as error:
-                raise failed_write(out_dir, out_option, error) from None
-            publish(staging, out_dir, out_option)
-    finally:
-        if staging is not None:
-            discard(staging)
-    return BacktestResult(metrics, out_dir, (days[0], days[-1]), engine, recorder)
+    (:mod:`maemae.backtest.outputs`); ``out_option`` names where it came from in an error line. The dates
+    are checked before the folder is made, so a refused range leaves no empty folder."""
+    check_date_order(config, start, end)
+    if out_dir is None:
+        market, days = loaded or load_market(config, start, end, backtest=True, notice=notice)
+        return _run(config, market, days, every_bar, progress)
+    with staged(out_dir, out_option) as staging:
+        market, days = loaded or load_market(config, start, end, backtest=True, notice=notice)
+        result = _run(config, market, days, every_bar, progress)
+        try:
+            write_outputs(staging, title, result, market, days)
+        except OSError as error:
+            raise failed_write(out_dir, out_option, error) from None
+        publish(staging, out_dir, out_option)
+    return replace(result, out_dir=out_dir)
 
 
-def _write(
-    out_dir: Path,
-    title: str,
-    metrics: Metrics,
-    engine: Engine,
-    recorder: BacktestRecorder,
+def _run(
+    config: MaemaeConfig,
     market: BacktestMarket,
     days: list[date],
+    every_bar: bool | None,
+    progress: Progress | None,
+) -> BacktestResult:
+    """The run itself, on a loaded market: no files."""
+    engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
+    runner = BacktestRunner(
+        engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar
+    )
+    recorder = runner.run(days, progress)
+    denials = Counter(record.reason.value for record in engine.gate.denials)
+    metrics = compute_metrics(
+        config.backtest.initial_cash,
+        [record.equity for record in recorder.days],
+        recorder.fills,
+        list(engine.portfolio.realised_by_order.values()),
+        denials,
+    )
+    return BacktestResult(metrics, None, (days[0], days[-1]), engine, recorder)
+
+
+def write_outputs(
+    out_dir: Path, title: str, result: BacktestResult, market: BacktestMarket, days: list[date]
 ) -> None:
-    """Every output file of the run into ``out_dir`` (the staging folder)."""
+    """Every output file of the run into ``out_dir`` (a staging folder: :func:`run_backtest`'s, or one
+    policy's folder in a comparison's), from the market and days it ran on."""
+    metrics, engine, recorder = result.metrics, result.engine, result.recorder
     write_summary(
         out_dir / "summary.json",
         metrics,
@@ -216,7 +304,7 @@ def _write(
         },
     )
     write_trades(out_dir / "trades.csv", recorder.fills)
-    write_orders(out_dir / "orders.csv", engine.orders.orders.values())
+    write_orders(out_dir / "orders.csv", engine.orders.orders.values(), engine.orders.asked_quantity)
     write_equity(out_dir / "equity.csv", recorder.days)
     lo, hi = day_ns(days[0]), day_ns(days[-1]) + 1
     traded = {fill.code for fill in recorder.fills}
@@ -227,5 +315,15 @@ def _write(
             a, b = np.searchsorted(bars.ts, [lo, hi])
             daily[code] = bars.slice(int(a), int(b))
     names = {code: item.name for code, item in market.instruments.items()}
-    html = render_report(title, metrics, recorder.days, recorder.fills, daily, names)
+    kernel = engine.kernel
+    html = render_report(
+        title,
+        metrics,
+        recorder.days,
+        recorder.fills,
+        daily,
+        names,
+        strategy_errors=kernel.strategy_errors,
+        first_strategy_error=kernel.first_strategy_error,
+    )
     write_text_atomically(out_dir / "report.html", html)

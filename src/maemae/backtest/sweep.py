@@ -28,18 +28,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Literal, Protocol, get_args
 
 import pandas as pd
+from pydantic import BeforeValidator, Field, StrictInt, ValidationError, field_validator
 
 from maemae.backtest.optimise import RunBatch, optimise
 from maemae.backtest.service import load_market
 from maemae.config import MaemaeConfig, parse_config
+from maemae.config.base import Section
+from maemae.config.loader import format_problems
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from maemae.errors import ConfigError, DataError
 
-METRICS = (
+Metric = Literal[
     "total_return",
     "sharpe",
     "max_drawdown",
@@ -48,7 +51,8 @@ METRICS = (
     "n_trades",
     "turnover",
     "final_equity",
-)
+]
+METRICS: tuple[str, ...] = get_args(Metric)
 Progress = Callable[[int, int], None]
 
 
@@ -90,45 +94,92 @@ class SweepResult:
     files: list[Path] = field(default_factory=list)
 
 
+class _Search(Section):
+    """``[search]``: how the parameter sets are chosen and judged. Integers are strict, so ``samples = 1.9``
+    or ``"10"`` is refused rather than truncated or guessed."""
+
+    mode: Literal["grid", "random", "optuna"] = "grid"
+    samples: Annotated[StrictInt, Field(ge=1)] = 20
+    seed: StrictInt = 1
+    metric: Metric = "sharpe"
+
+
+class _WalkForward(Section):
+    """``[walk_forward]``: one window cannot be both trained and tested on, so 1 is refused."""
+
+    windows: StrictInt = 0
+
+    @field_validator("windows")
+    @classmethod
+    def _none_or_two_and_more(cls, windows: int) -> int:
+        if windows == 1 or windows < 0:
+            raise ValueError("expected 0 (none) or 2 and more")
+        return windows
+
+
+def _grid_values(values: Any) -> list[Any]:
+    """A grid key's values: a list to choose from, never a single value (which would vary nothing)."""
+    if not isinstance(values, list) or not values:
+        raise ValueError("expected a non-empty list of values")
+    return values
+
+
+class _SpecFile(Section):
+    """The sweep file as a whole: unknown sections and keys are errors, as in the main config, so a typo
+    (``metrc``, ``[walk_forwrd]``) is refused instead of leaving a default in its place."""
+
+    grid: dict[str, Annotated[list[Any], BeforeValidator(_grid_values)]]
+    search: _Search = _Search()
+    walk_forward: _WalkForward = _WalkForward()
+
+    @field_validator("grid")
+    @classmethod
+    def _not_empty(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        if not grid:
+            raise ValueError("expected dotted keys with lists of values")
+        return grid
+
+
 def read_spec(path: Path) -> SweepSpec:
-    """The sweep file: ``[grid]`` of dotted keys to lists, ``[search]`` and ``[walk_forward]``."""
+    """The sweep file: ``[grid]`` of dotted keys to lists, ``[search]`` and ``[walk_forward]``; its first
+    problem as one line naming the key, the value and what was expected."""
+    source = f"--grid {path}"
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"--grid {path}: no such file") from None
+        raise ConfigError(f"{source}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{source}: cannot read the file ({error})") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"--grid {path}: not valid TOML ({error})") from None
-    grid = document.get("grid")
-    if not isinstance(grid, dict) or not grid:
-        raise ConfigError(
-            f"--grid {path}: [grid] is missing or empty: expected dotted keys with lists of values"
-        )
-    for key, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"--grid {path}: grid.{key} = {values!r}: expected a non-empty list of values")
-    search = document.get("search", {})
-    walk = document.get("walk_forward", {})
-    spec = SweepSpec(
-        {str(k): list(v) for k, v in grid.items()},
-        mode=str(search.get("mode", "grid")),
-        samples=int(search.get("samples", 20)),
-        seed=int(search.get("seed", 1)),
-        metric=str(search.get("metric", "sharpe")),
-        windows=int(walk.get("windows", 0)),
+        raise ConfigError(f"{source}: not valid TOML ({error})") from None
+    try:
+        spec = _SpecFile.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(_first_problem(source, error)) from None
+    search = spec.search
+    return SweepSpec(
+        {str(key): list(values) for key, values in spec.grid.items()},
+        mode=search.mode,
+        samples=search.samples,
+        seed=search.seed,
+        metric=search.metric,
+        windows=spec.walk_forward.windows,
     )
-    if spec.mode not in ("grid", "random", "optuna"):
-        raise ConfigError(f"--grid {path}: search.mode = {spec.mode!r}: expected grid, random or optuna")
-    if spec.samples < 1:
-        raise ConfigError(f"--grid {path}: search.samples = {spec.samples}: expected 1 or more")
-    if spec.metric not in METRICS:
-        raise ConfigError(
-            f"--grid {path}: search.metric = {spec.metric!r}: expected one of {', '.join(METRICS)}"
-        )
-    if spec.windows == 1 or spec.windows < 0:
-        raise ConfigError(
-            f"--grid {path}: walk_forward.windows = {spec.windows}: expected 0 (none) or 2 and more"
-        )
-    return spec
+
+
+def _first_problem(source: str, error: ValidationError) -> str:
+    """The first problem in the config's wording (``format_problems``), an unknown key with the keys its
+    section allows: the config's own list of allowed keys is of the main config, not of this file."""
+    problem = error.errors()[0]
+    if problem["type"] != "extra_forbidden":
+        return format_problems(source, error)[0]
+    *parents, key = (str(part) for part in problem["loc"])
+    section = _SpecFile.model_fields[parents[0]].annotation if parents else _SpecFile
+    allowed = ", ".join(getattr(section, "model_fields", {}))
+    where = ".".join([*parents, key])
+    value = "{...}" if isinstance(problem["input"], dict) else repr(problem["input"])
+    kind = "key" if parents else "section"
+    return f"{source}: {where} = {value}: unknown {kind} (allowed: {allowed})"
 
 
 def with_params(config: MaemaeConfig, params: dict[str, Any]) -> MaemaeConfig:
@@ -152,7 +203,7 @@ def with_params(config: MaemaeConfig, params: dict[str, Any]) -> MaemaeConfig:
         raise ConfigError(str(error).splitlines()[0]) from None
 
 
-# where and at what cost a trial ran, not what it found: the report leaves them out of its tables
+# where and at what cost a trial ran, not what it found: they differ between two runs of the same sweep
 RUN_COLUMNS = ["worker_pid", "worker_peak_rss_mib", "seconds"]
 
 
@@ -278,6 +329,8 @@ def _search(
         ]
         return backend.run(config_json, trials, progress)
     done = [0, spec.samples * len(ranges)]  # trials run, trials in all studies
+    if progress:
+        progress(*done)
 
     def batch_runner(phase: str, first: date, last: date) -> RunBatch:
         def run_batch(batch: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:

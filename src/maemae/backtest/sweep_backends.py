@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import signal
 import time
 from collections.abc import Sequence
@@ -24,6 +25,10 @@ from maemae.config import parse_config
 from maemae.errors import ConfigError
 from maemae.logs import configure_logging
 from maemae.memory import peak_rss_mib
+
+# a Dask scheduler's address as maemae can reach it: TCP (TLS would need certificates maemae does not pass), a
+# host name or IPv4 address, or an IPv6 address in brackets, and a port
+_ADDRESS = re.compile(r"tcp://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})")
 
 _LOADED: dict[tuple[str, str, date, date], tuple[BacktestMarket, list[date]]] = {}
 
@@ -83,6 +88,8 @@ class LocalBackend:
         self, config_json: dict[str, Any], trials: Sequence[Trial], progress: Progress | None
     ) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
+        if progress:  # the bar shows the total from the start, not only once the first trial is done
+            progress(0, len(trials))
         if self.workers == 1:
             for trial in trials:
                 rows.append(run_trial(config_json, trial))
@@ -123,13 +130,25 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
         worker.join(5)
 
 
+def checked_address(address: str) -> str:
+    """``address`` if it has the form of a scheduler's address, else one line naming ``--cluster``: checked
+    when the backend is made, before any trial runs, as Dask would only refuse it with a traceback."""
+    match = _ADDRESS.fullmatch(address)
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        raise ConfigError(
+            f"--cluster {address!r}: expected a Dask scheduler address like tcp://HOST:8786 (tcp://, a host "
+            "and a port from 1 to 65535)"
+        )
+    return address
+
+
 class DaskBackend:
     """The same tasks on a Dask cluster (``--cluster tcp://HOST:8786``)."""
 
     name = "cluster"
 
     def __init__(self, address: str, parallelism: int = 8) -> None:
-        self.address = address
+        self.address = checked_address(address)
         self.parallelism = parallelism
 
     def run(
@@ -143,6 +162,8 @@ class DaskBackend:
         except OSError as error:
             raise ConfigError(f"--cluster {self.address}: no Dask scheduler answers ({error})") from None
         try:
+            if progress:
+                progress(0, len(trials))
             futures = [
                 client.submit(
                     run_trial,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from maemae.backtest.outputs import check_out_dir
-from maemae.backtest.sweep import RUN_COLUMNS, SweepResult
+from maemae.backtest.sweep import SweepResult
 from maemae.data.parquet_io import create_temporary
 from maemae.errors import ConfigError, MaemaeError
 
@@ -26,6 +26,9 @@ STYLE = (
 
 
 SWEEP_FILES = ("trials.parquet", "trials.csv", "walk_forward.csv", "sweep.html")
+# a process id means nothing once the sweep is over (and repeats across a cluster's machines); a trial's
+# wall time and its worker's peak memory stay in the tables, to size the next sweep
+_NOT_WRITTEN = ["worker_pid"]
 
 
 def check_sweep_out(out_dir: Path, option: str) -> None:
@@ -47,7 +50,7 @@ def write_sweep(result: SweepResult, out_dir: Path, option: str = "--out") -> li
     sweep's files, never a truncated file or a mix of two sweeps. A folder that cannot be written is one
     line (exit 1: ``check_sweep_out`` passed before the run, so the machine, not an option, is the cause).
     """
-    table = result.table.drop(columns=RUN_COLUMNS, errors="ignore")
+    table = result.table.drop(columns=_NOT_WRITTEN, errors="ignore")
     parquet = io.BytesIO()
     table.to_parquet(parquet, index=False)
     contents = (

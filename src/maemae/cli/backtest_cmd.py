@@ -4,33 +4,63 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from maemae.cli.app import app
 from maemae.config import load_config
 from maemae.errors import ConfigError
 from maemae.logs import configure_logging
 
+if TYPE_CHECKING:
+    from maemae.engine.kernel import TradingKernel
+
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML config file.")]
 DateOption = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: from the config, else the data).")]
+
+
+def _out_folder(value: str) -> Path:
+    """``--out`` as a path. An empty value is refused: as a path it is the current folder, where the outputs
+    would land among whatever is there."""
+    if not value.strip():
+        raise ConfigError(f"--out {value!r}: expected a folder path, not an empty value")
+    return Path(value)
+
+
 OutOption = Annotated[
-    Path | None, typer.Option("--out", help="Output directory (default: backtest.out_dir).")
+    Path | None,
+    typer.Option("--out", help="Output directory (default: backtest.out_dir).", parser=_out_folder),
 ]
 
 
-def _progress(label: str, unit: str) -> Progress:
+class _Count(ProgressColumn):
+    """``12/250 days``, or ``loading`` while the total is not known yet (the market is being read): a plain
+    ``{task.total}`` column would show ``0/None days``."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("loading")
+        return Text(f"{int(task.completed)}/{int(task.total)} {self.unit}")
+
+
+def _progress(label: str, unit: str, console: Console | None = None) -> Progress:
     """A progress bar on stderr that clears itself when done; silent when stderr is not a terminal, so a
-    log file or a pipe gets no control codes and an error line is not preceded by a blank one."""
-    console = Console(stderr=True)
+    log file or a pipe gets no control codes and an error line is not preceded by a blank one. ``console``
+    is for tests, which render the bar to a string."""
+    console = console or Console(stderr=True)
     return Progress(
         TextColumn(label),
         BarColumn(),
-        TextColumn(f"{{task.completed}}/{{task.total}} {unit}"),
+        _Count(unit),
         TimeRemainingColumn(),
         console=console,
         transient=True,
@@ -43,6 +73,11 @@ def _out_option(out: Path | None) -> str:
     return "--out" if out is not None else "backtest.out_dir"
 
 
+def _notice(line: str) -> None:
+    """A line about the run the user should see (its start moved to the first stored day)."""
+    typer.echo(f"warning: {line}", err=True)
+
+
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -50,6 +85,15 @@ def _date(value: str | None, option: str) -> date | None:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise ConfigError(f"{option} {value!r}: expected a date like 2025-03-04") from None
+
+
+def _strategy_errors(kernel: TradingKernel) -> str:
+    """The result line's note of the strategy's errors, if any: a strategy that failed on every bar ends with
+    0 orders, which must not read as a strategy that chose not to trade (each error is logged once)."""
+    if not kernel.strategy_errors:
+        return ""
+    noun = "strategy error" if kernel.strategy_errors == 1 else "strategy errors"
+    return f", {kernel.strategy_errors:,} {noun} (first: {kernel.first_strategy_error})"
 
 
 @app.command()
@@ -83,12 +127,14 @@ def backtest(
             every_bar=every_bar or None,
             progress=progress,
             out_option=_out_option(out),
+            notice=_notice,
         )
     m = result.metrics
     typer.echo(
         f"{result.days[0]}..{result.days[1]}: final equity {m.final_equity:,} won, "
         f"return {m.total_return:.2%}, "
         f"max drawdown {m.max_drawdown:.2%}, Sharpe {m.sharpe:.2f}, {m.n_trades} executed orders"
+        f"{_strategy_errors(result.engine.kernel)}"
     )
     typer.echo(f"report: {out_dir / 'report.html'}")
 
@@ -102,13 +148,11 @@ def compare(
 ) -> None:
     """Backtest the same strategy under each overtrading policy and print the table."""
     from maemae.backtest.compare import COLUMNS, compare_policies, row
-    from maemae.backtest.outputs import check_out_dir
 
     settings = load_config(config)
     first, last = _date(start, "--start"), _date(end, "--end")
     configure_logging(settings.logging)
-    out_dir = (out or settings.backtest.out_dir) / "compare"
-    check_out_dir(out_dir, _out_option(out))  # before six runs, not after them
+    out_dir = (out or settings.backtest.out_dir) / "compare"  # compare_policies checks it before the runs
     console = Console(width=max(Console().width, 132))
     results = compare_policies(
         settings,
@@ -117,6 +161,7 @@ def compare(
         out_dir=out_dir,
         on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
         out_option=_out_option(out),
+        notice=_notice,
     )
     table = Table(title="overtrading policies")
     for column in COLUMNS:

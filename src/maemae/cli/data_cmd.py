@@ -29,16 +29,27 @@ DirOption = Annotated[Path, typer.Option("--dir", help="Market-data directory.")
 def sample(
     directory: DirOption = DEFAULT_DIR,
     stocks: Annotated[int, typer.Option(help="Number of stocks (the safe-asset ETF comes on top).")] = 100,
-    days: Annotated[int, typer.Option(help="Number of trading days, ending on --end.")] = 245,
+    days: Annotated[
+        int, typer.Option(help="Number of trading days, the last one 2025-12-30 (the sample's fixed end).")
+    ] = 245,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
     daily_only: Annotated[
         bool, typer.Option("--daily-only", help="Daily bars only, as pykrx gives (backtest.bars = day).")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Remove the store already in --dir (bars, instruments and all) and write anew."
+        ),
+    ] = False,
 ) -> None:
-    """Generate the deterministic synthetic sample market (daily and 1-minute bars)."""
+    """Generate the deterministic synthetic sample market (daily and 1-minute bars) into an empty or new
+    folder; a folder that holds a store is refused unless --replace is given."""
     from maemae.data.sample import generate_sample_market
 
-    summary = generate_sample_market(directory, stocks=stocks, days=days, seed=seed, minutes=not daily_only)
+    summary = generate_sample_market(
+        directory, stocks=stocks, days=days, seed=seed, minutes=not daily_only, replace=replace
+    )
     typer.echo(f"sample market: {summary}")
 
 
@@ -169,11 +180,7 @@ def _fetch(
     typer.echo(report.summary())
     typer.echo(f"report: {report.report_path}")
     if report.failed:
-        names = ", ".join(r.code for r in report.failed[:5])
-        raise DataError(
-            f"{len(report.failed)} code(s) failed ({names}; reasons in the report): run the same command "
-            "again to fetch just those"
-        )
+        raise DataError(report.failure_line())
 
 
 def _day(text: str | None, option: str) -> date:

@@ -9,19 +9,22 @@ a price off the grid of its day and instrument is refused here as it is quaranti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from maemae.data.bars import BAR_COLUMNS, PRICE_COLUMNS, BarArrays, Timeframe
 from maemae.data.instruments import Instrument, listing
+from maemae.data.parquet_io import not_a_folder
 from maemae.data.quality import kst_days, off_tick_grid
-from maemae.data.store import BarStore
+from maemae.data.store import INSTRUMENTS_FILE, BarStore
 from maemae.data.validation import (
+    HEADER_LINES,
     Problem,
     check_bar_values,
     check_numbers,
@@ -39,6 +42,8 @@ REQUIRED = ("code", "ts", "open", "high", "low", "close", "volume")
 OPTIONAL = ("value",)
 INSTRUMENT_COLUMNS = ("code", "name", "market", "instrument_type")
 INSTRUMENT_OPTIONAL = ("listed", "delisted")
+Choice = TypeVar("Choice", Market, InstrumentType)
+SPARE = "\x00spare"  # the name of the column a trailing comma fills: no header can name it
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +55,60 @@ class ImportSummary:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    """Every cell of ``path`` as text, the header's names lower-cased.
+
+    A spreadsheet export often ends every row with a comma: one field more than the header names. Read
+    plainly, pandas took the first column for the index and shifted every value one column left (codes read
+    as dates), so the rows are read with a spare column at the end. An unnamed column (that spare one, or an
+    empty name after a trailing comma in the header) with no values is dropped; one with a value is refused
+    at its line.
+    """
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = _read_cells(path)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty, expected a header line and bars") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
+    frame = _without_unnamed(path, frame)
     frame.columns = [str(name).strip().lower() for name in frame.columns]
     return frame
+
+
+def _read_cells(path: Path) -> pd.DataFrame:
+    """The cells, with a spare last column when the first row has one field more than the header (pandas
+    fixes the width from the first rows, and refuses a spare column no row fills: then none is asked)."""
+    options: dict[str, Any] = {"dtype": str, "keep_default_na": False, "skipinitialspace": True}
+    header = list(pd.read_csv(path, nrows=0, **options).columns)
+    frame: pd.DataFrame
+    try:
+        frame = pd.read_csv(path, header=0, names=[*header, SPARE], index_col=False, **options)
+    except pd.errors.ParserError as error:
+        if not str(error).startswith("Too many columns specified"):
+            raise
+        frame = pd.read_csv(path, index_col=False, **options)
+    return frame
+
+
+def _without_unnamed(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its blank unnamed columns; a value in an unnamed one is refused at its line."""
+    named = [name for name in frame.columns if not _unnamed(name)]
+    for position, name in enumerate(frame.columns):
+        if not _unnamed(name):
+            continue
+        filled = frame[name].str.strip() != ""
+        line = first_line(filled, frame.index)
+        if line is not None:
+            raise DataError(
+                f"{path}: line {line}: a value in column {position + 1}, which the header does not name "
+                f"(it names {len(named)} columns: {', '.join(map(str, named))})"
+            )
+    return frame[named]
+
+
+def _unnamed(name: object) -> bool:
+    return name == SPARE or str(name).startswith("Unnamed: ")
 
 
 def _check_columns(
@@ -167,6 +216,20 @@ def _check_ticks(
     ]
 
 
+def _value_in_range(numbers: dict[str, pd.Series], index: pd.Index) -> list[Problem]:
+    """A file without ``value`` gets close × volume, which must fit in int64 as the column does (a wrapped
+    product would be stored as a negative traded value)."""
+    if "value" in numbers or "close" not in numbers or "volume" not in numbers:
+        return []
+    product = numbers["close"].to_numpy(np.float64) * numbers["volume"].to_numpy(np.float64)
+    line = first_line(np.abs(product) >= 2.0**63, index)
+    if line is None:
+        return []
+    return [
+        Problem(line, "close × volume (the traded value, as the file has no value column) is out of range")
+    ]
+
+
 def parse_bars(
     path: Path,
     frame: pd.DataFrame,
@@ -185,7 +248,9 @@ def parse_bars(
     problems += ts_problems
     numeric = tuple(name for name in BAR_COLUMNS[1:] if name in frame.columns)
     numbers, number_problems = check_numbers(frame, numeric)
-    problems += number_problems + check_bar_values(numbers, frame.index)
+    problems += (
+        number_problems + check_bar_values(numbers, frame.index) + _value_in_range(numbers, frame.index)
+    )
     if ts is not None:
         ts_ns = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
         problems += check_order(frame["code"], ts_ns, frame.index)
@@ -207,26 +272,80 @@ def parse_bars(
 
 
 def read_instruments_csv(path: Path) -> list[Instrument]:
-    """An instrument list: code, name, market, instrument_type [, listed, delisted] (docs/data.md)."""
+    """An instrument list: code, name, market, instrument_type [, listed, delisted] (docs/data.md). A code
+    on two lines is refused: which of them was meant is the user's to say, not the last one's."""
     frame = _read_csv(path)
     _check_columns(path, frame, INSTRUMENT_COLUMNS, INSTRUMENT_OPTIONAL)
-    instruments = []
-    for position, row in enumerate(frame.to_dict("records")):
-        line = position + 2
-        try:
-            instruments.append(
-                Instrument(
-                    code=StockCode(row["code"]),
-                    name=row["name"],
-                    market=Market(row["market"].strip().lower()),
-                    instrument_type=InstrumentType(row["instrument_type"].strip().lower()),
-                    listed=pd.Timestamp(row["listed"]).date() if row.get("listed") else None,
-                    delisted=pd.Timestamp(row["delisted"]).date() if row.get("delisted") else None,
-                )
+    instruments: list[Instrument] = []
+    first_seen: dict[StockCode, int] = {}
+    for position, row in zip(frame.index, frame.to_dict("records"), strict=True):
+        line = int(position) + HEADER_LINES + 1
+        item = _instrument(f"{path}: line {line}", row)
+        if item.code in first_seen:
+            raise DataError(
+                f"{path}: line {line}: stock code '{item.code}' again (first on line "
+                f"{first_seen[item.code]}): expected one line per code"
             )
-        except (ValueError, InvalidStockCode) as error:
-            raise DataError(f"{path}: line {line}: {str(error).splitlines()[0]}") from None
+        first_seen[item.code] = line
+        instruments.append(item)
     return instruments
+
+
+def _instrument(where: str, row: Mapping[Hashable, Any]) -> Instrument:
+    """One row of an instrument list; ``where`` (file and line) starts the error of a bad field."""
+    try:
+        code = StockCode(row["code"])
+    except (InvalidStockCode, ValueError) as error:
+        raise DataError(f"{where}: {str(error).splitlines()[0]}") from None
+    listed, delisted = _date_field(where, row, "listed"), _date_field(where, row, "delisted")
+    if listed is not None and delisted is not None and delisted <= listed:
+        raise DataError(
+            f"{where}: delisted {delisted} is not after listed {listed}: expected the listing day first"
+        )
+    return Instrument(
+        code=code,
+        name=row["name"],
+        market=_choice(where, row, "market", Market),
+        instrument_type=_choice(where, row, "instrument_type", InstrumentType),
+        listed=listed,
+        delisted=delisted,
+    )
+
+
+def _choice(where: str, row: Mapping[Hashable, Any], column: str, kind: type[Choice]) -> Choice:
+    """The member of ``kind`` a column names (any case), or an error listing the allowed names."""
+    text = row[column].strip().lower()
+    try:
+        return kind(text)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise DataError(f"{where}: column '{column}' = {row[column]!r}: expected one of {allowed}") from None
+
+
+def _date_field(where: str, row: Mapping[Hashable, Any], column: str) -> date | None:
+    """An optional date column: empty is None."""
+    text = (row.get(column) or "").strip()
+    if not text:
+        return None
+    try:
+        return pd.Timestamp(text).date()
+    except ValueError:
+        raise DataError(f"{where}: column '{column}' = {text!r}: expected a date as YYYY-MM-DD") from None
+
+
+def _check_target(root: Path, timeframe: Timeframe, codes: list[StockCode]) -> None:
+    """Refuse a store whose layout has a file where the import writes a folder, before anything is written
+    (the instrument list goes first, so a failure at the bars would leave it changed alone)."""
+    if timeframe is Timeframe.DAY:
+        folders = [root / "day"]
+    else:
+        folders = [root / "minute" / str(code) for code in codes]
+    for folder in [root, *folders]:
+        blocking = not_a_folder(folder)
+        if blocking is not None:
+            raise DataError(f"--dir {root}: {blocking} is a file, expected a folder of the store")
+    if (root / INSTRUMENTS_FILE).is_dir():
+        raise DataError(f"--dir {root}: {root / INSTRUMENTS_FILE} is a folder, expected the instrument file")
 
 
 def import_csv(
@@ -242,6 +361,7 @@ def import_csv(
     known_instruments.update({item.code: item for item in new_instruments})
     frame = _read_csv(path)
     per_code, timeframe = parse_bars(path, frame, timeframe, calendar, known_instruments)
+    _check_target(store.root, timeframe, list(per_code))
     if new_instruments:
         store.write_instruments(list(known_instruments.values()))
     for code, bars in per_code.items():

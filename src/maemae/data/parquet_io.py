@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from maemae.data.bars import BAR_COLUMNS, BarArrays
+from maemae.errors import DataError
 
 TS_TYPE = pa.timestamp("ns", tz="Asia/Seoul")
 
@@ -92,8 +93,12 @@ def write_table_atomically(
     table: pa.Table, path: Path, row_group_size: int | None = None, **options: object
 ) -> None:
     """Write ``table`` to ``path`` so that readers see the old file or the complete new one; ``options`` go
-    to ``pyarrow.parquet.write_table`` (zstd compression unless they say otherwise)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    to ``pyarrow.parquet.write_table`` (zstd compression unless they say otherwise). A file where a folder of
+    the path should be, or a folder where the file should be, is a DataError naming it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise DataError(f"{path.parent}: cannot make this folder: {_blocking(path.parent)}") from None
     handle, temporary = create_temporary(path)
     try:
         with os.fdopen(handle, "wb") as sink:
@@ -101,16 +106,68 @@ def write_table_atomically(
             sink.flush()
             os.fsync(sink.fileno())
         os.replace(temporary, path)
+    except IsADirectoryError:
+        Path(temporary).unlink(missing_ok=True)
+        raise DataError(f"{path}: a folder, expected a Parquet file (or nothing) there") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
+def not_a_folder(folder: Path) -> Path | None:
+    """The file that stands where ``folder`` or one of the folders above it should be, or None.
+
+    Making the folder would fail on it (FileExistsError, NotADirectoryError): asked first, a command refuses
+    a wrong ``--dir`` before it writes anything, not half way through.
+    """
+    for part in (folder, *folder.parents):
+        if part.exists():
+            return None if part.is_dir() else part
+    return None
+
+
+def _blocking(folder: Path) -> str:
+    found = not_a_folder(folder)
+    return f"{found} is a file, expected a folder" if found else "a part of the path is not a folder"
+
+
 def read_table(path: Path) -> pa.Table:
     """Every row of the Parquet file ``path``. ``pq.read_table`` takes a single file through pyarrow's
     dataset layer (discovery, partitions): 0.3 ms more a file, and a backtest reads one per stock."""
-    with pq.ParquetFile(path) as file:
-        return file.read()
+    try:
+        with pq.ParquetFile(path) as file:
+            return file.read()
+    except (FileNotFoundError, PermissionError):
+        raise
+    except (pa.ArrowException, OSError) as error:
+        raise unreadable(path, error) from None
+
+
+def unreadable(path: Path, error: Exception) -> DataError:
+    """The one-line error for a store file that is not Parquet (cut short, overwritten, another format),
+    with what puts it right: the next import or fetch of that data reads the file first, so it must go."""
+    again = (
+        "import the instrument list again (--instruments FILE, or fetch --market)"
+        if path.name == "instruments.parquet"
+        else "import or fetch that code again"
+    )
+    return DataError(f"{path}: not a readable Parquet file ({_first_line(error)}): remove it, then {again}")
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def unreadable_among(files: list[Path], error: Exception) -> DataError:
+    """The error for a query over ``files`` that a reader library refused: the first file pyarrow cannot
+    open either, named as :func:`unreadable` does; the library's own first line when every file opens."""
+    for path in files:
+        try:
+            pq.read_metadata(path)
+        except (pa.ArrowException, OSError) as problem:
+            return unreadable(path, problem)
+    return DataError(f"{files[0].parent}: the store's files cannot be read ({_first_line(error)})")
 
 
 MINUTE_ROW_GROUP = 8_192  # about 21 sessions of minute bars: a window read skips the other months
@@ -121,7 +178,16 @@ def read_bars(path: Path, lo_ns: int | None = None, hi_ns: int | None = None) ->
     [lo_ns, hi_ns) are read (the caller slices the exact range), so a window of a year file costs a month."""
     if lo_ns is None and hi_ns is None:
         return table_to_arrays(read_table(path))
-    file = pq.ParquetFile(path)
+    try:
+        return _read_window(pq.ParquetFile(path), lo_ns, hi_ns)
+    except (FileNotFoundError, PermissionError):
+        raise
+    except (pa.ArrowException, OSError) as error:
+        raise unreadable(path, error) from None
+
+
+def _read_window(file: pq.ParquetFile, lo_ns: int | None, hi_ns: int | None) -> BarArrays:
+    """The row groups of ``file`` whose ``ts`` statistics meet [lo_ns, hi_ns) (all where a group has none)."""
     groups = []
     for index in range(file.metadata.num_row_groups):
         stats = file.metadata.row_group(index).column(0).statistics

@@ -31,6 +31,7 @@ from maemae.data.parquet_io import (
     concat,
     read_bars,
     read_table,
+    unreadable_among,
     write_bars_atomically,
     write_table_atomically,
 )
@@ -342,12 +343,15 @@ class BarStore:
             files = [path for code in self.codes(timeframe) for path in self._files(code, timeframe)]
             if not files:
                 continue
-            with duckdb.connect() as connection:
-                rows = connection.execute(
-                    "SELECT filename, min(epoch_ns(ts)), max(epoch_ns(ts)), count(*) "
-                    "FROM read_parquet(?, filename = true) GROUP BY filename",
-                    [[str(path) for path in files]],
-                ).fetchall()
+            try:
+                with duckdb.connect() as connection:
+                    rows = connection.execute(
+                        "SELECT filename, min(epoch_ns(ts)), max(epoch_ns(ts)), count(*) "
+                        "FROM read_parquet(?, filename = true) GROUP BY filename",
+                        [[str(path) for path in files]],
+                    ).fetchall()
+            except duckdb.Error as error:
+                raise unreadable_among(files, error) from None
             per_code: dict[StockCode, tuple[int, int, int]] = {}
             for filename, first, last, count in rows:
                 path = Path(filename)

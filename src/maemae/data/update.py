@@ -33,6 +33,7 @@ from maemae.pacing import TokenBucket
 
 Ranges = Mapping[StockCode, tuple[date, date]]
 Progress = Callable[[int, int], None]
+FAILED_SHOWN = 5  # codes named in the line of a run with failures; the report lists them all
 
 
 @dataclass(slots=True)
@@ -57,6 +58,17 @@ class RunReport:
     @property
     def failed(self) -> list[CodeResult]:
         return [r for r in self.results if r.error]
+
+    def failure_line(self) -> str:
+        """The failed codes in one line: the first few by name, and how many more there are, so a cut list
+        does not read as the whole."""
+        failed = [result.code for result in self.failed]
+        shown = ", ".join(failed[:FAILED_SHOWN])
+        more = f" and {len(failed) - FAILED_SHOWN} more" if len(failed) > FAILED_SHOWN else ""
+        return (
+            f"{len(failed)} code(s) failed ({shown}{more}; reasons in the report): run the same command "
+            "again to fetch just those"
+        )
 
     def summary(self) -> str:
         stored = sum(r.stored for r in self.results)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from maemae.krx.calendar import TradingCalendar
 from maemae.krx.sessions import session_schedule
 
 HEADER_LINES = 1
+INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,24 +42,44 @@ def first_line(mask: pd.Series | np.ndarray, index: pd.Index) -> int | None:
 def check_numbers(
     frame: pd.DataFrame, columns: tuple[str, ...]
 ) -> tuple[dict[str, pd.Series], list[Problem]]:
-    """Parse numeric columns, refusing empty, non-numeric and fractional values."""
+    """Parse numeric columns, refusing empty, non-numeric, fractional and out-of-range values.
+
+    The range is int64's, the columns' type: a larger number used to wrap around on the conversion and
+    be refused as negative (a volume) or as no price (an open), which pointed at the wrong fault.
+    """
     parsed: dict[str, pd.Series] = {}
     problems: list[Problem] = []
     for name in columns:
         raw = frame[name]
         numbers = pd.to_numeric(raw, errors="coerce")
-        line = first_line(numbers.isna(), frame.index)
-        if line is not None:
-            bad = raw.iloc[int(np.flatnonzero(numbers.isna().to_numpy())[0])]
-            problems.append(Problem(line, f"column '{name}' = {bad!r}: expected a whole number"))
-            continue
-        line = first_line(numbers != np.floor(numbers), frame.index)
-        if line is not None:
-            bad = raw.iloc[int(np.flatnonzero((numbers != np.floor(numbers)).to_numpy())[0])]
-            problems.append(Problem(line, f"column '{name}' = {bad!r}: expected a whole number"))
-            continue
-        parsed[name] = numbers.astype(np.int64)
+        as_float = numbers.astype(np.float64)
+        for bad_rows, expected in (
+            (~np.isfinite(as_float), "expected a whole number"),
+            (as_float != np.floor(as_float), "expected a whole number"),
+            (
+                _out_of_range(raw, as_float),
+                f"out of range, expected a whole number from {INT64_MIN:,} to {INT64_MAX:,}",
+            ),
+        ):
+            line = first_line(bad_rows, frame.index)
+            if line is not None:
+                bad = raw.iloc[int(np.flatnonzero(np.asarray(bad_rows))[0])]
+                problems.append(Problem(line, f"column '{name}' = {bad!r}: {expected}"))
+                break
+        else:
+            parsed[name] = numbers.astype(np.int64)
     return parsed, problems
+
+
+def _out_of_range(raw: pd.Series, as_float: pd.Series) -> np.ndarray:
+    """Which finite numbers do not fit in int64. The float test finds the candidates; the text decides,
+    since a float cannot tell 2^63 - 1 (which fits) from 2^63 (which does not)."""
+    out = np.zeros(len(raw), dtype=bool)
+    values = as_float.to_numpy()
+    for position in np.flatnonzero(np.isfinite(values) & ~(np.abs(values) < 2.0**63)):
+        value = int(Decimal(str(raw.iloc[position]).strip()))
+        out[position] = not INT64_MIN <= value <= INT64_MAX
+    return out
 
 
 def check_bar_values(numbers: dict[str, pd.Series], index: pd.Index) -> list[Problem]:

@@ -9,6 +9,7 @@ logic, so a backtest cannot trade differently from the live loop.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,6 +40,12 @@ from maemae.strategy.api import MinuteInput, MinuteStrategy, PositionView, Signa
 log = structlog.get_logger("maemae.kernel")
 
 VOLUME_LOOKBACK = 20
+
+# a strategy hook that fails on every bar fails hundreds of thousands of times a month: each different error
+# is logged in full once, and these bound how many different ones a hook logs (an error whose message holds a
+# changing number is "different" every time); further ones are counted under OTHER_ERRORS
+DISTINCT_ERRORS_LOGGED = 3
+OTHER_ERRORS = "(other errors)"
 
 
 @dataclass(slots=True)
@@ -71,6 +78,57 @@ class CodeDay:
 
 
 PriceOf = Callable[[StockCode], int]
+ErrorKey = tuple[str, str, str]  # strategy, hook, the error's repr
+
+
+class StrategyErrorTally:
+    """Which strategy errors were logged in full, and how often each came back (``strategy_failed``)."""
+
+    def __init__(self) -> None:
+        self._logged: dict[tuple[str, str], set[str]] = {}
+        self._run: dict[ErrorKey, int] = {}
+        self._unlogged: dict[ErrorKey, int] = {}  # since the last summary
+
+    def count(self, strategy: str, hook: str, message: str) -> tuple[str, int]:
+        """Count one error; returns what it is counted under (``message``, or ``OTHER_ERRORS`` when the hook
+        has logged its share of different errors) and how often that was counted in the run: 1 means log
+        it in full."""
+        logged = self._logged.setdefault((strategy, hook), set())
+        if message not in logged:
+            if len(logged) < DISTINCT_ERRORS_LOGGED:
+                logged.add(message)
+                self._run[(strategy, hook, message)] = 1
+                return message, 1
+            message = OTHER_ERRORS
+        key = (strategy, hook, message)
+        total = self._run.get(key, 0) + 1
+        self._run[key] = total
+        self._unlogged[key] = self._unlogged.get(key, 0) + 1
+        return message, total
+
+    def take_unlogged(self) -> dict[ErrorKey, int]:
+        """The errors counted but not logged one by one since the last call, by kind; counting starts over."""
+        unlogged, self._unlogged = self._unlogged, {}
+        return unlogged
+
+
+def _power_of_ten(count: int) -> bool:
+    """10, 100, 1,000 ...: the counts at which a repeated error is reported while it goes on, so a live run
+    (which has no kernel day end) and a long backtest day still show it in the log."""
+    if count < 10:
+        return False
+    while count % 10 == 0:
+        count //= 10
+    return count == 1
+
+
+def _raised_at(error: Exception) -> str:
+    """Where ``error`` was raised, as ``file:line in function`` (the strategy's own line, usually)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f"{last.filename}:{last.lineno} in {last.name}"
 
 
 class TradingKernel:
@@ -96,6 +154,8 @@ class TradingKernel:
         self._high_water_ts: dict[StockCode, int] = {}
         self.opened_on: dict[StockCode, date] = {}
         self.strategy_errors = 0
+        self.first_strategy_error = ""  # "strategy hook on code: error", for the end of a backtest
+        self._error_tally = StrategyErrorTally()
         self.day: date | None = None
         self.data: dict[StockCode, CodeDay] = {}
         self._reservation = 0  # cash to set aside for the buy order being submitted
@@ -106,6 +166,7 @@ class TradingKernel:
         self, day: date, now: datetime, data: Mapping[StockCode, CodeDay], price_of: PriceOf
     ) -> None:
         """Before the open: settle cash, reset daily counters, and sell at the open what the time-cut says."""
+        self._log_repeated_errors()  # the day before's, where the driver did not close it (the live loop)
         self.day = day
         self.data = dict(data)
         self.portfolio.start_day(day)
@@ -122,8 +183,10 @@ class TradingKernel:
 
     def close_day(self) -> None:
         """After the close: let go of the day's bars. A backtest's are views of every bar it loaded, so a
-        result kept after the run (a comparison keeps one per policy) would keep them all."""
+        result kept after the run (a comparison keeps one per policy) would keep them all. The day's repeated
+        strategy errors are logged with their counts."""
         self.data = {}
+        self._log_repeated_errors()
 
     def on_bar(self, code: StockCode, index: int, now: datetime, signal: Signal, price_of: PriceOf) -> None:
         """A bar of ``code`` completed at ``now``: run the exits, then the minute strategy."""
@@ -160,9 +223,41 @@ class TradingKernel:
 
     def strategy_failed(self, strategy: str, hook: str, code: StockCode, error: Exception) -> None:
         """A strategy hook raised: count it (``strategy_errors``, alerted) and log it; the caller goes on
-        with a safe default (DESIGN 1.9: never fatal)."""
+        with a safe default (DESIGN 1.9: never fatal). Every error is counted, but one that comes back (the
+        same strategy, hook and error) is logged in full only the first time: later ones are summed up at
+        10, 100, 1,000 ... in the run (``so_far``) and at the day's end (``count``: those of the day not
+        logged one by one), both as ``strategy_errors_repeated``."""
         self.strategy_errors += 1
-        log.error("strategy_error", code=code, hook=hook, error=repr(StrategyError(f"{strategy}: {error!r}")))
+        message = repr(error)
+        if not self.first_strategy_error:
+            self.first_strategy_error = f"{strategy} {hook} on {code}: {message}"
+        counted_as, count = self._error_tally.count(strategy, hook, message)
+        if count == 1 and counted_as == message:
+            described = repr(StrategyError(f"{strategy}: {message}"))
+            log.error(
+                "strategy_error",
+                strategy=strategy,
+                code=code,
+                hook=hook,
+                error=described,
+                at=_raised_at(error),
+            )
+        elif _power_of_ten(count):
+            log.error(
+                "strategy_errors_repeated", strategy=strategy, hook=hook, error=counted_as, so_far=count
+            )
+
+    def _log_repeated_errors(self) -> None:
+        """One line per kind of strategy error that was counted but not logged since the last summary."""
+        for (strategy, hook, message), count in sorted(self._error_tally.take_unlogged().items()):
+            log.error(
+                "strategy_errors_repeated",
+                strategy=strategy,
+                hook=hook,
+                error=message,
+                count=count,
+                day=str(self.day),
+            )
 
     def open_positions(self) -> int:
         """Stocks maemae holds or is buying, the safe asset not counted (the ``max_positions`` rule's count).

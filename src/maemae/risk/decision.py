@@ -29,6 +29,7 @@ class DenyReason(StrEnum):
     STRATEGY_CHANGE = "strategy_change"  # the strategy may not sell a position another strategy opened
     NOT_OWNED = "not_owned"  # a sell of shares maemae does not own (external holdings are never sold)
     ZERO_QUANTITY = "zero_quantity"  # nothing left to order after sizing or clipping
+    QUANTITY_NOT_POSITIVE = "quantity_not_positive"  # the intent asked for 0 shares or fewer
     NO_PRICE = "no_price"  # no limit price and no reference price to value the order with
     COOLDOWN = "cooldown"
     ONE_TRADE_A_DAY = "one_trade_a_day"

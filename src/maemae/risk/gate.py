@@ -74,7 +74,11 @@ class RiskGate:
         config, state = self.config, self.state
         # each rule returns a Denial (truthy) or None; ``or`` stops at the first refusal, in the documented
         # order
-        denial = rules.operator_state(intent, state, is_buy=True) or rules.portfolio_halt(state, ctx)
+        denial = (
+            rules.positive_quantity(intent)
+            or rules.operator_state(intent, state, is_buy=True)
+            or rules.portfolio_halt(state, ctx)
+        )
         if denial is None and intent.source is not IntentSource.SAFE_ASSET:  # the overtrading rules
             denial = (
                 rules.one_trade_a_day(config, state, intent)
@@ -144,7 +148,8 @@ class RiskGate:
     def _sell(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
         owned = ctx.position.quantity if ctx.position else 0
         denial = (
-            rules.operator_state(intent, self.state, is_buy=False)
+            rules.positive_quantity(intent)
+            or rules.operator_state(intent, self.state, is_buy=False)
             or (Denial(DenyReason.NOT_OWNED, f"maemae owns no {intent.code}") if owned == 0 else None)
             or rules.strategy_change(self.config, intent, ctx)
             or rules.price_checks(intent, ctx)

@@ -30,6 +30,14 @@ def operator_state(intent: OrderIntent, state: RiskState, is_buy: bool) -> Denia
     return None
 
 
+def positive_quantity(intent: OrderIntent) -> Denial | None:
+    """A quantity the strategy gives must be a share or more (None leaves a buy to the sizing): a sell of 0
+    would otherwise sell the whole position, and one of -3 make an order that cannot exist."""
+    if intent.quantity is not None and intent.quantity < 1:
+        return Denial(DenyReason.QUANTITY_NOT_POSITIVE, f"quantity {intent.quantity}: must be positive")
+    return None
+
+
 def portfolio_halt(state: RiskState, ctx: GateContext) -> Denial | None:
     if state.is_halted(ctx.day):
         return Denial(

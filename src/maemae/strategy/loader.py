@@ -17,7 +17,7 @@ from pydantic_core import ErrorDetails
 from maemae.config.loader import _expected
 from maemae.config.strategies import StrategySpec
 from maemae.errors import ConfigError
-from maemae.strategy.api import DailyStrategy, MinuteStrategy
+from maemae.strategy.api import DailyStrategy, MinuteStrategy, StrategyParams
 from maemae.strategy.follow_daily import FollowDaily
 from maemae.strategy.rsi_minute import RSIMinute
 from maemae.strategy.sma_daily import SMADaily
@@ -71,16 +71,59 @@ def _params(cls: type[Any], spec: StrategySpec, where: str) -> Any:
         raise ConfigError("; ".join(_problem(e, cls, where) for e in error.errors())) from None
 
 
-def _instantiate(spec: StrategySpec, where: str, base: type[Any]) -> Any:
-    cls = _load_class(spec.class_, where)
+def _check_class(cls: type[Any], spec: StrategySpec, where: str, base: type[Any]) -> None:
+    """What the engine reads from a strategy class before it makes one: a user's class missing ``name``
+    would only fail at its first error, deep in a run, and one missing ``Params`` when its params are read."""
     if not issubclass(cls, base):
         raise ConfigError(f"{where}.class = {spec.class_!r}: expected a {base.__name__} subclass")
-    return cls(_params(cls, spec, where))
+    params = getattr(cls, "Params", None)
+    if not (isinstance(params, type) and issubclass(params, StrategyParams)):
+        raise ConfigError(
+            f"{where}.class = {spec.class_!r}: {cls.__name__}.Params = {params!r}, "
+            "expected a StrategyParams subclass"
+        )
+    if not isinstance(getattr(cls, "name", None), str):
+        raise ConfigError(
+            f"{where}.class = {spec.class_!r}: {cls.__name__}.name = {getattr(cls, 'name', None)!r}, "
+            "expected the strategy's name as text"
+        )
+
+
+def _instantiate(spec: StrategySpec, where: str, base: type[Any]) -> Any:
+    """The strategy object. Its ``__init__`` is the user's code: an error there is reported in one line that
+    names the class and the error, as a config problem (``config check`` finds it too), not a traceback."""
+    cls = _load_class(spec.class_, where)
+    _check_class(cls, spec, where, base)
+    params = _params(cls, spec, where)
+    try:
+        return cls(params)
+    except Exception as error:
+        raise ConfigError(
+            f"{where}.class = {spec.class_!r}: {cls.__name__}.__init__ raised {error!r}"
+        ) from None
+
+
+def _check_history_days(strategy: DailyStrategy, spec: StrategySpec, where: str) -> None:
+    """Ask ``history_days()`` once, when the strategy is loaded: the engine loads that many daily bars before
+    every open, and a value it cannot use (text, 0, a negative number) would otherwise fail in the middle of
+    the run or quietly load no history and trade nothing. A bool is refused although Python counts it an
+    int. The drivers ask again each day; a strategy whose answer changes between calls is not supported."""
+    hook = f"{type(strategy).__name__}.history_days()"
+    try:
+        days = strategy.history_days()
+    except Exception as error:
+        raise ConfigError(f"{where}.class = {spec.class_!r}: {hook} raised {error!r}") from None
+    if type(days) is not int or days < 1:
+        raise ConfigError(
+            f"{where}.class = {spec.class_!r}: {hook} returned {days!r} ({type(days).__name__}), "
+            "expected a whole number (int) >= 1"
+        )
 
 
 def load_daily(spec: StrategySpec, where: str = "strategies.daily") -> DailyStrategy:
-    """The daily strategy ``spec`` names, with its params validated."""
+    """The daily strategy ``spec`` names, with its params and ``history_days()`` validated."""
     strategy: DailyStrategy = _instantiate(spec, where, DailyStrategy)
+    _check_history_days(strategy, spec, where)
     return strategy
 
 

@@ -27,6 +27,7 @@ from maemae.data.sample.day_paths import (
     round_to_tick,
     tick_groups,
 )
+from maemae.data.sample.target import check_target, clear_store
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
@@ -129,6 +130,7 @@ def generate_sample_market(
     calendar: TradingCalendar | None = None,
     limit_events: int = 4,
     minutes: bool = True,
+    replace: bool = False,
 ) -> SampleSummary:
     """Generate and store the sample market; see docs/data.md for what it contains.
 
@@ -138,6 +140,9 @@ def generate_sample_market(
 
     ``limit_events`` is how many stock-days are forced to close locked at the upper limit, and as many at
     the lower one (never on the first day, which has no previous close to set its limits).
+
+    A ``root`` that holds a store is refused, unless ``replace``: then that store is removed as a whole
+    (``sample.target``), once the new market is generated and just before it is written.
     """
     if not 1 <= stocks <= 3_000:
         raise DataError(f"--stocks {stocks}: expected 1..3000")
@@ -145,6 +150,7 @@ def generate_sample_market(
         raise DataError(f"--days {days}: expected 2..2000")
     if limit_events < 0:
         raise DataError(f"limit_events {limit_events}: expected 0 or more")
+    check_target(Path(root), replace=replace)
     calendar = calendar or default_calendar()
     sessions = _sessions(calendar, end, days)
     rng = np.random.default_rng(seed)
@@ -197,6 +203,8 @@ def generate_sample_market(
             limit_up_days += int((close == upper).sum())
             limit_down_days += int((close == lower).sum())
 
+    if replace:
+        clear_store(Path(root))
     store = BarStore(root)
     store.write_instruments([stock.instrument for stock in catalogue])
     minute_bars = 0

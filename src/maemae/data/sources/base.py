@@ -60,15 +60,73 @@ class MinuteSource(BarSource, Protocol):
     def minutes(self, code: StockCode, day: date) -> SourceBars: ...
 
 
+# How this project installs an extra: uv into .venv, as `make setup` does (the venv has no pip of its own).
+# --inexact keeps the dev tools `make setup` put there; `make setup` syncs the dev extra alone, so after it
+# runs again (pyproject.toml or uv.lock changed) this command is needed again.
+INSTALL_SOURCES = (
+    "UV_PROJECT_ENVIRONMENT=.venv .tools/bin/uv sync --frozen --inexact --extra dev --extra sources"
+)
+
+
+class SourceUnreachable(SourceError):
+    """A source's library could not reach its server (no network, refused, timed out). Exits with the
+    lost-connection code (7), as a broker source does, so a script tells "try again later" from bad data;
+    within a run it fails the code it was asked for, as any source error does."""
+
+    exit_code = 7
+
+
 def load_library(module: str, package: str) -> ModuleType:
-    """Import a source library, or say in one line how to install it."""
+    """Import a source library, or say in one line why it cannot be used: not installed (the module itself
+    is missing), or installed but failing to import (a module it needs is missing, or it raises)."""
     try:
         return importlib.import_module(module)
-    except ImportError:
+    except ModuleNotFoundError as error:
+        if error.name is not None and module.split(".")[0] != error.name.split(".")[0]:
+            raise ConfigError(
+                f"data source {package}: the library is installed but does not import: it needs the module "
+                f"{error.name!r}, which is not installed (install the sources extra again: {INSTALL_SOURCES})"
+            ) from None
         raise ConfigError(
-            f"data source {package}: the library is not installed: pip install {package} "
-            '(or pip install -e ".[sources]")'
+            f"data source {package}: the library is not installed: install the sources extra "
+            f"({INSTALL_SOURCES}; docs/data.md)"
         ) from None
+    except Exception as error:  # a library's own import code can raise anything; it is one line to the user
+        raise ConfigError(
+            f"data source {package}: the library is installed but does not import: {_first_line(error)}"
+        ) from None
+
+
+def library_failure(what: str, error: Exception, server: str) -> SourceError:
+    """What a source library's call that raised becomes: ``SourceUnreachable`` when a connection error is
+    the cause (requests' errors are OSErrors; a library may hide one behind an error of its own, such as
+    FinanceDataReader's UnboundLocalError after a failed request), an unreadable reply for the parsing
+    errors, and otherwise the library's own failure, each in one line naming ``what`` was asked of
+    ``server`` (the site the library reads)."""
+    cause = _connection_cause(error)
+    if isinstance(cause, OSError):
+        return SourceUnreachable(f"{what}: {server} did not answer ({_first_line(cause)})")
+    if isinstance(error, KeyError | ValueError):
+        return SourceError(f"{what}: unreadable reply from {server} ({_first_line(error)})")
+    return SourceError(f"{what}: the library failed ({_first_line(error)})")
+
+
+def _connection_cause(error: BaseException) -> BaseException:
+    """The first OSError among ``error`` and the errors it was raised from or while handling; else itself."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    name = type(error).__name__
+    return f"{name}: {text.splitlines()[0]}" if text else name
 
 
 def empty_bars(code: StockCode) -> SourceBars:

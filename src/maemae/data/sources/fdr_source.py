@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from maemae.data.instruments import Instrument
-from maemae.data.sources.base import SourceBars, SourceError, empty_bars, load_library, require_columns
+from maemae.data.sources.base import SourceBars, empty_bars, library_failure, load_library, require_columns
 from maemae.data.sources.krx_codes import instrument_type_of
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
@@ -93,12 +93,12 @@ class FdrSource:
         return sorted(found.values(), key=lambda item: item.code)
 
     def _call(self, function: str, *args: Any) -> Any:
+        """Call the library; whatever it raises is one line naming the call (``library_failure``): without
+        a network FinanceDataReader's listing raised an UnboundLocalError from its own code."""
         try:
             return getattr(self._fdr, function)(*args)
-        except (KeyError, ValueError) as error:
-            raise SourceError(f"FinanceDataReader {function}{args}: unreadable reply ({error!r})") from None
-        except OSError as error:
-            raise SourceError(f"FinanceDataReader {function}{args}: no answer ({error!r})") from None
+        except Exception as error:
+            raise library_failure(f"FinanceDataReader {function}{args}", error, "the site it reads") from None
 
 
 def _code(value: Any) -> StockCode | None:

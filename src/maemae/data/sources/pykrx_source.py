@@ -21,8 +21,8 @@ from maemae.data.instruments import Instrument
 from maemae.data.sources.base import (
     FACTOR_COLUMN,
     SourceBars,
-    SourceError,
     empty_bars,
+    library_failure,
     load_library,
     require_columns,
 )
@@ -93,12 +93,12 @@ class PykrxSource:
         return found
 
     def _call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the library; whatever it raises is one line naming the call (``library_failure``): a changed
+        or blocked KRX page fails its parsing, no network fails in requests (OSErrors)."""
         try:
             return getattr(self._stock, function)(*args, **kwargs)
-        except (KeyError, ValueError) as error:  # pykrx parses KRX's reply: a changed or blocked page
-            raise SourceError(f"pykrx {function}{args[:3]}: unreadable reply from KRX ({error!r})") from None
-        except OSError as error:  # requests' errors are OSErrors: no network, refused, HTTP errors
-            raise SourceError(f"pykrx {function}{args[:3]}: KRX did not answer ({error!r})") from None
+        except Exception as error:
+            raise library_failure(f"pykrx {function}{args[:3]}", error, "KRX") from None
 
 
 def _kst_days(index: pd.Index) -> pd.Series:

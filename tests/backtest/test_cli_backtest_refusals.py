@@ -1,0 +1,191 @@
+"""``maemae backtest`` and ``maemae compare`` refusing their data, dates or ``--out`` with one line each
+(exit 2, no traceback) and leaving no ``--out`` folder behind; a start before the stored days is run, with
+a warning that the daily history is shorter than the warm-up."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from maemae.backtest.service import WARMUP_SESSIONS, load_market
+from maemae.cli import main
+from maemae.data.bars import Timeframe
+from maemae.data.store import BarStore
+from maemae.errors import DataError
+from tests.backtest.conftest import make_config
+from tests.user_errors import refused
+
+COMMANDS = ["backtest", "compare"]
+
+
+def write_config(tmp_path: Path, root: Path, backtest: str = "") -> Path:
+    path = tmp_path / "cfg.toml"
+    path.write_text(
+        f"""
+[data]
+root = "{root}"
+[universe]
+safe_asset_code = "357870"
+max_stocks = 8
+[strategies.daily]
+class = "sma_daily"
+[strategies.daily.params]
+short = 3
+long = 10
+[backtest]
+{backtest}
+[logging]
+dir = "{tmp_path / "log"}"
+console = false
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(command: str, config: Path, out: Path, *dates: str) -> int:
+    return main([command, "-c", str(config), "--out", str(out), *dates])
+
+
+@pytest.fixture(scope="module")
+def minute_only_root(market_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test market without its daily bars: what a minute-only CSV import gives."""
+    root = tmp_path_factory.mktemp("minute-only")
+    shutil.copytree(market_root, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("cache"))
+    shutil.rmtree(root / "day")
+    return root
+
+
+# ----- data.root
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_when_data_root_is_missing_one_line_names_it_and_how_to_make_one(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "markte"  # a typo
+    line = refused(run(command, write_config(tmp_path, root), tmp_path / "out"), capsys)
+    assert line == (
+        f"error: data.root = {str(root)!r}: no such folder; expected the market-data folder (make one with "
+        f"`maemae data sample --dir {root}` or `maemae data import --csv FILE --dir {root}`)"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_when_data_root_is_a_file_one_line_says_so(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "market.parquet"
+    root.write_bytes(b"")
+    line = refused(run(command, write_config(tmp_path, root), tmp_path / "out"), capsys)
+    assert line == f"error: data.root = {str(root)!r}: is a file; expected the market-data folder"
+    assert not (tmp_path / "out").exists()
+
+
+def test_backtest_when_the_store_holds_minute_bars_only_says_daily_bars_are_needed_and_where_to_get_them(
+    tmp_path: Path, minute_only_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert BarStore(minute_only_root).codes(Timeframe.MINUTE)
+    line = refused(run("backtest", write_config(tmp_path, minute_only_root), tmp_path / "out"), capsys)
+    assert line.startswith(
+        f"error: data.root = {str(minute_only_root)!r}: holds minute bars but no daily bars;"
+    )
+    assert "`maemae data import` does not build them from minute bars" in line
+    assert "`maemae data import --timeframe day`" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_load_market_when_the_folder_holds_no_bars_names_the_ways_to_make_them(tmp_path: Path) -> None:
+    with pytest.raises(
+        DataError, match=r": no bars stored; expected daily bars \(make them with `maemae data"
+    ):
+        load_market(make_config(tmp_path), None, None, backtest=True)
+
+
+# ----- dates
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_when_start_is_after_end_one_line_names_both_options(
+    command: str, tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, market_root)
+    code = run(command, config, tmp_path / "out", "--start", "2025-11-28", "--end", "2025-11-03")
+    line = refused(code, capsys)
+    assert (
+        line == "error: --start 2025-11-28 is after --end 2025-11-03: expected a start on or before the end"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_backtest_when_start_is_after_the_configured_end_names_backtest_end(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, market_root, "end = 2025-11-03")
+    line = refused(run("backtest", config, tmp_path / "out", "--start", "2025-11-28"), capsys)
+    assert (
+        line
+        == "error: --start 2025-11-28 is after backtest.end 2025-11-03: expected a start on or before the end"
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_when_no_stored_day_is_in_range_no_out_folder_is_left(
+    command: str, tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "new" / "out"
+    refused(run(command, write_config(tmp_path, market_root), out, "--start", "2030-01-02"), capsys)
+    assert not (tmp_path / "new").exists()
+
+
+def test_backtest_when_start_is_before_the_stored_days_warns_and_runs_from_the_first(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = min(s.first for s in BarStore(market_root).info() if s.timeframe is Timeframe.DAY).date()
+    config = write_config(tmp_path, market_root)
+    assert run("backtest", config, tmp_path / "out", "--start", "2024-01-02", "--end", "2025-12-05") == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        f"warning: --start 2024-01-02 is before the first stored day: the run starts on {first}, with less "
+        f"daily history than the strategy's warm-up of {WARMUP_SESSIONS} sessions"
+    ]
+    assert captured.out.startswith(f"{first}..2025-12-05: ")
+
+
+def test_load_market_when_the_configured_start_is_before_the_stored_days_logs_a_warning(
+    market_root: Path,
+) -> None:
+    lines: list[str] = []
+    config = make_config(market_root, backtest={"start": "2024-01-02"})
+    with capture_logs() as logs:
+        _, days = load_market(config, None, None, backtest=True, notice=lines.append)
+    warning = next(entry for entry in logs if entry["event"] == "start_before_stored_history")
+    assert warning["log_level"] == "warning"
+    assert warning["first_stored_day"] == str(days[0])
+    assert lines == [
+        f"backtest.start 2024-01-02 is before the first stored day: the run starts on {days[0]}, with less "
+        f"daily history than the strategy's warm-up of {WARMUP_SESSIONS} sessions"
+    ]
+
+
+# ----- --out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_when_out_is_empty_one_line_and_nothing_written_here(
+    command: str,
+    tmp_path: Path,
+    market_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    config = write_config(tmp_path, market_root)
+    line = refused(main([command, "-c", str(config), "--out", ""]), capsys)
+    assert line == "error: --out '': expected a folder path, not an empty value"
+    assert os.listdir(here) == []

@@ -1,0 +1,138 @@
+"""A user's strategy that fails while it is loaded (its ``__init__``, its ``history_days()``, a missing class
+attribute) is reported as one line naming the class, the hook and the error, exit 2, by every command that
+loads it: never as a traceback, and never by running with a value the engine cannot use."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from maemae.cli import main
+from maemae.config.strategies import StrategySpec
+from maemae.errors import ConfigError
+from maemae.strategy.loader import load_daily, load_minute
+from tests.user_errors import refused
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "strategies.md"
+INIT = "        super().__init__(params)\n        self.p = params\n"
+
+
+def example(tmp_path: Path, *, replace: tuple[str, str] | None = None) -> Path:
+    """The complete example of docs/strategies.md saved as ``my_strategies.py``, with one change."""
+    found = re.search(r"Save it as `my_strategies.py`:\n\n```python\n(.*?)```", DOC.read_text("utf-8"), re.S)
+    assert found is not None
+    code = found.group(1)
+    if replace is not None:
+        assert replace[0] in code
+        code = code.replace(*replace)
+    path = tmp_path / "my_strategies.py"
+    path.write_text(code, encoding="utf-8")
+    return path
+
+
+def config_file(tmp_path: Path, market_root: Path, strategies: Path) -> Path:
+    """The docs' config block for ``strategies``, on the sample market."""
+    path = tmp_path / "my.toml"
+    path.write_text(
+        f"""
+[data]
+root = "{market_root}"
+[backtest]
+out_dir = "{tmp_path / "out"}"
+
+[strategies.daily]
+class = "{strategies}:EveryDay"
+
+[strategies.minute]
+class = "{strategies}:OpenToAfternoon"
+[strategies.minute.params]
+quantity = 5
+sell_after_bars = 240
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def daily_spec(path: Path, name: str = "EveryDay") -> StrategySpec:
+    return StrategySpec.model_validate({"class": f"{path}:{name}"})
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["config", "check"], ["backtest", "-c"], ["compare", "-c"]],
+    ids=["config-check", "backtest", "compare"],
+)
+def test_cli_when_the_strategy_init_raises_exits_2_with_one_line_naming_class_hook_and_error(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    strategies = example(tmp_path, replace=(INIT, INIT + '        raise RuntimeError("boom")\n'))
+    config = config_file(tmp_path, market_root, strategies)
+    line = refused(main([*command, str(config)]), capsys)
+    assert line.endswith(
+        f"strategies.minute.class = '{strategies}:OpenToAfternoon': "
+        "OpenToAfternoon.__init__ raised RuntimeError('boom')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("returned", "shown"),
+    [
+        ("'20'", "'20' (str)"),
+        ("-5", "-5 (int)"),
+        ("0", "0 (int)"),
+        ("True", "True (bool)"),
+        ("2.0", "2.0 (float)"),
+    ],
+)
+def test_load_daily_when_history_days_returns_no_usable_count_names_class_hook_value_and_expected(
+    tmp_path: Path, returned: str, shown: str
+) -> None:
+    strategies = example(tmp_path, replace=("        return 1\n", f"        return {returned}\n"))
+    with pytest.raises(ConfigError) as info:
+        load_daily(daily_spec(strategies))
+    assert str(info.value) == (
+        f"strategies.daily.class = '{strategies}:EveryDay': EveryDay.history_days() returned {shown}, "
+        "expected a whole number (int) >= 1"
+    )
+
+
+def test_load_daily_when_history_days_raises_names_class_hook_and_error(tmp_path: Path) -> None:
+    strategies = example(tmp_path, replace=("        return 1\n", "        raise KeyError('long')\n"))
+    with pytest.raises(ConfigError) as info:
+        load_daily(daily_spec(strategies))
+    assert str(info.value) == (
+        f"strategies.daily.class = '{strategies}:EveryDay': EveryDay.history_days() raised KeyError('long')"
+    )
+
+
+def test_load_daily_when_history_days_is_a_positive_int_loads_the_strategy(tmp_path: Path) -> None:
+    strategies = example(tmp_path, replace=("        return 1\n", "        return 20\n"))
+    assert load_daily(daily_spec(strategies)).history_days() == 20
+
+
+def test_backtest_cli_when_history_days_returns_text_exits_2_before_running(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    strategies = example(tmp_path, replace=("        return 1\n", "        return '20'\n"))
+    line = refused(main(["backtest", "-c", str(config_file(tmp_path, market_root, strategies))]), capsys)
+    assert line.endswith("EveryDay.history_days() returned '20' (str), expected a whole number (int) >= 1")
+    assert not (tmp_path / "out").exists()
+
+
+def test_load_minute_when_the_class_has_no_name_says_so(tmp_path: Path) -> None:
+    strategies = example(tmp_path, replace=('    name: ClassVar[str] = "open_to_afternoon"\n', ""))
+    with pytest.raises(ConfigError) as info:
+        load_minute(StrategySpec.model_validate({"class": f"{strategies}:OpenToAfternoon"}))
+    assert str(info.value).endswith("OpenToAfternoon.name = None, expected the strategy's name as text")
+
+
+def test_load_daily_when_the_class_has_no_params_class_says_so(tmp_path: Path) -> None:
+    strategies = example(
+        tmp_path, replace=("    Params: ClassVar[type[StrategyParams]] = EveryDayParams\n", "")
+    )
+    with pytest.raises(ConfigError) as info:
+        load_daily(daily_spec(strategies))
+    assert str(info.value).endswith("EveryDay.Params = None, expected a StrategyParams subclass")
