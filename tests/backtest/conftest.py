@@ -15,3 +15,35 @@ def make_config(root: Path, **sections: Any) -> MaemaeConfig:
     for key, value in sections.items():
         base[key] = {**base.get(key, {}), **value}
     return parse_config(base)
+
+
+def write_cli_config(
+    tmp_path: Path, root: Path, *, universe: str = "", backtest: str = "", extra: str = ""
+) -> Path:
+    """``tmp_path/cfg.toml`` for the commands: the test market at ``root``, a small universe (plus the
+    ``universe`` lines), a quick moving average, the ``backtest`` lines, logs under ``tmp_path/log`` (not on
+    the console), then ``extra`` sections."""
+    path = tmp_path / "cfg.toml"
+    path.write_text(
+        f"""
+[data]
+root = "{root}"
+[universe]
+safe_asset_code = "357870"
+max_stocks = 8
+{universe}
+[strategies.daily]
+class = "sma_daily"
+[strategies.daily.params]
+short = 3
+long = 10
+[backtest]
+{backtest}
+[logging]
+dir = "{tmp_path / "log"}"
+console = false
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -5,31 +5,13 @@ from pathlib import Path
 import pytest
 
 from maemae.cli import main
+from tests.backtest.conftest import write_cli_config
 
 
 def write_config(tmp_path: Path, market_root: Path, extra: str = "") -> Path:
-    path = tmp_path / "cfg.toml"
-    path.write_text(
-        f"""
-[data]
-root = "{market_root}"
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-[strategies.daily]
-class = "sma_daily"
-[strategies.daily.params]
-short = 3
-long = 10
-[backtest]
-start = 2025-11-24
-end = 2025-12-05
-out_dir = "{tmp_path / "out"}"
-{extra}
-""",
-        encoding="utf-8",
-    )
-    return path
+    out = tmp_path / "out"
+    dates = f'start = 2025-11-24\nend = 2025-12-05\nout_dir = "{out}"'
+    return write_cli_config(tmp_path, market_root, backtest=dates, extra=extra)
 
 
 def test_backtest_cli_when_run_writes_every_output_consistently(

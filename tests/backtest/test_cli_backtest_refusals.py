@@ -14,35 +14,14 @@ from maemae.cli import main
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from maemae.errors import DataError
-from tests.backtest.conftest import make_config
+from tests.backtest.conftest import make_config, write_cli_config
 from tests.user_errors import refused
 
 COMMANDS = ["backtest", "compare"]
 
 
 def write_config(tmp_path: Path, root: Path, backtest: str = "") -> Path:
-    path = tmp_path / "cfg.toml"
-    path.write_text(
-        f"""
-[data]
-root = "{root}"
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-[strategies.daily]
-class = "sma_daily"
-[strategies.daily.params]
-short = 3
-long = 10
-[backtest]
-{backtest}
-[logging]
-dir = "{tmp_path / "log"}"
-console = false
-""",
-        encoding="utf-8",
-    )
-    return path
+    return write_cli_config(tmp_path, root, backtest=backtest)
 
 
 def run(command: str, config: Path, out: Path, *dates: str) -> int:
@@ -137,8 +116,11 @@ def test_when_no_stored_day_is_in_range_no_out_folder_is_left(
     command: str, tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "new" / "out"
-    refused(run(command, write_config(tmp_path, market_root), out, "--start", "2030-01-02"), capsys)
+    line = refused(run(command, write_config(tmp_path, market_root), out, "--start", "2030-01-02"), capsys)
     assert not (tmp_path / "new").exists()
+    # the range as given, and the days the store holds (the sweep says the same)
+    assert line.startswith("error: --start 2030-01-02: no stored trading day in that range; data.root = ")
+    assert "holds daily bars from 20" in line
 
 
 def test_backtest_when_start_is_before_the_stored_days_warns_and_runs_from_the_first(

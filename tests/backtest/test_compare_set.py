@@ -11,32 +11,14 @@ from maemae.backtest import compare, service
 from maemae.backtest.compare import POLICIES
 from maemae.backtest.outputs import OUTPUT_FILES
 from maemae.cli import main
+from tests.backtest.conftest import write_cli_config
 from tests.user_errors import refused
 
 LAST = "cooldown+reentry+caps+take_profit"
 
 
 def write_config(tmp_path: Path, market_root: Path) -> Path:
-    path = tmp_path / "cfg.toml"
-    path.write_text(
-        f"""
-[data]
-root = "{market_root}"
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-[strategies.daily]
-class = "sma_daily"
-[strategies.daily.params]
-short = 3
-long = 10
-[logging]
-dir = "{tmp_path / "log"}"
-console = false
-""",
-        encoding="utf-8",
-    )
-    return path
+    return write_cli_config(tmp_path, market_root)
 
 
 def tree(folder: Path) -> dict[str, bytes]:

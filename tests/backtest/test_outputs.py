@@ -21,7 +21,7 @@ from maemae.cli import main
 from maemae.data.bars import Timeframe, day_ns
 from maemae.data.store import BarStore
 from maemae.errors import ConfigError, DataError, MaemaeError
-from tests.backtest.conftest import make_config
+from tests.backtest.conftest import make_config, write_cli_config
 from tests.user_errors import one_error_line
 
 START, END = date(2025, 12, 1), date(2025, 12, 5)
@@ -29,30 +29,8 @@ ROOT = os.geteuid() == 0  # permission bits do not stop root
 
 
 def write_config(tmp_path: Path, root: Path, extra: str = "") -> Path:
-    path = tmp_path / "cfg.toml"
-    path.write_text(
-        f"""
-[data]
-root = "{root}"
-[universe]
-safe_asset_code = "357870"
-max_stocks = 8
-{extra}
-[strategies.daily]
-class = "sma_daily"
-[strategies.daily.params]
-short = 3
-long = 10
-[backtest]
-start = {START}
-end = {END}
-out_dir = "{tmp_path / "out"}"
-[logging]
-dir = "{tmp_path / "log"}"
-""",
-        encoding="utf-8",
-    )
-    return path
+    dates = f'start = {START}\nend = {END}\nout_dir = "{tmp_path / "out"}"'
+    return write_cli_config(tmp_path, root, universe=extra, backtest=dates)
 
 
 @pytest.fixture

@@ -3,15 +3,9 @@ rejected with the reason, not left submitted until the next start settles it."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-
 import pytest
 
-from maemae.brokers.sim.exchange import SimExchange
 from maemae.config import parse_config
-from maemae.domain.clock_time import KST
-from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
 from maemae.domain.events import DomainEvent, OrderStateChanged
 from maemae.domain.intents import OrderIntent
@@ -20,10 +14,7 @@ from maemae.engine.composition import build_core
 from maemae.engine.confirmation import FirstOrderConfirmation
 from maemae.errors import FatalBrokerError, OrderNotSent
 from maemae.krx.calendar import default_calendar
-from maemae.krx.costs import CostModel
-
-NOW = datetime(2025, 12, 3, 9, 30, tzinfo=KST)
-CODE = StockCode("005930")
+from tests.engine.one_stock import CODE, NOW, one_stock_exchange
 
 
 @pytest.mark.parametrize(
@@ -33,15 +24,8 @@ CODE = StockCode("005930")
 def test_first_live_order_when_not_confirmed_is_closed_as_rejected_and_the_run_stops(
     ask: object, reason: str
 ) -> None:
+    exchange = one_stock_exchange()
     calendar = default_calendar()
-    exchange = SimExchange(
-        clock=lambda: NOW,
-        calendar=calendar,
-        costs=CostModel(Decimal("0.00015")),
-        instruments={},
-        initial_cash=10_000_000,
-    )
-    exchange.start_day(NOW.date(), {CODE: 70_000})
     gate = FirstOrderConfirmation(exchange, "12345678", confirmed=False, ask=ask)  # type: ignore[arg-type]
     core = build_core(parse_config({}), calendar, {}, gate, resilient=False)
     seen: list[DomainEvent] = []

@@ -6,16 +6,11 @@ real lock on SQLite, the real order manager and the simulated exchange."""
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from maemae.brokers.sim.exchange import SimExchange
 from maemae.config import parse_config
-from maemae.domain.clock_time import KST
-from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
 from maemae.domain.events import DomainEvent, OrderStateChanged
 from maemae.domain.intents import OrderIntent
@@ -27,25 +22,15 @@ from maemae.engine.lock_guard import LockGuardedBroker
 from maemae.engine.recovery import settle_in_doubt
 from maemae.errors import InstanceLockLost
 from maemae.krx.calendar import default_calendar
-from maemae.krx.costs import CostModel
 from maemae.store.instance_lock import instance_lock, lock_file
-
-NOW = datetime(2025, 12, 3, 9, 30, tzinfo=KST)
-CODE = StockCode("005930")
+from tests.engine.one_stock import CODE, NOW, one_stock_exchange
 
 
 def test_orders_when_the_lock_is_lost_then_nothing_reaches_the_exchange_and_recovery_settles_them(
     tmp_path: Path,
 ) -> None:
+    exchange = one_stock_exchange()
     calendar = default_calendar()
-    exchange = SimExchange(
-        clock=lambda: NOW,
-        calendar=calendar,
-        costs=CostModel(Decimal("0.00015")),
-        instruments={},
-        initial_cash=10_000_000,
-    )
-    exchange.start_day(NOW.date(), {CODE: 70_000})
     with instance_lock(f"sqlite:///{tmp_path / 'state.db'}") as lock:
         guarded = LockGuardedBroker(exchange, lock.check)
         core = build_core(parse_config({}), calendar, {}, guarded, resilient=True)

@@ -67,6 +67,12 @@ def test_supervisor_when_restarts_run_out_then_gives_up() -> None:
     assert "giving up" in lines[-1]
 
 
+def _supervised_paper(config_file: Path, exchange: str) -> list[str]:
+    """``maemae paper --supervise`` of the day on the exchange server at ``exchange``, fast."""
+    command = [sys.executable, "-m", "maemae.cli", "paper", "--config", str(config_file), "--supervise"]
+    return [*command, "--replay", DAY.isoformat(), "--exchange", exchange, "--speed", "3000"]
+
+
 def test_paper_supervised_when_worker_killed_then_restarted_and_the_day_completes(
     market_root: Path, tmp_path: Path
 ) -> None:
@@ -74,8 +80,7 @@ def test_paper_supervised_when_worker_killed_then_restarted_and_the_day_complete
     env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
     server, exchange = _serve(config_file, env)
     try:
-        command = [sys.executable, "-m", "maemae.cli", "paper", "--config", str(config_file)]
-        command += ["--replay", DAY.isoformat(), "--exchange", exchange, "--speed", "3000", "--supervise"]
+        command = _supervised_paper(config_file, exchange)
         supervisor = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
         first = supervisor.stdout.readline()  # type: ignore[union-attr]
         assert first.startswith("supervisor: worker pid")
@@ -99,8 +104,7 @@ def test_paper_supervised_when_its_lock_file_is_removed_then_restarted_relocked_
     env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
     server, exchange = _serve(config_file, env)
     try:
-        command = [sys.executable, "-m", "maemae.cli", "paper", "--config", str(config_file)]
-        command += ["--replay", DAY.isoformat(), "--exchange", exchange, "--speed", "3000", "--supervise"]
+        command = _supervised_paper(config_file, exchange)
         supervisor = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )

@@ -77,7 +77,8 @@ def load_market(
         raise _no_daily_bars(config, store)
     first = _to_date(min(int(ts[0]) for ts in stamps))
     last = _to_date(max(int(ts[-1]) for ts in stamps))
-    (start_name, start), _ = _named_bounds(config, start, end)
+    asked = _named_bounds(config, start, end)
+    (start_name, start), _ = asked
     end = min(end or config.backtest.end or last, last)
     sessions = [d for d in calendar.sessions(first, end) if d >= first]
     if start is None:  # leave the daily strategy its warm-up (SPEC 2 loads 60 sessions before the open)
@@ -87,7 +88,9 @@ def load_market(
     else:
         days = [d for d in sessions if d >= start]
     if not days:
-        raise DataError(f"backtest: no stored trading days between {start or first} and {end}")
+        raise _no_days_in(config, asked, first, last) or DataError(
+            f"backtest: no stored trading days between {start or first} and {end}"
+        )
     if backtest:
         _check_universe(config, daily)
         if config.backtest.bars == "minute":
@@ -120,6 +123,25 @@ def _named_bounds(
     first = ("--start", start) if start else ("backtest.start", config.backtest.start)
     last = ("--end", end) if end else ("backtest.end", config.backtest.end)
     return first, last
+
+
+def _no_days_in(
+    config: MaemaeConfig, asked: tuple[tuple[str, date | None], ...], first: date, last: date
+) -> DataError | None:
+    """The line for a range the user gave that misses the stored days (``first`` to ``last``) altogether,
+    naming the range as given and the days there are; None when the range meets them (the loader's own
+    reason then stands: no session in the overlap)."""
+    given = [(name, value) for name, value in asked if value is not None]
+    bounds = dict(given)
+    low = bounds.get("--start") or bounds.get("backtest.start") or first
+    high = bounds.get("--end") or bounds.get("backtest.end") or last
+    if not given or (low <= last and high >= first):
+        return None
+    named = " ".join(f"{name} {value}" for name, value in given)
+    return DataError(
+        f"{named}: no stored trading day in that range; data.root = {str(config.data.root)!r} holds daily "
+        f"bars from {first} to {last}"
+    )
 
 
 def check_date_order(config: MaemaeConfig, start: date | None, end: date | None) -> None:

@@ -38,9 +38,7 @@ from maemae.backtest.service import load_market
 from maemae.config import MaemaeConfig, parse_config
 from maemae.config.base import Section
 from maemae.config.loader import format_problems
-from maemae.data.bars import Timeframe
-from maemae.data.store import BarStore
-from maemae.errors import ConfigError, DataError
+from maemae.errors import ConfigError
 
 Metric = Literal[
     "total_return",
@@ -239,12 +237,7 @@ def sweep(
 
     started = time.perf_counter()
     _check_values(config, spec)
-    _check_order(config, start, end)
-    try:
-        _, days = load_market(config, start, end, backtest=True)
-    except DataError:
-        _refuse_a_range_outside_the_store(config, start, end)
-        raise
+    _, days = load_market(config, start, end, backtest=True)  # it checks the range, as for a backtest
     config_json = config.model_dump(mode="json", by_alias=True)
     windows = windows_of(days, spec.windows) if spec.windows else []
     ranges = [("full", days[0], days[-1])]
@@ -256,49 +249,6 @@ def sweep(
     if len(walk):
         table = pd.concat([table, walk.attrs.pop("test_rows")], ignore_index=True)
     return SweepResult(table, walk, spec, backend.name, time.perf_counter() - started)
-
-
-def _given(config: MaemaeConfig, start: date | None, end: date | None) -> list[tuple[str, date]]:
-    """The range the user set, each bound named where it came from (``--start``, ``backtest.end``)."""
-    bounds = [("--start", start), ("backtest.start", config.backtest.start)][0 if start else 1]
-    ends = [("--end", end), ("backtest.end", config.backtest.end)][0 if end else 1]
-    return [(name, value) for name, value in (bounds, ends) if value is not None]
-
-
-def _check_order(config: MaemaeConfig, start: date | None, end: date | None) -> None:
-    given = dict(_given(config, start, end))
-    names = list(given)
-    if len(names) == 2 and given[names[0]] > given[names[1]]:
-        raise ConfigError(
-            f"{names[0]} {given[names[0]]} is after {names[1]} {given[names[1]]}: expected a start on or "
-            "before the end"
-        )
-
-
-def _refuse_a_range_outside_the_store(config: MaemaeConfig, start: date | None, end: date | None) -> None:
-    """One line naming the range the user gave and the days the store holds, when they do not meet.
-
-    The loader's own line names the range it clamped to the store (``between 2030-01-01 and 2025-12-30`` for
-    ``--end 2030-02-01``), which is neither what was asked nor what is there. Read only after the load
-    failed: the store's span costs a query over every daily file.
-    """
-    given = _given(config, start, end)
-    if not given:
-        return
-    daily = [s for s in BarStore(config.data.root).info() if s.timeframe is Timeframe.DAY]
-    if not daily:
-        return
-    first, last = min(s.first for s in daily).date(), max(s.last for s in daily).date()
-    bounds = dict(given)
-    low = bounds.get("--start") or bounds.get("backtest.start") or first
-    high = bounds.get("--end") or bounds.get("backtest.end") or last
-    if low <= last and high >= first:
-        return  # the range meets the stored days: the loader's reason stands
-    asked = " ".join(f"{name} {value}" for name, value in given)
-    raise DataError(
-        f"{asked}: no stored trading day in that range; data.root = {str(config.data.root)!r} holds daily "
-        f"bars from {first} to {last}"
-    )
 
 
 def _check_values(config: MaemaeConfig, spec: SweepSpec) -> None:
