@@ -375,3 +375,32 @@ def test_compare_when_its_table_cannot_be_written_keeps_the_old_set_and_says_so_
     )
     assert raised.value.exit_code == 1
     assert snapshot(out) == {"compare.html": b"old table"}  # the old set: no new table, folder or staging
+
+
+@pytest.mark.parametrize("interrupted_at", [1, 3, 6, 8])  # moving the old set aside (1-5), the new in (6-10)
+def test_publish_when_interrupted_right_after_a_rename_puts_the_previous_set_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interrupted_at: int
+) -> None:
+    """Ctrl-C can land between a rename and the note of it: the renamed file must still be put back."""
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for name in OUTPUT_FILES:
+        (out_dir / name).write_text(f"old {name}", encoding="utf-8")
+    staging = outputs.open_staging(out_dir, "--out")
+    for name in OUTPUT_FILES:
+        (staging / name).write_text(f"new {name}", encoding="utf-8")
+    real_replace, calls = os.replace, [0]
+
+    def replace_then_interrupt(source: object, target: object) -> None:
+        real_replace(source, target)  # type: ignore[arg-type]
+        calls[0] += 1
+        if calls[0] == interrupted_at:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        publish(staging, out_dir, "--out")
+    monkeypatch.setattr(outputs.os, "replace", real_replace)
+    assert {name: (out_dir / name).read_text(encoding="utf-8") for name in OUTPUT_FILES} == {
+        name: f"old {name}" for name in OUTPUT_FILES
+    }

@@ -135,3 +135,37 @@ def test_load_library_when_the_library_raises_on_import_says_so_in_one_line(
         "data source finance-datareader: the library is installed but does not import: "
         "AttributeError: module 'numpy' has no attribute 'float'"
     )
+
+
+class _JSONDecodeError(ValueError, OSError):
+    """As requests' own: a reply that is not JSON (an HTML block page) is both."""
+
+
+class HTTPError(OSError):
+    """As requests' own: an error status, an OSError by descent, though the server answered."""
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (_JSONDecodeError("Expecting value: line 1 column 1"), "unreadable reply from KRX"),
+        (HTTPError("403 Client Error: Forbidden"), "the library failed (HTTPError: 403"),
+    ],
+)
+def test_library_failure_when_the_server_answered_badly_is_not_called_unreachable(
+    error: Exception, expected: str
+) -> None:
+    """Exit 7 says "try again later": a block page or a 403 will not go away by waiting."""
+    failure = base.library_failure("pykrx listing", error, "KRX")
+    assert not isinstance(failure, SourceUnreachable)
+    assert expected in str(failure)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ConnectionError("refused"), TimeoutError("timed out"), type("ReadTimeout", (OSError,), {})("slow")],
+)
+def test_library_failure_when_connecting_failed_is_unreachable(error: Exception) -> None:
+    failure = base.library_failure("pykrx listing", error, "KRX")
+    assert isinstance(failure, SourceUnreachable)
+    assert failure.exit_code == 7

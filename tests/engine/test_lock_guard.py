@@ -11,18 +11,22 @@ from pathlib import Path
 import pytest
 
 from maemae.config import parse_config
-from maemae.domain.enums import Side
+from maemae.domain.enums import OrderType, Side
 from maemae.domain.events import DomainEvent, OrderStateChanged
 from maemae.domain.intents import OrderIntent
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderState
 from maemae.engine.broker_wrapper import innermost
 from maemae.engine.composition import build_core
+from maemae.engine.confirmation import FirstOrderConfirmation
 from maemae.engine.lock_guard import LockGuardedBroker
 from maemae.engine.recovery import settle_in_doubt
 from maemae.errors import InstanceLockLost
 from maemae.krx.calendar import default_calendar
+from maemae.ports.messages import OrderRequest
+from maemae.ports.state import AuditEntry, StateChange
 from maemae.store.instance_lock import instance_lock, lock_file
+from maemae.store.repository import SqlStateStore
 from tests.engine.one_stock import CODE, NOW, one_stock_exchange
 
 
@@ -70,3 +74,37 @@ def test_orders_when_the_lock_is_lost_then_nothing_reaches_the_exchange_and_reco
 def _state(order: Order) -> OrderState:
     """The order's state now (read through a call, so a type checker does not keep an earlier one)."""
     return order.state
+
+
+def test_first_live_order_when_the_lock_is_lost_during_its_confirmation_is_not_sent(tmp_path: Path) -> None:
+    """The guard sits under the confirmation, as the run composes them: a person may take minutes to answer,
+    and the lock may be lost meanwhile; the check right before the broker catches it."""
+    exchange = one_stock_exchange()
+    with instance_lock(f"sqlite:///{tmp_path / 'state.db'}") as lock:
+
+        def answer_after_the_loss(prompt: str) -> str:
+            os.remove(lock_file(tmp_path / "state.db"))
+            return "12345678"
+
+        broker = FirstOrderConfirmation(
+            LockGuardedBroker(exchange, lock.check), "12345678", confirmed=False, ask=answer_after_the_loss
+        )
+        with pytest.raises(InstanceLockLost):
+            broker.submit(OrderRequest("c1", CODE, Side.BUY, 1, OrderType.LIMIT, 69_000))
+    assert exchange.all_orders() == []
+
+
+def test_store_when_the_lock_is_lost_writes_nothing_more(tmp_path: Path) -> None:
+    """A run sets its lock's check before every write of its store: once the lock is lost, another run may
+    hold the store, and this one must not overwrite its cursor, positions or cash."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    with instance_lock(url) as lock:
+        store = SqlStateStore(url)
+        store.before_write = lock.check
+        entry = AuditEntry(NOW, "note", "before", {})
+        store.commit(StateChange(audit=[entry]))
+        os.remove(lock_file(tmp_path / "state.db"))
+        with pytest.raises(InstanceLockLost):
+            store.commit(StateChange(audit=[AuditEntry(NOW, "note", "after", {})]))
+        assert [e.subject for e in store.audit_entries()] == ["before"]
+        store.close()

@@ -220,3 +220,14 @@ def test_paper_when_killed_then_resumes_against_the_exchange_process(
         print(json.dumps({"killed_at_step": reached, "settled_by_query": by_query}))
     finally:
         store.close()
+
+
+def test_paper_when_data_root_is_missing_names_the_folder_not_the_minute_bars(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store's own problems keep their line: a typo in data.root is not "no stored minute bars"."""
+    missing = tmp_path / "no-such-market"
+    config_file = str(_config(missing, tmp_path))
+    assert main(["paper", "--config", config_file, "--replay", "2025-12-03", "--speed", "0"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"data.root = '{missing}': no such folder" in line

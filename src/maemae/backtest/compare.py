@@ -28,7 +28,6 @@ from maemae.backtest.outputs import OUTPUT_FILES, failed_write, publish, staged,
 from maemae.backtest.service import (
     BacktestResult,
     Notice,
-    check_date_order,
     load_market,
     run_backtest,
     write_outputs,
@@ -92,7 +91,6 @@ def compare_policies(
     in ``compare.csv`` and ``compare.html``, all replaced as one set; ``out_option`` names where ``out_dir``
     came from in an error line. The market is loaded once: the policies differ only in their risk section,
     which the load does not read."""
-    check_date_order(config, start, end)  # before the folder is made: a refused range leaves none
     if out_dir is None:
         loaded = load_market(config, start, end, backtest=True, notice=notice)
         return [PolicyResult(name, _run_policy(config, name, loaded, on_policy).metrics) for name in POLICIES]

@@ -116,13 +116,15 @@ def publish(
     placed: list[str] = []
     try:
         previous.mkdir()
+        # each name is listed before its move: a Ctrl-C between the two must not leave a moved file unlisted
+        # (``_put_back`` passes over a listed one that has not moved)
         for name in names:
             if os.path.lexists(out_dir / name):
-                _move(out_dir / name, previous / name)
                 aside.append(name)
+                _move(out_dir / name, previous / name)
         for name in names:
-            _move(staging / name, out_dir / name)
             placed.append(name)
+            _move(staging / name, out_dir / name)
     except OSError as error:
         restored = _put_back(staging, out_dir, placed, aside)
         raise failed_write(out_dir, option, error, None if restored else previous, what) from None
@@ -143,9 +145,12 @@ def _put_back(staging: Path, out_dir: Path, placed: list[str], aside: list[str])
     staging folder, which is then kept). A sub-folder the new set made and that is empty again goes too."""
     try:
         for name in placed:
+            if os.path.lexists(staging / name):  # listed, not yet moved: nothing to undo
+                continue
             os.replace(out_dir / name, staging / name)
         for name in aside:
-            os.replace(staging / _PREVIOUS / name, out_dir / name)
+            if os.path.lexists(previous := staging / _PREVIOUS / name):
+                os.replace(previous, out_dir / name)
     except OSError:
         return False
     for name in placed:
@@ -235,8 +240,9 @@ def write_trades(path: Path, fills: Sequence[Fill]) -> None:
 def write_orders(
     path: Path, orders: Iterable[Order], asked: Callable[[Order], int | None] = lambda order: order.quantity
 ) -> None:
-    """orders.csv; ``quantity`` is what the intent asked for (``OrderManager.asked_quantity``): empty for a
-    buy left to the gate's sizing, and as given for a denied one of 0 or fewer shares."""
+    """orders.csv; ``quantity`` is the order's, except for a denied intent, whose order holds at least one
+    share: there it is what the intent asked for (``OrderManager.asked_quantity``), empty for a buy left to
+    the gate's sizing, and as given for 0 or fewer shares."""
 
     def reason(order: Order) -> str:
         return order.history[-1].note if order.history else ""

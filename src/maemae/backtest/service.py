@@ -88,7 +88,7 @@ def load_market(
     else:
         days = [d for d in sessions if d >= start]
     if not days:
-        raise _no_days_in(config, asked, first, last) or DataError(
+        raise _no_days_in(config, asked, first, last) or NoTradingDays(
             f"backtest: no stored trading days between {start or first} and {end}"
         )
     if backtest:
@@ -109,7 +109,7 @@ def load_market(
     )
     traded = market.trading_days(days[0], days[-1])
     if not traded:
-        raise DataError(f"backtest: no stored trading days between {days[0]} and {days[-1]}")
+        raise NoTradingDays(f"backtest: no stored trading days between {days[0]} and {days[-1]}")
     if start is not None and start < first:
         _warn_no_history(config, f"{start_name} {start}", traded[0], notice)
     return market, traded
@@ -125,9 +125,14 @@ def _named_bounds(
     return first, last
 
 
+class NoTradingDays(DataError):
+    """The store holds bars, but no trading day of the range asked for: the one loading error a caller may
+    word for itself (``paper --replay`` of a day without minute bars); any other is the store's problem."""
+
+
 def _no_days_in(
     config: MaemaeConfig, asked: tuple[tuple[str, date | None], ...], first: date, last: date
-) -> DataError | None:
+) -> NoTradingDays | None:
     """The line for a range the user gave that misses the stored days (``first`` to ``last``) altogether,
     naming the range as given and the days there are; None when the range meets them (the loader's own
     reason then stands: no session in the overlap)."""
@@ -138,15 +143,15 @@ def _no_days_in(
     if not given or (low <= last and high >= first):
         return None
     named = " ".join(f"{name} {value}" for name, value in given)
-    return DataError(
+    return NoTradingDays(
         f"{named}: no stored trading day in that range; data.root = {str(config.data.root)!r} holds daily "
         f"bars from {first} to {last}"
     )
 
 
 def check_date_order(config: MaemaeConfig, start: date | None, end: date | None) -> None:
-    """Refuse a start after the end, naming both: the one check ``backtest``, ``compare`` and the loader
-    share, made before any output folder is touched (a refused run leaves nothing behind)."""
+    """Refuse a start after the end, naming both: the loader's first check, so ``backtest``, ``compare`` and
+    ``sweep`` say the same (an output folder a refused run made is removed again: ``outputs.staged``)."""
     (start_name, first), (end_name, last) = _named_bounds(config, start, end)
     if first is not None and last is not None and first > last:
         raise ConfigError(
@@ -268,9 +273,8 @@ def run_backtest(
 ) -> BacktestResult:
     """One backtest; ``loaded`` is a market already in memory with its days (a sweep runs many trials on
     one load). ``out_dir`` is checked before the run, and its files are replaced as a set after it
-    (:mod:`maemae.backtest.outputs`); ``out_option`` names where it came from in an error line. The dates
-    are checked before the folder is made, so a refused range leaves no empty folder."""
-    check_date_order(config, start, end)
+    (:mod:`maemae.backtest.outputs`); ``out_option`` names where it came from in an error line. A run refused
+    for its dates or data leaves no folder it made behind."""
     if out_dir is None:
         market, days = loaded or load_market(config, start, end, backtest=True, notice=notice)
         return _run(config, market, days, every_bar, progress)

@@ -4,7 +4,7 @@ The store keeps bars in Parquet: compact (a 100-stock year of minutes in 96 MiB)
 tool. A backtest reads the same files run after run, and decoding them was most of its loading: about 0.3 s
 for that year, more in a new process, whose fresh memory the kernel has to hand over page by page first. This
 cache keeps each bar file a second time, uncompressed: a 128-byte header, then the int64 columns one after
-the other (``BarCopyHeader``). Mapped into memory, its columns *are* the arrays the engine reads: no
+the other (``MAGIC``, ``HEADER_BYTES``). Mapped into memory, its columns *are* the arrays the engine reads: no
 decoding, no copy, and the pages are the operating system's file cache, shared by every process that maps
 the file (a sweep's workers, the next run). Mapping a copy takes about 20 µs; the copies were Arrow IPC files
 until December 2026, and opening one (the schema and its metadata parsed, each column wrapped) took about
@@ -208,7 +208,7 @@ def _header(rows: int, stamp: bytes) -> bytes:
     """A copy's header for ``rows`` bars of the source version ``stamp``."""
     if len(stamp) > _STAMP_ROOM:
         raise OSError(f"source stamp of {len(stamp)} bytes does not fit a copy's header")
-    return _HEADER.pack(MAGIC, rows, len(stamp)).ljust(_HEADER.size) + stamp.ljust(_STAMP_ROOM, b"\0")
+    return _HEADER.pack(MAGIC, rows, len(stamp)) + stamp.ljust(_STAMP_ROOM, b"\0")
 
 
 def _open(target: Path, stamp: bytes) -> BarArrays | None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.runner import Cursor
-from maemae.backtest.service import load_market
+from maemae.backtest.service import NoTradingDays, load_market
 from maemae.brokers.kis.mock.app import MockSettings
 from maemae.brokers.kis.mock.replay import MarketReplay
 from maemae.brokers.kis.mock.server import MockServer
@@ -43,7 +43,7 @@ from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
 from maemae.engine.venues import VenueChoice, exchange_factory, open_venue
-from maemae.errors import ConfigError, DataError, MaemaeError, StoreError, without_passwords
+from maemae.errors import ConfigError, MaemaeError, StoreError, without_passwords
 from maemae.krx.sessions import session_schedule
 from maemae.service.report import write_day_report
 
@@ -78,6 +78,7 @@ def run_paper_replay(
         alerts = dispatcher_for(config.alerts)  # a missing secret is refused before anything is written
         stack.callback(alerts.close, 10)
         store = open_state_store(config)
+        store.before_write = lock.check  # a run that lost the lock writes nothing more
         stack.callback(store.close)
         sink = AuditedAlerts(alerts, store)
         cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
@@ -145,7 +146,7 @@ def _replay_market(config: MaemaeConfig, day: date) -> BacktestMarket:
     refusal = ConfigError(f"--replay {day}: no stored minute bars for that trading day")
     try:
         market, days = load_market(config, day, day)
-    except DataError:
+    except NoTradingDays:  # the store's own problems (no such folder, a corrupt file) keep their line
         raise refusal from None
     if days != [day] or not market.has_minutes(day):
         raise refusal

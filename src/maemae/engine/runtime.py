@@ -188,6 +188,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         alerts = dispatcher_for(config.alerts)
         stack.callback(alerts.close, 10)
         store = open_state_store(config)
+        store.before_write = lock.check  # a run that lost the lock writes nothing more
         stack.callback(store.close)
         sink = AuditedAlerts(alerts, store)
         saved = store.load(day)
@@ -202,11 +203,13 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         codes = [str(c) for c in day_universe(config, market, selector, day, holdings).codes]
         broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
         today_so_far = prices.bars_before if isinstance(prices, ReplayedQuotes) else None
+        # the lock is checked right before each request leaves, after any confirmation prompt: a person may
+        # take minutes to answer, and the lock may be lost meanwhile
+        broker = LockGuardedBroker(broker, lock.check)
         if needs_confirmation(config):
             broker = FirstOrderConfirmation(
                 broker, _account(broker), confirmed=options.confirmed, ask=options.ask
             )
-        broker = LockGuardedBroker(broker, lock.check)
         core = build_core(config, calendar, market.instruments, broker, resilient=True)
         recorder = StateRecorder(store, core.kernel)
         recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now())

@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,9 @@ class SqlStateStore:
         self.url = url
         self.engine: Engine = open_database(url, create=create, allow_older=allow_older)
         self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        # called before every write; a trading run sets its instance lock's check here, so a run that lost
+        # the lock writes nothing more into a store another run may hold now (``InstanceLockLost``)
+        self.before_write: Callable[[], None] | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -52,6 +55,8 @@ class SqlStateStore:
     def commit(self, change: StateChange) -> None:
         if not change:
             return
+        if self.before_write is not None:
+            self.before_write()
         try:
             with self.engine.begin() as connection:
                 self._write(connection, change)

@@ -9,6 +9,7 @@ imported only when used: maemae runs without them, and the tests stand in for th
 from __future__ import annotations
 
 import importlib
+import socket
 from dataclasses import dataclass
 from datetime import date
 from types import ModuleType
@@ -98,29 +99,39 @@ def load_library(module: str, package: str) -> ModuleType:
 
 
 def library_failure(what: str, error: Exception, server: str) -> SourceError:
-    """What a source library's call that raised becomes: ``SourceUnreachable`` when a connection error is
-    the cause (requests' errors are OSErrors; a library may hide one behind an error of its own, such as
-    FinanceDataReader's UnboundLocalError after a failed request), an unreadable reply for the parsing
-    errors, and otherwise the library's own failure, each in one line naming ``what`` was asked of
-    ``server`` (the site the library reads)."""
-    cause = _connection_cause(error)
-    if isinstance(cause, OSError):
-        return SourceUnreachable(f"{what}: {server} did not answer ({_first_line(cause)})")
+    """What a source library's call that raised becomes, each in one line naming ``what`` was asked of
+    ``server`` (the site the library reads): an unreadable reply for the parsing errors (an HTML block page
+    where JSON was expected: requests' JSONDecodeError is a ValueError, and an OSError too, so it is asked
+    first); ``SourceUnreachable`` when a failure to connect is the cause (a library may hide one behind an
+    error of its own, such as FinanceDataReader's UnboundLocalError after a failed request); otherwise the
+    library's own failure (an HTTP error status among them: the server answered)."""
     if isinstance(error, KeyError | ValueError):
         return SourceError(f"{what}: unreadable reply from {server} ({_first_line(error)})")
+    cause = _connection_cause(error)
+    if cause is not None:
+        return SourceUnreachable(f"{what}: {server} did not answer ({_first_line(cause)})")
     return SourceError(f"{what}: the library failed ({_first_line(error)})")
 
 
-def _connection_cause(error: BaseException) -> BaseException:
-    """The first OSError among ``error`` and the errors it was raised from or while handling; else itself."""
+# requests' and urllib3's names for a failure to connect or to hear back; they are OSErrors, but so are an
+# HTTP error status and a reply that is not JSON, which mean the server answered
+_UNREACHABLE_NAMES = frozenset(
+    {"ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout", "NewConnectionError"}
+)
+
+
+def _connection_cause(error: BaseException) -> BaseException | None:
+    """The first failure to connect among ``error`` and the errors it was raised from or while handling."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, OSError):
+        if isinstance(current, ConnectionError | TimeoutError | socket.gaierror) or (
+            type(current).__name__ in _UNREACHABLE_NAMES
+        ):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return error
+    return None
 
 
 def _first_line(error: BaseException) -> str:
