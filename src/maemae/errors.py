@@ -123,3 +123,10 @@ def without_passwords(text: str) -> str:
     """``text`` with the password of every URL in it masked (``postgresql://user:***@host``): an error line
     quotes what the user gave, and it goes to terminals, CI logs and alerts."""
     return _URL_PASSWORD.sub(r"\1:***@", text)
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of what ``error`` says, or its type's name when it says nothing: a library's error
+    quoted in a one-line message (a driver's or pyarrow's text can run to many lines)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

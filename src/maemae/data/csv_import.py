@@ -20,9 +20,8 @@ import pandas as pd
 
 from maemae.data.bars import BAR_COLUMNS, PRICE_COLUMNS, BarArrays, Timeframe
 from maemae.data.instruments import Instrument, listing
-from maemae.data.parquet_io import not_a_folder
 from maemae.data.quality import kst_days, off_tick_grid
-from maemae.data.store import INSTRUMENTS_FILE, BarStore
+from maemae.data.store import BarStore, check_store_layout
 from maemae.data.validation import (
     HEADER_LINES,
     Problem,
@@ -340,12 +339,7 @@ def _check_target(root: Path, timeframe: Timeframe, codes: list[StockCode]) -> N
         folders = [root / "day"]
     else:
         folders = [root / "minute" / str(code) for code in codes]
-    for folder in [root, *folders]:
-        blocking = not_a_folder(folder)
-        if blocking is not None:
-            raise DataError(f"--dir {root}: {blocking} is a file, expected a folder of the store")
-    if (root / INSTRUMENTS_FILE).is_dir():
-        raise DataError(f"--dir {root}: {root / INSTRUMENTS_FILE} is a folder, expected the instrument file")
+    check_store_layout(root, folders, " of the store")
 
 
 def import_csv(

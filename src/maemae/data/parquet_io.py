@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from maemae.data.bars import BAR_COLUMNS, BarArrays
-from maemae.errors import DataError
+from maemae.errors import DataError, first_line
 
 TS_TYPE = pa.timestamp("ns", tz="Asia/Seoul")
 
@@ -151,12 +151,7 @@ def unreadable(path: Path, error: Exception) -> DataError:
         if path.name == "instruments.parquet"
         else "import or fetch that code again"
     )
-    return DataError(f"{path}: not a readable Parquet file ({_first_line(error)}): remove it, then {again}")
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return DataError(f"{path}: not a readable Parquet file ({first_line(error)}): remove it, then {again}")
 
 
 def unreadable_among(files: list[Path], error: Exception) -> DataError:
@@ -167,7 +162,7 @@ def unreadable_among(files: list[Path], error: Exception) -> DataError:
             pq.read_metadata(path)
         except (pa.ArrowException, OSError) as problem:
             return unreadable(path, problem)
-    return DataError(f"{files[0].parent}: the store's files cannot be read ({_first_line(error)})")
+    return DataError(f"{files[0].parent}: the store's files cannot be read ({first_line(error)})")
 
 
 MINUTE_ROW_GROUP = 8_192  # about 21 sessions of minute bars: a window read skips the other months

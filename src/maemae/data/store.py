@@ -29,6 +29,7 @@ from maemae.data.instruments import Instrument
 from maemae.data.parquet_io import (
     MINUTE_ROW_GROUP,
     concat,
+    not_a_folder,
     read_bars,
     read_table,
     unreadable_among,
@@ -41,6 +42,18 @@ from maemae.domain.enums import InstrumentType, Market
 from maemae.errors import DataError
 
 INSTRUMENTS_FILE = "instruments.parquet"
+
+
+def check_store_layout(root: Path, folders: Iterable[Path], blocked: str) -> None:
+    """Refuse ``root`` before anything is written there when a file stands where the store or one of
+    ``folders`` goes (``blocked`` ends that line: what to do), or a folder where its instrument list goes:
+    writing would fail half-way (``data sample``, ``data import``)."""
+    for folder in (root, *folders):
+        blocking = not_a_folder(folder)
+        if blocking is not None:
+            raise DataError(f"--dir {root}: {blocking} is a file, expected a folder{blocked}")
+    if (root / INSTRUMENTS_FILE).is_dir():
+        raise DataError(f"--dir {root}: {root / INSTRUMENTS_FILE} is a folder, expected the instrument file")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from maemae.data.parquet_io import not_a_folder
+from maemae.data.store import INSTRUMENTS_FILE, check_store_layout
 from maemae.errors import DataError
 
-INSTRUMENTS = "instruments.parquet"
 BAR_FOLDERS = ("day", "minute")
 # Everything a store keeps about its market (docs/data.md, Layout): what --replace removes, and nothing else.
 STORE_FOLDERS = (*BAR_FOLDERS, "adjust", "quarantine", "quality", "runs", "cache")
@@ -23,12 +22,7 @@ STORE_FOLDERS = (*BAR_FOLDERS, "adjust", "quarantine", "quality", "runs", "cache
 def check_target(root: Path, *, replace: bool) -> None:
     """Refuse ``root`` when a file stands where the store's folders go, or when it holds a store and
     ``replace`` was not asked for."""
-    for folder in (root, *(root / name for name in STORE_FOLDERS)):
-        blocking = not_a_folder(folder)
-        if blocking is not None:
-            raise DataError(f"--dir {root}: {blocking} is a file, expected a folder: pick another folder")
-    if (root / INSTRUMENTS).is_dir():
-        raise DataError(f"--dir {root}: {root / INSTRUMENTS} is a folder, expected the instrument file")
+    check_store_layout(root, [root / name for name in STORE_FOLDERS], ": pick another folder")
     held = holds_store(root)
     if held and not replace:
         raise DataError(
@@ -39,14 +33,14 @@ def check_target(root: Path, *, replace: bool) -> None:
 
 def holds_store(root: Path) -> list[str]:
     """The parts of a store found in ``root`` (its instrument list, its bar folders); empty when none."""
-    found = [INSTRUMENTS] if (root / INSTRUMENTS).is_file() else []
+    found = [INSTRUMENTS_FILE] if (root / INSTRUMENTS_FILE).is_file() else []
     return found + [f"{name}/" for name in BAR_FOLDERS if (root / name).is_dir()]
 
 
 def clear_store(root: Path) -> None:
     """Remove the store in ``root``: its instrument list and every folder of its layout. Other files the
     user keeps there are left alone."""
-    (root / INSTRUMENTS).unlink(missing_ok=True)
+    (root / INSTRUMENTS_FILE).unlink(missing_ok=True)
     for name in STORE_FOLDERS:
         if (root / name).is_dir():
             shutil.rmtree(root / name)
