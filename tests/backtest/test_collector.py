@@ -1,6 +1,7 @@
 """The backtest driver takes the run's settled objects out of the cyclic collector's scans while it runs
 (the orders, fills and events it keeps for the reports), once the collector has made a full collection, and
-hands them back when the run ends."""
+hands them back when the run ends. A finished run's engine and market hold no reference cycle, so they are
+freed as soon as nobody refers to them, without the collector."""
 
 import gc
 import weakref
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from maemae.backtest.runner import YOUNG_COLLECTION_EVERY
-from maemae.backtest.service import run_backtest
+from maemae.backtest.service import load_market, run_backtest
 from tests.backtest.conftest import make_config
 
 START, END = date(2025, 11, 17), date(2025, 11, 21)
@@ -41,13 +42,21 @@ def test_backtest_when_a_full_collection_ran_settles_each_day_and_unfreezes_at_t
 
 
 def test_backtest_when_the_run_before_left_garbage_never_settles_it(market_root: Path) -> None:
-    """The objects of a run nobody refers to any more (its engine is a reference cycle) are not kept alive
-    through the next run by being settled with them. The test follows the run's strategies (the compiled
-    engine's classes take no weak references): the kernel holds the minute one, the engine the daily one."""
+    """Cyclic garbage from before the run (here a list holding itself and a finished run's engine, as a user's
+    code might leave one) is not kept alive through the next run by being settled with it. The test follows
+    the old run's strategies (the compiled engine's classes take no weak references): the kernel holds the
+    minute one, the engine the daily one."""
     config = make_config(market_root)
-    engine = run_backtest(config, start=START, end=END).engine
-    olds = [weakref.ref(engine.kernel.minute), weakref.ref(engine.daily)]
-    del engine
+    gc.disable()  # the cycle below stays garbage until the run's own collection
+    try:
+        engine = run_backtest(config, start=START, end=END).engine
+        olds = [weakref.ref(engine.kernel.minute), weakref.ref(engine.daily)]
+        cycle: list[object] = [engine]
+        cycle.append(cycle)
+        del engine, cycle
+        assert all(old() is not None for old in olds), "only the collector can free a cycle"
+    finally:
+        gc.enable()
     settled_with_old_alive: list[bool] = []
 
     def progress(done: int, total: int) -> None:
@@ -130,3 +139,22 @@ def test_backtest_when_the_caller_changes_the_threshold_during_the_run_keeps_tha
         make_config(market_root), start=START, end=END, progress=lambda *_: gc.set_threshold(900, 10, 10)
     )
     assert gc.get_threshold() == (900, 10, 10)
+
+
+def test_backtest_result_and_market_when_dropped_are_freed_without_the_collector(market_root: Path) -> None:
+    """Followed through weak references to the strategies (the kernel holds the minute one, the engine the
+    daily one) and to a daily bar column only the market holds (the compiled classes take none)."""
+    config = make_config(market_root)
+    gc.collect()
+    gc.disable()  # whatever is freed below is freed by reference counting
+    try:
+        market, days = load_market(config, START, END, backtest=True)
+        result = run_backtest(config, loaded=(market, days))
+        engine_parts = [weakref.ref(result.engine.kernel.minute), weakref.ref(result.engine.daily)]
+        market_part = weakref.ref(next(iter(market.daily.values())).ts)
+        del result
+        assert [part() for part in engine_parts] == [None, None]
+        del market
+        assert market_part() is None
+    finally:
+        gc.enable()

@@ -40,75 +40,19 @@ class DayGrid:
         return int(self.starts.shape[0])
 
 
-class BacktestMarket:
-    """Daily and minute bars of every code the run may touch."""
+class DailyHistory:
+    """The daily bars before a day, and the close a session starts from. Apart from
+    :class:`BacktestMarket` because its minute feed asks for that close: a feed holding a method of the market
+    that holds the feed would be a reference cycle, and a market dropped by a sweep or a comparison would wait
+    for the cycle collector with all its bars instead of being freed at once."""
 
     def __init__(
         self,
-        store: BarStore,
-        calendar: TradingCalendar,
-        start: date,
-        end: date,
-        daily: dict[StockCode, BarArrays] | None = None,
-        adjusted: bool = False,
-        *,
-        minute_budget_bytes: int = 1024 * 2**20,
-        stream_sessions: int = 20,
-        bars: Literal["minute", "day"] = "minute",
-        cache: MappedBarCache | None = None,
+        daily: dict[StockCode, BarArrays],
+        factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]],
     ) -> None:
-        """The minute bars held start at the session before ``start``: the first day's minute strategy
-        reads them as yesterday's, in a backtest as in the live loop. In a run starting in January they are
-        a window of their own (:class:`~maemae.backtest.minute_feed.MinuteFeed` holds a window a year).
-
-        ``cache``: minute bars are mapped from its copies when the year files of every stored stock over the
-        run's years fit in it; a bigger run reads Parquet (its copies would push each other out, every run
-        writing them all again)."""
-        self.calendar = calendar
-        self.instruments: dict[StockCode, Instrument] = store.read_instruments()
-        if daily is None:
-            daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
-        self.daily: dict[StockCode, BarArrays] = daily
-        first_minute = calendar.add_sessions(start, -1) if start > CALENDAR_START else start
-        self.factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
-        if adjusted:
-            for code in self.daily:
-                stored = store.read_factors(code)
-                if len(stored):
-                    stamps = stored["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
-                    self.factors[code] = (stamps.view(np.int64), stored["factor"].to_numpy(np.float64))
-        source: BarSource
-        if bars == "day":
-            source = DailyPrints(self.daily, calendar)
-        else:
-            stocks = len(store.codes(Timeframe.MINUTE))
-            fits = (
-                cache is not None and year_files_bytes(stocks, calendar, first_minute, end) <= cache.max_bytes
-            )
-            source = StoredMinutes(store, calendar, cache if fits else None)
-        self.minute = MinuteFeed(
-            source,
-            calendar,
-            first_minute,
-            end,
-            previous_close=self.previous_close,
-            budget_bytes=minute_budget_bytes,
-            window_sessions=stream_sessions,
-        )
-
-    def trading_days(self, start: date, end: date) -> list[date]:
-        """Sessions in [start, end] that have daily bars."""
-        days: set[int] = set()
-        for bars in self.daily.values():
-            lo, hi = np.searchsorted(bars.ts, [day_ns(start), day_ns(end + timedelta(days=1))])
-            days.update(int(ts) for ts in bars.ts[lo:hi])
-        sessions = set(self.calendar.sessions(start, end))
-        return sorted(d for d in sessions if day_ns(d) in days)
-
-    def grid(self, day: date) -> DayGrid:
-        schedule = session_schedule(day, self.calendar)
-        assert schedule is not None
-        return DayGrid(day, schedule, self.minute.source.grid(day))
+        self.daily = daily
+        self.factors = factors
 
     def daily_before(self, code: StockCode, day: date, count: int) -> BarArrays:
         """The last ``count`` daily bars strictly before ``day``; with adjusted history (``data.
@@ -151,6 +95,78 @@ class BacktestMarket:
             volume,
             bars.value,
         )
+
+
+class BacktestMarket:
+    """Daily and minute bars of every code the run may touch."""
+
+    def __init__(
+        self,
+        store: BarStore,
+        calendar: TradingCalendar,
+        start: date,
+        end: date,
+        daily: dict[StockCode, BarArrays] | None = None,
+        adjusted: bool = False,
+        *,
+        minute_budget_bytes: int = 1024 * 2**20,
+        stream_sessions: int = 20,
+        bars: Literal["minute", "day"] = "minute",
+        cache: MappedBarCache | None = None,
+    ) -> None:
+        """The minute bars held start at the session before ``start``: the first day's minute strategy
+        reads them as yesterday's, in a backtest as in the live loop. In a run starting in January they are
+        a window of their own (:class:`~maemae.backtest.minute_feed.MinuteFeed` holds a window a year).
+
+        ``cache``: minute bars are mapped from its copies when the year files of every stored stock over the
+        run's years fit in it; a bigger run reads Parquet (its copies would push each other out, every run
+        writing them all again)."""
+        self.calendar = calendar
+        self.instruments: dict[StockCode, Instrument] = store.read_instruments()
+        if daily is None:
+            daily = store.read_many(store.codes(Timeframe.DAY), Timeframe.DAY)
+        self.daily: dict[StockCode, BarArrays] = daily
+        first_minute = calendar.add_sessions(start, -1) if start > CALENDAR_START else start
+        factors: dict[StockCode, tuple[Int64Array, npt.NDArray[np.float64]]] = {}
+        if adjusted:
+            for code in self.daily:
+                stored = store.read_factors(code)
+                if len(stored):
+                    stamps = stored["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+                    factors[code] = (stamps.view(np.int64), stored["factor"].to_numpy(np.float64))
+        self.history = DailyHistory(daily, factors)
+        source: BarSource
+        if bars == "day":
+            source = DailyPrints(self.daily, calendar)
+        else:
+            stocks = len(store.codes(Timeframe.MINUTE))
+            fits = (
+                cache is not None and year_files_bytes(stocks, calendar, first_minute, end) <= cache.max_bytes
+            )
+            source = StoredMinutes(store, calendar, cache if fits else None)
+        self.minute = MinuteFeed(
+            source,
+            calendar,
+            first_minute,
+            end,
+            previous_close=self.history.previous_close,
+            budget_bytes=minute_budget_bytes,
+            window_sessions=stream_sessions,
+        )
+
+    def trading_days(self, start: date, end: date) -> list[date]:
+        """Sessions in [start, end] that have daily bars."""
+        days: set[int] = set()
+        for bars in self.daily.values():
+            lo, hi = np.searchsorted(bars.ts, [day_ns(start), day_ns(end + timedelta(days=1))])
+            days.update(int(ts) for ts in bars.ts[lo:hi])
+        sessions = set(self.calendar.sessions(start, end))
+        return sorted(d for d in sessions if day_ns(d) in days)
+
+    def grid(self, day: date) -> DayGrid:
+        schedule = session_schedule(day, self.calendar)
+        assert schedule is not None
+        return DayGrid(day, schedule, self.minute.source.grid(day))
 
     def minute_day(self, code: StockCode, day: date) -> BarArrays:
         """The stored minute bars of ``code`` on ``day``."""

@@ -106,11 +106,12 @@ def _collector_skips_settled_objects() -> Iterator[Callable[[], None]]:
     full collection. Reference counting still frees settled objects; only a reference cycle among them
     waits for the block's end, when they rejoin the collector.
 
-    Why only after a full collection: objects that were already garbage when the run started (the engine of
-    the previous run of a sweep or a comparison, a reference cycle) would be settled with the rest and kept
-    for the whole run. The collector's own first full collection frees them; a run too short to reach one
-    is left exactly as the collector would treat it (forcing one would cost a short sweep trial up to half
-    its time in a big process). A process that froze objects itself before the run keeps them frozen.
+    Why only after a full collection: objects that were already garbage when the run started (a reference
+    cycle a user's strategy or a library made; a finished run's engine has none, see
+    ``TradingKernel.detach``) would be settled with the rest and kept for the whole run. The collector's own
+    first full collection frees them; a run too short to reach one is left exactly as the collector would
+    treat it (forcing one would cost a short sweep trial up to half its time in a big process). A process
+    that froze objects itself before the run keeps them frozen.
     """
     owner = gc.get_freeze_count() == 0
     collected = False
@@ -290,7 +291,7 @@ class _DayPrices:
         prepared = self.prepared
         row = prepared.index_of.get(code)
         if row is None:
-            return int(self.market.daily_before(code, self.day + timedelta(days=1), 1).close[-1])
+            return int(self.market.history.daily_before(code, self.day + timedelta(days=1), 1).close[-1])
         if prepared.k < 0:  # before the open: yesterday's close
             return int(prepared.history[code].close[-1])
         price: int = prepared.closes.item(row, prepared.k)  # a Python int, without a NumPy scalar
@@ -355,7 +356,7 @@ class BacktestRunner:
         grid = self.market.grid(day)
         known: dict[StockCode, BarArrays] = {}
         for code in self._universe(day).codes:
-            daily = self.market.daily_before(code, day, self.engine.daily.history_days())
+            daily = self.market.history.daily_before(code, day, self.engine.daily.history_days())
             if len(daily):  # as the live loop: a stock that never traded before today has no base price
                 known[code] = daily  # and nothing to judge it by
         session = self.market.day_bars(day, known)

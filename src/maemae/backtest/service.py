@@ -302,6 +302,7 @@ def _run(
         engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar
     )
     recorder = runner.run(days, progress)
+    engine.kernel.detach()
     denials = Counter(record.reason.value for record in engine.gate.denials)
     metrics = compute_metrics(
         config.backtest.initial_cash,

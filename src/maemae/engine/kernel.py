@@ -424,6 +424,13 @@ class TradingKernel:
             position.strategy,
         )
 
+    def detach(self) -> None:
+        """Stops listening to the order manager, once a run is over. The kernel and the order manager refer to
+        each other through that listener, so without this a finished backtest's orders, fills and events wait
+        for the cycle collector instead of being freed when its result is dropped; a sweep's worker or a
+        comparison then ran each next backtest about 15 % slower (docs/architecture.md)."""
+        self.orders.listeners.remove(self._on_event)
+
     # ----- events from the order manager
     def _on_event(self, event: DomainEvent) -> None:
         if isinstance(event, OrderStateChanged):  # four in five events

@@ -238,7 +238,7 @@ class LiveDay:
         bases: dict[StockCode, int] = {}
         loaded: dict[StockCode, tuple[BarArrays, BarArrays]] = {}
         for code in universe.codes:
-            history = self.market.daily_before(code, self.day, history_days)
+            history = self.market.history.daily_before(code, self.day, history_days)
             if not len(history):
                 continue  # never traded before today: nothing to judge it by
             # on the grid, a quiet minute a flat bar: as today's bars form from snapshots and as a backtest

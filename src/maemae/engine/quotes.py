@@ -38,7 +38,7 @@ class ReplayedQuotes:
     def _day_bars(self, code: StockCode) -> BarArrays:
         if code not in self._bars:
             self._bars[code] = self._market.minute_day(code, self._day)
-            self._bases[code] = self._market.previous_close(code, self._day)
+            self._bases[code] = self._market.history.previous_close(code, self._day)
         return self._bars[code]
 
     def current_prices(self, codes: Sequence[StockCode]) -> dict[StockCode, Quote]:
