@@ -1,6 +1,8 @@
 """Ctrl-C during ``maemae sweep`` (SIGINT to the terminal's process group, so the workers get it too) stops
 the sweep within seconds: the trials not started are cancelled, the workers end, it exits 130 and writes no
-outputs. The pool's shutdown used to wait for every queued trial first."""
+outputs. The pool's shutdown used to wait for every queued trial first. A Ctrl-C while the pool is still
+starting (its fork server importing maemae, a worker just forked) is the same: one line, no traceback from
+any process."""
 
 from __future__ import annotations
 
@@ -68,6 +70,56 @@ def test_sweep_when_ctrl_c_mid_sweep_then_stops_within_seconds_exits_130_and_wri
     assert not (out / "sweep").exists() or not any((out / "sweep").iterdir())  # nothing, not even a temporary
     _, alive = psutil.wait_procs(family, timeout=10)
     assert not alive, f"processes left running: {alive}"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+@pytest.mark.parametrize("moment", ["fork-server-starting", "first-worker-forked"])
+def test_sweep_when_ctrl_c_while_the_pool_starts_exits_130_without_a_traceback(
+    market_root: Path, tmp_path: Path, moment: str
+) -> None:
+    config = sweep_config(market_root, tmp_path)
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GRID, encoding="utf-8")
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [*SWEEP, "--config", str(config), "--grid", str(grid), "--out", str(out), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        sweep = psutil.Process(child.pid)
+        deadline = time.monotonic() + 60
+        while not _pool_reached(sweep, moment):
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, f"the pool never reached {moment}"
+            time.sleep(0.005)
+        family = [sweep, *sweep.children(recursive=True)]
+        os.killpg(child.pid, signal.SIGINT)
+        _, err_text = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait(10)
+    assert child.returncode == 130, err_text
+    assert "Traceback" not in err_text, err_text
+    assert err_text.strip().count("\n") == 0, err_text  # the sweep's one line
+    assert not (out / "sweep").exists() or not any((out / "sweep").iterdir())
+    _, alive = psutil.wait_procs(family, timeout=10)
+    assert not alive, f"processes left running: {alive}"
+
+
+def _pool_reached(sweep: psutil.Process, moment: str) -> bool:
+    """Whether the sweep's process pool has reached ``moment``: its fork server started (it then imports
+    maemae for about a second), or the fork server's first worker forked (it then starts its trial loop)."""
+    try:
+        servers = [p for p in sweep.children() if _fork_server(p, sweep)]
+        if moment == "fork-server-starting":
+            return bool(servers)
+        return any(server.children() for server in servers)
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _fork_server(process: psutil.Process, sweep: psutil.Process) -> bool:

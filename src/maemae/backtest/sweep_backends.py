@@ -9,12 +9,16 @@ its memory is its own trials'.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import os
 import re
 import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -41,7 +45,48 @@ def _clean_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["maemae.backtest.sweep_backends"])
+    _start_fork_server_deaf_to_ctrl_c()
     return context
+
+
+def _start_fork_server_deaf_to_ctrl_c() -> None:
+    """Starts the fork server (unless it runs) with Ctrl-C blocked, as are then the workers it forks: a
+    terminal's Ctrl-C reaches every process of the sweep's group, and one that reached the fork server while
+    it imported maemae, or a worker before its initializer ran, printed a traceback under the sweep's line.
+    The sweep alone takes Ctrl-C and ends them (``_stop_now``). A new process inherits the blocked signal
+    from the thread that starts it; the server ignores Ctrl-C once it has imported maemae, which drops one
+    that waited. The sweep's own thread blocks it only for the few milliseconds the launch takes, and gets a
+    Ctrl-C pressed then as soon as it unblocks it."""
+    # the resource tracker first: starting it unblocks Ctrl-C in this thread (it blocks it for its own launch)
+    multiprocessing.resource_tracker.ensure_running()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Holds a Ctrl-C back until the block ends, then raises it: the pool starts a worker inside ``submit``,
+    and a Ctrl-C taken half-way through left that worker forked but not yet in the pool's list, so nothing
+    ended it; the sweep then hung, or the worker printed a traceback once the sweep had gone."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = False
+
+    def hold(signum: int, frame: object) -> None:
+        nonlocal pressed
+        pressed = True
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def start_worker(config_json: dict[str, Any]) -> None:
@@ -101,7 +146,10 @@ class LocalBackend:
             self.workers, mp_context=context, initializer=start_worker, initargs=(config_json,)
         )
         try:
-            futures: list[Future[dict[str, Any]]] = [pool.submit(run_trial, config_json, t) for t in trials]
+            with _ctrl_c_held():
+                futures: list[Future[dict[str, Any]]] = [
+                    pool.submit(run_trial, config_json, t) for t in trials
+                ]
             for future in as_completed(futures):
                 rows.append(future.result())
                 if progress:
