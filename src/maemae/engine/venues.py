@@ -14,7 +14,7 @@ from maemae.backtest.market import BacktestMarket
 from maemae.brokers.creon.fake.venue import FakeCreonVenue
 from maemae.brokers.kis.mock.app import MockSettings
 from maemae.brokers.kis.mock.server import MockServer, mock_environment
-from maemae.brokers.kis.mock.venue import KisMockVenue
+from maemae.brokers.kis.mock.venue import KisMockVenue, check_kis_mock
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
@@ -63,7 +63,9 @@ def open_venue(
         return creon
     settings = MockSettings()
     url = choice.url
-    if url is None:
+    if url is not None:
+        check_kis_mock(url)
+    else:
         server = MockServer(
             exchange_factory(config, market), settings=settings, history=BarStore(config.data.root)
         ).start()

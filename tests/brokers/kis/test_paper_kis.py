@@ -5,12 +5,16 @@ tests/brokers/test_paper_parity.py)."""
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time as wall
 from collections.abc import Iterator
 from datetime import date, datetime, time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from threading import Thread
 from typing import Any, ClassVar
 
 import httpx
@@ -21,6 +25,7 @@ from maemae.brokers.kis.mock.app import MockSettings
 from maemae.brokers.kis.mock.server import MockServer
 from maemae.brokers.kis.mock.venue import KisMockVenue
 from maemae.brokers.sim.matching import MarketBar
+from maemae.cli import main
 from maemae.config import MaemaeConfig
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
@@ -164,3 +169,51 @@ def test_paper_when_killed_then_resumes_against_the_kis_mock_process(
         assert len(book["orders"]) == len(numbers) + sum(1 for r in book["orders"] if r["orgn_odno"])
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("server", ["nothing listening", "not the KIS server"])
+def test_paper_when_the_kis_mock_url_does_not_answer_as_kis_mock_then_one_line(
+    market_root: Path, tmp_path: Path, server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing listening is a lost connection (exit 7: a supervisor may wait for the server to come up);
+    a server that is not ``maemae kis-mock`` is a wrong --exchange (exit 2). Either is one line: the
+    adapter's stream thread and its alert used to log the refused connection before it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        if server == "nothing listening":
+            url = f"http://127.0.0.1:{held.getsockname()[1]}"
+            code = main(_kis_mock_paper(market_root, tmp_path, url))
+        else:
+            files = partial(_QuietFiles, directory=str(tmp_path))
+            with ThreadingHTTPServer(("127.0.0.1", 0), files) as other:
+                Thread(target=other.serve_forever, daemon=True).start()
+                url = f"http://127.0.0.1:{other.server_address[1]}"
+                try:
+                    code = main(_kis_mock_paper(market_root, tmp_path, url))
+                finally:
+                    other.shutdown()
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1, errors
+    if server == "nothing listening":
+        assert code == 7
+        assert errors[0].startswith(f"error: kis-mock {url}: cannot connect (")
+        assert errors[0].endswith("is `maemae kis-mock` running?")
+    else:
+        assert code == 2
+        assert errors[0] == (
+            f"error: --exchange {url}: answered HTTP 404 where `maemae kis-mock` serves /_mock/stats: "
+            "expected the URL of a running `maemae kis-mock`"
+        )
+
+
+def _kis_mock_paper(market_root: Path, tmp_path: Path, url: str) -> list[str]:
+    config = _config(market_root, tmp_path)
+    args = ["paper", "--config", str(config), "--replay", DAY.isoformat(), "--broker", "kis-mock"]
+    return [*args, "--exchange", url, "--speed", "0"]
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    """An HTTP server that is not the KIS one (it answers 404 to /_mock/stats), logging nothing to stderr."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

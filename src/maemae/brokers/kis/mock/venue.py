@@ -21,12 +21,29 @@ from maemae.brokers.kis.stream import KisStream
 from maemae.brokers.sim.matching import MarketBar
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
-from maemae.errors import BrokerConnectionLost
+from maemae.errors import BrokerConnectionLost, ConfigError
 from maemae.krx.limits import PriceLimits
 from maemae.ports.broker import (
     BrokerEvent,
     BrokerOrder,
 )
+
+
+def check_kis_mock(url: str) -> None:
+    """Asks the server at ``url`` for the local KIS server's statistics before the adapter connects: a
+    server that is not running, or is not ``maemae kis-mock``, is then one line. Without it the adapter's
+    stream thread and its alert each logged the refused connection before the run's own error line."""
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/_mock/stats", timeout=5)
+    except httpx.HTTPError as error:
+        raise BrokerConnectionLost(
+            f"kis-mock {url}: cannot connect ({error}): is `maemae kis-mock` running?"
+        ) from None
+    if response.status_code != 200:
+        raise ConfigError(
+            f"--exchange {url}: answered HTTP {response.status_code} where `maemae kis-mock` serves "
+            "/_mock/stats: expected the URL of a running `maemae kis-mock`"
+        )
 
 
 class KisMockVenue(KisBroker):
