@@ -11,14 +11,18 @@ import pytest
 from maemae.cli import main
 from maemae.config import load_config
 from maemae.engine.composition import open_state_store
-from maemae.service.dashboard import RECENT_ORDERS, dashboard_view, flatten, log_tail
+from maemae.service import dashboard
+from maemae.service.dashboard import dashboard_view, flatten, log_tail
 from tests.web.conftest import DAY, write_config
 
 
 def test_view_when_a_paper_day_was_replayed_then_every_panel_has_it(
-    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(dashboard, "RECENT_DENIED", 2)  # the day denies a few intents; show two of them
     config_file = write_config(market_root, tmp_path, [])
+    with config_file.open("a", encoding="utf-8") as more:  # a second trade of a stock is denied
+        more.write("\n[risk.daily_caps]\nenabled = true\nmax_trades_per_stock = 1\n")
     assert main(["run", "--config", str(config_file), "--replay", DAY]) == 0
     out = capsys.readouterr().out
     config = load_config(config_file)
@@ -38,7 +42,12 @@ def test_view_when_a_paper_day_was_replayed_then_every_panel_has_it(
     fills = [row for row in view.feed if row.kind == "fill"]
     assert fills
     assert all("filled" in row.text for row in fills)
-    assert len(view.orders) == RECENT_ORDERS < view.status.orders_today + view.status.denied_today
+    # every order sent, however many intents were denied; the denied ones cut at the newest, and counted
+    denied = [o for o in view.orders if o.state == "denied"]
+    assert len(view.orders) - len(denied) == view.status.orders_today > 0
+    assert len(denied) == min(2, view.status.denied_today)
+    assert view.denied_left_out == view.status.denied_today - len(denied)
+    assert view.denied_left_out > 0, "the replayed day denies more intents than are shown"
     assert view.orders == sorted(view.orders, key=lambda o: o.created_at, reverse=True)
     assert any(" alert " in line and "kind=fill" in line for line in view.log)  # the run wrote its log
     assert view.parameters["risk.stop_loss.enabled"] is True

@@ -21,7 +21,9 @@ from maemae.service.control import parameters
 from maemae.service.report import report_dir
 from maemae.service.status import OrderRow, PositionRow, Status, order_rows, position_rows, status
 
-RECENT_ORDERS = 100
+# the denied intents shown beside every order sent: a day of a busy strategy denies hundreds (one per
+# minute and stock while a rule holds), which would push the sent orders out of a list cut at its newest
+RECENT_DENIED = 50
 RECENT_ALERTS = 50
 # audit kinds an operator wants to see next to the alerts: what they or the engine changed
 FEED_KINDS = ("alert", "operator", "param", "reconcile", "recovery", "error")
@@ -46,7 +48,8 @@ class DashboardView:
     day: str
     status: Status
     positions: list[PositionRow]
-    orders: list[OrderRow]  # the day's, newest first
+    orders: list[OrderRow]  # every order sent today and the newest denied intents, newest first
+    denied_left_out: int  # older denied intents not in ``orders`` (`maemae orders` lists them)
     equity_today: list[EquityPoint]
     equity_days: list[EquityPoint]
     feed: list[FeedRow]  # newest first
@@ -60,11 +63,16 @@ class DashboardView:
 
 def dashboard_view(store: StateStore, day: date, base: MaemaeConfig, log_lines: int = 40) -> DashboardView:
     saved = store.load(day)  # once: the page polls every 2 seconds
+    newest_first = sorted(order_rows(saved), key=lambda o: o.created_at, reverse=True)
+    denied = [o for o in newest_first if o.state == "denied"]
+    shown = {id(o) for o in denied[:RECENT_DENIED]}
+    orders = [o for o in newest_first if o.state != "denied" or id(o) in shown]
     return DashboardView(
         day=day.isoformat(),
         status=status(store, day, saved, halt_file=base.execution.halt_file),
         positions=position_rows(saved),
-        orders=sorted(order_rows(saved), key=lambda o: o.created_at, reverse=True)[:RECENT_ORDERS],
+        orders=orders,
+        denied_left_out=len(denied) - RECENT_DENIED if len(denied) > RECENT_DENIED else 0,
         equity_today=[EquityPoint(s.at.isoformat(), s.equity) for s in store.portfolio_snapshots(day)],
         equity_days=[EquityPoint(r.day.isoformat(), r.equity) for r in store.daily_results()],
         feed=[

@@ -43,6 +43,10 @@ LABELS: dict[str, dict[str, str]] = {
     "cost": {"en": "Cost", "ko": "매입금액"},
     "realised": {"en": "Realised", "ko": "실현 손익"},
     "orders": {"en": "Orders", "ko": "주문"},
+    "denied_left_out": {
+        "en": "{n} older denied intents are not shown: `maemae orders` lists every one",
+        "ko": "이전 거부 주문 {n}건은 표시하지 않습니다: `maemae orders`로 모두 볼 수 있습니다",
+    },
     "time": {"en": "Time", "ko": "시각"},
     "side": {"en": "Side", "ko": "구분"},
     "quantity": {"en": "Qty", "ko": "수량"},

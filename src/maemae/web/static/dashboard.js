@@ -96,6 +96,12 @@ function render(v) {
     for (const value of [o.created_at.slice(11, 19), o.code, o.side, won(o.quantity), won(o.filled_quantity),
       o.limit_price === null ? o.order_type : won(o.limit_price), o.state, o.last_note]) cell(row, value);
   });
+  if (v.denied_left_out) {
+    const note = cell(document.getElementById("orders").tBodies[0].insertRow(),
+      T.denied_left_out.replace("{n}", won(v.denied_left_out)), "muted");
+    note.colSpan = 8;
+    note.id = "denied-left-out";
+  }
   table("feed", ["time", "kind", "subject", "note"], v.feed, (row, f) => {
     row.className = "feed kind-" + f.kind;
     for (const value of [f.at.slice(11, 19), f.kind, f.title, f.text]) cell(row, value);
