@@ -4,6 +4,7 @@ a warning that the daily history is shorter than the warm-up."""
 
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,28 @@ def test_backtest_when_start_is_before_the_stored_days_warns_and_runs_from_the_f
         f"daily history than the strategy's warm-up of {WARMUP_SESSIONS} sessions"
     ]
     assert captured.out.startswith(f"{first}..2025-12-05: ")
+
+
+def test_backtest_when_fewer_sessions_are_stored_before_the_start_than_the_strategy_needs_warns(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    days = stored_sessions(market_root)
+    start = days[5]  # five stored sessions before it; the tests' daily strategy has a long window of 10
+    config = write_config(tmp_path, market_root)
+    assert run("backtest", config, tmp_path / "out", "--start", str(start)) == 0
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"warning: the run starts on {start} with 5 stored sessions before it, fewer than the daily "
+        "strategy's 10: it decides on a shorter history until 10 have passed"
+    ]
+    assert run("backtest", config, tmp_path / "out2", "--start", str(days[10])) == 0
+    assert capsys.readouterr().err == "", "ten sessions before the start are enough"
+
+
+def stored_sessions(root: Path) -> list[date]:
+    """The sessions the sample market holds daily bars for, in order."""
+    infos = [info for info in BarStore(root).info() if info.timeframe is Timeframe.DAY]
+    market, _ = load_market(make_config(root), None, None)
+    return market.trading_days(min(i.first for i in infos).date(), max(i.last for i in infos).date())
 
 
 def test_load_market_when_the_configured_start_is_before_the_stored_days_logs_a_warning(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -209,6 +209,34 @@ def _warn_no_history(config: MaemaeConfig, start: str, first_day: date, notice: 
         )
 
 
+def _warn_short_history(
+    config: MaemaeConfig, market: BacktestMarket, first_day: date, needed: int, notice: Notice | None
+) -> None:
+    """A run whose first day has fewer stored sessions before it than the daily strategy's window
+    (``history_days``) decides on a short history, or not at all, until the window fills: its first weeks
+    trade differently from the same days in a longer run. Said once in the log, once to the user. A start
+    before the first stored day has its own line (``_warn_no_history``)."""
+    stored = [int(bars.ts[0]) for bars in market.daily.values() if len(bars)]
+    first_stored = _to_date(min(stored))
+    if first_stored >= first_day:
+        return  # the start before the stored days has been said
+    before = len(market.trading_days(first_stored, first_day - timedelta(days=1)))
+    if before >= needed:
+        return
+    log.warning(
+        "short_daily_history",
+        first_day=str(first_day),
+        stored_sessions_before=before,
+        history_days=needed,
+        data_root=str(config.data.root),
+    )
+    if notice is not None:
+        notice(
+            f"the run starts on {first_day} with {before} stored sessions before it, fewer than the daily "
+            f"strategy's {needed}: it decides on a shorter history until {needed} have passed"
+        )
+
+
 def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays]) -> None:
     """A fixed universe none of whose codes is stored, with no stored safe asset either, would run every day
     and trade nothing, ending with 0 orders and exit 0 as if the strategy had chosen not to trade: that is an
@@ -277,10 +305,10 @@ def run_backtest(
     for its dates or data leaves no folder it made behind."""
     if out_dir is None:
         market, days = loaded or load_market(config, start, end, backtest=True, notice=notice)
-        return _run(config, market, days, every_bar, progress)
+        return _run(config, market, days, every_bar, progress, notice)
     with staged(out_dir, out_option) as staging:
         market, days = loaded or load_market(config, start, end, backtest=True, notice=notice)
-        result = _run(config, market, days, every_bar, progress)
+        result = _run(config, market, days, every_bar, progress, notice)
         try:
             write_outputs(staging, title, result, market, days)
         except OSError as error:
@@ -295,9 +323,11 @@ def _run(
     days: list[date],
     every_bar: bool | None,
     progress: Progress | None,
+    notice: Notice | None = None,
 ) -> BacktestResult:
     """The run itself, on a loaded market: no files."""
     engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
+    _warn_short_history(config, market, days[0], engine.daily.history_days(), notice)
     runner = BacktestRunner(
         engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar
     )
