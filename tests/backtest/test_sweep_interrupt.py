@@ -35,17 +35,7 @@ windows = 3
 def test_sweep_when_ctrl_c_mid_sweep_then_stops_within_seconds_exits_130_and_writes_nothing(
     market_root: Path, tmp_path: Path
 ) -> None:
-    config = sweep_config(market_root, tmp_path)
-    grid = tmp_path / "grid.toml"
-    grid.write_text(GRID, encoding="utf-8")
-    out = tmp_path / "out"
-    child = subprocess.Popen(
-        [*SWEEP, "--config", str(config), "--grid", str(grid), "--out", str(out), "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # a group of its own, as a terminal gives a command: Ctrl-C reaches all of it
-    )
+    child, out = _start_sweep(market_root, tmp_path)
     try:
         sweep = psutil.Process(child.pid)
         deadline = time.monotonic() + 60
@@ -77,17 +67,7 @@ def test_sweep_when_ctrl_c_mid_sweep_then_stops_within_seconds_exits_130_and_wri
 def test_sweep_when_ctrl_c_while_the_pool_starts_exits_130_without_a_traceback(
     market_root: Path, tmp_path: Path, moment: str
 ) -> None:
-    config = sweep_config(market_root, tmp_path)
-    grid = tmp_path / "grid.toml"
-    grid.write_text(GRID, encoding="utf-8")
-    out = tmp_path / "out"
-    child = subprocess.Popen(
-        [*SWEEP, "--config", str(config), "--grid", str(grid), "--out", str(out), "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    child, out = _start_sweep(market_root, tmp_path)
     try:
         sweep = psutil.Process(child.pid)
         deadline = time.monotonic() + 60
@@ -108,6 +88,23 @@ def test_sweep_when_ctrl_c_while_the_pool_starts_exits_130_without_a_traceback(
     assert not (out / "sweep").exists() or not any((out / "sweep").iterdir())
     _, alive = psutil.wait_procs(family, timeout=10)
     assert not alive, f"processes left running: {alive}"
+
+
+def _start_sweep(market_root: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    """The sweep on two workers, in a process group of its own, as a terminal gives a command: Ctrl-C to
+    the group reaches all of it. Returns the process and its --out."""
+    config = sweep_config(market_root, tmp_path)
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GRID, encoding="utf-8")
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [*SWEEP, "--config", str(config), "--grid", str(grid), "--out", str(out), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    return child, out
 
 
 def _pool_reached(sweep: psutil.Process, moment: str) -> bool:
