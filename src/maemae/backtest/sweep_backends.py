@@ -176,6 +176,9 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
             worker.terminate()
     for worker in workers:
         worker.join(5)
+    # and the pool's own thread, which sees its workers gone and ends: left running, Python 3.11 wakes it at
+    # exit through a pipe that thread may be closing at that moment, printing an ignored OSError traceback
+    pool.shutdown(wait=True)
 
 
 def checked_address(address: str) -> str:
