@@ -19,6 +19,7 @@ from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
 from tests.backtest.test_modes_parity import CONFIGS
 from tests.engine.test_paper import _config
+from tests.user_errors import one_error_line
 
 DAY = date(2025, 12, 3)
 HALT_AT, RESUME_AT = time(9, 41), time(11, 0)
@@ -82,3 +83,39 @@ def test_kill_switch_when_halted_then_no_new_orders_and_open_orders_cancelled(
         assert store.verify_audit().ok
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["halt", "--reason", "stop"],
+        ["halt", "--reducing"],
+        ["resume"],
+        ["params", "get"],
+        ["params", "set", "risk.stop_loss.pct", "2.5"],
+    ],
+)
+def test_operator_commands_when_the_store_does_not_exist_then_refused_and_none_created(
+    market_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    """store.url is relative to the current directory. Run from another one, ``halt`` used to create an empty
+    store there and report success (exit 0), while the real running instance went on trading."""
+    config_file = _config(market_root, tmp_path)
+    text = config_file.read_text(encoding="utf-8")
+    config_file.write_text(text.replace(f"sqlite:///{tmp_path}/state.db", "sqlite:///var/state.db"))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "var").mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    split = 2 if command[0] == "params" else 1  # the options follow the (sub)command's name
+    assert main([*command[:split], "--config", str(config_file), *command[split:]]) == 6
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert one_error_line(captured.err) == (
+        "error: store.url = sqlite:///var/state.db: var/state.db does not exist: check the path, or run "
+        "`maemae db migrate`"
+    )
+    assert list((elsewhere / "var").iterdir()) == []

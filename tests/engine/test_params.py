@@ -28,6 +28,7 @@ def test_params_set_when_valid_then_saved_audited_and_shown(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = str(_config(market_root, tmp_path))
+    assert main(["db", "migrate", "--config", config]) == 0
     assert main(["params", "set", "--config", config, "risk.stop_loss.pct", "2.5"]) == 0
     assert "risk.stop_loss.pct: '1.5' -> 2.5" in capsys.readouterr().out
     assert main(["params", "get", "--config", config, "risk.stop_loss.pct"]) == 0
@@ -47,12 +48,20 @@ def test_params_set_when_valid_then_saved_audited_and_shown(
         ("risk.order_limits.max_quantity_per_order", "0", "max_quantity_per_order = 0"),
         ("risk.no_such_rule", "1", "params: unknown key 'risk.no_such_rule'"),
         ("strategies.daily.params.short", "5", "cannot change while running (only risk.* and execution.*)"),
+        # the kill switch's flag file where nobody could ever create it
+        (
+            "execution.halt_file",
+            "/nonexistent/dir/HALT",
+            "execution.halt_file = '/nonexistent/dir/HALT': directory /nonexistent/dir does not exist",
+        ),
     ],
 )
 def test_params_set_when_invalid_then_one_line_and_nothing_saved(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, value: str, expected: str
 ) -> None:
     config = str(_config(market_root, tmp_path))
+    assert main(["db", "migrate", "--config", config]) == 0
+    capsys.readouterr()
     assert main(["params", "set", "--config", config, key, value]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1

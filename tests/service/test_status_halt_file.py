@@ -25,6 +25,7 @@ from maemae.service.dashboard import dashboard_view
 from maemae.service.status import status
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import _config
+from tests.user_errors import one_error_line
 
 DAY = date(2025, 12, 3)
 TOUCH_AT = time(9, 41)
@@ -44,6 +45,7 @@ def test_status_when_the_flag_file_halts_a_run_after_a_resume_then_halted_by_tha
     config_file = _config_with_flag(market_root, tmp_path, flag)
     config = load_config(config_file)
     # an earlier `maemae resume` left the operator document saying "active"
+    assert main(["db", "migrate", "--config", str(config_file)]) == 0
     assert main(["resume", "--config", str(config_file)]) == 0
 
     def touch_the_flag(moment: datetime) -> None:  # the replay's pacer: runs between two steps
@@ -106,3 +108,32 @@ def test_status_when_the_operator_halted_then_names_who_and_why(
         "reducing",
         f"operator {getpass.getuser()}: news",
     )
+
+
+def test_resume_when_the_flag_file_halts_then_exit_1_naming_it_and_deleting_it_resumes(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``resume`` used to print "trading state set to active" (exit 0) while the flag file kept every order
+    denied. It still saves the request, so that deleting the file is all that is left to do."""
+    flag = tmp_path / "HALT"
+    config_file = str(_config_with_flag(market_root, tmp_path, flag))
+    assert main(["db", "migrate", "--config", config_file]) == 0
+    assert main(["halt", "--config", config_file, "--reason", "news"]) == 0
+    flag.touch()
+    capsys.readouterr()
+
+    assert main(["resume", "--config", config_file]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert one_error_line(captured.err) == (
+        f"resume: trading state set to active, but the flag file {flag} (execution.halt_file) still halts "
+        "trading: delete it to resume"
+    )
+    assert main(["status", "--config", config_file, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["trading_state"], shown["trading_state_by"]) == ("halted", f"file {flag}")
+
+    flag.unlink()
+    assert main(["status", "--config", config_file, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["trading_state"], shown["trading_state_by"]) == ("active", None)

@@ -6,10 +6,12 @@ another order. On SQLite and on PostgreSQL, with real processes."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from maemae.cli import main
 from maemae.errors import InstanceLockLost, StoreError
-from maemae.store.instance_lock import instance_lock, lock_file
+from maemae.store.instance_lock import held_by_a_run, instance_lock, lock_file
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import _wait_for_cursor
 from tests.market_config import market_toml
@@ -176,6 +178,53 @@ def test_two_maemae_runs_when_started_on_one_store_then_the_second_refuses_and_r
         pass
     if database_url.startswith("sqlite"):
         assert lock_file(tmp_path / "state.db").exists()  # left in place, by design
+
+
+# ----- what the operator's commands say about it
+
+
+def test_halt_and_resume_when_no_run_holds_the_store_then_they_say_it_applies_when_one_starts(
+    market_root: Path, tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A halt saved while nothing runs stops nothing now: the line says so, and says nothing of the kind while
+    a run holds the store (asking leaves the run's lock as it was)."""
+    config = str(_config(market_root, tmp_path, database_url))
+    assert main(["db", "migrate", "--config", config]) == 0
+    later = " (no maemae run holds this store now: it applies when one starts)"
+    halted = "trading state set to halted: a running maemae applies it before its next step"
+    active = "trading state set to active: a running maemae applies it before its next step"
+
+    def say(*command: str) -> str:
+        capsys.readouterr()
+        assert main([*command, "--config", config]) == 0
+        return capsys.readouterr().out
+
+    assert say("halt") == f"{halted}{later}\n"  # no run ever: no lock file either
+    with instance_lock(database_url) as lock:
+        assert say("halt") == f"{halted}\n"
+        assert say("resume") == f"{active}\n"
+        lock.check()  # still held
+    assert say("resume") == f"{active}{later}\n"  # the run ended; its lock file stays
+    if database_url.startswith("sqlite"):
+        assert lock_file(tmp_path / "state.db").exists()
+
+
+def test_instance_lock_when_an_operator_command_probes_it_that_instant_then_the_run_still_takes_it(
+    tmp_path: Path,
+) -> None:
+    """``held_by_a_run`` holds a shared lock on the SQLite lock file for a moment; a run starting just then
+    waits it out instead of refusing the store as "in use" (exit 6)."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    probe = os.open(lock_file(tmp_path / "state.db"), os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(probe, fcntl.LOCK_SH)  # the probe, caught between its lock and its unlock
+    ended = threading.Timer(0.05, os.close, [probe])
+    ended.start()
+    try:
+        with instance_lock(url):
+            assert held_by_a_run(url) is True
+    finally:
+        ended.join()
+    assert held_by_a_run(url) is False
 
 
 # ----- a lock lost while its run goes on

@@ -86,3 +86,21 @@ def test_dashboard_when_the_port_is_taken_then_one_line_and_nothing_made(
     expected = f"--port / web.port = {taken_port}: cannot listen on 127.0.0.1: Address already in use"
     assert line == f"error: {expected}"
     assert not (tmp_path / "web-token").exists()
+
+
+def test_dashboard_when_the_store_does_not_exist_then_refused_and_nothing_made(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """A dashboard on a mistyped store.url used to create an empty store there and serve it: an instance
+    with nothing in it, whose Halt button stopped nothing."""
+    config = write_config(market_root, tmp_path, [])
+    result = _maemae("dashboard", "--config", str(config), "--port", "18766")
+    assert result.returncode == 6, result
+    line = one_error_line(result.stderr)
+    assert line == (
+        f"error: store.url = sqlite:///{tmp_path}/state.db: {tmp_path}/state.db does not exist: "
+        "check the path, or run `maemae db migrate`"
+    )
+    assert not (tmp_path / "state.db").exists()
+    assert not (tmp_path / "web-token").exists()
+    assert not (tmp_path / "log").exists()

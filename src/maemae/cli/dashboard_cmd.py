@@ -20,7 +20,7 @@ def dashboard(
 ) -> None:
     """Serve the dashboard: status, equity, positions, orders, alerts, log, parameters, and the start, stop,
     halt and resume buttons. Every page needs the token in web.token_file (created on the first start)."""
-    from maemae.engine.composition import open_state_store
+    from maemae.engine.composition import open_existing_state_store
     from maemae.web.app import create_app
     from maemae.web.server import build_dashboard, check_port_free, is_loopback, serve
 
@@ -28,8 +28,10 @@ def dashboard(
     host = host or settings.web.host
     port = port or settings.web.port
     check_port_free(host, port)
+    # an existing store only: a dashboard that created one would show an empty instance for a mistyped
+    # store.url, and its Halt would stop nothing (docs/operations.md)
+    store = open_existing_state_store(settings)
     configure_logging(settings.logging)
-    store = open_state_store(settings)
     board = build_dashboard(settings, config, store)
     if not is_loopback(host):
         typer.echo(

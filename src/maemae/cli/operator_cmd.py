@@ -1,4 +1,9 @@
-"""``maemae halt`` and ``maemae resume``: the kill switch, obeyed by a running engine before its next step."""
+"""``maemae halt`` and ``maemae resume``: the kill switch, obeyed by a running engine before its next step.
+
+Like ``maemae status``, these commands and ``params`` open an existing store only: one that created a store
+(run from another directory, or with a mistyped ``store.url``) would report a halt that no running instance
+will ever read.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,29 @@ from typing import Annotated
 import typer
 
 from maemae.cli.app import app
-from maemae.config import load_config
+from maemae.config import MaemaeConfig, load_config
 from maemae.risk.state import TradingState
 
 ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file; its store.url is used.")]
 
 
-def _request(config: Path, state: TradingState, reason: str) -> None:
+def _request(settings: MaemaeConfig, state: TradingState, reason: str) -> str:
+    """Save the wanted state; returns the line that says when it applies (no run holding the store: only
+    when one starts, which the operator must know before walking away from a halt)."""
     from maemae.engine.clock import WallClock
-    from maemae.engine.composition import open_state_store
+    from maemae.engine.composition import open_existing_state_store
     from maemae.service.control import set_trading_state
+    from maemae.store.instance_lock import held_by_a_run
 
-    store = open_state_store(load_config(config))
+    store = open_existing_state_store(settings)
     try:
         set_trading_state(store, state, reason, getpass.getuser(), WallClock().now())
     finally:
         store.close()
+    line = f"trading state set to {state.value}: a running maemae applies it before its next step"
+    if held_by_a_run(settings.store.url) is False:
+        line += " (no maemae run holds this store now: it applies when one starts)"
+    return line
 
 
 @app.command()
@@ -37,8 +49,7 @@ def halt(
 ) -> None:
     """Kill switch: no new orders and open orders cancelled (or, with --reducing, sells only)."""
     state = TradingState.REDUCING if reducing else TradingState.HALTED
-    _request(config, state, reason)
-    typer.echo(f"trading state set to {state.value}: a running maemae applies it before its next step")
+    typer.echo(_request(load_config(config), state, reason))
 
 
 @app.command()
@@ -46,9 +57,20 @@ def resume(
     config: ConfigOption,
     reason: Annotated[str, typer.Option(help="Why, for the audit log.")] = "",
 ) -> None:
-    """Lift a halt set with `maemae halt` (a halt file, if present, still holds)."""
-    _request(config, TradingState.ACTIVE, reason)
-    typer.echo("trading state set to active: a running maemae applies it before its next step")
+    """Lift a halt set with `maemae halt` (a halt file, if present, still holds: exit 1)."""
+    settings = load_config(config)
+    line = _request(settings, TradingState.ACTIVE, reason)
+    halt_file = settings.execution.halt_file  # the file a running engine obeys, as `maemae status` reads it
+    if halt_file.exists():
+        # saved all the same, so that deleting the file resumes; but trading stays halted, and a script that
+        # runs `maemae resume && ...` must not go on as if it had resumed
+        typer.echo(
+            f"resume: trading state set to active, but the flag file {halt_file} (execution.halt_file) still "
+            "halts trading: delete it to resume",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(line)
 
 
 params_app = typer.Typer(help="Risk and execution parameters of a running maemae.", no_args_is_help=True)
@@ -65,11 +87,11 @@ def params_get(
     """Print the parameters in force (the config file with the saved overrides) as JSON."""
     import json
 
-    from maemae.engine.composition import open_state_store
+    from maemae.engine.composition import open_existing_state_store
     from maemae.service.control import parameters
 
     base = load_config(config)
-    store = open_state_store(base)
+    store = open_existing_state_store(base)
     try:
         shown = parameters(store, base, key)
     finally:
@@ -85,11 +107,11 @@ def params_set(
 ) -> None:
     """Validate, save and audit a change; a running maemae applies it before its next step."""
     from maemae.engine.clock import WallClock
-    from maemae.engine.composition import open_state_store
+    from maemae.engine.composition import open_existing_state_store
     from maemae.service.control import change_parameter
 
     base = load_config(config)
-    store = open_state_store(base)
+    store = open_existing_state_store(base)
     try:
         old, new = change_parameter(store, base, key, value, getpass.getuser(), WallClock().now())
     finally:

@@ -75,7 +75,13 @@ def request_change(
     current = with_overrides(base, overrides)
     old = value_at(current.model_dump(mode="json", by_alias=True), key)
     value = _parse_value(raw)
-    with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
+    changed = with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
+    if key == "execution.halt_file" and not changed.execution.halt_file.parent.is_dir():
+        # nobody could create the flag file there: the kill switch would be silently gone
+        raise ConfigError(
+            f"params: execution.halt_file = {raw!r}: directory {changed.execution.halt_file.parent} does "
+            "not exist, so the flag file could never be created: create it or choose another path"
+        )
     overrides[key] = value
     store.commit(
         StateChange(

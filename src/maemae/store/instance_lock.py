@@ -16,7 +16,8 @@ reads or writes anything in the store and holds it to the end:
 Both are released by the operating system or the server when the process ends in any way, ``kill -9``
 included, so a crashed run restarts and recovers (docs/state.md) without anyone removing a stale lock.
 Read-only commands (``status``, ``orders``, ``report``, the dashboard's pages) and the operator's commands
-(``halt``, ``params set``), which must reach a running instance, do not take it.
+(``halt``, ``params set``), which must reach a running instance, do not take it; ``halt`` and ``resume`` only
+ask whether a run holds it (:func:`held_by_a_run`), to say when nothing will apply the change yet.
 
 Both can also be lost while the run goes on: the server ends the lock's session (a restart, a network cut,
 ``pg_terminate_backend``) while the run's other connections reconnect, or someone removes or replaces the lock
@@ -32,6 +33,7 @@ import contextlib
 import os
 import socket
 import sys
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,11 +58,20 @@ from maemae.store.database import (
 NAMESPACE = zlib.crc32(b"maemae") & 0x7FFF_FFFF
 INSTANCE_KEY = 1
 _APPLICATION = "maemae "  # application_name prefix of the holding connection
+# The row of pg_locks (as ``l``) of the granted instance lock in this database
+_GRANTED = (
+    "l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid = CAST(:namespace AS oid) AND l.objid = CAST(:key AS oid)"
+)
 _WINDOWS_LOCK_OFFSET = 1 << 30  # the byte locked on Windows: far past the holder text, which stays readable
 # How long the lock's session may take to answer a check: the server's limit on the query, and the client's
 # on unacknowledged data (a cut network leaves no one to say the session is gone; TCP alone waits minutes)
 _CHECK_TIMEOUT_MS = 5_000
 _UNANSWERED_MS = 10_000
+# How long a run that finds the SQLite lock taken waits before it tries once more: an operator's command may
+# be holding it for the microseconds of :func:`held_by_a_run`'s probe, and must not make a starting run refuse
+_PROBE_GRACE_S = 0.2
 
 Probe = Callable[[], str | None]  # None while the lock is held, else why it is not
 
@@ -109,6 +120,55 @@ def instance_lock(url: str) -> Iterator[InstanceLock]:
         yield InstanceLock(url)
 
 
+def held_by_a_run(url: str) -> bool | None:
+    """Whether a trading run holds the instance lock of the store at ``url`` now; None when that cannot be
+    told (an in-memory database, a server that does not answer). For the operator's messages only: a run may
+    start or end right after.
+
+    It never takes the lock from a run. PostgreSQL's ``pg_locks`` shows the advisory lock without taking it.
+    A SQLite lock file has no such view, so the probe takes a shared lock on it (an existing file only: none
+    is created) and drops it at once: a run that holds the file keeps it, and a run starting in that instant
+    tries again after ``_PROBE_GRACE_S`` instead of refusing.
+    """
+    backend = parse_url(url).get_backend_name()
+    path = sqlite_path(url)
+    if backend == "sqlite" and path is not None:
+        return _file_held(lock_file(path))
+    if backend == "postgresql":
+        return _advisory_held(url)
+    return None
+
+
+def _file_held(path: Path) -> bool | None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # every run creates it before it locks it
+    except OSError:
+        return None
+    try:
+        return _is_locked(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _advisory_held(url: str) -> bool | None:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text(f"SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE {_GRANTED})"),
+                {"namespace": NAMESPACE, "key": INSTANCE_KEY},
+            )
+            return bool(found.scalar_one())
+    except (OperationalError, DatabaseError):
+        return None
+    finally:
+        engine.dispose()
+
+
 def lock_file(path: Path) -> Path:
     """The lock file of the SQLite database at ``path``."""
     return path.with_name(path.name + ".lock")
@@ -139,6 +199,9 @@ def _file_lock(url: str, database: Path) -> Iterator[InstanceLock]:
     try:
         try:
             taken = _try_lock(fd)
+            if not taken:  # perhaps held_by_a_run's probe, for a moment
+                time.sleep(_PROBE_GRACE_S)
+                taken = _try_lock(fd)
             if taken:
                 _write_holder(fd, holder())
         except OSError as error:
@@ -168,6 +231,16 @@ if sys.platform == "win32":
             return False
         return True
 
+    def _is_locked(fd: int) -> bool:
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return True
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return False
+
 else:
     import fcntl
 
@@ -177,6 +250,14 @@ else:
         except BlockingIOError:
             return False
         return True
+
+    def _is_locked(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
 
 
 def _file_changed(fd: int, path: Path) -> str | None:
@@ -274,9 +355,7 @@ def _advisory_holder(connection: Connection) -> str | None:
     name = connection.execute(
         text(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
-            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND l.classid = CAST(:namespace AS oid) AND l.objid = CAST(:key AS oid)"
+            f"WHERE {_GRANTED}"
         ),
         {"namespace": NAMESPACE, "key": INSTANCE_KEY},
     ).scalar()
