@@ -113,7 +113,8 @@ class InstanceLockLost(StoreError):
 class RunInterrupted(MaemaeError):
     """Ctrl-C stopped the run before the close. It exits 130, as any maemae command interrupted by Ctrl-C
     does (and as shells expect), so a script does not take the day for done; the state is saved, and the
-    same command goes on with the day. SIGTERM, the way the dashboard's Stop and service managers end a run,
+    same command goes on with the day (but for a paper replay whose exchange ran inside its process and is
+    gone: the line says so). SIGTERM, the way the dashboard's Stop and service managers end a run,
     is a stop that was asked for: the same line as the summary, exit 0."""
 
     exit_code = 130

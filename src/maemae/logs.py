@@ -53,7 +53,14 @@ class DailyJsonLines:
 
 
 def configure_logging(config: LoggingConfig) -> DailyJsonLines:
-    """Route structlog to the daily JSON file and (optionally) the console; returns the file sink."""
+    """Route structlog to the daily JSON file and (optionally) the console; returns the file sink.
+
+    A ``logging.dir`` that cannot be made or written is refused here, in one line (exit 2): this runs as a
+    command starts, and the first record would otherwise end it in a traceback, or a trading day half-way.
+    """
+    from maemae.backtest.outputs import check_out_dir  # here: importing it costs every command's start
+
+    check_out_dir(config.dir, "logging.dir", ())
     sink = DailyJsonLines(config.dir)
     console = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     level = getattr(logging, config.level.upper())

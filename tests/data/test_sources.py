@@ -267,39 +267,60 @@ def test_adjusted_history_when_a_split_is_stored_then_the_past_is_on_each_day_s_
     calendar = default_calendar()
     raw = BacktestMarket(store, calendar, date(2021, 4, 16), date(2021, 4, 16))
     adjusted = BacktestMarket(store, calendar, date(2021, 4, 16), date(2021, 4, 16), adjusted=True)
-    assert raw.daily_before(KAKAO, date(2021, 4, 16), 10).close.tolist() == [560_000, 562_000, 112_000]
-    after_split = adjusted.daily_before(KAKAO, date(2021, 4, 16), 10)
+    assert raw.history.daily_before(KAKAO, date(2021, 4, 16), 10).close.tolist() == [
+        560_000,
+        562_000,
+        112_000,
+    ]
+    after_split = adjusted.history.daily_before(KAKAO, date(2021, 4, 16), 10)
     assert after_split.close.tolist() == [112_000, 112_400, 112_000]
     assert after_split.volume[0] == 512_345 * 5  # five times the shares after a 5:1 split
     assert after_split.value[0] == 286_913_200_000  # the traded won do not change
-    before_split = adjusted.daily_before(KAKAO, date(2021, 4, 9), 10)
+    before_split = adjusted.history.daily_before(KAKAO, date(2021, 4, 9), 10)
     assert before_split.close.tolist() == [560_000]  # on a day before the split, the past is as traded
 
 
 def test_run_when_update_before_open_is_set_then_the_store_is_current_before_the_day_starts(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import socket
     from datetime import datetime, time
 
+    from maemae.brokers.kis.mock.server import mock_environment
     from maemae.config import parse_config
+    from maemae.config.broker import KisBrokerConfig
     from maemae.domain.clock_time import KST
     from maemae.engine.clock import SimulatedClock
     from maemae.engine.runtime import RunOptions, run_trading_day
+    from maemae.errors import BrokerConnectionLost
 
     store = BarStore(tmp_path / "market")
     library = RecordedPykrx()
     fetcher(store, PykrxSource(library)).run({SAMSUNG: (date(2025, 12, 1), date(2025, 12, 5))})
-    config = parse_config(
-        {
-            "mode": "paper",
-            "data": {"root": str(tmp_path / "market"), "update_before_open": "pykrx"},
-            "store": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
-            "logging": {"dir": str(tmp_path / "log"), "console": False},
-        }
-    )
-    morning = SimulatedClock(datetime.combine(date(2025, 12, 12), time(8, 0), tzinfo=KST))
-    with pytest.raises(ConfigError, match="KIS_APP_KEY"):  # the day then needs KIS's prices: not here
-        run_trading_day(config, RunOptions(clock=morning, data_source=PykrxSource(library)))
+    for variable, value in mock_environment(KisBrokerConfig()).items():
+        monkeypatch.setenv(variable, value)
+    with socket.socket() as closed:  # bound, never listening: KIS's prices are refused, after the update
+        closed.bind(("127.0.0.1", 0))
+        kis = f"127.0.0.1:{closed.getsockname()[1]}"
+        config = parse_config(
+            {
+                "mode": "paper",
+                "broker": {
+                    "kis": {
+                        "base_url": f"http://{kis}",
+                        "ws_url": f"ws://{kis}",
+                        "token_cache": str(tmp_path / "token.json"),
+                        "timeout_seconds": 2,
+                    }
+                },
+                "data": {"root": str(tmp_path / "market"), "update_before_open": "pykrx"},
+                "store": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+                "logging": {"dir": str(tmp_path / "log"), "console": False},
+            }
+        )
+        morning = SimulatedClock(datetime.combine(date(2025, 12, 12), time(8, 0), tzinfo=KST))
+        with pytest.raises(BrokerConnectionLost, match="cannot connect"):
+            run_trading_day(config, RunOptions(clock=morning, data_source=PykrxSource(library)))
     days = store.read_frame(SAMSUNG, Timeframe.DAY)["ts"].dt.date.tolist()
     assert days[-1] == date(2025, 12, 11)  # through the session before the day
     assert library.calls["ohlcv:005930"] == 4  # one update after the first fetch: raw + adjusted each

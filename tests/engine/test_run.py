@@ -41,6 +41,7 @@ from maemae.ports.broker import OrderRequest
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import KEY, _serve
 from tests.market_config import market_toml
+from tests.user_errors import one_error_line
 
 DAY = date(2025, 12, 3)
 
@@ -169,22 +170,28 @@ def test_run_when_kis_modes_contradict_then_refused(market_root: Path, tmp_path:
 
 
 def test_run_on_the_wall_clock_when_not_a_trading_day_or_after_the_close_then_nothing(
-    market_root: Path, tmp_path: Path
+    market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = load_config(_config(market_root, tmp_path))
     saturday = SimulatedClock(datetime(2025, 12, 6, 9, 0, tzinfo=KST))
+    evening = SimulatedClock(datetime(2025, 12, 3, 20, 0, tzinfo=KST))
+    morning = SimulatedClock(datetime(2025, 12, 3, 8, 0, tzinfo=KST))
+    for variable in mock_environment(KisBrokerConfig()):
+        monkeypatch.delenv(variable, raising=False)
+    for clock in (saturday, evening, morning):  # paper on the sim needs KIS's prices: checked on any day
+        with pytest.raises(ConfigError, match="KIS_APP_KEY is not set"):
+            run_trading_day(config, RunOptions(clock=clock))
+    for variable, value in mock_environment(KisBrokerConfig()).items():
+        monkeypatch.setenv(variable, value)
     assert (
         run_trading_day(config, RunOptions(clock=saturday)).note
         == "2025-12-06 is not a KRX trading day: nothing to do"
     )
-    evening = SimulatedClock(datetime(2025, 12, 3, 20, 0, tzinfo=KST))
     assert (
         run_trading_day(config, RunOptions(clock=evening)).note
         == "the session of 2025-12-03 is over: nothing to do"
     )
-    morning = SimulatedClock(datetime(2025, 12, 3, 8, 0, tzinfo=KST))
-    with pytest.raises(ConfigError, match="KIS_APP_KEY is not set"):  # paper on the sim needs KIS's prices
-        run_trading_day(config, RunOptions(clock=morning))
+    assert not (tmp_path / "state.db").exists()
 
 
 class _Sim:
@@ -353,3 +360,44 @@ def test_live_command_when_config_is_not_live_then_refused_in_one_line(
     assert main(["live", "--config", str(on_the_simulator)]) == 2
     assert 'live trading needs broker.kind = "kis" or "creon"' in capsys.readouterr().err
     assert not (tmp_path / "state.db").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "paper"])
+@pytest.mark.parametrize("field", ["report.dir", "logging.dir"])
+def test_run_when_an_output_folder_cannot_be_made_then_refused_before_the_day(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, field: str
+) -> None:
+    """A report folder under a file was found out only after the whole day had traded (a traceback, exit 1,
+    and the day saved as closed, so the same command was refused after it); a log folder there ended the
+    start in a traceback."""
+    (tmp_path / "afile").write_text("a file, not a folder\n", encoding="utf-8")
+    section, key = field.split(".")
+    folder = tmp_path / "afile" / section
+    config = _config(market_root, tmp_path, f'[{section}]\n{key} = "{folder}"')
+    assert main([command, "--config", str(config), "--replay", DAY.isoformat(), "--speed", "0"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line == f"error: {field} '{folder}': '{tmp_path / 'afile'}' is a file; expected a folder"
+    assert not (tmp_path / "state.db").exists()
+
+
+def test_run_when_the_report_cannot_be_written_at_the_close_then_the_book_check_is_told_first(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report that failed after the close used to end the run in a traceback (exit 1) before the book
+    check's differences were printed: a live day with differences did not exit 8."""
+    reports = tmp_path / "reports"
+    config = _config(market_root, tmp_path, f'[report]\ndir = "{reports}"\n\n[logging]\nconsole = false')
+    (reports / f"{DAY}.html").mkdir(parents=True)  # passes the check at the start; the file cannot go there
+    difference = "cash: maemae 1,000 won, broker 2,000 won"  # a real one needs a broker that loses money
+    monkeypatch.setattr("maemae.engine.runtime._book_check", lambda *_: [difference])
+    assert main(["run", "--config", str(config), "--replay", DAY.isoformat()]) == 8
+    captured = capsys.readouterr()
+    assert f"{DAY}: the day is closed" in captured.out
+    assert "Traceback" not in captured.err
+    assert captured.err.strip().splitlines() == [
+        f"book difference: {difference}",
+        f"error: report.dir '{reports}': {DAY}.html there is a folder; expected a file; the day is saved: "
+        f"`maemae report --config F {DAY}` writes its report again",
+    ]
+    assert _closed_days(tmp_path) == [DAY.isoformat()]
+    assert sorted(path.name for path in reports.iterdir()) == [f"{DAY}.html"]  # nothing half-written

@@ -98,7 +98,9 @@ def test_run_when_ctrl_c_before_the_close_then_exit_130_without_a_book_check_and
         )
         assert stop is not None, stopped[0]
         assert (int(stop[1]) > 0) == (_orders_saved(tmp_path) > 0)  # what happened, not 0 for a stopped day
-        assert "the state is saved" in stopped[0]
+        assert stopped[0].endswith(
+            "the state is saved and the book is checked at the close: start the same command again to go on"
+        )
         assert "the day is closed" not in out
         assert _closed_days(tmp_path) == []
         second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
@@ -124,6 +126,8 @@ def test_run_when_sigterm_before_the_close_then_exit_0_saying_so_without_a_book_
     assert re.search(
         r"2025-12-03: stopped before the close by SIGTERM after \d+ orders and \d+ fills; the state", out
     )
+    # its exchange ran inside it: the same command would be refused, so the line says what to do instead
+    assert "the state is saved, but the exchange ran inside this process and is gone, so this day cannot" in out
     assert "book difference" not in err
     assert "Traceback" not in err
     assert _closed_days(tmp_path) == []

@@ -13,6 +13,7 @@ from maemae.cli import main
 from maemae.config import load_config
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import _config
+from tests.user_errors import one_error_line
 
 DAY = date(2025, 12, 3)
 
@@ -83,3 +84,50 @@ def test_report_when_the_day_or_options_are_wrong_then_one_line(
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1
         assert expected in err[0]
+
+
+def test_report_command_when_the_folder_cannot_take_the_files_then_one_line_and_nothing_printed(
+    paper_day: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It wrote the HTML before printing, and an unusable folder ended it in a traceback (with --json too,
+    whose JSON was then never printed). Now it is one line and an empty stdout: a script must not take a
+    report whose files were not written for done."""
+    (tmp_path / "afile").write_text("a file, not a folder\n", encoding="utf-8")
+    folder = tmp_path / "afile" / "reports"
+    assert main(["report", "--config", str(paper_day), "--no-backtest", "--out", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert one_error_line(captured.err) == (
+        f"error: --out '{folder}': '{tmp_path / 'afile'}' is a file; expected a folder"
+    )
+    config = paper_day.read_text(encoding="utf-8") + f'\n[report]\ndir = "{folder}"\n'
+    paper_day.write_text(config, encoding="utf-8")
+    assert main(["report", "--config", str(paper_day), "--no-backtest", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert one_error_line(captured.err) == (
+        f"error: report.dir '{folder}': '{tmp_path / 'afile'}' is a file; expected a folder"
+    )
+
+
+def test_paper_when_the_report_cannot_be_written_at_the_close_then_one_line_after_the_book(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The folder passed the check at the start, but the report's file cannot go there at the close: the day
+    is saved, the book check is told, the report's failure is one line (exit 1), and `maemae report` writes
+    the report once the folder is fixed."""
+    config = _config(market_root, tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + "\n[logging]\nconsole = false\n", encoding="utf-8")
+    blocking = tmp_path / "reports" / "state" / f"{DAY}.html"
+    blocking.mkdir(parents=True)
+    assert main(["paper", "--config", str(config), "--replay", DAY.isoformat(), "--speed", "0"]) == 1
+    captured = capsys.readouterr()
+    assert "book: maemae's orders, holdings and cash equal the venue's" in captured.out
+    assert one_error_line(captured.err) == (
+        f"error: report.dir '{blocking.parent}': {DAY}.html there is a folder; expected a file; the day is "
+        f"saved: `maemae report --config F {DAY}` writes its report again"
+    )
+    blocking.rmdir()
+    assert main(["report", "--config", str(config), "--no-backtest", DAY.isoformat()]) == 0
+    assert f"written: {blocking}" in capsys.readouterr().out
+    assert sorted(path.name for path in blocking.parent.iterdir()) == [f"{DAY}.html", f"{DAY}.txt"]

@@ -12,6 +12,7 @@ import pytest
 from maemae.cli import main
 from maemae.errors import StoreError
 from maemae.store.repository import SqlStateStore
+from tests.user_errors import one_error_line
 
 
 def _digest(path: Path) -> str:
@@ -136,3 +137,22 @@ def test_db_migrate_backup_and_audit_verify_on_a_new_database(
     assert "audit log intact: 0 records" in capsys.readouterr().out
     assert main(["db", "backup", "--url", url, "--to", str(tmp_path / "copy.db")]) == 6
     assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self").is_dir(), reason="needs Linux's /proc, a folder that takes no files"
+)
+def test_db_backup_when_the_folder_takes_no_files_then_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite's "unable to open database file" came out as a traceback; a missing folder or an existing file
+    were already one line each."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    assert main(["db", "migrate", "--url", url]) == 0
+    capsys.readouterr()
+    assert main(["db", "backup", "--url", url, "--to", "/proc/bk.db"]) == 6
+    line = one_error_line(capsys.readouterr().err)
+    assert line == (
+        "error: backup: /proc/bk.db cannot be created (unable to open database file): choose a folder you "
+        "can write to"
+    )

@@ -21,7 +21,10 @@ from maemae.engine.operator import requested_state
 from maemae.errors import ConfigError
 from maemae.risk.state import TradingState
 from maemae.web.auth import load_or_create_token
+from tests.engine.test_run import _config as run_config
+from tests.user_errors import one_error_line
 from tests.web.conftest import Served, write_config
+from tests.web.conftest import _free_port as free_port
 
 
 def _bearer(served: Served) -> dict[str, str]:
@@ -55,6 +58,27 @@ def test_token_file_when_first_start_then_created_owner_only_and_reused(tmp_path
     path.write_text("short\n")
     with pytest.raises(ConfigError, match="token of 5 characters: expected at least 16"):
         load_or_create_token(path)
+
+
+@pytest.mark.parametrize("where", ["under a file", "a folder"])
+def test_dashboard_when_the_token_file_cannot_be_made_or_read_then_one_line(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """A token file under a file ended `maemae dashboard` in a FileExistsError traceback (exit 1); a folder
+    there was judged by its mode, as if it were the token (and read, with mode 700: IsADirectoryError)."""
+    (tmp_path / "afile").write_text("a file, not a folder\n", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    token = tmp_path / ("afile/web-token" if where == "under a file" else "folder")
+    web = f'[logging]\ndir = "{tmp_path}/log"\nconsole = false\n\n[web]\ntoken_file = "{token}"'
+    config = run_config(market_root, tmp_path, web)
+    assert main(["db", "migrate", "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["dashboard", "--config", str(config), "--port", str(free_port())]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    why = f"cannot create it: {tmp_path}/afile is a file; expected a folder"
+    if where == "a folder":
+        why = "is a folder; expected the token file"
+    assert line == f"error: web.token_file {token}: {why}"
 
 
 @pytest.mark.parametrize(
@@ -213,6 +237,7 @@ def test_cli_dashboard_when_started_then_listens_on_loopback_and_refuses_a_taken
     market_root: Path, tmp_path: Path
 ) -> None:
     config = write_config(market_root, tmp_path, [])
+    assert main(["db", "migrate", "--config", str(config)]) == 0  # the dashboard opens an existing store only
     port = "18765"
     child = subprocess.Popen(
         [sys.executable, "-m", "maemae.cli", "dashboard", "--config", str(config), "--port", port],

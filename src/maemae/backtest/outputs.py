@@ -81,9 +81,10 @@ def _remove_empty(folders: Sequence[Path]) -> None:
             return
 
 
-def check_out_dir(out_dir: Path, option: str) -> None:
-    """Fail now, with one line, when outputs cannot be written to ``out_dir``: before a run, not after it."""
-    discard(open_staging(out_dir, option))
+def check_out_dir(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> None:
+    """Fail now, with one line, when outputs cannot be written to ``out_dir``: before a run, not after it.
+    ``names`` as for :func:`open_staging` (none: only the folder, when the files' names are not known yet)."""
+    discard(open_staging(out_dir, option, names))
 
 
 def _unusable(out_dir: Path, error: OSError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,23 @@ def check(file: FileArgument) -> None:
     strategies = [spec.class_ for spec in (config.strategies.daily, config.strategies.minute) if spec]
     names = ", ".join(strategies) or "none"
     typer.echo(f"ok: {file} (mode={config.mode}, broker={config.broker.kind}, strategies={names})")
+    _warn_of_unset_secrets(config)
+
+
+def _warn_of_unset_secrets(config: MaemaeConfig) -> None:
+    """A warning, not an error, when the KIS variables the config names are not set: the file may be checked
+    on another machine than the one it trades on, but here `maemae run` and `maemae live` would refuse it."""
+    kis = config.broker.kis
+    if config.mode == "backtest" or config.broker.kind != "kis":
+        return
+    variables = (kis.app_key_env, kis.app_secret_env, kis.account_env, kis.hts_id_env)
+    unset = [name for name in variables if not os.environ.get(name, "").strip()]
+    if unset:
+        typer.echo(
+            f"warning: broker.kis: not set in this environment: {', '.join(unset)}; `maemae run` and "
+            "`maemae live` read the KIS keys from them where they run (docs/brokers/kis.md)",
+            err=True,
+        )
 
 
 @config_app.command("show")

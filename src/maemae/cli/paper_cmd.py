@@ -13,7 +13,7 @@ import typer
 
 from maemae.cli.app import app, arguments
 from maemae.config import load_config
-from maemae.errors import ConfigError
+from maemae.errors import ConfigError, MaemaeError
 from maemae.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ def paper(
 ) -> None:
     """Paper-trade a replayed day on the simulated exchange, every change saved to store.url."""
     from maemae.engine.paper import run_paper_replay
+    from maemae.engine.runtime import check_replay_mode
 
     if supervise:
         supervise_this_command()
@@ -88,6 +89,7 @@ def paper(
     except ValueError:
         raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
     settings = load_config(config)
+    check_replay_mode(settings)
     configure_logging(settings.logging)
     choice = venue_choice(broker, exchange, authkey_env)
     summary = run_paper_replay(settings, day, speed, choice)
@@ -99,18 +101,33 @@ def paper(
         f"{len(recovery.never_sent)} never sent, {len(recovery.recovered_fills)} fills recovered, "
         f"{len(recovery.differences)} reconciliation differences"
     )
+    if summary.stopped is not None:  # SIGTERM before the close: a stop that was asked for, not judged
+        typer.echo(summary.stopped)
+        return
     equity = f"{summary.equity:,} won" if summary.equity is not None else "(the day was already closed)"
     typer.echo(
         f"paper {summary.day}: {summary.orders} orders sent, {summary.denied} denied, {summary.fills} fills; "
         f"equity at the close {equity}"
     )
-    if summary.book_differences:
-        for line in summary.book_differences:
-            typer.echo(f"book difference: {line}", err=True)
-        raise typer.Exit(8)
-    typer.echo("book: maemae's orders, holdings and cash equal the venue's")
+    if not summary.book_differences:
+        typer.echo("book: maemae's orders, holdings and cash equal the venue's")
     if summary.report is not None:
         typer.echo(f"report: {summary.report}")
+    end_the_day(summary.book_differences, summary.report_error)
+
+
+def end_the_day(book_differences: list[str], report_error: MaemaeError | None) -> None:
+    """The book check's differences, then a report that could not be written, each on stderr; the book's
+    exit code (8) wins over the report's: a difference needs a person now, a report can be written again
+    (``maemae report``)."""
+    for line in book_differences:
+        typer.echo(f"book difference: {line}", err=True)
+    if report_error is not None:
+        typer.echo(f"error: {report_error}", err=True)
+    if book_differences:
+        raise typer.Exit(8)
+    if report_error is not None:
+        raise typer.Exit(report_error.exit_code)
 
 
 def _loopback_url(text: str) -> str:

@@ -30,6 +30,7 @@ def report(
     """Write the report of a closed day (HTML and text) and print the text (or JSON)."""
     from maemae.engine.composition import open_existing_state_store
     from maemae.service.report import (
+        REPORT_OPTION,
         compare_with_backtest,
         day_report,
         render_text,
@@ -57,7 +58,10 @@ def report(
         result = day_report(store, wanted, comparison)
     finally:
         store.close()
-    html_path, _ = write_report(result, out or report_dir(settings), chosen)  # type: ignore[arg-type]
+    # written before anything is printed: a folder that cannot take the files is one line and an empty stdout
+    # (with --json too), not a report a script would take for done
+    folder, option = (out, "--out") if out is not None else (report_dir(settings), REPORT_OPTION)
+    html_path, _ = write_report(result, folder, chosen, option)  # type: ignore[arg-type]
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from maemae.cli.app import app
-from maemae.cli.paper_cmd import DEFAULT_KEY_ENV, KeyEnvOption, venue_choice
+from maemae.cli.paper_cmd import DEFAULT_KEY_ENV, KeyEnvOption, end_the_day, venue_choice
 from maemae.config import MaemaeConfig, load_config
 from maemae.errors import ConfigError
 from maemae.logs import configure_logging
@@ -118,7 +118,4 @@ def _trade(settings: MaemaeConfig, options: RunOptions) -> None:
         )
     if summary.report_path is not None:
         typer.echo(f"report: {summary.report_path}")
-    if summary.book_differences:
-        for line in summary.book_differences:
-            typer.echo(f"book difference: {line}", err=True)
-        raise typer.Exit(8)
+    end_the_day(summary.book_differences, summary.report_error)

@@ -11,16 +11,23 @@ The venue is the simulated exchange, reached one of three ways:
   as ``maemae kis-mock`` (``--exchange URL``), which outlives a crashed run like ``sim serve`` does.
 
 At the close the book check (``engine.books``) compares maemae's orders, positions and cash with the venue's.
+
+Ctrl-C and SIGTERM end the replay before its next step, with one line saying where it stopped and whether
+the same command goes on (only with ``--exchange``: an exchange inside the process is gone with it). As for
+``maemae run``, Ctrl-C exits 130 and SIGTERM, a stop that was asked for, 0; a second signal stops at once.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.backtest.market import BacktestMarket
@@ -42,10 +49,10 @@ from maemae.engine.composition import make_calendar, open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
-from maemae.engine.venues import VenueChoice, exchange_factory, open_venue
-from maemae.errors import ConfigError, MaemaeError, StoreError, without_passwords
+from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, open_venue
+from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
 from maemae.krx.sessions import session_schedule
-from maemae.service.report import write_day_report
+from maemae.service.report import check_report_dir, write_day_report
 
 if TYPE_CHECKING:
     from maemae.store.repository import SqlStateStore
@@ -62,6 +69,43 @@ class PaperSummary:
     equity: int | None  # at the close; None when the day was already closed before this run
     book_differences: list[str]  # maemae's book against the venue's at the end; empty when equal
     report: Path | None = None  # the end-of-day report (HTML), when this run closed the day
+    stopped: str | None = None  # SIGTERM ended the run before the close: where, and whether it can go on
+    report_error: MaemaeError | None = None  # why the report could not be written; told after the book check
+
+
+class _StopSignals:
+    """SIGINT and SIGTERM while the replay runs: noted, so the replay stops between two saved steps and says
+    where, rather than dying silently (Ctrl-C) or unannounced (SIGTERM). A paced wait ends at once on one.
+    The first signal puts the previous handlers back, so a second one acts as it would without maemae (a
+    step that hangs can still be stopped); a signal the process was started to ignore stays ignored."""
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self._arrived = threading.Event()
+        self._previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():  # Python handles signals there only
+            for number in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(number) is not signal.SIG_IGN:
+                    self._previous[number] = signal.signal(number, self._note)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._restore()
+
+    def _note(self, number: int, _frame: FrameType | None) -> None:
+        self.received = signal.Signals(number)
+        self._arrived.set()
+        self._restore()
+
+    def _restore(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+    def sleep(self, seconds: float) -> None:
+        self._arrived.wait(seconds)
 
 
 def run_paper_replay(
@@ -70,8 +114,10 @@ def run_paper_replay(
     from maemae.store.instance_lock import instance_lock  # here: `sim serve` needs no SQLAlchemy
 
     choice = choice or VenueChoice()
-    pace = WallPacer(speed)  # checks the speed before anything is opened
+    stops = _StopSignals()
+    pace = WallPacer(speed, sleep=stops.sleep)  # checks the speed before anything is opened
     market = _replay_market(config, day)
+    check_report_dir(config)
     clock = SimulatedClock(datetime.combine(day, time(0), tzinfo=KST))
     with ExitStack() as stack:
         lock = stack.enter_context(instance_lock(config.store.url))  # one run per store, before it is touched
@@ -84,31 +130,62 @@ def run_paper_replay(
         cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
         if cursor is not None and not choice.outlives_the_run:
             raise _held_replay(store, cursor, day)
-        venue = open_venue(config, market, clock, choice, stack)
         try:
-            outcome = run_persisted_replay(
-                config, market, [day], venue, store, clock, pace, sink, check_lock=lock.check
-            )
+            # inside: a venue that cannot be reached is alerted and saved as the run's last error too
+            venue = open_venue(config, market, clock, choice, stack)
+            with stops:
+                outcome = run_persisted_replay(
+                    config,
+                    market,
+                    [day],
+                    venue,
+                    store,
+                    clock,
+                    pace,
+                    sink,
+                    check_lock=lock.check,
+                    stop=lambda: stops.received is not None,
+                )
         except MaemaeError as error:  # the operator hears of it before the process exits
             alert_error(sink, error, clock.now(), store)
             raise
         engine = outcome.engine
-        differences = book_differences(
-            engine.orders, engine.portfolio, engine.orders.broker, venue.all_orders()
-        )
-        report = write_day_report(config, store, day)[0] if outcome.days else None
+        # a day stopped half-way is not judged: fills after its last step show at the exchange only, and a
+        # resumed run collects them (as `maemae run` does)
+        differences = []
+        if outcome.stopped_at is None:
+            differences = book_differences(
+                engine.orders, engine.portfolio, engine.orders.broker, venue.all_orders()
+            )
+        report, report_error = write_day_report(config, store, day) if outcome.days else (None, None)
     orders = engine.orders.orders.values()
     denied = sum(1 for o in orders if o.state is OrderState.DENIED)
+    fills = sum(len(o.fill_ids) for o in orders)
+    stopped = None
+    if outcome.stopped_at is not None and stops.received is not None:
+        stopped = _stopped_line(outcome.stopped_at, stops.received, len(orders) - denied, fills, choice)
+        if stops.received is signal.SIGINT:
+            raise RunInterrupted(stopped)
     return PaperSummary(
         day,
         outcome.resumed_at,
         outcome.recovery,
-        len(engine.orders.orders) - denied,
+        len(orders) - denied,
         denied,
-        sum(len(o.fill_ids) for o in orders),
+        fills,
         outcome.days[-1].equity if outcome.days else None,
         differences,
         report,
+        stopped,
+        report_error,
+    )
+
+
+def _stopped_line(at: Cursor, by: signal.Signals, orders: int, fills: int, choice: VenueChoice) -> str:
+    """What a signal left: where the day stopped, and whether the same command goes on with it."""
+    return (
+        f"{at.day}: stopped before the close by {by.name} at step {at.next_bar} after {orders} orders and "
+        f"{fills} fills; the state is saved{how_to_go_on(choice)}"
     )
 
 

@@ -17,10 +17,13 @@ redone after a restart decides exactly what it would have decided the first time
 
 Given the store's instance lock (``check_lock``), it checks the lock before every step (a market minute)
 and before every order request (``engine.lock_guard``), and stops with ``InstanceLockLost`` once it is lost.
+Given ``stop`` (a paper run's Ctrl-C or SIGTERM), it asks it before every step and ends the replay there,
+between two saved steps, so the store holds exactly where a restart goes on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -53,6 +56,11 @@ class ReplayOutcome:
     recovery: RecoveryReport
     resumed_at: Cursor | None
     days: list[DayRecord]  # the days this run closed
+    stopped_at: Cursor | None = None  # where ``stop`` ended the replay (the step a restart goes on from)
+
+
+class _Stopped(Exception):
+    """Raised before a step when ``stop`` asks for it: the only way out of the runner between two steps."""
 
 
 def run_persisted_replay(
@@ -66,6 +74,7 @@ def run_persisted_replay(
     alerts: AlertSink | None = None,
     *,
     check_lock: LockCheck | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ReplayOutcome:
     engine = build_backtest_engine(
         config,
@@ -89,8 +98,11 @@ def run_persisted_replay(
 
     reconcile_every = max(1, config.execution.reconcile_s // 60)  # steps are market minutes
 
+    position = cursor or Cursor(days[0], 0)  # the next step to run: where a stop leaves the replay
+
     def on_step(at: Cursor) -> None:
-        nonlocal closed
+        nonlocal closed, position
+        position = at
         if in_doubt(engine.orders):  # a reply was lost this step: settle by query, never by sending again
             settle_in_doubt(engine.orders, engine.orders.broker, engine.clock.now())
         now = engine.clock.now()
@@ -122,8 +134,13 @@ def run_persisted_replay(
             pace(at)
         if check_lock is not None:  # after the wait, before the step does anything
             check_lock()
+        if stop is not None and stop():
+            raise _Stopped
         switch.poll(at)
         params.poll(at)
 
-    runner.run(days, resume=cursor, on_step=on_step, before_step=before_step)
+    try:
+        runner.run(days, resume=cursor, on_step=on_step, before_step=before_step)
+    except _Stopped:
+        return ReplayOutcome(engine, report, cursor, runner.recorder.days, stopped_at=position)
     return ReplayOutcome(engine, report, cursor, runner.recorder.days)

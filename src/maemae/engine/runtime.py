@@ -43,6 +43,7 @@ from maemae.backtest.market import BacktestMarket
 from maemae.brokers.creon.adapter import CreonBroker
 from maemae.brokers.creon.com import Win32Runtime
 from maemae.brokers.kis.adapter import KisBroker
+from maemae.brokers.kis.auth import KisCredentials
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
@@ -70,13 +71,13 @@ from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
 from maemae.engine.scheduler import Scheduler
-from maemae.engine.venues import VenueChoice, open_venue
+from maemae.engine.venues import VenueChoice, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.sessions import session_schedule
 from maemae.ports.broker import Broker
 from maemae.ports.state import SavedState, StateStore
-from maemae.service.report import write_day_report
+from maemae.service.report import check_report_dir, write_day_report
 from maemae.store.database import describe
 from maemae.store.instance_lock import instance_lock
 
@@ -104,6 +105,7 @@ class RunSummary:
     recovery: RecoveryReport | None = None
     book_differences: list[str] = field(default_factory=list)
     report_path: Path | None = None  # the end-of-day report (HTML)
+    report_error: MaemaeError | None = None  # why it could not be written; told after the book check
 
 
 def check_mode(config: MaemaeConfig, replay: bool) -> None:
@@ -114,11 +116,9 @@ def check_mode(config: MaemaeConfig, replay: bool) -> None:
             'mode = "backtest": `maemae run` trades a day on the clock; set mode = "paper" or "live" '
             "(backtests: `maemae backtest`)"
         )
+    if replay:
+        check_replay_mode(config)
     if config.mode == "live":
-        if replay:
-            raise ConfigError(
-                '--replay with mode = "live": a replayed day is paper trading; set mode = "paper"'
-            )
         if kind not in ("kis", "creon"):
             raise ConfigError(
                 f'mode = "live" with broker.kind = "{kind}": live trading needs '
@@ -134,6 +134,14 @@ def check_mode(config: MaemaeConfig, replay: bool) -> None:
             'mode = "paper" with broker.kis.paper = false would trade the real account: '
             'set broker.kis.paper = true, or mode = "live"'
         )
+
+
+def check_replay_mode(config: MaemaeConfig) -> None:
+    """Refuse to replay a day with a live config (``maemae run --replay``, ``maemae paper``): the replay
+    would write a paper day into the live store. (``maemae paper`` takes a backtest config, as the quick
+    start does: a replay trades nothing real, and a backtest keeps no state store.)"""
+    if config.mode == "live":
+        raise ConfigError('--replay with mode = "live": a replayed day is paper trading; set mode = "paper"')
 
 
 def update_market_data(config: MaemaeConfig, through: date, source: BarSource | None = None) -> RunReport:
@@ -159,8 +167,18 @@ def needs_confirmation(config: MaemaeConfig) -> bool:
     return config.mode == "live" or config.broker.kind == "creon"
 
 
+def check_broker_secrets(config: MaemaeConfig, replay: bool) -> None:
+    """Refuse, in one line, a day on the clock whose KIS secrets are not in the environment: every such day
+    but Creon's uses KIS (its orders, or its prices for the simulator). Checked first, so a scheduled run
+    fails on any day, a weekend included, not on the next trading day after its store is made; a replay's
+    venue brings its own. (Creon keeps no secret here: its account is the one logged in to Creon Plus.)"""
+    if not replay and config.broker.kind != "creon":
+        KisCredentials.from_environment(config.broker.kis)
+
+
 def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     check_mode(config, options.replay is not None)
+    check_broker_secrets(config, options.replay is not None)
     if options.speed < 0:
         raise ConfigError(f"--speed {options.speed}: expected 0 (as fast as possible) or a positive factor")
     calendar = make_calendar(config)
@@ -178,6 +196,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             return RunSummary(day, f"{day} is not a KRX trading day: nothing to do")
         if clock.now() > schedule.close + CLOSE_GRACE:
             return RunSummary(day, f"the session of {day} is over: nothing to do")
+    check_report_dir(config)  # after the checks that make no folder: a refused run leaves none behind
     replay = options.replay is not None
     with ExitStack() as stack:
         # one run per store, taken before anything is read or written (a second run must not even fetch)
@@ -237,8 +256,11 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         interrupted = None if live.closed else stopped_by
         # a day stopped half-way is not judged (see _drive)
         differences = [] if interrupted else _book_check(core, broker, feed)
-        report = write_day_report(config, store, day)[0] if live.closed else None
-    return _summary(day, live, recovery, interrupted, differences, report)
+        report = write_day_report(config, store, day) if live.closed else (None, None)
+    going_on = how_to_go_on(options.venue)
+    if not replay or options.venue.outlives_the_run:
+        going_on = " and the book is checked at the close" + going_on
+    return _summary(day, live, recovery, interrupted, differences, report, going_on)
 
 
 def _summary(
@@ -247,20 +269,21 @@ def _summary(
     recovery: RecoveryReport,
     interrupted: signal.Signals | None,
     differences: list[str],
-    report: Path | None,
+    report: tuple[Path | None, MaemaeError | None],
+    going_on: str,
 ) -> RunSummary:
-    """How the run ended; a day a signal stopped before the close says so (Ctrl-C: ``RunInterrupted``)."""
+    """How the run ended; a day a signal stopped before the close says so (Ctrl-C: ``RunInterrupted``),
+    ending with ``going_on``: whether the same command goes on with it."""
     if interrupted is not None:
         line = (
             f"{day}: stopped before the close by {interrupted.name} after {live.report.orders} orders and "
-            f"{live.report.fills} fills; the state is saved and the book is checked at the close: start the "
-            "same command again to go on"
+            f"{live.report.fills} fills; the state is saved{going_on}"
         )
         if interrupted is signal.SIGINT:
             raise RunInterrupted(line)
         return RunSummary(day, line, live.report, recovery)
     note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"
-    return RunSummary(day, note, live.report, recovery, differences, report)
+    return RunSummary(day, note, live.report, recovery, differences, *report)
 
 
 def _day_market(

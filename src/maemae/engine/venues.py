@@ -39,6 +39,19 @@ class VenueChoice:
         return self.address is not None or self.url is not None
 
 
+def how_to_go_on(choice: VenueChoice) -> str:
+    """How the line of a replay a signal stopped ends: whether the same command goes on with the day. With
+    the exchange inside the stopped process it cannot: that exchange, its orders and holdings are gone, and
+    the next run on the store is refused, so the line says what to do instead."""
+    if choice.outlives_the_run:
+        return ": start the same command again to go on"
+    return (
+        ", but the exchange ran inside this process and is gone, so this day cannot be resumed: "
+        "replay it into a new store.url, or run the exchange on its own (`maemae sim serve` or "
+        "`maemae kis-mock`) and pass --exchange for a run that can be resumed"
+    )
+
+
 def open_venue(
     config: MaemaeConfig,
     market: BacktestMarket,

@@ -16,16 +16,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from maemae.backtest.outputs import check_out_dir, failed_write, publish, staged
 from maemae.backtest.service import run_backtest
 from maemae.config import MaemaeConfig
 from maemae.domain.clock_time import KST
 from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
-from maemae.errors import DataError
+from maemae.errors import DataError, MaemaeError
 from maemae.ports.state import StateStore
 from maemae.service.status import PositionRow, positions
 
 Lang = Literal["ko", "en"]
+REPORT_OPTION = "report.dir"  # the setting an error line about the report folder names
 
 LABELS: dict[str, dict[Lang, str]] = {
     "title": {"ko": "일일 보고서", "en": "End-of-day report"},
@@ -269,17 +271,21 @@ def render_html(report: DayReport, lang: Lang) -> str:
     )
 
 
-def write_report(report: DayReport, directory: Path, lang: Lang) -> tuple[Path, Path]:
-    """``DAY.html`` and ``DAY.txt`` in ``directory``, each written whole (a temporary file, then renamed)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for suffix, text in (("html", render_html(report, lang)), ("txt", render_text(report, lang) + "\n")):
-        target = directory / f"{report.day}.{suffix}"
-        temporary = target.with_name(target.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(target)
-        written.append(target)
-    return written[0], written[1]
+def write_report(report: DayReport, directory: Path, lang: Lang, option: str) -> tuple[Path, Path]:
+    """``DAY.html`` and ``DAY.txt`` in ``directory``, as one set (:mod:`maemae.backtest.outputs`): both new or
+    both as they were, never half-written. ``option`` names where ``directory`` came from (``--out``,
+    ``report.dir``) in the one line that says why it could not be written."""
+    names = (f"{report.day}.html", f"{report.day}.txt")
+    texts = (render_html(report, lang), render_text(report, lang) + "\n")
+    what = f"the report of {report.day}"
+    with staged(directory, option, names) as staging:
+        try:
+            for name, text in zip(names, texts, strict=True):
+                (staging / name).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise failed_write(directory, option, error, what=what) from None
+        publish(staging, directory, option, names, what)
+    return directory / names[0], directory / names[1]
 
 
 def _change(report: DayReport) -> str:
@@ -334,10 +340,26 @@ def _folder_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".")
 
 
-def write_day_report(config: MaemaeConfig, store: StateStore, day: date) -> tuple[Path, Path, DayReport]:
-    """The report of a closed day, written to the report folder, with the backtest comparison if
-    configured."""
-    backtest = compare_with_backtest(config, day) if config.report.compare_backtest else None
-    report = day_report(store, day, backtest)
-    html_path, text_path = write_report(report, report_dir(config), config.report.lang)
-    return html_path, text_path, report
+def check_report_dir(config: MaemaeConfig) -> None:
+    """Refuse a run in one line (exit 2) when its report folder cannot be made or written: at the start, not
+    after a whole day traded, when the day is saved as closed and the run cannot simply be started again."""
+    check_out_dir(report_dir(config), REPORT_OPTION, ())
+
+
+def write_day_report(
+    config: MaemaeConfig, store: StateStore, day: date
+) -> tuple[Path | None, MaemaeError | None]:
+    """The report of a day the run has just closed, written to the report folder with the backtest comparison
+    if configured: its HTML file, or why it could not be written (exit code 1).
+
+    The error is returned, not raised: the day is saved by then, and the run still has to print its book
+    check, whose differences and exit code (8) a report's failure must not hide. The folder passed
+    :func:`check_report_dir` when the run started, so the cause is the machine (a full disk, a folder
+    removed meanwhile), and ``maemae report`` writes the report again once it is fixed."""
+    try:
+        backtest = compare_with_backtest(config, day) if config.report.compare_backtest else None
+        report = day_report(store, day, backtest)
+        return write_report(report, report_dir(config), config.report.lang, REPORT_OPTION)[0], None
+    except MaemaeError as error:
+        again = f"the day is saved: `maemae report --config F {day}` writes its report again"
+        return None, MaemaeError(f"{error}; {again}")

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from maemae.domain.clock_time import KST
 from maemae.domain.fill import Fill
 from maemae.domain.order_states import OPEN_STATES
-from maemae.errors import StoreError
+from maemae.errors import StoreError, first_line
 from maemae.ports.state import AuditEntry, DailyResult, PortfolioSnapshot, SavedState, StateChange
 from maemae.store import codec, schema
 from maemae.store.audit import GENESIS, StoredRecord, VerifyResult, canonical_json, record_hash, verify_chain
@@ -344,10 +344,20 @@ class SqlStateStore:
             source = sqlite3.connect(str(path))
             partial = target.with_name(target.name + ".partial")
             try:
-                destination = sqlite3.connect(str(partial))
-                with destination:
-                    source.backup(destination)
-                destination.close()
+                try:
+                    destination = sqlite3.connect(str(partial))
+                except sqlite3.Error as error:  # a folder that takes no files (read-only, /proc, ...)
+                    raise StoreError(
+                        f"backup: {target} cannot be created ({first_line(error)}): choose a folder you can "
+                        "write to"
+                    ) from None
+                try:
+                    with destination:
+                        source.backup(destination)
+                except sqlite3.Error as error:  # a full disk, most likely: the source was opened and checked
+                    raise StoreError(f"backup: {target} could not be written ({first_line(error)})") from None
+                finally:
+                    destination.close()
                 partial.replace(target)
             finally:
                 source.close()

@@ -17,21 +17,30 @@ import secrets
 import stat
 from pathlib import Path
 
-from maemae.errors import ConfigError
+from maemae.data.parquet_io import not_a_folder
+from maemae.errors import ConfigError, first_line
 
 SESSION_COOKIE = "maemae_session"
 CSRF_HEADER = "x-csrf-token"
 
 
 def load_or_create_token(path: Path) -> str:
-    """The token in ``path``; created (mode 0600) when the file does not exist."""
+    """The token in ``path``; created (mode 0600) when the file does not exist. A path that cannot hold it (a
+    file where one of its folders goes, a folder where the file goes) is one line naming web.token_file
+    (exit 2) as the dashboard starts, not a traceback."""
+    if path.is_dir():
+        raise ConfigError(f"web.token_file {path}: is a folder; expected the token file")
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(32)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(token + "\n")
-        return token
+        try:
+            return _create_token(path)
+        except OSError as error:
+            blocking = not_a_folder(path.parent)
+            why = (
+                f"{blocking} is a file; expected a folder"
+                if blocking
+                else error.strerror or first_line(error)
+            )
+            raise ConfigError(f"web.token_file {path}: cannot create it: {why}") from None
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
@@ -40,6 +49,15 @@ def load_or_create_token(path: Path) -> str:
     token = path.read_text(encoding="utf-8").strip()
     if len(token) < 16:
         raise ConfigError(f"web.token_file {path}: token of {len(token)} characters: expected at least 16")
+    return token
+
+
+def _create_token(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
     return token
 
 

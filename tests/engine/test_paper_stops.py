@@ -1,0 +1,134 @@
+"""``maemae paper`` stopped by Ctrl-C or SIGTERM before the close: it ends between two saved steps with one
+line saying where, and whether the same command goes on (only when the exchange runs in a process of its
+own); Ctrl-C exits 130, SIGTERM (a stop that was asked for) 0, as ``maemae run`` does."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from maemae.cli import main
+from maemae.domain.order_states import OrderState
+from maemae.store.repository import SqlStateStore
+from tests.engine.test_paper import DAY, KEY, _config, _serve, _wait_for_cursor
+from tests.user_errors import one_error_line
+
+STOPPED = (
+    r"2025-12-03: stopped before the close by {signal} at step (\d+) after (\d+) orders and (\d+) fills; "
+)
+
+
+def _saved(url: str) -> tuple[int, int, int]:
+    """The step the store goes on from, and the orders sent and fills it holds."""
+    store = SqlStateStore(url, create=False)
+    try:
+        cursor = store.load(None).runtime["cursor"]
+        orders = [
+            o
+            for o in store.load(date.fromisoformat(cursor["day"])).orders
+            if o.state is not OrderState.DENIED
+        ]
+    finally:
+        store.close()
+    return int(cursor["next_bar"]), len(orders), sum(len(o.fill_ids) for o in orders)
+
+
+def _stop_half_way(
+    command: list[str], url: str, how: signal.Signals, env: dict[str, str]
+) -> tuple[int, str, str]:
+    """Start ``command`` in a process group of its own, wait until it has saved step 40, then send ``how``
+    to the group, as a terminal's Ctrl-C does."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _wait_for_cursor(url, 40, 90)
+        os.killpg(process.pid, how)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    return process.returncode, out, err
+
+
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+def test_paper_when_stopped_with_the_exchange_inside_then_one_line_says_the_day_cannot_be_resumed(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], how: signal.Signals, code: int
+) -> None:
+    config = _config(market_root, tmp_path)
+    url = f"sqlite:///{tmp_path}/state.db"
+    paper = [
+        sys.executable,
+        "-m",
+        "maemae.cli",
+        "paper",
+        "--config",
+        str(config),
+        "--replay",
+        DAY.isoformat(),
+    ]
+    returned, out, err = _stop_half_way([*paper, "--speed", "600"], url, how, dict(os.environ))
+    assert returned == code, err
+    line = one_error_line(err) if how is signal.SIGINT else out.strip().splitlines()[-1]
+    if how is signal.SIGTERM:
+        assert err == ""
+    stopped = re.match(("error: " if how is signal.SIGINT else "") + STOPPED.format(signal=how.name), line)
+    assert stopped is not None, line
+    assert tuple(int(n) for n in stopped.groups()) == _saved(url)  # where the store stands, and what it holds
+    assert line.endswith(
+        "the state is saved, but the exchange ran inside this process and is gone, so this day cannot be "
+        "resumed: replay it into a new store.url, or run the exchange on its own (`maemae sim serve` or "
+        "`maemae kis-mock`) and pass --exchange for a run that can be resumed"
+    )
+    assert "book" not in out  # a day stopped half-way is not judged
+    # and, as it said, the same command cannot go on with it
+    assert main([*paper[3:], "--speed", "0"]) == 6
+    assert f"stopped at step {stopped[1]} whose exchange ran inside" in one_error_line(
+        capsys.readouterr().err
+    )
+
+
+def test_paper_when_sigterm_with_the_exchange_apart_then_the_same_command_goes_on(
+    market_root: Path, tmp_path: Path
+) -> None:
+    config = _config(market_root, tmp_path)
+    env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
+    url = f"sqlite:///{tmp_path}/state.db"
+    server, exchange = _serve(config, env)
+    paper = [
+        sys.executable,
+        "-m",
+        "maemae.cli",
+        "paper",
+        "--config",
+        str(config),
+        "--replay",
+        DAY.isoformat(),
+    ]
+    paper += ["--exchange", exchange]
+    try:
+        returned, out, err = _stop_half_way([*paper, "--speed", "600"], url, signal.SIGTERM, env)
+        assert returned == 0, err
+        line = out.strip().splitlines()[-1]
+        stopped = re.match(
+            STOPPED.format(signal="SIGTERM") + "the state is saved: start the same command again to go on$",
+            line,
+        )
+        assert stopped is not None, line
+        step = int(stopped[1])
+        assert step == _saved(url)[0]
+        again = subprocess.run([*paper, "--speed", "0"], env=env, capture_output=True, text=True, timeout=180)
+    finally:
+        server.kill()
+        server.wait(10)
+    assert again.returncode == 0, again.stderr
+    assert f"resumed {DAY} at step {step}" in again.stdout
+    assert "book: maemae's orders, holdings and cash equal the venue's" in again.stdout
