@@ -48,12 +48,9 @@ def test_params_set_when_valid_then_saved_audited_and_shown(
         ("risk.order_limits.max_quantity_per_order", "0", "max_quantity_per_order = 0"),
         ("risk.no_such_rule", "1", "params: unknown key 'risk.no_such_rule'"),
         ("strategies.daily.params.short", "5", "cannot change while running (only risk.* and execution.*)"),
-        # the kill switch's flag file where nobody could ever create it
-        (
-            "execution.halt_file",
-            "/nonexistent/dir/HALT",
-            "execution.halt_file = '/nonexistent/dir/HALT': directory /nonexistent/dir does not exist",
-        ),
+        # read when a run starts: the kill switch's flag file, the timers
+        ("execution.halt_file", "var/OTHER", "params: 'execution.halt_file' is read when a run starts, so"),
+        ("execution.reconcile_s", "120", "params: 'execution.reconcile_s' is read when a run starts, so"),
     ],
 )
 def test_params_set_when_invalid_then_one_line_and_nothing_saved(

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from maemae.cli import main
+from maemae.engine.runtime import RunOptions, going_on
+from maemae.engine.venues import VenueChoice
 from tests.engine.test_paper import KEY, _serve
 from tests.engine.test_run import _closed_days, _config, _live_cursor_at
 from tests.user_errors import one_error_line
@@ -127,7 +129,27 @@ def test_run_when_sigterm_before_the_close_then_exit_0_saying_so_without_a_book_
         r"2025-12-03: stopped before the close by SIGTERM after \d+ orders and \d+ fills; the state", out
     )
     # its exchange ran inside it: the same command would be refused, so the line says what to do instead
-    assert "the state is saved, but the exchange ran inside this process and is gone, so this day cannot" in out
+    assert "the state is saved, but the exchange ran inside this process and is gone, so this day" in out
     assert "book difference" not in err
     assert "Traceback" not in err
     assert _closed_days(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "resumable"),
+    [
+        (RunOptions(), True),  # a day on the clock: the broker keeps its orders and holdings
+        (RunOptions(replay=date(2025, 12, 3), venue=VenueChoice(address=("127.0.0.1", 8710))), True),
+        (RunOptions(replay=date(2025, 12, 3), venue=VenueChoice(url="http://127.0.0.1:8720")), True),
+        (RunOptions(replay=date(2025, 12, 3)), False),  # its exchange was inside the stopped process
+    ],
+    ids=["on-the-clock", "replay-sim-serve", "replay-kis-mock", "replay-in-process"],
+)
+def test_stop_line_says_the_same_command_goes_on_unless_the_exchange_was_in_process(
+    options: RunOptions, resumable: bool
+) -> None:
+    ending = going_on(options)
+    if resumable:
+        assert ending == " and the book is checked at the close: start the same command again to go on"
+    else:
+        assert ending.startswith(", but the exchange ran inside this process and is gone, so this day cannot")

@@ -126,8 +126,8 @@ def test_resume_when_the_flag_file_halts_then_exit_1_naming_it_and_deleting_it_r
     captured = capsys.readouterr()
     assert captured.out == ""
     assert one_error_line(captured.err) == (
-        f"resume: trading state set to active, but the flag file {flag} (execution.halt_file) still halts "
-        "trading: delete it to resume"
+        f"error: resume: trading state set to active, but the flag file {flag} (execution.halt_file) "
+        "still halts trading: delete it to resume"
     )
     assert main(["status", "--config", config_file, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)

@@ -215,7 +215,10 @@ def _warn_short_history(
     """A run whose first day has fewer stored sessions before it than the daily strategy's window
     (``history_days``) decides on a short history, or not at all, until the window fills: its first weeks
     trade differently from the same days in a longer run. Said once in the log, once to the user. A start
-    before the first stored day has its own line (``_warn_no_history``)."""
+    before the first stored day has its own line (``_warn_no_history``). Only for a run that tells the user
+    (``notice``): a comparison's policies and a sweep's trials would log it once a run."""
+    if notice is None:
+        return
     stored = [int(bars.ts[0]) for bars in market.daily.values() if len(bars)]
     first_stored = _to_date(min(stored))
     if first_stored >= first_day:
@@ -230,11 +233,10 @@ def _warn_short_history(
         history_days=needed,
         data_root=str(config.data.root),
     )
-    if notice is not None:
-        notice(
-            f"the run starts on {first_day} with {before} stored sessions before it, fewer than the daily "
-            f"strategy's {needed}: it decides on a shorter history until {needed} have passed"
-        )
+    notice(
+        f"the run starts on {first_day} with {before} stored sessions before it, fewer than the daily "
+        f"strategy's {needed}: it decides on a shorter history until {needed} have passed"
+    )
 
 
 def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays]) -> None:

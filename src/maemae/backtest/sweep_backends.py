@@ -71,8 +71,11 @@ def _ctrl_c_held() -> Iterator[None]:
     """Holds a Ctrl-C back until the block ends, then raises it: the pool starts a worker inside ``submit``,
     and a Ctrl-C taken half-way through left that worker forked but not yet in the pool's list, so nothing
     ended it; the sweep then hung, or the worker printed a traceback once the sweep had gone."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) in (
+        signal.SIG_IGN,
+        None,
+    ):
+        yield  # only the main thread may set a handler; a sweep started with Ctrl-C ignored keeps ignoring it
         return
     pressed = False
 
@@ -170,6 +173,7 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     # the worker processes before shutdown forgets them (ProcessPoolExecutor has no public way to end them
     # before Python 3.14's terminate_workers)
     workers = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # forgotten by the shutdown below too
     pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         if worker.is_alive():
@@ -178,7 +182,8 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
         worker.join(5)
     # and the pool's own thread, which sees its workers gone and ends: left running, Python 3.11 wakes it at
     # exit through a pipe that thread may be closing at that moment, printing an ignored OSError traceback
-    pool.shutdown(wait=True)
+    if manager is not None:
+        manager.join(5)
 
 
 def checked_address(address: str) -> str:

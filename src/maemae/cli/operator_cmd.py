@@ -65,8 +65,8 @@ def resume(
         # saved all the same, so that deleting the file resumes; but trading stays halted, and a script that
         # runs `maemae resume && ...` must not go on as if it had resumed
         typer.echo(
-            f"resume: trading state set to active, but the flag file {halt_file} (execution.halt_file) still "
-            "halts trading: delete it to resume",
+            f"error: resume: trading state set to active, but the flag file {halt_file} "
+            "(execution.halt_file) still halts trading: delete it to resume",
             err=True,
         )
         raise typer.Exit(1)

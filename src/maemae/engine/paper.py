@@ -96,8 +96,8 @@ class _StopSignals:
 
     def _note(self, number: int, _frame: FrameType | None) -> None:
         self.received = signal.Signals(number)
+        self._restore()  # first: a second signal ends the process, even if the wake-up below were to hang
         self._arrived.set()
-        self._restore()
 
     def _restore(self) -> None:
         for number, handler in self._previous.items():

@@ -24,6 +24,17 @@ from maemae.ports.state import AuditEntry, ParamChange, StateChange, StateStore
 
 PARAMS_DOCUMENT = "params"
 RUNTIME_SECTIONS = ("risk", "execution")
+# execution keys a run reads once, when it starts (its timers, the kill switch's flag file it watches): a
+# change saved while it runs would show in `params get` and be in force for nobody until the next start
+READ_AT_START = frozenset(
+    {
+        "execution.halt_file",
+        "execution.price_refresh_s",
+        "execution.daily_eval_s",
+        "execution.minute_eval_s",
+        "execution.reconcile_s",
+    }
+)
 
 
 def _parse_value(raw: str) -> Any:
@@ -71,17 +82,16 @@ def request_change(
         raise ConfigError(
             f"params: {key!r} cannot change while running (only risk.* and execution.*): edit the config file"
         )
+    if key in READ_AT_START:
+        raise ConfigError(
+            f"params: {key!r} is read when a run starts, so a running maemae would not apply it: edit the "
+            "config file for the next start"
+        )
     overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
     current = with_overrides(base, overrides)
     old = value_at(current.model_dump(mode="json", by_alias=True), key)
     value = _parse_value(raw)
-    changed = with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
-    if key == "execution.halt_file" and not changed.execution.halt_file.parent.is_dir():
-        # nobody could create the flag file there: the kill switch would be silently gone
-        raise ConfigError(
-            f"params: execution.halt_file = {raw!r}: directory {changed.execution.halt_file.parent} does "
-            "not exist, so the flag file could never be created: create it or choose another path"
-        )
+    with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
     overrides[key] = value
     store.commit(
         StateChange(

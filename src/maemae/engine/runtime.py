@@ -257,10 +257,16 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         # a day stopped half-way is not judged (see _drive)
         differences = [] if interrupted else _book_check(core, broker, feed)
         report = write_day_report(config, store, day) if live.closed else (None, None)
-    going_on = how_to_go_on(options.venue)
-    if not replay or options.venue.outlives_the_run:
-        going_on = " and the book is checked at the close" + going_on
-    return _summary(day, live, recovery, interrupted, differences, report, going_on)
+    return _summary(day, live, recovery, interrupted, differences, report, going_on(options))
+
+
+def going_on(options: RunOptions) -> str:
+    """How the line of a day a signal stopped ends. A day on the clock goes on with the same command (the
+    broker keeps its orders and holdings), as does a replay whose exchange runs in a process of its own; a
+    replay whose exchange ran inside this one cannot."""
+    if options.replay is not None and not options.venue.outlives_the_run:
+        return how_to_go_on(options.venue)
+    return " and the book is checked at the close: start the same command again to go on"
 
 
 def _summary(
