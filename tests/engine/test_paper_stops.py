@@ -59,22 +59,18 @@ def _stop_half_way(
     return process.returncode, out, err
 
 
+def _paper(config: Path) -> list[str]:
+    """``maemae paper`` on the replayed day, as a new process."""
+    return [sys.executable, "-m", "maemae.cli", "paper", "--config", str(config), "--replay", DAY.isoformat()]
+
+
 @pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
 def test_paper_when_stopped_with_the_exchange_inside_then_one_line_says_the_day_cannot_be_resumed(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], how: signal.Signals, code: int
 ) -> None:
     config = _config(market_root, tmp_path)
     url = f"sqlite:///{tmp_path}/state.db"
-    paper = [
-        sys.executable,
-        "-m",
-        "maemae.cli",
-        "paper",
-        "--config",
-        str(config),
-        "--replay",
-        DAY.isoformat(),
-    ]
+    paper = _paper(config)
     returned, out, err = _stop_half_way([*paper, "--speed", "600"], url, how, dict(os.environ))
     assert returned == code, err
     line = one_error_line(err) if how is signal.SIGINT else out.strip().splitlines()[-1]
@@ -103,16 +99,7 @@ def test_paper_when_sigterm_with_the_exchange_apart_then_the_same_command_goes_o
     env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
     url = f"sqlite:///{tmp_path}/state.db"
     server, exchange = _serve(config, env)
-    paper = [
-        sys.executable,
-        "-m",
-        "maemae.cli",
-        "paper",
-        "--config",
-        str(config),
-        "--replay",
-        DAY.isoformat(),
-    ]
+    paper = _paper(config)
     paper += ["--exchange", exchange]
     try:
         returned, out, err = _stop_half_way([*paper, "--speed", "600"], url, signal.SIGTERM, env)
