@@ -99,6 +99,8 @@ def test_paper_when_options_are_bad_then_one_line_each(
         (["--replay", "2025-09-02"], "--replay 2025-09-02: no stored minute bars for that trading day"),
         (["--replay", "2025-12-03", "--exchange", "localhost"], "--exchange 'localhost': expected HOST:PORT"),
         (["--replay", "2025-12-03", "--speed", "-1"], "--speed -1.0: expected 0 (as fast as possible)"),
+        (["--replay", "2025-12-03", "--speed", "nan"], "--speed nan: expected 0 (as fast as possible)"),
+        (["--replay", "2025-12-03", "--speed", "inf"], "--speed inf: expected 0 (as fast as possible)"),
     ]
     for args, expected in cases:
         assert main(["paper", "--config", config_file, *args]) == 2

@@ -127,6 +127,7 @@ def test_run_when_replayed_on_an_accelerated_wall_clock_then_closes(
             "--broker 'ibkr': expected sim, kis-mock or creon-fake",
         ),
         ("paper", "", ["--replay", "2025-12-03", "--speed", "-2"], "--speed -2.0: expected 0"),
+        ("paper", "", ["--replay", "2025-12-03", "--speed", "nan"], "--speed nan: expected 0"),
     ],
 )
 def test_run_when_mode_or_options_are_wrong_then_one_line_and_nothing_written(

@@ -8,12 +8,20 @@ step) does not sleep and does not try to catch up by skipping anything: every st
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import datetime
 
 from maemae.engine.clock import Clock, WallClock
 from maemae.errors import ConfigError
+
+
+def check_speed(speed: float) -> None:
+    """``--speed`` must be 0 or a positive, finite factor: ``nan`` compared false with everything and ran a
+    replay at no speed at all, and ``inf`` as fast as 0 under another name."""
+    if not math.isfinite(speed) or speed < 0:
+        raise ConfigError(f"--speed {speed}: expected 0 (as fast as possible) or a positive factor")
 
 
 class WallPacer:
@@ -23,8 +31,7 @@ class WallPacer:
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if speed < 0:
-            raise ConfigError(f"--speed {speed}: expected 0 (as fast as possible) or a positive factor")
+        check_speed(speed)
         self.speed = speed
         self._clock = clock or WallClock()
         self._sleep = sleep

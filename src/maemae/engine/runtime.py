@@ -67,6 +67,7 @@ from maemae.engine.confirmation import Ask, FirstOrderConfirmation
 from maemae.engine.data_sources import open_source
 from maemae.engine.live import CLOSE_GRACE, PRE_OPEN_LEAD, DayReport, LiveDay, day_universe, resume_time
 from maemae.engine.lock_guard import LockCheck, LockGuardedBroker
+from maemae.engine.pacing import check_speed
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
@@ -179,8 +180,7 @@ def check_broker_secrets(config: MaemaeConfig, replay: bool) -> None:
 def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     check_mode(config, options.replay is not None)
     check_broker_secrets(config, options.replay is not None)
-    if options.speed < 0:
-        raise ConfigError(f"--speed {options.speed}: expected 0 (as fast as possible) or a positive factor")
+    check_speed(options.speed)
     calendar = make_calendar(config)
     clock: Clock
     if options.replay is not None:
