@@ -3,6 +3,7 @@ process of its own, which outlives a crashed paper run as a real broker would)."
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from datetime import date
@@ -197,7 +198,7 @@ def kis_mock(
             help="Move the market by itself through this stored day (YYYY-MM-DD), as a demo exchange."
         ),
     ] = None,
-    speed: Annotated[float, typer.Option(help="With --replay: market seconds per real second.")] = 60,
+    speed: Annotated[float, typer.Option(help="With --replay: market minutes per real minute.")] = 60,
 ) -> None:
     """Run the local KIS server (KIS's HTTP and WebSocket protocol over the simulated exchange) until
     stopped; `maemae paper --broker kis-mock --exchange URL` trades with it, and tests use it as a fixture."""
@@ -209,7 +210,7 @@ def kis_mock(
             day = date.fromisoformat(replay)
         except ValueError:
             raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
-        if speed <= 0:
+        if not math.isfinite(speed) or speed <= 0:  # the server's replay runs on the clock: 0 is no pace
             raise ConfigError(f"--speed {speed}: expected a positive factor")
     serve_kis_mock(
         load_config(config),
