@@ -58,11 +58,13 @@ def test_report_command_when_asked_in_english_or_json_then_prints_it(
     assert main([*args, "--no-backtest"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"End-of-day report {DAY}\nEquity ")
+    assert "(Change on the day -)" in out  # the paper store's first closed day: no day before it
     assert "Backtest of the same day" not in out
     assert '<html lang="en">' in (out_dir / f"{DAY}.html").read_text(encoding="utf-8")
     assert main(["report", "--config", str(paper_day), "--json", "--no-backtest"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["day"] == DAY.isoformat()
+    assert data["change"] is None, "no change to tell on a first closed day (not 0)"
     config = load_config(paper_day)
     store = SqlStateStore(config.store.url)
     try:

@@ -95,7 +95,7 @@ class BacktestComparison:
 class DayReport:
     day: str
     equity: int
-    change: int
+    change: int | None  # equity against the day before; None on the first closed day (no day before)
     cash: int
     realised: int
     unrealised: int
@@ -163,7 +163,7 @@ def day_report(store: StateStore, day: date, backtest: BacktestComparison | None
     return DayReport(
         day=day.isoformat(),
         equity=today.equity,
-        change=today.equity - base if base is not None else 0,
+        change=today.equity - base if base is not None else None,
         cash=today.cash,
         realised=today.realised_pnl - (previous.realised_pnl if previous else 0),
         unrealised=today.unrealised_pnl,
@@ -289,7 +289,7 @@ def write_report(report: DayReport, directory: Path, lang: Lang, option: str) ->
 
 
 def _change(report: DayReport) -> str:
-    return f"{report.change:+,}" if not report.notes else "-"
+    return f"{report.change:+,}" if report.change is not None else "-"
 
 
 def _clock(iso: str) -> str:
