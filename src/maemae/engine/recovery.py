@@ -143,7 +143,7 @@ def _reconcile(
 ) -> tuple[list[str], list[AuditEntry], list[StockCode]]:
     """Apply the reconciliation rule; the differences as lines and as audit records, and the codes whose
     position no longer exists."""
-    differences, removed = reconcile(kernel.portfolio, broker)
+    differences, removed = reconcile(kernel.portfolio, broker, lambda: book_missed_fills(kernel.orders, broker))
     entries = [
         AuditEntry(
             now,
@@ -155,6 +155,15 @@ def _reconcile(
     ]
     lines = [f"{d.subject} {d.field}: maemae {d.maemae}, broker {d.broker} ({d.action})" for d in differences]
     return lines, entries, removed
+
+
+def book_missed_fills(orders: OrderManager, broker: Broker) -> set[StockCode]:
+    """Book the fills pushed since the last cycle and those only the broker's fill query has (a push that was
+    lost or is late); returns the codes that had new fills. Fills already booked change nothing."""
+    fills = orders.process_events()
+    for broker_fill in broker.fills_today():
+        fills.extend(orders.apply_broker_event(broker_fill))
+    return {fill.code for fill in fills}
 
 
 def _find_at_broker(order: Order, broker: Broker, orders: OrderManager) -> BrokerOrder | None:

@@ -9,6 +9,10 @@ The rule (docs/state.md):
 * When the account holds *fewer* shares than maemae owns, they were sold outside maemae (or a fill is
   missing, which the fill query before reconciliation rules out): maemae's owned quantity is cut to what
   exists, its cost basis in proportion.
+* The broker's fills are booked before its holdings are read, and asked for again after: a stock that filled
+  in between is left for the next reconciliation, because the holdings read may be from before or after
+  that fill (a sell booked after holdings from before it would look like shares bought outside maemae; a
+  buy, like shares sold outside it).
 * The settled cash becomes the broker's deposit figure.
 * Every difference is returned, to be written to the audit log and alerted. A broker query that fails raises:
   an unknown account is never taken for an empty one.
@@ -16,6 +20,7 @@ The rule (docs/state.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from maemae.domain.codes import StockCode
@@ -35,13 +40,21 @@ class Difference:
     action: str
 
 
-def reconcile(portfolio: Portfolio, broker: Broker) -> tuple[list[Difference], list[StockCode]]:
-    """Apply the rule above; returns the differences and the codes whose position no longer exists."""
+def reconcile(
+    portfolio: Portfolio, broker: Broker, book_fills: Callable[[], Collection[StockCode]] = tuple
+) -> tuple[list[Difference], list[StockCode]]:
+    """Apply the rule above; returns the differences and the codes whose position no longer exists.
+
+    ``book_fills`` books the broker's fills maemae has not seen yet and returns their codes (the default
+    books none: the caller has just done so and nothing trades meanwhile).
+    """
+    book_fills()
     holdings = {holding.code: holding for holding in broker.holdings()}
     cash = broker.cash()
+    moved = set(book_fills())
     differences: list[Difference] = []
     removed: list[StockCode] = []
-    for code in sorted(set(portfolio.positions) | set(holdings)):
+    for code in sorted((set(portfolio.positions) | set(holdings)) - moved):
         held = holdings[code].quantity if code in holdings else 0
         position = portfolio.positions.setdefault(code, Position(code))
         if position.account_quantity != held:

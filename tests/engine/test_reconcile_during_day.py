@@ -1,0 +1,155 @@
+"""The reconciliation that runs during the day books the broker's fills before it compares: a fill the broker
+has made but maemae has not yet heard of (its push still queued, late or lost) is never taken for shares sold
+or bought outside maemae. Before this, a sell filled between two cycles was written off as sold outside, and
+its own fill then stopped the run ("sell of 18 exceeds the 0 shares maemae owns")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+
+from maemae.brokers.sim.matching import MarketBar
+from maemae.config import parse_config
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import OrderIntent
+from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
+from maemae.engine.persistence import StateRecorder
+from maemae.engine.recovery import reconcile_and_record
+from maemae.krx.limits import price_limits
+from maemae.ports.broker import Broker, BrokerEvent, Holding
+from maemae.store.repository import SqlStateStore
+
+DAY = date(2025, 12, 3)
+CODE = StockCode("005930")
+
+
+class _Venue:
+    """The in-process exchange as the order manager reaches it, with the two ways a fill reaches maemae late:
+    its push lost (``drop_pushes``), or the fill made just after the broker's holdings were read
+    (``after_holdings``)."""
+
+    def __init__(self, exchange: Broker) -> None:
+        self._exchange = exchange
+        self.drop_pushes = False
+        self.after_holdings: Callable[[], None] | None = None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._exchange, name)
+
+    def poll_events(self) -> list[BrokerEvent]:
+        events = self._exchange.poll_events()
+        return [] if self.drop_pushes else events
+
+    def holdings(self) -> list[Holding]:
+        held = self._exchange.holdings()
+        if self.after_holdings is not None:
+            self.after_holdings()
+            self.after_holdings = None
+        return held
+
+
+def _at(minute: int) -> datetime:
+    return datetime.combine(DAY, time(9, minute), tzinfo=KST)
+
+
+def _setup(tmp_path: Path) -> tuple[Engine, _Venue, StateRecorder, SqlStateStore]:
+    config = parse_config({"data": {"root": "unused"}})
+    venues: list[_Venue] = []
+
+    def through(exchange: Broker) -> Broker:
+        venues.append(_Venue(exchange))
+        return venues[0]  # type: ignore[return-value]
+
+    engine = build_backtest_engine(config, make_calendar(config), {}, DAY, orders_through=through)
+    engine.clock.set(_at(30))
+    engine.sim.start_day(DAY, {CODE: 10_000})
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    return engine, venues[0], StateRecorder(store, engine.kernel), store
+
+
+def _trade(engine: Engine, side: Side, minute: int) -> None:
+    """An order for 10 shares at 10,000 won, and the bar that fills it at the exchange (maemae not told)."""
+    intent = OrderIntent(CODE, side, 10, OrderType.LIMIT, 10_000, reason="test")
+    engine.orders.submit(intent, 10, engine.clock.now())
+    engine.clock.set(_at(minute))
+    bar = MarketBar(_at(minute), 10_000, 10_000, 10_000, 10_000, 1_000, price_limits(10_000, DAY))
+    engine.sim.on_bar(CODE, bar)
+
+
+def _owned_and_held(engine: Engine) -> tuple[int, int]:
+    position = engine.portfolio.positions.get(CODE)
+    return (position.owned_quantity, position.account_quantity) if position else (0, 0)
+
+
+def _reconcile(engine: Engine, venue: _Venue, recorder: StateRecorder) -> list[str]:
+    return reconcile_and_record(engine.kernel, venue, recorder, engine.clock.now())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lost", [False, True], ids=["push queued", "push lost"])
+def test_reconcile_when_a_sell_filled_unheard_then_books_it_and_writes_nothing_off(
+    tmp_path: Path, lost: bool
+) -> None:
+    engine, venue, recorder, store = _setup(tmp_path)
+    try:
+        _trade(engine, Side.BUY, 31)
+        engine.orders.process_events()
+        assert _owned_and_held(engine) == (10, 10)
+        venue.drop_pushes = lost
+        _trade(engine, Side.SELL, 32)  # the exchange has sold the 10 shares; maemae has not processed it
+        assert _reconcile(engine, venue, recorder) == []
+        assert _owned_and_held(engine) == (0, 0)
+        assert engine.portfolio.realised_pnl < 0  # the sale booked as maemae's: commission and tax paid
+        assert engine.orders.process_events() == []  # the push, when it comes, adds nothing
+        assert not [e for e in store.audit_entries() if e.kind == "reconcile"]
+        (saved,) = [o for o in store.load(DAY).orders if o.side is Side.SELL]
+        assert saved.filled_quantity == 10
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_reconcile_when_a_fill_lands_between_holdings_and_fills_then_that_stock_waits_a_round(
+    tmp_path: Path, side: Side
+) -> None:
+    engine, venue, recorder, store = _setup(tmp_path)
+    try:
+        if side is Side.SELL:
+            _trade(engine, Side.BUY, 31)
+            engine.orders.process_events()
+        intent = OrderIntent(CODE, side, 10, OrderType.LIMIT, 10_000, reason="test")
+        engine.orders.submit(intent, 10, engine.clock.now())
+        engine.clock.set(_at(33))
+        bar = MarketBar(_at(33), 10_000, 10_000, 10_000, 10_000, 1_000, price_limits(10_000, DAY))
+        venue.after_holdings = lambda: engine.sim.on_bar(CODE, bar)
+        # the holdings read is from before the fill: comparing with it would write off the 10 bought shares
+        # (a buy) or find 10 shares bought outside (a sell)
+        assert _reconcile(engine, venue, recorder) == []
+        expected = (10, 10) if side is Side.BUY else (0, 0)
+        assert _owned_and_held(engine) == expected
+        assert _reconcile(engine, venue, recorder) == []  # the next round agrees with the broker
+        assert _owned_and_held(engine) == expected
+    finally:
+        store.close()
+
+
+def test_reconcile_when_shares_really_were_sold_outside_then_still_cuts_what_maemae_owns(
+    tmp_path: Path,
+) -> None:
+    engine, venue, recorder, store = _setup(tmp_path)
+    try:
+        _trade(engine, Side.BUY, 31)
+        engine.orders.process_events()
+        engine.sim.external_trade(CODE, Side.SELL, 4, 10_000)  # in the broker's app: no fill of maemae's
+        lines = _reconcile(engine, venue, recorder)
+        assert lines == [
+            "005930 account_quantity: maemae 10, broker 6 (took the broker's)",
+            "005930 owned_quantity: maemae 10, broker 6 (sold outside maemae: owned cut to held)",
+        ]
+        assert _owned_and_held(engine) == (6, 6)
+    finally:
+        store.close()
