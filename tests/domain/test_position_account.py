@@ -44,11 +44,18 @@ def test_position_when_round_trip_realises_cash_change() -> None:
     assert position.cost_basis == 0
 
 
-def test_position_when_selling_more_than_owned_raises() -> None:
+def test_position_when_a_sell_fills_more_than_owned_books_the_owned_part_as_maemaes() -> None:
+    """Only after reconciliation cut what maemae owns; refusing the fill would stop every restart at it."""
     position = Position(CODE, account_quantity=100)
-    position.apply_fill(fill(1, Side.BUY, 5, 10_000))
-    with pytest.raises(DomainError, match="exceeds the 5 shares maemae owns"):
-        position.apply_fill(fill(2, Side.SELL, 6, 10_000))
+    position.apply_fill(fill(1, Side.BUY, 5, 10_000, commission=10))  # 95 external shares beside
+    realised = position.apply_fill(fill(2, Side.SELL, 10, 11_000, commission=20, tax=200))
+    assert realised == (110_000 - 220) * 5 // 10 - 50_010 == 4_880
+    assert (position.owned_quantity, position.account_quantity, position.cost_basis) == (0, 95, 0)
+    assert position.realised_pnl == realised
+    assert position.opened_at is None
+    capped = Position(CODE)
+    capped.apply_fill(fill(3, Side.SELL, 18, 10_000))  # owned and held both cut to 0 earlier
+    assert (capped.owned_quantity, capped.account_quantity) == (0, 0)
 
 
 def test_position_when_account_holds_external_shares_reports_them() -> None:

@@ -153,3 +153,24 @@ def test_reconcile_when_shares_really_were_sold_outside_then_still_cuts_what_mae
         assert _owned_and_held(engine) == (6, 6)
     finally:
         store.close()
+
+
+def test_fill_when_a_sell_comes_after_what_maemae_owns_was_cut_then_booked_not_refused(
+    tmp_path: Path,
+) -> None:
+    """A broker whose balance lagged its fills can still lead reconciliation to cut what maemae owns before
+    maemae's own sell fill arrives. That fill is booked: refused, it stopped the run and every restart."""
+    engine, venue, recorder, store = _setup(tmp_path)
+    try:
+        _trade(engine, Side.BUY, 31)
+        engine.orders.process_events()
+        _trade(engine, Side.SELL, 32)
+        position = engine.portfolio.positions[CODE]
+        position.set_account_quantity(0)  # what a lagging balance would have made reconciliation do
+        position.cap_owned(0)
+        (sold,) = engine.orders.process_events()
+        assert (sold.side, sold.quantity) == (Side.SELL, 10)
+        assert CODE not in engine.portfolio.positions
+        assert _reconcile(engine, venue, recorder) == []
+    finally:
+        store.close()

@@ -77,10 +77,7 @@ class Position:
             self.cost_basis += fill.amount + fill.commission
             return 0
         if fill.quantity > self.owned_quantity:
-            raise DomainError(
-                f"position {self.code}: sell of {fill.quantity} exceeds "
-                f"the {self.owned_quantity} shares maemae owns"
-            )
+            return self._sell_beyond_owned(fill)
         if fill.quantity == self.owned_quantity:
             sold_basis = self.cost_basis
         else:
@@ -92,6 +89,20 @@ class Position:
         self.realised_pnl += realised
         if self.owned_quantity == 0:
             self.opened_at = None
+        return realised
+
+    def _sell_beyond_owned(self, fill: Fill) -> int:
+        """A sell of maemae's that filled more shares than maemae owns. The gate never sends one, so it follows
+        only a reconciliation that cut what maemae owns (a broker whose balance lagged its fills). The fill is
+        a fact and is booked, never refused: refusing it would stop every restart at the same fill. maemae's
+        P&L takes the owned shares' part of the net proceeds; the shares beyond leave as external ones would
+        (the next reconciliation sets the account quantity from the broker)."""
+        net = fill.amount - fill.commission - fill.tax
+        realised = net * self.owned_quantity // fill.quantity - self.cost_basis
+        self.account_quantity = max(self.account_quantity - fill.quantity, 0)
+        self.owned_quantity = self.cost_basis = 0
+        self.opened_at = None
+        self.realised_pnl += realised
         return realised
 
     def set_account_quantity(self, quantity: int) -> None:
