@@ -52,13 +52,10 @@ def check(file: FileArgument) -> None:
 
 def _warn_of_unset_secrets(config: MaemaeConfig) -> None:
     """A warning, not an error, when the KIS variables the config names are not set: the file may be checked
-    on another machine than the one it trades on, but here `maemae run` and `maemae live` would refuse it:
-    every day on the clock but Creon's uses KIS (its orders, or its prices for the simulator)."""
-    kis = config.broker.kis
-    if config.mode == "backtest" or config.broker.kind == "creon":
+    on another machine than the one it trades on, but here `maemae run` and `maemae live` would refuse it."""
+    if config.mode == "backtest" or not config.broker.needs_kis_secrets:
         return
-    variables = (kis.app_key_env, kis.app_secret_env, kis.account_env, kis.hts_id_env)
-    unset = [name for name in variables if not os.environ.get(name, "").strip()]
+    unset = [name for name in config.broker.kis.secret_variables() if not os.environ.get(name, "").strip()]
     if unset:
         typer.echo(
             f"warning: broker.kis: not set in this environment: {', '.join(unset)}; `maemae run` and "

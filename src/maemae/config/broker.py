@@ -46,6 +46,10 @@ class KisBrokerConfig(Section):
     )
     token_cache: Path = Field(Path("var/kis-token.json"), description="access token cache (owner-only file)")
 
+    def secret_variables(self) -> tuple[str, ...]:
+        """The environment variables that hold the KIS secrets (``KisCredentials.from_environment``)."""
+        return (self.app_key_env, self.app_secret_env, self.account_env, self.hts_id_env)
+
     @model_validator(mode="after")
     def _both_urls_or_neither(self) -> KisBrokerConfig:
         """Each URL left unset falls back to KIS's own host: a file pointing ``base_url`` at a local server
@@ -80,3 +84,10 @@ class BrokerConfig(Section):
     sim: SimBrokerConfig = SimBrokerConfig()
     kis: KisBrokerConfig = KisBrokerConfig()
     creon: CreonBrokerConfig = CreonBrokerConfig()
+
+    @property
+    def needs_kis_secrets(self) -> bool:
+        """Whether a day on the clock reads the KIS secrets: with every broker but Creon it uses KIS (its
+        orders, or its prices for the simulator). Creon keeps no secret here: its account is the one logged
+        in to Creon Plus."""
+        return self.kind != "creon"

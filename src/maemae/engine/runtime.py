@@ -169,11 +169,10 @@ def needs_confirmation(config: MaemaeConfig) -> bool:
 
 
 def check_broker_secrets(config: MaemaeConfig, replay: bool) -> None:
-    """Refuse, in one line, a day on the clock whose KIS secrets are not in the environment: every such day
-    but Creon's uses KIS (its orders, or its prices for the simulator). Checked first, so a scheduled run
-    fails on any day, a weekend included, not on the next trading day after its store is made; a replay's
-    venue brings its own. (Creon keeps no secret here: its account is the one logged in to Creon Plus.)"""
-    if not replay and config.broker.kind != "creon":
+    """Refuse, in one line, a day on the clock whose KIS secrets are not in the environment. Checked first,
+    so a scheduled run fails on any day, a weekend included, not on the next trading day after its store is
+    made; a replay's venue brings its own."""
+    if not replay and config.broker.needs_kis_secrets:
         KisCredentials.from_environment(config.broker.kis)
 
 
