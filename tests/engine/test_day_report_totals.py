@@ -89,6 +89,7 @@ def test_run_when_stopped_by_sigterm_mid_replay_then_prints_what_the_store_holds
             child.wait(10)
     assert child.returncode == 0, err
     assert f"{DAY}: stopped before the close by SIGTERM" in out
+    assert "book:" not in out  # a day stopped half-way is not judged
     found = re.search(r"orders (\d+), fills (\d+); equity at the close \(not closed\)", out)
     assert found, out
     orders, fills = int(found[1]), int(found[2])

@@ -77,6 +77,7 @@ def test_run_when_replayed_then_the_day_closes_with_the_book_equal(
     out = capsys.readouterr().out
     assert f"{DAY}: the day is closed" in out
     assert "cycles 2280, price refreshes 2280" in out
+    assert "book: maemae's orders, holdings and cash equal the broker's" in out
     assert _closed_days(tmp_path) == [DAY.isoformat()]
     # the same store again: the exchange of that run is gone, so it refuses (and changes nothing)
     assert main(["run", "--config", str(config), "--replay", DAY.isoformat()]) == 6
@@ -92,6 +93,7 @@ def test_run_when_replayed_through_kis_mock_then_closes_with_book_equal(
     assert main(args) == 0
     out = capsys.readouterr().out
     assert f"{DAY}: the day is closed" in out
+    assert "book: maemae's orders, holdings and cash equal the broker's" in out
     assert "cycles 760" in out
     assert "orders 0," not in out
 

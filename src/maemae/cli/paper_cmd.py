@@ -111,10 +111,13 @@ def paper(
         f"equity at the close {equity}"
     )
     if not summary.book_differences:
-        typer.echo("book: maemae's orders, holdings and cash equal the venue's")
+        typer.echo(BOOK_EQUAL.format(other="venue"))
     if summary.report is not None:
         typer.echo(f"report: {summary.report}")
     end_the_day(summary.book_differences, summary.report_error)
+
+
+BOOK_EQUAL = "book: maemae's orders, holdings and cash equal the {other}'s"
 
 
 def end_the_day(book_differences: list[str], report_error: MaemaeError | None) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from maemae.cli.app import app
-from maemae.cli.paper_cmd import DEFAULT_KEY_ENV, KeyEnvOption, end_the_day, venue_choice
+from maemae.cli.paper_cmd import BOOK_EQUAL, DEFAULT_KEY_ENV, KeyEnvOption, end_the_day, venue_choice
 from maemae.config import MaemaeConfig, load_config
 from maemae.errors import ConfigError
 from maemae.logs import configure_logging
@@ -116,6 +116,8 @@ def _trade(settings: MaemaeConfig, options: RunOptions) -> None:
             f"{report.completed_bars}, orders {report.orders}, fills {report.fills}; "
             f"equity at the close {equity}"
         )
+    if summary.book_checked and not summary.book_differences:
+        typer.echo(BOOK_EQUAL.format(other="broker"))
     if summary.report_path is not None:
         typer.echo(f"report: {summary.report_path}")
     end_the_day(summary.book_differences, summary.report_error)

@@ -107,6 +107,7 @@ class RunSummary:
     book_differences: list[str] = field(default_factory=list)
     report_path: Path | None = None  # the end-of-day report (HTML)
     report_error: MaemaeError | None = None  # why it could not be written; told after the book check
+    book_checked: bool = False  # the book was compared with the broker's (not on a day a signal stopped)
 
 
 def check_mode(config: MaemaeConfig, replay: bool) -> None:
@@ -288,7 +289,7 @@ def _summary(
             raise RunInterrupted(line)
         return RunSummary(day, line, live.report, recovery)
     note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"
-    return RunSummary(day, note, live.report, recovery, differences, *report)
+    return RunSummary(day, note, live.report, recovery, differences, *report, book_checked=True)
 
 
 def _day_market(
