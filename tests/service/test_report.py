@@ -60,7 +60,16 @@ def test_report_command_when_asked_in_english_or_json_then_prints_it(
     assert out.startswith(f"End-of-day report {DAY}\nEquity ")
     assert "(Change on the day -)" in out  # the paper store's first closed day: no day before it
     assert "Backtest of the same day" not in out
-    assert '<html lang="en">' in (out_dir / f"{DAY}.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in (out_dir / f"{DAY}.en.html").read_text(encoding="utf-8")
+    assert out.endswith(f"written: {out_dir / f'{DAY}.en.html'}\n")
+    # in the report folder too, the close's Korean report (the one the dashboard shows) is left as it was
+    closed = tmp_path / "reports" / "state"
+    before = {name: (closed / name).read_bytes() for name in (f"{DAY}.html", f"{DAY}.txt")}
+    assert main(["report", "--config", str(paper_day), DAY.isoformat(), "--lang", "en"]) == 0
+    assert '<html lang="en">' in (closed / f"{DAY}.en.html").read_text(encoding="utf-8")
+    assert (closed / f"{DAY}.en.txt").read_text(encoding="utf-8").startswith(f"End-of-day report {DAY}")
+    assert {name: (closed / name).read_bytes() for name in before} == before
+    capsys.readouterr()
     assert main(["report", "--config", str(paper_day), "--json", "--no-backtest"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["day"] == DAY.isoformat()

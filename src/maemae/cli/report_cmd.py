@@ -20,7 +20,10 @@ def report(
     day: Annotated[
         str | None, typer.Argument(help="The day (YYYY-MM-DD); default: the last closed day.")
     ] = None,
-    lang: Annotated[str | None, typer.Option(help="ko or en; default: report.lang.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(help="ko or en; default: report.lang. Another language writes DAY.LANG.html and .txt."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Directory for DAY.html and DAY.txt; default: report.dir.")
     ] = None,
@@ -61,7 +64,7 @@ def report(
     # written before anything is printed: a folder that cannot take the files is one line and an empty stdout
     # (with --json too), not a report a script would take for done
     folder, option = (out, "--out") if out is not None else (report_dir(settings), REPORT_OPTION)
-    html_path, _ = write_report(result, folder, chosen, option)  # type: ignore[arg-type]
+    html_path, _ = write_report(result, folder, chosen, option, settings.report.lang)  # type: ignore[arg-type]
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return

@@ -271,11 +271,18 @@ def render_html(report: DayReport, lang: Lang) -> str:
     )
 
 
-def write_report(report: DayReport, directory: Path, lang: Lang, option: str) -> tuple[Path, Path]:
+def write_report(
+    report: DayReport, directory: Path, lang: Lang, option: str, configured: Lang | None = None
+) -> tuple[Path, Path]:
     """``DAY.html`` and ``DAY.txt`` in ``directory``, as one set (:mod:`maemae.backtest.outputs`): both new or
     both as they were, never half-written. ``option`` names where ``directory`` came from (``--out``,
-    ``report.dir``) in the one line that says why it could not be written."""
-    names = (f"{report.day}.html", f"{report.day}.txt")
+    ``report.dir``) in the one line that says why it could not be written.
+
+    A report in another language than the ``configured`` one (``report.lang``) is ``DAY.LANG.html`` and
+    ``DAY.LANG.txt``: ``DAY.html`` is the close's, which the dashboard shows, and stays in the config's
+    language."""
+    stem = str(report.day) if configured in (None, lang) else f"{report.day}.{lang}"
+    names = (f"{stem}.html", f"{stem}.txt")
     texts = (render_html(report, lang), render_text(report, lang) + "\n")
     what = f"the report of {report.day}"
     with staged(directory, option, names) as staging:
