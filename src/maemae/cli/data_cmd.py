@@ -138,12 +138,14 @@ def _fetch(
     from maemae.data.update import Fetcher, last_complete_session
     from maemae.domain.clock_time import KST
     from maemae.engine.data_sources import open_source
-    from maemae.krx.calendar import default_calendar
+    from maemae.krx.calendar import check_in_calendar, default_calendar
 
     calendar = default_calendar()
     end = _day(end_text, "--end") if end_text else last_complete_session(calendar, datetime.now(KST))
-    _check_in_calendar(start, "--start")
-    _check_in_calendar(end, "--end")
+    # before any source is asked: a fetch from 1990 used to run, store what the source had from the
+    # calendar's first day on, and exit 0 with a note per code, as if the years before had been fetched
+    check_in_calendar(start, "--start")
+    check_in_calendar(end, "--end")
     if start > end:
         raise ConfigError(f"--start {start} is after --end {end}")
     wanted = _codes(codes_text)
@@ -188,19 +190,6 @@ def _day(text: str | None, option: str) -> date:
         return date.fromisoformat(text or "")
     except ValueError:
         raise ConfigError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
-
-
-def _check_in_calendar(day: date, option: str) -> None:
-    """Refuse, before any source is asked, a day the trading calendar does not cover: a fetch from 1990 used
-    to run, store what the source had from the calendar's first day on, and exit 0 with a note per code,
-    as if the years before had been fetched."""
-    from maemae.krx.calendar import CALENDAR_END, CALENDAR_START
-
-    if not CALENDAR_START <= day <= CALENDAR_END:
-        raise ConfigError(
-            f"{option} {day}: outside the trading calendar: expected a date from {CALENDAR_START} "
-            f"(the first day it covers) to {CALENDAR_END}"
-        )
 
 
 def _codes(text: str | None) -> list[StockCode] | None:

@@ -51,7 +51,7 @@ from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
 from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
-from maemae.krx.sessions import session_schedule
+from maemae.krx.sessions import replay_schedule
 from maemae.service.report import check_report_dir, write_day_report
 
 if TYPE_CHECKING:
@@ -218,8 +218,7 @@ def _replay_market(config: MaemaeConfig, day: date) -> BacktestMarket:
     that day, or when the day has no minute bars: a daily-only store (``maemae data sample --daily-only``)
     would otherwise replay an empty day and save it as if it had traded. Same checks and words as
     ``maemae run --replay``."""
-    if session_schedule(day, make_calendar(config)) is None:
-        raise ConfigError(f"--replay {day}: KRX did not trade that day")
+    replay_schedule(day, make_calendar(config))
     refusal = ConfigError(f"--replay {day}: no stored minute bars for that trading day")
     try:
         market, days = load_market(config, day, day)
@@ -257,9 +256,7 @@ def serve_kis_mock(
     market, _ = load_market(config, None, None)
     moving = None
     if replay is not None:
-        schedule = session_schedule(replay, market.calendar)
-        if schedule is None:
-            raise ConfigError(f"--replay {replay}: KRX did not trade that day")
+        schedule = replay_schedule(replay, market.calendar)
         clock = AcceleratedClock(schedule.pre_open - timedelta(minutes=1), speed)
         moving = MarketReplay(BarStore(config.data.root), market.calendar, replay, clock.now)
     server = MockServer(

@@ -75,7 +75,7 @@ from maemae.engine.scheduler import Scheduler
 from maemae.engine.venues import VenueChoice, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError
 from maemae.krx.calendar import TradingCalendar
-from maemae.krx.sessions import session_schedule
+from maemae.krx.sessions import replay_schedule, session_schedule
 from maemae.ports.broker import Broker
 from maemae.ports.state import SavedState, StateStore
 from maemae.service.report import check_report_dir, write_day_report
@@ -185,9 +185,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     clock: Clock
     if options.replay is not None:
         day = options.replay
-        schedule = session_schedule(day, calendar)
-        if schedule is None:
-            raise ConfigError(f"--replay {day}: KRX did not trade that day")
+        schedule = replay_schedule(day, calendar)
     else:
         clock = options.clock or WallClock()
         day = clock.now().date()

@@ -17,11 +17,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from maemae.errors import DomainError
+from maemae.errors import ConfigError, DomainError
 from maemae.krx.exceptions import CSAT_DAYS, EXTRA_CLOSURES
 
 CALENDAR_START = date(2006, 1, 2)
 CALENDAR_END = date(2027, 12, 31)
+
+
+def check_in_calendar(day: date, option: str) -> None:
+    """Refuse a date the user gave (``option``: ``--start``, ``--replay``) that the trading calendar does not
+    cover, in a line naming the option and the range, before anything is fetched or written."""
+    if not CALENDAR_START <= day <= CALENDAR_END:
+        raise ConfigError(
+            f"{option} {day}: outside the trading calendar: expected a date from {CALENDAR_START} "
+            f"(the first day it covers) to {CALENDAR_END}"
+        )
 _EPOCH = date(1970, 1, 1)
 
 

@@ -17,7 +17,8 @@ import numpy.typing as npt
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import KST, require_kst
-from maemae.krx.calendar import TradingCalendar
+from maemae.errors import ConfigError
+from maemae.krx.calendar import TradingCalendar, check_in_calendar
 
 
 class MarketPhase(StrEnum):
@@ -73,6 +74,16 @@ def _at(day: date, clock: time, shift_hours: int = 0) -> datetime:
 
 
 @lru_cache(maxsize=4096)  # a calendar never changes once built; every order asks for the day's phase
+def replay_schedule(day: date, calendar: TradingCalendar) -> SessionSchedule:
+    """The session of the day ``--replay`` names (``maemae run``, ``maemae paper``), refused in one line
+    naming the option when the calendar does not cover it or KRX did not trade that day."""
+    check_in_calendar(day, "--replay")
+    schedule = session_schedule(day, calendar)
+    if schedule is None:
+        raise ConfigError(f"--replay {day}: KRX did not trade that day")
+    return schedule
+
+
 def session_schedule(day: date, calendar: TradingCalendar) -> SessionSchedule | None:
     """The timetable of ``day``, or None when KRX does not trade that day."""
     if not calendar.is_session(day):
