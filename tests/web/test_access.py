@@ -181,6 +181,35 @@ def test_halt_and_resume_when_same_origin_with_csrf_then_saved_and_audited(serve
     ]
 
 
+def test_resume_when_the_halt_flag_file_exists_then_409_naming_it_and_the_halt_stays(served: Served) -> None:
+    """Resume used to answer 200 and save "active" while the flag file kept the engine halted; now it is
+    refused as `maemae resume` is, nothing saved, and the view names the file before anyone presses it."""
+    flag = served.config.execution.halt_file
+    with _logged_in(served) as client:
+        origin = {"Origin": served.url, "X-CSRF-Token": _csrf(client)}
+        assert client.post("/api/state", json={"state": "halted"}, headers=origin).status_code == 200
+        flag.touch()
+        assert client.get("/api/view").json()["halt_file"] == str(flag)
+
+        refused = client.post("/api/state", json={"state": "active"}, headers=origin)
+        assert refused.status_code == 409
+        assert refused.json() == {
+            "error": f"resume refused, nothing saved: the flag file {flag} (execution.halt_file) "
+            "still halts trading: delete it to resume",
+            "halt_file": str(flag),
+        }
+        assert requested_state(served.dashboard.store) is TradingState.HALTED
+        operator = [e.subject for e in served.dashboard.store.audit_entries() if e.kind == "operator"]
+        assert operator == ["halted"]  # the refusal saved nothing
+        assert '"event": "dashboard_resume_refused"' in served.log_lines()
+
+        flag.unlink()
+        assert client.get("/api/view").json()["halt_file"] is None
+        resumed = client.post("/api/state", json={"state": "active"}, headers=origin)
+        assert resumed.json() == {"state": "active"}
+    assert requested_state(served.dashboard.store) is TradingState.ACTIVE
+
+
 def test_bearer_token_when_script_changes_state_then_no_csrf_needed(served: Served) -> None:
     response = httpx.post(served.url + "/api/state", json={"state": "reducing"}, headers=_bearer(served))
     assert response.status_code == 200

@@ -154,3 +154,42 @@ def test_dashboard_when_a_paper_day_runs_to_the_close_then_the_whole_day_and_its
     assert report.status == 200
     expect(page.locator("body")).to_contain_text(DAY)
     _shot(page, "08-report")
+
+
+def test_dashboard_when_resume_pressed_while_the_halt_flag_file_exists_then_the_page_says_delete_it(
+    page: Page, served: Served
+) -> None:
+    """The page used to say "Resume: Done" while the flag file kept the engine halted. Now the status names
+    the file before Resume is pressed, and pressing it shows the refusal in the page's language."""
+    flag = served.config.execution.halt_file
+    _log_in(page, served)
+    page.click("#halt")
+    expect(page.locator("#status-trading_state")).to_have_class("state-halted")
+    flag.touch()
+    expect(page.locator("#status-halt_file")).to_have_text(
+        f"{flag} exists: trading stays halted until it is deleted, whatever Resume says"
+    )
+
+    page.click("#resume")
+    message = page.locator("#message")
+    expect(message).to_have_class("error")
+    expect(message).to_be_visible()
+    expect(message).to_have_text(
+        f"Resume: refused, nothing changed: the halt flag file {flag} still halts trading. "
+        "Delete it first, then press Resume again."
+    )
+    assert requested_state(served.dashboard.store) is TradingState.HALTED
+    _shot(page, "09-resume-refused")
+
+    page.goto(served.url + "/?lang=ko")
+    expect(page.locator("#status-halt_file")).to_contain_text(f"{flag} 파일이 있어")
+    page.click("#resume")
+    expect(message).to_contain_text(f"매매 재개: 거부했습니다(바뀐 것 없음): 중단 플래그 파일 {flag}")
+    _shot(page, "10-resume-refused-korean")
+
+    flag.unlink()
+    expect(page.locator("#status-halt_file")).to_have_count(0)
+    page.click("#resume")
+    expect(message).to_have_text("매매 재개: 완료")
+    expect(page.locator("#status-trading_state")).to_have_text("정상")
+    assert requested_state(served.dashboard.store) is TradingState.ACTIVE

@@ -2,8 +2,8 @@
 
 An operator (``maemae halt``, ``maemae resume``, later the dashboard) writes the wanted state to the state
 database as the runtime document ``operator``, with an audit record; a file flag (``execution.halt_file``)
-halts as well, for when nothing else works (``touch var/HALT``). The running engine polls both before every
-step:
+halts as well, for when nothing else works (``touch var/HALT``), and outranks the operator: a resume while it
+exists is refused (``check_resumable``). The running engine polls both before every step:
 
 * ``halted``: the risk gate refuses every new order, and every open order is cancelled;
 * ``reducing``: only orders that reduce a position pass (sells);
@@ -21,7 +21,7 @@ from pathlib import Path
 from maemae.alerts.messages import Alert, AlertKind, AlertSink, NoAlerts
 from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
-from maemae.errors import ConfigError
+from maemae.errors import ConfigError, MaemaeError
 from maemae.ports.state import AuditEntry, StateChange, StateStore
 from maemae.risk.state import TradingState
 
@@ -47,6 +47,33 @@ def requested_state(store: StateStore) -> TradingState:
         raise ConfigError(
             f"operator state {document.get('state')!r}: expected active, reducing or halted"
         ) from None
+
+
+class HaltFileHolds(MaemaeError):
+    """A resume asked for while the flag file exists: the engine obeys the file before the operator's state
+    (``OperatorSwitch.poll``), so trading would stay halted whatever the resume said."""
+
+    def __init__(self, halt_file: Path) -> None:
+        super().__init__(
+            f"the flag file {halt_file} (execution.halt_file) still halts trading: delete it to resume"
+        )
+        self.halt_file = halt_file
+
+
+def halting_flag_file(halt_file: Path) -> Path | None:
+    """The flag file while it exists, else None: what an operator must be told before asking to resume."""
+    return halt_file if halt_file.exists() else None
+
+
+def check_resumable(halt_file: Path) -> None:
+    """Raise ``HaltFileHolds`` while the flag file exists.
+
+    ``maemae resume`` and the dashboard's Resume both ask here, so neither reports a resume that the engine
+    will not apply, and both name the file in the same words.
+    """
+    held = halting_flag_file(halt_file)
+    if held is not None:
+        raise HaltFileHolds(held)
 
 
 class OperatorSwitch:

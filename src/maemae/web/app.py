@@ -6,8 +6,10 @@ Routes (every one needs the token, see ``web.auth``):
 ``GET /``               the dashboard, or the login form (status 401) without a valid session
 ``POST /login``         form field ``token``: sets the session cookie
 ``POST /logout``        clears it
-``GET /api/view``       everything the page shows (``service.dashboard``) and the trading process
-``POST /api/state``     ``{"state": "halted" | "reducing" | "active", "reason": ...}``
+``GET /api/view``       everything the page shows (``service.dashboard``), the trading process and
+                        ``halt_file``: the flag file's path while it exists, else null
+``POST /api/state``     ``{"state": "halted" | "reducing" | "active", "reason": ...}``; ``active`` is
+                        refused (409, nothing saved) while the flag file ``execution.halt_file`` exists
 ``POST /api/params``    ``{"key": "risk.stop_loss.pct", "value": "4"}``, validated like ``params set``
 ``POST /api/start``     start ``maemae run`` (``web.process``); ``POST /api/stop`` stops it
 ``GET /report/DAY``     a closed day's end-of-day report (HTML)
@@ -35,6 +37,7 @@ from pydantic import BaseModel
 
 from maemae.config import MaemaeConfig
 from maemae.engine.clock import WallClock
+from maemae.engine.operator import HaltFileHolds, check_resumable, halting_flag_file
 from maemae.errors import MaemaeError
 from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
@@ -125,6 +128,15 @@ def create_app(dashboard: Dashboard) -> FastAPI:
     _add_pages(app, dashboard, guard)
     _add_api(app, dashboard, guard)
 
+    @app.exception_handler(HaltFileHolds)
+    def held_by_file(request: Request, error: HaltFileHolds) -> JSONResponse:
+        """409 rather than 400: the request is sound, the flag file is in the way; ``halt_file`` lets the page
+        say so in its own language."""
+        client = request.client.host if request.client else "?"
+        log.warning("dashboard_resume_refused", client=client, halt_file=str(error.halt_file))
+        body = {"error": f"resume refused, nothing saved: {error}", "halt_file": str(error.halt_file)}
+        return JSONResponse(body, status_code=409)
+
     @app.exception_handler(MaemaeError)
     def refused(request: Request, error: MaemaeError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=400)
@@ -205,6 +217,8 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
         day = instance_day(store, WallClock().now().date())
         shown = dashboard_view(store, day, dashboard.config).as_dict()
         shown["process"] = asdict(dashboard.process.state())
+        held = halting_flag_file(dashboard.config.execution.halt_file)  # shown before Resume is pressed
+        shown["halt_file"] = str(held) if held is not None else None
         return shown
 
     @app.get("/report/{day}", response_class=HTMLResponse)
@@ -221,7 +235,11 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
 
     @app.post("/api/state")
     def trading_state(body: StateRequest, actor: str = changer) -> dict[str, Any]:
-        state = set_trading_state(store, TradingState(body.state), body.reason, actor, WallClock().now())
+        wanted = TradingState(body.state)
+        if wanted is TradingState.ACTIVE:
+            # refused before anything is saved: the page must not say "resumed" while the engine stays halted
+            check_resumable(dashboard.config.execution.halt_file)
+        state = set_trading_state(store, wanted, body.reason, actor, WallClock().now())
         log.info("dashboard_trading_state", state=state.value, by=actor)
         return {"state": state.value}
 

@@ -49,6 +49,9 @@ function renderStatus(v) {
     ["last_difference", s.last_difference || "-"],
     ["last_error", s.last_error || "-"],
   ];
+  if (v.halt_file) {  // said next to the state, so the operator knows before pressing Resume
+    items.splice(1, 0, ["halt_file", T.halt_file_holds.replace("{path}", v.halt_file), "state-halted"]);
+  }
   const dl = document.getElementById("status");
   dl.replaceChildren();
   for (const [key, value, cls] of items) {
@@ -154,8 +157,15 @@ async function post(path, body) {
   const text = await response.text();
   let data = {};
   try { data = JSON.parse(text); } catch (_) { data = { error: text }; }
-  if (!response.ok) throw new Error(data.error || data.detail || response.statusText);
+  if (!response.ok) throw Object.assign(new Error(data.error || data.detail || response.statusText), { data });
   return data;
+}
+
+// A refusal in the page's language when the server says what stands in the way (the halt flag file),
+// else the server's own line.
+function explain(error) {
+  const path = error.data && error.data.halt_file;
+  return path ? T.resume_refused_file.replace("{path}", path) : error.message;
 }
 
 async function act(button) {
@@ -171,7 +181,7 @@ async function act(button) {
     else await post("/api/" + action);
     say(`${button.textContent}: ${T.done}`, false);
   } catch (error) {
-    say(`${button.textContent}: ${error.message}`, true);
+    say(`${button.textContent}: ${explain(error)}`, true);
   }
   refresh();
 }
