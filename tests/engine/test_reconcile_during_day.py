@@ -20,6 +20,7 @@ from maemae.domain.intents import OrderIntent
 from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.recovery import reconcile_and_record
+from maemae.execution.reconciliation import ShortfallWatch
 from maemae.krx.limits import price_limits
 from maemae.ports.broker import Broker, BrokerEvent, Holding
 from maemae.store.repository import SqlStateStore
@@ -86,8 +87,11 @@ def _owned_and_held(engine: Engine) -> tuple[int, int]:
     return (position.owned_quantity, position.account_quantity) if position else (0, 0)
 
 
-def _reconcile(engine: Engine, venue: _Venue, recorder: StateRecorder) -> list[str]:
-    return reconcile_and_record(engine.kernel, venue, recorder, engine.clock.now())  # type: ignore[arg-type]
+def _reconcile(
+    engine: Engine, venue: _Venue, recorder: StateRecorder, shortfalls: ShortfallWatch | None = None
+) -> list[str]:
+    watch = shortfalls or ShortfallWatch()
+    return reconcile_and_record(engine.kernel, venue, recorder, engine.clock.now(), watch)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("lost", [False, True], ids=["push queued", "push lost"])
@@ -137,20 +141,48 @@ def test_reconcile_when_a_fill_lands_between_holdings_and_fills_then_that_stock_
         store.close()
 
 
-def test_reconcile_when_shares_really_were_sold_outside_then_still_cuts_what_maemae_owns(
+def test_reconcile_when_shares_really_were_sold_outside_then_cuts_what_maemae_owns_on_the_second_round(
     tmp_path: Path,
 ) -> None:
     engine, venue, recorder, store = _setup(tmp_path)
+    shortfalls = ShortfallWatch()
     try:
         _trade(engine, Side.BUY, 31)
         engine.orders.process_events()
         engine.sim.external_trade(CODE, Side.SELL, 4, 10_000)  # in the broker's app: no fill of maemae's
-        lines = _reconcile(engine, venue, recorder)
-        assert lines == [
+        assert _reconcile(engine, venue, recorder, shortfalls) == [
             "005930 account_quantity: maemae 10, broker 6 (took the broker's)",
+            "005930 owned_quantity: maemae 10, broker 6 "
+            "(held fewer than maemae owns: cut at the next reconciliation if it still is)",
+        ]
+        assert _owned_and_held(engine) == (10, 6)  # a balance that lags its fills looks the same, once
+        assert _reconcile(engine, venue, recorder, shortfalls) == [
             "005930 owned_quantity: maemae 10, broker 6 (sold outside maemae: owned cut to held)",
         ]
         assert _owned_and_held(engine) == (6, 6)
+        assert _reconcile(engine, venue, recorder, shortfalls) == []
+    finally:
+        store.close()
+
+
+def test_reconcile_when_the_balance_lags_a_buy_for_one_round_then_nothing_is_written_off(
+    tmp_path: Path,
+) -> None:
+    engine, venue, recorder, store = _setup(tmp_path)
+    shortfalls = ShortfallWatch()
+    try:
+        _trade(engine, Side.BUY, 31)
+        engine.orders.process_events()
+        lagging = venue.holdings
+        venue.holdings = lambda: []  # type: ignore[method-assign]  # the balance has not seen the buy yet
+        lines = _reconcile(engine, venue, recorder, shortfalls)
+        assert "005930 owned_quantity: maemae 10, broker 0 (held fewer than maemae owns: " in lines[-1]
+        venue.holdings = lagging  # type: ignore[method-assign]
+        assert _reconcile(engine, venue, recorder, shortfalls) == [
+            "005930 account_quantity: maemae 0, broker 10 (took the broker's)"
+        ]
+        assert _owned_and_held(engine) == (10, 10)
+        assert engine.portfolio.positions[CODE].cost_basis > 0
     finally:
         store.close()
 

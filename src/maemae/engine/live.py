@@ -51,6 +51,7 @@ from maemae.engine.quotes import PriceSource
 from maemae.engine.recovery import in_doubt, reconcile_and_record, settle_in_doubt
 from maemae.engine.scheduler import Scheduler
 from maemae.errors import StoreError
+from maemae.execution.reconciliation import ShortfallWatch
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import PriceLimits, price_limits
 from maemae.krx.sessions import SessionSchedule, session_schedule
@@ -198,6 +199,7 @@ class LiveDay:
         )
         self._params = ParamsWatcher(store, self.config, core.kernel, recorder)
         self._parked = False
+        self._shortfalls = ShortfallWatch()
         self.closed = False
 
     # ----- scheduling
@@ -345,7 +347,9 @@ class LiveDay:
         self.recorder.checkpoint(live_cursor(self.day, now), valued=(now, self.price_of))
 
     def reconcile(self, now: datetime) -> None:
-        lines = reconcile_and_record(self.core.kernel, self.core.orders.broker, self.recorder, now)
+        lines = reconcile_and_record(
+            self.core.kernel, self.core.orders.broker, self.recorder, now, self._shortfalls
+        )
         alert_differences(self.alerts, lines, now)
 
     # ----- after the close

@@ -29,7 +29,7 @@ from maemae.domain.order_states import OrderState
 from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
 from maemae.execution.order_manager import OrderManager
-from maemae.execution.reconciliation import reconcile
+from maemae.execution.reconciliation import ShortfallWatch, reconcile
 from maemae.ports.broker import Broker, BrokerOrder, BrokerOrderStatus
 from maemae.ports.state import AuditEntry, SavedState
 from maemae.risk.state import RiskState
@@ -129,21 +129,27 @@ def in_doubt(orders: OrderManager) -> bool:
 
 
 def reconcile_and_record(
-    kernel: TradingKernel, broker: Broker, recorder: StateRecorder, now: datetime
+    kernel: TradingKernel,
+    broker: Broker,
+    recorder: StateRecorder,
+    now: datetime,
+    shortfalls: ShortfallWatch,
 ) -> list[str]:
-    """Reconcile by the documented rule and save the result with an audit record per difference, in one
-    change; returns the differences as lines."""
-    lines, entries, removed = _reconcile(kernel, broker, now)
+    """Reconcile during the day by the documented rule (a shortfall cut once two rounds see it) and save the
+    result with an audit record per difference, in one change; returns the differences as lines."""
+    lines, entries, removed = _reconcile(kernel, broker, now, shortfalls)
     recorder.checkpoint(audit=entries, closed=removed)
     return lines
 
 
 def _reconcile(
-    kernel: TradingKernel, broker: Broker, now: datetime
+    kernel: TradingKernel, broker: Broker, now: datetime, shortfalls: ShortfallWatch | None = None
 ) -> tuple[list[str], list[AuditEntry], list[StockCode]]:
     """Apply the reconciliation rule; the differences as lines and as audit records, and the codes whose
     position no longer exists."""
-    differences, removed = reconcile(kernel.portfolio, broker, lambda: book_missed_fills(kernel.orders, broker))
+    differences, removed = reconcile(
+        kernel.portfolio, broker, lambda: book_missed_fills(kernel.orders, broker), shortfalls
+    )
     entries = [
         AuditEntry(
             now,

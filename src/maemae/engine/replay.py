@@ -47,6 +47,7 @@ from maemae.engine.recovery import (
     recover,
     settle_in_doubt,
 )
+from maemae.execution.reconciliation import ShortfallWatch
 from maemae.ports.state import StateStore
 
 
@@ -97,6 +98,7 @@ def run_persisted_replay(
     closed = len(runner.recorder.days)
 
     reconcile_every = max(1, config.execution.reconcile_s // 60)  # steps are market minutes
+    shortfalls = ShortfallWatch()
 
     position = cursor or Cursor(days[0], 0)  # the next step to run: where a stop leaves the replay
 
@@ -109,7 +111,9 @@ def run_persisted_replay(
         recorder.checkpoint(at.to_dict(), valued=(now, runner.price_of) if runner.price_of else None)
         watch.check(engine.clock.now())
         if at.next_bar % reconcile_every == 0:
-            lines = reconcile_and_record(engine.kernel, engine.orders.broker, recorder, engine.clock.now())
+            lines = reconcile_and_record(
+                engine.kernel, engine.orders.broker, recorder, engine.clock.now(), shortfalls
+            )
             alert_differences(sink, lines, engine.clock.now())
         if len(runner.recorder.days) > closed:  # the runner just closed a day
             closed = len(runner.recorder.days)

@@ -8,7 +8,9 @@ The rule (docs/state.md):
   broker's figure. Shares beyond what maemae owns are external and left alone (maemae never sells them).
 * When the account holds *fewer* shares than maemae owns, they were sold outside maemae (or a fill is
   missing, which the fill query before reconciliation rules out): maemae's owned quantity is cut to what
-  exists, its cost basis in proportion.
+  exists, its cost basis in proportion. During the day (a ``ShortfallWatch``) the cut waits until the
+  next reconciliation reports the stock short as well: a broker's balance can lag its fills for a moment,
+  and a cut is not undone (the shares would stay external, out of every stop, for good).
 * The broker's fills are booked before its holdings are read, and asked for again after: a stock that filled
   in between is left for the next reconciliation, because the holdings read may be from before or after
   that fill (a sell booked after holdings from before it would look like shares bought outside maemae; a
@@ -40,13 +42,34 @@ class Difference:
     action: str
 
 
+class ShortfallWatch:
+    """The stocks the last reconciliation found the account holding fewer shares of than maemae owns; kept
+    by a run for the day, so a shortfall is acted on only when two reconciliations in a row report it."""
+
+    def __init__(self) -> None:
+        self._short: set[StockCode] = set()
+        self._this_round: set[StockCode] = set()
+
+    def confirms(self, code: StockCode) -> bool:
+        """Note a shortfall of ``code`` in this round; True when the previous round reported one too."""
+        self._this_round.add(code)
+        return code in self._short
+
+    def end_round(self) -> None:
+        self._short, self._this_round = self._this_round, set()
+
+
 def reconcile(
-    portfolio: Portfolio, broker: Broker, book_fills: Callable[[], Collection[StockCode]] = tuple
+    portfolio: Portfolio,
+    broker: Broker,
+    book_fills: Callable[[], Collection[StockCode]] = tuple,
+    shortfalls: ShortfallWatch | None = None,
 ) -> tuple[list[Difference], list[StockCode]]:
     """Apply the rule above; returns the differences and the codes whose position no longer exists.
 
     ``book_fills`` books the broker's fills maemae has not seen yet and returns their codes (the default
-    books none: the caller has just done so and nothing trades meanwhile).
+    books none: the caller has just done so and nothing trades meanwhile). Without ``shortfalls`` (a start's
+    recovery) a shortfall is cut at once.
     """
     book_fills()
     holdings = {holding.code: holding for holding in broker.holdings()}
@@ -65,14 +88,12 @@ def reconcile(
             )
             position.set_account_quantity(held)
         if position.owned_quantity > held:
-            owned = position.owned_quantity
-            position.cap_owned(held)
-            differences.append(
-                Difference(str(code), "owned_quantity", owned, held, "sold outside maemae: owned cut to held")
-            )
+            differences.append(_shortfall(position, held, shortfalls))
         if position.owned_quantity == 0 and position.account_quantity == 0:
             del portfolio.positions[code]
             removed.append(code)
+    if shortfalls is not None:
+        shortfalls.end_round()
     account = portfolio.account
     if account.settled_cash != cash.deposit:
         differences.append(
@@ -80,3 +101,16 @@ def reconcile(
         )
         account.set_settled_cash(cash.deposit)
     return differences, removed
+
+
+def _shortfall(position: Position, held: int, shortfalls: ShortfallWatch | None) -> Difference:
+    """The account holds fewer shares than maemae owns: cut what maemae owns to what exists, unless this is
+    the first round to see it during the day."""
+    owned = position.owned_quantity
+    if shortfalls is not None and not shortfalls.confirms(position.code):
+        action = "held fewer than maemae owns: cut at the next reconciliation if it still is"
+        return Difference(str(position.code), "owned_quantity", owned, held, action)
+    position.cap_owned(held)
+    return Difference(
+        str(position.code), "owned_quantity", owned, held, "sold outside maemae: owned cut to held"
+    )
