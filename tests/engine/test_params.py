@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -30,9 +31,9 @@ def test_params_set_when_valid_then_saved_audited_and_shown(
     config = str(_config(market_root, tmp_path))
     assert main(["db", "migrate", "--config", config]) == 0
     assert main(["params", "set", "--config", config, "risk.stop_loss.pct", "2.5"]) == 0
-    assert "risk.stop_loss.pct: '1.5' -> 2.5" in capsys.readouterr().out
+    assert "risk.stop_loss.pct: 1.5 -> 2.5 (" in capsys.readouterr().out
     assert main(["params", "get", "--config", config, "risk.stop_loss.pct"]) == 0
-    assert json.loads(capsys.readouterr().out) == "2.5"
+    assert capsys.readouterr().out == "2.5\n"
     store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
     try:
         (entry,) = [e for e in store.audit_entries() if e.kind == "param"]
@@ -63,12 +64,62 @@ def test_params_set_when_invalid_then_one_line_and_nothing_saved(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert expected in err[0]
-    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    _assert_nothing_saved(tmp_path)
+
+
+def _assert_nothing_saved(directory: Path) -> None:
+    """No override document and no audit record: a refused change leaves the store as it was."""
+    store = SqlStateStore(f"sqlite:///{directory}/state.db")
     try:
         assert store.runtime_document("params") is None
         assert store.verify_audit().records == 0
     finally:
         store.close()
+
+
+def _store_only_config(directory: Path, pct: str) -> str:
+    """A config of a state store and a stop loss only: ``params`` needs no market."""
+    path = directory / "maemae.toml"
+    path.write_text(
+        f'[store]\nurl = "sqlite:///{directory}/state.db"\n\n[risk.stop_loss]\npct = "{pct}"\n',
+        encoding="utf-8",
+    )
+    assert main(["db", "migrate", "--config", str(path)]) == 0
+    return str(path)
+
+
+def test_params_get_when_decimal_then_a_json_number_with_the_decimals_own_digits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _store_only_config(tmp_path, "1.50")  # a float would print 1.5, a JSON string "1.50"
+    capsys.readouterr()
+    assert main(["params", "get", "--config", config, "risk.stop_loss.pct"]) == 0
+    assert capsys.readouterr().out == "1.50\n"
+
+    assert main(["params", "get", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert '"pct": 1.50\n' in out
+    shown = json.loads(out, parse_float=Decimal)
+    assert str(shown["risk"]["stop_loss"]["pct"]) == "1.50"
+    assert shown["risk"]["take_profit"]["trigger_pct"] == 5  # a whole Decimal: a JSON integer
+    assert shown["execution"]["halt_file"] == "var/HALT"  # text stays text
+    assert shown["execution"]["resilience"]["retry_backoff_s"] == Decimal("0.5")  # a float field as before
+
+
+@pytest.mark.parametrize(
+    "key", ["risk.stop_loss.pct", "execution.resilience.reject_breaker_cooldown_s"]
+)  # a Decimal field, and a float field without an upper bound (which took inf before)
+@pytest.mark.parametrize("value", ["1e400", "inf", "nan", "-inf"])
+def test_params_set_when_not_a_finite_number_then_one_line_naming_the_value_as_typed_and_nothing_saved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, value: str
+) -> None:
+    config = _store_only_config(tmp_path, "1.5")
+    capsys.readouterr()
+    assert main(["params", "set", "--config", config, "--", key, value]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"error: params: {key} = {value}: expected a finite number\n"
+    _assert_nothing_saved(tmp_path)
 
 
 def test_params_when_changed_during_a_run_then_applied_from_the_next_step(

@@ -14,7 +14,7 @@ from tests.engine.test_paper import DAY, _config
 
 
 def test_status_positions_orders_when_a_paper_day_ran_then_they_show_its_saved_state(
-    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = str(_config(market_root, tmp_path))
     assert main(["paper", "--config", config, "--replay", DAY.isoformat(), "--speed", "0"]) == 0
@@ -51,8 +51,15 @@ def test_status_positions_orders_when_a_paper_day_ran_then_they_show_its_saved_s
     assert len(json.loads(capsys.readouterr().out)) == len(saved.orders)
     assert main(["orders", "--config", config, "--open", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+    monkeypatch.setenv("COLUMNS", "80")
     assert main(["orders", "--config", config]) == 0
-    assert "orders" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 + len(saved.orders)  # title, header, rule, then one line per order
+    for order in saved.orders:
+        (line,) = [line for line in lines if order.order_id in line]
+        words = line.split()
+        assert words[2:5] == [order.code, order.side.value, f"{order.quantity:,}"]
+        assert order.state.value in words
 
 
 def test_status_when_no_database_then_one_line(

@@ -8,10 +8,13 @@ will ever read.
 from __future__ import annotations
 
 import getpass
+import json
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic_core import to_jsonable_python
 
 from maemae.cli.app import app
 from maemae.config import MaemaeConfig, load_config
@@ -58,23 +61,42 @@ def resume(
     reason: Annotated[str, typer.Option(help="Why, for the audit log.")] = "",
 ) -> None:
     """Lift a halt set with `maemae halt` (a halt file, if present, still holds: exit 1)."""
+    from maemae.engine.operator import HaltFileHolds, check_resumable
+
     settings = load_config(config)
     line = _request(settings, TradingState.ACTIVE, reason)
-    halt_file = settings.execution.halt_file  # the file a running engine obeys, as `maemae status` reads it
-    if halt_file.exists():
+    try:
+        check_resumable(settings.execution.halt_file)  # the file a running engine obeys
+    except HaltFileHolds as held:
         # saved all the same, so that deleting the file resumes; but trading stays halted, and a script that
         # runs `maemae resume && ...` must not go on as if it had resumed
-        typer.echo(
-            f"error: resume: trading state set to active, but the flag file {halt_file} "
-            "(execution.halt_file) still halts trading: delete it to resume",
-            err=True,
-        )
-        raise typer.Exit(1)
+        typer.echo(f"error: resume: trading state set to active, but {held}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(line)
 
 
 params_app = typer.Typer(help="Risk and execution parameters of a running maemae.", no_args_is_help=True)
 app.add_typer(params_app, name="params")
+
+
+def _json(value: Any, indent: str = "") -> str:
+    """``value`` as JSON laid out like ``json.dumps(indent=2)``, with a Decimal written as its own digits.
+
+    ``json`` writes a Decimal only as a float (whose digits may differ) or as a string (``"0.5"``, which reads
+    as text to a person and to a script); the parameters are Decimals wherever a per cent or a ratio is.
+    """
+    if isinstance(value, Decimal):
+        return str(value)  # a finite Decimal's text (5, 0.5, 1E-7) is a valid JSON number
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        fields = (
+            f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_json(v, inner)}" for k, v in value.items()
+        )
+        return "{\n" + ",\n".join(fields) + f"\n{indent}}}"
+    if isinstance(value, list | tuple) and value:
+        items = (inner + _json(item, inner) for item in value)
+        return "[\n" + ",\n".join(items) + f"\n{indent}]"
+    return json.dumps(to_jsonable_python(value), ensure_ascii=False)
 
 
 @params_app.command("get")
@@ -85,18 +107,16 @@ def params_get(
     ] = None,
 ) -> None:
     """Print the parameters in force (the config file with the saved overrides) as JSON."""
-    import json
-
     from maemae.engine.composition import open_existing_state_store
-    from maemae.service.control import parameters
+    from maemae.engine.params import current_params, in_force
 
     base = load_config(config)
     store = open_existing_state_store(base)
     try:
-        shown = parameters(store, base, key)
+        shown = in_force(current_params(store, base), key)
     finally:
         store.close()
-    typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+    typer.echo(_json(shown))
 
 
 @params_app.command("set")
@@ -108,12 +128,18 @@ def params_set(
     """Validate, save and audit a change; a running maemae applies it before its next step."""
     from maemae.engine.clock import WallClock
     from maemae.engine.composition import open_existing_state_store
+    from maemae.engine.params import current_params, in_force
     from maemae.service.control import change_parameter
 
     base = load_config(config)
     store = open_existing_state_store(base)
     try:
-        old, new = change_parameter(store, base, key, value, getpass.getuser(), WallClock().now())
+        before = current_params(store, base)
+        change_parameter(store, base, key, value, getpass.getuser(), WallClock().now())
+        after = current_params(store, base)
     finally:
         store.close()
-    typer.echo(f"{key}: {old!r} -> {new!r} (a running maemae applies it before its next step)")
+    # the values in force, typed, rather than what change_parameter returns (a Decimal as text, and the new
+    # value as typed): the line shows them as `params get` does
+    old, new = _json(in_force(before, key)), _json(in_force(after, key))
+    typer.echo(f"{key}: {old} -> {new} (a running maemae applies it before its next step)")

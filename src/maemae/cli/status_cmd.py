@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import date
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from maemae.cli.app import app
@@ -39,31 +42,122 @@ def _read(config: Path, day_text: str | None, read: Any) -> Any:
         store.close()
 
 
-# Columns an operator searches the logs for or reads against a broker's screen: shown whole, never wrapped or
-# cut to ``287…``, however narrow the terminal (a pipe gets 80 columns).
-WHOLE_COLUMNS = frozenset({"code", "order_id"})
+def _text(value: Any) -> str:
+    """A cell: blank for None, whole numbers (won, shares) with thousands separators."""
+    return "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _table(title: str, rows: list[Any], console: Console | None = None) -> None:
+def _clock(value: str) -> str:
+    """HH:MM:SS of an ISO 8601 time: the table is one day's and every time is KST, so the rest is noise."""
+    return datetime.fromisoformat(value).strftime("%H:%M:%S")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A row field as a table column: its short header (a long one would set the width), how a value reads,
+    and whether numbers line up on the right."""
+
+    field: str
+    header: str
+    cell: Callable[[Any], str] = _text
+    justify: JustifyMethod = "left"
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The columns of a table and how it fits a narrow terminal (a pipe gets 80 columns).
+
+    Every cell stays on one line: a value is shown whole, never wrapped or cut, because an operator reads
+    codes, ids and sums against a broker's screen or the logs. What does not fit gives way instead: the
+    columns named in ``give_way`` are left out, least important first, and the free-text column is cut with
+    ``…`` to the room left (its whole text is in ``--json``).
+    """
+
+    columns: tuple[Column, ...]
+    give_way: tuple[str, ...] = ()
+    free_text: str | None = None
+
+
+ORDER_LAYOUT = Layout(
+    columns=(
+        Column("created_at", "time", _clock),
+        Column("order_id", "id"),
+        Column("code", "code"),
+        Column("side", "side"),
+        Column("order_type", "type"),
+        Column("quantity", "qty", justify="right"),
+        Column("filled_quantity", "filled", justify="right"),
+        Column("limit_price", "price", justify="right"),
+        Column("state", "state"),
+        Column("source", "source"),
+        Column("last_note", "note"),
+    ),
+    give_way=(
+        "source",
+        "order_type",
+        "limit_price",
+        "filled_quantity",
+        "last_note",
+        "order_id",
+        "created_at",
+    ),
+    free_text="last_note",
+)
+POSITION_LAYOUT = Layout(
+    columns=(
+        Column("code", "code"),
+        Column("owned_quantity", "owned", justify="right"),
+        Column("account_quantity", "account", justify="right"),
+        Column("external_quantity", "external", justify="right"),
+        Column("cost_basis", "cost", justify="right"),
+        Column("realised_pnl", "realised", justify="right"),
+    ),
+)
+GAP = 2  # cells apart in the table style of ``_table``: a space of padding and a blank divider
+FREE_TEXT_MIN = 12  # the narrowest free-text column worth showing; narrower, it gives way with the others
+
+
+def _needed(layout: Layout, columns: list[Column], widths: dict[str, int]) -> int:
+    """The width ``columns`` take, the free-text one at its narrowest."""
+    cells = (
+        min(widths[c.field], FREE_TEXT_MIN) if c.field == layout.free_text else widths[c.field]
+        for c in columns
+    )
+    return sum(cells) + GAP * (len(columns) - 1)
+
+
+def _fitting(layout: Layout, widths: dict[str, int], width: int) -> list[Column]:
+    """The columns that fit ``width``: all, or without the least important ones until the rest fit."""
+    columns = list(layout.columns)
+    for field in layout.give_way:
+        if _needed(layout, columns, widths) <= width:
+            break
+        columns = [c for c in columns if c.field != field]
+    return columns
+
+
+def _table(title: str, layout: Layout, rows: list[Any], console: Console | None = None) -> None:
+    """Print ``rows`` one line each, fitted to the console's width as ``layout`` says: rich left to itself
+    squeezes eleven columns into 80 by folding every cell into a tower of two-letter pieces."""
     console = console or Console()
     if not rows:
         console.print(f"{title}: none")
         return
-    cells = [
-        ["" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in asdict(row).values()]
-        for row in rows
-    ]
-    table = Table(title=title)
-    for index, column in enumerate(asdict(rows[0])):
-        if column in WHOLE_COLUMNS:
-            # no_wrap alone still lets rich shrink the column as a last resort; min_width stops that, so the
-            # other (folding) columns give up the room instead
-            widest = max(len(column), *(len(row[index]) for row in cells))
-            table.add_column(column, no_wrap=True, min_width=widest)
+    cells = {c.field: [c.cell(getattr(row, c.field)) for row in rows] for c in layout.columns}
+    widths = {c.field: max(cell_len(text) for text in (c.header, *cells[c.field])) for c in layout.columns}
+    columns = _fitting(layout, widths, console.width)
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    for column in columns:
+        if column.field == layout.free_text:
+            room = console.width - _needed(layout, columns, widths) + min(widths[column.field], FREE_TEXT_MIN)
+            table.add_column(column.header, no_wrap=True, overflow="ellipsis", max_width=room)
         else:
-            table.add_column(column, overflow="fold")  # wrapped rather than cut: no digit of a sum is lost
-    for row in cells:
-        table.add_row(*row)
+            # no_wrap alone still lets rich shrink a column as a last resort; min_width stops that
+            table.add_column(
+                column.header, justify=column.justify, no_wrap=True, min_width=widths[column.field]
+            )
+    for values in zip(*(cells[c.field] for c in columns), strict=True):
+        table.add_row(*values)
     console.print(table)
 
 
@@ -99,7 +193,7 @@ def positions(config: ConfigOption, day: DayOption = None, as_json: JsonOption =
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
     else:
-        _table("positions", rows)
+        _table("positions", POSITION_LAYOUT, rows)
 
 
 @app.command()
@@ -116,4 +210,4 @@ def orders(
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
     else:
-        _table("orders", rows)
+        _table("orders", ORDER_LAYOUT, rows)

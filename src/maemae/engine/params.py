@@ -13,8 +13,10 @@ in the config file, for the next start.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, get_args
 
 from maemae.config import MaemaeConfig, parse_config
 from maemae.engine.kernel import TradingKernel
@@ -35,6 +37,39 @@ READ_AT_START = frozenset(
         "execution.reconcile_s",
     }
 )
+
+
+def _annotation(key: str) -> Any:
+    """The type the config models declare for ``key``, a known key under risk or execution (no aliases)."""
+    model: Any = MaemaeConfig
+    *sections, leaf = key.split(".")
+    for part in sections:
+        model = model.model_fields[part].annotation
+    return model.model_fields[leaf].annotation
+
+
+def _takes_a_number(key: str) -> bool:
+    """Whether ``key`` holds a number (or None): ``nan`` typed for a choice is refused by its own check."""
+    annotation = _annotation(key)
+    return bool({annotation, *get_args(annotation)} & {int, float, Decimal})
+
+
+def _refuse_non_finite(key: str, raw: str) -> None:
+    """Refuse ``inf``, ``nan`` and a number too large for a float (``1e400``) for a number field, naming the
+    value as typed.
+
+    JSON reads ``1e400`` as infinity, so the models would name ``inf`` instead of what was typed, and a float
+    field without an upper bound (``execution.resilience.reject_breaker_cooldown_s``) would take it and save
+    a value that no JSON reader can load.
+    """
+    if not _takes_a_number(key):
+        return  # a text field's own check names what it expects
+    try:
+        number = float(raw)
+    except ValueError:
+        return  # not a number at all: the models say what was expected
+    if not math.isfinite(number):
+        raise ConfigError(f"params: {key} = {raw}: expected a finite number")
 
 
 def _parse_value(raw: str) -> Any:
@@ -90,6 +125,7 @@ def request_change(
     overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
     current = with_overrides(base, overrides)
     old = value_at(current.model_dump(mode="json", by_alias=True), key)
+    _refuse_non_finite(key, raw)
     value = _parse_value(raw)
     with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
     overrides[key] = value
@@ -105,6 +141,16 @@ def request_change(
 
 def current_params(store: StateStore, base: MaemaeConfig) -> MaemaeConfig:
     return with_overrides(base, dict(store.runtime_document(PARAMS_DOCUMENT) or {}))
+
+
+def in_force(config: MaemaeConfig, key: str | None = None) -> Any:
+    """The runtime sections of ``config``, or the value at ``key``, as Python values.
+
+    A Decimal stays a Decimal, so that a caller can print it as the number it is: a JSON dump of the models
+    turns it into text, which ``params get`` showed as ``"0.5"``.
+    """
+    tree = config.model_dump(by_alias=True)
+    return value_at(tree, key) if key else {section: tree[section] for section in RUNTIME_SECTIONS}
 
 
 class ParamsWatcher:
