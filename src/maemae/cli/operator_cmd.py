@@ -108,12 +108,12 @@ def params_get(
 ) -> None:
     """Print the parameters in force (the config file with the saved overrides) as JSON."""
     from maemae.engine.composition import open_existing_state_store
-    from maemae.engine.params import current_params, in_force
+    from maemae.service.control import parameters
 
     base = load_config(config)
     store = open_existing_state_store(base)
     try:
-        shown = in_force(current_params(store, base), key)
+        shown = parameters(store, base, key)
     finally:
         store.close()
     typer.echo(_json(shown))
@@ -128,18 +128,12 @@ def params_set(
     """Validate, save and audit a change; a running maemae applies it before its next step."""
     from maemae.engine.clock import WallClock
     from maemae.engine.composition import open_existing_state_store
-    from maemae.engine.params import current_params, in_force
     from maemae.service.control import change_parameter
 
     base = load_config(config)
     store = open_existing_state_store(base)
     try:
-        before = current_params(store, base)
-        change_parameter(store, base, key, value, getpass.getuser(), WallClock().now())
-        after = current_params(store, base)
+        old, new = change_parameter(store, base, key, value, getpass.getuser(), WallClock().now())
     finally:
         store.close()
-    # the values in force, typed, rather than what change_parameter returns (a Decimal as text, and the new
-    # value as typed): the line shows them as `params get` does
-    old, new = _json(in_force(before, key)), _json(in_force(after, key))
-    typer.echo(f"{key}: {old} -> {new} (a running maemae applies it before its next step)")
+    typer.echo(f"{key}: {_json(old)} -> {_json(new)} (a running maemae applies it before its next step)")

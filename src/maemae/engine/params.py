@@ -112,7 +112,8 @@ def with_overrides(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfi
 def request_change(
     store: StateStore, base: MaemaeConfig, key: str, raw: str, actor: str, at: datetime
 ) -> tuple[Any, Any]:
-    """Validate and save one change; returns (old value, new value). Nothing is saved when it is refused."""
+    """Validate and save one change; returns the values in force before and after it (``in_force``: a
+    Decimal stays a Decimal). Nothing is saved when it is refused."""
     if key.split(".")[0] not in RUNTIME_SECTIONS:
         raise ConfigError(
             f"params: {key!r} cannot change while running (only risk.* and execution.*): edit the config file"
@@ -127,7 +128,7 @@ def request_change(
     old = value_at(current.model_dump(mode="json", by_alias=True), key)
     _refuse_non_finite(key, raw)
     value = _parse_value(raw)
-    with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
+    changed = with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
     overrides[key] = value
     store.commit(
         StateChange(
@@ -136,7 +137,7 @@ def request_change(
             audit=[AuditEntry(at, "param", key, {"old": old, "new": value, "by": actor})],
         )
     )
-    return old, value
+    return in_force(current, key), in_force(changed, key)
 
 
 def current_params(store: StateStore, base: MaemaeConfig) -> MaemaeConfig:

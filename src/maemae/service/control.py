@@ -12,7 +12,7 @@ from typing import Any
 
 from maemae.config import MaemaeConfig
 from maemae.engine.operator import request_state
-from maemae.engine.params import RUNTIME_SECTIONS, current_params, request_change, value_at
+from maemae.engine.params import current_params, in_force, request_change
 from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
 
@@ -26,9 +26,9 @@ def set_trading_state(
 
 
 def parameters(store: StateStore, base: MaemaeConfig, key: str | None = None) -> Any:
-    """The parameters in force (the config with saved overrides): one dotted key, or every runtime section."""
-    tree = current_params(store, base).model_dump(mode="json", by_alias=True)
-    return value_at(tree, key) if key else {section: tree[section] for section in RUNTIME_SECTIONS}
+    """The parameters in force (the config with saved overrides): one dotted key, or every runtime section
+    (``in_force``: a Decimal stays a Decimal, which a JSON response writes as a number)."""
+    return in_force(current_params(store, base), key)
 
 
 def change_parameter(

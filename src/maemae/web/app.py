@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import structlog
 from fastapi import Depends, FastAPI, Form, HTTPException, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -206,6 +207,13 @@ def _add_pages(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
         return response
 
 
+def _numbers(content: dict[str, Any]) -> JSONResponse:
+    """``content`` as JSON with a parameter's Decimal as a number: a route's own serialiser (pydantic's)
+    writes it as text, which the page showed as ``"5" -> "4.5"``. For display only; the store keeps the
+    exact values."""
+    return JSONResponse(jsonable_encoder(content))
+
+
 def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
     """The JSON routes; the token checks run as dependencies, so before the body is even parsed."""
     store = dashboard.store
@@ -213,13 +221,13 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
     changer = Depends(guard.may_change)
 
     @app.get("/api/view")
-    def view(_: str = reader) -> dict[str, Any]:
+    def view(_: str = reader) -> JSONResponse:
         day = instance_day(store, WallClock().now().date())
         shown = dashboard_view(store, day, dashboard.config).as_dict()
         shown["process"] = asdict(dashboard.process.state())
         held = halting_flag_file(dashboard.config.execution.halt_file)  # shown before Resume is pressed
         shown["halt_file"] = str(held) if held is not None else None
-        return shown
+        return _numbers(shown)
 
     @app.get("/report/{day}", response_class=HTMLResponse)
     def report(day: str, _: str = reader) -> Response:
@@ -244,10 +252,10 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
         return {"state": state.value}
 
     @app.post("/api/params")
-    def params(body: ParamRequest, actor: str = changer) -> dict[str, Any]:
+    def params(body: ParamRequest, actor: str = changer) -> JSONResponse:
         old, new = change_parameter(store, dashboard.config, body.key, body.value, actor, WallClock().now())
         log.info("dashboard_param", key=body.key, old=old, new=new, by=actor)
-        return {"key": body.key, "old": old, "new": new}
+        return _numbers({"key": body.key, "old": old, "new": new})
 
     @app.post("/api/start")
     def start(actor: str = changer) -> dict[str, Any]:
