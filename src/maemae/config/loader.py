@@ -36,6 +36,9 @@ def _expected(error: ErrorDetails) -> str:
         "bool_type": "expected true or false",
         "decimal_parsing": "expected a number",
         "decimal_type": "expected a number",
+        "float_parsing": "expected a number",
+        "float_type": "expected a number",
+        "finite_number": "expected a finite number",
         "date_from_datetime_parsing": "expected a date like 2025-03-04",
         "date_parsing": "expected a date like 2025-03-04",
         "date_type": "expected a date like 2025-03-04",
@@ -56,6 +59,8 @@ def _expected(error: ErrorDetails) -> str:
         return "missing 'kind'"
     if kind == "string_pattern_mismatch":
         return f"expected text matching {ctx.get('pattern', '')}"
+    if kind == "decimal_max_places":
+        return f"expected a number with at most {ctx.get('decimal_places', '')} digits after the point"
     message = str(error["msg"])
     return message.removeprefix("Value error, ").replace("\n", " ")
 
