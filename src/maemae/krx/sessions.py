@@ -73,7 +73,6 @@ def _at(day: date, clock: time, shift_hours: int = 0) -> datetime:
     return datetime.combine(day, clock, tzinfo=KST) + timedelta(hours=shift_hours)
 
 
-@lru_cache(maxsize=4096)  # a calendar never changes once built; every order asks for the day's phase
 def replay_schedule(day: date, calendar: TradingCalendar) -> SessionSchedule:
     """The session of the day ``--replay`` names (``maemae run``, ``maemae paper``), refused in one line
     naming the option when the calendar does not cover it or KRX did not trade that day."""
@@ -84,6 +83,7 @@ def replay_schedule(day: date, calendar: TradingCalendar) -> SessionSchedule:
     return schedule
 
 
+@lru_cache(maxsize=4096)  # a calendar never changes once built; every order asks for the day's phase
 def session_schedule(day: date, calendar: TradingCalendar) -> SessionSchedule | None:
     """The timetable of ``day``, or None when KRX does not trade that day."""
     if not calendar.is_session(day):
