@@ -11,10 +11,11 @@ The rule (docs/state.md):
   exists, its cost basis in proportion. During the day (a ``ShortfallWatch``) the cut waits until the
   next reconciliation reports the stock short as well: a broker's balance can lag its fills for a moment,
   and a cut is not undone (the shares would stay external, out of every stop, for good).
-* The broker's fills are booked before its holdings are read, and asked for again after: a stock that filled
-  in between is left for the next reconciliation, because the holdings read may be from before or after
-  that fill (a sell booked after holdings from before it would look like shares bought outside maemae; a
-  buy, like shares sold outside it).
+* The fills pushed so far are booked before the broker's holdings are read, and the broker's own fill query
+  after: a stock with a fill found then (made in between, or a push that was lost or is late) is left for
+  the next reconciliation, because the holdings read may be from before or after that fill (a sell booked
+  after holdings from before it would look like shares bought outside maemae; a buy, like shares sold
+  outside it).
 * The settled cash becomes the broker's deposit figure.
 * Every difference is returned, to be written to the audit log and alerted. A broker query that fails raises:
   an unknown account is never taken for an empty one.
@@ -67,11 +68,11 @@ def reconcile(
 ) -> tuple[list[Difference], list[StockCode]]:
     """Apply the rule above; returns the differences and the codes whose position no longer exists.
 
-    ``book_fills`` books the broker's fills maemae has not seen yet and returns their codes (the default
-    books none: the caller has just done so and nothing trades meanwhile). Without ``shortfalls`` (a start's
+    The caller books the fills pushed so far first; ``book_fills``, called once the holdings are read,
+    books those only the broker's fill query has and returns their codes (the default books none: a start's
+    recovery has just done so, and nothing trades meanwhile). Without ``shortfalls`` (a start's
     recovery) a shortfall is cut at once.
     """
-    book_fills()
     holdings = {holding.code: holding for holding in broker.holdings()}
     cash = broker.cash()
     moved = set(book_fills())
