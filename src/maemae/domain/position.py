@@ -92,11 +92,11 @@ class Position:
         return realised
 
     def _sell_beyond_owned(self, fill: Fill) -> int:
-        """A sell of maemae's that filled more shares than maemae owns. The gate never sends one, so it follows
-        only a reconciliation that cut what maemae owns (a broker whose balance lagged its fills). The fill is
-        a fact and is booked, never refused: refusing it would stop every restart at the same fill. maemae's
-        P&L takes the owned shares' part of the net proceeds; the shares beyond leave as external ones would
-        (the next reconciliation sets the account quantity from the broker)."""
+        """A sell of maemae's that filled more shares than maemae owns. The gate never sends one, so it
+        follows only a reconciliation that cut what maemae owns (a broker whose balance lagged its fills).
+        The fill is a fact and is booked, never refused: refusing it would stop every restart at the same
+        fill. maemae's P&L takes the owned shares' part of the net proceeds; the shares beyond leave as
+        external ones would (the next reconciliation sets the account quantity from the broker)."""
         net = fill.amount - fill.commission - fill.tax
         realised = net * self.owned_quantity // fill.quantity - self.cost_basis
         self.account_quantity = max(self.account_quantity - fill.quantity, 0)

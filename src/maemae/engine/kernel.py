@@ -443,7 +443,9 @@ class TradingKernel:
         order = self.orders.orders[fill.order_id]
         owned = self.portfolio.owned(fill.code)
         if fill.side is Side.SELL and fill.quantity > owned:  # see Position._sell_beyond_owned
-            log.warning("fill_beyond_owned", code=fill.code, fill=fill.fill_id, sold=fill.quantity, owned=owned)
+            log.warning(
+                "fill_beyond_owned", code=fill.code, fill=fill.fill_id, sold=fill.quantity, owned=owned
+            )
         was_flat = owned == 0
         self.portfolio.apply_fill(fill, order.strategy or order.source.value)
         self.gate.state.note_fill(fill.order_id, fill.code, fill.side, fill.price, fill.ts)

@@ -75,7 +75,7 @@ from maemae.engine.scheduler import Scheduler
 from maemae.engine.venues import VenueChoice, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError
 from maemae.krx.calendar import TradingCalendar
-from maemae.krx.sessions import replay_schedule, session_schedule
+from maemae.krx.sessions import SessionSchedule, replay_schedule, session_schedule
 from maemae.ports.broker import Broker
 from maemae.ports.state import SavedState, StateStore
 from maemae.service.report import check_report_dir, write_day_report
@@ -183,6 +183,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     check_speed(options.speed)
     calendar = make_calendar(config)
     clock: Clock
+    schedule: SessionSchedule | None
     if options.replay is not None:
         day = options.replay
         schedule = replay_schedule(day, calendar)

@@ -32,6 +32,8 @@ def check_in_calendar(day: date, option: str) -> None:
             f"{option} {day}: outside the trading calendar: expected a date from {CALENDAR_START} "
             f"(the first day it covers) to {CALENDAR_END}"
         )
+
+
 _EPOCH = date(1970, 1, 1)
 
 
