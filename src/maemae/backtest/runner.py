@@ -31,9 +31,9 @@ from maemae.domain.events import DomainEvent, FillReceived
 from maemae.domain.fill import Fill
 from maemae.engine.composition import Engine, universe_selector
 from maemae.engine.kernel import CodeDay
-from maemae.errors import StoreError
+from maemae.errors import StoreError, StrategyError
 from maemae.krx.ticks import tick_table
-from maemae.strategy.api import DailyInput, Signal
+from maemae.strategy.api import DailyInput, Signal, WakeBars
 
 Progress = Callable[[int, int], None]
 
@@ -307,6 +307,11 @@ class BacktestRunner:
         engine.orders.listeners.append(self.recorder)
         self.selector = universe_selector(engine.config, market.calendar)
         self.price_of: Callable[[StockCode], int] | None = None  # the running day's prices (for valuations)
+        # the speed hooks are given the whole day at once: checked on the run's first days, and replaced for
+        # the rest of the run by what they stand for when they look ahead
+        self._hook_checks_left = HOOK_CHECK_DAYS
+        self._daily_per_bar = every_bar
+        self._wake_every_bar = every_bar
 
     def run(
         self,
@@ -373,10 +378,12 @@ class BacktestRunner:
             data[code] = CodeDay(code, kind, market, bars, today_start, limits, ticks)
         closes = session.closes
         volumes = np.cumsum(session.volumes, axis=1)  # the day's volume so far, at each bar
-        signals = np.empty((len(codes), len(grid)), dtype=np.int8)
-        for row, code in enumerate(codes):
-            signals[row] = self._signals(code, history[code], closes[row], volumes[row])
-        self._drop_bad_signals(codes, signals)
+        checking = self._hook_checks_left > 0
+        if checking:
+            self._hook_checks_left -= 1
+        signals = self._day_signals(codes, history, closes, volumes, checking)
+        if checking and not self._wake_every_bar:
+            self._wake_every_bar = self._wake_looks_ahead(codes, data, signals)
         flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
         owned = np.array([self.engine.portfolio.owned(code) for code in codes], dtype=np.int64)
         return _Day(
@@ -404,18 +411,93 @@ class BacktestRunner:
         # bars x codes, each code's column contiguous: written a column at a time here, read a column at a
         # time as a code is bought or sold (``nonzero`` still lists bar by bar)
         flat, held = np.ones((len(codes), n), dtype=bool).T, np.ones((len(codes), n), dtype=bool).T
-        if not self.every_bar:
+        if not self._wake_every_bar:
             minute = self.engine.minute
             for row, code in enumerate(codes):
                 try:
-                    wake = minute.wake_bars(data[code].bars, data[code].today_start, signals[row])
+                    wake = _checked_wake(
+                        minute.wake_bars(data[code].bars, data[code].today_start, signals[row]), n
+                    )
                 except Exception as error:  # a strategy bug: the stock is woken on every bar instead
                     self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, error)
                     continue
                 if wake is not None:
-                    flat[:, row], held[:, row] = wake.flat, wake.held
+                    flat[:, row], held[:, row] = wake
         flat[n - 1] = held[n - 1] = False
         return flat, held
+
+    def _day_signals(
+        self,
+        codes: list[StockCode],
+        history: dict[StockCode, BarArrays],
+        closes: np.ndarray,
+        volumes: np.ndarray,
+        checking: bool,
+    ) -> np.ndarray:
+        """Codes x bars: the daily strategy's signal at each bar of today, bad values dropped; ``checking``,
+        the day's signals come from ``evaluate`` bar by bar instead when ``evaluate_day`` looks ahead."""
+        signals = np.empty(closes.shape, dtype=np.int8)
+        for row, code in enumerate(codes):
+            signals[row] = self._signals(code, history[code], closes[row], volumes[row])
+        looks_ahead = checking and not self._daily_per_bar
+        if looks_ahead and self._daily_looks_ahead(codes, history, closes, volumes, signals):
+            self._daily_per_bar = True
+            return self._day_signals(codes, history, closes, volumes, False)
+        self._drop_bad_signals(codes, signals)
+        return signals
+
+    def _daily_looks_ahead(
+        self,
+        codes: list[StockCode],
+        history: dict[StockCode, BarArrays],
+        closes: np.ndarray,
+        volumes: np.ndarray,
+        signals: np.ndarray,
+    ) -> bool:
+        """Whether ``evaluate_day`` gives other signals for the day's first bars when it is not shown the
+        later ones (cut at a quarter, a half and three quarters of the day): a signal that depends on later
+        bars (``prices[-1]``, the day's close) makes a backtest that no live run can repeat. Checked on the
+        run's first ``HOOK_CHECK_DAYS`` days; ``--every-bar`` checks every bar of every day."""
+        for row, code in enumerate(codes):
+            for cut in _cuts(closes.shape[1]):
+                shown = self._signals(code, history[code], closes[row][:cut], volumes[row][:cut])
+                if not np.array_equal(shown, signals[row][:cut]):
+                    error = StrategyError(
+                        f"evaluate_day looks ahead: its signals for the day's first {cut} bars change when "
+                        "the later bars are left out; the rest of the run evaluates each bar with evaluate"
+                    )
+                    self.engine.kernel.strategy_failed(self.engine.daily.name, "evaluate_day", code, error)
+                    return True
+        return False
+
+    def _wake_looks_ahead(
+        self, codes: list[StockCode], data: dict[StockCode, CodeDay], signals: np.ndarray
+    ) -> bool:
+        """The same check for ``wake_bars``: its masks for the day's first bars must not change when the
+        later bars are left out."""
+        minute = self.engine.minute
+        for row, code in enumerate(codes):
+            bars, start = data[code].bars, data[code].today_start
+            n = len(bars) - start
+            try:
+                whole = _checked_wake(minute.wake_bars(bars, start, signals[row]), n)
+                for cut in _cuts(n):
+                    shown = _checked_wake(
+                        minute.wake_bars(bars.slice(0, start + cut), start, signals[row][:cut]), cut
+                    )
+                    if not _same_start(whole, shown, cut):
+                        break
+                else:
+                    continue
+            except Exception:  # a bug of its own: reported, and the stock woken on every bar, by _wake_masks
+                continue
+            error = StrategyError(
+                f"wake_bars looks ahead: its masks for the day's first {cut} bars change when the later "
+                "bars are left out; the rest of the run wakes every stock on every bar"
+            )
+            self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, error)
+            return True
+        return False
 
     def _signals(
         self, code: StockCode, history: BarArrays, closes: np.ndarray, cumulative: np.ndarray
@@ -424,7 +506,7 @@ class BacktestRunner:
         volume so far as today's volume."""
         daily = self.engine.daily
         try:
-            if self.every_bar:  # the live driver: one evaluation per bar
+            if self._daily_per_bar:  # the live driver: one evaluation per bar
                 return np.array(
                     [
                         daily.evaluate(DailyInput(code, history.close, history.volume, int(p), int(v)))
@@ -432,7 +514,9 @@ class BacktestRunner:
                     ],
                     dtype=np.int8,
                 )
-            return daily.evaluate_day(code, history.close, history.volume, closes, cumulative)
+            return _checked_signals(
+                daily.evaluate_day(code, history.close, history.volume, closes, cumulative), len(closes)
+            )
         except Exception as error:  # a strategy bug: no daily signal for the stock today, as live
             self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error)
             return np.zeros(len(closes), dtype=np.int8)
@@ -641,3 +725,50 @@ class BacktestRunner:
 
 
 pickle_by_fields(Cursor)  # see maemae.compiled
+
+
+HOOK_CHECK_DAYS = 5  # the run's first days on which the speed hooks are checked for looking ahead
+
+
+def _cuts(n: int) -> tuple[int, ...]:
+    """Where a day of ``n`` bars is cut to check a speed hook: a quarter, a half and three quarters in."""
+    return tuple(sorted({n // 4, n // 2, 3 * n // 4} - {0}))
+
+
+def _same_start(
+    whole: tuple[np.ndarray, np.ndarray] | None, shown: tuple[np.ndarray, np.ndarray] | None, cut: int
+) -> bool:
+    """Whether the masks of the whole day begin with the masks of its first ``cut`` bars (None: every bar)."""
+    if whole is None or shown is None:
+        return whole is shown
+    return all(np.array_equal(a[:cut], b) for a, b in zip(whole, shown, strict=True))
+
+
+def _checked_signals(values: object, n: int) -> np.ndarray:
+    """What ``evaluate_day`` returned, as one int8 signal per bar; anything else is the strategy's error
+    (a wrong length stopped the run; floats such as 0.7 were truncated to 0 without a word)."""
+    array = np.asarray(values)
+    if array.shape != (n,):
+        raise StrategyError(
+            f"evaluate_day gave an array of shape {array.shape}; expected one signal per bar ({n})"
+        )
+    if array.dtype.kind not in "biu":
+        raise StrategyError(f"evaluate_day gave {array.dtype} values; expected the integers -1, 0 or 1")
+    return array.astype(np.int8, copy=False)
+
+
+def _checked_wake(wake: object, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """What ``wake_bars`` returned, as its two masks of one boolean per today's bar (or None: every bar);
+    anything else is the strategy's error (a ``WakeBars(None, held)`` woke the stock on no bar at all)."""
+    if wake is None:
+        return None
+    if not isinstance(wake, WakeBars):
+        raise StrategyError(f"wake_bars returned {type(wake).__name__}; expected WakeBars or None")
+    masks = (np.asarray(wake.flat), np.asarray(wake.held))
+    for name, mask in zip(("flat", "held"), masks, strict=True):
+        if mask.shape != (n,) or mask.dtype != np.bool_:
+            raise StrategyError(
+                f"wake_bars: {name} is {mask.dtype} of shape {mask.shape}; expected {n} booleans, one per "
+                "today's bar"
+            )
+    return masks

@@ -15,6 +15,7 @@ from typing import SupportsIndex
 from maemae.compiled import pickle_by_fields
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderCondition, OrderType, Side
+from maemae.errors import DomainError
 
 
 class IntentSource(StrEnum):
@@ -88,6 +89,23 @@ class OrderIntent:
         object.__setattr__(self, "strategy", strategy)
         object.__setattr__(self, "reason", reason)
         object.__setattr__(self, "signal", {} if signal is None else signal)
+        self._check_price()
+
+    def _check_price(self) -> None:
+        """A limit (or conditional-limit) intent names a positive price and a market one none: refused here,
+        in the strategy's call, where it is that strategy's error. Let through, a priceless limit passed the
+        gate and stopped the whole run where the order was made."""
+        priced = self.order_type is OrderType.LIMIT or self.order_type is OrderType.CONDITIONAL_LIMIT
+        if priced and (self.limit_price is None or self.limit_price <= 0):
+            raise DomainError(
+                f"intent {self.side.value} {self.code}: a {self.order_type.value} order needs a positive "
+                f"limit_price, got {self.limit_price}"
+            )
+        if not priced and self.limit_price is not None:
+            raise DomainError(
+                f"intent {self.side.value} {self.code}: a {self.order_type.value} order takes no "
+                f"limit_price, got {self.limit_price}"
+            )
 
 
 pickle_by_fields(OrderIntent)  # see maemae.compiled

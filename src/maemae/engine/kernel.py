@@ -13,10 +13,12 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
 
+import maemae
 from maemae.compiled import pickle_by_fields
 from maemae.data.bars import BarArrays
 from maemae.domain.clock_time import moment_ns
@@ -123,12 +125,29 @@ def _power_of_ten(count: int) -> bool:
 
 
 def _raised_at(error: Exception) -> str:
-    """Where ``error`` was raised, as ``file:line in function`` (the strategy's own line, usually)."""
+    """Where ``error`` was raised, as ``file:line in function``: the innermost line of the strategy's own
+    file, not maemae's (an ``OrderIntent`` refusing a value, an indicator helper), when there is one."""
     frames = traceback.extract_tb(error.__traceback__)
     if not frames:
         return ""
-    last = frames[-1]
+    theirs = [frame for frame in frames if not frame.filename.startswith(_PACKAGE_DIR)]
+    last = theirs[-1] if theirs else frames[-1]
     return f"{last.filename}:{last.lineno} in {last.name}"
+
+
+_PACKAGE_DIR = str(Path(maemae.__file__).resolve().parent)  # the package's source, compiled build or not
+
+
+def _check_returned_intent(intent: object, data: dict[StockCode, CodeDay]) -> None:
+    """What ``on_bar`` returned, checked inside its error handling: anything but an ``OrderIntent`` (a
+    string, a signal, a list) or an intent for a stock not in today's data would otherwise stop the run
+    where the engine first uses it."""
+    if not isinstance(intent, OrderIntent):
+        raise StrategyError(
+            f"on_bar returned {intent!r} ({type(intent).__name__}); expected an OrderIntent or None"
+        )
+    if intent.code not in data:
+        raise StrategyError(f"on_bar returned an intent for {intent.code}, which is not in today's universe")
 
 
 class TradingKernel:
@@ -215,6 +234,8 @@ class TradingKernel:
         )
         try:
             intent = self.minute.on_bar(view)
+            if intent is not None:
+                _check_returned_intent(intent, self.data)
         except Exception as error:  # a strategy bug is logged and alerted, never fatal (DESIGN 1.9)
             self.strategy_failed(self.minute.name, "on_bar", code, error)
             return

@@ -8,6 +8,7 @@ strategy subclasses ``DailyStrategy`` or ``MinuteStrategy`` (docs/strategies.md)
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,17 @@ def _load_class(spec: str, where: str) -> type[Any]:
     if module_spec is None or module_spec.loader is None:
         raise ConfigError(f"{where}.class = {spec!r}: cannot load {path} as Python")
     module = importlib.util.module_from_spec(module_spec)
+    # registered while it runs, as an import does: a @dataclass in the file looks its module up by name
+    sys.modules[module_spec.name] = module
     try:
         module_spec.loader.exec_module(module)
+    except SyntaxError as error:
+        del sys.modules[module_spec.name]
+        raise ConfigError(
+            f"{where}.class = {spec!r}: {path}:{error.lineno}: syntax error: {error.msg}"
+        ) from None
     except Exception as error:  # the user's file failed to import: report it as a config problem
+        del sys.modules[module_spec.name]
         raise ConfigError(f"{where}.class = {spec!r}: importing {path} failed: {error!r}") from None
     found = getattr(module, name, None)
     if not isinstance(found, type):

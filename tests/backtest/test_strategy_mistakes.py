@@ -1,0 +1,197 @@
+"""A user's strategy mistakes: each is that strategy's error, logged and counted, never a stopped run; and the
+two speed hooks, which are given the whole day at once, are checked for looking ahead (a one-line slip such as
+``prices[-1]`` made a backtest no live run can repeat, and nothing said so)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from maemae.backtest.service import BacktestResult, run_backtest
+from maemae.errors import ConfigError
+from maemae.strategy.loader import load_minute
+from tests.backtest.conftest import make_config
+from tests.backtest.test_strategy_contract import user_class
+
+START, END = date(2025, 12, 1), date(2025, 12, 3)
+
+DAILY = """
+from typing import ClassVar
+import numpy as np
+from maemae.strategy.api import DailyInput, DailyStrategy, Signal, StrategyParams
+
+class NoParams(StrategyParams):
+    pass
+
+class Above(DailyStrategy):
+    '''Buy while the price is above yesterday's close; evaluate_day is the user's vectorised copy.'''
+    name: ClassVar[str] = "above"
+    Params: ClassVar[type[StrategyParams]] = NoParams
+
+    def history_days(self) -> int:
+        return 5
+
+    def evaluate(self, data: DailyInput) -> Signal:
+        return Signal.BUY if data.price > int(data.closes[-1]) else Signal.SELL
+
+class Peeking(Above):
+    def evaluate_day(self, code, closes, volumes, prices, volumes_today):
+        # the slip: the day's last price stands for every bar
+        return np.full(len(prices), 1 if prices[-1] > closes[-1] else -1, dtype=np.int8)
+
+class Short(Above):
+    def evaluate_day(self, code, closes, volumes, prices, volumes_today):
+        return np.zeros(3, dtype=np.int8)
+
+class Floats(Above):
+    def evaluate_day(self, code, closes, volumes, prices, volumes_today):
+        return np.full(len(prices), 0.7)
+"""
+
+MINUTE = """
+from typing import ClassVar
+import numpy as np
+from maemae.domain.intents import OrderIntent
+from maemae.strategy.api import MinuteInput, MinuteStrategy, Signal, StrategyParams, WakeBars
+
+class NoParams(StrategyParams):
+    pass
+
+class Eager(MinuteStrategy):
+    '''Buys 1 share at market on every bar it is woken while flat, sells on the daily sell signal.'''
+    name: ClassVar[str] = "eager"
+    Params: ClassVar[type[StrategyParams]] = NoParams
+
+    def on_bar(self, data: MinuteInput):
+        if data.position is None:
+            return OrderIntent(data.code, "buy", 1, "market")
+        if data.daily_signal == Signal.SELL:
+            return OrderIntent(data.code, "sell", data.position.quantity, "market")
+        return None
+
+class AtTheLow(Eager):
+    def wake_bars(self, bars, today_start, daily_signals):
+        # the slip: wakes only at the day's lowest open, which no live run knows before the close
+        opens = bars.open[today_start:]
+        flat = np.zeros(len(opens), dtype=bool)
+        flat[int(np.argmin(opens))] = True
+        return WakeBars(flat, np.ones(len(opens), dtype=bool))
+
+class NoFlat(Eager):
+    def wake_bars(self, bars, today_start, daily_signals):
+        return WakeBars(None, np.ones(len(bars) - today_start, dtype=bool))
+
+class Wrong(Eager):
+    def on_bar(self, data: MinuteInput):
+        return "buy"
+
+class Elsewhere(Eager):
+    def on_bar(self, data: MinuteInput):
+        return OrderIntent("999990", "buy", 1, "market")
+
+class Priceless(Eager):
+    def on_bar(self, data: MinuteInput):
+        return OrderIntent(data.code, "buy", 1, "limit")
+"""
+
+
+def _run(
+    tmp_path: Path,
+    market_root: Path,
+    daily: str = "",
+    minute: str = "",
+    every_bar: bool = False,
+) -> BacktestResult:
+    strategies = {}
+    if daily:
+        strategies["daily"] = {"class": user_class(tmp_path, DAILY, daily)}
+    if minute:
+        strategies["minute"] = {"class": user_class(tmp_path, MINUTE, minute)}
+    config = make_config(market_root, strategies=strategies)
+    return run_backtest(config, start=START, end=END, every_bar=every_bar)
+
+
+def _trades(result: BacktestResult) -> list[tuple[object, ...]]:
+    return [(f.ts, f.code, f.side, f.quantity, f.price) for f in result.recorder.fills]
+
+
+def _first_error(result: BacktestResult) -> str:
+    return result.engine.kernel.first_strategy_error
+
+
+@pytest.mark.parametrize(
+    ("daily", "minute", "hook"),
+    [("Peeking", "Eager", "evaluate_day"), ("Above", "AtTheLow", "wake_bars")],
+)
+def test_speed_hook_when_it_looks_ahead_then_said_and_the_run_trades_as_every_bar_does(
+    tmp_path: Path, market_root: Path, daily: str, minute: str, hook: str
+) -> None:
+    fast = _run(tmp_path, market_root, daily, minute)
+    assert f"{hook} looks ahead" in _first_error(fast)
+    assert fast.engine.kernel.strategy_errors == 1  # said once, then replaced for the rest of the run
+    every = _run(tmp_path, market_root, daily, minute, every_bar=True)
+    assert every.engine.kernel.strategy_errors == 0
+    assert _trades(fast) == _trades(every)
+    assert fast.recorder.days[-1].equity == every.recorder.days[-1].equity
+
+
+def test_speed_hooks_when_causal_then_not_flagged(tmp_path: Path, market_root: Path) -> None:
+    result = _run(tmp_path, market_root, "Above", "Eager")
+    assert result.engine.kernel.strategy_errors == 0
+    assert result.recorder.fills
+
+
+@pytest.mark.parametrize(
+    ("daily", "minute", "expected"),
+    [
+        ("Short", "Eager", "evaluate_day gave an array of shape (3,); expected one signal per bar"),
+        ("Floats", "Eager", "evaluate_day gave float64 values; expected the integers -1, 0 or 1"),
+        ("Above", "NoFlat", "wake_bars: flat is object of shape (); expected"),
+        ("Above", "Wrong", "on_bar returned 'buy' (str); expected an OrderIntent or None"),
+        ("Above", "Elsewhere", "on_bar returned an intent for 999990, which is not in today's universe"),
+        ("Above", "Priceless", "a limit order needs a positive limit_price, got None"),
+    ],
+)
+def test_strategy_mistake_when_made_then_counted_and_the_run_goes_on(
+    tmp_path: Path, market_root: Path, daily: str, minute: str, expected: str
+) -> None:
+    result = _run(tmp_path, market_root, daily, minute)
+    assert expected in _first_error(result)
+    assert result.engine.kernel.strategy_errors > 0
+    assert result.recorder.days[-1].day == END
+
+
+def test_user_file_when_it_defines_a_dataclass_then_loads(tmp_path: Path, market_root: Path) -> None:
+    source = (
+        MINUTE
+        + """
+from dataclasses import dataclass
+
+@dataclass
+class Level:
+    price: int
+
+class WithLevel(Eager):
+    pass
+"""
+    )
+    spec = user_class(tmp_path, source, "WithLevel")
+    minute = make_config(market_root, strategies={"minute": {"class": spec}}).strategies.minute
+    assert minute is not None
+    assert load_minute(minute).name == "eager"
+
+
+def test_user_file_when_a_syntax_error_then_one_line_naming_file_and_line(
+    tmp_path: Path, market_root: Path
+) -> None:
+    spec = user_class(tmp_path, "class Broken(\n    pass\n", "Broken")
+    minute = make_config(market_root, strategies={"minute": {"class": spec}}).strategies.minute
+    assert minute is not None
+    with pytest.raises(ConfigError) as refused:
+        load_minute(minute)
+    message = str(refused.value)
+    assert f"{tmp_path / 'broken.py'}:" in message
+    assert "syntax error" in message
+    assert "\n" not in message
