@@ -439,8 +439,8 @@ class BacktestRunner:
         signals = np.empty(closes.shape, dtype=np.int8)
         for row, code in enumerate(codes):
             signals[row] = self._signals(code, history[code], closes[row], volumes[row])
-        looks_ahead = checking and not self._daily_per_bar
-        if looks_ahead and self._daily_looks_ahead(codes, history, closes, volumes, signals):
+        check_daily = checking and not self._daily_per_bar
+        if check_daily and self._daily_looks_ahead(codes, history, closes, volumes, signals):
             self._daily_per_bar = True
             return self._day_signals(codes, history, closes, volumes, False)
         self._drop_bad_signals(codes, signals)
