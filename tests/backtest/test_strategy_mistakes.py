@@ -149,7 +149,8 @@ def test_speed_hooks_when_causal_then_not_flagged(tmp_path: Path, market_root: P
         ("Short", "Eager", "evaluate_day gave an array of shape (3,); expected one signal per bar"),
         ("Floats", "Eager", "evaluate_day gave float64 values; expected the integers -1, 0 or 1"),
         ("Above", "NoFlat", "wake_bars: flat is object of shape (); expected"),
-        ("Above", "Wrong", "on_bar returned 'buy' (str); expected an OrderIntent or None"),
+        # the compiled engine words it itself: "OrderIntent or None object expected; got str"
+        ("Above", "Wrong", "OrderIntent or None"),
         ("Above", "Elsewhere", "on_bar returned an intent for 999990, which is not in today's universe"),
         ("Above", "Priceless", "a limit order needs a positive limit_price, got None"),
     ],

@@ -138,16 +138,19 @@ def _raised_at(error: Exception) -> str:
 _PACKAGE_DIR = str(Path(maemae.__file__).resolve().parent)  # the package's source, compiled build or not
 
 
-def _check_returned_intent(intent: object, data: dict[StockCode, CodeDay]) -> None:
+def _returned_intent(intent: object, data: dict[StockCode, CodeDay]) -> OrderIntent | None:
     """What ``on_bar`` returned, checked inside its error handling: anything but an ``OrderIntent`` (a
     string, a signal, a list) or an intent for a stock not in today's data would otherwise stop the run
     where the engine first uses it."""
+    if intent is None:
+        return None
     if not isinstance(intent, OrderIntent):
         raise StrategyError(
             f"on_bar returned {intent!r} ({type(intent).__name__}); expected an OrderIntent or None"
         )
     if intent.code not in data:
         raise StrategyError(f"on_bar returned an intent for {intent.code}, which is not in today's universe")
+    return intent
 
 
 class TradingKernel:
@@ -233,9 +236,9 @@ class TradingKernel:
             data.market,
         )
         try:
-            intent = self.minute.on_bar(view)
-            if intent is not None:
-                _check_returned_intent(intent, self.data)
+            # a wrong type is refused here either way: by the check below, or (the compiled build) at the call
+            returned: object = self.minute.on_bar(view)
+            intent = _returned_intent(returned, self.data)
         except Exception as error:  # a strategy bug is logged and alerted, never fatal (DESIGN 1.9)
             self.strategy_failed(self.minute.name, "on_bar", code, error)
             return
