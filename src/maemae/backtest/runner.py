@@ -307,9 +307,11 @@ class BacktestRunner:
         engine.orders.listeners.append(self.recorder)
         self.selector = universe_selector(engine.config, market.calendar)
         self.price_of: Callable[[StockCode], int] | None = None  # the running day's prices (for valuations)
-        # the speed hooks are given the whole day at once: checked on the run's first days, and replaced for
-        # the rest of the run by what they stand for when they look ahead
+        # the speed hooks are given the whole day at once: a user's are checked on the run's first days, and
+        # replaced for the rest of the run by what they stand for when they look ahead
         self._hook_checks_left = HOOK_CHECK_DAYS
+        self._check_daily = not _ours(type(engine.daily).evaluate_day)
+        self._check_wake = not _ours(type(engine.minute).wake_bars)
         self._daily_per_bar = every_bar
         self._wake_every_bar = every_bar
 
@@ -382,7 +384,7 @@ class BacktestRunner:
         if checking:
             self._hook_checks_left -= 1
         signals = self._day_signals(codes, history, closes, volumes, checking)
-        if checking and not self._wake_every_bar:
+        if checking and self._check_wake and not self._wake_every_bar:
             self._wake_every_bar = self._wake_looks_ahead(codes, data, signals)
         flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
         owned = np.array([self.engine.portfolio.owned(code) for code in codes], dtype=np.int64)
@@ -439,7 +441,7 @@ class BacktestRunner:
         signals = np.empty(closes.shape, dtype=np.int8)
         for row, code in enumerate(codes):
             signals[row] = self._signals(code, history[code], closes[row], volumes[row])
-        check_daily = checking and not self._daily_per_bar
+        check_daily = checking and self._check_daily and not self._daily_per_bar
         if check_daily and self._daily_looks_ahead(codes, history, closes, volumes, signals):
             self._daily_per_bar = True
             return self._day_signals(codes, history, closes, volumes, False)
@@ -728,6 +730,13 @@ pickle_by_fields(Cursor)  # see maemae.compiled
 
 
 HOOK_CHECK_DAYS = 5  # the run's first days on which the speed hooks are checked for looking ahead
+
+
+def _ours(hook: object) -> bool:
+    """Whether a speed hook is one maemae ships (a built-in's, or the base class's reference loop): those are
+    proven against ``--every-bar`` by the test suite, and a backtest of the built-ins pays for no check. A
+    user's file is loaded as ``maemae_user_...``, never under ``maemae.``."""
+    return str(getattr(hook, "__module__", "")).startswith("maemae.")
 
 
 def _cuts(n: int) -> tuple[int, ...]:
