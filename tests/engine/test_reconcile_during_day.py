@@ -58,7 +58,9 @@ def _at(minute: int) -> datetime:
     return datetime.combine(DAY, time(9, minute), tzinfo=KST)
 
 
-def _setup(tmp_path: Path) -> tuple[Engine, _Venue, StateRecorder, SqlStateStore]:
+def _setup(tmp_path: Path, owning: bool = False) -> tuple[Engine, _Venue, StateRecorder, SqlStateStore]:
+    """The engine on the in-process exchange, its venue and a state store; ``owning``: 10 shares bought and
+    booked."""
     config = parse_config({"data": {"root": "unused"}})
     venues: list[_Venue] = []
 
@@ -70,6 +72,9 @@ def _setup(tmp_path: Path) -> tuple[Engine, _Venue, StateRecorder, SqlStateStore
     engine.clock.set(_at(30))
     engine.sim.start_day(DAY, {CODE: 10_000})
     store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    if owning:
+        _trade(engine, Side.BUY, 31)
+        engine.orders.process_events()
     return engine, venues[0], StateRecorder(store, engine.kernel), store
 
 
@@ -98,10 +103,8 @@ def _reconcile(
 def test_reconcile_when_a_sell_filled_unheard_then_books_it_and_writes_nothing_off(
     tmp_path: Path, lost: bool
 ) -> None:
-    engine, venue, recorder, store = _setup(tmp_path)
+    engine, venue, recorder, store = _setup(tmp_path, owning=True)
     try:
-        _trade(engine, Side.BUY, 31)
-        engine.orders.process_events()
         assert _owned_and_held(engine) == (10, 10)
         venue.drop_pushes = lost
         _trade(engine, Side.SELL, 32)  # the exchange has sold the 10 shares; maemae has not processed it
@@ -144,11 +147,9 @@ def test_reconcile_when_a_fill_lands_between_holdings_and_fills_then_that_stock_
 def test_reconcile_when_shares_really_were_sold_outside_then_cuts_what_maemae_owns_on_the_second_round(
     tmp_path: Path,
 ) -> None:
-    engine, venue, recorder, store = _setup(tmp_path)
+    engine, venue, recorder, store = _setup(tmp_path, owning=True)
     shortfalls = ShortfallWatch()
     try:
-        _trade(engine, Side.BUY, 31)
-        engine.orders.process_events()
         engine.sim.external_trade(CODE, Side.SELL, 4, 10_000)  # in the broker's app: no fill of maemae's
         assert _reconcile(engine, venue, recorder, shortfalls) == [
             "005930 account_quantity: maemae 10, broker 6 (took the broker's)",
@@ -168,11 +169,9 @@ def test_reconcile_when_shares_really_were_sold_outside_then_cuts_what_maemae_ow
 def test_reconcile_when_the_balance_lags_a_buy_for_one_round_then_nothing_is_written_off(
     tmp_path: Path,
 ) -> None:
-    engine, venue, recorder, store = _setup(tmp_path)
+    engine, venue, recorder, store = _setup(tmp_path, owning=True)
     shortfalls = ShortfallWatch()
     try:
-        _trade(engine, Side.BUY, 31)
-        engine.orders.process_events()
         lagging = venue.holdings
         venue.holdings = lambda: []  # type: ignore[method-assign]  # the balance has not seen the buy yet
         lines = _reconcile(engine, venue, recorder, shortfalls)
@@ -192,10 +191,8 @@ def test_fill_when_a_sell_comes_after_what_maemae_owns_was_cut_then_booked_not_r
 ) -> None:
     """A broker whose balance lagged its fills can still lead reconciliation to cut what maemae owns before
     maemae's own sell fill arrives. That fill is booked: refused, it stopped the run and every restart."""
-    engine, venue, recorder, store = _setup(tmp_path)
+    engine, venue, recorder, store = _setup(tmp_path, owning=True)
     try:
-        _trade(engine, Side.BUY, 31)
-        engine.orders.process_events()
         _trade(engine, Side.SELL, 32)
         position = engine.portfolio.positions[CODE]
         position.set_account_quantity(0)  # what a lagging balance would have made reconciliation do
