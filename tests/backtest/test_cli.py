@@ -19,8 +19,11 @@ def test_backtest_cli_when_run_writes_every_output_consistently(
 ) -> None:
     assert main(["backtest", "--config", str(write_config(tmp_path, market_root))]) == 0
     out = tmp_path / "out"
-    assert "report: " in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "report: " in printed
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["denied_orders"] == {}
+    assert "denied" not in printed
     for key in (
         "final_equity",
         "total_return",
@@ -92,3 +95,20 @@ def test_compare_cli_when_run_writes_table_for_every_policy(
     assert trades["one_trade_a_day"] <= trades["none"]
     assert (tmp_path / "out" / "compare" / "none" / "report.html").exists()
     assert "overtrading policies" in capsys.readouterr().out
+
+
+def test_backtest_cli_when_intents_are_denied_then_the_result_line_counts_them(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run whose intents the gate denied must not read as one that chose not to trade."""
+    caps = "[risk.daily_caps]\nenabled = true\nmax_trades_per_account = 1\n"
+    assert main(["backtest", "--config", str(write_config(tmp_path, market_root, caps))]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    denied = summary["denied_orders"]
+    assert denied
+    reason, count = max(denied.items(), key=lambda item: item[1])
+    assert (
+        f", {sum(denied.values()):,} intents denied (most: {reason}, {count:,}; orders.csv has each)"
+        in printed
+    )

@@ -96,6 +96,16 @@ def _strategy_errors(kernel: TradingKernel) -> str:
     return f", {kernel.strategy_errors:,} {noun} (first: {kernel.first_strategy_error})"
 
 
+def _denials(denied: dict[str, int]) -> str:
+    """The result line's count of the intents the risk gate denied, with the most frequent reason: a run whose
+    every intent was denied (a quantity of 0) read as one that chose not to trade."""
+    total = sum(denied.values())
+    if not total:
+        return ""
+    reason, count = max(denied.items(), key=lambda item: item[1])
+    return f", {total:,} intents denied (most: {reason}, {count:,}; orders.csv has each)"
+
+
 @app.command()
 def backtest(
     config: ConfigOption,
@@ -134,7 +144,7 @@ def backtest(
         f"{result.days[0]}..{result.days[1]}: final equity {m.final_equity:,} won, "
         f"return {m.total_return:.2%}, "
         f"max drawdown {m.max_drawdown:.2%}, Sharpe {m.sharpe:.2f}, {m.n_trades} executed orders"
-        f"{_strategy_errors(result.engine.kernel)}"
+        f"{_strategy_errors(result.engine.kernel)}{_denials(m.denied_orders)}"
     )
     typer.echo(f"report: {out_dir / 'report.html'}")
 
