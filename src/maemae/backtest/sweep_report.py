@@ -15,7 +15,7 @@ import pandas as pd
 from maemae.backtest.outputs import check_out_dir
 from maemae.backtest.sweep import SweepResult
 from maemae.data.parquet_io import create_temporary
-from maemae.errors import ConfigError, MaemaeError
+from maemae.errors import MaemaeError
 
 TOP = 10
 STYLE = (
@@ -35,10 +35,7 @@ def check_sweep_out(out_dir: Path, option: str) -> None:
     """Fail now, in one line (exit 2), when the sweep's outputs cannot go to ``out_dir``: before the trials
     run, as ``backtest --out`` does, not after every trial has run. ``option`` names where the folder came
     from (``--out``, ``backtest.out_dir``)."""
-    check_out_dir(out_dir, option)
-    for name in SWEEP_FILES:
-        if (out_dir / name).is_dir():
-            raise ConfigError(f"{option} {str(out_dir)!r}: {name} there is a folder; expected a file")
+    check_out_dir(out_dir, option, SWEEP_FILES)
 
 
 def write_sweep(result: SweepResult, out_dir: Path, option: str = "--out") -> list[Path]:

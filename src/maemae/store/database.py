@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-from maemae.errors import StoreError, without_passwords
+from maemae.errors import StoreError, first_line, without_passwords
 from maemae.store.schema import SCHEMA_APPLICATION, meta
 
 BUSY_TIMEOUT_MS = 5_000
@@ -126,8 +126,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def driver_message(error: Exception) -> str:
     """The first line of what the database driver said (SQLAlchemy wraps it in ``orig``)."""
-    lines = str(getattr(error, "orig", error)).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+    return first_line(getattr(error, "orig", error))
 
 
 def translate_error(url: str, error: Exception) -> StoreError:

@@ -21,7 +21,7 @@ from maemae.data.bars import BAR_COLUMNS
 from maemae.data.instruments import Instrument
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Market
-from maemae.errors import ConfigError, DataError
+from maemae.errors import ConfigError, DataError, first_line
 
 FACTOR_COLUMN = "factor"
 
@@ -94,7 +94,7 @@ def load_library(module: str, package: str) -> ModuleType:
         ) from None
     except Exception as error:  # a library's own import code can raise anything; it is one line to the user
         raise ConfigError(
-            f"data source {package}: the library is installed but does not import: {_first_line(error)}"
+            f"data source {package}: the library is installed but does not import: {_named(error)}"
         ) from None
 
 
@@ -106,11 +106,11 @@ def library_failure(what: str, error: Exception, server: str) -> SourceError:
     error of its own, such as FinanceDataReader's UnboundLocalError after a failed request); otherwise the
     library's own failure (an HTTP error status among them: the server answered)."""
     if isinstance(error, KeyError | ValueError):
-        return SourceError(f"{what}: unreadable reply from {server} ({_first_line(error)})")
+        return SourceError(f"{what}: unreadable reply from {server} ({_named(error)})")
     cause = _connection_cause(error)
     if cause is not None:
-        return SourceUnreachable(f"{what}: {server} did not answer ({_first_line(cause)})")
-    return SourceError(f"{what}: the library failed ({_first_line(error)})")
+        return SourceUnreachable(f"{what}: {server} did not answer ({_named(cause)})")
+    return SourceError(f"{what}: the library failed ({_named(error)})")
 
 
 # requests' and urllib3's names for a failure to connect or to hear back; they are OSErrors, but so are an
@@ -134,10 +134,11 @@ def _connection_cause(error: BaseException) -> BaseException | None:
     return None
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
+def _named(error: BaseException) -> str:
+    """The library's error type and its first line: the type says more than the text alone for a source
+    library's failures (``JSONDecodeError: Expecting value``)."""
     name = type(error).__name__
-    return f"{name}: {text.splitlines()[0]}" if text else name
+    return f"{name}: {first_line(error)}" if str(error).strip() else name
 
 
 def empty_bars(code: StockCode) -> SourceBars:
