@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from maemae.cli.app import app
-from maemae.config import MaemaeConfig, load_config
+from maemae.config import MaemaeConfig, StrategiesConfig, StrategySpec, load_config, parse_config
+from maemae.config.loader import read_config_file
 from maemae.errors import ConfigError
 
 config_app = typer.Typer(help="Check and explain configuration files.", no_args_is_help=True)
@@ -33,21 +35,68 @@ def _load_or_exit(file: Path) -> MaemaeConfig:
 def check(file: FileArgument) -> None:
     """Validate FILE and its strategies' params: 'ok' and exit 0, or one line per problem on stderr and
     exit 2."""
-    from maemae.strategy.loader import load_daily, load_minute
-
-    config = _load_or_exit(file)
-    try:  # a strategy's class and params are checked as a run would load them
-        if config.strategies.daily:
-            load_daily(config.strategies.daily)
-        if config.strategies.minute:
-            load_minute(config.strategies.minute)
+    data = _read_or_exit(file)
+    problems: list[str] = []
+    try:
+        config: MaemaeConfig | None = parse_config(data, str(file))
     except ConfigError as error:
-        typer.echo(f"error: {file}: {error}", err=True)
-        raise typer.Exit(error.exit_code) from None
-    strategies = [spec.class_ for spec in (config.strategies.daily, config.strategies.minute) if spec]
-    names = ", ".join(strategies) or "none"
+        config = None
+        problems += str(error).splitlines()
+    # the strategies are loaded as a run would load them, also when other sections are refused: one check
+    # reports every problem of the file
+    specs = _strategies(config.strategies if config else _strategies_alone(data))
+    problems += [f"{file}: {problem}" for problem in _strategy_problems(specs)]
+    if problems or config is None:
+        for line in problems:
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(ConfigError.exit_code)
+    names = ", ".join(spec.class_ for _, spec in specs) or "none"
     typer.echo(f"ok: {file} (mode={config.mode}, broker={config.broker.kind}, strategies={names})")
     _warn_of_unset_secrets(config)
+
+
+def _read_or_exit(file: Path) -> dict[str, Any]:
+    try:
+        return read_config_file(file)
+    except ConfigError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+
+
+def _strategies(strategies: StrategiesConfig) -> list[tuple[str, StrategySpec]]:
+    named = (("strategies.daily", strategies.daily), ("strategies.minute", strategies.minute))
+    return [(where, spec) for where, spec in named if spec is not None]
+
+
+def _strategies_alone(data: dict[str, Any]) -> StrategiesConfig:
+    """The strategies of a file refused elsewhere: each of daily and minute whose own table is valid (the
+    problems of one that is not are among the file's already), the other one left out."""
+    tables = data.get("strategies")
+    tables = tables if isinstance(tables, dict) else {}
+    valid: dict[str, Any] = {"daily": None, "minute": None}
+    for name in valid:
+        try:
+            chosen = StrategiesConfig.model_validate({name: tables[name]} if name in tables else {})
+        except ValidationError:
+            continue
+        valid[name] = getattr(chosen, name)
+    return StrategiesConfig.model_validate(valid)
+
+
+def _strategy_problems(specs: list[tuple[str, StrategySpec]]) -> list[str]:
+    """Every problem of loading each strategy (its class, each of its params, its ``__init__``), one each."""
+    from maemae.strategy.loader import ParamsError, load_daily, load_minute
+
+    problems: list[str] = []
+    for where, spec in specs:
+        load = load_daily if where == "strategies.daily" else load_minute
+        try:
+            load(spec, where)
+        except ParamsError as error:
+            problems += error.problems
+        except ConfigError as error:
+            problems.append(str(error))
+    return problems
 
 
 def _warn_of_unset_secrets(config: MaemaeConfig) -> None:

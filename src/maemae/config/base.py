@@ -1,16 +1,101 @@
-"""The base of every config section: frozen, no unknown keys, and typed values for codes and money."""
+"""The base of every config section: frozen, no unknown keys, each value of a type its field takes, and typed
+values for codes and money."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import types
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from itertools import repeat
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
 
 from maemae.domain.codes import StockCode
 from maemae.errors import InvalidStockCode
 
+# Which of TOML's own value types a field of each type takes. Any other TOML value is refused, not converted
+# as pydantic's lax mode would (``"20"`` or ``true`` read as 20 or 1, ``"yes"`` or ``1`` as true, ``0`` as the
+# date 1970-01-01). A whole number is also a number; TOML has no decimal type, so a Decimal takes an integer,
+# a float (``0.5``) or the number as text (``"0.5"``, as ``config show`` prints it); a date or time is a TOML
+# date or time, or the same as text (as JSON keeps it: ``params set``, sweeps). The other types (text, paths,
+# codes, choices, lists, tables) keep pydantic's own rules, which already refuse a number for text.
+_TAKES: dict[type, tuple[type, ...]] = {
+    bool: (bool,),
+    int: (int,),
+    float: (int, float),
+    Decimal: (int, float, str),
+    datetime: (datetime, str),
+    date: (date, str),
+    time: (time, str),
+}
+_TOML_VALUES = frozenset({bool, int, float, str, datetime, date, time})  # lists and tables: item by item
 
-class Section(BaseModel):
+
+class _Mistyped:
+    """Stands in for a value of a TOML type its field does not take: pydantic then refuses it with its own
+    error for the field's type (``int_type`` for an int, ``bool_type`` for a bool, ...) at the value's own
+    place, and the error names the value as it was written."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def _checked(annotation: Any, value: Any) -> Any:
+    """``value`` itself when ``annotation`` takes it (or these rules leave it to pydantic), else a copy with
+    each mistyped part replaced by a ``_Mistyped``."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _checked(args[0], value)
+    if origin in (Union, types.UnionType):
+        if value is None:
+            return value
+        arms = [_checked(arm, value) for arm in args if arm is not type(None)]
+        return value if any(arm is value for arm in arms) else arms[0]
+    if isinstance(value, dict):
+        if origin not in (dict, Mapping) or len(args) != 2:
+            return value  # a model's table, checked by the model
+        table = {key: _checked(args[1], item) for key, item in value.items()}
+        return value if all(table[key] is item for key, item in value.items()) else table
+    if isinstance(value, list | tuple):
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            item_types: Any = (*args, *repeat(Any, max(0, len(value) - len(args))))
+        elif origin in (list, tuple, set, frozenset, Sequence) and args:
+            item_types = repeat(args[0])
+        else:
+            return value
+        items = [_checked(item_type, item) for item_type, item in zip(item_types, value, strict=False)]
+        return value if all(new is old for new, old in zip(items, value, strict=True)) else type(value)(items)
+    if type(value) not in _TOML_VALUES or not isinstance(annotation, type) or issubclass(annotation, Enum):
+        return value
+    kind = next((base for base in annotation.__mro__ if base in _TAKES), None)
+    return value if kind is None or type(value) in _TAKES[kind] else _Mistyped(value)
+
+
+class ConfigModel(BaseModel):
+    """A model a config file fills (the sections below, a strategy's params): each value must be of a TOML
+    type its field takes (``_TAKES``), so a mistyped value is an error naming the field, never a silent
+    conversion. pydantic converts the rest as before (a Decimal from ``0.5``, a path from text)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _of_their_types(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data  # a model instance, or not a table: pydantic says so
+        fields = {
+            key: field for name, field in cls.model_fields.items() for key in {name, field.alias or name}
+        }
+        return {key: _checked(fields[key].annotation, v) if key in fields else v for key, v in data.items()}
+
+
+class Section(ConfigModel):
     """A config section: immutable once loaded, and a typo in a key is an error, not a silent default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)

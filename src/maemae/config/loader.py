@@ -42,17 +42,28 @@ def _expected(error: ErrorDetails) -> str:
         "date_from_datetime_parsing": "expected a date like 2025-03-04",
         "date_parsing": "expected a date like 2025-03-04",
         "date_type": "expected a date like 2025-03-04",
+        "time_parsing": "expected a time like 09:30:00",
+        "time_type": "expected a time like 09:30:00",
+        "datetime_from_date_parsing": "expected a date and time like 2025-03-04T09:30:00",
+        "datetime_parsing": "expected a date and time like 2025-03-04T09:30:00",
+        "datetime_type": "expected a date and time like 2025-03-04T09:30:00",
         "string_type": "expected text in quotes",
+        "path_type": "expected a path in quotes",
         "missing": "required, but missing",
         "tuple_type": "expected a list",
+        "list_type": "expected a list",
+        "set_type": "expected a list",
+        "frozen_set_type": "expected a list",
         "dict_type": "expected a table",
         "model_type": "expected a table",
         "too_short": "expected a non-empty list",
     }
     if kind in messages:
         return messages[kind]
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return f"expected one of {ctx.get('expected', '')}"
+    if kind == "is_instance_of":
+        return f"expected a {ctx.get('class', 'value of the field type')}"
     if kind == "union_tag_invalid":
         return f"unknown kind, expected one of {ctx.get('expected_tags', '')}"
     if kind == "union_tag_not_found":
@@ -128,8 +139,8 @@ def parse_config(data: dict[str, Any], source: str = "config") -> MaemaeConfig:
         raise ConfigError("\n".join(format_problems(source, error))) from None
 
 
-def load_config(path: Path) -> MaemaeConfig:
-    """Read and validate a TOML config file."""
+def read_config_file(path: Path) -> dict[str, Any]:
+    """A config file's TOML, not yet validated; ``ConfigError`` when it cannot be read or is not TOML."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -144,4 +155,10 @@ def load_config(path: Path) -> MaemaeConfig:
         position = _TOML_POSITION.search(message)
         where = f"{path}:{position.group(1)}" if position else str(path)
         raise ConfigError(f"{where}: invalid TOML: {_TOML_POSITION.sub('', message).strip()}") from None
-    return parse_config(data, str(path))
+    return data
+
+
+def load_config(path: Path) -> MaemaeConfig:
+    """Read and validate a TOML config file."""
+    path = Path(path)
+    return parse_config(read_config_file(path), str(path))

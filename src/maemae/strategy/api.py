@@ -21,8 +21,9 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from maemae.config.base import ConfigModel
 from maemae.data.bars import BarArrays
 from maemae.domain.codes import StockCode
 from maemae.domain.intents import OrderIntent
@@ -52,8 +53,9 @@ __all__ = [
 ]
 
 
-class StrategyParams(BaseModel):
-    """Base of every strategy's parameters: frozen, and an unknown key is an error."""
+class StrategyParams(ConfigModel):
+    """Base of every strategy's parameters: frozen, an unknown key is an error, and a value of the wrong TOML
+    type (``"20"`` or ``true`` for an ``int``) is refused as in the rest of the config."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

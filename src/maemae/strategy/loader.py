@@ -61,6 +61,15 @@ def _load_class(spec: str, where: str) -> type[Any]:
     return found
 
 
+class ParamsError(ConfigError):
+    """A strategy's ``params`` refused: every problem, joined by '; ' into the one line a run prints, and each
+    on its own in ``problems`` for ``config check``, which prints one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
 def _problem(error: ErrorDetails, cls: type[Any], where: str) -> str:
     """One parameter problem in the words ``config check`` uses for the rest of the file (``_expected``). A
     rule across the parameters (``short`` below ``long``) has no location: it names the ``params`` table
@@ -77,7 +86,7 @@ def _params(cls: type[Any], spec: StrategySpec, where: str) -> Any:
     try:
         return cls.Params.model_validate(spec.params)
     except ValidationError as error:
-        raise ConfigError("; ".join(_problem(e, cls, where) for e in error.errors())) from None
+        raise ParamsError([_problem(e, cls, where) for e in error.errors()]) from None
 
 
 def _check_class(cls: type[Any], spec: StrategySpec, where: str, base: type[Any]) -> None:
