@@ -360,6 +360,7 @@ class BacktestRunner:
         )
 
     def _prepare(self, day: date) -> _Day:
+        self.engine.kernel.begin_day(day)  # the strategy's hooks below count their errors under ``day``
         grid = self.market.grid(day)
         known: dict[StockCode, BarArrays] = {}
         for code in self._universe(day).codes:
@@ -384,9 +385,10 @@ class BacktestRunner:
         if checking:
             self._hook_checks_left -= 1
         signals = self._day_signals(codes, history, closes, volumes, checking)
+        wholes: dict[int, object] = {}  # row -> what the check's whole-day wake_bars call gave (or raised)
         if checking and self._check_wake and not self._wake_every_bar:
-            self._wake_every_bar = self._wake_looks_ahead(codes, data, signals)
-        flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid))
+            self._wake_every_bar = self._wake_looks_ahead(codes, data, signals, wholes)
+        flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid), wholes)
         owned = np.array([self.engine.portfolio.owned(code) for code in codes], dtype=np.int64)
         return _Day(
             grid,
@@ -407,24 +409,34 @@ class BacktestRunner:
         data: dict[StockCode, CodeDay],
         signals: np.ndarray,
         n: int,
+        wholes: dict[int, object],
     ) -> tuple[np.ndarray, np.ndarray]:
         """Bars x codes: where the minute strategy may act on each code, flat and held (every bar in
-        ``every_bar`` mode). Never on the closing-auction print: the market is closing."""
+        ``every_bar`` mode). Never on the closing-auction print: the market is closing. ``wholes``: what
+        ``wake_bars`` gave (or raised) for a code's whole day when the look-ahead check asked, by row, so the
+        hook is asked for the whole day once a day; it is emptied (a raised error refers to the check's
+        frame, which refers to ``wholes``: kept, the day's data would wait for the collector)."""
         # bars x codes, each code's column contiguous: written a column at a time here, read a column at a
         # time as a code is bought or sold (``nonzero`` still lists bar by bar)
         flat, held = np.ones((len(codes), n), dtype=bool).T, np.ones((len(codes), n), dtype=bool).T
         if not self._wake_every_bar:
             minute = self.engine.minute
             for row, code in enumerate(codes):
+                asked = row in wholes
+                given = wholes.pop(row, None)
+                if isinstance(given, Exception):  # the check's call raised it: a strategy bug, as below
+                    self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, given)
+                    continue
                 try:
-                    wake = _checked_wake(
-                        minute.wake_bars(data[code].bars, data[code].today_start, signals[row]), n
-                    )
+                    if not asked:
+                        given = minute.wake_bars(data[code].bars, data[code].today_start, signals[row])
+                    wake = _checked_wake(given, n)
                 except Exception as error:  # a strategy bug: the stock is woken on every bar instead
                     self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, error)
                     continue
                 if wake is not None:
                     flat[:, row], held[:, row] = wake
+        wholes.clear()
         flat[n - 1] = held[n - 1] = False
         return flat, held
 
@@ -473,16 +485,27 @@ class BacktestRunner:
         return False
 
     def _wake_looks_ahead(
-        self, codes: list[StockCode], data: dict[StockCode, CodeDay], signals: np.ndarray
+        self,
+        codes: list[StockCode],
+        data: dict[StockCode, CodeDay],
+        signals: np.ndarray,
+        wholes: dict[int, object],
     ) -> bool:
         """The same check for ``wake_bars``: its masks for the day's first bars must not change when the
-        later bars are left out."""
+        later bars are left out. What the whole day's call gave (or raised) goes into ``wholes`` by row, for
+        :meth:`_wake_masks`: a user's hook may be slow, and is not asked for the same day twice."""
         minute = self.engine.minute
         for row, code in enumerate(codes):
             bars, start = data[code].bars, data[code].today_start
             n = len(bars) - start
             try:
-                whole = _checked_wake(minute.wake_bars(bars, start, signals[row]), n)
+                given = minute.wake_bars(bars, start, signals[row])
+            except Exception as failed:  # a bug of its own: reported, and the stock woken on every bar, there
+                wholes[row] = failed
+                continue
+            wholes[row] = given
+            try:
+                whole = _checked_wake(given, n)
                 for cut in _cuts(n):
                     shown = _checked_wake(
                         minute.wake_bars(bars.slice(0, start + cut), start, signals[row][:cut]), cut

@@ -178,17 +178,27 @@ class TradingKernel:
         self.strategy_errors = 0
         self.first_strategy_error = ""  # "strategy hook on code: error", for the end of a backtest
         self._error_tally = StrategyErrorTally()
+        self._errors_day: date | None = None  # the day the strategy's errors are counted under
         self.day: date | None = None
         self.data: dict[StockCode, CodeDay] = {}
         self._reservation = 0  # cash to set aside for the buy order being submitted
         orders.listeners.append(self._on_event)
 
     # ----- the day
+    def begin_day(self, day: date) -> None:
+        """The driver starts on ``day``'s work, which may ask the strategy before :meth:`start_day` (a
+        backtest evaluates the day's daily signals and wake-up bars while it prepares the day): the repeated
+        errors counted before are logged under their day (the day before's, where the driver did not close
+        it: the live loop), and the strategy's errors from now on are counted under ``day``."""
+        if day != self._errors_day:
+            self._log_repeated_errors()
+            self._errors_day = day
+
     def start_day(
         self, day: date, now: datetime, data: Mapping[StockCode, CodeDay], price_of: PriceOf
     ) -> None:
         """Before the open: settle cash, reset daily counters, and sell at the open what the time-cut says."""
-        self._log_repeated_errors()  # the day before's, where the driver did not close it (the live loop)
+        self.begin_day(day)
         self.day = day
         self.data = dict(data)
         self.portfolio.start_day(day)
@@ -280,7 +290,7 @@ class TradingKernel:
                 hook=hook,
                 error=message,
                 count=count,
-                day=str(self.day),
+                day=str(self._errors_day),
             )
 
     def open_positions(self) -> int:

@@ -328,14 +328,18 @@ class OrderManager:
         """After the fills are in: close an order the broker reports cancelled, rejected or expired."""
         closing = _CLOSING_EVENTS.get(status.status)
         if closing is not None and not order.is_terminal:
-            self._apply(order, closing, now, f"{SETTLED_BY_QUERY} broker reports {status.status.value}")
+            note = f"{SETTLED_BY_QUERY} broker reports {status.status.value}"
+            asked = _cancel_asked(order, closing)
+            self._apply(order, closing, now, note if asked is None else f"{note} ({asked})")
             self._tracking.pop(order.order_id, None)
 
     def _on_update(self, order: Order, update: OrderUpdate) -> None:
         closing = _CLOSING_EVENTS.get(update.status)
         if closing is None or order.is_terminal:
             return
-        self._apply(order, closing, update.at, update.reason)
+        asked = _cancel_asked(order, closing)
+        note = update.reason if asked is None else f"{asked} (broker: {update.reason})"
+        self._apply(order, closing, update.at, note)
         self._tracking.pop(order.order_id, None)
 
     def _to_fill(self, order: Order, event: BrokerFill) -> Fill:
@@ -465,6 +469,20 @@ class OrderManager:
     def _emit(self, event: DomainEvent) -> None:
         for listener in self.listeners:
             listener(event)
+
+
+def _cancel_asked(order: Order, closing: OrderEvent) -> str | None:
+    """Why maemae asked to cancel ``order``, when ``closing`` confirms that cancel: the note of its pending
+    request (the unfilled timeout, a refused re-price, the kill switch), which is the order's reason to end.
+    The broker's confirmation only says the cancel went through, in its own words ("cancelled on request",
+    "KIS order query", "Creon cancel confirmed"). None when no cancel of maemae's is pending, or the order
+    ends otherwise (expired with the session, an IOC's remainder): the broker's reason is then the reason."""
+    if closing is not OrderEvent.CANCEL_CONFIRMED or order.state is not OrderState.PENDING_CANCEL:
+        return None
+    for line in reversed(order.history):
+        if line.event is OrderEvent.REQUEST_CANCEL:
+            return line.note
+    return None
 
 
 def _count_up(counts: dict[StockCode, int], code: StockCode) -> None:
