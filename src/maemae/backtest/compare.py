@@ -25,6 +25,7 @@ from pathlib import Path
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.metrics import Metrics
 from maemae.backtest.outputs import OUTPUT_FILES, failed_write, publish, staged, write_text_atomically
+from maemae.backtest.report_html import RunSettings, run_settings, strategies_html
 from maemae.backtest.service import (
     BacktestResult,
     Notice,
@@ -97,14 +98,17 @@ def compare_policies(
     with staged(out_dir, out_option, COMPARE_FILES) as staging:
         loaded = load_market(config, start, end, backtest=True, notice=notice)
         results = []
+        settings: RunSettings | None = None  # the strategies, the same in every policy's run
         for name in POLICIES:
             result = _run_policy(config, name, loaded, on_policy)
             with _writing(out_dir, out_option):
                 write_outputs(staging / name, f"maemae policy: {name}", result, *loaded)
             results.append(PolicyResult(name, result.metrics))
+            engine = result.engine
+            settings = settings or run_settings(engine.config, engine.daily, engine.minute)
         with _writing(out_dir, out_option):
             write_text_atomically(staging / "compare.csv", compare_csv(results))
-            write_text_atomically(staging / "compare.html", compare_html(results))
+            write_text_atomically(staging / "compare.html", compare_html(results, settings))
         publish(staging, out_dir, out_option, COMPARE_FILES, WHAT)
     return results
 
@@ -154,7 +158,8 @@ def compare_csv(results: list[PolicyResult]) -> str:
     return buffer.getvalue()
 
 
-def compare_html(results: list[PolicyResult]) -> str:
+def compare_html(results: list[PolicyResult], settings: RunSettings | None = None) -> str:
+    """The table of the policies, the strategies every run had (``settings``) and a link to each report."""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row(result)) + "</tr>"
@@ -165,6 +170,8 @@ def compare_html(results: list[PolicyResult]) -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>maemae policy comparison</title>'
         "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
         "th,td{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}</style></head><body>"
-        f"<h1>Overtrading policies compared</h1><table><tr>{head}</tr>{body}</table>"
+        "<h1>Overtrading policies compared</h1>"
+        f"{strategies_html(settings) if settings is not None else ''}"
+        f"<h2>Results</h2><table><tr>{head}</tr>{body}</table>"
         f"<h2>Reports</h2><ul>{links}</ul></body></html>\n"
     )

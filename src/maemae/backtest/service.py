@@ -26,7 +26,7 @@ from maemae.backtest.outputs import (
     write_text_atomically,
     write_trades,
 )
-from maemae.backtest.report_html import render_report
+from maemae.backtest.report_html import render_report, run_settings
 from maemae.backtest.runner import BacktestRecorder, BacktestRunner, Progress
 from maemae.config import MaemaeConfig
 from maemae.data.bar_cache import MappedBarCache
@@ -384,5 +384,6 @@ def write_outputs(
         names,
         strategy_errors=kernel.strategy_errors,
         first_strategy_error=kernel.first_strategy_error,
+        settings=run_settings(engine.config, engine.daily, engine.minute),
     )
     write_text_atomically(out_dir / "report.html", html)
