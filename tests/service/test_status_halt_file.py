@@ -137,3 +137,34 @@ def test_resume_when_the_flag_file_halts_then_exit_1_naming_it_and_deleting_it_r
     assert main(["status", "--config", config_file, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert (shown["trading_state"], shown["trading_state_by"]) == ("active", None)
+
+
+def test_halt_reducing_when_the_flag_file_halts_then_exit_1_naming_it_and_deleting_it_allows_sells(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sells only loosens a halt as a resume does: while the flag file exists the engine stays halted, so
+    ``halt --reducing`` used to print "trading state set to reducing" (exit 0) and no sell went out."""
+    flag = tmp_path / "HALT"
+    config_file = str(_config_with_flag(market_root, tmp_path, flag))
+    assert main(["db", "migrate", "--config", config_file]) == 0
+    flag.touch()
+    capsys.readouterr()
+
+    assert main(["halt", "--config", config_file, "--reducing", "--reason", "news"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert one_error_line(captured.err) == (
+        f"error: halt --reducing: trading state set to reducing, but the flag file {flag} "
+        "(execution.halt_file) still halts trading: delete it to allow sells"
+    )
+    assert main(["halt", "--config", config_file, "--reason", "news"]) == 0  # a halt is never refused
+
+    assert main(["halt", "--config", config_file, "--reducing", "--reason", "news"]) == 1
+    flag.unlink()
+    capsys.readouterr()
+    assert main(["status", "--config", config_file, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["trading_state"], shown["trading_state_by"]) == (
+        "reducing",
+        f"operator {getpass.getuser()}: news",
+    )

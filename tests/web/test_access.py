@@ -181,7 +181,9 @@ def test_halt_and_resume_when_same_origin_with_csrf_then_saved_and_audited(serve
     ]
 
 
-def test_resume_when_the_halt_flag_file_exists_then_409_naming_it_and_the_halt_stays(served: Served) -> None:
+def test_resume_or_sells_only_when_the_halt_flag_file_exists_then_409_naming_it_and_the_halt_stays(
+    served: Served,
+) -> None:
     """Resume used to answer 200 and save "active" while the flag file kept the engine halted; now it is
     refused as `maemae resume` is, nothing saved, and the view names the file before anyone presses it."""
     flag = served.config.execution.halt_file
@@ -194,14 +196,23 @@ def test_resume_when_the_halt_flag_file_exists_then_409_naming_it_and_the_halt_s
         refused = client.post("/api/state", json={"state": "active"}, headers=origin)
         assert refused.status_code == 409
         assert refused.json() == {
-            "error": f"resume refused, nothing saved: the flag file {flag} (execution.halt_file) "
+            "error": f"refused, nothing saved: the flag file {flag} (execution.halt_file) "
             "still halts trading: delete it to resume",
             "halt_file": str(flag),
         }
+        # Sells only loosens the halt too: refused the same way (it used to answer 200 and save "reducing")
+        sells_only = client.post("/api/state", json={"state": "reducing"}, headers=origin)
+        assert sells_only.status_code == 409
+        assert sells_only.json() == {
+            "error": f"refused, nothing saved: the flag file {flag} (execution.halt_file) "
+            "still halts trading: delete it to allow sells",
+            "halt_file": str(flag),
+        }
+        assert client.post("/api/state", json={"state": "halted"}, headers=origin).status_code == 200
         assert requested_state(served.dashboard.store) is TradingState.HALTED
         operator = [e.subject for e in served.dashboard.store.audit_entries() if e.kind == "operator"]
-        assert operator == ["halted"]  # the refusal saved nothing
-        assert '"event": "dashboard_resume_refused"' in served.log_lines()
+        assert operator == ["halted", "halted"]  # the refusals saved nothing
+        assert served.log_lines().count('"event": "dashboard_state_refused"') == 2
 
         flag.unlink()
         assert client.get("/api/view").json()["halt_file"] is None

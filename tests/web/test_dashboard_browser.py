@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -106,7 +107,7 @@ def test_dashboard_when_paper_day_runs_then_fill_appears_and_halt_stops_new_orde
 
     page.goto(served.url + "/?lang=ko")
     expect(page.locator("#halt")).to_have_text("매매 중단")
-    expect(page.locator("#status-trading_state")).to_have_text(re.compile(r"^중단 \(operator .+\)$"))
+    expect(page.locator("#status-trading_state")).to_have_text(re.compile(r"^중단 \(운영자 .+\)$"))
     _shot(page, "05-korean")
 
 
@@ -167,7 +168,7 @@ def test_dashboard_when_resume_pressed_while_the_halt_flag_file_exists_then_the_
     expect(page.locator("#status-trading_state")).to_have_class("state-halted")
     flag.touch()
     expect(page.locator("#status-halt_file")).to_have_text(
-        f"{flag} exists: trading stays halted until it is deleted, whatever Resume says"
+        f"{flag} exists: trading stays halted until it is deleted, whatever Resume or Sells only says"
     )
 
     page.click("#resume")
@@ -176,7 +177,12 @@ def test_dashboard_when_resume_pressed_while_the_halt_flag_file_exists_then_the_
     expect(message).to_be_visible()
     expect(message).to_have_text(
         f"Resume: refused, nothing changed: the halt flag file {flag} still halts trading. "
-        "Delete it first, then press Resume again."
+        "Delete it first, then press the button again."
+    )
+    page.click("#reducing")
+    expect(message).to_have_text(
+        f"Sells only: refused, nothing changed: the halt flag file {flag} still halts trading. "
+        "Delete it first, then press the button again."
     )
     assert requested_state(served.dashboard.store) is TradingState.HALTED
     _shot(page, "09-resume-refused")
@@ -193,3 +199,28 @@ def test_dashboard_when_resume_pressed_while_the_halt_flag_file_exists_then_the_
     expect(message).to_have_text("매매 재개: 완료")
     expect(page.locator("#status-trading_state")).to_have_text("정상")
     assert requested_state(served.dashboard.store) is TradingState.ACTIVE
+
+
+def test_dashboard_when_the_halt_flag_file_halts_then_who_halted_is_said_in_the_page_language(
+    page: Page, served: Served
+) -> None:
+    """The state said who halted in English on the Korean page too: "중단 (file /path/HALT)"."""
+    flag = served.config.execution.halt_file
+    state = page.locator("#status-trading_state")
+    _log_in(page, served)
+    flag.touch()
+    expect(state).to_have_text(f"halted (file {flag})")  # the English page as before
+    page.goto(served.url + "/?lang=ko")
+    expect(state).to_have_text(f"중단 (플래그 파일 {flag})")  # the path as it is, the words around it Korean
+    _shot(page, "11-halted-by-file-korean")
+
+    flag.unlink()
+    expect(state).to_have_text("정상")
+    bearer = {"Authorization": f"Bearer {served.token}"}
+    asked = httpx.post(
+        served.url + "/api/state", json={"state": "reducing", "reason": "뉴스"}, headers=bearer
+    )
+    assert asked.status_code == 200
+    expect(state).to_have_text("매도만 허용 (운영자 dashboard@127.0.0.1: 뉴스)")
+    page.goto(served.url + "/?lang=en")
+    expect(state).to_have_text("Sells only (operator dashboard@127.0.0.1: 뉴스)")

@@ -50,9 +50,10 @@ def halt(
     ] = False,
     reason: Annotated[str, typer.Option(help="Why, for the audit log.")] = "",
 ) -> None:
-    """Kill switch: no new orders and open orders cancelled (or, with --reducing, sells only)."""
+    """Kill switch: no new orders and open orders cancelled (or, with --reducing, sells only; a halt file, if
+    present, still halts: exit 1)."""
     state = TradingState.REDUCING if reducing else TradingState.HALTED
-    typer.echo(_request(load_config(config), state, reason))
+    _request_unless_the_file_holds(load_config(config), state, reason, "halt --reducing")
 
 
 @app.command()
@@ -61,16 +62,22 @@ def resume(
     reason: Annotated[str, typer.Option(help="Why, for the audit log.")] = "",
 ) -> None:
     """Lift a halt set with `maemae halt` (a halt file, if present, still holds: exit 1)."""
+    _request_unless_the_file_holds(load_config(config), TradingState.ACTIVE, reason, "resume")
+
+
+def _request_unless_the_file_holds(
+    settings: MaemaeConfig, state: TradingState, reason: str, command: str
+) -> None:
+    """Save ``state`` and say when it applies; exit 1 when the flag file keeps trading halted all the same."""
     from maemae.engine.operator import HaltFileHolds, check_resumable
 
-    settings = load_config(config)
-    line = _request(settings, TradingState.ACTIVE, reason)
+    line = _request(settings, state, reason)
     try:
-        check_resumable(settings.execution.halt_file)  # the file a running engine obeys
+        check_resumable(settings.execution.halt_file, state)  # the file a running engine obeys
     except HaltFileHolds as held:
-        # saved all the same, so that deleting the file resumes; but trading stays halted, and a script that
-        # runs `maemae resume && ...` must not go on as if it had resumed
-        typer.echo(f"error: resume: trading state set to active, but {held}", err=True)
+        # saved all the same, so that deleting the file applies it; but trading stays halted, and a script
+        # that runs `maemae resume && ...` must not go on as if it had resumed
+        typer.echo(f"error: {command}: trading state set to {state.value}, but {held}", err=True)
         raise typer.Exit(1) from None
     typer.echo(line)
 

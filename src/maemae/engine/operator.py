@@ -50,12 +50,13 @@ def requested_state(store: StateStore) -> TradingState:
 
 
 class HaltFileHolds(MaemaeError):
-    """A resume asked for while the flag file exists: the engine obeys the file before the operator's state
-    (``OperatorSwitch.poll``), so trading would stay halted whatever the resume said."""
+    """A resume or sells-only asked for while the flag file exists: the engine obeys the file before the
+    operator's state (``OperatorSwitch.poll``), so trading would stay halted whatever the request said."""
 
-    def __init__(self, halt_file: Path) -> None:
+    def __init__(self, halt_file: Path, wanted: TradingState = TradingState.ACTIVE) -> None:
+        lifted = "resume" if wanted is TradingState.ACTIVE else "allow sells"
         super().__init__(
-            f"the flag file {halt_file} (execution.halt_file) still halts trading: delete it to resume"
+            f"the flag file {halt_file} (execution.halt_file) still halts trading: delete it to {lifted}"
         )
         self.halt_file = halt_file
 
@@ -65,15 +66,16 @@ def halting_flag_file(halt_file: Path) -> Path | None:
     return halt_file if halt_file.exists() else None
 
 
-def check_resumable(halt_file: Path) -> None:
-    """Raise ``HaltFileHolds`` while the flag file exists.
+def check_resumable(halt_file: Path, wanted: TradingState = TradingState.ACTIVE) -> None:
+    """Raise ``HaltFileHolds`` while the flag file exists and ``wanted`` is a state that lets orders
+    through (active, or reducing: sells only); a halt is never refused.
 
-    ``maemae resume`` and the dashboard's Resume both ask here, so neither reports a resume that the engine
-    will not apply, and both name the file in the same words.
+    ``maemae resume``, ``maemae halt --reducing`` and the dashboard's buttons all ask here, so none of them
+    reports a state that the engine will not apply, and all name the file in the same words.
     """
     held = halting_flag_file(halt_file)
-    if held is not None:
-        raise HaltFileHolds(held)
+    if held is not None and wanted is not TradingState.HALTED:
+        raise HaltFileHolds(held, wanted)
 
 
 class OperatorSwitch:

@@ -24,7 +24,7 @@ from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
 from maemae.errors import DataError, MaemaeError
 from maemae.ports.state import StateStore
-from maemae.service.status import PositionRow, positions
+from maemae.service.status import PositionRow, audited_flag_file, positions
 
 Lang = Literal["ko", "en"]
 REPORT_OPTION = "report.dir"  # the setting an error line about the report folder names
@@ -65,6 +65,12 @@ LABELS: dict[str, dict[Lang, str]] = {
     "reason": {"ko": "거부 사유", "en": "Denial reason"},
     "count": {"ko": "건수", "en": "Count"},
     "actual": {"ko": "실제", "en": "This run"},
+    # a halt line: the state trading moved to and who moved it (a path and a person's name stay as they are)
+    "state_halted": {"ko": "중단", "en": "halted"},
+    "state_reducing": {"ko": "매도만 허용", "en": "reducing"},
+    "state_active": {"ko": "재개", "en": "active"},
+    "by_file": {"ko": "플래그 파일 {path}", "en": "file {path}"},
+    "by_operator": {"ko": "운영자", "en": "operator"},
 }
 
 
@@ -82,6 +88,15 @@ class TradeLine:
     commission: int
     tax: int
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class HaltLine:
+    """A change of the trading state, as the audit log has it."""
+
+    time: str  # ISO 8601 with the date and +09:00
+    state: str  # the state trading moved to: halted, reducing, active
+    by: str  # ``file <path>`` (the flag file), ``operator`` (the engine applied a request) or who asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +122,12 @@ class DayReport:
     positions: list[PositionRow]
     denial_reasons: dict[str, int]
     exits: list[str]
-    halts: list[str]
+    halts: list[str]  # ``halt_lines`` in English words, as ``report --json`` has always given them
     differences: list[str]
     backtest: BacktestComparison | None = None
     notes: list[str] = field(default_factory=list)
+    # the halts as data: the HTML words them in the report's language
+    halt_lines: list[HaltLine] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,7 +169,11 @@ def day_report(store: StateStore, day: date, backtest: BacktestComparison | None
         if o.source in EXIT_SOURCES
     ]
     audit = [e for e in store.audit_entries() if e.at.date() == day]
-    halts = [f"{e.at:%H:%M} {e.subject} ({e.data.get('by', '')})" for e in audit if e.kind == "operator"]
+    halt_lines = [
+        HaltLine(e.at.isoformat(), e.subject, str(e.data.get("by", "")))
+        for e in audit
+        if e.kind == "operator"
+    ]
     differences = [
         f"{e.at:%H:%M} {e.subject} {e.data.get('field')}: maemae {e.data.get('maemae')}, "
         f"broker {e.data.get('broker')} ({e.data.get('action')})"
@@ -175,11 +196,25 @@ def day_report(store: StateStore, day: date, backtest: BacktestComparison | None
         positions=positions(store, day),
         denial_reasons=dict(denied.most_common()),
         exits=exits,
-        halts=halts,
+        halts=[_halt_text(line, "en") for line in halt_lines],
         differences=differences,
         backtest=backtest,
         notes=[] if base is not None else ["first closed day: no change on the day"],
+        halt_lines=halt_lines,
     )
+
+
+def _halt_text(line: HaltLine, lang: Lang) -> str:
+    """``09:41 halted (file var/HALT)``, in ``lang``: the flag file's path and a person's name as they are."""
+    flag = audited_flag_file(line.by)
+    if flag is not None:
+        by = label("by_file", lang).format(path=flag)
+    elif line.by == "operator":
+        by = label("by_operator", lang)
+    else:
+        by = line.by
+    state = LABELS.get(f"state_{line.state}", {}).get(lang, line.state)
+    return f"{datetime.fromisoformat(line.time):%H:%M} {state} ({by})"
 
 
 def render_text(report: DayReport, lang: Lang) -> str:
@@ -248,7 +283,7 @@ def render_html(report: DayReport, lang: Lang) -> str:
         + f"<h3>{label('exits', lang)}</h3>"
         + items(report.exits)
         + f"<h3>{label('halts', lang)}</h3>"
-        + items(report.halts),
+        + items([_halt_text(line, lang) for line in report.halt_lines] or report.halts),
         f"<h2>{label('differences', lang)}</h2>" + items(report.differences),
     ]
     if report.backtest is not None:

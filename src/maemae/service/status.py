@@ -47,6 +47,10 @@ class Status:
     # who or what holds that state: ``file var/HALT`` (the flag file exists, whatever the operator document
     # says), ``operator alice: reason`` (``maemae halt`` / the dashboard), or None when trading is active
     trading_state_by: str | None
+    # the same in parts, for a reader that words it in its own language (the dashboard's Korean page):
+    # ``{"kind": "file", "path": ...}``, ``{"kind": "operator", "who": ..., "reason": ...}`` (reason "" when
+    # none was given) or ``{"kind": "engine"}``; None when ``trading_state_by`` is
+    state_source: dict[str, str] | None
     day: str | None
     replay_step: int | None
     cash: int | None
@@ -134,16 +138,35 @@ def _engine_halt_file(store: StateStore) -> Path | None:
     running instance.
     """
     for entry in store.recent_audit(("operator",), HALT_FILE_SEARCH):
-        source = str(entry.data.get("by", ""))
-        if "cancelled" in entry.data and source.startswith("file "):
-            return Path(source.removeprefix("file "))
+        flag = audited_flag_file(str(entry.data.get("by", "")))
+        if "cancelled" in entry.data and flag is not None:
+            return Path(flag)
     return None
 
 
-def trading_state(
+def audited_flag_file(by: str) -> str | None:
+    """The flag file an operator audit record's ``by`` names (the engine's switch writes ``file <path>``),
+    or None for another source (``operator``: the engine applied a request; a name: who asked)."""
+    return by.removeprefix("file ") if by.startswith("file ") else None
+
+
+def source_text(source: dict[str, str] | None) -> str | None:
+    """``trading_state_by``: who holds the state (:func:`state_source`'s parts), in English words."""
+    if source is None:
+        return None
+    if source["kind"] == "file":
+        return f"file {source['path']}"
+    if source["kind"] == "operator":
+        who = f"operator {source['who']}"
+        return f"{who}: {source['reason']}" if source["reason"] else who
+    return "engine (saved state)"
+
+
+def state_source(
     store: StateStore, saved: SavedState, halt_file: Path | None = None
-) -> tuple[str, str | None]:
-    """The state a running engine is in, or applies before its next step, and who set it.
+) -> tuple[str, dict[str, str] | None]:
+    """The state a running engine is in, or applies before its next step, and who set it
+    (``Status.state_source``).
 
     It is worked out the way the engine's switch works it out: the flag file halts whatever the operator
     document says (``maemae resume`` does not lift it), then the operator document, then (an instance that
@@ -155,29 +178,28 @@ def trading_state(
     files = [f for f in (halt_file, _engine_halt_file(store)) if f is not None]
     for flag in files:
         if flag.exists():
-            return "halted", f"file {flag}"
+            return "halted", {"kind": "file", "path": str(flag)}
     operator = store.runtime_document("operator") or {}
     if operator.get("state"):
         state = str(operator["state"])
         if state == "active":
             return state, None
-        who = f"operator {operator.get('by') or '?'}"
         reason = operator.get("reason")
-        return state, f"{who}: {reason}" if reason else who
+        return state, {"kind": "operator", "who": str(operator.get("by") or "?"), "reason": str(reason or "")}
     saved_state = str(saved.runtime.get("risk", {}).get("operator_state") or "active")
     if files or saved_state == "active":
         # the file the engine obeyed is gone: its next step lifts the halt (no operator document: active)
         return "active", None
-    return saved_state, "engine (saved state)"
+    return saved_state, {"kind": "engine"}
 
 
 def status(
     store: StateStore, day: date | None, saved: SavedState | None = None, halt_file: Path | None = None
 ) -> Status:
     """``saved``: the state of ``day`` when the caller has loaded it already (the dashboard);
-    ``halt_file``: the configured ``execution.halt_file`` (see ``trading_state``)."""
+    ``halt_file``: the configured ``execution.halt_file`` (see ``state_source``)."""
     saved = saved or store.load(day)
-    state, state_by = trading_state(store, saved, halt_file)
+    state, source = state_source(store, saved, halt_file)
     cursor = saved.runtime.get("cursor") or {}
     account = saved.account.account if saved.account else None
     today = [o for o in saved.orders if day is None or o.created_at.date() == day]
@@ -189,7 +211,8 @@ def status(
     before = closed[-1].realised_pnl if closed else 0
     return Status(
         trading_state=state,
-        trading_state_by=state_by,
+        trading_state_by=source_text(source),
+        state_source=source,
         day=cursor.get("day") or (day.isoformat() if day else None),
         replay_step=cursor.get("next_bar"),
         cash=account.cash if account else None,

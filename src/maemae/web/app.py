@@ -8,8 +8,9 @@ Routes (every one needs the token, see ``web.auth``):
 ``POST /logout``        clears it
 ``GET /api/view``       everything the page shows (``service.dashboard``), the trading process and
                         ``halt_file``: the flag file's path while it exists, else null
-``POST /api/state``     ``{"state": "halted" | "reducing" | "active", "reason": ...}``; ``active`` is
-                        refused (409, nothing saved) while the flag file ``execution.halt_file`` exists
+``POST /api/state``     ``{"state": "halted" | "reducing" | "active", "reason": ...}``; ``active`` and
+                        ``reducing`` are refused (409, nothing saved) while the flag file
+                        ``execution.halt_file`` exists
 ``POST /api/params``    ``{"key": "risk.stop_loss.pct", "value": "4"}``, validated like ``params set``
 ``POST /api/start``     start ``maemae run`` (``web.process``); ``POST /api/stop`` stops it
 ``GET /report/DAY``     a closed day's end-of-day report (HTML)
@@ -134,8 +135,8 @@ def create_app(dashboard: Dashboard) -> FastAPI:
         """409 rather than 400: the request is sound, the flag file is in the way; ``halt_file`` lets the page
         say so in its own language."""
         client = request.client.host if request.client else "?"
-        log.warning("dashboard_resume_refused", client=client, halt_file=str(error.halt_file))
-        body = {"error": f"resume refused, nothing saved: {error}", "halt_file": str(error.halt_file)}
+        log.warning("dashboard_state_refused", client=client, halt_file=str(error.halt_file))
+        body = {"error": f"refused, nothing saved: {error}", "halt_file": str(error.halt_file)}
         return JSONResponse(body, status_code=409)
 
     @app.exception_handler(MaemaeError)
@@ -244,9 +245,9 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
     @app.post("/api/state")
     def trading_state(body: StateRequest, actor: str = changer) -> dict[str, Any]:
         wanted = TradingState(body.state)
-        if wanted is TradingState.ACTIVE:
-            # refused before anything is saved: the page must not say "resumed" while the engine stays halted
-            check_resumable(dashboard.config.execution.halt_file)
+        # Resume and Sells only are refused before anything is saved while the flag file halts: the page must
+        # not say "resumed" while the engine stays halted
+        check_resumable(dashboard.config.execution.halt_file, wanted)
         state = set_trading_state(store, wanted, body.reason, actor, WallClock().now())
         log.info("dashboard_trading_state", state=state.value, by=actor)
         return {"state": state.value}

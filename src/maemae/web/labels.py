@@ -81,20 +81,25 @@ LABELS: dict[str, dict[str, str]] = {
     "confirm_param": {"en": "Change this parameter?", "ko": "이 파라미터를 변경할까요?"},
     "halt_file": {"en": "Halt flag file", "ko": "중단 플래그 파일"},
     "halt_file_holds": {
-        "en": "{path} exists: trading stays halted until it is deleted, whatever Resume says",
-        "ko": "{path} 파일이 있어, 매매 재개를 눌러도 이 파일을 삭제할 때까지 매매가 중단됩니다",
+        "en": "{path} exists: trading stays halted until it is deleted, whatever Resume or Sells only says",
+        "ko": "{path} 파일이 있어, 매매 재개나 매도만 허용을 눌러도 이 파일을 삭제할 때까지 "
+        "매매가 중단됩니다",
     },
-    "resume_refused_file": {
+    "state_refused_file": {
         "en": "refused, nothing changed: the halt flag file {path} still halts trading. "
-        "Delete it first, then press Resume again.",
+        "Delete it first, then press the button again.",
         "ko": "거부했습니다(바뀐 것 없음): 중단 플래그 파일 {path}이(가) 매매를 계속 멈추고 있습니다. "
-        "먼저 이 파일을 삭제한 뒤 매매 재개를 다시 누르세요.",
+        "먼저 이 파일을 삭제한 뒤 버튼을 다시 누르세요.",
     },
     "done": {"en": "Done", "ko": "완료"},
     "none": {"en": "none", "ko": "없음"},
     "updated": {"en": "updated", "ko": "갱신"},
     "active": {"en": "active", "ko": "정상"},
     "halted": {"en": "halted", "ko": "중단"},
+    # who holds the trading state (``Status.state_source``); the path, name and reason stay as they are
+    "by_file": {"en": "file {path}", "ko": "플래그 파일 {path}"},
+    "by_operator": {"en": "operator {who}", "ko": "운영자 {who}"},
+    "by_engine": {"en": "engine (saved state)", "ko": "엔진 (저장된 상태)"},
 }
 
 

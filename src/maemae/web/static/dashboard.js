@@ -4,6 +4,19 @@
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 const won = (v) => (v === null || v === undefined ? "-" : Number(v).toLocaleString("ko-KR"));
 const word = (v) => T[v] || v;
+// A label with its {name}s filled in; a function, so a "$&" in a path is not read as a replacement pattern.
+const fill = (template, values) =>
+  template.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+
+// Who holds the trading state, in the page's language (the path, the name and the reason as they are); the
+// server's English words for a kind this page has no label for.
+function stateBy(s) {
+  const source = s.state_source;
+  const template = source && T["by_" + source.kind];
+  if (!template) return s.trading_state_by;
+  const text = fill(template, source);
+  return source.reason ? `${text}: ${source.reason}` : text;
+}
 
 function cell(row, text, cls) {
   const td = row.insertCell();
@@ -34,7 +47,7 @@ function renderStatus(v) {
   const points = v.equity_today;
   const change = points.length ? points[points.length - 1].equity - points[0].equity : null;
   const items = [
-    ["trading_state", word(s.trading_state) + (s.trading_state_by ? ` (${s.trading_state_by})` : ""),
+    ["trading_state", word(s.trading_state) + (s.trading_state_by ? ` (${stateBy(s)})` : ""),
       "state-" + s.trading_state],
     ["day", s.day],
     ["cash", won(s.cash)],
@@ -50,7 +63,7 @@ function renderStatus(v) {
     ["last_error", s.last_error || "-"],
   ];
   if (v.halt_file) {  // said next to the state, so the operator knows before pressing Resume
-    items.splice(1, 0, ["halt_file", T.halt_file_holds.replace("{path}", v.halt_file), "state-halted"]);
+    items.splice(1, 0, ["halt_file", fill(T.halt_file_holds, { path: v.halt_file }), "state-halted"]);
   }
   const dl = document.getElementById("status");
   dl.replaceChildren();
@@ -165,7 +178,7 @@ async function post(path, body) {
 // else the server's own line.
 function explain(error) {
   const path = error.data && error.data.halt_file;
-  return path ? T.resume_refused_file.replace("{path}", path) : error.message;
+  return path ? fill(T.state_refused_file, { path }) : error.message;
 }
 
 async function act(button) {
