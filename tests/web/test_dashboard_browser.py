@@ -108,6 +108,11 @@ def test_dashboard_when_paper_day_runs_then_fill_appears_and_halt_stops_new_orde
     page.goto(served.url + "/?lang=ko")
     expect(page.locator("#halt")).to_have_text("매매 중단")
     expect(page.locator("#status-trading_state")).to_have_text(re.compile(r"^중단 \(운영자 .+\)$"))
+    # the engine's data in Korean words: a filled order's side and state, the halt alert
+    filled = page.locator("#orders tr.state-filled").first
+    expect(filled.locator("td").nth(6)).to_have_text("체결")
+    expect(filled.locator("td").nth(2)).to_have_text(re.compile(r"^(매수|매도)$"))
+    expect(page.locator("#feed tr.kind-halt", has_text="매매 중단").first).to_be_visible()
     _shot(page, "05-korean")
 
 
