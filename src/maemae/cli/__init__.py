@@ -1,5 +1,6 @@
 """The ``maemae`` command. Sub-commands live in one module each; this module wires them and turns every
-``MaemaeError`` into one line on stderr and its exit code (a user error never shows a traceback)."""
+``MaemaeError`` into its exit code and its message on stderr, each of its lines starting with ``error:`` (a
+config file's problems are one line each), and a user error never shows a traceback."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="maemae")
     except MaemaeError as error:
-        typer.echo(f"error: {error}", err=True)
+        for line in str(error).splitlines() or [""]:  # one problem a line, each of them an error line
+            typer.echo(f"error: {line}", err=True)
         return error.exit_code
     except SystemExit as done:
         if done.code is None or isinstance(done.code, int):

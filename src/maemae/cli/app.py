@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from maemae import __version__
@@ -22,6 +24,25 @@ arguments: list[str] = []  # this invocation's command line (``--supervise`` res
 def version() -> None:
     """Print the maemae version."""
     typer.echo(__version__)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(__version__)
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the maemae version and exit."
+        ),
+    ] = False,
+) -> None:
+    # the options before a command: ``maemae --version``, as ``maemae version`` (the app's help is its own)
+    del show_version
 
 
 def _register_groups() -> None:
