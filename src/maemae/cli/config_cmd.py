@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from maemae.cli.app import app
 from maemae.config import MaemaeConfig, StrategiesConfig, StrategySpec, load_config, parse_config
 from maemae.config.loader import read_config_file
+from maemae.config.root import check_live_broker
 from maemae.errors import ConfigError
 
 config_app = typer.Typer(help="Check and explain configuration files.", no_args_is_help=True)
@@ -42,10 +43,12 @@ def check(file: FileArgument) -> None:
     except ConfigError as error:
         config = None
         problems += str(error).splitlines()
+    if config is not None:
+        problems += _mode_problems(config, file)
     # the strategies are loaded as a run would load them, also when other sections are refused: one check
     # reports every problem of the file
     specs = _strategies(config.strategies if config else _strategies_alone(data))
-    problems += [f"{file}: {problem}" for problem in _strategy_problems(specs)]
+    problems += [f"{file}: {problem}" for problem in _load_strategies(specs)[1]]
     if problems or config is None:
         for line in problems:
             typer.echo(f"error: {line}", err=True)
@@ -83,20 +86,39 @@ def _strategies_alone(data: dict[str, Any]) -> StrategiesConfig:
     return StrategiesConfig.model_validate(valid)
 
 
-def _strategy_problems(specs: list[tuple[str, StrategySpec]]) -> list[str]:
-    """Every problem of loading each strategy (its class, each of its params, its ``__init__``), one each."""
+def _mode_problems(config: MaemaeConfig, file: Path) -> list[str]:
+    """The mode and broker no command trades, whatever machine it runs on (live on the simulator or on KIS's
+    paper server), in the words `maemae live` refuses them with. What depends on the command is left to it:
+    ``mode = "backtest"`` is `maemae backtest`'s, and paper with ``broker.kis.paper = false`` replays."""
+    try:
+        check_live_broker(config)
+    except ConfigError as error:
+        return [f"{file}: {error}"]
+    return []
+
+
+def _load_strategies(specs: list[tuple[str, StrategySpec]]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Each strategy loaded as a run loads it: its params as its own ``Params`` validate them, defaults filled
+    in (as JSON, by where it is configured), and every problem of loading it (its class, each of its params,
+    its ``__init__``), one each."""
     from maemae.strategy.loader import ParamsError, load_daily, load_minute
 
+    params: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     for where, spec in specs:
         load = load_daily if where == "strategies.daily" else load_minute
         try:
-            load(spec, where)
+            strategy = load(spec, where)
         except ParamsError as error:
             problems += error.problems
+            continue
         except ConfigError as error:
             problems.append(str(error))
-    return problems
+            continue
+        # validated again from the class, not read from the object: a user's __init__ may keep them elsewhere
+        validated = type(strategy).Params.model_validate(spec.params)
+        params[where] = validated.model_dump(mode="json", by_alias=True)
+    return params, problems
 
 
 def _warn_of_unset_secrets(config: MaemaeConfig) -> None:
@@ -115,6 +137,15 @@ def _warn_of_unset_secrets(config: MaemaeConfig) -> None:
 
 @config_app.command("show")
 def show(file: FileArgument) -> None:
-    """Print FILE as JSON with every default filled in."""
+    """Print FILE as JSON with every default filled in, the strategies' params included (as each strategy's
+    own ``Params`` fill them in when a run loads it)."""
     config = _load_or_exit(file)
-    typer.echo(json.dumps(config.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
+    params, problems = _load_strategies(_strategies(config.strategies))
+    if problems:
+        for problem in problems:
+            typer.echo(f"error: {file}: {problem}", err=True)
+        raise typer.Exit(ConfigError.exit_code)
+    tree = config.model_dump(mode="json", by_alias=True)
+    for where, values in params.items():
+        tree["strategies"][where.removeprefix("strategies.")]["params"] = values
+    typer.echo(json.dumps(tree, ensure_ascii=False, indent=2))

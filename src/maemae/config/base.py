@@ -79,6 +79,16 @@ def _checked(annotation: Any, value: Any) -> Any:
     return value if kind is None or type(value) in _TAKES[kind] else _Mistyped(value)
 
 
+def toml_text(value: Any) -> str:
+    """``value`` as a config file spells it, for an error line: ``true`` and ``false`` for TOML's booleans
+    (Python's repr says ``True``), the repr otherwise (text in quotes, numbers as written)."""
+    if isinstance(value, _Mistyped):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
 class ConfigModel(BaseModel):
     """A model a config file fills (the sections below, a strategy's params): each value must be of a TOML
     type its field takes (``_TAKES``), so a mistyped value is an error naming the field, never a silent

@@ -15,13 +15,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from maemae.config.base import toml_text
 from maemae.config.root import MaemaeConfig
 from maemae.errors import ConfigError, without_passwords
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def _expected(error: ErrorDetails) -> str:
+def expected_text(error: ErrorDetails) -> str:
     """What the field wanted, in words a trader reads without knowing pydantic."""
     kind, ctx = error["type"], error.get("ctx") or {}
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
@@ -102,11 +103,13 @@ def _allowed_keys(path: tuple[str | int, ...]) -> str:
     return f" (allowed: {', '.join(names)})"
 
 
-def _value(error: ErrorDetails) -> str:
+def value_text(error: ErrorDetails) -> str:
+    """The refused value as the file spells it (``true``, not Python's ``True``), a table shortened, a URL's
+    password masked."""
     value = error.get("input")
     if isinstance(value, dict):
         return "{...}"
-    return without_passwords(repr(value))
+    return without_passwords(toml_text(value))
 
 
 def format_problems(source: str, error: ValidationError) -> list[str]:
@@ -117,14 +120,14 @@ def format_problems(source: str, error: ValidationError) -> list[str]:
         dotted = ".".join(str(part) for part in location) or "(file)"
         if problem["type"] == "extra_forbidden":
             lines.append(
-                f"{source}: {dotted} = {_value(problem)}: unknown field{_allowed_keys(location[:-1])}"
+                f"{source}: {dotted} = {value_text(problem)}: unknown field{_allowed_keys(location[:-1])}"
             )
         elif not location:  # a rule across sections: its message names the fields and values itself
-            lines.append(f"{source}: {_expected(problem)}")
+            lines.append(f"{source}: {expected_text(problem)}")
         elif problem["type"] == "missing":
             lines.append(f"{source}: {dotted}: required, but missing")
         else:
-            lines.append(f"{source}: {dotted} = {_value(problem)}: {_expected(problem)}")
+            lines.append(f"{source}: {dotted} = {value_text(problem)}: {expected_text(problem)}")
     return lines
 
 

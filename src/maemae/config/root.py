@@ -13,6 +13,7 @@ from maemae.config.market import CalendarConfig, CostsConfig, DataConfig, Univer
 from maemae.config.operations import AlertsConfig, LoggingConfig, ReportConfig, StoreConfig, WebConfig
 from maemae.config.risk import RiskConfig
 from maemae.config.strategies import StrategiesConfig
+from maemae.errors import ConfigError
 
 
 class MaemaeConfig(Section):
@@ -43,3 +44,22 @@ class MaemaeConfig(Section):
                 "expected 'follow_daily' or a strategy of your own"
             )
         return self
+
+
+def check_live_broker(config: MaemaeConfig) -> None:
+    """Refuse, in one line, a live config whose broker does not trade the real account: the simulator, or
+    KIS's paper server. A property of the file alone, not of the machine: ``maemae run`` and ``maemae live``
+    refuse it anywhere, and ``maemae paper`` and ``--replay`` refuse any ``mode = "live"``; so
+    ``maemae config check`` reports it too, in these words."""
+    kind, kis = config.broker.kind, config.broker.kis
+    if config.mode != "live":
+        return
+    if kind not in ("kis", "creon"):
+        raise ConfigError(
+            f'mode = "live" with broker.kind = "{kind}": live trading needs broker.kind = "kis" or "creon"'
+        )
+    if kind == "kis" and kis.paper:
+        raise ConfigError(
+            'mode = "live" with broker.kis.paper = true: KIS\'s paper server is paper trading; '
+            'set mode = "paper", or broker.kis.paper = false to trade the real account'
+        )

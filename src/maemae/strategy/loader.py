@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from maemae.config.loader import _expected
+from maemae.config.base import toml_text
+from maemae.config.loader import expected_text
 from maemae.config.strategies import StrategySpec
 from maemae.errors import ConfigError
 from maemae.strategy.api import DailyStrategy, MinuteStrategy, StrategyParams
@@ -71,15 +72,16 @@ class ParamsError(ConfigError):
 
 
 def _problem(error: ErrorDetails, cls: type[Any], where: str) -> str:
-    """One parameter problem in the words ``config check`` uses for the rest of the file (``_expected``). A
-    rule across the parameters (``short`` below ``long``) has no location: it names the ``params`` table
-    itself, not ``params.`` with a trailing dot."""
+    """One parameter problem in the words ``config check`` uses for the rest of the file (``toml_text``,
+    ``expected_text``). A rule across the parameters (``short`` below ``long``) has no location: it names the
+    ``params`` table itself, not ``params.`` with a trailing dot."""
     location = ".".join(str(part) for part in error["loc"])
     name = f"{where}.params.{location}" if location else f"{where}.params"
+    value = toml_text(error.get("input"))
     if error["type"] == "extra_forbidden":
         allowed = ", ".join(cls.Params.model_fields)
-        return f"{name} = {error.get('input')!r}: unknown parameter of {cls.__name__} (allowed: {allowed})"
-    return f"{name} = {error.get('input')!r}: {_expected(error)}"
+        return f"{name} = {value}: unknown parameter of {cls.__name__} (allowed: {allowed})"
+    return f"{name} = {value}: {expected_text(error)}"
 
 
 def _params(cls: type[Any], spec: StrategySpec, where: str) -> Any:
