@@ -1,7 +1,7 @@
 """The day ``strategy_errors_repeated`` names is the day whose work the errors came from: a driver that asks
 the strategy before the day's ``start_day`` (the backtest evaluates the daily signals while it prepares the
-day) says so with ``begin_day``, and the live loop, which asks after it and never closes the kernel's day,
-still gets the day before's errors under the day before."""
+day) says so with ``begin_day``, and a driver that asks after it and did not close the kernel's day still
+gets the day before's errors under the day before."""
 
 from collections.abc import MutableMapping
 from datetime import date, datetime, time
@@ -53,7 +53,7 @@ def test_start_day_when_the_live_loop_never_closed_the_day_logs_its_errors_under
     kernel = _kernel()
     with capture_logs() as logs:
         _start(kernel, MONDAY)
-        _fail(kernel, 3)  # the live loop evaluates after start_day, and does not close the kernel's day
+        _fail(kernel, 3)  # evaluated after start_day, and the kernel's day not closed
         _start(kernel, TUESDAY)
         _fail(kernel, 2)
         kernel.close_day()

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from maemae.cli.app import app
 from maemae.config import load_config
-from maemae.errors import ConfigError
+from maemae.errors import ConfigError, RunInterrupted
 from maemae.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -78,6 +78,15 @@ def _notice(line: str) -> None:
     typer.echo(f"warning: {line}", err=True)
 
 
+def _interrupted(command: str, out_dir: Path, kept: str) -> RunInterrupted:
+    """The line for a Ctrl-C before the end (exit 130): typer turned it into a silent exit, and the user was
+    told nothing. The outputs are a set moved into place only once all are written (``outputs.staged``,
+    ``publish``), so the folder holds the previous run's set as it was, or none."""
+    return RunInterrupted(
+        f"{command} interrupted by Ctrl-C before the end: nothing written; {out_dir} keeps {kept}"
+    )
+
+
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -129,16 +138,21 @@ def backtest(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = run_backtest(
-            settings,
-            start=first,
-            end=last,
-            out_dir=out_dir,
-            every_bar=every_bar or None,
-            progress=progress,
-            out_option=_out_option(out),
-            notice=_notice,
-        )
+        try:
+            result = run_backtest(
+                settings,
+                start=first,
+                end=last,
+                out_dir=out_dir,
+                every_bar=every_bar or None,
+                progress=progress,
+                out_option=_out_option(out),
+                notice=_notice,
+            )
+        except KeyboardInterrupt:
+            raise _interrupted(
+                "backtest", out_dir, "the previous backtest's outputs, if any, as they were"
+            ) from None
     m = result.metrics
     typer.echo(
         f"{result.days[0]}..{result.days[1]}: final equity {m.final_equity:,} won, "
@@ -164,15 +178,18 @@ def compare(
     configure_logging(settings.logging)
     out_dir = (out or settings.backtest.out_dir) / "compare"  # compare_policies checks it before the runs
     console = Console(width=max(Console().width, 132))
-    results = compare_policies(
-        settings,
-        start=first,
-        end=last,
-        out_dir=out_dir,
-        on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
-        out_option=_out_option(out),
-        notice=_notice,
-    )
+    try:
+        results = compare_policies(
+            settings,
+            start=first,
+            end=last,
+            out_dir=out_dir,
+            on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
+            out_option=_out_option(out),
+            notice=_notice,
+        )
+    except KeyboardInterrupt:
+        raise _interrupted("compare", out_dir, "the previous comparison, if any, as it was") from None
     table = Table(title="overtrading policies")
     for column in COLUMNS:
         table.add_column(column, justify="left" if column == "policy" else "right")
@@ -214,17 +231,20 @@ def sweep(
     out_dir = (out or settings.backtest.out_dir) / "sweep"
     check_sweep_out(out_dir, _out_option(out))  # before the trials run, not after them
     backend = DaskBackend(cluster) if cluster else LocalBackend(workers)
-    with _progress("sweep", "trials") as bar:
-        task = bar.add_task("trials", total=None)
-        result = run_sweep(
-            settings,
-            spec,
-            backend,
-            start=first,
-            end=last,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    write_sweep(result, out_dir, _out_option(out))
+    try:
+        with _progress("sweep", "trials") as bar:
+            task = bar.add_task("trials", total=None)
+            result = run_sweep(
+                settings,
+                spec,
+                backend,
+                start=first,
+                end=last,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        write_sweep(result, out_dir, _out_option(out))
+    except KeyboardInterrupt:
+        raise _interrupted("sweep", out_dir, "the previous sweep's outputs, if any, as they were") from None
     full = result.table[result.table["phase"] == "full"]
     best = full.sort_values([spec.metric, "trial"], ascending=[False, True]).iloc[0]
     chosen = ", ".join(

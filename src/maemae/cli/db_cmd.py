@@ -53,7 +53,14 @@ def backup(
     """Copy the database consistently, even while maemae runs (SQLite online backup, or pg_dump)."""
     from maemae.store.repository import SqlStateStore
 
-    store = SqlStateStore(_url(config, url), allow_older=True)
+    source = _url(config, url)
+    # the target is the user's option: a folder that is not there is bad input (exit 2), checked before the
+    # store is opened so nothing else is judged first
+    if not to.parent.is_dir():
+        raise ConfigError(f"--to {str(to)!r}: directory {to.parent} does not exist: create it first")
+    # an existing store only (like status, report, audit verify): nothing is made for one that is not there;
+    # allow_older: a store on an older schema is backed up as it is, e.g. before ``maemae db migrate``
+    store = SqlStateStore(source, create=False, allow_older=True)
     try:
         store.backup(to)
     finally:

@@ -188,8 +188,8 @@ class TradingKernel:
     def begin_day(self, day: date) -> None:
         """The driver starts on ``day``'s work, which may ask the strategy before :meth:`start_day` (a
         backtest evaluates the day's daily signals and wake-up bars while it prepares the day): the repeated
-        errors counted before are logged under their day (the day before's, where the driver did not close
-        it: the live loop), and the strategy's errors from now on are counted under ``day``."""
+        errors counted before and not yet logged by :meth:`close_day` are logged under their day, and the
+        strategy's errors from now on are counted under ``day``."""
         if day != self._errors_day:
             self._log_repeated_errors()
             self._errors_day = day

@@ -354,7 +354,10 @@ class LiveDay:
 
     # ----- after the close
     def close(self, now: datetime) -> None:
-        """The closing print, the last fills, the day's results; the day is over."""
+        """The closing print, the last fills, the day's results; the day is over: the kernel lets go of its
+        bars and logs its repeated strategy errors with their counts, before ``on_close`` hands the day on
+        (nothing after the close reads the bars: the book check and the day's report are of the store, the
+        orders and the book)."""
         if self.closed:
             return
         core = self.core
@@ -367,6 +370,7 @@ class LiveDay:
         prices = {p.code: self.price_of(p.code) for p in core.portfolio.held()}
         equity = core.portfolio.equity(prices.__getitem__)
         self.recorder.close_day(self.day, now, equity, prices)
+        core.kernel.close_day()
         self.report.equity = equity
         self.closed = self.report.closed = True
         alert_day_closed(

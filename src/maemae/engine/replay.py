@@ -146,5 +146,6 @@ def run_persisted_replay(
     try:
         runner.run(days, resume=cursor, on_step=on_step, before_step=before_step)
     except _Stopped:
+        engine.kernel.close_day()  # the day's repeated strategy errors, as at a close
         return ReplayOutcome(engine, report, cursor, runner.recorder.days, stopped_at=position)
     return ReplayOutcome(engine, report, cursor, runner.recorder.days)

@@ -30,10 +30,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -47,6 +49,7 @@ from maemae.brokers.kis.auth import KisCredentials
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
+from maemae.config.root import check_live_broker
 from maemae.data.bars import Timeframe
 from maemae.data.sources.base import BarSource
 from maemae.data.store import BarStore
@@ -121,16 +124,7 @@ def check_mode(config: MaemaeConfig, replay: bool) -> None:
     if replay:
         check_replay_mode(config)
     if config.mode == "live":
-        if kind not in ("kis", "creon"):
-            raise ConfigError(
-                f'mode = "live" with broker.kind = "{kind}": live trading needs '
-                'broker.kind = "kis" or "creon"'
-            )
-        if kind == "kis" and kis.paper:
-            raise ConfigError(
-                'mode = "live" with broker.kis.paper = true: KIS\'s paper server is paper trading; '
-                'set mode = "paper", or broker.kis.paper = false to trade the real account'
-            )
+        check_live_broker(config)
     elif kind == "kis" and not kis.paper and not replay:
         raise ConfigError(
             'mode = "paper" with broker.kis.paper = false would trade the real account: '
@@ -252,6 +246,8 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         except MaemaeError as error:  # the operator hears of it before the process exits
             alert_error(sink, error, clock.now(), store)
             raise
+        finally:  # the day's repeated strategy errors are logged with their counts however the day ended
+            core.kernel.close_day()
         interrupted = None if live.closed else stopped_by
         # a day stopped half-way is not judged (see _drive)
         differences = [] if interrupted else _book_check(core, broker, feed)
@@ -383,8 +379,7 @@ def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> signal.Signals 
     schedule = live.schedule
     assert schedule is not None
     if isinstance(clock, SimulatedClock):
-        scheduler.run_until(schedule.close + CLOSE_GRACE + timedelta(minutes=1))
-        return None
+        return _run_simulated(scheduler, schedule.close + CLOSE_GRACE + timedelta(minutes=1))
     speed = clock.speed if isinstance(clock, AcceleratedClock) else 1.0
     received: list[signal.Signals] = []
 
@@ -403,6 +398,38 @@ def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> signal.Signals 
         await scheduler.run_forever(stop, speed)
 
     asyncio.run(main())
+    return received[0] if received else None
+
+
+def _run_simulated(scheduler: Scheduler, until: datetime) -> signal.Signals | None:
+    """A replay at speed 0 (a simulated clock, as fast as it goes): the timers due at each moment in turn,
+    until ``until`` or until SIGINT/SIGTERM, which is noted and stops the day between two moments, so its
+    state is saved and the run ends with the same line as a day on the wall clock (Ctrl-C used to escape as
+    a bare KeyboardInterrupt: exit 130 and not a word). The first signal puts the previous handlers back, so
+    a second acts as it would without maemae; a signal the process was started to ignore stays ignored."""
+    received: list[signal.Signals] = []
+    previous: dict[signal.Signals, Any] = {}
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        previous.clear()
+
+    def note(number: int, _frame: object) -> None:
+        received.append(signal.Signals(number))
+        restore()
+
+    if threading.current_thread() is threading.main_thread():  # Python handles signals there only
+        for number in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(number) is not signal.SIG_IGN:
+                previous[number] = signal.signal(number, note)
+    try:
+        while not received and (due := scheduler.next_due()) is not None and due <= until:
+            scheduler.run_until(due)  # every timer due at that moment, as one run_until(until) would
+        if not received:
+            scheduler.run_until(until)
+    finally:
+        restore()
     return received[0] if received else None
 
 

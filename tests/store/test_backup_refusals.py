@@ -1,0 +1,96 @@
+"""``maemae db backup`` opens an existing store only, as ``status``, ``report`` and ``audit verify`` do: a
+store.url that names no file is one line, exit 6, and nothing is made (it used to create an empty store and
+back that up). A ``--to`` whose folder is not there is the user's option, so bad input: exit 2, naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maemae.cli import main
+from maemae.store import database
+from tests.user_errors import one_error_line
+
+CONFIG = """mode = "backtest"
+
+[data]
+root = "var/demo/market"
+
+[store]
+url = "sqlite:///var/fresh.db"
+"""
+
+
+def test_db_backup_when_the_store_does_not_exist_then_refused_like_status_and_nothing_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "var").mkdir()
+    config = tmp_path / "maemae.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    expected = (
+        "error: store.url = sqlite:///var/fresh.db: var/fresh.db does not exist: check the path, or run "
+        "`maemae db migrate`"
+    )
+
+    assert main(["status", "--config", str(config)]) == 6
+    assert one_error_line(capsys.readouterr().err) == expected
+
+    assert main(["db", "backup", "--config", str(config), "--to", "copy.db"]) == 6
+    captured = capsys.readouterr()
+    assert one_error_line(captured.err) == expected
+    assert captured.out == ""
+    assert not (tmp_path / "var" / "fresh.db").exists()
+    assert not (tmp_path / "copy.db").exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["maemae.toml", "var"]
+
+
+def test_db_backup_when_the_url_names_no_file_then_refused_and_nothing_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "missing.db"
+    url = f"sqlite:///{store}"
+    assert main(["db", "backup", "--url", url, "--to", str(tmp_path / "copy.db")]) == 6
+    line = one_error_line(capsys.readouterr().err)
+    assert (
+        line
+        == f"error: store.url = {url}: {store} does not exist: check the path, or run `maemae db migrate`"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_db_backup_when_the_to_folder_is_missing_then_exit_2_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    assert main(["db", "migrate", "--url", url]) == 0
+    capsys.readouterr()
+    target = tmp_path / "missing" / "dir" / "x.db"
+    assert main(["db", "backup", "--url", url, "--to", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert one_error_line(captured.err) == (
+        f"error: --to '{target}': directory {target.parent} does not exist: create it first"
+    )
+    assert captured.out == ""
+    assert not (tmp_path / "missing").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == []
+
+
+def test_db_backup_when_the_store_is_on_an_older_schema_then_still_backed_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The point of a backup: taken before ``maemae db migrate`` brings an older store up to date."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    assert main(["db", "migrate", "--url", url]) == 0
+    old = database.head_revision()
+    known = database.known_revisions()
+    monkeypatch.setattr(database, "head_revision", lambda: "9999_newer")
+    monkeypatch.setattr(database, "known_revisions", lambda: {*known, "9999_newer"})
+    capsys.readouterr()
+    target = tmp_path / "copy.db"
+    assert main(["db", "backup", "--url", url, "--to", str(target)]) == 0, capsys.readouterr()
+    assert capsys.readouterr().out.strip() == f"backup written: {target}"
+    assert target.exists()
+    monkeypatch.undo()
+    assert database.head_revision() == old
