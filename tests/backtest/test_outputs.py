@@ -326,6 +326,25 @@ def test_load_market_when_some_fixed_codes_are_missing_warns_and_keeps_the_rest(
     assert warnings["safe_asset_not_stored"]["safe_asset_code"] == "999999"
 
 
+def test_backtest_cli_when_some_fixed_codes_and_the_safe_asset_are_missing_says_so_to_the_user(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run on fewer stocks than asked for used to say so only in the log: the result line read as a run on
+    all of them."""
+    stored = str(BarStore(market_root).codes(Timeframe.DAY)[0])
+    config = write_config(tmp_path, market_root, f'selector = "fixed"\ncodes = ["{stored}", "005930"]')
+    config.write_text(config.read_text(encoding="utf-8").replace('"357870"', '"999999"'), encoding="utf-8")
+    assert main(["backtest", "--config", str(config), "--start", str(START), "--end", str(END)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    root = str(market_root)
+    assert said == [
+        f"warning: universe.codes: 005930 not stored under data.root = {root!r}: the run trades the other 1 "
+        "(`maemae data info` lists them)",
+        f"warning: universe.safe_asset_code = '999999' not stored under data.root = {root!r}: idle cash "
+        "stays cash",
+    ]
+
+
 def test_load_market_when_store_has_no_minute_bars_but_bars_day_is_accepted(daily_only_root: Path) -> None:
     config = make_config(
         daily_only_root, backtest={"bars": "day"}, strategies={"minute": {"class": "follow_daily"}}

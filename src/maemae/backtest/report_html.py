@@ -84,7 +84,7 @@ def _price_chart(code: StockCode, daily: BarArrays, days: Sequence[date], fills:
             continue
         x = PAD + i * step
         y = HEIGHT - PAD - (fill.price - low) / span * (HEIGHT - 2 * PAD)
-        colour = "#1a7f37" if fill.side is Side.BUY else "#cf222e"
+        colour = "#cf222e" if fill.side is Side.BUY else "#0969da"  # as Korean charts show them: buys red
         shape = (
             f"{x:.1f},{y + 7:.1f} {x - 5:.1f},{y + 15:.1f} {x + 5:.1f},{y + 15:.1f}"
             if fill.side is Side.BUY
@@ -94,7 +94,11 @@ def _price_chart(code: StockCode, daily: BarArrays, days: Sequence[date], fills:
         marks.append(f'<polygon points="{shape}" fill="{colour}"><title>{tip}</title></polygon>')
     labels = (days[0].isoformat(), days[-1].isoformat()) if days else ("", "")
     return _chart(
-        f"{code}: daily close with buys (green) and sells (red)", closes, "#555", labels, "".join(marks)
+        f"{code}: daily close with buys (red, below) and sells (blue, above)",
+        closes,
+        "#555",
+        labels,
+        "".join(marks),
     )
 
 

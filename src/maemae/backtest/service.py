@@ -92,7 +92,7 @@ def load_market(
             f"backtest: no stored trading days between {start or first} and {end}"
         )
     if backtest:
-        _check_universe(config, daily)
+        _check_universe(config, daily, notice)
         if config.backtest.bars == "minute":
             _check_minute_bars(config, store, days[0], days[-1])
     market = BacktestMarket(
@@ -239,12 +239,13 @@ def _warn_short_history(
     )
 
 
-def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays]) -> None:
+def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays], notice: Notice | None) -> None:
     """A fixed universe none of whose codes is stored, with no stored safe asset either, would run every day
     and trade nothing, ending with 0 orders and exit 0 as if the strategy had chosen not to trade: that is an
     error. With the safe asset stored the run still parks idle cash in it. Some codes missing is a warning (a
     stock listed during the period, a typo among many), as is a missing safe asset: idle cash then stays
-    cash."""
+    cash. Each is logged, and said to the user (``notice``): a run on fewer stocks than asked for must not
+    read as one on all of them."""
     universe = config.universe
     stored = {code for code, bars in daily.items() if len(bars)}
     root = str(config.data.root)
@@ -258,8 +259,18 @@ def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays]) -> 
             )
         if missing:
             log.warning("universe_codes_not_stored", codes=missing, data_root=root)
+            if notice is not None:
+                notice(
+                    f"universe.codes: {', '.join(missing)} not stored under data.root = {root!r}: the run "
+                    f"trades the other {len(universe.codes) - len(missing)} (`maemae data info` lists them)"
+                )
     if safe is not None and safe not in stored:
         log.warning("safe_asset_not_stored", safe_asset_code=str(safe), data_root=root)
+        if notice is not None:
+            notice(
+                f"universe.safe_asset_code = '{safe}' not stored under data.root = {root!r}: idle cash "
+                "stays cash"
+            )
 
 
 def _check_minute_bars(config: MaemaeConfig, store: BarStore, first: date, last: date) -> None:
