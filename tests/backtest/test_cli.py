@@ -58,7 +58,7 @@ def test_backtest_cli_when_dates_bad_exits_2_with_one_line(
     config = write_config(tmp_path, market_root)
     assert main(["backtest", "--config", str(config), "--start", "2025-13-01"]) == 2
     err = capsys.readouterr().err
-    assert err == "error: --start '2025-13-01': expected a date like 2025-03-04\n"
+    assert err == "error: --start '2025-13-01': no such date; expected a date as YYYY-MM-DD\n"
 
 
 def test_backtest_cli_when_strategy_param_unknown_names_it(

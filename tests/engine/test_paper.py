@@ -94,7 +94,7 @@ def test_paper_when_options_are_bad_then_one_line_each(
 ) -> None:
     config_file = str(_config(market_root, tmp_path))
     cases = [
-        (["--replay", "2025-13-01"], "--replay '2025-13-01': expected a date as YYYY-MM-DD"),
+        (["--replay", "2025-13-01"], "--replay '2025-13-01': no such date; expected a date as YYYY-MM-DD"),
         (["--replay", "2025-12-06"], "--replay 2025-12-06: KRX did not trade that day"),  # a Saturday
         (["--replay", "2030-01-02"], "--replay 2030-01-02: outside the trading calendar: expected a date"),
         (["--replay", "2025-09-02"], "--replay 2025-09-02: no stored minute bars for that trading day"),

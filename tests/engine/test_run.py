@@ -122,7 +122,12 @@ def test_run_when_replayed_on_an_accelerated_wall_clock_then_closes(
         ("live", "", ["--replay", "2025-12-03"], '--replay with mode = "live": a replayed day is paper'),
         ("paper", "", ["--replay", "2025-12-06"], "--replay 2025-12-06: KRX did not trade that day"),
         ("paper", "", ["--replay", "2030-01-02"], "--replay 2030-01-02: outside the trading calendar"),
-        ("paper", "", ["--replay", "2025-13-01"], "--replay '2025-13-01': expected a date as YYYY-MM-DD"),
+        (
+            "paper",
+            "",
+            ["--replay", "2025-13-01"],
+            "--replay '2025-13-01': no such date; expected a date as YYYY-MM-DD",
+        ),
         (
             "paper",
             "",

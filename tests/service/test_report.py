@@ -87,7 +87,7 @@ def test_report_when_the_day_or_options_are_wrong_then_one_line(
 ) -> None:
     cases = [
         (["2025-12-04"], 2, "report 2025-12-04: the state database has no closed day 2025-12-04"),
-        (["2025-13-01"], 2, "day '2025-13-01': expected a date as YYYY-MM-DD"),
+        (["2025-13-01"], 2, "day '2025-13-01': no such date; expected a date as YYYY-MM-DD"),
         (["--lang", "fr"], 2, "--lang 'fr': expected ko or en"),
     ]
     for args, code, expected in cases:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from maemae.cli.app import app
+from maemae.cli.dates import option_date
 from maemae.config import load_config
 from maemae.errors import ConfigError, RunInterrupted
 from maemae.logs import configure_logging
@@ -88,12 +89,7 @@ def _interrupted(command: str, out_dir: Path, kept: str) -> RunInterrupted:
 
 
 def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise ConfigError(f"{option} {value!r}: expected a date like 2025-03-04") from None
+    return None if value is None else option_date(value, option)
 
 
 def _strategy_errors(kernel: TradingKernel) -> str:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from maemae.cli.app import app
+from maemae.cli.dates import option_date
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
@@ -186,10 +187,7 @@ def _fetch(
 
 
 def _day(text: str | None, option: str) -> date:
-    try:
-        return date.fromisoformat(text or "")
-    except ValueError:
-        raise ConfigError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
+    return option_date(text or "", option)
 
 
 def _codes(text: str | None) -> list[StockCode] | None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from maemae.cli.app import app, arguments
+from maemae.cli.dates import option_date
 from maemae.config import load_config
 from maemae.errors import ConfigError, MaemaeError
 from maemae.logs import configure_logging
@@ -85,10 +85,7 @@ def paper(
         supervise_this_command()
         return
 
-    try:
-        day = date.fromisoformat(replay)
-    except ValueError:
-        raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
+    day = option_date(replay, "--replay")
     settings = load_config(config)
     check_replay_mode(settings)
     configure_logging(settings.logging)
@@ -209,10 +206,7 @@ def kis_mock(
 
     day = None
     if replay is not None:
-        try:
-            day = date.fromisoformat(replay)
-        except ValueError:
-            raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
+        day = option_date(replay, "--replay")
         if not math.isfinite(speed) or speed <= 0:  # the server's replay runs on the clock: 0 is no pace
             raise ConfigError(f"--speed {speed}: expected a positive factor")
     serve_kis_mock(

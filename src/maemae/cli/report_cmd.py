@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from maemae.cli.app import app
+from maemae.cli.dates import option_date
 from maemae.config import load_config
 from maemae.errors import ConfigError
 
@@ -53,10 +53,7 @@ def report(
                 raise ConfigError(f"store {settings.store.url}: no closed day to report yet")
             wanted = results[-1].day
         else:
-            try:
-                wanted = date.fromisoformat(day)
-            except ValueError:
-                raise ConfigError(f"day {day!r}: expected a date as YYYY-MM-DD") from None
+            wanted = option_date(day, "day")
         comparison = compare_with_backtest(settings, wanted) if backtest else None
         result = day_report(store, wanted, comparison)
     finally:

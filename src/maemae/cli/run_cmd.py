@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from maemae.cli.app import app
+from maemae.cli.dates import option_date
 from maemae.cli.paper_cmd import BOOK_EQUAL, DEFAULT_KEY_ENV, KeyEnvOption, end_the_day, venue_choice
 from maemae.config import MaemaeConfig, load_config
 from maemae.errors import ConfigError
@@ -55,10 +55,7 @@ def run(
         return
     day = None
     if replay is not None:
-        try:
-            day = date.fromisoformat(replay)
-        except ValueError:
-            raise ConfigError(f"--replay {replay!r}: expected a date as YYYY-MM-DD") from None
+        day = option_date(replay, "--replay")
     settings = load_config(config)
     configure_logging(settings.logging)
     options = RunOptions(day, speed, venue_choice(broker, exchange, authkey_env), confirm, _terminal())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,8 +16,8 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from maemae.cli.app import app
+from maemae.cli.dates import option_date
 from maemae.config import load_config
-from maemae.errors import ConfigError
 
 ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file; its store.url is read.")]
 DayOption = Annotated[
@@ -31,10 +31,7 @@ def _read(config: Path, day_text: str | None, read: Any) -> Any:
     from maemae.engine.composition import open_existing_state_store
     from maemae.service.status import instance_day
 
-    try:
-        day = date.fromisoformat(day_text) if day_text else None
-    except ValueError:
-        raise ConfigError(f"--day {day_text!r}: expected a date as YYYY-MM-DD") from None
+    day = option_date(day_text, "--day") if day_text else None
     store = open_existing_state_store(load_config(config))
     try:
         return read(store, day or instance_day(store, WallClock().now().date()))
