@@ -20,14 +20,12 @@ the same command goes on (only with ``--exchange``: an exchange inside the proce
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from maemae.alerts.dispatcher import dispatcher_for
 from maemae.backtest.market import BacktestMarket
@@ -49,6 +47,7 @@ from maemae.engine.composition import make_calendar, open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
+from maemae.engine.stop_signals import StopSignals
 from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
 from maemae.krx.sessions import replay_schedule
@@ -73,48 +72,13 @@ class PaperSummary:
     report_error: MaemaeError | None = None  # why the report could not be written; told after the book check
 
 
-class _StopSignals:
-    """SIGINT and SIGTERM while the replay runs: noted, so the replay stops between two saved steps and says
-    where, rather than dying silently (Ctrl-C) or unannounced (SIGTERM). A paced wait ends at once on one.
-    The first signal puts the previous handlers back, so a second one acts as it would without maemae (a
-    step that hangs can still be stopped); a signal the process was started to ignore stays ignored."""
-
-    def __init__(self) -> None:
-        self.received: signal.Signals | None = None
-        self._arrived = threading.Event()
-        self._previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
-
-    def __enter__(self) -> _StopSignals:
-        if threading.current_thread() is threading.main_thread():  # Python handles signals there only
-            for number in (signal.SIGINT, signal.SIGTERM):
-                if signal.getsignal(number) is not signal.SIG_IGN:
-                    self._previous[number] = signal.signal(number, self._note)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._restore()
-
-    def _note(self, number: int, _frame: FrameType | None) -> None:
-        self.received = signal.Signals(number)
-        self._restore()  # first: a second signal ends the process, even if the wake-up below were to hang
-        self._arrived.set()
-
-    def _restore(self) -> None:
-        for number, handler in self._previous.items():
-            signal.signal(number, handler)
-        self._previous.clear()
-
-    def sleep(self, seconds: float) -> None:
-        self._arrived.wait(seconds)
-
-
 def run_paper_replay(
     config: MaemaeConfig, day: date, speed: float, choice: VenueChoice | None = None
 ) -> PaperSummary:
     from maemae.store.instance_lock import instance_lock  # here: `sim serve` needs no SQLAlchemy
 
     choice = choice or VenueChoice()
-    stops = _StopSignals()
+    stops = StopSignals()
     pace = WallPacer(speed, sleep=stops.sleep)  # checks the speed before anything is opened
     market = _replay_market(config, day)
     check_report_dir(config)

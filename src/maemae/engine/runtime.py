@@ -30,12 +30,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import structlog
 
@@ -75,6 +73,7 @@ from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
 from maemae.engine.scheduler import Scheduler
+from maemae.engine.stop_signals import StopSignals
 from maemae.engine.venues import VenueChoice, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError
 from maemae.krx.calendar import TradingCalendar
@@ -403,34 +402,15 @@ def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> signal.Signals 
 
 def _run_simulated(scheduler: Scheduler, until: datetime) -> signal.Signals | None:
     """A replay at speed 0 (a simulated clock, as fast as it goes): the timers due at each moment in turn,
-    until ``until`` or until SIGINT/SIGTERM, which is noted and stops the day between two moments, so its
-    state is saved and the run ends with the same line as a day on the wall clock (Ctrl-C used to escape as
-    a bare KeyboardInterrupt: exit 130 and not a word). The first signal puts the previous handlers back, so
-    a second acts as it would without maemae; a signal the process was started to ignore stays ignored."""
-    received: list[signal.Signals] = []
-    previous: dict[signal.Signals, Any] = {}
-
-    def restore() -> None:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        previous.clear()
-
-    def note(number: int, _frame: object) -> None:
-        received.append(signal.Signals(number))
-        restore()
-
-    if threading.current_thread() is threading.main_thread():  # Python handles signals there only
-        for number in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(number) is not signal.SIG_IGN:
-                previous[number] = signal.signal(number, note)
-    try:
-        while not received and (due := scheduler.next_due()) is not None and due <= until:
+    until ``until`` or until SIGINT/SIGTERM (:class:`StopSignals`, as ``maemae paper``), which stops the day
+    between two moments, so its state is saved and the run ends with the same line as a day on the wall clock
+    (Ctrl-C used to escape as a bare KeyboardInterrupt: exit 130 and not a word)."""
+    with StopSignals() as stops:
+        while stops.received is None and (due := scheduler.next_due()) is not None and due <= until:
             scheduler.run_until(due)  # every timer due at that moment, as one run_until(until) would
-        if not received:
+        if stops.received is None:
             scheduler.run_until(until)
-    finally:
-        restore()
-    return received[0] if received else None
+    return stops.received
 
 
 def replayed_day_in_process(
