@@ -131,7 +131,7 @@ BAD_CASES = [
         "bad ts",
         ["005930,yesterday,70000,70100,69900,70000,1"],
         HEADER,
-        "line 2: ts 'yesterday': expected an ISO date or date-time",
+        "line 2: column 'ts' = 'yesterday': expected a date as YYYY-MM-DD (day bars) or a date-time",
     ),
     (
         "invalid code",

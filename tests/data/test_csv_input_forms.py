@@ -1,16 +1,19 @@
-"""``maemae data import``: the forms a real file takes (a spreadsheet's trailing commas), numbers beyond the
-columns' 64 bits, instrument lists that contradict themselves, and a ``--dir`` that is not a folder: each
-refused in one line naming the file, line and value, with nothing written."""
+"""``maemae data import``: the forms a real file takes (a spreadsheet's trailing commas, dates and times
+written other ways than docs/data.md's), numbers beyond the columns' 64 bits, instrument lists that
+contradict themselves, and a ``--dir`` that is not a folder: each refused in one line naming the file, line
+and value, with nothing written."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from maemae.cli import main
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
+from maemae.domain.codes import StockCode
 from tests.user_errors import refused
 
 HEADER = "code,ts,open,high,low,close,volume,value"
@@ -20,7 +23,11 @@ INSTRUMENTS = "code,name,market,instrument_type\n005930,삼성전자,kospi,stock
 
 
 def run(
-    tmp_path: Path, bars: list[str], instruments: str = INSTRUMENTS, store: Path | None = None
+    tmp_path: Path,
+    bars: list[str],
+    instruments: str = INSTRUMENTS,
+    store: Path | None = None,
+    options: tuple[str, ...] = (),
 ) -> tuple[int, Path, Path]:
     """Import ``bars`` (the lines after none: the header is the caller's) with ``instruments``."""
     csv = tmp_path / "bars.csv"
@@ -29,7 +36,7 @@ def run(
     listing.write_text(instruments, encoding="utf-8")
     target = store or tmp_path / "store"
     args = ["data", "import", "--csv", str(csv), "--dir", str(target), "--instruments", str(listing)]
-    return main(args), csv, listing
+    return main([*args, *options]), csv, listing
 
 
 @pytest.mark.parametrize(
@@ -64,6 +71,111 @@ def test_import_when_a_row_has_a_value_beyond_the_header_refuses_it_at_its_line(
     message = refused(code, capsys)
     assert message.startswith(f"error: {csv}: line {line}: a value in column 9, which the header does not")
     assert not (tmp_path / "store").exists()
+
+
+DAY_FORM = "a date as YYYY-MM-DD"
+MINUTE_FORM = "a date-time as YYYY-MM-DDTHH:MM:SS[+HH:MM]"
+MINUTE_ROW = "005930,2025-03-04T09:00:00,70000,70100,69900,70000,1200,84000000"
+# (a good first row, the ts of a second row, what the message says was expected of it)
+SLIPS = [
+    *(
+        (ROW, ts, f"expected {DAY_FORM}, as on line 2 (day bars)")
+        for ts in (
+            "2025.03.05",
+            "20250305",
+            "2025/03/05",
+            "2025-3-5",
+            "2025-03",
+            "２０２５-03-05",
+            "2025-03-05T00:00:00",
+        )
+    ),
+    *(
+        (MINUTE_ROW, ts, f"expected {MINUTE_FORM}, as on line 2 (minute bars)")
+        for ts in (
+            "2025-03-04T09:01",
+            "20250304T090100",
+            "2025-03-04T09:01:00.000",
+            "2025-03-04T09:01:00+0900",
+            "2025-03-04",
+        )
+    ),
+    (ROW, "2025-02-30", f"no such date; expected {DAY_FORM}, as on line 2 (day bars)"),
+    (
+        MINUTE_ROW,
+        "2025-03-04T09:61:00",
+        f"no such date-time; expected {MINUTE_FORM}, as on line 2 (minute bars)",
+    ),
+]
+
+
+def with_ts(row: str, ts: str) -> str:
+    """``row`` with its ts column replaced."""
+    code, _, rest = row.split(",", 2)
+    return f"{code},{ts},{rest}"
+
+
+@pytest.mark.parametrize(("first", "ts", "expected"), SLIPS, ids=[slip[1] for slip in SLIPS])
+def test_import_when_a_ts_is_not_in_a_documented_form_refuses_it_at_its_line(
+    tmp_path: Path, first: str, ts: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pandas read all of these (2025-03 as 2025-03-01), where every other date maemae reads is YYYY-MM-DD."""
+    code, csv, _ = run(tmp_path, [HEADER, first, with_ts(first, ts)])
+    assert refused(code, capsys) == f"error: {csv}: line 3: column 'ts' = '{ts}': {expected}"
+    assert not (tmp_path / "store").exists()
+
+
+def test_import_when_the_first_ts_is_bad_the_first_good_one_says_which_form_was_expected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, csv, _ = run(tmp_path, [HEADER, with_ts(ROW, "20250304"), NEXT_ROW])
+    assert refused(code, capsys) == (
+        f"error: {csv}: line 2: column 'ts' = '20250304': expected {DAY_FORM}, as on line 3 (day bars)"
+    )
+
+
+def test_import_when_no_ts_has_a_documented_form_names_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, csv, _ = run(tmp_path, [HEADER, with_ts(ROW, "2025.03.04")])
+    assert refused(code, capsys) == (
+        f"error: {csv}: line 2: column 'ts' = '2025.03.04': expected {DAY_FORM} (day bars) or {MINUTE_FORM} "
+        "(minute bars)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("timeframe", "row", "expected"),
+    [("day", with_ts(MINUTE_ROW, "2025-03-04T00:00:00"), DAY_FORM), ("minute", ROW, MINUTE_FORM)],
+    ids=["day", "minute"],
+)
+def test_import_when_timeframe_is_given_every_ts_must_have_its_form(
+    tmp_path: Path, timeframe: str, row: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, csv, _ = run(tmp_path, [HEADER, row], options=("--timeframe", timeframe))
+    ts = row.split(",")[1]
+    assert refused(code, capsys) == (
+        f"error: {csv}: line 2: column 'ts' = '{ts}': expected {expected} (--timeframe {timeframe})"
+    )
+    assert not (tmp_path / "store").exists()
+
+
+def test_import_when_minute_ts_have_offsets_or_none_reads_each_row_by_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The documented forms, mixed in one file: rows with different offsets, or one and none, stopped pandas
+    with a traceback (Mixed timezones detected)."""
+    stamps = [
+        "2025-03-04T09:00:00+09:00",
+        "2025-03-04T00:01:00Z",
+        "2025-03-04T09:02:00",
+        "2025-03-03T23:33:00-00:30",
+        "2025-03-04 09:04:00",  # a space for the T, as pandas' to_csv writes
+    ]
+    code, _, _ = run(tmp_path, [HEADER, *(with_ts(MINUTE_ROW, ts) for ts in stamps)])
+    assert code == 0, capsys.readouterr().err
+    stored = BarStore(tmp_path / "store").read_arrays(StockCode("005930"), Timeframe.MINUTE).ts.tolist()
+    assert stored == [pd.Timestamp(f"2025-03-04T09:0{minute}:00+09:00").value for minute in range(5)]
 
 
 @pytest.mark.parametrize(
@@ -126,8 +238,29 @@ def test_import_when_close_times_volume_does_not_fit_refuses_the_row(
             "code,name,market,instrument_type,listed\n005930,삼성전자,kospi,stock,someday\n",
             "line 2: column 'listed' = 'someday': expected a date as YYYY-MM-DD",
         ),
+        (
+            "code,name,market,instrument_type,listed\n005930,삼성전자,kospi,stock,1975.06.11\n",
+            "line 2: column 'listed' = '1975.06.11': expected a date as YYYY-MM-DD",
+        ),
+        (
+            "code,name,market,instrument_type,listed,delisted\n005930,삼성전자,kospi,stock,,20300102\n",
+            "line 2: column 'delisted' = '20300102': expected a date as YYYY-MM-DD",
+        ),
+        (
+            "code,name,market,instrument_type,listed\n005930,삼성전자,kospi,stock,1975-02-29\n",
+            "line 2: column 'listed' = '1975-02-29': no such date; expected a date as YYYY-MM-DD",
+        ),
     ],
-    ids=["code twice", "delisted before listed", "market", "type", "date"],
+    ids=[
+        "code twice",
+        "delisted before listed",
+        "market",
+        "type",
+        "date",
+        "dotted date",
+        "no dashes",
+        "no such",
+    ],
 )
 def test_import_when_the_instrument_list_is_inconsistent_refuses_it_naming_the_line(
     tmp_path: Path, instruments: str, expected: str, capsys: pytest.CaptureFixture[str]

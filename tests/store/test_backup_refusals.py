@@ -1,6 +1,7 @@
 """``maemae db backup`` opens an existing store only, as ``status``, ``report`` and ``audit verify`` do: a
 store.url that names no file is one line, exit 6, and nothing is made (it used to create an empty store and
-back that up). A ``--to`` whose folder is not there is the user's option, so bad input: exit 2, naming it."""
+back that up). ``--to`` is the user's option, so a folder that is not there, or a file or folder already
+there, is bad input: exit 2, naming it, with nothing written or changed."""
 
 from __future__ import annotations
 
@@ -75,6 +76,44 @@ def test_db_backup_when_the_to_folder_is_missing_then_exit_2_naming_the_option(
     assert captured.out == ""
     assert not (tmp_path / "missing").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == []
+
+
+def test_db_backup_when_to_is_an_existing_file_then_exit_2_naming_the_option_and_the_file_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was the store's error (exit 6), which points at the database, not at the command line."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    assert main(["db", "migrate", "--url", url]) == 0
+    capsys.readouterr()
+    target = tmp_path / "notes.txt"
+    target.write_text("my notes", encoding="utf-8")
+    assert main(["db", "backup", "--url", url, "--to", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert one_error_line(captured.err) == (
+        f"error: --to '{target}': {target} already exists: expected the name of a new file (a backup never "
+        "overwrites one)"
+    )
+    assert captured.out == ""
+    assert target.read_text(encoding="utf-8") == "my notes"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == ["notes.txt"]
+
+
+def test_db_backup_when_to_is_a_folder_then_exit_2_asking_for_a_file_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    assert main(["db", "migrate", "--url", url]) == 0
+    capsys.readouterr()
+    target = tmp_path / "backups"
+    target.mkdir()
+    assert main(["db", "backup", "--url", url, "--to", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert one_error_line(captured.err) == (
+        f"error: --to '{target}': {target} is a folder: expected the name of a new file for the backup"
+    )
+    assert captured.out == ""
+    assert list(target.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == ["backups"]
 
 
 def test_db_backup_when_the_store_is_on_an_older_schema_then_still_backed_up(

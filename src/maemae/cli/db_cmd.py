@@ -54,10 +54,7 @@ def backup(
     from maemae.store.repository import SqlStateStore
 
     source = _url(config, url)
-    # the target is the user's option: a folder that is not there is bad input (exit 2), checked before the
-    # store is opened so nothing else is judged first
-    if not to.parent.is_dir():
-        raise ConfigError(f"--to {str(to)!r}: directory {to.parent} does not exist: create it first")
+    _check_backup_target(to)
     # an existing store only (like status, report, audit verify): nothing is made for one that is not there;
     # allow_older: a store on an older schema is backed up as it is, e.g. before ``maemae db migrate``
     store = SqlStateStore(source, create=False, allow_older=True)
@@ -66,6 +63,24 @@ def backup(
     finally:
         store.close()
     typer.echo(f"backup written: {to}")
+
+
+def _check_backup_target(to: Path) -> None:
+    """``--to`` must name a new file in a folder that exists (docs/state.md).
+
+    It is the user's option, so anything else is bad input (exit 2) naming it, judged before the store is
+    opened so nothing else is judged first. The store refuses an existing target too, but as a store error
+    (exit 6), which sent the user looking at the database instead of at the command line.
+    """
+    shown = f"--to {str(to)!r}"
+    if to.is_dir():
+        raise ConfigError(f"{shown}: {to} is a folder: expected the name of a new file for the backup")
+    if to.exists() or to.is_symlink():
+        raise ConfigError(
+            f"{shown}: {to} already exists: expected the name of a new file (a backup never overwrites one)"
+        )
+    if not to.parent.is_dir():
+        raise ConfigError(f"{shown}: directory {to.parent} does not exist: create it first")
 
 
 @audit_app.command("verify")

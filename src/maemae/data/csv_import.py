@@ -9,6 +9,7 @@ a price off the grid of its day and instrument is refused here as it is quaranti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +44,17 @@ INSTRUMENT_COLUMNS = ("code", "name", "market", "instrument_type")
 INSTRUMENT_OPTIONAL = ("listed", "delisted")
 Choice = TypeVar("Choice", Market, InstrumentType)
 SPARE = "\x00spare"  # the name of the column a trailing comma fills: no header can name it
+DAY_FORM = "[0-9]{4}-[0-9]{2}-[0-9]{2}"  # [0-9], not \d, which also takes other scripts' digits (２０２５)
+OFFSET_FORM = "(?:Z|[+-][0-9]{2}:[0-9]{2})"
+# the forms of ``ts`` docs/data.md documents, per timeframe: the pattern and how a message names it
+TS_FORMS = {
+    Timeframe.DAY: (DAY_FORM, "a date as YYYY-MM-DD"),
+    Timeframe.MINUTE: (
+        # a space for the T too: ISO 8601's profile RFC 3339 allows it, and pandas' to_csv writes it
+        f"{DAY_FORM}[T ][0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}{OFFSET_FORM}?",
+        "a date-time as YYYY-MM-DDTHH:MM:SS[+HH:MM]",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,23 +162,65 @@ def _parse_codes(
 def _parse_ts(
     frame: pd.DataFrame, timeframe: Timeframe | None
 ) -> tuple[pd.Series | None, Timeframe, list[Problem]]:
+    """The ``ts`` column in KST and the timeframe (given, or inferred), or the problem of the first bad line.
+
+    Only the forms docs/data.md documents are read, as every other date maemae reads is YYYY-MM-DD: parsed
+    as it came, ``2025.03.05``, ``20250306`` or ``2025-03`` (taken for 2025-03-01) were stored, each a slip
+    or a guess at what the user meant. So the text is matched first, all rows at once, then parsed; a
+    value of the right form that the calendar lacks (``2025-02-30``) is said to be no such date.
+    """
     raw = frame["ts"].str.strip()
-    parsed = pd.to_datetime(raw, errors="coerce", format="ISO8601")
-    line = first_line(parsed.isna(), frame.index)
-    if line is not None:
-        bad = raw.iloc[int(np.flatnonzero(parsed.isna().to_numpy())[0])]
-        return (
-            None,
-            timeframe or Timeframe.DAY,
-            [Problem(line, f"ts {bad!r}: expected an ISO date or date-time")],
-        )
-    if timeframe is None:
-        timeframe = Timeframe.DAY if (raw.str.len() <= 10).all() else Timeframe.MINUTE
-    if parsed.dt.tz is None:
-        parsed = parsed.dt.tz_localize("Asia/Seoul")
-    else:
-        parsed = parsed.dt.tz_convert("Asia/Seoul")
-    return parsed, timeframe, []
+    forms = {name: raw.str.fullmatch(pattern).to_numpy(dtype=bool) for name, (pattern, _) in TS_FORMS.items()}
+    chosen, reason = _ts_timeframe(forms, frame.index, timeframe)
+    if chosen is None:
+        either = " or ".join(f"{text} ({name.value} bars)" for name, (_, text) in TS_FORMS.items())
+        unread = np.ones(len(raw), dtype=bool)  # no row has a documented form: the first is named
+        return None, Timeframe.DAY, [_ts_problem(raw, unread, frame.index, f"expected {either}")]
+    expected = f"expected {TS_FORMS[chosen][1]}{reason}"
+    if not forms[chosen].all():
+        return None, chosen, [_ts_problem(raw, ~forms[chosen], frame.index, expected)]
+    parsed = _in_kst(raw)
+    if parsed.isna().any():
+        kind = "date" if chosen is Timeframe.DAY else "date-time"
+        return None, chosen, [_ts_problem(raw, parsed.isna(), frame.index, f"no such {kind}; {expected}")]
+    return parsed, chosen, []
+
+
+def _ts_timeframe(
+    forms: dict[Timeframe, np.ndarray], index: pd.Index, given: Timeframe | None
+) -> tuple[Timeframe | None, str]:
+    """The timeframe whose form every ``ts`` must have, and why (the end of a bad line's message).
+
+    ``--timeframe`` decides. Without it, the first value in either form does, so a daily file with one slip
+    is told that a date was expected, not a date-time. None: no value has either form.
+    """
+    if given is not None:
+        return given, f" (--timeframe {given.value})"
+    either = forms[Timeframe.DAY] | forms[Timeframe.MINUTE]
+    if not either.any():
+        return None, ""
+    chosen = Timeframe.DAY if forms[Timeframe.DAY][np.flatnonzero(either)[0]] else Timeframe.MINUTE
+    return chosen, f", as on line {first_line(either, index)} ({chosen.value} bars)"
+
+
+def _ts_problem(raw: pd.Series, bad: pd.Series | np.ndarray, index: pd.Index, rule: str) -> Problem:
+    """The first ``bad`` row as a problem naming the column and its value."""
+    position = int(np.flatnonzero(np.asarray(bad, dtype=bool))[0])
+    return Problem(first_line(bad, index) or 0, f"column 'ts' = {raw.iloc[position]!r}: {rule}")
+
+
+def _in_kst(raw: pd.Series) -> pd.Series:
+    """Text of a documented form as KST times (NaT where there is no such date or time).
+
+    A value without an offset is KST; one with an offset is converted, each row by its own. Parsed in one
+    call, a file whose rows mixed offsets (or an offset and none) stopped pandas with a traceback. A local
+    time that Korea's summer time of 1987-88 skipped or repeated is no single KST time either.
+    """
+    offset = raw.str.contains(f"{OFFSET_FORM}$").to_numpy(dtype=bool)
+    local = pd.to_datetime(raw.where(~offset), format="ISO8601", errors="coerce")
+    local = local.dt.tz_localize("Asia/Seoul", ambiguous="NaT", nonexistent="NaT")
+    aware = pd.to_datetime(raw.where(offset), format="ISO8601", errors="coerce", utc=True)
+    return local.where(~offset, aware.dt.tz_convert("Asia/Seoul"))
 
 
 def _check_ticks(
@@ -322,14 +376,18 @@ def _choice(where: str, row: Mapping[Hashable, Any], column: str, kind: type[Cho
 
 
 def _date_field(where: str, row: Mapping[Hashable, Any], column: str) -> date | None:
-    """An optional date column: empty is None."""
+    """An optional date column: empty is None. YYYY-MM-DD only, as for ``ts``: ``pd.Timestamp`` also read
+    ``2021.03.04`` and ``20210304``."""
     text = (row.get(column) or "").strip()
     if not text:
         return None
+    expected = "expected a date as YYYY-MM-DD"
+    if not re.fullmatch(DAY_FORM, text):
+        raise DataError(f"{where}: column '{column}' = {text!r}: {expected}")
     try:
-        return pd.Timestamp(text).date()
+        return date.fromisoformat(text)
     except ValueError:
-        raise DataError(f"{where}: column '{column}' = {text!r}: expected a date as YYYY-MM-DD") from None
+        raise DataError(f"{where}: column '{column}' = {text!r}: no such date; {expected}") from None
 
 
 def _check_target(root: Path, timeframe: Timeframe, codes: list[StockCode]) -> None:
