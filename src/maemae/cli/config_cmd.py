@@ -22,21 +22,11 @@ app.add_typer(config_app, name="config")
 FileArgument = Annotated[Path, typer.Argument(help="The TOML config file.")]
 
 
-def _load_or_exit(file: Path) -> MaemaeConfig:
-    """The config, or every problem printed as its own ``error:`` line and the config exit code."""
-    try:
-        return load_config(file)
-    except ConfigError as error:
-        for line in str(error).splitlines():
-            typer.echo(f"error: {line}", err=True)
-        raise typer.Exit(error.exit_code) from None
-
-
 @config_app.command("check")
 def check(file: FileArgument) -> None:
     """Validate FILE and its strategies' params: 'ok' and exit 0, or one line per problem on stderr and
     exit 2."""
-    data = _read_or_exit(file)
+    data = read_config_file(file)
     problems: list[str] = []
     try:
         config: MaemaeConfig | None = parse_config(data, str(file))
@@ -49,21 +39,11 @@ def check(file: FileArgument) -> None:
     # reports every problem of the file
     specs = _strategies(config.strategies if config else _strategies_alone(data))
     problems += [f"{file}: {problem}" for problem in _load_strategies(specs)[1]]
-    if problems or config is None:
-        for line in problems:
-            typer.echo(f"error: {line}", err=True)
-        raise typer.Exit(ConfigError.exit_code)
+    if problems or config is None:  # ``main`` prints each problem as its own error line
+        raise ConfigError("\n".join(problems))
     names = ", ".join(spec.class_ for _, spec in specs) or "none"
     typer.echo(f"ok: {file} (mode={config.mode}, broker={config.broker.kind}, strategies={names})")
     _warn_of_unset_secrets(config)
-
-
-def _read_or_exit(file: Path) -> dict[str, Any]:
-    try:
-        return read_config_file(file)
-    except ConfigError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(error.exit_code) from None
 
 
 def _strategies(strategies: StrategiesConfig) -> list[tuple[str, StrategySpec]]:
@@ -139,12 +119,10 @@ def _warn_of_unset_secrets(config: MaemaeConfig) -> None:
 def show(file: FileArgument) -> None:
     """Print FILE as JSON with every default filled in, the strategies' params included (as each strategy's
     own ``Params`` fill them in when a run loads it)."""
-    config = _load_or_exit(file)
+    config = load_config(file)
     params, problems = _load_strategies(_strategies(config.strategies))
     if problems:
-        for problem in problems:
-            typer.echo(f"error: {file}: {problem}", err=True)
-        raise typer.Exit(ConfigError.exit_code)
+        raise ConfigError("\n".join(f"{file}: {problem}" for problem in problems))
     tree = config.model_dump(mode="json", by_alias=True)
     for where, values in params.items():
         tree["strategies"][where.removeprefix("strategies.")]["params"] = values

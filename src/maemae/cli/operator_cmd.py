@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic_core import to_jsonable_python
@@ -20,22 +22,33 @@ from maemae.cli.app import app
 from maemae.config import MaemaeConfig, load_config
 from maemae.risk.state import TradingState
 
+if TYPE_CHECKING:
+    from maemae.ports.state import StateStore
+
 ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file; its store.url is used.")]
+
+
+@contextmanager
+def _existing_store(settings: MaemaeConfig) -> Iterator[StateStore]:
+    """The store ``settings`` names, which must exist (see the module's note), closed after use."""
+    from maemae.engine.composition import open_existing_state_store
+
+    store = open_existing_state_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _request(settings: MaemaeConfig, state: TradingState, reason: str) -> str:
     """Save the wanted state; returns the line that says when it applies (no run holding the store: only
     when one starts, which the operator must know before walking away from a halt)."""
     from maemae.engine.clock import WallClock
-    from maemae.engine.composition import open_existing_state_store
     from maemae.service.control import set_trading_state
     from maemae.store.instance_lock import held_by_a_run
 
-    store = open_existing_state_store(settings)
-    try:
+    with _existing_store(settings) as store:
         set_trading_state(store, state, reason, getpass.getuser(), WallClock().now())
-    finally:
-        store.close()
     line = f"trading state set to {state.value}: a running maemae applies it before its next step"
     if held_by_a_run(settings.store.url) is False:
         line += " (no maemae run holds this store now: it applies when one starts)"
@@ -114,15 +127,11 @@ def params_get(
     ] = None,
 ) -> None:
     """Print the parameters in force (the config file with the saved overrides) as JSON."""
-    from maemae.engine.composition import open_existing_state_store
     from maemae.service.control import parameters
 
     base = load_config(config)
-    store = open_existing_state_store(base)
-    try:
+    with _existing_store(base) as store:
         shown = parameters(store, base, key)
-    finally:
-        store.close()
     typer.echo(_json(shown))
 
 
@@ -134,13 +143,27 @@ def params_set(
 ) -> None:
     """Validate, save and audit a change; a running maemae applies it before its next step."""
     from maemae.engine.clock import WallClock
-    from maemae.engine.composition import open_existing_state_store
     from maemae.service.control import change_parameter
 
     base = load_config(config)
-    store = open_existing_state_store(base)
-    try:
+    with _existing_store(base) as store:
         old, new = change_parameter(store, base, key, value, getpass.getuser(), WallClock().now())
-    finally:
-        store.close()
     typer.echo(f"{key}: {_json(old)} -> {_json(new)} (a running maemae applies it before its next step)")
+
+
+@params_app.command("reset")
+def params_reset(
+    config: ConfigOption,
+    key: Annotated[str, typer.Argument(help="A dotted key that `params set` changed.")],
+) -> None:
+    """Drop a saved change: the config file's value is in force again (audited as a change)."""
+    from maemae.engine.clock import WallClock
+    from maemae.service.control import reset_parameter
+
+    base = load_config(config)
+    with _existing_store(base) as store:
+        old, new = reset_parameter(store, base, key, getpass.getuser(), WallClock().now())
+    typer.echo(
+        f"{key}: {_json(old)} -> {_json(new)} from the config file (a running maemae applies it before its "
+        "next step)"
+    )

@@ -124,7 +124,7 @@ def request_change(
             "config file for the next start"
         )
     overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
-    current = with_overrides(base, overrides)
+    current = _with_saved(base, overrides)
     old = value_at(current.model_dump(mode="json", by_alias=True), key)
     _refuse_non_finite(key, raw)
     value = _parse_value(raw)
@@ -140,8 +140,54 @@ def request_change(
     return in_force(current, key), in_force(changed, key)
 
 
+def request_reset(
+    store: StateStore, base: MaemaeConfig, key: str, actor: str, at: datetime
+) -> tuple[Any, Any]:
+    """Drop the saved override of ``key``, so the config file's value is in force again; returns the values
+    before and after. Saved and audited as a change is, in one transaction.
+
+    Setting the file's value again would leave an override that hides the next edit of the file; and an
+    override saved by an older maemae that the models now refuse (``"yes"`` for a switch) made every
+    ``params`` command and a run's start refuse, with no command to remove it. So the old value is the one
+    saved, never validated, and only the overrides left must hold.
+    """
+    overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
+    value_at(base.model_dump(mode="json", by_alias=True), key)  # an unknown key is named as such
+    if key not in overrides:
+        raise ConfigError(f"params: {key} has no saved override; the config file's value is in force")
+    old = overrides.pop(key)
+    changed = with_overrides(base, overrides)
+    new = value_at(changed.model_dump(mode="json", by_alias=True), key)
+    store.commit(
+        StateChange(
+            runtime={PARAMS_DOCUMENT: overrides},
+            params=[ParamChange(at, key, old, new, actor)],
+            audit=[AuditEntry(at, "param", key, {"old": old, "new": new, "by": actor, "reset": True})],
+        )
+    )
+    return old, in_force(changed, key)
+
+
 def current_params(store: StateStore, base: MaemaeConfig) -> MaemaeConfig:
-    return with_overrides(base, dict(store.runtime_document(PARAMS_DOCUMENT) or {}))
+    return _with_saved(base, dict(store.runtime_document(PARAMS_DOCUMENT) or {}))
+
+
+def _with_saved(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfig:
+    """``base`` with the saved ``overrides``. One the models refuse (saved by an older maemae, whose rules
+    were looser) is named with the command that removes it: ``params get|set`` and a run's start refuse
+    until it is gone."""
+    try:
+        return with_overrides(base, overrides)
+    except ConfigError as error:
+        for key, value in overrides.items():
+            try:
+                with_overrides(base, {key: value})
+            except ConfigError:
+                raise ConfigError(
+                    f"{error} (a saved override: `maemae params reset {key}` returns to the config file's "
+                    "value)"
+                ) from None
+        raise
 
 
 def in_force(config: MaemaeConfig, key: str | None = None) -> Any:
@@ -168,10 +214,12 @@ class ParamsWatcher:
         overrides = dict(self.store.runtime_document(PARAMS_DOCUMENT) or {})
         if overrides == self.applied:
             return
-        config = with_overrides(self.base, overrides)
+        config = _with_saved(self.base, overrides)
         self.kernel.gate.config = config.risk
         self.kernel.exits.config = config.risk
         self.kernel.orders.config = config.execution
         changed = {k: v for k, v in overrides.items() if self.applied.get(k) != v}
+        dumped = config.model_dump(mode="json", by_alias=True)
+        changed |= {k: value_at(dumped, k) for k in self.applied if k not in overrides}  # reset: the file's
         self.applied = overrides
         self.recorder.checkpoint(audit=[AuditEntry(now, "param", "applied", changed)])

@@ -12,7 +12,7 @@ from typing import Any
 
 from maemae.config import MaemaeConfig
 from maemae.engine.operator import request_state
-from maemae.engine.params import current_params, in_force, request_change
+from maemae.engine.params import current_params, in_force, request_change, request_reset
 from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
 
@@ -36,3 +36,10 @@ def change_parameter(
 ) -> tuple[Any, Any]:
     """Validate and save one change (``value`` as JSON or text); returns (old, new)."""
     return request_change(store, base, key, value, actor, at)
+
+
+def reset_parameter(
+    store: StateStore, base: MaemaeConfig, key: str, actor: str, at: datetime
+) -> tuple[Any, Any]:
+    """Drop the saved override of ``key`` (the config file's value is in force again); returns (old, new)."""
+    return request_reset(store, base, key, actor, at)
