@@ -211,16 +211,24 @@ def test_paper_day_when_alerts_configured_then_fills_and_the_day_report_reach_sl
     capsys.readouterr()
 
 
-def test_paper_day_when_a_notifier_secret_is_missing_then_refused_before_anything_is_written(
-    market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("command", ["paper", "run"])
+def test_day_when_a_notifier_secret_is_missing_then_refused_before_anything_is_written(
+    market_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
 ) -> None:
+    """Nor the store's lock file: the secret is read before the lock is taken."""
     config = _config(market_root, tmp_path)
+    config.write_text('mode = "paper"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
     with config.open("a", encoding="utf-8") as toml:
         toml.write('\n[[alerts.notifiers]]\nkind = "slack"\n')
     monkeypatch.delenv("MAEMAE_SLACK_WEBHOOK", raising=False)
-    assert main(["paper", "--config", str(config), "--replay", "2025-12-03", "--speed", "0"]) == 2
+    speed = ["--speed", "0"] if command == "paper" else []
+    assert main([command, "--config", str(config), "--replay", "2025-12-03", *speed]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         "error: alerts.notifiers slack.webhook_url_env: environment variable MAEMAE_SLACK_WEBHOOK is not set"
     ]
-    assert not (tmp_path / "state.db").exists()
+    assert not list(tmp_path.glob("state.db*"))  # neither the database nor its lock file

@@ -1,6 +1,7 @@
 from pathlib import Path
 from typing import Any
 
+from maemae.backtest.metrics import SHORT_RUN_SESSIONS
 from maemae.config import MaemaeConfig, parse_config
 
 
@@ -47,3 +48,12 @@ console = false
         encoding="utf-8",
     )
     return path
+
+
+def short_run_warning(sessions: int) -> str:
+    """The line a run of fewer than ``SHORT_RUN_SESSIONS`` sessions ends with: every run on the 40-session
+    test market is one."""
+    return (
+        f"warning: the run has {sessions} sessions: CAGR, Sharpe and turnover are annualised from them and "
+        f"say little; {SHORT_RUN_SESSIONS} sessions or more give them meaning"
+    )

@@ -15,7 +15,7 @@ from maemae.cli import main
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from maemae.errors import DataError
-from tests.backtest.conftest import make_config, write_cli_config
+from tests.backtest.conftest import make_config, short_run_warning, write_cli_config
 from tests.user_errors import refused
 
 COMMANDS = ["backtest", "compare"]
@@ -131,9 +131,11 @@ def test_backtest_when_start_is_before_the_stored_days_warns_and_runs_from_the_f
     config = write_config(tmp_path, market_root)
     assert run("backtest", config, tmp_path / "out", "--start", "2024-01-02", "--end", "2025-12-05") == 0
     captured = capsys.readouterr()
+    run_days = [day for day in stored_sessions(market_root) if day <= date(2025, 12, 5)]
     assert captured.err.strip().splitlines() == [
         f"warning: --start 2024-01-02 is before the first stored day: the run starts on {first}, with less "
-        f"daily history than the strategy's warm-up of {WARMUP_SESSIONS} sessions"
+        f"daily history than the strategy's warm-up of {WARMUP_SESSIONS} sessions",
+        short_run_warning(len(run_days)),
     ]
     assert captured.out.startswith(f"{first}..2025-12-05: ")
 
@@ -147,10 +149,12 @@ def test_backtest_when_fewer_sessions_are_stored_before_the_start_than_the_strat
     assert run("backtest", config, tmp_path / "out", "--start", str(start)) == 0
     assert capsys.readouterr().err.strip().splitlines() == [
         f"warning: the run starts on {start} with 5 stored sessions before it, fewer than the daily "
-        "strategy's 10: it decides on a shorter history until 10 have passed"
+        "strategy's 10: it decides on a shorter history until 10 have passed",
+        short_run_warning(len(days) - 5),
     ]
     assert run("backtest", config, tmp_path / "out2", "--start", str(days[10])) == 0
-    assert capsys.readouterr().err == "", "ten sessions before the start are enough"
+    said = capsys.readouterr().err.strip().splitlines()
+    assert said == [short_run_warning(len(days) - 10)], "ten sessions before the start are enough"
 
 
 def stored_sessions(root: Path) -> list[date]:

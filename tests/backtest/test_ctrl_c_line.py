@@ -5,17 +5,16 @@ nothing on stdout or stderr."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
 import pytest
 
 from tests.market_config import market_toml
+from tests.support.stopping import maemae, press, started, stopped_when, wait_until
 
 # a minute strategy that says when the run has started (a file), then takes its time on every bar: the run
 # is still going whenever the test presses Ctrl-C
@@ -55,26 +54,7 @@ def _config(market_root: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 def _interrupted(args: list[str], marker: Path) -> tuple[int, str, str]:
     """Run ``maemae ARGS``, press Ctrl-C once the run has started; its exit code, stdout and stderr."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "maemae.cli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the run did not start"
-            time.sleep(0.05)
-        os.killpg(child.pid, signal.SIGINT)
-        out, err = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait(10)
-    return child.returncode, out, err
+    return stopped_when(maemae(*args), marker.exists, "the run's start")
 
 
 def _only_line(err: str) -> str:
@@ -119,23 +99,15 @@ def test_compare_when_ctrl_c_mid_run_then_one_line_and_exit_130(market_root: Pat
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
 def test_sweep_when_ctrl_c_mid_sweep_then_one_line_and_exit_130(market_root: Path, tmp_path: Path) -> None:
-    from tests.backtest.test_sweep_interrupt import _pool_reached, _start_sweep
+    from tests.backtest.test_sweep_interrupt import _pool_reached, _sweep_command
 
-    child, out = _start_sweep(market_root, tmp_path)
-    try:
+    command, out = _sweep_command(market_root, tmp_path)
+    with started(command) as child:
         sweep = psutil.Process(child.pid)
-        deadline = time.monotonic() + 60
-        while not _pool_reached(sweep, "first-worker-forked"):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the sweep's pool did not start"
-            time.sleep(0.02)
+        pool = partial(_pool_reached, sweep, "first-worker-forked")
+        wait_until(child, pool, "the sweep's pool", timeout=60, every=0.02)
         time.sleep(1.0)  # trials running
-        os.killpg(child.pid, signal.SIGINT)
-        stdout, stderr = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait(10)
+        stdout, stderr = press(child)
     assert child.returncode == 130, stderr
     assert stdout == ""
     assert _only_line(stderr) == (

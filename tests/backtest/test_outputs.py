@@ -21,7 +21,7 @@ from maemae.cli import main
 from maemae.data.bars import Timeframe, day_ns
 from maemae.data.store import BarStore
 from maemae.errors import ConfigError, DataError, MaemaeError
-from tests.backtest.conftest import make_config, write_cli_config
+from tests.backtest.conftest import make_config, short_run_warning, write_cli_config
 from tests.user_errors import one_error_line
 
 START, END = date(2025, 12, 1), date(2025, 12, 5)
@@ -342,6 +342,7 @@ def test_backtest_cli_when_some_fixed_codes_and_the_safe_asset_are_missing_says_
         "(`maemae data info` lists them)",
         f"warning: universe.safe_asset_code = '999999' not stored under data.root = {root!r}: idle cash "
         "stays cash",
+        short_run_warning(5),
     ]
 
 

@@ -29,6 +29,7 @@ def _report() -> str:
     fill = Fill("F1", "20250103-000001", "S0000001", CODE, Side.BUY, 100, 137_500, at)
     metrics = Metrics(
         initial_cash=100_000_000,
+        sessions=2,
         final_equity=98_294_000,
         total_return=-0.017,
         cagr=-0.9,

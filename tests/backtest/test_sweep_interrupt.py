@@ -6,21 +6,19 @@ any process."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
 import pytest
 
 from tests.backtest.test_sweep_outputs import sweep_config
+from tests.support.stopping import maemae, press, started, wait_until
 
 # 108 sets, each on the whole range and on two train windows: about 15 s on two workers here, far longer
 # than the few seconds a stop may take
-SWEEP = [sys.executable, "-m", "maemae.cli", "sweep"]
 GRID = """
 [grid]
 "strategies.daily.params.short" = [2, 3, 4, 5, 6, 7]
@@ -35,24 +33,15 @@ windows = 3
 def test_sweep_when_ctrl_c_mid_sweep_then_stops_within_seconds_exits_130_and_writes_nothing(
     market_root: Path, tmp_path: Path
 ) -> None:
-    child, out = _start_sweep(market_root, tmp_path)
-    try:
+    command, out = _sweep_command(market_root, tmp_path)
+    with started(command) as child:
         sweep = psutil.Process(child.pid)
-        deadline = time.monotonic() + 60
-        while len([p for p in sweep.children(recursive=True) if not _fork_server(p, sweep) and _busy(p)]) < 2:
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.1)
+        wait_until(child, partial(_two_workers_busy, sweep), "the workers' start", timeout=60, every=0.1)
         time.sleep(1.0)  # trials running, many more queued
         family = [sweep, *sweep.children(recursive=True)]
-        os.killpg(child.pid, signal.SIGINT)
         pressed = time.monotonic()
-        out_text, err_text = child.communicate(timeout=60)
+        out_text, err_text = press(child)
         took = time.monotonic() - pressed
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait(10)
     assert child.returncode == 130, err_text
     assert took < 5, f"the sweep ran {took:.1f} s after Ctrl-C"
     assert "Traceback" not in err_text
@@ -67,21 +56,14 @@ def test_sweep_when_ctrl_c_mid_sweep_then_stops_within_seconds_exits_130_and_wri
 def test_sweep_when_ctrl_c_while_the_pool_starts_exits_130_without_a_traceback(
     market_root: Path, tmp_path: Path, moment: str
 ) -> None:
-    child, out = _start_sweep(market_root, tmp_path)
-    try:
+    command, out = _sweep_command(market_root, tmp_path)
+    with started(command) as child:
         sweep = psutil.Process(child.pid)
-        deadline = time.monotonic() + 60
-        while not _pool_reached(sweep, moment):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, f"the pool never reached {moment}"
-            time.sleep(0.005)
+        wait_until(
+            child, partial(_pool_reached, sweep, moment), f"the pool's {moment}", timeout=60, every=0.005
+        )
         family = [sweep, *sweep.children(recursive=True)]
-        os.killpg(child.pid, signal.SIGINT)
-        _, err_text = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait(10)
+        _, err_text = press(child)
     assert child.returncode == 130, err_text
     assert "Traceback" not in err_text, err_text
     assert err_text.strip().count("\n") == 0, err_text  # the sweep's one line
@@ -90,21 +72,19 @@ def test_sweep_when_ctrl_c_while_the_pool_starts_exits_130_without_a_traceback(
     assert not alive, f"processes left running: {alive}"
 
 
-def _start_sweep(market_root: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
-    """The sweep on two workers, in a process group of its own, as a terminal gives a command: Ctrl-C to
-    the group reaches all of it. Returns the process and its --out."""
+def _sweep_command(market_root: Path, tmp_path: Path) -> tuple[list[str], Path]:
+    """The sweep on two workers, and its --out."""
     config = sweep_config(market_root, tmp_path)
     grid = tmp_path / "grid.toml"
     grid.write_text(GRID, encoding="utf-8")
     out = tmp_path / "out"
-    child = subprocess.Popen(
-        [*SWEEP, "--config", str(config), "--grid", str(grid), "--out", str(out), "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    return child, out
+    args = ["--config", str(config), "--grid", str(grid), "--out", str(out), "--workers", "2"]
+    return maemae("sweep", *args), out
+
+
+def _two_workers_busy(sweep: psutil.Process) -> bool:
+    """Whether two of the sweep's pool workers are running trials."""
+    return len([p for p in sweep.children(recursive=True) if not _fork_server(p, sweep) and _busy(p)]) >= 2
 
 
 def _pool_reached(sweep: psutil.Process, moment: str) -> bool:

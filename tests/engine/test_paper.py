@@ -131,19 +131,23 @@ def test_wall_pacer_when_speed_60_then_a_market_minute_takes_a_second() -> None:
         WallPacer(-1)
 
 
+def saved_step(url: str) -> int:
+    """The step a paper run's store goes on from (0 while the paper process is still creating it)."""
+    try:
+        store = SqlStateStore(url, create=False)
+        try:
+            return int(store.load(None).runtime.get("cursor", {}).get("next_bar", 0))
+        finally:
+            store.close()
+    except Exception:  # not created yet, or not whole yet
+        return 0
+
+
 def _wait_for_cursor(url: str, at_least: int, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            store = SqlStateStore(url, create=False)
-            try:
-                cursor = store.load(None).runtime.get("cursor", {})
-            finally:
-                store.close()
-            if cursor.get("next_bar", 0) >= at_least:
-                return int(cursor["next_bar"])
-        except Exception:  # the paper process is still creating the database
-            pass
+        if (step := saved_step(url)) >= at_least:
+            return step
         time.sleep(0.1)
     raise AssertionError(f"the paper run did not reach step {at_least} in {timeout} s")
 

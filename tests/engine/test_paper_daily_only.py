@@ -74,3 +74,14 @@ def test_paper_replay_when_store_has_daily_bars_only_words_it_like_run_replay(
     run = refused(main(["run", "--config", config, "--replay", DAY, "--speed", "0"]), capsys)
     assert paper == run == REFUSAL
     assert not (tmp_path / "state.db").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "paper"])
+def test_replay_when_refused_on_daily_bars_only_then_nothing_is_made(
+    daily_only_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """The refusal used to leave the log folder behind (both), and the report folder and the store's lock
+    file too (``run``, which read the day's market only once it held the store's lock)."""
+    config = str(_config(daily_only_root, tmp_path))
+    assert refused(main([command, "--config", config, "--replay", DAY, "--speed", "0"]), capsys) == REFUSAL
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["paper.toml"]

@@ -17,7 +17,8 @@ import pytest
 from maemae.cli import main
 from maemae.domain.order_states import OrderState
 from maemae.store.repository import SqlStateStore
-from tests.engine.test_paper import DAY, KEY, _config, _serve, _wait_for_cursor
+from tests.engine.test_paper import DAY, KEY, _config, _serve, saved_step
+from tests.support.stopping import stopped_when
 from tests.user_errors import one_error_line
 
 STOPPED = (
@@ -43,20 +44,8 @@ def _saved(url: str) -> tuple[int, int, int]:
 def _stop_half_way(
     command: list[str], url: str, how: signal.Signals, env: dict[str, str]
 ) -> tuple[int, str, str]:
-    """Start ``command`` in a process group of its own, wait until it has saved step 40, then send ``how``
-    to the group, as a terminal's Ctrl-C does."""
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        _wait_for_cursor(url, 40, 90)
-        os.killpg(process.pid, how)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-    return process.returncode, out, err
+    """Start ``command``, wait until it has saved step 40, then send ``how`` as a terminal's Ctrl-C does."""
+    return stopped_when(command, lambda: saved_step(url) >= 40, "step 40", how, env)
 
 
 def _paper(config: Path) -> list[str]:

@@ -5,7 +5,6 @@ as a bare KeyboardInterrupt: exit 130 with nothing on stdout or stderr."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 from tests.engine.test_run import _closed_days
 from tests.engine.test_run import _config as run_config
-from tests.engine.test_run_stops import _run_until
+from tests.engine.test_run_stops import stopped_at
 
 GONE = (
     "the state is saved, but the exchange ran inside this process and is gone, so this day cannot be "
@@ -30,10 +29,7 @@ def _stopped(market_root: Path, tmp_path: Path, number: signal.Signals) -> tuple
     config = _config(market_root, tmp_path)
     url = f"sqlite:///{tmp_path}/state.db"
     args = [sys.executable, "-m", "maemae.cli", "run", "--config", str(config), "--replay", "2025-12-03"]
-    process = _run_until(args, dict(os.environ), url, time(10, 0))
-    process.send_signal(number)
-    out, err = process.communicate(timeout=60)
-    return process.returncode, out, err
+    return stopped_at(args, url, time(10, 0), number)
 
 
 def _config(market_root: Path, tmp_path: Path) -> Path:

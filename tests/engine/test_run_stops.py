@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time as wall
 from datetime import date, time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from maemae.engine.runtime import RunOptions, going_on
 from maemae.engine.venues import VenueChoice
 from tests.engine.test_paper import KEY, _serve
 from tests.engine.test_run import _closed_days, _config, _live_cursor_at
+from tests.support.stopping import stopped_when
 from tests.user_errors import one_error_line
 
 # one timer a minute: a replayed day in a few seconds
@@ -65,15 +65,17 @@ def test_run_replay_when_the_store_holds_another_day_then_refused_and_the_holdin
     assert _closed_days(tmp_path) == [held.isoformat()]
 
 
-def _run_until(args: list[str], env: dict[str, str], url: str, at: time) -> subprocess.Popen[str]:
-    """Start ``maemae run`` and wait until its saved cycle has reached ``at`` (market time)."""
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = wall.monotonic() + 90
-    while (cursor := _live_cursor_at(url)) is None or cursor.time() < at:
-        assert process.poll() is None, process.communicate()
-        assert wall.monotonic() < deadline, f"the run did not reach {at}"
-        wall.sleep(0.05)
-    return process
+def stopped_at(
+    args: list[str], url: str, at: time, how: signal.Signals, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """``maemae run`` stopped by ``how`` once its saved cycle has reached ``at`` (market time); its exit code,
+    stdout and stderr."""
+
+    def reached() -> bool:
+        cursor = _live_cursor_at(url)
+        return cursor is not None and cursor.time() >= at
+
+    return stopped_when(args, reached, f"the run's {at}", how, env)
 
 
 def test_run_when_ctrl_c_before_the_close_then_exit_130_without_a_book_check_and_a_restart_closes_the_day(
@@ -87,10 +89,8 @@ def test_run_when_ctrl_c_before_the_close_then_exit_130_without_a_book_check_and
     args += ["--exchange", exchange]
     try:
         # an accelerated wall clock: the day runs on asyncio, which turns Ctrl-C into a stop
-        first = _run_until([*args, "--speed", "1500"], env, url, time(10, 30))
-        first.send_signal(signal.SIGINT)
-        out, err = first.communicate(timeout=30)
-        assert first.returncode == 130, err
+        code, out, err = stopped_at([*args, "--speed", "1500"], url, time(10, 30), signal.SIGINT, env)
+        assert code == 130, err
         assert "book difference" not in err
         assert "Traceback" not in err
         stopped = [line for line in err.splitlines() if line.startswith("error:")]
@@ -121,10 +121,9 @@ def test_run_when_sigterm_before_the_close_then_exit_0_saying_so_without_a_book_
     config = _settings(market_root, tmp_path)
     url = f"sqlite:///{tmp_path}/state.db"
     args = [sys.executable, "-m", "maemae.cli", "run", "--config", str(config), "--replay", "2025-12-03"]
-    process = _run_until([*args, "--speed", "1500"], dict(os.environ), url, time(10, 30))
-    process.send_signal(signal.SIGTERM)  # the dashboard's Stop, systemd's stop
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
+    # the dashboard's Stop, systemd's stop
+    code, out, err = stopped_at([*args, "--speed", "1500"], url, time(10, 30), signal.SIGTERM)
+    assert code == 0, err
     assert re.search(
         r"2025-12-03: stopped before the close by SIGTERM after \d+ orders and \d+ fills; the state", out
     )

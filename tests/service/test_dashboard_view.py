@@ -28,7 +28,7 @@ def test_view_when_a_paper_day_was_replayed_then_every_panel_has_it(
     config = load_config(config_file)
     store = open_state_store(config)
     try:
-        view = dashboard_view(store, date.fromisoformat(DAY), config)
+        view = dashboard_view(store, date.fromisoformat(DAY), config, {})
     finally:
         store.close()
     # one snapshot a minute from the open to the close, the last one valued at the close

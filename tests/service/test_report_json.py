@@ -29,7 +29,7 @@ def _report(tmp_path: Path) -> DayReport:
     store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
     try:
         store.commit(StateChange(orders=[order], fills=[fill], daily=[result]))
-        return day_report(store, DAY)
+        return day_report(store, DAY, {})
     finally:
         store.close()
 

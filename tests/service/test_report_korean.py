@@ -60,7 +60,7 @@ def _day(tmp_path: Path) -> DayReport:
     store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
     try:
         store.commit(StateChange(orders=[buy, sell, cancelled, denied], fills=fills, daily=[result]))
-        return day_report(store, DAY)
+        return day_report(store, DAY, {})
     finally:
         store.close()
 

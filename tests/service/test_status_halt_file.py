@@ -62,7 +62,7 @@ def test_status_when_the_flag_file_halts_a_run_after_a_resume_then_halted_by_tha
         assert late
         assert all(o.state is OrderState.DENIED for o in late), "the flag file did not halt the run"
         assert {o.history[-1].note.split(":")[0] for o in late} == {"kill_switch"}
-        view = dashboard_view(store, DAY, config).status
+        view = dashboard_view(store, DAY, config, {}).status
     finally:
         store.close()
     assert (view.trading_state, view.trading_state_by) == ("halted", f"file {flag}")

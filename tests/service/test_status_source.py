@@ -76,7 +76,7 @@ def test_day_report_when_the_flag_file_halted_then_the_korean_page_says_who_in_k
     flag = tmp_path / "HALT"
     store = _halted_day(tmp_path, flag)
     try:
-        report = day_report(store, DAY)
+        report = day_report(store, DAY, {})
     finally:
         store.close()
     korean = render_html(report, "ko")

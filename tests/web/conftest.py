@@ -15,9 +15,11 @@ import uvicorn
 from maemae.config import MaemaeConfig, load_config
 from maemae.engine.composition import open_state_store
 from maemae.logs import configure_logging
+from maemae.store.repository import SqlStateStore
 from maemae.web.app import Dashboard, create_app
 from maemae.web.server import build_dashboard
 from tests.engine.test_run import _config as run_config
+from tests.support.named_book import save_book, write_names
 
 DAY = "2025-12-03"
 
@@ -92,3 +94,22 @@ def served(market_root: Path, tmp_path: Path) -> Iterator[Served]:
 def served_fast(market_root: Path, tmp_path: Path) -> Iterator[Served]:
     """A dashboard whose Start button replays DAY as fast as the machine goes (a whole day in seconds)."""
     yield from serve_dashboard(write_config(market_root, tmp_path, ["--replay", DAY, "--speed", "0"]))
+
+
+def serve_named_book(directory: Path, data_root: Path) -> Iterator[Served]:
+    """A dashboard over ``named_book``'s saved day (no run), its names from the data root ``data_root``."""
+    config_file = write_config(data_root, directory, [])
+    store = SqlStateStore(f"sqlite:///{directory}/state.db")
+    try:
+        save_book(store)
+    finally:
+        store.close()
+    yield from serve_dashboard(config_file)
+
+
+@pytest.fixture
+def served_named(tmp_path: Path) -> Iterator[Served]:
+    """A dashboard over a saved day whose stocks the instrument list names (one name hostile, one code
+    without a name)."""
+    write_names(tmp_path / "market")
+    yield from serve_named_book(tmp_path, tmp_path / "market")

@@ -110,8 +110,8 @@ def test_dashboard_when_paper_day_runs_then_fill_appears_and_halt_stops_new_orde
     expect(page.locator("#status-trading_state")).to_have_text(re.compile(r"^중단 \(운영자 .+\)$"))
     # the engine's data in Korean words: a filled order's side and state, the halt alert
     filled = page.locator("#orders tr.state-filled").first
-    expect(filled.locator("td").nth(6)).to_have_text("체결")
-    expect(filled.locator("td").nth(2)).to_have_text(re.compile(r"^(매수|매도)$"))
+    expect(filled.locator("td").nth(7)).to_have_text("체결")
+    expect(filled.locator("td").nth(3)).to_have_text(re.compile(r"^(매수|매도)$"))
     expect(page.locator("#feed tr.kind-halt", has_text="매매 중단").first).to_be_visible()
     _shot(page, "05-korean")
 
@@ -152,6 +152,18 @@ def test_dashboard_when_a_paper_day_runs_to_the_close_then_the_whole_day_and_its
     expect(page.locator("#feed tr.kind-fill").first).to_be_visible()
     assert page.locator("#orders tbody tr").count() >= 10
     assert page.locator("#equity polyline").count() == 1
+    # the positions held at the close, valued at the closes: price, value and unrealised P&L, and when
+    headers = _headers(page, "positions")
+    assert headers[6:] == ["Last price", "Market value", "Unrealised", "Realised", "Priced at"]
+    held = [
+        [cell.inner_text() for cell in row.locator("td").all()]
+        for row in page.locator("#positions tbody tr[data-code]").all()
+    ]
+    owned = [cells for cells in held if cells[2] != "0"]
+    assert owned, "the sample day ends with a position"
+    for cells in owned:
+        assert "-" not in (cells[6], cells[7], cells[8])
+        assert re.fullmatch(r"15:\d\d:\d\d", cells[10])
     link = page.locator("#reports a", has_text=DAY)
     expect(link).to_be_visible()
     _shot(page, "07-day-closed")
@@ -229,3 +241,38 @@ def test_dashboard_when_the_halt_flag_file_halts_then_who_halted_is_said_in_the_
     expect(state).to_have_text("매도만 허용 (운영자 dashboard@127.0.0.1: 뉴스)")
     page.goto(served.url + "/?lang=en")
     expect(state).to_have_text("Sells only (operator dashboard@127.0.0.1: 뉴스)")
+
+
+def _headers(page: Page, table: str) -> list[str]:
+    return page.locator(f"#{table} thead th").all_text_contents()
+
+
+def test_dashboard_when_the_list_names_the_stocks_then_each_table_shows_the_name_beside_the_code(
+    page: Page, served_named: Served
+) -> None:
+    """Positions and orders by code and name (tests/support/named_book.py): the hostile name as text, the
+    code the list lacks with a blank name; the headers in the page's language."""
+    _log_in(page, served_named)
+    samsung = page.locator("#positions tr[data-code='005930'] td")
+    expect(samsung.nth(1)).to_have_text("삼성전자")
+    hostile = page.locator("#positions tr[data-code='000660'] td")
+    expect(hostile.nth(1)).to_have_text("<b>하이닉스</b> & [/b]")
+    assert page.locator("#positions b, #orders b").count() == 0  # shown as text, never as markup
+    assert _headers(page, "positions")[:3] == ["Code", "Name", "Owned by maemae"]
+    assert _headers(page, "orders")[:4] == ["Time", "Code", "Name", "Side"]
+    orders = page.locator("#orders tbody tr")
+    expect(orders).to_have_count(3)
+    assert [orders.nth(i).locator("td").nth(2).text_content() for i in range(3)] == [
+        "",  # 0088M0, newest first: not in the list
+        "<b>하이닉스</b> & [/b]",
+        "삼성전자",
+    ]
+    expect(orders.nth(2).locator("td").nth(3)).to_have_text("buy")
+    _shot(page, "12-names")
+
+    page.goto(served_named.url + "/?lang=ko")
+    expect(samsung.nth(1)).to_have_text("삼성전자")
+    assert _headers(page, "positions")[:2] == ["종목코드", "종목명"]
+    assert _headers(page, "orders")[1:4] == ["종목코드", "종목명", "구분"]
+    expect(orders.nth(2).locator("td").nth(3)).to_have_text("매수")
+    _shot(page, "13-names-korean")

@@ -20,13 +20,16 @@ class AlertKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One message. ``key`` says which alerts are "the same" for rate limiting (default: kind and title)."""
+    """One message. ``key`` says which alerts are "the same" for rate limiting (default: kind and title).
+    ``shown``: the command also tells the user on its terminal (the error a run stops on is its ``error:``
+    line), so the log notifier keeps its record off the console."""
 
     kind: AlertKind
     title: str
     text: str
     at: datetime
     key: str = ""
+    shown: bool = False
 
     @property
     def rate_key(self) -> str:

@@ -41,7 +41,14 @@ class LogSink:
 
     def deliver(self, alert: Alert, suppressed: int) -> None:
         write = log.warning if alert.kind in self._WARNINGS else log.info
-        write("alert", kind=alert.kind.value, title=alert.title, text=alert.text, suppressed=suppressed)
+        write(
+            "alert",
+            kind=alert.kind.value,
+            title=alert.title,
+            text=alert.text,
+            suppressed=suppressed,
+            shown=alert.shown,
+        )
 
 
 class SlackWebhook:

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from maemae.backtest.market import BacktestMarket
-from maemae.backtest.metrics import Metrics
+from maemae.backtest.metrics import Metrics, percent
 from maemae.backtest.outputs import OUTPUT_FILES, failed_write, publish, staged, write_text_atomically
 from maemae.backtest.report_html import RunSettings, run_settings, strategies_html
 from maemae.backtest.service import (
@@ -75,7 +75,20 @@ TABLES = ("compare.csv", "compare.html")
 COMPARE_FILES = (*TABLES, *(f"{policy}/{name}" for policy in POLICIES for name in OUTPUT_FILES))
 WHAT = "the comparison's outputs"
 
+# compare.csv's columns, the figures as a program reads them: ratios as fractions, costs in won, turnover as
+# traded value per year over the average equity, an empty win rate where nothing was sold
 COLUMNS = ("policy", "total_return", "max_drawdown", "sharpe", "n_trades", "turnover", "costs", "win_rate")
+# the printed table's and compare.html's, the same figures as a person reads them, each with its unit
+HEADERS = (
+    "policy",
+    "return",
+    "max drawdown",
+    "Sharpe",
+    "executed orders",
+    "turnover per year",
+    "commission + tax",
+    "win rate",
+)
 
 
 def compare_policies(
@@ -137,6 +150,7 @@ def _writing(out_dir: Path, option: str) -> Iterator[None]:
 
 
 def row(result: PolicyResult) -> tuple[str, ...]:
+    """A policy's line of compare.csv (:data:`COLUMNS`)."""
     m = result.metrics
     return (
         result.policy,
@@ -146,7 +160,22 @@ def row(result: PolicyResult) -> tuple[str, ...]:
         str(m.n_trades),
         f"{m.turnover:.2f}",
         str(m.commission + m.tax),
-        f"{m.win_rate:.3f}",
+        "" if m.win_rate is None else f"{m.win_rate:.3f}",
+    )
+
+
+def shown_row(result: PolicyResult) -> tuple[str, ...]:
+    """A policy's line of the printed table and compare.html (:data:`HEADERS`)."""
+    m = result.metrics
+    return (
+        result.policy,
+        percent(m.total_return),
+        percent(m.max_drawdown),
+        f"{m.sharpe:.2f}",
+        f"{m.n_trades:,}",
+        f"{m.turnover:.2f}x",
+        f"{m.commission + m.tax:,} won",
+        percent(m.win_rate, 1),
     )
 
 
@@ -160,9 +189,9 @@ def compare_csv(results: list[PolicyResult]) -> str:
 
 def compare_html(results: list[PolicyResult], settings: RunSettings | None = None) -> str:
     """The table of the policies, the strategies every run had (``settings``) and a link to each report."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in HEADERS)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row(result)) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in shown_row(result)) + "</tr>"
         for result in results
     )
     links = "".join(f'<li><a href="{r.policy}/report.html">{html.escape(r.policy)}</a></li>' for r in results)

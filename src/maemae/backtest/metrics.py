@@ -2,8 +2,9 @@
 
 Returns are on daily equity (the close of each session). Sharpe is annualised with 252 sessions and no
 risk-free rate. ``n_trades`` counts executed orders (an order with at least one fill), the unit the daily caps
-count; the win rate is over sell orders, a win being a positive realised P&L after costs. Turnover is the
-traded value per year over the average equity. Money stays whole won; ratios are floats.
+count; the win rate is over sell orders, a win being a positive realised P&L after costs, and None (not
+0.0) when nothing was sold: no sell is no evidence of losing. Turnover is the traded value per year over the
+average equity. Money stays whole won; ratios are floats.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ import numpy as np
 from maemae.domain.fill import Fill
 
 SESSIONS_PER_YEAR = 252
+SHORT_RUN_SESSIONS = 60  # a run of fewer sessions is told its annualised figures say little
+NOT_AVAILABLE = "n/a"  # how a figure that has no value (a win rate with no sell) is shown to a person
+
+
+def percent(value: float | None, places: int = 2) -> str:
+    """A ratio as a person reads it (``-0.3091`` as ``-30.91%``), or ``n/a`` when it has no value."""
+    return NOT_AVAILABLE if value is None else f"{value:.{places}%}"
 
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
     initial_cash: int
+    sessions: int  # the sessions run: the number of points of the daily equity curve
     final_equity: int
     total_return: float
     cagr: float
@@ -30,7 +39,7 @@ class Metrics:
     sharpe: float
     n_trades: int
     n_fills: int
-    win_rate: float
+    win_rate: float | None  # None: no sell order, nothing to judge
     turnover: float
     commission: int
     tax: int
@@ -68,6 +77,7 @@ def compute_metrics(
     executed = len({fill.order_id for fill in fills})
     return Metrics(
         initial_cash=initial_cash,
+        sessions=len(equity),
         final_equity=final,
         total_return=total_return,
         cagr=cagr,
@@ -75,9 +85,21 @@ def compute_metrics(
         sharpe=sharpe,
         n_trades=executed,
         n_fills=len(fills),
-        win_rate=sum(1 for pnl in realised_by_sell if pnl > 0) / sells if sells else 0.0,
+        win_rate=sum(1 for pnl in realised_by_sell if pnl > 0) / sells if sells else None,
         turnover=traded / average_equity / max(years, 1 / SESSIONS_PER_YEAR),
         commission=sum(fill.commission for fill in fills),
         tax=sum(fill.tax for fill in fills),
         denied_orders=dict(sorted(denials.items())),
+    )
+
+
+def short_run_note(metrics: Metrics) -> str | None:
+    """What to tell the user of a run of a few sessions: its CAGR, Sharpe and turnover per year are each
+    scaled to 252 sessions from those few, and a 3-day run's Sharpe of 9 says nothing (it read as if it
+    did). None for a run long enough."""
+    if metrics.sessions >= SHORT_RUN_SESSIONS:
+        return None
+    return (
+        f"the run has {metrics.sessions} sessions: CAGR, Sharpe and turnover are annualised from them and "
+        f"say little; {SHORT_RUN_SESSIONS} sessions or more give them meaning"
     )

@@ -45,10 +45,10 @@ def optimise(
         done = {row["trial"]: row for row in run_batch([(t.number, dict(t.params)) for t in asked])}
         for trial in asked:
             row = done[trial.number]
-            value = float(row[metric])
-            if math.isfinite(value):
-                study.tell(trial, value)
-            else:  # no trades, no Sharpe: a failure to the sampler, and still a row in the table
+            value = row[metric]
+            if value is not None and math.isfinite(value):
+                study.tell(trial, float(value))
+            else:  # no sell, no win rate: a failure to the sampler, and still a row in the table
                 study.tell(trial, state=TrialState.FAIL)
             rows.append(row)
     return rows

@@ -215,7 +215,8 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 def write_summary(path: Path, metrics: Metrics, extra: dict[str, object]) -> None:
     data = {**asdict(metrics), **extra}
     for key in ("total_return", "cagr", "max_drawdown", "sharpe", "win_rate", "turnover"):
-        data[key] = round(float(data[key]), 6)
+        if data[key] is not None:  # a win rate with no sell is null, not 0
+            data[key] = round(float(data[key]), 6)
     write_text_atomically(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 

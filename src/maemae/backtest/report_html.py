@@ -18,7 +18,7 @@ from pathlib import PurePath
 
 from pydantic import BaseModel
 
-from maemae.backtest.metrics import Metrics, drawdowns
+from maemae.backtest.metrics import Metrics, drawdowns, percent
 from maemae.backtest.runner import DayRecord
 from maemae.config import MaemaeConfig
 from maemae.config.strategies import StrategySpec
@@ -253,12 +253,12 @@ def render_report(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
         for k, v in [
             ("final equity", f"{metrics.final_equity:,} won"),
-            ("total return", f"{metrics.total_return:.2%}"),
-            ("CAGR", f"{metrics.cagr:.2%}"),
-            ("max drawdown", f"{metrics.max_drawdown:.2%}"),
+            ("total return", percent(metrics.total_return)),
+            ("CAGR", percent(metrics.cagr)),
+            ("max drawdown", percent(metrics.max_drawdown)),
             ("Sharpe", f"{metrics.sharpe:.2f}"),
             ("executed orders", f"{metrics.n_trades:,} ({metrics.n_fills:,} fills)"),
-            ("win rate", f"{metrics.win_rate:.1%}"),
+            ("win rate", percent(metrics.win_rate, 1)),
             ("turnover (per year)", f"{metrics.turnover:.2f}x"),
             ("commission + tax", f"{metrics.commission:,} + {metrics.tax:,} won"),
             ("denied orders", ", ".join(f"{k} {v}" for k, v in metrics.denied_orders.items()) or "none"),

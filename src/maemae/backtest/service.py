@@ -41,7 +41,9 @@ log = structlog.get_logger("maemae.backtest")
 
 WARMUP_SESSIONS = 60
 
-Notice = Callable[[str], None]  # shows the user one line about the run (the CLI prints it)
+# shows the user one line about the run (the CLI prints it); the warning logged with it says ``shown``, so the
+# console does not print the same thing again (maemae.logs)
+Notice = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,7 @@ def _warn_no_history(config: MaemaeConfig, start: str, first_day: date, notice: 
         first_stored_day=str(first_day),
         warmup_sessions=WARMUP_SESSIONS,
         data_root=str(config.data.root),
+        shown=notice is not None,
     )
     if notice is not None:
         notice(
@@ -232,6 +235,7 @@ def _warn_short_history(
         stored_sessions_before=before,
         history_days=needed,
         data_root=str(config.data.root),
+        shown=True,
     )
     notice(
         f"the run starts on {first_day} with {before} stored sessions before it, fewer than the daily "
@@ -258,14 +262,16 @@ def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays], not
                 f"{root!r}; expected at least one stored code (`maemae data info` lists them)"
             )
         if missing:
-            log.warning("universe_codes_not_stored", codes=missing, data_root=root)
+            log.warning("universe_codes_not_stored", codes=missing, data_root=root, shown=notice is not None)
             if notice is not None:
                 notice(
                     f"universe.codes: {', '.join(missing)} not stored under data.root = {root!r}: the run "
                     f"trades the other {len(universe.codes) - len(missing)} (`maemae data info` lists them)"
                 )
     if safe is not None and safe not in stored:
-        log.warning("safe_asset_not_stored", safe_asset_code=str(safe), data_root=root)
+        log.warning(
+            "safe_asset_not_stored", safe_asset_code=str(safe), data_root=root, shown=notice is not None
+        )
         if notice is not None:
             notice(
                 f"universe.safe_asset_code = '{safe}' not stored under data.root = {root!r}: idle cash "
@@ -369,7 +375,6 @@ def write_outputs(
         {
             "start": days[0],
             "end": days[-1],
-            "sessions": len(days),
             "strategy_errors": engine.kernel.strategy_errors,
         },
     )

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from maemae.backtest.metrics import NOT_AVAILABLE
 from maemae.backtest.outputs import check_out_dir
 from maemae.backtest.sweep import SweepResult
 from maemae.data.parquet_io import create_temporary
@@ -123,6 +125,8 @@ def _metrics(frame: pd.DataFrame) -> list[str]:
 
 
 def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
+        return NOT_AVAILABLE  # a win rate with no sell (None, or NaN once in a float column)
     if isinstance(value, float | np.floating):
         return f"{value:.4g}"
     return html.escape(str(value))

@@ -19,6 +19,7 @@ from maemae.errors import ConfigError, RunInterrupted
 from maemae.logs import configure_logging
 
 if TYPE_CHECKING:
+    from maemae.backtest.metrics import Metrics
     from maemae.engine.kernel import TradingKernel
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML config file.")]
@@ -77,6 +78,15 @@ def _out_option(out: Path | None) -> str:
 def _notice(line: str) -> None:
     """A line about the run the user should see (its start moved to the first stored day)."""
     typer.echo(f"warning: {line}", err=True)
+
+
+def _note_short_run(metrics: Metrics) -> None:
+    """Beside the figures: a run of a few sessions is told its annualised ones say little."""
+    from maemae.backtest.metrics import short_run_note
+
+    note = short_run_note(metrics)
+    if note is not None:
+        _notice(note)
 
 
 def _interrupted(command: str, out_dir: Path, kept: str) -> RunInterrupted:
@@ -156,6 +166,7 @@ def backtest(
         f"max drawdown {m.max_drawdown:.2%}, Sharpe {m.sharpe:.2f}, {m.n_trades} executed orders"
         f"{_strategy_errors(result.engine.kernel)}{_denials(m.denied_orders)}"
     )
+    _note_short_run(m)
     typer.echo(f"report: {out_dir / 'report.html'}")
 
 
@@ -167,7 +178,7 @@ def compare(
     out: OutOption = None,
 ) -> None:
     """Backtest the same strategy under each overtrading policy and print the table."""
-    from maemae.backtest.compare import COLUMNS, compare_policies, row
+    from maemae.backtest.compare import HEADERS, compare_policies, shown_row
 
     settings = load_config(config)
     first, last = _date(start, "--start"), _date(end, "--end")
@@ -187,11 +198,12 @@ def compare(
     except KeyboardInterrupt:
         raise _interrupted("compare", out_dir, "the previous comparison, if any, as it was") from None
     table = Table(title="overtrading policies")
-    for column in COLUMNS:
+    for column in HEADERS:
         table.add_column(column, justify="left" if column == "policy" else "right")
     for result in results:
-        table.add_row(*row(result))
+        table.add_row(*shown_row(result))
     console.print(table)
+    _note_short_run(results[0].metrics)  # every policy ran the same sessions
     console.print(f"compare.csv and compare.html in {out_dir}")
 
 

@@ -10,6 +10,7 @@ import typer
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
+from maemae.cli.status_cmd import read_stock_names
 from maemae.config import load_config
 from maemae.errors import ConfigError
 
@@ -55,7 +56,7 @@ def report(
         else:
             wanted = option_date(day, "day")
         comparison = compare_with_backtest(settings, wanted) if backtest else None
-        result = day_report(store, wanted, comparison)
+        result = day_report(store, wanted, read_stock_names(settings), comparison)
     finally:
         store.close()
     # written before anything is printed: a folder that cannot take the files is one line and an empty stdout

@@ -14,10 +14,11 @@ from rich import box
 from rich.cells import cell_len
 from rich.console import Console, JustifyMethod
 from rich.table import Table
+from rich.text import Text
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
-from maemae.config import load_config
+from maemae.config import MaemaeConfig, load_config
 
 ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file; its store.url is read.")]
 DayOption = Annotated[
@@ -26,17 +27,25 @@ DayOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _read(config: Path, day_text: str | None, read: Any) -> Any:
+def _read(settings: MaemaeConfig, day_text: str | None, read: Any) -> Any:
     from maemae.engine.clock import WallClock
     from maemae.engine.composition import open_existing_state_store
     from maemae.service.status import instance_day
 
     day = option_date(day_text, "--day") if day_text else None
-    store = open_existing_state_store(load_config(config))
+    store = open_existing_state_store(settings)
     try:
         return read(store, day or instance_day(store, WallClock().now().date()))
     finally:
         store.close()
+
+
+def read_stock_names(settings: MaemaeConfig) -> dict[str, str]:
+    """The names of ``settings``' instrument list (``service.names``); a list that cannot be read is one
+    ``warning:`` line on stderr, where it leaves a ``--json`` stdout as JSON."""
+    from maemae.service.names import stock_names
+
+    return stock_names(settings.data.root, lambda line: typer.echo(f"warning: {line}", err=True))
 
 
 def _text(value: Any) -> str:
@@ -47,6 +56,11 @@ def _text(value: Any) -> str:
 def _clock(value: str) -> str:
     """HH:MM:SS of an ISO 8601 time: the table is one day's and every time is KST, so the rest is noise."""
     return datetime.fromisoformat(value).strftime("%H:%M:%S")
+
+
+def _clock_or_blank(value: str | None) -> str:
+    """:func:`_clock`, blank for no time (a position no run valued that day)."""
+    return "" if value is None else _clock(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +94,7 @@ ORDER_LAYOUT = Layout(
         Column("created_at", "time", _clock),
         Column("order_id", "id"),
         Column("code", "code"),
+        Column("name", "name"),
         Column("side", "side"),
         Column("order_type", "type"),
         Column("quantity", "qty", justify="right"),
@@ -89,7 +104,9 @@ ORDER_LAYOUT = Layout(
         Column("source", "source"),
         Column("last_note", "note"),
     ),
+    # the name first: the code beside it says the same; Korean names take two cells a character
     give_way=(
+        "name",
         "source",
         "order_type",
         "limit_price",
@@ -103,12 +120,19 @@ ORDER_LAYOUT = Layout(
 POSITION_LAYOUT = Layout(
     columns=(
         Column("code", "code"),
+        Column("name", "name"),
         Column("owned_quantity", "owned", justify="right"),
         Column("account_quantity", "account", justify="right"),
         Column("external_quantity", "external", justify="right"),
         Column("cost_basis", "cost", justify="right"),
+        Column("price", "price", justify="right"),
+        Column("market_value", "value", justify="right"),
+        Column("unrealised_pnl", "unrealised", justify="right"),
         Column("realised_pnl", "realised", justify="right"),
+        Column("marked_at", "priced", _clock_or_blank),
     ),
+    # on a narrow terminal: a long name, then what --json and the other columns still say; the sums stay
+    give_way=("marked_at", "name", "price", "external_quantity", "account_quantity"),
 )
 GAP = 2  # cells apart in the table style of ``_table``: a space of padding and a blank divider
 FREE_TEXT_MIN = 12  # the narrowest free-text column worth showing; narrower, it gives way with the others
@@ -154,7 +178,8 @@ def _table(title: str, layout: Layout, rows: list[Any], console: Console | None 
                 column.header, justify=column.justify, no_wrap=True, min_width=widths[column.field]
             )
     for values in zip(*(cells[c.field] for c in columns), strict=True):
-        table.add_row(*values)
+        # as text, not rich markup: a stock's name comes from a file anyone may write ("[/b]" would raise)
+        table.add_row(*(Text(value) for value in values))
     console.print(table)
 
 
@@ -163,8 +188,9 @@ def status(config: ConfigOption, day: DayOption = None, as_json: JsonOption = Fa
     """Trading state, cash, positions, open orders, the last reconciliation difference and recovery."""
     from maemae.service.status import status as read_status
 
-    halt_file = load_config(config).execution.halt_file  # a halt by the flag file shows as the engine sees it
-    result = _read(config, day, lambda store, on: read_status(store, on, halt_file=halt_file))
+    settings = load_config(config)
+    halt_file = settings.execution.halt_file  # a halt by the flag file shows as the engine sees it
+    result = _read(settings, day, lambda store, on: read_status(store, on, halt_file=halt_file))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
         return
@@ -183,10 +209,12 @@ def status(config: ConfigOption, day: DayOption = None, as_json: JsonOption = Fa
 
 @app.command()
 def positions(config: ConfigOption, day: DayOption = None, as_json: JsonOption = False) -> None:
-    """Positions: what maemae owns and what the account holds (the difference is external)."""
+    """Positions: what maemae owns and what the account holds (the difference is external), each stock by
+    code and name."""
     from maemae.service.status import positions as read_positions
 
-    rows = _read(config, day, read_positions)
+    settings = load_config(config)
+    rows = _read(settings, day, lambda store, on: read_positions(store, on, read_stock_names(settings)))
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
     else:
@@ -200,10 +228,13 @@ def orders(
     open_only: Annotated[bool, typer.Option("--open", help="Only orders still working.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """The day's orders (sent and denied) with their state and last note."""
+    """The day's orders (sent and denied) with their state and last note, each stock by code and name."""
     from maemae.service.status import orders as read_orders
 
-    rows = _read(config, day, lambda store, d: read_orders(store, d, open_only))
+    settings = load_config(config)
+    rows = _read(
+        settings, day, lambda store, on: read_orders(store, on, read_stock_names(settings), open_only)
+    )
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
     else:

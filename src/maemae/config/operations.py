@@ -112,9 +112,15 @@ class WebConfig(Section):
 
 
 class LoggingConfig(Section):
-    dir: Path = Field(Path("var/log"), description="JSON-lines log files, one per KST day")
+    dir: Path = Field(
+        Path("var/log"), description="JSON-lines log files, one per KST day (made with the first record)"
+    )
     level: Literal["debug", "info", "warning", "error"] = "info"
-    console: bool = Field(True, description="also print readable log lines to the terminal")
+    console: bool = Field(
+        True,
+        description="also print readable log lines to the terminal (but for what the command says itself, "
+        "in a warning: or error: line)",
+    )
     console_level: Literal["debug", "info", "warning", "error"] = Field(
         "warning", description="the least level printed to the terminal (the file gets every record of level)"
     )

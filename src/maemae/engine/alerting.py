@@ -125,8 +125,9 @@ def alert_day_closed(
 def alert_error(
     sink: AlertSink, error: BaseException, now: datetime, store: StateStore | None = None
 ) -> None:
-    """The error a run stops on: alerted, and audited (``maemae status`` shows the last one)."""
-    sink.send(Alert(AlertKind.ERROR, type(error).__name__, str(error), now))
+    """The error a run stops on: alerted, and audited (``maemae status`` shows the last one). The command
+    then prints it as its ``error:`` line, so the alert's log record stays off the console."""
+    sink.send(Alert(AlertKind.ERROR, type(error).__name__, str(error), now, shown=True))
     if store is not None:
         entry = AuditEntry(now, "error", type(error).__name__, {"message": str(error)})
         with contextlib.suppress(MaemaeError):  # the store itself failed: the alert is all there is

@@ -15,6 +15,8 @@ At the close the book check (``engine.books``) compares maemae's orders, positio
 Ctrl-C and SIGTERM end the replay before its next step, with one line saying where it stopped and whether
 the same command goes on (only with ``--exchange``: an exchange inside the process is gone with it). As for
 ``maemae run``, Ctrl-C exits 130 and SIGTERM, a stop that was asked for, 0; a second signal stops at once.
+A Ctrl-C before the replay starts (the market loading) or after the close (the book check, the report) is
+one line too, saying what it cut short and what is kept (``engine.stop_signals.CtrlC``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from maemae.engine.composition import make_calendar, open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import run_persisted_replay
-from maemae.engine.stop_signals import StopSignals
+from maemae.engine.stop_signals import CtrlC, StopSignals, after_the_close, before_the_day, during_the_day
 from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
 from maemae.krx.sessions import replay_schedule
@@ -75,18 +77,33 @@ class PaperSummary:
 def run_paper_replay(
     config: MaemaeConfig, day: date, speed: float, choice: VenueChoice | None = None
 ) -> PaperSummary:
-    from maemae.store.instance_lock import instance_lock  # here: `sim serve` needs no SQLAlchemy
-
     choice = choice or VenueChoice()
     stops = StopSignals()
     pace = WallPacer(speed, sleep=stops.sleep)  # checks the speed before anything is opened
-    market = _replay_market(config, day)
-    check_report_dir(config)
+    with CtrlC(before_the_day(day)) as ctrl_c:
+        market = _replay_market(config, day)
+        check_report_dir(config)
+        return _replay_day(config, day, choice, market, stops, pace, ctrl_c)
+
+
+def _replay_day(
+    config: MaemaeConfig,
+    day: date,
+    choice: VenueChoice,
+    market: BacktestMarket,
+    stops: StopSignals,
+    pace: WallPacer,
+    ctrl_c: CtrlC,
+) -> PaperSummary:
+    """The replay from taking the store's lock to the report after the close; ``ctrl_c`` is told where the
+    run is, for the line a Ctrl-C outside ``stops`` ends it with."""
+    from maemae.store.instance_lock import instance_lock  # here: `sim serve` needs no SQLAlchemy
+
     clock = SimulatedClock(datetime.combine(day, time(0), tzinfo=KST))
     with ExitStack() as stack:
-        lock = stack.enter_context(instance_lock(config.store.url))  # one run per store, before it is touched
         alerts = dispatcher_for(config.alerts)  # a missing secret is refused before anything is written
         stack.callback(alerts.close, 10)
+        lock = stack.enter_context(instance_lock(config.store.url))  # one run per store, before it is touched
         store = open_state_store(config)
         store.before_write = lock.check  # a run that lost the lock writes nothing more
         stack.callback(store.close)
@@ -97,6 +114,7 @@ def run_paper_replay(
         try:
             # inside: a venue that cannot be reached is alerted and saved as the run's last error too
             venue = open_venue(config, market, clock, choice, stack)
+            ctrl_c.line = during_the_day(day, how_to_go_on(choice))
             with stops:
                 outcome = run_persisted_replay(
                     config,
@@ -117,7 +135,8 @@ def run_paper_replay(
         # a day stopped half-way is not judged: fills after its last step show at the exchange only, and a
         # resumed run collects them (as `maemae run` does)
         differences = []
-        if outcome.stopped_at is None:
+        if outcome.stopped_at is None:  # the day is closed: a Ctrl-C from here on cannot undo that
+            ctrl_c.line = after_the_close(day)
             differences = book_differences(
                 engine.orders, engine.portfolio, engine.orders.broker, venue.all_orders()
             )

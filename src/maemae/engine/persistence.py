@@ -11,7 +11,8 @@ risk state) and turns each into one atomic :class:`~maemae.ports.state.StateChan
 
 ``checkpoint`` saves what changes without an order event: the trailing stop's high-water marks, the day's
 halt, and the driver's position in the day; given prices, it also adds a portfolio snapshot once per minute
-(the dashboard's equity curve), in the same commit.
+(the dashboard's equity curve), in the same commit, with the prices it valued the held stocks at as the
+runtime document ``marks`` (each position's unrealised P&L in ``maemae positions`` and the dashboard).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent, OrderState
 from maemae.engine.kernel import PriceOf, TradingKernel
 from maemae.ports.state import (
+    MARKS_DOCUMENT,
     AccountTotals,
     AuditEntry,
     CashSnapshot,
@@ -37,6 +39,12 @@ from maemae.ports.state import (
 )
 
 _FILL_EVENTS = (OrderEvent.FILL_PARTIAL, OrderEvent.FILL_FULL)
+
+
+def marks_document(at: datetime, prices: Mapping[StockCode, int]) -> JsonDocument:
+    """The prices the held stocks were valued at, at ``at``. A price, not a value: a fill after it changes
+    the quantity held, not the price, so the shares held now are valued exactly at the last mark."""
+    return {"at": at.isoformat(), "prices": {str(code): price for code, price in sorted(prices.items())}}
 
 
 class StateRecorder:
@@ -97,29 +105,38 @@ class StateRecorder:
         if cursor is not None:
             self.cursor = cursor
         portfolio = self.kernel.portfolio
+        runtime = self.runtime()
+        snapshots: list[PortfolioSnapshot] = []
+        if valued is not None and self._new_minute(valued[0]):
+            at, price_of = valued
+            prices = {p.code: price_of(p.code) for p in portfolio.held()}
+            snapshots.append(self._valuation(at, prices))
+            runtime[MARKS_DOCUMENT] = marks_document(at, prices)
         self.store.commit(
             StateChange(
                 positions=list(portfolio.positions.values()),
                 closed_positions=closed or [],
                 account=self.totals(),
-                runtime=self.runtime(),
+                runtime=runtime,
                 audit=audit or [],
-                portfolio=self._snapshot(*valued) if valued else [],
+                portfolio=snapshots,
             )
         )
 
-    def _snapshot(self, at: datetime, price_of: PriceOf) -> list[PortfolioSnapshot]:
+    def _new_minute(self, at: datetime) -> bool:
+        """Whether ``at`` is in a minute not valued yet: one snapshot a minute is the equity curve's grain."""
         minute = at.replace(second=0, microsecond=0)
         if minute == self._valued_minute:
-            return []
+            return False
         self._valued_minute = minute
+        return True
+
+    def _valuation(self, at: datetime, prices: Mapping[StockCode, int]) -> PortfolioSnapshot:
         portfolio = self.kernel.portfolio
-        values = {str(p.code): p.owned_quantity * price_of(p.code) for p in portfolio.held()}
-        return [
-            PortfolioSnapshot(
-                at, portfolio.account.cash + sum(values.values()), portfolio.account.cash, values
-            )
-        ]
+        values = {str(p.code): p.owned_quantity * prices[p.code] for p in portfolio.held()}
+        return PortfolioSnapshot(
+            at, portfolio.account.cash + sum(values.values()), portfolio.account.cash, values
+        )
 
     def close_day(self, day: date, at: datetime, equity: int, prices: Mapping[StockCode, int]) -> None:
         """After the close: the day's aggregate, a portfolio snapshot and maemae's cash, in one change."""
@@ -127,9 +144,9 @@ class StateRecorder:
         account = portfolio.account
         today = [o for o in self.kernel.orders.orders.values() if o.created_at.date() == day]
         denied = sum(1 for o in today if o.state is OrderState.DENIED)
-        unrealised = sum(
-            p.owned_quantity * prices[p.code] - p.cost_basis for p in portfolio.held() if p.code in prices
-        )
+        held = [p for p in portfolio.held() if p.code in prices]
+        values = {p.code: p.owned_quantity * prices[p.code] for p in held}
+        unrealised = sum(values[p.code] - p.cost_basis for p in held)
         result = DailyResult(
             day,
             equity,
@@ -142,13 +159,14 @@ class StateRecorder:
             fills=sum(len(o.fill_ids) for o in today),
             denials=denied,
         )
-        values = {
-            str(p.code): p.owned_quantity * prices[p.code] for p in portfolio.held() if p.code in prices
-        }
+        closes = {p.code: prices[p.code] for p in held}
         self.store.commit(
             StateChange(
                 daily=[result],
-                portfolio=[PortfolioSnapshot(at, equity, account.cash, values)],
+                runtime={MARKS_DOCUMENT: marks_document(at, closes)},  # the day's last prices: its closes
+                portfolio=[
+                    PortfolioSnapshot(at, equity, account.cash, {str(c): v for c, v in values.items()})
+                ],
                 cash=[CashSnapshot(at, "maemae", account.cash, account.settled_cash, account.orderable_cash)],
             )
         )

@@ -73,7 +73,7 @@ from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
 from maemae.engine.scheduler import Scheduler
-from maemae.engine.stop_signals import StopSignals
+from maemae.engine.stop_signals import CtrlC, StopSignals, after_the_close, before_the_day, during_the_day
 from maemae.engine.venues import VenueChoice, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError
 from maemae.krx.calendar import TradingCalendar
@@ -175,36 +175,57 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     check_broker_secrets(config, options.replay is not None)
     check_speed(options.speed)
     calendar = make_calendar(config)
-    clock: Clock
-    schedule: SessionSchedule | None
+    clock: Clock | None = None  # a replay's is made once its store says where the day stands
     if options.replay is not None:
         day = options.replay
         schedule = replay_schedule(day, calendar)
     else:
         clock = options.clock or WallClock()
         day = clock.now().date()
-        schedule = session_schedule(day, calendar)
-        if schedule is None:
+        on_the_clock = session_schedule(day, calendar)
+        if on_the_clock is None:
             return RunSummary(day, f"{day} is not a KRX trading day: nothing to do")
-        if clock.now() > schedule.close + CLOSE_GRACE:
+        if clock.now() > on_the_clock.close + CLOSE_GRACE:
             return RunSummary(day, f"the session of {day} is over: nothing to do")
-    check_report_dir(config)  # after the checks that make no folder: a refused run leaves none behind
+        schedule = on_the_clock
+    with CtrlC(before_the_day(day)) as ctrl_c:
+        # a replayed day's market is read before any folder or lock file is made, so a day without its minute
+        # bars is refused leaving nothing behind (a day on the clock reads its own once its data is updated)
+        market = _day_market(config, calendar, day, replay=True) if options.replay is not None else None
+        check_report_dir(config)  # after the checks that make no folder: a refused run leaves none behind
+        return _trade_day(config, options, calendar, schedule, clock, market, ctrl_c)
+
+
+def _trade_day(
+    config: MaemaeConfig,
+    options: RunOptions,
+    calendar: TradingCalendar,
+    schedule: SessionSchedule,
+    clock: Clock | None,
+    market: BacktestMarket | None,
+    ctrl_c: CtrlC,
+) -> RunSummary:
+    """The day itself, from taking the store's lock to the report after the close; ``ctrl_c`` is told where
+    the run is, for the line a Ctrl-C outside the day's own stop handling ends it with."""
+    day = schedule.day
     replay = options.replay is not None
     with ExitStack() as stack:
+        # a missing alert secret is refused before the lock, whose file a refused run would leave behind
+        alerts = dispatcher_for(config.alerts)
+        stack.callback(alerts.close, 10)
         # one run per store, taken before anything is read or written (a second run must not even fetch)
         lock = stack.enter_context(instance_lock(config.store.url))
         if not replay and config.data.update_before_open is not None:
             update_market_data(config, calendar.previous_session(day), options.data_source)
-        market = _day_market(config, calendar, day, replay=replay)
-        alerts = dispatcher_for(config.alerts)
-        stack.callback(alerts.close, 10)
+        if market is None:
+            market = _day_market(config, calendar, day, replay=False)
         store = open_state_store(config)
         store.before_write = lock.check  # a run that lost the lock writes nothing more
         stack.callback(store.close)
         sink = AuditedAlerts(alerts, store)
         saved = store.load(day)
         resumed = resume_time(saved.runtime.get("cursor", {}), day)  # (refuses a replay's store)
-        if replay:  # a stopped replay goes on from its last cycle
+        if clock is None:  # a replay: a stopped one goes on from its last cycle
             start = resumed or schedule.open - PRE_OPEN_LEAD - timedelta(minutes=1)
             clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
         if replay:
@@ -240,6 +261,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         scheduler = Scheduler(clock)
         live.plan(scheduler)
         _watch_lock(scheduler, lock.check)
+        ctrl_c.line = during_the_day(day, going_on(options))
         try:
             stopped_by = _drive(scheduler, live, clock)
         except MaemaeError as error:  # the operator hears of it before the process exits
@@ -247,6 +269,8 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             raise
         finally:  # the day's repeated strategy errors are logged with their counts however the day ended
             core.kernel.close_day()
+        if live.closed:
+            ctrl_c.line = after_the_close(day)
         interrupted = None if live.closed else stopped_by
         # a day stopped half-way is not judged (see _drive)
         differences = [] if interrupted else _book_check(core, broker, feed)

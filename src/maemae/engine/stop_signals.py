@@ -1,13 +1,17 @@
 """SIGINT and SIGTERM while a replay runs, noted so that the run stops between two of its steps and says
-where (``maemae paper`` at any speed, ``maemae run --replay`` at speed 0)."""
+where (``maemae paper`` at any speed, ``maemae run --replay`` at speed 0); and Ctrl-C at any other moment of
+a trading run (loading before the day, the work after the close), said in one line too (:class:`CtrlC`)."""
 
 from __future__ import annotations
 
 import signal
 import threading
 from collections.abc import Callable
-from types import FrameType
+from datetime import date
+from types import FrameType, TracebackType
 from typing import Any
+
+from maemae.errors import RunInterrupted
 
 
 class StopSignals:
@@ -43,3 +47,53 @@ class StopSignals:
 
     def sleep(self, seconds: float) -> None:
         self._arrived.wait(seconds)
+
+
+class CtrlC:
+    """Ctrl-C outside the day's own stop handling (:class:`StopSignals`, the asyncio loop's handler): while
+    the run loads its market and recovers before the day, after the close while it checks the book and
+    writes the report, or a second Ctrl-C that ends a step at once. Python raises it as a KeyboardInterrupt
+    wherever the run is, which typer turned into exit 130 without a word; in this block it becomes
+    ``RunInterrupted`` (exit 130) with ``line``, which the run moves on as it goes: what was interrupted and
+    what is kept. Each change to the store is saved whole and a report is moved into place only once
+    written, so the line never has a half-written state to own up to."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+
+    def __enter__(self) -> CtrlC:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if kind is not None and issubclass(kind, KeyboardInterrupt):
+            raise RunInterrupted(self.line) from None
+
+
+def before_the_day(day: date) -> str:
+    """A Ctrl-C before the day's first step: nothing was traded, so the same command runs the day, whatever
+    its exchange (one inside the process had nothing to lose yet)."""
+    return (
+        f"{day}: interrupted by Ctrl-C before the day started: nothing traded, nothing half-saved; start the "
+        "same command again to run the day"
+    )
+
+
+def during_the_day(day: date, going_on: str) -> str:
+    """A Ctrl-C that ended a step at once (the second one, while the first was being obeyed): the steps
+    before it are saved, and ``going_on`` says whether the same command goes on, as the stop line does."""
+    return (
+        f"{day}: stopped before the close by Ctrl-C in the middle of a step; the store is consistent (each "
+        f"change is saved whole){going_on}"
+    )
+
+
+def after_the_close(day: date) -> str:
+    """A Ctrl-C after the close, while the run checks the book, writes the report and sends its last alerts:
+    the day is saved as closed, so there is nothing to resume, and ``maemae report`` writes its report
+    whether or not this run got to it."""
+    return (
+        f"{day}: the day is closed and saved (the store is consistent; nothing to resume), but Ctrl-C cut "
+        f"short the book check and the end-of-day report: `maemae report --config F {day}` writes the report"
+    )

@@ -33,6 +33,7 @@ from maemae.domain.order import Order
 from maemae.domain.position import Position
 
 JsonDocument = dict[str, Any]
+MARKS_DOCUMENT = "marks"  # runtime document: the last prices the held stocks were valued at, and when
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import Any
 from maemae.config import MaemaeConfig
 from maemae.ports.state import StateStore
 from maemae.service.control import parameters
+from maemae.service.names import StockNames
 from maemae.service.report import report_dir
 from maemae.service.status import OrderRow, PositionRow, Status, order_rows, position_rows, status
 
@@ -61,16 +62,19 @@ class DashboardView:
         return asdict(self)
 
 
-def dashboard_view(store: StateStore, day: date, base: MaemaeConfig, log_lines: int = 40) -> DashboardView:
+def dashboard_view(
+    store: StateStore, day: date, base: MaemaeConfig, names: StockNames, log_lines: int = 40
+) -> DashboardView:
+    """``names``: the stock names the dashboard read when it started (not on every 2-second poll)."""
     saved = store.load(day)  # once: the page polls every 2 seconds
-    newest_first = sorted(order_rows(saved), key=lambda o: o.created_at, reverse=True)
+    newest_first = sorted(order_rows(saved, names), key=lambda o: o.created_at, reverse=True)
     denied = [o for o in newest_first if o.state == "denied"]
     shown = {id(o) for o in denied[:RECENT_DENIED]}
     orders = [o for o in newest_first if o.state != "denied" or id(o) in shown]
     return DashboardView(
         day=day.isoformat(),
         status=status(store, day, saved, halt_file=base.execution.halt_file),
-        positions=position_rows(saved),
+        positions=position_rows(saved, names, day),
         orders=orders,
         denied_left_out=len(denied) - RECENT_DENIED if len(denied) > RECENT_DENIED else 0,
         equity_today=[EquityPoint(s.at.isoformat(), s.equity) for s in store.portfolio_snapshots(day)],

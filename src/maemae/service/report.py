@@ -17,6 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import structlog
+
 from maemae.backtest.outputs import check_out_dir, failed_write, publish, staged
 from maemae.backtest.service import run_backtest
 from maemae.config import MaemaeConfig
@@ -25,7 +27,10 @@ from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
 from maemae.errors import DataError, MaemaeError
 from maemae.ports.state import StateStore
+from maemae.service.names import StockNames, name_of, stock_names
 from maemae.service.status import PositionRow, audited_flag_file, positions
+
+log = structlog.get_logger("maemae.report")
 
 Lang = Literal["ko", "en"]
 REPORT_OPTION = "report.dir"  # the setting an error line about the report folder names
@@ -55,7 +60,8 @@ LABELS: dict[str, dict[Lang, str]] = {
     },
     "none": {"ko": "없음", "en": "none"},
     "time": {"ko": "시각", "en": "Time"},
-    "code": {"ko": "종목", "en": "Code"},
+    "code": {"ko": "종목코드", "en": "Code"},
+    "name": {"ko": "종목명", "en": "Name"},
     "side": {"ko": "구분", "en": "Side"},
     "quantity": {"ko": "수량", "en": "Quantity"},
     "price": {"ko": "가격", "en": "Price"},
@@ -215,6 +221,7 @@ def _exit_text(line: str, lang: Lang) -> str:
 class TradeLine:
     time: str  # ISO 8601 with the date and +09:00: the JSON of ``report --json`` stands on its own
     code: str
+    name: str  # from the instrument list; "" when it has none
     side: str
     quantity: int
     price: int
@@ -266,8 +273,11 @@ class DayReport:
         return asdict(self)
 
 
-def day_report(store: StateStore, day: date, backtest: BacktestComparison | None = None) -> DayReport:
-    """The report of ``day`` from ``store``; a day that was never closed is a ``DataError``."""
+def day_report(
+    store: StateStore, day: date, names: StockNames, backtest: BacktestComparison | None = None
+) -> DayReport:
+    """The report of ``day`` from ``store``, its stocks named from ``names``; a day that was never closed is
+    a ``DataError``."""
     results = store.daily_results()
     today = next((r for r in results if r.day == day), None)
     if today is None:
@@ -281,6 +291,7 @@ def day_report(store: StateStore, day: date, backtest: BacktestComparison | None
         TradeLine(
             f.ts.astimezone(KST).isoformat(),
             str(f.code),
+            name_of(names, f.code),
             f.side.value,
             f.quantity,
             f.price,
@@ -326,7 +337,7 @@ def day_report(store: StateStore, day: date, backtest: BacktestComparison | None
         fills=today.fills,
         denials=today.denials,
         trades=trades,
-        positions=positions(store, day),
+        positions=positions(store, day, names),
         denial_reasons=dict(denied.most_common()),
         exits=exits,
         halts=[_halt_text(line, "en") for line in halt_lines],
@@ -405,6 +416,7 @@ def render_html(report: DayReport, lang: Lang) -> str:
         [
             _clock(t.time),
             t.code,
+            t.name,
             word("side", t.side, lang),
             t.quantity,
             t.price,
@@ -412,14 +424,18 @@ def render_html(report: DayReport, lang: Lang) -> str:
         ]
         for t in report.trades
     ]
-    held = [[p.code, p.owned_quantity, p.account_quantity, p.external_quantity] for p in report.positions]
+    held = [
+        [p.code, p.name, p.owned_quantity, p.account_quantity, p.external_quantity] for p in report.positions
+    ]
     reasons = [[word("reason", reason, lang), count] for reason, count in report.denial_reasons.items()]
     sections = [
         f"<h2>{label('summary', lang)}</h2>" + table(["", ""], summary),
         f"<h2>{label('trades', lang)}</h2>"
-        + table([label(k, lang) for k in ("time", "code", "side", "quantity", "price", "source")], trades),
+        + table(
+            [label(k, lang) for k in ("time", "code", "name", "side", "quantity", "price", "source")], trades
+        ),
         f"<h2>{label('positions', lang)}</h2>"
-        + table([label(k, lang) for k in ("code", "owned", "account", "external")], held),
+        + table([label(k, lang) for k in ("code", "name", "owned", "account", "external")], held),
         f"<h2>{label('risk', lang)}</h2>"
         + f"<h3>{label('denials', lang)}</h3>"
         + table([label("reason", lang), label("count", lang)], reasons)
@@ -543,7 +559,8 @@ def write_day_report(
     removed meanwhile), and ``maemae report`` writes the report again once it is fixed."""
     try:
         backtest = compare_with_backtest(config, day) if config.report.compare_backtest else None
-        report = day_report(store, day, backtest)
+        names = stock_names(config.data.root, lambda line: log.warning("stock_names_unread", problem=line))
+        report = day_report(store, day, names, backtest)
         return write_report(report, report_dir(config), config.report.lang, REPORT_OPTION)[0], None
     except MaemaeError as error:
         again = f"the day is saved: `maemae report --config F {day}` writes its report again"

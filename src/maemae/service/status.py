@@ -1,35 +1,46 @@
 """Read models of a maemae instance from its state database: status, positions, orders.
 
-The CLI's ``status``, ``positions`` and ``orders`` (and later the dashboard) read a running or stopped
-instance through here, from what it saved, never by guessing: the trading state the operator set, the cash
-and positions as last saved, the open orders, the last reconciliation and the last recovery.
+The CLI's ``status``, ``positions`` and ``orders`` (and the dashboard) read a running or stopped instance
+through here, from what it saved, never by guessing: the trading state the operator set, the cash and
+positions as last saved, the open orders, the last reconciliation and the last recovery. A position's or an
+order's stock is named beside its code from the instrument list the caller read (``service.names``).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from maemae.domain.order import Order
-from maemae.ports.state import AuditEntry, SavedState, StateStore
+from maemae.ports.state import MARKS_DOCUMENT, AuditEntry, SavedState, StateStore
+from maemae.service.names import StockNames, name_of
 
 
 @dataclass(frozen=True, slots=True)
 class PositionRow:
     code: str
+    name: str  # from the instrument list; "" when it has none
     owned_quantity: int
     account_quantity: int
     external_quantity: int
     cost_basis: int
     realised_pnl: int
+    # maemae's shares valued at the last price a run marked them at (the runtime document ``marks``, saved
+    # with each minute's portfolio snapshot and at the close); None when maemae owns none of it, or no run
+    # valued it on the day shown
+    price: int | None
+    market_value: int | None
+    unrealised_pnl: int | None  # market value - cost basis
+    marked_at: str | None  # when the price was taken (ISO 8601, +09:00)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderRow:
     order_id: str
     code: str
+    name: str  # from the instrument list; "" when it has none
     side: str
     quantity: int
     filled_quantity: int
@@ -72,10 +83,11 @@ class Status:
         return asdict(self)
 
 
-def _order_row(order: Order) -> OrderRow:
+def _order_row(order: Order, names: StockNames) -> OrderRow:
     return OrderRow(
         order.order_id,
         str(order.code),
+        name_of(names, order.code),
         order.side.value,
         order.quantity,
         order.filled_quantity,
@@ -100,30 +112,45 @@ def instance_day(store: StateStore, today: date) -> date:
     return date.fromisoformat(cursor["day"]) if "day" in cursor else today
 
 
-def positions(store: StateStore, day: date | None) -> list[PositionRow]:
-    return position_rows(store.load(day))
+def positions(store: StateStore, day: date | None, names: StockNames) -> list[PositionRow]:
+    return position_rows(store.load(day), names, day)
 
 
-def position_rows(saved: SavedState) -> list[PositionRow]:
-    return [
-        PositionRow(
-            str(p.code),
-            p.owned_quantity,
-            p.account_quantity,
-            p.external_quantity,
-            p.cost_basis,
-            p.realised_pnl,
+def position_rows(saved: SavedState, names: StockNames, day: date | None) -> list[PositionRow]:
+    """The saved positions, each valued at the last marks of ``day`` (any day's when None)."""
+    marks = saved.runtime.get(MARKS_DOCUMENT) or {}
+    marked_at = marks.get("at")
+    if marked_at is None or (day is not None and datetime.fromisoformat(marked_at).date() != day):
+        marks, marked_at = {}, None  # the marks of another day value nothing shown for this one
+    prices: dict[str, int] = marks.get("prices", {})
+    rows = []
+    for p in sorted(saved.positions, key=lambda p: p.code):
+        price = prices.get(str(p.code)) if p.owned_quantity else None
+        value = None if price is None else p.owned_quantity * price
+        rows.append(
+            PositionRow(
+                str(p.code),
+                name_of(names, p.code),
+                p.owned_quantity,
+                p.account_quantity,
+                p.external_quantity,
+                p.cost_basis,
+                p.realised_pnl,
+                price,
+                value,
+                None if value is None else value - p.cost_basis,
+                None if price is None else marked_at,
+            )
         )
-        for p in sorted(saved.positions, key=lambda p: p.code)
-    ]
+    return rows
 
 
-def orders(store: StateStore, day: date | None, open_only: bool = False) -> list[OrderRow]:
-    return order_rows(store.load(day), open_only)
+def orders(store: StateStore, day: date | None, names: StockNames, open_only: bool = False) -> list[OrderRow]:
+    return order_rows(store.load(day), names, open_only)
 
 
-def order_rows(saved: SavedState, open_only: bool = False) -> list[OrderRow]:
-    return [_order_row(o) for o in saved.orders if o.is_open or not open_only]
+def order_rows(saved: SavedState, names: StockNames, open_only: bool = False) -> list[OrderRow]:
+    return [_order_row(o, names) for o in saved.orders if o.is_open or not open_only]
 
 
 # how many of the newest ``operator`` audit records are searched for the flag file a running engine obeyed

@@ -45,6 +45,7 @@ from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
 from maemae.service.control import change_parameter, set_trading_state
 from maemae.service.dashboard import dashboard_view
+from maemae.service.names import StockNames
 from maemae.service.report import report_dir
 from maemae.service.status import instance_day
 from maemae.web.auth import CSRF_HEADER, SESSION_COOKIE, Credentials, same_origin
@@ -59,12 +60,15 @@ LANG_COOKIE = "maemae_lang"
 
 @dataclass(frozen=True, slots=True)
 class Dashboard:
-    """What the app serves: the instance's config and store, its token, and the trading process."""
+    """What the app serves: the instance's config and store, its token, the trading process, and the stock
+    names read once when it started (``service.names``): the page polls every 2 seconds, and the instrument
+    list changes only with a data import."""
 
     config: MaemaeConfig
     store: StateStore
     credentials: Credentials
     process: TradingProcess
+    names: StockNames
 
 
 class StateRequest(BaseModel):
@@ -224,7 +228,7 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
     @app.get("/api/view")
     def view(_: str = reader) -> JSONResponse:
         day = instance_day(store, WallClock().now().date())
-        shown = dashboard_view(store, day, dashboard.config).as_dict()
+        shown = dashboard_view(store, day, dashboard.config, dashboard.names).as_dict()
         shown["process"] = asdict(dashboard.process.state())
         held = halting_flag_file(dashboard.config.execution.halt_file)  # shown before Resume is pressed
         shown["halt_file"] = str(held) if held is not None else None

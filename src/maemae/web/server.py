@@ -6,22 +6,28 @@ import ipaddress
 import socket
 from pathlib import Path
 
+import structlog
 import uvicorn
 from fastapi import FastAPI
 
 from maemae.config import MaemaeConfig
 from maemae.errors import ConfigError
 from maemae.ports.state import StateStore
+from maemae.service.names import stock_names
 from maemae.web.app import Dashboard
 from maemae.web.auth import Credentials, load_or_create_token
 from maemae.web.process import TradingProcess
 
+log = structlog.get_logger("maemae.web")
+
 
 def build_dashboard(config: MaemaeConfig, config_file: Path, store: StateStore) -> Dashboard:
-    """The token (created on first start) and the Start button's process for ``config``."""
+    """The token (created on first start), the Start button's process and the stock names for ``config``.
+    An instrument list that cannot be read is logged and leaves the names blank: the dashboard serves."""
     token = load_or_create_token(config.web.token_file)
     process = TradingProcess(config_file, config.web.run_args, config.logging.dir / "dashboard-run.out")
-    return Dashboard(config, store, Credentials(token), process)
+    names = stock_names(config.data.root, lambda line: log.warning("stock_names_unread", problem=line))
+    return Dashboard(config, store, Credentials(token), process, names)
 
 
 def is_loopback(host: str) -> bool:

@@ -150,22 +150,27 @@ function renderEquity(v) {
 function render(v) {
   renderStatus(v);
   renderEquity(v);
-  table("positions", ["code", "owned", "account", "external", "cost", "realised"], v.positions, (row, p) => {
+  const positionHeaders = ["code", "name", "owned", "account", "external", "cost", "last_price", "market_value",
+    "unrealised", "realised", "priced"];
+  table("positions", positionHeaders, v.positions, (row, p) => {
     row.dataset.code = p.code;
-    for (const value of [p.code, won(p.owned_quantity), won(p.account_quantity), won(p.external_quantity),
-      won(p.cost_basis), won(p.realised_pnl)]) cell(row, value);
+    // a position no run valued today has no price: "-", not a zero
+    for (const value of [p.code, p.name, won(p.owned_quantity), won(p.account_quantity), won(p.external_quantity),
+      won(p.cost_basis), won(p.price), won(p.market_value), won(p.unrealised_pnl), won(p.realised_pnl),
+      p.marked_at === null ? "-" : p.marked_at.slice(11, 19)]) cell(row, value);
   });
-  table("orders", ["time", "code", "side", "quantity", "filled", "price", "state", "note"], v.orders, (row, o) => {
+  const orderHeaders = ["time", "code", "name", "side", "quantity", "filled", "price", "state", "note"];
+  table("orders", orderHeaders, v.orders, (row, o) => {
     row.dataset.state = o.state;
     row.className = "order state-" + o.state;
-    for (const value of [o.created_at.slice(11, 19), o.code, code("side", o.side), won(o.quantity),
+    for (const value of [o.created_at.slice(11, 19), o.code, o.name, code("side", o.side), won(o.quantity),
       won(o.filled_quantity), o.limit_price === null ? code("order_type", o.order_type) : won(o.limit_price),
       code("state", o.state), note(o.last_note)]) cell(row, value);
   });
   if (v.denied_left_out) {
     const note = cell(document.getElementById("orders").tBodies[0].insertRow(),
       T.denied_left_out.replace("{n}", won(v.denied_left_out)), "muted");
-    note.colSpan = 8;
+    note.colSpan = orderHeaders.length;
     note.id = "denied-left-out";
   }
   table("feed", ["time", "kind", "subject", "note"], v.feed, (row, f) => {

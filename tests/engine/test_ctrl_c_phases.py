@@ -1,0 +1,72 @@
+"""Ctrl-C while ``maemae run --replay`` or ``maemae paper`` loads the market before the day starts, or after
+the close while it checks the book and writes the report, is one line saying what it cut short and what is
+kept, exit 130, no traceback; and what the line says holds. Only the day's own steps used to say where they
+stopped: Ctrl-C before or after them exited 130 without a word."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from maemae.cli import main
+from tests.engine.test_run import _closed_days, _config
+from tests.engine.test_run_stops import CADENCES
+from tests.support.stopping import paused_at, stopped_when
+from tests.user_errors import one_error_line
+
+DAY = "2025-12-03"
+# where each command is when the test presses Ctrl-C: reading the replayed day's market, before the day; and
+# writing the end-of-day report, after the close
+LOADING = {"run": "maemae.engine.runtime:_day_market", "paper": "maemae.engine.paper:_replay_market"}
+REPORTING = {"run": "maemae.engine.runtime:write_day_report", "paper": "maemae.engine.paper:write_day_report"}
+
+
+def _interrupted(market_root: Path, tmp_path: Path, target: str, command: str) -> tuple[int, str, str, Path]:
+    """``maemae COMMAND`` on the replayed day, Ctrl-C pressed once it reaches ``target``; its exit code,
+    stdout and stderr, and its config. The log stays off the console: stderr is the command's own."""
+    config = _config(market_root, tmp_path, f'{CADENCES}\n[logging]\ndir = "{tmp_path}/log"\nconsole = false')
+    marker = tmp_path / "reached"
+    replay = [command, "--config", str(config), "--replay", DAY, "--speed", "0"]
+    code, out, err = stopped_when(paused_at(target, marker, *replay), marker.exists, f"{command} at {target}")
+    return code, out, err, config
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+@pytest.mark.parametrize("command", ["run", "paper"])
+def test_replay_when_ctrl_c_while_loading_before_the_day_then_one_line_and_the_same_command_runs_the_day(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, out, err, config = _interrupted(market_root, tmp_path, LOADING[command], command)
+    assert code == 130, err
+    assert out == ""
+    assert one_error_line(err) == (
+        f"error: {DAY}: interrupted by Ctrl-C before the day started: nothing traded, nothing half-saved; "
+        "start the same command again to run the day"
+    )
+    assert not (tmp_path / "state.db").exists()
+    # as the line says, the same command runs the day (an in-process exchange had nothing to lose yet)
+    assert main([command, "--config", str(config), "--replay", DAY, "--speed", "0"]) == 0, capsys.readouterr()
+    assert _closed_days(tmp_path) == [DAY]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+@pytest.mark.parametrize("command", ["run", "paper"])
+def test_replay_when_ctrl_c_while_writing_the_report_after_the_close_then_one_line_and_the_day_stays_closed(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, out, err, config = _interrupted(market_root, tmp_path, REPORTING[command], command)
+    assert code == 130, err
+    assert out == ""
+    assert one_error_line(err) == (
+        f"error: {DAY}: the day is closed and saved (the store is consistent; nothing to resume), but Ctrl-C "
+        f"cut short the book check and the end-of-day report: `maemae report --config F {DAY}` writes the "
+        "report"
+    )
+    assert _closed_days(tmp_path) == [DAY]
+    reports = tmp_path / "reports" / "state"  # the store's own folder, beside state.db
+    assert not reports.exists() or not any(reports.iterdir())  # nothing half-written
+    # as the line says, `maemae report` writes it
+    assert main(["report", "--config", str(config), DAY]) == 0, capsys.readouterr()
+    assert (reports / f"{DAY}.html").is_file()
