@@ -47,7 +47,7 @@ def test_compare_tables_when_nothing_was_sold_leave_the_win_rate_empty_and_say_n
 def test_compare_html_when_shown_gives_each_figure_its_unit() -> None:
     metrics = _metrics([1_000, -1_000])
     page = compare_html([PolicyResult("none", metrics)])
-    for header in ("return", "max drawdown", "turnover per year", "commission + tax", "win rate"):
+    for header in ("return", "max drawdown", "orders", "turnover /yr", "commission + tax", "win rate"):
         assert f"<th>{header}</th>" in page
     assert f"<td>{metrics.total_return:.2%}</td>" in page  # 0.2 % as a percentage, not 0.0020
     assert f"<td>{metrics.turnover:.2f}x</td>" in page
@@ -85,7 +85,8 @@ def test_compare_cli_when_printed_shows_units(
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [short_run_warning(5)]  # once, not once a policy
     printed = captured.out
-    assert "turnover per year" in printed
+    assert "cooldown+reentry+caps+take_profit" in printed  # whole, never cut to fit
+    assert "turnover /yr" in printed
     assert "commission + tax" in printed
     table = [line for line in printed.splitlines() if line.strip("│ ").startswith("none ")]
     assert len(table) == 1

@@ -5,6 +5,7 @@ there, is bad input: exit 2, naming it, with nothing written or changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,42 +79,44 @@ def test_db_backup_when_the_to_folder_is_missing_then_exit_2_naming_the_option(
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == []
 
 
-def test_db_backup_when_to_is_an_existing_file_then_exit_2_naming_the_option_and_the_file_kept(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """It was the store's error (exit 6), which points at the database, not at the command line."""
-    url = f"sqlite:///{tmp_path / 'state.db'}"
-    assert main(["db", "migrate", "--url", url]) == 0
-    capsys.readouterr()
-    target = tmp_path / "notes.txt"
+def _notes(target: Path) -> None:
     target.write_text("my notes", encoding="utf-8")
-    assert main(["db", "backup", "--url", url, "--to", str(target)]) == 2
-    captured = capsys.readouterr()
-    assert one_error_line(captured.err) == (
-        f"error: --to '{target}': {target} already exists: expected the name of a new file (a backup never "
-        "overwrites one)"
-    )
-    assert captured.out == ""
-    assert target.read_text(encoding="utf-8") == "my notes"
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == ["notes.txt"]
 
 
-def test_db_backup_when_to_is_a_folder_then_exit_2_asking_for_a_file_name(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def _empty_folder(target: Path) -> None:
+    target.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "said"),
+    [
+        (
+            "notes.txt",
+            _notes,
+            "already exists: expected the name of a new file (a backup never overwrites one)",
+        ),
+        ("backups", _empty_folder, "is a folder: expected the name of a new file for the backup"),
+    ],
+)
+def test_db_backup_when_to_exists_then_exit_2_naming_the_option_and_it_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, make: Callable[[Path], None], said: str
 ) -> None:
+    """An existing file was the store's error (exit 6), which points at the database, not at the command
+    line."""
     url = f"sqlite:///{tmp_path / 'state.db'}"
     assert main(["db", "migrate", "--url", url]) == 0
     capsys.readouterr()
-    target = tmp_path / "backups"
-    target.mkdir()
+    target = tmp_path / name
+    make(target)
     assert main(["db", "backup", "--url", url, "--to", str(target)]) == 2
     captured = capsys.readouterr()
-    assert one_error_line(captured.err) == (
-        f"error: --to '{target}': {target} is a folder: expected the name of a new file for the backup"
-    )
+    assert one_error_line(captured.err) == f"error: --to '{target}': {target} {said}"
     assert captured.out == ""
-    assert list(target.iterdir()) == []
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == ["backups"]
+    if target.is_dir():
+        assert list(target.iterdir()) == []
+    else:
+        assert target.read_text(encoding="utf-8") == "my notes"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == [name]
 
 
 def test_db_backup_when_the_store_is_on_an_older_schema_then_still_backed_up(

@@ -84,8 +84,8 @@ HEADERS = (
     "return",
     "max drawdown",
     "Sharpe",
-    "executed orders",
-    "turnover per year",
+    "orders",  # executed: with a fill
+    "turnover /yr",
     "commission + tax",
     "win rate",
 )

@@ -198,8 +198,8 @@ def compare(
     except KeyboardInterrupt:
         raise _interrupted("compare", out_dir, "the previous comparison, if any, as it was") from None
     table = Table(title="overtrading policies")
-    for column in HEADERS:
-        table.add_column(column, justify="left" if column == "policy" else "right")
+    for column in HEADERS:  # a policy's name whole: it names the folder of its outputs
+        table.add_column(column, justify="left" if column == "policy" else "right", no_wrap=True)
     for result in results:
         table.add_row(*shown_row(result))
     console.print(table)
