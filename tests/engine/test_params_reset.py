@@ -95,6 +95,22 @@ def test_params_when_a_saved_override_is_now_refused_names_it_and_reset_clears_i
     assert capsys.readouterr().out == "2.5\n"
 
 
+def test_params_reset_when_another_saved_override_is_refused_names_that_one_and_saves_nothing(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = SqlStateStore(load_config(Path(config)).store.url)
+    try:
+        saved = {"risk.cooldown.enabled": "yes", "risk.trailing_stop.enabled": "no", KEY: 2.5}
+        store.commit(StateChange(runtime={PARAMS_DOCUMENT: saved}))
+    finally:
+        store.close()
+    line = refused(main(["params", "reset", "--config", config, "risk.cooldown.enabled"]), capsys)
+    assert line.endswith(
+        "`maemae params reset risk.trailing_stop.enabled` returns to the config file's value)"
+    )
+    assert saved_overrides(config) == saved
+
+
 def test_params_reset_during_a_run_is_applied_from_the_next_step(config: str) -> None:
     settings = load_config(Path(config))
     market, days = load_market(settings, DAY, DAY)

@@ -156,7 +156,7 @@ def request_reset(
     if key not in overrides:
         raise ConfigError(f"params: {key} has no saved override; the config file's value is in force")
     old = overrides.pop(key)
-    changed = with_overrides(base, overrides)
+    changed = _with_saved(base, overrides)  # another refused override is named with its own reset
     new = value_at(changed.model_dump(mode="json", by_alias=True), key)
     store.commit(
         StateChange(
