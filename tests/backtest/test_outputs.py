@@ -250,6 +250,20 @@ def test_open_staging_when_out_is_under_a_file_raises_config_error(tmp_path: Pat
         outputs.open_staging(tmp_path / "afile" / "x", "--out")
 
 
+
+def test_check_out_dir_when_the_folder_is_new_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A run checks its report folder at the start; the check used to create it (and its parents), so a run
+    that stopped before the close left an empty folder."""
+    outputs.check_out_dir(tmp_path / "var" / "reports", "report.dir", ())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_out_dir_when_the_folder_exists_keeps_it_and_what_it_holds(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "2025-12-03.html").write_text("kept")
+    outputs.check_out_dir(tmp_path / "reports", "report.dir", ())
+    assert [p.name for p in (tmp_path / "reports").iterdir()] == ["2025-12-03.html"]
+
 # ----- Bug C: file modes
 
 

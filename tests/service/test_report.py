@@ -11,6 +11,9 @@ import pytest
 
 from maemae.cli import main
 from maemae.config import load_config
+from maemae.data.bars import Timeframe, day_ns
+from maemae.data.store import BarStore
+from maemae.ports.state import DAY_DOCUMENT_PREFIX, StateChange
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import _config
 from tests.user_errors import one_error_line
@@ -142,3 +145,39 @@ def test_paper_when_the_report_cannot_be_written_at_the_close_then_one_line_afte
     assert main(["report", "--config", str(config), "--no-backtest", DAY.isoformat()]) == 0
     assert f"written: {blocking}" in capsys.readouterr().out
     assert sorted(path.name for path in blocking.parent.iterdir()) == [f"{DAY}.html", f"{DAY}.txt"]
+
+
+def test_report_of_a_closed_day_when_written_after_later_trades_shows_that_days_positions_at_its_closes(
+    paper_day: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report's positions were the ones saved now, so a report written for a past day showed today's
+    book, unvalued. Each close saves its book (``day/DATE/close_book``): the day's positions at its closes."""
+    config = load_config(paper_day)
+    store = SqlStateStore(config.store.url)
+    try:
+        held = [p for p in store.load(None).positions if p.owned_quantity]
+        assert held, "the sample day must end with a position for this test to judge"
+        assert not any(name.startswith(DAY_DOCUMENT_PREFIX) for name in store.load(None).runtime)
+        # a later day sells everything the day closed with
+        store.commit(StateChange(closed_positions=[p.code for p in held]))
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["report", "--config", str(paper_day), DAY.isoformat(), "--json", "--no-backtest"]) == 0
+    rows = {row["code"]: row for row in json.loads(capsys.readouterr().out)["positions"]}
+    bars = BarStore(market_root)
+    for position in held:
+        row = rows[str(position.code)]
+        daily = bars.read_arrays(position.code, Timeframe.DAY)
+        close = int(daily.close[list(daily.ts).index(day_ns(DAY))])
+        assert (row["owned_quantity"], row["cost_basis"], row["price"]) == (
+            position.owned_quantity,
+            position.cost_basis,
+            close,
+        )
+        assert row["market_value"] == position.owned_quantity * close
+        assert row["unrealised_pnl"] == row["market_value"] - position.cost_basis
+        assert str(row["marked_at"]).startswith(f"{DAY}T15:")
+    html = (paper_day.parent / "reports" / "state" / f"{DAY}.html").read_text(encoding="utf-8")
+    assert "종가 평가액" in html
+    assert f"<td>{held[0].owned_quantity * rows[str(held[0].code)]['price']:,}</td>" in html

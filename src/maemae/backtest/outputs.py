@@ -83,8 +83,12 @@ def _remove_empty(folders: Sequence[Path]) -> None:
 
 def check_out_dir(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> None:
     """Fail now, with one line, when outputs cannot be written to ``out_dir``: before a run, not after it.
-    ``names`` as for :func:`open_staging` (none: only the folder, when the files' names are not known yet)."""
+    ``names`` as for :func:`open_staging` (none: only the folder, when the files' names are not known yet).
+    The folders the check had to create are removed again: the folder appears with the first outputs, so a
+    run that stops before writing any leaves none behind."""
+    made = [folder for folder in (out_dir, *out_dir.parents) if not os.path.lexists(folder)]
     discard(open_staging(out_dir, option, names))
+    _remove_empty(made)
 
 
 def _unusable(out_dir: Path, error: OSError) -> str:

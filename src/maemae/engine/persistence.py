@@ -17,7 +17,7 @@ runtime document ``marks`` (each position's unrealised P&L in ``maemae positions
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -25,9 +25,11 @@ from maemae.domain.codes import StockCode
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent, OrderState
+from maemae.domain.position import Position
 from maemae.engine.kernel import PriceOf, TradingKernel
 from maemae.ports.state import (
     MARKS_DOCUMENT,
+    close_book_document,
     AccountTotals,
     AuditEntry,
     CashSnapshot,
@@ -45,6 +47,25 @@ def marks_document(at: datetime, prices: Mapping[StockCode, int]) -> JsonDocumen
     """The prices the held stocks were valued at, at ``at``. A price, not a value: a fill after it changes
     the quantity held, not the price, so the shares held now are valued exactly at the last mark."""
     return {"at": at.isoformat(), "prices": {str(code): price for code, price in sorted(prices.items())}}
+
+
+def close_book(at: datetime, positions: Iterable[Position], closes: Mapping[StockCode, int]) -> JsonDocument:
+    """The positions as they stood at the close ``at``, each with its closing price when maemae owned some
+    of it: what the day's report shows whenever it is written (``service.status.close_book_rows``)."""
+    return {
+        "at": at.isoformat(),
+        "positions": [
+            {
+                "code": str(p.code),
+                "owned": p.owned_quantity,
+                "account": p.account_quantity,
+                "cost_basis": p.cost_basis,
+                "realised_pnl": p.realised_pnl,
+                "close": closes.get(p.code) if p.owned_quantity else None,
+            }
+            for p in sorted(positions, key=lambda p: p.code)
+        ],
+    }
 
 
 class StateRecorder:
@@ -163,7 +184,10 @@ class StateRecorder:
         self.store.commit(
             StateChange(
                 daily=[result],
-                runtime={MARKS_DOCUMENT: marks_document(at, closes)},  # the day's last prices: its closes
+                runtime={
+                    MARKS_DOCUMENT: marks_document(at, closes),  # the day's last prices: its closes
+                    close_book_document(day): close_book(at, portfolio.positions.values(), closes),
+                },
                 portfolio=[
                     PortfolioSnapshot(at, equity, account.cash, {str(c): v for c, v in values.items()})
                 ],

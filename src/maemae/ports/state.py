@@ -34,6 +34,15 @@ from maemae.domain.position import Position
 
 JsonDocument = dict[str, Any]
 MARKS_DOCUMENT = "marks"  # runtime document: the last prices the held stocks were valued at, and when
+# runtime documents kept one per closed day (the close book: the positions as they stood at the close, with
+# their closing prices); read by name, never part of what a start loads
+DAY_DOCUMENT_PREFIX = "day/"
+
+
+def close_book_document(day: date) -> str:
+    """The name of ``day``'s close book: an end-of-day report written later shows that day's book, not
+    today's."""
+    return f"{DAY_DOCUMENT_PREFIX}{day.isoformat()}/close_book"
 
 
 @dataclass(frozen=True, slots=True)

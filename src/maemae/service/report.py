@@ -26,9 +26,9 @@ from maemae.domain.clock_time import KST
 from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
 from maemae.errors import DataError, MaemaeError
-from maemae.ports.state import StateStore
+from maemae.ports.state import StateStore, close_book_document
 from maemae.service.names import StockNames, name_of, stock_names
-from maemae.service.status import PositionRow, audited_flag_file, positions
+from maemae.service.status import PositionRow, audited_flag_file, close_book_rows, positions
 
 log = structlog.get_logger("maemae.report")
 
@@ -69,6 +69,8 @@ LABELS: dict[str, dict[Lang, str]] = {
     "owned": {"ko": "보유(maemae)", "en": "Owned (maemae)"},
     "account": {"ko": "계좌 수량", "en": "Account quantity"},
     "external": {"ko": "외부 수량", "en": "External"},
+    "close": {"ko": "종가", "en": "Close"},
+    "value": {"ko": "종가 평가액", "en": "Value at the close"},
     "reason": {"ko": "거부 사유", "en": "Denial reason"},
     "count": {"ko": "건수", "en": "Count"},
     "actual": {"ko": "실제", "en": "This run"},
@@ -337,7 +339,7 @@ def day_report(
         fills=today.fills,
         denials=today.denials,
         trades=trades,
-        positions=positions(store, day, names),
+        positions=_day_positions(store, day, names),
         denial_reasons=dict(denied.most_common()),
         exits=exits,
         halts=[_halt_text(line, "en") for line in halt_lines],
@@ -346,6 +348,14 @@ def day_report(
         notes=[] if base is not None else ["first closed day: no change on the day"],
         halt_lines=halt_lines,
     )
+
+
+def _day_positions(store: StateStore, day: date, names: StockNames) -> list[PositionRow]:
+    """The positions at ``day``'s close, valued at its closes, from the day's close book; for a day closed
+    by an older maemae, which kept no close book: the positions saved now, valued if the last marks are of
+    that day."""
+    book = store.runtime_document(close_book_document(day))
+    return close_book_rows(book, names) if book is not None else positions(store, day, names)
 
 
 def _halt_text(line: HaltLine, lang: Lang) -> str:
@@ -425,7 +435,17 @@ def render_html(report: DayReport, lang: Lang) -> str:
         for t in report.trades
     ]
     held = [
-        [p.code, p.name, p.owned_quantity, p.account_quantity, p.external_quantity] for p in report.positions
+        [
+            p.code,
+            p.name,
+            p.owned_quantity,
+            p.account_quantity,
+            p.external_quantity,
+            p.price,
+            p.market_value,
+            p.unrealised_pnl,
+        ]
+        for p in report.positions
     ]
     reasons = [[word("reason", reason, lang), count] for reason, count in report.denial_reasons.items()]
     sections = [
@@ -435,7 +455,13 @@ def render_html(report: DayReport, lang: Lang) -> str:
             [label(k, lang) for k in ("time", "code", "name", "side", "quantity", "price", "source")], trades
         ),
         f"<h2>{label('positions', lang)}</h2>"
-        + table([label(k, lang) for k in ("code", "name", "owned", "account", "external")], held),
+        + table(
+            [
+                label(k, lang)
+                for k in ("code", "name", "owned", "account", "external", "close", "value", "unrealised")
+            ],
+            held,
+        ),
         f"<h2>{label('risk', lang)}</h2>"
         + f"<h3>{label('denials', lang)}</h3>"
         + table([label("reason", lang), label("count", lang)], reasons)
@@ -499,6 +525,9 @@ def _clock(iso: str) -> str:
 
 
 def _cell(value: object) -> str:
+    """A table cell: a whole number with thousands separators, no value (a position with no close) blank."""
+    if value is None:
+        return ""
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 

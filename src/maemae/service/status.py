@@ -13,8 +13,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from maemae.domain.codes import StockCode
 from maemae.domain.order import Order
-from maemae.ports.state import MARKS_DOCUMENT, AuditEntry, SavedState, StateStore
+from maemae.ports.state import MARKS_DOCUMENT, AuditEntry, JsonDocument, SavedState, StateStore
 from maemae.service.names import StockNames, name_of
 
 
@@ -28,8 +29,8 @@ class PositionRow:
     cost_basis: int
     realised_pnl: int
     # maemae's shares valued at the last price a run marked them at (the runtime document ``marks``, saved
-    # with each minute's portfolio snapshot and at the close); None when maemae owns none of it, or no run
-    # valued it on the day shown
+    # with each minute's portfolio snapshot and at the close; a day's report: its close book's closing
+    # price); None when maemae owns none of it, or no run valued it on the day shown
     price: int | None
     market_value: int | None
     unrealised_pnl: int | None  # market value - cost basis
@@ -140,6 +141,32 @@ def position_rows(saved: SavedState, names: StockNames, day: date | None) -> lis
                 value,
                 None if value is None else value - p.cost_basis,
                 None if price is None else marked_at,
+            )
+        )
+    return rows
+
+
+def close_book_rows(book: JsonDocument, names: StockNames) -> list[PositionRow]:
+    """The positions of a day's close book (``engine.persistence.close_book``), each owned one valued at its
+    closing price: the same rows whenever the day's report is written, whatever was traded since."""
+    at = str(book["at"])
+    rows = []
+    for p in book["positions"]:
+        code, price = StockCode(p["code"]), p["close"]
+        value = None if price is None else p["owned"] * price
+        rows.append(
+            PositionRow(
+                str(code),
+                name_of(names, code),
+                p["owned"],
+                p["account"],
+                p["account"] - p["owned"],
+                p["cost_basis"],
+                p["realised_pnl"],
+                price,
+                value,
+                None if value is None else value - p["cost_basis"],
+                None if price is None else at,
             )
         )
     return rows

@@ -26,7 +26,14 @@ from maemae.domain.clock_time import KST
 from maemae.domain.fill import Fill
 from maemae.domain.order_states import OPEN_STATES
 from maemae.errors import StoreError, first_line
-from maemae.ports.state import AuditEntry, DailyResult, PortfolioSnapshot, SavedState, StateChange
+from maemae.ports.state import (
+    DAY_DOCUMENT_PREFIX,
+    AuditEntry,
+    DailyResult,
+    PortfolioSnapshot,
+    SavedState,
+    StateChange,
+)
 from maemae.store import codec, schema
 from maemae.store.audit import GENESIS, StoredRecord, VerifyResult, canonical_json, record_hash, verify_chain
 from maemae.store.database import describe, open_database, sqlite_path, translate_error
@@ -238,7 +245,10 @@ class SqlStateStore:
             codec.position_from_row(row._mapping) for row in connection.execute(select(schema.positions))
         ]
         account_row = connection.execute(select(schema.account)).first()
-        runtime = {row.name: dict(row.data) for row in connection.execute(select(schema.runtime_state))}
+        kept_by_day = schema.runtime_state.c.name.startswith(DAY_DOCUMENT_PREFIX, autoescape=True)
+        runtime = {
+            row.name: dict(row.data) for row in connection.execute(select(schema.runtime_state).where(~kept_by_day))
+        }
         return SavedState(
             day,
             orders,
