@@ -198,3 +198,18 @@ def test_when_out_is_empty_one_line_and_nothing_written_here(
     line = refused(main([command, "-c", str(config), "--out", ""]), capsys)
     assert line == "error: --out '': expected a folder path, not an empty value"
     assert os.listdir(here) == []
+
+
+def test_when_the_range_is_a_weekend_inside_the_stored_days_then_named_with_the_stored_range(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It read "backtest: no stored trading days between ...", naming neither option nor the stored days."""
+    config = write_config(tmp_path, market_root)
+    line = refused(
+        run("backtest", config, tmp_path / "out", "--start", "2025-11-29", "--end", "2025-11-30"), capsys
+    )
+    assert line.startswith(
+        "error: --start 2025-11-29 --end 2025-11-30: no KRX session in that range; data.root = "
+    )
+    assert line.endswith(": expected a range with a trading day")
+    assert "holds daily bars from 20" in line

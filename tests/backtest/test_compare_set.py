@@ -70,7 +70,9 @@ def test_compare_when_a_policy_folder_is_a_file_refuses_before_the_first_run(
         ["compare", "-c", str(config), "--start", "2025-11-24", "--end", "2025-11-28", "--out", str(out)]
     )
     line = refused(code, capsys)
-    assert line == (f"error: --out {str(out / 'compare')!r}: {LAST} there is a file; expected a folder")
+    # the folder named whole: "none there is a file" read as English
+    folder = str(out / "compare" / LAST)
+    assert line == f"error: --out {str(out / 'compare')!r}: {folder!r} is a file; expected a folder"
     assert tree(out) == before
 
 

@@ -250,20 +250,6 @@ def test_open_staging_when_out_is_under_a_file_raises_config_error(tmp_path: Pat
         outputs.open_staging(tmp_path / "afile" / "x", "--out")
 
 
-
-def test_check_out_dir_when_the_folder_is_new_leaves_nothing_behind(tmp_path: Path) -> None:
-    """A run checks its report folder at the start; the check used to create it (and its parents), so a run
-    that stopped before the close left an empty folder."""
-    outputs.check_out_dir(tmp_path / "var" / "reports", "report.dir", ())
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_check_out_dir_when_the_folder_exists_keeps_it_and_what_it_holds(tmp_path: Path) -> None:
-    (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "2025-12-03.html").write_text("kept")
-    outputs.check_out_dir(tmp_path / "reports", "report.dir", ())
-    assert [p.name for p in (tmp_path / "reports").iterdir()] == ["2025-12-03.html"]
-
 # ----- Bug C: file modes
 
 
@@ -388,10 +374,16 @@ def test_backtest_when_no_fixed_code_is_stored_but_the_safe_asset_is_parks_cash_
 ) -> None:
     """The run can still trade: idle cash goes into the safe asset, so it is not refused."""
     config = make_config(market_root, universe={"selector": "fixed", "codes": ["005930"]})
+    told: list[str] = []
     with capture_logs() as logs:
-        result = run_backtest(config, start=START, end=END)
+        result = run_backtest(config, start=START, end=END, notice=told.append)
     assert {fill.code for fill in result.recorder.fills} == {"357870"}
     assert any(entry["event"] == "universe_codes_not_stored" for entry in logs)
+    # said as it is (it read "the run trades the other 0")
+    assert told == [
+        f"universe.codes: 005930 not stored under data.root = {str(market_root)!r}: the run only parks idle "
+        "cash in the safe asset (`maemae data info` lists them)"
+    ]
 
 
 def test_compare_when_its_table_cannot_be_written_keeps_the_old_set_and_says_so_in_one_line(

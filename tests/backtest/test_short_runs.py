@@ -13,6 +13,7 @@ from maemae.backtest.metrics import SHORT_RUN_SESSIONS, Metrics, compute_metrics
 from maemae.backtest.outputs import write_summary
 from maemae.backtest.sweep_report import _cell
 from maemae.cli import main
+from maemae.cli.backtest_cmd import _counted
 from tests.backtest.conftest import short_run_warning, write_cli_config
 
 
@@ -65,6 +66,28 @@ def test_short_run_note_when_fewer_sessions_than_the_bound_only(sessions: int, s
     metrics = _metrics([], sessions)
     assert metrics.sessions == sessions
     assert (short_run_note(metrics) is not None) is said
+
+
+def test_short_run_note_when_one_session_says_session_once() -> None:
+    """It read "the run has 1 sessions"."""
+    note = short_run_note(_metrics([], 1))
+    assert note is not None
+    assert note.startswith("the run has 1 session: ")
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "written"),
+    [
+        (4645, "executed order", "4,645 executed orders"),
+        (1, "intent", "1 intent"),
+        (0, "intent", "0 intents"),
+    ],
+)
+def test_result_line_counts_when_large_or_one_are_written_as_read(
+    count: int, noun: str, written: str
+) -> None:
+    """The result line read "4645 executed orders" beside "76,000 strategy errors", and "1 intents denied"."""
+    assert _counted(count, noun) == written
 
 
 def test_backtest_cli_when_run_on_a_week_warns_that_annualised_figures_say_little(

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from maemae.backtest.service import BacktestResult, run_backtest
 from maemae.errors import ConfigError
@@ -121,6 +123,15 @@ def _first_error(result: BacktestResult) -> str:
     return result.engine.kernel.first_strategy_error
 
 
+def _assert_at_the_users_file(logs: list[dict[str, Any]], folder: Path) -> None:
+    """The logged error's ``at=`` names the user's file, as docs/strategies.md says: a wrong return value or
+    bars that look ahead named maemae's own line, or nothing; and maemae's finding reads as one error, not
+    a StrategyError inside a StrategyError."""
+    (first, *_) = [entry for entry in logs if entry["event"] == "strategy_error"]
+    assert str(first["at"]).startswith(str(folder)), first
+    assert str(first["error"]).count("StrategyError") == 1, first
+
+
 @pytest.mark.parametrize(
     ("daily", "minute", "hook"),
     [("Peeking", "Eager", "evaluate_day"), ("Above", "AtTheLow", "wake_bars")],
@@ -128,8 +139,10 @@ def _first_error(result: BacktestResult) -> str:
 def test_speed_hook_when_it_looks_ahead_then_said_and_the_run_trades_as_every_bar_does(
     tmp_path: Path, market_root: Path, daily: str, minute: str, hook: str
 ) -> None:
-    fast = _run(tmp_path, market_root, daily, minute)
+    with capture_logs() as logs:
+        fast = _run(tmp_path, market_root, daily, minute)
     assert f"{hook} looks ahead" in _first_error(fast)
+    _assert_at_the_users_file(logs, tmp_path)
     assert fast.engine.kernel.strategy_errors == 1  # said once, then replaced for the rest of the run
     every = _run(tmp_path, market_root, daily, minute, every_bar=True)
     assert every.engine.kernel.strategy_errors == 0
@@ -158,9 +171,11 @@ def test_speed_hooks_when_causal_then_not_flagged(tmp_path: Path, market_root: P
 def test_strategy_mistake_when_made_then_counted_and_the_run_goes_on(
     tmp_path: Path, market_root: Path, daily: str, minute: str, expected: str
 ) -> None:
-    result = _run(tmp_path, market_root, daily, minute)
+    with capture_logs() as logs:
+        result = _run(tmp_path, market_root, daily, minute)
     assert expected in _first_error(result)
     assert result.engine.kernel.strategy_errors > 0
+    _assert_at_the_users_file(logs, tmp_path)
     assert result.recorder.days[-1].day == END
 
 

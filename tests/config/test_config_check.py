@@ -43,13 +43,18 @@ BAD = [
         '[universe]\nsafe_asset_code = "35787"\n',
         "universe.safe_asset_code = '35787': expected a 6-character KRX code like '005930'",
     ),
-    ("bad date", '[backtest]\nstart = "2025-02-30"\n', "backtest.start = '2025-02-30': expected a date like"),
+    (
+        "no such date",
+        '[backtest]\nstart = "2025-02-30"\n',
+        "backtest.start = '2025-02-30': no such date; expected a date like 2025-03-04",
+    ),
+    ("bad date", '[backtest]\nstart = "2025/04/01"\n', "backtest.start = '2025/04/01': expected a date like"),
     ("bad enum", 'mode = "yolo"\n', "mode = 'yolo': expected one of 'backtest', 'paper' or 'live'"),
     ("bad notifier", '[[alerts.notifiers]]\nkind = "pager"\n', "alerts.notifiers.0 = {...}: unknown kind"),
     (
         "cross-field",
         "[backtest]\nstart = 2025-05-01\nend = 2025-04-01\n",
-        "start 2025-05-01 is after end 2025-04-01",
+        "start 2025-05-01 is after end 2025-04-01; expected start on or before end",
     ),
     (
         "unknown strategy parameter",
@@ -80,6 +85,31 @@ def test_config_check_when_input_is_bad_prints_one_line_and_exits_2(
     assert err.count("\n") == 1, err
     assert err.startswith(f"error: {path}: ")
     assert message in err
+
+
+EMPTY_PATHS = [
+    ("data", "root", "folder"),
+    ("backtest", "out_dir", "folder"),
+    ("backtest", "mapped_cache_dir", "folder"),
+    ("logging", "dir", "folder"),
+    ("report", "dir", "folder"),
+    ("execution", "halt_file", "file"),
+    ("web", "token_file", "file"),
+    ("broker.kis", "token_cache", "file"),
+]
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+@pytest.mark.parametrize(("section", "key", "kind"), EMPTY_PATHS, ids=[f"{s}.{k}" for s, k, _ in EMPTY_PATHS])
+def test_config_check_when_a_path_is_empty_refuses_it_rather_than_the_current_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str, key: str, kind: str, value: str
+) -> None:
+    path = tmp_path / "cfg.toml"
+    path.write_text(f'[{section}]\n{key} = "{value}"\n', encoding="utf-8")
+    assert main(["config", "check", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {path}: {section}.{key} = {value!r}: expected a {kind} path, not an empty value\n"
+    )
 
 
 def test_config_check_when_several_problems_reports_each_on_its_own_line(

@@ -168,7 +168,20 @@ def test_import_when_file_is_empty_says_so(tmp_path: Path, capsys: pytest.Captur
     csv = tmp_path / "empty.csv"
     csv.write_text("", encoding="utf-8")
     assert main(["data", "import", "--csv", str(csv), "--dir", str(tmp_path)]) == 2
-    assert "the file is empty" in capsys.readouterr().err
+    assert f"{csv}: the file is empty, expected a header line and bars" in capsys.readouterr().err
+
+
+def test_import_when_the_instrument_list_is_empty_says_it_expected_instruments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "expected a header line and bars" of an instrument list."""
+    empty = tmp_path / "instruments.csv"
+    empty.write_text("", encoding="utf-8")
+    bars = tmp_path / "bars.csv"
+    bars.write_text("code,ts,open,high,low,close,volume\n", encoding="utf-8")
+    args = ["data", "import", "--csv", str(bars), "--instruments", str(empty), "--dir", str(tmp_path / "s")]
+    assert main(args) == 2
+    assert f"{empty}: the file is empty, expected a header line and instruments" in capsys.readouterr().err
 
 
 def test_import_when_many_problems_reports_first_and_count(

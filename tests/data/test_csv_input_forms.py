@@ -5,6 +5,7 @@ and value, with nothing written."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,11 @@ import pytest
 
 from maemae.cli import main
 from maemae.data.bars import Timeframe
+from maemae.data.csv_import import import_csv
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
+from maemae.errors import DataError
+from maemae.krx.calendar import default_calendar
 from tests.user_errors import refused
 
 HEADER = "code,ts,open,high,low,close,volume,value"
@@ -290,3 +294,85 @@ def test_import_when_a_store_folder_is_a_file_refuses_before_the_instruments_are
     code, _, _ = run(tmp_path, [HEADER, ROW], store=store)
     assert f"{store / 'day'} is a file, expected a folder of the store" in refused(code, capsys)
     assert sorted(path.name for path in store.iterdir()) == ["day"]
+
+
+@pytest.mark.parametrize("text", ["70000.0", "7e4", "+70000"])
+def test_import_when_a_price_is_not_written_as_plain_digits_refuses_it_at_its_line(
+    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, csv, _ = run(tmp_path, [HEADER, ROW, NEXT_ROW.replace(",70000,70100", f",{text},70100", 1)])
+    assert refused(code, capsys) == f"error: {csv}: line 3: column 'open' = '{text}': expected a whole number"
+    assert not (tmp_path / "store").exists()
+
+
+def test_import_when_a_column_mixes_a_large_volume_and_a_decimal_refuses_the_decimal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    large = "005930,2025-03-04,70000,70100,69900,70000,9007199254740993,84000000"
+    code, csv, _ = run(tmp_path, [HEADER, large, NEXT_ROW.replace(",1200,", ",1.0,")])
+    assert refused(code, capsys) == f"error: {csv}: line 3: column 'volume' = '1.0': expected a whole number"
+
+
+@pytest.mark.parametrize("header", [HEADER + ",volume", HEADER.replace("volume", "Volume") + ", volume "])
+def test_import_when_the_header_names_a_column_twice_says_so(
+    tmp_path: Path, header: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, csv, _ = run(tmp_path, [header, ROW + ",1200"])
+    assert refused(code, capsys) == (
+        f"error: {csv}: line 1: column 'volume' appears twice (columns 7 and 9): expected each column once"
+    )
+
+
+def test_import_when_csv_is_a_folder_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["data", "import", "--csv", str(tmp_path), "--dir", str(tmp_path / "store")])
+    assert refused(code, capsys) == f"error: {tmp_path}: is a folder, expected a CSV file"
+
+
+def test_import_when_dir_is_a_file_says_so_before_looking_at_the_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "day.csv"
+    target.write_text(f"{HEADER}\n{ROW}\n", encoding="utf-8")
+    code = main(["data", "import", "--csv", str(target), "--dir", str(target)])
+    expected = f"error: --dir {target}: {target} is a file, expected a folder of the store"
+    assert refused(code, capsys) == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "stamp"),
+    [
+        ("005930,1999-03-08,70000,70100,69900,70000,1200,84000000", "1999-03-08T00:00:00+09:00"),
+        ("005930,2005-12-29T09:00:00,70000,70100,69900,70000,1200,84000000", "2005-12-29T09:00:00+09:00"),
+    ],
+    ids=["day", "minute"],
+)
+def test_import_when_a_bar_is_before_the_calendar_names_its_first_day(
+    tmp_path: Path, row: str, stamp: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, csv, _ = run(tmp_path, [HEADER, row])
+    assert refused(code, capsys) == (
+        f"error: {csv}: line 2: ts {stamp}: before the KRX calendar, which starts on 2006-01-02, expected a "
+        "date from 2006-01-02 to 2027-12-31 (docs/krx.md)"
+    )
+
+
+def test_import_when_a_bar_is_dated_after_today_in_seoul_refuses_it_and_takes_today(
+    tmp_path: Path,
+) -> None:
+    store = BarStore(tmp_path / "store")
+    csv = tmp_path / "bars.csv"
+    listing = tmp_path / "instruments.csv"
+    listing.write_text(INSTRUMENTS, encoding="utf-8")
+    today = date(2025, 3, 4)
+    last_today = "005930,2025-03-04T15:30:00,70000,70000,70000,70000,10,700000"
+    tomorrow = "005930,2025-03-05T09:00:00,70000,70100,69900,70000,1200,84000000"
+    csv.write_text("\n".join([HEADER, MINUTE_ROW, last_today, tomorrow]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as raised:
+        import_csv(csv, store, default_calendar(), None, listing, today=today)
+    assert str(raised.value) == (
+        f"{csv}: line 4: ts 2025-03-05T09:00:00+09:00: after today (2025-03-04 in Asia/Seoul), "
+        "expected a day up to today"
+    )
+    assert not store.root.exists()
+    csv.write_text("\n".join([HEADER, MINUTE_ROW, last_today]) + "\n", encoding="utf-8")
+    assert import_csv(csv, store, default_calendar(), None, listing, today=today).rows == 2

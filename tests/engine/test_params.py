@@ -52,7 +52,11 @@ def test_params_set_when_valid_then_saved_audited_and_shown(
             "params: risk.stop_loss.pct = 1e-05: expected a number with at most 4 digits after the point",
         ),
         ("risk.order_limits.max_quantity_per_order", "0", "max_quantity_per_order = 0"),
-        ("risk.no_such_rule", "1", "params: unknown key 'risk.no_such_rule'"),
+        (
+            "risk.no_such_rule",
+            "1",
+            "params: unknown key 'risk.no_such_rule' (allowed under risk: cooldown, reentry, ",
+        ),
         ("strategies.daily.params.short", "5", "cannot change while running (only risk.* and execution.*)"),
         # read when a run starts: the kill switch's flag file, the timers
         ("execution.halt_file", "var/OTHER", "params: 'execution.halt_file' is read when a run starts, so"),

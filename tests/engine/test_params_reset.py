@@ -64,13 +64,60 @@ def test_params_reset_when_a_change_was_saved_returns_to_the_file_and_audits_it(
     ("key", "expected"),
     [
         (KEY, f"error: params: {KEY} has no saved override; the config file's value is in force"),
-        ("risk.no_such_rule", "error: params: unknown key 'risk.no_such_rule'"),
+        (
+            "risk.no_such_rule",
+            "error: params: unknown key 'risk.no_such_rule' (allowed under risk: cooldown, reentry, "
+            "daily_caps, one_trade_a_day, take_profit, stop_loss, trailing_stop, portfolio_stop, time_cut, "
+            "order_limits, sizing, strategy_change)",
+        ),
     ],
 )
 def test_params_reset_when_nothing_to_drop_then_one_line_and_nothing_saved(
     config: str, key: str, expected: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert refused(main(["params", "reset", "--config", config, key]), capsys) == expected
+    assert saved_overrides(config) == {}
+
+
+def test_params_when_a_table_and_a_key_in_it_are_set_then_one_override_and_reset_returns_to_the_file(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A table saved whole and a key inside it were two overrides: resetting the key said it had none while
+    the table's value was in force, and resetting the table said "from the config file" while the key's
+    override still set it."""
+    file_value = load_config(Path(config)).risk.stop_loss.pct
+    assert main(["params", "set", "--config", config, "risk.stop_loss", '{"enabled": true, "pct": 4}']) == 0
+    assert main(["params", "set", "--config", config, KEY, "3"]) == 0  # into the table's override
+    assert saved_overrides(config) == {"risk.stop_loss": {"enabled": True, "pct": 3}}
+    capsys.readouterr()
+    assert refused(main(["params", "reset", "--config", config, KEY]), capsys) == (
+        f"error: params: {KEY} is part of the saved override of risk.stop_loss: "
+        "`maemae params reset risk.stop_loss` returns it to the config file's value"
+    )
+    assert main(["params", "reset", "--config", config, "risk.stop_loss"]) == 0
+    assert saved_overrides(config) == {}
+    capsys.readouterr()
+    assert main(["params", "get", "--config", config, KEY]) == 0
+    assert capsys.readouterr().out == f"{file_value}\n"
+
+
+def test_params_when_a_key_then_its_table_are_set_the_table_replaces_it_and_a_table_reset_drops_its_keys(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["params", "set", "--config", config, KEY, "3"]) == 0
+    assert main(["params", "set", "--config", config, "risk.stop_loss", '{"enabled": true, "pct": 4}']) == 0
+    assert saved_overrides(config) == {"risk.stop_loss": {"enabled": True, "pct": 4}}
+    # an older maemae saved both; a reset of the table drops the key's override with it
+    store = SqlStateStore(load_config(Path(config)).store.url)
+    try:
+        store.commit(
+            StateChange(runtime={PARAMS_DOCUMENT: {"risk.stop_loss": {"enabled": True, "pct": 4}, KEY: 3}})
+        )
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["params", "reset", "--config", config, "risk.stop_loss"]) == 0
+    assert capsys.readouterr().out.startswith("risk.stop_loss: {")
     assert saved_overrides(config) == {}
 
 

@@ -75,7 +75,10 @@ def test_run_when_replayed_then_the_day_closes_with_the_book_equal(
     config = _config(market_root, tmp_path)
     assert main(["run", "--config", str(config), "--replay", DAY.isoformat()]) == 0
     out = capsys.readouterr().out
-    assert f"{DAY}: the day is closed" in out
+    lines = out.splitlines()
+    # what the start found, then how the day ended (it said the day was closed above the recovery line)
+    assert lines[0].startswith("recovery: 0 orders restored")
+    assert lines[1] == f"{DAY}: the day is closed"
     assert "cycles 2280, price refreshes 2280" in out
     assert "book: maemae's orders, holdings and cash equal the broker's" in out
     assert _closed_days(tmp_path) == [DAY.isoformat()]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from maemae.backtest.runner import Cursor
 from maemae.cli import main
+from maemae.engine.replay import replay_moment
+from maemae.krx.calendar import default_calendar
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import DAY, _config
 
@@ -36,7 +41,8 @@ def test_status_positions_orders_when_a_paper_day_ran_then_they_show_its_saved_s
     assert status["cash"] == saved.account.account.cash
     assert status["open_orders"] == 0
     assert status["orders_today"] + status["denied_today"] == len(saved.orders)
-    assert status["last_recovery"]["at"].startswith(f"{DAY.isoformat()}T00:00:00")
+    # dated when the replay started in the day's time, ten minutes before the open (it read midnight)
+    assert status["last_recovery"]["at"] == f"{DAY.isoformat()}T08:50:00+09:00"
     assert status["last_recovery"]["restored_orders"] == 0
     assert status["realised_today"] == saved.account.realised_pnl  # the first closed day
     assert status["last_error"] is None
@@ -89,4 +95,13 @@ def test_status_when_a_run_lost_its_broker_then_the_error_is_saved_and_shown(
     )
     assert main(["status", "--config", config, "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["last_error"].startswith(f"{DAY.isoformat()}T00:00:00+09:00 BrokerConnectionLost: kis-mock")
+    assert status["last_error"].startswith(f"{DAY.isoformat()}T08:50:00+09:00 BrokerConnectionLost: kis-mock")
+
+
+def test_replay_moment_is_where_the_replay_stands_in_the_days_time() -> None:
+    """A resumed replay's recovery, or an error a start stops on, is dated where the replay (re)starts:
+    before the open, at the next bar to step, or after the close (they all read midnight)."""
+    calendar, kst = default_calendar(), ZoneInfo("Asia/Seoul")
+    assert replay_moment(calendar, DAY, None) == datetime(2025, 12, 3, 8, 50, tzinfo=kst)
+    assert replay_moment(calendar, DAY, Cursor(DAY, 266)) == datetime(2025, 12, 3, 13, 26, tzinfo=kst)
+    assert replay_moment(calendar, DAY, Cursor(DAY, 382)) == datetime(2025, 12, 3, 15, 30, 1, tzinfo=kst)

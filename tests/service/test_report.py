@@ -61,7 +61,12 @@ def test_report_command_when_asked_in_english_or_json_then_prints_it(
     assert main([*args, "--no-backtest"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"End-of-day report {DAY}\nEquity ")
-    assert "(Change on the day -)" in out  # the paper store's first closed day: no day before it
+    # the paper store's first closed day: its change counts from the cash it started with, as the close
+    # alert's does (it was "-": no day before it)
+    change = int(out.splitlines()[1].split("(Change on the day ")[1].rstrip(")").replace(",", ""))
+    equity = int(out.splitlines()[1].split()[1].replace(",", ""))
+    assert change == equity - load_config(paper_day).backtest.initial_cash
+    assert change != 0
     assert "Backtest of the same day" not in out
     assert '<html lang="en">' in (out_dir / f"{DAY}.en.html").read_text(encoding="utf-8")
     assert out.endswith(f"written: {out_dir / f'{DAY}.en.html'}\n")
@@ -76,7 +81,8 @@ def test_report_command_when_asked_in_english_or_json_then_prints_it(
     assert main(["report", "--config", str(paper_day), "--json", "--no-backtest"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["day"] == DAY.isoformat()
-    assert data["change"] is None, "no change to tell on a first closed day (not 0)"
+    assert data["change"] == change
+    assert data["notes"] == []
     config = load_config(paper_day)
     store = SqlStateStore(config.store.url)
     try:

@@ -4,7 +4,9 @@ loads it: never as a traceback, and never by running with a value the engine can
 
 from __future__ import annotations
 
+import pickle
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,8 @@ import pytest
 from maemae.cli import main
 from maemae.config.strategies import StrategySpec
 from maemae.errors import ConfigError
-from maemae.strategy.loader import load_daily, load_minute
-from tests.user_errors import refused
+from maemae.strategy.loader import ParamsError, load_daily, load_minute
+from tests.user_errors import one_error_line, refused
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "strategies.md"
 INIT = "        super().__init__(params)\n        self.p = params\n"
@@ -70,8 +72,11 @@ def test_cli_when_the_strategy_init_raises_exits_2_with_one_line_naming_class_ho
 ) -> None:
     strategies = example(tmp_path, replace=(INIT, INIT + '        raise RuntimeError("boom")\n'))
     config = config_file(tmp_path, market_root, strategies)
-    line = refused(main([*command, str(config)]), capsys)
-    assert line.endswith(
+    code = main([*command, str(config)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "running policy" not in captured.out  # compare: refused before any policy is said to run
+    assert one_error_line(captured.err).endswith(
         f"strategies.minute.class = '{strategies}:OpenToAfternoon': "
         "OpenToAfternoon.__init__ raised RuntimeError('boom')"
     )
@@ -136,3 +141,30 @@ def test_load_daily_when_the_class_has_no_params_class_says_so(tmp_path: Path) -
     with pytest.raises(ConfigError) as info:
         load_daily(daily_spec(strategies))
     assert str(info.value).endswith("EveryDay.Params = None, expected a StrategyParams subclass")
+
+
+def test_params_error_when_pickled_as_a_sweep_worker_sends_it_keeps_its_problems() -> None:
+    """A sweep with more than one worker printed a bad parameter one character at a time: unpickled, the
+    error was built again from its message, whose characters became its problems."""
+    error = ParamsError(["strategies.daily.params.shrt = 2: unknown parameter", "b = 1: bad"])
+    back = pickle.loads(pickle.dumps(error))
+    assert back.problems == error.problems
+    assert str(back) == "strategies.daily.params.shrt = 2: unknown parameter; b = 1: bad"
+
+
+@pytest.mark.parametrize(
+    ("load", "where", "offered"),
+    [
+        (load_daily, "strategies.daily", "sma_daily"),
+        (load_minute, "strategies.minute", "follow_daily, rsi_minute"),
+    ],
+)
+def test_load_when_the_built_in_name_is_unknown_offers_only_the_slots_kind(
+    load: Callable[[StrategySpec], object], where: str, offered: str
+) -> None:
+    """The daily slot was offered the minute strategies too, which it then refuses."""
+    with pytest.raises(ConfigError) as info:
+        load(StrategySpec.model_validate({"class": "nosuch"}))
+    assert str(info.value) == (
+        f"{where}.class = 'nosuch': expected one of {offered}, or path/to/file.py:ClassName"
+    )

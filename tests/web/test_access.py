@@ -20,9 +20,10 @@ from maemae.cli import main
 from maemae.engine.operator import requested_state
 from maemae.errors import ConfigError
 from maemae.risk.state import TradingState
+from maemae.service.report import report_dir
 from maemae.web.auth import load_or_create_token
 from tests.engine.test_run import _config as run_config
-from tests.user_errors import one_error_line
+from tests.user_errors import one_error_line, refused
 from tests.web.conftest import Served, write_config
 from tests.web.conftest import _free_port as free_port
 
@@ -237,7 +238,7 @@ def test_params_when_invalid_then_400_one_line_and_when_valid_then_in_force(
     assert bad.status_code == 400
     assert bad.json() == {"error": "params: risk.stop_loss.pct = 'abc': expected a number"}
     unknown = httpx.post(served.url + "/api/params", json={"key": "risk.nope", "value": "1"}, headers=headers)
-    assert unknown.json() == {"error": "params: unknown key 'risk.nope'"}
+    assert unknown.json()["error"].startswith("params: unknown key 'risk.nope'")
     good = httpx.post(
         served.url + "/api/params", json={"key": "risk.stop_loss.pct", "value": "4.5"}, headers=headers
     )
@@ -247,6 +248,51 @@ def test_params_when_invalid_then_400_one_line_and_when_valid_then_in_force(
     assert view["parameters"]["risk.stop_loss.pct"] in (4.5, "4.5")
     assert main(["params", "get", "--config", str(served.config_file), "risk.stop_loss.pct"]) == 0
     assert capsys.readouterr().out.strip() in ("4.5", '"4.5"')  # the CLI reads the same service
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("risk.stop_loss.pct", -3),  # out of range
+        ("risk.stop_loss.pct", True),  # a boolean for a number
+        ("risk.nope", 1),  # an unknown key
+        ("execution.price_refresh_s", 5),  # read only when a run starts
+        ("risk.stop_loss", {"enabled": True, "pct": -1}),  # a table with a bad member
+        ("risk.stop_loss.enabled", 1),  # a number for a switch
+    ],
+)
+def test_params_when_value_is_json_not_text_then_refused_with_the_cli_line_and_nothing_saved(
+    served: Served, capsys: pytest.CaptureFixture[str], key: str, value: object
+) -> None:
+    config = str(served.config_file)
+    typed = json.dumps(value)
+    cli_line = refused(main(["params", "set", "--config", config, "--", key, typed]), capsys)
+    response = httpx.post(
+        served.url + "/api/params", json={"key": key, "value": value}, headers=_bearer(served)
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": cli_line.removeprefix("error: ")}
+    assert "\n" not in cli_line
+    assert main(["params", "get", "--config", config, "risk.stop_loss"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"enabled": True, "pct": 5}  # the config file's, unchanged
+
+
+def test_params_when_value_is_a_json_number_boolean_or_object_then_in_force(served: Served) -> None:
+    headers = _bearer(served)
+
+    def change(key: str, value: object) -> httpx.Response:
+        return httpx.post(served.url + "/api/params", json={"key": key, "value": value}, headers=headers)
+
+    number = change("risk.stop_loss.pct", 4.5)
+    assert number.status_code == 200
+    assert number.json() == {"key": "risk.stop_loss.pct", "old": 5, "new": 4.5}
+    switch = change("risk.trailing_stop.enabled", True)
+    assert switch.json() == {"key": "risk.trailing_stop.enabled", "old": False, "new": True}
+    table = change("risk.stop_loss", {"enabled": False, "pct": 4})
+    assert table.json()["new"] == {"enabled": False, "pct": 4}
+    shown = httpx.get(served.url + "/api/view", headers=headers).json()["parameters"]
+    assert shown["risk.stop_loss.enabled"] is False
+    assert shown["risk.trailing_stop.enabled"] is True
 
 
 def test_labels_when_lang_chosen_then_korean_or_english(served: Served) -> None:
@@ -312,9 +358,41 @@ def test_cli_dashboard_when_started_then_listens_on_loopback_and_refuses_a_taken
         child.wait(10)
 
 
-def test_report_when_the_day_has_not_closed_or_is_not_a_date_then_404(served: Served) -> None:
+def test_report_when_not_a_date_then_400_with_the_date_message(served: Served) -> None:
     headers = _bearer(served)
-    missing = httpx.get(served.url + "/report/2025-12-03", headers=headers)
-    assert missing.status_code == 404
-    assert missing.json() == {"detail": "no report for 2025-12-03: the day has not closed"}
+    wrong = httpx.get(served.url + "/report/xyz", headers=headers)
+    assert wrong.status_code == 400
+    assert wrong.json() == {"detail": "report 'xyz': expected a date as YYYY-MM-DD"}
     assert httpx.get(served.url + "/report/..%2Fweb-token", headers=headers).status_code == 404
+
+
+def test_report_when_the_day_never_closed_then_404_saying_so_and_naming_the_days_with_a_report(
+    served_named: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    headers = _bearer(served_named)
+    none_yet = httpx.get(served_named.url + "/report/2025-12-04", headers=headers)
+    assert none_yet.status_code == 404
+    assert none_yet.json() == {
+        "detail": "report 2025-12-04: the state database has no closed day 2025-12-04 "
+        "(days with a report: none)"
+    }
+    assert main(["report", "--config", str(served_named.config_file), "2025-12-03"]) == 0, capsys.readouterr()
+    never = httpx.get(served_named.url + "/report/2025-12-04", headers=headers)
+    assert never.status_code == 404
+    assert never.json() == {
+        "detail": "report 2025-12-04: the state database has no closed day 2025-12-04 "
+        "(days with a report: 2025-12-03)"
+    }
+    assert httpx.get(served_named.url + "/report/2025-12-03", headers=headers).status_code == 200
+
+
+def test_report_when_the_day_closed_but_its_file_is_missing_then_404_naming_the_file_and_the_command(
+    served_named: Served,
+) -> None:
+    missing = httpx.get(served_named.url + "/report/2025-12-03", headers=_bearer(served_named))
+    assert missing.status_code == 404
+    file = report_dir(served_named.config) / "2025-12-03.html"
+    assert missing.json() == {
+        "detail": f"report 2025-12-03: the day closed but {file} does not exist: "
+        "`maemae report --config F 2025-12-03` writes it (days with a report: none)"
+    }

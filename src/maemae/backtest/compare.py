@@ -35,6 +35,7 @@ from maemae.backtest.service import (
 )
 from maemae.config import MaemaeConfig
 from maemae.config.risk import RiskConfig
+from maemae.engine.composition import load_strategies
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,9 @@ def compare_policies(
     """Each policy's backtest, its outputs in a folder of ``out_dir`` named after it, and the table of all
     in ``compare.csv`` and ``compare.html``, all replaced as one set; ``out_option`` names where ``out_dir``
     came from in an error line. The market is loaded once: the policies differ only in their risk section,
-    which the load does not read."""
+    which the load does not read. The strategies are loaded first, so one that cannot be is refused before
+    any policy is said to run."""
+    load_strategies(config)
     if out_dir is None:
         loaded = load_market(config, start, end, backtest=True, notice=notice)
         return [PolicyResult(name, _run_policy(config, name, loaded, on_policy).metrics) for name in POLICIES]

@@ -99,7 +99,8 @@ def short_run_note(metrics: Metrics) -> str | None:
     did). None for a run long enough."""
     if metrics.sessions >= SHORT_RUN_SESSIONS:
         return None
+    sessions = f"{metrics.sessions} session" + ("" if metrics.sessions == 1 else "s")
     return (
-        f"the run has {metrics.sessions} sessions: CAGR, Sharpe and turnover are annualised from them and "
-        f"say little; {SHORT_RUN_SESSIONS} sessions or more give them meaning"
+        f"the run has {sessions}: CAGR, Sharpe and turnover are annualised from them and say little; "
+        f"{SHORT_RUN_SESSIONS} sessions or more give them meaning"
     )

@@ -51,7 +51,9 @@ def _check_target(out_dir: Path, name: str, option: str) -> None:
     """Refuse ``name`` when the file it names is a folder, or a folder on its way is a file."""
     for folder in reversed(Path(name).parents[:-1]):  # ``none`` of ``none/report.html``; none for a file
         if (out_dir / folder).exists() and not (out_dir / folder).is_dir():
-            raise ConfigError(f"{option} {str(out_dir)!r}: {folder} there is a file; expected a folder")
+            raise ConfigError(
+                f"{option} {str(out_dir)!r}: {str(out_dir / folder)!r} is a file; expected a folder"
+            )
     if (out_dir / name).is_dir():
         raise ConfigError(f"{option} {str(out_dir)!r}: {name} there is a folder; expected a file")
 
@@ -84,11 +86,9 @@ def _remove_empty(folders: Sequence[Path]) -> None:
 def check_out_dir(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> None:
     """Fail now, with one line, when outputs cannot be written to ``out_dir``: before a run, not after it.
     ``names`` as for :func:`open_staging` (none: only the folder, when the files' names are not known yet).
-    The folders the check had to create are removed again: the folder appears with the first outputs, so a
-    run that stops before writing any leaves none behind."""
-    made = [folder for folder in (out_dir, *out_dir.parents) if not os.path.lexists(folder)]
+    The folder is made, if missing, and kept: a run's report folder next to a SQLite store (``var/reports``)
+    makes the store's folder too, which the store itself does not create."""
     discard(open_staging(out_dir, option, names))
-    _remove_empty(made)
 
 
 def _unusable(out_dir: Path, error: OSError) -> str:

@@ -425,14 +425,18 @@ class BacktestRunner:
                 asked = row in wholes
                 given = wholes.pop(row, None)
                 if isinstance(given, Exception):  # the check's call raised it: a strategy bug, as below
-                    self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, given)
+                    self.engine.kernel.strategy_failed(
+                        minute.name, "wake_bars", code, given, minute.wake_bars
+                    )
                     continue
                 try:
                     if not asked:
                         given = minute.wake_bars(data[code].bars, data[code].today_start, signals[row])
                     wake = _checked_wake(given, n)
                 except Exception as error:  # a strategy bug: the stock is woken on every bar instead
-                    self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, error)
+                    self.engine.kernel.strategy_failed(
+                        minute.name, "wake_bars", code, error, minute.wake_bars
+                    )
                     continue
                 if wake is not None:
                     flat[:, row], held[:, row] = wake
@@ -480,7 +484,9 @@ class BacktestRunner:
                         f"evaluate_day looks ahead: its signals for the day's first {cut} bars change when "
                         "the later bars are left out; the rest of the run evaluates each bar with evaluate"
                     )
-                    self.engine.kernel.strategy_failed(self.engine.daily.name, "evaluate_day", code, error)
+                    self.engine.kernel.strategy_failed(
+                        self.engine.daily.name, "evaluate_day", code, error, self.engine.daily.evaluate_day
+                    )
                     return True
         return False
 
@@ -520,7 +526,7 @@ class BacktestRunner:
                 f"wake_bars looks ahead: its masks for the day's first {cut} bars change when the later "
                 "bars are left out; the rest of the run wakes every stock on every bar"
             )
-            self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, error)
+            self.engine.kernel.strategy_failed(minute.name, "wake_bars", code, error, minute.wake_bars)
             return True
         return False
 
@@ -543,7 +549,7 @@ class BacktestRunner:
                 daily.evaluate_day(code, history.close, history.volume, closes, cumulative), len(closes)
             )
         except Exception as error:  # a strategy bug: no daily signal for the stock today, as live
-            self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error)
+            self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error, daily.evaluate_day)
             return np.zeros(len(closes), dtype=np.int8)
 
     def _drop_bad_signals(self, codes: list[StockCode], signals: np.ndarray) -> None:
@@ -556,7 +562,7 @@ class BacktestRunner:
         for row in np.flatnonzero(bad.any(axis=1)).tolist():
             value = int(signals[row][bad[row]][0])
             error = ValueError(f"evaluate_day gave {value}; expected -1 (sell), 0 or 1 (buy)")
-            self.engine.kernel.strategy_failed(daily.name, "evaluate", codes[row], error)
+            self.engine.kernel.strategy_failed(daily.name, "evaluate", codes[row], error, daily.evaluate_day)
             signals[row] = Signal.NONE
 
     def _set_wake(self, prepared: _Day, code: StockCode) -> None:

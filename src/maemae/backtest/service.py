@@ -91,7 +91,9 @@ def load_market(
         days = [d for d in sessions if d >= start]
     if not days:
         raise _no_days_in(config, asked, first, last) or NoTradingDays(
-            f"backtest: no stored trading days between {start or first} and {end}"
+            f"{_range_named(asked, first, end)}: no KRX session in that range; data.root = "
+            f"{str(config.data.root)!r} holds daily bars from {first} to {last}: expected a range with a "
+            "trading day"
         )
     if backtest:
         _check_universe(config, daily, notice)
@@ -144,11 +146,17 @@ def _no_days_in(
     high = bounds.get("--end") or bounds.get("backtest.end") or last
     if not given or (low <= last and high >= first):
         return None
-    named = " ".join(f"{name} {value}" for name, value in given)
     return NoTradingDays(
-        f"{named}: no stored trading day in that range; data.root = {str(config.data.root)!r} holds daily "
-        f"bars from {first} to {last}"
+        f"{_range_named(asked, first, last)}: no stored trading day in that range; data.root = "
+        f"{str(config.data.root)!r} holds daily bars from {first} to {last}"
     )
+
+
+def _range_named(asked: tuple[tuple[str, date | None], ...], first: date, last: date) -> str:
+    """The range as the user gave it (``--start 2025-04-05 --end 2025-04-06``), or the stored days the run
+    fell back to when it gave none."""
+    given = [f"{name} {value}" for name, value in asked if value is not None]
+    return " ".join(given) if given else f"backtest {first}..{last}"
 
 
 def check_date_order(config: MaemaeConfig, start: date | None, end: date | None) -> None:
@@ -264,9 +272,11 @@ def _check_universe(config: MaemaeConfig, daily: dict[StockCode, BarArrays], not
         if missing:
             log.warning("universe_codes_not_stored", codes=missing, data_root=root, shown=notice is not None)
             if notice is not None:
+                left = len(universe.codes) - len(missing)
+                trades = f"trades the other {left}" if left else "only parks idle cash in the safe asset"
                 notice(
                     f"universe.codes: {', '.join(missing)} not stored under data.root = {root!r}: the run "
-                    f"trades the other {len(universe.codes) - len(missing)} (`maemae data info` lists them)"
+                    f"{trades} (`maemae data info` lists them)"
                 )
     if safe is not None and safe not in stored:
         log.warning(

@@ -8,6 +8,9 @@ import sys
 
 import typer
 
+# typer 0.29 carries its own copy of click (pinned in uv.lock): its usage errors are of these classes
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 from maemae.cli.app import app, arguments
 from maemae.errors import MaemaeError
 
@@ -19,17 +22,39 @@ def main(argv: list[str] | None = None) -> int:
     arguments.clear()
     arguments.extend(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv, prog_name="maemae")
+        # not standalone: click's usage errors come here, to be one line like every other user error (in
+        # standalone mode typer prints them as a framed box of four lines or more); ``typer.Exit(n)`` and
+        # Ctrl-C (130) come back as the exit code
+        code = app(args=argv, prog_name="maemae", standalone_mode=False)
     except MaemaeError as error:
         for line in str(error).splitlines() or [""]:  # one problem a line, each of them an error line
             typer.echo(f"error: {line}", err=True)
         return error.exit_code
+    except NoArgsIsHelpError as error:  # `maemae data`: what it offers, as before
+        typer.echo(error.ctx.get_help() if error.ctx else "")
+        return error.exit_code
+    except ClickException as error:
+        typer.echo(f"error: {usage_error(error)}", err=True)
+        return error.exit_code
+    except typer.Abort:  # end of input at a prompt
+        typer.echo("error: aborted: no answer was given", err=True)
+        return 1
     except SystemExit as done:
         if done.code is None or isinstance(done.code, int):
             return done.code or 0
         typer.echo(str(done.code), err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
+
+
+def usage_error(error: ClickException) -> str:
+    """A usage error (an unknown option, a missing argument, a value of the wrong type) in one line: the
+    command, click's words, and where the right usage is. Click words some of them over several lines."""
+    message = " ".join(error.format_message().split())
+    context = getattr(error, "ctx", None)
+    if context is None:
+        return message
+    return f"{context.command_path}: {message} ({context.command_path} --help shows the usage)"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -102,13 +102,17 @@ def _date(value: str | None, option: str) -> date | None:
     return None if value is None else option_date(value, option)
 
 
+def _counted(count: int, noun: str) -> str:
+    """``1 executed order``, ``4,645 executed orders``: the result line's counts, each read as written."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def _strategy_errors(kernel: TradingKernel) -> str:
     """The result line's note of the strategy's errors, if any: a strategy that failed on every bar ends with
     0 orders, which must not read as a strategy that chose not to trade (each error is logged once)."""
     if not kernel.strategy_errors:
         return ""
-    noun = "strategy error" if kernel.strategy_errors == 1 else "strategy errors"
-    return f", {kernel.strategy_errors:,} {noun} (first: {kernel.first_strategy_error})"
+    return f", {_counted(kernel.strategy_errors, 'strategy error')} (first: {kernel.first_strategy_error})"
 
 
 def _denials(denied: dict[str, int]) -> str:
@@ -118,7 +122,7 @@ def _denials(denied: dict[str, int]) -> str:
     if not total:
         return ""
     reason, count = max(denied.items(), key=lambda item: item[1])
-    return f", {total:,} intents denied (most: {reason}, {count:,}; orders.csv has each)"
+    return f", {_counted(total, 'intent')} denied (most: {reason}, {count:,}; orders.csv has each)"
 
 
 @app.command()
@@ -163,7 +167,7 @@ def backtest(
     typer.echo(
         f"{result.days[0]}..{result.days[1]}: final equity {m.final_equity:,} won, "
         f"return {m.total_return:.2%}, "
-        f"max drawdown {m.max_drawdown:.2%}, Sharpe {m.sharpe:.2f}, {m.n_trades} executed orders"
+        f"max drawdown {m.max_drawdown:.2%}, Sharpe {m.sharpe:.2f}, {_counted(m.n_trades, 'executed order')}"
         f"{_strategy_errors(result.engine.kernel)}{_denials(m.denied_orders)}"
     )
     _note_short_run(m)

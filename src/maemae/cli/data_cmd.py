@@ -23,7 +23,17 @@ data_app = typer.Typer(help="Import, generate and inspect market data.", no_args
 app.add_typer(data_app, name="data")
 
 DEFAULT_DIR = Path("var/demo/market")
-DirOption = Annotated[Path, typer.Option("--dir", help="Market-data directory.")]
+
+
+def _store_folder(value: str | Path) -> Path:
+    """``--dir`` as a path. An empty value is refused, as ``--out``'s is: as a path it is the current folder,
+    and a sample market or an import landed among whatever was there."""
+    if not str(value).strip():
+        raise ConfigError(f"--dir {str(value)!r}: expected a folder path, not an empty value")
+    return Path(value)
+
+
+DirOption = Annotated[Path, typer.Option("--dir", help="Market-data directory.", parser=_store_folder)]
 
 
 @data_app.command("sample")

@@ -98,13 +98,13 @@ def _trade(settings: MaemaeConfig, options: RunOptions) -> None:
     from maemae.engine.runtime import run_trading_day
 
     summary = run_trading_day(settings, options)
-    typer.echo(summary.note)
-    if summary.recovery is not None:
+    if summary.recovery is not None:  # what the start found, first, as `maemae paper` prints it
         recovery = summary.recovery
         typer.echo(
             f"recovery: {recovery.restored_orders} orders restored, {len(recovery.found)} found at the "
             f"broker, {len(recovery.never_sent)} never sent, {len(recovery.recovered_fills)} fills recovered"
         )
+    typer.echo(summary.note)
     if summary.report is not None:
         report = summary.report
         equity = f"{report.equity:,} won" if report.equity is not None else "(not closed)"

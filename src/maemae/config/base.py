@@ -4,14 +4,23 @@ values for codes and money."""
 from __future__ import annotations
 
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from itertools import repeat
+from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    model_validator,
+)
 
 from maemae.domain.codes import StockCode
 from maemae.errors import InvalidStockCode
@@ -121,3 +130,20 @@ def _stock_code(value: Any) -> StockCode:
 Code = Annotated[StockCode, PlainValidator(_stock_code), PlainSerializer(str, return_type=str)]
 Won = Annotated[int, Field(gt=0, description="whole won")]
 Seconds = Annotated[int, Field(gt=0, description="seconds")]
+
+
+def _not_empty(kind: str) -> Callable[[Any], Any]:
+    """A check refusing an empty path (or blanks): as a path, ``""`` is the current folder, so a store, a
+    backtest's outputs or a log would land among whatever is there, and a halt file there always exists.
+    ``--out ""`` is refused in the same words."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(f"expected a {kind} path, not an empty value")
+        return value
+
+    return check
+
+
+FolderPath = Annotated[Path, BeforeValidator(_not_empty("folder"))]
+FilePath = Annotated[Path, BeforeValidator(_not_empty("file"))]

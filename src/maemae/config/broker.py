@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from maemae.config.base import Section
+from maemae.config.base import FilePath, Section
 
 
 class SimBrokerConfig(Section):
@@ -44,7 +44,9 @@ class KisBrokerConfig(Section):
     order_poll_seconds: float = Field(
         10.0, gt=0, le=300, description="with no WebSocket, how often working orders are queried by REST"
     )
-    token_cache: Path = Field(Path("var/kis-token.json"), description="access token cache (owner-only file)")
+    token_cache: FilePath = Field(
+        Path("var/kis-token.json"), description="access token cache (owner-only file)"
+    )
 
     def secret_variables(self) -> tuple[str, ...]:
         """The environment variables that hold the KIS secrets (``KisCredentials.from_environment``)."""

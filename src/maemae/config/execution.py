@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from maemae.config.base import Seconds, Section
+from maemae.config.base import FilePath, FolderPath, Seconds, Section
 
 
 class ResilienceConfig(Section):
@@ -41,7 +41,7 @@ class ExecutionConfig(Section):
         True, description="the account may hold or trade stocks outside maemae; maemae never sells them"
     )
     resilience: ResilienceConfig = ResilienceConfig()
-    halt_file: Path = Field(
+    halt_file: FilePath = Field(
         Path("var/HALT"),
         description="kill switch: while this file exists no new order is sent and open orders are cancelled",
     )
@@ -51,7 +51,9 @@ class BacktestConfig(Section):
     start: date | None = Field(None, description="first trading day; None: the first stored day with history")
     end: date | None = Field(None, description="last trading day; None: the last stored day")
     initial_cash: int = Field(100_000_000, gt=0, description="won")
-    out_dir: Path = Field(Path("var/backtest"), description="where summary, trades, orders and report go")
+    out_dir: FolderPath = Field(
+        Path("var/backtest"), description="where summary, trades, orders and report go"
+    )
     every_bar: bool = Field(
         False, description="visit every bar instead of only wake-up bars (slower, same result)"
     )
@@ -84,7 +86,7 @@ class BacktestConfig(Section):
             "removed past it (0: off)"
         ),
     )
-    mapped_cache_dir: Path | None = Field(
+    mapped_cache_dir: FolderPath | None = Field(
         None,
         description=(
             "where the mapped copies go (None: <data.root>/cache); keep it on a local disk when data.root "
@@ -95,5 +97,5 @@ class BacktestConfig(Section):
     @model_validator(mode="after")
     def _ordered(self) -> BacktestConfig:
         if self.start and self.end and self.start > self.end:
-            raise ValueError(f"start {self.start} is after end {self.end}")
+            raise ValueError(f"start {self.start} is after end {self.end}; expected start on or before end")
         return self

@@ -20,11 +20,15 @@ from maemae.config.root import MaemaeConfig
 from maemae.errors import ConfigError, without_passwords
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_DAY_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def expected_text(error: ErrorDetails) -> str:
     """What the field wanted, in words a trader reads without knowing pydantic."""
     kind, ctx = error["type"], error.get("ctx") or {}
+    well_formed = _DAY_FORM.fullmatch(str(error.get("input"))) is not None
+    if kind in ("date_parsing", "date_from_datetime_parsing") and well_formed:  # 2025-02-30: not the form
+        return "no such date; expected a date like 2025-03-04"
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(ctx.values()))

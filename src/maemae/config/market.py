@@ -9,11 +9,11 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from maemae.config.base import Code, Section
+from maemae.config.base import Code, FolderPath, Section
 
 
 class DataConfig(Section):
-    root: Path = Field(Path("var/demo/market"), description="directory of the market-data store")
+    root: FolderPath = Field(Path("var/demo/market"), description="directory of the market-data store")
     adjusted_history: bool = Field(
         False,
         description="daily history the strategies and the universe see is adjusted for splits and bonus "

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from maemae.config.base import Section
+from maemae.config.base import FilePath, FolderPath, Section
 
 _DEFAULT_STORE_URL = "sqlite:///var/maemae.db"
 _BACKENDS = ("sqlite", "postgresql")
@@ -85,7 +85,7 @@ class AlertsConfig(Section):
 class ReportConfig(Section):
     """The end-of-day report (docs/operations.md): written after the close of every paper and live day."""
 
-    dir: Path | None = Field(
+    dir: FolderPath | None = Field(
         None,
         description="where DAY.html and DAY.txt are written; None: a folder of the store's own, "
         "reports/NAME next to a SQLite state database NAME.db, else var/reports/HOST-DATABASE",
@@ -101,7 +101,7 @@ class WebConfig(Section):
 
     host: str = Field("127.0.0.1", description="address the dashboard binds to (localhost only by default)")
     port: int = Field(8700, ge=1, le=65_535)
-    token_file: Path = Field(
+    token_file: FilePath = Field(
         Path("var/web-token"), description="access token, created on first start, readable by its owner only"
     )
     lang: Literal["ko", "en"] = Field("ko", description="labels of the dashboard (?lang=en switches)")
@@ -112,7 +112,7 @@ class WebConfig(Section):
 
 
 class LoggingConfig(Section):
-    dir: Path = Field(
+    dir: FolderPath = Field(
         Path("var/log"), description="JSON-lines log files, one per KST day (made with the first record)"
     )
     level: Literal["debug", "info", "warning", "error"] = "info"

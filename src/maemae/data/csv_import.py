@@ -9,10 +9,11 @@ a price off the grid of its day and instrument is refused here as it is quaranti
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,11 +28,13 @@ from maemae.data.validation import (
     HEADER_LINES,
     Problem,
     check_bar_values,
+    check_not_future,
     check_numbers,
     check_order,
     check_sessions,
     first_line,
 )
+from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
 from maemae.errors import DataError, InvalidStockCode
@@ -65,26 +68,46 @@ class ImportSummary:
     codes: tuple[StockCode, ...]
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, rows: str = "bars") -> pd.DataFrame:
     """Every cell of ``path`` as text, the header's names lower-cased.
 
     A spreadsheet export often ends every row with a comma: one field more than the header names. Read
     plainly, pandas took the first column for the index and shifted every value one column left (codes read
     as dates), so the rows are read with a spare column at the end. An unnamed column (that spare one, or an
     empty name after a trailing comma in the header) with no values is dropped; one with a value is refused
-    at its line.
+    at its line. ``rows``: what the file's lines hold, for an empty file's message.
     """
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, expected a CSV file")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
+        _check_header_once(path)
         frame = _read_cells(path)
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty, expected a header line and bars") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: the file is empty, expected a header line and {rows}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as error:
         raise DataError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
     frame = _without_unnamed(path, frame)
     frame.columns = [str(name).strip().lower() for name in frame.columns]
     return frame
+
+
+def _check_header_once(path: Path) -> None:
+    """Refuse a header that names a column twice, read from the file itself: pandas renames the second
+    ``volume`` to ``volume.1``, and the user was told of an unknown column they never wrote. Names compare
+    as the columns are matched, blanks trimmed and in any case; unnamed columns (trailing commas) may
+    repeat."""
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        header = next(csv.reader(file, skipinitialspace=True), [])
+    first_at: dict[str, int] = {}
+    for number, name in enumerate((cell.strip().lower() for cell in header), start=1):
+        if name and name in first_at:
+            raise DataError(
+                f"{path}: line 1: column '{name}' appears twice (columns {first_at[name]} and {number}): "
+                "expected each column once"
+            )
+        first_at.setdefault(name, number)
 
 
 def _read_cells(path: Path) -> pd.DataFrame:
@@ -289,11 +312,13 @@ def parse_bars(
     timeframe: Timeframe | None,
     calendar: TradingCalendar,
     known: Mapping[StockCode, Instrument] | None,
+    today: date,
 ) -> tuple[dict[StockCode, BarArrays], Timeframe]:
     """Validate a bar table and split it into arrays per code; raises DataError naming the first bad line.
 
     ``known`` is the instrument list: a code outside it is refused, and its instrument type and market choose
     the tick table (None: any code, ticks of a KOSPI stock, as a fetch assumes for a code it does not know).
+    ``today`` is the date in Asia/Seoul: a bar of a later day is refused.
     """
     _check_columns(path, frame, REQUIRED, OPTIONAL)
     codes, problems = _parse_codes(frame, known)
@@ -307,6 +332,7 @@ def parse_bars(
     if ts is not None:
         ts_ns = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
         problems += check_order(frame["code"], ts_ns, frame.index)
+        problems += check_not_future(ts, today, frame.index)  # before the sessions: it wins a tie
         problems += check_sessions(ts, timeframe, calendar, frame.index)
         if all(name in numbers for name in PRICE_COLUMNS):
             problems += _check_ticks(codes, ts, numbers, known, frame.index)
@@ -327,7 +353,7 @@ def parse_bars(
 def read_instruments_csv(path: Path) -> list[Instrument]:
     """An instrument list: code, name, market, instrument_type [, listed, delisted] (docs/data.md). A code
     on two lines is refused: which of them was meant is the user's to say, not the last one's."""
-    frame = _read_csv(path)
+    frame = _read_csv(path, "instruments")
     _check_columns(path, frame, INSTRUMENT_COLUMNS, INSTRUMENT_OPTIONAL)
     instruments: list[Instrument] = []
     first_seen: dict[StockCode, int] = {}
@@ -406,13 +432,20 @@ def import_csv(
     calendar: TradingCalendar,
     timeframe: Timeframe | None = None,
     instruments_path: Path | None = None,
+    today: date | None = None,
 ) -> ImportSummary:
-    """Validate the whole file, then merge it into the store (each code's file replaced atomically)."""
+    """Validate the whole file, then merge it into the store (each code's file replaced atomically).
+
+    ``today`` (default: the date in Asia/Seoul now) is the last day a bar may have. A ``--dir`` that is a
+    file is refused first: the store's instrument list read from it is empty, and the user was told the
+    file's codes were unknown rather than where the mistake was."""
+    check_store_layout(store.root, [], " of the store")
     new_instruments = read_instruments_csv(instruments_path) if instruments_path else []
     known_instruments = store.read_instruments()
     known_instruments.update({item.code: item for item in new_instruments})
     frame = _read_csv(path)
-    per_code, timeframe = parse_bars(path, frame, timeframe, calendar, known_instruments)
+    today = today or datetime.now(KST).date()
+    per_code, timeframe = parse_bars(path, frame, timeframe, calendar, known_instruments, today)
     _check_target(store.root, timeframe, list(per_code))
     if new_instruments:
         store.write_instruments(list(known_instruments.values()))

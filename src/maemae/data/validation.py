@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from maemae.data.bars import PRICE_COLUMNS, Timeframe
 from maemae.errors import DomainError
-from maemae.krx.calendar import TradingCalendar
+from maemae.krx.calendar import CALENDAR_END, CALENDAR_START, TradingCalendar
 from maemae.krx.sessions import session_schedule
 
 HEADER_LINES = 1
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+WHOLE_NUMBER = "-?[0-9]+"  # [0-9], not \d, which also takes other scripts' digits; no point, exponent or +
+OUT_OF_RANGE = f"out of range, expected a whole number from {INT64_MIN:,} to {INT64_MAX:,}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,43 +43,45 @@ def first_line(mask: pd.Series | np.ndarray, index: pd.Index) -> int | None:
 def check_numbers(
     frame: pd.DataFrame, columns: tuple[str, ...]
 ) -> tuple[dict[str, pd.Series], list[Problem]]:
-    """Parse numeric columns, refusing empty, non-numeric, fractional and out-of-range values.
+    """Parse numeric columns, refusing any cell that is not a plain whole number in int64's range.
 
-    The range is int64's, the columns' type: a larger number used to wrap around on the conversion and
-    be refused as negative (a volume) or as no price (an open), which pointed at the wrong fault.
+    The text decides, not a float: read through float64, ``70000.0``, ``7e4`` and ``+70000`` passed as
+    prices, and a volume of 9007199254740993 was stored as ...992 without a word. So each column is matched
+    against digits with an optional minus, all rows at once, and only then converted, exactly, to int64 (a
+    larger number would wrap around, and be refused as negative or as no price, which points at the wrong
+    fault).
     """
     parsed: dict[str, pd.Series] = {}
     problems: list[Problem] = []
     for name in columns:
         raw = frame[name]
-        numbers = pd.to_numeric(raw, errors="coerce")
-        as_float = numbers.astype(np.float64)
-        for bad_rows, expected in (
-            (~np.isfinite(as_float), "expected a whole number"),
-            (as_float != np.floor(as_float), "expected a whole number"),
-            (
-                _out_of_range(raw, as_float),
-                f"out of range, expected a whole number from {INT64_MIN:,} to {INT64_MAX:,}",
-            ),
-        ):
-            line = first_line(bad_rows, frame.index)
-            if line is not None:
-                bad = raw.iloc[int(np.flatnonzero(np.asarray(bad_rows))[0])]
-                problems.append(Problem(line, f"column '{name}' = {bad!r}: {expected}"))
-                break
-        else:
-            parsed[name] = numbers.astype(np.int64)
+        text = raw.str.strip()
+        not_whole = ~text.str.fullmatch(WHOLE_NUMBER, na=False).to_numpy(dtype=bool)
+        out_of_range = _beyond_int64(text, ~not_whole)
+        line = first_line(not_whole | out_of_range, frame.index)
+        if line is None:
+            parsed[name] = pd.Series(text.to_numpy(dtype=str).astype(np.int64), index=frame.index)
+            continue
+        position = int(np.flatnonzero(not_whole | out_of_range)[0])
+        expected = "expected a whole number" if not_whole[position] else OUT_OF_RANGE
+        problems.append(Problem(line, f"column '{name}' = {raw.iloc[position]!r}: {expected}"))
     return parsed, problems
 
 
-def _out_of_range(raw: pd.Series, as_float: pd.Series) -> np.ndarray:
-    """Which finite numbers do not fit in int64. The float test finds the candidates; the text decides,
-    since a float cannot tell 2^63 - 1 (which fits) from 2^63 (which does not)."""
-    out = np.zeros(len(raw), dtype=bool)
-    values = as_float.to_numpy()
-    for position in np.flatnonzero(np.isfinite(values) & ~(np.abs(values) < 2.0**63)):
-        value = int(Decimal(str(raw.iloc[position]).strip()))
-        out[position] = not INT64_MIN <= value <= INT64_MAX
+def _beyond_int64(text: pd.Series, whole: np.ndarray) -> np.ndarray:
+    """Which whole numbers do not fit in int64, judged on their digits (a float cannot tell 2^63 - 1, which
+    fits, from 2^63). Only texts of 19 characters or more can be that large, and a file rarely has one, so
+    the digits of those alone are compared."""
+    out = np.zeros(len(text), dtype=bool)
+    long = np.flatnonzero(whole & (text.str.len().to_numpy() >= len(str(INT64_MAX))))
+    if len(long) == 0:
+        return out
+    candidates = text.iloc[long]
+    negative = candidates.str.startswith("-").to_numpy(dtype=bool)
+    digits = candidates.str.removeprefix("-").str.lstrip("0").to_numpy(dtype=str)
+    limit = np.where(negative, str(INT64_MIN).removeprefix("-"), str(INT64_MAX))
+    width, limit_width = np.char.str_len(digits), np.char.str_len(limit)
+    out[long] = (width > limit_width) | ((width == limit_width) & (digits > limit))
     return out
 
 
@@ -138,6 +141,17 @@ def _allowed_starts(day: date, timeframe: Timeframe, calendar: TradingCalendar) 
     return [int(start) for start in schedule.minute_bar_starts_ns()]
 
 
+def _outside_calendar(day: date) -> str | None:
+    """Why the calendar has no session for ``day`` when it does not cover it (None when it does). Called "not
+    a KRX trading day", a 1999 date read as a holiday when it was a session the calendar does not know."""
+    covered = f"expected a date from {CALENDAR_START} to {CALENDAR_END} (docs/krx.md)"
+    if day < CALENDAR_START:
+        return f"before the KRX calendar, which starts on {CALENDAR_START}, {covered}"
+    if day > CALENDAR_END:
+        return f"after the KRX calendar, which ends on {CALENDAR_END}, {covered}"
+    return None
+
+
 def check_sessions(
     ts: pd.Series, timeframe: Timeframe, calendar: TradingCalendar, index: pd.Index
 ) -> list[Problem]:
@@ -156,8 +170,23 @@ def check_sessions(
     if line is None:
         return []
     position = int(np.flatnonzero(bad)[0])
-    reason = "not a KRX trading day" if days[position] in closed else "outside the session"
-    expected = "a trading day at 00:00" if timeframe is Timeframe.DAY else "a minute bar start in the session"
-    return [
-        Problem(line, f"ts {ts.iloc[position].isoformat()}: {reason}, expected {expected} (docs/data.md)")
-    ]
+    day = days[position]
+    wanted = "a trading day at 00:00" if timeframe is Timeframe.DAY else "a minute bar start in the session"
+    expected = f"expected {wanted} (docs/data.md)"
+    if day not in closed:
+        reason = f"outside the session, {expected}"
+    else:
+        reason = _outside_calendar(day) or f"not a KRX trading day, {expected}"
+    return [Problem(line, f"ts {ts.iloc[position].isoformat()}: {reason}")]
+
+
+def check_not_future(ts: pd.Series, today: date, index: pd.Index) -> list[Problem]:
+    """No bar of a day after ``today`` in Asia/Seoul. Such a bar was stored, and a backtest without an end
+    then ran to it, skipping the years between as if they had no sessions."""
+    tomorrow = pd.Timestamp(today.isoformat(), tz="Asia/Seoul") + pd.Timedelta(days=1)
+    ahead = (ts >= tomorrow).to_numpy(dtype=bool)
+    line = first_line(ahead, index)
+    if line is None:
+        return []
+    stamp = ts.iloc[int(np.flatnonzero(ahead)[0])].isoformat()
+    return [Problem(line, f"ts {stamp}: after today ({today} in Asia/Seoul), expected a day up to today")]

@@ -110,6 +110,13 @@ def make_sim_exchange(
     )
 
 
+def load_strategies(config: MaemaeConfig) -> tuple[DailyStrategy, MinuteStrategy]:
+    """The configured daily and minute strategies, loaded and checked (``strategy.loader``)."""
+    if config.strategies.daily is None or config.strategies.minute is None:
+        raise ConfigError("strategies: maemae trades with both a daily and a minute strategy")
+    return load_daily(config.strategies.daily), load_minute(config.strategies.minute)
+
+
 @dataclass(slots=True)
 class Core:
     """The parts every mode trades with, over any broker: orders, portfolio, risk gate, kernel, strategies."""
@@ -134,10 +141,7 @@ def build_core(
 ) -> Core:
     """Assemble the trading core on ``broker``. ``resilient`` puts rate limits, read retries and the reject
     circuit breaker between the order manager and the broker, as every paper and live run has them."""
-    if config.strategies.daily is None or config.strategies.minute is None:
-        raise ConfigError("strategies: maemae trades with both a daily and a minute strategy")
-    daily = load_daily(config.strategies.daily)
-    minute = load_minute(config.strategies.minute)
+    daily, minute = load_strategies(config)
     costs = CostModel(config.costs.commission_rate)
 
     def costs_of(fill: BrokerFill) -> Costs:

@@ -9,6 +9,7 @@ logic, so a backtest cannot trade differently from the live loop.
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -124,15 +125,29 @@ def _power_of_ten(count: int) -> bool:
     return count == 1
 
 
-def _raised_at(error: Exception) -> str:
+def _raised_at(error: Exception, hook: Callable[..., object] | None = None) -> str:
     """Where ``error`` was raised, as ``file:line in function``: the innermost line of the strategy's own
-    file, not maemae's (an ``OrderIntent`` refusing a value, an indicator helper), when there is one."""
+    file, not maemae's (an ``OrderIntent`` refusing a value, an indicator helper), when there is one. An
+    error maemae found in what the hook gave back (a wrong return value, bars that look ahead) has no line
+    of the strategy's: it names where the strategy defines ``hook``, not maemae's own line (or nothing)."""
     frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return ""
     theirs = [frame for frame in frames if not frame.filename.startswith(_PACKAGE_DIR)]
-    last = theirs[-1] if theirs else frames[-1]
-    return f"{last.filename}:{last.lineno} in {last.name}"
+    if theirs:
+        last = theirs[-1]
+        return f"{last.filename}:{last.lineno} in {last.name}"
+    defined = _defined_at(hook) if hook is not None else ""
+    if defined or not frames:
+        return defined
+    return f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}"
+
+
+def _defined_at(hook: Callable[..., object]) -> str:
+    """``file:line in name`` of the function ``hook`` runs, when it is Python source outside maemae."""
+    function = inspect.unwrap(getattr(hook, "__func__", hook))
+    code = getattr(function, "__code__", None)
+    if code is None or code.co_filename.startswith(_PACKAGE_DIR):
+        return ""
+    return f"{code.co_filename}:{code.co_firstlineno} in {code.co_name} (what it returned)"
 
 
 _PACKAGE_DIR = str(Path(maemae.__file__).resolve().parent)  # the package's source, compiled build or not
@@ -250,19 +265,28 @@ class TradingKernel:
             returned: object = self.minute.on_bar(view)
             intent = _returned_intent(returned, self.data)
         except Exception as error:  # a strategy bug is logged and alerted, never fatal (DESIGN 1.9)
-            self.strategy_failed(self.minute.name, "on_bar", code, error)
+            self.strategy_failed(self.minute.name, "on_bar", code, error, self.minute.on_bar)
             return
         if intent is not None:
             self._decide(intent, now, price_of, index)
 
-    def strategy_failed(self, strategy: str, hook: str, code: StockCode, error: Exception) -> None:
+    def strategy_failed(
+        self,
+        strategy: str,
+        hook: str,
+        code: StockCode,
+        error: Exception,
+        source: Callable[..., object] | None = None,
+    ) -> None:
         """A strategy hook raised: count it (``strategy_errors``, alerted) and log it; the caller goes on
         with a safe default (DESIGN 1.9: never fatal). Every error is counted, but one that comes back (the
         same strategy, hook and error) is logged in full only the first time: later ones are summed up at
         10, 100, 1,000 ... in the run (``so_far``) and at the day's end (``count``: those of the day not
-        logged one by one), both as ``strategy_errors_repeated``."""
+        logged one by one), both as ``strategy_errors_repeated``. ``source``: the hook called, named as
+        where the error is when it lies in what the hook gave back (``_raised_at``)."""
         self.strategy_errors += 1
-        message = repr(error)
+        # maemae's own finding is said in its words; a StrategyError inside a StrategyError read as two errors
+        message = str(error) if isinstance(error, StrategyError) else repr(error)
         if not self.first_strategy_error:
             self.first_strategy_error = f"{strategy} {hook} on {code}: {message}"
         counted_as, count = self._error_tally.count(strategy, hook, message)
@@ -274,7 +298,7 @@ class TradingKernel:
                 code=code,
                 hook=hook,
                 error=described,
-                at=_raised_at(error),
+                at=_raised_at(error, source),
             )
         elif _power_of_ten(count):
             log.error(

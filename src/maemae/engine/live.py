@@ -318,7 +318,7 @@ class LiveDay:
             try:
                 stock.signal = daily.evaluate(data)
             except Exception as error:  # a strategy bug: no daily signal until it evaluates again
-                self.core.kernel.strategy_failed(daily.name, "evaluate", stock.code, error)
+                self.core.kernel.strategy_failed(daily.name, "evaluate", stock.code, error, daily.evaluate)
                 stock.signal = Signal.NONE
 
     def cycle(self, now: datetime) -> None:

@@ -48,7 +48,7 @@ from maemae.engine.clock import AcceleratedClock, SimulatedClock
 from maemae.engine.composition import make_calendar, open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
-from maemae.engine.replay import run_persisted_replay
+from maemae.engine.replay import replay_moment, run_persisted_replay
 from maemae.engine.stop_signals import CtrlC, StopSignals, after_the_close, before_the_day, during_the_day
 from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
@@ -111,6 +111,7 @@ def _replay_day(
         cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
         if cursor is not None and not choice.outlives_the_run:
             raise _held_replay(store, cursor, day)
+        started = replay_moment(market.calendar, day, cursor)  # an error before the first step is dated here
         try:
             # inside: a venue that cannot be reached is alerted and saved as the run's last error too
             venue = open_venue(config, market, clock, choice, stack)
@@ -129,7 +130,7 @@ def _replay_day(
                     stop=lambda: stops.received is not None,
                 )
         except MaemaeError as error:  # the operator hears of it before the process exits
-            alert_error(sink, error, clock.now(), store)
+            alert_error(sink, error, max(clock.now(), started), store)
             raise
         engine = outcome.engine
         # a day stopped half-way is not judged: fills after its last step show at the exchange only, and a

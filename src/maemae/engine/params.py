@@ -12,6 +12,7 @@ in the config file, for the next start.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from datetime import datetime
@@ -81,11 +82,17 @@ def _parse_value(raw: str) -> Any:
 
 
 def value_at(tree: dict[str, Any], key: str) -> Any:
+    """The value at dotted ``key``; an unknown key is refused with the names allowed where it went wrong, as
+    a config file's unknown field is."""
     node: Any = tree
+    path: list[str] = []
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
-            raise ConfigError(f"params: unknown key {key!r}")
+            where = f" under {'.'.join(path)}" if path else ""
+            allowed = f" (allowed{where}: {', '.join(node)})" if isinstance(node, dict) else ""
+            raise ConfigError(f"params: unknown key {key!r}{allowed}")
         node = node[part]
+        path.append(part)
     return node
 
 
@@ -128,8 +135,8 @@ def request_change(
     old = value_at(current.model_dump(mode="json", by_alias=True), key)
     _refuse_non_finite(key, raw)
     value = _parse_value(raw)
-    changed = with_overrides(base, {**overrides, key: value})  # refuses an invalid value with one line
-    overrides[key] = value
+    overrides = _with_change(overrides, key, value)
+    changed = with_overrides(base, overrides)  # refuses an invalid value with one line
     store.commit(
         StateChange(
             runtime={PARAMS_DOCUMENT: overrides},
@@ -153,9 +160,18 @@ def request_reset(
     """
     overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
     value_at(base.model_dump(mode="json", by_alias=True), key)  # an unknown key is named as such
-    if key not in overrides:
+    holding = _holding(overrides, key)
+    if holding is not None:
+        raise ConfigError(
+            f"params: {key} is part of the saved override of {holding}: `maemae params reset {holding}` "
+            "returns it to the config file's value"
+        )
+    dropped = [saved for saved in overrides if saved == key or saved.startswith(f"{key}.")]
+    if not dropped:
         raise ConfigError(f"params: {key} has no saved override; the config file's value is in force")
-    old = overrides.pop(key)
+    old = overrides[key] if key in overrides else {saved: overrides[saved] for saved in dropped}
+    for saved in dropped:  # the key's own override and those of its parts: the file's value, all of it
+        del overrides[saved]
     changed = _with_saved(base, overrides)  # another refused override is named with its own reset
     new = value_at(changed.model_dump(mode="json", by_alias=True), key)
     store.commit(
@@ -166,6 +182,28 @@ def request_reset(
         )
     )
     return old, in_force(changed, key)
+
+
+def _holding(overrides: dict[str, Any], key: str) -> str | None:
+    """The saved override of a table that holds ``key`` (``risk.stop_loss`` for ``risk.stop_loss.pct``)."""
+    return next((saved for saved in overrides if key.startswith(f"{saved}.")), None)
+
+
+def _with_change(overrides: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """``overrides`` with ``key`` set to ``value``, kept so that no two overlap: a key inside a table saved
+    whole changes inside that table's override, and a table set whole replaces the overrides of its parts.
+    Overlapping, a reset of one could not bring back the config file's value: the other still set it."""
+    holding = _holding(overrides, key)
+    if holding is not None and isinstance(overrides[holding], dict):
+        table = copy.deepcopy(overrides[holding])
+        *parents, leaf = key[len(holding) + 1 :].split(".")
+        node = table
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+        return {**overrides, holding: table}
+    kept = {saved: v for saved, v in overrides.items() if not saved.startswith(f"{key}.")}
+    return {**kept, key: value}
 
 
 def current_params(store: StateStore, base: MaemaeConfig) -> MaemaeConfig:

@@ -29,7 +29,6 @@ from maemae.domain.position import Position
 from maemae.engine.kernel import PriceOf, TradingKernel
 from maemae.ports.state import (
     MARKS_DOCUMENT,
-    close_book_document,
     AccountTotals,
     AuditEntry,
     CashSnapshot,
@@ -38,6 +37,7 @@ from maemae.ports.state import (
     PortfolioSnapshot,
     StateChange,
     StateStore,
+    close_book_document,
 )
 
 _FILL_EVENTS = (OrderEvent.FILL_PARTIAL, OrderEvent.FILL_FULL)
@@ -49,11 +49,15 @@ def marks_document(at: datetime, prices: Mapping[StockCode, int]) -> JsonDocumen
     return {"at": at.isoformat(), "prices": {str(code): price for code, price in sorted(prices.items())}}
 
 
-def close_book(at: datetime, positions: Iterable[Position], closes: Mapping[StockCode, int]) -> JsonDocument:
+def close_book(
+    at: datetime, start_equity: int, positions: Iterable[Position], closes: Mapping[StockCode, int]
+) -> JsonDocument:
     """The positions as they stood at the close ``at``, each with its closing price when maemae owned some
-    of it: what the day's report shows whenever it is written (``service.status.close_book_rows``)."""
+    of it, and the equity the day started from: what the day's report shows whenever it is written
+    (``service.status.close_book_rows``; its change on the day is the close alert's)."""
     return {
         "at": at.isoformat(),
+        "start_equity": start_equity,
         "positions": [
             {
                 "code": str(p.code),
@@ -186,7 +190,9 @@ class StateRecorder:
                 daily=[result],
                 runtime={
                     MARKS_DOCUMENT: marks_document(at, closes),  # the day's last prices: its closes
-                    close_book_document(day): close_book(at, portfolio.positions.values(), closes),
+                    close_book_document(day): close_book(
+                        at, self.kernel.gate.state.day_start_equity, portfolio.positions.values(), closes
+                    ),
                 },
                 portfolio=[
                     PortfolioSnapshot(at, equity, account.cash, {str(c): v for c, v in values.items()})

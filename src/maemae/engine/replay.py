@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import partial
 
 from maemae.alerts.messages import AlertSink, NoAlerts
@@ -33,6 +33,7 @@ from maemae.backtest.market import BacktestMarket
 from maemae.backtest.runner import BacktestRunner, Cursor, DayRecord, Pacer
 from maemae.brokers.sim.venue import SimulatedVenue
 from maemae.config import MaemaeConfig
+from maemae.domain.clock_time import KST
 from maemae.engine.alerting import DayWatch, TradeAlerts, alert_day_closed, alert_differences
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine
@@ -48,6 +49,8 @@ from maemae.engine.recovery import (
     settle_in_doubt,
 )
 from maemae.execution.reconciliation import ShortfallWatch
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.sessions import session_schedule
 from maemae.ports.state import StateStore
 
 
@@ -62,6 +65,20 @@ class ReplayOutcome:
 
 class _Stopped(Exception):
     """Raised before a step when ``stop`` asks for it: the only way out of the runner between two steps."""
+
+
+def replay_moment(calendar: TradingCalendar, day: date, cursor: Cursor | None) -> datetime:
+    """When, in the replayed day's time, a replay of ``day`` (re)starts from ``cursor``: ten minutes before
+    the open for a day not begun, the start of the next bar to step for a day stopped half-way, a second
+    after the close for a closed day. What a start records (its recovery, an error it stops on) is dated
+    there: the replay's clock reads midnight until its first step, which told the operator nothing."""
+    schedule = session_schedule(day, calendar)
+    if schedule is None:  # not a session: nothing of the day's time to go by
+        return datetime.combine(day, time(0), tzinfo=KST)
+    if cursor is None or cursor.day != day:
+        return schedule.open - timedelta(minutes=10)  # where the runner starts a day
+    starts = schedule.minute_bar_starts()
+    return starts[cursor.next_bar] if cursor.next_bar < len(starts) else schedule.close + timedelta(seconds=1)
 
 
 def run_persisted_replay(
@@ -93,7 +110,9 @@ def run_persisted_replay(
     watch = DayWatch(engine.kernel, sink)
     cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
     saved = store.load(cursor.day if cursor else days[0])
-    report = recover(engine.kernel, saved, engine.orders.broker, recorder, engine.clock.now())
+    restart = replay_moment(market.calendar, cursor.day if cursor else days[0], cursor)
+    started = max(engine.clock.now(), restart)
+    report = recover(engine.kernel, saved, engine.orders.broker, recorder, started)
     runner = BacktestRunner(engine, market, every_bar=True)
     closed = len(runner.recorder.days)
 

@@ -26,7 +26,7 @@ from maemae.domain.clock_time import KST
 from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
 from maemae.errors import DataError, MaemaeError
-from maemae.ports.state import StateStore, close_book_document
+from maemae.ports.state import DailyResult, JsonDocument, StateStore, close_book_document
 from maemae.service.names import StockNames, name_of, stock_names
 from maemae.service.status import PositionRow, audited_flag_file, close_book_rows, positions
 
@@ -252,7 +252,9 @@ class BacktestComparison:
 class DayReport:
     day: str
     equity: int
-    change: int | None  # equity against the day before; None on the first closed day (no day before)
+    # equity against the day's start (the close alert's change); None only for the first day an older
+    # maemae closed, which kept no start
+    change: int | None
     cash: int
     realised: int
     unrealised: int
@@ -326,7 +328,8 @@ def day_report(
         for e in audit
         if e.kind == "reconcile"
     ]
-    base = previous.equity if previous else None
+    book = store.runtime_document(close_book_document(day))
+    base = _start_equity(book, previous)
     return DayReport(
         day=day.isoformat(),
         equity=today.equity,
@@ -339,7 +342,7 @@ def day_report(
         fills=today.fills,
         denials=today.denials,
         trades=trades,
-        positions=_day_positions(store, day, names),
+        positions=close_book_rows(book, names) if book is not None else positions(store, day, names),
         denial_reasons=dict(denied.most_common()),
         exits=exits,
         halts=[_halt_text(line, "en") for line in halt_lines],
@@ -350,12 +353,13 @@ def day_report(
     )
 
 
-def _day_positions(store: StateStore, day: date, names: StockNames) -> list[PositionRow]:
-    """The positions at ``day``'s close, valued at its closes, from the day's close book; for a day closed
-    by an older maemae, which kept no close book: the positions saved now, valued if the last marks are of
-    that day."""
-    book = store.runtime_document(close_book_document(day))
-    return close_book_rows(book, names) if book is not None else positions(store, day, names)
+def _start_equity(book: JsonDocument | None, previous: DailyResult | None) -> int | None:
+    """The equity the day's change is counted from: the day's start, as the close alert counts it (a first
+    day too: its start is the cash it began with). A day closed by an older maemae, which kept no close
+    book, counts from the day before's close, and has no change when it is the first."""
+    if book is not None and "start_equity" in book:
+        return int(book["start_equity"])
+    return previous.equity if previous is not None else None
 
 
 def _halt_text(line: HaltLine, lang: Lang) -> str:
@@ -434,7 +438,7 @@ def render_html(report: DayReport, lang: Lang) -> str:
         ]
         for t in report.trades
     ]
-    held = [
+    held: list[list[object]] = [
         [
             p.code,
             p.name,

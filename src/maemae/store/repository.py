@@ -246,9 +246,8 @@ class SqlStateStore:
         ]
         account_row = connection.execute(select(schema.account)).first()
         kept_by_day = schema.runtime_state.c.name.startswith(DAY_DOCUMENT_PREFIX, autoescape=True)
-        runtime = {
-            row.name: dict(row.data) for row in connection.execute(select(schema.runtime_state).where(~kept_by_day))
-        }
+        rows = connection.execute(select(schema.runtime_state).where(~kept_by_day))
+        runtime = {row.name: dict(row.data) for row in rows}
         return SavedState(
             day,
             orders,

@@ -31,10 +31,17 @@ BUILT_INS: dict[str, type[DailyStrategy] | type[MinuteStrategy]] = {
 }
 
 
-def _load_class(spec: str, where: str) -> type[Any]:
+def _load_class(spec: str, where: str, base: type[Any]) -> type[Any]:
+    """The class ``spec`` names: a built-in's name, or ``path/to/file.py:ClassName``. An unknown name is
+    offered the built-ins of the slot's kind (``base``) only: a minute strategy offered for the daily slot
+    would be refused next."""
     if ":" not in spec:
         if spec not in BUILT_INS:
-            raise ConfigError(f"{where}.class = {spec!r}: expected one of {', '.join(sorted(BUILT_INS))}")
+            fitting = sorted(name for name, cls in BUILT_INS.items() if issubclass(cls, base))
+            choices = ", ".join(fitting)
+            raise ConfigError(
+                f"{where}.class = {spec!r}: expected one of {choices}, or path/to/file.py:ClassName"
+            )
         return BUILT_INS[spec]
     file, _, name = spec.rpartition(":")
     path = Path(file)
@@ -69,6 +76,11 @@ class ParamsError(ConfigError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+    def __reduce__(self) -> tuple[type[ParamsError], tuple[list[str]]]:
+        """Pickled (a sweep's worker process sends it back) with its list: by its message alone it came back
+        as a list of the message's characters, printed one at a time."""
+        return ParamsError, (self.problems,)
 
 
 def _problem(error: ErrorDetails, cls: type[Any], where: str) -> str:
@@ -112,7 +124,7 @@ def _check_class(cls: type[Any], spec: StrategySpec, where: str, base: type[Any]
 def _instantiate(spec: StrategySpec, where: str, base: type[Any]) -> Any:
     """The strategy object. Its ``__init__`` is the user's code: an error there is reported in one line that
     names the class and the error, as a config problem (``config check`` finds it too), not a traceback."""
-    cls = _load_class(spec.class_, where)
+    cls = _load_class(spec.class_, where, base)
     _check_class(cls, spec, where, base)
     params = _params(cls, spec, where)
     try:

@@ -11,9 +11,12 @@ Routes (every one needs the token, see ``web.auth``):
 ``POST /api/state``     ``{"state": "halted" | "reducing" | "active", "reason": ...}``; ``active`` and
                         ``reducing`` are refused (409, nothing saved) while the flag file
                         ``execution.halt_file`` exists
-``POST /api/params``    ``{"key": "risk.stop_loss.pct", "value": "4"}``, validated like ``params set``
+``POST /api/params``    ``{"key": "risk.stop_loss.pct", "value": 4}``, validated like ``params set``: the
+                        value as JSON (a number, true/false, an object, a list) or as the text the CLI
+                        takes (``"4"``), refused with the CLI's line
 ``POST /api/start``     start ``maemae run`` (``web.process``); ``POST /api/stop`` stops it
-``GET /report/DAY``     a closed day's end-of-day report (HTML)
+``GET /report/DAY``     a closed day's end-of-day report (HTML); 400 when DAY is not a date, 404 when
+                        the day never closed or its report is not in the report folder
 ======================  ============================================================================
 
 Reads and changes go through the application services the CLI uses (``service.status``,
@@ -35,7 +38,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 
 from maemae.config import MaemaeConfig
 from maemae.engine.clock import WallClock
@@ -44,7 +47,7 @@ from maemae.errors import MaemaeError
 from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
 from maemae.service.control import change_parameter, set_trading_state
-from maemae.service.dashboard import dashboard_view
+from maemae.service.dashboard import dashboard_view, report_days
 from maemae.service.names import StockNames
 from maemae.service.report import report_dir
 from maemae.service.status import instance_day
@@ -77,8 +80,21 @@ class StateRequest(BaseModel):
 
 
 class ParamRequest(BaseModel):
+    """A parameter change. ``value`` is any JSON value: a script sends ``-3`` or ``true``, the page sends
+    the text the user typed, and both are validated as ``maemae params set`` validates its argument."""
+
     key: str
-    value: str
+    value: JsonValue
+
+
+def as_cli_text(value: JsonValue) -> str:
+    """``value`` as the text argument of ``maemae params set``, which the service reads as JSON when it
+    parses, else as text: a string is the text itself, anything else its JSON. So the service validates it
+    and words a refusal (an unknown key, a start-only key, a number out of range) exactly as for the CLI,
+    rather than the request model refusing every non-string without naming the key or the value."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 class Guard:
@@ -219,6 +235,30 @@ def _numbers(content: dict[str, Any]) -> JSONResponse:
     return JSONResponse(jsonable_encoder(content))
 
 
+def report_day(text: str) -> date:
+    """The day ``/report/DAY`` asks for. Text that is not a date is a bad request (400), not a missing
+    report: no day's report will ever be found under it."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, f"report {text!r}: expected a date as YYYY-MM-DD") from None
+
+
+def missing_report(store: StateStore, folder: Path, day: date) -> str:
+    """Why ``day`` has no report to show, in one line. A closed day whose file is not in the report folder
+    (a report that could not be written at the close, a file removed) and a day this store never closed
+    need different remedies, so they are told apart; each names the days that do have a report (the
+    newest five), as ``maemae report`` names the closed days."""
+    newest = report_days(folder)[:5]
+    have = f"days with a report: {', '.join(reversed(newest)) or 'none'}"
+    if any(result.day == day for result in store.daily_results()):
+        return (
+            f"report {day}: the day closed but {folder / f'{day}.html'} does not exist: "
+            f"`maemae report --config F {day}` writes it ({have})"
+        )
+    return f"report {day}: the state database has no closed day {day} ({have})"
+
+
 def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
     """The JSON routes; the token checks run as dependencies, so before the body is even parsed."""
     store = dashboard.store
@@ -237,13 +277,11 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
     @app.get("/report/{day}", response_class=HTMLResponse)
     def report(day: str, _: str = reader) -> Response:
         """A closed day's end-of-day report, as ``maemae report`` wrote it."""
-        try:
-            wanted = date.fromisoformat(day)
-        except ValueError:
-            raise HTTPException(404, f"report {day!r}: expected a date as YYYY-MM-DD") from None
-        path = report_dir(dashboard.config) / f"{wanted.isoformat()}.html"
+        wanted = report_day(day)
+        folder = report_dir(dashboard.config)
+        path = folder / f"{wanted.isoformat()}.html"
         if not path.is_file():
-            raise HTTPException(404, f"no report for {wanted}: the day has not closed")
+            raise HTTPException(404, missing_report(store, folder, wanted))
         return HTMLResponse(path.read_text(encoding="utf-8"))
 
     @app.post("/api/state")
@@ -258,7 +296,8 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
 
     @app.post("/api/params")
     def params(body: ParamRequest, actor: str = changer) -> JSONResponse:
-        old, new = change_parameter(store, dashboard.config, body.key, body.value, actor, WallClock().now())
+        value = as_cli_text(body.value)
+        old, new = change_parameter(store, dashboard.config, body.key, value, actor, WallClock().now())
         log.info("dashboard_param", key=body.key, old=old, new=new, by=actor)
         return _numbers({"key": body.key, "old": old, "new": new})
 

@@ -251,6 +251,7 @@ def test_sample_when_calendar_given_uses_its_sessions(tmp_path: Path) -> None:
     [
         ({"stocks": 0}, "--stocks 0: expected 1..3000"),
         ({"days": 1}, "--days 1: expected 2..2000"),
+        ({"seed": -1}, "--seed -1: expected 0 or more"),
         ({"limit_events": -1}, "limit_events -1: expected 0 or more"),
         ({"end": date(2030, 1, 2)}, "--end 2030-01-02: "),
         ({"end": date(2006, 3, 2), "days": 100}, "--days 100: the trading calendar has only"),

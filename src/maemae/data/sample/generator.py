@@ -120,6 +120,18 @@ def _sessions(calendar: TradingCalendar, end: date, days: int) -> list[date]:
     return sessions
 
 
+def _check_sizes(stocks: int, days: int, seed: int, limit_events: int) -> None:
+    """Refuse a size or seed out of range in one line, before anything is generated."""
+    if not 1 <= stocks <= 3_000:
+        raise DataError(f"--stocks {stocks}: expected 1..3000")
+    if not 2 <= days <= 2_000:
+        raise DataError(f"--days {days}: expected 2..2000")
+    if seed < 0:  # numpy's generator takes no negative seed, and said so in a traceback
+        raise DataError(f"--seed {seed}: expected 0 or more")
+    if limit_events < 0:
+        raise DataError(f"limit_events {limit_events}: expected 0 or more")
+
+
 def generate_sample_market(
     root: Path,
     *,
@@ -144,12 +156,7 @@ def generate_sample_market(
     A ``root`` that holds a store is refused, unless ``replace``: then that store is removed as a whole
     (``sample.target``), once the new market is generated and just before it is written.
     """
-    if not 1 <= stocks <= 3_000:
-        raise DataError(f"--stocks {stocks}: expected 1..3000")
-    if not 2 <= days <= 2_000:
-        raise DataError(f"--days {days}: expected 2..2000")
-    if limit_events < 0:
-        raise DataError(f"limit_events {limit_events}: expected 0 or more")
+    _check_sizes(stocks, days, seed, limit_events)
     check_target(Path(root), replace=replace)
     calendar = calendar or default_calendar()
     sessions = _sessions(calendar, end, days)

@@ -1,0 +1,58 @@
+"""A mistyped command line (an unknown option or command, a missing option or argument, a value of the wrong
+type) is one ``error:`` line naming the command and where its usage is, exit 2. Typer printed these as a
+framed box of four lines or more, the only user errors that broke the one-line rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from maemae.cli import main
+from tests.user_errors import refused
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["status", "--config", "a.toml", "--bogus"],
+            "error: maemae status: No such option: --bogus (maemae status --help shows the usage)",
+        ),
+        (
+            ["status"],
+            "error: maemae status: Missing option '--config'. (maemae status --help shows the usage)",
+        ),
+        (
+            ["params", "set", "--config", "a.toml", "risk.stop_loss.pct"],
+            "error: maemae params set: Missing argument 'value'. (maemae params set --help shows the usage)",
+        ),
+        (
+            ["paper", "--config", "a.toml", "--speed", "abc"],
+            "error: maemae paper: Invalid value for '--speed': Input should be a valid number, unable to "
+            "parse string as a number (maemae paper --help shows the usage)",
+        ),
+        (
+            ["db", "restore"],
+            "error: maemae db: No such command 'restore'. (maemae db --help shows the usage)",
+        ),
+        (["status", "--day"], "error: Option '--day' requires an argument."),
+    ],
+)
+def test_cli_when_the_command_line_is_mistyped_then_one_error_line_and_exit_2(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refused(main(argv), capsys) == expected
+
+
+def test_cli_when_a_group_is_given_no_command_then_its_help_on_stdout_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["data"]) == 2
+    captured = capsys.readouterr()
+    assert "Usage: maemae data" in captured.out
+    assert captured.err == ""
+
+
+def test_cli_when_asked_for_help_then_prints_it_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """Not standalone, typer hands ``--help``'s exit back as its result: it must stay the exit code."""
+    assert main(["--help"]) == 0
+    assert "Usage: maemae" in capsys.readouterr().out
