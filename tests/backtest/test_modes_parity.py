@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from maemae import compiled
 from maemae.backtest.runner import BacktestRunner, _Day
@@ -107,10 +108,16 @@ def test_backtest_when_safe_asset_time_cut_and_portfolio_stop_fire_modes_still_a
             "stop_loss": {"enabled": False},
         },
     )
-    fast = run_backtest(config, start=START, end=END, every_bar=False)
+    with capture_logs() as logs:
+        fast = run_backtest(config, start=START, end=END, every_bar=False)
     slow = run_backtest(config, start=START, end=END, every_bar=True)
     sources = {o.source.value for o in fast.engine.orders.orders.values() if o.filled_quantity}
     assert {"safe_asset", "time_cut", "portfolio_stop"} <= sources
+    # the warning says when the stop fired in the run's time (its record's ts is the wall clock's): the
+    # moment its liquidation orders were decided
+    fired = {entry["at"] for entry in logs if entry["event"] == "portfolio_stop"}
+    liquidations = fast.engine.orders.orders.values()
+    assert fired == {o.created_at.isoformat() for o in liquidations if o.source.value == "portfolio_stop"}
     assert [(f.fill_id, f.quantity, f.price) for f in fast.recorder.fills] == [
         (f.fill_id, f.quantity, f.price) for f in slow.recorder.fills
     ]

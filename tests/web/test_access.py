@@ -396,3 +396,20 @@ def test_report_when_the_day_closed_but_its_file_is_missing_then_404_naming_the_
         "detail": f"report 2025-12-03: the day closed but {file} does not exist: "
         "`maemae report --config F 2025-12-03` writes it (days with a report: none)"
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"key": 5, "value": 1}, "key = 5: expected text in quotes"),
+        ({"value": 1}, "key: required, but missing"),
+        ({"state": "halted"}, "key: required, but missing"),
+    ],
+)
+def test_params_when_the_body_is_malformed_then_one_line_naming_field_value_and_expected(
+    served: Served, body: dict[str, object], error: str
+) -> None:
+    """It read ``key: Input should be a valid string``: pydantic's words, without the value sent."""
+    response = httpx.post(served.url + "/api/params", json=body, headers=_bearer(served))
+    assert response.status_code == 400
+    assert response.json() == {"error": error}

@@ -367,7 +367,9 @@ class TradingKernel:
         if equity > level:
             return False
         self.gate.state.halt_for_day(self.day)
-        log.warning("portfolio_stop", equity=equity, level=level)
+        # ``at``: when it fired in the run's time (a backtest's day and minute; the record's own ``ts`` is
+        # the wall clock's)
+        log.warning("portfolio_stop", equity=equity, level=level, at=now.isoformat())
         if self.exits.config.portfolio_stop.liquidate:
             for position in sorted(self.portfolio.held(), key=lambda p: p.code):
                 if not self.orders.has_open_order(position.code):
@@ -502,7 +504,12 @@ class TradingKernel:
         owned = self.portfolio.owned(fill.code)
         if fill.side is Side.SELL and fill.quantity > owned:  # see Position._sell_beyond_owned
             log.warning(
-                "fill_beyond_owned", code=fill.code, fill=fill.fill_id, sold=fill.quantity, owned=owned
+                "fill_beyond_owned",
+                code=fill.code,
+                fill=fill.fill_id,
+                sold=fill.quantity,
+                owned=owned,
+                at=fill.ts.isoformat(),
             )
         was_flat = owned == 0
         self.portfolio.apply_fill(fill, order.strategy or order.source.value)

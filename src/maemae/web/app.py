@@ -26,11 +26,11 @@ Reads and changes go through the application services the CLI uses (``service.st
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import structlog
 from fastapi import Depends, FastAPI, Form, HTTPException, Request, Response
@@ -39,8 +39,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, JsonValue
+from pydantic_core import ErrorDetails
 
 from maemae.config import MaemaeConfig
+from maemae.config.loader import expected_text
 from maemae.engine.clock import WallClock
 from maemae.engine.operator import HaltFileHolds, check_resumable, halting_flag_file
 from maemae.errors import MaemaeError
@@ -165,9 +167,7 @@ def create_app(dashboard: Dashboard) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"] if part != "body")
-        return JSONResponse({"error": f"{where or 'body'}: {first['msg']}"}, status_code=400)
+        return JSONResponse({"error": malformed_line(error.errors()[0])}, status_code=400)
 
     return app
 
@@ -233,6 +233,16 @@ def _numbers(content: dict[str, Any]) -> JSONResponse:
     writes it as text, which the page showed as ``"5" -> "4.5"``. For display only; the store keeps the
     exact values."""
     return JSONResponse(jsonable_encoder(content))
+
+
+def malformed_line(problem: Mapping[str, Any]) -> str:
+    """A request body's first problem in one line: the field, the value sent and what was expected, in the
+    words a config file's problem gets (``{"key": 5}`` read ``key: Input should be a valid string``)."""
+    where = ".".join(str(part) for part in problem["loc"] if part != "body") or "body"
+    expected = expected_text(cast(ErrorDetails, problem))
+    if problem["type"] in ("missing", "json_invalid"):
+        return f"{where}: {expected}"
+    return f"{where} = {json.dumps(problem.get('input'), ensure_ascii=False, default=str)}: {expected}"
 
 
 def report_day(text: str) -> date:
