@@ -413,3 +413,11 @@ def test_params_when_the_body_is_malformed_then_one_line_naming_field_value_and_
     response = httpx.post(served.url + "/api/params", json=body, headers=_bearer(served))
     assert response.status_code == 400
     assert response.json() == {"error": error}
+
+
+def test_params_when_the_body_is_not_json_then_one_line_about_the_body(served: Served) -> None:
+    """It read ``0: JSON decode error``: the position of the bad character, as if it were a field."""
+    headers = {**_bearer(served), "content-type": "application/json"}
+    response = httpx.post(served.url + "/api/params", content=b"notjson", headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {"error": "body: not JSON (Expecting value), expected a JSON object"}

@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in str(error).splitlines() or [""]:  # one problem a line, each of them an error line
             typer.echo(f"error: {line}", err=True)
         return error.exit_code
-    except NoArgsIsHelpError as error:  # `maemae data`: what it offers, as before
-        typer.echo(error.ctx.get_help() if error.ctx else "")
+    except NoArgsIsHelpError as error:  # `maemae data`: typer has printed what it offers, as before
         return error.exit_code
     except ClickException as error:
         typer.echo(f"error: {usage_error(error)}", err=True)

@@ -238,9 +238,12 @@ def _numbers(content: dict[str, Any]) -> JSONResponse:
 def malformed_line(problem: Mapping[str, Any]) -> str:
     """A request body's first problem in one line: the field, the value sent and what was expected, in the
     words a config file's problem gets (``{"key": 5}`` read ``key: Input should be a valid string``)."""
+    if problem["type"] == "json_invalid":  # located by a character's position, which names no field
+        reason = (problem.get("ctx") or {}).get("error", "")
+        return f"body: not JSON ({reason}), expected a JSON object"
     where = ".".join(str(part) for part in problem["loc"] if part != "body") or "body"
     expected = expected_text(cast(ErrorDetails, problem))
-    if problem["type"] in ("missing", "json_invalid"):
+    if problem["type"] == "missing":
         return f"{where}: {expected}"
     return f"{where} = {json.dumps(problem.get('input'), ensure_ascii=False, default=str)}: {expected}"
 
