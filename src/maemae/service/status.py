@@ -15,6 +15,7 @@ from typing import Any
 
 from maemae.domain.codes import StockCode
 from maemae.domain.order import Order
+from maemae.domain.position import Position
 from maemae.ports.state import MARKS_DOCUMENT, AuditEntry, JsonDocument, SavedState, StateStore
 from maemae.service.names import StockNames, name_of
 
@@ -124,52 +125,43 @@ def position_rows(saved: SavedState, names: StockNames, day: date | None) -> lis
     if marked_at is None or (day is not None and datetime.fromisoformat(marked_at).date() != day):
         marks, marked_at = {}, None  # the marks of another day value nothing shown for this one
     prices: dict[str, int] = marks.get("prices", {})
-    rows = []
-    for p in sorted(saved.positions, key=lambda p: p.code):
-        price = prices.get(str(p.code)) if p.owned_quantity else None
-        value = None if price is None else p.owned_quantity * price
-        rows.append(
-            PositionRow(
-                str(p.code),
-                name_of(names, p.code),
-                p.owned_quantity,
-                p.account_quantity,
-                p.external_quantity,
-                p.cost_basis,
-                p.realised_pnl,
-                price,
-                value,
-                None if value is None else value - p.cost_basis,
-                None if price is None else marked_at,
-            )
-        )
-    return rows
+    return [
+        _valued_row(p, names, prices.get(str(p.code)) if p.owned_quantity else None, marked_at)
+        for p in sorted(saved.positions, key=lambda p: p.code)
+    ]
 
 
 def close_book_rows(book: JsonDocument, names: StockNames) -> list[PositionRow]:
     """The positions of a day's close book (``engine.persistence.close_book``), each owned one valued at its
     closing price: the same rows whenever the day's report is written, whatever was traded since."""
-    at = str(book["at"])
-    rows = []
-    for p in book["positions"]:
-        code, price = StockCode(p["code"]), p["close"]
-        value = None if price is None else p["owned"] * price
-        rows.append(
-            PositionRow(
-                str(code),
-                name_of(names, code),
-                p["owned"],
-                p["account"],
-                p["account"] - p["owned"],
-                p["cost_basis"],
-                p["realised_pnl"],
-                price,
-                value,
-                None if value is None else value - p["cost_basis"],
-                None if price is None else at,
-            )
+    return [
+        _valued_row(
+            Position(StockCode(p["code"]), p["owned"], p["account"], p["cost_basis"], p["realised_pnl"]),
+            names,
+            p["close"],
+            str(book["at"]),
         )
-    return rows
+        for p in book["positions"]
+    ]
+
+
+def _valued_row(p: Position, names: StockNames, price: int | None, at: str | None) -> PositionRow:
+    """``p``'s row, maemae's shares valued at ``price`` as taken at ``at`` (None: not valued), for the
+    positions of now and a day's report alike."""
+    value = None if price is None else p.owned_quantity * price
+    return PositionRow(
+        str(p.code),
+        name_of(names, p.code),
+        p.owned_quantity,
+        p.account_quantity,
+        p.external_quantity,
+        p.cost_basis,
+        p.realised_pnl,
+        price,
+        value,
+        None if value is None else value - p.cost_basis,
+        None if price is None else at,
+    )
 
 
 def orders(store: StateStore, day: date | None, names: StockNames, open_only: bool = False) -> list[OrderRow]:
