@@ -34,7 +34,21 @@ from tests.user_errors import refused
             ["db", "restore"],
             "error: maemae db: No such command 'restore'. (maemae db --help shows the usage)",
         ),
-        (["status", "--day"], "error: Option '--day' requires an argument."),
+        (
+            ["status", "--config", "a.toml", "--day"],
+            "error: maemae status: Option '--day' requires an argument. (maemae status --help shows the "
+            "usage)",
+        ),
+        (
+            ["backtest", "--config"],
+            "error: maemae backtest: Option '--config' requires an argument. (maemae backtest --help shows "
+            "the usage)",
+        ),
+        (
+            ["params", "set", "--config"],
+            "error: maemae params set: Option '--config' requires an argument. (maemae params set --help "
+            "shows the usage)",
+        ),
     ],
 )
 def test_cli_when_the_command_line_is_mistyped_then_one_error_line_and_exit_2(

@@ -13,7 +13,7 @@ from maemae.backtest.metrics import SHORT_RUN_SESSIONS, Metrics, compute_metrics
 from maemae.backtest.outputs import write_summary
 from maemae.backtest.sweep_report import _cell
 from maemae.cli import main
-from maemae.cli.backtest_cmd import _counted
+from maemae.wording import counted
 from tests.backtest.conftest import short_run_warning, write_cli_config
 
 
@@ -87,7 +87,7 @@ def test_result_line_counts_when_large_or_one_are_written_as_read(
     count: int, noun: str, written: str
 ) -> None:
     """The result line read "4645 executed orders" beside "76,000 strategy errors", and "1 intents denied"."""
-    assert _counted(count, noun) == written
+    assert counted(count, noun) == written
 
 
 def test_backtest_cli_when_run_on_a_week_warns_that_annualised_figures_say_little(

@@ -14,15 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from maemae.backtest.runner import Cursor
 from maemae.cli import main
 from maemae.domain.order_states import OrderState
+from maemae.engine.paper import _stopped_line
+from maemae.engine.venues import VenueChoice
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import DAY, KEY, _config, _serve, saved_step
 from tests.support.stopping import stopped_when
 from tests.user_errors import one_error_line
 
 STOPPED = (
-    r"2025-12-03: stopped before the close by {signal} at step (\d+) after (\d+) orders and (\d+) fills; "
+    r"2025-12-03: stopped before the close by {signal} at step (\d+) after (\d+) orders? and (\d+) fills?; "
 )
 
 
@@ -108,3 +111,20 @@ def test_paper_when_sigterm_with_the_exchange_apart_then_the_same_command_goes_o
     assert again.returncode == 0, again.stderr
     assert f"resumed {DAY} at step {step}" in again.stdout
     assert "book: maemae's orders, holdings and cash equal the venue's" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("orders", "fills", "counts"),
+    [(1, 1, "after 1 order and 1 fill;"), (2, 1_500, "after 2 orders and 1,500 fills;")],
+)
+def test_paper_stop_line_when_counts_are_one_or_many_then_each_noun_reads_as_counted(
+    orders: int, fills: int, counts: str
+) -> None:
+    """``after 1 orders`` read as a slip."""
+    line = _stopped_line(
+        Cursor(DAY, 40), signal.SIGTERM, orders, fills, VenueChoice(address=("127.0.0.1", 1))
+    )
+    assert line == (
+        f"2025-12-03: stopped before the close by SIGTERM at step 40 {counts} the state is saved: start the "
+        "same command again to go on"
+    )

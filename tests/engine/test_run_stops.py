@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from maemae.cli import main
-from maemae.engine.runtime import RunOptions, going_on
+from maemae.engine.live import DayReport
+from maemae.engine.runtime import RunOptions, _stopped_line, going_on
 from maemae.engine.venues import VenueChoice
 from tests.engine.test_paper import KEY, _serve
 from tests.engine.test_run import _closed_days, _config, _live_cursor_at
@@ -96,7 +97,8 @@ def test_run_when_ctrl_c_before_the_close_then_exit_130_without_a_book_check_and
         stopped = [line for line in err.splitlines() if line.startswith("error:")]
         assert len(stopped) == 1, err
         stop = re.search(
-            r"2025-12-03: stopped before the close by SIGINT after (\d+) orders and (\d+) fills; ", stopped[0]
+            r"2025-12-03: stopped before the close by SIGINT after (\d+) orders? and (\d+) fills?; ",
+            stopped[0],
         )
         assert stop is not None, stopped[0]
         assert (int(stop[1]) > 0) == (_orders_saved(tmp_path) > 0)  # what happened, not 0 for a stopped day
@@ -125,7 +127,7 @@ def test_run_when_sigterm_before_the_close_then_exit_0_saying_so_without_a_book_
     code, out, err = stopped_at([*args, "--speed", "1500"], url, time(10, 30), signal.SIGTERM)
     assert code == 0, err
     assert re.search(
-        r"2025-12-03: stopped before the close by SIGTERM after \d+ orders and \d+ fills; the state", out
+        r"2025-12-03: stopped before the close by SIGTERM after \d+ orders? and \d+ fills?; the state", out
     )
     # its exchange ran inside it: the same command would be refused, so the line says what to do instead
     assert "the state is saved, but the exchange ran inside this process and is gone, so this day" in out
@@ -152,3 +154,20 @@ def test_stop_line_says_the_same_command_goes_on_unless_the_exchange_was_in_proc
         assert ending == " and the book is checked at the close: start the same command again to go on"
     else:
         assert ending.startswith(", but the exchange ran inside this process and is gone, so this day cannot")
+
+
+@pytest.mark.parametrize(
+    ("totals", "counts"),
+    [
+        ((1, 1), "after 1 order and 1 fill;"),
+        ((2, 1_500), "after 2 orders and 1,500 fills;"),
+        ((0, 0), "after 0 orders and 0 fills;"),
+    ],
+)
+def test_stop_line_when_counts_are_one_or_many_then_each_noun_reads_as_counted(
+    totals: tuple[int, int], counts: str
+) -> None:
+    """``after 1 orders`` read as a slip."""
+    report = DayReport(date(2025, 12, 3), totals=lambda: totals)
+    line = _stopped_line(date(2025, 12, 3), signal.SIGTERM, report, ": go on")
+    assert line == f"2025-12-03: stopped before the close by SIGTERM {counts} the state is saved: go on"

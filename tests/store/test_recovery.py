@@ -3,6 +3,7 @@ holdings left alone, shares sold outside maemae written off, and a failed broker
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,9 @@ import pytest
 from maemae.backtest.service import load_market
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.order import Order
+from maemae.domain.order_states import OrderState
 from maemae.domain.position import Position
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import build_backtest_engine, make_sim_exchange
@@ -100,4 +104,42 @@ def test_recover_when_broker_query_fails_then_error_and_nothing_taken_as_flat(
         recover(engine.kernel, saved, broker, recorder, clock.now())  # type: ignore[arg-type]
     assert engine.portfolio.positions[HELD].owned_quantity == 10
     assert not [e for e in store.audit_entries() if e.kind == "reconcile"]
+    store.close()
+
+
+def _open_order(order_id: str, number: str, state: OrderState, created: datetime) -> Order:
+    """An order sent on ``created``'s day and still open in maemae's store, as a crash or a stop before the
+    close leaves it."""
+    order = Order(order_id, HELD, Side.BUY, 5, OrderType.LIMIT, 100_000, created, state=state)
+    order.broker_order_no = number
+    return order
+
+
+def test_recover_when_an_earlier_session_left_orders_open_then_they_expire_and_today_s_do_not(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """KRX orders are day orders: one sent in an earlier session that the broker does not list today ended
+    with its session. A broker that reports no expiry (KIS and Creon drop the day's unfilled orders without
+    a notice) left it open in maemae for good, blocking its stock and, for a pending cancel, every restart."""
+    engine, broker, store, recorder, saved, clock = _setup(market_root, tmp_path, [], 12_345_678)
+    yesterday = datetime.combine(date(2025, 12, 2), time(15, 10), tzinfo=KST)
+    accepted = _open_order("20251202-000001", "0000901", OrderState.ACCEPTED, yesterday)
+    cancelling = _open_order("20251202-000002", "0000902", OrderState.PENDING_CANCEL, yesterday)
+    today = _open_order("20251203-000001", "0000903", OrderState.ACCEPTED, clock.now())
+    saved = replace(saved, orders=[accepted, cancelling, today])
+    report = recover(engine.kernel, saved, broker, recorder, clock.now())  # type: ignore[arg-type]
+    states = {o.order_id: o.state for o in engine.kernel.orders.orders.values()}
+    assert states == {
+        accepted.order_id: OrderState.EXPIRED,
+        cancelling.order_id: OrderState.EXPIRED,
+        today.order_id: OrderState.ACCEPTED,  # today's: the broker's word is awaited (a query, a notice)
+    }
+    assert report.closed == [accepted.order_id, cancelling.order_id]
+    note = accepted.history[-1].note
+    assert note == (
+        "settled by query: the broker does not list it today; it ended with its session on 2025-12-02 "
+        "(KRX orders are day orders)"
+    )
+    stored = {o.order_id: o.state for o in store.load(yesterday.date()).orders}  # saved as they changed
+    assert stored == {accepted.order_id: OrderState.EXPIRED, cancelling.order_id: OrderState.EXPIRED}
     store.close()

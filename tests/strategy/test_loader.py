@@ -18,8 +18,10 @@ def _error(params: dict[str, Any]) -> str:
 
 
 def test_load_daily_when_params_break_a_model_rule_names_the_params_table_without_pydantic_prefix() -> None:
-    assert _error({"short": 30, "long": 5}) == (
-        "strategies.daily.params = {'short': 30, 'long': 5}: short (30) must be less than long (5)"
+    """The values given as ``key=value`` pairs: a Python dict (``{'short': 30, ...}``) read as a leak."""
+    assert _error({"short": 30, "long": 5, "volume_filter": True}) == (
+        "strategies.daily.params (short=30, long=5, volume_filter=true): short (30) must be less than long "
+        "(5)"
     )
 
 

@@ -62,24 +62,63 @@ def daily_spec(path: Path, name: str = "EveryDay") -> StrategySpec:
     return StrategySpec.model_validate({"class": f"{path}:{name}"})
 
 
-@pytest.mark.parametrize(
-    "command",
-    [["config", "check"], ["backtest", "-c"], ["compare", "-c"]],
-    ids=["config-check", "backtest", "compare"],
-)
+COMMANDS = [["config", "check"], ["backtest", "-c"], ["compare", "-c"], ["sweep", "--workers", "1", "-c"]]
+
+
+def _command(command: list[str], config: Path) -> list[str]:
+    """``command`` on ``config``; a sweep with a grid of one value beside it."""
+    if command[0] != "sweep":
+        return [*command, str(config)]
+    grid = config.with_name("grid.toml")
+    grid.write_text('[grid]\n"risk.stop_loss.pct" = [5]\n', encoding="utf-8")
+    return [*command, str(config), "--grid", str(grid)]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=["config-check", "backtest", "compare", "sweep"])
 def test_cli_when_the_strategy_init_raises_exits_2_with_one_line_naming_class_hook_and_error(
     tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     strategies = example(tmp_path, replace=(INIT, INIT + '        raise RuntimeError("boom")\n'))
     config = config_file(tmp_path, market_root, strategies)
-    code = main([*command, str(config)])
+    code = main(_command(command, config))
     captured = capsys.readouterr()
     assert code == 2
     assert "running policy" not in captured.out  # compare: refused before any policy is said to run
-    assert one_error_line(captured.err).endswith(
-        f"strategies.minute.class = '{strategies}:OpenToAfternoon': "
+    assert one_error_line(captured.err) == (
+        f"error: {config}: strategies.minute.class = '{strategies}:OpenToAfternoon': "
         "OpenToAfternoon.__init__ raised RuntimeError('boom')"
     )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=["config-check", "backtest", "compare", "sweep"])
+@pytest.mark.parametrize(
+    ("named", "problem"),
+    [
+        ("{strategies}:Nothing", "{strategies} has no class Nothing"),
+        ("{folder}/gone.py:EveryDay", "no such file {folder}/gone.py"),
+        ("nosuch", "expected sma_daily or path/to/file.py:ClassName"),
+    ],
+    ids=["no-class", "no-file", "no-built-in"],
+)
+def test_cli_when_the_strategy_cannot_be_loaded_then_the_line_names_the_config_file_first(
+    tmp_path: Path,
+    market_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    named: str,
+    problem: str,
+) -> None:
+    """Every command that loads the file names it as ``config check`` does: the others named the strategy's
+    table alone, which did not say which file to open."""
+    strategies = example(tmp_path)
+    config = config_file(tmp_path, market_root, strategies)
+    spec = named.format(strategies=strategies, folder=tmp_path)
+    config.write_text(
+        config.read_text("utf-8").replace(f'"{strategies}:EveryDay"', f'"{spec}"'), encoding="utf-8"
+    )
+    line = refused(main(_command(command, config)), capsys)
+    expected = problem.format(strategies=strategies, folder=tmp_path)
+    assert line == f"error: {config}: strategies.daily.class = '{spec}': {expected}"
 
 
 @pytest.mark.parametrize(
@@ -155,8 +194,8 @@ def test_params_error_when_pickled_as_a_sweep_worker_sends_it_keeps_its_problems
 @pytest.mark.parametrize(
     ("load", "where", "offered"),
     [
-        (load_daily, "strategies.daily", "sma_daily"),
-        (load_minute, "strategies.minute", "follow_daily, rsi_minute"),
+        (load_daily, "strategies.daily", "sma_daily or"),  # one name read as a list of one
+        (load_minute, "strategies.minute", "one of follow_daily, rsi_minute, or"),
     ],
 )
 def test_load_when_the_built_in_name_is_unknown_offers_only_the_slots_kind(
@@ -165,6 +204,26 @@ def test_load_when_the_built_in_name_is_unknown_offers_only_the_slots_kind(
     """The daily slot was offered the minute strategies too, which it then refuses."""
     with pytest.raises(ConfigError) as info:
         load(StrategySpec.model_validate({"class": "nosuch"}))
-    assert str(info.value) == (
-        f"{where}.class = 'nosuch': expected one of {offered}, or path/to/file.py:ClassName"
+    assert str(info.value) == (f"{where}.class = 'nosuch': expected {offered} path/to/file.py:ClassName")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["paper", "--replay", "2025-12-03", "--speed", "0"], ["run", "--replay", "2025-12-03"]],
+    ids=["paper", "run-replay"],
+)
+def test_trading_commands_when_the_strategy_cannot_be_loaded_then_the_line_names_the_config_file_first(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """``paper`` and ``run`` (and ``live``, on the same path) name the file as the research commands do."""
+    strategies = example(tmp_path)
+    config = config_file(tmp_path, market_root, strategies)
+    text = config.read_text("utf-8").replace(f'"{strategies}:EveryDay"', f'"{strategies}:Nothing"')
+    config.write_text(
+        f'mode = "paper"\n[store]\nurl = "sqlite:///{tmp_path}/state.db"\n'
+        f'[logging]\ndir = "{tmp_path / "logs"}"\n[report]\ndir = "{tmp_path / "reports"}"\n{text}',
+        encoding="utf-8",
     )
+    line = refused(main([*command, "-c", str(config)]), capsys)
+    problem = f"strategies.daily.class = '{strategies}:Nothing': {strategies} has no class Nothing"
+    assert line == f"error: {config}: {problem}"

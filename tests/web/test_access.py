@@ -362,7 +362,7 @@ def test_report_when_not_a_date_then_400_with_the_date_message(served: Served) -
     headers = _bearer(served)
     wrong = httpx.get(served.url + "/report/xyz", headers=headers)
     assert wrong.status_code == 400
-    assert wrong.json() == {"detail": "report 'xyz': expected a date as YYYY-MM-DD"}
+    assert wrong.json() == {"error": "report 'xyz': expected a date as YYYY-MM-DD"}
     assert httpx.get(served.url + "/report/..%2Fweb-token", headers=headers).status_code == 404
 
 
@@ -373,14 +373,14 @@ def test_report_when_the_day_never_closed_then_404_saying_so_and_naming_the_days
     none_yet = httpx.get(served_named.url + "/report/2025-12-04", headers=headers)
     assert none_yet.status_code == 404
     assert none_yet.json() == {
-        "detail": "report 2025-12-04: the state database has no closed day 2025-12-04 "
+        "error": "report 2025-12-04: the state database has no closed day 2025-12-04 "
         "(days with a report: none)"
     }
     assert main(["report", "--config", str(served_named.config_file), "2025-12-03"]) == 0, capsys.readouterr()
     never = httpx.get(served_named.url + "/report/2025-12-04", headers=headers)
     assert never.status_code == 404
     assert never.json() == {
-        "detail": "report 2025-12-04: the state database has no closed day 2025-12-04 "
+        "error": "report 2025-12-04: the state database has no closed day 2025-12-04 "
         "(days with a report: 2025-12-03)"
     }
     assert httpx.get(served_named.url + "/report/2025-12-03", headers=headers).status_code == 200
@@ -393,7 +393,7 @@ def test_report_when_the_day_closed_but_its_file_is_missing_then_404_naming_the_
     assert missing.status_code == 404
     file = report_dir(served_named.config) / "2025-12-03.html"
     assert missing.json() == {
-        "detail": f"report 2025-12-03: the day closed but {file} does not exist: "
+        "error": f"report 2025-12-03: the day closed but {file} does not exist: "
         "`maemae report --config F 2025-12-03` writes it (days with a report: none)"
     }
 
@@ -421,3 +421,22 @@ def test_params_when_the_body_is_not_json_then_one_line_about_the_body(served: S
     response = httpx.post(served.url + "/api/params", content=b"notjson", headers=headers)
     assert response.status_code == 400
     assert response.json() == {"error": "body: not JSON (Expecting value), expected a JSON object"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "token", "status", "error"),
+    [
+        ("GET", "/api/nothing", True, 404, "Not Found"),
+        ("DELETE", "/api/view", True, 405, "Method Not Allowed"),
+        ("GET", "/api/view", False, 401, "missing token"),
+        ("POST", "/api/start", False, 401, "missing token"),
+    ],
+    ids=["no-such-path", "wrong-method", "no-token", "no-token-to-change"],
+)
+def test_api_when_fastapi_refuses_then_the_answer_has_the_error_key_of_every_refusal(
+    served: Served, method: str, path: str, token: bool, status: int, error: str
+) -> None:
+    """They answered ``{"detail": ...}`` while the API's own refusals answer ``{"error": ...}``."""
+    response = httpx.request(method, served.url + path, headers=_bearer(served) if token else {})
+    assert response.status_code == status
+    assert response.json() == {"error": error}

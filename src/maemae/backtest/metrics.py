@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maemae.domain.fill import Fill
+from maemae.wording import counted
 
 SESSIONS_PER_YEAR = 252
 SHORT_RUN_SESSIONS = 60  # a run of fewer sessions is told its annualised figures say little
@@ -99,8 +100,7 @@ def short_run_note(metrics: Metrics) -> str | None:
     did). None for a run long enough."""
     if metrics.sessions >= SHORT_RUN_SESSIONS:
         return None
-    sessions = f"{metrics.sessions} session" + ("" if metrics.sessions == 1 else "s")
     return (
-        f"the run has {sessions}: CAGR, Sharpe and turnover are annualised from them and say little; "
-        f"{SHORT_RUN_SESSIONS} sessions or more give them meaning"
+        f"the run has {counted(metrics.sessions, 'session')}: CAGR, Sharpe and turnover are annualised from "
+        f"them and say little; {SHORT_RUN_SESSIONS} sessions or more give them meaning"
     )

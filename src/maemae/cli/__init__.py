@@ -7,9 +7,11 @@ from __future__ import annotations
 import sys
 
 import typer
+import typer.main
 
 # typer 0.29 carries its own copy of click (pinned in uv.lock): its usage errors are of these classes
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer.core import TyperGroup
 
 from maemae.cli.app import app, arguments
 from maemae.errors import MaemaeError
@@ -51,9 +53,24 @@ def usage_error(error: ClickException) -> str:
     command, click's words, and where the right usage is. Click words some of them over several lines."""
     message = " ".join(error.format_message().split())
     context = getattr(error, "ctx", None)
-    if context is None:
-        return message
-    return f"{context.command_path}: {message} ({context.command_path} --help shows the usage)"
+    command = _command_path(arguments) if context is None else context.command_path
+    return f"{command}: {message} ({command} --help shows the usage)"
+
+
+def _command_path(words: list[str]) -> str:
+    """The command a command line names (``maemae params set``), for the errors click raises while it reads
+    an option, before it has the command's context to name it (an option given no value): the leading words
+    that name a group's command, options skipped (no group takes an option with a value)."""
+    command = typer.main.get_command(app)
+    path = ["maemae"]
+    for word in words:
+        if word.startswith("-"):
+            continue
+        if not isinstance(command, TyperGroup) or word not in command.commands:
+            break
+        command = command.commands[word]
+        path.append(word)
+    return " ".join(path)
 
 
 if __name__ == "__main__":  # pragma: no cover

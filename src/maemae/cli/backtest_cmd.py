@@ -14,9 +14,11 @@ from rich.text import Text
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
+from maemae.cli.named import named_after
 from maemae.config import load_config
 from maemae.errors import ConfigError, RunInterrupted
 from maemae.logs import configure_logging
+from maemae.wording import counted
 
 if TYPE_CHECKING:
     from maemae.backtest.metrics import Metrics
@@ -102,17 +104,12 @@ def _date(value: str | None, option: str) -> date | None:
     return None if value is None else option_date(value, option)
 
 
-def _counted(count: int, noun: str) -> str:
-    """``1 executed order``, ``4,645 executed orders``: the result line's counts, each read as written."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
-
-
 def _strategy_errors(kernel: TradingKernel) -> str:
     """The result line's note of the strategy's errors, if any: a strategy that failed on every bar ends with
     0 orders, which must not read as a strategy that chose not to trade (each error is logged once)."""
     if not kernel.strategy_errors:
         return ""
-    return f", {_counted(kernel.strategy_errors, 'strategy error')} (first: {kernel.first_strategy_error})"
+    return f", {counted(kernel.strategy_errors, 'strategy error')} (first: {kernel.first_strategy_error})"
 
 
 def _denials(denied: dict[str, int]) -> str:
@@ -122,7 +119,7 @@ def _denials(denied: dict[str, int]) -> str:
     if not total:
         return ""
     reason, count = max(denied.items(), key=lambda item: item[1])
-    return f", {_counted(total, 'intent')} denied (most: {reason}, {count:,}; orders.csv has each)"
+    return f", {counted(total, 'intent')} denied (most: {reason}, {count:,}; orders.csv has each)"
 
 
 @app.command()
@@ -149,16 +146,17 @@ def backtest(
             bar.update(task, completed=done, total=total)
 
         try:
-            result = run_backtest(
-                settings,
-                start=first,
-                end=last,
-                out_dir=out_dir,
-                every_bar=every_bar or None,
-                progress=progress,
-                out_option=_out_option(out),
-                notice=_notice,
-            )
+            with named_after(config):
+                result = run_backtest(
+                    settings,
+                    start=first,
+                    end=last,
+                    out_dir=out_dir,
+                    every_bar=every_bar or None,
+                    progress=progress,
+                    out_option=_out_option(out),
+                    notice=_notice,
+                )
         except KeyboardInterrupt:
             raise _interrupted(
                 "backtest", out_dir, "the previous backtest's outputs, if any, as they were"
@@ -167,7 +165,7 @@ def backtest(
     typer.echo(
         f"{result.days[0]}..{result.days[1]}: final equity {m.final_equity:,} won, "
         f"return {m.total_return:.2%}, "
-        f"max drawdown {m.max_drawdown:.2%}, Sharpe {m.sharpe:.2f}, {_counted(m.n_trades, 'executed order')}"
+        f"max drawdown {m.max_drawdown:.2%}, Sharpe {m.sharpe:.2f}, {counted(m.n_trades, 'executed order')}"
         f"{_strategy_errors(result.engine.kernel)}{_denials(m.denied_orders)}"
     )
     _note_short_run(m)
@@ -190,15 +188,16 @@ def compare(
     out_dir = (out or settings.backtest.out_dir) / "compare"  # compare_policies checks it before the runs
     console = Console(width=max(Console().width, 132))
     try:
-        results = compare_policies(
-            settings,
-            start=first,
-            end=last,
-            out_dir=out_dir,
-            on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
-            out_option=_out_option(out),
-            notice=_notice,
-        )
+        with named_after(config):
+            results = compare_policies(
+                settings,
+                start=first,
+                end=last,
+                out_dir=out_dir,
+                on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
+                out_option=_out_option(out),
+                notice=_notice,
+            )
     except KeyboardInterrupt:
         raise _interrupted("compare", out_dir, "the previous comparison, if any, as it was") from None
     table = Table(title="overtrading policies")
@@ -234,8 +233,11 @@ def sweep(
     from maemae.backtest.sweep import sweep as run_sweep
     from maemae.backtest.sweep_backends import DaskBackend, LocalBackend
     from maemae.backtest.sweep_report import check_sweep_out, write_sweep
+    from maemae.engine.composition import load_strategies
 
     settings = load_config(config)
+    with named_after(config):  # before any trial, which would each fail alike; a trial's own error names
+        load_strategies(settings)  # its parameter set, which the grid made, so not the file
     spec = read_spec(grid)
     first, last = _date(start, "--start"), _date(end, "--end")
     if cluster and workers:

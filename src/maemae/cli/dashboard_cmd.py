@@ -14,7 +14,7 @@ from maemae.logs import configure_logging
 
 @app.command()
 def dashboard(
-    config: Annotated[Path, typer.Option("--config", help="The TOML config file of the instance.")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="The TOML config file of the instance.")],
     host: Annotated[str | None, typer.Option(help="Address to bind; default web.host (127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port; default web.port (8700).")] = None,
 ) -> None:

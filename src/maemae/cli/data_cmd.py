@@ -92,7 +92,7 @@ MarketOption = Annotated[
 ]
 SourceOption = Annotated[str, typer.Option(help="pykrx, fdr, kis or creon (docs/data.md).")]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Config file (for --source kis or creon: the broker).")
+    Path | None, typer.Option("--config", "-c", help="Config file (for --source kis or creon: the broker).")
 ]
 
 

@@ -17,7 +17,9 @@ audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file; its store.url is used.")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file; its store.url is used.")
+]
 UrlOption = Annotated[str | None, typer.Option("--url", help="Database URL (instead of --config).")]
 
 

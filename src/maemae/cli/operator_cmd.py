@@ -25,7 +25,9 @@ from maemae.risk.state import TradingState
 if TYPE_CHECKING:
     from maemae.ports.state import StateStore
 
-ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file; its store.url is used.")]
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="The TOML config file; its store.url is used.")
+]
 
 
 @contextmanager

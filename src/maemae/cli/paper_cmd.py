@@ -13,6 +13,7 @@ import typer
 
 from maemae.cli.app import app, arguments
 from maemae.cli.dates import option_date
+from maemae.cli.named import named_after
 from maemae.config import load_config
 from maemae.errors import ConfigError, MaemaeError
 from maemae.logs import configure_logging
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 sim_app = typer.Typer(help="The simulated exchange.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
 
-ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file.")]
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML config file.")]
 KeyEnvOption = Annotated[
     str, typer.Option("--authkey-env", help="Environment variable holding the exchange's shared secret.")
 ]
@@ -90,7 +91,8 @@ def paper(
     check_replay_mode(settings)
     configure_logging(settings.logging)
     choice = venue_choice(broker, exchange, authkey_env)
-    summary = run_paper_replay(settings, day, speed, choice)
+    with named_after(config):
+        summary = run_paper_replay(settings, day, speed, choice)
     if summary.resumed_at is not None:
         typer.echo(f"resumed {summary.resumed_at.day} at step {summary.resumed_at.next_bar}")
     recovery = summary.recovery

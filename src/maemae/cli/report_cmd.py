@@ -17,7 +17,7 @@ from maemae.errors import ConfigError
 
 @app.command()
 def report(
-    config: Annotated[Path, typer.Option("--config", help="The TOML config file.")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="The TOML config file.")],
     day: Annotated[
         str | None, typer.Argument(help="The day (YYYY-MM-DD); default: the last closed day.")
     ] = None,

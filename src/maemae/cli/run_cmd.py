@@ -11,6 +11,7 @@ import typer
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
+from maemae.cli.named import named_after
 from maemae.cli.paper_cmd import BOOK_EQUAL, DEFAULT_KEY_ENV, KeyEnvOption, end_the_day, venue_choice
 from maemae.config import MaemaeConfig, load_config
 from maemae.errors import ConfigError
@@ -26,7 +27,9 @@ _SUPERVISE_HELP = (
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Option("--config", help="The TOML config file (mode paper or live).")],
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="The TOML config file (mode paper or live).")
+    ],
     replay: Annotated[
         str | None, typer.Option(help="Replay this stored day (YYYY-MM-DD) as live quotes (paper only).")
     ] = None,
@@ -59,12 +62,13 @@ def run(
     settings = load_config(config)
     configure_logging(settings.logging)
     options = RunOptions(day, speed, venue_choice(broker, exchange, authkey_env), confirm, _terminal())
-    _trade(settings, options)
+    with named_after(config):
+        _trade(settings, options)
 
 
 @app.command()
 def live(
-    config: Annotated[Path, typer.Option("--config", help="The TOML config file (mode must be live).")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="The TOML config file (mode must be live).")],
     confirm: Annotated[
         bool,
         typer.Option("--confirm", help="Confirm live trading now instead of at the first order."),
@@ -86,7 +90,8 @@ def live(
             f'mode = "{settings.mode}": `maemae live` trades the real account; set mode = "live"'
         )
     configure_logging(settings.logging)
-    _trade(settings, RunOptions(confirmed=confirm, ask=_terminal()))
+    with named_after(config):
+        _trade(settings, RunOptions(confirmed=confirm, ask=_terminal()))
 
 
 def _terminal() -> Callable[[str], str] | None:

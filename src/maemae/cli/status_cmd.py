@@ -20,7 +20,9 @@ from maemae.cli.app import app
 from maemae.cli.dates import option_date
 from maemae.config import MaemaeConfig, load_config
 
-ConfigOption = Annotated[Path, typer.Option("--config", help="The TOML config file; its store.url is read.")]
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="The TOML config file; its store.url is read.")
+]
 DayOption = Annotated[
     str | None, typer.Option("--day", help="Trading day (YYYY-MM-DD); default: the day the instance is on.")
 ]

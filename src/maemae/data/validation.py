@@ -21,7 +21,6 @@ from maemae.krx.sessions import session_schedule
 HEADER_LINES = 1
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 WHOLE_NUMBER = "-?[0-9]+"  # [0-9], not \d, which also takes other scripts' digits; no point, exponent or +
-OUT_OF_RANGE = f"out of range, expected a whole number from {INT64_MIN:,} to {INT64_MAX:,}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +62,17 @@ def check_numbers(
             parsed[name] = pd.Series(text.to_numpy(dtype=str).astype(np.int64), index=frame.index)
             continue
         position = int(np.flatnonzero(not_whole | out_of_range)[0])
-        expected = "expected a whole number" if not_whole[position] else OUT_OF_RANGE
+        expected = "expected a whole number" if not_whole[position] else _out_of_range(name)
         problems.append(Problem(line, f"column '{name}' = {raw.iloc[position]!r}: {expected}"))
     return parsed, problems
+
+
+def _out_of_range(name: str) -> str:
+    """What a number beyond 64 bits is refused with: the range its column takes, from the lowest value
+    ``check_bar_values`` lets in (a price positive, a volume or value not negative) to the largest that fits.
+    int64's own range, from -9,223,372,036,854,775,808, read as if a negative volume were allowed."""
+    lowest = 1 if name in PRICE_COLUMNS else 0
+    return f"out of range, expected a whole number from {lowest} to {INT64_MAX:,}"
 
 
 def _beyond_int64(text: pd.Series, whole: np.ndarray) -> np.ndarray:

@@ -54,6 +54,7 @@ from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, op
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
 from maemae.krx.sessions import replay_schedule
 from maemae.service.report import check_report_dir, write_day_report
+from maemae.wording import counted
 
 if TYPE_CHECKING:
     from maemae.store.repository import SqlStateStore
@@ -168,8 +169,8 @@ def _replay_day(
 def _stopped_line(at: Cursor, by: signal.Signals, orders: int, fills: int, choice: VenueChoice) -> str:
     """What a signal left: where the day stopped, and whether the same command goes on with it."""
     return (
-        f"{at.day}: stopped before the close by {by.name} at step {at.next_bar} after {orders} orders and "
-        f"{fills} fills; the state is saved{how_to_go_on(choice)}"
+        f"{at.day}: stopped before the close by {by.name} at step {at.next_bar} after "
+        f"{counted(orders, 'order')} and {counted(fills, 'fill')}; the state is saved{how_to_go_on(choice)}"
     )
 
 

@@ -10,7 +10,8 @@ The order of the steps matters (DESIGN 1.6, docs/state.md):
    found → REJECTED as never sent. It is **never sent again**.
 3. **Collect missed fills** from the broker's fills of the day; the ones already stored are recognised by
    fill id and change nothing, the others go through the normal fill path (portfolio, risk state, store).
-4. **Close** the orders the broker reports cancelled, rejected or expired.
+4. **Close** the orders the broker reports cancelled, rejected or expired, and expire those of an earlier
+   session the broker no longer lists (KRX orders are day orders; KIS and Creon drop them without a notice).
 5. **Reconcile** positions and cash over the union of codes (``execution.reconciliation``).
 
 Any broker query that fails stops recovery with the error: maemae does not trade on a state it could not
@@ -92,6 +93,9 @@ def recover(
         status = broker.order_status(order.broker_order_no)
         if status is not None and status.status is not BrokerOrderStatus.WORKING:
             orders.close_from_status(order, status, now)
+            report.closed.append(order.order_id)
+        elif status is None and order.created_at.date() < now.date():
+            orders.expire_past_session(order, now)
             report.closed.append(order.order_id)
     lines, entries, removed = _reconcile(kernel, broker, now)
     report.differences = lines

@@ -333,6 +333,18 @@ class OrderManager:
             self._apply(order, closing, now, note if asked is None else f"{note} ({asked})")
             self._tracking.pop(order.order_id, None)
 
+    def expire_past_session(self, order: Order, now: datetime) -> None:
+        """Close an order sent in an earlier session that the broker no longer lists: KRX orders are day
+        orders, so it ended with its session. KIS and Creon drop the day's unfilled orders without a notice,
+        so nothing else would ever close it."""
+        session = order.created_at.date().isoformat()
+        note = (
+            f"{SETTLED_BY_QUERY} the broker does not list it today; it ended with its session on {session} "
+            "(KRX orders are day orders)"
+        )
+        self._apply(order, OrderEvent.EXPIRE, now, note)
+        self._tracking.pop(order.order_id, None)
+
     def _on_update(self, order: Order, update: OrderUpdate) -> None:
         closing = _CLOSING_EVENTS.get(update.status)
         if closing is None or order.is_terminal:

@@ -31,6 +31,12 @@ BUILT_INS: dict[str, type[DailyStrategy] | type[MinuteStrategy]] = {
 }
 
 
+class StrategyLoadError(ConfigError):
+    """A strategy the config names cannot be loaded: its class, its params or its own code refused it. A
+    class of its own so that a command run on a config file can put the file's name before it, as ``config
+    check`` does: the loader knows the strategy's table, not the file it was read from."""
+
+
 def _load_class(spec: str, where: str, base: type[Any]) -> type[Any]:
     """The class ``spec`` names: a built-in's name, or ``path/to/file.py:ClassName``. An unknown name is
     offered the built-ins of the slot's kind (``base``) only: a minute strategy offered for the daily slot
@@ -38,18 +44,18 @@ def _load_class(spec: str, where: str, base: type[Any]) -> type[Any]:
     if ":" not in spec:
         if spec not in BUILT_INS:
             fitting = sorted(name for name, cls in BUILT_INS.items() if issubclass(cls, base))
-            choices = ", ".join(fitting)
-            raise ConfigError(
-                f"{where}.class = {spec!r}: expected one of {choices}, or path/to/file.py:ClassName"
+            choices = fitting[0] if len(fitting) == 1 else f"one of {', '.join(fitting)},"
+            raise StrategyLoadError(
+                f"{where}.class = {spec!r}: expected {choices} or path/to/file.py:ClassName"
             )
         return BUILT_INS[spec]
     file, _, name = spec.rpartition(":")
     path = Path(file)
     if not path.is_file():
-        raise ConfigError(f"{where}.class = {spec!r}: no such file {path}")
+        raise StrategyLoadError(f"{where}.class = {spec!r}: no such file {path}")
     module_spec = importlib.util.spec_from_file_location(f"maemae_user_{path.stem}", path)
     if module_spec is None or module_spec.loader is None:
-        raise ConfigError(f"{where}.class = {spec!r}: cannot load {path} as Python")
+        raise StrategyLoadError(f"{where}.class = {spec!r}: cannot load {path} as Python")
     module = importlib.util.module_from_spec(module_spec)
     # registered while it runs, as an import does: a @dataclass in the file looks its module up by name
     sys.modules[module_spec.name] = module
@@ -57,19 +63,19 @@ def _load_class(spec: str, where: str, base: type[Any]) -> type[Any]:
         module_spec.loader.exec_module(module)
     except SyntaxError as error:
         del sys.modules[module_spec.name]
-        raise ConfigError(
+        raise StrategyLoadError(
             f"{where}.class = {spec!r}: {path}:{error.lineno}: syntax error: {error.msg}"
         ) from None
     except Exception as error:  # the user's file failed to import: report it as a config problem
         del sys.modules[module_spec.name]
-        raise ConfigError(f"{where}.class = {spec!r}: importing {path} failed: {error!r}") from None
+        raise StrategyLoadError(f"{where}.class = {spec!r}: importing {path} failed: {error!r}") from None
     found = getattr(module, name, None)
     if not isinstance(found, type):
-        raise ConfigError(f"{where}.class = {spec!r}: {path} has no class {name}")
+        raise StrategyLoadError(f"{where}.class = {spec!r}: {path} has no class {name}")
     return found
 
 
-class ParamsError(ConfigError):
+class ParamsError(StrategyLoadError):
     """A strategy's ``params`` refused: every problem, joined by '; ' into the one line a run prints, and each
     on its own in ``problems`` for ``config check``, which prints one line per problem."""
 
@@ -86,9 +92,14 @@ class ParamsError(ConfigError):
 def _problem(error: ErrorDetails, cls: type[Any], where: str) -> str:
     """One parameter problem in the words ``config check`` uses for the rest of the file (``toml_text``,
     ``expected_text``). A rule across the parameters (``short`` below ``long``) has no location: it names the
-    ``params`` table itself, not ``params.`` with a trailing dot."""
+    ``params`` table itself, not ``params.`` with a trailing dot, and the values it was given as ``key=value``
+    pairs, if any (a sweep's trial names its parameter set this way; a Python dict read as a leak of the
+    code)."""
     location = ".".join(str(part) for part in error["loc"])
-    name = f"{where}.params.{location}" if location else f"{where}.params"
+    if not location:
+        given = ", ".join(f"{key}={toml_text(value)}" for key, value in error.get("input", {}).items())
+        return f"{where}.params{f' ({given})' if given else ''}: {expected_text(error)}"
+    name = f"{where}.params.{location}"
     value = toml_text(error.get("input"))
     if error["type"] == "extra_forbidden":
         allowed = ", ".join(cls.Params.model_fields)
@@ -107,15 +118,15 @@ def _check_class(cls: type[Any], spec: StrategySpec, where: str, base: type[Any]
     """What the engine reads from a strategy class before it makes one: a user's class missing ``name``
     would only fail at its first error, deep in a run, and one missing ``Params`` when its params are read."""
     if not issubclass(cls, base):
-        raise ConfigError(f"{where}.class = {spec.class_!r}: expected a {base.__name__} subclass")
+        raise StrategyLoadError(f"{where}.class = {spec.class_!r}: expected a {base.__name__} subclass")
     params = getattr(cls, "Params", None)
     if not (isinstance(params, type) and issubclass(params, StrategyParams)):
-        raise ConfigError(
+        raise StrategyLoadError(
             f"{where}.class = {spec.class_!r}: {cls.__name__}.Params = {params!r}, "
             "expected a StrategyParams subclass"
         )
     if not isinstance(getattr(cls, "name", None), str):
-        raise ConfigError(
+        raise StrategyLoadError(
             f"{where}.class = {spec.class_!r}: {cls.__name__}.name = {getattr(cls, 'name', None)!r}, "
             "expected the strategy's name as text"
         )
@@ -130,7 +141,7 @@ def _instantiate(spec: StrategySpec, where: str, base: type[Any]) -> Any:
     try:
         return cls(params)
     except Exception as error:
-        raise ConfigError(
+        raise StrategyLoadError(
             f"{where}.class = {spec.class_!r}: {cls.__name__}.__init__ raised {error!r}"
         ) from None
 
@@ -144,9 +155,9 @@ def _check_history_days(strategy: DailyStrategy, spec: StrategySpec, where: str)
     try:
         days = strategy.history_days()
     except Exception as error:
-        raise ConfigError(f"{where}.class = {spec.class_!r}: {hook} raised {error!r}") from None
+        raise StrategyLoadError(f"{where}.class = {spec.class_!r}: {hook} raised {error!r}") from None
     if type(days) is not int or days < 1:
-        raise ConfigError(
+        raise StrategyLoadError(
             f"{where}.class = {spec.class_!r}: {hook} returned {days!r} ({type(days).__name__}), "
             "expected a whole number (int) >= 1"
         )

@@ -19,6 +19,9 @@ Routes (every one needs the token, see ``web.auth``):
                         the day never closed or its report is not in the report folder
 ======================  ============================================================================
 
+Every refusal, the routes' own and FastAPI's (a wrong token, a malformed body, no such path), answers
+``{"error": "one line"}`` with its status.
+
 Reads and changes go through the application services the CLI uses (``service.status``,
 ``service.dashboard``, ``service.control``), so the page and ``maemae status`` always agree.
 """
@@ -40,6 +43,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, JsonValue
 from pydantic_core import ErrorDetails
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from maemae.config import MaemaeConfig
 from maemae.config.loader import expected_text
@@ -164,6 +168,13 @@ def create_app(dashboard: Dashboard) -> FastAPI:
     @app.exception_handler(MaemaeError)
     def refused(request: Request, error: MaemaeError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    def answered(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        """The HTTP errors the routes raise (a missing report, a wrong token) and the router's own (no such
+        path, a wrong method) in the shape of every other refusal, ``{"error": ...}``: FastAPI answers them
+        as ``{"detail": ...}``, so a client had to read two keys."""
+        return JSONResponse({"error": error.detail}, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     def malformed(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -226,7 +226,7 @@ async function post(path, body) {
   const text = await response.text();
   let data = {};
   try { data = JSON.parse(text); } catch (_) { data = { error: text }; }
-  if (!response.ok) throw Object.assign(new Error(data.error || data.detail || response.statusText), { data });
+  if (!response.ok) throw Object.assign(new Error(data.error || response.statusText), { data });
   return data;
 }
 
