@@ -19,7 +19,7 @@ from tests.user_errors import refused
         ),
         (
             ["status"],
-            "error: maemae status: Missing option '--config'. (maemae status --help shows the usage)",
+            "error: maemae status: Missing option '--config' / '-c'. (maemae status --help shows the usage)",
         ),
         (
             ["params", "set", "--config", "a.toml", "risk.stop_loss.pct"],

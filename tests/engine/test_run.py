@@ -77,7 +77,10 @@ def test_run_when_replayed_then_the_day_closes_with_the_book_equal(
     out = capsys.readouterr().out
     lines = out.splitlines()
     # what the start found, then how the day ended (it said the day was closed above the recovery line)
-    assert lines[0].startswith("recovery: 0 orders restored")
+    assert lines[0] == (  # worded as `maemae paper` words it (it gave no closed orders or differences)
+        "recovery: 0 orders restored, 0 found at the broker, 0 never sent, 0 fills recovered, 0 closed, "
+        "0 reconciliation differences"
+    )
     assert lines[1] == f"{DAY}: the day is closed"
     assert "cycles 2280, price refreshes 2280" in out
     assert "book: maemae's orders, holdings and cash equal the broker's" in out

@@ -42,6 +42,10 @@ def test_exit_levels_when_settings_are_swapped_follow_the_new_percentages() -> N
     stopped = rules.check(no_high, 90_000)
     assert stopped is not None
     assert stopped.source is IntentSource.STOP_LOSS
+    assert stopped.reason == "price 90,000 <= stop 90,000"  # prices as a person reads them, in the notes too
+    trailed = rules.check(HOLDING, 116_900)
+    assert trailed is not None
+    assert trailed.reason == "price 116,900 <= 117,000 (high 120,000)"
     assert rules.first_exit_bar(HOLDING, np.array([118_000, 117_500, 117_000]), 0) == 2
 
 

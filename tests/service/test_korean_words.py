@@ -53,6 +53,10 @@ def test_korean_words_when_an_exit_reason_is_a_fixed_phrase_then_its_words_are_k
     assert phrase("price 69000 <= stop 69100", "ko") == "가격 69000 <= 손절가 69100"
     assert phrase("price 69000 <= 70000 (high 72000)", "ko") == "가격 69000 <= 70000 (고가 72000)"
     assert phrase("price 75000 >= target 74900", "ko") == "가격 75000 >= 목표가 74900"
+    # as notes are written now, with thousands separators (the lines above: as older ones were stored)
+    assert phrase("price 69,000 <= stop 69,100", "ko") == "가격 69,000 <= 손절가 69,100"
+    assert phrase("price 69,000 <= 70,000 (high 72,000)", "ko") == "가격 69,000 <= 70,000 (고가 72,000)"
+    assert phrase("price 75,000 >= target 74,900", "ko") == "가격 75,000 >= 목표가 74,900"
     assert phrase("time-cut after 3 sessions", "ko") == "3거래일 보유 후 타임컷"
     assert phrase("portfolio stop", "ko") == "포트폴리오 손실 한도"
     assert phrase("portfolio stop", "en") == "portfolio stop"

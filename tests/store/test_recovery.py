@@ -107,9 +107,9 @@ def test_recover_when_broker_query_fails_then_error_and_nothing_taken_as_flat(
     store.close()
 
 
-def _open_order(order_id: str, number: str, state: OrderState, created: datetime) -> Order:
+def _open_order(order_id: str, number: str | None, state: OrderState, created: datetime) -> Order:
     """An order sent on ``created``'s day and still open in maemae's store, as a crash or a stop before the
-    close leaves it."""
+    close leaves it (``number`` None: its submit reply never came)."""
     order = Order(order_id, HELD, Side.BUY, 5, OrderType.LIMIT, 100_000, created, state=state)
     order.broker_order_no = number
     return order
@@ -125,21 +125,27 @@ def test_recover_when_an_earlier_session_left_orders_open_then_they_expire_and_t
     yesterday = datetime.combine(date(2025, 12, 2), time(15, 10), tzinfo=KST)
     accepted = _open_order("20251202-000001", "0000901", OrderState.ACCEPTED, yesterday)
     cancelling = _open_order("20251202-000002", "0000902", OrderState.PENDING_CANCEL, yesterday)
+    submitted = _open_order("20251202-000003", None, OrderState.SUBMITTED, yesterday)
+    unknown = _open_order("20251202-000004", None, OrderState.UNKNOWN, yesterday)
     today = _open_order("20251203-000001", "0000903", OrderState.ACCEPTED, clock.now())
-    saved = replace(saved, orders=[accepted, cancelling, today])
+    saved = replace(saved, orders=[accepted, cancelling, submitted, unknown, today])
     report = recover(engine.kernel, saved, broker, recorder, clock.now())  # type: ignore[arg-type]
     states = {o.order_id: o.state for o in engine.kernel.orders.orders.values()}
+    earlier = [accepted, cancelling, submitted, unknown]
     assert states == {
-        accepted.order_id: OrderState.EXPIRED,
-        cancelling.order_id: OrderState.EXPIRED,
+        **{o.order_id: OrderState.EXPIRED for o in earlier},
         today.order_id: OrderState.ACCEPTED,  # today's: the broker's word is awaited (a query, a notice)
     }
-    assert report.closed == [accepted.order_id, cancelling.order_id]
-    note = accepted.history[-1].note
-    assert note == (
+    assert report.closed == [o.order_id for o in earlier]
+    assert report.never_sent == []  # an earlier session's submit may have gone out: not claimed unsent
+    assert accepted.history[-1].note == (
         "settled by query: the broker does not list it today; it ended with its session on 2025-12-02 "
         "(KRX orders are day orders)"
     )
+    assert submitted.history[-1].note == (
+        "settled by query: the broker does not list it today; sent or not, it ended with its session on "
+        "2025-12-02 (KRX orders are day orders)"
+    )
     stored = {o.order_id: o.state for o in store.load(yesterday.date()).orders}  # saved as they changed
-    assert stored == {accepted.order_id: OrderState.EXPIRED, cancelling.order_id: OrderState.EXPIRED}
+    assert stored == {o.order_id: OrderState.EXPIRED for o in earlier}
     store.close()

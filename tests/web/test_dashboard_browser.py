@@ -276,3 +276,25 @@ def test_dashboard_when_the_list_names_the_stocks_then_each_table_shows_the_name
     assert _headers(page, "orders")[1:4] == ["종목코드", "종목명", "구분"]
     expect(orders.nth(2).locator("td").nth(3)).to_have_text("매수")
     _shot(page, "13-names-korean")
+
+
+@pytest.mark.parametrize(
+    ("stored", "korean"),
+    [
+        ("price 69,000 <= stop 69,100", "가격 69,000 <= 손절가 69,100"),
+        ("price 69000 <= stop 69100", "가격 69000 <= 손절가 69100"),  # as an older maemae stored it
+        ("price 69,000 <= 70,000 (high 72,000)", "가격 69,000 <= 70,000 (고가 72,000)"),
+        ("price 75,000 >= target 74,900", "가격 75,000 >= 목표가 74,900"),
+        ("price 75000 >= target 74900", "가격 75000 >= 목표가 74900"),
+        ("re-price 69,000 -> 69,100", "정정 69,000 -> 69,100"),
+    ],
+)
+def test_dashboard_when_a_note_has_prices_then_the_korean_page_words_it_with_or_without_separators(
+    page: Page, served: Served, stored: str, korean: str
+) -> None:
+    """Notes are stored text: prices are written with thousands separators now and were not before, and the
+    Korean page words both (its pattern read digits only, so a new note would have shown in English)."""
+    _log_in(page, served)
+    page.goto(served.url + "/?lang=ko")
+    expect(page.locator("#halt")).to_have_text("매매 중단")
+    assert page.evaluate("(text) => note(text)", stored) == korean

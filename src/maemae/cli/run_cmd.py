@@ -12,7 +12,14 @@ import typer
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
 from maemae.cli.named import named_after
-from maemae.cli.paper_cmd import BOOK_EQUAL, DEFAULT_KEY_ENV, KeyEnvOption, end_the_day, venue_choice
+from maemae.cli.paper_cmd import (
+    BOOK_EQUAL,
+    DEFAULT_KEY_ENV,
+    KeyEnvOption,
+    end_the_day,
+    recovery_line,
+    venue_choice,
+)
 from maemae.config import MaemaeConfig, load_config
 from maemae.errors import ConfigError
 from maemae.logs import configure_logging
@@ -104,11 +111,7 @@ def _trade(settings: MaemaeConfig, options: RunOptions) -> None:
 
     summary = run_trading_day(settings, options)
     if summary.recovery is not None:  # what the start found, first, as `maemae paper` prints it
-        recovery = summary.recovery
-        typer.echo(
-            f"recovery: {recovery.restored_orders} orders restored, {len(recovery.found)} found at the "
-            f"broker, {len(recovery.never_sent)} never sent, {len(recovery.recovered_fills)} fills recovered"
-        )
+        typer.echo(recovery_line(summary.recovery, "broker"))
     typer.echo(summary.note)
     if summary.report is not None:
         report = summary.report

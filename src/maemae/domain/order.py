@@ -167,7 +167,7 @@ class Order:
         self.filled_by_number[fill.broker_order_no] = (shares + fill.quantity, won + fill.amount)
         self.commission += fill.commission
         self.tax += fill.tax
-        self._move(event, new_state, fill.ts, f"fill {fill.fill_id}: {fill.quantity} @ {fill.price}")
+        self._move(event, new_state, fill.ts, f"fill {fill.fill_id}: {fill.quantity:,} @ {fill.price:,}")
         return True
 
     def modify_terms(self, price: int | None, quantity: int | None, broker_order_no: str | None) -> None:

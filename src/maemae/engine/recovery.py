@@ -7,7 +7,8 @@ The order of the steps matters (DESIGN 1.6, docs/state.md):
 2. **Settle unknown submits**: an order left SUBMITTED or UNKNOWN may or may not have reached the broker.
    It is looked up among the broker's orders for its stock and side (by maemae's id where the broker keeps
    it, else by its terms among orders maemae does not know): found → it takes the broker's number; not
-   found → REJECTED as never sent. It is **never sent again**.
+   found → REJECTED as never sent. It is **never sent again**. (One of an earlier session is left to step 4:
+   today's orders at the broker cannot say whether it went out.)
 3. **Collect missed fills** from the broker's fills of the day; the ones already stored are recognised by
    fill id and change nothing, the others go through the normal fill path (portfolio, risk state, store).
 4. **Close** the orders the broker reports cancelled, rejected or expired, and expire those of an earlier
@@ -88,13 +89,11 @@ def recover(
     for broker_fill in broker.fills_today():
         report.recovered_fills.extend(fill.fill_id for fill in orders.apply_broker_event(broker_fill))
     for order in orders.open_orders():
-        if order.broker_order_no is None:
-            continue
-        status = broker.order_status(order.broker_order_no)
+        status = None if order.broker_order_no is None else broker.order_status(order.broker_order_no)
         if status is not None and status.status is not BrokerOrderStatus.WORKING:
             orders.close_from_status(order, status, now)
             report.closed.append(order.order_id)
-        elif status is None and order.created_at.date() < now.date():
+        elif status is None and _of_earlier_session(order, now):
             orders.expire_past_session(order, now)
             report.closed.append(order.order_id)
     lines, entries, removed = _reconcile(kernel, broker, now)
@@ -112,7 +111,9 @@ def settle_in_doubt(orders: OrderManager, broker: Broker, now: datetime) -> tupl
     found_ids: list[str] = []
     never_sent: list[str] = []
     for order in orders.open_orders():
-        if order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN):
+        # one of an earlier session is not among the broker's orders of today, whether or not it was sent:
+        # recovery expires it (step 4) rather than call it never sent
+        if order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN) and not _of_earlier_session(order, now):
             found = _find_at_broker(order, broker, orders)
             orders.settle_unknown(order, found, now)
             (found_ids if found else never_sent).append(order.order_id)
@@ -177,6 +178,11 @@ def book_missed_fills(orders: OrderManager, broker: Broker) -> set[StockCode]:
     for broker_fill in broker.fills_today():
         fills.extend(orders.apply_broker_event(broker_fill))
     return {fill.code for fill in fills}
+
+
+def _of_earlier_session(order: Order, now: datetime) -> bool:
+    """Whether ``order`` was made on a day before ``now``'s (both in KST): a KRX session it cannot outlive."""
+    return order.created_at.date() < now.date()
 
 
 def _find_at_broker(order: Order, broker: Broker, orders: OrderManager) -> BrokerOrder | None:

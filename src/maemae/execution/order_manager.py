@@ -334,12 +334,16 @@ class OrderManager:
             self._tracking.pop(order.order_id, None)
 
     def expire_past_session(self, order: Order, now: datetime) -> None:
-        """Close an order sent in an earlier session that the broker no longer lists: KRX orders are day
-        orders, so it ended with its session. KIS and Creon drop the day's unfilled orders without a notice,
-        so nothing else would ever close it."""
+        """Close an order of an earlier session that the broker no longer lists: KRX orders are day orders,
+        so it ended with its session. KIS and Creon drop the day's unfilled orders without a notice, so
+        nothing else would ever close it. One whose submit outcome was never known may not have reached the
+        broker at all; either way it is over, and the note does not claim which."""
+        if order.state is OrderState.SUBMITTED:
+            self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, f"{SETTLED_BY_QUERY} submit outcome unknown")
         session = order.created_at.date().isoformat()
+        ended = "it ended" if order.broker_order_no is not None else "sent or not, it ended"
         note = (
-            f"{SETTLED_BY_QUERY} the broker does not list it today; it ended with its session on {session} "
+            f"{SETTLED_BY_QUERY} the broker does not list it today; {ended} with its session on {session} "
             "(KRX orders are day orders)"
         )
         self._apply(order, OrderEvent.EXPIRE, now, note)
@@ -423,7 +427,7 @@ class OrderManager:
         price = self._move_ticks(
             order.code, order.limit_price, self.config.replace_ticks * order.side.sign, now
         )
-        self._apply(order, OrderEvent.REQUEST_MODIFY, now, f"re-price {order.limit_price} -> {price}")
+        self._apply(order, OrderEvent.REQUEST_MODIFY, now, f"re-price {order.limit_price:,} -> {price:,}")
         try:
             ack = self.broker.modify(order.broker_order_no, order.code, price)
         except SubmitOutcomeUnknown:

@@ -107,19 +107,19 @@ class ExitRules:
         levels = self.levels(holding)
         if levels.stop is not None and price <= levels.stop:
             return self._sell(
-                holding, holding.quantity, IntentSource.STOP_LOSS, f"price {price} <= stop {levels.stop}"
+                holding, holding.quantity, IntentSource.STOP_LOSS, f"price {price:,} <= stop {levels.stop:,}"
             )
         if levels.trailing is not None and price <= levels.trailing:
             return self._sell(
                 holding,
                 holding.quantity,
                 IntentSource.TRAILING_STOP,
-                f"price {price} <= {levels.trailing} (high {holding.high_water})",
+                f"price {price:,} <= {levels.trailing:,} (high {holding.high_water:,})",
             )
         if levels.take_profit is not None and price >= levels.take_profit:
             part = max(1, holding.quantity * int(self.config.take_profit.sell_fraction_pct) // 100)
             return self._sell(
-                holding, part, IntentSource.TAKE_PROFIT, f"price {price} >= target {levels.take_profit}"
+                holding, part, IntentSource.TAKE_PROFIT, f"price {price:,} >= target {levels.take_profit:,}"
             )
         return None
 

@@ -174,13 +174,14 @@ KOREAN_WORDS: dict[str, dict[str, str]] = {
 }
 
 # an exit rule's reason, made by risk.exits and the kernel's time-cut: the numbers stay, the words are Korean
+# (prices with thousands separators, as notes are written now; without, as older stored notes have them)
 _EXIT_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"price (\d+) <= stop (\d+)"), r"가격 \1 <= 손절가 \2"),
-    (re.compile(r"price (\d+) <= (\d+) \(high (\d+)\)"), r"가격 \1 <= \2 (고가 \3)"),
-    (re.compile(r"price (\d+) >= target (\d+)"), r"가격 \1 >= 목표가 \2"),
+    (re.compile(r"price ([\d,]+) <= stop ([\d,]+)"), r"가격 \1 <= 손절가 \2"),
+    (re.compile(r"price ([\d,]+) <= ([\d,]+) \(high ([\d,]+)\)"), r"가격 \1 <= \2 (고가 \3)"),
+    (re.compile(r"price ([\d,]+) >= target ([\d,]+)"), r"가격 \1 >= 목표가 \2"),
     (re.compile(r"time-cut after (\d+) sessions"), r"\1거래일 보유 후 타임컷"),
 )
-# an exit-rule line of ``DayReport.exits``: ``09:41 stop_loss sell 10 005930: price 69000 <= stop 69100``
+# an exit-rule line of ``DayReport.exits``: ``09:41 stop_loss sell 10 005930: price 69,000 <= stop 69,100``
 _EXIT_LINE = re.compile(r"(\d\d:\d\d) (\w+) (\w+) (\d+) (\S+): (.*)", re.DOTALL)
 
 

@@ -14,15 +14,16 @@ const fill = (template, values) =>
 const KOREAN = document.documentElement.lang === "ko";
 const code = (group, v) => T[group + "." + v] || v;
 const filled = (key, values) => (T[key] ? fill(T[key], values) : null);
-// a whole text matched by a pattern: its words from a template, its values as they are
+// a whole text matched by a pattern: its words from a template, its values as they are (prices with thousands
+// separators as notes are written now, without as older stored notes have them)
 const NOTES = [
-  [/^price (\d+) <= stop (\d+)$/, (m) => filled("note.price_stop", { price: m[1], level: m[2] })],
-  [/^price (\d+) <= (\d+) \(high (\d+)\)$/,
+  [/^price ([\d,]+) <= stop ([\d,]+)$/, (m) => filled("note.price_stop", { price: m[1], level: m[2] })],
+  [/^price ([\d,]+) <= ([\d,]+) \(high ([\d,]+)\)$/,
     (m) => filled("note.price_trailing", { price: m[1], level: m[2], high: m[3] })],
-  [/^price (\d+) >= target (\d+)$/, (m) => filled("note.price_target", { price: m[1], level: m[2] })],
+  [/^price ([\d,]+) >= target ([\d,]+)$/, (m) => filled("note.price_target", { price: m[1], level: m[2] })],
   [/^time-cut after (\d+) sessions$/, (m) => filled("note.time_cut", { n: m[1] })],
   [/^broker order (\S+)$/, (m) => filled("note.broker_order", { number: m[1] })],
-  [/^re-price (\d+) -> (\d+)$/, (m) => filled("note.re_price", { from: m[1], to: m[2] })],
+  [/^re-price ([\d,]+) -> ([\d,]+)$/, (m) => filled("note.re_price", { from: m[1], to: m[2] })],
   // a cancel maemae asked for, confirmed by the broker: maemae's reason, then the broker's words as they are
   [/^(.+?) \(broker: ([\s\S]*)\)$/, (m) => (T["phrase." + m[1]]
     ? filled("note.broker_said", { reason: T["phrase." + m[1]], broker: m[2] }) : null)],
