@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from maemae.backtest.runner import Cursor
 from maemae.cli import main
 from maemae.domain.order_states import OrderState
-from maemae.engine.paper import _stopped_line
-from maemae.engine.venues import VenueChoice
+from maemae.engine.stop_signals import stopped_line
+from maemae.engine.venues import VenueChoice, how_to_go_on
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import DAY, KEY, _config, _serve, saved_step
 from tests.support.stopping import stopped_when
@@ -121,9 +120,8 @@ def test_paper_stop_line_when_counts_are_one_or_many_then_each_noun_reads_as_cou
     orders: int, fills: int, counts: str
 ) -> None:
     """``after 1 orders`` read as a slip."""
-    line = _stopped_line(
-        Cursor(DAY, 40), signal.SIGTERM, orders, fills, VenueChoice(address=("127.0.0.1", 1))
-    )
+    going_on = how_to_go_on(VenueChoice(address=("127.0.0.1", 1)))
+    line = stopped_line(DAY, signal.SIGTERM, orders, fills, going_on, step=40)
     assert line == (
         f"2025-12-03: stopped before the close by SIGTERM at step 40 {counts} the state is saved: start the "
         "same command again to go on"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from maemae.cli import main
-from maemae.engine.live import DayReport
-from maemae.engine.runtime import RunOptions, _stopped_line, going_on
+from maemae.engine.runtime import RunOptions, going_on
+from maemae.engine.stop_signals import stopped_line
 from maemae.engine.venues import VenueChoice
 from tests.engine.test_paper import KEY, _serve
 from tests.engine.test_run import _closed_days, _config, _live_cursor_at
@@ -168,6 +168,5 @@ def test_stop_line_when_counts_are_one_or_many_then_each_noun_reads_as_counted(
     totals: tuple[int, int], counts: str
 ) -> None:
     """``after 1 orders`` read as a slip."""
-    report = DayReport(date(2025, 12, 3), totals=lambda: totals)
-    line = _stopped_line(date(2025, 12, 3), signal.SIGTERM, report, ": go on")
+    line = stopped_line(date(2025, 12, 3), signal.SIGTERM, *totals, ": go on")
     assert line == f"2025-12-03: stopped before the close by SIGTERM {counts} the state is saved: go on"

@@ -49,12 +49,18 @@ from maemae.engine.composition import make_calendar, open_state_store
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import replay_moment, run_persisted_replay
-from maemae.engine.stop_signals import CtrlC, StopSignals, after_the_close, before_the_day, during_the_day
+from maemae.engine.stop_signals import (
+    CtrlC,
+    StopSignals,
+    after_the_close,
+    before_the_day,
+    during_the_day,
+    stopped_line,
+)
 from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
 from maemae.krx.sessions import replay_schedule
 from maemae.service.report import check_report_dir, write_day_report
-from maemae.wording import counted
 
 if TYPE_CHECKING:
     from maemae.store.repository import SqlStateStore
@@ -148,7 +154,10 @@ def _replay_day(
     fills = sum(len(o.fill_ids) for o in orders)
     stopped = None
     if outcome.stopped_at is not None and stops.received is not None:
-        stopped = _stopped_line(outcome.stopped_at, stops.received, len(orders) - denied, fills, choice)
+        at = outcome.stopped_at
+        stopped = stopped_line(
+            at.day, stops.received, len(orders) - denied, fills, how_to_go_on(choice), step=at.next_bar
+        )
         if stops.received is signal.SIGINT:
             raise RunInterrupted(stopped)
     return PaperSummary(
@@ -163,14 +172,6 @@ def _replay_day(
         report,
         stopped,
         report_error,
-    )
-
-
-def _stopped_line(at: Cursor, by: signal.Signals, orders: int, fills: int, choice: VenueChoice) -> str:
-    """What a signal left: where the day stopped, and whether the same command goes on with it."""
-    return (
-        f"{at.day}: stopped before the close by {by.name} at step {at.next_bar} after "
-        f"{counted(orders, 'order')} and {counted(fills, 'fill')}; the state is saved{how_to_go_on(choice)}"
     )
 
 

@@ -73,7 +73,14 @@ from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, ReplayedQuotes
 from maemae.engine.recovery import RecoveryReport, recover
 from maemae.engine.scheduler import Scheduler
-from maemae.engine.stop_signals import CtrlC, StopSignals, after_the_close, before_the_day, during_the_day
+from maemae.engine.stop_signals import (
+    CtrlC,
+    StopSignals,
+    after_the_close,
+    before_the_day,
+    during_the_day,
+    stopped_line,
+)
 from maemae.engine.venues import VenueChoice, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError
 from maemae.krx.calendar import TradingCalendar
@@ -83,7 +90,6 @@ from maemae.ports.state import SavedState, StateStore
 from maemae.service.report import check_report_dir, write_day_report
 from maemae.store.database import describe
 from maemae.store.instance_lock import instance_lock
-from maemae.wording import counted
 
 log = structlog.get_logger("maemae.run")
 
@@ -300,20 +306,12 @@ def _summary(
     """How the run ended; a day a signal stopped before the close says so (Ctrl-C: ``RunInterrupted``),
     ending with ``going_on``: whether the same command goes on with it."""
     if interrupted is not None:
-        line = _stopped_line(day, interrupted, live.report, going_on)
+        line = stopped_line(day, interrupted, live.report.orders, live.report.fills, going_on)
         if interrupted is signal.SIGINT:
             raise RunInterrupted(line)
         return RunSummary(day, line, live.report, recovery)
     note = f"{day}: the day is closed" if live.closed else f"{day}: stopped before the close"
     return RunSummary(day, note, live.report, recovery, differences, *report, book_checked=True)
-
-
-def _stopped_line(day: date, by: signal.Signals, report: DayReport, going_on: str) -> str:
-    """What a signal left: the orders and fills the day had, and whether the same command goes on with it."""
-    return (
-        f"{day}: stopped before the close by {by.name} after {counted(report.orders, 'order')} and "
-        f"{counted(report.fills, 'fill')}; the state is saved{going_on}"
-    )
 
 
 def _day_market(

@@ -12,6 +12,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from maemae.errors import RunInterrupted
+from maemae.wording import counted
 
 
 class StopSignals:
@@ -77,6 +78,18 @@ def before_the_day(day: date) -> str:
     return (
         f"{day}: interrupted by Ctrl-C before the day started: nothing traded, nothing half-saved; start the "
         "same command again to run the day"
+    )
+
+
+def stopped_line(
+    day: date, by: signal.Signals, orders: int, fills: int, going_on: str, *, step: int | None = None
+) -> str:
+    """What a signal that :class:`StopSignals` noted left: where the day stopped (at ``step`` for a replay,
+    which resumes there), the orders and fills it had, and whether the same command goes on with it."""
+    at = "" if step is None else f" at step {step}"
+    return (
+        f"{day}: stopped before the close by {by.name}{at} after {counted(orders, 'order')} and "
+        f"{counted(fills, 'fill')}; the state is saved{going_on}"
     )
 
 
