@@ -270,8 +270,7 @@ class OrderManager:
     def settle_unknown(self, order: Order, found: BrokerOrder | None, now: datetime) -> None:
         """Settle an order whose submit outcome is unknown (SUBMITTED or UNKNOWN after a crash or a lost
         reply) with what a broker query found: its number, or that the broker never got it."""
-        if order.state is OrderState.SUBMITTED:
-            self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, f"{SETTLED_BY_QUERY} submit outcome unknown")
+        self._outcome_unknown(order, now)
         if found is None:
             self._apply(
                 order,
@@ -290,6 +289,12 @@ class OrderManager:
             found.submitted_at,
             f"{SETTLED_BY_QUERY} found at the broker as {found.broker_order_no}",
         )
+
+    def _outcome_unknown(self, order: Order, now: datetime) -> None:
+        """An order still SUBMITTED when a query settles it: its reply never came, so it is UNKNOWN first
+        (the state table moves only an unknown submit on to found, never sent or expired)."""
+        if order.state is OrderState.SUBMITTED:
+            self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, f"{SETTLED_BY_QUERY} submit outcome unknown")
 
     def settle_pending(
         self, order: Order, broker_view: BrokerOrder | None, replacement: BrokerOrder | None, now: datetime
@@ -338,8 +343,7 @@ class OrderManager:
         so it ended with its session. KIS and Creon drop the day's unfilled orders without a notice, so
         nothing else would ever close it. One whose submit outcome was never known may not have reached the
         broker at all; either way it is over, and the note does not claim which."""
-        if order.state is OrderState.SUBMITTED:
-            self._apply(order, OrderEvent.SUBMIT_TIMEOUT, now, f"{SETTLED_BY_QUERY} submit outcome unknown")
+        self._outcome_unknown(order, now)
         session = order.created_at.date().isoformat()
         ended = "it ended" if order.broker_order_no is not None else "sent or not, it ended"
         note = (
