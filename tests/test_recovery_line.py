@@ -27,3 +27,15 @@ def test_recovery_line_when_many_then_thousands_separated_and_plural() -> None:
         "recovery: 1,200 orders restored, 0 found at the venue, 0 never sent, 1,500 fills recovered, "
         "0 closed, 0 reconciliation differences"
     )
+
+
+def test_recovery_line_when_the_broker_cannot_list_an_earlier_day_then_the_day_is_named() -> None:
+    """Creon lists today's orders only: the orders of an earlier session are expired without a look at their
+    day, and the operator is told which days those were."""
+    report = RecoveryReport(restored_orders=2, closed=["20251201-000001", "20251202-000001"])
+    report.unasked_days = ["2025-12-01", "2025-12-02"]
+    assert recovery_line(report, "broker") == (
+        "recovery: 2 orders restored, 0 found at the broker, 0 never sent, 0 fills recovered, 2 closed, "
+        "0 reconciliation differences; the broker cannot list the orders of 2025-12-01, 2025-12-02: their "
+        "orders were expired unchecked"
+    )

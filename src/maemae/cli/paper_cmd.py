@@ -120,11 +120,17 @@ def recovery_line(recovery: RecoveryReport, other: str) -> str:
     """What a start settled (docs/state.md), in one line that ``paper`` and ``run`` word alike; ``other`` is
     what they trade with, as their book line names it."""
     fills, differences = len(recovery.recovered_fills), len(recovery.differences)
-    return (
+    line = (
         f"recovery: {counted(recovery.restored_orders, 'order')} restored, {len(recovery.found):,} found at "
         f"the {other}, {len(recovery.never_sent):,} never sent, {counted(fills, 'fill')} recovered, "
         f"{len(recovery.closed):,} closed, {counted(differences, 'reconciliation difference')}"
     )
+    if recovery.unasked_days:  # a fill of those days' orders would be among the differences, as not maemae's
+        line += (
+            f"; the {other} cannot list the orders of {', '.join(recovery.unasked_days)}: their orders were "
+            "expired unchecked"
+        )
+    return line
 
 
 def end_the_day(book_differences: list[str], report_error: MaemaeError | None) -> None:

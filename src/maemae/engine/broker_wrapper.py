@@ -5,6 +5,7 @@ call through as it is. A subclass overrides only the calls it changes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
@@ -50,6 +51,9 @@ class BrokerWrapper:
 
     def fills_today(self) -> list[BrokerFill]:
         return self.inner.fills_today()
+
+    def orders_of_day(self, day: date) -> list[BrokerOrder] | None:
+        return self.inner.orders_of_day(day)
 
     def cash(self) -> CashBalance:
         return self.inner.cash()

@@ -4,16 +4,20 @@ The order of the steps matters (DESIGN 1.6, docs/state.md):
 
 1. **Restore** the orders (with their history and fill ids), the portfolio, the risk state (cooldowns, caps,
    the day's halt) and the exit state from the store.
-2. **Settle unknown submits**: an order left SUBMITTED or UNKNOWN may or may not have reached the broker.
+2. **End the orders of earlier sessions** still open (a stop or a crash before their last notice): KRX
+   orders are day orders, and the broker's orders of today no longer list them. Each is looked up among
+   the broker's orders of its own day (``orders_of_day``; an unknown submit as in step 3), the fills that
+   list shows beyond what maemae has are booked, dated that day, and the order is closed as that day left
+   it. A broker that cannot be asked about that day (Creon) leaves them expired, and the day is reported:
+   a fill of theirs would show at step 6 as shares held outside maemae.
+3. **Settle unknown submits**: an order left SUBMITTED or UNKNOWN may or may not have reached the broker.
    It is looked up among the broker's orders for its stock and side (by maemae's id where the broker keeps
    it, else by its terms among orders maemae does not know): found → it takes the broker's number; not
-   found → REJECTED as never sent. It is **never sent again**. (One of an earlier session is left to step 4:
-   today's orders at the broker cannot say whether it went out.)
-3. **Collect missed fills** from the broker's fills of the day; the ones already stored are recognised by
+   found → REJECTED as never sent. It is **never sent again**.
+4. **Collect missed fills** from the broker's fills of the day; the ones already stored are recognised by
    fill id and change nothing, the others go through the normal fill path (portfolio, risk state, store).
-4. **Close** the orders the broker reports cancelled, rejected or expired, and expire those of an earlier
-   session the broker no longer lists (KRX orders are day orders; KIS and Creon drop them without a notice).
-5. **Reconcile** positions and cash over the union of codes (``execution.reconciliation``).
+5. **Close** the orders the broker reports cancelled, rejected or expired.
+6. **Reconcile** positions and cash over the union of codes (``execution.reconciliation``).
 
 Any broker query that fails stops recovery with the error: maemae does not trade on a state it could not
 confirm.
@@ -22,9 +26,11 @@ confirm.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
+from maemae.brokers.totals import total_fill
+from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderState
@@ -36,6 +42,8 @@ from maemae.ports.broker import Broker, BrokerOrder, BrokerOrderStatus
 from maemae.ports.state import AuditEntry, SavedState
 from maemae.risk.state import RiskState
 
+REGULAR_CLOSE = time(15, 30)
+
 
 @dataclass(slots=True)
 class RecoveryReport:
@@ -45,6 +53,7 @@ class RecoveryReport:
     recovered_fills: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
+    unasked_days: list[str] = field(default_factory=list)  # earlier sessions the broker could not list
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +63,7 @@ class RecoveryReport:
             "recovered_fills": self.recovered_fills,
             "closed": self.closed,
             "differences": self.differences,
+            "unasked_days": self.unasked_days,
         }
 
 
@@ -81,11 +91,14 @@ def restore(kernel: TradingKernel, saved: SavedState) -> dict[str, Any]:
 def recover(
     kernel: TradingKernel, saved: SavedState, broker: Broker, recorder: StateRecorder, now: datetime
 ) -> RecoveryReport:
-    """Steps 1 to 5; every change goes through the recorder, and the report is audited."""
+    """Steps 1 to 6; every change goes through the recorder, and the report is audited."""
     report = RecoveryReport(restored_orders=len(saved.orders))
     recorder.cursor = restore(kernel, saved)
     orders = kernel.orders
-    report.found, report.never_sent = settle_in_doubt(orders, broker, now)
+    _end_past_sessions(orders, broker, now, report)
+    found, never_sent = settle_in_doubt(orders, broker, now)
+    report.found += found
+    report.never_sent += never_sent
     for broker_fill in broker.fills_today():
         report.recovered_fills.extend(fill.fill_id for fill in orders.apply_broker_event(broker_fill))
     for order in orders.open_orders():
@@ -93,15 +106,42 @@ def recover(
         if status is not None and status.status is not BrokerOrderStatus.WORKING:
             orders.close_from_status(order, status, now)
             report.closed.append(order.order_id)
-        elif status is None and _of_earlier_session(order, now):
-            orders.expire_past_session(order, now)
-            report.closed.append(order.order_id)
     lines, entries, removed = _reconcile(kernel, broker, now)
     report.differences = lines
     recorder.checkpoint(
         audit=[AuditEntry(now, "recovery", "start", report.as_dict()), *entries], closed=removed
     )
     return report
+
+
+def _end_past_sessions(orders: OrderManager, broker: Broker, now: datetime, report: RecoveryReport) -> None:
+    """Step 2: the open orders of earlier sessions, each ended as the broker's orders of its day show it."""
+    by_day: dict[date, list[Order]] = {}
+    for order in orders.open_orders():
+        if _of_earlier_session(order, now):
+            by_day.setdefault(order.created_at.date(), []).append(order)
+    for day, earlier in sorted(by_day.items()):
+        listed = broker.orders_of_day(day)
+        if listed is None:
+            report.unasked_days.append(day.isoformat())
+        for order in earlier:
+            if listed is not None and order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN):
+                found = _find_among(order, _same_stock_and_side(order, listed), orders)
+                orders.settle_unknown(order, found, now)
+                (report.found if found else report.never_sent).append(order.order_id)
+                if found is None:
+                    continue
+            numbers = set(orders.numbers_of(order))
+            records = None if listed is None else [o for o in listed if o.broker_order_no in numbers]
+            # a fill the broker reports no time for is dated at the day's regular close: on that day, and
+            # after any fill it could have followed
+            close = datetime.combine(day, REGULAR_CLOSE, tzinfo=KST)
+            for record in records or ():
+                fill = total_fill(record, close)
+                if fill is not None:
+                    report.recovered_fills.extend(f.fill_id for f in orders.apply_broker_event(fill))
+            orders.end_past_session(order, records, now)
+            report.closed.append(order.order_id)
 
 
 def settle_in_doubt(orders: OrderManager, broker: Broker, now: datetime) -> tuple[list[str], list[str]]:
@@ -112,7 +152,7 @@ def settle_in_doubt(orders: OrderManager, broker: Broker, now: datetime) -> tupl
     never_sent: list[str] = []
     for order in orders.open_orders():
         # one of an earlier session is not among the broker's orders of today, whether or not it was sent:
-        # recovery expires it (step 4) rather than call it never sent
+        # recovery settles it with the orders of its own day (step 2)
         if order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN) and not _of_earlier_session(order, now):
             found = _find_at_broker(order, broker, orders)
             orders.settle_unknown(order, found, now)
@@ -187,7 +227,16 @@ def _of_earlier_session(order: Order, now: datetime) -> bool:
 
 def _find_at_broker(order: Order, broker: Broker, orders: OrderManager) -> BrokerOrder | None:
     """The broker's record of an order whose submit reply never came, or None if it has none."""
-    candidates = broker.find_orders(order.code, order.side)
+    return _find_among(order, broker.find_orders(order.code, order.side), orders)
+
+
+def _same_stock_and_side(order: Order, listed: list[BrokerOrder]) -> list[BrokerOrder]:
+    return [o for o in listed if o.code == order.code and o.side is order.side]
+
+
+def _find_among(order: Order, candidates: list[BrokerOrder], orders: OrderManager) -> BrokerOrder | None:
+    """Of the broker's orders for the stock and side of an order whose submit reply never came, its own:
+    the one with maemae's id, else the earliest with its terms placed after it that maemae does not know."""
     for candidate in candidates:
         if candidate.client_order_id == order.order_id:
             return candidate

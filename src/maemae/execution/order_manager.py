@@ -21,7 +21,7 @@ from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.fill import Fill
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.domain.order import Order
-from maemae.domain.order_states import OrderEvent, OrderState
+from maemae.domain.order_states import TRANSITIONS, OrderEvent, OrderState
 from maemae.errors import (
     BrokerError,
     OrderNotSent,
@@ -338,20 +338,29 @@ class OrderManager:
             self._apply(order, closing, now, note if asked is None else f"{note} ({asked})")
             self._tracking.pop(order.order_id, None)
 
-    def expire_past_session(self, order: Order, now: datetime) -> None:
-        """Close an order of an earlier session that the broker no longer lists: KRX orders are day orders,
-        so it ended with its session. KIS and Creon drop the day's unfilled orders without a notice, so
-        nothing else would ever close it. One whose submit outcome was never known may not have reached the
-        broker at all; either way it is over, and the note does not claim which."""
-        self._outcome_unknown(order, now)
-        session = order.created_at.date().isoformat()
-        ended = "it ended" if order.broker_order_no is not None else "sent or not, it ended"
-        note = (
-            f"{SETTLED_BY_QUERY} the broker does not list it today; {ended} with its session on {session} "
-            "(KRX orders are day orders)"
-        )
-        self._apply(order, OrderEvent.EXPIRE, now, note)
-        self._tracking.pop(order.order_id, None)
+    def numbers_of(self, order: Order) -> list[str]:
+        """Every broker number ``order`` has had (a modify gives it a new one)."""
+        return [number for number, order_id in self._by_number.items() if order_id == order.order_id]
+
+    def end_past_session(self, order: Order, records: list[BrokerOrder] | None, now: datetime) -> None:
+        """Close an order of an earlier session once the fills its session's orders show are in: KRX orders
+        are day orders, so it ended with that session, and KIS and Creon drop the day's unfilled orders
+        without a notice (nothing else would ever close it). ``records`` are its rows among the broker's
+        orders of that day (none: not listed), or None when the broker cannot be asked about that day; a
+        submit whose outcome was never known may then not have reached the broker at all, and the note does
+        not claim which. Its broker numbers are let go: brokers number each day's orders afresh, and one of
+        today's must not be taken for it."""
+        if not order.is_terminal:
+            self._outcome_unknown(order, now)
+            current = next((r for r in records or () if r.broker_order_no == order.broker_order_no), None)
+            closing = _CLOSING_EVENTS.get(current.status) if current is not None else None
+            # a status the state table cannot take from here (a working order "rejected") ends it as expired
+            allowed = closing is not None and (order.state, closing) in TRANSITIONS
+            event = closing if closing is not None and allowed else OrderEvent.EXPIRE
+            self._apply(order, event, now, _past_session_note(order, records, current, event))
+            self._tracking.pop(order.order_id, None)
+        for number in self.numbers_of(order):
+            del self._by_number[number]
 
     def _on_update(self, order: Order, update: OrderUpdate) -> None:
         closing = _CLOSING_EVENTS.get(update.status)
@@ -489,6 +498,31 @@ class OrderManager:
     def _emit(self, event: DomainEvent) -> None:
         for listener in self.listeners:
             listener(event)
+
+
+def _past_session_note(
+    order: Order, records: list[BrokerOrder] | None, current: BrokerOrder | None, event: OrderEvent
+) -> str:
+    """Why an order of an earlier session closed: what its session's orders at the broker show of it."""
+    session = order.created_at.date().isoformat()
+    day_orders = "(KRX orders are day orders)"
+    listed = f"{SETTLED_BY_QUERY} the broker's orders of {session}"
+    if records is None:
+        ended = "it ended" if order.broker_order_no is not None else "sent or not, it ended"
+        return (
+            f"{SETTLED_BY_QUERY} the broker cannot list the orders of {session}; {ended} with that session "
+            f"{day_orders}"
+        )
+    if current is None:
+        return f"{listed} do not list it; it ended with that session"
+    if event is not OrderEvent.EXPIRE:
+        note = f"{listed} show it {current.status.value}"
+        asked = _cancel_asked(order, event)
+        return note if asked is None else f"{note} ({asked})"
+    return (
+        f"{listed} show {current.filled_quantity:,} of {current.quantity:,} filled; the rest ended with that "
+        f"session {day_orders}"
+    )
 
 
 def _cancel_asked(order: Order, closing: OrderEvent) -> str | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -173,6 +174,9 @@ class ResilientBroker:
 
     def fills_today(self) -> list[BrokerFill]:
         return self._read(self.inner.fills_today)
+
+    def orders_of_day(self, day: date) -> list[BrokerOrder] | None:
+        return self._read(lambda: self.inner.orders_of_day(day))
 
     def cash(self) -> CashBalance:
         return self._read(self.inner.cash)

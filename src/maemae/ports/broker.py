@@ -17,6 +17,9 @@ method                        contract
 ``order_status``              one order by broker number, or ``None`` when the broker never saw it
 ``find_orders``               today's orders for a code and side, to settle an UNKNOWN submit
 ``fills_today``               every fill of the trading day so far (the safety net after a reconnect)
+``orders_of_day``             every order of an earlier trading day as the broker last reported it
+                              (filled totals, final status), or ``None`` when the broker cannot be
+                              asked about that day: recovery settles orders a stop left open with it
 ``cash`` / ``holdings``       the account as the broker sees it (holdings include external trades)
 ``current_prices``            quotes for many codes in as few calls as the broker allows
 ``poll_events``               fills and order updates pushed since the last poll, in broker order
@@ -33,6 +36,7 @@ The values that cross the port (requests, receipts, orders, fills, updates, acco
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Protocol, runtime_checkable
 
 from maemae.domain.codes import StockCode
@@ -86,6 +90,8 @@ class Broker(Protocol):
     def find_orders(self, code: StockCode, side: Side) -> list[BrokerOrder]: ...
 
     def fills_today(self) -> list[BrokerFill]: ...
+
+    def orders_of_day(self, day: date) -> list[BrokerOrder] | None: ...
 
     def cash(self) -> CashBalance: ...
 

@@ -7,7 +7,7 @@ import os
 import stat
 import time as wall
 from collections.abc import Callable
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +21,19 @@ from maemae.brokers.kis.mock.venue import KisMockVenue
 from maemae.config import MaemaeConfig
 from maemae.config.broker import KisBrokerConfig
 from maemae.data.bars import Timeframe
+from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderCondition, OrderType, Side
 from maemae.domain.intents import OrderIntent
 from maemae.domain.order_states import OrderState
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
-from maemae.engine.recovery import settle_in_doubt
+from maemae.engine.persistence import StateRecorder
+from maemae.engine.recovery import recover, settle_in_doubt
 from maemae.errors import ConfigError, FatalBrokerError, OrderRejected
 from maemae.krx.ticks import round_down_to_tick
 from maemae.ports.broker import BrokerFill, OrderRequest
+from maemae.store.repository import SqlStateStore
 from tests.brokers.conftest import DAY, Feed, Market
 
 Connect = Callable[..., KisMockVenue]
@@ -380,3 +383,47 @@ def test_latency_when_slower_than_the_timeout_then_order_settled_by_query_not_re
     engine.orders.process_events()
     assert order.state is OrderState.FILLED
     assert_book_equals_server(engine, server)
+
+
+def test_recover_when_an_order_filled_after_the_last_look_of_an_earlier_day_then_that_day_s_orders_book_it(
+    connect: Connect,
+    server: MockServer,
+    feed: Feed,
+    market: Market,
+    config: MaemaeConfig,
+    clock: SimulatedClock,
+    tmp_path: Path,
+) -> None:
+    """A stop before the fill's notice was read, and the start on the next trading day: KIS's orders of today
+    (inquire-daily-ccld for today) no longer list the order, so its fill was lost and its shares looked like
+    the account holder's. The same query for the order's own day has it, with its filled total."""
+    venue, engine = trading(connect, feed, config, clock, time(9, 30), websocket=False)
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    StateRecorder(store, engine.kernel)  # saves each change of the order as it happens
+    order = buy(engine, market.codes[3], 7)
+    assert order.state is OrderState.ACCEPTED
+    feed.until(venue, time(9, 33))  # it fills at the exchange; maemae stops before it reads the notice
+    saved = store.load(DAY)
+    assert [o.state for o in saved.orders] == [OrderState.ACCEPTED]
+    feed.until(venue, time(15, 31))
+    venue.end_day()
+    following = make_calendar(config).next_session(DAY)
+    clock.set(datetime.combine(following, time(8, 0), tzinfo=KST))
+    venue.start_day(following, market.bases)
+    assert venue.fills_today() == []  # KIS's query of today lists today's orders
+    assert venue.open_orders() == []
+
+    (listed,) = venue.orders_of_day(DAY) or []
+    assert (listed.broker_order_no, listed.filled_quantity) == (order.broker_order_no, 7)
+    assert venue.orders_of_day(following - timedelta(days=120)) is None  # beyond what the query answers
+
+    restarted = engine_on(config, venue, clock)
+    report = recover(
+        restarted.kernel, saved, restarted.orders.broker, StateRecorder(store, restarted.kernel), clock.now()
+    )
+    (recovered,) = restarted.orders.orders.values()
+    assert recovered.state is OrderState.FILLED
+    assert recovered.filled_amount == listed.filled_amount
+    assert report.differences == []  # the shares are maemae's, not the account holder's
+    assert restarted.portfolio.owned(market.codes[3]) == 7
+    store.close()

@@ -337,6 +337,11 @@ class CreonBroker:
         now = self._clock()
         return [fill for order in self._day_orders() if (fill := total_fill(order, now)) is not None]
 
+    def orders_of_day(self, day: date) -> list[BrokerOrder] | None:
+        """None: Creon's order query (``CpTd5341``) lists today's orders only, so an earlier day's cannot be
+        asked about (recovery then expires them, and says so)."""
+        return None
+
     def day_orders(self) -> list[BrokerOrder]:
         """Every order of the day at Creon (the end-of-day book check compares with them)."""
         return self._day_orders()

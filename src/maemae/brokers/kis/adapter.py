@@ -54,6 +54,7 @@ from maemae.ports.broker import (
 )
 
 SAFETY_NET = timedelta(minutes=1)  # the day's orders are re-read at least this often while orders work
+LOOK_BACK = timedelta(days=89)  # inquire-daily-ccld answers for three months back; kept within them
 
 
 class KisBroker:
@@ -178,7 +179,7 @@ class KisBroker:
 
     def _branch(self, number: str) -> str:
         if number not in self._branches:
-            self._day_rows(ODNO=number)  # remembers the branch of every row it reads
+            self._day_orders(ODNO=number)  # remembers the branch of every row it reads
         branch = self._branches.get(number)
         if branch is None:
             raise OrderRejected(f"order {number}: KIS has no such order today")
@@ -222,24 +223,35 @@ class KisBroker:
                     found[_text(row, "odno")] = _int(row, "psbl_qty")
         return found
 
+    def orders_of_day(self, day: date) -> list[BrokerOrder] | None:
+        """``inquire-daily-ccld`` for an earlier ``day``. KIS documents this query for the last three months
+        (older orders take another query, not used: None, so recovery expires such orders and says so)."""
+        if day < self._clock().date() - LOOK_BACK:
+            return None
+        return [_order_of(row) for row in self._day_rows(day)]
+
     def day_orders(self) -> list[BrokerOrder]:
         """Every order of the day at KIS, in order (the end-of-day book check compares with them)."""
         return self._day_orders()
 
     def _day_orders(self, **filters: str) -> list[BrokerOrder]:
-        orders = [_order_of(row) for row in self._day_rows(**filters)]
+        rows = self._day_rows(self._clock().date(), **filters)
+        for row in rows:  # the branch that a modify or cancel of the number names (today's numbers only)
+            if _text(row, "ord_gno_brno"):
+                self._branches.setdefault(_text(row, "odno"), _text(row, "ord_gno_brno"))
+        orders = [_order_of(row) for row in rows]
         # orders learnt of by a query (a lost reply settled, a restart) are watched like the ones sent now
         self._queried.working.update(
             o.broker_order_no for o in orders if o.status is BrokerOrderStatus.WORKING
         )
         return orders
 
-    def _day_rows(self, **filters: str) -> list[Json]:
-        today = f"{self._clock():%Y%m%d}"
+    def _day_rows(self, day: date, **filters: str) -> list[Json]:
+        """``inquire-daily-ccld``'s rows of ``day``, every page."""
         params = {
             **self._account(),
-            "INQR_STRT_DT": today,
-            "INQR_END_DT": today,
+            "INQR_STRT_DT": f"{day:%Y%m%d}",
+            "INQR_END_DT": f"{day:%Y%m%d}",
             "SLL_BUY_DVSN_CD": "00",
             "INQR_DVSN": "01",
             "PDNO": "",
@@ -258,9 +270,6 @@ class KisBroker:
             protocol.DAILY_CCLD_PATH, protocol.DAILY_CCLD, params, ("CTX_AREA_FK100", "CTX_AREA_NK100")
         ):
             rows.extend(r for r in page.get("output1") or [] if isinstance(r, dict) and _text(r, "odno"))
-        for row in rows:
-            if _text(row, "ord_gno_brno"):
-                self._branches.setdefault(_text(row, "odno"), _text(row, "ord_gno_brno"))
         return rows
 
     # ----- pushed events

@@ -56,6 +56,8 @@ class _Working:
     quantity: int
     filled: int = 0
     status: BrokerOrderStatus = BrokerOrderStatus.WORKING
+    amount: int = 0  # the won of its fills
+    last_fill_at: datetime | None = None
 
     # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
     def __init__(
@@ -70,6 +72,7 @@ class _Working:
     ) -> None:
         self.number, self.request, self.submitted_at = number, request, submitted_at
         self.price, self.quantity, self.filled, self.status = price, quantity, filled, status
+        self.amount, self.last_fill_at = 0, None
 
     @property
     def remaining(self) -> int:
@@ -259,6 +262,11 @@ class SimExchange:
     def fills_today(self) -> list[BrokerFill]:
         return list(self._fills)
 
+    def orders_of_day(self, day: date) -> list[BrokerOrder] | None:
+        """The orders received on ``day``, in arrival order, as they ended (the exchange keeps every order
+        of its run)."""
+        return [self._view(o) for o in self._book.all.values() if o.submitted_at.date() == day]
+
     def cash(self) -> CashBalance:
         return CashBalance(deposit=self.account.settled_cash, orderable=self.account.orderable_cash)
 
@@ -364,6 +372,8 @@ class SimExchange:
             )
             holding.quantity -= quantity
         order.filled += quantity
+        order.amount += fill.amount
+        order.last_fill_at = at
         broker_fill = BrokerFill(fill_id, order.number, request.code, request.side, quantity, price, at)
         self._fills.append(broker_fill)
         self._events.append(broker_fill)
@@ -393,6 +403,8 @@ class SimExchange:
             order.status,
             order.submitted_at,
             request.client_order_id,
+            filled_amount=order.amount,
+            last_fill_at=order.last_fill_at,
         )
 
 

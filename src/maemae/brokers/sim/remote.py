@@ -46,6 +46,7 @@ _PORT_METHODS = frozenset(
         "order_status",
         "find_orders",
         "fills_today",
+        "orders_of_day",
         "cash",
         "holdings",
         "current_prices",
@@ -246,6 +247,10 @@ class RemoteExchange:
 
     def fills_today(self) -> list[BrokerFill]:
         result: list[BrokerFill] = self._call("fills_today")
+        return result
+
+    def orders_of_day(self, day: date) -> list[BrokerOrder] | None:
+        result: list[BrokerOrder] | None = self._call("orders_of_day", day)
         return result
 
     def cash(self) -> CashBalance:

@@ -149,7 +149,10 @@ class MockAccount(FedExchange):
 
     # ----- queries
     def day_rows(self, params: Mapping[str, str]) -> list[Row]:
-        """``inquire-daily-ccld`` rows of the day, oldest first, filtered as KIS filters them."""
+        """``inquire-daily-ccld`` rows, oldest first, filtered as KIS filters them: the orders placed from
+        ``INQR_STRT_DT`` to ``INQR_END_DT`` (today's when not given)."""
+        today = f"{self.now:%Y%m%d}"
+        first, last = params.get("INQR_STRT_DT") or today, params.get("INQR_END_DT") or today
         side = params.get("SLL_BUY_DVSN_CD", "00")
         code = params.get("PDNO", "")
         number = params.get("ODNO", "")
@@ -157,6 +160,8 @@ class MockAccount(FedExchange):
         rows = []
         for order in self.host.exchange.all_orders():
             row = self._row(order)
+            if not first <= row["ord_dt"] <= last:
+                continue
             if side != "00" and row["sll_buy_dvsn_cd"] != side:
                 continue
             if (code and row["pdno"] != code) or (number and row["odno"] != number):
