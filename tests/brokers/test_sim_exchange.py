@@ -194,6 +194,27 @@ def test_end_day_when_orders_still_working_expires_them_and_frees_cash(
     assert sim.open_orders() == []
 
 
+def test_start_day_when_the_last_day_never_closed_then_its_orders_expire_first(
+    sim: SimExchange, clock: Clock
+) -> None:
+    """The run feeding the exchange stopped before the close: its working orders end with their session
+    (KRX day orders), not trade on the next day's bars."""
+    clock.now = at(15, 10)
+    number = sim.submit(buy(10, 70_000)).broker_order_no
+    clock.now = datetime(2025, 3, 5, 8, 40, tzinfo=KST)
+    sim.start_day(date(2025, 3, 5), {CODE: 70_000})
+    (event,) = sim.poll_events()
+    assert isinstance(event, OrderUpdate)
+    assert (event.broker_order_no, event.status) == (number, BrokerOrderStatus.EXPIRED)
+    sim.on_bar(
+        CODE, MarketBar(datetime(2025, 3, 5, 9, 0, tzinfo=KST), 69_000, 69_500, 68_900, 69_000, 1_000, LIMITS)
+    )
+    assert sim.fills_today() == []
+    assert sim.cash().orderable == 100_000_000
+    (row,) = sim.orders_of_day(DAY)
+    assert (row.broker_order_no, row.status) == (number, BrokerOrderStatus.EXPIRED)
+
+
 def test_round_trip_when_sold_pays_costs_and_settles_t_plus_2(sim: SimExchange, clock: Clock) -> None:
     clock.now = at(9, 1)
     sim.submit(buy(10, None, OrderType.MARKET))

@@ -3,15 +3,18 @@ holdings left alone, shares sold outside maemae written off, and a failed broker
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from maemae.backtest.market import BacktestMarket
 from maemae.backtest.service import load_market
+from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.matching import MarketBar
+from maemae.config import MaemaeConfig
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
@@ -21,11 +24,12 @@ from maemae.domain.order import Order
 from maemae.domain.order_states import OrderState
 from maemae.domain.position import Position
 from maemae.engine.clock import SimulatedClock
-from maemae.engine.composition import build_backtest_engine, make_sim_exchange
+from maemae.engine.composition import Engine, build_backtest_engine, make_sim_exchange
 from maemae.engine.persistence import StateRecorder
-from maemae.engine.recovery import recover
+from maemae.engine.recovery import RecoveryReport, _latest, _rows_of, recover
 from maemae.errors import RetryableBrokerError
-from maemae.ports.broker import CashBalance, Holding, OrderRequest
+from maemae.krx.limits import PriceLimits
+from maemae.ports.broker import BrokerOrder, BrokerOrderStatus, CashBalance, Holding, OrderRequest
 from maemae.ports.state import SavedState
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
@@ -189,46 +193,89 @@ def test_recover_when_the_broker_cannot_list_an_earlier_day_then_its_orders_expi
     store.close()
 
 
+@dataclass
+class _DayBefore:
+    """The session before DAY at the simulated exchange, from 15:10: maemae's orders go to the exchange, and
+    maemae's state is what a stop at that moment left (``orders``, written by the test)."""
+
+    config: MaemaeConfig
+    market: BacktestMarket
+    day: date
+    clock: SimulatedClock
+    exchange: SimExchange
+    price: int  # the base price, on the tick grid
+    limits: PriceLimits
+
+    def at(self, hour: int, minute: int) -> datetime:
+        return datetime.combine(self.day, time(hour, minute), tzinfo=KST)
+
+    def send(self, order: Order, limit: int, *, reply: bool = True) -> str:
+        """``order`` sent at the exchange; maemae knows its number unless the reply was lost."""
+        request = OrderRequest(order.order_id, HELD, Side.BUY, order.quantity, OrderType.LIMIT, limit)
+        number = self.exchange.submit(request).broker_order_no
+        order.limit_price = limit
+        if reply:
+            order.broker_order_no = number
+        return number
+
+    def trade(self, hour: int, minute: int, volume: int, *, auction: bool = False) -> None:
+        price = self.price
+        self.exchange.on_bar(
+            HELD, MarketBar(self.at(hour, minute), price, price, price, price, volume, self.limits, auction)
+        )
+
+    def next_start(
+        self, orders: list[Order], tmp_path: Path
+    ) -> tuple[Engine, RecoveryReport, list[Fill], SqlStateStore]:
+        """The close, then maemae's start at 08:00 of DAY with ``orders`` saved open: the engine, the
+        recovery's report, the fills it booked and the store."""
+        self.trade(15, 30, 1_000_000, auction=True)
+        self.exchange.end_day()
+        self.clock.set(datetime.combine(DAY, time(8, 0), tzinfo=KST))
+        self.exchange.start_day(DAY, {HELD: self.price})
+        market = self.market
+        engine = build_backtest_engine(
+            self.config, market.calendar, market.instruments, DAY, venue=self.exchange, clock=self.clock
+        )
+        store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+        recorder = StateRecorder(store, engine.kernel)
+        booked: list[Fill] = []
+        engine.orders.listeners.append(
+            lambda e: booked.append(e.fill) if isinstance(e, FillReceived) else None
+        )
+        saved = SavedState(DAY, orders, frozenset(), [], None, {})
+        report = recover(engine.kernel, saved, self.exchange, recorder, self.clock.now())
+        return engine, report, booked, store
+
+
+@pytest.fixture
+def day_before(market_root: Path) -> _DayBefore:
+    config = make_config(market_root)
+    market, _ = load_market(config, DAY, DAY)
+    before = market.calendar.previous_session(DAY)
+    price = int(market.history.daily_before(HELD, before, 1).close[-1])
+    clock = SimulatedClock(datetime.combine(before, time(15, 10), tzinfo=KST))
+    exchange = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+    exchange.start_day(before, {HELD: price})
+    limits = exchange.limits(HELD)
+    assert limits is not None
+    return _DayBefore(config, market, before, clock, exchange, price, limits)
+
+
 def test_recover_when_orders_filled_after_an_earlier_session_s_last_notice_then_the_fills_are_booked(
-    market_root: Path, tmp_path: Path
+    day_before: _DayBefore, tmp_path: Path
 ) -> None:
     """A stop (or a crash) before the close left orders working at the broker, and they filled at the closing
     auction, after maemae's last look. Today's fills at the broker do not have them, so maemae expired the
     orders and counted the shares as held outside maemae: never managed (no stop loss), never sold."""
-    config = make_config(market_root)
-    market, _ = load_market(config, DAY, DAY)
-    before = market.calendar.previous_session(DAY)
-    base = {HELD: int(market.history.daily_before(HELD, before, 1).close[-1])}
-    clock = SimulatedClock(datetime.combine(before, time(15, 10), tzinfo=KST))
-    exchange = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
-    exchange.start_day(before, base)
-    price, limits = base[HELD], exchange.limits(HELD)
-    assert limits is not None
-    # maemae's state as the stop left it: two orders accepted, one whose submit reply never came
-    filled = _open_order("20251202-000001", None, OrderState.ACCEPTED, clock.now())
-    unfilled = _open_order("20251202-000002", None, OrderState.ACCEPTED, clock.now())
-    unknown = _open_order("20251202-000003", None, OrderState.SUBMITTED, clock.now())
-    for order, limit in ((filled, price), (unfilled, limits.lower), (unknown, price)):
-        request = OrderRequest(order.order_id, HELD, Side.BUY, 5, OrderType.LIMIT, limit)
-        number = exchange.submit(request).broker_order_no
-        order.limit_price = limit
-        if order is not unknown:
-            order.broker_order_no = number
-    auction = datetime.combine(before, time(15, 30), tzinfo=KST)
-    exchange.on_bar(HELD, MarketBar(auction, price, price, price, price, 1_000_000, limits, True))
-    exchange.end_day()
-    clock.set(datetime.combine(DAY, time(8, 0), tzinfo=KST))
-    exchange.start_day(DAY, {HELD: price})
-
-    engine = build_backtest_engine(
-        config, market.calendar, market.instruments, DAY, venue=exchange, clock=clock
-    )
-    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    recorder = StateRecorder(store, engine.kernel)
-    saved = SavedState(DAY, [filled, unfilled, unknown], frozenset(), [], None, {})
-    booked: list[Fill] = []
-    engine.orders.listeners.append(lambda e: booked.append(e.fill) if isinstance(e, FillReceived) else None)
-    report = recover(engine.kernel, saved, exchange, recorder, clock.now())
+    sent = day_before.at(15, 10)
+    filled = _open_order("20251202-000001", None, OrderState.ACCEPTED, sent)
+    unfilled = _open_order("20251202-000002", None, OrderState.ACCEPTED, sent)
+    unknown = _open_order("20251202-000003", None, OrderState.SUBMITTED, sent)  # its reply never came
+    day_before.send(filled, day_before.price)
+    day_before.send(unfilled, day_before.limits.lower)
+    day_before.send(unknown, day_before.price, reply=False)
+    engine, report, booked, store = day_before.next_start([filled, unfilled, unknown], tmp_path)
 
     assert (filled.state, unfilled.state, unknown.state) == (
         OrderState.FILLED,
@@ -240,13 +287,126 @@ def test_recover_when_orders_filled_after_an_earlier_session_s_last_notice_then_
     assert report.differences == []  # the shares are maemae's, not outside it: nothing to reconcile
     assert engine.portfolio.owned(HELD) == 10
     assert [f.order_id for f in booked] == [filled.order_id, unknown.order_id]
-    assert {(f.ts, f.quantity, f.price) for f in booked} == {(auction, 5, price)}  # dated on their day
+    auction = day_before.at(15, 30)
+    assert {(f.ts, f.quantity, f.price) for f in booked} == {(auction, 5, day_before.price)}  # on their day
     assert all(f.commission > 0 for f in booked)
     assert unfilled.history[-1].note == (
         "settled by query: the broker's orders of 2025-12-02 show 0 of 5 filled; the rest ended with that "
         "session (KRX orders are day orders)"
     )
-    assert engine.portfolio.account.cash == exchange.account.cash  # the fills' cash, to the won
+    assert engine.portfolio.account.cash == day_before.exchange.account.cash  # the fills' cash, to the won
     stored = store.load(DAY)
     assert {p.code: p.owned_quantity for p in stored.positions} == {HELD: 10}
     store.close()
+
+
+def test_recover_when_an_earlier_session_s_modify_reply_was_lost_then_the_replacement_s_fill_is_booked(
+    day_before: _DayBefore, tmp_path: Path
+) -> None:
+    """A re-price at 15:19 whose reply never came (PENDING_MODIFY), then a stop; the replacement, under a
+    number maemae never heard of, filled at the closing auction. Its old number's row shows it cancelled."""
+    order = _open_order("20251202-000001", None, OrderState.ACCEPTED, day_before.at(15, 10))
+    old = day_before.send(order, day_before.limits.lower)
+    day_before.clock.set(day_before.at(15, 19))
+    new = day_before.exchange.modify(old, HELD, day_before.price).broker_order_no
+    order.state = OrderState.PENDING_MODIFY
+    engine, report, booked, store = day_before.next_start([order], tmp_path)
+    assert order.state is OrderState.FILLED
+    assert [(f.broker_order_no, f.quantity) for f in booked] == [(new, 5)]
+    assert any(t.note == f"settled by query: modified at the broker as {new}" for t in order.history)
+    assert engine.portfolio.owned(HELD) == 5
+    assert report.differences == []
+    store.close()
+
+
+def test_recover_when_an_earlier_session_s_order_filled_under_its_number_before_a_modify_then_both_count(
+    day_before: _DayBefore, tmp_path: Path
+) -> None:
+    """2 shares filled under the first number (their notice not read yet), a re-price gave the rest a new
+    number (maemae saw that), then a stop; the rest filled at the closing auction. A restart knows the order
+    by its current number only, so the 2 shares were missed."""
+    order = _open_order("20251202-000001", None, OrderState.ACCEPTED, day_before.at(15, 10))
+    first = day_before.send(order, day_before.price)
+    day_before.trade(15, 11, 20)  # 10 % of a bar's volume: 2 shares
+    day_before.clock.set(day_before.at(15, 12))
+    second = day_before.exchange.modify(first, HELD, day_before.price).broker_order_no
+    order.modify_terms(day_before.price, None, second)
+    engine, report, booked, store = day_before.next_start([order], tmp_path)
+    assert order.state is OrderState.FILLED
+    assert sorted((f.broker_order_no, f.quantity) for f in booked) == [(first, 2), (second, 3)]
+    assert engine.portfolio.owned(HELD) == 5
+    assert report.differences == []
+    store.close()
+
+
+def test_recover_when_an_earlier_session_s_unknown_submit_was_refused_then_it_ends_rejected(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """A submit whose reply never came, that the broker refused: its day's orders show it rejected, so it ends
+    rejected (not accepted, then expired with 0 shares filled)."""
+    engine, broker, store, recorder, saved, clock = _setup(market_root, tmp_path, [], 12_345_678)
+    yesterday = datetime.combine(date(2025, 12, 2), time(15, 10), tzinfo=KST)
+    unknown = _open_order("20251202-000001", None, OrderState.UNKNOWN, yesterday)
+    refused = BrokerOrder(
+        "0000901",
+        HELD,
+        Side.BUY,
+        5,
+        100_000,
+        OrderType.LIMIT,
+        0,
+        BrokerOrderStatus.REJECTED,
+        yesterday,
+        unknown.order_id,
+    )
+    broker = _Listing(broker._exchange, [], 12_345_678, {yesterday.date(): [refused]})
+    report = recover(engine.kernel, replace(saved, orders=[unknown]), broker, recorder, clock.now())  # type: ignore[arg-type]
+    assert unknown.state is OrderState.REJECTED
+    assert unknown.history[-1].note == "settled by query: the broker's orders of 2025-12-02 show it rejected"
+    assert report.found == [unknown.order_id]
+    store.close()
+
+
+class _Listing(_Account):
+    """An account whose orders of earlier days are the rows given."""
+
+    def __init__(
+        self, exchange: object, holdings: list[Holding], deposit: int, days: dict[date, list[BrokerOrder]]
+    ) -> None:
+        super().__init__(exchange, holdings, deposit)
+        self._days = days
+
+    def orders_of_day(self, day: date) -> list[BrokerOrder]:
+        return self._days.get(day, [])
+
+
+def _row(number: str, original: str | None, filled: int) -> BrokerOrder:
+    """A KIS-like row of a day's orders: no client id; a modify names the number it replaced."""
+    at = datetime.combine(date(2025, 12, 2), time(15, 10), tzinfo=KST)
+    return BrokerOrder(
+        number,
+        HELD,
+        Side.BUY,
+        5,
+        100_000,
+        OrderType.LIMIT,
+        filled,
+        BrokerOrderStatus.CANCELLED,
+        at,
+        None,
+        original,
+        filled * 100_000,
+    )
+
+
+def test_rows_of_an_order_when_modified_twice_then_found_from_any_of_its_numbers() -> None:
+    """KIS keeps no client id: an order's rows are linked by the number each modify replaced, and a restart
+    (which keeps only the current number) or a lost modify reply (which never told the new one) leaves maemae
+    knowing one number of the chain."""
+    order = _open_order("20251202-000001", "0000003", OrderState.ACCEPTED, datetime.now(KST))
+    chain = [_row("0000001", None, 1), _row("0000002", "0000001", 2), _row("0000003", "0000002", 0)]
+    other = _row("0000004", None, 5)  # another order of the day, same stock and terms
+    listed = [chain[0], other, chain[1], chain[2]]
+    for known in ("0000001", "0000002", "0000003"):
+        assert _rows_of(order, listed, {known}) == chain
+    assert _latest(chain) == chain[2]

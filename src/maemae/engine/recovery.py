@@ -124,30 +124,85 @@ def _end_past_sessions(orders: OrderManager, broker: Broker, now: datetime, repo
         listed = broker.orders_of_day(day)
         if listed is None:
             report.unasked_days.append(day.isoformat())
+            for order in earlier:
+                orders.end_past_session(order, None, asked=False, now=now)
+                report.closed.append(order.order_id)
+            continue
+        # a fill the broker reports no time for is dated at the day's regular close: on that day, and after
+        # any fill it could have followed
+        close = datetime.combine(day, REGULAR_CLOSE, tzinfo=KST)
         for order in earlier:
-            if listed is not None and order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN):
-                found = _find_among(order, _same_stock_and_side(order, listed), orders)
-                orders.settle_unknown(order, found, now)
-                (report.found if found else report.never_sent).append(order.order_id)
-                if found is None:
-                    continue
-            numbers = set(orders.numbers_of(order))
-            records = None if listed is None else [o for o in listed if o.broker_order_no in numbers]
-            # a fill the broker reports no time for is dated at the day's regular close: on that day, and
-            # after any fill it could have followed
-            close = datetime.combine(day, REGULAR_CLOSE, tzinfo=KST)
-            for record in records or ():
-                fill = total_fill(record, close)
-                if fill is not None:
-                    report.recovered_fills.extend(f.fill_id for f in orders.apply_broker_event(fill))
-            orders.end_past_session(order, records, now)
-            report.closed.append(order.order_id)
+            if _end_on_its_day(order, listed, orders, close, now, report):
+                report.closed.append(order.order_id)
+
+
+def _end_on_its_day(
+    order: Order,
+    listed: list[BrokerOrder],
+    orders: OrderManager,
+    close: datetime,
+    now: datetime,
+    report: RecoveryReport,
+) -> bool:
+    """End one order of an earlier session with ``listed``, the broker's orders of its day: its fills booked,
+    then closed as that day left it. False for an unknown submit that day never had (never sent)."""
+    known = {*orders.numbers_of(order), *order.filled_by_number}
+    if order.state in (OrderState.SUBMITTED, OrderState.UNKNOWN):
+        found = _find_among(order, _same_stock_and_side(order, listed), orders)
+        (report.found if found else report.never_sent).append(order.order_id)
+        if found is None:
+            orders.settle_unknown(order, None, now)
+            return False
+        if found.status is not BrokerOrderStatus.REJECTED:  # a refused one ends rejected, never accepted
+            orders.settle_unknown(order, found, now)
+        known.add(found.broker_order_no)
+    rows = _rows_of(order, listed, known)
+    orders.adopt_numbers(order, [row.broker_order_no for row in rows])
+    current = _latest(rows)
+    # a modify that went through, its reply lost: confirmed with the number the order ended under
+    moved = current is not None and current.broker_order_no != order.broker_order_no
+    if order.state is OrderState.PENDING_MODIFY and moved:
+        orders.settle_pending(order, None, current, now)
+    for row in rows:
+        fill = total_fill(row, close)
+        if fill is not None:
+            report.recovered_fills.extend(f.fill_id for f in orders.apply_broker_event(fill))
+    orders.end_past_session(order, current, asked=True, now=now)
+    return True
+
+
+def _latest(rows: list[BrokerOrder]) -> BrokerOrder | None:
+    """The row an order ended under: the one no modify replaced (where the broker names the originals),
+    the latest placed, the later listed on a tie (brokers give whole seconds)."""
+    replaced = {row.original_order_no for row in rows}
+    last = [row for row in rows if row.broker_order_no not in replaced]
+    return max(reversed(last), key=lambda row: row.submitted_at, default=None)
+
+
+def _rows_of(order: Order, listed: list[BrokerOrder], known: set[str]) -> list[BrokerOrder]:
+    """``order``'s rows among a day's orders at the broker: those under a number it is known by, with its id
+    where the broker keeps one, and every row a modify links to them (KRX gives a modified order a new
+    number, its original named in ``original_order_no``), in both directions: a restart keeps only the
+    current number, and a lost modify reply never told maemae the new one."""
+    numbers = set(known)
+    numbers.update(row.broker_order_no for row in listed if row.client_order_id == order.order_id)
+    growing = True
+    while growing:
+        linked = {
+            number
+            for row in listed
+            for number in (row.broker_order_no, row.original_order_no)
+            if number is not None and (row.broker_order_no in numbers or row.original_order_no in numbers)
+        }
+        growing = not linked <= numbers
+        numbers |= linked
+    return [row for row in listed if row.broker_order_no in numbers]
 
 
 def settle_in_doubt(orders: OrderManager, broker: Broker, now: datetime) -> tuple[list[str], list[str]]:
-    """Steps 2 and the pending half of 3, also run during the day: settle by query every order whose last
-    request's outcome is unknown (a submit, cancel or modify whose reply never came). Returns the ids of the
-    unknown submits the broker had, and of those it never got."""
+    """Step 3, also run during the day: settle by query every order whose last request's outcome is unknown
+    (a submit, cancel or modify whose reply never came). Returns the ids of the unknown submits the broker
+    had, and of those it never got."""
     found_ids: list[str] = []
     never_sent: list[str] = []
     for order in orders.open_orders():

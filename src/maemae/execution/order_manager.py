@@ -342,22 +342,26 @@ class OrderManager:
         """Every broker number ``order`` has had (a modify gives it a new one)."""
         return [number for number, order_id in self._by_number.items() if order_id == order.order_id]
 
-    def end_past_session(self, order: Order, records: list[BrokerOrder] | None, now: datetime) -> None:
-        """Close an order of an earlier session once the fills its session's orders show are in: KRX orders
-        are day orders, so it ended with that session, and KIS and Creon drop the day's unfilled orders
-        without a notice (nothing else would ever close it). ``records`` are its rows among the broker's
-        orders of that day (none: not listed), or None when the broker cannot be asked about that day; a
-        submit whose outcome was never known may then not have reached the broker at all, and the note does
-        not claim which. Its broker numbers are let go: brokers number each day's orders afresh, and one of
+    def adopt_numbers(self, order: Order, numbers: list[str]) -> None:
+        """Broker numbers found to be ``order``'s (a modify's replacement whose reply was lost; an earlier
+        number a restart does not keep): events under them are the order's."""
+        for number in numbers:
+            self._by_number[number] = order.order_id
+
+    def end_past_session(
+        self, order: Order, current: BrokerOrder | None, *, asked: bool, now: datetime
+    ) -> None:
+        """Close an order of an earlier session once the fills its day's orders at the broker show are in:
+        KRX orders are day orders, so it ended with that session, and KIS and Creon drop the day's unfilled
+        orders without a notice (nothing else would ever close it). ``current`` is the row it ended under
+        among that day's orders (None: not listed); ``asked`` False when the broker cannot be asked about that
+        day, so a submit whose outcome was never known may not have reached it at all, and the note does not
+        claim which. Its broker numbers are let go: brokers number each day's orders afresh, and one of
         today's must not be taken for it."""
         if not order.is_terminal:
             self._outcome_unknown(order, now)
-            current = next((r for r in records or () if r.broker_order_no == order.broker_order_no), None)
-            closing = _CLOSING_EVENTS.get(current.status) if current is not None else None
-            # a status the state table cannot take from here (a working order "rejected") ends it as expired
-            allowed = closing is not None and (order.state, closing) in TRANSITIONS
-            event = closing if closing is not None and allowed else OrderEvent.EXPIRE
-            self._apply(order, event, now, _past_session_note(order, records, current, event))
+            event = _past_session_end(order, current)
+            self._apply(order, event, now, _past_session_note(order, current, asked, event))
             self._tracking.pop(order.order_id, None)
         for number in self.numbers_of(order):
             del self._by_number[number]
@@ -500,28 +504,39 @@ class OrderManager:
             listener(event)
 
 
-def _past_session_note(
-    order: Order, records: list[BrokerOrder] | None, current: BrokerOrder | None, event: OrderEvent
-) -> str:
-    """Why an order of an earlier session closed: what its session's orders at the broker show of it."""
+def _past_session_end(order: Order, current: BrokerOrder | None) -> OrderEvent:
+    """How an order of an earlier session ends: rejected if the broker refused it, cancelled if maemae's
+    cancel went through; otherwise it expired with the session, whatever the broker's row calls an order
+    with nothing left (KIS's reads as cancelled)."""
+    if current is not None:
+        if current.status is BrokerOrderStatus.REJECTED and (order.state, OrderEvent.REJECT) in TRANSITIONS:
+            return OrderEvent.REJECT
+        if current.status is BrokerOrderStatus.CANCELLED and order.state is OrderState.PENDING_CANCEL:
+            return OrderEvent.CANCEL_CONFIRMED
+    return OrderEvent.EXPIRE
+
+
+def _past_session_note(order: Order, current: BrokerOrder | None, asked: bool, event: OrderEvent) -> str:
+    """Why an order of an earlier session closed: what its day's orders at the broker show of it."""
     session = order.created_at.date().isoformat()
-    day_orders = "(KRX orders are day orders)"
     listed = f"{SETTLED_BY_QUERY} the broker's orders of {session}"
-    if records is None:
+    if not asked:
         ended = "it ended" if order.broker_order_no is not None else "sent or not, it ended"
         return (
             f"{SETTLED_BY_QUERY} the broker cannot list the orders of {session}; {ended} with that session "
-            f"{day_orders}"
+            "(KRX orders are day orders)"
         )
     if current is None:
         return f"{listed} do not list it; it ended with that session"
-    if event is not OrderEvent.EXPIRE:
-        note = f"{listed} show it {current.status.value}"
-        asked = _cancel_asked(order, event)
-        return note if asked is None else f"{note} ({asked})"
+    if event is OrderEvent.REJECT:
+        return f"{listed} show it rejected"
+    if event is OrderEvent.CANCEL_CONFIRMED:
+        note = f"{listed} show it cancelled"
+        asked_for = _cancel_asked(order, event)
+        return note if asked_for is None else f"{note} ({asked_for})"
     return (
-        f"{listed} show {current.filled_quantity:,} of {current.quantity:,} filled; the rest ended with that "
-        f"session {day_orders}"
+        f"{listed} show {order.filled_quantity:,} of {order.quantity:,} filled; the rest ended with that "
+        "session (KRX orders are day orders)"
     )
 
 

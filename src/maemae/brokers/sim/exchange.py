@@ -128,7 +128,11 @@ class SimExchange:
 
     # ----- market data feed
     def start_day(self, day: date, base_prices: Mapping[StockCode, int]) -> None:
-        """Open a trading day: the day's limits come from each code's base price (yesterday's close)."""
+        """Open a trading day: the day's limits come from each code's base price (yesterday's close). Orders
+        still working from a day whose close never came (the run feeding this exchange stopped before it)
+        expire first, as KRX orders do at their session's end."""
+        if self._day is not None and self._day != day and self._book.working:
+            self.end_day()
         self._day = day
         self._fills = []
         self.account.settle(day)
