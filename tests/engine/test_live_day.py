@@ -22,9 +22,12 @@ from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
 from maemae.domain.order_states import OrderState
+from maemae.domain.position import Position
 from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
+from maemae.engine.composition import build_backtest_engine
 from maemae.engine.live import LiveDay
+from maemae.engine.persistence import StateRecorder
 from maemae.engine.runtime import replayed_day_in_process
 from maemae.engine.scheduler import Scheduler
 from maemae.store.repository import SqlStateStore
@@ -210,5 +213,32 @@ def test_live_day_when_yesterday_missed_minutes_reads_them_filled_as_the_backtes
         assert int(filled.sum()) == 20
         assert set(yesterday.volume[filled].tolist()) == {0}
         assert len(set(yesterday.close[filled].tolist())) == 1  # the last price before the quiet minutes
+    finally:
+        run.store.close()
+
+
+def test_live_day_when_the_start_finds_a_difference_then_it_is_alerted_as_one_during_the_day_would_be(
+    config: MaemaeConfig, tmp_path: Path
+) -> None:
+    """The store says maemae owns 10 shares the account does not hold (sold in the broker's app while maemae
+    was down): the start's reconciliation settles it by the rule, and the operator hears of it as of a
+    difference found during the day. A start's differences were only printed and audited."""
+    market, _ = load_market(config, DAY, DAY)
+    clock = SimulatedClock(datetime.combine(DAY, time(7, 0), tzinfo=KST))
+    held = StockCode(next(iter(market.daily)))
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    before = build_backtest_engine(config, market.calendar, market.instruments, DAY, clock=clock)
+    shares = Position(held, 10, 10, 1_000_000, 0, clock.now(), "sma_daily")
+    before.portfolio.restore(before.portfolio.account, [shares], (0, 0, 0), {})
+    StateRecorder(store, before.kernel).checkpoint()
+    store.close()
+    alerts = Collected()
+    run = start(config, tmp_path, alerts=alerts)
+    try:
+        reconciled = [a for a in alerts.alerts if a.kind is AlertKind.RECONCILIATION]
+        # what the account holds and what maemae owns, both cut to the broker's 0
+        assert [a.title for a in reconciled] == [f"{held} account_quantity", f"{held} owned_quantity"]
+        assert all(a.text.startswith(f"{held} ") and "broker 0" in a.text for a in reconciled)
+        assert run.live.core.portfolio.owned(held) == 0
     finally:
         run.store.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from maemae.alerts.messages import Alert, AlertKind
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.service import load_market
 from maemae.brokers.sim.exchange import SimExchange
@@ -159,6 +160,14 @@ def test_recover_when_an_earlier_session_left_orders_open_then_that_day_s_orders
     store.close()
 
 
+class _Sink:
+    def __init__(self, sent: list[Alert]) -> None:
+        self.sent = sent
+
+    def send(self, alert: Alert) -> None:
+        self.sent.append(alert)
+
+
 class _TodayOnly(_Account):
     """A broker whose order query lists today's orders only (Creon's ``CpTd5341``)."""
 
@@ -175,7 +184,8 @@ def test_recover_when_the_broker_cannot_list_an_earlier_day_then_its_orders_expi
     accepted = _open_order("20251202-000001", "0000901", OrderState.ACCEPTED, yesterday)
     submitted = _open_order("20251202-000002", None, OrderState.SUBMITTED, yesterday)
     saved = replace(saved, orders=[accepted, submitted])
-    report = recover(engine.kernel, saved, broker, recorder, clock.now())  # type: ignore[arg-type]
+    alerts: list[Alert] = []
+    report = recover(engine.kernel, saved, broker, recorder, clock.now(), _Sink(alerts))  # type: ignore[arg-type]
     assert (accepted.state, submitted.state) == (OrderState.EXPIRED, OrderState.EXPIRED)
     assert report.closed == [accepted.order_id, submitted.order_id]
     assert report.never_sent == []  # it may have gone out: not claimed unsent
@@ -190,6 +200,13 @@ def test_recover_when_the_broker_cannot_list_an_earlier_day_then_its_orders_expi
     )
     (audited,) = [e for e in store.audit_entries() if e.kind == "recovery"]
     assert audited.data["unasked_days"] == ["2025-12-02"]
+    (alert,) = [a for a in alerts if a.title.startswith("orders of")]  # the rest: the differences, one each
+    assert len(alerts) == 1 + len(report.differences)
+    assert (alert.kind, alert.title) == (AlertKind.RECONCILIATION, "orders of 2025-12-02 unchecked")
+    assert alert.text == (
+        "the broker cannot list the orders of 2025-12-02: maemae's orders of that day still open at the "
+        "start were expired unchecked; a fill of theirs shows as shares held outside maemae"
+    )
     store.close()
 
 

@@ -107,6 +107,23 @@ def alert_differences(sink: AlertSink, lines: Sequence[str], now: datetime) -> N
         sink.send(Alert(AlertKind.RECONCILIATION, subject, line, now, key=f"reconcile:{subject}"))
 
 
+def alert_recovery(
+    sink: AlertSink, differences: Sequence[str], unasked_days: Sequence[str], now: datetime
+) -> None:
+    """What a start settled that a person must hear of, as the same during the day: each reconciliation
+    difference, and each earlier day whose orders the broker could not list (a fill of those orders would
+    show as shares held outside maemae)."""
+    alert_differences(sink, differences, now)
+    for day in unasked_days:
+        text = (
+            f"the broker cannot list the orders of {day}: maemae's orders of that day still open at the "
+            "start were expired unchecked; a fill of theirs shows as shares held outside maemae"
+        )
+        sink.send(
+            Alert(AlertKind.RECONCILIATION, f"orders of {day} unchecked", text, now, key=f"unasked:{day}")
+        )
+
+
 def alert_day_closed(
     sink: AlertSink, day: date, now: datetime, *, orders: int, fills: int, equity: int, start_equity: int
 ) -> None:

@@ -29,11 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from maemae.alerts.messages import AlertSink
 from maemae.brokers.totals import total_fill
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderState
+from maemae.engine.alerting import alert_recovery
 from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
 from maemae.execution.order_manager import OrderManager
@@ -89,9 +91,15 @@ def restore(kernel: TradingKernel, saved: SavedState) -> dict[str, Any]:
 
 
 def recover(
-    kernel: TradingKernel, saved: SavedState, broker: Broker, recorder: StateRecorder, now: datetime
+    kernel: TradingKernel,
+    saved: SavedState,
+    broker: Broker,
+    recorder: StateRecorder,
+    now: datetime,
+    alerts: AlertSink | None = None,
 ) -> RecoveryReport:
-    """Steps 1 to 6; every change goes through the recorder, and the report is audited."""
+    """Steps 1 to 6; every change goes through the recorder, and the report is audited. ``alerts`` hears of
+    the differences and the earlier days the broker could not list, as it would during the day."""
     report = RecoveryReport(restored_orders=len(saved.orders))
     recorder.cursor = restore(kernel, saved)
     orders = kernel.orders
@@ -111,6 +119,8 @@ def recover(
     recorder.checkpoint(
         audit=[AuditEntry(now, "recovery", "start", report.as_dict()), *entries], closed=removed
     )
+    if alerts is not None:
+        alert_recovery(alerts, report.differences, report.unasked_days, now)
     return report
 
 

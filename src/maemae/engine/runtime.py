@@ -251,7 +251,7 @@ def _trade_day(
             )
         core = build_core(config, calendar, market.instruments, broker, resilient=True)
         recorder = StateRecorder(store, core.kernel)
-        recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now())
+        recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now(), sink)
         live = LiveDay(
             core,
             day=day,
@@ -454,7 +454,7 @@ def replayed_day_in_process(
     sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
     core = build_core(config, market.calendar, market.instruments, sim, resilient=True)
     recorder = StateRecorder(store, core.kernel)
-    recover(core.kernel, store.load(day), core.orders.broker, recorder, clock.now())
+    recover(core.kernel, store.load(day), core.orders.broker, recorder, clock.now(), alerts)
     live = LiveDay(
         core,
         day=day,
