@@ -20,7 +20,7 @@ from maemae.engine.stop_signals import stopped_line
 from maemae.engine.venues import VenueChoice, how_to_go_on
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import DAY, KEY, _config, _serve, saved_step
-from tests.support.stopping import stopped_when
+from tests.support.stopping import stopped_when, wait_until
 from tests.user_errors import one_error_line
 
 STOPPED = (
@@ -126,3 +126,74 @@ def test_paper_stop_line_when_counts_are_one_or_many_then_each_noun_reads_as_cou
         f"2025-12-03: stopped before the close by SIGTERM at step 40 {counts} the state is saved: start the "
         "same command again to go on"
     )
+
+
+def _open(url: str) -> dict[str, OrderState]:
+    """The orders of the stopped day its store holds open, with their states."""
+    try:
+        store = SqlStateStore(url, create=False)
+        try:
+            return {o.order_id: o.state for o in store.load(DAY).orders if o.is_open}
+        finally:
+            store.close()
+    except Exception:  # not created yet, or not whole yet
+        return {}
+
+
+def test_paper_when_a_day_stopped_with_orders_working_is_left_then_the_next_day_ends_them_and_starts_afresh(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """A paper day killed while an order worked at `maemae sim serve`, and never resumed; the next trading
+    day's run on the same store and exchange ends that order with the exchange's orders of its day (it
+    neither stays open in maemae for good nor trades on the next day's bars), starts its own day from the
+    open, not "resumed" at the stopped day's step, and closes with its book equal to the exchange's."""
+    config = _config(market_root, tmp_path)
+    env = {**os.environ, "MAEMAE_SIM_AUTHKEY": KEY}
+    url = f"sqlite:///{tmp_path}/state.db"
+    server, exchange = _serve(config, env)
+    paper = [*_paper(config)[:-2], "--exchange", exchange]
+    try:
+        first = subprocess.Popen(
+            [*paper, "--replay", DAY.isoformat(), "--speed", "600"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            working = lambda: OrderState.ACCEPTED in _open(url).values()  # noqa: E731
+            wait_until(first, working, "an order working at the exchange", timeout=120)
+        finally:
+            first.kill()
+            first.communicate(timeout=10)
+        left = _open(url)  # at the kill, orders may also be in flight: a modify or cancel pending, a submit
+        again = subprocess.run(
+            [*paper, "--replay", "2025-12-04", "--speed", "0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        server.kill()
+        server.wait(10)
+    assert again.returncode == 0, again.stderr
+    assert "resumed" not in again.stdout
+    recovery = next(line for line in again.stdout.splitlines() if line.startswith("recovery:"))
+    counts = re.search(r"(\d+) never sent, .* (\d+) closed, 0 reconciliation differences$", recovery)
+    assert counts is not None, recovery
+    assert int(counts[1]) + int(counts[2]) == len(left), recovery  # each ended: closed, or never sent
+    assert "book: maemae's orders, holdings and cash equal the venue's" in again.stdout
+    store = SqlStateStore(url)
+    try:
+        ended = [o for o in store.load(DAY).orders if o.order_id in left]
+    finally:
+        store.close()
+    assert len(ended) == len(left)
+    for order in ended:
+        assert not order.is_open, order.state
+        notes = [line.note for line in order.history]
+        # each ended by the exchange's orders of its day, unless a fill made before the kill and read only now
+        # filled it
+        settled = any(note.startswith("settled by query:") for note in notes)
+        assert settled or order.state is OrderState.FILLED, notes

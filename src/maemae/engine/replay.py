@@ -109,6 +109,10 @@ def run_persisted_replay(
     TradeAlerts(engine.orders, sink, fills=config.alerts.fills)
     watch = DayWatch(engine.kernel, sink)
     cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
+    if cursor is not None and cursor.day < days[0]:
+        # an earlier day, closed or stopped and never resumed, is over: the replay starts its own first day
+        # (it printed "resumed" with the earlier day's step), and recovery ends what that day left open
+        cursor = None
     saved = store.load(cursor.day if cursor else days[0])
     restart = replay_moment(market.calendar, cursor.day if cursor else days[0], cursor)
     started = max(engine.clock.now(), restart)
