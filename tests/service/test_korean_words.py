@@ -1,5 +1,6 @@
 """The engine's fixed words in Korean: every member of each enum the Korean report and dashboard page show has
-its word, so a member added without one fails here; a code without a word shows as it is, never blank."""
+its word, so a member added without one fails here; a code without a word shows as it is, never blank; the
+stored notes and alert texts are worded by one set of patterns, for the report and the page alike."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from maemae.domain.intents import IntentSource
 from maemae.domain.order_states import OrderState
 from maemae.risk.decision import DenyReason
 from maemae.service.dashboard import FEED_KINDS
-from maemae.service.report import KOREAN_WORDS, phrase, word
+from maemae.service.korean import KOREAN_WORDS, korean_texts, phrase, word
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -60,3 +61,65 @@ def test_korean_words_when_an_exit_reason_is_a_fixed_phrase_then_its_words_are_k
     assert phrase("time-cut after 3 sessions", "ko") == "3거래일 보유 후 타임컷"
     assert phrase("portfolio stop", "ko") == "포트폴리오 손실 한도"
     assert phrase("portfolio stop", "en") == "portfolio stop"
+
+
+@pytest.mark.parametrize(
+    ("stored", "korean"),
+    [
+        ("broker order 0000123456", "증권사 주문번호 0000123456"),
+        ("re-price 69,000 -> 69,100", "정정 69,000 -> 69,100"),
+        ("re-price 69000 -> 69100", "정정 69000 -> 69100"),  # as an older maemae stored it
+        ("unfilled timeout (broker: 주문취소 완료)", "미체결 시간 초과 (증권사: 주문취소 완료)"),
+        (
+            "cooldown: sold at 10:31:00; no re-buy before 2025-12-02 11:01:00",
+            "재매수 대기: sold at 10:31:00; no re-buy before 2025-12-02 11:01:00",
+        ),
+        ("trading halted", "매매 중단"),
+        ("trading reducing", "매도만 허용"),
+        ("by operator", "운영자"),
+        (
+            "by file /srv/maemae/HALT; 2 open order(s) cancelled",
+            "플래그 파일 /srv/maemae/HALT; 미체결 주문 2건 취소",
+        ),
+        ("buy 10 005930 @ 69,000", "매수 10 005930 @ 69,000"),
+        ("stop loss sell 10 005930", "손절 매도 10 005930"),
+        ("trailing stop sell 3 000660", "트레일링 스탑 매도 3 000660"),
+        ("order 7: 3/10 filled", "주문 7: 3/10 체결"),
+        (
+            "order 7: 10/10 filled; price 69,000 <= stop 69,100",
+            "주문 7: 10/10 체결; 가격 69,000 <= 손절가 69,100",
+        ),
+        ("2025-12-03 closed", "2025-12-03 장 마감"),
+        (
+            "orders 12, fills 9; equity 100,123,456 won (-1,234 won today)",
+            "주문 12, 체결 9; 평가금 100,123,456원 (오늘 -1,234원)",
+        ),
+        ("3 strategy error(s); see the log", "전략 오류 3건; 로그를 확인하세요"),
+    ],
+)
+def test_korean_words_when_a_stored_note_or_alert_text_has_a_pattern_then_its_words_are_korean(
+    stored: str, korean: str
+) -> None:
+    assert phrase(stored, "ko") == korean
+    assert phrase(stored, "en") == stored
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "my_reason: 3%",  # a code the gate has no word for: the whole text as it is
+        "trading paused",  # a state with no word
+        "a broker's own message",
+        "",
+    ],
+)
+def test_korean_words_when_a_text_matches_no_known_words_then_it_shows_as_it_is(stored: str) -> None:
+    assert phrase(stored, "ko") == stored
+
+
+def test_korean_texts_when_the_page_asks_then_only_the_worded_texts_are_sent() -> None:
+    texts = ["price 69,000 <= stop 69,100", "a broker's own message", "kill switch", ""]
+    assert korean_texts(texts) == {
+        "price 69,000 <= stop 69,100": "가격 69,000 <= 손절가 69,100",
+        "kill switch": "킬 스위치",
+    }

@@ -14,8 +14,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from maemae.domain.clock_time import KST
 from maemae.domain.order_states import OrderState
 from maemae.engine.operator import requested_state
+from maemae.ports.state import AuditEntry, StateChange
 from maemae.risk.state import TradingState
 from tests.web.conftest import DAY, Served
 
@@ -278,23 +280,35 @@ def test_dashboard_when_the_list_names_the_stocks_then_each_table_shows_the_name
     _shot(page, "13-names-korean")
 
 
-@pytest.mark.parametrize(
-    ("stored", "korean"),
-    [
-        ("price 69,000 <= stop 69,100", "가격 69,000 <= 손절가 69,100"),
-        ("price 69000 <= stop 69100", "가격 69000 <= 손절가 69100"),  # as an older maemae stored it
-        ("price 69,000 <= 70,000 (high 72,000)", "가격 69,000 <= 70,000 (고가 72,000)"),
-        ("price 75,000 >= target 74,900", "가격 75,000 >= 목표가 74,900"),
-        ("price 75000 >= target 74900", "가격 75000 >= 목표가 74900"),
-        ("re-price 69,000 -> 69,100", "정정 69,000 -> 69,100"),
-    ],
-)
-def test_dashboard_when_a_note_has_prices_then_the_korean_page_words_it_with_or_without_separators(
-    page: Page, served: Served, stored: str, korean: str
+def test_dashboard_when_an_alert_is_stored_in_english_then_the_korean_page_shows_the_servers_words(
+    page: Page, served: Served
 ) -> None:
-    """Notes are stored text: prices are written with thousands separators now and were not before, and the
-    Korean page words both (its pattern read digits only, so a new note would have shown in English)."""
+    """The page words no stored text itself: it shows what the server sent with the view (one set of
+    patterns, maemae.service.korean, for the page and the report), prices with or without separators."""
+    now = datetime.now(KST)
+    clock = re.compile(r"^\d\d:\d\d:\d\d$")
+    alerts = [
+        AuditEntry(
+            now, "alert", "stop", {"title": "stop loss sell 10 005930", "text": "price 69,000 <= stop 69,100"}
+        ),
+        AuditEntry(
+            now,
+            "alert",
+            "stop",
+            {"title": "take profit sell 4 000660", "text": "price 75000 >= target 74900"},
+        ),
+    ]
+    served.dashboard.store.commit(StateChange(audit=alerts))
     _log_in(page, served)
     page.goto(served.url + "/?lang=ko")
-    expect(page.locator("#halt")).to_have_text("매매 중단")
-    assert page.evaluate("(text) => note(text)", stored) == korean
+    feed = page.locator("#feed tr.kind-stop")
+    expect(feed.nth(0).locator("td")).to_have_text(
+        [clock, "청산 규칙", "익절 매도 4 000660", "가격 75000 >= 목표가 74900"]
+    )
+    expect(feed.nth(1).locator("td")).to_have_text(
+        [clock, "청산 규칙", "손절 매도 10 005930", "가격 69,000 <= 손절가 69,100"]
+    )
+    page.goto(served.url + "/?lang=en")  # the English page: the texts as stored
+    expect(page.locator("#feed tr.kind-stop").nth(1).locator("td").nth(3)).to_have_text(
+        "price 69,000 <= stop 69,100"
+    )

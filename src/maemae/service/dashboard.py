@@ -61,6 +61,11 @@ class DashboardView:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def texts(self) -> list[str]:
+        """The stored texts the page shows as they are in English and worded in Korean: the orders' notes,
+        the alerts' titles and texts."""
+        return [o.last_note for o in self.orders] + [t for f in self.feed for t in (f.title, f.text)]
+
 
 def dashboard_view(
     store: StateStore, day: date, base: MaemaeConfig, names: StockNames, log_lines: int = 40

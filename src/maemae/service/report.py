@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 
@@ -27,12 +27,12 @@ from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
 from maemae.errors import DataError, MaemaeError
 from maemae.ports.state import DailyResult, JsonDocument, StateStore, close_book_document
+from maemae.service.korean import Lang, phrase, word
 from maemae.service.names import StockNames, name_of, stock_names
 from maemae.service.status import PositionRow, audited_flag_file, close_book_rows, positions
 
 log = structlog.get_logger("maemae.report")
 
-Lang = Literal["ko", "en"]
 REPORT_OPTION = "report.dir"  # the setting an error line about the report folder names
 
 LABELS: dict[str, dict[Lang, str]] = {
@@ -87,124 +87,8 @@ def label(key: str, lang: Lang) -> str:
     return LABELS[key][lang]
 
 
-# The engine's fixed words as it stores them (enum values), in Korean: the Korean report and the dashboard's
-# Korean page show these, while the stored data, ``--json`` and the API keep the English codes. A code not
-# here (a user strategy's name, a member added later) shows as it is; tests/service/test_korean_words.py
-# checks that every member of these enums has its word.
-KOREAN_WORDS: dict[str, dict[str, str]] = {
-    "side": {"buy": "매수", "sell": "매도"},  # domain.enums.Side
-    "state": {  # domain.order_states.OrderState
-        "created": "생성",
-        "denied": "거부",  # by the risk gate: never sent (the report's "거부된 주문")
-        "submitted": "전송",
-        "unknown": "응답 없음",
-        "accepted": "접수",
-        "partially_filled": "부분체결",
-        "filled": "체결",
-        "pending_cancel": "취소 요청",
-        "pending_modify": "정정 요청",
-        "cancelled": "취소",
-        "rejected": "거부(증권사)",  # by the broker
-        "expired": "만료",
-    },
-    "order_type": {  # domain.enums.OrderType
-        "limit": "지정가",
-        "market": "시장가",
-        "conditional_limit": "조건부지정가",
-        "best": "최유리지정가",
-        "priority": "최우선지정가",
-    },
-    "source": {  # domain.intents.IntentSource: who asked for the order
-        "strategy": "전략",
-        "stop_loss": "손절",
-        "trailing_stop": "트레일링 스탑",
-        "take_profit": "익절",
-        "time_cut": "타임컷",
-        "portfolio_stop": "포트폴리오 손실 한도",
-        "safe_asset": "안전자산",
-        "operator": "운영자",
-    },
-    "reason": {  # risk.decision.DenyReason: why the risk gate refused an order
-        "kill_switch": "킬 스위치",
-        "halted_portfolio_stop": "포트폴리오 손실 한도 (신규 매수 중단)",
-        "reducing": "매도만 허용",
-        "strategy_change": "다른 전략의 보유 종목",
-        "not_owned": "보유하지 않은 종목",
-        "zero_quantity": "주문 수량 0",
-        "quantity_not_positive": "수량이 0 이하",
-        "no_price": "가격 없음",
-        "cooldown": "재매수 대기",
-        "one_trade_a_day": "하루 1회 매매",
-        "daily_cap_stock": "종목 일일 매매 한도",
-        "daily_cap_account": "계좌 일일 매매 한도",
-        "reentry_too_weak": "재진입 신호 약함",
-        "rebuy_too_low": "재매수 가격 미달 (부분 익절 후)",
-        "max_positions": "최대 보유 종목 수",
-        "price_outside_limits": "가격제한폭 밖",
-        "not_on_tick": "호가단위 아님",
-        "max_quantity": "최대 주문 수량",
-        "max_amount": "최대 주문 금액",
-        "max_daily_amount": "일일 최대 주문 금액",
-        "order_rate": "주문 속도 제한",
-        "insufficient_cash": "주문 가능 현금 부족",
-        "denied": "거부",  # a denied order saved without its reason
-    },
-    "kind": {  # the dashboard's alert and event list: alerts.messages.AlertKind and the audit kinds it shows
-        "error": "오류",
-        "fill": "체결",
-        "stop": "청산 규칙",
-        "halt": "매매 중단/재개",
-        "reconciliation": "잔고 대사",
-        "report": "장 마감 보고",
-        "alert": "알림",
-        "operator": "운영자",
-        "param": "파라미터",
-        "reconcile": "잔고 대사",
-        "recovery": "복구",
-    },
-    "phrase": {  # fixed phrases of the engine's notes and reasons, whole
-        "portfolio stop": "포트폴리오 손실 한도",
-        "kill switch": "킬 스위치",
-        "unfilled timeout": "미체결 시간 초과",
-        "unfilled timeout (re-price refused)": "미체결 시간 초과 (정정 거부)",
-        "no new entries for the rest of the day": "오늘은 더 이상 신규 매수를 하지 않습니다",
-        "strategy error": "전략 오류",
-        "nothing qualifies: park idle cash": "조건에 맞는 종목 없음: 남는 현금을 안전자산에",
-    },
-}
-
-# an exit rule's reason, made by risk.exits and the kernel's time-cut: the numbers stay, the words are Korean
-# (prices with thousands separators, as notes are written now; without, as older stored notes have them)
-_EXIT_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"price ([\d,]+) <= stop ([\d,]+)"), r"가격 \1 <= 손절가 \2"),
-    (re.compile(r"price ([\d,]+) <= ([\d,]+) \(high ([\d,]+)\)"), r"가격 \1 <= \2 (고가 \3)"),
-    (re.compile(r"price ([\d,]+) >= target ([\d,]+)"), r"가격 \1 >= 목표가 \2"),
-    (re.compile(r"time-cut after (\d+) sessions"), r"\1거래일 보유 후 타임컷"),
-)
 # an exit-rule line of ``DayReport.exits``: ``09:41 stop_loss sell 10 005930: price 69,000 <= stop 69,100``
 _EXIT_LINE = re.compile(r"(\d\d:\d\d) (\w+) (\w+) (\d+) (\S+): (.*)", re.DOTALL)
-
-
-def word(group: str, code: str, lang: Lang) -> str:
-    """``code`` (an enum value as stored) in ``lang``: in English as it is; in Korean its word, or the code
-    itself when it has none (a user strategy's name, a member added later): never blank."""
-    if lang != "ko":
-        return code
-    return KOREAN_WORDS[group].get(code) or code
-
-
-def phrase(text: str, lang: Lang) -> str:
-    """An engine's note or an exit rule's reason in ``lang``: a known fixed phrase in Korean, the rest (a
-    strategy's or a person's own words, a broker's message) as it is."""
-    if lang != "ko":
-        return text
-    whole = KOREAN_WORDS["phrase"].get(text)
-    if whole is not None:
-        return whole
-    for pattern, korean in _EXIT_REASONS:
-        if pattern.fullmatch(text):
-            return pattern.sub(korean, text)
-    return text
 
 
 def _exit_text(line: str, lang: Lang) -> str:

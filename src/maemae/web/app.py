@@ -54,11 +54,12 @@ from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
 from maemae.service.control import change_parameter, set_trading_state
 from maemae.service.dashboard import dashboard_view, report_days
+from maemae.service.korean import Lang, korean_texts
 from maemae.service.names import StockNames
 from maemae.service.report import report_dir
 from maemae.service.status import instance_day
 from maemae.web.auth import CSRF_HEADER, SESSION_COOKIE, Credentials, same_origin
-from maemae.web.labels import Lang, labels
+from maemae.web.labels import labels
 from maemae.web.process import TradingProcess
 
 log = structlog.get_logger("maemae.web")
@@ -290,9 +291,13 @@ def _add_api(app: FastAPI, dashboard: Dashboard, guard: Guard) -> None:
     changer = Depends(guard.may_change)
 
     @app.get("/api/view")
-    def view(_: str = reader) -> JSONResponse:
+    def view(lang: Lang | None = None, _: str = reader) -> JSONResponse:
+        """What the page shows; with ``lang=ko`` also ``korean``: the Korean words of its stored texts."""
         day = instance_day(store, WallClock().now().date())
-        shown = dashboard_view(store, day, dashboard.config, dashboard.names).as_dict()
+        read = dashboard_view(store, day, dashboard.config, dashboard.names)
+        shown = read.as_dict()
+        if lang == "ko":
+            shown["korean"] = korean_texts(read.texts())
         shown["process"] = asdict(dashboard.process.state())
         held = halting_flag_file(dashboard.config.execution.halt_file)  # shown before Resume is pressed
         shown["halt_file"] = str(held) if held is not None else None

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from maemae.service.report import KOREAN_WORDS
-
-Lang = Literal["ko", "en"]
+from maemae.service.korean import KOREAN_WORDS, TRADING_STATES, Lang
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"en": "maemae dashboard", "ko": "매매 대시보드"},
@@ -111,34 +107,17 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 # The Korean page's words for the engine's data as stored (``group.code``: ``side.buy``, ``state.filled``,
-# ``reason.cooldown``, ...) and its fixed alert texts (``feed.*``, ``note.*``: the numbers, codes, paths and
-# names in ``{}`` stay as they are). The English page has none of them: it shows the data as it is, and
-# dashboard.js shows a code it has no word for as it is.
-KOREAN_FEED: dict[str, str] = {
-    "feed.trading_halted": "매매 중단",
-    "feed.trading_active": "매매 재개",
-    "feed.trading_reducing": "매도만 허용",
-    "feed.by_file": "플래그 파일 {path}",
-    "feed.by_operator": "운영자",
-    "feed.cancelled": "; 미체결 주문 {n}건 취소",
-    "feed.fill_text": "주문 {order}: {done}/{of} 체결",
-    "feed.closed": "{day} 장 마감",
-    "feed.closed_text": "주문 {orders}, 체결 {fills}; 평가금 {equity}원 (오늘 {change}원)",
-    "feed.strategy_errors": "전략 오류 {n}건; 로그를 확인하세요",
-    "note.broker_order": "증권사 주문번호 {number}",
-    "note.re_price": "정정 {from} -> {to}",
-    "note.broker_said": "{reason} (증권사: {broker})",
-    "note.price_stop": "가격 {price} <= 손절가 {level}",
-    "note.price_trailing": "가격 {price} <= {level} (고가 {high})",
-    "note.price_target": "가격 {price} >= 목표가 {level}",
-    "note.time_cut": "{n}거래일 보유 후 타임컷",
-}
+# ``reason.cooldown``, ...; ``feed.trading_halted`` for an operator row's state); its notes and alert texts
+# come worded from the server (``/api/view?lang=ko``). The English page has none of them: it shows the data
+# as it is, and dashboard.js shows a code it has no word for as it is.
+PAGE_GROUPS = ("side", "state", "order_type", "kind")  # the codes dashboard.js words itself
+KOREAN_FEED: dict[str, str] = {f"feed.trading_{state}": korean for state, korean in TRADING_STATES.items()}
 
 
 def labels(lang: Lang) -> dict[str, str]:
     shown = {key: words[lang] for key, words in LABELS.items()}
     if lang == "ko":
-        for group, codes in KOREAN_WORDS.items():
-            shown.update({f"{group}.{code}": korean for code, korean in codes.items()})
+        for group in PAGE_GROUPS:
+            shown.update({f"{group}.{code}": korean for code, korean in KOREAN_WORDS[group].items()})
         shown.update(KOREAN_FEED)
     return shown

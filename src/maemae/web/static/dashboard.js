@@ -9,54 +9,14 @@ const fill = (template, values) =>
   template.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
 
 // The engine's data as stored, in the page's language: a code (``side``, ``state``, ``order_type``, ``source``,
-// ``reason``, ``kind``) by its word, a fixed note or alert text by its template with the numbers, codes, paths
-// and names as they are. The English page has no such words, and a code or text with none shows as it is.
+// ``reason``, ``kind``) by its word; a stored note or alert text by the Korean words the server sends with the
+// view (``korean``: one set of patterns, maemae.service.korean, for the page and the report). The English page
+// has no such words, and a code or text with none shows as it is.
 const KOREAN = document.documentElement.lang === "ko";
+const VIEW = KOREAN ? "/api/view?lang=ko" : "/api/view";
 const code = (group, v) => T[group + "." + v] || v;
-const filled = (key, values) => (T[key] ? fill(T[key], values) : null);
-// a whole text matched by a pattern: its words from a template, its values as they are (prices with thousands
-// separators as notes are written now, without as older stored notes have them)
-const NOTES = [
-  [/^price ([\d,]+) <= stop ([\d,]+)$/, (m) => filled("note.price_stop", { price: m[1], level: m[2] })],
-  [/^price ([\d,]+) <= ([\d,]+) \(high ([\d,]+)\)$/,
-    (m) => filled("note.price_trailing", { price: m[1], level: m[2], high: m[3] })],
-  [/^price ([\d,]+) >= target ([\d,]+)$/, (m) => filled("note.price_target", { price: m[1], level: m[2] })],
-  [/^time-cut after (\d+) sessions$/, (m) => filled("note.time_cut", { n: m[1] })],
-  [/^broker order (\S+)$/, (m) => filled("note.broker_order", { number: m[1] })],
-  [/^re-price ([\d,]+) -> ([\d,]+)$/, (m) => filled("note.re_price", { from: m[1], to: m[2] })],
-  // a cancel maemae asked for, confirmed by the broker: maemae's reason, then the broker's words as they are
-  [/^(.+?) \(broker: ([\s\S]*)\)$/, (m) => (T["phrase." + m[1]]
-    ? filled("note.broker_said", { reason: T["phrase." + m[1]], broker: m[2] }) : null)],
-  // a denial: the gate's reason code, then its numbers
-  [/^(\w+): ([\s\S]*)$/, (m) => (T["reason." + m[1]] ? `${T["reason." + m[1]]}: ${m[2]}` : null)],
-  [/^trading (\w+)$/, (m) => T["feed.trading_" + m[1]] || null],
-  [/^by (?:file (.+?)|(operator))((?:; (\d+) open order\(s\) cancelled)?)$/, (m) => {
-    const by = m[2] ? filled("feed.by_operator", {}) : filled("feed.by_file", { path: m[1] });
-    return by && by + (m[3] ? filled("feed.cancelled", { n: m[4] }) : "");
-  }],
-  [/^(buy|sell) (\d+) (\S+) @ (\S+)$/, (m) => `${code("side", m[1])} ${m[2]} ${m[3]} @ ${m[4]}`],
-  [/^([a-z]+(?: [a-z]+)*) (buy|sell) (\d+) (\S+)$/, (m) => {
-    const rule = T["source." + m[1].replace(/ /g, "_")] || m[1];
-    return `${rule} ${code("side", m[2])} ${m[3]} ${m[4]}`;
-  }],
-  [/^order (\S+): (\d+)\/(\d+) filled(?:; ([\s\S]*))?$/, (m) => {
-    const text = filled("feed.fill_text", { order: m[1], done: m[2], of: m[3] });
-    return text && (m[4] ? `${text}; ${note(m[4])}` : text);
-  }],
-  [/^(\d{4}-\d\d-\d\d) closed$/, (m) => filled("feed.closed", { day: m[1] })],
-  [/^orders (\d+), fills (\d+); equity ([\d,]+) won \(([+-]?[\d,]+) won today\)$/,
-    (m) => filled("feed.closed_text", { orders: m[1], fills: m[2], equity: m[3], change: m[4] })],
-  [/^(\d+) strategy error\(s\); see the log$/, (m) => filled("feed.strategy_errors", { n: m[1] })],
-];
-function note(text) {
-  if (!KOREAN || !text) return text;
-  if (T["phrase." + text]) return T["phrase." + text];
-  for (const [pattern, render] of NOTES) {
-    const m = pattern.exec(text);
-    if (m) return render(m) || text;
-  }
-  return text;
-}
+let worded = {};  // the view's stored texts in Korean, replaced at every poll
+const note = (text) => (text && worded[text]) || text;
 
 // Who holds the trading state, in the page's language (the path, the name and the reason as they are); the
 // server's English words for a kind this page has no label for.
@@ -149,6 +109,7 @@ function renderEquity(v) {
 }
 
 function render(v) {
+  worded = v.korean || {};
   renderStatus(v);
   renderEquity(v);
   const positionHeaders = ["code", "name", "owned", "account", "external", "cost", "last_price", "market_value",
@@ -209,7 +170,7 @@ function say(text, error) {
 
 async function refresh() {
   try {
-    const response = await fetch("/api/view", { credentials: "same-origin" });
+    const response = await fetch(VIEW, { credentials: "same-origin" });
     if (response.status === 401) { location.reload(); return; }
     render(await response.json());
   } catch (error) {

@@ -1,0 +1,206 @@
+"""The engine's stored words in Korean: the one place the Korean report and the dashboard's Korean page get
+them from.
+
+The engine stores English: enum values (``buy``, ``filled``, ``cooldown``) and fixed texts with numbers in
+them (an exit rule's reason, an order's note, an alert's title and text). ``--json``, the API and the database
+keep them so; only what a person reads in Korean is worded here. A text no pattern knows (a strategy's or a
+person's own words, a broker's message) shows as it is, never blank.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+Lang = Literal["ko", "en"]
+
+# The engine's fixed words as it stores them (enum values), in Korean: the Korean report and the dashboard's
+# Korean page show these, while the stored data, ``--json`` and the API keep the English codes. A code not
+# here (a user strategy's name, a member added later) shows as it is; tests/service/test_korean_words.py
+# checks that every member of these enums has its word.
+KOREAN_WORDS: dict[str, dict[str, str]] = {
+    "side": {"buy": "매수", "sell": "매도"},  # domain.enums.Side
+    "state": {  # domain.order_states.OrderState
+        "created": "생성",
+        "denied": "거부",  # by the risk gate: never sent (the report's "거부된 주문")
+        "submitted": "전송",
+        "unknown": "응답 없음",
+        "accepted": "접수",
+        "partially_filled": "부분체결",
+        "filled": "체결",
+        "pending_cancel": "취소 요청",
+        "pending_modify": "정정 요청",
+        "cancelled": "취소",
+        "rejected": "거부(증권사)",  # by the broker
+        "expired": "만료",
+    },
+    "order_type": {  # domain.enums.OrderType
+        "limit": "지정가",
+        "market": "시장가",
+        "conditional_limit": "조건부지정가",
+        "best": "최유리지정가",
+        "priority": "최우선지정가",
+    },
+    "source": {  # domain.intents.IntentSource: who asked for the order
+        "strategy": "전략",
+        "stop_loss": "손절",
+        "trailing_stop": "트레일링 스탑",
+        "take_profit": "익절",
+        "time_cut": "타임컷",
+        "portfolio_stop": "포트폴리오 손실 한도",
+        "safe_asset": "안전자산",
+        "operator": "운영자",
+    },
+    "reason": {  # risk.decision.DenyReason: why the risk gate refused an order
+        "kill_switch": "킬 스위치",
+        "halted_portfolio_stop": "포트폴리오 손실 한도 (신규 매수 중단)",
+        "reducing": "매도만 허용",
+        "strategy_change": "다른 전략의 보유 종목",
+        "not_owned": "보유하지 않은 종목",
+        "zero_quantity": "주문 수량 0",
+        "quantity_not_positive": "수량이 0 이하",
+        "no_price": "가격 없음",
+        "cooldown": "재매수 대기",
+        "one_trade_a_day": "하루 1회 매매",
+        "daily_cap_stock": "종목 일일 매매 한도",
+        "daily_cap_account": "계좌 일일 매매 한도",
+        "reentry_too_weak": "재진입 신호 약함",
+        "rebuy_too_low": "재매수 가격 미달 (부분 익절 후)",
+        "max_positions": "최대 보유 종목 수",
+        "price_outside_limits": "가격제한폭 밖",
+        "not_on_tick": "호가단위 아님",
+        "max_quantity": "최대 주문 수량",
+        "max_amount": "최대 주문 금액",
+        "max_daily_amount": "일일 최대 주문 금액",
+        "order_rate": "주문 속도 제한",
+        "insufficient_cash": "주문 가능 현금 부족",
+        "denied": "거부",  # a denied order saved without its reason
+    },
+    "kind": {  # the dashboard's alert and event list: alerts.messages.AlertKind and the audit kinds it shows
+        "error": "오류",
+        "fill": "체결",
+        "stop": "청산 규칙",
+        "halt": "매매 중단/재개",
+        "reconciliation": "잔고 대사",
+        "report": "장 마감 보고",
+        "alert": "알림",
+        "operator": "운영자",
+        "param": "파라미터",
+        "reconcile": "잔고 대사",
+        "recovery": "복구",
+    },
+    "phrase": {  # fixed phrases of the engine's notes and reasons, whole
+        "portfolio stop": "포트폴리오 손실 한도",
+        "kill switch": "킬 스위치",
+        "unfilled timeout": "미체결 시간 초과",
+        "unfilled timeout (re-price refused)": "미체결 시간 초과 (정정 거부)",
+        "no new entries for the rest of the day": "오늘은 더 이상 신규 매수를 하지 않습니다",
+        "strategy error": "전략 오류",
+        "nothing qualifies: park idle cash": "조건에 맞는 종목 없음: 남는 현금을 안전자산에",
+    },
+}
+
+# what an operator or the halt flag file set the trading state to (``trading halted``; the dashboard's
+# operator rows show the state alone, worded from these too)
+TRADING_STATES: dict[str, str] = {"halted": "매매 중단", "active": "매매 재개", "reducing": "매도만 허용"}
+
+
+def word(group: str, code: str, lang: Lang) -> str:
+    """``code`` (an enum value as stored) in ``lang``: in English as it is; in Korean its word, or the code
+    itself when it has none (a user strategy's name, a member added later): never blank."""
+    if lang != "ko":
+        return code
+    return KOREAN_WORDS[group].get(code) or code
+
+
+def phrase(text: str, lang: Lang) -> str:
+    """A stored note, reason or alert text in ``lang``: in Korean a known fixed phrase whole, or the words of
+    the first pattern it matches with its numbers, codes and paths as they are; the rest as it is."""
+    if lang != "ko" or not text:
+        return text
+    whole = KOREAN_WORDS["phrase"].get(text)
+    if whole is not None:
+        return whole
+    for pattern, render in _PATTERNS:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return render(found) or text
+    return text
+
+
+def korean_texts(texts: Iterable[str]) -> dict[str, str]:
+    """Each of ``texts`` that has Korean words, with them: what the dashboard's Korean page shows in their
+    place (it asks the server, so the patterns are written once, here)."""
+    worded = {}
+    for text in texts:
+        korean = phrase(text, "ko")
+        if korean != text:
+            worded[text] = korean
+    return worded
+
+
+def _broker_said(found: re.Match[str]) -> str | None:
+    """A cancel maemae asked for, confirmed by the broker: maemae's reason worded, the broker's as it is."""
+    reason = KOREAN_WORDS["phrase"].get(found[1])
+    return f"{reason} (증권사: {found[2]})" if reason else None
+
+
+def _denial(found: re.Match[str]) -> str | None:
+    """The risk gate's reason code, then its numbers."""
+    reason = KOREAN_WORDS["reason"].get(found[1])
+    return f"{reason}: {found[2]}" if reason else None
+
+
+def _set_by(found: re.Match[str]) -> str:
+    path, operator, cancelled = found[1], found[2], found[4]
+    by = "운영자" if operator else f"플래그 파일 {path}"
+    return by + (f"; 미체결 주문 {cancelled}건 취소" if cancelled else "")
+
+
+def _exit_order(found: re.Match[str]) -> str:
+    """``stop loss sell 10 005930``: the exit rule and the side worded."""
+    rule = found[1].replace(" ", "_")
+    return f"{word('source', rule, 'ko')} {word('side', found[2], 'ko')} {found[3]} {found[4]}"
+
+
+def _fill(found: re.Match[str]) -> str:
+    text = f"주문 {found[1]}: {found[2]}/{found[3]} 체결"
+    return f"{text}; {phrase(found[4], 'ko')}" if found[4] else text
+
+
+# a whole stored text, matched by the first pattern that fits (prices with thousands separators, as notes
+# are written now, or without, as older stored notes have them)
+_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]], ...] = (
+    # an exit rule's reason (risk.exits, the kernel's time-cut)
+    (re.compile(r"price ([\d,]+) <= stop ([\d,]+)"), lambda m: f"가격 {m[1]} <= 손절가 {m[2]}"),
+    (
+        re.compile(r"price ([\d,]+) <= ([\d,]+) \(high ([\d,]+)\)"),
+        lambda m: f"가격 {m[1]} <= {m[2]} (고가 {m[3]})",
+    ),
+    (re.compile(r"price ([\d,]+) >= target ([\d,]+)"), lambda m: f"가격 {m[1]} >= 목표가 {m[2]}"),
+    (re.compile(r"time-cut after (\d+) sessions"), lambda m: f"{m[1]}거래일 보유 후 타임컷"),
+    # an order's note
+    (re.compile(r"broker order (\S+)"), lambda m: f"증권사 주문번호 {m[1]}"),
+    (re.compile(r"re-price ([\d,]+) -> ([\d,]+)"), lambda m: f"정정 {m[1]} -> {m[2]}"),
+    (re.compile(r"(.+?) \(broker: (.*)\)", re.DOTALL), _broker_said),
+    (re.compile(r"(\w+): (.*)", re.DOTALL), _denial),
+    # an alert's title or text
+    (re.compile(r"trading (\w+)"), lambda m: TRADING_STATES.get(m[1])),
+    (re.compile(r"by (?:file (.+?)|(operator))((?:; (\d+) open order\(s\) cancelled)?)"), _set_by),
+    (
+        re.compile(r"(buy|sell) (\d+) (\S+) @ (\S+)"),
+        lambda m: f"{word('side', m[1], 'ko')} {m[2]} {m[3]} @ {m[4]}",
+    ),
+    (re.compile(r"([a-z]+(?: [a-z]+)*) (buy|sell) (\d+) (\S+)"), _exit_order),
+    (re.compile(r"order (\S+): (\d+)/(\d+) filled(?:; (.*))?", re.DOTALL), _fill),
+    (re.compile(r"(\d{4}-\d\d-\d\d) closed"), lambda m: f"{m[1]} 장 마감"),
+    (
+        re.compile(r"orders (\d+), fills (\d+); equity ([\d,]+) won \(([+-]?[\d,]+) won today\)"),
+        lambda m: f"주문 {m[1]}, 체결 {m[2]}; 평가금 {m[3]}원 (오늘 {m[4]}원)",
+    ),
+    (
+        re.compile(r"(\d+) strategy error\(s\); see the log"),
+        lambda m: f"전략 오류 {m[1]}건; 로그를 확인하세요",
+    ),
+)
