@@ -67,6 +67,9 @@ def test_korean_words_when_an_exit_reason_is_a_fixed_phrase_then_its_words_are_k
     ("stored", "korean"),
     [
         ("broker order 0000123456", "증권사 주문번호 0000123456"),
+        ("fill 20251203-000007: 19 @ 78,000", "체결 20251203-000007: 19 @ 78,000"),
+        ("fill 20251203-000007: 1,200 @ 7800", "체결 20251203-000007: 1,200 @ 7800"),
+        ("not sent: connection refused", "전송 안 됨: connection refused"),
         ("re-price 69,000 -> 69,100", "정정 69,000 -> 69,100"),
         ("re-price 69000 -> 69100", "정정 69000 -> 69100"),  # as an older maemae stored it
         ("unfilled timeout (broker: 주문취소 완료)", "미체결 시간 초과 (증권사: 주문취소 완료)"),

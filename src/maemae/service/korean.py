@@ -182,6 +182,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]], 
     (re.compile(r"time-cut after (\d+) sessions"), lambda m: f"{m[1]}거래일 보유 후 타임컷"),
     # an order's note
     (re.compile(r"broker order (\S+)"), lambda m: f"증권사 주문번호 {m[1]}"),
+    (re.compile(r"fill (\S+): ([\d,]+) @ ([\d,]+)"), lambda m: f"체결 {m[1]}: {m[2]} @ {m[3]}"),
+    (re.compile(r"not sent: (.*)", re.DOTALL), lambda m: f"전송 안 됨: {m[1]}"),
     (re.compile(r"re-price ([\d,]+) -> ([\d,]+)"), lambda m: f"정정 {m[1]} -> {m[2]}"),
     (re.compile(r"(.+?) \(broker: (.*)\)", re.DOTALL), _broker_said),
     (re.compile(r"(\w+): (.*)", re.DOTALL), _denial),
