@@ -174,11 +174,19 @@ def test_paper_when_a_day_stopped_with_orders_working_is_left_then_the_next_day_
             text=True,
             timeout=300,
         )
+        # the day before, on the same store and exchange: refused, the book being that of a later day (it
+        # printed the later day's figures as the earlier day's and exited 0)
+        back = subprocess.run(
+            [*paper, "--replay", DAY.isoformat(), "--speed", "0"], env=env, capture_output=True, text=True
+        )
     finally:
         server.kill()
         server.wait(10)
     assert again.returncode == 0, again.stderr
     assert "resumed" not in again.stdout
+    assert back.returncode == 6, back.stderr
+    assert back.stdout == ""
+    assert "has traded up to 2025-12-04, a later day than 2025-12-03" in one_error_line(back.stderr)
     recovery = next(line for line in again.stdout.splitlines() if line.startswith("recovery:"))
     counts = re.search(r"(\d+) never sent, .* (\d+) closed, 0 reconciliation differences$", recovery)
     assert counts is not None, recovery

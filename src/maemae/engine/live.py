@@ -120,9 +120,10 @@ def live_cursor(day: date, at: datetime) -> dict[str, object]:
     return {"driver": "live", "day": day.isoformat(), "at": at.isoformat()}
 
 
-def resume_time(cursor: Mapping[str, object], day: date) -> datetime | None:
-    """The time of the last cycle of ``day`` saved in ``cursor``; None when it holds another day. A cursor of
-    a replay (``maemae paper``) is refused: each driver needs its own store."""
+def resume_time(cursor: Mapping[str, object], day: date, where: str) -> datetime | None:
+    """The time of the last cycle of ``day`` saved in ``cursor`` (of the store ``where``); None when it holds
+    an earlier day. A cursor of a replay (``maemae paper``) is refused: each driver needs its own store; so is
+    one of a later day."""
     if not cursor:
         return None
     if cursor.get("driver") != "live":
@@ -130,9 +131,21 @@ def resume_time(cursor: Mapping[str, object], day: date) -> datetime | None:
             f"the state database holds a replay of {cursor.get('day')} (`maemae paper`): "
             "give `maemae run` its own store.url"
         )
+    refuse_an_earlier_day(where, date.fromisoformat(str(cursor["day"])), day)
     if cursor.get("day") != day.isoformat():
         return None
     return datetime.fromisoformat(str(cursor["at"]))
+
+
+def refuse_an_earlier_day(where: str, held: date, day: date) -> None:
+    """A run of ``day`` on a store that has already traded a later day ``held`` is refused: its orders,
+    holdings, cash and risk state are those after ``held``, so a run of ``day`` would trade on a book from
+    its future, and a replay skipped every day up to ``held`` and printed that day's figures as the run's."""
+    if held > day:
+        raise StoreError(
+            f"store {where} has traded up to {held}, a later day than {day}, and a run cannot go back on the "
+            f"same book: run {held} or a later day, or give {day} a new store.url"
+        )
 
 
 def day_universe(

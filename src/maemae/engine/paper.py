@@ -46,6 +46,7 @@ from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import AcceleratedClock, SimulatedClock
 from maemae.engine.composition import make_calendar, open_state_store
+from maemae.engine.live import refuse_an_earlier_day
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
 from maemae.engine.replay import replay_moment, run_persisted_replay
@@ -118,6 +119,8 @@ def _replay_day(
         cursor = Cursor.from_dict(store.load(None).runtime.get("cursor", {}))
         if cursor is not None and not choice.outlives_the_run:
             raise _held_replay(store, cursor, day)
+        if cursor is not None:
+            refuse_an_earlier_day(without_passwords(store.url), cursor.day, day)
         started = replay_moment(market.calendar, day, cursor)  # an error before the first step is dated here
         try:
             # inside: a venue that cannot be reached is alerted and saved as the run's last error too

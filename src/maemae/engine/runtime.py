@@ -231,7 +231,8 @@ def _trade_day(
         stack.callback(store.close)
         sink = AuditedAlerts(alerts, store)
         saved = store.load(day)
-        resumed = resume_time(saved.runtime.get("cursor", {}), day)  # (refuses a replay's store)
+        # (refuses a replay's store, and one of a later day)
+        resumed = resume_time(saved.runtime.get("cursor", {}), day, describe(config.store.url))
         if clock is None:  # a replay: a stopped one goes on from its last cycle
             start = resumed or schedule.open - PRE_OPEN_LEAD - timedelta(minutes=1)
             clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
