@@ -187,3 +187,18 @@ def test_report_of_a_closed_day_when_written_after_later_trades_shows_that_days_
     html = (paper_day.parent / "reports" / "state" / f"{DAY}.html").read_text(encoding="utf-8")
     assert "종가 평가액" in html
     assert f"<td>{held[0].owned_quantity * rows[str(held[0].code)]['price']:,}</td>" in html
+
+
+def test_report_command_when_out_is_empty_then_refused_and_nothing_written_in_the_current_folder(
+    paper_day: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty ``--out`` was the current folder: the report landed among whatever was there (backtest,
+    compare and sweep refuse it)."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["report", "--config", str(paper_day), DAY.isoformat(), "--no-backtest", "--out", ""]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert one_error_line(captured.err) == "error: --out '': expected a folder path, not an empty value"
+    assert list(here.iterdir()) == []

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
+from maemae.cli.folders import folder_option
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
@@ -25,15 +26,9 @@ app.add_typer(data_app, name="data")
 DEFAULT_DIR = Path("var/demo/market")
 
 
-def _store_folder(value: str | Path) -> Path:
-    """``--dir`` as a path. An empty value is refused, as ``--out``'s is: as a path it is the current folder,
-    and a sample market or an import landed among whatever was there."""
-    if not str(value).strip():
-        raise ConfigError(f"--dir {str(value)!r}: expected a folder path, not an empty value")
-    return Path(value)
-
-
-DirOption = Annotated[Path, typer.Option("--dir", help="Market-data directory.", parser=_store_folder)]
+DirOption = Annotated[
+    Path, typer.Option("--dir", help="Market-data directory.", parser=folder_option("--dir"))
+]
 
 
 @data_app.command("sample")

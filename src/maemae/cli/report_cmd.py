@@ -10,6 +10,7 @@ import typer
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
+from maemae.cli.folders import folder_option
 from maemae.cli.status_cmd import read_stock_names
 from maemae.config import load_config
 from maemae.errors import ConfigError
@@ -26,7 +27,10 @@ def report(
         typer.Option(help="ko or en; default: report.lang. Another language writes DAY.LANG.html and .txt."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Directory for DAY.html and DAY.txt; default: report.dir.")
+        Path | None,
+        typer.Option(
+            help="Directory for DAY.html and DAY.txt; default: report.dir.", parser=folder_option("--out")
+        ),
     ] = None,
     backtest: Annotated[bool, typer.Option(help="Compare with the backtest of the same day.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,

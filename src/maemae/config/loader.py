@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from maemae.config.base import toml_text
 from maemae.config.root import MaemaeConfig
 from maemae.errors import ConfigError, without_passwords
+from maemae.text_files import read_utf8
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _DAY_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -150,10 +151,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """A config file's TOML, not yet validated; ``ConfigError`` when it cannot be read or is not TOML."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path, ConfigError)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise ConfigError(f"{path}: cannot read the config file ({error})") from None
     try:
         data = tomllib.loads(text)

@@ -40,6 +40,7 @@ from maemae.domain.enums import InstrumentType, Market
 from maemae.errors import DataError, InvalidStockCode
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.ticks import tick_size
+from maemae.text_files import read_utf8
 
 REQUIRED = ("code", "ts", "open", "high", "low", "close", "volume")
 OPTIONAL = ("value",)
@@ -75,18 +76,23 @@ def _read_csv(path: Path, rows: str = "bars") -> pd.DataFrame:
     plainly, pandas took the first column for the index and shifted every value one column left (codes read
     as dates), so the rows are read with a spare column at the end. An unnamed column (that spare one, or an
     empty name after a trailing comma in the header) with no values is dropped; one with a value is refused
-    at its line. ``rows``: what the file's lines hold, for an empty file's message.
+    at its line. ``rows``: what the file's lines hold, for an empty file's message. The text is checked to be
+    UTF-8 first, so a CP949 file from Korean Excel is refused at the line of its first such byte, not with
+    the codec's words.
     """
     if path.is_dir():
         raise DataError(f"{path}: is a folder, expected a CSV file")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
+        read_utf8(path, DataError)  # the text is not kept: pandas parses from the path faster than from a str
         _check_header_once(path)
         frame = _read_cells(path)
+    except OSError as error:  # no read permission, a disk error: the file's problem, in one line
+        raise DataError(f"{path}: cannot read the file ({error.strerror or error})") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty, expected a header line and {rows}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as error:
+    except (pd.errors.ParserError, csv.Error) as error:
         raise DataError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
     frame = _without_unnamed(path, frame)
     frame.columns = [str(name).strip().lower() for name in frame.columns]
