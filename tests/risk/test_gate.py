@@ -196,17 +196,26 @@ def test_sizing_when_cash_short_buys_what_cash_and_commission_allow() -> None:
 
 
 @pytest.mark.parametrize(
-    ("limits", "quantity", "reason"),
+    ("limits", "quantity", "reason", "detail"),
     [
-        ({"max_quantity_per_order": 10}, 11, DenyReason.MAX_QUANTITY),
-        ({"max_amount_per_order": 100_000}, 11, DenyReason.MAX_AMOUNT),
-        ({"max_amount_per_day": 100_000}, 11, DenyReason.MAX_DAILY_AMOUNT),
+        ({"max_quantity_per_order": 1_000}, 1_001, DenyReason.MAX_QUANTITY, "1,001 shares > 1,000"),
+        ({"max_amount_per_order": 1_000_000}, 101, DenyReason.MAX_AMOUNT, "1,010,000 won > 1,000,000"),
+        (
+            {"max_amount_per_day": 1_000_000},
+            101,
+            DenyReason.MAX_DAILY_AMOUNT,
+            "0 won sent today + 1,010,000 > 1,000,000",
+        ),
     ],
 )
-def test_order_limits_when_exceeded_deny(limits: dict[str, int], quantity: int, reason: DenyReason) -> None:
+def test_order_limits_when_exceeded_deny(
+    limits: dict[str, int], quantity: int, reason: DenyReason, detail: str
+) -> None:
+    """Each denial says why with the numbers, amounts with thousands separators as the CLI prints them."""
     g = gate(config(order_limits=limits))
-    assert g.evaluate(buy(quantity=quantity), ctx()).reason is reason
-    assert g.evaluate(buy(quantity=10), ctx()).approved
+    denied = g.evaluate(buy(quantity=quantity), ctx())
+    assert (denied.reason, denied.detail) == (reason, detail)
+    assert g.evaluate(buy(quantity=100), ctx()).approved
 
 
 def test_order_rate_when_limit_reached_denies_until_window_passes() -> None:

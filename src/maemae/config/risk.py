@@ -44,8 +44,18 @@ class ReentryConfig(Section):
 
 class DailyCapsConfig(Section):
     enabled: bool = False
-    max_trades_per_stock: int = Field(2, ge=1, description="executed orders per stock per KRX trading day")
-    max_trades_per_account: int = Field(20, ge=1, description="executed orders per account per trading day")
+    max_trades_per_stock: int = Field(
+        2,
+        ge=1,
+        description="no new buy in a stock once its executed orders today (buys and sells) reach this; "
+        "sells are never capped",
+    )
+    max_trades_per_account: int = Field(
+        20,
+        ge=1,
+        description="no new buy once the account's executed orders today (buys and sells) reach this; "
+        "sells are never capped",
+    )
 
 
 class OneTradeADayConfig(Section):

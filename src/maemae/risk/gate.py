@@ -108,10 +108,12 @@ class RiskGate:
         if intent.quantity is not None:
             quantity = intent.quantity
             if quantity > limits.max_quantity_per_order:
-                return Denial(DenyReason.MAX_QUANTITY, f"{quantity} shares > {limits.max_quantity_per_order}")
+                return Denial(
+                    DenyReason.MAX_QUANTITY, f"{quantity:,} shares > {limits.max_quantity_per_order:,}"
+                )
             if quantity * price > limits.max_amount_per_order:
                 return Denial(
-                    DenyReason.MAX_AMOUNT, f"{quantity * price} won > {limits.max_amount_per_order}"
+                    DenyReason.MAX_AMOUNT, f"{quantity * price:,} won > {limits.max_amount_per_order:,}"
                 )
         else:
             quantity = min(
@@ -127,12 +129,16 @@ class RiskGate:
             affordable -= 1
         if quantity > affordable:
             if intent.quantity is not None or affordable == 0:
-                return Denial(DenyReason.INSUFFICIENT_CASH, f"{ctx.orderable_cash} won orderable")
+                return Denial(DenyReason.INSUFFICIENT_CASH, f"{ctx.orderable_cash:,} won orderable")
             quantity = affordable
         if quantity <= 0:
-            return Denial(DenyReason.ZERO_QUANTITY, f"target amount buys no share at {price}")
+            return Denial(DenyReason.ZERO_QUANTITY, f"target amount buys no share at {price:,}")
         if self.state.amount_today + quantity * price > limits.max_amount_per_day:
-            return Denial(DenyReason.MAX_DAILY_AMOUNT, f"{self.state.amount_today} won already sent today")
+            sent, amount = self.state.amount_today, quantity * price
+            return Denial(
+                DenyReason.MAX_DAILY_AMOUNT,
+                f"{sent:,} won sent today + {amount:,} > {limits.max_amount_per_day:,}",
+            )
         return quantity
 
     def _target_amount(self, intent: OrderIntent, ctx: GateContext) -> int:

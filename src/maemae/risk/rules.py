@@ -34,7 +34,7 @@ def positive_quantity(intent: OrderIntent) -> Denial | None:
     """A quantity the strategy gives must be a share or more (None leaves a buy to the sizing): a sell of 0
     would otherwise sell the whole position, and one of -3 make an order that cannot exist."""
     if intent.quantity is not None and intent.quantity < 1:
-        return Denial(DenyReason.QUANTITY_NOT_POSITIVE, f"quantity {intent.quantity}: must be positive")
+        return Denial(DenyReason.QUANTITY_NOT_POSITIVE, f"quantity {intent.quantity:,}: must be positive")
     return None
 
 
@@ -85,14 +85,14 @@ def reentry(config: RiskConfig, state: RiskState, intent: OrderIntent, ctx: Gate
     if rule.min_breakout_pct is not None and not _at_least(ctx.price, ctx.recent_high, rule.min_breakout_pct):
         return Denial(
             DenyReason.REENTRY_TOO_WEAK,
-            f"price {ctx.price} not {rule.min_breakout_pct}% above {ctx.recent_high}",
+            f"price {ctx.price:,} not {rule.min_breakout_pct}% above {ctx.recent_high:,}",
         )
     if rule.min_volume_ratio is not None and Fraction(ctx.bar_volume) < Fraction(
         ctx.average_volume
     ) * Fraction(rule.min_volume_ratio):
         return Denial(
             DenyReason.REENTRY_TOO_WEAK,
-            f"volume {ctx.bar_volume} below {rule.min_volume_ratio} x {ctx.average_volume}",
+            f"volume {ctx.bar_volume:,} below {rule.min_volume_ratio} x {ctx.average_volume:,}",
         )
     last_exit = state.last_exit_price.get(intent.code)
     if (
@@ -102,7 +102,7 @@ def reentry(config: RiskConfig, state: RiskState, intent: OrderIntent, ctx: Gate
     ):
         return Denial(
             DenyReason.REENTRY_TOO_WEAK,
-            f"price {ctx.price} not {rule.min_rise_above_exit_pct}% above exit {last_exit}",
+            f"price {ctx.price:,} not {rule.min_rise_above_exit_pct}% above exit {last_exit:,}",
         )
     return None
 
@@ -116,7 +116,7 @@ def rebuy_after_take_profit(
     if not _at_least(ctx.price, mark.price, config.take_profit.rebuy_rise_pct):
         return Denial(
             DenyReason.REBUY_TOO_LOW,
-            f"price {ctx.price} not {config.take_profit.rebuy_rise_pct}% above the mark {mark.price}",
+            f"price {ctx.price:,} not {config.take_profit.rebuy_rise_pct}% above the mark {mark.price:,}",
         )
     return None
 
@@ -142,10 +142,11 @@ def price_checks(intent: OrderIntent, ctx: GateContext) -> Denial | None:
     if price is None:
         return None
     if not ctx.grid.is_on_grid(price):
-        return Denial(DenyReason.NOT_ON_TICK, f"limit {price} is not on the tick grid")
+        return Denial(DenyReason.NOT_ON_TICK, f"limit {price:,} is not on the tick grid")
     if ctx.limits is not None and not ctx.limits.contains(price):
         return Denial(
-            DenyReason.PRICE_OUTSIDE_LIMITS, f"limit {price} outside {ctx.limits.lower}..{ctx.limits.upper}"
+            DenyReason.PRICE_OUTSIDE_LIMITS,
+            f"limit {price:,} outside {ctx.limits.lower:,}..{ctx.limits.upper:,}",
         )
     return None
 
