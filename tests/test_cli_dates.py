@@ -5,6 +5,7 @@ to write a date like 2025-03-04, which it was)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,43 @@ def test_commands_when_a_date_has_the_basic_iso_form_then_refused_before_the_con
 ) -> None:
     assert main(argv) == 2
     assert capsys.readouterr().err == f"error: {argv[-2]} '20251203': expected a date as YYYY-MM-DD\n"
+
+
+@pytest.mark.parametrize(
+    ("dates", "said"),
+    [
+        (
+            ["--start", "1990-01-05", "--end", "1990-02-01"],
+            "--start 1990-01-05: outside the trading calendar",
+        ),
+        (["--end", "2030-01-02"], "--end 2030-01-02: outside the trading calendar"),
+    ],
+)
+def test_backtest_when_a_date_is_outside_the_trading_calendar_then_the_line_names_the_option(
+    dates: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It named neither the option nor the date given (``--start 1990-01-05 --end 1990-02-01`` was told
+    ``date 1990-02-01: outside the trading calendar``)."""
+    config = tmp_path / "bt.toml"
+    config.write_text('mode = "backtest"\n', encoding="utf-8")
+    assert main(["backtest", "--config", str(config), *dates]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {said}: expected a date from 2006-01-02 (the first day it covers) to 2027-12-31\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("start", "1990-01-05", "expected a date >= 2006-01-02"),
+        ("end", "2030-01-05", "expected a date <= 2027-12-31"),
+    ],
+)
+def test_config_when_a_backtest_date_is_outside_the_trading_calendar_then_the_date_as_written(
+    key: str, value: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The line showed Python's ``datetime.date(1990, 1, 5)`` and wanted "a number"."""
+    config = tmp_path / "bt.toml"
+    config.write_text(f'mode = "backtest"\n\n[backtest]\n{key} = {value}\n', encoding="utf-8")
+    assert main(["config", "check", str(config)]) == 2
+    assert capsys.readouterr().err == f"error: {config}: backtest.{key} = {value}: {said}\n"

@@ -117,10 +117,10 @@ def test_when_no_stored_day_is_in_range_no_out_folder_is_left(
     command: str, tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "new" / "out"
-    line = refused(run(command, write_config(tmp_path, market_root), out, "--start", "2030-01-02"), capsys)
+    line = refused(run(command, write_config(tmp_path, market_root), out, "--start", "2027-06-01"), capsys)
     assert not (tmp_path / "new").exists()
     # the range as given, and the days the store holds (the sweep says the same)
-    assert line.startswith("error: --start 2030-01-02: no stored trading day in that range; data.root = ")
+    assert line.startswith("error: --start 2027-06-01: no stored trading day in that range; data.root = ")
     assert "holds daily bars from 20" in line
 
 

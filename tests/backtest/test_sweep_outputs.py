@@ -13,7 +13,7 @@ import pytest
 
 from maemae.backtest.sweep import SweepSpec, sweep
 from maemae.backtest.sweep_backends import LocalBackend
-from maemae.backtest.sweep_report import SWEEP_FILES, write_sweep
+from maemae.backtest.sweep_report import SWEEP_FILES, sweep_into
 from maemae.cli import main
 from tests.backtest.conftest import make_config
 from tests.user_errors import refused
@@ -80,14 +80,14 @@ _WRITE_WITH_A_FULL_DISK = textwrap.dedent(
     """
     import pickle, resource, signal, sys
     from pathlib import Path
-    from maemae.backtest.sweep_report import write_sweep
+    from maemae.backtest.sweep_report import sweep_into
     from maemae.errors import MaemaeError
 
     result = pickle.loads(Path(sys.argv[1]).read_bytes())
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
     resource.setrlimit(resource.RLIMIT_FSIZE, (200, resource.RLIM_INFINITY))
     try:
-        write_sweep(result, Path(sys.argv[2]))
+        sweep_into(Path(sys.argv[2]), "--out", lambda: result)
     except MaemaeError as error:
         print(error)
     """
@@ -119,8 +119,7 @@ def test_write_sweep_when_the_disk_fills_then_the_previous_set_stays_whole_and_n
     )
     assert {p.name: p.read_bytes() for p in out.iterdir()} == old  # no temporary left beside them
 
-    written = write_sweep(result, out)
-    assert [p.name for p in written] == list(SWEEP_FILES)
+    assert sweep_into(out, "--out", lambda: result) is result
     assert sorted(p.name for p in out.iterdir()) == sorted(SWEEP_FILES)
     assert "maemae sweep" in (out / "sweep.html").read_text(encoding="utf-8")
 
@@ -130,13 +129,13 @@ def test_write_sweep_when_the_disk_fills_then_the_previous_set_stays_whole_and_n
     ("dates", "expected"),
     [
         (
-            ["--start", "2030-01-01", "--end", "2030-02-01"],
-            "--start 2030-01-01 --end 2030-02-01: no stored trading day in that range; data.root = "
+            ["--start", "2027-06-01", "--end", "2027-07-01"],
+            "--start 2027-06-01 --end 2027-07-01: no stored trading day in that range; data.root = "
             "'{root}' holds daily bars from {first} to {last}",
         ),
         (
-            ["--start", "2030-01-01"],
-            "--start 2030-01-01: no stored trading day in that range; data.root = '{root}' holds daily bars "
+            ["--start", "2027-06-01"],
+            "--start 2027-06-01: no stored trading day in that range; data.root = '{root}' holds daily bars "
             "from {first} to {last}",
         ),
         (
@@ -156,3 +155,20 @@ def test_sweep_when_the_range_misses_the_store_then_one_line_naming_what_was_giv
     args = sweep_args(market_root, tmp_path, str(tmp_path / "out"))
     line = refused(main([*args, *dates]), capsys)
     assert line == "error: " + expected.format(root=market_root, first=first, last=last)
+
+
+def test_sweep_when_an_optuna_set_breaks_a_strategy_rule_then_one_grid_line_and_no_out_folder(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Optuna set is known only once the study asks for it, so its trial is the first to load its
+    strategies: the refusal is still the grid's line, and the folder staged for the outputs goes with it."""
+    args = sweep_args(market_root, tmp_path, str(tmp_path / "out"))
+    (tmp_path / "grid.toml").write_text(
+        "[grid]\n'strategies.daily.params.short' = [50]\n[search]\nmode = 'optuna'\nsamples = 1\n",
+        encoding="utf-8",
+    )
+    line = refused(main(args), capsys)
+    assert line == (
+        "error: grid: strategies.daily.params (short=50, long=10): short (50) must be less than long (10)"
+    )
+    assert not (tmp_path / "out").exists()

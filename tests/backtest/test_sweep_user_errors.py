@@ -114,3 +114,46 @@ def test_cluster_when_the_address_is_malformed_then_one_line_exit_2_before_any_t
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "tcp://localhost:1", "tcp://[::1]:65535"])
 def test_cluster_when_the_address_is_well_formed_then_taken_as_given(address: str) -> None:
     assert checked_address(address) == address
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            "[grid]\n'risk.cooldown.minutes' = [-1, 5]\n",
+            "grid: risk.cooldown.minutes = -1: expected a number >= 1",
+        ),
+        (
+            "[grid]\n'strategies.daily.params.short' = [50]\n",
+            "grid: strategies.daily.params (short=50, long=10): short (50) must be less than long (10)",
+        ),
+        (
+            "[grid]\n'risk.stop_loss.pct' = [2, 5]\n[walk_forward]\nwindows = 10\n",
+            "walk_forward.windows = 10: 5 trading days are too few; expected at least 20 (2 a window)",
+        ),
+    ],
+    ids=["grid-value", "grid-strategy-rule", "walk-forward-windows"],
+)
+def test_sweep_when_refused_for_its_grid_or_windows_then_one_line_exit_2_and_no_out_folder(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spec: str, expected: str
+) -> None:
+    """A refusal leaves no trace of ``--out``, as ``backtest`` and ``compare`` leave none: the sweep made an
+    empty ``out/sweep`` before its grid's values, strategies and windows were checked."""
+    dates = ("--start", "2025-12-01", "--end", "2025-12-05")  # 5 trading days of the sample market
+    line = refused(_sweep(market_root, tmp_path, spec, "--workers", "1", *dates), capsys)
+    assert line == f"error: {expected}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_sweep_file_when_saved_as_cp949_then_one_line_naming_its_line_and_utf8(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sweep file written by a Korean Windows editor (CP949) was the codec's words."""
+    grid = tmp_path / "grid.toml"
+    grid.write_bytes((GRID + "# 손절 2%, 5%\n").encode("cp949"))
+    config = sweep_config(market_root, tmp_path)
+    out = tmp_path / "out"
+    line = refused(main(["sweep", "--config", str(config), "--grid", str(grid), "--out", str(out)]), capsys)
+    assert line.startswith(f"error: {grid}: line 3: not UTF-8 text (byte 0x")
+    assert "expected UTF-8" in line
+    assert not out.exists()

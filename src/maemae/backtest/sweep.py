@@ -24,7 +24,8 @@ import itertools
 import random
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -38,7 +39,10 @@ from maemae.backtest.service import load_market
 from maemae.config import MaemaeConfig, parse_config
 from maemae.config.base import Section
 from maemae.config.loader import format_problems
+from maemae.engine.composition import load_strategies
 from maemae.errors import ConfigError
+from maemae.strategy.loader import StrategyLoadError
+from maemae.text_files import read_utf8
 
 Metric = Literal[
     "total_return",
@@ -143,10 +147,10 @@ def read_spec(path: Path) -> SweepSpec:
     problem as one line naming the key, the value and what was expected."""
     source = f"--grid {path}"
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(read_utf8(path, ConfigError))
     except FileNotFoundError:
         raise ConfigError(f"{source}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise ConfigError(f"{source}: cannot read the file ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML ({error})") from None
@@ -220,7 +224,10 @@ def windows_of(days: list[date], count: int) -> list[tuple[date, date]]:
     """``count`` consecutive windows of (nearly) equal numbers of trading days."""
     size = len(days) // count
     if size < 2:
-        raise ConfigError(f"walk_forward.windows = {count}: {len(days)} trading days are too few")
+        raise ConfigError(
+            f"walk_forward.windows = {count}: {len(days)} trading days are too few; expected at least "
+            f"{2 * count} (2 a window)"
+        )
     return [(days[i * size], days[(i + 1) * size - 1] if i < count - 1 else days[-1]) for i in range(count)]
 
 
@@ -233,7 +240,9 @@ def sweep(
     end: date | None = None,
     progress: Progress | None = None,
 ) -> SweepResult:
-    """Every parameter set (or an Optuna study) over the whole range, then the walk-forward splits."""
+    """Every parameter set (or an Optuna study) over the whole range, then the walk-forward splits. The
+    grid's values, the range and the walk-forward windows are checked before the first trial runs, so a
+    refusal costs no work (an Optuna set's strategies only by its trial: the set is not known before)."""
 
     started = time.perf_counter()
     _check_values(config, spec)
@@ -242,7 +251,8 @@ def sweep(
     windows = windows_of(days, spec.windows) if spec.windows else []
     ranges = [("full", days[0], days[-1])]
     ranges += [(f"train {k}", first, last) for k, (first, last) in enumerate(windows[:-1])]
-    rows = _search(config_json, spec, backend, ranges, progress)
+    with _named_grid():  # an Optuna set is only known once asked for: a trial is the first to load it
+        rows = _search(config_json, spec, backend, ranges, progress)
     params_of = {(row["phase"], row["trial"]): _params_of(row) for row in rows}
     table = pd.DataFrame(rows).sort_values(["phase", "trial"], ignore_index=True)
     walk = _walk_forward(config_json, spec, params_of, windows, table, backend, progress)
@@ -252,15 +262,28 @@ def sweep(
 
 
 def _check_values(config: MaemaeConfig, spec: SweepSpec) -> None:
-    """Refuse a bad key or value before any work: every set of a grid; each value of an Optuna space (its
-    product may be too large to list)."""
+    """Refuse a bad key or value before any work: every set of a grid, its strategies loaded too (a rule
+    across their parameters, ``short`` below ``long``, holds only for a whole set); each value of an Optuna
+    space alone (its product may be too large to list, and one value may need another's company)."""
     if spec.mode == "optuna":
         for key, values in spec.grid.items():
             for value in values:
                 with_params(config, {key: value})
         return
     for params in spec.parameter_sets():
-        with_params(config, params)
+        with _named_grid():
+            load_strategies(with_params(config, params))
+
+
+@contextmanager
+def _named_grid() -> Iterator[None]:
+    """A strategy the grid's values make unloadable is refused after ``grid:``, as the grid's other values
+    are (``with_params``): the loader's line names the strategy's table, which the config file did not set
+    to that value (the config's own strategies are loaded before the sweep, named after its file)."""
+    try:
+        yield
+    except StrategyLoadError as error:
+        raise ConfigError(f"grid: {error}") from None
 
 
 def _search(

@@ -7,17 +7,15 @@ from __future__ import annotations
 import html
 import io
 import math
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from maemae.backtest.metrics import NOT_AVAILABLE
-from maemae.backtest.outputs import check_out_dir
+from maemae.backtest.outputs import failed_write, publish, staged
 from maemae.backtest.sweep import SweepResult
-from maemae.data.parquet_io import create_temporary
-from maemae.errors import MaemaeError
 
 TOP = 10
 STYLE = (
@@ -28,29 +26,33 @@ STYLE = (
 
 
 SWEEP_FILES = ("trials.parquet", "trials.csv", "walk_forward.csv", "sweep.html")
+WHAT = "the sweep's outputs"  # in the line for outputs that could not be written
 # a process id means nothing once the sweep is over (and repeats across a cluster's machines); a trial's
 # wall time and its worker's peak memory stay in the tables, to size the next sweep
 _NOT_WRITTEN = ["worker_pid"]
 
 
-def check_sweep_out(out_dir: Path, option: str) -> None:
-    """Fail now, in one line (exit 2), when the sweep's outputs cannot go to ``out_dir``: before the trials
-    run, as ``backtest --out`` does, not after every trial has run. ``option`` names where the folder came
-    from (``--out``, ``backtest.out_dir``)."""
-    check_out_dir(out_dir, option, SWEEP_FILES)
+def sweep_into(out_dir: Path, option: str, run: Callable[[], SweepResult]) -> SweepResult:
+    """Run the sweep (``run``) and write its four outputs to ``out_dir`` as one set: each whole, and all new
+    or all as they were. ``option`` names where the folder came from (``--out``, ``backtest.out_dir``).
+
+    As ``backtest`` and ``compare`` do (``outputs.staged``), the folder is checked and a staging folder made
+    in it before the trials run, so an unusable ``--out`` is one line (exit 2) at once, not after every
+    trial; the outputs are written there and moved into place only once all four are complete. A sweep
+    refused for its grid, dates or walk-forward windows, stopped by a trial's error or by Ctrl-C, removes
+    the folders it made: a refusal leaves no trace of its ``--out``."""
+    with staged(out_dir, option, SWEEP_FILES) as staging:
+        result = run()
+        _write_staged(result, staging, out_dir, option)
+        publish(staging, out_dir, option, SWEEP_FILES, WHAT)
+    return result
 
 
-def write_sweep(result: SweepResult, out_dir: Path, option: str = "--out") -> list[Path]:
-    """Write the four outputs as one set: each whole, and all new or all as they were.
-
-    Everything is rendered in memory first, then written to temporary files beside the targets (the way
-    ``backtest.outputs.write_text_atomically`` writes one file), and only when all four are complete are
-    they renamed over the old ones: a failure (a full disk) or Ctrl-C while writing leaves the previous
-    sweep's files, never a truncated file or a mix of two sweeps. A folder that cannot be written is one
-    line (exit 1: ``check_sweep_out`` passed before the run, so the machine, not an option, is the cause).
-    """
+def _write_staged(result: SweepResult, staging: Path, out_dir: Path, option: str) -> None:
+    """The four outputs in ``staging``. A write that fails (a full disk) is one line, exit 1: the folder
+    passed its check before the trials, so the machine, not an option, is the cause."""
     table = result.table.drop(columns=_NOT_WRITTEN, errors="ignore")
-    parquet = io.BytesIO()
+    parquet = io.BytesIO()  # in memory first: a full disk is then an OSError of the write, as for the others
     table.to_parquet(parquet, index=False)
     contents = (
         parquet.getvalue(),
@@ -58,35 +60,11 @@ def write_sweep(result: SweepResult, out_dir: Path, option: str = "--out") -> li
         result.walk_forward.to_csv(index=False).encode("utf-8"),
         render_sweep(result).encode("utf-8"),
     )
-    paths = [out_dir / name for name in SWEEP_FILES]
-    folder = next((path for path in paths if path.is_dir()), None)
-    if folder is not None:  # checked before the renames, so none of them fails half-way through the set
-        raise MaemaeError(
-            f"{option} {str(out_dir)!r}: {folder.name} there is a folder; expected a file; the files there "
-            "are unchanged"
-        )
-    staged: list[Path] = []
-    replaced: list[str] = []
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for path, data in zip(paths, contents, strict=True):
-            handle, temporary = create_temporary(path)  # the mode a plain open() gives
-            staged.append(temporary)
-            with os.fdopen(handle, "wb") as sink:
-                sink.write(data)
-        for path, temporary in zip(paths, staged, strict=True):
-            os.replace(temporary, path)  # a rename in one folder: the disk is not written again
-            replaced.append(path.name)
+        for name, data in zip(SWEEP_FILES, contents, strict=True):
+            (staging / name).write_bytes(data)
     except OSError as error:
-        kept = f"only {', '.join(replaced)} replaced" if replaced else "the files there are unchanged"
-        reason = error.strerror or error
-        raise MaemaeError(
-            f"{option} {str(out_dir)!r}: could not write the sweep's outputs ({reason}); {kept}"
-        ) from None
-    finally:
-        for temporary in staged:
-            temporary.unlink(missing_ok=True)
-    return paths
+        raise failed_write(out_dir, option, error, what=WHAT) from None
 
 
 def render_sweep(result: SweepResult) -> str:

@@ -22,6 +22,7 @@ from maemae.wording import counted
 
 if TYPE_CHECKING:
     from maemae.backtest.metrics import Metrics
+    from maemae.backtest.sweep import SweepResult
     from maemae.engine.kernel import TradingKernel
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML config file.")]
@@ -232,7 +233,7 @@ def sweep(
     from maemae.backtest.sweep import read_spec
     from maemae.backtest.sweep import sweep as run_sweep
     from maemae.backtest.sweep_backends import DaskBackend, LocalBackend
-    from maemae.backtest.sweep_report import check_sweep_out, write_sweep
+    from maemae.backtest.sweep_report import sweep_into
     from maemae.engine.composition import load_strategies
 
     settings = load_config(config)
@@ -243,12 +244,12 @@ def sweep(
     if cluster and workers:
         raise ConfigError("--workers and --cluster: choose one (the cluster has its own workers)")
     out_dir = (out or settings.backtest.out_dir) / "sweep"
-    check_sweep_out(out_dir, _out_option(out))  # before the trials run, not after them
     backend = DaskBackend(cluster) if cluster else LocalBackend(workers)
-    try:
+
+    def run() -> SweepResult:
         with _progress("sweep", "trials") as bar:
             task = bar.add_task("trials", total=None)
-            result = run_sweep(
+            return run_sweep(
                 settings,
                 spec,
                 backend,
@@ -256,7 +257,9 @@ def sweep(
                 end=last,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
-        write_sweep(result, out_dir, _out_option(out))
+
+    try:  # the folder is staged: a sweep refused or stopped on the way leaves none behind
+        result = sweep_into(out_dir, _out_option(out), run)
     except KeyboardInterrupt:
         raise _interrupted("sweep", out_dir, "the previous sweep's outputs, if any, as they were") from None
     full = result.table[result.table["phase"] == "full"]

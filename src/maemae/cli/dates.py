@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from maemae.errors import ConfigError
+from maemae.krx.calendar import check_in_calendar
 
 _FORM = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -14,10 +15,13 @@ _FORM = re.compile(r"\d{4}-\d{2}-\d{2}")
 def option_date(text: str, option: str) -> date:
     """``text`` as a date, or ``ConfigError`` naming ``option`` and ``text``. Only the form YYYY-MM-DD:
     ``date.fromisoformat`` also takes ``20250306``, which a slip of the keyboard makes as easily. A day of
-    that form the calendar does not have (``2025-06-31``) is said to be no such date, not a wrong form."""
+    that form the calendar does not have (``2025-06-31``) is said to be no such date, not a wrong form; one
+    outside the trading calendar's years is refused here, naming the option (later it named neither)."""
     if _FORM.fullmatch(text):
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise ConfigError(f"{option} {text!r}: no such date; expected a date as YYYY-MM-DD") from None
+        check_in_calendar(day, option)
+        return day
     raise ConfigError(f"{option} {text!r}: expected a date as YYYY-MM-DD")

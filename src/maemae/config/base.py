@@ -90,11 +90,14 @@ def _checked(annotation: Any, value: Any) -> Any:
 
 def toml_text(value: Any) -> str:
     """``value`` as a config file spells it, for an error line: ``true`` and ``false`` for TOML's booleans
-    (Python's repr says ``True``), the repr otherwise (text in quotes, numbers as written)."""
+    (Python's repr says ``True``), dates and times in ISO form (``2025-03-04``, not ``datetime.date(2025, 3,
+    4)``), the repr otherwise (text in quotes, numbers as written)."""
     if isinstance(value, _Mistyped):
         value = value.value
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (date, time)):  # a datetime is a date
+        return value.isoformat()
     return repr(value)
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from maemae.config.base import FilePath, FolderPath, Seconds, Section
+from maemae.krx.calendar import CALENDAR_END, CALENDAR_START
 
 
 class ResilienceConfig(Section):
@@ -48,8 +49,16 @@ class ExecutionConfig(Section):
 
 
 class BacktestConfig(Section):
-    start: date | None = Field(None, description="first trading day; None: the first stored day with history")
-    end: date | None = Field(None, description="last trading day; None: the last stored day")
+    # within the trading calendar, which a run cannot go outside (it was refused later, naming neither)
+    start: date | None = Field(
+        None,
+        ge=CALENDAR_START,
+        le=CALENDAR_END,
+        description="first trading day; None: the first stored day with history",
+    )
+    end: date | None = Field(
+        None, ge=CALENDAR_START, le=CALENDAR_END, description="last trading day; None: the last stored day"
+    )
     initial_cash: int = Field(100_000_000, gt=0, description="won")
     out_dir: FolderPath = Field(
         Path("var/backtest"), description="where summary, trades, orders and report go"

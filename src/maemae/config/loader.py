@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,10 @@ def expected_text(error: ErrorDetails) -> str:
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        return f"expected a number {bounds[kind]} {limit}"
+        what = (
+            "a date" if isinstance(error.get("input"), date) else "a number"
+        )  # pydantic gives the bound as text
+        return f"expected {what} {bounds[kind]} {limit}"
     messages = {
         "int_parsing": "expected a whole number",
         "int_from_float": "expected a whole number",
