@@ -190,13 +190,14 @@ def serve(
     authkey_env: KeyEnvOption = DEFAULT_KEY_ENV,
 ) -> None:
     """Run the simulated exchange until stopped; paper runs connect with --exchange HOST:PORT."""
+    key = _authkey(authkey_env)  # before the engine is imported: a missing secret is told at once
+    settings = load_config(config)
     from maemae.engine.paper import serve_sim_exchange
 
-    settings = load_config(config)
     serve_sim_exchange(
         settings,
         (host, port),
-        _authkey(authkey_env),
+        key,
         lambda bound: typer.echo(f"sim exchange listening on {bound[0]}:{bound[1]}", err=False),
     )
 
