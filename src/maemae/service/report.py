@@ -55,8 +55,18 @@ LABELS: dict[str, dict[Lang, str]] = {
     "differences": {"ko": "잔고 대사 차이", "en": "Reconciliation differences"},
     "backtest": {"ko": "같은 날의 백테스트", "en": "Backtest of the same day"},
     "backtest_note": {
-        "ko": "백테스트는 backtest.initial_cash로 무포지션에서 시작합니다.",
-        "en": "The backtest starts the day flat with backtest.initial_cash.",
+        "ko": (
+            "백테스트는 backtest.initial_cash로 무포지션에서 시작하고 저장된 분봉으로 1분마다 "
+            "판단합니다. 실제 실행은 자신의 보유 종목과 현금으로 실시간 가격에 따라(분 전략은 10초마다) "
+            "판단하므로 주문과 체결이 다를 수 있습니다. 그 차이는 오류가 아니라 그날의 매매가 백테스트와 "
+            "얼마나 달랐는지를 보여줍니다."
+        ),
+        "en": (
+            "The backtest starts the day flat with backtest.initial_cash and decides once a minute on the "
+            "stored minute bars; the run decided on live prices (the minute strategy every 10 s) with its "
+            "own holdings and cash, so their orders and fills can differ. The difference is no error: it "
+            "shows how far the day's trading was from the backtest's."
+        ),
     },
     "none": {"ko": "없음", "en": "none"},
     "time": {"ko": "시각", "en": "Time"},
