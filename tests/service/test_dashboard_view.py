@@ -12,7 +12,7 @@ from maemae.cli import main
 from maemae.config import load_config
 from maemae.engine.composition import open_state_store
 from maemae.service import dashboard
-from maemae.service.dashboard import dashboard_view, flatten, log_tail
+from maemae.service.dashboard import dashboard_view, feed_row, flatten, log_tail
 from tests.web.conftest import DAY, write_config
 
 
@@ -29,6 +29,7 @@ def test_view_when_a_paper_day_was_replayed_then_every_panel_has_it(
     store = open_state_store(config)
     try:
         view = dashboard_view(store, date.fromisoformat(DAY), config, {})
+        start = next(e for e in store.audit_entries() if e.kind == "recovery")
     finally:
         store.close()
     # one snapshot a minute from the open to the close, the last one valued at the close
@@ -51,6 +52,10 @@ def test_view_when_a_paper_day_was_replayed_then_every_panel_has_it(
     assert view.orders == sorted(view.orders, key=lambda o: o.created_at, reverse=True)
     assert any(" alert " in line and "kind=fill" in line for line in view.log)  # the run wrote its log
     assert view.parameters["risk.stop_loss.enabled"] is True
+    # the start's recovery record (the day's fills pushed it out of the feed) reads as the run's recovery
+    # line, not as its JSON
+    recovery = next(line for line in out.splitlines() if line.startswith("recovery:"))
+    assert feed_row(start.at.isoformat(), start.kind, start.subject, start.data).text == recovery
 
 
 def test_flatten_when_nested_then_dotted_keys_and_lists_stay_values() -> None:

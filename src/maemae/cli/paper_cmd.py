@@ -17,10 +17,8 @@ from maemae.cli.named import named_after
 from maemae.config import load_config
 from maemae.errors import ConfigError, MaemaeError
 from maemae.logs import configure_logging
-from maemae.wording import counted
 
 if TYPE_CHECKING:
-    from maemae.engine.recovery import RecoveryReport
     from maemae.engine.venues import VenueChoice
 
 sim_app = typer.Typer(help="The simulated exchange.", no_args_is_help=True)
@@ -97,7 +95,7 @@ def paper(
         summary = run_paper_replay(settings, day, speed, choice)
     if summary.resumed_at is not None:
         typer.echo(f"resumed {summary.resumed_at.day} at step {summary.resumed_at.next_bar}")
-    typer.echo(recovery_line(summary.recovery, "venue"))
+    typer.echo(summary.recovery.line("venue"))
     if summary.stopped is not None:  # SIGTERM before the close: a stop that was asked for, not judged
         typer.echo(summary.stopped)
         return
@@ -114,23 +112,6 @@ def paper(
 
 
 BOOK_EQUAL = "book: maemae's orders, holdings and cash equal the {other}'s"
-
-
-def recovery_line(recovery: RecoveryReport, other: str) -> str:
-    """What a start settled (docs/state.md), in one line that ``paper`` and ``run`` word alike; ``other`` is
-    what they trade with, as their book line names it."""
-    fills, differences = len(recovery.recovered_fills), len(recovery.differences)
-    line = (
-        f"recovery: {counted(recovery.restored_orders, 'order')} restored, {len(recovery.found):,} found at "
-        f"the {other}, {len(recovery.never_sent):,} never sent, {counted(fills, 'fill')} recovered, "
-        f"{len(recovery.closed):,} closed, {counted(differences, 'reconciliation difference')}"
-    )
-    if recovery.unasked_days:  # a fill of those days' orders would be among the differences, as not maemae's
-        line += (
-            f"; the {other} cannot list the orders of {', '.join(recovery.unasked_days)}: their orders were "
-            "expired unchecked"
-        )
-    return line
 
 
 def end_the_day(book_differences: list[str], report_error: MaemaeError | None) -> None:

@@ -17,7 +17,6 @@ from maemae.cli.paper_cmd import (
     DEFAULT_KEY_ENV,
     KeyEnvOption,
     end_the_day,
-    recovery_line,
     venue_choice,
 )
 from maemae.config import MaemaeConfig, load_config
@@ -111,7 +110,7 @@ def _trade(settings: MaemaeConfig, options: RunOptions) -> None:
 
     summary = run_trading_day(settings, options)
     if summary.recovery is not None:  # what the start found, first, as `maemae paper` prints it
-        typer.echo(recovery_line(summary.recovery, "broker"))
+        typer.echo(summary.recovery.line("broker"))
     typer.echo(summary.note)
     if summary.report is not None:
         report = summary.report

@@ -43,6 +43,7 @@ from maemae.execution.reconciliation import ShortfallWatch, reconcile
 from maemae.ports.broker import Broker, BrokerOrder, BrokerOrderStatus
 from maemae.ports.state import AuditEntry, SavedState
 from maemae.risk.state import RiskState
+from maemae.wording import counted
 
 REGULAR_CLOSE = time(15, 30)
 
@@ -67,6 +68,27 @@ class RecoveryReport:
             "differences": self.differences,
             "unasked_days": self.unasked_days,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RecoveryReport:
+        """A report as audited (a start's ``recovery`` record; one of an older maemae lacks later keys)."""
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+    def line(self, other: str) -> str:
+        """What the start settled (docs/state.md), in one line that ``paper``, ``run`` and the dashboard's
+        feed word alike; ``other`` is what the run trades with, as its book line names it."""
+        fills, differences = len(self.recovered_fills), len(self.differences)
+        line = (
+            f"recovery: {counted(self.restored_orders, 'order')} restored, {len(self.found):,} found at the "
+            f"{other}, {len(self.never_sent):,} never sent, {counted(fills, 'fill')} recovered, "
+            f"{len(self.closed):,} closed, {counted(differences, 'reconciliation difference')}"
+        )
+        if self.unasked_days:  # a fill of those days' orders would be among the differences, as not maemae's
+            line += (
+                f"; the {other} cannot list the orders of {', '.join(self.unasked_days)}: their orders were "
+                "expired unchecked"
+            )
+        return line
 
 
 def restore(kernel: TradingKernel, saved: SavedState) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from maemae.config import MaemaeConfig
 from maemae.ports.state import StateStore
+from maemae.service.audit_text import audit_text
 from maemae.service.control import parameters
 from maemae.service.names import StockNames
 from maemae.service.report import report_dir
@@ -85,7 +86,7 @@ def dashboard_view(
         equity_today=[EquityPoint(s.at.isoformat(), s.equity) for s in store.portfolio_snapshots(day)],
         equity_days=[EquityPoint(r.day.isoformat(), r.equity) for r in store.daily_results()],
         feed=[
-            _feed_row(e.at.isoformat(), e.kind, e.subject, e.data)
+            feed_row(e.at.isoformat(), e.kind, e.subject, e.data)
             for e in store.recent_audit(FEED_KINDS, RECENT_ALERTS)
         ],
         log=log_tail(base.logging.dir, log_lines),
@@ -105,12 +106,12 @@ def report_days(directory: Path) -> list[str]:
     return sorted(days, reverse=True)
 
 
-def _feed_row(at: str, kind: str, subject: str, data: dict[str, Any]) -> FeedRow:
+def feed_row(at: str, kind: str, subject: str, data: dict[str, Any]) -> FeedRow:
     if kind == "alert":
         return FeedRow(at, subject, str(data.get("title", "")), str(data.get("text", "")))
     if kind == "error":
         return FeedRow(at, kind, subject, str(data.get("message", "")))
-    return FeedRow(at, kind, subject, json.dumps(data, ensure_ascii=False, default=str))
+    return FeedRow(at, kind, subject, audit_text(kind, subject, data))
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:

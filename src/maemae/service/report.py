@@ -27,6 +27,7 @@ from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderState
 from maemae.errors import DataError, MaemaeError
 from maemae.ports.state import DailyResult, JsonDocument, StateStore, close_book_document
+from maemae.service.audit_text import difference_text
 from maemae.service.korean import Lang, phrase, word
 from maemae.service.names import StockNames, name_of, stock_names
 from maemae.service.status import PositionRow, audited_flag_file, close_book_rows, positions
@@ -218,10 +219,7 @@ def day_report(
         if e.kind == "operator"
     ]
     differences = [
-        f"{e.at:%H:%M} {e.subject} {e.data.get('field')}: maemae {e.data.get('maemae')}, "
-        f"broker {e.data.get('broker')} ({e.data.get('action')})"
-        for e in audit
-        if e.kind == "reconcile"
+        f"{e.at:%H:%M} {difference_text(e.subject, e.data)}" for e in audit if e.kind == "reconcile"
     ]
     book = store.runtime_document(close_book_document(day))
     base = _start_equity(book, previous)
