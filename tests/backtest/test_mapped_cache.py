@@ -8,7 +8,8 @@ from typing import Any
 
 from maemae.backtest.minute_feed import StoredMinutes, year_files_bytes
 from maemae.backtest.service import load_market, run_backtest
-from maemae.krx.calendar import CALENDAR_START, default_calendar
+from maemae.krx.calendar import default_calendar
+from maemae.krx.exceptions import CALENDAR_START
 from tests.backtest.conftest import make_config
 
 START, END = date(2025, 11, 17), date(2025, 12, 5)

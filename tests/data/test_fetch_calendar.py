@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from maemae.cli import main
-from maemae.krx.calendar import CALENDAR_END, CALENDAR_START
+from maemae.krx.exceptions import CALENDAR_END, CALENDAR_START
 from tests.user_errors import refused
 
 RANGE = f"expected a date from {CALENDAR_START} (the first day it covers) to {CALENDAR_END}"

@@ -38,6 +38,8 @@ def test_report_when_a_paper_day_closed_then_written_and_equal_to_the_saved_day(
     assert '<html lang="ko">' in html
     assert "일일 보고서" in html
     assert "같은 날의 백테스트" in html
+    # why a day can differ from it: not for a flat paper replay, which matches it (below)
+    assert "무포지션에서 시작한 모의 매매 재생(paper --replay)은 백테스트와 정확히 같습니다" in html
     store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
     try:
         (result,) = store.daily_results()

@@ -22,7 +22,8 @@ from maemae.data.bars import BarArrays, Int64Array, Timeframe, day_ns
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
-from maemae.krx.calendar import CALENDAR_START, TradingCalendar
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.exceptions import CALENDAR_START
 from maemae.krx.sessions import SessionSchedule, session_schedule
 
 MINUTE_NS = 60 * 1_000_000_000

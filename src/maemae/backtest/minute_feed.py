@@ -33,7 +33,8 @@ from maemae.data.bar_cache import MappedBarCache
 from maemae.data.bars import BAR_COLUMNS, BarArrays, Int64Array, Timeframe
 from maemae.data.store import BarStore, read_codes
 from maemae.domain.codes import StockCode
-from maemae.krx.calendar import CALENDAR_END, CALENDAR_START, TradingCalendar
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.exceptions import CALENDAR_END, CALENDAR_START
 from maemae.krx.sessions import session_schedule
 
 BARS_PER_SESSION = 381  # 380 minutes of continuous trading and the closing auction's print

@@ -251,7 +251,10 @@ def sweep(
     windows = windows_of(days, spec.windows) if spec.windows else []
     ranges = [("full", days[0], days[-1])]
     ranges += [(f"train {k}", first, last) for k, (first, last) in enumerate(windows[:-1])]
-    with _named_grid():  # an Optuna set is only known once asked for: a trial is the first to load it
+    if spec.mode == "optuna":  # a set is only known once asked for: a trial is the first to load it
+        with _named_grid():
+            rows = _search(config_json, spec, backend, ranges, progress)
+    else:  # every set's strategies were loaded before: a trial's failure to load one is the worker's
         rows = _search(config_json, spec, backend, ranges, progress)
     params_of = {(row["phase"], row["trial"]): _params_of(row) for row in rows}
     table = pd.DataFrame(rows).sort_values(["phase", "trial"], ignore_index=True)

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
+from maemae.cli.folders import folder_option
 from maemae.cli.named import named_after
 from maemae.config import load_config
 from maemae.errors import ConfigError, RunInterrupted
@@ -29,17 +30,11 @@ ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML con
 DateOption = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: from the config, else the data).")]
 
 
-def _out_folder(value: str) -> Path:
-    """``--out`` as a path. An empty value is refused: as a path it is the current folder, where the outputs
-    would land among whatever is there."""
-    if not value.strip():
-        raise ConfigError(f"--out {value!r}: expected a folder path, not an empty value")
-    return Path(value)
-
-
 OutOption = Annotated[
     Path | None,
-    typer.Option("--out", help="Output directory (default: backtest.out_dir).", parser=_out_folder),
+    typer.Option(
+        "--out", help="Output directory (default: backtest.out_dir).", parser=folder_option("--out")
+    ),
 ]
 
 

@@ -144,14 +144,10 @@ def _fetch(
     from maemae.data.update import Fetcher, last_complete_session
     from maemae.domain.clock_time import KST
     from maemae.engine.data_sources import open_source
-    from maemae.krx.calendar import check_in_calendar, default_calendar
+    from maemae.krx.calendar import default_calendar
 
     calendar = default_calendar()
     end = _day(end_text, "--end") if end_text else last_complete_session(calendar, datetime.now(KST))
-    # before any source is asked: a fetch from 1990 used to run, store what the source had from the
-    # calendar's first day on, and exit 0 with a note per code, as if the years before had been fetched
-    check_in_calendar(start, "--start")
-    check_in_calendar(end, "--end")
     if start > end:
         raise ConfigError(f"--start {start} is after --end {end}")
     wanted = _codes(codes_text)

@@ -16,7 +16,9 @@ def option_date(text: str, option: str) -> date:
     """``text`` as a date, or ``ConfigError`` naming ``option`` and ``text``. Only the form YYYY-MM-DD:
     ``date.fromisoformat`` also takes ``20250306``, which a slip of the keyboard makes as easily. A day of
     that form the calendar does not have (``2025-06-31``) is said to be no such date, not a wrong form; one
-    outside the trading calendar's years is refused here, naming the option (later it named neither)."""
+    outside the trading calendar's years is refused here, naming the option, before anything is fetched or
+    run (a fetch from 1990 stored what the source had from 2006 on and exited 0; a backtest named neither
+    the option nor the date given)."""
     if _FORM.fullmatch(text):
         try:
             day = date.fromisoformat(text)

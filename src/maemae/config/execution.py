@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from maemae.config.base import FilePath, FolderPath, Seconds, Section
-from maemae.krx.calendar import CALENDAR_END, CALENDAR_START
+from maemae.krx.exceptions import CALENDAR_END, CALENDAR_START
 
 
 class ResilienceConfig(Section):

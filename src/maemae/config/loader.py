@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,7 @@ def expected_text(error: ErrorDetails) -> str:
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        what = (
-            "a date" if isinstance(error.get("input"), date) else "a number"
-        )  # pydantic gives the bound as text
+        what = "a date" if _DAY_FORM.fullmatch(str(limit)) else "a number"  # a date's bound, given as text
         return f"expected {what} {bounds[kind]} {limit}"
     messages = {
         "int_parsing": "expected a whole number",

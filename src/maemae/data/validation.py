@@ -15,7 +15,8 @@ import pandas as pd
 
 from maemae.data.bars import PRICE_COLUMNS, Timeframe
 from maemae.errors import DomainError
-from maemae.krx.calendar import CALENDAR_END, CALENDAR_START, TradingCalendar
+from maemae.krx.calendar import TradingCalendar
+from maemae.krx.exceptions import CALENDAR_END, CALENDAR_START
 from maemae.krx.sessions import session_schedule
 
 HEADER_LINES = 1

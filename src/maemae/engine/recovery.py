@@ -283,16 +283,8 @@ def _reconcile(
     differences, removed = reconcile(
         kernel.portfolio, broker, lambda: book_missed_fills(kernel.orders, broker), shortfalls
     )
-    entries = [
-        AuditEntry(
-            now,
-            "reconcile",
-            d.subject,
-            {"field": d.field, "maemae": d.maemae, "broker": d.broker, "action": d.action},
-        )
-        for d in differences
-    ]
-    lines = [f"{d.subject} {d.field}: maemae {d.maemae}, broker {d.broker} ({d.action})" for d in differences]
+    entries = [AuditEntry(now, "reconcile", d.subject, d.facts()) for d in differences]
+    lines = [d.line() for d in differences]
     return lines, entries, removed
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from maemae.domain.codes import StockCode
 from maemae.domain.position import Position
@@ -41,6 +42,19 @@ class Difference:
     maemae: int
     broker: int
     action: str
+
+    def line(self) -> str:
+        """The difference in one line: the run prints and alerts it, the report and the dashboard show it."""
+        return f"{self.subject} {self.field}: maemae {self.maemae}, broker {self.broker} ({self.action})"
+
+    def facts(self) -> dict[str, Any]:
+        """Its audit record's data (the subject is the record's own)."""
+        return {"field": self.field, "maemae": self.maemae, "broker": self.broker, "action": self.action}
+
+    @classmethod
+    def from_record(cls, subject: str, facts: dict[str, Any]) -> Difference:
+        """The difference an audit record holds."""
+        return cls(subject, facts["field"], facts["maemae"], facts["broker"], facts["action"])
 
 
 class ShortfallWatch:

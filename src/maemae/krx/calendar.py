@@ -18,10 +18,7 @@ import numpy as np
 import pandas as pd
 
 from maemae.errors import ConfigError, DomainError
-from maemae.krx.exceptions import CSAT_DAYS, EXTRA_CLOSURES
-
-CALENDAR_START = date(2006, 1, 2)
-CALENDAR_END = date(2027, 12, 31)
+from maemae.krx.exceptions import CALENDAR_END, CALENDAR_START, CSAT_DAYS, EXTRA_CLOSURES
 
 
 def check_in_calendar(day: date, option: str) -> None:

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
+# the years maemae's calendar covers (XKRX's sessions and this table): a date outside is refused, in a config
+# file too, which imports these from here, not the calendar and its NumPy
+CALENDAR_START = date(2006, 1, 2)
+CALENDAR_END = date(2027, 12, 31)
+
 # Weekday closures that XKRX treats as sessions.
 EXTRA_CLOSURES: frozenset[date] = frozenset(
     {

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from maemae.engine.recovery import RecoveryReport
+from maemae.execution.reconciliation import Difference
 
 
 def audit_text(kind: str, subject: str, data: dict[str, Any]) -> str:
@@ -24,10 +25,7 @@ def audit_text(kind: str, subject: str, data: dict[str, Any]) -> str:
 
 def difference_text(subject: str, data: dict[str, Any]) -> str:
     """A reconciliation difference, as the run printed and alerted it."""
-    return (
-        f"{subject} {data.get('field')}: maemae {data.get('maemae')}, broker {data.get('broker')} "
-        f"({data.get('action')})"
-    )
+    return Difference.from_record(subject, data).line()
 
 
 def _operator_text(data: dict[str, Any]) -> str:

@@ -57,16 +57,16 @@ LABELS: dict[str, dict[Lang, str]] = {
     "backtest": {"ko": "같은 날의 백테스트", "en": "Backtest of the same day"},
     "backtest_note": {
         "ko": (
-            "백테스트는 backtest.initial_cash로 무포지션에서 시작하고 저장된 분봉으로 1분마다 "
-            "판단합니다. 실제 실행은 자신의 보유 종목과 현금으로 실시간 가격에 따라(분 전략은 10초마다) "
-            "판단하므로 주문과 체결이 다를 수 있습니다. 그 차이는 오류가 아니라 그날의 매매가 백테스트와 "
-            "얼마나 달랐는지를 보여줍니다."
+            "백테스트는 저장된 분봉에서 backtest.initial_cash로 무포지션에서 시작합니다. 같은 현금으로 "
+            "무포지션에서 시작한 모의 매매 재생(paper --replay)은 백테스트와 정확히 같습니다. 다른 종목이나 "
+            "현금을 가지고 시작했거나 실시간 가격으로 판단한 실행(maemae run)은 다르게 매매하며, 그 차이는 "
+            "오류가 아니라 그날의 매매가 백테스트와 얼마나 달랐는지를 보여줍니다."
         ),
         "en": (
-            "The backtest starts the day flat with backtest.initial_cash and decides once a minute on the "
-            "stored minute bars; the run decided on live prices (the minute strategy every 10 s) with its "
-            "own holdings and cash, so their orders and fills can differ. The difference is no error: it "
-            "shows how far the day's trading was from the backtest's."
+            "The backtest starts the day flat with backtest.initial_cash on the stored minute bars: a paper "
+            "replay of the day that started flat with that cash matches it exactly. A run that started with "
+            "other holdings or cash, or decided on live prices (maemae run), trades otherwise; the "
+            "difference is no error, it shows how far the day's trading was from the backtest's."
         ),
     },
     "none": {"ko": "없음", "en": "none"},

@@ -106,10 +106,10 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-# The Korean page's words for the engine's data as stored (``group.code``: ``side.buy``, ``state.filled``,
-# ``reason.cooldown``, ...; ``feed.trading_halted`` for an operator row's state); its notes and alert texts
-# come worded from the server (``/api/view?lang=ko``). The English page has none of them: it shows the data
-# as it is, and dashboard.js shows a code it has no word for as it is.
+# The Korean page's words for the engine's codes as stored (``group.code``: ``side.buy``, ``state.filled``,
+# ``order_type.limit``, ``kind.fill``; ``feed.trading_halted`` for an operator row's state); its notes and
+# alert texts come worded from the server (``/api/view?lang=ko``). The English page has none of them: it
+# shows the data as it is, and dashboard.js shows a code it has no word for as it is.
 PAGE_GROUPS = ("side", "state", "order_type", "kind")  # the codes dashboard.js words itself
 KOREAN_FEED: dict[str, str] = {f"feed.trading_{state}": korean for state, korean in TRADING_STATES.items()}
 

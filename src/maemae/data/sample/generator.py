@@ -32,7 +32,8 @@ from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.errors import DataError, DomainError
-from maemae.krx.calendar import CALENDAR_START, TradingCalendar, default_calendar
+from maemae.krx.calendar import TradingCalendar, default_calendar
+from maemae.krx.exceptions import CALENDAR_START
 from maemae.krx.sessions import session_schedule
 
 DEFAULT_END = date(2025, 12, 30)

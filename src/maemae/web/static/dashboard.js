@@ -8,15 +8,16 @@ const word = (v) => T[v] || v;
 const fill = (template, values) =>
   template.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
 
-// The engine's data as stored, in the page's language: a code (``side``, ``state``, ``order_type``, ``source``,
-// ``reason``, ``kind``) by its word; a stored note or alert text by the Korean words the server sends with the
-// view (``korean``: one set of patterns, maemae.service.korean, for the page and the report). The English page
-// has no such words, and a code or text with none shows as it is.
+// The engine's data as stored, in the page's language: a code (``side``, ``state``, ``order_type``, ``kind``) by
+// its word; a stored note or alert text by the Korean words the server sends with the view (``korean``: one
+// set of patterns, maemae.service.korean, for the page and the report). The English page has no such words,
+// and a code or text with none shows as it is.
 const KOREAN = document.documentElement.lang === "ko";
 const VIEW = KOREAN ? "/api/view?lang=ko" : "/api/view";
 const code = (group, v) => T[group + "." + v] || v;
 let worded = {};  // the view's stored texts in Korean, replaced at every poll
-const note = (text) => (text && worded[text]) || text;
+// own keys only: a note is free text, and "constructor" must not find the object's inherited function
+const note = (text) => (text && Object.hasOwn(worded, text) ? worded[text] : text);
 
 // Who holds the trading state, in the page's language (the path, the name and the reason as they are); the
 // server's English words for a kind this page has no label for.
