@@ -98,6 +98,28 @@ def test_korean_words_when_an_exit_reason_is_a_fixed_phrase_then_its_words_are_k
             "주문 12, 체결 9; 평가금 100,123,456원 (오늘 -1,234원)",
         ),
         ("3 strategy error(s); see the log", "전략 오류 3건; 로그를 확인하세요"),
+        # an audit record's line in the dashboard's feed (service.audit_text)
+        (
+            "active -> halted by operator; 2 open order(s) cancelled",
+            "정상 -> 중단 (운영자); 미체결 주문 2건 취소",
+        ),
+        ("halted -> reducing by file /srv/HALT", "중단 -> 매도만 허용 (플래그 파일 /srv/HALT)"),
+        ("asked by dashboard@127.0.0.1: news", "dashboard@127.0.0.1의 요청: news"),
+        ('5 -> "3.5" by dashboard@127.0.0.1', '5 -> "3.5" (dashboard@127.0.0.1)'),
+        ('"3.5" -> 5 by cli (back to the config file\'s)', '"3.5" -> 5 (cli) (설정 파일 값으로 되돌림)'),
+        (
+            "recovery: 1,200 orders restored, 1 found at the broker, 0 never sent, 1 fill recovered, "
+            "3 closed, 1 reconciliation difference; the broker cannot list the orders of 2025-12-02: their "
+            "orders were expired unchecked",
+            "복구: 주문 1,200건 복원, 증권사에서 1건 확인, 0건 미전송, 체결 1건 회수, 3건 종료, "
+            "잔고 대사 차이 1건; 증권사가 2025-12-02의 주문을 조회할 수 없어 그 주문은 확인 없이 만료됨",
+        ),
+        (
+            "recovery: 1 order restored, 0 found at the venue, 0 never sent, 0 fills recovered, 0 closed, "
+            "0 reconciliation differences",
+            "복구: 주문 1건 복원, 거래소에서 0건 확인, 0건 미전송, 체결 0건 회수, 0건 종료, "
+            "잔고 대사 차이 0건",
+        ),
     ],
 )
 def test_korean_words_when_a_stored_note_or_alert_text_has_a_pattern_then_its_words_are_korean(

@@ -104,6 +104,8 @@ KOREAN_WORDS: dict[str, dict[str, str]] = {
 # what an operator or the halt flag file set the trading state to (``trading halted``; the dashboard's
 # operator rows show the state alone, worded from these too)
 TRADING_STATES: dict[str, str] = {"halted": "매매 중단", "active": "매매 재개", "reducing": "매도만 허용"}
+# the trading state itself (an operator's change: ``active -> halted by operator``)
+STATE_WORDS: dict[str, str] = {"halted": "중단", "active": "정상", "reducing": "매도만 허용"}
 
 
 def word(group: str, code: str, lang: Lang) -> str:
@@ -158,6 +160,33 @@ def _set_by(found: re.Match[str]) -> str:
     return by + (f"; 미체결 주문 {cancelled}건 취소" if cancelled else "")
 
 
+def _by(who: str) -> str:
+    """Who changed the trading state: the operator or the flag file worded, an actor's name as it is."""
+    if who == "operator":
+        return "운영자"
+    return f"플래그 파일 {who.removeprefix('file ')}" if who.startswith("file ") else who
+
+
+def _state_change(found: re.Match[str]) -> str:
+    """``active -> halted by operator; 2 open order(s) cancelled`` (the engine applying a state)."""
+    before, after, who, cancelled = found[1], found[2], found[3], found[4]
+    text = f"{STATE_WORDS[before]} -> {STATE_WORDS[after]} ({_by(who)})"
+    return text + (f"; 미체결 주문 {cancelled}건 취소" if cancelled else "")
+
+
+def _recovery(found: re.Match[str]) -> str:
+    """A start's recovery line (``RecoveryReport.line``) with the broker's name for what it trades with."""
+    orders, found_at, other, never, fills, closed, differences, unasked = found.groups()
+    venue = "증권사" if other == "broker" else "거래소"
+    text = (
+        f"복구: 주문 {orders}건 복원, {venue}에서 {found_at}건 확인, {never}건 미전송, 체결 {fills}건 회수, "
+        f"{closed}건 종료, 잔고 대사 차이 {differences}건"
+    )
+    if unasked:
+        text += f"; {venue}가 {unasked}의 주문을 조회할 수 없어 그 주문은 확인 없이 만료됨"
+    return text
+
+
 def _exit_order(found: re.Match[str]) -> str:
     """``stop loss sell 10 005930``: the exit rule and the side worded."""
     rule = found[1].replace(" ", "_")
@@ -186,10 +215,36 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]], 
     (re.compile(r"not sent: (.*)", re.DOTALL), lambda m: f"전송 안 됨: {m[1]}"),
     (re.compile(r"re-price ([\d,]+) -> ([\d,]+)"), lambda m: f"정정 {m[1]} -> {m[2]}"),
     (re.compile(r"(.+?) \(broker: (.*)\)", re.DOTALL), _broker_said),
+    # a start's recovery line (before the denial's ``code: detail``, which its ``recovery:`` would match)
+    (
+        re.compile(
+            r"recovery: ([\d,]+) orders? restored, ([\d,]+) found at the (broker|venue), "
+            r"([\d,]+) never sent, ([\d,]+) fills? recovered, ([\d,]+) closed, "
+            r"([\d,]+) reconciliation differences?"
+            r"(?:; the (?:broker|venue) cannot list the orders of (.+): their orders were expired unchecked)?"
+        ),
+        _recovery,
+    ),
     (re.compile(r"(\w+): (.*)", re.DOTALL), _denial),
     # an alert's title or text
     (re.compile(r"trading (\w+)"), lambda m: TRADING_STATES.get(m[1])),
     (re.compile(r"by (?:file (.+?)|(operator))((?:; (\d+) open order\(s\) cancelled)?)"), _set_by),
+    # an audit record's line (service.audit_text): a state applied, asked for, a parameter changed
+    (
+        re.compile(
+            r"(active|halted|reducing) -> (active|halted|reducing) by (.+?)"
+            r"(?:; (\d+) open order\(s\) cancelled)?"
+        ),
+        _state_change,
+    ),
+    (
+        re.compile(r"asked by (\S+?)(?:: (.*))?", re.DOTALL),
+        lambda m: f"{_by(m[1])}의 요청" + (f": {m[2]}" if m[2] else ""),
+    ),
+    (
+        re.compile(r"(.+) -> (.+) by (\S+?)( \(back to the config file's\))?", re.DOTALL),
+        lambda m: f"{m[1]} -> {m[2]} ({_by(m[3])})" + (" (설정 파일 값으로 되돌림)" if m[4] else ""),
+    ),
     (
         re.compile(r"(buy|sell) (\d+) (\S+) @ (\S+)"),
         lambda m: f"{word('side', m[1], 'ko')} {m[2]} {m[3]} @ {m[4]}",
