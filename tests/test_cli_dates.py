@@ -72,25 +72,3 @@ def test_backtest_when_a_date_is_outside_the_trading_calendar_then_the_line_name
     assert capsys.readouterr().err == (
         f"error: {said}: expected a date from 2006-01-02 (the first day it covers) to 2027-12-31\n"
     )
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "said"),
-    [
-        ("start", "1990-01-05", "1990-01-05: expected a date >= 2006-01-02"),
-        ("end", "2030-01-05", "2030-01-05: expected a date <= 2027-12-31"),
-        (
-            "start",
-            '"1990-01-05"',
-            "'1990-01-05': expected a date >= 2006-01-02",
-        ),  # text, which is read as a date
-    ],
-)
-def test_config_when_a_backtest_date_is_outside_the_trading_calendar_then_the_date_as_written(
-    key: str, value: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The line showed Python's ``datetime.date(1990, 1, 5)`` and wanted "a number"."""
-    config = tmp_path / "bt.toml"
-    config.write_text(f'mode = "backtest"\n\n[backtest]\n{key} = {value}\n', encoding="utf-8")
-    assert main(["config", "check", str(config)]) == 2
-    assert capsys.readouterr().err == f"error: {config}: backtest.{key} = {said}\n"

@@ -71,6 +71,22 @@ BAD = [
         "[universe]\nmax_stocks = 150\n",
         "universe.max_stocks = 150: expected a number <= 100",
     ),
+    # a date as written, not Python's datetime.date(1990, 1, 5), and its bound as a date, not "a number"
+    (
+        "date before the calendar",
+        "[backtest]\nstart = 1990-01-05\n",
+        "backtest.start = 1990-01-05: expected a date >= 2006-01-02",
+    ),
+    (
+        "date after the calendar",
+        "[backtest]\nend = 2030-01-05\n",
+        "backtest.end = 2030-01-05: expected a date <= 2027-12-31",
+    ),
+    (
+        "date in quotes before the calendar",
+        '[backtest]\nstart = "1990-01-05"\n',
+        "backtest.start = '1990-01-05': expected a date >= 2006-01-02",
+    ),
 ]
 
 
