@@ -88,11 +88,6 @@ def test_run_when_replayed_then_the_day_closes_with_the_book_equal(
     # the same store again: the exchange of that run is gone, so it refuses (and changes nothing)
     assert main(["run", "--config", str(config), "--replay", DAY.isoformat()]) == 6
     assert "whose exchange ran inside an earlier run" in capsys.readouterr().err
-    # an earlier day on it: the book is that of a later day, so it refuses too, whatever the exchange
-    assert main(["run", "--config", str(config), "--replay", "2025-12-02"]) == 6
-    line = one_error_line(capsys.readouterr().err)
-    assert "has traded up to 2025-12-03, a later day than 2025-12-02" in line
-    assert _closed_days(tmp_path) == [DAY.isoformat()]
 
 
 def test_run_when_replayed_through_kis_mock_then_closes_with_book_equal(

@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 
 from maemae.cli import main
+from maemae.config import load_config
+from maemae.engine.composition import open_state_store
 from maemae.engine.runtime import RunOptions, going_on
 from maemae.engine.stop_signals import stopped_line
 from maemae.engine.venues import VenueChoice
+from maemae.ports.state import StateChange
 from tests.engine.test_paper import KEY, _serve
 from tests.engine.test_run import _closed_days, _config, _live_cursor_at
 from tests.support.stopping import stopped_when
@@ -64,6 +67,28 @@ def test_run_replay_when_the_store_holds_another_day_then_refused_and_the_holdin
     assert f"replay {asked} with a new store.url" in line
     assert _store_rows(tmp_path) == before  # no holding cut, no reconciliation record, cash as it was
     assert _closed_days(tmp_path) == [held.isoformat()]
+
+
+def test_run_replay_when_the_store_has_traded_a_later_day_then_refused_with_an_exchange_of_its_own(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an exchange in a process of its own (which outlives a run), an earlier day than the store's is
+    refused before the exchange is asked anything: the book is that of a later day."""
+    monkeypatch.setenv("MAEMAE_SIM_AUTHKEY", KEY)
+    config = _settings(market_root, tmp_path)
+    store = open_state_store(load_config(config))
+    try:
+        cursor = {"driver": "live", "day": "2025-12-04", "at": "2025-12-04T15:31:00+09:00"}
+        store.commit(StateChange(runtime={"cursor": cursor}))
+    finally:
+        store.close()
+    before = _store_rows(tmp_path)
+    # no exchange listens on port 9: a run that got as far as asking it would end otherwise
+    args = ["run", "--config", str(config), "--replay", "2025-12-03", "--exchange", "127.0.0.1:9"]
+    assert main(args) == 6
+    line = one_error_line(capsys.readouterr().err)
+    assert "has traded up to 2025-12-04, a later day than 2025-12-03, and a run cannot go back" in line
+    assert _store_rows(tmp_path) == before
 
 
 def stopped_at(

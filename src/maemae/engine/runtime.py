@@ -66,7 +66,15 @@ from maemae.engine.composition import (
 )
 from maemae.engine.confirmation import Ask, FirstOrderConfirmation
 from maemae.engine.data_sources import open_source
-from maemae.engine.live import CLOSE_GRACE, PRE_OPEN_LEAD, DayReport, LiveDay, day_universe, resume_time
+from maemae.engine.live import (
+    CLOSE_GRACE,
+    PRE_OPEN_LEAD,
+    DayReport,
+    LiveDay,
+    day_universe,
+    refuse_an_earlier_day,
+    resume_time,
+)
 from maemae.engine.lock_guard import LockCheck, LockGuardedBroker
 from maemae.engine.pacing import check_speed
 from maemae.engine.persistence import StateRecorder
@@ -231,13 +239,15 @@ def _trade_day(
         stack.callback(store.close)
         sink = AuditedAlerts(alerts, store)
         saved = store.load(day)
-        # (refuses a replay's store, and one of a later day)
-        resumed = resume_time(saved.runtime.get("cursor", {}), day, describe(config.store.url))
+        cursor = saved.runtime.get("cursor", {})
+        resumed = resume_time(cursor, day)  # (refuses a replay's store)
         if clock is None:  # a replay: a stopped one goes on from its last cycle
             start = resumed or schedule.open - PRE_OPEN_LEAD - timedelta(minutes=1)
             clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
         if replay:
             _refuse_a_gone_exchange(config.store.url, day, options.venue, saved)
+        if cursor:  # as paper: an exchange of its own process that outlived the store's later day
+            refuse_an_earlier_day(describe(config.store.url), date.fromisoformat(str(cursor["day"])), day)
         selector = universe_selector(config, calendar)
         holdings = [p.code for p in saved.positions if p.account_quantity]
         codes = [str(c) for c in day_universe(config, market, selector, day, holdings).codes]
