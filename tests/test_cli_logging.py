@@ -90,3 +90,26 @@ def test_backtest_when_refused_after_logging_was_configured_then_no_log_folder_i
     assert main(["backtest", "--config", str(config), "--out", "out", *period]) == 2
     one_error_line(capsys.readouterr().err)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["maemae.toml"]
+
+
+def test_logging_when_a_library_logs_an_error_with_a_traceback_then_one_record_and_no_traceback_on_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """websockets logs its failed keep-alive with the exception; with no handler of maemae's, Python's last
+    resort printed a ten-line traceback among a run's lines."""
+    import logging
+
+    from maemae.config.operations import LoggingConfig
+    from maemae.logs import configure_logging
+
+    configure_logging(LoggingConfig(dir=tmp_path / "log", console=False))
+    try:
+        raise TimeoutError("keepalive ping timeout")
+    except TimeoutError:
+        logging.getLogger("websockets.client").error("keepalive ping failed", exc_info=True)
+    assert capsys.readouterr().err == ""
+    (record,) = [r for r in _records(tmp_path / "log") if r.get("event") == "library_log"]
+    assert record["library"] == "websockets.client"
+    assert record["message"] == "keepalive ping failed"
+    assert record["error"] == "TimeoutError('keepalive ping timeout')"
+    assert record["level"] == "error"

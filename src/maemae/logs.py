@@ -98,6 +98,7 @@ def configure_logging(config: LoggingConfig) -> DailyJsonLines:
             print(console(logger, method, dict(event)), file=sys.stderr)
         raise structlog.DropEvent
 
+    _route_library_records()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -111,3 +112,22 @@ def configure_logging(config: LoggingConfig) -> DailyJsonLines:
         cache_logger_on_first_use=False,
     )
     return sink
+
+
+class _LibraryRecords(logging.Handler):
+    """A library's own log records (websockets' keep-alive, httpx) into maemae's log, one record each with
+    the error's repr: with no handler, Python's last resort printed them on the terminal, a traceback among
+    the run's lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        facts: dict[str, Any] = {"library": record.name, "message": record.getMessage()}
+        if record.exc_info and record.exc_info[1] is not None:
+            facts["error"] = repr(record.exc_info[1])
+        structlog.get_logger("maemae.library").log(record.levelno, "library_log", **facts)
+
+
+def _route_library_records() -> None:
+    """Once per process: warnings and errors of every library's logger go to :class:`_LibraryRecords`."""
+    root = logging.getLogger()
+    if not any(isinstance(handler, _LibraryRecords) for handler in root.handlers):
+        root.addHandler(_LibraryRecords(logging.WARNING))

@@ -92,7 +92,7 @@ def test_params_when_a_table_and_a_key_in_it_are_set_then_one_override_and_reset
     capsys.readouterr()
     assert refused(main(["params", "reset", "--config", config, KEY]), capsys) == (
         f"error: params: {KEY} is part of the saved override of risk.stop_loss: "
-        "`maemae params reset risk.stop_loss` returns it to the config file's value"
+        "`maemae params reset --config F risk.stop_loss` returns it to the config file's value"
     )
     assert main(["params", "reset", "--config", config, "risk.stop_loss"]) == 0
     assert saved_overrides(config) == {}
@@ -134,7 +134,8 @@ def test_params_when_a_saved_override_is_now_refused_names_it_and_reset_clears_i
     line = refused(main(["params", "get", "--config", config]), capsys)
     assert line.startswith("error: params: risk.cooldown.enabled = 'yes': expected true or false")
     assert line.endswith(
-        "(a saved override: `maemae params reset risk.cooldown.enabled` returns to the config file's value)"
+        "(a saved override: `maemae params reset --config F risk.cooldown.enabled` returns to the config "
+        "file's value)"
     )
     assert main(["params", "reset", "--config", config, "risk.cooldown.enabled"]) == 0
     assert capsys.readouterr().out.startswith('risk.cooldown.enabled: "yes" -> false from the config file')
@@ -153,7 +154,7 @@ def test_params_reset_when_another_saved_override_is_refused_names_that_one_and_
         store.close()
     line = refused(main(["params", "reset", "--config", config, "risk.cooldown.enabled"]), capsys)
     assert line.endswith(
-        "`maemae params reset risk.trailing_stop.enabled` returns to the config file's value)"
+        "`maemae params reset --config F risk.trailing_stop.enabled` returns to the config file's value)"
     )
     assert saved_overrides(config) == saved
 

@@ -163,8 +163,8 @@ def request_reset(
     holding = _holding(overrides, key)
     if holding is not None:
         raise ConfigError(
-            f"params: {key} is part of the saved override of {holding}: `maemae params reset {holding}` "
-            "returns it to the config file's value"
+            f"params: {key} is part of the saved override of {holding}: "
+            f"`maemae params reset --config F {holding}` returns it to the config file's value"
         )
     dropped = [saved for saved in overrides if saved == key or saved.startswith(f"{key}.")]
     if not dropped:
@@ -222,8 +222,8 @@ def _with_saved(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfig:
                 with_overrides(base, {key: value})
             except ConfigError:
                 raise ConfigError(
-                    f"{error} (a saved override: `maemae params reset {key}` returns to the config file's "
-                    "value)"
+                    f"{error} (a saved override: `maemae params reset --config F {key}` returns to the "
+                    "config file's value)"
                 ) from None
         raise
 

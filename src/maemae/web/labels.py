@@ -72,8 +72,14 @@ LABELS: dict[str, dict[str, str]] = {
     "resume": {"en": "Resume", "ko": "매매 재개"},
     "confirm_start": {"en": "Start the trading process?", "ko": "매매 프로세스를 시작할까요?"},
     "confirm_stop": {
-        "en": "Stop the trading process? Its state is saved; start resumes it.",
-        "ko": "매매 프로세스를 정지할까요? 상태는 저장되고, 다시 시작하면 이어서 합니다.",
+        "en": (
+            "Stop the trading process? Its state is saved, and Start resumes it with its broker or an "
+            "exchange of its own (--exchange); a replay on an exchange inside the run cannot be resumed."
+        ),
+        "ko": (
+            "매매 프로세스를 정지할까요? 상태는 저장되고, 증권사나 따로 실행 중인 거래소(--exchange)로 하는 "
+            "실행은 다시 시작하면 이어서 합니다. 실행 안의 거래소로 하는 재생은 이어서 할 수 없습니다."
+        ),
     },
     "confirm_halt": {
         "en": "Halt trading? No new orders, and open orders are cancelled.",

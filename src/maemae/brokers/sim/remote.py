@@ -13,6 +13,7 @@ The protocol is ``multiprocessing.connection`` on 127.0.0.1 with an authenticati
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from multiprocessing.connection import Client, Connection, Listener
@@ -173,13 +174,40 @@ def _serve_connection(host: ExchangeHost, connection: Connection) -> None:
             return
 
 
+# multiprocessing's connections have no timeouts of their own: a port that answers nothing (another service,
+# a frozen `sim serve`) hung the run for good, holding its store's lock, instead of ending it with exit 7
+CONNECT_TIMEOUT_S = 10.0
+REPLY_TIMEOUT_S = 60.0  # one call's reply; the slowest, a big book's close, takes well under a second
+
+
+def _connect(address: Address, authkey: bytes) -> Connection:
+    """``Client`` in a daemon thread, waited for at most ``CONNECT_TIMEOUT_S``: its handshake reads without
+    a timeout, and a daemon thread left waiting does not keep the process from exiting."""
+    outcome: list[Connection | BaseException] = []
+
+    def connect() -> None:
+        try:
+            outcome.append(Client(address, authkey=authkey))
+        except BaseException as error:  # raised in the caller's thread, as Client would have raised it
+            outcome.append(error)
+
+    thread = threading.Thread(target=connect, name="sim-exchange-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S)
+    if not outcome:
+        raise TimeoutError(f"no answer to the handshake in {CONNECT_TIMEOUT_S:g} s")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 class RemoteExchange:
     """The broker port (and the replay feed) over a connection to :func:`serve`."""
 
     name = "sim"
 
     def __init__(self, address: Address, authkey: bytes, clock: Callable[[], datetime]) -> None:
-        self._connection = Client(address, authkey=authkey)
+        self._connection = _connect(address, authkey)
         self._clock = clock
 
     def close(self) -> None:
@@ -188,6 +216,9 @@ class RemoteExchange:
     def _call(self, method: str, *args: Any) -> Any:
         try:
             self._connection.send((method, args, self._clock()))
+            if not self._connection.poll(REPLY_TIMEOUT_S):
+                self._connection.close()  # a late reply must not be read as the next call's
+                raise BrokerConnectionLost(f"sim exchange: no reply to {method} in {REPLY_TIMEOUT_S:g} s")
             status, value = self._connection.recv()
         except (EOFError, ConnectionError, OSError) as error:
             raise BrokerConnectionLost(f"sim exchange: connection lost ({error!r})") from None
