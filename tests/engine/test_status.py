@@ -16,6 +16,7 @@ from maemae.engine.replay import replay_moment
 from maemae.krx.calendar import default_calendar
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_paper import DAY, _config
+from tests.engine.test_run import _config as run_config
 
 
 def test_status_positions_orders_when_a_paper_day_ran_then_they_show_its_saved_state(
@@ -105,3 +106,28 @@ def test_replay_moment_is_where_the_replay_stands_in_the_days_time() -> None:
     assert replay_moment(calendar, DAY, None) == datetime(2025, 12, 3, 8, 50, tzinfo=kst)
     assert replay_moment(calendar, DAY, Cursor(DAY, 266)) == datetime(2025, 12, 3, 13, 26, tzinfo=kst)
     assert replay_moment(calendar, DAY, Cursor(DAY, 382)) == datetime(2025, 12, 3, 15, 30, 1, tzinfo=kst)
+
+
+def test_status_when_run_cannot_reach_its_broker_at_the_start_then_the_error_is_saved_and_alerted(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`maemae run` printed its line and exited 7 with nothing saved or alerted (`paper` did both): a
+    scheduled run that cannot reach its broker ended silent."""
+    config = str(run_config(market_root, tmp_path, f'[logging]\ndir = "{tmp_path}/log"\nconsole = false\n'))
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["run", "--config", config, "--replay", DAY.isoformat(), "--speed", "0", "--broker", "kis-mock"]
+    assert main([*args, "--exchange", f"http://127.0.0.1:{port}"]) == 7
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .splitlines()[-1]
+        .startswith(f"error: kis-mock http://127.0.0.1:{port}")
+    )
+    assert main(["status", "--config", config, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert " BrokerConnectionLost: kis-mock " in status["last_error"]
+    log = "".join(p.read_text(encoding="utf-8") for p in sorted((tmp_path / "log").glob("*.jsonl")))
+    alerts = [json.loads(line) for line in log.splitlines() if '"alert"' in line]
+    assert any(a.get("kind") == "error" and "cannot connect" in str(a.get("text")) for a in alerts), alerts

@@ -30,7 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -251,18 +252,21 @@ def _trade_day(
         selector = universe_selector(config, calendar)
         holdings = [p.code for p in saved.positions if p.account_quantity]
         codes = [str(c) for c in day_universe(config, market, selector, day, holdings).codes]
-        broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
-        today_so_far = prices.bars_before if isinstance(prices, ReplayedQuotes) else None
-        # the lock is checked right before each request leaves, after any confirmation prompt: a person may
-        # take minutes to answer, and the lock may be lost meanwhile
-        broker = LockGuardedBroker(broker, lock.check)
-        if needs_confirmation(config):
-            broker = FirstOrderConfirmation(
-                broker, _account(broker), confirmed=options.confirmed, ask=options.ask
-            )
-        core = build_core(config, calendar, market.instruments, broker, resilient=True)
-        recorder = StateRecorder(store, core.kernel)
-        recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now(), sink)
+        # a broker that cannot be reached, or a recovery query that fails, is alerted and saved as the
+        # run's last error (as the day's errors are, and as paper's are): a scheduled run must not end silent
+        with _alerted(sink, clock, store):
+            broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
+            today_so_far = prices.bars_before if isinstance(prices, ReplayedQuotes) else None
+            # the lock is checked right before each request leaves, after any confirmation prompt: a person
+            # may take minutes to answer, and the lock may be lost meanwhile
+            broker = LockGuardedBroker(broker, lock.check)
+            if needs_confirmation(config):
+                broker = FirstOrderConfirmation(
+                    broker, _account(broker), confirmed=options.confirmed, ask=options.ask
+                )
+            core = build_core(config, calendar, market.instruments, broker, resilient=True)
+            recorder = StateRecorder(store, core.kernel)
+            recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now(), sink)
         live = LiveDay(
             core,
             day=day,
@@ -281,10 +285,8 @@ def _trade_day(
         _watch_lock(scheduler, lock.check)
         ctrl_c.line = during_the_day(day, going_on(options))
         try:
-            stopped_by = _drive(scheduler, live, clock)
-        except MaemaeError as error:  # the operator hears of it before the process exits
-            alert_error(sink, error, clock.now(), store)
-            raise
+            with _alerted(sink, clock, store):
+                stopped_by = _drive(scheduler, live, clock)
         finally:  # the day's repeated strategy errors are logged with their counts however the day ended
             core.kernel.close_day()
         if live.closed:
@@ -294,6 +296,17 @@ def _trade_day(
         differences = [] if interrupted else _book_check(core, broker, feed)
         report = write_day_report(config, store, day) if live.closed else (None, None)
     return _summary(day, live, recovery, interrupted, differences, report, going_on(options))
+
+
+@contextmanager
+def _alerted(sink: AlertSink, clock: Clock, store: StateStore) -> Iterator[None]:
+    """An error the run stops on reaches the operator (an alert, ``maemae status``'s last error) before the
+    process exits."""
+    try:
+        yield
+    except MaemaeError as error:
+        alert_error(sink, error, clock.now(), store)
+        raise
 
 
 def going_on(options: RunOptions) -> str:
