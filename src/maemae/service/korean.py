@@ -155,9 +155,9 @@ def _denial(found: re.Match[str]) -> str | None:
 
 
 def _set_by(found: re.Match[str]) -> str:
+    """``by file PATH; 2 open order(s) cancelled`` (a halt alert's text)."""
     path, operator, cancelled = found[1], found[2], found[4]
-    by = "운영자" if operator else f"플래그 파일 {path}"
-    return by + (f"; 미체결 주문 {cancelled}건 취소" if cancelled else "")
+    return _by("operator" if operator else f"file {path}") + _cancelled(cancelled)
 
 
 def _by(who: str) -> str:
@@ -167,11 +167,15 @@ def _by(who: str) -> str:
     return f"플래그 파일 {who.removeprefix('file ')}" if who.startswith("file ") else who
 
 
+def _cancelled(count: str | None) -> str:
+    """The open orders a halt cancelled, when it cancelled any."""
+    return f"; 미체결 주문 {count}건 취소" if count else ""
+
+
 def _state_change(found: re.Match[str]) -> str:
     """``active -> halted by operator; 2 open order(s) cancelled`` (the engine applying a state)."""
     before, after, who, cancelled = found[1], found[2], found[3], found[4]
-    text = f"{STATE_WORDS[before]} -> {STATE_WORDS[after]} ({_by(who)})"
-    return text + (f"; 미체결 주문 {cancelled}건 취소" if cancelled else "")
+    return f"{STATE_WORDS[before]} -> {STATE_WORDS[after]} ({_by(who)})" + _cancelled(cancelled)
 
 
 def _recovery(found: re.Match[str]) -> str:
