@@ -14,15 +14,17 @@ def test_recovery_line_when_one_of_each_then_singular_and_closed_orders_counted(
         closed=["20251202-000001", "20251202-000002"],
         differences=["cash settled_cash: maemae 1, broker 2 (set to the broker's)"],
     )
-    assert report.line("broker") == (
+    assert report.line() == (
         "recovery: 1 order restored, 1 found at the broker, 0 never sent, 1 fill recovered, 2 closed, "
         "1 reconciliation difference"
     )
 
 
 def test_recovery_line_when_many_then_thousands_separated_and_plural() -> None:
-    report = RecoveryReport(restored_orders=1_200, recovered_fills=[str(n) for n in range(1_500)])
-    assert report.line("venue") == (
+    report = RecoveryReport(
+        restored_orders=1_200, recovered_fills=[str(n) for n in range(1_500)], trades_with="venue"
+    )
+    assert report.line() == (
         "recovery: 1,200 orders restored, 0 found at the venue, 0 never sent, 1,500 fills recovered, "
         "0 closed, 0 reconciliation differences"
     )
@@ -33,7 +35,7 @@ def test_recovery_line_when_the_broker_cannot_list_an_earlier_day_then_the_day_i
     day, and the operator is told which days those were."""
     report = RecoveryReport(restored_orders=2, closed=["20251201-000001", "20251202-000001"])
     report.unasked_days = ["2025-12-01", "2025-12-02"]
-    assert report.line("broker") == (
+    assert report.line() == (
         "recovery: 2 orders restored, 0 found at the broker, 0 never sent, 0 fills recovered, 2 closed, "
         "0 reconciliation differences; the broker cannot list the orders of 2025-12-01, 2025-12-02: their "
         "orders were expired unchecked"

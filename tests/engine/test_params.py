@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from maemae.backtest.service import load_market
 from maemae.cli import main
@@ -19,6 +20,7 @@ from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import make_sim_exchange
 from maemae.engine.replay import run_persisted_replay
 from maemae.store.repository import SqlStateStore
+from maemae.store.schema import param_changes
 from tests.engine.test_paper import _config
 
 DAY = date(2025, 12, 3)
@@ -37,7 +39,11 @@ def test_params_set_when_valid_then_saved_audited_and_shown(
     store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
     try:
         (entry,) = [e for e in store.audit_entries() if e.kind == "param"]
-        assert (entry.subject, entry.data["old"], entry.data["new"]) == ("risk.stop_loss.pct", "1.5", 2.5)
+        # the old value as the number it is, not the models' JSON text of a Decimal ("1.5" -> 2.5)
+        assert (entry.subject, entry.data["old"], entry.data["new"]) == ("risk.stop_loss.pct", 1.5, 2.5)
+        with store.engine.connect() as connection:
+            rows = connection.execute(select(param_changes.c.old, param_changes.c.new)).all()
+        assert [tuple(row) for row in rows] == [(1.5, 2.5)]
     finally:
         store.close()
 

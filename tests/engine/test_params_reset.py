@@ -55,7 +55,7 @@ def test_params_reset_when_a_change_was_saved_returns_to_the_file_and_audits_it(
     store = SqlStateStore(load_config(Path(config)).store.url)
     try:
         last = [e for e in store.audit_entries() if e.kind == "param" and e.subject == KEY][-1]
-        assert (last.data["old"], last.data["new"], last.data["reset"]) == (2.5, "1.5", True)
+        assert (last.data["old"], last.data["new"], last.data["reset"]) == (2.5, 1.5, True)
     finally:
         store.close()
 

@@ -72,7 +72,7 @@ def test_audit_text_when_a_recovery_is_shown_then_the_runs_recovery_line() -> No
     report = RecoveryReport(
         restored_orders=2, recovered_fills=["f1"], closed=["o1"], unasked_days=["2025-12-02"]
     )
-    assert audit_text("recovery", "start", report.as_dict()) == report.line("broker")
+    assert audit_text("recovery", "start", report.as_dict()) == report.line()
     older = {
         "restored_orders": 1,
         "found": [],
@@ -83,4 +83,9 @@ def test_audit_text_when_a_recovery_is_shown_then_the_runs_recovery_line() -> No
     }
     assert audit_text("recovery", "start", older).startswith(
         "recovery: 1 order restored, 0 found at the broker"
+    )
+    # a paper run's start names the venue, as `maemae paper` printed it (the feed said "broker")
+    paper = RecoveryReport(restored_orders=1, trades_with="venue")
+    assert audit_text("recovery", "start", paper.as_dict()).startswith(
+        "recovery: 1 order restored, 0 found at the venue"
     )

@@ -95,7 +95,7 @@ def paper(
         summary = run_paper_replay(settings, day, speed, choice)
     if summary.resumed_at is not None:
         typer.echo(f"resumed {summary.resumed_at.day} at step {summary.resumed_at.next_bar}")
-    typer.echo(summary.recovery.line("venue"))
+    typer.echo(summary.recovery.line())
     if summary.stopped is not None:  # SIGTERM before the close: a stop that was asked for, not judged
         typer.echo(summary.stopped)
         return

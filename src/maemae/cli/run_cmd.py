@@ -110,7 +110,7 @@ def _trade(settings: MaemaeConfig, options: RunOptions) -> None:
 
     summary = run_trading_day(settings, options)
     if summary.recovery is not None:  # what the start found, first, as `maemae paper` prints it
-        typer.echo(summary.recovery.line("broker"))
+        typer.echo(summary.recovery.line())
     typer.echo(summary.note)
     if summary.report is not None:
         report = summary.report

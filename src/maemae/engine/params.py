@@ -132,7 +132,7 @@ def request_change(
         )
     overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
     current = _with_saved(base, overrides)
-    old = value_at(current.model_dump(mode="json", by_alias=True), key)
+    old = stored_value(current, key)
     _refuse_non_finite(key, raw)
     value = _parse_value(raw)
     overrides = _with_change(overrides, key, value)
@@ -173,7 +173,7 @@ def request_reset(
     for saved in dropped:  # the key's own override and those of its parts: the file's value, all of it
         del overrides[saved]
     changed = _with_saved(base, overrides)  # another refused override is named with its own reset
-    new = value_at(changed.model_dump(mode="json", by_alias=True), key)
+    new = stored_value(changed, key)
     store.commit(
         StateChange(
             runtime={PARAMS_DOCUMENT: overrides},
@@ -226,6 +226,22 @@ def _with_saved(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfig:
                     "config file's value)"
                 ) from None
         raise
+
+
+def stored_value(config: MaemaeConfig, key: str) -> Any:
+    """The value at ``key`` as a parameter change saves it (JSON): a Decimal as the number it is. The models'
+    JSON dump writes a Decimal as text, and a change's old value read ``"4" -> 4.5``."""
+    python, json_tree = config.model_dump(by_alias=True), config.model_dump(mode="json", by_alias=True)
+    return _numbers(value_at(python, key), value_at(json_tree, key))
+
+
+def _numbers(python: Any, json_value: Any) -> Any:
+    """``json_value`` with each Decimal of ``python`` (the same value as Python objects) made a number."""
+    if isinstance(python, Decimal):
+        return int(python) if python == python.to_integral_value() else float(python)
+    if isinstance(python, dict) and isinstance(json_value, dict):
+        return {name: _numbers(python[name], item) for name, item in json_value.items()}
+    return json_value
 
 
 def in_force(config: MaemaeConfig, key: str | None = None) -> Any:

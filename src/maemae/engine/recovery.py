@@ -57,6 +57,8 @@ class RecoveryReport:
     closed: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     unasked_days: list[str] = field(default_factory=list)  # earlier sessions the broker could not list
+    # what the run trades with, as its lines name it: "venue" for `maemae paper`, "broker" for `maemae run`
+    trades_with: str = "broker"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class RecoveryReport:
             "closed": self.closed,
             "differences": self.differences,
             "unasked_days": self.unasked_days,
+            "trades_with": self.trades_with,
         }
 
     @classmethod
@@ -74,9 +77,10 @@ class RecoveryReport:
         """A report as audited (a start's ``recovery`` record; one of an older maemae lacks later keys)."""
         return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
-    def line(self, other: str) -> str:
+    def line(self) -> str:
         """What the start settled (docs/state.md), in one line that ``paper``, ``run`` and the dashboard's
-        feed word alike; ``other`` is what the run trades with, as its book line names it."""
+        feed word alike, naming what the run trades with as its book line does."""
+        other = self.trades_with
         fills, differences = len(self.recovered_fills), len(self.differences)
         line = (
             f"recovery: {counted(self.restored_orders, 'order')} restored, {len(self.found):,} found at the "
@@ -119,10 +123,12 @@ def recover(
     recorder: StateRecorder,
     now: datetime,
     alerts: AlertSink | None = None,
+    trades_with: str = "broker",
 ) -> RecoveryReport:
     """Steps 1 to 6; every change goes through the recorder, and the report is audited. ``alerts`` hears of
-    the differences and the earlier days the broker could not list, as it would during the day."""
-    report = RecoveryReport(restored_orders=len(saved.orders))
+    the differences and the earlier days the broker could not list, as it would during the day;
+    ``trades_with`` is how the run's lines name the broker (``RecoveryReport.line``)."""
+    report = RecoveryReport(restored_orders=len(saved.orders), trades_with=trades_with)
     recorder.cursor = restore(kernel, saved)
     orders = kernel.orders
     _end_past_sessions(orders, broker, now, report)

@@ -116,7 +116,7 @@ def run_persisted_replay(
     saved = store.load(cursor.day if cursor else days[0])
     restart = replay_moment(market.calendar, cursor.day if cursor else days[0], cursor)
     started = max(engine.clock.now(), restart)
-    report = recover(engine.kernel, saved, engine.orders.broker, recorder, started, sink)
+    report = recover(engine.kernel, saved, engine.orders.broker, recorder, started, sink, "venue")
     runner = BacktestRunner(engine, market, every_bar=True)
     closed = len(runner.recorder.days)
 

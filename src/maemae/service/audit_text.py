@@ -13,7 +13,7 @@ from maemae.execution.reconciliation import Difference
 def audit_text(kind: str, subject: str, data: dict[str, Any]) -> str:
     """The line for a record of ``kind`` about ``subject``; a shape this does not know, as its JSON."""
     if kind == "recovery":
-        return RecoveryReport.from_dict(data).line("broker")
+        return RecoveryReport.from_dict(data).line()
     if kind == "reconcile":
         return difference_text(subject, data)
     if kind == "operator":
