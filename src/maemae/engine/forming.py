@@ -13,39 +13,29 @@ The closing auction is one bar at the close (15:30), as in the stored data (docs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from maemae.data.bars import BAR_COLUMNS, BarArrays
 from maemae.domain.clock_time import KST
+from maemae.domain.minute_bar import MinuteBar
 
 MINUTE = timedelta(minutes=1)
-
-
-@dataclass(slots=True)
-class Bar:
-    start: datetime
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int
-    value: int
 
 
 class FormingMinutes:
     """Today's completed minute bars of one stock and the one forming."""
 
     def __init__(self, day_volume_before: int = 0) -> None:
-        self.completed: list[Bar] = []
-        self.forming: Bar | None = None
+        self.completed: list[MinuteBar] = []
+        self.forming: MinuteBar | None = None
         self._volume_seen = day_volume_before  # the cumulative volume at the last snapshot
+        self._saved = 0  # completed bars already in the state store
 
     def update(
         self, price: int, cumulative_volume: int, at: datetime, *, closing: bool = False
-    ) -> Bar | None:
+    ) -> MinuteBar | None:
         """Take a snapshot at ``at``; returns the bar it completed, if it opened a new minute.
 
         ``closing`` marks the closing auction's print: it is a bar of its own, dated ``at`` exactly.
@@ -53,26 +43,52 @@ class FormingMinutes:
         start = at if closing else at.astimezone(KST).replace(second=0, microsecond=0)
         added = max(cumulative_volume - self._volume_seen, 0)
         self._volume_seen = max(cumulative_volume, self._volume_seen)
-        done: Bar | None = None
+        done: MinuteBar | None = None
         bar = self.forming
         if bar is not None and start > bar.start:
             self.completed.append(bar)
             done, bar = bar, None
         if bar is None:
-            self.forming = Bar(start, price, price, price, price, added, price * added)
+            self.forming = MinuteBar(start, price, price, price, price, added, price * added)
         else:
             bar.high, bar.low, bar.close = max(bar.high, price), min(bar.low, price), price
             bar.volume += added
             bar.value += price * added
         return done
 
-    def seed(self, bars: list[Bar]) -> None:
-        """Start from bars already completed today (a run restarted during the day)."""
+    def seed(self, bars: list[MinuteBar]) -> None:
+        """Start from the stored bars completed today (a replay restarted during the day with nothing of its
+        own saved): the store keeps them, so none is saved again."""
         self.completed = list(bars)
         self.forming = None
         self._volume_seen = sum(b.volume for b in bars)
+        self._saved = len(self.completed)
 
-    def finish(self) -> Bar | None:
+    def restore(self, completed: list[MinuteBar], forming: MinuteBar | None, volume_seen: int) -> None:
+        """Go on from what an earlier run of the day built and saved (its bars, the one forming at its last
+        cycle and the cumulative volume it had seen): a restart trades on the bars of the unbroken day."""
+        self.completed = list(completed)
+        self.forming = forming
+        self._volume_seen = volume_seen
+        self._saved = len(self.completed)
+
+    def catch_up(self, missed: list[MinuteBar]) -> None:
+        """After a pause (a restart a while after the stop): the bar forming at the stop is complete, and the
+        bars of the minutes the pause missed follow it; the next snapshot opens a new bar."""
+        if not missed:
+            return
+        self.finish()
+        self.completed.extend(missed)
+        self._volume_seen += sum(b.volume for b in missed)
+
+    def take_unsaved(self) -> list[MinuteBar]:
+        """The bars completed since the last call, to be saved with the cycle's checkpoint (which ends the run
+        if it cannot be written, so a bar handed out here is either stored or rebuilt by the restart)."""
+        new = self.completed[self._saved :]
+        self._saved = len(self.completed)
+        return new
+
+    def finish(self) -> MinuteBar | None:
         """The session is over: the forming bar is complete."""
         bar, self.forming = self.forming, None
         if bar is not None:

@@ -30,6 +30,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import structlog
+
 from maemae.alerts.messages import AlertSink, NoAlerts
 from maemae.backtest.market import BacktestMarket
 from maemae.brokers.sim.matching import MarketBar
@@ -40,17 +42,19 @@ from maemae.data.instruments import listing
 from maemae.data.universe import Selector, Universe, select_stocks
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
+from maemae.domain.minute_bar import MinuteBar
 from maemae.engine.alerting import DayWatch, TradeAlerts, alert_day_closed, alert_differences
 from maemae.engine.composition import Core
-from maemae.engine.forming import Bar, FormingMinutes
+from maemae.engine.forming import FormingMinutes
 from maemae.engine.kernel import CodeDay
+from maemae.engine.live_state import COUNTS, LIVE_DAY_DOCUMENT, SavedDay, SavedStock, saved_day
 from maemae.engine.operator import OperatorSwitch
 from maemae.engine.params import ParamsWatcher
 from maemae.engine.persistence import StateRecorder
-from maemae.engine.quotes import PriceSource
+from maemae.engine.quotes import PriceSource, TodaySoFar
 from maemae.engine.recovery import in_doubt, reconcile_and_record, settle_in_doubt
 from maemae.engine.scheduler import Scheduler
-from maemae.errors import StoreError
+from maemae.errors import BrokerError, StoreError, first_line
 from maemae.execution.reconciliation import ShortfallWatch
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import PriceLimits, price_limits
@@ -61,14 +65,14 @@ from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
 from maemae.strategy.api import DailyInput, Signal
 
+log = structlog.get_logger("maemae.live")
+
 PRE_OPEN_LEAD = timedelta(minutes=10)  # the universe is prepared this long before the open
 CLOSE_GRACE = timedelta(seconds=30)  # the closing print is read this long after the close
+MINUTE = timedelta(minutes=1)
 
 # priorities of timers due at the same moment: prices first, then the daily signal, then decisions
 _PRICES, _DAILY, _MINUTE, _RECONCILE, _CLOSE = range(5)
-
-
-TodaySoFar = Callable[[StockCode, datetime], list[Bar]]
 
 
 @dataclass(slots=True)
@@ -209,9 +213,14 @@ class LiveDay:
             store, core.kernel, recorder, self.config.execution.halt_file, self.alerts
         )
         self._params = ParamsWatcher(store, self.config, core.kernel, recorder)
-        self._parked = False
         self._shortfalls = ShortfallWatch()
         self.closed = False
+        # an earlier run of the day stopped half-way: its memory of the day, to go on from exactly
+        self._saved = saved_day(store, day)
+        self._parked = self._saved.parked if self._saved else False
+        if self._saved:
+            for name, count in self._saved.counts.items():
+                setattr(self.report, name, count)
 
     # ----- scheduling
     def plan(self, scheduler: Scheduler) -> bool:
@@ -221,7 +230,6 @@ class LiveDay:
             return False
         execution = self.config.execution
         now = scheduler.clock.now()
-        start = max(schedule.open, now)
         last = schedule.closing_auction - timedelta(seconds=1)
         scheduler.at(max(schedule.open - PRE_OPEN_LEAD, now), self.prepare, name="prepare", priority=_PRICES)
         cadences = (
@@ -231,11 +239,20 @@ class LiveDay:
             (execution.reconcile_s, self.reconcile, "reconcile", _RECONCILE),
         )
         for seconds, callback, name, priority in cadences:
-            scheduler.every(
-                timedelta(seconds=seconds), callback, start=start, end=last, name=name, priority=priority
-            )
+            interval = timedelta(seconds=seconds)
+            start = self._first_due(interval, schedule.open, now)
+            scheduler.every(interval, callback, start=start, end=last, name=name, priority=priority)
         scheduler.at(schedule.close + CLOSE_GRACE, self.close, name="close", priority=_CLOSE)
         return True
+
+    def _first_due(self, interval: timedelta, open_: datetime, now: datetime) -> datetime:
+        """A timer's first moment: on its grid from the open (open + k × interval), not before ``now``, and
+        after the saved cycle of a run of the day stopped half-way, whose moments that run has done: a
+        restarted day goes on at the moments the unbroken day would have run."""
+        steps = max(0, -((open_ - now) // interval))  # the ceiling of (now - open) / interval
+        if self._saved is not None and open_ + steps * interval <= self._saved.at:
+            steps = (self._saved.at - open_) // interval + 1
+        return open_ + steps * interval
 
     # ----- before the open
     def prepare(self, now: datetime) -> None:
@@ -243,14 +260,16 @@ class LiveDay:
         if self.stocks:
             return
         core = self.core
-        universe = day_universe(
-            self.config, self.market, self.selector, self.day, [p.code for p in core.portfolio.held()]
-        )
+        held = [p.code for p in core.portfolio.held()]
+        if self._saved is not None:  # the universe the day started with (and what is held now)
+            codes = list(dict.fromkeys([*self._saved.stocks, *held]))
+        else:
+            codes = list(day_universe(self.config, self.market, self.selector, self.day, held).codes)
         history_days = core.daily.history_days()
         previous = self.calendar.previous_session(self.day)
         bases: dict[StockCode, int] = {}
         loaded: dict[StockCode, tuple[BarArrays, BarArrays]] = {}
-        for code in universe.codes:
+        for code in codes:
             history = self.market.history.daily_before(code, self.day, history_days)
             if not len(history):
                 continue  # never traded before today: nothing to judge it by
@@ -265,11 +284,39 @@ class LiveDay:
             limits = (self.feed.limits(code) if self.feed else None) or price_limits(
                 bases[code], self.day, kind, market
             )
-            self.stocks[code] = _Stock(code, kind, market, history, yesterday, limits, bases[code])
-            if self.today_so_far is not None and self.schedule is not None and now > self.schedule.open:
-                self.stocks[code].minutes.seed(self.today_so_far(code, now))
-                self.stocks[code].last_snapshot = now
+            stock = self.stocks[code] = _Stock(code, kind, market, history, yesterday, limits, bases[code])
+            kept = self._saved.stocks.get(code) if self._saved else None
+            if kept is not None:  # as the stopped run left it: the restart trades on the same bars
+                stock.minutes.restore(kept.completed, kept.forming, kept.volume_seen)
+                stock.signal, stock.last_snapshot = kept.signal, kept.last_snapshot
+                self._after_a_pause(stock, now)
+            elif self.today_so_far is not None and self.schedule is not None and now > self.schedule.open:
+                stock.minutes.seed(self._today_bars(code, now, None))  # started during the day
+                stock.last_snapshot = now
         core.kernel.start_day(self.day, now, self._code_days(), self.price_of)
+
+    def _after_a_pause(self, stock: _Stock, now: datetime) -> None:
+        """A restart some time after the stop (on the clock): the bars of the whole minutes it missed. A
+        replay goes on at its last cycle's moment, which missed nothing."""
+        if self._saved is None or now <= self._saved.at:
+            return
+        minutes = stock.minutes
+        last = minutes.forming or (minutes.completed[-1] if minutes.completed else None)
+        if last is not None and last.start + 2 * MINUTE > now:
+            return  # no minute after the last one has ended: nothing to ask for
+        minutes.catch_up(self._today_bars(stock.code, now, last.start if last else None))
+
+    def _today_bars(self, code: StockCode, now: datetime, after: datetime | None) -> list[MinuteBar]:
+        """The minute bars of ``code`` that began after ``after`` and ended by ``now``, from the stored day
+        or the broker's minute chart; none when there is no source or the broker cannot give them (the day
+        goes on with the bars it builds from here, as it did before there was a source: logged)."""
+        if self.today_so_far is None:
+            return []
+        try:
+            return self.today_so_far(code, now, after)
+        except BrokerError as error:
+            log.warning("today_bars_unavailable", code=str(code), after=str(after), error=first_line(error))
+            return []
 
     # ----- every few seconds
     def refresh(self, now: datetime) -> None:
@@ -355,7 +402,12 @@ class LiveDay:
         self._watch.check(now)
         if in_doubt(core.orders):
             settle_in_doubt(core.orders, core.orders.broker, now)
-        self.recorder.checkpoint(live_cursor(self.day, now), valued=(now, self.price_of))
+        self.recorder.checkpoint(
+            live_cursor(self.day, now),
+            valued=(now, self.price_of),
+            documents={LIVE_DAY_DOCUMENT: self._memory(now).document()},
+            minute_bars={code: stock.minutes.take_unsaved() for code, stock in self.stocks.items()},
+        )
 
     def reconcile(self, now: datetime) -> None:
         lines = reconcile_and_record(
@@ -397,6 +449,26 @@ class LiveDay:
             self.on_close(self.report)
 
     # ----- helpers
+    def _memory(self, now: datetime) -> SavedDay:
+        """What a restart of the day needs from this cycle (``engine.live_state``)."""
+        report = self.report
+        return SavedDay(
+            self.day,
+            now,
+            self._parked,
+            {name: getattr(report, name) for name in COUNTS},
+            {
+                code: SavedStock(
+                    stock.signal,
+                    stock.minutes.forming,
+                    stock.minutes.volume_seen,
+                    stock.last_snapshot,
+                    [],  # the completed bars are saved as rows of their own
+                )
+                for code, stock in self.stocks.items()
+            },
+        )
+
     def _today_totals(self) -> tuple[int, int]:
         """Today's orders sent to the broker and their fills, as the order manager holds them now."""
         today = [o for o in self.core.orders.orders.values() if o.created_at.date() == self.day]

@@ -23,6 +23,7 @@ from typing import Any
 
 from maemae.domain.codes import StockCode
 from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
+from maemae.domain.minute_bar import MinuteBar
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent, OrderState
 from maemae.domain.position import Position
@@ -123,10 +124,13 @@ class StateRecorder:
         closed: list[StockCode] | None = None,
         *,
         valued: tuple[datetime, PriceOf] | None = None,
+        documents: Mapping[str, JsonDocument] | None = None,
+        minute_bars: dict[StockCode, list[MinuteBar]] | None = None,
     ) -> None:
         """Save the runtime documents (and the driver's ``cursor``), with the account and every position;
         ``closed`` are codes whose position no longer exists; ``valued`` (the time and the prices now) adds
-        the minute's portfolio snapshot when this minute has none yet."""
+        the minute's portfolio snapshot when this minute has none yet; ``documents`` and ``minute_bars`` are
+        the driver's own (the live loop's memory of the day, ``engine.live_state``)."""
         if cursor is not None:
             self.cursor = cursor
         portfolio = self.kernel.portfolio
@@ -137,6 +141,7 @@ class StateRecorder:
             prices = {p.code: price_of(p.code) for p in portfolio.held()}
             snapshots.append(self._valuation(at, prices))
             runtime[MARKS_DOCUMENT] = marks_document(at, prices)
+        runtime.update(documents or {})
         self.store.commit(
             StateChange(
                 positions=list(portfolio.positions.values()),
@@ -145,6 +150,7 @@ class StateRecorder:
                 runtime=runtime,
                 audit=audit or [],
                 portfolio=snapshots,
+                minute_bars=minute_bars or {},
             )
         )
 
@@ -198,6 +204,7 @@ class StateRecorder:
                     PortfolioSnapshot(at, equity, account.cash, {str(c): v for c, v in values.items()})
                 ],
                 cash=[CashSnapshot(at, "maemae", account.cash, account.settled_cash, account.orderable_cash)],
+                minute_bars_done=day,  # only a restart during the day reads them
             )
         )
 

@@ -9,22 +9,53 @@ minute, so the minute bars the loop builds from them are the stored bars.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 
 from maemae.backtest.market import BacktestMarket
 from maemae.data.bars import NS_PER_SECOND, BarArrays
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
-from maemae.engine.forming import Bar
+from maemae.domain.minute_bar import MinuteBar
 from maemae.ports.broker import Quote
+
+MINUTE = timedelta(minutes=1)
 
 
 class PriceSource(Protocol):
     def current_prices(self, codes: Sequence[StockCode]) -> dict[StockCode, Quote]: ...
+
+
+# today's minute bars of a stock that ended by ``now`` and began after ``after`` (None: from the open): what a
+# run started during the day missed
+TodaySoFar = Callable[[StockCode, datetime, datetime | None], list[MinuteBar]]
+
+
+def ended_between(bars: Iterable[MinuteBar], now: datetime, after: datetime | None) -> list[MinuteBar]:
+    """The bars that began after ``after`` and ended by ``now``: the minute still running is not one."""
+    return [b for b in bars if (after is None or b.start > after) and b.start + MINUTE <= now]
+
+
+class BrokerMinutes:
+    """Today's minute bars from the broker's minute chart (KIS's ``inquire-time-itemchartprice``), for a run
+    started during the day on the clock: the minutes before it started, or those of a restart's pause."""
+
+    def __init__(self, chart: Callable[[StockCode, datetime, datetime | None], pd.DataFrame]) -> None:
+        self._chart = chart  # (code, until, since) -> the day's bars in that span, at least
+
+    def __call__(self, code: StockCode, now: datetime, after: datetime | None) -> list[MinuteBar]:
+        frame = self._chart(code, now, after)
+        columns = [frame[name].tolist() for name in ("open", "high", "low", "close", "volume", "value")]
+        prices = zip(*columns, strict=True)
+        bars = [
+            MinuteBar(pd.Timestamp(ts).to_pydatetime().astimezone(KST), o, h, low, c, v, value)
+            for ts, (o, h, low, c, v, value) in zip(frame["ts"].tolist(), prices, strict=True)
+        ]
+        return ended_between(bars, now, after)
 
 
 class ReplayedQuotes:
@@ -77,13 +108,14 @@ class ReplayedQuotes:
             )
         return quotes
 
-    def bars_before(self, code: StockCode, now: datetime) -> list[Bar]:
-        """The stored minute bars that ended by ``now``: what a run restarted at ``now`` missed."""
+    def bars_before(self, code: StockCode, now: datetime, after: datetime | None = None) -> list[MinuteBar]:
+        """The stored minute bars that ended by ``now`` (and began after ``after``): what a run restarted at
+        ``now`` missed."""
         bars = self._day_bars(code)
         stamp = int(now.timestamp() * 1_000_000) * 1_000
         ended = int(np.searchsorted(bars.ts, stamp - 60 * NS_PER_SECOND, side="right"))
-        return [
-            Bar(
+        stored = (
+            MinuteBar(
                 datetime.fromtimestamp(int(bars.ts[i]) / NS_PER_SECOND, KST),
                 int(bars.open[i]),
                 int(bars.high[i]),
@@ -93,4 +125,5 @@ class ReplayedQuotes:
                 int(bars.value[i]),
             )
             for i in range(ended)
-        ]
+        )
+        return ended_between(stored, now, after)

@@ -79,7 +79,7 @@ from maemae.engine.live import (
 from maemae.engine.lock_guard import LockCheck, LockGuardedBroker
 from maemae.engine.pacing import check_speed
 from maemae.engine.persistence import StateRecorder
-from maemae.engine.quotes import PriceSource, ReplayedQuotes
+from maemae.engine.quotes import BrokerMinutes, PriceSource, ReplayedQuotes, TodaySoFar
 from maemae.engine.recovery import RecoveryReport, recover
 from maemae.engine.scheduler import Scheduler
 from maemae.engine.stop_signals import (
@@ -256,7 +256,7 @@ def _trade_day(
         # run's last error (as the day's errors are, and as paper's are): a scheduled run must not end silent
         with _alerted(sink, clock, store):
             broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
-            today_so_far = prices.bars_before if isinstance(prices, ReplayedQuotes) else None
+            today_so_far = _today_so_far(prices)
             # the lock is checked right before each request leaves, after any confirmation prompt: a person
             # may take minutes to answer, and the lock may be lost meanwhile
             broker = LockGuardedBroker(broker, lock.check)
@@ -401,6 +401,22 @@ def _trading_venue(
         return kis, kis, None
     sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
     return sim, kis, sim
+
+
+def _today_so_far(prices: PriceSource) -> TodaySoFar | None:
+    """Where a run started during the day finds today's minute bars before its start (or its restart's
+    pause): the stored day of a replay, KIS's minute chart on the clock. Creon's chart is not asked: its
+    today's bars are untested here (a Creon run builds today's bars from its start)."""
+    if isinstance(prices, ReplayedQuotes):
+        return prices.bars_before
+    if isinstance(prices, KisBroker):
+        kis = prices
+        return BrokerMinutes(
+            lambda code, now, after: kis.minute_bars_today(
+                code, f"{now:%H%M%S}", None if after is None else f"{after:%H%M%S}"
+            )
+        )
+    return None
 
 
 def _real(broker: Broker) -> KisBroker | CreonBroker:

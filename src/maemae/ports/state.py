@@ -16,6 +16,7 @@ method                       contract
                              positions, the account, the named runtime documents
 ``runtime_document``         one named runtime document, e.g. the operator's halt written by another process
 ``audit_entries``            the audit log in order (``maemae audit verify`` checks its hash chain)
+``live_minute_bars``         the minute bars a live day built and saved so far, by stock, oldest first
 ===========================  ==========================================================================
 """
 
@@ -29,6 +30,7 @@ from typing import Any, Protocol, runtime_checkable
 from maemae.domain.account import Account
 from maemae.domain.codes import StockCode
 from maemae.domain.fill import Fill
+from maemae.domain.minute_bar import MinuteBar
 from maemae.domain.order import Order
 from maemae.domain.position import Position
 
@@ -143,6 +145,9 @@ class StateChange:
     cash: list[CashSnapshot] = field(default_factory=list)
     portfolio: list[PortfolioSnapshot] = field(default_factory=list)
     daily: list[DailyResult] = field(default_factory=list)
+    # minute bars a live day completed since its last checkpoint, appended to the day's saved ones
+    minute_bars: dict[StockCode, list[MinuteBar]] = field(default_factory=dict)
+    minute_bars_done: date | None = None  # a day closed: its saved minute bars, and older days', deleted
 
     def __bool__(self) -> bool:
         return any(
@@ -159,6 +164,8 @@ class StateChange:
                 self.cash,
                 self.portfolio,
                 self.daily,
+                any(self.minute_bars.values()),
+                self.minute_bars_done,
             )
         )
 
@@ -199,3 +206,5 @@ class StateStore(Protocol):
     def portfolio_snapshots(self, day: date) -> list[PortfolioSnapshot]: ...
 
     def recent_audit(self, kinds: Sequence[str], limit: int) -> list[AuditEntry]: ...
+
+    def live_minute_bars(self, day: date) -> dict[StockCode, list[MinuteBar]]: ...

@@ -23,7 +23,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
 from maemae.domain.fill import Fill
+from maemae.domain.minute_bar import MinuteBar
 from maemae.domain.order_states import OPEN_STATES
 from maemae.errors import StoreError, first_line
 from maemae.ports.state import (
@@ -107,6 +109,7 @@ class SqlStateStore:
                 connection, schema.runtime_state, {"name": name, "data": document, "updated_at": now}, "name"
             )
         self._write_records(connection, change)
+        self._write_minute_bars(connection, change)
         if change.audit:
             self._append_audit(connection, change.audit)
 
@@ -170,6 +173,30 @@ class SqlStateStore:
                 "denials": result.denials,
             }
             self._upsert(connection, schema.daily_results, row, "trading_day")
+
+    def _write_minute_bars(self, connection: Connection, change: StateChange) -> None:
+        """A live day's newly built minute bars; a closed day's (and any older day's left by a day that never
+        closed) deleted: only a restart of the same day reads them."""
+        table = schema.live_minute_bars
+        rows = [
+            {
+                "trading_day": bar.start.date(),
+                "code": str(code),
+                "start": bar.start,
+                "open": bar.open,
+                "high": bar.high,
+                "low": bar.low,
+                "close": bar.close,
+                "volume": bar.volume,
+                "value": bar.value,
+            }
+            for code, bars in change.minute_bars.items()
+            for bar in bars
+        ]
+        if rows:
+            connection.execute(table.insert(), rows)
+        if change.minute_bars_done is not None:
+            connection.execute(delete(table).where(table.c.trading_day <= change.minute_bars_done))
 
     def _upsert(self, connection: Connection, table: Any, row: dict[str, Any], key: str) -> None:
         statement = self._insert(table).values(row)
@@ -311,6 +338,31 @@ class SqlStateStore:
                 select(table).where(table.c.kind.in_(list(kinds))).order_by(table.c.seq.desc()).limit(limit)
             )
             return [AuditEntry(row.at, row.kind, row.subject, json.loads(row.data)) for row in rows]
+
+    def live_minute_bars(self, day: date) -> dict[StockCode, list[MinuteBar]]:
+        """The minute bars a live run of ``day`` built and saved, by stock, oldest first (a restart's)."""
+        table = schema.live_minute_bars
+        bars: dict[StockCode, list[MinuteBar]] = defaultdict(list)
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(table).where(table.c.trading_day == day).order_by(table.c.code, table.c.start)
+                )
+                for row in rows:
+                    bars[StockCode(row.code)].append(
+                        MinuteBar(
+                            row.start,
+                            int(row.open),
+                            int(row.high),
+                            int(row.low),
+                            int(row.close),
+                            int(row.volume),
+                            int(row.value),
+                        )
+                    )
+        except (OperationalError, DatabaseError) as error:
+            raise translate_error(self.url, error) from None
+        return dict(bars)
 
     def fills(self, day: date) -> list[Fill]:
         """Every stored fill of ``day`` (reports, tests)."""

@@ -206,6 +206,22 @@ daily_results = Table(
     Column("denials", Integer, nullable=False),
 )
 
+# the minute bars a live day built from its price snapshots, kept until the day closes: a run started again
+# during the day goes on with the same bars (engine.live); the day's close deletes them
+live_minute_bars = Table(
+    "live_minute_bars",
+    metadata,
+    Column("trading_day", Date, primary_key=True),
+    Column("code", String(6), primary_key=True),
+    Column("start", KstTimestamp, primary_key=True),
+    Column("open", BigInteger, nullable=False),
+    Column("high", BigInteger, nullable=False),
+    Column("low", BigInteger, nullable=False),
+    Column("close", BigInteger, nullable=False),
+    Column("volume", BigInteger, nullable=False),
+    Column("value", BigInteger, nullable=False),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -429,8 +429,11 @@ class KisBroker:
             _int(row, "stck_sdpr"),
         )
 
-    def minute_bars_today(self, code: StockCode, until: str = "153000") -> pd.DataFrame:
-        """Today's minute bars up to ``until`` (HHMMSS), walking back 30 bars per call."""
+    def minute_bars_today(
+        self, code: StockCode, until: str = "153000", since: str | None = None
+    ) -> pd.DataFrame:
+        """Today's minute bars up to ``until`` (HHMMSS), walking back 30 bars per call to the open, or only
+        until a page reaches back to ``since`` (a restart's pause: one call, not ten)."""
         base = {"FID_ETC_CLS_CODE": "", "FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": str(code)}
         return self._walk_minutes(
             protocol.TODAY_MINUTES_PATH,
@@ -439,6 +442,7 @@ class KisBroker:
             until,
             protocol.TODAY_MINUTES_PER_CALL,
             None,
+            since,
         )
 
     def minute_bars(self, code: StockCode, day: date) -> pd.DataFrame:
@@ -466,9 +470,10 @@ class KisBroker:
         until: str,
         per_call: int,
         day: date | None,
+        since: str | None = None,
     ) -> pd.DataFrame:
-        """Minute bars from ``until`` back to the open: each call gives the ``per_call`` bars up to
-        ``FID_INPUT_HOUR_1``, newest first; the next asks from the minute before the earliest."""
+        """Minute bars from ``until`` back to the open (or to ``since``): each call gives the ``per_call``
+        bars up to ``FID_INPUT_HOUR_1``, newest first; the next asks from the minute before the earliest."""
         rows: list[Json] = []
         hour = until
         for _ in range(400 // per_call + 2):
@@ -484,6 +489,8 @@ class KisBroker:
             if len(page) < per_call:
                 break
             earliest = min(_text(r, "stck_cntg_hour") for r in page)
+            if since is not None and earliest <= since:
+                break
             hour = f"{(datetime.strptime(earliest, '%H%M%S') - timedelta(minutes=1)):%H%M%S}"
         return _minute_frame(rows)
 

@@ -1,0 +1,110 @@
+"""What a live day saves with each cycle besides the book, so that a run started again during the day goes on
+exactly as the unbroken day would have (SPEC 5, restart).
+
+The orders, fills, holdings, cash and risk state are saved as they change (``engine.persistence``). What the
+live loop keeps in memory between cycles is saved here, with each cycle's checkpoint, as the runtime document
+``live_day``:
+
+* the day's universe (a stock sold during the day stays in it, as it did before the stop);
+* each stock's daily signal (evaluated once a minute, used by the cycles in between);
+* the minute bar still forming, the cumulative volume seen and the time of the last snapshot (the next
+  snapshot extends that bar, and on a simulated exchange the trading since that snapshot is one bar);
+* whether the day's safe-asset decision was made (it is made once, at the first cycle);
+* the day's counts of cycles, refreshes and completed bars, for the day's report;
+* the time of the cycle, after which the restarted day's timers go on, on the grid they ran on.
+
+The completed minute bars are rows of their own, appended as they complete (``StateStore.live_minute_bars``):
+a whole day of them rewritten every 10 seconds would be megabytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.minute_bar import MinuteBar
+from maemae.ports.state import JsonDocument, StateStore
+from maemae.strategy.inputs import Signal
+
+LIVE_DAY_DOCUMENT = "live_day"
+COUNTS = ("cycles", "refreshes", "completed_bars", "halted_cycles")
+
+
+@dataclass(slots=True)
+class SavedStock:
+    """One stock of the universe as the last cycle left it."""
+
+    signal: Signal
+    forming: MinuteBar | None
+    volume_seen: int
+    last_snapshot: datetime | None
+    completed: list[MinuteBar]
+
+
+@dataclass(slots=True)
+class SavedDay:
+    """The live loop's memory of ``day`` at the cycle of ``at``."""
+
+    day: date
+    at: datetime
+    parked: bool
+    counts: dict[str, int]
+    stocks: dict[StockCode, SavedStock]
+
+    def document(self) -> JsonDocument:
+        """The runtime document (the completed bars are saved apart)."""
+        return {
+            "day": self.day.isoformat(),
+            "at": self.at.isoformat(),
+            "parked": self.parked,
+            "counts": dict(self.counts),
+            "stocks": {
+                str(code): {
+                    "signal": int(stock.signal),
+                    "forming": _bar_fields(stock.forming),
+                    "volume_seen": stock.volume_seen,
+                    "last_snapshot": stock.last_snapshot.isoformat() if stock.last_snapshot else None,
+                }
+                for code, stock in self.stocks.items()
+            },
+        }
+
+
+def saved_day(store: StateStore, day: date) -> SavedDay | None:
+    """What an earlier run of ``day`` saved, with its completed bars; None when none ran (or another day)."""
+    document = store.runtime_document(LIVE_DAY_DOCUMENT)
+    if not document or document.get("day") != day.isoformat():
+        return None
+    completed = store.live_minute_bars(day)
+    stocks = {
+        StockCode(code): SavedStock(
+            Signal(int(fields["signal"])),
+            _bar(fields["forming"]),
+            int(fields["volume_seen"]),
+            _moment(fields["last_snapshot"]) if fields["last_snapshot"] else None,
+            completed.get(StockCode(code), []),
+        )
+        for code, fields in document["stocks"].items()
+    }
+    counts = {name: int(document["counts"].get(name, 0)) for name in COUNTS}
+    return SavedDay(day, _moment(document["at"]), bool(document["parked"]), counts, stocks)
+
+
+def _bar_fields(bar: MinuteBar | None) -> list[Any] | None:
+    if bar is None:
+        return None
+    return [bar.start.isoformat(), bar.open, bar.high, bar.low, bar.close, bar.volume, bar.value]
+
+
+def _bar(fields: list[Any] | None) -> MinuteBar | None:
+    if fields is None:
+        return None
+    start, *numbers = fields
+    return MinuteBar(_moment(start), *(int(n) for n in numbers))
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(KST)

@@ -1,0 +1,176 @@
+"""A day on the live loop stopped half-way and started again trades exactly as the same day run unbroken:
+the minute bars the run built from its snapshots, each stock's daily signal, the day's universe and its
+safe-asset decision are saved with every cycle and taken back at the restart (``engine.live_state``), and the
+timers go on on the grid they ran on before the stop. Before, a restart on the clock had no bars of today,
+ran its timers from the moment of the restart and made the safe-asset decision again (it sold the safe asset
+at 11:00:30 and traded otherwise for the rest of the day)."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, time
+from pathlib import Path
+
+import pytest
+
+from maemae.brokers.kis.mock.app import MockSettings
+from maemae.brokers.kis.mock.replay import MarketReplay
+from maemae.brokers.kis.mock.server import MockServer, mock_environment
+from maemae.config import load_config
+from maemae.config.broker import KisBrokerConfig
+from maemae.data.bars import Timeframe
+from maemae.data.store import BarStore
+from maemae.domain.clock_time import KST
+from maemae.engine.clock import SimulatedClock
+from maemae.engine.composition import make_sim_exchange
+from maemae.engine.runtime import RunOptions, run_trading_day
+from maemae.krx.calendar import default_calendar
+from maemae.store.repository import SqlStateStore
+from tests.engine.test_run import DAY, _config
+
+# a cycle every 30 s: a day in half a minute, and a stop at hh:mm:30 is half-way to the next daily evaluation
+CADENCES = "price_refresh_s = 30\nminute_eval_s = 30\ndaily_eval_s = 60\nreconcile_s = 60"
+
+
+def _trades(directory: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The day's fills and orders (denied ones included), as the store holds them, in time order."""
+    with sqlite3.connect(directory / "state.db") as db:
+        fills = list(db.execute("select at, code, side, quantity, price from fills order by at, code, side"))
+        orders = list(
+            db.execute(
+                "select created_at, code, side, quantity, order_type, limit_price, state, reason from orders "
+                "order by created_at, code, side"
+            )
+        )
+    return fills, orders
+
+
+def _at(hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime.combine(DAY, time(hour, minute, second), KST)
+
+
+class _StoppingClock(SimulatedClock):
+    """A simulated clock that sends this process SIGTERM when it reaches ``stop_at``, as a service manager
+    would at that moment: the day stops after that moment's timers, its state saved."""
+
+    def __init__(self, start: datetime, stop_at: datetime | None) -> None:
+        super().__init__(start)
+        self.stop_at = stop_at
+
+    def set(self, moment: datetime) -> None:
+        super().set(moment)
+        if self.stop_at is not None and moment >= self.stop_at:
+            self.stop_at = None
+            signal.raise_signal(signal.SIGTERM)
+
+
+@contextmanager
+def _kis_paper_server(
+    root: Path, directory: Path, monkeypatch: pytest.MonkeyPatch, clock: SimulatedClock
+) -> Iterator[Path]:
+    """KIS's paper server (the local one, on 127.0.0.1) trading the day's stored bars as ``clock`` reaches
+    them, and a config of ``run`` on it; yields the config's path."""
+    directory.mkdir()
+    settings = MockSettings(token_interval_s=0.1)
+    store = BarStore(root)
+    config_path = _config(root, directory, f'{CADENCES}\n[logging]\ndir = "{directory}/logs"')
+    calendar = default_calendar()
+    instruments = store.read_instruments()
+    server = MockServer(
+        lambda c: make_sim_exchange(load_config(config_path), calendar, instruments, c),
+        settings=settings,
+        replay=MarketReplay(store, calendar, DAY, clock.now),
+    ).start()
+    try:
+        for variable, value in mock_environment(KisBrokerConfig(), settings).items():
+            monkeypatch.setenv(variable, value)
+        with config_path.open("a", encoding="utf-8") as toml:
+            toml.write(
+                f'\n[broker]\nkind = "kis"\n'
+                f'\n[broker.kis]\nbase_url = "{server.base_url}"\nws_url = "{server.ws_url}"\n'
+                f'websocket = false\nrequests_per_second = 1000\ntoken_cache = "{directory}/token.json"\n'
+            )
+        yield config_path
+    finally:
+        server.stop()
+
+
+def _stopped_by_sigterm(config: Path, clock: _StoppingClock) -> None:
+    """``run`` on ``clock`` until its SIGTERM: the day stops with its state saved."""
+    stopped = run_trading_day(load_config(config), RunOptions(clock=clock))
+    assert stopped.note.startswith(f"{DAY}: stopped before the close by SIGTERM"), stopped.note
+
+
+def _day_on_the_clock(
+    root: Path, directory: Path, monkeypatch: pytest.MonkeyPatch, stop_at: datetime | None
+) -> tuple[list[tuple[object, ...]], ...]:
+    """``run`` on a (simulated) wall clock with KIS's paper server: the store's fills and orders of the day,
+    stopped by SIGTERM at ``stop_at`` and started again at once when it is given."""
+    clock = _StoppingClock(_at(8, 0), stop_at)
+    with _kis_paper_server(root, directory, monkeypatch, clock) as config:
+        if stop_at is not None:
+            _stopped_by_sigterm(config, clock)
+            assert clock.now() == stop_at
+        summary = run_trading_day(load_config(config), RunOptions(clock=clock))
+    assert summary.note == f"{DAY}: the day is closed"
+    assert summary.book_differences == []
+    assert summary.report is not None
+    assert summary.report.cycles == 760  # the day's, counted on from the stopped run's
+    return _trades(directory)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
+def test_run_on_the_clock_when_stopped_and_started_again_then_it_trades_as_the_unbroken_day(
+    market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unbroken_fills, unbroken_orders = _day_on_the_clock(market_root, tmp_path / "unbroken", monkeypatch, None)
+    assert len(unbroken_fills) > 10, "a day with few fills would show little"
+    # stopped half-way through a minute: the daily timer's next moment is the next whole minute, not 30 s on
+    stop_at = _at(11, 0, 30)
+    fills, orders = _day_on_the_clock(market_root, tmp_path / "restarted", monkeypatch, stop_at)
+    assert orders == unbroken_orders
+    assert fills == unbroken_fills
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
+def test_run_on_the_clock_when_started_again_after_a_pause_then_the_minutes_it_missed_come_from_kis(
+    market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart four and a half minutes after the stop asks KIS's minute chart for the minutes it missed:
+    they are today's bars as the market traded them, and the bar forming at the stop is complete."""
+    clock = _StoppingClock(
+        datetime.combine(DAY, time(8, 0), KST), datetime.combine(DAY, time(11, 0, 30), KST)
+    )
+    with _kis_paper_server(market_root, tmp_path / "paused", monkeypatch, clock) as config:
+        _stopped_by_sigterm(config, clock)
+        clock.set(datetime.combine(DAY, time(11, 5, 10), KST))
+        clock.stop_at = datetime.combine(DAY, time(11, 6), KST)
+        _stopped_by_sigterm(config, clock)
+    store = SqlStateStore(f"sqlite:///{tmp_path}/paused/state.db", create=False)
+    try:
+        built = store.live_minute_bars(DAY)
+    finally:
+        store.close()
+    market = BarStore(market_root)
+    assert len(built) >= 8
+    for code, bars in built.items():
+        starts = [bar.start.time() for bar in bars]
+        assert time(11, 0) in starts  # the bar forming at the stop, complete
+        missed = [b for b in bars if time(11, 1) <= b.start.time() < time(11, 5)]
+        traded = market.read_arrays(code, Timeframe.MINUTE, DAY, DAY)
+        expected = [
+            (int(ts), int(o), int(h), int(lo), int(c), int(v))
+            for ts, o, h, lo, c, v in zip(
+                traded.ts, traded.open, traded.high, traded.low, traded.close, traded.volume, strict=True
+            )
+            if time(11, 1) <= datetime.fromtimestamp(int(ts) / 1e9, KST).time() < time(11, 5)
+        ]
+        assert [
+            (int(b.start.timestamp()) * 1_000_000_000, b.open, b.high, b.low, b.close, b.volume)
+            for b in missed
+        ] == expected, code
+        assert expected, f"{code} traded nothing in the pause: the test would show nothing"
