@@ -31,7 +31,7 @@ class FormingMinutes:
         self.completed: list[MinuteBar] = []
         self.forming: MinuteBar | None = None
         self._volume_seen = day_volume_before  # the cumulative volume at the last snapshot
-        self._saved = 0  # completed bars already in the state store
+        self._stored = 0  # how many of the completed bars are in the state store
 
     def update(
         self, price: int, cumulative_volume: int, at: datetime, *, closing: bool = False
@@ -57,12 +57,12 @@ class FormingMinutes:
         return done
 
     def seed(self, bars: list[MinuteBar]) -> None:
-        """Start from the stored bars completed today (a replay restarted during the day with nothing of its
-        own saved): the store keeps them, so none is saved again."""
+        """Start from today's bars before a run's first start during the day (a replay's stored ones, or the
+        broker's chart): saved with the first checkpoint, so a later restart has them too."""
         self.completed = list(bars)
         self.forming = None
         self._volume_seen = sum(b.volume for b in bars)
-        self._saved = len(self.completed)
+        self._stored = 0
 
     def restore(self, completed: list[MinuteBar], forming: MinuteBar | None, volume_seen: int) -> None:
         """Go on from what an earlier run of the day built and saved (its bars, the one forming at its last
@@ -70,13 +70,21 @@ class FormingMinutes:
         self.completed = list(completed)
         self.forming = forming
         self._volume_seen = volume_seen
-        self._saved = len(self.completed)
+        self._stored = len(self.completed)
 
     def catch_up(self, missed: list[MinuteBar]) -> None:
-        """After a pause (a restart a while after the stop): the bar forming at the stop is complete, and the
-        bars of the minutes the pause missed follow it; the next snapshot opens a new bar."""
+        """After a pause (a restart a while after the stop), ``missed``: the broker's bars from the minute
+        that was forming at the stop on. That minute's bar is the broker's whole one (the stopped run saw only
+        part of it, and the rest of its volume would land in the next bar); the others follow it; the next
+        snapshot opens a new bar."""
         if not missed:
             return
+        forming = self.forming
+        if forming is not None and missed[0].start == forming.start:
+            self._volume_seen += missed[0].volume - forming.volume
+            self.forming = None
+            self.completed.append(missed[0])
+            missed = missed[1:]
         self.finish()
         self.completed.extend(missed)
         self._volume_seen += sum(b.volume for b in missed)
@@ -84,8 +92,8 @@ class FormingMinutes:
     def take_unsaved(self) -> list[MinuteBar]:
         """The bars completed since the last call, to be saved with the cycle's checkpoint (which ends the run
         if it cannot be written, so a bar handed out here is either stored or rebuilt by the restart)."""
-        new = self.completed[self._saved :]
-        self._saved = len(self.completed)
+        new = self.completed[self._stored :]
+        self._stored = len(self.completed)
         return new
 
     def finish(self) -> MinuteBar | None:

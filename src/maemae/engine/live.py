@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 
 import structlog
 
-from maemae.alerts.messages import AlertSink, NoAlerts
+from maemae.alerts.messages import Alert, AlertKind, AlertSink, NoAlerts
 from maemae.backtest.market import BacktestMarket
 from maemae.brokers.sim.matching import MarketBar
 from maemae.brokers.sim.venue import SimulatedVenue
@@ -45,7 +45,7 @@ from maemae.domain.enums import InstrumentType, Market
 from maemae.domain.minute_bar import MinuteBar
 from maemae.engine.alerting import DayWatch, TradeAlerts, alert_day_closed, alert_differences
 from maemae.engine.composition import Core
-from maemae.engine.forming import FormingMinutes
+from maemae.engine.forming import MINUTE, FormingMinutes
 from maemae.engine.kernel import CodeDay
 from maemae.engine.live_state import COUNTS, LIVE_DAY_DOCUMENT, SavedDay, SavedStock, saved_day
 from maemae.engine.operator import OperatorSwitch
@@ -54,7 +54,7 @@ from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, TodaySoFar
 from maemae.engine.recovery import in_doubt, reconcile_and_record, settle_in_doubt
 from maemae.engine.scheduler import Scheduler
-from maemae.errors import BrokerError, StoreError, first_line
+from maemae.errors import BrokerConnectionLost, BrokerError, StoreError, first_line
 from maemae.execution.reconciliation import ShortfallWatch
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import PriceLimits, price_limits
@@ -69,7 +69,6 @@ log = structlog.get_logger("maemae.live")
 
 PRE_OPEN_LEAD = timedelta(minutes=10)  # the universe is prepared this long before the open
 CLOSE_GRACE = timedelta(seconds=30)  # the closing print is read this long after the close
-MINUTE = timedelta(minutes=1)
 
 # priorities of timers due at the same moment: prices first, then the daily signal, then decisions
 _PRICES, _DAILY, _MINUTE, _RECONCILE, _CLOSE = range(5)
@@ -170,6 +169,21 @@ def day_universe(
     )
 
 
+def day_codes(
+    config: MaemaeConfig,
+    market: BacktestMarket,
+    selector: Selector,
+    day: date,
+    holdings: list[StockCode],
+    started: list[StockCode] | None,
+) -> list[StockCode]:
+    """The day's universe: the one an earlier run of the day ``started`` with (a stock sold since stays in
+    it) and what is held now, or, at the day's first start, the selector's pick (``day_universe``)."""
+    if started is not None:
+        return list(dict.fromkeys([*started, *holdings]))
+    return list(day_universe(config, market, selector, day, holdings).codes)
+
+
 class LiveDay:
     """One trading day of the live loop on ``scheduler``'s clock."""
 
@@ -217,6 +231,7 @@ class LiveDay:
         self.closed = False
         # an earlier run of the day stopped half-way: its memory of the day, to go on from exactly
         self._saved = saved_day(store, day)
+        self._no_chart = False  # the broker failed to give today's bars before this start: not asked again
         self._parked = self._saved.parked if self._saved else False
         if self._saved:
             for name, count in self._saved.counts.items():
@@ -241,7 +256,8 @@ class LiveDay:
         for seconds, callback, name, priority in cadences:
             interval = timedelta(seconds=seconds)
             start = self._first_due(interval, schedule.open, now)
-            scheduler.every(interval, callback, start=start, end=last, name=name, priority=priority)
+            if start <= last:  # a start in the closing auction (or after the close) waits for the close
+                scheduler.every(interval, callback, start=start, end=last, name=name, priority=priority)
         scheduler.at(schedule.close + CLOSE_GRACE, self.close, name="close", priority=_CLOSE)
         return True
 
@@ -261,10 +277,8 @@ class LiveDay:
             return
         core = self.core
         held = [p.code for p in core.portfolio.held()]
-        if self._saved is not None:  # the universe the day started with (and what is held now)
-            codes = list(dict.fromkeys([*self._saved.stocks, *held]))
-        else:
-            codes = list(day_universe(self.config, self.market, self.selector, self.day, held).codes)
+        started = list(self._saved.stocks) if self._saved else None
+        codes = day_codes(self.config, self.market, self.selector, self.day, held, started)
         history_days = core.daily.history_days()
         previous = self.calendar.previous_session(self.day)
         bases: dict[StockCode, int] = {}
@@ -284,38 +298,57 @@ class LiveDay:
             limits = (self.feed.limits(code) if self.feed else None) or price_limits(
                 bases[code], self.day, kind, market
             )
-            stock = self.stocks[code] = _Stock(code, kind, market, history, yesterday, limits, bases[code])
-            kept = self._saved.stocks.get(code) if self._saved else None
-            if kept is not None:  # as the stopped run left it: the restart trades on the same bars
-                stock.minutes.restore(kept.completed, kept.forming, kept.volume_seen)
-                stock.signal, stock.last_snapshot = kept.signal, kept.last_snapshot
-                self._after_a_pause(stock, now)
-            elif self.today_so_far is not None and self.schedule is not None and now > self.schedule.open:
-                stock.minutes.seed(self._today_bars(code, now, None))  # started during the day
-                stock.last_snapshot = now
+            self.stocks[code] = _Stock(code, kind, market, history, yesterday, limits, bases[code])
+            self._today_before(self.stocks[code], now)
         core.kernel.start_day(self.day, now, self._code_days(), self.price_of)
 
+    def _today_before(self, stock: _Stock, now: datetime) -> None:
+        """Today's bars before this start: as the stopped run of the day left them (the restart trades on the
+        same bars), with the minutes of a pause; or, at a first start during the day, those so far."""
+        saved = self._saved
+        kept = saved.stocks.get(stock.code) if saved is not None else None
+        if saved is not None and kept is not None:
+            stock.minutes.restore(saved.bars.get(stock.code, []), kept.forming, kept.volume_seen)
+            stock.signal, stock.last_snapshot = kept.signal, kept.last_snapshot
+            self._after_a_pause(stock, now)
+        elif self.today_so_far is not None and self.schedule is not None and now > self.schedule.open:
+            stock.minutes.seed(self._today_bars(stock.code, now, None))
+            stock.last_snapshot = now
+
     def _after_a_pause(self, stock: _Stock, now: datetime) -> None:
-        """A restart some time after the stop (on the clock): the bars of the whole minutes it missed. A
-        replay goes on at its last cycle's moment, which missed nothing."""
+        """A restart some time after the stop (on the clock): the broker's bars of the whole minutes it
+        missed, the minute forming at the stop among them. A replay goes on at its last cycle's moment,
+        which missed nothing."""
         if self._saved is None or now <= self._saved.at:
             return
         minutes = stock.minutes
-        last = minutes.forming or (minutes.completed[-1] if minutes.completed else None)
-        if last is not None and last.start + 2 * MINUTE > now:
-            return  # no minute after the last one has ended: nothing to ask for
-        minutes.catch_up(self._today_bars(stock.code, now, last.start if last else None))
+        forming = minutes.forming
+        last = forming or (minutes.completed[-1] if minutes.completed else None)
+        if last is not None and last.start + MINUTE > now:
+            return  # the last bar's minute has not ended: there is nothing whole to ask for
+        after = forming.start - MINUTE if forming else (last.start if last else None)
+        minutes.catch_up(self._today_bars(stock.code, now, after))
 
     def _today_bars(self, code: StockCode, now: datetime, after: datetime | None) -> list[MinuteBar]:
         """The minute bars of ``code`` that began after ``after`` and ended by ``now``, from the stored day
-        or the broker's minute chart; none when there is no source or the broker cannot give them (the day
-        goes on with the bars it builds from here, as it did before there was a source: logged)."""
-        if self.today_so_far is None:
+        or the broker's minute chart. A broker that cannot give them is asked no more this start (each
+        stock's call would wait out the same failure): the day goes on with the bars it builds from here, and
+        the operator is told. A lost connection ends the run as it does anywhere (exit 7: the supervisor
+        restarts it)."""
+        if self.today_so_far is None or self._no_chart:
             return []
         try:
             return self.today_so_far(code, now, after)
+        except BrokerConnectionLost:
+            raise
         except BrokerError as error:
-            log.warning("today_bars_unavailable", code=str(code), after=str(after), error=first_line(error))
+            self._no_chart = True
+            text = (
+                f"today's minute bars before {now:%H:%M} could not be read ({first_line(error)}): "
+                "the day's bars start at this start"
+            )
+            log.warning("today_bars_unavailable", code=str(code), error=first_line(error))
+            self.alerts.send(Alert(AlertKind.ERROR, "minute chart unavailable", text, now))
             return []
 
     # ----- every few seconds
@@ -463,7 +496,6 @@ class LiveDay:
                     stock.minutes.forming,
                     stock.minutes.volume_seen,
                     stock.last_snapshot,
-                    [],  # the completed bars are saved as rows of their own
                 )
                 for code, stock in self.stocks.items()
             },

@@ -19,13 +19,14 @@ a whole day of them rewritten every 10 seconds would be megabytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.minute_bar import MinuteBar
+from maemae.errors import StoreError
 from maemae.ports.state import JsonDocument, StateStore
 from maemae.strategy.inputs import Signal
 
@@ -35,24 +36,25 @@ COUNTS = ("cycles", "refreshes", "completed_bars", "halted_cycles")
 
 @dataclass(slots=True)
 class SavedStock:
-    """One stock of the universe as the last cycle left it."""
+    """One stock of the universe as the last cycle left it (its completed bars are ``SavedDay.bars``)."""
 
     signal: Signal
     forming: MinuteBar | None
     volume_seen: int
     last_snapshot: datetime | None
-    completed: list[MinuteBar]
 
 
 @dataclass(slots=True)
 class SavedDay:
-    """The live loop's memory of ``day`` at the cycle of ``at``."""
+    """The live loop's memory of ``day`` at the cycle of ``at``; ``bars``, the completed minute bars by
+    stock, are read back from their table (a checkpoint writes only the new ones, apart)."""
 
     day: date
     at: datetime
     parked: bool
     counts: dict[str, int]
     stocks: dict[StockCode, SavedStock]
+    bars: dict[StockCode, list[MinuteBar]] = field(default_factory=dict)
 
     def document(self) -> JsonDocument:
         """The runtime document (the completed bars are saved apart)."""
@@ -74,23 +76,39 @@ class SavedDay:
 
 
 def saved_day(store: StateStore, day: date) -> SavedDay | None:
-    """What an earlier run of ``day`` saved, with its completed bars; None when none ran (or another day)."""
+    """What an earlier run of ``day`` saved, with its completed bars; None when none ran (or another day).
+    A document this maemae cannot read is refused in one line: going on without it would trade the rest of
+    the day on other bars, unannounced."""
     document = store.runtime_document(LIVE_DAY_DOCUMENT)
     if not document or document.get("day") != day.isoformat():
         return None
-    completed = store.live_minute_bars(day)
-    stocks = {
-        StockCode(code): SavedStock(
-            Signal(int(fields["signal"])),
-            _bar(fields["forming"]),
-            int(fields["volume_seen"]),
-            _moment(fields["last_snapshot"]) if fields["last_snapshot"] else None,
-            completed.get(StockCode(code), []),
-        )
-        for code, fields in document["stocks"].items()
-    }
-    counts = {name: int(document["counts"].get(name, 0)) for name in COUNTS}
-    return SavedDay(day, _moment(document["at"]), bool(document["parked"]), counts, stocks)
+    try:
+        stocks = {
+            StockCode(code): SavedStock(
+                Signal(int(fields["signal"])),
+                _bar(fields["forming"]),
+                int(fields["volume_seen"]),
+                _moment(fields["last_snapshot"]) if fields["last_snapshot"] else None,
+            )
+            for code, fields in document["stocks"].items()
+        }
+        counts = {name: int(document["counts"].get(name, 0)) for name in COUNTS}
+        at, parked = _moment(document["at"]), bool(document["parked"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise StoreError(
+            f"the state database's runtime document {LIVE_DAY_DOCUMENT!r} of {day} cannot be read "
+            f"({type(error).__name__}: {error}): restore the database from a backup, or give the day a new "
+            "store.url"
+        ) from None
+    return SavedDay(day, at, parked, counts, stocks, store.live_minute_bars(day))
+
+
+def saved_universe(store: StateStore, day: date) -> list[StockCode] | None:
+    """The universe an earlier run of ``day`` started with; None at the day's first start."""
+    document = store.runtime_document(LIVE_DAY_DOCUMENT)
+    if not document or document.get("day") != day.isoformat():
+        return None
+    return [StockCode(code) for code in document.get("stocks", {})]
 
 
 def _bar_fields(bar: MinuteBar | None) -> list[Any] | None:

@@ -10,7 +10,7 @@ minute, so the minute bars the loop builds from them are the stored bars.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Protocol
 
 import numpy as np
@@ -21,9 +21,8 @@ from maemae.data.bars import NS_PER_SECOND, BarArrays
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.minute_bar import MinuteBar
+from maemae.engine.forming import MINUTE
 from maemae.ports.broker import Quote
-
-MINUTE = timedelta(minutes=1)
 
 
 class PriceSource(Protocol):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from maemae.alerts.messages import AlertSink
 from maemae.brokers.totals import total_fill
@@ -46,6 +46,7 @@ from maemae.risk.state import RiskState
 from maemae.wording import counted
 
 REGULAR_CLOSE = time(15, 30)
+TradesWith = Literal["broker", "venue"]
 
 
 @dataclass(slots=True)
@@ -58,7 +59,7 @@ class RecoveryReport:
     differences: list[str] = field(default_factory=list)
     unasked_days: list[str] = field(default_factory=list)  # earlier sessions the broker could not list
     # what the run trades with, as its lines name it: "venue" for `maemae paper`, "broker" for `maemae run`
-    trades_with: str = "broker"
+    trades_with: TradesWith = "broker"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -123,7 +124,7 @@ def recover(
     recorder: StateRecorder,
     now: datetime,
     alerts: AlertSink | None = None,
-    trades_with: str = "broker",
+    trades_with: TradesWith = "broker",
 ) -> RecoveryReport:
     """Steps 1 to 6; every change goes through the recorder, and the report is audited. ``alerts`` hears of
     the differences and the earlier days the broker could not list, as it would during the day;

@@ -72,10 +72,11 @@ from maemae.engine.live import (
     PRE_OPEN_LEAD,
     DayReport,
     LiveDay,
-    day_universe,
+    day_codes,
     refuse_an_earlier_day,
     resume_time,
 )
+from maemae.engine.live_state import saved_universe
 from maemae.engine.lock_guard import LockCheck, LockGuardedBroker
 from maemae.engine.pacing import check_speed
 from maemae.engine.persistence import StateRecorder
@@ -251,7 +252,8 @@ def _trade_day(
             refuse_an_earlier_day(describe(config.store.url), date.fromisoformat(str(cursor["day"])), day)
         selector = universe_selector(config, calendar)
         holdings = [p.code for p in saved.positions if p.account_quantity]
-        codes = [str(c) for c in day_universe(config, market, selector, day, holdings).codes]
+        started = saved_universe(store, day)  # a restart's: KIS streams the stocks the day trades
+        codes = [str(c) for c in day_codes(config, market, selector, day, holdings, started)]
         # a broker that cannot be reached, or a recovery query that fails, is alerted and saved as the
         # run's last error (as the day's errors are, and as paper's are): a scheduled run must not end silent
         with _alerted(sink, clock, store):

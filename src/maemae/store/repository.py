@@ -193,8 +193,13 @@ class SqlStateStore:
             for code, bars in change.minute_bars.items()
             for bar in bars
         ]
-        if rows:
-            connection.execute(table.insert(), rows)
+        if (
+            rows
+        ):  # a bar stored twice is kept once, as a fill is (no path is known to; it must not stop a day)
+            connection.execute(
+                self._insert(table).on_conflict_do_nothing(index_elements=["trading_day", "code", "start"]),
+                rows,
+            )
         if change.minute_bars_done is not None:
             connection.execute(delete(table).where(table.c.trading_day <= change.minute_bars_done))
 

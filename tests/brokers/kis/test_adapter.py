@@ -342,7 +342,9 @@ def test_prices_when_universe_exceeds_41_registrations_then_rest_polls_the_rest(
         assert quotes[code].price == bar[code].close
 
 
-def test_bars_when_queried_then_match_the_stored_market(connect: Connect, feed: Feed, market: Market) -> None:
+def test_bars_when_queried_then_match_the_stored_market(
+    connect: Connect, server: MockServer, feed: Feed, market: Market
+) -> None:
     venue = connect(websocket=False)
     feed.open(venue)
     feed.until(venue, time(10, 0))
@@ -350,6 +352,15 @@ def test_bars_when_queried_then_match_the_stored_market(connect: Connect, feed: 
     today = venue.minute_bars_today(code, "095900")
     assert len(today) == 60
     assert list(today["close"]) == [market.bars[m][code].close for m in market.minutes[:60]]
+    # a restart's pause: the walk back stops at the page that reaches ``since`` (one call, not two)
+    calls = f"GET {protocol.TODAY_MINUTES_PATH}"
+    asked = control(server, "/_mock/stats").get(calls, 0)
+    recent = venue.minute_bars_today(code, "095900", since="094000")
+    assert control(server, "/_mock/stats").get(calls, 0) - asked == 1
+    assert list(recent["close"]) == [market.bars[m][code].close for m in market.minutes[30:60]]
+    asked = control(server, "/_mock/stats").get(calls, 0)
+    venue.minute_bars_today(code, "095900", since="092000")  # 09:20 is on the second page back
+    assert control(server, "/_mock/stats").get(calls, 0) - asked == 2
     before = date(2025, 12, 2)
     stored = market.store.read_arrays(code, Timeframe.MINUTE, before, before)
     past = venue.minute_bars(code, before)
