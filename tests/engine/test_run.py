@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import time as wall
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -255,6 +257,42 @@ def test_live_confirmation_when_wrong_or_no_terminal_then_nothing_sent() -> None
     assert len(sim.exchange.all_orders()) == 1
 
 
+@contextmanager
+def kis_paper_server(
+    root: Path,
+    directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: SimulatedClock,
+    extra: str,
+    kind: str = "kis",
+) -> Iterator[tuple[Path, MockServer]]:
+    """The local KIS server (on 127.0.0.1) trading the day's stored bars as ``clock`` reaches them, its
+    account the config's exchange and cash, and a config of ``run`` with broker ``kind`` on it (``extra``:
+    more of its ``[execution]`` table); yields the config's path and the server."""
+    settings = MockSettings(token_interval_s=0.1)
+    store = BarStore(root)
+    path = _config(root, directory, extra)
+    calendar = default_calendar()
+    instruments = store.read_instruments()
+    server = MockServer(
+        lambda c: make_sim_exchange(load_config(path), calendar, instruments, c),
+        settings=settings,
+        replay=MarketReplay(store, calendar, DAY, clock.now),
+    ).start()
+    try:
+        for variable, value in mock_environment(KisBrokerConfig(), settings).items():
+            monkeypatch.setenv(variable, value)
+        with path.open("a", encoding="utf-8") as toml:
+            toml.write(
+                f'\n[broker]\nkind = "{kind}"\n'
+                f'\n[broker.kis]\nbase_url = "{server.base_url}"\nws_url = "{server.ws_url}"\n'
+                f'websocket = false\nrequests_per_second = 1000\ntoken_cache = "{directory}/token.json"\n'
+            )
+        yield path, server
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("kind", ["sim", "kis"])
 def test_run_on_the_clock_when_paper_then_trades_on_kis_prices(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
@@ -262,31 +300,9 @@ def test_run_on_the_clock_when_paper_then_trades_on_kis_prices(
     """The real-time compositions on a simulated clock that the local KIS server's market follows too:
     paper on the simulated exchange with KIS's prices (``sim``), and paper at KIS's paper server (``kis``)."""
     clock = SimulatedClock(datetime(2025, 12, 3, 8, 0, tzinfo=KST))
-    settings = MockSettings(token_interval_s=0.1)
-    store = BarStore(market_root)
-    config_path = _config(market_root, tmp_path)
-    exchange = make_sim_exchange  # the server's account: the config's exchange and cash
-    calendar = default_calendar()
-    instruments = store.read_instruments()
-    server = MockServer(
-        lambda c: exchange(load_config(config_path), calendar, instruments, c),
-        settings=settings,
-        replay=MarketReplay(store, calendar, DAY, clock.now),
-    ).start()
-    try:
-        for variable, value in mock_environment(KisBrokerConfig(), settings).items():
-            monkeypatch.setenv(variable, value)
-        extra = "price_refresh_s = 30\nminute_eval_s = 30\ndaily_eval_s = 60\nreconcile_s = 60"
-        path = _config(market_root, tmp_path, extra)
-        with path.open("a", encoding="utf-8") as toml:
-            toml.write(
-                f'\n[broker]\nkind = "{kind}"\n'
-                f'\n[broker.kis]\nbase_url = "{server.base_url}"\nws_url = "{server.ws_url}"\n'
-                f'websocket = false\nrequests_per_second = 1000\ntoken_cache = "{tmp_path}/token.json"\n'
-            )
+    extra = "price_refresh_s = 30\nminute_eval_s = 30\ndaily_eval_s = 60\nreconcile_s = 60"
+    with kis_paper_server(market_root, tmp_path, monkeypatch, clock, extra, kind) as (path, server):
         summary = run_trading_day(load_config(path), RunOptions(clock=clock))
-    finally:
-        server.stop()
     assert summary.note == f"{DAY}: the day is closed"
     assert summary.report is not None
     assert summary.report.cycles == 760

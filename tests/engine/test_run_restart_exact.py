@@ -10,30 +10,23 @@ from __future__ import annotations
 import signal
 import sqlite3
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
 
 import pytest
 
-from maemae.brokers.kis.mock.app import MockSettings
-from maemae.brokers.kis.mock.replay import MarketReplay
-from maemae.brokers.kis.mock.server import MockServer, mock_environment
 from maemae.config import load_config
-from maemae.config.broker import KisBrokerConfig
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.engine.clock import SimulatedClock
-from maemae.engine.composition import make_sim_exchange
 from maemae.engine.runtime import RunOptions, run_trading_day
-from maemae.krx.calendar import default_calendar
 from maemae.store.repository import SqlStateStore
-from tests.engine.test_run import DAY, _config
+from tests.engine.test_run import DAY, kis_paper_server
 
 # a cycle every 30 s: a day in half a minute, and a stop at hh:mm:30 is half-way to the next daily evaluation
 CADENCES = "price_refresh_s = 30\nminute_eval_s = 30\ndaily_eval_s = 60\nreconcile_s = 60"
+LOGS = CADENCES + '\n[logging]\ndir = "{}/logs"'  # the log beside the store
 
 
 def _trades(directory: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
@@ -68,37 +61,6 @@ class _StoppingClock(SimulatedClock):
             signal.raise_signal(signal.SIGTERM)
 
 
-@contextmanager
-def _kis_paper_server(
-    root: Path, directory: Path, monkeypatch: pytest.MonkeyPatch, clock: SimulatedClock
-) -> Iterator[Path]:
-    """KIS's paper server (the local one, on 127.0.0.1) trading the day's stored bars as ``clock`` reaches
-    them, and a config of ``run`` on it; yields the config's path."""
-    directory.mkdir()
-    settings = MockSettings(token_interval_s=0.1)
-    store = BarStore(root)
-    config_path = _config(root, directory, f'{CADENCES}\n[logging]\ndir = "{directory}/logs"')
-    calendar = default_calendar()
-    instruments = store.read_instruments()
-    server = MockServer(
-        lambda c: make_sim_exchange(load_config(config_path), calendar, instruments, c),
-        settings=settings,
-        replay=MarketReplay(store, calendar, DAY, clock.now),
-    ).start()
-    try:
-        for variable, value in mock_environment(KisBrokerConfig(), settings).items():
-            monkeypatch.setenv(variable, value)
-        with config_path.open("a", encoding="utf-8") as toml:
-            toml.write(
-                f'\n[broker]\nkind = "kis"\n'
-                f'\n[broker.kis]\nbase_url = "{server.base_url}"\nws_url = "{server.ws_url}"\n'
-                f'websocket = false\nrequests_per_second = 1000\ntoken_cache = "{directory}/token.json"\n'
-            )
-        yield config_path
-    finally:
-        server.stop()
-
-
 def _stopped_by_sigterm(config: Path, clock: _StoppingClock) -> None:
     """``run`` on ``clock`` until its SIGTERM: the day stops with its state saved."""
     stopped = run_trading_day(load_config(config), RunOptions(clock=clock))
@@ -111,7 +73,8 @@ def _day_on_the_clock(
     """``run`` on a (simulated) wall clock from ``start`` with KIS's paper server, stopped by SIGTERM at
     ``stop_at`` and started again at once when it is given: the day's fills and orders, and its cycles."""
     clock = _StoppingClock(start, stop_at)
-    with _kis_paper_server(root, directory, monkeypatch, clock) as config:
+    directory.mkdir()
+    with kis_paper_server(root, directory, monkeypatch, clock, LOGS.format(directory)) as (config, _):
         if stop_at is not None:
             _stopped_by_sigterm(config, clock)
             assert clock.now() == stop_at
@@ -153,7 +116,9 @@ def test_run_on_the_clock_when_started_again_after_a_pause_then_the_minutes_it_m
     the one forming at the stop among them (the stopped run saw half of it): they are today's bars as the
     market traded them."""
     clock = _StoppingClock(_at(8, 0), _at(11, 0, 30))
-    with _kis_paper_server(market_root, tmp_path / "paused", monkeypatch, clock) as config:
+    directory = tmp_path / "paused"
+    directory.mkdir()
+    with kis_paper_server(market_root, directory, monkeypatch, clock, LOGS.format(directory)) as (config, _):
         _stopped_by_sigterm(config, clock)
         clock.set(_at(11, 5, 10))
         clock.stop_at = _at(11, 6)
