@@ -44,6 +44,71 @@ def test_korean_words_when_the_feed_shows_an_audit_kind_then_it_has_a_korean_wor
     assert [k for k in FEED_KINDS if not HANGUL.search(KOREAN_WORDS["kind"].get(k, ""))] == []
 
 
+@pytest.mark.parametrize(
+    ("stored", "korean"),
+    [  # each detail the risk gate writes after its reason code (risk.gate, risk.rules), as it writes it
+        ("max_quantity: 1,200 shares > 1,000", "최대 주문 수량: 1,200주 > 1,000주"),
+        ("max_amount: 10,100,000 won > 10,000,000", "최대 주문 금액: 10,100,000원 > 10,000,000원"),
+        (
+            "max_daily_amount: 994,189,312 won sent today + 10,100,000 > 1,000,000,000",
+            "일일 최대 주문 금액: 오늘 보낸 994,189,312원 + 10,100,000원 > 1,000,000,000원",
+        ),
+        ("insufficient_cash: 52,300 won orderable", "주문 가능 현금 부족: 주문 가능 52,300원"),
+        (
+            "zero_quantity: target amount buys no share at 1,250,000",
+            "주문 수량 0: 목표 금액으로는 1,250,000원에 1주도 살 수 없음",
+        ),
+        ("not_owned: maemae owns no 005930", "보유하지 않은 종목: maemae가 보유한 005930 없음"),
+        ("no_price: no price to size the order with", "가격 없음: 주문 수량을 정할 가격 없음"),
+        ("kill_switch: the kill switch is on: no new orders", "킬 스위치: 킬 스위치 켜짐: 새 주문 없음"),
+        ("reducing: only orders that reduce positions are allowed", "매도만 허용: 보유를 줄이는 주문만 허용"),
+        ("quantity_not_positive: quantity -5: must be positive", "수량이 0 이하: 수량 -5: 1 이상이어야 함"),
+        (
+            "halted_portfolio_stop: portfolio stop tripped on 2025-12-03: no new entries",
+            "포트폴리오 손실 한도 (신규 매수 중단): 2025-12-03 포트폴리오 손실 한도 도달: 신규 매수 없음",
+        ),
+        ("one_trade_a_day: 005930 was already bought today", "하루 1회 매매: 005930 오늘 이미 매수함"),
+        ("daily_cap_stock: 4 trades in 005930 today", "종목 일일 매매 한도: 오늘 005930 매매 4건"),
+        ("daily_cap_account: 20 trades in the account today", "계좌 일일 매매 한도: 오늘 계좌 매매 20건"),
+        (
+            "reentry_too_weak: price 70,100 not 1.5% above 70,000",
+            "재진입 신호 약함: 가격 70,100: 최근 고가 70,000보다 1.5% 이상 높지 않음",
+        ),
+        (
+            "reentry_too_weak: volume 12,000 below 2 x 10,000",
+            "재진입 신호 약함: 거래량 12,000 < 평균 10,000 x 2",
+        ),
+        (
+            "reentry_too_weak: price 70,100 not 3% above exit 69,000",
+            "재진입 신호 약함: 가격 70,100: 청산가 69,000보다 3% 이상 높지 않음",
+        ),
+        (
+            "rebuy_too_low: price 72,000 not 2.0% above the mark 71,000",
+            "재매수 가격 미달 (부분 익절 후): 가격 72,000: 부분 익절가 71,000보다 2.0% 이상 높지 않음",
+        ),
+        ("max_positions: 10 positions open (max 10)", "최대 보유 종목 수: 보유 종목 10개 (최대 10개)"),
+        ("order_rate: 30 orders in the last minute", "주문 속도 제한: 최근 1분간 주문 30건"),
+        (
+            "not_on_tick: limit 70,050 is not on the tick grid",
+            "호가단위 아님: 지정가 70,050: 호가단위가 아님",
+        ),
+        (
+            "price_outside_limits: limit 95,000 outside 49,000..91,000",
+            "가격제한폭 밖: 지정가 95,000: 가격제한폭 49,000..91,000 밖",
+        ),
+        (
+            "strategy_change: 005930 was bought by sma_daily; policy keep",
+            "다른 전략의 보유 종목: 005930: sma_daily 전략이 매수한 종목; 정책 keep",
+        ),
+        ("cooldown: my own words", "재매수 대기: my own words"),  # a detail not the gate's: as it is
+    ],
+)
+def test_korean_words_when_a_denial_is_shown_then_its_detail_is_worded_too(stored: str, korean: str) -> None:
+    """The Korean page showed the gate's English detail after the Korean reason word."""
+    assert phrase(stored, "ko") == korean
+    assert phrase(stored, "en") == stored
+
+
 def test_korean_words_when_a_code_has_no_word_then_it_shows_as_it_is() -> None:
     assert word("source", "minute_breakout_v2", "ko") == "minute_breakout_v2"  # a user strategy's name
     assert word("reason", "a_new_reason", "ko") == "a_new_reason"
@@ -75,7 +140,7 @@ def test_korean_words_when_an_exit_reason_is_a_fixed_phrase_then_its_words_are_k
         ("unfilled timeout (broker: 주문취소 완료)", "미체결 시간 초과 (증권사: 주문취소 완료)"),
         (
             "cooldown: sold at 10:31:00; no re-buy before 2025-12-02 11:01:00",
-            "재매수 대기: sold at 10:31:00; no re-buy before 2025-12-02 11:01:00",
+            "재매수 대기: 10:31:00 매도; 2025-12-02 11:01:00까지 재매수 금지",
         ),
         ("trading halted", "매매 중단"),
         ("trading reducing", "매도만 허용"),

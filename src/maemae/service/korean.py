@@ -149,9 +149,78 @@ def _broker_said(found: re.Match[str]) -> str | None:
 
 
 def _denial(found: re.Match[str]) -> str | None:
-    """The risk gate's reason code, then its numbers."""
+    """The risk gate's reason code, then its detail: worded where it is one of the gate's (``_DETAILS``),
+    else as it is (a user's own words)."""
     reason = KOREAN_WORDS["reason"].get(found[1])
-    return f"{reason}: {found[2]}" if reason else None
+    if reason is None:
+        return None
+    detail = found[2]
+    for pattern, render in _DETAILS:
+        matched = pattern.fullmatch(detail)
+        if matched is not None:
+            return f"{reason}: {render(matched)}"
+    return f"{reason}: {detail}"
+
+
+_N = r"(-?[\d,]+)"  # a number as the gate writes it: thousands separated
+_P = r"([\d.]+)"  # a percentage or a ratio as configured
+# the details the risk gate writes after its reason code (risk.gate, risk.rules), each with its numbers
+_DETAILS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(rf"{_N} shares > {_N}"), lambda m: f"{m[1]}주 > {m[2]}주"),
+    (re.compile(rf"{_N} won > {_N}"), lambda m: f"{m[1]}원 > {m[2]}원"),
+    (
+        re.compile(rf"{_N} won sent today \+ {_N} > {_N}"),
+        lambda m: f"오늘 보낸 {m[1]}원 + {m[2]}원 > {m[3]}원",
+    ),
+    (re.compile(rf"{_N} won orderable"), lambda m: f"주문 가능 {m[1]}원"),
+    (
+        re.compile(rf"target amount buys no share at {_N}"),
+        lambda m: f"목표 금액으로는 {m[1]}원에 1주도 살 수 없음",
+    ),
+    (re.compile(r"maemae owns no (\S+)"), lambda m: f"maemae가 보유한 {m[1]} 없음"),
+    (re.compile(r"no price to size the order with"), lambda m: "주문 수량을 정할 가격 없음"),
+    (re.compile(r"the kill switch is on: no new orders"), lambda m: "킬 스위치 켜짐: 새 주문 없음"),
+    (re.compile(r"only orders that reduce positions are allowed"), lambda m: "보유를 줄이는 주문만 허용"),
+    (re.compile(rf"quantity {_N}: must be positive"), lambda m: f"수량 {m[1]}: 1 이상이어야 함"),
+    (
+        re.compile(r"portfolio stop tripped on (\S+): no new entries"),
+        lambda m: f"{m[1]} 포트폴리오 손실 한도 도달: 신규 매수 없음",
+    ),
+    (re.compile(r"(\S+) was already bought today"), lambda m: f"{m[1]} 오늘 이미 매수함"),
+    (
+        re.compile(r"sold at (\S+); no re-buy before (.+)"),
+        lambda m: f"{m[1]} 매도; {m[2]}까지 재매수 금지",
+    ),
+    (re.compile(rf"{_N} trades in the account today"), lambda m: f"오늘 계좌 매매 {m[1]}건"),
+    (re.compile(rf"{_N} trades in (\S+) today"), lambda m: f"오늘 {m[2]} 매매 {m[1]}건"),
+    (
+        re.compile(rf"price {_N} not {_P}% above exit {_N}"),
+        lambda m: f"가격 {m[1]}: 청산가 {m[3]}보다 {m[2]}% 이상 높지 않음",
+    ),
+    (
+        re.compile(rf"price {_N} not {_P}% above the mark {_N}"),
+        lambda m: f"가격 {m[1]}: 부분 익절가 {m[3]}보다 {m[2]}% 이상 높지 않음",
+    ),
+    (
+        re.compile(rf"price {_N} not {_P}% above {_N}"),
+        lambda m: f"가격 {m[1]}: 최근 고가 {m[3]}보다 {m[2]}% 이상 높지 않음",
+    ),
+    (
+        re.compile(rf"volume {_N} below {_P} x {_N}"),
+        lambda m: f"거래량 {m[1]} < 평균 {m[3]} x {m[2]}",
+    ),
+    (re.compile(rf"{_N} positions open \(max {_N}\)"), lambda m: f"보유 종목 {m[1]}개 (최대 {m[2]}개)"),
+    (re.compile(rf"{_N} orders in the last minute"), lambda m: f"최근 1분간 주문 {m[1]}건"),
+    (re.compile(rf"limit {_N} is not on the tick grid"), lambda m: f"지정가 {m[1]}: 호가단위가 아님"),
+    (
+        re.compile(rf"limit {_N} outside {_N}\.\.{_N}"),
+        lambda m: f"지정가 {m[1]}: 가격제한폭 {m[2]}..{m[3]} 밖",
+    ),
+    (
+        re.compile(r"(\S+) was bought by (.+); policy (\S+)"),
+        lambda m: f"{m[1]}: {m[2]} 전략이 매수한 종목; 정책 {m[3]}",
+    ),
+)
 
 
 def _set_by(found: re.Match[str]) -> str:
