@@ -13,11 +13,14 @@ import pytest
 from maemae.alerts.messages import AlertKind
 from maemae.backtest.service import load_market
 from maemae.config import MaemaeConfig
+from maemae.data.bars import Timeframe
+from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.minute_bar import MinuteBar
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.live import LiveDay
+from maemae.engine.quotes import ReplayedQuotes
 from maemae.engine.runtime import replayed_day_in_process
 from maemae.engine.scheduler import Scheduler
 from maemae.errors import BrokerConnectionLost, RetryableBrokerError
@@ -136,3 +139,30 @@ def test_live_day_when_started_in_the_closing_auction_then_no_cycle_before_the_c
         store.close()
     assert live.closed
     assert (live.report.cycles, live.report.refreshes) == (0, 0)
+
+
+def test_live_day_when_started_late_in_a_minute_then_that_minute_has_its_bar(
+    config: MaemaeConfig, tmp_path: Path
+) -> None:
+    """A start at 10:00:55 (the refresh's grid next at 10:01:00) takes today's bars that ended (to 09:59)
+    and a snapshot at once: the minute running at the start is a bar of its own, with its volume, instead of
+    no bar and its volume in 10:01's."""
+    live, scheduler, store = _started_at(config, tmp_path, _at(10, 0, 55))
+    try:
+        assert isinstance(live.prices, ReplayedQuotes)
+        live.today_so_far = live.prices.bars_before
+        assert live.plan(scheduler)
+        scheduler.run_until(_at(10, 1, 30))
+    finally:
+        store.close()
+    market = BarStore(config.data.root)
+    for code, stock in live.stocks.items():
+        stored = market.read_arrays(code, Timeframe.MINUTE, DAY, DAY)
+        minutes = [datetime.fromtimestamp(int(ts) / 1e9, KST) for ts in stored.ts]
+        if _at(10, 0) not in minutes:
+            continue  # no trade at 10:00 in the stored day
+        at_ten = minutes.index(_at(10, 0))
+        built = {bar.start: bar for bar in stock.minutes.completed}
+        assert _at(9, 59) in built or _at(9, 59) not in minutes
+        bar = built[_at(10, 0)]
+        assert (bar.close, bar.volume) == (int(stored.close[at_ten]), int(stored.volume[at_ten])), code

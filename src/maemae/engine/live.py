@@ -258,8 +258,20 @@ class LiveDay:
             start = self._first_due(interval, schedule.open, now)
             if start <= last:  # a start in the closing auction (or after the close) waits for the close
                 scheduler.every(interval, callback, start=start, end=last, name=name, priority=priority)
+        if self._between_two_refreshes(now, schedule.open, last):
+            # the minute running now has a bar from its first snapshot: at the next refresh it may be over,
+            # and its volume would go to the next minute's bar
+            scheduler.at(now, self.refresh, name="prices at the start", priority=_PRICES)
         scheduler.at(schedule.close + CLOSE_GRACE, self.close, name="close", priority=_CLOSE)
         return True
+
+    def _between_two_refreshes(self, now: datetime, open_: datetime, last: datetime) -> bool:
+        """A start during the session off the price refresh's grid, other than a replay going on from its
+        last saved cycle (which took that minute's snapshots before its stop)."""
+        if not open_ < now <= last or (self._saved is not None and now <= self._saved.at):
+            return False
+        refresh = timedelta(seconds=self.config.execution.price_refresh_s)
+        return self._first_due(refresh, open_, now) != now
 
     def _first_due(self, interval: timedelta, open_: datetime, now: datetime) -> datetime:
         """A timer's first moment: on its grid from the open (open + k × interval), not before ``now``, and
