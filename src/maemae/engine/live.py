@@ -268,10 +268,14 @@ class LiveDay:
     def _between_two_refreshes(self, now: datetime, open_: datetime, last: datetime) -> bool:
         """A start during the session off the price refresh's grid, other than a replay going on from its
         last saved cycle (which took that minute's snapshots before its stop)."""
-        if not open_ < now <= last or (self._saved is not None and now <= self._saved.at):
+        if not open_ < now <= last or self._goes_on_in_place(now):
             return False
         refresh = timedelta(seconds=self.config.execution.price_refresh_s)
         return self._first_due(refresh, open_, now) != now
+
+    def _goes_on_in_place(self, now: datetime) -> bool:
+        """A replay going on from its last saved cycle's moment: it missed nothing since."""
+        return self._saved is not None and now <= self._saved.at
 
     def _first_due(self, interval: timedelta, open_: datetime, now: datetime) -> datetime:
         """A timer's first moment: on its grid from the open (open + k × interval), not before ``now``, and
@@ -329,9 +333,8 @@ class LiveDay:
 
     def _after_a_pause(self, stock: _Stock, now: datetime) -> None:
         """A restart some time after the stop (on the clock): the broker's bars of the whole minutes it
-        missed, the minute forming at the stop among them. A replay goes on at its last cycle's moment,
-        which missed nothing."""
-        if self._saved is None or now <= self._saved.at:
+        missed, the minute forming at the stop among them."""
+        if self._saved is None or self._goes_on_in_place(now):
             return
         minutes = stock.minutes
         forming = minutes.forming
