@@ -21,6 +21,7 @@ from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.runtime import RunOptions, run_trading_day
+from maemae.engine.scheduler import Scheduler
 from maemae.store.repository import SqlStateStore
 from tests.engine.test_run import DAY, kis_paper_server
 
@@ -46,22 +47,25 @@ def _at(hour: int, minute: int, second: int = 0) -> datetime:
     return datetime.combine(DAY, time(hour, minute, second), KST)
 
 
-class _StoppingClock(SimulatedClock):
-    """A simulated clock that sends this process SIGTERM when it reaches ``stop_at``, as a service manager
-    would at that moment: the day stops after that moment's timers, its state saved."""
+class _SigtermAt:
+    """Sends this process SIGTERM once a run's simulated day has run the timers of ``stop_at``, as a service
+    manager would at that moment: the day stops there, its state saved. (The scheduler is watched, not the
+    clock: the compiled build's clock cannot be subclassed.)"""
 
-    def __init__(self, start: datetime, stop_at: datetime | None) -> None:
-        super().__init__(start)
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, stop_at: datetime | None) -> None:
         self.stop_at = stop_at
+        run_until = Scheduler.run_until
 
-    def set(self, moment: datetime) -> None:
-        super().set(moment)
-        if self.stop_at is not None and moment >= self.stop_at:
-            self.stop_at = None
-            signal.raise_signal(signal.SIGTERM)
+        def run_then_stop(scheduler: Scheduler, until: datetime) -> None:
+            run_until(scheduler, until)
+            if self.stop_at is not None and until >= self.stop_at:
+                self.stop_at = None
+                signal.raise_signal(signal.SIGTERM)
+
+        monkeypatch.setattr(Scheduler, "run_until", run_then_stop)
 
 
-def _stopped_by_sigterm(config: Path, clock: _StoppingClock) -> None:
+def _stopped_by_sigterm(config: Path, clock: SimulatedClock) -> None:
     """``run`` on ``clock`` until its SIGTERM: the day stops with its state saved."""
     stopped = run_trading_day(load_config(config), RunOptions(clock=clock))
     assert stopped.note.startswith(f"{DAY}: stopped before the close by SIGTERM"), stopped.note
@@ -72,7 +76,8 @@ def _day_on_the_clock(
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], int]:
     """``run`` on a (simulated) wall clock from ``start`` with KIS's paper server, stopped by SIGTERM at
     ``stop_at`` and started again at once when it is given: the day's fills and orders, and its cycles."""
-    clock = _StoppingClock(start, stop_at)
+    clock = SimulatedClock(start)
+    _SigtermAt(monkeypatch, stop_at)
     directory.mkdir()
     with kis_paper_server(root, directory, monkeypatch, clock, LOGS.format(directory)) as (config, _):
         if stop_at is not None:
@@ -115,13 +120,14 @@ def test_run_on_the_clock_when_started_again_after_a_pause_then_the_minutes_it_m
     """A restart four and a half minutes after the stop asks KIS's minute chart for the minutes it missed,
     the one forming at the stop among them (the stopped run saw half of it): they are today's bars as the
     market traded them."""
-    clock = _StoppingClock(_at(8, 0), _at(11, 0, 30))
+    clock = SimulatedClock(_at(8, 0))
+    stopper = _SigtermAt(monkeypatch, _at(11, 0, 30))
     directory = tmp_path / "paused"
     directory.mkdir()
     with kis_paper_server(market_root, directory, monkeypatch, clock, LOGS.format(directory)) as (config, _):
         _stopped_by_sigterm(config, clock)
         clock.set(_at(11, 5, 10))
-        clock.stop_at = _at(11, 6)
+        stopper.stop_at = _at(11, 6)
         _stopped_by_sigterm(config, clock)
     store = SqlStateStore(f"sqlite:///{tmp_path}/paused/state.db", create=False)
     try:
