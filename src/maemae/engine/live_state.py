@@ -79,8 +79,8 @@ def saved_day(store: StateStore, day: date) -> SavedDay | None:
     """What an earlier run of ``day`` saved, with its completed bars; None when none ran (or another day).
     A document this maemae cannot read is refused in one line: going on without it would trade the rest of
     the day on other bars, unannounced."""
-    document = store.runtime_document(LIVE_DAY_DOCUMENT)
-    if not document or document.get("day") != day.isoformat():
+    document = _document_of(store, day)
+    if document is None:
         return None
     try:
         stocks = {
@@ -105,10 +105,14 @@ def saved_day(store: StateStore, day: date) -> SavedDay | None:
 
 def saved_universe(store: StateStore, day: date) -> list[StockCode] | None:
     """The universe an earlier run of ``day`` started with; None at the day's first start."""
+    document = _document_of(store, day)
+    return None if document is None else [StockCode(code) for code in document.get("stocks", {})]
+
+
+def _document_of(store: StateStore, day: date) -> JsonDocument | None:
+    """The saved ``live_day`` document when it is ``day``'s (a closed earlier day's stays until the next)."""
     document = store.runtime_document(LIVE_DAY_DOCUMENT)
-    if not document or document.get("day") != day.isoformat():
-        return None
-    return [StockCode(code) for code in document.get("stocks", {})]
+    return document if document and document.get("day") == day.isoformat() else None
 
 
 def _bar_fields(bar: MinuteBar | None) -> list[Any] | None:
