@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 Lang = Literal["ko", "en"]
+# patterns a whole text is matched against, each with its Korean words (None: the words decline the match)
+Wordings = tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]], ...]
 
 # The engine's fixed words as it stores them (enum values), in Korean: the Korean report and the dashboard's
 # Korean page show these, while the stored data, ``--json`` and the API keep the English codes. A code not
@@ -124,11 +126,7 @@ def phrase(text: str, lang: Lang) -> str:
     whole = KOREAN_WORDS["phrase"].get(text)
     if whole is not None:
         return whole
-    for pattern, render in _PATTERNS:
-        found = pattern.fullmatch(text)
-        if found is not None:
-            return render(found) or text
-    return text
+    return _first_words(_PATTERNS, text) or text
 
 
 def korean_texts(texts: Iterable[str]) -> dict[str, str]:
@@ -154,18 +152,23 @@ def _denial(found: re.Match[str]) -> str | None:
     reason = KOREAN_WORDS["reason"].get(found[1])
     if reason is None:
         return None
-    detail = found[2]
-    for pattern, render in _DETAILS:
-        matched = pattern.fullmatch(detail)
-        if matched is not None:
-            return f"{reason}: {render(matched)}"
-    return f"{reason}: {detail}"
+    return f"{reason}: {_first_words(_DETAILS, found[2]) or found[2]}"
+
+
+def _first_words(patterns: Wordings, text: str) -> str | None:
+    """``text`` worded by the first of ``patterns`` that matches it whole; None where none does, or where that
+    pattern's words decline it (the first fit decides: a later, looser pattern never gets a second try)."""
+    for pattern, render in patterns:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return render(found)
+    return None
 
 
 _N = r"(-?[\d,]+)"  # a number as the gate writes it: thousands separated
 _P = r"([\d.]+)"  # a percentage or a ratio as configured
 # the details the risk gate writes after its reason code (risk.gate, risk.rules), each with its numbers
-_DETAILS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+_DETAILS: Wordings = (
     (re.compile(rf"{_N} shares > {_N}"), lambda m: f"{m[1]}주 > {m[2]}주"),
     (re.compile(rf"{_N} won > {_N}"), lambda m: f"{m[1]}원 > {m[2]}원"),
     (
@@ -273,7 +276,7 @@ def _fill(found: re.Match[str]) -> str:
 
 # a whole stored text, matched by the first pattern that fits (prices with thousands separators, as notes
 # are written now, or without, as older stored notes have them)
-_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]], ...] = (
+_PATTERNS: Wordings = (
     # an exit rule's reason (risk.exits, the kernel's time-cut)
     (re.compile(r"price ([\d,]+) <= stop ([\d,]+)"), lambda m: f"가격 {m[1]} <= 손절가 {m[2]}"),
     (
