@@ -1,6 +1,6 @@
-"""A denied intent is kept as a DENIED order of at least one share (``Order``'s rule), but the report must
-show the quantity the intent asked for: none when it left the number to the gate's sizing, or the negative
-number a buggy strategy gave, never a 1 nobody asked for."""
+"""A denied intent is kept as a DENIED order of at least one share (``Order``'s rule), but the lists must show
+the quantity the intent asked for: none when it left the number to the gate's sizing, or the negative number a
+buggy strategy gave, never a 1 nobody asked for."""
 
 from __future__ import annotations
 
@@ -29,15 +29,23 @@ def _orders() -> OrderManager:
 
 @pytest.mark.parametrize("asked", [None, -3, 0, 7])
 def test_record_denial_keeps_the_quantity_the_intent_asked_for(asked: int | None) -> None:
-    orders = _orders()
-    intent = OrderIntent(CODE, Side.BUY, asked, OrderType.MARKET)
-    order = orders.record_denial(intent, asked or 0, "cooldown: sold at 09:10:00", NOW)
+    order = _orders().record_denial(
+        OrderIntent(CODE, Side.BUY, asked, OrderType.MARKET), "cooldown: sold at 09:10:00", NOW
+    )
     assert order.state is OrderState.DENIED
     assert order.quantity >= 1  # the order's own rule is kept
-    assert orders.asked_quantity(order) == asked
+    assert order.asked_quantity == asked
+    assert order.listed_quantity == asked
 
 
-def test_asked_quantity_of_a_submitted_order_is_its_quantity() -> None:
-    orders = _orders()
-    order = orders.submit(OrderIntent(CODE, Side.BUY, 10, OrderType.LIMIT, 10_000), 10, NOW)
-    assert orders.asked_quantity(order) == 10
+def test_listed_quantity_of_a_sent_order_is_its_own_when_the_gate_sized_it() -> None:
+    order = _orders().submit(OrderIntent(CODE, Side.BUY, None, OrderType.MARKET), 12, NOW)
+    assert order.asked_quantity is None  # left to the sizing
+    assert order.listed_quantity == 12
+
+
+def test_listed_quantity_of_a_sent_order_is_its_own_after_a_modify_reduced_it() -> None:
+    order = _orders().submit(OrderIntent(CODE, Side.BUY, 10, OrderType.LIMIT, 10_000), 10, NOW)
+    order.modify_terms(None, 4, None)
+    assert order.asked_quantity == 10
+    assert order.listed_quantity == 4

@@ -129,9 +129,9 @@ def test_db_migrate_backup_and_audit_verify_on_a_new_database(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
     assert main(["db", "migrate", "--url", url]) == 0
-    assert "schema empty -> 0002" in capsys.readouterr().out
+    assert "schema empty -> 0003" in capsys.readouterr().out
     assert main(["db", "migrate", "--url", url]) == 0
-    assert "already at 0002" in capsys.readouterr().out
+    assert "already at 0003" in capsys.readouterr().out
     assert main(["db", "backup", "--url", url, "--to", str(tmp_path / "copy.db")]) == 0
     assert main(["audit", "verify", "--url", f"sqlite:///{tmp_path / 'copy.db'}"]) == 0
     assert "audit log intact: 0 records" in capsys.readouterr().out

@@ -65,10 +65,10 @@ def test_store_of_schema_0001_when_opened_then_refused_until_db_migrate_adds_the
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "0001")
     engine.dispose()
-    with pytest.raises(StoreError, match="schema revision 0001 is older than this maemae's 0002: back it up"):
+    with pytest.raises(StoreError, match="schema revision 0001 is older than this maemae's 0003: back it up"):
         SqlStateStore(url)
     assert main(["db", "migrate", "--url", url]) == 0
-    assert "0001 -> 0002" in capsys.readouterr().out
+    assert "0001 -> 0003" in capsys.readouterr().out
     store = SqlStateStore(url)
     try:
         assert "live_minute_bars" in inspect(store.engine).get_table_names()

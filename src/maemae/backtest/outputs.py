@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -243,12 +243,10 @@ def write_trades(path: Path, fills: Sequence[Fill]) -> None:
     write_text_atomically(path, _csv_text(header, rows))
 
 
-def write_orders(
-    path: Path, orders: Iterable[Order], asked: Callable[[Order], int | None] = lambda order: order.quantity
-) -> None:
+def write_orders(path: Path, orders: Iterable[Order]) -> None:
     """orders.csv; ``quantity`` is the order's, except for a denied intent, whose order holds at least one
-    share: there it is what the intent asked for (``OrderManager.asked_quantity``), empty for a buy left to
-    the gate's sizing, and as given for 0 or fewer shares."""
+    share: there it is what the intent asked for (``Order.listed_quantity``), empty for a buy left to the
+    gate's sizing, and as given for 0 or fewer shares."""
 
     def reason(order: Order) -> str:
         return order.history[-1].note if order.history else ""
@@ -260,7 +258,7 @@ def write_orders(
             o.code,
             o.side.value,
             o.order_type.value,
-            "" if (quantity := asked(o)) is None else quantity,
+            "" if (quantity := o.listed_quantity) is None else quantity,
             o.limit_price if o.limit_price is not None else "",
             o.state.value,
             o.filled_quantity,

@@ -389,7 +389,7 @@ def write_outputs(
         },
     )
     write_trades(out_dir / "trades.csv", recorder.fills)
-    write_orders(out_dir / "orders.csv", engine.orders.orders.values(), engine.orders.asked_quantity)
+    write_orders(out_dir / "orders.csv", engine.orders.orders.values())
     write_equity(out_dir / "equity.csv", recorder.days)
     lo, hi = day_ns(days[0]), day_ns(days[-1]) + 1
     traded = {fill.code for fill in recorder.fills}

@@ -66,6 +66,10 @@ class Order:
     # broker's running totals per number are compared with
     filled_by_number: dict[str, tuple[int, int]] = field(default_factory=dict)
     history: list[Transition] = field(default_factory=list)
+    # what the intent behind the order asked for: None where it left the number to the gate's sizing. It
+    # differs from ``quantity`` where that intent was denied without a positive quantity of its own: the
+    # order still holds one share (``__post_init__``), which no one asked for and no list may show
+    asked_quantity: int | None = None
 
     # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
     def __init__(
@@ -90,6 +94,7 @@ class Order:
         fill_ids: set[str] | None = None,
         filled_by_number: dict[str, tuple[int, int]] | None = None,
         history: list[Transition] | None = None,
+        asked_quantity: int | None = None,
     ) -> None:
         self.order_id, self.code, self.side, self.quantity = order_id, code, side, quantity
         self.order_type, self.limit_price, self.created_at = order_type, limit_price, created_at
@@ -100,6 +105,7 @@ class Order:
         self.fill_ids = set() if fill_ids is None else fill_ids
         self.filled_by_number = {} if filled_by_number is None else filled_by_number
         self.history = [] if history is None else history
+        self.asked_quantity = asked_quantity
         self.__post_init__()
 
     def __post_init__(self) -> None:
@@ -111,6 +117,12 @@ class Order:
             )
         if self.created_at.tzinfo is not KST:  # the message is only built when it may be needed
             require_kst(self.created_at, f"order {self.order_id} creation time")
+
+    @property
+    def listed_quantity(self) -> int | None:
+        """The quantity a list of orders shows: the order's own; a denied one's, what its intent asked for
+        (None: left to the gate's sizing), since it never reached the sizing that would have given it one."""
+        return self.asked_quantity if self.state is OrderState.DENIED else self.quantity
 
     @property
     def remaining(self) -> int:

@@ -414,9 +414,7 @@ class TradingKernel:
         ctx = self._context(intent, now, price_of, index)
         decision = self.gate.evaluate(intent, ctx)
         if not decision.approved:
-            self.orders.record_denial(
-                intent, intent.quantity or 0, f"{decision.reason}: {decision.detail}", now
-            )
+            self.orders.record_denial(intent, f"{decision.reason}: {decision.detail}", now)
             return
         if intent.side is Side.BUY:  # reserved when the order is SUBMITTED, so it is saved with it
             price = intent.limit_price or (ctx.limits.upper if ctx.limits else ctx.price)

@@ -91,7 +91,6 @@ class OrderManager:
         # (epoch ns, code, side, source) of every order made: an int, where an aware datetime's hash asks its
         # zone for the offset on every order
         self._decisions: set[tuple[int, StockCode, Side, IntentSource]] = set()
-        self._asked: dict[str, int | None] = {}  # a denied intent's quantity, where its order's differs
         self._sequence = 0
 
     # ----- new orders
@@ -122,6 +121,7 @@ class OrderManager:
             strategy=intent.strategy,
             source=intent.source,
             reason=intent.reason,
+            asked_quantity=intent.quantity,
         )
         self.orders[order.order_id] = order
         self._decisions.add((moment_ns(now), intent.code, intent.side, intent.source))
@@ -154,22 +154,15 @@ class OrderManager:
                 self._tracking[order.order_id] = _Tracking(priced[-1], replaces)
             self._sequence = max(self._sequence, int(order.order_id.rsplit("-", 1)[-1]))
 
-    def record_denial(self, intent: OrderIntent, quantity: int, reason: str, now: datetime) -> Order:
+    def record_denial(self, intent: OrderIntent, reason: str, now: datetime) -> Order:
         """Keep a denied intent as a DENIED order, so reports list it with its reason.
 
         An order holds at least one share (``Order``'s rule), so a buy left to the gate's sizing, or an intent
-        that asked for 0 shares or fewer, is made an order of one; what it asked is kept apart for the report
-        (``asked_quantity``), which must not show a quantity nobody asked for."""
-        order = self._new_order(intent, max(quantity, 1), now)
-        if intent.quantity != order.quantity:
-            self._asked[order.order_id] = intent.quantity
+        that asked for 0 shares or fewer, is made an order of one; it keeps what its intent asked for
+        (``Order.asked_quantity``, saved with it), which is what the lists show."""
+        order = self._new_order(intent, max(intent.quantity or 0, 1), now)
         self._apply(order, OrderEvent.DENY, now, reason)
         return order
-
-    def asked_quantity(self, order: Order) -> int | None:
-        """The quantity the intent behind ``order`` asked for: None where it left it to the gate's sizing. It
-        differs from ``order.quantity`` only for a denial recorded by this process (it is not saved)."""
-        return self._asked.get(order.order_id, order.quantity)
 
     def submit(self, intent: OrderIntent, quantity: int, now: datetime) -> Order:
         """Create, announce and send one order; its state afterwards says what happened."""

@@ -44,7 +44,7 @@ class OrderRow:
     code: str
     name: str  # from the instrument list; "" when it has none
     side: str
-    quantity: int
+    quantity: int | None  # a denied buy's that left the number to the gate's sizing: None
     filled_quantity: int
     order_type: str
     limit_price: int | None
@@ -91,7 +91,7 @@ def _order_row(order: Order, names: StockNames) -> OrderRow:
         str(order.code),
         name_of(names, order.code),
         order.side.value,
-        order.quantity,
+        order.listed_quantity,
         order.filled_quantity,
         order.order_type.value,
         order.limit_price,

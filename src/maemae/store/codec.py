@@ -26,6 +26,7 @@ def order_row(order: Order, now: datetime) -> dict[str, Any]:
         "code": str(order.code),
         "side": order.side.value,
         "quantity": order.quantity,
+        "asked_quantity": order.asked_quantity,
         "order_type": order.order_type.value,
         "limit_price": order.limit_price,
         "condition": order.condition.value,
@@ -71,6 +72,7 @@ def order_from_rows(row: Row, events: Iterable[Row], fills: Iterable[Row]) -> Or
         strategy=row["strategy"],
         source=IntentSource(row["source"]),
         reason=row["reason"],
+        asked_quantity=None if row["asked_quantity"] is None else int(row["asked_quantity"]),
     )
     order.state = OrderState(row["state"])
     order.broker_order_no = row["broker_order_no"]

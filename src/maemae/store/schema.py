@@ -66,6 +66,8 @@ orders = Table(
     Column("code", String(6), nullable=False),
     Column("side", String(4), nullable=False),
     Column("quantity", BigInteger, nullable=False),
+    # what the intent asked for: NULL where it left the number to the gate's sizing (Order.asked_quantity)
+    Column("asked_quantity", BigInteger),
     Column("order_type", String(24), nullable=False),
     Column("limit_price", BigInteger),
     Column("condition", String(8), nullable=False),
