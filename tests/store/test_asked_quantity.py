@@ -1,7 +1,7 @@
-"""What a denied intent asked for is saved with its order, on a real SQLite file and a real PostgreSQL server,
-so that ``maemae orders``, ``/api/view`` and the dashboard list a denied buy that left the number to the gate's
-sizing without a quantity, not with the one share its order holds; and a store of schema 0002 is brought to it
-by ``maemae db migrate``, its orders keeping their quantity as their ask."""
+"""What a denied intent asked for is saved with its order, on a real SQLite file and a real PostgreSQL
+server, so that ``maemae orders``, ``/api/view`` and the dashboard list a denied buy that left the number to
+the gate's sizing without a quantity, not with the one share its order holds; and a store of schema 0002 is
+brought to it by ``maemae db migrate``, its orders keeping their quantity as their ask."""
 
 from __future__ import annotations
 
