@@ -36,7 +36,16 @@ def _render(title: str, layout: Layout, rows: list[object], width: int = 80) -> 
 
 def _order(number: int, code: str, side: Side, quantity: int, *moves: tuple[OrderEvent, str]) -> Order:
     at = datetime(2025, 12, 3, 9, number, 7, 123456, tzinfo=KST)
-    order = Order(f"20251203-{number:06d}", StockCode(code), side, quantity, OrderType.LIMIT, 140_500, at)
+    order = Order(
+        f"20251203-{number:06d}",
+        StockCode(code),
+        side,
+        quantity,
+        OrderType.LIMIT,
+        140_500,
+        at,
+        asked_quantity=quantity,
+    )
     for event, note in moves:
         order.apply(event, at, note)
     return order
@@ -269,3 +278,12 @@ def test_positions_and_orders_when_the_list_is_broken_then_one_warning_and_still
         assert warning.startswith(f"warning: stock names left blank: {broken}: not a readable Parquet file")
     assert main(["status", "--config", config]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_orders_table_when_a_denied_buy_left_the_number_to_the_sizing_then_its_quantity_is_blank() -> None:
+    at = datetime(2025, 12, 3, 9, 5, tzinfo=KST)
+    denied = Order("20251203-000009", StockCode("000660"), Side.BUY, 1, OrderType.MARKET, None, at)
+    denied.apply(OrderEvent.DENY, at, "cooldown: 20 minutes left of 30")  # asked_quantity None: sizing's
+    text = _render("orders", ORDER_LAYOUT, [_order_row(denied, {})], width=160)
+    row = text.splitlines()[3]
+    assert row.split()[:7] == ["09:05:00", "20251203-000009", "000660", "buy", "market", "0", "denied"]
