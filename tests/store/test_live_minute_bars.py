@@ -76,3 +76,19 @@ def test_store_of_schema_0001_when_opened_then_refused_until_db_migrate_adds_the
         assert store.live_minute_bars(DAY) == {SAMSUNG: [_bar(DAY, 0, 71_000)]}
     finally:
         store.close()
+
+
+def test_live_minute_bars_when_a_stock_is_rewritten_then_its_saved_bars_of_the_day_are_the_new_ones(
+    database_url: str,
+) -> None:
+    """The broker's chart came in after the run had saved bars it built (a slow chart at a start): the
+    stock's bars of the day are replaced, a minute the chart lacks included; other stocks' stay."""
+    store = SqlStateStore(database_url)
+    try:
+        built = [_bar(DAY, 30, 71_000), _bar(DAY, 31, 71_050)]
+        store.commit(StateChange(minute_bars={SAMSUNG: built, HYNIX: [_bar(DAY, 30, 180_000)]}))
+        chart = [_bar(DAY, 0, 70_500), _bar(DAY, 1, 70_600), _bar(DAY, 31, 71_100)]
+        store.commit(StateChange(minute_bars={SAMSUNG: chart}, minute_bars_rewritten={SAMSUNG}))
+        assert store.live_minute_bars(DAY) == {SAMSUNG: chart, HYNIX: [_bar(DAY, 30, 180_000)]}
+    finally:
+        store.close()

@@ -32,6 +32,7 @@ class FormingMinutes:
         self.forming: MinuteBar | None = None
         self._volume_seen = day_volume_before  # the cumulative volume at the last snapshot
         self._stored = 0  # how many of the completed bars are in the state store
+        self._rewrite = False  # a chart changed a saved bar: the stock's saved bars are written anew
 
     def update(
         self, price: int, cumulative_volume: int, at: datetime, *, closing: bool = False
@@ -56,14 +57,6 @@ class FormingMinutes:
             bar.value += price * added
         return done
 
-    def seed(self, bars: list[MinuteBar]) -> None:
-        """Start from today's bars before a run's first start during the day (a replay's stored ones, or the
-        broker's chart): saved with the first checkpoint, so a later restart has them too."""
-        self.completed = list(bars)
-        self.forming = None
-        self._volume_seen = sum(b.volume for b in bars)
-        self._stored = 0
-
     def restore(self, completed: list[MinuteBar], forming: MinuteBar | None, volume_seen: int) -> None:
         """Go on from what an earlier run of the day built and saved (its bars, the one forming at its last
         cycle and the cumulative volume it had seen): a restart trades on the bars of the unbroken day."""
@@ -72,29 +65,44 @@ class FormingMinutes:
         self._volume_seen = volume_seen
         self._stored = len(self.completed)
 
-    def catch_up(self, missed: list[MinuteBar]) -> None:
-        """After a pause (a restart a while after the stop), ``missed``: the broker's bars from the minute
-        that was forming at the stop on. That minute's bar is the broker's whole one (the stopped run saw only
-        part of it, and the rest of its volume would land in the next bar); the others follow it; the next
-        snapshot opens a new bar."""
-        if not missed:
-            return
-        forming = self.forming
-        if forming is not None and missed[0].start == forming.start:
-            self._volume_seen += missed[0].volume - forming.volume
-            self.forming = None
-            self.completed.append(missed[0])
-            missed = missed[1:]
-        self.finish()
-        self.completed.extend(missed)
-        self._volume_seen += sum(b.volume for b in missed)
+    def fill_in(self, chart: list[MinuteBar]) -> None:
+        """The broker's bars of whole minutes this run did not see whole (today's before its first start, or
+        those of a pause before a restart), put in their place: a chart's bar replaces the one built for the
+        same minute (the run saw only part of that minute, at its start or at its stop), the built bars of
+        other minutes stay, and the bar still forming stays if its minute is later than the chart's.
 
-    def take_unsaved(self) -> list[MinuteBar]:
+        The volume stays whole: the snapshot after a start or a pause put the day's volume until then into
+        its bar (the growth of the cumulative volume), so the forming bar keeps only what the chart's bars
+        do not hold. A bar already saved that changes makes the next ``take_unsaved`` rewrite the stock's
+        saved bars of the day."""
+        if not chart:
+            return
+        last = chart[-1].start
+        ours = {b.start: b for b in self.completed}
+        forming = self.forming
+        if forming is not None and forming.start <= last:  # its minute is over: the chart's bar or the built
+            ours[forming.start], forming = forming, None
+        stored = {b.start for b in self.completed[: self._stored]}
+        ours.update((b.start, b) for b in chart)
+        self.completed = sorted(ours.values(), key=lambda b: b.start)
+        self.forming = forming
+        whole = sum(b.volume for b in self.completed)
+        if forming is not None and (volume := max(self._volume_seen - whole, 0)) != forming.volume:
+            forming.volume, forming.value = volume, forming.close * volume  # its value as a snapshot's is
+        self._volume_seen = max(self._volume_seen, whole + (forming.volume if forming else 0))
+        if any(b.start in stored for b in chart):
+            self._rewrite = True
+        else:
+            self._stored = sum(1 for b in self.completed if b.start in stored)
+
+    def take_unsaved(self) -> tuple[bool, list[MinuteBar]]:
         """The bars completed since the last call, to be saved with the cycle's checkpoint (which ends the run
-        if it cannot be written, so a bar handed out here is either stored or rebuilt by the restart)."""
-        new = self.completed[self._stored :]
+        if it cannot be written, so a bar handed out here is either stored or rebuilt by the restart); with
+        True and every completed bar when a chart changed bars already saved (they replace the saved ones)."""
+        rewrite, self._rewrite = self._rewrite, False
+        new = self.completed if rewrite else self.completed[self._stored :]
         self._stored = len(self.completed)
-        return new
+        return rewrite, list(new)
 
     def finish(self) -> MinuteBar | None:
         """The session is over: the forming bar is complete."""

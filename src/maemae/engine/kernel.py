@@ -239,13 +239,8 @@ class TradingKernel:
         """A bar of ``code`` completed at ``now``: run the exits, then the minute strategy."""
         data = self.data[code]
         owned, working = self.portfolio.owned(code), self.orders.has_open_order(code)
-        if owned > 0:
-            self.update_high_water(code, index)
-            if not working:
-                exit_intent = self.exits.check(self.holding(code), data.bars.close.item(index))
-                if exit_intent is not None:
-                    self._decide(exit_intent, now, price_of, index)
-                    return
+        if self._exited(code, index, now, price_of, owned, working):
+            return
         if working or code == self.safe_asset:
             return
         if owned == 0 and not self.accepts_entries():
@@ -269,6 +264,26 @@ class TradingKernel:
             return
         if intent is not None:
             self._decide(intent, now, price_of, index)
+
+    def check_exits(self, code: StockCode, index: int, now: datetime, price_of: PriceOf) -> None:
+        """The exit rules alone on ``code``'s bar at ``now``: the live loop's, for a stock whose bars of today
+        before its start are still to come from the broker's chart (the minute strategy would read an
+        indicator over a hole), while its stop loss, trailing stop and take-profit need only the price."""
+        owned, working = self.portfolio.owned(code), self.orders.has_open_order(code)
+        self._exited(code, index, now, price_of, owned, working)
+
+    def _exited(
+        self, code: StockCode, index: int, now: datetime, price_of: PriceOf, owned: int, working: bool
+    ) -> bool:
+        """Run the exits on a holding's bar; True when one decided an order (the bar's decision is made)."""
+        if owned > 0:
+            self.update_high_water(code, index)
+            if not working:
+                exit_intent = self.exits.check(self.holding(code), self.data[code].bars.close.item(index))
+                if exit_intent is not None:
+                    self._decide(exit_intent, now, price_of, index)
+                    return True
+        return False
 
     def strategy_failed(
         self,

@@ -26,6 +26,7 @@ open on the first session of the year, the CSAT day) follow ``krx.sessions``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -68,6 +69,9 @@ from maemae.strategy.api import DailyInput, Signal
 log = structlog.get_logger("maemae.live")
 
 PRE_OPEN_LEAD = timedelta(minutes=10)  # the universe is prepared this long before the open
+# the share of a price refresh's interval that asking the broker's minute chart may take at a refresh: the
+# cycles between (the fills, the exits) go on while the chart of a large universe comes in, stock by stock
+CHART_SHARE = 0.6
 CLOSE_GRACE = timedelta(seconds=30)  # the closing print is read this long after the close
 
 # priorities of timers due at the same moment: prices first, then the daily signal, then decisions
@@ -86,6 +90,10 @@ class _Stock:
     minutes: FormingMinutes = field(default_factory=FormingMinutes)
     signal: Signal = Signal.NONE
     last_snapshot: datetime | None = None
+    # today's bars before this run's start, or of a pause, are still to come from the broker's chart: those
+    # that began after ``chart_after`` (None: from the open); until then only the exit rules judge the stock
+    chart_due: bool = False
+    chart_after: datetime | None = None
 
 
 def _no_orders() -> tuple[int, int]:
@@ -202,10 +210,12 @@ class LiveDay:
         on_close: Callable[[DayReport], None] | None = None,
         today_so_far: TodaySoFar | None = None,
         alerts: AlertSink | None = None,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         """``prices`` defaults to the broker; ``feed`` is the simulated exchange to trade on, when the orders
         go to one (paper trading on the simulated exchange); ``today_so_far`` gives the minute bars a run
-        restarted during the day missed (without it, today's bars start at the restart)."""
+        restarted during the day missed (without it, today's bars start at the restart); ``timer`` measures
+        how long asking for them takes at a refresh (``CHART_SHARE``)."""
         self.core = core
         self.prices: PriceSource = prices or core.broker
         self.config: MaemaeConfig = core.config
@@ -217,6 +227,7 @@ class LiveDay:
         self.feed = feed
         self.on_close = on_close
         self.today_so_far = today_so_far
+        self.timer = timer
         self.stocks: dict[StockCode, _Stock] = {}
         self.report = DayReport(day, totals=self._today_totals)
         self.schedule: SessionSchedule | None = session_schedule(day, calendar)
@@ -232,6 +243,7 @@ class LiveDay:
         # an earlier run of the day stopped half-way: its memory of the day, to go on from exactly
         self._saved = saved_day(store, day)
         self._no_chart = False  # the broker failed to give today's bars before this start: not asked again
+        self._charted_at: datetime | None = None  # when the chart was last asked for the stocks due
         self._parked = self._saved.parked if self._saved else False
         if self._saved:
             for name, count in self._saved.counts.items():
@@ -316,33 +328,64 @@ class LiveDay:
             )
             self.stocks[code] = _Stock(code, kind, market, history, yesterday, limits, bases[code])
             self._today_before(self.stocks[code], now)
+        self._fill_in(now)
         core.kernel.start_day(self.day, now, self._code_days(), self.price_of)
 
     def _today_before(self, stock: _Stock, now: datetime) -> None:
         """Today's bars before this start: as the stopped run of the day left them (the restart trades on the
-        same bars), with the minutes of a pause; or, at a first start during the day, those so far."""
+        same bars), with the minutes of a pause or those its chart had not yet given; or, at a first start
+        during the day, those so far. The chart's are asked by ``_fill_in``."""
         saved = self._saved
         kept = saved.stocks.get(stock.code) if saved is not None else None
         if saved is not None and kept is not None:
             stock.minutes.restore(saved.bars.get(stock.code, []), kept.forming, kept.volume_seen)
             stock.signal, stock.last_snapshot = kept.signal, kept.last_snapshot
-            self._after_a_pause(stock, now)
+            stock.chart_due, stock.chart_after = kept.chart_due, kept.chart_after
+            if not stock.chart_due:
+                self._after_a_pause(stock, now)
         elif self.today_so_far is not None and self.schedule is not None and now > self.schedule.open:
-            stock.minutes.seed(self._today_bars(stock.code, now, None))
+            stock.chart_due = True
             stock.last_snapshot = now
 
     def _after_a_pause(self, stock: _Stock, now: datetime) -> None:
         """A restart some time after the stop (on the clock): the broker's bars of the whole minutes it
-        missed, the minute forming at the stop among them."""
-        if self._saved is None or self._goes_on_in_place(now):
+        missed, the minute forming at the stop among them, are due."""
+        if self._goes_on_in_place(now):
             return
         minutes = stock.minutes
         forming = minutes.forming
         last = forming or (minutes.completed[-1] if minutes.completed else None)
         if last is not None and last.start + MINUTE > now:
             return  # the last bar's minute has not ended: there is nothing whole to ask for
-        after = forming.start - MINUTE if forming else (last.start if last else None)
-        minutes.catch_up(self._today_bars(stock.code, now, after))
+        stock.chart_due = True
+        stock.chart_after = forming.start - MINUTE if forming else (last.start if last else None)
+
+    def _fill_in(self, now: datetime) -> None:
+        """Ask the chart for the stocks whose bars of today are due (``_today_before``), held ones first,
+        then those with a buy signal, until ``CHART_SHARE`` of a refresh's interval is spent; the others are
+        asked at the next refreshes. A start with a universe the broker's pacing lets through in time (a
+        restart after a short pause, or any replay) has every chart before its first cycle."""
+        due = [s for s in self.stocks.values() if s.chart_due]
+        if not due or now == self._charted_at:  # a start's first refresh: ``prepare`` has just asked
+            return
+        self._charted_at = now
+        portfolio = self.core.portfolio
+        due.sort(key=lambda s: (portfolio.owned(s.code) == 0, s.signal != Signal.BUY, s.code))
+        budget = CHART_SHARE * self.config.execution.price_refresh_s
+        started = self.timer()
+        for stock in due:
+            bars = self._today_bars(stock.code, now, stock.chart_after)
+            stock.minutes.fill_in(bars)
+            stock.chart_due = False
+            if self._no_chart:  # the broker cannot give them: every stock goes on with the bars it builds
+                for other in due:
+                    other.chart_due = False
+                return
+            if self.timer() - started >= budget:
+                break
+        left = sum(1 for s in due if s.chart_due)
+        if left:
+            log.info("today_bars_pending", at=now.isoformat(), stocks_left=left, stocks=len(due))
 
     def _today_bars(self, code: StockCode, now: datetime, after: datetime | None) -> list[MinuteBar]:
         """The minute bars of ``code`` that began after ``after`` and ended by ``now``, from the stored day
@@ -371,6 +414,7 @@ class LiveDay:
         """Batched prices for the universe → today's bars; completed minute bars to the simulated
         exchange."""
         self.prepare(now)
+        self._fill_in(now)
         quotes = self.prices.current_prices(list(self.stocks))
         self.report.refreshes += 1
         self._take(quotes, now, closing=False)
@@ -443,18 +487,24 @@ class LiveDay:
             kernel.park_safe_asset(now, buys, self.price_of)
             self._parked = True
         for code in sorted(kernel.data):
-            data = kernel.data[code]
-            if len(data.bars) > data.today_start:  # it has a price today
-                kernel.on_bar(code, len(data.bars) - 1, now, self.stocks[code].signal, self.price_of)
+            data, stock = kernel.data[code], self.stocks[code]
+            if len(data.bars) <= data.today_start:
+                continue  # no price today yet
+            if stock.chart_due:  # a hole in its bars of today: the minute strategy waits for the chart
+                kernel.check_exits(code, len(data.bars) - 1, now, self.price_of)
+            else:
+                kernel.on_bar(code, len(data.bars) - 1, now, stock.signal, self.price_of)
         kernel.check_portfolio_stop(now, self.price_of)
         self._watch.check(now)
         if in_doubt(core.orders):
             settle_in_doubt(core.orders, core.orders.broker, now)
+        unsaved = {code: stock.minutes.take_unsaved() for code, stock in self.stocks.items()}
         self.recorder.checkpoint(
             live_cursor(self.day, now),
             valued=(now, self.price_of),
             documents={LIVE_DAY_DOCUMENT: self._memory(now).document()},
-            minute_bars={code: stock.minutes.take_unsaved() for code, stock in self.stocks.items()},
+            minute_bars={code: bars for code, (_, bars) in unsaved.items()},
+            rewritten={code for code, (rewrite, _) in unsaved.items() if rewrite},
         )
 
     def reconcile(self, now: datetime) -> None:
@@ -511,6 +561,8 @@ class LiveDay:
                     stock.minutes.forming,
                     stock.minutes.volume_seen,
                     stock.last_snapshot,
+                    stock.chart_due,
+                    stock.chart_after,
                 )
                 for code, stock in self.stocks.items()
             },

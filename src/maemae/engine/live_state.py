@@ -10,6 +10,8 @@ live loop keeps in memory between cycles is saved here, with each cycle's checkp
 * the minute bar still forming, the cumulative volume seen and the time of the last snapshot (the next
   snapshot extends that bar, and on a simulated exchange the trading since that snapshot is one bar);
 * whether the day's safe-asset decision was made (it is made once, at the first cycle);
+* which stocks still wait for the broker's chart of their bars before the start or of a pause, and from when
+  (the chart of a large universe comes in over several refreshes);
 * the day's counts of cycles, refreshes and completed bars, for the day's report;
 * the time of the cycle, after which the restarted day's timers go on, on the grid they ran on.
 
@@ -42,6 +44,8 @@ class SavedStock:
     forming: MinuteBar | None
     volume_seen: int
     last_snapshot: datetime | None
+    chart_due: bool = False  # its bars of a hole (``chart_after`` on) are still to come from the chart
+    chart_after: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -68,7 +72,9 @@ class SavedDay:
                     "signal": int(stock.signal),
                     "forming": _bar_fields(stock.forming),
                     "volume_seen": stock.volume_seen,
-                    "last_snapshot": stock.last_snapshot.isoformat() if stock.last_snapshot else None,
+                    "last_snapshot": _text(stock.last_snapshot),
+                    "chart_due": stock.chart_due,
+                    "chart_after": _text(stock.chart_after),
                 }
                 for code, stock in self.stocks.items()
             },
@@ -89,6 +95,8 @@ def saved_day(store: StateStore, day: date) -> SavedDay | None:
                 _bar(fields["forming"]),
                 int(fields["volume_seen"]),
                 _moment(fields["last_snapshot"]) if fields["last_snapshot"] else None,
+                bool(fields.get("chart_due", False)),
+                _moment(fields["chart_after"]) if fields.get("chart_after") else None,
             )
             for code, fields in document["stocks"].items()
         }
@@ -126,6 +134,10 @@ def _bar(fields: list[Any] | None) -> MinuteBar | None:
         return None
     start, *numbers = fields
     return MinuteBar(_moment(start), *(int(n) for n in numbers))
+
+
+def _text(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _moment(text: str) -> datetime:

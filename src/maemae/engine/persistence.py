@@ -126,11 +126,13 @@ class StateRecorder:
         valued: tuple[datetime, PriceOf] | None = None,
         documents: Mapping[str, JsonDocument] | None = None,
         minute_bars: dict[StockCode, list[MinuteBar]] | None = None,
+        rewritten: set[StockCode] | None = None,
     ) -> None:
         """Save the runtime documents (and the driver's ``cursor``), with the account and every position;
         ``closed`` are codes whose position no longer exists; ``valued`` (the time and the prices now) adds
         the minute's portfolio snapshot when this minute has none yet; ``documents`` and ``minute_bars`` are
-        the driver's own (the live loop's memory of the day, ``engine.live_state``)."""
+        the driver's own (the live loop's memory of the day, ``engine.live_state``): the bars of the stocks in
+        ``rewritten`` replace their saved ones of the day."""
         if cursor is not None:
             self.cursor = cursor
         portfolio = self.kernel.portfolio
@@ -151,6 +153,7 @@ class StateRecorder:
                 audit=audit or [],
                 portfolio=snapshots,
                 minute_bars=minute_bars or {},
+                minute_bars_rewritten=rewritten or set(),
             )
         )
 

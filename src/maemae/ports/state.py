@@ -147,6 +147,9 @@ class StateChange:
     daily: list[DailyResult] = field(default_factory=list)
     # minute bars a live day completed since its last checkpoint, appended to the day's saved ones
     minute_bars: dict[StockCode, list[MinuteBar]] = field(default_factory=dict)
+    # stocks whose saved bars of the day are replaced by theirs in ``minute_bars`` (the broker's chart changed
+    # a bar the day had saved: the minute a run started or stopped in)
+    minute_bars_rewritten: set[StockCode] = field(default_factory=set)
     minute_bars_done: date | None = None  # a day closed: its saved minute bars, and older days', deleted
 
     def __bool__(self) -> bool:

@@ -178,6 +178,11 @@ class SqlStateStore:
         """A live day's newly built minute bars; a closed day's (and any older day's left by a day that never
         closed) deleted: only a restart of the same day reads them."""
         table = schema.live_minute_bars
+        for code in change.minute_bars_rewritten:
+            days = {bar.start.date() for bar in change.minute_bars.get(code, [])}
+            connection.execute(
+                delete(table).where(table.c.code == str(code), table.c.trading_day.in_(days))
+            )
         rows = [
             {
                 "trading_day": bar.start.date(),

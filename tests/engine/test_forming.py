@@ -1,0 +1,111 @@
+"""``FormingMinutes.fill_in``: the broker's chart put into today's bars a run built from its snapshots, at a
+first start during the day, after a pause, and when the chart comes in only after the run took snapshots of
+its own (a large universe's chart is asked over several refreshes). The chart's bars take the place of those
+built for the same minutes, the others stay, the day's volume is counted once, and bars already saved that
+change are saved anew."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from maemae.domain.clock_time import KST
+from maemae.domain.minute_bar import MinuteBar
+from maemae.engine.forming import FormingMinutes
+
+OPEN = datetime(2025, 12, 3, 9, 0, tzinfo=KST)
+
+
+def _minute(minute: int, second: int = 0) -> datetime:
+    return OPEN + timedelta(minutes=minute, seconds=second)
+
+
+def _bar(minute: int, close: int, volume: int) -> MinuteBar:
+    return MinuteBar(_minute(minute), close, close + 10, close - 10, close, volume, close * volume)
+
+
+# the market's bars of 09:00 to 09:04; its cumulative volume at the end of each minute is the running sum
+CHART = [
+    _bar(0, 1_000, 100),
+    _bar(1, 1_010, 200),
+    _bar(2, 1_020, 300),
+    _bar(3, 1_030, 400),
+    _bar(4, 1_040, 500),
+]
+
+
+def _forming(minutes: FormingMinutes) -> MinuteBar:
+    assert minutes.forming is not None
+    return minutes.forming
+
+
+def _volumes(bars: list[MinuteBar]) -> list[tuple[datetime, int]]:
+    return [(b.start, b.volume) for b in bars]
+
+
+def test_fill_in_at_a_first_start_before_any_snapshot_then_the_chart_is_the_day_so_far() -> None:
+    minutes = FormingMinutes()
+    minutes.fill_in(CHART[:3])
+    assert minutes.completed == CHART[:3]
+    assert minutes.forming is None
+    assert minutes.volume_seen == 600
+    minutes.update(1_030, 750, _minute(3, 5))  # the next snapshot: 09:03's bar has the growth since 09:02
+    assert _forming(minutes).volume == 150
+    assert minutes.take_unsaved() == (False, CHART[:3])
+
+
+def test_fill_in_after_snapshots_then_the_chart_replaces_their_minutes_and_the_volume_counts_once() -> None:
+    """Started at 09:02:30 (bars from the open still to come), snapshots at 09:02:30 (the cumulative volume
+    450: the whole day's until then lands in the first bar), 09:03:10 (700) and 09:04:50 (1,450 at the end of
+    09:04: 1,500 minus 09:04's last 50 not yet seen); the 09:02 and 09:03 bars were saved by then. The chart,
+    asked at 09:05:10, has 09:00 to 09:04; the snapshot at 09:05:10 (1,600) is forming."""
+    minutes = FormingMinutes()
+    minutes.update(1_020, 450, _minute(2, 30))
+    minutes.update(1_030, 700, _minute(3, 10))
+    minutes.update(1_040, 1_450, _minute(4, 50))
+    assert _volumes(minutes.completed) == [(_minute(2), 450), (_minute(3), 250)]
+    assert minutes.take_unsaved() == (False, minutes.completed)
+    minutes.update(1_050, 1_600, _minute(5, 10))
+    assert _forming(minutes).volume == 150  # 1,600 - 1,450
+
+    minutes.fill_in(CHART)
+
+    assert minutes.completed == CHART  # the built 09:02 to 09:04 (the 09:04 one complete now) replaced
+    forming = _forming(minutes)
+    assert forming.start == _minute(5)
+    assert forming.volume == 100  # 1,600 seen - 1,500 in the chart's bars: counted once
+    assert forming.value == 1_050 * 100
+    assert minutes.volume_seen == 1_600
+    assert minutes.volume_today == 1_600
+    assert minutes.take_unsaved() == (True, CHART)  # saved 09:02 and 09:03 changed: the day's bars anew
+    assert minutes.take_unsaved() == (False, [])
+
+
+def test_fill_in_after_a_pause_then_the_minute_forming_at_the_stop_is_the_charts_whole_bar() -> None:
+    """The stopped run saved 09:00 and 09:01 and saw 09:02 until 09:02:20 (cumulative 350); the restart
+    at 09:05:05 asks for the bars after 09:01: the chart's 09:02 replaces the part seen, then 09:03, 09:04."""
+    minutes = FormingMinutes()
+    minutes.restore(CHART[:2], _bar(2, 1_020, 50), 350)
+    minutes.fill_in(CHART[2:])
+    assert minutes.completed == CHART
+    assert minutes.forming is None
+    assert minutes.volume_seen == 1_500
+    assert minutes.take_unsaved() == (False, CHART[2:])  # the saved 09:00 and 09:01 are as they were
+
+
+def test_fill_in_when_the_chart_has_no_bar_for_the_minute_forming_at_the_stop_then_the_built_one_stays() -> (
+    None
+):
+    minutes = FormingMinutes()
+    minutes.restore(CHART[:2], _bar(2, 1_020, 300), 600)
+    minutes.fill_in(CHART[3:])  # no trade in 09:02 as the broker counts it
+    assert _volumes(minutes.completed) == [*_volumes(CHART[:3]), *_volumes(CHART[3:])]
+    assert minutes.forming is None
+    assert minutes.volume_seen == 1_500
+
+
+def test_fill_in_with_no_bars_then_nothing_changes() -> None:
+    minutes = FormingMinutes()
+    minutes.update(1_000, 100, _minute(0, 10))
+    minutes.fill_in([])
+    assert _forming(minutes).volume == 100
+    assert minutes.take_unsaved() == (False, [])
