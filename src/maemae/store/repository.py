@@ -180,9 +180,7 @@ class SqlStateStore:
         table = schema.live_minute_bars
         for code in change.minute_bars_rewritten:
             days = {bar.start.date() for bar in change.minute_bars.get(code, [])}
-            connection.execute(
-                delete(table).where(table.c.code == str(code), table.c.trading_day.in_(days))
-            )
+            connection.execute(delete(table).where(table.c.code == str(code), table.c.trading_day.in_(days)))
         rows = [
             {
                 "trading_day": bar.start.date(),
