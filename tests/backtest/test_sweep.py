@@ -156,6 +156,14 @@ def test_parameters_when_unknown_or_invalid_then_refused_before_any_work(config:
     assert with_params(config, {"strategies.daily.params.short": 4}).strategies.daily.params["short"] == 4
 
 
+@pytest.mark.parametrize("key", ["backtest.end", "backtest.start", "backtest.out_dir", "store.url", "mode"])
+def test_parameters_when_a_trial_cannot_vary_the_key_then_refused(config: MaemaeConfig, key: str) -> None:
+    """Every trial ran the sweep's dates whatever ``backtest.end`` said, and the summary named the winner
+    by it."""
+    with pytest.raises(ConfigError, match=rf"^grid\.{re.escape(key)}: a trial cannot vary it"):
+        with_params(config, {key: "2025-12-01"})
+
+
 # ----- a real Dask cluster on 127.0.0.1
 def _free_port() -> int:
     with socket.socket() as probe:

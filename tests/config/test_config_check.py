@@ -66,6 +66,27 @@ BAD = [
         '[strategies.minute]\nclass = "rsi_minute"\n[strategies.minute.params]\nperiod = "x"\n',
         "strategies.minute.params.period = 'x':",
     ),
+    # a timedelta overflowed with it in the first step of a run, with a traceback
+    (
+        "timeout beyond a day",
+        "[execution]\nunfilled_timeout_s = 1000000000000000\n",
+        "execution.unfilled_timeout_s = 1000000000000000: expected a number <= 86400",
+    ),
+    (
+        "cash beyond a quadrillion won",
+        "[backtest]\ninitial_cash = 10000000000000000\n",
+        "backtest.initial_cash = 10000000000000000: expected a number <= 1000000000000000",
+    ),
+    (
+        "a code listed twice",
+        '[universe]\nselector = "fixed"\ncodes = ["005930", "000660", "005930"]\n',
+        "universe.codes = ['005930', '000660', '005930']: 005930 listed more than once: expected each code",
+    ),
+    (
+        "a day both closed and open",
+        "[calendar]\nextra_closures = [2025-12-08]\nextra_sessions = [2025-12-08]\n",
+        "calendar = {...}: 2025-12-08 in both extra_closures and extra_sessions: expected one or the other",
+    ),
     (
         "too many stocks",
         "[universe]\nmax_stocks = 150\n",
@@ -173,3 +194,15 @@ def test_configuration_doc_when_models_change_is_regenerated() -> None:
     text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     generated = BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
     assert generated == render_reference(), "run `python -m maemae.config.reference` to refresh the doc"
+
+
+def test_config_check_when_the_argument_is_empty_or_a_folder_then_one_line_saying_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty argument reached the reader as the current folder: the line named ``.`` with an OS error."""
+    assert main(["config", "check", ""]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: '.': a folder, not a config file: expected the path of a TOML file"
+    )
+    assert main(["config", "check", str(tmp_path)]) == 2
+    assert "a folder, not a config file" in capsys.readouterr().err

@@ -18,6 +18,10 @@ BAD_URLS = [
     ("", "expected a SQLAlchemy URL such as"),
     ("postgresql://db.local:fivefour/maemae", "expected a SQLAlchemy URL such as"),  # the port
     ("mysql://db.local/maemae", "expected a sqlite:// or postgresql:// URL, not mysql://"),
+    # a run on it would save nothing: a restart could not go on, and two runs would not see each other
+    ("sqlite://", "an in-memory database keeps nothing after the command: expected a file"),
+    ("sqlite:///:memory:", "an in-memory database keeps nothing after the command"),
+    ("sqlite:///file:state?mode=memory&uri=true", "an in-memory database keeps nothing after the command"),
 ]
 
 
@@ -37,9 +41,7 @@ def test_config_check_when_store_url_is_bad_prints_one_line_and_exits_2(
     assert expected in line
 
 
-@pytest.mark.parametrize(
-    "url", ["sqlite:///var/state.db", "sqlite://", "postgresql://trader@db.local:5432/maemae"]
-)
+@pytest.mark.parametrize("url", ["sqlite:///var/state.db", "postgresql://trader@db.local:5432/maemae"])
 def test_config_check_when_store_url_is_good_passes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
 ) -> None:
@@ -105,3 +107,13 @@ def test_sqlite_path_when_a_bad_url_holds_a_password_masks_it() -> None:
         sqlite_path("postgresql://maemae:s3cret@db:54x2/maemae")
     assert "s3cret" not in str(raised.value)
     assert "maemae:***@db" in str(raised.value)
+
+
+def test_db_migrate_when_url_is_in_memory_then_one_line_and_nothing_claimed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = refused(main(["db", "migrate", "--url", "sqlite://"]), capsys)
+    assert line == (
+        "error: --url 'sqlite://': an in-memory database keeps nothing after the command: expected a file, "
+        "e.g. sqlite:///var/maemae.db"
+    )

@@ -58,6 +58,12 @@ def test_params_set_when_valid_then_saved_audited_and_shown(
             "params: risk.stop_loss.pct = 1e-05: expected a number with at most 4 digits after the point",
         ),
         ("risk.order_limits.max_quantity_per_order", "0", "max_quantity_per_order = 0"),
+        # a running day made a timedelta of it at its next step, and ended with a traceback
+        (
+            "execution.unfilled_timeout_s",
+            "99999999999999999999999",
+            "execution.unfilled_timeout_s = 99999999999999999999999: expected a number <= 86400",
+        ),
         (
             "risk.no_such_rule",
             "1",

@@ -131,3 +131,22 @@ def test_status_when_run_cannot_reach_its_broker_at_the_start_then_the_error_is_
     log = "".join(p.read_text(encoding="utf-8") for p in sorted((tmp_path / "log").glob("*.jsonl")))
     alerts = [json.loads(line) for line in log.splitlines() if '"alert"' in line]
     assert any(a.get("kind") == "error" and "cannot connect" in str(a.get("text")) for a in alerts), alerts
+
+
+def test_status_day_when_the_store_has_no_such_day_then_one_line_and_when_closed_then_its_own_result(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``status --day`` of a day the store never traded showed the instance's day and realised P&L beside
+    that day's counts of nothing, with exit 0."""
+    config = str(_config(market_root, tmp_path))
+    assert main(["paper", "--config", config, "--replay", DAY.isoformat(), "--speed", "0"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--config", config, "--day", "2025-12-06"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: --day 2025-12-06: no day of this store (it is on {DAY}; days closed: {DAY} to {DAY})"
+    ]
+    assert main(["status", "--config", config, "--day", DAY.isoformat(), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["day"] == DAY.isoformat()
+    assert shown["orders_today"] + shown["denied_today"] > 0

@@ -124,6 +124,7 @@ def test_korean_words_when_an_exit_reason_is_a_fixed_phrase_then_its_words_are_k
     assert phrase("price 69,000 <= 70,000 (high 72,000)", "ko") == "가격 69,000 <= 70,000 (고가 72,000)"
     assert phrase("price 75,000 >= target 74,900", "ko") == "가격 75,000 >= 목표가 74,900"
     assert phrase("time-cut after 3 sessions", "ko") == "3거래일 보유 후 타임컷"
+    assert phrase("time-cut on 2025-12-08", "ko") == "2025-12-08 지정일 타임컷"
     assert phrase("portfolio stop", "ko") == "포트폴리오 손실 한도"
     assert phrase("portfolio stop", "en") == "portfolio stop"
 

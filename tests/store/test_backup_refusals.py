@@ -136,3 +136,17 @@ def test_db_backup_when_the_store_is_on_an_older_schema_then_still_backed_up(
     assert target.exists()
     monkeypatch.undo()
     assert database.head_revision() == old
+
+
+def test_db_backup_when_the_to_folder_is_a_file_then_exit_2_saying_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    assert main(["db", "migrate", "--url", url]) == 0
+    capsys.readouterr()
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    target = tmp_path / "afile" / "copy.db"
+    assert main(["db", "backup", "--url", url, "--to", str(target)]) == 2
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: --to '{target}': {target.parent} is a file, not a folder: expected a file in a folder"
+    )

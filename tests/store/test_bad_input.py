@@ -156,3 +156,24 @@ def test_db_backup_when_the_folder_takes_no_files_then_one_line(
         "error: backup: /proc/bk.db cannot be created (unable to open database file): choose a folder you "
         "can write to"
     )
+
+
+@pytest.mark.parametrize("table", ["audit_log", "orders", "live_minute_bars"])
+@pytest.mark.parametrize("command", ["status", "audit verify"])
+def test_store_commands_when_a_table_was_dropped_then_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, command: str
+) -> None:
+    """A table dropped by hand (or lost) is named before any command reads the store; ``audit verify`` on a
+    store without ``audit_log`` ended with an SQLite traceback."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    assert main(["db", "migrate", "--url", url]) == 0
+    with sqlite3.connect(tmp_path / "state.db") as connection:
+        connection.execute(f"DROP TABLE {table}")
+    config = tmp_path / "maemae.toml"
+    config.write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    capsys.readouterr()
+    assert main([*command.split(), "--config", str(config)]) == 6
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: store {url}: table(s) {table} missing from schema 0003: restore the database from a backup"
+    ]

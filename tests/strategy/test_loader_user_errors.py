@@ -75,10 +75,20 @@ def _command(command: list[str], config: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=["config-check", "backtest", "compare", "sweep"])
+@pytest.mark.parametrize(
+    ("raised", "shown"),
+    # sys.exit() in __init__ ended the command silently, with exit 0 and nothing written
+    [('RuntimeError("boom")', "RuntimeError('boom')"), ("SystemExit(0)", "SystemExit(0)")],
+)
 def test_cli_when_the_strategy_init_raises_exits_2_with_one_line_naming_class_hook_and_error(
-    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+    tmp_path: Path,
+    market_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    raised: str,
+    shown: str,
 ) -> None:
-    strategies = example(tmp_path, replace=(INIT, INIT + '        raise RuntimeError("boom")\n'))
+    strategies = example(tmp_path, replace=(INIT, INIT + f"        raise {raised}\n"))
     config = config_file(tmp_path, market_root, strategies)
     code = main(_command(command, config))
     captured = capsys.readouterr()
@@ -86,7 +96,7 @@ def test_cli_when_the_strategy_init_raises_exits_2_with_one_line_naming_class_ho
     assert "running policy" not in captured.out  # compare: refused before any policy is said to run
     assert one_error_line(captured.err) == (
         f"error: {config}: strategies.minute.class = '{strategies}:OpenToAfternoon': "
-        "OpenToAfternoon.__init__ raised RuntimeError('boom')"
+        f"OpenToAfternoon.__init__ raised {shown}"
     )
 
 

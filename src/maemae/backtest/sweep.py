@@ -184,11 +184,24 @@ def _first_problem(source: str, error: ValidationError) -> str:
     return f"{source}: {where} = {value}: unknown {kind} (allowed: {allowed})"
 
 
+# what a trial's backtest trades by: the rest (its dates, which are the sweep's --start/--end and windows;
+# where outputs, the state store or alerts go; how bars are held in memory) leaves its result as it is
+VARIED = ("strategies.", "risk.", "execution.", "universe.", "costs.", "broker.sim.", "data.")
+VARIED_KEYS = ("backtest.initial_cash", "backtest.bars")
+
+
 def with_params(config: MaemaeConfig, params: dict[str, Any]) -> MaemaeConfig:
     """``config`` with dotted keys replaced, validated as a whole (a bad value names its key). Keys must
-    exist, except inside a strategy's free-form ``params``."""
+    exist, except inside a strategy's free-form ``params``, and be ones a trial can vary (``VARIED``): a
+    trial of another (``backtest.end``) ran as the others did, and the winner was named by it."""
     tree = config.model_dump(mode="json", by_alias=True)
     for key, value in params.items():
+        if not key.startswith(VARIED) and key not in VARIED_KEYS:
+            raise ConfigError(
+                f"grid.{key}: a trial cannot vary it (its dates are the sweep's --start/--end and "
+                "walk-forward windows): expected a key under strategies, risk, execution, universe, costs, "
+                "broker.sim or data, or backtest.initial_cash or backtest.bars"
+            )
         node: Any = tree
         *parents, leaf = key.split(".")
         for part in parents:

@@ -27,6 +27,11 @@ def _url(config: Path | None, url: str | None) -> str:
     if (config is None) == (url is None):
         raise ConfigError("give exactly one of --config FILE or --url URL")
     if url is not None:
+        from maemae.config.operations import IN_MEMORY_REFUSAL, in_memory
+        from maemae.store.database import parse_url
+
+        if in_memory(parse_url(url)):  # refused as a config's store.url is
+            raise ConfigError(f"--url {url!r}: {IN_MEMORY_REFUSAL}")
         return url
     assert config is not None
     return load_config(config).store.url
@@ -81,6 +86,8 @@ def _check_backup_target(to: Path) -> None:
         raise ConfigError(
             f"{shown}: {to} already exists: expected the name of a new file (a backup never overwrites one)"
         )
+    if to.parent.exists() and not to.parent.is_dir():
+        raise ConfigError(f"{shown}: {to.parent} is a file, not a folder: expected a file in a folder")
     if not to.parent.is_dir():
         raise ConfigError(f"{shown}: directory {to.parent} does not exist: create it first")
 

@@ -132,7 +132,10 @@ def _stock_code(value: Any) -> StockCode:
 
 Code = Annotated[StockCode, PlainValidator(_stock_code), PlainSerializer(str, return_type=str)]
 Won = Annotated[int, Field(gt=0, description="whole won")]
-Seconds = Annotated[int, Field(gt=0, description="seconds")]
+# at most a day: an order or a timer lives within one trading day (a larger one overflowed a timedelta in a
+# running day, where it ended the run)
+DAY_SECONDS = 86_400
+Seconds = Annotated[int, Field(gt=0, le=DAY_SECONDS, description="seconds, at most a day")]
 
 
 def _not_empty(kind: str) -> Callable[[Any], Any]:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from maemae.config.base import FilePath, FolderPath, Seconds, Section
+from maemae.config.base import DAY_SECONDS, FilePath, FolderPath, Seconds, Section
 from maemae.krx.exceptions import CALENDAR_END, CALENDAR_START
 
 
@@ -24,7 +24,9 @@ class ResilienceConfig(Section):
     reject_breaker_threshold: int = Field(
         5, ge=1, le=100, description="rejected orders in a row that pause new orders"
     )
-    reject_breaker_cooldown_s: float = Field(300, gt=0, description="how long new orders stay paused")
+    reject_breaker_cooldown_s: float = Field(
+        300, gt=0, le=DAY_SECONDS, description="how long new orders stay paused"
+    )
 
 
 class ExecutionConfig(Section):
@@ -59,7 +61,8 @@ class BacktestConfig(Section):
     end: date | None = Field(
         None, ge=CALENDAR_START, le=CALENDAR_END, description="last trading day; None: the last stored day"
     )
-    initial_cash: int = Field(100_000_000, gt=0, description="won")
+    # a quadrillion won at most: far beyond any account, and every sum of it stays within 64-bit integers
+    initial_cash: int = Field(100_000_000, gt=0, le=10**15, description="won")
     out_dir: FolderPath = Field(
         Path("var/backtest"), description="where summary, trades, orders and report go"
     )

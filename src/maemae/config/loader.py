@@ -151,6 +151,8 @@ def parse_config(data: dict[str, Any], source: str = "config") -> MaemaeConfig:
 def read_config_file(path: Path) -> dict[str, Any]:
     """A config file's TOML, not yet validated; ``ConfigError`` when it cannot be read or is not TOML."""
     path = Path(path)
+    if path.is_dir():  # an empty argument reaches here as the current folder, "."
+        raise ConfigError(f"{str(path)!r}: a folder, not a config file: expected the path of a TOML file")
     try:
         text = read_utf8(path, ConfigError)
     except FileNotFoundError:

@@ -7,9 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from maemae.config.base import Code, FolderPath, Section
+from maemae.domain.codes import StockCode
 
 
 class DataConfig(Section):
@@ -48,6 +49,14 @@ class UniverseConfig(Section):
             raise ValueError("selector 'fixed' needs a non-empty codes list")
         return self
 
+    @field_validator("codes")
+    @classmethod
+    def _each_once(cls, codes: tuple[StockCode, ...]) -> tuple[StockCode, ...]:
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:  # a slip: a code meant was probably left out
+            raise ValueError(f"{', '.join(twice)} listed more than once: expected each code once")
+        return codes
+
 
 class CalendarConfig(Section):
     extra_closures: tuple[date, ...] = Field(
@@ -57,6 +66,14 @@ class CalendarConfig(Section):
     csat_days: tuple[date, ...] = Field(
         (), description="exam days (sessions one hour later) not yet built in"
     )
+
+    @model_validator(mode="after")
+    def _closed_or_open(self) -> CalendarConfig:
+        both = sorted(set(self.extra_closures) & set(self.extra_sessions))
+        if both:  # which one wins would be an accident of the order the calendar applies them in
+            days = ", ".join(str(day) for day in both)
+            raise ValueError(f"{days} in both extra_closures and extra_sessions: expected one or the other")
+        return self
 
 
 class CostsConfig(Section):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from maemae.config.base import FilePath, FolderPath, Section
+from maemae.config.base import DAY_SECONDS, FilePath, FolderPath, Section
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 _DEFAULT_STORE_URL = "sqlite:///var/maemae.db"
 _BACKENDS = ("sqlite", "postgresql")
@@ -28,14 +31,29 @@ class StoreConfig(Section):
         from sqlalchemy.exc import ArgumentError
 
         try:
-            backend = make_url(value).get_backend_name()
+            parsed = make_url(value)
+            backend = parsed.get_backend_name()
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError(
                 "expected a SQLAlchemy URL such as sqlite:///var/maemae.db or postgresql://user@host/maemae"
             ) from None
         if backend not in _BACKENDS:
             raise ValueError(f"expected a sqlite:// or postgresql:// URL, not {backend}://")
+        if in_memory(parsed):  # a trading run on it would save nothing to go on from, and lock nothing
+            raise ValueError(IN_MEMORY_REFUSAL)
         return value
+
+
+IN_MEMORY_REFUSAL = (
+    "an in-memory database keeps nothing after the command: expected a file, e.g. sqlite:///var/maemae.db"
+)
+
+
+def in_memory(url: URL) -> bool:
+    """Whether ``url`` is an SQLite database in the process's memory, gone when it ends."""
+    return url.get_backend_name() == "sqlite" and (
+        url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    )
 
 
 class LogNotifier(Section):
@@ -74,7 +92,9 @@ Notifier = Annotated[
 
 class AlertsConfig(Section):
     notifiers: tuple[Notifier, ...] = (LogNotifier(),)
-    min_interval_s: int = Field(60, ge=0, description="the same alert is sent at most once per this interval")
+    min_interval_s: int = Field(
+        60, ge=0, le=DAY_SECONDS, description="the same alert is sent at most once per this interval"
+    )
     retries: int = Field(5, ge=0, le=20, description="tries after a notifier fails, with backoff")
     retry_backoff_s: float = Field(
         2.0, gt=0, le=300, description="first wait before a failed notifier is tried again"

@@ -224,9 +224,9 @@ class TradingKernel:
         for position in sorted(self.portfolio.held(), key=lambda p: p.code):
             opened = self.opened_on.get(position.code, day)
             held = self.calendar.count_sessions(opened, day) - 1
-            if self.exits.time_cut_due(day, held) and position.code in self.data:
-                holding = self.holding(position.code)
-                self._decide(self.exits.time_cut(holding, f"time-cut after {held} sessions"), now, price_of)
+            reason = self.exits.time_cut_reason(day, self.calendar.previous_session(day), held)
+            if reason is not None and position.code in self.data:
+                self._decide(self.exits.time_cut(self.holding(position.code), reason), now, price_of)
 
     def close_day(self) -> None:
         """After the close: let go of the day's bars. A backtest's are views of every bar it loaded, so a

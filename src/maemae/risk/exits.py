@@ -139,14 +139,18 @@ class ExitRules:
         )
         return None if found < 0 else int(found)
 
-    def time_cut_due(self, day: date, sessions_held: int) -> bool:
-        """Whether a position must be sold at this day's open (on the date, or after N sessions held)."""
+    def time_cut_reason(self, day: date, previous_session: date, sessions_held: int) -> str | None:
+        """Why a position must be sold at this day's open, or None. On the date: at its session, or at the
+        first session after it when KRX is closed that day, and on no later day (a position bought after
+        the date is the new strategy's to keep); after N sessions held: on every day past them."""
         rule = self.config.time_cut
         if not rule.enabled:
-            return False
-        on_date = rule.on_date is not None and day >= rule.on_date
-        too_long = rule.max_days_held is not None and sessions_held >= rule.max_days_held
-        return on_date or too_long
+            return None
+        if rule.on_date is not None and previous_session < rule.on_date <= day:
+            return f"time-cut on {rule.on_date}"
+        if rule.max_days_held is not None and sessions_held >= rule.max_days_held:
+            return f"time-cut after {sessions_held} sessions"
+        return None
 
     def time_cut(self, holding: Holding, reason: str) -> OrderIntent:
         return self._sell(holding, holding.quantity, IntentSource.TIME_CUT, reason, OrderType.MARKET)

@@ -121,12 +121,7 @@ class RiskGate:
                 limits.max_quantity_per_order,
                 limits.max_amount_per_order // price,
             )
-        affordable = ctx.orderable_cash // cash_price
-        while (
-            affordable > 0
-            and affordable * cash_price + self.commission(affordable * cash_price) > ctx.orderable_cash
-        ):
-            affordable -= 1
+        affordable = _affordable(ctx.orderable_cash, cash_price, self.commission)
         if quantity > affordable:
             if intent.quantity is not None or affordable == 0:
                 return Denial(DenyReason.INSUFFICIENT_CASH, f"{ctx.orderable_cash:,} won orderable")
@@ -165,3 +160,21 @@ class RiskGate:
             return RiskDecision.deny(intent, denial)
         quantity = min(intent.quantity or owned, owned, self.config.order_limits.max_quantity_per_order)
         return RiskDecision.approve(intent, quantity)
+
+
+def _affordable(cash: int, price: int, commission: Commission) -> int:
+    """The most shares at ``price`` whose cost and commission ``cash`` pays. Cash alone buys ``cash //
+    price``; when the commission on those is more than the cash left, the count is scaled down at once by
+    what the cash pays of their cost (counting down a share at a time took minutes for an account of a
+    quadrillion won), then set to the exact one a share at a time: the commission grows with the amount, so
+    the count that fits is a share or two off at most."""
+    shares = cash // price
+    cost = shares * price + commission(shares * price)
+    if cost <= cash:
+        return shares
+    shares = shares * cash // cost
+    while shares > 0 and shares * price + commission(shares * price) > cash:
+        shares -= 1
+    while (shares + 1) * price + commission((shares + 1) * price) <= cash:
+        shares += 1
+    return shares

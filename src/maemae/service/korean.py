@@ -285,6 +285,7 @@ _PATTERNS: Wordings = (
     ),
     (re.compile(r"price ([\d,]+) >= target ([\d,]+)"), lambda m: f"가격 {m[1]} >= 목표가 {m[2]}"),
     (re.compile(r"time-cut after (\d+) sessions"), lambda m: f"{m[1]}거래일 보유 후 타임컷"),
+    (re.compile(r"time-cut on (\d{4}-\d\d-\d\d)"), lambda m: f"{m[1]} 지정일 타임컷"),
     # an order's note
     (re.compile(r"broker order (\S+)"), lambda m: f"증권사 주문번호 {m[1]}"),
     (re.compile(r"fill (\S+): ([\d,]+) @ ([\d,]+)"), lambda m: f"체결 {m[1]}: {m[2]} @ {m[3]}"),

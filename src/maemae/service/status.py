@@ -16,6 +16,7 @@ from typing import Any
 from maemae.domain.codes import StockCode
 from maemae.domain.order import Order
 from maemae.domain.position import Position
+from maemae.errors import ConfigError
 from maemae.ports.state import MARKS_DOCUMENT, AuditEntry, JsonDocument, SavedState, StateStore
 from maemae.service.names import StockNames, name_of
 
@@ -251,7 +252,17 @@ def status(
     today = [o for o in saved.orders if day is None or o.created_at.date() == day]
     reconcile, recovery, error = (_last_audit(store, kind) for kind in ("reconcile", "recovery", "error"))
     realised = saved.account.realised_pnl if saved.account else None
-    closed = [r for r in store.daily_results() if day is None or r.day < day]
+    results = store.daily_results()
+    asked = next((r for r in results if r.day == day), None)
+    if day is not None and cursor.get("day") and day.isoformat() != cursor["day"]:
+        if asked is None:  # its counts of nothing beside another day's figures, and exit 0, misled
+            raise ConfigError(
+                f"--day {day}: no day of this store (it is on {cursor['day']}"
+                + (f"; days closed: {results[0].day} to {results[-1].day}" if results else "")
+                + ")"
+            )
+        realised = asked.realised_pnl  # an earlier closed day: its own result, not the one since
+    closed = [r for r in results if day is None or r.day < day]
     if closed and closed[-1].day.isoformat() == cursor.get("day"):
         closed = closed[:-1]  # the day in progress (or just closed) counts from the day before it
     before = closed[-1].realised_pnl if closed else 0
@@ -259,7 +270,7 @@ def status(
         trading_state=state,
         trading_state_by=source_text(source),
         state_source=source,
-        day=cursor.get("day") or (day.isoformat() if day else None),
+        day=day.isoformat() if day else cursor.get("day"),
         replay_step=cursor.get("next_bar"),
         cash=account.cash if account else None,
         settled_cash=account.settled_cash if account else None,

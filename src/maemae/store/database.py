@@ -29,8 +29,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
+from maemae.config.operations import in_memory
 from maemae.errors import StoreError, first_line, without_passwords
-from maemae.store.schema import SCHEMA_APPLICATION, meta
+from maemae.store.schema import SCHEMA_APPLICATION, meta, metadata
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -82,9 +83,10 @@ def describe(url: str) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     parsed = parse_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    if parsed.get_backend_name() != "sqlite" or in_memory(parsed) or parsed.database is None:
         return None
     return Path(parsed.database)
+
 
 
 def create_db_engine(url: str, connect_args: dict[str, Any] | None = None) -> Engine:
@@ -192,6 +194,12 @@ def judge_schema(
         raise StoreError(
             f"store {where}: schema revision {revision} is older than this maemae's {head_revision()}: "
             "back it up with `maemae db backup`, then run `maemae db migrate`"
+        )
+    missing = sorted(set(metadata.tables) - tables) if revision == head_revision() else []
+    if missing:  # dropped by hand or lost: a command would fail on it half-way, with a traceback
+        raise StoreError(
+            f"store {where}: table(s) {', '.join(missing)} missing from schema {revision}: "
+            "restore the database from a backup"
         )
     return revision
 
