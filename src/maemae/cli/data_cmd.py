@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +20,7 @@ from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Market
-from maemae.errors import ConfigError, DataError, InvalidStockCode
+from maemae.errors import ConfigError, DataError, InvalidStockCode, RunInterrupted
 
 data_app = typer.Typer(help="Import, generate and inspect market data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -53,9 +55,10 @@ def sample(
     folder; a folder that holds a store is refused unless --replace is given."""
     from maemae.data.sample import generate_sample_market
 
-    summary = generate_sample_market(
-        directory, stocks=stocks, days=days, seed=seed, minutes=not daily_only, replace=replace
-    )
+    with _stopped_by_ctrl_c("data sample", f"nothing written; {directory} is as it was"):
+        summary = generate_sample_market(
+            directory, stocks=stocks, days=days, seed=seed, minutes=not daily_only, replace=replace
+        )
     typer.echo(f"sample market: {summary}")
 
 
@@ -74,7 +77,8 @@ def import_(
     from maemae.data.csv_import import import_csv
     from maemae.krx.calendar import default_calendar
 
-    summary = import_csv(csv, BarStore(directory), default_calendar(), timeframe, instruments)
+    with _stopped_by_ctrl_c("data import", f"nothing written; {directory} is as it was"):
+        summary = import_csv(csv, BarStore(directory), default_calendar(), timeframe, instruments)
     typer.echo(
         f"imported {summary.rows} {summary.timeframe.value} bars for {len(summary.codes)} code(s) "
         f"from {summary.path} into {directory}"
@@ -157,7 +161,9 @@ def _fetch(
     source = open_source(source_name, load_config(config_path) if config_path else None)
     store = BarStore(directory)
     console = Console(stderr=True)
-    with console.status("fetching") as status:
+    command = "data update" if update else "data fetch"
+    finished = "each code it finished is stored whole; the same command fetches the rest"
+    with _stopped_by_ctrl_c(command, finished), console.status("fetching") as status:
         fetcher = Fetcher(
             store,
             source,
@@ -185,6 +191,20 @@ def _fetch(
     typer.echo(f"report: {report.report_path}")
     if report.failed:
         raise DataError(report.failure_line())
+
+
+@contextmanager
+def _stopped_by_ctrl_c(command: str, state: str) -> Iterator[None]:
+    """Ctrl-C during ``command`` as one line saying what the store holds (``state``), exit 130: typer made it
+    a silent exit. Every Ctrl-C is noted, so one a library swallowed still stops the command before it
+    writes (``data.interrupts``)."""
+    from maemae.data.interrupts import noting_ctrl_c
+
+    try:
+        with noting_ctrl_c():
+            yield
+    except KeyboardInterrupt:
+        raise RunInterrupted(f"{command} interrupted by Ctrl-C before the end: {state}") from None
 
 
 def _day(text: str | None, option: str) -> date:

@@ -23,6 +23,7 @@ import pandas as pd
 from maemae.data.bars import BAR_COLUMNS, PRICE_COLUMNS, BarArrays, Timeframe
 from maemae.data.instruments import Instrument, listing
 from maemae.data.quality import kst_days, off_tick_grid
+from maemae.data.staging import StagedFiles
 from maemae.data.store import BarStore, check_store_layout
 from maemae.data.validation import (
     HEADER_LINES,
@@ -440,7 +441,8 @@ def import_csv(
     instruments_path: Path | None = None,
     today: date | None = None,
 ) -> ImportSummary:
-    """Validate the whole file, then merge it into the store (each code's file replaced atomically).
+    """Validate the whole file, then merge it into the store: every new file is written beside its place,
+    then all are renamed into place together, so an error or a Ctrl-C before that leaves the store as it was.
 
     ``today`` (default: the date in Asia/Seoul now) is the last day a bar may have. A ``--dir`` that is a
     file is refused first: the store's instrument list read from it is empty, and the user was told the
@@ -453,8 +455,10 @@ def import_csv(
     today = today or datetime.now(KST).date()
     per_code, timeframe = parse_bars(path, frame, timeframe, calendar, known_instruments, today)
     _check_target(store.root, timeframe, list(per_code))
-    if new_instruments:
-        store.write_instruments(list(known_instruments.values()))
-    for code, bars in per_code.items():
-        store.merge(code, timeframe, bars)
+    with StagedFiles() as staged:  # every file written first, then all put in place: all or nothing
+        if new_instruments:
+            store.write_instruments(list(known_instruments.values()), staged)
+        for code, bars in per_code.items():
+            store.merge(code, timeframe, bars, staged)
+        staged.commit()
     return ImportSummary(path=path, timeframe=timeframe, rows=len(frame), codes=tuple(per_code))

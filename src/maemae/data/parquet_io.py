@@ -95,6 +95,20 @@ def write_table_atomically(
     """Write ``table`` to ``path`` so that readers see the old file or the complete new one; ``options`` go
     to ``pyarrow.parquet.write_table`` (zstd compression unless they say otherwise). A file where a folder of
     the path should be, or a folder where the file should be, is a DataError naming it."""
+    temporary = write_temporary(table, path, row_group_size, **options)
+    try:
+        put_in_place(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_temporary(
+    table: pa.Table, path: Path, row_group_size: int | None = None, **options: object
+) -> Path:
+    """Write ``table`` to a new temporary file beside ``path``, flushed to disk, and return it: complete, to
+    be renamed over ``path`` (:func:`put_in_place`). The folder is made when missing; a file where it should
+    be is a DataError naming it. Nothing is left behind when the write fails or is interrupted."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -105,13 +119,18 @@ def write_table_atomically(
             pq.write_table(table, sink, row_group_size=row_group_size, **{"compression": "zstd", **options})
             sink.flush()
             os.fsync(sink.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def put_in_place(temporary: Path, path: Path) -> None:
+    """Rename the complete ``temporary`` over ``path``; a folder at ``path`` is a DataError naming it."""
+    try:
         os.replace(temporary, path)
     except IsADirectoryError:
-        Path(temporary).unlink(missing_ok=True)
         raise DataError(f"{path}: a folder, expected a Parquet file (or nothing) there") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def not_a_folder(folder: Path) -> Path | None:

@@ -36,6 +36,7 @@ from maemae.data.parquet_io import (
     write_bars_atomically,
     write_table_atomically,
 )
+from maemae.data.staging import StagedFiles
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market
@@ -146,11 +147,15 @@ class BarStore:
         """Replace the stored series of ``code`` with ``bars`` (BAR_COLUMNS, ``ts`` timezone-aware)."""
         self.write_arrays(code, timeframe, BarArrays.from_frame(bars))
 
-    def write_arrays(self, code: StockCode, timeframe: Timeframe, bars: BarArrays) -> None:
-        """Replace the stored series of ``code``; each file is replaced atomically, stale years removed."""
+    def write_arrays(
+        self, code: StockCode, timeframe: Timeframe, bars: BarArrays, staged: StagedFiles | None = None
+    ) -> None:
+        """Replace the stored series of ``code``; each file is replaced atomically, stale years removed. With
+        ``staged``, the files are written beside their places and put there by its commit, with the rest of
+        a change of many codes."""
         code = StockCode(code)
         if timeframe is Timeframe.DAY:
-            write_bars_atomically(bars, self._day_path(code))
+            self._write_bars(bars, self._day_path(code), None, staged)
             return
         years = _year_of(bars.ts)
         kept: set[Path] = set()
@@ -158,16 +163,29 @@ class BarStore:
             selected = np.flatnonzero(years == year)
             part = bars.slice(int(selected[0]), int(selected[-1]) + 1)
             path = self._minute_dir(code) / f"{int(year)}.parquet"
-            write_bars_atomically(part, path, MINUTE_ROW_GROUP)
+            self._write_bars(part, path, MINUTE_ROW_GROUP, staged)
             kept.add(path)
         for stale in set(self._files(code, timeframe)) - kept:
-            stale.unlink()
+            if staged is None:
+                stale.unlink()
+            else:
+                staged.remove(stale)
 
-    def merge(self, code: StockCode, timeframe: Timeframe, bars: BarArrays) -> None:
-        """Add ``bars`` to the stored series; a new bar replaces a stored one with the same ``ts``."""
+    @staticmethod
+    def _write_bars(bars: BarArrays, path: Path, row_group: int | None, staged: StagedFiles | None) -> None:
+        if staged is None:
+            write_bars_atomically(bars, path, row_group)
+        else:
+            staged.write_bars(bars, path, row_group)
+
+    def merge(
+        self, code: StockCode, timeframe: Timeframe, bars: BarArrays, staged: StagedFiles | None = None
+    ) -> None:
+        """Add ``bars`` to the stored series; a new bar replaces a stored one with the same ``ts``
+        (``staged``: as for :meth:`write_arrays`)."""
         stored = self.read_arrays(code, timeframe)
         if len(stored) == 0:
-            self.write_arrays(code, timeframe, bars)
+            self.write_arrays(code, timeframe, bars, staged)
             return
         keep = ~np.isin(stored.ts, bars.ts)
         combined = concat([stored, bars])
@@ -175,7 +193,7 @@ class BarStore:
         order = np.argsort(combined.ts[mask], kind="stable")
         selected = np.flatnonzero(mask)[order]
         merged = BarArrays(*(getattr(combined, name)[selected] for name in BAR_COLUMNS))
-        self.write_arrays(code, timeframe, merged)
+        self.write_arrays(code, timeframe, merged, staged)
 
     def last_day(self, code: StockCode, timeframe: Timeframe) -> date | None:
         """The KST day of the last stored bar of ``code``, or None when nothing is stored."""
@@ -183,14 +201,17 @@ class BarStore:
         return _kst(int(bars.ts[-1])).date() if len(bars) else None
 
     # ----- adjustment factors and quarantined rows (data from sources, docs/data.md)
-    def merge_factors(self, code: StockCode, factors: pd.DataFrame) -> None:
-        """Add daily adjustment factors (``ts``, ``factor``: adjusted close / raw close) for ``code``."""
+    def merge_factors(
+        self, code: StockCode, factors: pd.DataFrame, staged: StagedFiles | None = None
+    ) -> None:
+        """Add daily adjustment factors (``ts``, ``factor``: adjusted close / raw close) for ``code``
+        (``staged``: as for :meth:`write_arrays`)."""
         path = self.root / "adjust" / f"{StockCode(code)}.parquet"
         new = factors[["ts", "factor"]]
         if path.exists():
             stored = pd.read_parquet(path)
             new = pd.concat([stored[~stored["ts"].isin(new["ts"])], new]).sort_values("ts", kind="stable")
-        write_table_atomically(pa.Table.from_pandas(new.reset_index(drop=True), preserve_index=False), path)
+        _write_table(pa.Table.from_pandas(new.reset_index(drop=True), preserve_index=False), path, staged)
 
     def read_factors(self, code: StockCode) -> pd.DataFrame:
         """The stored adjustment factors of ``code`` (empty when the source gave none)."""
@@ -208,8 +229,9 @@ class BarStore:
         rows.to_csv(path, mode="a", header=not path.exists(), index=False)
         return path
 
-    def write_instruments(self, instruments: Sequence[Instrument]) -> None:
-        """Replace the instrument list (merging is the caller's choice: read, update, write)."""
+    def write_instruments(self, instruments: Sequence[Instrument], staged: StagedFiles | None = None) -> None:
+        """Replace the instrument list (merging is the caller's choice: read, update, write); ``staged``: as
+        for :meth:`write_arrays`."""
         frame = pd.DataFrame(
             {
                 "code": [str(item.code) for item in instruments],
@@ -232,7 +254,7 @@ class BarStore:
                 ]
             )
         )
-        write_table_atomically(table, self.root / INSTRUMENTS_FILE)
+        _write_table(table, self.root / INSTRUMENTS_FILE, staged)
 
     # ----- reading
     def read_arrays(
@@ -379,6 +401,14 @@ class BarStore:
                 first, last, count = per_code[code]
                 result.append(SeriesInfo(code, timeframe, _kst(first), _kst(last), count))
         return result
+
+
+def _write_table(table: pa.Table, path: Path, staged: StagedFiles | None) -> None:
+    """Replace ``path`` with ``table`` now, or on ``staged``'s commit."""
+    if staged is None:
+        write_table_atomically(table, path)
+    else:
+        staged.write_table(table, path)
 
 
 def _kst(ns: int) -> datetime:

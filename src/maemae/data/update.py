@@ -23,6 +23,7 @@ from maemae.data.bars import BAR_COLUMNS, BarArrays, Timeframe
 from maemae.data.instruments import Instrument
 from maemae.data.quality import check_daily, check_minutes
 from maemae.data.sources.base import FACTOR_COLUMN, BarSource, MinuteSource, SourceError
+from maemae.data.staging import StagedFiles
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
@@ -175,9 +176,11 @@ class Fetcher:
             self.store.quarantine(self.source.name, code, quality.quarantined)
         kept = quality.kept
         if len(kept):
-            self.store.merge(code, Timeframe.DAY, BarArrays.from_frame(kept[list(BAR_COLUMNS)]))
-            if FACTOR_COLUMN in kept.columns:
-                self.store.merge_factors(code, kept[["ts", FACTOR_COLUMN]])
+            with StagedFiles() as staged:  # a code's bars and factors together, or neither (Ctrl-C, a fault)
+                self.store.merge(code, Timeframe.DAY, BarArrays.from_frame(kept[list(BAR_COLUMNS)]), staged)
+                if FACTOR_COLUMN in kept.columns:
+                    self.store.merge_factors(code, kept[["ts", FACTOR_COLUMN]], staged)
+                staged.commit()
         result.stored, result.quarantined, result.notes = len(kept), len(quality.quarantined), quality.notes
         return result
 
@@ -199,7 +202,9 @@ class Fetcher:
             if len(quality.quarantined):
                 self.store.quarantine(self.source.name, code, quality.quarantined)
             if len(quality.kept):
-                self.store.merge(code, Timeframe.MINUTE, BarArrays.from_frame(quality.kept))
+                with StagedFiles() as staged:  # a Ctrl-C noted meanwhile stops the run before this day
+                    self.store.merge(code, Timeframe.MINUTE, BarArrays.from_frame(quality.kept), staged)
+                    staged.commit()
             result.stored += len(quality.kept)
             result.quarantined += len(quality.quarantined)
         return result

@@ -27,7 +27,7 @@ from maemae.data.sample.day_paths import (
     round_to_tick,
     tick_groups,
 )
-from maemae.data.sample.target import check_target, clear_store
+from maemae.data.sample.target import check_target, staged_store, swap_in
 from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
@@ -121,6 +121,24 @@ def _sessions(calendar: TradingCalendar, end: date, days: int) -> list[date]:
     return sessions
 
 
+def _write_market(
+    store: BarStore, catalogue: list[SampleStock], minute_parts: list[list[Matrix]], daily_rows: list[Matrix]
+) -> int:
+    """Write the generated market into ``store`` (the staging folder); the number of minute bars."""
+    store.write_instruments([stock.instrument for stock in catalogue])
+    minute_bars = 0
+    for row, stock in enumerate(catalogue):
+        if minute_parts[row]:
+            matrix = np.concatenate(minute_parts[row], axis=1)
+            minute_bars += matrix.shape[1]
+            store.write_arrays(
+                stock.instrument.code, Timeframe.MINUTE, BarArrays(*np.ascontiguousarray(matrix))
+            )
+        daily = np.ascontiguousarray(np.stack([part[:, row] for part in daily_rows], axis=1))
+        store.write_arrays(stock.instrument.code, Timeframe.DAY, BarArrays(*daily))
+    return minute_bars
+
+
 def _check_sizes(stocks: int, days: int, seed: int, limit_events: int) -> None:
     """Refuse a size or seed out of range in one line, before anything is generated."""
     if not 1 <= stocks <= 3_000:
@@ -154,8 +172,9 @@ def generate_sample_market(
     ``limit_events`` is how many stock-days are forced to close locked at the upper limit, and as many at
     the lower one (never on the first day, which has no previous close to set its limits).
 
-    A ``root`` that holds a store is refused, unless ``replace``: then that store is removed as a whole
-    (``sample.target``), once the new market is generated and just before it is written.
+    A ``root`` that holds a store is refused, unless ``replace``: then that store is replaced as a whole
+    (``sample.target``): the new market is written into a staging folder and swapped in once complete, so
+    an error or a Ctrl-C before then leaves ``root`` as it was.
     """
     _check_sizes(stocks, days, seed, limit_events)
     check_target(Path(root), replace=replace)
@@ -211,20 +230,9 @@ def generate_sample_market(
             limit_up_days += int((close == upper).sum())
             limit_down_days += int((close == lower).sum())
 
-    if replace:
-        clear_store(Path(root))
-    store = BarStore(root)
-    store.write_instruments([stock.instrument for stock in catalogue])
-    minute_bars = 0
-    for row, stock in enumerate(catalogue):
-        if minutes:
-            matrix = np.concatenate(minute_parts[row], axis=1)
-            minute_bars += matrix.shape[1]
-            store.write_arrays(
-                stock.instrument.code, Timeframe.MINUTE, BarArrays(*np.ascontiguousarray(matrix))
-            )
-        daily = np.ascontiguousarray(np.stack([part[:, row] for part in daily_rows], axis=1))
-        store.write_arrays(stock.instrument.code, Timeframe.DAY, BarArrays(*daily))
+    with staged_store(Path(root)) as staging:
+        minute_bars = _write_market(BarStore(staging), catalogue, minute_parts, daily_rows)
+        swap_in(staging, Path(root))
     return SampleSummary(
         root=Path(root),
         instruments=n,

@@ -1,22 +1,35 @@
-"""Where ``maemae data sample`` may write: an empty or new folder, or a store it was told to replace.
+"""Where ``maemae data sample`` may write: an empty or new folder, or a store it was told to replace; and how
+the new market gets there, whole or not at all.
 
 A sample written over a store used to mix two markets: the old codes' bars stayed, without their
-instruments, and a backtest traded both. So a folder holding a store is refused, and ``--replace`` removes
-that store as a whole (bars, instruments and what was kept about them) before the new market is written.
-Both are decided before anything is written: a wrong ``--dir`` leaves the disk as it was.
+instruments, and a backtest traded both. So a folder holding a store is refused, and ``--replace`` replaces
+that store as a whole (bars, instruments and what was kept about them). All of this is decided
+before anything is written: a wrong ``--dir`` leaves the disk as it was.
+
+The new market is written into a staging folder inside the target and moved into place with renames once
+complete: a Ctrl-C or an error while it is generated or written leaves the folder as it was (the old store
+too), where writing in place had deleted the old store and left half of the new one.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+from maemae.data.interrupts import commit_point
 from maemae.data.store import INSTRUMENTS_FILE, check_store_layout
 from maemae.errors import DataError
 
 BAR_FOLDERS = ("day", "minute")
 # Everything a store keeps about its market (docs/data.md, Layout): what --replace removes, and nothing else.
 STORE_FOLDERS = (*BAR_FOLDERS, "adjust", "quarantine", "quality", "runs", "cache")
+STORE_PARTS = (INSTRUMENTS_FILE, *STORE_FOLDERS)
+STAGING_PREFIX = ".maemae-sample-"  # a staging folder a killed run left behind can be removed by hand
+_PREVIOUS = "previous"  # inside the staging folder: the replaced store, until the new one is in place
 
 
 def check_target(root: Path, *, replace: bool) -> None:
@@ -37,10 +50,44 @@ def holds_store(root: Path) -> list[str]:
     return found + [f"{name}/" for name in BAR_FOLDERS if (root / name).is_dir()]
 
 
-def clear_store(root: Path) -> None:
-    """Remove the store in ``root``: its instrument list and every folder of its layout. Other files the
-    user keeps there are left alone."""
-    (root / INSTRUMENTS_FILE).unlink(missing_ok=True)
-    for name in STORE_FOLDERS:
-        if (root / name).is_dir():
-            shutil.rmtree(root / name)
+@contextmanager
+def staged_store(root: Path) -> Iterator[Path]:
+    """A new, empty folder inside ``root`` (made if missing) to write the new market into; whatever leaves
+    the block without :func:`swap_in` (an error, a Ctrl-C) removes it, and ``root`` too if it was made here
+    and is empty again."""
+    made = [folder for folder in (root, *root.parents) if not os.path.lexists(folder)]
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+    except OSError as error:
+        raise DataError(f"--dir {root}: cannot write there ({error.strerror or error})") from None
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(made)
+
+
+def swap_in(staging: Path, root: Path) -> None:
+    """Put the market written in ``staging`` in place of ``root``'s store (if any): the old store's parts
+    moved aside into the staging folder, the new ones in, then the old ones removed; with Ctrl-C held, so
+    the folder holds one whole store at every moment a Ctrl-C can stop the command. Other files stay."""
+    previous = staging / _PREVIOUS
+    with commit_point():
+        previous.mkdir()
+        for name in STORE_PARTS:
+            if os.path.lexists(root / name):
+                os.replace(root / name, previous / name)
+        for name in STORE_PARTS:
+            if os.path.lexists(staging / name):
+                os.replace(staging / name, root / name)
+        shutil.rmtree(previous)
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    """Remove ``folders`` (deepest first), stopping at the first that holds something."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
