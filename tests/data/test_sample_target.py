@@ -80,3 +80,23 @@ def test_sample_help_names_the_fixed_end_not_a_missing_option(capsys: pytest.Cap
     assert "--end" not in text
     assert "2025-12-30" in text
     assert "--replace" in text
+
+
+def test_sample_when_the_folder_holds_other_files_and_no_store_refuses_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("a.csv", "b.csv", "c.csv", "d.csv"):
+        (tmp_path / name).write_text("code,ts\n", encoding="utf-8")
+    for extra in ((), ("--replace",)):  # nothing to replace: the store would go in among the files
+        line = refused(sample(tmp_path, "--stocks", "2", *extra), capsys)
+        assert line == (
+            f"error: --dir {tmp_path}: holds other files (a.csv, b.csv, c.csv and 1 more) and no market "
+            "store: expected an empty or new folder, or a store to replace; pick another folder"
+        )
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["a.csv", "b.csv", "c.csv", "d.csv"]
+
+
+def test_sample_when_the_folder_holds_only_parts_of_a_store_writes_there(tmp_path: Path) -> None:
+    (tmp_path / "cache").mkdir()  # the mapped copies of a store whose bars were removed: no other file
+    assert sample(tmp_path, "--stocks", "2") == 0
+    assert len(BarStore(tmp_path).codes(Timeframe.DAY)) == 3

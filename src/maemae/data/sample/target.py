@@ -3,7 +3,8 @@ the new market gets there, whole or not at all.
 
 A sample written over a store used to mix two markets: the old codes' bars stayed, without their
 instruments, and a backtest traded both. So a folder holding a store is refused, and ``--replace`` replaces
-that store as a whole (bars, instruments and what was kept about them). All of this is decided
+that store as a whole (bars, instruments and what was kept about them). A folder of other files (a folder of
+CSVs, a project's root) is refused too: the store would be written in among them. All of this is decided
 before anything is written: a wrong ``--dir`` leaves the disk as it was.
 
 The new market is written into a staging folder inside the target and moved into place with renames once
@@ -30,11 +31,12 @@ STORE_FOLDERS = (*BAR_FOLDERS, "adjust", "quarantine", "quality", "runs", "cache
 STORE_PARTS = (INSTRUMENTS_FILE, *STORE_FOLDERS)
 STAGING_PREFIX = ".maemae-sample-"  # a staging folder a killed run left behind can be removed by hand
 _PREVIOUS = "previous"  # inside the staging folder: the replaced store, until the new one is in place
+SHOWN = 3  # other files named in the refusal of a folder that holds them
 
 
 def check_target(root: Path, *, replace: bool) -> None:
-    """Refuse ``root`` when a file stands where the store's folders go, or when it holds a store and
-    ``replace`` was not asked for."""
+    """Refuse ``root`` when a file stands where the store's folders go, when it holds a store and
+    ``replace`` was not asked for, or when it holds other files and no store."""
     check_store_layout(root, [root / name for name in STORE_FOLDERS], ": pick another folder")
     held = holds_store(root)
     if held and not replace:
@@ -42,12 +44,31 @@ def check_target(root: Path, *, replace: bool) -> None:
             f"--dir {root}: already holds a market store ({', '.join(held)}): pick an empty folder, "
             "remove this store, or give --replace to replace it as a whole"
         )
+    others = _other_entries(root)
+    if others and not held:
+        more = f" and {len(others) - SHOWN} more" if len(others) > SHOWN else ""
+        shown = ", ".join(others[:SHOWN]) + more
+        raise DataError(
+            f"--dir {root}: holds other files ({shown}) and no market store: expected an empty or new "
+            "folder, or a store to replace; pick another folder"
+        )
 
 
 def holds_store(root: Path) -> list[str]:
     """The parts of a store found in ``root`` (its instrument list, its bar folders); empty when none."""
     found = [INSTRUMENTS_FILE] if (root / INSTRUMENTS_FILE).is_file() else []
     return found + [f"{name}/" for name in BAR_FOLDERS if (root / name).is_dir()]
+
+
+def _other_entries(root: Path) -> list[str]:
+    """The names in ``root`` that are no part of a store, sorted (none when ``root`` does not exist)."""
+    if not root.is_dir():
+        return []
+    try:
+        names = os.listdir(root)
+    except OSError as error:
+        raise DataError(f"--dir {root}: cannot read this folder ({error.strerror or error})") from None
+    return sorted(name for name in names if name not in STORE_PARTS)
 
 
 @contextmanager
