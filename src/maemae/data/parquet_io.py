@@ -156,7 +156,7 @@ def read_table(path: Path) -> pa.Table:
     try:
         with pq.ParquetFile(path) as file:
             return file.read()
-    except (FileNotFoundError, PermissionError):
+    except FileNotFoundError:
         raise
     except (pa.ArrowException, OSError) as error:
         raise unreadable(path, error) from None
@@ -164,13 +164,26 @@ def read_table(path: Path) -> pa.Table:
 
 def unreadable(path: Path, error: Exception) -> DataError:
     """The one-line error for a store file that is not Parquet (cut short, overwritten, another format),
-    with what puts it right: the next import or fetch of that data reads the file first, so it must go."""
+    with what puts it right: the next import or fetch of that data reads the file first, so it must go. A
+    file this user may not read is whole: it needs its permissions, not removing (:func:`no_permission`)."""
+    if isinstance(error, PermissionError):
+        return no_permission(path)
     again = (
         "import the instrument list again (--instruments FILE, or fetch --market)"
         if path.name == "instruments.parquet"
         else "import or fetch that code again"
     )
     return DataError(f"{path}: not a readable Parquet file ({first_line(error)}): remove it, then {again}")
+
+
+def no_permission(path: Path) -> DataError:
+    """The one-line error for a file or folder of the store that this user may not read: it used to end a
+    backtest in a PermissionError's traceback, and an unreadable folder read as one with no bars."""
+    kind = "folder" if path.is_dir() else "file"
+    return DataError(
+        f"{path}: cannot read this {kind} (permission denied): give this user read access to it (its owner "
+        "and mode), then run the command again"
+    )
 
 
 def unreadable_among(files: list[Path], error: Exception) -> DataError:
@@ -194,7 +207,7 @@ def read_bars(path: Path, lo_ns: int | None = None, hi_ns: int | None = None) ->
         return table_to_arrays(read_table(path))
     try:
         return _read_window(pq.ParquetFile(path), lo_ns, hi_ns)
-    except (FileNotFoundError, PermissionError):
+    except FileNotFoundError:
         raise
     except (pa.ArrowException, OSError) as error:
         raise unreadable(path, error) from None

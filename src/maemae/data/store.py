@@ -13,6 +13,7 @@ GIL), while the ones already mapped from the cache's copies are taken on the cal
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from maemae.data.instruments import Instrument
 from maemae.data.parquet_io import (
     MINUTE_ROW_GROUP,
     concat,
+    no_permission,
     not_a_folder,
     read_bars,
     read_table,
@@ -133,14 +135,15 @@ class BarStore:
     def has_minute_year(self, year: int) -> bool:
         """Whether any code has minute bars stored for ``year``: asked of the file names, no bar read."""
         minute = self.root / "minute"
-        return next(minute.glob(f"*/{int(year)}.parquet"), None) is not None
+        name = f"{int(year)}.parquet"
+        return any(name in _entries(minute / code) for code in _entries(minute))
 
     def _files(self, code: StockCode, timeframe: Timeframe) -> list[Path]:
         if timeframe is Timeframe.DAY:
             path = self._day_path(code)
-            return [path] if path.exists() else []
+            return [path] if path.name in _entries(path.parent) else []
         directory = self._minute_dir(code)
-        return sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+        return [directory / name for name in sorted(_entries(directory)) if name.endswith(".parquet")]
 
     # ----- writing
     def write(self, code: StockCode, timeframe: Timeframe, bars: pd.DataFrame) -> None:
@@ -330,11 +333,14 @@ class BarStore:
     def codes(self, timeframe: Timeframe) -> list[StockCode]:
         """Every code with stored bars in ``timeframe``, sorted."""
         if timeframe is Timeframe.DAY:
-            base = self.root / "day"
-            names = [path.stem for path in base.glob("*.parquet")] if base.is_dir() else []
+            names = [
+                name.removesuffix(".parquet")
+                for name in _entries(self.root / "day")
+                if name.endswith(".parquet")
+            ]
         else:
             base = self.root / "minute"
-            names = [path.name for path in base.iterdir() if path.is_dir()] if base.is_dir() else []
+            names = [name for name in _entries(base) if (base / name).is_dir()]
         return sorted(StockCode(name) for name in names)
 
     def read_instruments(self) -> dict[StockCode, Instrument]:
@@ -401,6 +407,17 @@ class BarStore:
                 first, last, count = per_code[code]
                 result.append(SeriesInfo(code, timeframe, _kst(first), _kst(last), count))
         return result
+
+
+def _entries(folder: Path) -> list[str]:
+    """The names in ``folder`` (none when it does not exist); a folder this user may not read is a DataError:
+    listed by ``glob``, it read as an empty one, and a backtest said the store held no daily bars."""
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except PermissionError:
+        raise no_permission(folder) from None
 
 
 def _write_table(table: pa.Table, path: Path, staged: StagedFiles | None) -> None:
