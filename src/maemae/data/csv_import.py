@@ -388,9 +388,12 @@ def _instrument(where: str, row: Mapping[Hashable, Any]) -> Instrument:
         raise DataError(
             f"{where}: delisted {delisted} is not after listed {listed}: expected the listing day first"
         )
+    name = row["name"].strip()
+    if not name:
+        raise DataError(f"{where}: column 'name' is empty: expected the instrument's name")
     return Instrument(
         code=code,
-        name=row["name"],
+        name=name,
         market=_choice(where, row, "market", Market),
         instrument_type=_choice(where, row, "instrument_type", InstrumentType),
         listed=listed,
@@ -423,6 +426,28 @@ def _date_field(where: str, row: Mapping[Hashable, Any], column: str) -> date | 
         raise DataError(f"{where}: column '{column}' = {text!r}: no such date; {expected}") from None
 
 
+def _check_kept_listing(
+    path: Path, new: list[Instrument], stored: Mapping[StockCode, Instrument], store: BarStore
+) -> None:
+    """Refuse a new market or instrument type for a code that has bars stored: its bars passed the tick grid
+    of its stored market and type, and a changed instrument list let a KOSPI stock become a KOSDAQ ETF under
+    bars never checked against that grid. The name and the listing dates may change."""
+    for position, item in enumerate(new):
+        old = stored.get(item.code)
+        if old is None or (old.market, old.instrument_type) == (item.market, item.instrument_type):
+            continue
+        if not store.bar_files(item.code):
+            continue
+        line = position + HEADER_LINES + 1
+        raise DataError(
+            f"{path}: line {line}: stock code '{item.code}' is stored as a {old.market.value} "
+            f"{old.instrument_type.value} with bars, this line makes it a {item.market.value} "
+            f"{item.instrument_type.value}: expected its stored market and type (the bars were checked "
+            "against their tick grid); to change them, remove the code's bars from the store, then import "
+            "the instrument list and the bars again"
+        )
+
+
 def _check_target(root: Path, timeframe: Timeframe, codes: list[StockCode]) -> None:
     """Refuse a store whose layout has a file where the import writes a folder, before anything is written
     (the instrument list goes first, so a failure at the bars would leave it changed alone)."""
@@ -450,6 +475,8 @@ def import_csv(
     check_store_layout(store.root, [], " of the store")
     new_instruments = read_instruments_csv(instruments_path) if instruments_path else []
     known_instruments = store.read_instruments()
+    if instruments_path is not None:
+        _check_kept_listing(instruments_path, new_instruments, known_instruments, store)
     known_instruments.update({item.code: item for item in new_instruments})
     frame = _read_csv(path)
     today = today or datetime.now(KST).date()

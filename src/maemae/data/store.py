@@ -145,6 +145,10 @@ class BarStore:
         directory = self._minute_dir(code)
         return [directory / name for name in sorted(_entries(directory)) if name.endswith(".parquet")]
 
+    def bar_files(self, code: StockCode) -> list[Path]:
+        """Every bar file of ``code``, daily and minute: none when nothing is stored for it."""
+        return [path for timeframe in Timeframe for path in self._files(StockCode(code), timeframe)]
+
     # ----- writing
     def write(self, code: StockCode, timeframe: Timeframe, bars: pd.DataFrame) -> None:
         """Replace the stored series of ``code`` with ``bars`` (BAR_COLUMNS, ``ts`` timezone-aware)."""
