@@ -215,3 +215,35 @@ def test_sample_when_ctrl_c_into_a_new_folder_leaves_no_folder(tmp_path: Path) -
     code, _, err = stopped_when(command, marker.exists, "the new market written")
     assert code == 130, err
     assert not root.exists()
+
+
+def test_fetch_when_ctrl_c_while_a_code_is_stored_keeps_the_finished_codes_and_none_half(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pykrx gives a code's bars and adjustment factors: a Ctrl-C between the two stored Kakao's bars
+    without the factors of its split, a state no later run put right (the code was done by its bars)."""
+    from maemae.data.store import BarStore as Store
+    from tests.data.recorded import RecordedPykrx
+
+    monkeypatch.setattr(
+        "maemae.data.sources.pykrx_source.load_library", lambda module, package: RecordedPykrx()
+    )
+    real = Store.merge_factors
+
+    def interrupted(store: Store, code: str, *args: object, **kwargs: object) -> None:
+        if code == "035720":
+            raise KeyboardInterrupt  # Ctrl-C, with Kakao's bars already on their way
+        real(store, code, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "merge_factors", interrupted)
+    root = tmp_path / "market"
+    args = ["data", "fetch", "--source", "pykrx", "--codes", "005930,035720", "--dir", str(root)]
+    assert main([*args, "--start", "2021-04-08", "--end", "2025-12-12"]) == 130
+    assert one_error_line(capsys.readouterr().err) == (
+        "error: data fetch interrupted by Ctrl-C before the end: each code it finished is stored whole; the "
+        "same command fetches the rest"
+    )
+    store = BarStore(root)
+    assert store.codes(Timeframe.DAY) == ["005930"]  # Samsung whole, Kakao not at all
+    assert len(store.read_factors("005930")) == len(store.read_frame("005930", Timeframe.DAY))
+    assert not [path for path in root.rglob(".*")]  # no temporary file left
