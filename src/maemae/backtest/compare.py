@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from maemae import ctrl_c
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.metrics import Metrics, percent
 from maemae.backtest.outputs import OUTPUT_FILES, failed_write, publish, staged, write_text_atomically
@@ -125,6 +126,7 @@ def compare_policies(
         with _writing(out_dir, out_option):
             write_text_atomically(staging / "compare.csv", compare_csv(results))
             write_text_atomically(staging / "compare.html", compare_html(results, settings))
+        ctrl_c.honour()  # the last moment to be interrupted: after it the set is in place
         publish(staging, out_dir, out_option, COMPARE_FILES, WHAT)
     return results
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import structlog
 
+from maemae import ctrl_c
 from maemae.backtest.market import BacktestMarket
 from maemae.backtest.metrics import Metrics, compute_metrics
 from maemae.backtest.outputs import (
@@ -342,6 +343,7 @@ def run_backtest(
             write_outputs(staging, title, result, market, days)
         except OSError as error:
             raise failed_write(out_dir, out_option, error) from None
+        ctrl_c.honour()  # the last moment to be interrupted: after it the set is in place, the run complete
         publish(staging, out_dir, out_option)
     return replace(result, out_dir=out_dir)
 
@@ -360,7 +362,8 @@ def _run(
     runner = BacktestRunner(
         engine, market, every_bar=config.backtest.every_bar if every_bar is None else every_bar
     )
-    recorder = runner.run(days, progress)
+    ctrl_c.honour()  # one pressed while the market loaded
+    recorder = runner.run(days, _honouring_ctrl_c(progress))
     engine.kernel.detach()
     denials = Counter(record.reason.value for record in engine.gate.denials)
     metrics = compute_metrics(
@@ -371,6 +374,19 @@ def _run(
         denials,
     )
     return BacktestResult(metrics, None, (days[0], days[-1]), engine, recorder)
+
+
+def _honouring_ctrl_c(progress: Progress | None) -> Progress:
+    """The runner's callback after each day, raising first a Ctrl-C held back (:mod:`maemae.ctrl_c`): the
+    point of the compiled day loop where interpreted code runs once a simulated day, so a Ctrl-C ends the run
+    within a day's work, and outside compiled code."""
+
+    def each_day(done: int, total: int) -> None:
+        ctrl_c.honour()
+        if progress is not None:
+            progress(done, total)
+
+    return each_day
 
 
 def write_outputs(

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
+from maemae import ctrl_c
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
 from maemae.cli.folders import folder_option
@@ -22,8 +23,11 @@ from maemae.logs import configure_logging
 from maemae.wording import counted
 
 if TYPE_CHECKING:
+    from maemae.backtest.compare import PolicyResult
     from maemae.backtest.metrics import Metrics
+    from maemae.backtest.service import BacktestResult
     from maemae.backtest.sweep import SweepResult
+    from maemae.config import MaemaeConfig
     from maemae.engine.kernel import TradingKernel
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML config file.")]
@@ -87,13 +91,13 @@ def _note_short_run(metrics: Metrics) -> None:
         _notice(note)
 
 
-def _interrupted(command: str, out_dir: Path, kept: str) -> RunInterrupted:
+def _interrupted(command: str, out_dir: Path | None, kept: str) -> RunInterrupted:
     """The line for a Ctrl-C before the end (exit 130): typer turned it into a silent exit, and the user was
     told nothing. The outputs are a set moved into place only once all are written (``outputs.staged``,
-    ``publish``), so the folder holds the previous run's set as it was, or none."""
-    return RunInterrupted(
-        f"{command} interrupted by Ctrl-C before the end: nothing written; {out_dir} keeps {kept}"
-    )
+    ``publish``), so the folder holds the previous run's set as it was, or none. ``out_dir`` is None when the
+    Ctrl-C came before the config named the folder."""
+    where = "" if out_dir is None else f"; {out_dir} keeps {kept}"
+    return RunInterrupted(f"{command} interrupted by Ctrl-C before the end: nothing written{where}")
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -129,34 +133,52 @@ def backtest(
     ] = False,
 ) -> None:
     """Backtest the configured strategies and write summary, trades, orders, equity and report.html."""
+    out_dir = out
+    with ctrl_c.held():  # Ctrl-C raised between two days only, never once the outputs are in place
+        try:
+            settings = load_config(config)
+            out_dir = out or settings.backtest.out_dir
+            result = _backtest(settings, config, _date(start, "--start"), _date(end, "--end"), out, every_bar)
+        except KeyboardInterrupt:
+            raise _interrupted(
+                "backtest", out_dir, "the previous backtest's outputs, if any, as they were"
+            ) from None
+        _print_backtest(result, out_dir)
+
+
+def _backtest(
+    settings: MaemaeConfig,
+    config: Path,
+    first: date | None,
+    last: date | None,
+    out: Path | None,
+    every_bar: bool,
+) -> BacktestResult:
+    """The run of ``maemae backtest``, its outputs in place, behind a progress bar."""
     from maemae.backtest.service import run_backtest
 
-    settings = load_config(config)
-    first, last = _date(start, "--start"), _date(end, "--end")
     configure_logging(settings.logging)
-    out_dir = out or settings.backtest.out_dir
-    with _progress("backtest", "days") as bar:
+    ctrl_c.honour()  # one pressed while maemae loaded the config and the engine's modules
+    with _progress("backtest", "days") as bar, named_after(config):
         task = bar.add_task("days", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        try:
-            with named_after(config):
-                result = run_backtest(
-                    settings,
-                    start=first,
-                    end=last,
-                    out_dir=out_dir,
-                    every_bar=every_bar or None,
-                    progress=progress,
-                    out_option=_out_option(out),
-                    notice=_notice,
-                )
-        except KeyboardInterrupt:
-            raise _interrupted(
-                "backtest", out_dir, "the previous backtest's outputs, if any, as they were"
-            ) from None
+        return run_backtest(
+            settings,
+            start=first,
+            end=last,
+            out_dir=out or settings.backtest.out_dir,
+            every_bar=every_bar or None,
+            progress=progress,
+            out_option=_out_option(out),
+            notice=_notice,
+        )
+
+
+def _print_backtest(result: BacktestResult, out_dir: Path) -> None:
+    """The result line of a completed backtest, a note on a short run, and where the report is."""
     m = result.metrics
     typer.echo(
         f"{result.days[0]}..{result.days[1]}: final equity {m.final_equity:,} won, "
@@ -176,31 +198,52 @@ def compare(
     out: OutOption = None,
 ) -> None:
     """Backtest the same strategy under each overtrading policy and print the table."""
-    from maemae.backtest.compare import HEADERS, compare_policies, shown_row
+    out_dir = out
+    with ctrl_c.held():  # as in backtest: Ctrl-C raised between two days only, never once all is in place
+        try:
+            settings = load_config(config)
+            out_dir = (out or settings.backtest.out_dir) / "compare"  # checked by compare_policies first
+            results = _compare(settings, config, _date(start, "--start"), _date(end, "--end"), out)
+        except KeyboardInterrupt:
+            raise _interrupted("compare", out_dir, "the previous comparison, if any, as it was") from None
+        _print_compare(results, out_dir)
 
-    settings = load_config(config)
-    first, last = _date(start, "--start"), _date(end, "--end")
+
+def _compare(
+    settings: MaemaeConfig, config: Path, first: date | None, last: date | None, out: Path | None
+) -> list[PolicyResult]:
+    """The runs of ``maemae compare``, one a policy, their outputs in place."""
+    from maemae.backtest.compare import compare_policies
+
     configure_logging(settings.logging)
-    out_dir = (out or settings.backtest.out_dir) / "compare"  # compare_policies checks it before the runs
-    console = Console(width=max(Console().width, 132))
-    try:
-        with named_after(config):
-            results = compare_policies(
-                settings,
-                start=first,
-                end=last,
-                out_dir=out_dir,
-                on_policy=lambda name: console.print(f"[dim]running policy {name} ...[/dim]"),
-                out_option=_out_option(out),
-                notice=_notice,
-            )
-    except KeyboardInterrupt:
-        raise _interrupted("compare", out_dir, "the previous comparison, if any, as it was") from None
+    ctrl_c.honour()  # one pressed while maemae loaded the config and the engine's modules
+    with named_after(config):
+        return compare_policies(
+            settings,
+            start=first,
+            end=last,
+            out_dir=(out or settings.backtest.out_dir) / "compare",
+            on_policy=lambda name: _wide_console().print(f"[dim]running policy {name} ...[/dim]"),
+            out_option=_out_option(out),
+            notice=_notice,
+        )
+
+
+def _wide_console() -> Console:
+    """A console wide enough for the comparison's table, each policy's name whole."""
+    return Console(width=max(Console().width, 132))
+
+
+def _print_compare(results: list[PolicyResult], out_dir: Path) -> None:
+    """The table of a completed comparison and where its files are."""
+    from maemae.backtest.compare import HEADERS, shown_row
+
     table = Table(title="overtrading policies")
     for column in HEADERS:  # a policy's name whole: it names the folder of its outputs
         table.add_column(column, justify="left" if column == "policy" else "right", no_wrap=True)
     for result in results:
         table.add_row(*shown_row(result))
+    console = _wide_console()
     console.print(table)
     _note_short_run(results[0].metrics)  # every policy ran the same sessions
     console.print(f"compare.csv and compare.html in {out_dir}")
