@@ -12,6 +12,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from maemae.data.bars import PRICE_COLUMNS, Timeframe
 from maemae.errors import DomainError
@@ -60,12 +62,21 @@ def check_numbers(
         out_of_range = _beyond_int64(text, ~not_whole)
         line = first_line(not_whole | out_of_range, frame.index)
         if line is None:
-            parsed[name] = pd.Series(text.to_numpy(dtype=str).astype(np.int64), index=frame.index)
+            parsed[name] = pd.Series(_whole_numbers(text), index=frame.index)
             continue
         position = int(np.flatnonzero(not_whole | out_of_range)[0])
         expected = "expected a whole number" if not_whole[position] else _out_of_range(name)
         problems.append(Problem(line, f"column '{name}' = {raw.iloc[position]!r}: {expected}"))
     return parsed, problems
+
+
+def _whole_numbers(text: pd.Series) -> np.ndarray:
+    """Texts already matched as whole numbers within int64, as int64, by Arrow's cast. Not numpy's
+    ``astype``: its string cast calls Python's ``str()`` on each value, which runs a pending Ctrl-C's
+    handler inside the cast, and the cast drops the KeyboardInterrupt: an import interrupted there went on
+    and wrote everything. Arrow's cast calls no Python, and took 5 ms for 762,000 rows against 330 ms."""
+    numbers: np.ndarray = pc.cast(pa.array(text, type=pa.string()), pa.int64()).to_numpy()
+    return numbers.copy()  # writable, as the checks after expect
 
 
 def _out_of_range(name: str) -> str:
