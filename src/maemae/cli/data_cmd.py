@@ -197,11 +197,11 @@ def _fetch(
 def _stopped_by_ctrl_c(command: str, state: str) -> Iterator[None]:
     """Ctrl-C during ``command`` as one line saying what the store holds (``state``), exit 130: typer made it
     a silent exit. Every Ctrl-C is noted, so one a library swallowed still stops the command before it
-    writes (``data.interrupts``)."""
-    from maemae.data.interrupts import noting_ctrl_c
+    writes (``maemae.ctrl_c``)."""
+    from maemae import ctrl_c
 
     try:
-        with noting_ctrl_c():
+        with ctrl_c.noting():
             yield
     except KeyboardInterrupt:
         raise RunInterrupted(f"{command} interrupted by Ctrl-C before the end: {state}") from None

@@ -4,7 +4,7 @@ of them renamed into place at once (``data import``: every code of the file, and
 Written one after another in place, an import stopped half-way (Ctrl-C, a full disk) left some codes
 imported and others not, although the user was promised all or nothing. Staged, a failure or a Ctrl-C
 before the renames removes the new files (and the folders made for them) and the store is as it was; the
-renames themselves take milliseconds, with Ctrl-C held (``interrupts.commit_point``).
+renames themselves take milliseconds, with Ctrl-C held (``ctrl_c.commit_point``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from types import TracebackType
 
 import pyarrow as pa
 
+from maemae.ctrl_c import commit_point
 from maemae.data.bars import BarArrays
-from maemae.data.interrupts import commit_point
 from maemae.data.parquet_io import BAR_WRITE_OPTIONS, arrays_to_table, put_in_place, write_temporary
 
 

@@ -88,7 +88,6 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-
 def create_db_engine(url: str, connect_args: dict[str, Any] | None = None) -> Engine:
     """An engine for ``url`` with maemae's connection settings; checks the SQLite file's directory.
     ``connect_args`` go to PostgreSQL's driver as connection parameters."""

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from maemae.data.interrupts import commit_point
+from maemae.ctrl_c import commit_point
 from maemae.data.store import INSTRUMENTS_FILE, check_store_layout
 from maemae.errors import DataError
 
