@@ -5,7 +5,6 @@ brought to it by ``maemae db migrate``, its orders keeping their quantity as the
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -13,32 +12,19 @@ from alembic import command
 from sqlalchemy import create_engine
 
 from maemae.cli import main
-from maemae.config import parse_config
-from maemae.domain.clock_time import KST
-from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.intents import OrderIntent
-from maemae.engine.composition import build_backtest_engine, make_calendar
-from maemae.execution.order_manager import OrderManager
 from maemae.ports.state import StateChange
 from maemae.service.status import orders
 from maemae.store.database import alembic_config
 from maemae.store.repository import SqlStateStore
-
-DAY = date(2025, 12, 3)
-CODE = StockCode("005930")
-NOW = datetime.combine(DAY, time(9, 30), tzinfo=KST)
-
-
-def _manager() -> OrderManager:
-    config = parse_config({"data": {"root": "unused"}})
-    return build_backtest_engine(config, make_calendar(config), {}, DAY).orders
+from tests.execution.test_denial_quantity import CODE, DAY, NOW, _orders
 
 
 def test_denied_orders_when_saved_and_read_back_then_listed_with_what_their_intents_asked(
     database_url: str,
 ) -> None:
-    manager = _manager()
+    manager = _orders()
     sized = manager.record_denial(OrderIntent(CODE, Side.BUY, None, OrderType.MARKET), "cooldown: x", NOW)
     negative = manager.record_denial(OrderIntent(CODE, Side.BUY, -3, OrderType.MARKET), "bad: x", NOW)
     seven = manager.record_denial(OrderIntent(CODE, Side.BUY, 7, OrderType.MARKET), "daily_cap: x", NOW)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from maemae.backtest.metrics import Metrics
 from maemae.backtest.runner import DayRecord
-from maemae.data.parquet_io import create_temporary
+from maemae.data.parquet_io import create_temporary, missing_folders, remove_empty
 from maemae.domain.fill import Fill
 from maemae.domain.order import Order
 from maemae.errors import ConfigError, MaemaeError
@@ -63,24 +63,15 @@ def staged(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> I
     """A staging folder for a run's outputs (:func:`open_staging`), removed when the run ends. When the run
     fails or is refused (its dates, its data), the folders opening it created are removed too if still
     empty: a refused command leaves no trace of its ``--out``."""
-    made = [folder for folder in (out_dir, *out_dir.parents) if not os.path.lexists(folder)]
+    made = missing_folders(out_dir)
     staging = open_staging(out_dir, option, names)
     try:
         yield staging
     except BaseException:
         discard(staging)
-        _remove_empty(made)
+        remove_empty(made)
         raise
     discard(staging)
-
-
-def _remove_empty(folders: Sequence[Path]) -> None:
-    """Remove ``folders`` (deepest first), stopping at the first that holds something."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
 
 
 def check_out_dir(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> None:
@@ -160,7 +151,7 @@ def _put_back(staging: Path, out_dir: Path, placed: list[str], aside: list[str])
         return False
     for name in placed:
         if Path(name).parent != Path():
-            _remove_empty([out_dir / Path(name).parent])
+            remove_empty([out_dir / Path(name).parent])
     return True
 
 

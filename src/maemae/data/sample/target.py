@@ -17,11 +17,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from maemae.ctrl_c import commit_point
+from maemae.data.parquet_io import missing_folders, remove_empty
 from maemae.data.store import INSTRUMENTS_FILE, check_store_layout
 from maemae.errors import DataError
 
@@ -76,7 +77,7 @@ def staged_store(root: Path) -> Iterator[Path]:
     """A new, empty folder inside ``root`` (made if missing) to write the new market into; whatever leaves
     the block without :func:`swap_in` (an error, a Ctrl-C) removes it, and ``root`` too if it was made here
     and is empty again."""
-    made = [folder for folder in (root, *root.parents) if not os.path.lexists(folder)]
+    made = missing_folders(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
@@ -86,7 +87,7 @@ def staged_store(root: Path) -> Iterator[Path]:
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        _remove_empty(made)
+        remove_empty(made)
 
 
 def swap_in(staging: Path, root: Path) -> None:
@@ -103,12 +104,3 @@ def swap_in(staging: Path, root: Path) -> None:
             if os.path.lexists(staging / name):
                 os.replace(staging / name, root / name)
         shutil.rmtree(previous)
-
-
-def _remove_empty(folders: Sequence[Path]) -> None:
-    """Remove ``folders`` (deepest first), stopping at the first that holds something."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
