@@ -109,3 +109,18 @@ def test_fill_in_with_no_bars_then_nothing_changes() -> None:
     minutes.fill_in([])
     assert _forming(minutes).volume == 100
     assert minutes.take_unsaved() == (False, [])
+
+
+def test_fill_in_when_the_chart_lacks_a_saved_minute_but_has_earlier_ones_then_all_are_saved_anew() -> None:
+    """Started at 09:03:30 in a stock with no trade at 09:03 as the broker counts it: the run built and saved
+    09:03 from its snapshots; the chart, asked at 09:05:10, has 09:00 to 09:02 and 09:04. The chart's bars
+    come before the saved one, so slicing after the saved count lost 09:00 to 09:02 from the store."""
+    minutes = FormingMinutes()
+    minutes.update(1_030, 600, _minute(3, 30))
+    minutes.update(1_040, 1_200, _minute(4, 10))
+    assert minutes.take_unsaved() == (False, [minutes.completed[0]])  # 09:03, saved
+    minutes.update(1_050, 1_600, _minute(5, 10))
+    minutes.fill_in([*CHART[:3], CHART[4]])
+    rewrite, bars = minutes.take_unsaved()
+    assert rewrite
+    assert [b.start for b in bars] == [_minute(m) for m in range(5)]

@@ -90,10 +90,8 @@ class FormingMinutes:
         if forming is not None and (volume := max(self._volume_seen - whole, 0)) != forming.volume:
             forming.volume, forming.value = volume, forming.close * volume  # its value as a snapshot's is
         self._volume_seen = max(self._volume_seen, whole + (forming.volume if forming else 0))
-        if any(b.start in stored for b in chart):
-            self._rewrite = True
-        else:
-            self._stored = sum(1 for b in self.completed if b.start in stored)
+        if stored and chart[0].start <= max(stored):  # a saved bar replaced, or bars put before saved ones:
+            self._rewrite = True  # the saved ones are no longer the first completed, and are written anew
 
     def take_unsaved(self) -> tuple[bool, list[MinuteBar]]:
         """The bars completed since the last call, to be saved with the cycle's checkpoint (which ends the run
