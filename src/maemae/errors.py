@@ -94,6 +94,12 @@ class StrategyError(MaemaeError):
     exit_code = 5
 
 
+# What a strategy hook may raise that is taken for the strategy's bug: ``sys.exit()`` in a hook too, which
+# would otherwise end a live day or a backtest half-way (SystemExit is no Exception). KeyboardInterrupt is not
+# the strategy's doing and still stops the run.
+HOOK_FAILURES = (Exception, SystemExit)
+
+
 class StoreError(MaemaeError):
     """The state database cannot be used as it is (missing, foreign, corrupt, locked, wrong schema)."""
 

@@ -31,7 +31,7 @@ from maemae.domain.events import DomainEvent, FillReceived
 from maemae.domain.fill import Fill
 from maemae.engine.composition import Engine, universe_selector
 from maemae.engine.kernel import CodeDay
-from maemae.errors import StoreError, StrategyError
+from maemae.errors import HOOK_FAILURES, StoreError, StrategyError
 from maemae.krx.ticks import tick_table
 from maemae.strategy.api import DailyInput, Signal, WakeBars
 
@@ -424,7 +424,7 @@ class BacktestRunner:
             for row, code in enumerate(codes):
                 asked = row in wholes
                 given = wholes.pop(row, None)
-                if isinstance(given, Exception):  # the check's call raised it: a strategy bug, as below
+                if isinstance(given, HOOK_FAILURES):  # the check's call raised it: a strategy bug, as below
                     self.engine.kernel.strategy_failed(
                         minute.name, "wake_bars", code, given, minute.wake_bars
                     )
@@ -433,7 +433,7 @@ class BacktestRunner:
                     if not asked:
                         given = minute.wake_bars(data[code].bars, data[code].today_start, signals[row])
                     wake = _checked_wake(given, n)
-                except Exception as error:  # a strategy bug: the stock is woken on every bar instead
+                except HOOK_FAILURES as error:  # a strategy bug: the stock is woken on every bar instead
                     self.engine.kernel.strategy_failed(
                         minute.name, "wake_bars", code, error, minute.wake_bars
                     )
@@ -506,7 +506,7 @@ class BacktestRunner:
             n = len(bars) - start
             try:
                 given = minute.wake_bars(bars, start, signals[row])
-            except Exception as failed:  # a bug of its own: reported, and the stock woken on every bar, there
+            except HOOK_FAILURES as failed:  # its own bug: reported, and the stock woken on every bar, there
                 wholes[row] = failed
                 continue
             wholes[row] = given
@@ -520,7 +520,7 @@ class BacktestRunner:
                         break
                 else:
                     continue
-            except Exception:  # a bug of its own: reported, and the stock woken on every bar, by _wake_masks
+            except HOOK_FAILURES:  # its own bug: reported, and the stock woken on every bar, by _wake_masks
                 continue
             error = StrategyError(
                 f"wake_bars looks ahead: its masks for the day's first {cut} bars change when the later "
@@ -548,7 +548,7 @@ class BacktestRunner:
             return _checked_signals(
                 daily.evaluate_day(code, history.close, history.volume, closes, cumulative), len(closes)
             )
-        except Exception as error:  # a strategy bug: no daily signal for the stock today, as live
+        except HOOK_FAILURES as error:  # a strategy bug: no daily signal for the stock today, as live
             self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error, daily.evaluate_day)
             return np.zeros(len(closes), dtype=np.int8)
 

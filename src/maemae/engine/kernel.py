@@ -28,7 +28,7 @@ from maemae.domain.enums import InstrumentType, Market, OrderType, Side
 from maemae.domain.events import DomainEvent, OrderStateChanged
 from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.domain.order_states import TERMINAL_STATES, OrderState
-from maemae.errors import StrategyError
+from maemae.errors import HOOK_FAILURES, StrategyError
 from maemae.execution.order_manager import OrderManager
 from maemae.execution.portfolio import Portfolio
 from maemae.krx.calendar import TradingCalendar
@@ -125,7 +125,7 @@ def _power_of_ten(count: int) -> bool:
     return count == 1
 
 
-def _raised_at(error: Exception, hook: Callable[..., object] | None = None) -> str:
+def _raised_at(error: Exception | SystemExit, hook: Callable[..., object] | None = None) -> str:
     """Where ``error`` was raised, as ``file:line in function``: the innermost line of the strategy's own
     file, not maemae's (an ``OrderIntent`` refusing a value, an indicator helper), when there is one. An
     error maemae found in what the hook gave back (a wrong return value, bars that look ahead) has no line
@@ -259,7 +259,7 @@ class TradingKernel:
             # a wrong type is refused here either way: by the check below, or (the compiled build) at the call
             returned: object = self.minute.on_bar(view)
             intent = _returned_intent(returned, self.data)
-        except Exception as error:  # a strategy bug is logged and alerted, never fatal (DESIGN 1.9)
+        except HOOK_FAILURES as error:  # a strategy bug is logged and alerted, never fatal (DESIGN 1.9)
             self.strategy_failed(self.minute.name, "on_bar", code, error, self.minute.on_bar)
             return
         if intent is not None:
@@ -290,7 +290,7 @@ class TradingKernel:
         strategy: str,
         hook: str,
         code: StockCode,
-        error: Exception,
+        error: Exception | SystemExit,
         source: Callable[..., object] | None = None,
     ) -> None:
         """A strategy hook raised: count it (``strategy_errors``, alerted) and log it; the caller goes on

@@ -55,7 +55,7 @@ from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import PriceSource, TodaySoFar
 from maemae.engine.recovery import in_doubt, reconcile_and_record, settle_in_doubt
 from maemae.engine.scheduler import Scheduler
-from maemae.errors import BrokerConnectionLost, BrokerError, StoreError, first_line
+from maemae.errors import HOOK_FAILURES, BrokerConnectionLost, BrokerError, StoreError, first_line
 from maemae.execution.reconciliation import ShortfallWatch
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.limits import PriceLimits, price_limits
@@ -467,7 +467,7 @@ class LiveDay:
             )
             try:
                 stock.signal = daily.evaluate(data)
-            except Exception as error:  # a strategy bug: no daily signal until it evaluates again
+            except HOOK_FAILURES as error:  # a strategy bug: no daily signal until it evaluates again
                 self.core.kernel.strategy_failed(daily.name, "evaluate", stock.code, error, daily.evaluate)
                 stock.signal = Signal.NONE
 

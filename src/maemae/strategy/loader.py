@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from maemae.config.base import toml_text
 from maemae.config.loader import expected_text
 from maemae.config.strategies import StrategySpec
-from maemae.errors import ConfigError
+from maemae.errors import HOOK_FAILURES, ConfigError
 from maemae.strategy.api import DailyStrategy, MinuteStrategy, StrategyParams
 from maemae.strategy.follow_daily import FollowDaily
 from maemae.strategy.rsi_minute import RSIMinute
@@ -66,7 +66,7 @@ def _load_class(spec: str, where: str, base: type[Any]) -> type[Any]:
         raise StrategyLoadError(
             f"{where}.class = {spec!r}: {path}:{error.lineno}: syntax error: {error.msg}"
         ) from None
-    except (Exception, SystemExit) as error:  # the user's file failed to import: a config problem
+    except HOOK_FAILURES as error:  # the user's file failed to import: a config problem
         del sys.modules[module_spec.name]
         raise StrategyLoadError(f"{where}.class = {spec!r}: importing {path} failed: {error!r}") from None
     found = getattr(module, name, None)
@@ -140,7 +140,7 @@ def _instantiate(spec: StrategySpec, where: str, base: type[Any]) -> Any:
     params = _params(cls, spec, where)
     try:
         return cls(params)
-    except (Exception, SystemExit) as error:  # sys.exit() there ended a backtest silently, with exit 0
+    except HOOK_FAILURES as error:  # sys.exit() there ended a backtest silently, with exit 0
         raise StrategyLoadError(
             f"{where}.class = {spec.class_!r}: {cls.__name__}.__init__ raised {error!r}"
         ) from None
@@ -154,7 +154,7 @@ def _check_history_days(strategy: DailyStrategy, spec: StrategySpec, where: str)
     hook = f"{type(strategy).__name__}.history_days()"
     try:
         days = strategy.history_days()
-    except (Exception, SystemExit) as error:
+    except HOOK_FAILURES as error:
         raise StrategyLoadError(f"{where}.class = {spec.class_!r}: {hook} raised {error!r}") from None
     if type(days) is not int or days < 1:
         raise StrategyLoadError(
