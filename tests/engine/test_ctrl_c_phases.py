@@ -5,6 +5,9 @@ stopped: Ctrl-C before or after them exited 130 without a word."""
 
 from __future__ import annotations
 
+import importlib
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -17,9 +20,10 @@ from tests.support.stopping import paused_at, stopped_when
 from tests.user_errors import one_error_line
 
 DAY = "2025-12-03"
-# where each command is when the test presses Ctrl-C: reading the replayed day's market, before the day; and
-# writing the end-of-day report, after the close
-LOADING = {"run": "maemae.engine.runtime:_day_market", "paper": "maemae.engine.paper:_replay_market"}
+# where each command is when the test presses Ctrl-C: checking the report folder, once the replayed day's
+# market is read, before the day; and writing the end-of-day report, after the close (a Ctrl-C while the
+# market loads is held until it is read: the last test)
+BEFORE = {"run": "maemae.engine.runtime:check_report_dir", "paper": "maemae.engine.paper:check_report_dir"}
 REPORTING = {"run": "maemae.engine.runtime:write_day_report", "paper": "maemae.engine.paper:write_day_report"}
 
 
@@ -35,10 +39,10 @@ def _interrupted(market_root: Path, tmp_path: Path, target: str, command: str) -
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
 @pytest.mark.parametrize("command", ["run", "paper"])
-def test_replay_when_ctrl_c_while_loading_before_the_day_then_one_line_and_the_same_command_runs_the_day(
+def test_replay_when_ctrl_c_before_the_day_then_one_line_and_the_same_command_runs_the_day(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    code, out, err, config = _interrupted(market_root, tmp_path, LOADING[command], command)
+    code, out, err, config = _interrupted(market_root, tmp_path, BEFORE[command], command)
     assert code == 130, err
     assert out == ""
     assert one_error_line(err) == (
@@ -70,3 +74,48 @@ def test_replay_when_ctrl_c_while_writing_the_report_after_the_close_then_one_li
     # as the line says, `maemae report` writes it
     assert main(["report", "--config", str(config), DAY]) == 0, capsys.readouterr()
     assert (reports / f"{DAY}.html").is_file()
+
+
+# where the engine's compiled code runs outside the day's own stop handling: a KeyboardInterrupt raised inside
+# it could abort the process (maemae.ctrl_c), so a Ctrl-C there is held until the work is done
+COMPILED_WORK = {
+    ("run", "before"): ("maemae.engine.runtime", "_day_market"),
+    ("run", "after"): ("maemae.engine.runtime", "_book_check"),
+    ("paper", "before"): ("maemae.engine.paper", "_replay_market"),
+    ("paper", "after"): ("maemae.engine.paper", "book_differences"),
+}
+LINES = {
+    "before": f"error: {DAY}: interrupted by Ctrl-C before the day started",
+    "after": f"error: {DAY}: the day is closed and saved",
+}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT sent to the process itself is POSIX")
+@pytest.mark.parametrize(("command", "moment"), sorted(COMPILED_WORK))
+def test_replay_when_ctrl_c_comes_during_compiled_work_finishes_it_then_ends_in_one_line(
+    market_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    moment: str,
+) -> None:
+    """Ctrl-C is pressed as the work starts; the work runs to its end (the KeyboardInterrupt is not raised
+    inside it), and the run then ends with the usual line for that moment, exit 130."""
+    module, name = COMPILED_WORK[(command, moment)]
+    owner = importlib.import_module(module)
+    real = getattr(owner, name)
+    finished: list[bool] = []
+
+    def pressed_at_the_start(*args: object, **kwargs: object) -> object:
+        os.kill(os.getpid(), signal.SIGINT)  # handled at once, on this thread
+        result = real(*args, **kwargs)
+        finished.append(True)
+        return result
+
+    monkeypatch.setattr(owner, name, pressed_at_the_start)
+    config = _config(market_root, tmp_path, f'{CADENCES}\n[logging]\ndir = "{tmp_path}/log"\nconsole = false')
+    code = main([command, "--config", str(config), "--replay", DAY, "--speed", "0"])
+    assert code == 130
+    assert one_error_line(capsys.readouterr().err).startswith(LINES[moment])
+    assert finished == [True]

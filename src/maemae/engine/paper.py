@@ -16,7 +16,9 @@ Ctrl-C and SIGTERM end the replay before its next step, with one line saying whe
 the same command goes on (only with ``--exchange``: an exchange inside the process is gone with it). As for
 ``maemae run``, Ctrl-C exits 130 and SIGTERM, a stop that was asked for, 0; a second signal stops at once.
 A Ctrl-C before the replay starts (the market loading) or after the close (the book check, the report) is
-one line too, saying what it cut short and what is kept (``engine.stop_signals.CtrlC``).
+one line too, saying what it cut short and what is kept (``engine.stop_signals.CtrlC``); one pressed while
+the engine's compiled code loads the market, opens the exchange or checks the book takes effect once that
+work is done (``CtrlC.uncut``).
 """
 
 from __future__ import annotations
@@ -89,7 +91,8 @@ def run_paper_replay(
     stops = StopSignals()
     pace = WallPacer(speed, sleep=stops.sleep)  # checks the speed before anything is opened
     with CtrlC(before_the_day(day)) as ctrl_c:
-        market = _replay_market(config, day)
+        with ctrl_c.uncut():
+            market = _replay_market(config, day)
         check_report_dir(config)
         return _replay_day(config, day, choice, market, stops, pace, ctrl_c)
 
@@ -124,7 +127,8 @@ def _replay_day(
         started = replay_moment(market.calendar, day, cursor)  # an error before the first step is dated here
         try:
             # inside: a venue that cannot be reached is alerted and saved as the run's last error too
-            venue = open_venue(config, market, clock, choice, stack)
+            with ctrl_c.uncut():
+                venue = open_venue(config, market, clock, choice, stack)
             ctrl_c.line = during_the_day(day, how_to_go_on(choice))
             with stops:
                 outcome = run_persisted_replay(
@@ -148,9 +152,10 @@ def _replay_day(
         differences = []
         if outcome.stopped_at is None:  # the day is closed: a Ctrl-C from here on cannot undo that
             ctrl_c.line = after_the_close(day)
-            differences = book_differences(
-                engine.orders, engine.portfolio, engine.orders.broker, venue.all_orders()
-            )
+            with ctrl_c.uncut():
+                differences = book_differences(
+                    engine.orders, engine.portfolio, engine.orders.broker, venue.all_orders()
+                )
         report, report_error = write_day_report(config, store, day) if outcome.days else (None, None)
     orders = engine.orders.orders.values()
     denied = sum(1 for o in orders if o.state is OrderState.DENIED)

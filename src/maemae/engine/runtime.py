@@ -208,7 +208,8 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
     with CtrlC(before_the_day(day)) as ctrl_c:
         # a replayed day's market is read before any folder or lock file is made, so a day without its minute
         # bars is refused leaving nothing behind (a day on the clock reads its own once its data is updated)
-        market = _day_market(config, calendar, day, replay=True) if options.replay is not None else None
+        with ctrl_c.uncut():
+            market = _day_market(config, calendar, day, replay=True) if options.replay is not None else None
         check_report_dir(config)  # after the checks that make no folder: a refused run leaves none behind
         return _trade_day(config, options, calendar, schedule, clock, market, ctrl_c)
 
@@ -235,7 +236,8 @@ def _trade_day(
         if not replay and config.data.update_before_open is not None:
             update_market_data(config, calendar.previous_session(day), options.data_source)
         if market is None:
-            market = _day_market(config, calendar, day, replay=False)
+            with ctrl_c.uncut():
+                market = _day_market(config, calendar, day, replay=False)
         store = open_state_store(config)
         store.before_write = lock.check  # a run that lost the lock writes nothing more
         stack.callback(store.close)
@@ -266,9 +268,10 @@ def _trade_day(
                 broker = FirstOrderConfirmation(
                     broker, _account(broker), confirmed=options.confirmed, ask=options.ask
                 )
-            core = build_core(config, calendar, market.instruments, broker, resilient=True)
-            recorder = StateRecorder(store, core.kernel)
-            recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now(), sink)
+            with ctrl_c.uncut():
+                core = build_core(config, calendar, market.instruments, broker, resilient=True)
+                recorder = StateRecorder(store, core.kernel)
+                recovery = recover(core.kernel, saved, core.orders.broker, recorder, clock.now(), sink)
         live = LiveDay(
             core,
             day=day,
@@ -295,7 +298,8 @@ def _trade_day(
             ctrl_c.line = after_the_close(day)
         interrupted = None if live.closed else stopped_by
         # a day stopped half-way is not judged (see _drive)
-        differences = [] if interrupted else _book_check(core, broker, feed)
+        with ctrl_c.uncut():
+            differences = [] if interrupted else _book_check(core, broker, feed)
         report = write_day_report(config, store, day) if live.closed else (None, None)
     return _summary(day, live, recovery, interrupted, differences, report, going_on(options))
 

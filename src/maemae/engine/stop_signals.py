@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from types import FrameType, TracebackType
 from typing import Any
 
+from maemae import ctrl_c
 from maemae.errors import RunInterrupted
 from maemae.wording import counted
 
@@ -70,6 +72,16 @@ class CtrlC:
     ) -> None:
         if kind is not None and issubclass(kind, KeyboardInterrupt):
             raise RunInterrupted(self.line) from None
+
+    @contextmanager
+    def uncut(self) -> Iterator[None]:
+        """Work of the engine's compiled code (loading the market, building the engine and recovering its
+        state, the book check): a KeyboardInterrupt raised inside it can abort the process
+        (:mod:`maemae.ctrl_c`), so a Ctrl-C during it is held and raised once it is done, ending the run
+        with ``line``. A second Ctrl-C still acts at once."""
+        with ctrl_c.held():
+            yield
+            ctrl_c.honour()
 
 
 def before_the_day(day: date) -> str:
