@@ -36,3 +36,20 @@ def test_maemae_when_ctrl_c_while_importing_then_one_line_and_exit_130(command: 
     assert child.returncode == 130, lines
     assert lines == [INTERRUPTED]
     assert stdout == ""
+
+
+def test_a_command_without_its_own_ctrl_c_line_when_interrupted_then_one_line_and_exit_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """typer turns a KeyboardInterrupt into exit 130 without a word; the commands that write (backtest,
+    data, run, paper) say what they leave, and every other one at least says that it was interrupted."""
+    from maemae.cli import config_cmd, main
+
+    def pressed(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(config_cmd, "read_config_file", pressed)
+    assert main(["config", "check", "examples/minimal.toml"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "error: maemae config check interrupted by Ctrl-C before it finished\n"
+    assert captured.out == ""

@@ -104,7 +104,9 @@ def test_backtest_command_when_evaluate_day_calls_sys_exit_writes_its_outputs_an
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    code = main(["backtest", "--config", str(config), "--start", str(START), "--end", str(END), "--out", str(out)])
+    code = main(
+        ["backtest", "--config", str(config), "--start", str(START), "--end", str(END), "--out", str(out)]
+    )
     assert code == 0, capsys.readouterr().err
     assert (out / "summary.json").is_file()
 

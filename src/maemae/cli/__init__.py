@@ -18,6 +18,8 @@ from maemae.errors import MaemaeError
 
 __all__ = ["app", "main"]
 
+CTRL_C_EXIT = 130  # typer's exit code for a KeyboardInterrupt, as a shell's for SIGINT
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (usage errors exit 2, ``MaemaeError`` its own code)."""
@@ -28,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         # standalone mode typer prints them as a framed box of four lines or more); ``typer.Exit(n)`` and
         # Ctrl-C (130) come back as the exit code
         code = app(args=argv, prog_name="maemae", standalone_mode=False)
+    except KeyboardInterrupt:  # raised before typer's part (it turns one into exit 130 itself)
+        code = CTRL_C_EXIT
     except MaemaeError as error:
         for line in str(error).splitlines() or [""]:  # one problem a line, each of them an error line
             typer.echo(f"error: {line}", err=True)
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             return done.code or 0
         typer.echo(str(done.code), err=True)
         return 1
+    if code == CTRL_C_EXIT:  # a Ctrl-C that no command put in its own words (none exits 130 by itself)
+        typer.echo(f"error: {_command_path(arguments)} interrupted by Ctrl-C before it finished", err=True)
     return code if isinstance(code, int) else 0
 
 
