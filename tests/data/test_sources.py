@@ -58,6 +58,31 @@ def test_pykrx_when_fetched_then_raw_prices_stored_bad_rows_quarantined_and_repo
     assert not list((tmp_path / "runs").glob("*.jsonl"))  # a finished run leaves no state behind
 
 
+def test_fetch_when_stopped_before_a_code_is_stored_then_its_rows_are_not_quarantined_until_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code's quarantined rows are written with its bars or not at all: they were appended at once, so a
+    fetch stopped before the bars were stored (Ctrl-C, a full disk) and resumed quarantined them twice."""
+    store = BarStore(tmp_path)
+    real = BarStore.merge
+
+    def stopped(self: BarStore, *args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BarStore, "merge", stopped)
+    wanted = {SAMSUNG: (date(2025, 12, 1), date(2025, 12, 12))}
+    with pytest.raises(KeyboardInterrupt):
+        fetcher(store, PykrxSource(RecordedPykrx())).run(wanted)
+    assert not (tmp_path / "quarantine").exists()
+    monkeypatch.setattr(BarStore, "merge", real)
+    fetcher(store, PykrxSource(RecordedPykrx())).run(wanted)  # resumed: the code again
+    quarantined = pd.read_csv(tmp_path / "quarantine" / "pykrx" / "005930.csv")
+    assert sorted(quarantined["reason"]) == ["a price is off the tick grid", "not a KRX trading day"]
+    fetcher(store, PykrxSource(RecordedPykrx())).run(wanted)  # a later fetch of the same days adds its own
+    assert len(pd.read_csv(tmp_path / "quarantine" / "pykrx" / "005930.csv")) == 4
+    assert not [path for path in tmp_path.rglob(".*")]  # no temporary file left
+
+
 def test_pykrx_when_a_split_happened_then_factors_stored_and_the_jump_explained_not_quarantined(
     tmp_path: Path,
 ) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -122,9 +123,18 @@ def write_table_atomically(
 def write_temporary(
     table: pa.Table, path: Path, row_group_size: int | None = None, **options: object
 ) -> Path:
-    """Write ``table`` to a new temporary file beside ``path``, flushed to disk, and return it: complete, to
-    be renamed over ``path`` (:func:`put_in_place`). The folder is made when missing; a file where it should
-    be is a DataError naming it. Nothing is left behind when the write fails or is interrupted."""
+    """Write ``table`` to a new temporary file beside ``path`` (:func:`write_beside`) and return it."""
+
+    def write(sink: BinaryIO) -> None:
+        pq.write_table(table, sink, row_group_size=row_group_size, **{"compression": "zstd", **options})
+
+    return write_beside(path, write)
+
+
+def write_beside(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """A new temporary file beside ``path`` that ``write`` fills, flushed to disk: complete, to be renamed
+    over ``path`` (:func:`put_in_place`). The folder is made when missing; a file where it should be is a
+    DataError naming it. Nothing is left behind when the write fails or is interrupted."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -132,7 +142,7 @@ def write_temporary(
     handle, temporary = create_temporary(path)
     try:
         with os.fdopen(handle, "wb") as sink:
-            pq.write_table(table, sink, row_group_size=row_group_size, **{"compression": "zstd", **options})
+            write(sink)
             sink.flush()
             os.fsync(sink.fileno())
     except BaseException:

@@ -17,7 +17,13 @@ import pyarrow as pa
 
 from maemae.ctrl_c import commit_point
 from maemae.data.bars import BarArrays
-from maemae.data.parquet_io import BAR_WRITE_OPTIONS, arrays_to_table, put_in_place, write_temporary
+from maemae.data.parquet_io import (
+    BAR_WRITE_OPTIONS,
+    arrays_to_table,
+    put_in_place,
+    write_beside,
+    write_temporary,
+)
 
 
 class StagedFiles:
@@ -41,9 +47,18 @@ class StagedFiles:
         self, table: pa.Table, path: Path, row_group_size: int | None = None, **options: object
     ) -> None:
         """Write ``table`` beside ``path``, to replace it on commit."""
+        self._note_folders(path)
+        self._placed.append((write_temporary(table, path, row_group_size, **options), path))
+
+    def write_bytes(self, data: bytes, path: Path) -> None:
+        """Write ``data`` beside ``path``, to replace it on commit (a quarantine file, with its new rows)."""
+        self._note_folders(path)
+        self._placed.append((write_beside(path, lambda sink: sink.write(data)), path))
+
+    def _note_folders(self, path: Path) -> None:
+        """The folders that writing ``path`` makes, for :meth:`discard` to remove if they are left empty."""
         missing = [folder for folder in (path.parent, *path.parent.parents) if not os.path.lexists(folder)]
         self._made = missing + [folder for folder in self._made if folder not in missing]
-        self._placed.append((write_temporary(table, path, row_group_size, **options), path))
 
     def write_bars(self, bars: BarArrays, path: Path, row_group_size: int | None = None) -> None:
         """:meth:`write_table` for bars, in the bar files' encoding."""

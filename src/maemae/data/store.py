@@ -229,11 +229,14 @@ class BarStore:
             )
         return pd.read_parquet(path)
 
-    def quarantine(self, source: str, code: StockCode, rows: pd.DataFrame) -> Path:
-        """Append refused rows (with their ``reason``) to ``quarantine/<source>/<code>.csv``."""
+    def quarantine(self, source: str, code: StockCode, rows: pd.DataFrame, staged: StagedFiles) -> Path:
+        """Add refused rows (with their ``reason``) to ``quarantine/<source>/<code>.csv`` on ``staged``'s
+        commit, with the bars kept from the same reply: a fetch stopped before it (Ctrl-C, a fault) fetches
+        the code again when resumed, and its rows were quarantined twice, or left half a line behind."""
         path = self.root / "quarantine" / source / f"{StockCode(code)}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        rows.to_csv(path, mode="a", header=not path.exists(), index=False)
+        before = path.read_bytes() if path.exists() else b""
+        added = rows.to_csv(header=not before, index=False).encode()
+        staged.write_bytes(before + added, path)
         return path
 
     def write_instruments(self, instruments: Sequence[Instrument], staged: StagedFiles | None = None) -> None:

@@ -172,15 +172,16 @@ class Fetcher:
         before = self.store.read_arrays(code, Timeframe.DAY, end=self.calendar.previous_session(first))
         previous_close = int(bars_close[-1]) if len(bars_close := before.close) else None
         quality = check_daily(bars, instrument, previous_close, self.calendar, first, last)
-        if len(quality.quarantined):
-            self.store.quarantine(self.source.name, code, quality.quarantined)
         kept = quality.kept
-        if len(kept):
-            with StagedFiles() as staged:  # a code's bars and factors together, or neither (Ctrl-C, a fault)
+        # a code's bars, factors and quarantined rows together, or none of them (Ctrl-C, a fault)
+        with StagedFiles() as staged:
+            if len(quality.quarantined):
+                self.store.quarantine(self.source.name, code, quality.quarantined, staged)
+            if len(kept):
                 self.store.merge(code, Timeframe.DAY, BarArrays.from_frame(kept[list(BAR_COLUMNS)]), staged)
                 if FACTOR_COLUMN in kept.columns:
                     self.store.merge_factors(code, kept[["ts", FACTOR_COLUMN]], staged)
-                staged.commit()
+            staged.commit()
         result.stored, result.quarantined, result.notes = len(kept), len(quality.quarantined), quality.notes
         return result
 
@@ -199,12 +200,12 @@ class Fetcher:
                 result.notes.append(f"{day}: no minute bars")
                 continue
             quality = check_minutes(bars, instrument, self.calendar, day)
-            if len(quality.quarantined):
-                self.store.quarantine(self.source.name, code, quality.quarantined)
-            if len(quality.kept):
-                with StagedFiles() as staged:  # a Ctrl-C noted meanwhile stops the run before this day
+            with StagedFiles() as staged:  # a Ctrl-C noted meanwhile stops the run before this day
+                if len(quality.quarantined):
+                    self.store.quarantine(self.source.name, code, quality.quarantined, staged)
+                if len(quality.kept):
                     self.store.merge(code, Timeframe.MINUTE, BarArrays.from_frame(quality.kept), staged)
-                    staged.commit()
+                staged.commit()
             result.stored += len(quality.kept)
             result.quarantined += len(quality.quarantined)
         return result
