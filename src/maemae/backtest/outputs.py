@@ -14,7 +14,6 @@ import csv
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -23,13 +22,13 @@ from pathlib import Path
 from maemae.backtest.metrics import Metrics
 from maemae.backtest.runner import DayRecord
 from maemae.data.parquet_io import create_temporary, missing_folders, remove_empty
+from maemae.data.staging_folders import PREVIOUS, make_staging, release, remove_staging
 from maemae.domain.fill import Fill
 from maemae.domain.order import Order
 from maemae.errors import ConfigError, MaemaeError
 
 OUTPUT_FILES = ("summary.json", "trades.csv", "orders.csv", "equity.csv", "report.html")
-STAGING_PREFIX = ".maemae-run-"  # a staging folder left by a run that was killed can be removed by hand
-_PREVIOUS = "previous"  # inside the staging folder: the files the new set replaces, until it is in place
+STAGING_PREFIX = ".maemae-run-"  # one a killed run left is removed by a later run (data.staging_folders)
 
 
 def open_staging(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> Path:
@@ -42,7 +41,7 @@ def open_staging(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in names:
             _check_target(out_dir, name, option)
-        return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        return make_staging(out_dir, STAGING_PREFIX)
     except OSError as error:
         raise ConfigError(f"{option} {str(out_dir)!r}: {_unusable(out_dir, error)}") from None
 
@@ -107,7 +106,7 @@ def publish(
     meanwhile), what was moved goes back and the error is one line: the folder keeps the old files.
     ``names`` may hold sub-folders (a comparison's ``none/report.html``); ``what`` says what the set is in
     the error line."""
-    previous = staging / _PREVIOUS
+    previous = staging / PREVIOUS
     aside: list[str] = []
     placed: list[str] = []
     try:
@@ -145,7 +144,7 @@ def _put_back(staging: Path, out_dir: Path, placed: list[str], aside: list[str])
                 continue
             os.replace(out_dir / name, staging / name)
         for name in aside:
-            if os.path.lexists(previous := staging / _PREVIOUS / name):
+            if os.path.lexists(previous := staging / PREVIOUS / name):
                 os.replace(previous, out_dir / name)
     except OSError:
         return False
@@ -178,10 +177,11 @@ def failed_write(
 
 def discard(staging: Path) -> None:
     """Remove the staging folder, unless it holds previous files a failed publish could not put back."""
-    previous = staging / _PREVIOUS
+    previous = staging / PREVIOUS
     if previous.is_dir() and any(not path.is_dir() for path in previous.rglob("*")):
+        release(staging)
         return
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_staging(staging)
 
 
 def write_text_atomically(path: Path, text: str) -> None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -43,6 +42,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from maemae.errors import InstanceLockLost, StoreError, without_passwords
+from maemae.file_locks import is_locked, try_lock
 from maemae.store.database import (
     create_db_engine,
     describe,
@@ -64,7 +64,6 @@ _GRANTED = (
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
     "AND l.classid = CAST(:namespace AS oid) AND l.objid = CAST(:key AS oid)"
 )
-_WINDOWS_LOCK_OFFSET = 1 << 30  # the byte locked on Windows: far past the holder text, which stays readable
 # How long the lock's session may take to answer a check: the server's limit on the query, and the client's
 # on unacknowledged data (a cut network leaves no one to say the session is gone; TCP alone waits minutes)
 _CHECK_TIMEOUT_MS = 5_000
@@ -147,7 +146,7 @@ def _file_held(path: Path) -> bool | None:
     except OSError:
         return None
     try:
-        return _is_locked(fd)
+        return is_locked(fd)
     except OSError:
         return None
     finally:
@@ -198,10 +197,10 @@ def _file_lock(url: str, database: Path) -> Iterator[InstanceLock]:
         ) from None
     try:
         try:
-            taken = _try_lock(fd)
+            taken = try_lock(fd)
             if not taken:  # perhaps held_by_a_run's probe, for a moment
                 time.sleep(_PROBE_GRACE_S)
-                taken = _try_lock(fd)
+                taken = try_lock(fd)
             if taken:
                 _write_holder(fd, holder())
         except OSError as error:
@@ -218,46 +217,6 @@ def _file_lock(url: str, database: Path) -> Iterator[InstanceLock]:
                 os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the lock
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _is_locked(fd: int) -> bool:
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return True
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return False
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _is_locked(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
 
 
 def _file_changed(fd: int, path: Path) -> str | None:

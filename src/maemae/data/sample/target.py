@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from maemae.ctrl_c import commit_point
 from maemae.data.parquet_io import missing_folders, remove_empty
+from maemae.data.staging_folders import PREVIOUS, make_staging, remove_leftovers, remove_staging
 from maemae.data.store import INSTRUMENTS_FILE, check_store_layout
 from maemae.errors import DataError
 
@@ -30,15 +30,16 @@ BAR_FOLDERS = ("day", "minute")
 # Everything a store keeps about its market (docs/data.md, Layout): what --replace removes, and nothing else.
 STORE_FOLDERS = (*BAR_FOLDERS, "adjust", "quarantine", "quality", "runs", "cache")
 STORE_PARTS = (INSTRUMENTS_FILE, *STORE_FOLDERS)
-STAGING_PREFIX = ".maemae-sample-"  # a staging folder a killed run left behind can be removed by hand
-_PREVIOUS = "previous"  # inside the staging folder: the replaced store, until the new one is in place
+STAGING_PREFIX = ".maemae-sample-"  # one a killed run left is removed by a later run (data.staging_folders)
 SHOWN = 3  # other files named in the refusal of a folder that holds them
 
 
 def check_target(root: Path, *, replace: bool) -> None:
     """Refuse ``root`` when a file stands where the store's folders go, when it holds a store and
-    ``replace`` was not asked for, or when it holds other files and no store."""
+    ``replace`` was not asked for, or when it holds other files and no store. The staging folders killed
+    runs left there are removed first: they are no other files of the user's."""
     check_store_layout(root, [root / name for name in STORE_FOLDERS], ": pick another folder")
+    remove_leftovers(root, STAGING_PREFIX)
     held = holds_store(root)
     if held and not replace:
         raise DataError(
@@ -80,13 +81,13 @@ def staged_store(root: Path) -> Iterator[Path]:
     made = missing_folders(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+        staging = make_staging(root, STAGING_PREFIX)
     except OSError as error:
         raise DataError(f"--dir {root}: cannot write there ({error.strerror or error})") from None
     try:
         yield staging
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_staging(staging)
         remove_empty(made)
 
 
@@ -94,7 +95,7 @@ def swap_in(staging: Path, root: Path) -> None:
     """Put the market written in ``staging`` in place of ``root``'s store (if any): the old store's parts
     moved aside into the staging folder, the new ones in, then the old ones removed; with Ctrl-C held, so
     the folder holds one whole store at every moment a Ctrl-C can stop the command. Other files stay."""
-    previous = staging / _PREVIOUS
+    previous = staging / PREVIOUS
     with commit_point():
         previous.mkdir()
         for name in STORE_PARTS:
