@@ -51,7 +51,12 @@ class BrokerError(MaemaeError):
 
 
 class RetryableBrokerError(BrokerError):
-    """A transient failure (timeout, rate limit, connection reset): the same read may be tried again."""
+    """A transient failure (timeout, rate limit, connection reset, HTTP 5xx): the same read may be tried
+    again. One that outlasts the read retries stops the run as a lost connection does, with exit code 7
+    (state saved), so a supervisor restarts it: the broker is likely back in seconds, and a final exit 3
+    would leave the day's open orders and stops unwatched."""
+
+    exit_code = 7
 
 
 class FatalBrokerError(BrokerError):

@@ -1,7 +1,8 @@
 """``--supervise``: run the trading process as a child and restart it when it dies of a fault.
 
 The child is restarted when it ends by a signal (killed, crashed) or with exit code 7, which it stops with
-when it loses the broker's connection or its store's instance lock: its state is saved, and the restarted
+when it loses the broker's connection (or the broker's reads keep failing past their retries) or its
+store's instance lock: its state is saved, and the restarted
 child takes the lock again (or is refused, exit 6, while another run holds the store) and recovers with the
 broker before it trades. Any other ending is final: 0 (the day is done) and user errors (a bad config, an
 unusable database) would only fail again.
