@@ -250,6 +250,8 @@ def _trade_day(
             clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
         if replay:
             _refuse_a_gone_exchange(config.store.url, day, options.venue, saved)
+        elif config.broker.kind == "sim":
+            _refuse_a_gone_sim(config, saved)
         if cursor:  # as paper: an exchange of its own process that outlived the store's later day
             refuse_an_earlier_day(describe(config.store.url), date.fromisoformat(str(cursor["day"])), day)
         selector = universe_selector(config, calendar)
@@ -288,7 +290,7 @@ def _trade_day(
         scheduler = Scheduler(clock)
         live.plan(scheduler)
         _watch_lock(scheduler, lock.check)
-        ctrl_c.line = during_the_day(day, going_on(options))
+        ctrl_c.line = during_the_day(day, going_on(options, config.broker.kind))
         try:
             with _alerted(sink, clock, store):
                 stopped_by = _drive(scheduler, live, clock)
@@ -301,7 +303,8 @@ def _trade_day(
         with ctrl_c.uncut():
             differences = [] if interrupted else _book_check(core, broker, feed)
         report = write_day_report(config, store, day) if live.closed else (None, None)
-    return _summary(day, live, recovery, interrupted, differences, report, going_on(options))
+    ending = going_on(options, config.broker.kind)
+    return _summary(day, live, recovery, interrupted, differences, report, ending)
 
 
 @contextmanager
@@ -315,12 +318,15 @@ def _alerted(sink: AlertSink, clock: Clock, store: StateStore) -> Iterator[None]
         raise
 
 
-def going_on(options: RunOptions) -> str:
+def going_on(options: RunOptions, broker_kind: str) -> str:
     """How the line of a day a signal stopped ends. A day on the clock goes on with the same command (the
     broker keeps its orders and holdings), as does a replay whose exchange runs in a process of its own; a
-    replay whose exchange ran inside this one cannot."""
+    replay whose exchange ran inside this one cannot, nor can a day on the clock with ``broker_kind``
+    ``sim`` that held anything (``_refuse_a_gone_sim``)."""
     if options.replay is not None and not options.venue.outlives_the_run:
         return how_to_go_on(options.venue)
+    if options.replay is None and broker_kind == "sim":
+        return f", but the simulated exchange ran inside this process and is gone: {SIM_ON_THE_CLOCK}"
     return " and the book is checked at the close: start the same command again to go on"
 
 
@@ -382,6 +388,37 @@ def _refuse_a_gone_exchange(url: str, day: date, venue: VenueChoice, saved: Save
             f"store {where}: it holds orders of {day} whose exchange ran inside an earlier run and is "
             "gone: use --exchange (`maemae sim serve` or `maemae kis-mock`), or a new store.url"
         )
+
+
+SIM_ON_THE_CLOCK = (
+    'a run on this store with broker.kind = "sim" is refused once it holds shares, open orders or '
+    "cash other than backtest.initial_cash; paper-trade across restarts and days on KIS's paper server "
+    '(broker.kind = "kis", broker.kis.paper = true), or start a new store.url'
+)
+
+
+def _refuse_a_gone_sim(config: MaemaeConfig, saved: SavedState) -> None:
+    """A day on the clock with ``broker.kind = "sim"`` trades on a simulated exchange made in this process,
+    empty with ``backtest.initial_cash``: the exchange of an earlier run, with its holdings, orders and cash,
+    ended with that run. Recovery against the new one would take every share held for sold outside maemae,
+    book its cost as a loss (the portfolio stop may end the day's entries on it) and reset the cash, so a
+    store that holds any of them is refused, as a replay's is (``_refuse_a_gone_exchange``)."""
+    held = sorted(str(p.code) for p in saved.positions if p.account_quantity)
+    totals = saved.account
+    cash = None if totals is None else totals.account.cash
+    if held:
+        what = f"shares of {', '.join(held)}"
+    elif any(order.is_open for order in saved.orders):
+        what = "open orders"
+    elif cash is not None and cash != config.backtest.initial_cash:
+        what = f"cash of {cash:,} won (backtest.initial_cash is {config.backtest.initial_cash:,})"
+    else:
+        return
+    raise StoreError(
+        f"store {describe(config.store.url)} holds {what} on the simulated exchange that an earlier run "
+        f'(broker.kind = "sim") ran inside its process, and that exchange is gone, so this run would take '
+        f"them for traded outside maemae: {SIM_ON_THE_CLOCK}"
+    )
 
 
 def _trading_venue(
