@@ -274,7 +274,8 @@ class LiveDay:
             # the minute running now has a bar from its first snapshot: at the next refresh it may be over,
             # and its volume would go to the next minute's bar
             scheduler.at(now, self.refresh, name="prices at the start", priority=_PRICES)
-        scheduler.at(schedule.close + CLOSE_GRACE, self.close, name="close", priority=_CLOSE)
+        # a start after the close (a day stopped before it) closes the day at once, after the preparation
+        scheduler.at(max(schedule.close + CLOSE_GRACE, now), self.close, name="close", priority=_CLOSE)
         return True
 
     def _between_two_refreshes(self, now: datetime, open_: datetime, last: datetime) -> bool:

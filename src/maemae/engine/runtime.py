@@ -62,6 +62,7 @@ from maemae.engine.composition import (
     build_core,
     make_calendar,
     make_sim_exchange,
+    open_existing_state_store,
     open_state_store,
     universe_selector,
 )
@@ -202,7 +203,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         on_the_clock = session_schedule(day, calendar)
         if on_the_clock is None:
             return RunSummary(day, f"{day} is not a KRX trading day: nothing to do")
-        if clock.now() > on_the_clock.close + CLOSE_GRACE:
+        if clock.now() > on_the_clock.close + CLOSE_GRACE and not _left_open(config, day):
             return RunSummary(day, f"the session of {day} is over: nothing to do")
         schedule = on_the_clock
     with CtrlC(before_the_day(day)) as ctrl_c:
@@ -212,6 +213,25 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
             market = _day_market(config, calendar, day, replay=True) if options.replay is not None else None
         check_report_dir(config)  # after the checks that make no folder: a refused run leaves none behind
         return _trade_day(config, options, calendar, schedule, clock, market, ctrl_c)
+
+
+def _left_open(config: MaemaeConfig, day: date) -> bool:
+    """Whether the store holds a day on the clock of ``day`` that stopped before its close (killed, or the
+    machine down over the close): a start after the close closes it (recovery collects the fills its orders
+    had since, the closing auction's among them; the day's result, book check and report follow), as the
+    unbroken run would have. A store that does not exist, or cannot be read, has nothing left open: the start
+    says the session is over, as before, and creates nothing."""
+    try:
+        store = open_existing_state_store(config)
+    except StoreError:
+        return False
+    try:
+        cursor = store.runtime_document("cursor") or {}
+        if cursor.get("driver") != "live" or cursor.get("day") != day.isoformat():
+            return False
+        return all(result.day != day for result in store.daily_results())
+    finally:
+        store.close()
 
 
 def _trade_day(
@@ -488,8 +508,10 @@ def _drive(scheduler: Scheduler, live: LiveDay, clock: Clock) -> signal.Signals 
     so its book is not compared with the broker's; that would report differences that do not exist."""
     schedule = live.schedule
     assert schedule is not None
-    if isinstance(clock, SimulatedClock):
-        return _run_simulated(scheduler, schedule.close + CLOSE_GRACE + timedelta(minutes=1))
+    if isinstance(clock, SimulatedClock):  # (a start after the close runs the close at once)
+        return _run_simulated(
+            scheduler, max(schedule.close + CLOSE_GRACE, clock.now()) + timedelta(minutes=1)
+        )
     speed = clock.speed if isinstance(clock, AcceleratedClock) else 1.0
     received: list[signal.Signals] = []
 
