@@ -97,7 +97,7 @@ from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.sessions import SessionSchedule, replay_schedule, session_schedule
 from maemae.ports.broker import Broker
-from maemae.ports.state import SavedState, StateStore
+from maemae.ports.state import SavedState, StateChange, StateStore
 from maemae.service.report import check_report_dir, write_day_report
 from maemae.store.database import describe
 from maemae.store.instance_lock import instance_lock
@@ -270,8 +270,10 @@ def _trade_day(
             clock = SimulatedClock(start) if options.speed == 0 else AcceleratedClock(start, options.speed)
         if replay:
             _refuse_a_gone_exchange(config.store.url, day, options.venue, saved)
-        elif config.broker.kind == "sim":
-            _refuse_a_gone_sim(config, saved)
+        else:
+            _one_account(config, store, saved)
+            if config.broker.kind == "sim":
+                _refuse_a_gone_sim(config, saved)
         if cursor:  # as paper: an exchange of its own process that outlived the store's later day
             refuse_an_earlier_day(describe(config.store.url), date.fromisoformat(str(cursor["day"])), day)
         selector = universe_selector(config, calendar)
@@ -407,6 +409,44 @@ def _refuse_a_gone_exchange(url: str, day: date, venue: VenueChoice, saved: Save
         raise StoreError(
             f"store {where}: it holds orders of {day} whose exchange ran inside an earlier run and is "
             "gone: use --exchange (`maemae sim serve` or `maemae kis-mock`), or a new store.url"
+        )
+
+
+ACCOUNT_DOCUMENT = "account"  # the runtime document naming the account a store's day on the clock trades
+
+
+def trading_account(config: MaemaeConfig) -> str:
+    """The account a day on the clock trades, as a store keeps it: the broker, KIS's paper or real server and
+    the account number (its last four digits hidden: the line may go to an alert). Known before anything
+    connects; Creon's account is the one it is logged in to."""
+    kind = config.broker.kind
+    if kind == "sim":
+        return 'the simulated exchange (broker.kind = "sim")'
+    if kind == "creon":
+        return "the Creon account logged in"
+    kis = config.broker.kis
+    number = KisCredentials.from_environment(kis).account
+    hidden = number[:-4] + "****" if len(number) > 4 else "****"
+    return f"KIS {'paper' if kis.paper else 'real'} account {hidden}-{kis.product_code}"
+
+
+def _one_account(config: MaemaeConfig, store: StateStore, saved: SavedState) -> None:
+    """A store keeps one account's book: its orders, holdings, cash and broker order numbers. A run on it for
+    another account (the config switched from KIS's paper server to the real one, another account number, or
+    another broker) is refused before anything connects: its recovery would look the store's orders up by
+    their numbers among the other account's orders, whose numbers may be the same, and take those orders'
+    fills (a trade made outside maemae, on the real account) for maemae's own. The first run on a store, or
+    on one saved by an older maemae, records its account."""
+    account = trading_account(config)
+    held = saved.runtime.get(ACCOUNT_DOCUMENT, {}).get("account")
+    if held is None:
+        store.commit(StateChange(runtime={ACCOUNT_DOCUMENT: {"account": account}}))
+    elif held != account:
+        where = describe(config.store.url)
+        raise StoreError(
+            f"store {where} keeps the book of {held}, and this run trades {account}: one account per store "
+            "(recovery would take the other account's orders for the store's), so give this run its own "
+            "store.url, or set the config back"
         )
 
 
