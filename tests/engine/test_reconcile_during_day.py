@@ -58,10 +58,12 @@ def _at(minute: int) -> datetime:
     return datetime.combine(DAY, time(9, minute), tzinfo=KST)
 
 
-def _setup(tmp_path: Path, owning: bool = False) -> tuple[Engine, _Venue, StateRecorder, SqlStateStore]:
+def _setup(
+    tmp_path: Path, owning: bool = False, cash: int = 50_000_000
+) -> tuple[Engine, _Venue, StateRecorder, SqlStateStore]:
     """The engine on the in-process exchange, its venue and a state store; ``owning``: 10 shares bought and
     booked."""
-    config = parse_config({"data": {"root": "unused"}})
+    config = parse_config({"data": {"root": "unused"}, "backtest": {"initial_cash": cash}})
     venues: list[_Venue] = []
 
     def through(exchange: Broker) -> Broker:
@@ -96,7 +98,12 @@ def _reconcile(
     engine: Engine, venue: _Venue, recorder: StateRecorder, shortfalls: ShortfallWatch | None = None
 ) -> list[str]:
     watch = shortfalls or ShortfallWatch()
-    return reconcile_and_record(engine.kernel, venue, recorder, engine.clock.now(), watch)  # type: ignore[arg-type]
+    now = engine.clock.now()
+    return reconcile_and_record(engine.kernel, venue, recorder, now, watch, _price)  # type: ignore[arg-type]
+
+
+def _price(code: StockCode) -> int:
+    return 10_000
 
 
 @pytest.mark.parametrize("lost", [False, True], ids=["push queued", "push lost"])
@@ -201,5 +208,62 @@ def test_fill_when_a_sell_comes_after_what_maemae_owns_was_cut_then_booked_not_r
         assert (sold.side, sold.quantity) == (Side.SELL, 10)
         assert CODE not in engine.portfolio.positions
         assert _reconcile(engine, venue, recorder) == []
+    finally:
+        store.close()
+
+
+def test_reconcile_when_shares_were_sold_outside_then_the_portfolio_stop_judges_trading_alone(
+    tmp_path: Path,
+) -> None:
+    """An operator's own sale of maemae's shares is money moved out, not a loss: it tripped the portfolio
+    stop (3 % by default), halting new entries for the rest of the day. The day's start equity moves by the
+    shares' value, and by cash taken from the broker's figure, so only trading moves equity against it."""
+    engine, venue, recorder, store = _setup(tmp_path, owning=True, cash=1_000_000)
+    shortfalls = ShortfallWatch()
+    state = engine.kernel.gate.state
+    try:
+        state.start_day(DAY, engine.portfolio.equity(_price))
+        start = state.day_start_equity
+        traded = engine.portfolio.equity(_price) - start
+        engine.sim.external_trade(CODE, Side.SELL, 10, 10_000)  # 100,000 won: 10 % of the book
+        _reconcile(engine, venue, recorder, shortfalls)
+        assert state.day_start_equity == start  # a balance that lags looks the same: nothing cut yet
+        _reconcile(engine, venue, recorder, shortfalls)
+        assert _owned_and_held(engine) == (0, 0)
+        assert state.day_start_equity == start - 100_000
+        assert engine.portfolio.equity(_price) - state.day_start_equity == traded
+        level = engine.kernel.exits.portfolio_stop_level
+        assert engine.portfolio.equity(_price) <= level(start)  # judged against the old start: tripped
+        assert engine.portfolio.equity(_price) > level(state.day_start_equity)
+        # the broker's deposit 30,000 won above maemae's (money paid in): equity and start rise together
+        engine.portfolio.account.set_settled_cash(engine.portfolio.account.settled_cash - 30_000)
+        below = engine.portfolio.equity(_price)
+        _reconcile(engine, venue, recorder, shortfalls)
+        assert engine.portfolio.equity(_price) == below + 30_000
+        assert state.day_start_equity == start - 100_000 + 30_000
+        saved = store.load(DAY).runtime["risk"]  # kept for a restart
+        assert saved["day_start_equity"] == start - 70_000
+    finally:
+        store.close()
+
+
+def test_recovery_when_shares_were_sold_outside_while_stopped_then_moves_the_start_by_their_last_mark(
+    tmp_path: Path,
+) -> None:
+    """A restart in the day: the shares sold while maemae was down are cut at once, valued at the price the
+    stopped run last counted them at (its ``marks``), and the start equity moves by that."""
+    from maemae.engine.recovery import recover
+
+    engine, venue, recorder, store = _setup(tmp_path, owning=True, cash=1_000_000)
+    state = engine.kernel.gate.state
+    try:
+        state.start_day(DAY, engine.portfolio.equity(_price))
+        start = state.day_start_equity
+        recorder.checkpoint(valued=(engine.clock.now(), lambda code: 9_500))
+        saved = store.load(DAY)
+        engine.sim.external_trade(CODE, Side.SELL, 10, 10_000)
+        recover(engine.kernel, saved, venue, recorder, engine.clock.now())  # type: ignore[arg-type]
+        assert _owned_and_held(engine) == (0, 0)
+        assert engine.kernel.gate.state.day_start_equity == start - 10 * 9_500
     finally:
         store.close()

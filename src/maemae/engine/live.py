@@ -510,7 +510,7 @@ class LiveDay:
 
     def reconcile(self, now: datetime) -> None:
         lines = reconcile_and_record(
-            self.core.kernel, self.core.orders.broker, self.recorder, now, self._shortfalls
+            self.core.kernel, self.core.orders.broker, self.recorder, now, self._shortfalls, self.price_of
         )
         alert_differences(self.alerts, lines, now)
 

@@ -25,6 +25,7 @@ confirm.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Literal
@@ -39,9 +40,9 @@ from maemae.engine.alerting import alert_recovery
 from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
 from maemae.execution.order_manager import OrderManager
-from maemae.execution.reconciliation import ShortfallWatch, reconcile
+from maemae.execution.reconciliation import ShortfallWatch, moved_outside, reconcile
 from maemae.ports.broker import Broker, BrokerOrder, BrokerOrderStatus
-from maemae.ports.state import AuditEntry, SavedState
+from maemae.ports.state import MARKS_DOCUMENT, AuditEntry, SavedState
 from maemae.risk.state import RiskState
 from maemae.wording import counted
 
@@ -143,7 +144,7 @@ def recover(
         if status is not None and status.status is not BrokerOrderStatus.WORKING:
             orders.close_from_status(order, status, now)
             report.closed.append(order.order_id)
-    lines, entries, removed = _reconcile(kernel, broker, now)
+    lines, entries, removed = _reconcile(kernel, broker, now, price_of=_last_marks(saved))
     report.differences = lines
     recorder.checkpoint(
         audit=[AuditEntry(now, "recovery", "start", report.as_dict()), *entries], closed=removed
@@ -273,26 +274,44 @@ def reconcile_and_record(
     recorder: StateRecorder,
     now: datetime,
     shortfalls: ShortfallWatch,
+    price_of: Callable[[StockCode], int | None] | None,
 ) -> list[str]:
     """Reconcile during the day by the documented rule (a shortfall cut once two rounds see it) and save the
-    result with an audit record per difference, in one change; returns the differences as lines."""
-    lines, entries, removed = _reconcile(kernel, broker, now, shortfalls)
+    result with an audit record per difference, in one change; returns the differences as lines.
+    ``price_of``: the prices maemae values its holdings at now (None before the first day's prices)."""
+    lines, entries, removed = _reconcile(kernel, broker, now, shortfalls, price_of)
     recorder.checkpoint(audit=entries, closed=removed)
     return lines
 
 
 def _reconcile(
-    kernel: TradingKernel, broker: Broker, now: datetime, shortfalls: ShortfallWatch | None = None
+    kernel: TradingKernel,
+    broker: Broker,
+    now: datetime,
+    shortfalls: ShortfallWatch | None = None,
+    price_of: Callable[[StockCode], int | None] | None = None,
 ) -> tuple[list[str], list[AuditEntry], list[StockCode]]:
     """Apply the reconciliation rule; the differences as lines and as audit records, and the codes whose
-    position no longer exists."""
+    position no longer exists. What it moved into or out of maemae's equity without a trade (shares sold
+    outside maemae at ``price_of``, cash taken from the broker's figure) moves today's start equity too
+    (``RiskState.move_day_start``): the portfolio stop judges maemae's trading, not the operator's."""
     kernel.orders.process_events()  # the pushes so far, so that the holdings read next agree with the book
     differences, removed = reconcile(
         kernel.portfolio, broker, lambda: book_missed_fills(kernel.orders, broker), shortfalls
     )
+    state = kernel.gate.state
+    if price_of is not None and state.day == now.date():  # a first start's day begins after this
+        state.move_day_start(moved_outside(differences, price_of))
     entries = [AuditEntry(now, "reconcile", d.subject, d.facts()) for d in differences]
     lines = [d.line() for d in differences]
     return lines, entries, removed
+
+
+def _last_marks(saved: SavedState) -> Callable[[StockCode], int | None]:
+    """The prices the stopped run last valued the held stocks at (its equity counted them at those)."""
+    marks = saved.runtime.get(MARKS_DOCUMENT) or {}
+    prices = {str(code): int(price) for code, price in dict(marks.get("prices", {})).items()}
+    return lambda code: prices.get(str(code))
 
 
 def book_missed_fills(orders: OrderManager, broker: Broker) -> set[StockCode]:

@@ -135,7 +135,7 @@ def run_persisted_replay(
         watch.check(engine.clock.now())
         if at.next_bar % reconcile_every == 0:
             lines = reconcile_and_record(
-                engine.kernel, engine.orders.broker, recorder, engine.clock.now(), shortfalls
+                engine.kernel, engine.orders.broker, recorder, engine.clock.now(), shortfalls, runner.price_of
             )
             alert_differences(sink, lines, engine.clock.now())
         if len(runner.recorder.days) > closed:  # the runner just closed a day

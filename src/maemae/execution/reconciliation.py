@@ -32,6 +32,9 @@ from maemae.domain.position import Position
 from maemae.execution.portfolio import Portfolio
 from maemae.ports.broker import Broker
 
+SOLD_OUTSIDE = "sold outside maemae: owned cut to held"  # the action of a shortfall's cut
+CASH = "cash"  # the subject of the settled cash's difference
+
 
 @dataclass(frozen=True, slots=True)
 class Difference:
@@ -112,7 +115,7 @@ def reconcile(
     account = portfolio.account
     if account.settled_cash != cash.deposit:
         differences.append(
-            Difference("cash", "settled_cash", account.settled_cash, cash.deposit, "took the broker's")
+            Difference(CASH, "settled_cash", account.settled_cash, cash.deposit, "took the broker's")
         )
         account.set_settled_cash(cash.deposit)
     return differences, removed
@@ -126,6 +129,18 @@ def _shortfall(position: Position, held: int, shortfalls: ShortfallWatch | None)
         action = "held fewer than maemae owns: cut at the next reconciliation if it still is"
         return Difference(str(position.code), "owned_quantity", owned, held, action)
     position.cap_owned(held)
-    return Difference(
-        str(position.code), "owned_quantity", owned, held, "sold outside maemae: owned cut to held"
-    )
+    return Difference(str(position.code), "owned_quantity", owned, held, SOLD_OUTSIDE)
+
+
+def moved_outside(differences: list[Difference], price_of: Callable[[StockCode], int | None]) -> int:
+    """What the reconciliation moved into (+) or out of (-) maemae's equity without a trade of maemae's:
+    each cut of shares sold outside maemae at ``price_of`` (the price maemae valued them at; a stock without
+    one counts 0), and the settled cash taken from the broker's figure."""
+    moved = 0
+    for difference in differences:
+        if difference.action == SOLD_OUTSIDE:
+            price = price_of(StockCode(difference.subject))
+            moved -= (difference.maemae - difference.broker) * (price or 0)
+        elif difference.subject == CASH:
+            moved += difference.broker - difference.maemae
+    return moved

@@ -87,6 +87,13 @@ class RiskState:
         self.amount_today = 0
         self.order_times.clear()
 
+    def move_day_start(self, amount: int) -> None:
+        """Money moved into (+) or out of (-) maemae's book by no trade of its own: shares sold outside maemae
+        that reconciliation cut, cash it took from the broker's figure. The portfolio stop's reference (and
+        the day's change in the report) moves with it, so that only trading moves equity against it: an
+        operator's own sale of maemae's shares halted new entries for the rest of the day."""
+        self.day_start_equity += amount
+
     def halt_for_day(self, day: date) -> None:
         """Stop new entries until ``day`` ends (the portfolio stop)."""
         self.halted_day = day
