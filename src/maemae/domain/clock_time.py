@@ -39,8 +39,10 @@ def compact_date(day: date) -> str:
 
 
 def dated_id(day: date, number: int) -> str:
-    """An order or fill id: ``YYYYMMDD-NNNNNN``, the day's ``number`` in at least six digits."""
-    return compact_date(day) + "-" + str(number).zfill(6)
+    """An order or fill id: ``YYYYMMDD-NNNNNN``, the day's ``number`` in at least six digits (padded by
+    arithmetic where it can be: ``zfill`` is a generic method call in the compiled build)."""
+    digits = str(1_000_000 + number)[1:] if 0 <= number < 1_000_000 else str(number).zfill(6)
+    return compact_date(day) + "-" + digits
 
 
 def kst_after(midnight: datetime, since_ns: int) -> datetime:
