@@ -35,19 +35,19 @@ class RiskGate:
 
     @config.setter
     def config(self, config: RiskConfig) -> None:
-        """Take new settings (``maemae params set`` swaps them while a live loop runs). The book's size is
-        kept as a plain number: the kernel asks for it at every wake-up of a flat stock, and a pydantic field
-        read costs far more than the comparison."""
+        """Take new settings (``maemae params set`` swaps them while a live loop runs). What the rules read
+        is kept as plain values (``rules.RuleSettings``), the book's size too: the kernel asks for it at every
+        wake-up of a flat stock, and a pydantic field read costs far more than the comparison."""
         self._config = config
-        self.max_positions = config.sizing.max_positions
-        self._judges_reentry = config.reentry.enabled
+        self._settings = rules.RuleSettings(config)
+        self.max_positions = self._settings.max_positions
 
     def wants_reentry_facts(self, intent: OrderIntent) -> bool:
         """Whether judging this buy reads the re-entry rule's facts (the recent high, the bar's volume and its
         average): only a second or later entry of the day, with the rule on. The kernel finds them with NumPy
         reductions over the day's bars, which cost more than the rest of a buy's context, so it skips them
         when nothing will read them."""
-        return self._judges_reentry and self.state.entries_today(intent.code) > 0
+        return self._settings.reentry and self.state.entries_today(intent.code) > 0
 
     def evaluate(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
         """Approve with the final quantity, or deny with a typed reason; approvals count as sent orders."""
@@ -71,7 +71,7 @@ class RiskGate:
         return decision
 
     def _buy(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
-        config, state = self.config, self.state
+        settings, state = self._settings, self.state
         # each rule returns a Denial (truthy) or None; ``or`` stops at the first refusal, in the documented
         # order
         denial = (
@@ -81,15 +81,15 @@ class RiskGate:
         )
         if denial is None and intent.source is not IntentSource.SAFE_ASSET:  # the overtrading rules
             denial = (
-                rules.one_trade_a_day(config, state, intent)
-                or rules.cooldown(config, state, intent, ctx)
-                or rules.daily_caps(config, state, intent)
-                or rules.reentry(config, state, intent, ctx)
-                or rules.rebuy_after_take_profit(config, state, intent, ctx)
-                or rules.max_positions(config, ctx)
+                rules.one_trade_a_day(settings, state, intent)
+                or rules.cooldown(settings, state, intent, ctx)
+                or rules.daily_caps(settings, state, intent)
+                or rules.reentry(settings, state, intent, ctx)
+                or rules.rebuy_after_take_profit(settings, state, intent, ctx)
+                or rules.max_positions(settings, ctx)
             )
         if denial is None:
-            denial = rules.price_checks(intent, ctx) or rules.order_rate(config, state, ctx)
+            denial = rules.price_checks(intent, ctx) or rules.order_rate(settings, state, ctx)
         if denial is not None:
             return RiskDecision.deny(intent, denial)
         sized = self._size(intent, ctx)
@@ -98,7 +98,7 @@ class RiskGate:
         return RiskDecision.approve(intent, sized)
 
     def _size(self, intent: OrderIntent, ctx: GateContext) -> int | Denial:
-        limits = self.config.order_limits
+        settings = self._settings
         # a market buy is reserved at the upper limit by brokers, so cash is checked at that price
         cash_price = ctx.limits.upper if intent.order_type is not OrderType.LIMIT and ctx.limits else 0
         price = intent.limit_price or ctx.price
@@ -107,19 +107,19 @@ class RiskGate:
             return Denial(DenyReason.NO_PRICE, "no price to size the order with")
         if intent.quantity is not None:
             quantity = intent.quantity
-            if quantity > limits.max_quantity_per_order:
+            if quantity > settings.max_quantity_per_order:
                 return Denial(
-                    DenyReason.MAX_QUANTITY, f"{quantity:,} shares > {limits.max_quantity_per_order:,}"
+                    DenyReason.MAX_QUANTITY, f"{quantity:,} shares > {settings.max_quantity_per_order:,}"
                 )
-            if quantity * price > limits.max_amount_per_order:
+            if quantity * price > settings.max_amount_per_order:
                 return Denial(
-                    DenyReason.MAX_AMOUNT, f"{quantity * price:,} won > {limits.max_amount_per_order:,}"
+                    DenyReason.MAX_AMOUNT, f"{quantity * price:,} won > {settings.max_amount_per_order:,}"
                 )
         else:
             quantity = min(
                 self._target_amount(intent, ctx) // price,
-                limits.max_quantity_per_order,
-                limits.max_amount_per_order // price,
+                settings.max_quantity_per_order,
+                settings.max_amount_per_order // price,
             )
         affordable = _affordable(ctx.orderable_cash, cash_price, self.commission)
         if quantity > affordable:
@@ -128,23 +128,23 @@ class RiskGate:
             quantity = affordable
         if quantity <= 0:
             return Denial(DenyReason.ZERO_QUANTITY, f"target amount buys no share at {price:,}")
-        if self.state.amount_today + quantity * price > limits.max_amount_per_day:
+        if self.state.amount_today + quantity * price > settings.max_amount_per_day:
             sent, amount = self.state.amount_today, quantity * price
             return Denial(
                 DenyReason.MAX_DAILY_AMOUNT,
-                f"{sent:,} won sent today + {amount:,} > {limits.max_amount_per_day:,}",
+                f"{sent:,} won sent today + {amount:,} > {settings.max_amount_per_day:,}",
             )
         return quantity
 
     def _target_amount(self, intent: OrderIntent, ctx: GateContext) -> int:
-        sizing = self.config.sizing
+        settings = self._settings
         if intent.source is IntentSource.SAFE_ASSET:
             return ctx.orderable_cash
-        if sizing.method == "fixed_amount":
-            return sizing.fixed_amount
-        if sizing.method == "pct_equity":
-            return int(ctx.equity * sizing.pct_equity / Decimal(100))
-        return ctx.equity // sizing.max_positions
+        if settings.sizing_method == "fixed_amount":
+            return settings.fixed_amount
+        if settings.sizing_method == "pct_equity":
+            return int(ctx.equity * settings.pct_equity / Decimal(100))
+        return ctx.equity // settings.max_positions
 
     def _sell(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
         owned = ctx.position.quantity if ctx.position else 0
@@ -152,13 +152,13 @@ class RiskGate:
             rules.positive_quantity(intent)
             or rules.operator_state(intent, self.state, is_buy=False)
             or (Denial(DenyReason.NOT_OWNED, f"maemae owns no {intent.code}") if owned == 0 else None)
-            or rules.strategy_change(self.config, intent, ctx)
+            or rules.strategy_change(self._settings, intent, ctx)
             or rules.price_checks(intent, ctx)
-            or rules.order_rate(self.config, self.state, ctx)
+            or rules.order_rate(self._settings, self.state, ctx)
         )
         if denial is not None:
             return RiskDecision.deny(intent, denial)
-        quantity = min(intent.quantity or owned, owned, self.config.order_limits.max_quantity_per_order)
+        quantity = min(intent.quantity or owned, owned, self._settings.max_quantity_per_order)
         return RiskDecision.approve(intent, quantity)
 
 
