@@ -112,8 +112,10 @@ def test_timeout_when_execution_settings_are_swapped_follows_the_new_timeout() -
     engine = _engine()
     _buy(engine, A, 10_000)
     submitted = engine.clock.now()
-    assert engine.orders.next_timeout() == submitted + timedelta(
-        seconds=engine.config.execution.unfilled_timeout_s
-    )
+    assert engine.config.execution.unfilled_timeout_s > 7
     engine.orders.config = engine.config.execution.model_copy(update={"unfilled_timeout_s": 7})
-    assert engine.orders.next_timeout() == submitted + timedelta(seconds=7)
+    (order,) = engine.orders.open_orders()
+    engine.orders.check_timeouts(submitted + timedelta(seconds=6))
+    assert len(order.history) == 2  # submitted and accepted: not due yet
+    engine.orders.check_timeouts(submitted + timedelta(seconds=7))
+    assert len(order.history) > 2  # re-priced or cancelled: due on the new timeout

@@ -629,14 +629,12 @@ class BacktestRunner:
         if not (working or woken or k == 0 or prepared.stop_bar == k or self.every_bar):
             return
         now = self._step_time(prepared, k)
-        timeout = engine.orders.next_timeout() if working else None
-        due = timeout is not None and timeout <= now
         prepared.k = k
         engine.clock.set(now)
         fills = engine.orders.process_events()
         if k == last:
             return
-        if due:
+        if working:  # it passes over the orders not due yet (the events just applied only close or fill some)
             engine.orders.check_timeouts(now)
         if k == 0:
             engine.kernel.park_safe_asset(now, self._buy_signals(prepared), price_of)
@@ -650,11 +648,13 @@ class BacktestRunner:
             engine.kernel.on_bar(code, prepared.data[code].today_start + k, now, signal, price_of)
         if self.every_bar or prepared.stop_bar == k:
             engine.kernel.check_portfolio_stop(now, price_of)
-        if not self.every_bar:  # exit wake-ups change only where a visit acted on a fill or spent an exit
+        if self.every_bar:
+            return
+        if acting or exits:  # exit wake-ups change only where a visit acted on a fill or spent an exit
             for code in acting | set(exits):
                 self._update_exit_bar(prepared, code, k + 1)
-            if fills or prepared.stop_bar == k:
-                prepared.stop_bar = self._stop_bar(prepared, k + 1)
+        if fills or prepared.stop_bar == k:
+            prepared.stop_bar = self._stop_bar(prepared, k + 1)
 
     def _visits(
         self, prepared: _Day, woken: list[StockCode], acting: set[StockCode], exits: bool

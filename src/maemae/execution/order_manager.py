@@ -405,12 +405,6 @@ class OrderManager:
         """How many codes have an open buy order."""
         return len(self._open_buys_per_code)
 
-    def next_timeout(self) -> datetime | None:
-        """When the earliest working order times out (a timer for the engine)."""
-        limit = self._timeout
-        times = [track.priced_at + limit for track in self._tracking.values()]
-        return min(times) if times else None
-
     def check_timeouts(self, now: datetime) -> None:
         """Re-price or cancel every working order unfilled for longer than the timeout."""
         limit = self._timeout
