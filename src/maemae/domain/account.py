@@ -14,19 +14,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
 
+from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import Side
 from maemae.domain.fill import Fill
 from maemae.errors import DomainError
 
 
-class PendingSettlement(NamedTuple):
-    """Cash that moves on ``settles_on``: positive for sale proceeds, negative for a buy's payment (a named
-    tuple: immutable and cheap to build, one a fill in maemae's book and one in the simulated broker's)."""
+@dataclass(frozen=True, slots=True)
+class PendingSettlement:
+    """Cash that moves on ``settles_on``: positive for sale proceeds, negative for a buy's payment (one a fill
+    in maemae's book and one in the simulated broker's). A compiled record: a named tuple was built through
+    its ``__new__`` in Python, two fifths of what booking a fill cost in the compiled build."""
 
     settles_on: date
     amount: int
+
+    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    def __init__(self, settles_on: date, amount: int) -> None:
+        object.__setattr__(self, "settles_on", settles_on)
+        object.__setattr__(self, "amount", amount)
 
 
 @dataclass(slots=True)
@@ -86,3 +93,6 @@ class Account:
     def set_settled_cash(self, amount: int) -> None:
         """The broker's deposit figure (reconciliation)."""
         self.settled_cash = amount
+
+
+pickle_by_fields(PendingSettlement)  # see maemae.compiled
