@@ -22,7 +22,8 @@ class RuleSettings:
 
     A config section is a pydantic model, and reading one of its fields goes through pydantic's
     ``__getattr__`` hook, several hundred instructions in the compiled build: a buy read some twenty of them,
-    a third of what judging it cost. Made again whenever the gate takes a config (sections are frozen)."""
+    and judging an order cost 39 % less once they were plain attributes (callgrind, benchmark case (b)). Made
+    again whenever the gate takes a config (sections are frozen)."""
 
     def __init__(self, config: RiskConfig) -> None:
         self.one_trade_a_day: bool = config.one_trade_a_day.enabled
