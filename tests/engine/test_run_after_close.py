@@ -18,13 +18,8 @@ import pytest
 from maemae.config import load_config
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.runtime import RunOptions, run_trading_day
-from tests.engine.test_run import DAY, kis_paper_server
+from tests.engine.test_run import DAY, _closed_days, kis_paper_server
 from tests.engine.test_run_restart_exact import LOGS, _at, _SigtermAt
-
-
-def _closed_days(directory: Path) -> list[str]:
-    with sqlite3.connect(directory / "state.db") as db:
-        return [row[0] for row in db.execute("select trading_day from daily_results")]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")

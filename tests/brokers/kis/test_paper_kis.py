@@ -39,6 +39,7 @@ from maemae.execution.order_manager import SETTLED_BY_QUERY
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
 from tests.backtest.test_modes_parity import CONFIGS
+from tests.brokers.kis.mock_process import kis_mock_process
 from tests.engine.test_paper import _config, _wait_for_cursor
 
 DAY = date(2025, 12, 3)
@@ -137,13 +138,7 @@ def test_paper_when_killed_then_resumes_against_the_kis_mock_process(
 ) -> None:
     config_file = _config(market_root, tmp_path)
     maemae = [sys.executable, "-m", "maemae.cli"]
-    server = subprocess.Popen(
-        [*maemae, "kis-mock", "--config", str(config_file), "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        line = server.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("kis-mock listening on http://127.0.0.1:")
-        url = line.rsplit(" ", 1)[1].strip()
+    with kis_mock_process(config_file) as url:
         paper = [*maemae, "paper", "--config", str(config_file), "--replay", DAY.isoformat()]
         paper += ["--broker", "kis-mock", "--exchange", url]
         first = subprocess.Popen([*paper, "--speed", "3000"], stdout=subprocess.PIPE, text=True)
@@ -156,9 +151,6 @@ def test_paper_when_killed_then_resumes_against_the_kis_mock_process(
         assert int(second.stdout.split("at step ")[1].split()[0]) >= reached
         assert "book: maemae's orders, holdings and cash equal the venue's" in second.stdout
         book = httpx.get(url + "/_mock/book").json()
-    finally:
-        server.kill()
-        server.wait(10)
     store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
     try:
         saved = store.load(DAY)

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from maemae.errors import BrokerConnectionLost, RetryableBrokerError
+from tests.brokers.kis.mock_process import kis_mock_process
 from tests.brokers.kis.test_paper_kis import DAY
 from tests.engine.test_paper import _config, _wait_for_cursor
 
@@ -29,13 +30,7 @@ def test_paper_supervised_when_kis_answers_500_for_a_while_then_restarted_and_th
 ) -> None:
     config_file = _config(market_root, tmp_path)
     maemae = [sys.executable, "-m", "maemae.cli"]
-    server = subprocess.Popen(
-        [*maemae, "kis-mock", "--config", str(config_file), "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        line = server.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("kis-mock listening on http://127.0.0.1:")
-        url = line.rsplit(" ", 1)[1].strip()
+    with kis_mock_process(config_file) as url:
         paper = [*maemae, "paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--supervise"]
         paper += ["--broker", "kis-mock", "--exchange", url, "--speed", "3000"]
         supervised = subprocess.Popen(paper, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -43,9 +38,6 @@ def test_paper_supervised_when_kis_answers_500_for_a_while_then_restarted_and_th
         # more errors in a row than one read's tries: the read that meets them fails for good
         httpx.post(url + "/_mock/faults", json={"set": {"server_errors": 6}}).raise_for_status()
         out, err = supervised.communicate(timeout=240)
-    finally:
-        server.kill()
-        server.wait(10)
     assert supervised.returncode == 0, out + err
     assert "HTTP 500" in err
     assert "worker ended by code 7; restart 1 in 1 s" in out
