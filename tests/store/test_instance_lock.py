@@ -152,13 +152,19 @@ def test_two_maemae_runs_when_started_on_one_store_then_the_second_refuses_and_r
 ) -> None:
     config = str(_config(market_root, tmp_path, database_url))
     # a paper run paced at one market minute per real minute: it holds the store for hours
-    first = subprocess.Popen(
-        [sys.executable, "-m", "maemae.cli", "paper", "--config", config, "--replay", DAY, "--speed", "1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    errors = tmp_path / "first.err"
+    with errors.open("w", encoding="utf-8") as stderr:
+        paper = ["paper", "--config", config, "--replay", DAY, "--speed", "1"]
+        first = subprocess.Popen(
+            [sys.executable, "-m", "maemae.cli", *paper], stdout=subprocess.DEVNULL, stderr=stderr
+        )
     try:
-        _wait_for_cursor(database_url, 1, 60)
+        try:
+            # its start (imports, the market, the lock, recovery) took over 60 s once in a full parallel run
+            _wait_for_cursor(database_url, 1, 120)
+        except AssertionError as late:  # say why: a run that ended, or one still starting
+            said = errors.read_text(encoding="utf-8")[-2000:]
+            raise AssertionError(f"{late}; its exit code {first.poll()}, its stderr: {said!r}") from None
         orders_before, audit_before = _settled(database_url)
         for second in (["paper", "--speed", "0"], ["run", "--speed", "0"]):
             done = _maemae(second[0], "--config", config, "--replay", DAY, *second[1:])
