@@ -97,6 +97,14 @@ def test_status_when_a_run_lost_its_broker_then_the_error_is_saved_and_shown(
     assert main(["status", "--config", config, "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["last_error"].startswith(f"{DAY.isoformat()}T08:50:00+09:00 BrokerConnectionLost: kis-mock")
+    assert "a run started after it" not in status["last_error"]
+    # a later run on the same store: the error is said to be from before it, not the state of this one
+    assert main(["paper", "--config", config, "--replay", DAY.isoformat(), "--speed", "0"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--config", config, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["last_error"].startswith(f"{DAY.isoformat()}T08:50:00+09:00 BrokerConnectionLost: kis-mock")
+    assert status["last_error"].endswith(f" (a run started after it, at {DAY.isoformat()}T08:50:00+09:00)")
 
 
 def test_replay_moment_is_where_the_replay_stands_in_the_days_time() -> None:

@@ -287,5 +287,18 @@ def status(
             else None
         ),
         last_recovery={"at": recovery.at.isoformat(), **recovery.data} if recovery else None,
-        last_error=f"{error.at.isoformat()} {error.subject}: {error.data.get('message')}" if error else None,
+        last_error=_last_error(store, error),
     )
+
+
+def _last_error(store: StateStore, error: AuditEntry | None) -> str | None:
+    """The last error a run stopped on, said to be older than the last start when a run started after it
+    (its recovery is newer in the log): shown alone, it read as the state of a run that has since gone on
+    or finished cleanly."""
+    if error is None:
+        return None
+    line = f"{error.at.isoformat()} {error.subject}: {error.data.get('message')}"
+    newest = store.recent_audit(("recovery", "error"), 1)
+    if newest and newest[0].kind == "recovery":
+        line += f" (a run started after it, at {newest[0].at.isoformat()})"
+    return line
