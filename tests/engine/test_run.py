@@ -78,12 +78,16 @@ def test_run_when_replayed_then_the_day_closes_with_the_book_equal(
     assert main(["run", "--config", str(config), "--replay", DAY.isoformat()]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    # what the start found, then how the day ended (it said the day was closed above the recovery line)
+    # what the start found and what the day trades, told as the run starts, then how the day ended
     assert lines[0] == (  # worded as `maemae paper` words it (it gave no closed orders or differences)
         "recovery: 0 orders restored, 0 found at the broker, 0 never sent, 0 fills recovered, 0 closed, "
         "0 reconciliation differences"
     )
-    assert lines[1] == f"{DAY}: the day is closed"
+    assert lines[1] == (
+        f"{DAY}: 9 stocks (0 held) with the replay's sim exchange in this process; replaying the day as fast "
+        "as it goes (`maemae status` and the dashboard follow the day; Ctrl-C stops it)"
+    )
+    assert lines[2] == f"{DAY}: the day is closed"
     assert "cycles 2280, price refreshes 2280" in out
     assert "book: maemae's orders, holdings and cash equal the broker's" in out
     assert _closed_days(tmp_path) == [DAY.isoformat()]

@@ -67,7 +67,8 @@ def run(
         day = option_date(replay, "--replay")
     settings = load_config(config)
     configure_logging(settings.logging)
-    options = RunOptions(day, speed, venue_choice(broker, exchange, authkey_env), confirm, _terminal())
+    venue = venue_choice(broker, exchange, authkey_env)
+    options = RunOptions(day, speed, venue, confirm, _terminal(), tell=typer.echo)
     with named_after(config):
         _trade(settings, options)
 
@@ -97,7 +98,7 @@ def live(
         )
     configure_logging(settings.logging)
     with named_after(config):
-        _trade(settings, RunOptions(confirmed=confirm, ask=_terminal()))
+        _trade(settings, RunOptions(confirmed=confirm, ask=_terminal(), tell=typer.echo))
 
 
 def _terminal() -> Callable[[str], str] | None:
@@ -108,9 +109,7 @@ def _terminal() -> Callable[[str], str] | None:
 def _trade(settings: MaemaeConfig, options: RunOptions) -> None:
     from maemae.engine.runtime import run_trading_day
 
-    summary = run_trading_day(settings, options)
-    if summary.recovery is not None:  # what the start found, first, as `maemae paper` prints it
-        typer.echo(summary.recovery.line())
+    summary = run_trading_day(settings, options)  # its start's lines were told as they happened
     typer.echo(summary.note)
     if summary.report is not None:
         report = summary.report

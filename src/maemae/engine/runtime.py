@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -101,8 +101,11 @@ from maemae.ports.state import SavedState, StateChange, StateStore
 from maemae.service.report import check_report_dir, write_day_report
 from maemae.store.database import describe
 from maemae.store.instance_lock import instance_lock
+from maemae.wording import counted
 
 log = structlog.get_logger("maemae.run")
+
+Tell = Callable[[str], None]
 
 LOCK_CHECK_EVERY = timedelta(minutes=1)  # how soon a run that sends no order finds its instance lock lost
 
@@ -116,6 +119,7 @@ class RunOptions:
     ask: Ask | None = None  # how to ask at the first live order (None: no terminal)
     clock: Clock | None = None  # without --replay: the wall clock (tests give another)
     data_source: BarSource | None = None  # data.update_before_open's source (tests give a recorded one)
+    tell: Tell | None = None  # where the start's lines go as they happen (the CLI: the terminal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +219,44 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         return _trade_day(config, options, calendar, schedule, clock, market, ctrl_c)
 
 
+def start_line(
+    schedule: SessionSchedule,
+    now: datetime,
+    codes: list[str],
+    held: list[str],
+    trades_with: str,
+    speed: float | None,
+) -> str:
+    """The line a run tells once it has recovered and planned its day: what it trades, with whom, and what
+    it does next, so that a terminal left open over the day does not sit silent until the close. ``speed``:
+    a replay's (None on the clock)."""
+    if speed == 0:
+        when = "replaying the day as fast as it goes"
+    elif now < schedule.open:
+        when = f"waiting for the open at {schedule.open:%H:%M} KST"
+    else:
+        when = f"trading until the close at {schedule.close:%H:%M} KST"
+    if speed:
+        when += f", {speed:g} times as fast as the day ran"
+    held_here = sum(1 for code in codes if code in held)
+    return (
+        f"{schedule.day}: {counted(len(codes), 'stock')} ({held_here:,} held) with {trades_with}; {when} "
+        "(`maemae status` and the dashboard follow the day; Ctrl-C stops it)"
+    )
+
+
+def _trades_with(config: MaemaeConfig, options: RunOptions) -> str:
+    """What the day trades with, in words: the account on the clock, the venue in a replay."""
+    if options.replay is None:
+        return trading_account(config)
+    venue = options.venue
+    if venue.url is not None:
+        return f"the replay's {venue.broker} at {venue.url}"
+    if venue.address is not None:
+        return f"the replay's {venue.broker} exchange at {venue.address[0]}:{venue.address[1]}"
+    return f"the replay's {venue.broker} exchange in this process"
+
+
 def _left_open(config: MaemaeConfig, day: date) -> bool:
     """Whether the store holds a day on the clock of ``day`` that stopped before its close (killed, or the
     machine down over the close): a start after the close closes it (recovery collects the fills its orders
@@ -312,6 +354,11 @@ def _trade_day(
         scheduler = Scheduler(clock)
         live.plan(scheduler)
         _watch_lock(scheduler, lock.check)
+        if options.tell is not None:  # a day on the clock runs for hours: the terminal hears how it starts
+            options.tell(recovery.line())
+            speed = options.speed if replay else None
+            with_what = _trades_with(config, options)
+            options.tell(start_line(schedule, clock.now(), codes, holdings, with_what, speed))
         ctrl_c.line = during_the_day(day, going_on(options, config.broker.kind))
         try:
             with _alerted(sink, clock, store):
