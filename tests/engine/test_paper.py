@@ -202,8 +202,10 @@ def test_paper_when_killed_then_resumes_against_the_exchange_process(
         first = subprocess.Popen([*paper, "--speed", "3000"], env=env, stdout=subprocess.PIPE, text=True)
         reached = _wait_for_cursor(f"sqlite:///{tmp_path}/state.db", 120, 60)
         first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        killed_said = first.communicate(timeout=10)[0]
         assert first.returncode == -signal.SIGKILL
+        # the run killed half-way had told how it started, as it started
+        assert killed_said.startswith("recovery: 0 orders restored, 0 found at the venue"), killed_said
         second = subprocess.run(
             [*paper, "--speed", "0"], env=env, capture_output=True, text=True, timeout=120
         )

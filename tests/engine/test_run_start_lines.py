@@ -44,7 +44,8 @@ def test_run_on_the_clock_when_started_before_the_open_and_again_mid_day_then_ea
     ), told[0][1]
     # the restart found the first start's orders, and holds what they bought
     restored = re.fullmatch(r"recovery: ([\d,]+) orders? restored, .*", told[1][0])
-    assert restored is not None and int(restored[1].replace(",", "")) > 0, told[1][0]
+    assert restored is not None, told[1][0]
+    assert int(restored[1].replace(",", "")) > 0, told[1][0]
     started = re.fullmatch(
         rf"{DAY}: (\d+) stocks \((\d+) held\) with {account}; trading until the close at 15:30 KST "
         + re.escape(WATCHED),
@@ -52,4 +53,5 @@ def test_run_on_the_clock_when_started_before_the_open_and_again_mid_day_then_ea
     )
     assert started is not None, told[1][1]
     assert 0 < int(started[2]) <= int(started[1])
-    assert second.recovery is not None and second.recovery.line() == told[1][0]
+    assert second.recovery is not None
+    assert second.recovery.line() == told[1][0]

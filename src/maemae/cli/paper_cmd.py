@@ -92,10 +92,8 @@ def paper(
     configure_logging(settings.logging)
     choice = venue_choice(broker, exchange, authkey_env)
     with named_after(config):
-        summary = run_paper_replay(settings, day, speed, choice)
-    if summary.resumed_at is not None:
-        typer.echo(f"resumed {summary.resumed_at.day} at step {summary.resumed_at.next_bar}")
-    typer.echo(summary.recovery.line())
+        # where it goes on from and what recovery found are told as the replay starts
+        summary = run_paper_replay(settings, day, speed, choice, tell=typer.echo)
     if summary.stopped is not None:  # SIGTERM before the close: a stop that was asked for, not judged
         typer.echo(summary.stopped)
         return

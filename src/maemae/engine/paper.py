@@ -85,8 +85,14 @@ class PaperSummary:
 
 
 def run_paper_replay(
-    config: MaemaeConfig, day: date, speed: float, choice: VenueChoice | None = None
+    config: MaemaeConfig,
+    day: date,
+    speed: float,
+    choice: VenueChoice | None = None,
+    tell: Callable[[str], None] | None = None,
 ) -> PaperSummary:
+    """``maemae paper``: ``day`` replayed on ``choice``'s venue at ``speed``; ``tell`` hears how the replay
+    starts as it starts (``run_persisted_replay``)."""
     choice = choice or VenueChoice()
     stops = StopSignals()
     pace = WallPacer(speed, sleep=stops.sleep)  # checks the speed before anything is opened
@@ -94,7 +100,7 @@ def run_paper_replay(
         with ctrl_c.uncut():
             market = _replay_market(config, day)
         check_report_dir(config)
-        return _replay_day(config, day, choice, market, stops, pace, ctrl_c)
+        return _replay_day(config, day, choice, market, stops, pace, ctrl_c, tell)
 
 
 def _replay_day(
@@ -105,6 +111,7 @@ def _replay_day(
     stops: StopSignals,
     pace: WallPacer,
     ctrl_c: CtrlC,
+    tell: Callable[[str], None] | None,
 ) -> PaperSummary:
     """The replay from taking the store's lock to the report after the close; ``ctrl_c`` is told where the
     run is, for the line a Ctrl-C outside ``stops`` ends it with."""
@@ -142,6 +149,7 @@ def _replay_day(
                     sink,
                     check_lock=lock.check,
                     stop=lambda: stops.received is not None,
+                    tell=tell,
                 )
         except MaemaeError as error:  # the operator hears of it before the process exits
             alert_error(sink, error, max(clock.now(), started), store)

@@ -81,6 +81,13 @@ def replay_moment(calendar: TradingCalendar, day: date, cursor: Cursor | None) -
     return starts[cursor.next_bar] if cursor.next_bar < len(starts) else schedule.close + timedelta(seconds=1)
 
 
+def _tell_the_start(tell: Callable[[str], None], cursor: Cursor | None, recovery: RecoveryReport) -> None:
+    """Where a replay goes on from (a stopped one), and what its recovery found."""
+    if cursor is not None:
+        tell(f"resumed {cursor.day} at step {cursor.next_bar}")
+    tell(recovery.line())
+
+
 def run_persisted_replay(
     config: MaemaeConfig,
     market: BacktestMarket,
@@ -93,7 +100,10 @@ def run_persisted_replay(
     *,
     check_lock: LockCheck | None = None,
     stop: Callable[[], bool] | None = None,
+    tell: Callable[[str], None] | None = None,
 ) -> ReplayOutcome:
+    """Replay ``days`` on ``venue``, every change saved to ``store``; ``tell`` hears, as the replay starts,
+    where it goes on from and what recovery found (a replay paced to the wall clock runs for hours)."""
     engine = build_backtest_engine(
         config,
         market.calendar,
@@ -117,6 +127,8 @@ def run_persisted_replay(
     restart = replay_moment(market.calendar, cursor.day if cursor else days[0], cursor)
     started = max(engine.clock.now(), restart)
     report = recover(engine.kernel, saved, engine.orders.broker, recorder, started, sink, "venue")
+    if tell is not None:
+        _tell_the_start(tell, cursor, report)
     runner = BacktestRunner(engine, market, every_bar=True)
     closed = len(runner.recorder.days)
 

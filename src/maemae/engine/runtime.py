@@ -105,8 +105,6 @@ from maemae.wording import counted
 
 log = structlog.get_logger("maemae.run")
 
-Tell = Callable[[str], None]
-
 LOCK_CHECK_EVERY = timedelta(minutes=1)  # how soon a run that sends no order finds its instance lock lost
 
 
@@ -119,7 +117,9 @@ class RunOptions:
     ask: Ask | None = None  # how to ask at the first live order (None: no terminal)
     clock: Clock | None = None  # without --replay: the wall clock (tests give another)
     data_source: BarSource | None = None  # data.update_before_open's source (tests give a recorded one)
-    tell: Tell | None = None  # where the start's lines go as they happen (the CLI: the terminal)
+    tell: Callable[[str], None] | None = (
+        None  # where the start's lines go as they happen (the CLI: the terminal)
+    )
 
 
 @dataclass(frozen=True, slots=True)
