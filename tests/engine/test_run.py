@@ -269,10 +269,11 @@ def kis_paper_server(
     clock: SimulatedClock,
     extra: str,
     kind: str = "kis",
+    day: date = DAY,
 ) -> Iterator[tuple[Path, MockServer]]:
     """The local KIS server (on 127.0.0.1) trading the day's stored bars as ``clock`` reaches them, its
     account the config's exchange and cash, and a config of ``run`` with broker ``kind`` on it (``extra``:
-    more of its ``[execution]`` table); yields the config's path and the server."""
+    more of its ``[execution]`` table), trading ``day``; yields the config's path and the server."""
     settings = MockSettings(token_interval_s=0.1)
     store = BarStore(root)
     path = _config(root, directory, extra)
@@ -281,7 +282,7 @@ def kis_paper_server(
     server = MockServer(
         lambda c: make_sim_exchange(load_config(path), calendar, instruments, c),
         settings=settings,
-        replay=MarketReplay(store, calendar, DAY, clock.now),
+        replay=MarketReplay(store, calendar, day, clock.now),
     ).start()
     try:
         for variable, value in mock_environment(KisBrokerConfig(), settings).items():

@@ -71,15 +71,21 @@ def _stopped_by_sigterm(config: Path, clock: SimulatedClock) -> None:
     assert stopped.note.startswith(f"{DAY}: stopped before the close by SIGTERM"), stopped.note
 
 
-def _day_on_the_clock(
-    root: Path, directory: Path, monkeypatch: pytest.MonkeyPatch, start: datetime, stop_at: datetime | None
+def day_on_the_clock(
+    root: Path,
+    directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    start: datetime,
+    stop_at: datetime | None,
+    kind: str = "kis",
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], int]:
-    """``run`` on a (simulated) wall clock from ``start`` with KIS's paper server, stopped by SIGTERM at
-    ``stop_at`` and started again at once when it is given: the day's fills and orders, and its cycles."""
+    """``run`` on a (simulated) wall clock from ``start`` with KIS's paper server (``kind`` ``sim``: the
+    simulated exchange inside the run, on KIS's prices), stopped by SIGTERM at ``stop_at`` and started again
+    at once when it is given: the day's fills and orders, and its cycles."""
     clock = SimulatedClock(start)
     _SigtermAt(monkeypatch, stop_at)
     directory.mkdir()
-    with kis_paper_server(root, directory, monkeypatch, clock, LOGS.format(directory)) as (config, _):
+    with kis_paper_server(root, directory, monkeypatch, clock, LOGS.format(directory), kind) as (config, _):
         if stop_at is not None:
             _stopped_by_sigterm(config, clock)
             assert clock.now() == stop_at
@@ -103,10 +109,10 @@ def _day_on_the_clock(
 def test_run_on_the_clock_when_stopped_and_started_again_then_it_trades_as_the_unbroken_day(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: datetime
 ) -> None:
-    unbroken = _day_on_the_clock(market_root, tmp_path / "unbroken", monkeypatch, start, None)
+    unbroken = day_on_the_clock(market_root, tmp_path / "unbroken", monkeypatch, start, None)
     assert len(unbroken[0]) > 10, "a day with few fills would show little"
     # stopped half-way through a minute: the daily timer's next moment is the next whole minute, not 30 s on
-    restarted = _day_on_the_clock(market_root, tmp_path / "restarted", monkeypatch, start, _at(11, 0, 30))
+    restarted = day_on_the_clock(market_root, tmp_path / "restarted", monkeypatch, start, _at(11, 0, 30))
     fills, orders, cycles = restarted
     assert orders == unbroken[1]
     assert fills == unbroken[0]

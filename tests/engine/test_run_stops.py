@@ -174,17 +174,11 @@ def test_run_when_sigterm_before_the_close_then_exit_0_saying_so_without_a_book_
 def test_stop_line_says_the_same_command_goes_on_unless_the_exchange_was_in_process(
     options: RunOptions, resumable: bool
 ) -> None:
-    ending = going_on(options, "kis")
+    ending = going_on(options)
     if resumable:
         assert ending == " and the book is checked at the close: start the same command again to go on"
     else:
         assert ending.startswith(", but the exchange ran inside this process and is gone, so this day cannot")
-
-
-def test_stop_line_on_the_clock_with_the_simulated_exchange_inside_then_says_the_day_cannot_go_on() -> None:
-    ending = going_on(RunOptions(), "sim")
-    assert ending.startswith(", but the simulated exchange ran inside this process and is gone: ")
-    assert "start the same command again" not in ending
 
 
 @pytest.mark.parametrize(

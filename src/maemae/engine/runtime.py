@@ -84,6 +84,7 @@ from maemae.engine.persistence import StateRecorder
 from maemae.engine.quotes import BrokerMinutes, PriceSource, ReplayedQuotes, TodaySoFar
 from maemae.engine.recovery import RecoveryReport, recover
 from maemae.engine.scheduler import Scheduler
+from maemae.engine.sim_book import carry_over
 from maemae.engine.stop_signals import (
     CtrlC,
     StopSignals,
@@ -314,8 +315,6 @@ def _trade_day(
             _refuse_a_gone_exchange(config.store.url, day, options.venue, saved)
         else:
             _one_account(config, store, saved)
-            if config.broker.kind == "sim":
-                _refuse_a_gone_sim(config, saved)
         if cursor:  # as paper: an exchange of its own process that outlived the store's later day
             refuse_an_earlier_day(describe(config.store.url), date.fromisoformat(str(cursor["day"])), day)
         selector = universe_selector(config, calendar)
@@ -326,6 +325,8 @@ def _trade_day(
         # run's last error (as the day's errors are, and as paper's are): a scheduled run must not end silent
         with _alerted(sink, clock, store):
             broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
+            if isinstance(broker, SimExchange):  # on the clock: its predecessor's book is the store's
+                carry_over(broker, saved, day)
             today_so_far = _today_so_far(prices)
             # the lock is checked right before each request leaves, after any confirmation prompt: a person
             # may take minutes to answer, and the lock may be lost meanwhile
@@ -359,7 +360,7 @@ def _trade_day(
             speed = options.speed if replay else None
             with_what = _trades_with(config, options)
             options.tell(start_line(schedule, clock.now(), codes, holdings, with_what, speed))
-        ctrl_c.line = during_the_day(day, going_on(options, config.broker.kind))
+        ctrl_c.line = during_the_day(day, going_on(options))
         try:
             with _alerted(sink, clock, store):
                 stopped_by = _drive(scheduler, live, clock)
@@ -372,7 +373,7 @@ def _trade_day(
         with ctrl_c.uncut():
             differences = [] if interrupted else _book_check(core, broker, feed)
         report = write_day_report(config, store, day) if live.closed else (None, None)
-    ending = going_on(options, config.broker.kind)
+    ending = going_on(options)
     return _summary(day, live, recovery, interrupted, differences, report, ending)
 
 
@@ -387,15 +388,13 @@ def _alerted(sink: AlertSink, clock: Clock, store: StateStore) -> Iterator[None]
         raise
 
 
-def going_on(options: RunOptions, broker_kind: str) -> str:
+def going_on(options: RunOptions) -> str:
     """How the line of a day a signal stopped ends. A day on the clock goes on with the same command (the
-    broker keeps its orders and holdings), as does a replay whose exchange runs in a process of its own; a
-    replay whose exchange ran inside this one cannot, nor can a day on the clock with ``broker_kind``
-    ``sim`` that held anything (``_refuse_a_gone_sim``)."""
+    broker keeps its orders and holdings; the simulated exchange of ``broker.kind = "sim"`` is carried over
+    from the store: ``engine.sim_book``), as does a replay whose exchange runs in a process of its own; a
+    replay whose exchange ran inside this one cannot."""
     if options.replay is not None and not options.venue.outlives_the_run:
         return how_to_go_on(options.venue)
-    if options.replay is None and broker_kind == "sim":
-        return f", but the simulated exchange ran inside this process and is gone: {SIM_ON_THE_CLOCK}"
     return " and the book is checked at the close: start the same command again to go on"
 
 
@@ -495,37 +494,6 @@ def _one_account(config: MaemaeConfig, store: StateStore, saved: SavedState) -> 
             "(recovery would take the other account's orders for the store's), so give this run its own "
             "store.url, or set the config back"
         )
-
-
-SIM_ON_THE_CLOCK = (
-    'a run on this store with broker.kind = "sim" is refused once it holds shares, open orders or '
-    "cash other than backtest.initial_cash; paper-trade across restarts and days on KIS's paper server "
-    '(broker.kind = "kis", broker.kis.paper = true), or start a new store.url'
-)
-
-
-def _refuse_a_gone_sim(config: MaemaeConfig, saved: SavedState) -> None:
-    """A day on the clock with ``broker.kind = "sim"`` trades on a simulated exchange made in this process,
-    empty with ``backtest.initial_cash``: the exchange of an earlier run, with its holdings, orders and cash,
-    ended with that run. Recovery against the new one would take every share held for sold outside maemae,
-    book its cost as a loss (the portfolio stop may end the day's entries on it) and reset the cash, so a
-    store that holds any of them is refused, as a replay's is (``_refuse_a_gone_exchange``)."""
-    held = sorted(str(p.code) for p in saved.positions if p.account_quantity)
-    totals = saved.account
-    cash = None if totals is None else totals.account.cash
-    if held:
-        what = f"shares of {', '.join(held)}"
-    elif any(order.is_open for order in saved.orders):
-        what = "open orders"
-    elif cash is not None and cash != config.backtest.initial_cash:
-        what = f"cash of {cash:,} won (backtest.initial_cash is {config.backtest.initial_cash:,})"
-    else:
-        return
-    raise StoreError(
-        f"store {describe(config.store.url)} holds {what} on the simulated exchange that an earlier run "
-        f'(broker.kind = "sim") ran inside its process, and that exchange is gone, so this run would take '
-        f"them for traded outside maemae: {SIM_ON_THE_CLOCK}"
-    )
 
 
 def _trading_venue(

@@ -125,6 +125,7 @@ class SimExchange:
         self._last_bar: dict[StockCode, MarketBar] = {}  # quoted on request, not on every bar
         self._day: date | None = None
         self._sequence = 0
+        self._fills_made = 0  # the day's fills, for their ids (a carried-over day's count from the store)
 
     # ----- market data feed
     def start_day(self, day: date, base_prices: Mapping[StockCode, int]) -> None:
@@ -133,6 +134,8 @@ class SimExchange:
         expire first, as KRX orders do at their session's end."""
         if self._day is not None and self._day != day and self._book.working:
             self.end_day()
+        if self._day != day:
+            self._fills_made = 0
         self._day = day
         self._fills = []
         self.account.settle(day)
@@ -141,6 +144,17 @@ class SimExchange:
             kind, market = self._listing(code)
             self._limits[code] = price_limits(base, day, kind, market)
             self._grids[code] = tick_table(day, kind, market)
+        if self._book.working:  # carried over (``carry_over``): a market buy's reservation needs the limits
+            self._reserve_carried_market_buys()
+
+    def _reserve_carried_market_buys(self) -> None:
+        for orders in self._book.working.values():
+            for order in orders:
+                request = order.request
+                if request.side is Side.BUY and order.number not in self.account.reserved:
+                    price = self._limits[request.code].upper if request.code in self._limits else None
+                    if price is not None:
+                        self.account.reserve(order.number, self._reservation_at(price, order.remaining))
 
     def limits(self, code: StockCode) -> PriceLimits | None:
         return self._limits.get(code)
@@ -194,6 +208,45 @@ class SimExchange:
         self._book.working[code].append(order)
         self._fill(order, quantity, price, self._clock())
         return order.number
+
+    def carry_over(
+        self,
+        day: date,
+        account: Account,
+        holdings: Mapping[StockCode, tuple[int, int]],
+        orders: Sequence[tuple[OrderRequest, BrokerOrder]],
+        fills_made: int,
+    ) -> None:
+        """Take over the book of this exchange's predecessor, the simulated exchange an earlier run of the
+        same store ran inside its process (a day on the clock with ``broker.kind = "sim"``), as it stood at
+        that run's last save: ``day``, the day it last traded, on which it made ``fills_made`` fills (their
+        ids go on from there); its cash; each code's shares and their cost (``holdings``); and its orders,
+        each as it was sent and as the exchange showed it. The working buys' reservations are made again for
+        what remains (a market buy's when the day's limits are known: ``start_day``). Called on a new
+        exchange before its first day starts; orders still working from ``day`` expire when a later day
+        starts, as they would have at ``day``'s close."""
+        self._day, self._fills_made = day, fills_made
+        self.account = Account(account.settled_cash, list(account.pending))
+        for code, (quantity, cost) in holdings.items():
+            self._holdings[code] = _Holding(quantity, cost)
+        for request, shown in orders:
+            number = shown.broker_order_no
+            order = _Working(
+                number,
+                request,
+                shown.submitted_at,
+                shown.price,
+                shown.quantity,
+                shown.filled_quantity,
+                shown.status,
+            )
+            order.amount, order.last_fill_at = shown.filled_amount or 0, shown.last_fill_at
+            self._book.all[number] = order
+            self._sequence = max(self._sequence, int(number[1:]))
+            if shown.status is BrokerOrderStatus.WORKING:
+                self._book.working[request.code].append(order)
+                if request.side is Side.BUY and request.price is not None:
+                    self.account.reserve(number, self._reservation_at(request.price, order.remaining))
 
     def _next_number(self) -> str:
         """The next broker order number, ``S`` and seven digits (spelled without a format spec, which costs
@@ -321,8 +374,11 @@ class SimExchange:
                 )
 
     def _reservation(self, request: OrderRequest) -> int:
-        limits = self._limits[request.code]
-        amount = (request.price or limits.upper) * request.quantity  # market buys reserve at the upper limit
+        price = request.price or self._limits[request.code].upper  # market buys reserve at the upper limit
+        return self._reservation_at(price, request.quantity)
+
+    def _reservation_at(self, price: int, quantity: int) -> int:
+        amount = price * quantity
         return amount + self._costs.commission(amount)
 
     def _check_acceptable(self, request: OrderRequest, now: datetime) -> None:
@@ -352,7 +408,8 @@ class SimExchange:
         day = at.date()
         kind, market = self._listing(request.code)
         costs = self._costs.costs(request.side, price * quantity, day, market, kind, self._calendar)
-        fill_id = dated_id(day, len(self._fills) + 1)
+        self._fills_made += 1
+        fill_id = dated_id(day, self._fills_made)
         fill = Fill(
             fill_id,
             order.number,
