@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -223,8 +223,8 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
 def start_line(
     schedule: SessionSchedule,
     now: datetime,
-    codes: list[str],
-    held: list[str],
+    codes: Sequence[str],
+    held: Collection[str],
     trades_with: str,
     speed: float | None,
 ) -> str:
