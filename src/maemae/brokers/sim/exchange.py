@@ -144,17 +144,18 @@ class SimExchange:
             kind, market = self._listing(code)
             self._limits[code] = price_limits(base, day, kind, market)
             self._grids[code] = tick_table(day, kind, market)
-        if self._book.working:  # carried over (``carry_over``): a market buy's reservation needs the limits
-            self._reserve_carried_market_buys()
+        if self._book.working:  # orders taken over by ``carry_over``
+            self._reserve_carried_buys()
 
-    def _reserve_carried_market_buys(self) -> None:
+    def _reserve_carried_buys(self) -> None:
+        """The working buys a new exchange took over reserve cash for what remains, once the day's limits
+        are known (a market buy reserves at the upper limit)."""
         for orders in self._book.working.values():
             for order in orders:
-                request = order.request
-                if request.side is Side.BUY and order.number not in self.account.reserved:
-                    price = self._limits[request.code].upper if request.code in self._limits else None
-                    if price is not None:
-                        self.account.reserve(order.number, self._reservation_at(price, order.remaining))
+                request, limits = order.request, self._limits.get(order.request.code)
+                if request.side is Side.BUY and order.number not in self.account.reserved and limits:
+                    price = request.price or limits.upper
+                    self.account.reserve(order.number, self._reservation_at(price, order.remaining))
 
     def limits(self, code: StockCode) -> PriceLimits | None:
         return self._limits.get(code)
@@ -221,10 +222,9 @@ class SimExchange:
         same store ran inside its process (a day on the clock with ``broker.kind = "sim"``), as it stood at
         that run's last save: ``day``, the day it last traded, on which it made ``fills_made`` fills (their
         ids go on from there); its cash; each code's shares and their cost (``holdings``); and its orders,
-        each as it was sent and as the exchange showed it. The working buys' reservations are made again for
-        what remains (a market buy's when the day's limits are known: ``start_day``). Called on a new
-        exchange before its first day starts; orders still working from ``day`` expire when a later day
-        starts, as they would have at ``day``'s close."""
+        each as it was sent and as the exchange showed it. Called on a new exchange before its first day
+        starts, which reserves the cash of the working buys; orders still working from ``day`` expire when a
+        later day starts instead, as they would have at ``day``'s close."""
         self._day, self._fills_made = day, fills_made
         self.account = Account(account.settled_cash, list(account.pending))
         for code, (quantity, cost) in holdings.items():
@@ -245,8 +245,6 @@ class SimExchange:
             self._sequence = max(self._sequence, int(number[1:]))
             if shown.status is BrokerOrderStatus.WORKING:
                 self._book.working[request.code].append(order)
-                if request.side is Side.BUY and request.price is not None:
-                    self.account.reserve(number, self._reservation_at(request.price, order.remaining))
 
     def _next_number(self) -> str:
         """The next broker order number, ``S`` and seven digits (spelled without a format spec, which costs
