@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from maemae.errors import DomainError
 
-KST = ZoneInfo("Asia/Seoul")
+# Final: the compiled engine reads it as a C global (the order path compares zones with it on every order,
+# fill and history line), not through the module's dict
+KST: Final = ZoneInfo("Asia/Seoul")
 _NS_PER_MINUTE: Final = 60_000_000_000
 _NS_PER_SECOND: Final = 1_000_000_000
 _UNIX_ORDINAL: Final = date(1970, 1, 1).toordinal()
@@ -26,6 +28,7 @@ def require_kst(ts: datetime, what: str = "timestamp") -> datetime:
 
 
 _COMPACT_DATES: dict[int, str] = {}  # by ordinal: a run makes ids on a few hundred days at most
+_ID_PREFIXES: dict[int, str] = {}  # by ordinal: ``YYYYMMDD-``, the day's part of every id
 
 
 def compact_date(day: date) -> str:
@@ -40,9 +43,14 @@ def compact_date(day: date) -> str:
 
 def dated_id(day: date, number: int) -> str:
     """An order or fill id: ``YYYYMMDD-NNNNNN``, the day's ``number`` in at least six digits (padded by
-    arithmetic where it can be: ``zfill`` is a generic method call in the compiled build)."""
+    arithmetic where it can be: ``zfill`` is a generic method call in the compiled build). The day's part,
+    dash included, is kept per day, so an id is one concatenation."""
+    ordinal = day.toordinal()
+    prefix = _ID_PREFIXES.get(ordinal)
+    if prefix is None:
+        prefix = _ID_PREFIXES[ordinal] = compact_date(day) + "-"
     digits = str(1_000_000 + number)[1:] if 0 <= number < 1_000_000 else str(number).zfill(6)
-    return compact_date(day) + "-" + digits
+    return prefix + digits
 
 
 def kst_after(midnight: datetime, since_ns: int) -> datetime:

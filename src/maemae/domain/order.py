@@ -212,6 +212,8 @@ def _grouped(number: int) -> str:
     """``f"{number:,}"``, digits grouped in threes by commas, made by slicing: the compiled build turns a
     format spec into a generic ``str.format`` call, and a fill's note made three of them (a sixth of what
     recording a fill cost)."""
+    if 0 <= number < 1_000:  # a fill's quantity, mostly: nothing to group
+        return str(number)
     digits = str(abs(number))
     head = len(digits) % 3 or 3
     text = digits[:head]

@@ -92,6 +92,9 @@ class OrderManager:
         # zone for the offset on every order
         self._decisions: set[tuple[int, StockCode, Side, IntentSource]] = set()
         self._sequence = 0
+        # the last moment a decision was keyed by, and its epoch ns (``_moment_ns``)
+        self._last_moment: datetime | None = None
+        self._last_ns = 0
 
     # ----- new orders
 
@@ -124,8 +127,16 @@ class OrderManager:
             asked_quantity=intent.quantity,
         )
         self.orders[order.order_id] = order
-        self._decisions.add((moment_ns(now), intent.code, intent.side, intent.source))
+        self._decisions.add((self._moment_ns(now), intent.code, intent.side, intent.source))
         return order
+
+    def _moment_ns(self, now: datetime) -> int:
+        """``now`` in epoch ns, for a decision's key. The kernel asks :meth:`was_decided` and then submits or
+        records a denial at the same ``now``, and its exits and strategy decide at one step's moment: the
+        last one is kept, so each is converted once (about 2,400 instructions a conversion, compiled)."""
+        if now is not self._last_moment:
+            self._last_moment, self._last_ns = now, moment_ns(now)
+        return self._last_ns
 
     def knows_number(self, broker_order_no: str) -> bool:
         return broker_order_no in self._by_number
@@ -136,7 +147,7 @@ class OrderManager:
         A restarted process that redoes the step it crashed in asks this first, so the decision it already
         made (and saved) is not made, and sent, a second time.
         """
-        return (moment_ns(now), intent.code, intent.side, intent.source) in self._decisions
+        return (self._moment_ns(now), intent.code, intent.side, intent.source) in self._decisions
 
     def restore(self, orders: list[Order]) -> None:
         """Take back the orders saved before a restart: their numbers, open index, timeouts and decisions."""
