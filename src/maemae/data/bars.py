@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -24,12 +25,12 @@ Int64Array = npt.NDArray[np.int64]
 
 BAR_COLUMNS: tuple[str, ...] = ("ts", "open", "high", "low", "close", "volume", "value")
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
-NS_PER_SECOND = 1_000_000_000
+NS_PER_SECOND: Final = 1_000_000_000
 
 
-_UNIX_ORDINAL = date(1970, 1, 1).toordinal()
-_DAY_NS = 86_400 * NS_PER_SECOND
-_KST_OFFSET_NS = 9 * 3_600 * NS_PER_SECOND  # KST is UTC+9 all year, no daylight saving
+_UNIX_ORDINAL: Final = date(1970, 1, 1).toordinal()
+_DAY_NS: Final = 86_400 * NS_PER_SECOND
+_KST_OFFSET_NS: Final = 9 * 3_600 * NS_PER_SECOND  # KST is UTC+9 all year, no daylight saving
 
 
 def day_ns(day: date) -> int:

@@ -27,8 +27,8 @@ def require_kst(ts: datetime, what: str = "timestamp") -> datetime:
     return ts.astimezone(KST)
 
 
-_COMPACT_DATES: dict[int, str] = {}  # by ordinal: a run makes ids on a few hundred days at most
-_ID_PREFIXES: dict[int, str] = {}  # by ordinal: ``YYYYMMDD-``, the day's part of every id
+_COMPACT_DATES: Final[dict[int, str]] = {}  # by ordinal: a run makes ids on a few hundred days at most
+_ID_PREFIXES: Final[dict[int, str]] = {}  # by ordinal: ``YYYYMMDD-``, the day's part of every id
 
 
 def compact_date(day: date) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import SupportsIndex
+from typing import Final, SupportsIndex
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.codes import StockCode
@@ -32,7 +32,7 @@ class IntentSource(StrEnum):
 
 
 # the exit rules: they run whatever strategy holds the stock; alerts and reports list their orders apart
-EXIT_SOURCES = frozenset(
+EXIT_SOURCES: Final = frozenset(
     {IntentSource.STOP_LOSS, IntentSource.TRAILING_STOP, IntentSource.TIME_CUT, IntentSource.PORTFOLIO_STOP}
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Final
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import KST, require_kst
@@ -20,7 +21,7 @@ from maemae.domain.intents import IntentSource
 from maemae.domain.order_states import OPEN_STATES, TERMINAL_STATES, OrderEvent, OrderState, next_state
 from maemae.errors import DomainError
 
-_PRICED_TYPES = (OrderType.LIMIT, OrderType.CONDITIONAL_LIMIT)
+_PRICED_TYPES: Final = (OrderType.LIMIT, OrderType.CONDITIONAL_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)

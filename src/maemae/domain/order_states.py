@@ -96,8 +96,10 @@ def _build_table() -> dict[tuple[OrderState, OrderEvent], OrderState]:
 # lookup from a C global, where a ``Mapping`` in the module's namespace went through two generic lookups
 TRANSITIONS: Final[dict[tuple[OrderState, OrderEvent], OrderState]] = _build_table()
 
-TERMINAL_STATES: frozenset[OrderState] = frozenset({S.DENIED, S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED})
-OPEN_STATES: frozenset[OrderState] = frozenset(
+TERMINAL_STATES: Final[frozenset[OrderState]] = frozenset(
+    {S.DENIED, S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED}
+)
+OPEN_STATES: Final[frozenset[OrderState]] = frozenset(
     {S.SUBMITTED, S.UNKNOWN, S.ACCEPTED, S.PARTIALLY_FILLED, S.PENDING_CANCEL, S.PENDING_MODIFY}
 )
 

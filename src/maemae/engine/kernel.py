@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import structlog
 
@@ -42,7 +42,7 @@ from maemae.strategy.api import MinuteInput, MinuteStrategy, PositionView, Signa
 
 log = structlog.get_logger("maemae.kernel")
 
-VOLUME_LOOKBACK = 20
+VOLUME_LOOKBACK: Final = 20
 
 # a strategy hook that fails on every bar fails hundreds of thousands of times a month: each different error
 # is logged in full once, and these bound how many different ones a hook logs (an error whose message holds a

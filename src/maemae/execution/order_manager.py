@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Final
 
 from maemae.compiled import pickle_by_fields
 from maemae.config.execution import ExecutionConfig
@@ -46,7 +47,7 @@ TickMover = Callable[[StockCode, int, int, datetime], int]
 
 SETTLED_BY_QUERY = "settled by query:"  # the note of every transition a broker query (not an event) made
 
-_CLOSING_EVENTS = {
+_CLOSING_EVENTS: Final = {
     BrokerOrderStatus.CANCELLED: OrderEvent.CANCEL_CONFIRMED,
     BrokerOrderStatus.EXPIRED: OrderEvent.EXPIRE,
     BrokerOrderStatus.REJECTED: OrderEvent.REJECT,
@@ -479,13 +480,20 @@ class OrderManager:
         self._emit(OrderStateChanged(order.order_id, order.code, old, order.state, event, at, note))
 
     def _track_open(self, order: Order) -> None:
+        """Keep the open index in step with ``order``'s state (after every transition and fill): one dict
+        lookup when nothing changes, the usual case; a compiled ``dict.pop`` with a default is a generic
+        method call."""
+        order_id = order.order_id
         if order.is_open:
-            if order.order_id not in self._open:
+            known = self._open.get(order_id)
+            if known is None:
                 _count_up(self._open_per_code, order.code)
                 if order.side is Side.BUY:
                     _count_up(self._open_buys_per_code, order.code)
-            self._open[order.order_id] = order
-        elif self._open.pop(order.order_id, None) is not None:
+            if known is not order:  # new, or a restored order in the place of the one it stands for
+                self._open[order_id] = order
+        elif order_id in self._open:
+            del self._open[order_id]
             _count_down(self._open_per_code, order.code)
             if order.side is Side.BUY:
                 _count_down(self._open_buys_per_code, order.code)

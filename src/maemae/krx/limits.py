@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from typing import Final
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import InstrumentType, Market
@@ -17,7 +18,7 @@ from maemae.errors import DomainError
 from maemae.krx.ticks import tick_table
 
 # (first day in force, limit as a fraction of the base price), newest last.
-LIMIT_RATE_HISTORY: tuple[tuple[date, Fraction], ...] = (
+LIMIT_RATE_HISTORY: Final[tuple[tuple[date, Fraction], ...]] = (
     (date(1998, 12, 7), Fraction(15, 100)),
     (date(2015, 6, 15), Fraction(30, 100)),
 )

@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import require_kst
@@ -30,8 +30,8 @@ from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
 from maemae.errors import DataError
 
-RATE_WINDOW = timedelta(minutes=1)
-STATE_VERSION = 1
+RATE_WINDOW: Final = timedelta(minutes=1)
+STATE_VERSION: Final = 1
 
 
 class TradingState(StrEnum):

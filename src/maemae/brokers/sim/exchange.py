@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Final
 
 from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price
 from maemae.compiled import pickle_by_fields
@@ -44,7 +45,7 @@ from maemae.ports.broker import (
     Quote,
 )
 
-_ACCEPTING = (MarketPhase.PRE_OPEN_AUCTION, MarketPhase.CONTINUOUS, MarketPhase.CLOSING_AUCTION)
+_ACCEPTING: Final = (MarketPhase.PRE_OPEN_AUCTION, MarketPhase.CONTINUOUS, MarketPhase.CLOSING_AUCTION)
 
 
 @dataclass(slots=True)
