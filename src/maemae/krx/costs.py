@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
 from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import FUND_TYPES, InstrumentType, Market, Side
@@ -21,7 +22,7 @@ DEFAULT_COMMISSION_RATE = Decimal("0.00015")
 
 # (first settlement date, total rate incl. the rural special tax on KOSPI), newest last. KOSPI and KOSDAQ
 # totals have been equal since 2019.
-SELL_TAX_HISTORY: tuple[tuple[date, Decimal], ...] = (
+SELL_TAX_HISTORY: Final[tuple[tuple[date, Decimal], ...]] = (
     (date(1900, 1, 1), Decimal("0.0030")),
     (date(2019, 6, 3), Decimal("0.0025")),
     (date(2021, 1, 1), Decimal("0.0023")),
@@ -50,7 +51,7 @@ def _won(amount: int, ratio: tuple[int, int]) -> int:
     return amount * ratio[0] // ratio[1]
 
 
-_RATIOS: dict[Decimal, tuple[int, int]] = {}  # the few tax rates of the table, each made once
+_RATIOS: Final[dict[Decimal, tuple[int, int]]] = {}  # the few tax rates of the table, each made once
 
 
 def _ratio(rate: Decimal) -> tuple[int, int]:
@@ -83,11 +84,18 @@ class CostModel:
     commission_rate: Decimal = DEFAULT_COMMISSION_RATE
     # the rate as an exact integer ratio, made once: every order and fill asks for its commission
     _commission: tuple[int, int] = field(init=False, repr=False, compare=False)
+    # the sell tax's ratio by (trade date, calendar, fund or not), found once each: a sell fill is costed by
+    # the exchange and again by the order manager, and its settlement date and the tax table's walk cost
+    # about ten times this lookup (a calendar never changes once built)
+    _tax_ratios: dict[tuple[date, TradingCalendar, bool], tuple[int, int]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not Decimal(0) <= self.commission_rate < Decimal(1):
             raise DomainError(f"commission rate {self.commission_rate}: expected a fraction in [0, 1)")
         object.__setattr__(self, "_commission", self.commission_rate.as_integer_ratio())
+        object.__setattr__(self, "_tax_ratios", {})
 
     def commission(self, amount: int) -> int:
         """Commission on a fill of ``amount`` won."""
@@ -102,8 +110,12 @@ class CostModel:
         calendar: TradingCalendar,
     ) -> int:
         """Transaction tax on a sale of ``amount`` won traded on ``trade_date``."""
-        rate = sell_tax_rate(settlement_date(trade_date, calendar), market, instrument)
-        return _won(amount, _ratio(rate))
+        key = (trade_date, calendar, instrument in FUND_TYPES)
+        ratio = self._tax_ratios.get(key)
+        if ratio is None:
+            rate = sell_tax_rate(settlement_date(trade_date, calendar), market, instrument)
+            ratio = self._tax_ratios[key] = _ratio(rate)
+        return _won(amount, ratio)
 
     def costs(
         self,
