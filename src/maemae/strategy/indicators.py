@@ -27,7 +27,7 @@ def _wilder_step(avg: float, value: float, keep: float, add: float) -> float:
 
 
 @njit(cache=True)
-def _rsi_value(avg_gain: float, avg_loss: float) -> float:
+def rsi_value(avg_gain: float, avg_loss: float) -> float:
     if avg_loss == 0.0:
         return 100.0 if avg_gain > 0.0 else 50.0
     return 100.0 * avg_gain / (avg_gain + avg_loss)  # = 100 - 100 / (1 + RS), with one division
@@ -40,7 +40,7 @@ def wilder_factors(period: int) -> tuple[float, float]:
 
 
 @njit(cache=True)
-def _rsi_advance(
+def rsi_advance(
     steps: int,
     change: float,
     period: int,
@@ -72,9 +72,9 @@ def rsi_series(close: Int64Array, period: int) -> FloatArray:
     out = np.full(close.shape[0], np.nan)
     state = (0.0, 0.0, 0.0, 0.0)
     for i in range(1, close.shape[0]):
-        state = _rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, state)
+        state = rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, state)
         if i >= period:
-            out[i] = _rsi_value(state[2], state[3])
+            out[i] = rsi_value(state[2], state[3])
     return out
 
 
@@ -89,9 +89,9 @@ def rsi_last_two(close: Int64Array, period: int) -> tuple[float, float]:
     before = now = np.nan
     state = (0.0, 0.0, 0.0, 0.0)
     for i in range(1, n):
-        state = _rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, state)
+        state = rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, state)
         if i >= period and i >= n - 2:
-            value = _rsi_value(state[2], state[3])
+            value = rsi_value(state[2], state[3])
             if i == n - 1:
                 now = value
             else:
@@ -116,11 +116,11 @@ class IncrementalRSI:
         if self._last is not None:
             self._steps += 1
             keep, add = self._factors
-            self._state = _rsi_advance(
+            self._state = rsi_advance(
                 self._steps, float(close - self._last), self.period, keep, add, self._state
             )
             if self._steps >= self.period:
-                self.value = _rsi_value(self._state[2], self._state[3])
+                self.value = rsi_value(self._state[2], self._state[3])
         self._last = close
         return self.value
 
