@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 from maemae.data.bars import Timeframe
 from maemae.data.sample import generate_sample_market
 from maemae.data.store import BarStore
-from maemae.strategy.indicators import IncrementalRSI, rsi_last_two, rsi_series, trailing_sums
+from maemae.strategy.indicators import (
+    IncrementalRSI,
+    ResumedRSI,
+    rsi_last_two,
+    rsi_series,
+    trailing_sums,
+)
 
 
 def test_rsi_when_hand_computed_example_matches() -> None:
@@ -73,3 +79,36 @@ def test_trailing_sums_when_window_complete_are_exact() -> None:
     values = np.array([1, 2, 3, 4], dtype=np.int64)
     assert trailing_sums(values, 2).tolist() == [-1, 3, 5, 7]
     assert trailing_sums(values, 5).tolist() == [-1, -1, -1, -1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(min_value=95, max_value=105), min_size=0, max_size=90),
+    st.lists(st.tuples(st.integers(0, 90), st.booleans()), min_size=1, max_size=12),
+    st.integers(1, 20),
+)
+def test_resumed_rsi_when_windows_grow_shrink_or_change_equals_rsi_last_two_exactly(
+    closes: list[int], calls: list[tuple[int, bool]], period: int
+) -> None:
+    """``RSIMinute.on_bar``'s driver: one stock's calls on windows that grow (a backtest's woken bars, the
+    live loop's every bar), shrink, repeat, or whose earlier closes changed since the call before (the live
+    loop's chart replacing bars it built, the next day's window), each the same as ``rsi_last_two``."""
+    resumed = ResumedRSI(period)
+    base = np.array(closes, dtype=np.int64)
+    for length, changed in calls:
+        window = base[: min(length, len(base))].copy()
+        if changed and len(window) > 1:
+            window[len(window) // 2] += 1  # in place, in the copy the call is given
+        got = resumed.last_two("005930", window)
+        for value, want in zip(got, rsi_last_two(window, period), strict=True):
+            assert (np.isnan(value) and np.isnan(want)) or value == want
+
+
+def test_resumed_rsi_when_its_input_array_changes_in_place_is_not_fooled() -> None:
+    """The closes seen are copied: a caller that changes its array in place (the live loop filling in its
+    chart) and passes it again gets RSI over the changed closes."""
+    close = np.array([100, 102, 101, 103, 103, 100, 104, 99], dtype=np.int64)
+    resumed = ResumedRSI(3)
+    resumed.last_two("005930", close[:6])
+    close[2] = 90
+    assert resumed.last_two("005930", close) == rsi_last_two(close, 3)

@@ -1,14 +1,17 @@
 """Indicators with one recurrence and two drivers (DESIGN 1b).
 
-An indicator is computed over a whole array at once (the compiled functions: ``rsi_series`` for the
-backtest's wake-up masks, ``rsi_last_two`` for the end of ``RSIMinute.on_bar``'s window on every call, live
-and in a backtest, about 1.2 µs for two days of minutes) or updated one price at a time (the
+An indicator is computed over a whole array at once (the compiled functions: ``rsi_series``; ``rsi_last_two``
+for the end of a window, about 1.2 µs for two days of minutes; ``ResumedRSI``, the same resumed from a
+stock's call before, for ``RSIMinute.on_bar``'s window on every call, live and in a backtest; the backtest's
+wake-up masks of ``RSIMinute`` run ``rsi_advance`` themselves) or updated one price at a time (the
 ``Incremental*`` classes, for a strategy that keeps its state between calls). All run the same arithmetic in
 the same order, so they give bit-identical float64 values; tests check it, on the sample market too. Moving
 averages are kept as exact integer sums (prices are whole won), so comparisons built on them are exact too.
 """
 
 from __future__ import annotations
+
+from collections.abc import Hashable
 
 import numpy as np
 import numpy.typing as npt
@@ -97,6 +100,82 @@ def rsi_last_two(close: Int64Array, period: int) -> tuple[float, float]:
             else:
                 before = value
     return before, now
+
+
+@njit(cache=True)
+def rsi_last_two_resumed(
+    close: Int64Array, period: int, seen: Int64Array, length: int, state: FloatArray
+) -> tuple[float, float]:
+    """``rsi_last_two(close, period)``, resumed where the call before left off when it can be.
+
+    ``seen[:length]`` are the closes of the call before and ``state`` RSI's running state after them
+    (``rsi_advance``'s four values). When ``close`` begins with exactly those closes and goes on past them,
+    the recurrence continues from ``state`` over the new closes only; otherwise it starts again from the
+    window's first close. Either way it is the same arithmetic in the same order, so the values are
+    bit-identical to ``rsi_last_two``'s. Afterwards ``seen[:len(close)]`` holds ``close`` and ``state`` the
+    state after it (``seen`` must hold ``len(close)`` values).
+
+    Why: a strategy woken at several bars of a day reads RSI over the same window start (yesterday's first
+    bar) each time; resumed, a call costs the comparison of the closes seen (a copy, not a view: an input
+    changed in place cannot pass it) and the recurrence over the bars since the call before."""
+    keep, add = wilder_factors(period)
+    n = close.shape[0]
+    resume = 1 <= length < n
+    if resume:
+        differs = 0
+        for i in range(length):  # no early exit: the loop compiles to vector instructions
+            differs |= close[i] ^ seen[i]
+        resume = differs == 0
+    start = length - 1 if resume else 0  # the last index the state has seen
+    current = (state[0], state[1], state[2], state[3]) if resume else (0.0, 0.0, 0.0, 0.0)
+    before = now = np.nan
+    if start == n - 2 and start >= period:  # the value before the last is the state's own
+        before = rsi_value(current[2], current[3])
+    for i in range(start + 1, n):
+        current = rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, current)
+        if i >= period and i >= n - 2:
+            value = rsi_value(current[2], current[3])
+            if i == n - 1:
+                now = value
+            else:
+                before = value
+    first = start + 1 if resume else 0
+    seen[first:n] = close[first:n]
+    state[0], state[1], state[2], state[3] = current
+    return before, now
+
+
+class ResumedRSI:
+    """``rsi_last_two`` over each stock's window, resumed from the stock's call before
+    (``rsi_last_two_resumed``): a strategy woken again on a window with the same start pays for the bars since
+    its last call, not for the whole window, live on every bar as in a backtest."""
+
+    def __init__(self, period: int) -> None:
+        self.period = period
+        self._points: dict[Hashable, _Checkpoint] = {}
+
+    def last_two(self, key: Hashable, close: Int64Array) -> tuple[float, float]:
+        """The last two RSI values of ``close`` (NaN where there are none), resumed from ``key``'s call."""
+        point = self._points.get(key)
+        n = len(close)
+        if point is None or point.capacity < n:  # a new buffer: the call starts from the first close
+            point = self._points[key] = _Checkpoint(max(2 * n, 1024))
+        before, now = rsi_last_two_resumed(close, self.period, point.seen, point.length, point.state)
+        point.length = n
+        return before, now
+
+
+class _Checkpoint:
+    """Where a stock's RSI stopped: the closes it has seen (the first ``length`` of ``seen``) and its running
+    state after them."""
+
+    __slots__ = ("capacity", "length", "seen", "state")
+
+    def __init__(self, capacity: int) -> None:
+        self.seen: Int64Array = np.empty(capacity, dtype=np.int64)
+        self.capacity = capacity
+        self.length = 0
+        self.state: FloatArray = np.zeros(4)
 
 
 class IncrementalRSI:

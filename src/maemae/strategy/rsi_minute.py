@@ -22,8 +22,8 @@ from maemae.domain.intents import OrderIntent
 from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, WakeBars
 from maemae.strategy.indicators import (
     Int64Array,
+    ResumedRSI,
     rsi_advance,
-    rsi_last_two,
     rsi_value,
     wilder_factors,
 )
@@ -55,10 +55,11 @@ class RSIMinute(MinuteStrategy):
         self.p = params
         self._oversold = float(params.oversold)
         self._overbought = float(params.overbought)
+        self._rsi = ResumedRSI(params.period)
 
     def on_bar(self, data: MinuteInput) -> OrderIntent | None:
-        # the window starts at yesterday's first bar
-        before, now = rsi_last_two(data.bars.close, self.p.period)
+        # the window starts at yesterday's first bar: resumed from the stock's call before when it began there
+        before, now = self._rsi.last_two(data.code, data.bars.close)
         if data.position is None:
             crossed_up = before < self._oversold <= now
             if data.daily_signal is Signal.BUY and crossed_up:
