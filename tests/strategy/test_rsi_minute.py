@@ -33,8 +33,8 @@ def test_wake_masks_when_any_day_equal_on_bars_conditions_at_each_bar(
 ) -> None:
     closes, today_start, signals, period, oversold, overbought = day
     close = np.array(closes, dtype=np.int64)
-    masks = _wake_masks(close, today_start, np.array(signals, dtype=np.int8), period, oversold, overbought)
-    assert masks.shape == (2, len(signals))
+    masks = np.zeros((2, len(signals)), dtype=np.bool_)
+    _wake_masks(close, today_start, np.array(signals, dtype=np.int8), period, oversold, overbought, masks)
     for j, signal in enumerate(signals):
         before, now = rsi_last_two(close[: today_start + j + 1], period)
         assert masks[0, j] == (signal == Signal.BUY and before < oversold <= now)

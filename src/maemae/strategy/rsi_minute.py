@@ -78,8 +78,9 @@ class RSIMinute(MinuteStrategy):
         return self.p.intent(data, side, quantity, strategy=self.name, reason=reason, signal={"rsi": rsi})
 
     def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> WakeBars:
-        masks = _wake_masks(
-            bars.close, today_start, daily_signals, self.p.period, self._oversold, self._overbought
+        masks = np.zeros((2, len(bars.close) - today_start), dtype=np.bool_)
+        _wake_masks(
+            bars.close, today_start, daily_signals, self.p.period, self._oversold, self._overbought, masks
         )
         return WakeBars(flat=masks[0], held=masks[1])
 
@@ -95,18 +96,20 @@ def _wake_masks(
     period: int,
     oversold: float,
     overbought: float,
-) -> BoolArray:
-    """``on_bar``'s conditions at every bar of today, compiled: row 0 flat, row 1 held. One RSI recurrence
-    from yesterday's first bar, as ``on_bar`` computes it over its window; RSI's division only from
-    yesterday's last bar on (the first value a condition reads), and no series kept: half the instructions
-    of ``rsi_series`` and a loop over it. One array of both rows, so the call returns one array (each returned
-    array costs the dispatcher a few thousand instructions). A NaN RSI (warming up) satisfies no condition.
+    masks: BoolArray,
+) -> None:
+    """``on_bar``'s conditions at every bar of today, compiled, into ``masks`` (two rows of today's bars, all
+    False): row 0 flat, row 1 held. One RSI recurrence from yesterday's first bar, as ``on_bar`` computes it
+    over its window; RSI's division only from yesterday's last bar on (the first value a condition reads),
+    and no series kept: half the instructions of ``rsi_series`` and a loop over it. The caller makes the
+    array: one the compiled code returned would cost the dispatcher's conversion about 3,500 instructions
+    (numba rebuilds the array type's Python object on every return). A NaN RSI (warming up) satisfies no
+    condition.
 
     Numba's cache of this function holds the compiled ``rsi_advance`` it calls: after editing
     ``indicators.py``, ``make clean-numba`` (a changed file here invalidates it too)."""
     keep, add = wilder_factors(period)
     n = close.shape[0] - today_start
-    masks = np.zeros((2, n), dtype=np.bool_)
     if today_start == 0 and n > 0:  # the window's first bar has no RSI, nor one before it
         masks[1, 0] = daily_signals[0] == SELL
     state = (0.0, 0.0, 0.0, 0.0)
@@ -121,4 +124,3 @@ def _wake_masks(
             masks[0, i - today_start] = signal == BUY and before < oversold and now >= oversold
             masks[1, i - today_start] = signal == SELL or now >= overbought
         before = now
-    return masks

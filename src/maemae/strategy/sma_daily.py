@@ -77,18 +77,20 @@ class SMADaily(DailyStrategy):
         del code, volumes_today
         if len(closes) < self.p.long - 1:
             return np.zeros(len(prices), dtype=np.int8)
-        signals = _day_signals(closes, prices, self.p.short, self.p.long)
+        signals = np.empty(len(prices), dtype=np.int8)
+        _day_signals(closes, prices, self.p.short, self.p.long, signals)
         if not self._volume_ok(volumes):
             np.minimum(signals, np.int8(Signal.NONE), out=signals)  # a cross without volume is no BUY
         return signals
 
 
 @njit(cache=True)
-def _day_signals(closes: Int64Array, prices: Int64Array, short: int, long: int) -> Int8Array:
+def _day_signals(closes: Int64Array, prices: Int64Array, short: int, long: int, signals: Int8Array) -> None:
     """``evaluate``'s comparison at each of a day's prices, compiled (one call a stock and day instead of
-    four NumPy passes). The completed closes are the same all day, so (prior_short + p) * long against
-    (prior_long + p) * short is p * (long - short) against a constant (long > short): BUY (1) above it,
-    SELL (-1) below it, NONE at it. Integer sums, as ``evaluate``'s."""
+    four NumPy passes), into ``signals``. The completed closes are the same all day, so (prior_short + p) *
+    long against (prior_long + p) * short is p * (long - short) against a constant (long > short): BUY (1)
+    above it, SELL (-1) below it, NONE at it. Integer sums, as ``evaluate``'s. The caller makes the array
+    (see ``rsi_minute._wake_masks``: a returned one costs more)."""
     n = closes.shape[0]
     prior_short = 0
     for i in range(n - (short - 1), n):
@@ -97,8 +99,6 @@ def _day_signals(closes: Int64Array, prices: Int64Array, short: int, long: int) 
     for i in range(n - (long - 1), n):
         prior_long += closes[i]
     level = prior_long * short - prior_short * long
-    signals = np.empty(prices.shape[0], dtype=np.int8)
     for i in range(prices.shape[0]):
         left = prices[i] * (long - short)
         signals[i] = 1 if left > level else (-1 if left < level else 0)
-    return signals
