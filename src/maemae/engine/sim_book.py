@@ -19,6 +19,7 @@ from maemae.brokers.sim.exchange import SimExchange
 from maemae.domain.clock_time import compact_date
 from maemae.domain.order import Order
 from maemae.domain.order_states import OrderEvent, OrderState
+from maemae.execution.order_manager import order_request
 from maemae.ports.broker import BrokerOrder, BrokerOrderStatus, OrderRequest
 from maemae.ports.state import SavedState
 
@@ -69,15 +70,7 @@ def _as_shown(order: Order) -> list[tuple[OrderRequest, BrokerOrder]]:
     status = _STATUS.get(order.state)
     if current is None or status is None:
         return []
-    request = OrderRequest(
-        order.order_id,
-        order.code,
-        order.side,
-        order.quantity,
-        order.order_type,
-        order.limit_price,
-        order.condition,
-    )
+    request = order_request(order, order.quantity)
     unfilled = order.quantity - order.filled_quantity
     shown = []
     for number, (shares, won) in order.filled_by_number.items():
@@ -112,22 +105,7 @@ def _as_shown(order: Order) -> list[tuple[OrderRequest, BrokerOrder]]:
         filled_amount=won,
         last_fill_at=last_fill,
     )
-    return [*shown, (_remaining(request, shares + unfilled), now_shown)]
-
-
-def _remaining(request: OrderRequest, quantity: int) -> OrderRequest:
-    """The request as the current broker number carries it: a modified order's number holds what was left."""
-    if quantity == request.quantity:
-        return request
-    return OrderRequest(
-        request.client_order_id,
-        request.code,
-        request.side,
-        quantity,
-        request.order_type,
-        request.price,
-        request.condition,
-    )
+    return [*shown, (order_request(order, shares + unfilled), now_shown)]
 
 
 def _numbered_at(order: Order) -> datetime:

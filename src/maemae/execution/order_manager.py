@@ -64,6 +64,14 @@ class _Tracking:
         self.priced_at, self.replaces = priced_at, replaces
 
 
+def order_request(order: Order, quantity: int) -> OrderRequest:
+    """``order`` as it goes to the broker, for ``quantity`` shares (all of it when it is sent; what one
+    broker number carries, for the simulated exchange that takes over a stopped run's book)."""
+    return OrderRequest(
+        order.order_id, order.code, order.side, quantity, order.order_type, order.limit_price, order.condition
+    )
+
+
 class OrderManager:
     """Owns every order of the run; the only code that talks to the broker about orders."""
 
@@ -180,15 +188,7 @@ class OrderManager:
         """Create, announce and send one order; its state afterwards says what happened."""
         order = self._new_order(intent, quantity, now)
         self._apply(order, OrderEvent.SUBMIT, now, intent.reason)
-        request = OrderRequest(
-            order.order_id,
-            order.code,
-            order.side,
-            order.quantity,
-            order.order_type,
-            order.limit_price,
-            order.condition,
-        )
+        request = order_request(order, order.quantity)
         try:
             ack = self.broker.submit(request)
         except OrderRejected as error:

@@ -87,11 +87,25 @@ def rsi_last_two(close: Int64Array, period: int) -> tuple[float, float]:
 
     What a strategy that decides on the latest bar needs: the same recurrence, but RSI's division only at
     the last two bars and no array to fill, 1.2 µs where the series takes 1.8 µs for two days of minutes."""
+    before, now, _ = _last_two_from(close, period, 0, (0.0, 0.0, 0.0, 0.0), np.nan)
+    return before, now
+
+
+@njit(cache=True)
+def _last_two_from(
+    close: Int64Array,
+    period: int,
+    start: int,
+    state: tuple[float, float, float, float],
+    before: float,
+) -> tuple[float, float, tuple[float, float, float, float]]:
+    """RSI's recurrence from ``state`` (what it holds after ``close[start]``) over the closes after
+    ``start``: the last two RSI values (``before`` stands when the recurrence reaches only the last) and the
+    state after the last close."""
     keep, add = wilder_factors(period)
     n = close.shape[0]
-    before = now = np.nan
-    state = (0.0, 0.0, 0.0, 0.0)
-    for i in range(1, n):
+    now = np.nan
+    for i in range(start + 1, n):
         state = rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, state)
         if i >= period and i >= n - 2:
             value = rsi_value(state[2], state[3])
@@ -99,7 +113,7 @@ def rsi_last_two(close: Int64Array, period: int) -> tuple[float, float]:
                 now = value
             else:
                 before = value
-    return before, now
+    return before, now, state
 
 
 @njit(cache=True)
@@ -118,7 +132,6 @@ def rsi_last_two_resumed(
     Why: a strategy woken at several bars of a day reads RSI over the same window start (yesterday's first
     bar) each time; resumed, a call costs the comparison of the closes seen (a copy, not a view: an input
     changed in place cannot pass it) and the recurrence over the bars since the call before."""
-    keep, add = wilder_factors(period)
     n = close.shape[0]
     resume = 1 <= length < n
     if resume:
@@ -128,17 +141,10 @@ def rsi_last_two_resumed(
         resume = differs == 0
     start = length - 1 if resume else 0  # the last index the state has seen
     current = (state[0], state[1], state[2], state[3]) if resume else (0.0, 0.0, 0.0, 0.0)
-    before = now = np.nan
+    before = np.nan
     if start == n - 2 and start >= period:  # the value before the last is the state's own
         before = rsi_value(current[2], current[3])
-    for i in range(start + 1, n):
-        current = rsi_advance(i, float(close[i] - close[i - 1]), period, keep, add, current)
-        if i >= period and i >= n - 2:
-            value = rsi_value(current[2], current[3])
-            if i == n - 1:
-                now = value
-            else:
-                before = value
+    before, now, current = _last_two_from(close, period, start, current, before)
     first = start + 1 if resume else 0
     seen[first:n] = close[first:n]
     state[0], state[1], state[2], state[3] = current
