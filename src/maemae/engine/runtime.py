@@ -118,9 +118,7 @@ class RunOptions:
     ask: Ask | None = None  # how to ask at the first live order (None: no terminal)
     clock: Clock | None = None  # without --replay: the wall clock (tests give another)
     data_source: BarSource | None = None  # data.update_before_open's source (tests give a recorded one)
-    tell: Callable[[str], None] | None = (
-        None  # where the start's lines go as they happen (the CLI: the terminal)
-    )
+    tell: Callable[[str], None] | None = None  # the start's lines, as they happen (CLI: the terminal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +218,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         return _trade_day(config, options, calendar, schedule, clock, market, ctrl_c)
 
 
-def start_line(
+def _start_line(
     schedule: SessionSchedule,
     now: datetime,
     codes: Sequence[str],
@@ -325,8 +323,8 @@ def _trade_day(
         # run's last error (as the day's errors are, and as paper's are): a scheduled run must not end silent
         with _alerted(sink, clock, store):
             broker, prices, feed = _trading_venue(config, market, clock, options, codes, stack, replay)
-            if isinstance(broker, SimExchange):  # on the clock: its predecessor's book is the store's
-                carry_over(broker, saved, day)
+            if not replay and isinstance(broker, SimExchange):  # broker.kind "sim" on the clock
+                carry_over(broker, saved, day)  # its predecessor's book, as the store keeps it
             today_so_far = _today_so_far(prices)
             # the lock is checked right before each request leaves, after any confirmation prompt: a person
             # may take minutes to answer, and the lock may be lost meanwhile
@@ -359,7 +357,7 @@ def _trade_day(
             options.tell(recovery.line())
             speed = options.speed if replay else None
             with_what = _trades_with(config, options)
-            options.tell(start_line(schedule, clock.now(), codes, holdings, with_what, speed))
+            options.tell(_start_line(schedule, clock.now(), codes, holdings, with_what, speed))
         ctrl_c.line = during_the_day(day, going_on(options))
         try:
             with _alerted(sink, clock, store):
