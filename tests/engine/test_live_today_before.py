@@ -28,8 +28,9 @@ from maemae.engine.runtime import replayed_day_in_process
 from maemae.engine.scheduler import Scheduler
 from maemae.errors import BrokerConnectionLost, RetryableBrokerError
 from maemae.store.repository import SqlStateStore
-from maemae.strategy.inputs import MinuteInput, Signal
+from maemae.strategy.inputs import DailyInput, MinuteInput, Signal
 from maemae.strategy.rsi_minute import RSIMinute
+from maemae.strategy.sma_daily import SMADaily
 from tests.backtest.conftest import make_config
 from tests.engine.test_live_day import Collected
 
@@ -242,19 +243,32 @@ def test_live_day_when_the_chart_is_slow_then_it_comes_in_over_refreshes_and_wai
 
 
 def test_live_day_chart_order_when_a_universe_waits_then_held_stocks_first_then_buy_signals(
-    config: MaemaeConfig, tmp_path: Path
+    config: MaemaeConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With room for one stock's chart a refresh, the stock held is asked first, then the one with the daily
-    strategy's buy signal, then the others in code order."""
+    strategy's buy signal, then the others in code order. At a first start no price has come when the first
+    charts are asked: the stock the daily strategy would buy at yesterday's close goes first, not the first
+    code."""
     live, _, store = _started_at(config, tmp_path, _at(10, 0, 5))
+    judged: list[tuple[StockCode, int, int]] = []
+
+    def evaluate(self: SMADaily, data: DailyInput) -> Signal:
+        judged.append((data.code, data.price, data.volume_today))
+        return Signal.BUY if data.code == sorted(live.stocks)[-2] else Signal.NONE
+
+    monkeypatch.setattr(SMADaily, "evaluate", evaluate)
     try:
         chart = _SlowChart(live, 10.0)
-        live.prepare(_at(10, 0, 5))  # asks one stock: the first code, nothing being held
+        live.prepare(_at(10, 0, 5))  # asks one stock: the one the daily strategy would buy
         codes = sorted(live.stocks)
         held, buying = codes[-1], codes[-2]
+        assert list(chart.asked) == [buying]
+        assert {code: (price, volume) for code, price, volume in judged} == {
+            code: (live.stocks[code].base, 0) for code in codes
+        }
         fill = Fill("F1", "O1", "B1", held, Side.BUY, 10, 10_000, _at(10, 0, 5))
         live.core.portfolio.apply_fill(fill, "sma_daily")
-        live.stocks[buying].signal = Signal.BUY
+        live.stocks[buying].signal = Signal.BUY  # as evaluated on the price its chart gave
         for stock in live.stocks.values():
             stock.chart_due = True
         chart.asked.clear()

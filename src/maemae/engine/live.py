@@ -363,15 +363,16 @@ class LiveDay:
 
     def _fill_in(self, now: datetime) -> None:
         """Ask the chart for the stocks whose bars of today are due (``_today_before``), held ones first,
-        then those with a buy signal, until ``CHART_SHARE`` of a refresh's interval is spent; the others are
-        asked at the next refreshes. A start with a universe the broker's pacing lets through in time (a
-        restart after a short pause, or any replay) has every chart before its first cycle."""
+        then those with a buy signal (``_ranking_signal``), until ``CHART_SHARE`` of a refresh's interval is
+        spent; the others are asked at the next refreshes. A start with a universe the broker's pacing lets
+        through in time (a restart after a short pause, or any replay) has every chart before its first
+        cycle."""
         due = [s for s in self.stocks.values() if s.chart_due]
         if not due or now == self._charted_at:  # a start's first refresh: ``prepare`` has just asked
             return
         self._charted_at = now
         portfolio = self.core.portfolio
-        due.sort(key=lambda s: (portfolio.owned(s.code) == 0, s.signal != Signal.BUY, s.code))
+        due.sort(key=lambda s: (portfolio.owned(s.code) == 0, self._ranking_signal(s) != Signal.BUY, s.code))
         budget = CHART_SHARE * self.config.execution.price_refresh_s
         started = self.timer()
         for stock in due:
@@ -387,6 +388,21 @@ class LiveDay:
         left = sum(1 for s in due if s.chart_due)
         if left:
             log.info("today_bars_pending", at=now.isoformat(), stocks_left=left, stocks=len(due))
+
+    def _ranking_signal(self, stock: _Stock) -> Signal:
+        """The daily signal a stock's chart is ranked by: its own once it has had a price today. Before that
+        (the first refresh of a first start during the day, when the charts are asked before any price) no
+        evaluation has run, so the daily strategy is asked once here with yesterday's close standing for
+        today's, as if the price had not moved: the stocks it would buy get their bars, and so their first
+        minute decisions, before the rest of a universe the broker's pacing lets through over several
+        refreshes. The signal is not kept; an error is left for the daily evaluation to report."""
+        if stock.minutes.last_price is not None:
+            return stock.signal
+        data = DailyInput(stock.code, stock.history.close, stock.history.volume, stock.base, 0)
+        try:
+            return self.core.daily.evaluate(data)
+        except HOOK_FAILURES:
+            return Signal.NONE
 
     def _today_bars(self, code: StockCode, now: datetime, after: datetime | None) -> list[MinuteBar]:
         """The minute bars of ``code`` that began after ``after`` and ended by ``now``, from the stored day
