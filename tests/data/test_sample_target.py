@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from maemae.cli import main
 from maemae.data.bars import Timeframe
+from maemae.data.instruments import Instrument
+from maemae.data.sample.catalogue import build_catalogue, is_sample_name
 from maemae.data.store import BarStore
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
 from tests.user_errors import refused
 
 
@@ -100,3 +105,30 @@ def test_sample_when_the_folder_holds_only_parts_of_a_store_writes_there(tmp_pat
     (tmp_path / "cache").mkdir()  # the mapped copies of a store whose bars were removed: no other file
     assert sample(tmp_path, "--stocks", "2") == 0
     assert len(BarStore(tmp_path).codes(Timeframe.DAY)) == 3
+
+
+def test_sample_replace_when_the_store_holds_imported_stocks_refuses_and_leaves_it_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``data import`` writes into the demo's folder when no ``--dir`` is given, and ``make demo`` replaces
+    that folder's sample: a store with a stock the sample did not invent is not the sample's to delete."""
+    assert sample(tmp_path, "--stocks", "2") == 0
+    store = BarStore(tmp_path)
+    samsung = Instrument(StockCode("005930"), "삼성전자", Market.KOSPI, InstrumentType.STOCK)
+    store.write_instruments([*store.read_instruments().values(), samsung])
+    before = {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*")}
+    capsys.readouterr()
+    line = refused(sample(tmp_path, "--stocks", "2", "--replace"), capsys)
+    assert line == (
+        f"error: --dir {tmp_path}: holds stocks the sample did not invent (005930), imported or fetched: "
+        "--replace replaces only a sample market; move or remove this store yourself, or pick another --dir"
+    )
+    assert {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*")} == before
+
+
+def test_sample_names_are_told_from_real_ones() -> None:
+    invented = [item.instrument.name for item in build_catalogue(np.random.default_rng(7), 40)]
+    assert all(is_sample_name(name) for name in invented)
+    assert not [
+        name for name in ("삼성전자", "SK하이닉스", "KODEX 200", "샘플", "샘플전자0") if is_sample_name(name)
+    ]

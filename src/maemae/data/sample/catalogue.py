@@ -6,6 +6,7 @@ plus one cash-like ETF (code 357870, like the CD-rate ETF the seed used as its s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -52,6 +53,21 @@ def _start_price(rng: np.random.Generator) -> int:
     return int(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
+def _sample_name(index: int) -> str:
+    """The invented name of the catalogue's ``index``-th stock: a prefix and a suffix in rotation, numbered
+    from the ninth on."""
+    return f"{_PREFIXES[index % len(_PREFIXES)]}{_SUFFIXES[index % len(_SUFFIXES)]}{index // 8 or ''}"
+
+
+_SAMPLE_NAME = re.compile(f"({'|'.join(_PREFIXES)})({'|'.join(_SUFFIXES)})([1-9][0-9]*)?")
+
+
+def is_sample_name(name: str) -> bool:
+    """Whether ``name`` is one the sample market gives its instruments: a store whose names all are holds
+    nothing but a sample (``data sample --replace`` checks it before deleting one)."""
+    return name == SAFE_ASSET_NAME or _SAMPLE_NAME.fullmatch(name) is not None
+
+
 def _codes(rng: np.random.Generator, count: int) -> list[StockCode]:
     numbers: set[int] = set()
     while len(numbers) < count:
@@ -69,7 +85,7 @@ def build_catalogue(rng: np.random.Generator, stocks: int) -> list[SampleStock]:
         behaviour = behaviours[index % len(behaviours)]
         volatility = {Behaviour.FLAT: 0.004}.get(behaviour, float(rng.uniform(0.015, 0.035)))
         drift = {Behaviour.TRENDING_UP: 0.0025, Behaviour.TRENDING_DOWN: -0.0022}.get(behaviour, 0.0)
-        name = f"{_PREFIXES[index % len(_PREFIXES)]}{_SUFFIXES[index % len(_SUFFIXES)]}{index // 8 or ''}"
+        name = _sample_name(index)
         market = Market.KOSPI if rng.uniform() < 0.6 else Market.KOSDAQ
         start = _start_price(rng)
         catalogue.append(

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from maemae.ctrl_c import commit_point
 from maemae.data.parquet_io import missing_folders, remove_empty
+from maemae.data.sample.catalogue import is_sample_name
 from maemae.data.staging_folders import PREVIOUS, make_staging, remove_leftovers, remove_staging
-from maemae.data.store import INSTRUMENTS_FILE, check_store_layout
+from maemae.data.store import INSTRUMENTS_FILE, BarStore, check_store_layout
 from maemae.errors import DataError
 
 BAR_FOLDERS = ("day", "minute")
@@ -46,6 +47,8 @@ def check_target(root: Path, *, replace: bool) -> None:
             f"--dir {root}: already holds a market store ({', '.join(held)}): pick an empty folder, "
             "remove this store, or give --replace to replace it as a whole"
         )
+    if held:
+        _refuse_real_instruments(root)
     others = _other_entries(root)
     if others and not held:
         more = f" and {len(others) - SHOWN} more" if len(others) > SHOWN else ""
@@ -53,6 +56,25 @@ def check_target(root: Path, *, replace: bool) -> None:
         raise DataError(
             f"--dir {root}: holds other files ({shown}) and no market store: expected an empty or new "
             "folder, or a store to replace; pick another folder"
+        )
+
+
+def _refuse_real_instruments(root: Path) -> None:
+    """``--replace`` replaces a sample market only. A store holding instruments the sample did not invent
+    has bars a user imported or fetched into it (``data import`` and ``data fetch`` write into the demo's
+    folder when no ``--dir`` is given, and ``make demo`` replaces that folder's sample): those would be
+    deleted with the sample's, so the store is refused and left as it was."""
+    try:
+        instruments = BarStore(root).read_instruments()
+    except DataError as error:
+        raise DataError(f"--dir {root}: {error}; --replace removes only a sample market") from None
+    real = sorted(code for code, item in instruments.items() if not is_sample_name(item.name))
+    if real:
+        more = f" and {len(real) - SHOWN} more" if len(real) > SHOWN else ""
+        raise DataError(
+            f"--dir {root}: holds stocks the sample did not invent ({', '.join(real[:SHOWN])}{more}), "
+            "imported or fetched: --replace replaces only a sample market; move or remove this store "
+            "yourself, or pick another --dir"
         )
 
 
