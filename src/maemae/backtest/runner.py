@@ -33,7 +33,7 @@ from maemae.engine.composition import Engine, universe_selector
 from maemae.engine.kernel import CodeDay
 from maemae.errors import HOOK_FAILURES, StoreError, StrategyError
 from maemae.krx.ticks import tick_table
-from maemae.strategy.api import DailyInput, Signal, WakeBars
+from maemae.strategy.api import DailyInput, DailyStrategy, MinuteStrategy, Signal, WakeBars
 
 Progress = Callable[[int, int], None]
 
@@ -314,6 +314,12 @@ class BacktestRunner:
         self._check_wake = not _ours(type(engine.minute).wake_bars)
         self._daily_per_bar = every_bar
         self._wake_every_bar = every_bar
+        # the hooks' forms for all the day's codes at once, where they stand for the per-code hooks; a user's
+        # is compared with the per-code hook on the check days, and dropped for the run when it differs
+        self._daily_at_once = _batched(type(engine.daily), "evaluate_days", "evaluate_day", DailyStrategy)
+        self._wake_at_once = _batched(type(engine.minute), "wake_bars_many", "wake_bars", MinuteStrategy)
+        self._check_daily_at_once = not _ours(type(engine.daily).evaluate_days)
+        self._check_wake_at_once = not _ours(type(engine.minute).wake_bars_many)
 
     def run(
         self,
@@ -388,7 +394,7 @@ class BacktestRunner:
         wholes: dict[int, object] = {}  # row -> what the check's whole-day wake_bars call gave (or raised)
         if checking and self._check_wake and not self._wake_every_bar:
             self._wake_every_bar = self._wake_looks_ahead(codes, data, signals, wholes)
-        flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid), wholes)
+        flat_wake, held_wake = self._wake_masks(codes, data, signals, len(grid), wholes, checking)
         owned = np.array([self.engine.portfolio.owned(code) for code in codes], dtype=np.int64)
         return _Day(
             grid,
@@ -410,12 +416,86 @@ class BacktestRunner:
         signals: np.ndarray,
         n: int,
         wholes: dict[int, object],
+        checking: bool,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Bars x codes: where the minute strategy may act on each code, flat and held (every bar in
         ``every_bar`` mode). Never on the closing-auction print: the market is closing. ``wholes``: what
         ``wake_bars`` gave (or raised) for a code's whole day when the look-ahead check asked, by row, so the
         hook is asked for the whole day once a day; it is emptied (a raised error refers to the check's
-        frame, which refers to ``wholes``: kept, the day's data would wait for the collector)."""
+        frame, which refers to ``wholes``: kept, the day's data would wait for the collector). ``checking``:
+        a user's ``wake_bars_many`` is compared with the per-code masks instead of standing for them."""
+        at_once = self._wake_at_once and not self._wake_every_bar
+        checked = at_once and checking and self._check_wake_at_once
+        masks = self._wake_many(codes, data, signals, n) if at_once and not checked and not wholes else None
+        if masks is not None:
+            flat, held = masks
+        else:
+            flat, held = self._wake_each(codes, data, signals, n, wholes)
+        if checked and self._wake_at_once:
+            many = self._wake_many(codes, data, signals, n)
+            given = None if many is None else (many[0].T, many[1].T)
+            self._wake_at_once = self._same_as_each("wake_bars_many", codes, given, (flat.T, held.T))
+        flat[n - 1] = held[n - 1] = False
+        return flat, held
+
+    def _wake_many(
+        self, codes: list[StockCode], data: dict[StockCode, CodeDay], signals: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The masks (bars x codes) from one ``wake_bars_many`` call, or None when it failed (reported; the
+        day's masks then come from ``wake_bars`` code by code, where a failure costs only its code)."""
+        minute = self.engine.minute
+        try:
+            wake = minute.wake_bars_many(
+                [data[code].bars for code in codes], [data[code].today_start for code in codes], signals
+            )
+            if wake is None:
+                every = np.ones((len(codes), n), dtype=bool)
+                return every.T, every.copy().T
+            if not isinstance(wake, WakeBars):
+                raise StrategyError(
+                    f"wake_bars_many returned {type(wake).__name__}; expected WakeBars or None"
+                )
+            return _checked_rows("flat", wake.flat, signals.shape).T, _checked_rows(
+                "held", wake.held, signals.shape
+            ).T
+        except HOOK_FAILURES as error:
+            if codes:
+                self.engine.kernel.strategy_failed(
+                    minute.name, "wake_bars_many", codes[0], error, minute.wake_bars_many
+                )
+            return None
+
+    def _same_as_each(
+        self,
+        hook: str,
+        codes: list[StockCode],
+        many: tuple[np.ndarray, ...] | None,
+        each: tuple[np.ndarray, ...],
+    ) -> bool:
+        """Whether a user's hook for all the day's codes gave what the per-code hook gave (arrays of codes x
+        bars; None: it failed, and said so); when it did not, a strategy error says so. False: the rest of
+        the run keeps the per-code hook."""
+        if many is None:
+            return False
+        for row, code in enumerate(codes):
+            if not all(np.array_equal(a[row], b[row]) for a, b in zip(each, many, strict=True)):
+                strategy = self.engine.daily if hook == "evaluate_days" else self.engine.minute
+                error = StrategyError(
+                    f"{hook} differs from the hook for one code; the rest of the run asks code by code"
+                )
+                self.engine.kernel.strategy_failed(strategy.name, hook, code, error, getattr(strategy, hook))
+                return False
+        return True
+
+    def _wake_each(
+        self,
+        codes: list[StockCode],
+        data: dict[StockCode, CodeDay],
+        signals: np.ndarray,
+        n: int,
+        wholes: dict[int, object],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The masks (bars x codes) from ``wake_bars`` code by code (see :meth:`_wake_masks`)."""
         # bars x codes, each code's column contiguous: written a column at a time here, read a column at a
         # time as a code is bought or sold (``nonzero`` still lists bar by bar)
         flat, held = np.ones((len(codes), n), dtype=bool).T, np.ones((len(codes), n), dtype=bool).T
@@ -441,7 +521,6 @@ class BacktestRunner:
                 if wake is not None:
                     flat[:, row], held[:, row] = wake
         wholes.clear()
-        flat[n - 1] = held[n - 1] = False
         return flat, held
 
     def _day_signals(
@@ -453,16 +532,52 @@ class BacktestRunner:
         checking: bool,
     ) -> np.ndarray:
         """Codes x bars: the daily strategy's signal at each bar of today, bad values dropped; ``checking``,
-        the day's signals come from ``evaluate`` bar by bar instead when ``evaluate_day`` looks ahead."""
-        signals = np.empty(closes.shape, dtype=np.int8)
-        for row, code in enumerate(codes):
-            signals[row] = self._signals(code, history[code], closes[row], volumes[row])
+        the day's signals come from ``evaluate`` bar by bar instead when ``evaluate_day`` looks ahead, and a
+        user's ``evaluate_days`` is compared with ``evaluate_day`` instead of standing for it."""
+        at_once = self._daily_at_once and not self._daily_per_bar
+        checked = at_once and checking and (self._check_daily or self._check_daily_at_once)
+        signals = self._signals_many(codes, history, closes, volumes) if at_once and not checked else None
+        if signals is None:
+            signals = np.empty(closes.shape, dtype=np.int8)
+            for row, code in enumerate(codes):
+                signals[row] = self._signals(code, history[code], closes[row], volumes[row])
         check_daily = checking and self._check_daily and not self._daily_per_bar
         if check_daily and self._daily_looks_ahead(codes, history, closes, volumes, signals):
             self._daily_per_bar = True
             return self._day_signals(codes, history, closes, volumes, False)
+        if checked and self._check_daily_at_once:
+            many = self._signals_many(codes, history, closes, volumes)
+            given = None if many is None else (many,)
+            self._daily_at_once = self._same_as_each("evaluate_days", codes, given, (signals,))
         self._drop_bad_signals(codes, signals)
         return signals
+
+    def _signals_many(
+        self,
+        codes: list[StockCode],
+        history: dict[StockCode, BarArrays],
+        closes: np.ndarray,
+        volumes: np.ndarray,
+    ) -> np.ndarray | None:
+        """Codes x bars: the daily signals from one ``evaluate_days`` call, or None when it failed (reported;
+        the day's signals then come from ``evaluate_day`` code by code, where a failure costs only its
+        code)."""
+        daily = self.engine.daily
+        try:
+            given = daily.evaluate_days(
+                codes,
+                [history[code].close for code in codes],
+                [history[code].volume for code in codes],
+                closes,
+                volumes,
+            )
+            return _checked_signal_rows(given, closes.shape)
+        except HOOK_FAILURES as error:
+            if codes:
+                self.engine.kernel.strategy_failed(
+                    daily.name, "evaluate_days", codes[0], error, daily.evaluate_days
+                )
+            return None
 
     def _daily_looks_ahead(
         self,
@@ -768,6 +883,19 @@ def _ours(hook: object) -> bool:
     return str(getattr(hook, "__module__", "")).startswith("maemae.")
 
 
+def _batched(cls: type, many: str, each: str, base: type) -> bool:
+    """Whether ``cls``'s hook ``many`` (for all of a day's codes) stands for its hook ``each`` (per code):
+    it is not the base class's loop, and it is defined where ``each`` is or below. A subclass of a built-in
+    that overrides only ``each`` is asked code by code, its own hook."""
+    defines_many, defines_each = _defined_in(cls, many), _defined_in(cls, each)
+    return defines_many is not base and issubclass(defines_many, defines_each)
+
+
+def _defined_in(cls: type, name: str) -> type:
+    """The class of ``cls``'s method resolution order whose own attribute ``name`` is."""
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
+
+
 def _cuts(n: int) -> tuple[int, ...]:
     """Where a day of ``n`` bars is cut to check a speed hook: a quarter, a half and three quarters in."""
     return tuple(sorted({n // 4, n // 2, 3 * n // 4} - {0}))
@@ -793,6 +921,30 @@ def _checked_signals(values: object, n: int) -> np.ndarray:
     if array.dtype is not _INT8 and array.dtype.kind not in "biu":
         raise StrategyError(f"evaluate_day gave {array.dtype} values; expected the integers -1, 0 or 1")
     return array if array.dtype is _INT8 else array.astype(np.int8)
+
+
+def _checked_signal_rows(values: object, shape: tuple[int, ...]) -> np.ndarray:
+    """What ``evaluate_days`` returned, as int8 signals of ``shape`` (codes x bars), or the strategy's
+    error."""
+    array = _as_array(values)
+    if array.shape != shape or (array.dtype is not _INT8 and array.dtype.kind not in "biu"):
+        raise StrategyError(
+            f"evaluate_days gave {array.dtype} of shape {array.shape}; expected the integers -1, 0 or 1 of "
+            f"shape {shape}"
+        )
+    return array if array.dtype is _INT8 else array.astype(np.int8)
+
+
+def _checked_rows(name: str, values: object, shape: tuple[int, ...]) -> np.ndarray:
+    """One of ``wake_bars_many``'s masks as booleans of ``shape`` (codes x today's bars), or the strategy's
+    error."""
+    mask = _as_array(values)
+    if mask.shape != shape or (mask.dtype is not _BOOL and mask.dtype != _BOOL):
+        raise StrategyError(
+            f"wake_bars_many: {name} is {mask.dtype} of shape {mask.shape}; expected booleans of shape "
+            f"{shape}"
+        )
+    return mask
 
 
 def _checked_wake(wake: object, n: int) -> tuple[np.ndarray, np.ndarray] | None:

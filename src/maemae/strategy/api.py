@@ -9,7 +9,8 @@ Speed without a second code path (DESIGN 1b): the engine only calls ``on_bar`` o
 happen. A minute strategy may name those bars with ``wake_bars`` (a vectorised *superset*); by default
 it is woken on every bar. A daily strategy may give ``evaluate_day`` (its signal for each minute of a day at
 once); by default that calls ``evaluate`` per minute. Tests run every built-in in both modes and require
-identical orders.
+identical orders. A backtest asks each hook for all the day's stocks at once (``evaluate_days``,
+``wake_bars_many``) when the strategy gives that form: it must equal the per-stock hook row by row.
 
 The values strategies are given (``Signal``, ``DailyInput``, ``MinuteInput``, ``PositionView``, ``WakeBars``)
 are defined in :mod:`maemae.strategy.inputs` and imported from here.
@@ -97,6 +98,26 @@ class DailyStrategy(ABC):
             dtype=np.int8,
         )
 
+    def evaluate_days(
+        self,
+        codes: list[StockCode],
+        closes: list[Int64Array],
+        volumes: list[Int64Array],
+        prices: Int64Array,
+        volumes_today: Int64Array,
+    ) -> Int8Array:
+        """``evaluate_day`` for all of a day's stocks at once: row i is ``evaluate_day(codes[i], closes[i],
+        volumes[i], prices[i], volumes_today[i])`` (``prices`` and ``volumes_today`` are stocks x bars).
+
+        Why: a backtest asks for every stock of every day, and one call per stock costs more than the
+        arithmetic. Override with a version that computes the rows together; it must equal this loop exactly.
+        The backtest calls it only where this class's ``evaluate_day`` is the one it stands for.
+        """
+        signals = np.empty(prices.shape, dtype=np.int8)
+        for row, code in enumerate(codes):
+            signals[row] = self.evaluate_day(code, closes[row], volumes[row], prices[row], volumes_today[row])
+        return signals
+
 
 class MinuteStrategy(ABC):
     """Times orders on minute bars. Subclasses set ``name`` and ``Params`` and implement ``on_bar``."""
@@ -120,3 +141,22 @@ class MinuteStrategy(ABC):
         """
         del bars, today_start, daily_signals
         return None
+
+    def wake_bars_many(
+        self, bars: list[BarArrays], today_starts: list[int], daily_signals: Int8Array
+    ) -> WakeBars | None:
+        """``wake_bars`` for all of a day's stocks at once: the masks are stocks x today's bars, row i what
+        ``wake_bars(bars[i], today_starts[i], daily_signals[i])`` gives (a row of True where it gives None);
+        or None for every bar of every stock.
+
+        Why: as ``DailyStrategy.evaluate_days``. Override with a version that computes the rows together; it
+        must equal this loop exactly. The backtest calls it only where this class's ``wake_bars`` is the one
+        it stands for, and may write into the masks it returns.
+        """
+        flat = np.ones(daily_signals.shape, dtype=np.bool_)
+        held = np.ones(daily_signals.shape, dtype=np.bool_)
+        for row, (window, start) in enumerate(zip(bars, today_starts, strict=True)):
+            wake = self.wake_bars(window, start, daily_signals[row])
+            if wake is not None:
+                flat[row], held[row] = wake.flat, wake.held
+        return WakeBars(flat=flat, held=held)

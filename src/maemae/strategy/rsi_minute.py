@@ -84,6 +84,22 @@ class RSIMinute(MinuteStrategy):
         )
         return WakeBars(flat=masks[0], held=masks[1])
 
+    def wake_bars_many(
+        self, bars: list[BarArrays], today_starts: list[int], daily_signals: Int8Array
+    ) -> WakeBars:
+        """``wake_bars`` of all the day's stocks in one compiled call: the stocks' closes end to end, each
+        stock's rows of the masks written by the same ``_wake_masks``. Per stock, numba's dispatch and this
+        method's Python cost more than the masks' arithmetic."""
+        masks = np.zeros((2, *daily_signals.shape), dtype=np.bool_)
+        if bars:
+            ends = np.cumsum([len(window) for window in bars])
+            closes = np.concatenate([window.close for window in bars])
+            starts = np.array(today_starts, dtype=np.int64)
+            _wake_masks_many(
+                closes, ends, starts, daily_signals, self.p.period, self._oversold, self._overbought, masks
+            )
+        return WakeBars(flat=masks[0], held=masks[1])
+
 
 BUY, SELL = int(Signal.BUY), int(Signal.SELL)  # plain ints: constants to the compiled code
 
@@ -124,3 +140,31 @@ def _wake_masks(
             masks[0, i - today_start] = signal == BUY and before < oversold and now >= oversold
             masks[1, i - today_start] = signal == SELL or now >= overbought
         before = now
+
+
+@njit(cache=True)
+def _wake_masks_many(
+    closes: Int64Array,
+    ends: Int64Array,
+    today_starts: Int64Array,
+    daily_signals: Int8Array,
+    period: int,
+    oversold: float,
+    overbought: float,
+    masks: BoolArray,
+) -> None:
+    """``_wake_masks`` for each stock of a day: stock i's closes are ``closes[ends[i - 1]:ends[i]]``, its
+    masks ``masks[:, i]`` (two rows of stocks x today's bars, all False)."""
+    start = 0
+    for row in range(ends.shape[0]):
+        end = ends[row]
+        _wake_masks(
+            closes[start:end],
+            today_starts[row],
+            daily_signals[row],
+            period,
+            oversold,
+            overbought,
+            masks[:, row],
+        )
+        start = end

@@ -83,6 +83,42 @@ class SMADaily(DailyStrategy):
             np.minimum(signals, np.int8(Signal.NONE), out=signals)  # a cross without volume is no BUY
         return signals
 
+    def evaluate_days(
+        self,
+        codes: list[StockCode],
+        closes: list[Int64Array],
+        volumes: list[Int64Array],
+        prices: Int64Array,
+        volumes_today: Int64Array,
+    ) -> Int8Array:
+        """``evaluate_day`` of all the day's stocks in one compiled call (the completed closes end to end):
+        per stock, numba's dispatch and this method's Python cost more than the comparisons."""
+        del codes, volumes_today
+        signals = np.zeros(prices.shape, dtype=np.int8)
+        if closes:
+            ends = np.cumsum([len(history) for history in closes])
+            _days_signals(np.concatenate(closes), ends, prices, self.p.short, self.p.long, signals)
+        if self.p.volume_filter:
+            for row, history in enumerate(volumes):
+                if not self._volume_ok(history):
+                    np.minimum(signals[row], np.int8(Signal.NONE), out=signals[row])
+        return signals
+
+
+@njit(cache=True)
+def _days_signals(
+    closes: Int64Array, ends: Int64Array, prices: Int64Array, short: int, long: int, signals: Int8Array
+) -> None:
+    """``_day_signals`` for each stock of a day: stock i's completed closes are ``closes[ends[i - 1]:
+    ends[i]]``, its prices ``prices[i]``; a stock with fewer than ``long - 1`` closes keeps its row of
+    NONE, as ``evaluate_day`` gives."""
+    start = 0
+    for row in range(ends.shape[0]):
+        end = ends[row]
+        if end - start >= long - 1:
+            _day_signals(closes[start:end], prices[row], short, long, signals[row])
+        start = end
+
 
 @njit(cache=True)
 def _day_signals(closes: Int64Array, prices: Int64Array, short: int, long: int, signals: Int8Array) -> None:
