@@ -54,6 +54,21 @@ def test_when_data_root_is_missing_one_line_names_it_and_how_to_make_one(
     assert not (tmp_path / "out").exists()
 
 
+def test_when_a_relative_data_root_is_missing_the_line_says_which_folder_it_was_read_from(
+    tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The examples' ``var/demo/market`` is found from the repository's root only: run from elsewhere, the
+    line says where it was looked for, so the user does not make a second market there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    line = refused(run("backtest", write_config(tmp_path, Path("var/demo/market")), tmp_path / "out"), capsys)
+    assert line.startswith(
+        f"error: data.root = 'var/demo/market': no such folder (relative to the current folder {elsewhere}); "
+    )
+    assert list(elsewhere.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_when_data_root_is_a_file_one_line_says_so(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

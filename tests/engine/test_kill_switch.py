@@ -115,7 +115,7 @@ def test_operator_commands_when_the_store_does_not_exist_then_refused_and_none_c
     captured = capsys.readouterr()
     assert captured.out == ""
     assert one_error_line(captured.err) == (
-        "error: store.url = sqlite:///var/state.db: var/state.db does not exist: check the path, or run "
-        "`maemae db migrate`"
+        "error: store.url = sqlite:///var/state.db: var/state.db does not exist (relative to the current "
+        f"folder {elsewhere}): check the path, or run `maemae db migrate`"
     )
     assert list((elsewhere / "var").iterdir()) == []

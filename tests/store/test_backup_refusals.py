@@ -32,8 +32,8 @@ def test_db_backup_when_the_store_does_not_exist_then_refused_like_status_and_no
     config = tmp_path / "maemae.toml"
     config.write_text(CONFIG, encoding="utf-8")
     expected = (
-        "error: store.url = sqlite:///var/fresh.db: var/fresh.db does not exist: check the path, or run "
-        "`maemae db migrate`"
+        "error: store.url = sqlite:///var/fresh.db: var/fresh.db does not exist (relative to the current "
+        f"folder {tmp_path}): check the path, or run `maemae db migrate`"
     )
 
     assert main(["status", "--config", str(config)]) == 6

@@ -37,6 +37,7 @@ from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
 from maemae.errors import ConfigError, DataError
+from maemae.wording import where_relative
 
 log = structlog.get_logger("maemae.backtest")
 
@@ -176,7 +177,8 @@ def _open_store(config: MaemaeConfig) -> BarStore:
     root = config.data.root
     if not root.exists():
         raise DataError(
-            f"data.root = {str(root)!r}: no such folder; expected the market-data folder (make one with "
+            f"data.root = {str(root)!r}: no such folder{where_relative(root)}; expected the market-data "
+            "folder (make one with "
             f"`maemae data sample --dir {root}` or `maemae data import --csv FILE --dir {root}`)"
         )
     if not root.is_dir():

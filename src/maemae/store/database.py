@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from maemae.config.operations import in_memory
 from maemae.errors import StoreError, first_line, without_passwords
 from maemae.store.schema import SCHEMA_APPLICATION, meta, metadata
+from maemae.wording import where_relative
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -227,7 +228,8 @@ def open_database(url: str, *, create: bool = True, allow_older: bool = False) -
     path = sqlite_path(url)
     if path is not None and not create and not path.exists():
         raise StoreError(
-            f"store.url = {url}: {path} does not exist: check the path, or run `maemae db migrate`"
+            f"store.url = {url}: {path} does not exist{where_relative(path)}: check the path, or run "
+            "`maemae db migrate`"
         )
     with checked_connection(url, allow_older=allow_older) as (engine, connection, revision):
         if revision is None:

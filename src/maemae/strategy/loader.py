@@ -23,6 +23,7 @@ from maemae.strategy.api import DailyStrategy, MinuteStrategy, StrategyParams
 from maemae.strategy.follow_daily import FollowDaily
 from maemae.strategy.rsi_minute import RSIMinute
 from maemae.strategy.sma_daily import SMADaily
+from maemae.wording import where_relative
 
 BUILT_INS: dict[str, type[DailyStrategy] | type[MinuteStrategy]] = {
     SMADaily.name: SMADaily,
@@ -52,7 +53,7 @@ def _load_class(spec: str, where: str, base: type[Any]) -> type[Any]:
     file, _, name = spec.rpartition(":")
     path = Path(file)
     if not path.is_file():
-        raise StrategyLoadError(f"{where}.class = {spec!r}: no such file {path}")
+        raise StrategyLoadError(f"{where}.class = {spec!r}: no such file {path}{where_relative(path)}")
     module_spec = importlib.util.spec_from_file_location(f"maemae_user_{path.stem}", path)
     if module_spec is None or module_spec.loader is None:
         raise StrategyLoadError(f"{where}.class = {spec!r}: cannot load {path} as Python")
