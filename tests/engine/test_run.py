@@ -200,7 +200,7 @@ def test_run_on_the_wall_clock_when_not_a_trading_day_or_after_the_close_then_no
     for variable in mock_environment(KisBrokerConfig()):
         monkeypatch.delenv(variable, raising=False)
     for clock in (saturday, evening, morning):  # paper on the sim needs KIS's prices: checked on any day
-        with pytest.raises(ConfigError, match="KIS_APP_KEY is not set"):
+        with pytest.raises(ConfigError, match="KIS_APP_KEY, KIS_APP_SECRET, KIS_ACCOUNT, KIS_HTS_ID are not"):
             run_trading_day(config, RunOptions(clock=clock))
     for variable, value in mock_environment(KisBrokerConfig()).items():
         monkeypatch.setenv(variable, value)

@@ -100,10 +100,11 @@ def test_live_when_the_kis_keys_are_not_set_then_one_line_before_the_store_is_ma
     config = _live_config(market_root, tmp_path)
     assert main(["live", "--config", str(config), "--confirm"]) == 2  # whatever day today is
     assert one_error_line(capsys.readouterr().err).startswith(
-        "error: broker.kis.app_key_env: environment variable KIS_APP_KEY is not set"
+        "error: broker.kis: environment variables KIS_APP_KEY, KIS_APP_SECRET, KIS_ACCOUNT, KIS_HTS_ID "
+        "are not set"
     )
     saturday = SimulatedClock(datetime(2025, 12, 6, 9, 0, tzinfo=KST))  # not "nothing to do" on a weekend
-    with pytest.raises(ConfigError, match="KIS_APP_KEY is not set"):
+    with pytest.raises(ConfigError, match="KIS_APP_KEY, KIS_APP_SECRET, KIS_ACCOUNT, KIS_HTS_ID are not set"):
         run_trading_day(load_config(config), RunOptions(clock=saturday, confirmed=True))
     assert _nothing_of_the_store(tmp_path)
 
@@ -119,7 +120,8 @@ def test_config_check_when_the_kis_keys_are_not_set_here_then_ok_with_a_warning(
     assert out.startswith(f"ok: {config} (mode=live, broker=kis")
     assert err.strip().splitlines() == [
         "warning: broker.kis: not set in this environment: KIS_APP_SECRET, KIS_ACCOUNT, KIS_HTS_ID; "
-        "`maemae run` and `maemae live` read the KIS keys from them where they run (docs/brokers/kis.md)"
+        "`maemae run` and `maemae live` on the clock read the KIS keys from them where they run; a --replay "
+        "needs none (docs/brokers/kis.md)"
     ]
     for variable in SECRETS:
         monkeypatch.setenv(variable, "set")

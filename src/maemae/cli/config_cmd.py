@@ -110,7 +110,8 @@ def _warn_of_unset_secrets(config: MaemaeConfig) -> None:
     if unset:
         typer.echo(
             f"warning: broker.kis: not set in this environment: {', '.join(unset)}; `maemae run` and "
-            "`maemae live` read the KIS keys from them where they run (docs/brokers/kis.md)",
+            "`maemae live` on the clock read the KIS keys from them where they run; a --replay needs none "
+            "(docs/brokers/kis.md)",
             err=True,
         )
 

@@ -143,8 +143,13 @@ def test_token_when_expired_then_renewed_once_and_request_goes_through(
 
 
 def test_credentials_when_missing_or_wrong_then_one_line_errors(connect: Connect, server: MockServer) -> None:
-    with pytest.raises(ConfigError, match="KIS_APP_KEY is not set"):
+    with pytest.raises(ConfigError, match="KIS_APP_KEY, KIS_APP_SECRET, KIS_ACCOUNT, KIS_HTS_ID are not set"):
         KisCredentials.from_environment(KisBrokerConfig(), {})
+    only_the_key = {"KIS_APP_SECRET": "s", "KIS_ACCOUNT": "12345678", "KIS_HTS_ID": "me"}
+    with pytest.raises(
+        ConfigError, match=r"^broker\.kis\.app_key_env: environment variable KIS_APP_KEY is not set"
+    ):
+        KisCredentials.from_environment(KisBrokerConfig(), only_the_key)
     with pytest.raises(ConfigError, match="account_env: KIS_ACCOUNT holds an account number of 5"):
         KisCredentials.from_environment(
             KisBrokerConfig(),

@@ -41,22 +41,28 @@ class KisCredentials:
     def from_environment(
         cls, config: KisBrokerConfig, environ: Mapping[str, str] | None = None
     ) -> KisCredentials:
-        """Read the secrets from the environment variables the config names; a missing one is a one-line
-        error naming the variable."""
+        """Read the secrets from the environment variables the config names; the missing ones are one line
+        naming every one of them (one at a time had the user fix and run again up to four times)."""
         env = os.environ if environ is None else environ
-
-        def need(field: str, variable: str) -> str:
-            value = env.get(variable, "").strip()
-            if not value:
-                raise ConfigError(
-                    f"broker.kis.{field}: environment variable {variable} is not set "
-                    "(see docs/brokers/kis.md for where the value comes from)"
-                )
-            return value
-
-        app_key = need("app_key_env", config.app_key_env)
-        app_secret = need("app_secret_env", config.app_secret_env)
-        account = need("account_env", config.account_env).replace("-", "")
+        variables = {
+            "app_key_env": config.app_key_env,
+            "app_secret_env": config.app_secret_env,
+            "account_env": config.account_env,
+            "hts_id_env": config.hts_id_env,
+        }
+        values = {field: env.get(variable, "").strip() for field, variable in variables.items()}
+        unset = [field for field, value in values.items() if not value]
+        if len(unset) == 1:
+            raise ConfigError(
+                f"broker.kis.{unset[0]}: environment variable {variables[unset[0]]} is not set "
+                "(see docs/brokers/kis.md for where the value comes from)"
+            )
+        if unset:
+            raise ConfigError(
+                f"broker.kis: environment variables {', '.join(variables[field] for field in unset)} are not "
+                "set (see docs/brokers/kis.md for where the values come from)"
+            )
+        account = values["account_env"].replace("-", "")
         if len(account) == 10:  # "12345678-01" written as one number: the last two digits are the product
             account = account[:8]
         if len(account) != 8 or not account.isdigit():
@@ -65,11 +71,11 @@ class KisCredentials:
                 f"{len(account)} characters, expected the 8 digits of the account (CANO)"
             )
         return cls(
-            app_key=app_key,
-            app_secret=app_secret,
+            app_key=values["app_key_env"],
+            app_secret=values["app_secret_env"],
             account=account,
             product_code=config.product_code,
-            hts_id=need("hts_id_env", config.hts_id_env),
+            hts_id=values["hts_id_env"],
         )
 
 
