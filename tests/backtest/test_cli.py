@@ -17,7 +17,8 @@ def write_config(tmp_path: Path, market_root: Path, extra: str = "") -> Path:
 def test_backtest_cli_when_run_writes_every_output_consistently(
     tmp_path: Path, market_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["backtest", "--config", str(write_config(tmp_path, market_root))]) == 0
+    config = write_config(tmp_path, market_root)
+    assert main(["backtest", "--config", str(config)]) == 0
     out = tmp_path / "out"
     printed = capsys.readouterr().out
     assert "report: " in printed
@@ -50,6 +51,10 @@ def test_backtest_cli_when_run_writes_every_output_consistently(
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html
     assert "Equity" in html
+    # what ran, so two saved reports tell apart: the config file, the period and its sessions
+    title = f"maemae backtest of {config}, 2025-11-24 to 2025-12-05 (10 sessions)"
+    assert f"<title>{title}</title>" in html
+    assert f"<h1>{title}</h1>" in html
 
 
 def test_backtest_cli_when_dates_bad_exits_2_with_one_line(

@@ -37,7 +37,7 @@ from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.engine.composition import Engine, build_backtest_engine, make_calendar
 from maemae.errors import ConfigError, DataError
-from maemae.wording import where_relative
+from maemae.wording import counted, where_relative
 
 log = structlog.get_logger("maemae.backtest")
 
@@ -420,7 +420,7 @@ def write_outputs(
     names = {code: item.name for code, item in market.instruments.items()}
     kernel = engine.kernel
     html = render_report(
-        title,
+        f"{title}, {days[0]} to {days[-1]} ({counted(len(days), 'session')})",
         metrics,
         recorder.days,
         recorder.fills,

@@ -174,6 +174,7 @@ def _backtest(
             progress=progress,
             out_option=_out_option(out),
             notice=_notice,
+            title=f"maemae backtest of {config}",
         )
 
 
