@@ -296,6 +296,9 @@ def test_cli_sweep_when_run_then_files_and_summary_and_bad_options_refused(
         assert (table["seconds"] > 0).all()
         assert (table["worker_peak_rss_mib"] > 0).all()
         assert "worker_pid" not in table
+    for name in ("trials.csv", "walk_forward.csv"):  # six decimals at most, no binary float's noise
+        text = (tmp_path / "out" / "sweep" / name).read_text(encoding="utf-8")
+        assert re.findall(r"\.\d{7,}", text) == []
     assert main([*args, "--workers", "2", "--cluster", "tcp://127.0.0.1:1"]) == 2
     assert "choose one" in capsys.readouterr().err
     assert main([*args, "--cluster", f"tcp://127.0.0.1:{_free_port()}"]) == 2

@@ -48,6 +48,11 @@ def sweep_into(out_dir: Path, option: str, run: Callable[[], SweepResult]) -> Sw
     return result
 
 
+# the CSVs' floats to six decimals, as summary.json's: a binary float's noise (-0.18837537999999998) reads as a
+# figure to the last digit; trials.parquet keeps them whole
+CSV_DECIMALS = 6
+
+
 def _write_staged(result: SweepResult, staging: Path, out_dir: Path, option: str) -> None:
     """The four outputs in ``staging``. A write that fails (a full disk) is one line, exit 1: the folder
     passed its check before the trials, so the machine, not an option, is the cause."""
@@ -56,8 +61,8 @@ def _write_staged(result: SweepResult, staging: Path, out_dir: Path, option: str
     table.to_parquet(parquet, index=False)
     contents = (
         parquet.getvalue(),
-        table.to_csv(index=False).encode("utf-8"),
-        result.walk_forward.to_csv(index=False).encode("utf-8"),
+        table.round(CSV_DECIMALS).to_csv(index=False).encode("utf-8"),
+        result.walk_forward.round(CSV_DECIMALS).to_csv(index=False).encode("utf-8"),
         render_sweep(result).encode("utf-8"),
     )
     try:
