@@ -123,7 +123,7 @@ def test_random_search_when_seeded_then_the_same_distinct_sample() -> None:
     ("text", "expected"),
     [
         ("[search]\nmetric = 'sharpe'\n", "grid: required, but missing"),
-        ("[grid]\n", "grid = {...}: expected dotted keys with lists of values"),
+        ("[grid]\n", "grid: expected dotted keys with lists of values"),
         ("[grid]\n'risk.stop_loss.pct' = 3\n", "grid.risk.stop_loss.pct = 3: expected a non-empty list"),
         (
             "[grid]\n'risk.stop_loss.pct' = [3]\n[search]\nmode = 'bayes'\n",

@@ -50,11 +50,11 @@ BAD = [
     ),
     ("bad date", '[backtest]\nstart = "2025/04/01"\n', "backtest.start = '2025/04/01': expected a date like"),
     ("bad enum", 'mode = "yolo"\n', "mode = 'yolo': expected one of 'backtest', 'paper' or 'live'"),
-    ("bad notifier", '[[alerts.notifiers]]\nkind = "pager"\n', "alerts.notifiers.0 = {...}: unknown kind"),
+    ("bad notifier", '[[alerts.notifiers]]\nkind = "pager"\n', "alerts.notifiers.0: unknown kind"),
     (
         "cross-field",
         "[backtest]\nstart = 2025-05-01\nend = 2025-04-01\n",
-        "start 2025-05-01 is after end 2025-04-01; expected start on or before end",
+        "backtest: start 2025-05-01 is after end 2025-04-01; expected start on or before end",
     ),
     (
         "unknown strategy parameter",
@@ -85,7 +85,7 @@ BAD = [
     (
         "a day both closed and open",
         "[calendar]\nextra_closures = [2025-12-08]\nextra_sessions = [2025-12-08]\n",
-        "calendar = {...}: 2025-12-08 in both extra_closures and extra_sessions: expected one or the other",
+        "calendar: 2025-12-08 in both extra_closures and extra_sessions: expected one or the other",
     ),
     (
         "too many stocks",

@@ -132,6 +132,8 @@ def format_problems(source: str, error: ValidationError) -> list[str]:
             lines.append(f"{source}: {expected_text(problem)}")
         elif problem["type"] == "missing":
             lines.append(f"{source}: {dotted}: required, but missing")
+        elif isinstance(problem.get("input"), dict):  # a rule across a table's fields: its message names them
+            lines.append(f"{source}: {dotted}: {expected_text(problem)}")
         else:
             lines.append(f"{source}: {dotted} = {value_text(problem)}: {expected_text(problem)}")
     return lines
