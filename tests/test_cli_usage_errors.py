@@ -70,3 +70,25 @@ def test_cli_when_asked_for_help_then_prints_it_and_exits_0(capsys: pytest.Captu
     """Not standalone, typer hands ``--help``'s exit back as its result: it must stay the exit code."""
     assert main(["--help"]) == 0
     assert "Usage: maemae" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "command", [["--help"], ["backtest", "--help"], ["run", "--help"], ["halt", "--help"]]
+)
+def test_cli_help_shows_no_type_for_a_flag_and_keeps_a_description_whole(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flag takes no value, so no type is shown beside it (``--every-bar <bool>`` read as if it took one),
+    and a description runs on as one paragraph rather than breaking where the docstring's line did."""
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(command) == 0
+    out = capsys.readouterr().out
+    assert "<bool>" not in out
+    assert "--help " in out
+    if command == ["--help"]:
+        assert (
+            "Kill switch: no new orders and open orders cancelled (or, with --reducing, sells only; a halt "
+            "file, if present, still halts: exit 1)." in out
+        )
+    if command == ["run", "--help"]:
+        assert "<float>" in out  # an option that takes a value keeps its type

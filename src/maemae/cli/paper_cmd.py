@@ -53,7 +53,10 @@ def paper(
     config: ConfigOption,
     replay: Annotated[str, typer.Option("--replay", help="The stored trading day to replay (YYYY-MM-DD).")],
     speed: Annotated[
-        float, typer.Option(help="Market minutes per real minute; 0 = as fast as possible.")
+        float,
+        typer.Option(
+            help="The market's pace, times real time (60: a market minute a second; 0: as fast as it goes)."
+        ),
     ] = 60,
     broker: Annotated[
         str,
@@ -194,7 +197,12 @@ def kis_mock(
             help="Move the market by itself through this stored day (YYYY-MM-DD), as a demo exchange."
         ),
     ] = None,
-    speed: Annotated[float, typer.Option(help="With --replay: market minutes per real minute.")] = 60,
+    speed: Annotated[
+        float,
+        typer.Option(
+            help="With --replay: the market's pace, times real time (60: a market minute a second)."
+        ),
+    ] = 60,
 ) -> None:
     """Run the local KIS server (KIS's HTTP and WebSocket protocol over the simulated exchange) until
     stopped; `maemae paper --broker kis-mock --exchange URL` trades with it, and tests use it as a fixture."""

@@ -40,7 +40,13 @@ def run(
         str | None, typer.Option(help="Replay this stored day (YYYY-MM-DD) as live quotes (paper only).")
     ] = None,
     speed: Annotated[
-        float, typer.Option(help="With --replay: market seconds per real second; 0 = as fast as possible.")
+        float,
+        typer.Option(
+            help=(
+                "With --replay: the market's pace, times real time (60: a market minute a second; 0: as fast "
+                "as it goes)."
+            )
+        ),
     ] = 0,
     broker: Annotated[str, typer.Option(help="With --replay: sim, kis-mock or creon-fake.")] = "sim",
     exchange: Annotated[
