@@ -237,3 +237,15 @@ def test_trading_commands_when_the_strategy_cannot_be_loaded_then_the_line_names
     line = refused(main([*command, "-c", str(config)]), capsys)
     problem = f"strategies.daily.class = '{strategies}:Nothing': {strategies} has no class Nothing"
     assert line == f"error: {config}: {problem}"
+
+
+def test_load_when_a_strategy_is_in_the_other_slot_says_where_it_goes() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_daily(StrategySpec.model_validate({"class": "rsi_minute"}))
+    assert str(info.value) == (
+        "strategies.daily.class = 'rsi_minute': expected a DailyStrategy subclass; RSIMinute is a minute "
+        "strategy: put it under [strategies.minute]"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_minute(StrategySpec.model_validate({"class": "sma_daily"}))
+    assert str(info.value).endswith("; SMADaily is a daily strategy: put it under [strategies.daily]")

@@ -115,11 +115,22 @@ def _params(cls: type[Any], spec: StrategySpec, where: str) -> Any:
         raise ParamsError([_problem(e, cls, where) for e in error.errors()]) from None
 
 
+def _other_slot(cls: type[Any]) -> str:
+    """Where a strategy of the other kind goes, for the line refusing it in this slot."""
+    if issubclass(cls, MinuteStrategy):
+        return f"; {cls.__name__} is a minute strategy: put it under [strategies.minute]"
+    if issubclass(cls, DailyStrategy):
+        return f"; {cls.__name__} is a daily strategy: put it under [strategies.daily]"
+    return ""
+
+
 def _check_class(cls: type[Any], spec: StrategySpec, where: str, base: type[Any]) -> None:
     """What the engine reads from a strategy class before it makes one: a user's class missing ``name``
     would only fail at its first error, deep in a run, and one missing ``Params`` when its params are read."""
     if not issubclass(cls, base):
-        raise StrategyLoadError(f"{where}.class = {spec.class_!r}: expected a {base.__name__} subclass")
+        raise StrategyLoadError(
+            f"{where}.class = {spec.class_!r}: expected a {base.__name__} subclass{_other_slot(cls)}"
+        )
     params = getattr(cls, "Params", None)
     if not (isinstance(params, type) and issubclass(params, StrategyParams)):
         raise StrategyLoadError(
