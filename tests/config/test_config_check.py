@@ -206,3 +206,23 @@ def test_config_check_when_the_argument_is_empty_or_a_folder_then_one_line_sayin
     )
     assert main(["config", "check", str(tmp_path)]) == 2
     assert "a folder, not a config file" in capsys.readouterr().err
+
+
+def test_config_check_when_data_root_is_no_folder_from_here_then_ok_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file may be checked where it does not run, so it passes; but a backtest here would be refused
+    for it, and the check says so before the run does."""
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "maemae.toml"
+    config.write_text('[data]\nroot = "var/market"\n', encoding="utf-8")
+    assert main(["config", "check", str(config)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"ok: {config}")
+    assert err.splitlines() == [
+        f"warning: data.root = 'var/market': no such folder (relative to the current folder {tmp_path}); a "
+        "backtest, a replay and a day on the clock read the market data there"
+    ]
+    (tmp_path / "var" / "market").mkdir(parents=True)
+    assert main(["config", "check", str(config)]) == 0
+    assert capsys.readouterr().err == ""

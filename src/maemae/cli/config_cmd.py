@@ -15,6 +15,7 @@ from maemae.config import MaemaeConfig, StrategiesConfig, StrategySpec, load_con
 from maemae.config.loader import read_config_file
 from maemae.config.root import check_live_broker
 from maemae.errors import ConfigError
+from maemae.wording import where_relative
 
 config_app = typer.Typer(help="Check and explain configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -44,6 +45,19 @@ def check(file: FileArgument) -> None:
     names = ", ".join(spec.class_ for _, spec in specs) or "none"
     typer.echo(f"ok: {file} (mode={config.mode}, broker={config.broker.kind}, strategies={names})")
     _warn_of_unset_secrets(config)
+    _warn_of_a_missing_data_root(config)
+
+
+def _warn_of_a_missing_data_root(config: MaemaeConfig) -> None:
+    """A warning when ``data.root`` is no folder from here: the file may be checked where it does not run,
+    but a backtest, a replay or a day on the clock started here would be refused for it."""
+    root = config.data.root
+    if not root.is_dir():
+        typer.echo(
+            f"warning: data.root = {str(root)!r}: no such folder{where_relative(root)}; a backtest, a replay "
+            "and a day on the clock read the market data there",
+            err=True,
+        )
 
 
 def _strategies(strategies: StrategiesConfig) -> list[tuple[str, StrategySpec]]:
