@@ -31,6 +31,11 @@ from tests.user_errors import refused
             "parse string as a number (maemae paper --help shows the usage)",
         ),
         (
+            ["data", "import", "--csv", "a.csv", "--timeframe", "hour"],
+            "error: maemae data import: Invalid value for '--timeframe': 'hour' is not one of 'day', "
+            "'minute'. (maemae data import --help shows the usage)",
+        ),
+        (
             ["db", "restore"],
             "error: maemae db: No such command 'restore'. (maemae db --help shows the usage)",
         ),

@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
 def usage_error(error: ClickException) -> str:
     """A usage error (an unknown option, a missing argument, a value of the wrong type) in one line: the
     command, click's words, and where the right usage is. Click words some of them over several lines."""
-    message = " ".join(error.format_message().split())
+    # typer checks an enum's value through pydantic, whose "Value error, " prefix means nothing to a user
+    message = " ".join(error.format_message().split()).replace(": Value error, ", ": ")
     context = getattr(error, "ctx", None)
     command = _command_path(arguments) if context is None else context.command_path
     return f"{command}: {message} ({command} --help shows the usage)"
