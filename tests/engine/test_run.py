@@ -394,7 +394,10 @@ def test_live_command_when_config_is_not_live_then_refused_in_one_line(
     ]
     on_the_simulator = _config(market_root, tmp_path, mode="live")
     assert main(["live", "--config", str(on_the_simulator)]) == 2
-    assert 'live trading needs broker.kind = "kis" or "creon"' in capsys.readouterr().err
+    assert capsys.readouterr().err.strip().splitlines() == [  # after the file's name, as config check says it
+        f'error: {on_the_simulator}: mode = "live" with broker.kind = "sim": live trading needs '
+        'broker.kind = "kis" or "creon"'
+    ]
     assert not (tmp_path / "state.db").exists()
 
 

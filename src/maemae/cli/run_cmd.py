@@ -20,6 +20,7 @@ from maemae.cli.paper_cmd import (
     venue_choice,
 )
 from maemae.config import MaemaeConfig, load_config
+from maemae.config.root import check_live_broker
 from maemae.errors import ConfigError
 from maemae.logs import configure_logging
 
@@ -71,7 +72,7 @@ def run(
     day = None
     if replay is not None:
         day = option_date(replay, "--replay")
-    settings = load_config(config)
+    settings = load_config(config) if day else _load_for_the_clock(config)  # a replay says its own first
     configure_logging(settings.logging)
     venue = venue_choice(broker, exchange, authkey_env)
     options = RunOptions(day, speed, venue, confirm, _terminal(), tell=typer.echo)
@@ -97,7 +98,7 @@ def live(
 
         supervise_this_command()
         return
-    settings = load_config(config)
+    settings = _load_for_the_clock(config)
     if settings.mode != "live":
         raise ConfigError(
             f'mode = "{settings.mode}": `maemae live` trades the real account; set mode = "live"'
@@ -105,6 +106,17 @@ def live(
     configure_logging(settings.logging)
     with named_after(config):
         _trade(settings, RunOptions(confirmed=confirm, ask=_terminal(), tell=typer.echo))
+
+
+def _load_for_the_clock(config: Path) -> MaemaeConfig:
+    """The config of a day on the clock, refused after the file's name (as ``config check`` refuses it) when
+    its mode and broker trade nowhere: live on the simulator or on KIS's paper server."""
+    settings = load_config(config)
+    try:
+        check_live_broker(settings)
+    except ConfigError as error:
+        raise ConfigError(f"{config}: {error}") from None
+    return settings
 
 
 def _terminal() -> Callable[[str], str] | None:
