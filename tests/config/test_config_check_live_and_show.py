@@ -40,9 +40,9 @@ def test_config_check_when_live_broker_cannot_trade_live_prints_what_live_says_a
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [f"error: {path}: {message}"]
     assert captured.out == ""
-    # the same words as the command that refuses the file
+    # the same line as the command that refuses the file
     assert main(["live", "--config", str(path)]) == 2
-    assert capsys.readouterr().err.splitlines() == [f"error: {message}"]
+    assert capsys.readouterr().err.splitlines() == [f"error: {path}: {message}"]
 
 
 USER_DAILY = """
