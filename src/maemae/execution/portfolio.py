@@ -27,6 +27,9 @@ class Portfolio:
         self.commission = 0
         self.tax = 0
         self.realised_by_order: dict[str, int] = {}  # sell orders: the P&L their fills realised
+        # the last fill's trade day and its settlement date: each fill's day is a new ``date`` object, which
+        # the calendar's cache would hash again (SipHash over its bytes) in a new key tuple
+        self._last_settlement: tuple[date, date] | None = None
 
     def restore(
         self,
@@ -51,7 +54,7 @@ class Portfolio:
         if position is None:
             position = self.positions[fill.code] = Position(fill.code)
         realised = position.apply_fill(fill, strategy)
-        self.account.apply_fill(fill, settlement_date(fill.ts.date(), self._calendar))
+        self.account.apply_fill(fill, self._settles_on(fill.ts.date()))
         self.realised_pnl += realised
         self.commission += fill.commission
         self.tax += fill.tax
@@ -60,6 +63,13 @@ class Portfolio:
         if position.owned_quantity == 0 and position.account_quantity == 0:
             del self.positions[fill.code]
         return realised
+
+    def _settles_on(self, day: date) -> date:
+        """When a trade of ``day`` settles: the fills of a day ask one after another."""
+        last = self._last_settlement
+        if last is None or last[0] != day:
+            last = self._last_settlement = (day, settlement_date(day, self._calendar))
+        return last[1]
 
     def owned(self, code: StockCode) -> int:
         position = self.positions.get(code)

@@ -90,12 +90,18 @@ class CostModel:
     _tax_ratios: dict[tuple[date, TradingCalendar, bool], tuple[int, int]] = field(
         init=False, repr=False, compare=False
     )
+    # the last of those keys with its ratio, compared first: each fill's trade date is a new ``date`` object,
+    # which a dict lookup hashes again (SipHash over its bytes) in a new key tuple
+    _last_tax: tuple[date, TradingCalendar, bool, tuple[int, int]] | None = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not Decimal(0) <= self.commission_rate < Decimal(1):
             raise DomainError(f"commission rate {self.commission_rate}: expected a fraction in [0, 1)")
         object.__setattr__(self, "_commission", self.commission_rate.as_integer_ratio())
         object.__setattr__(self, "_tax_ratios", {})
+        object.__setattr__(self, "_last_tax", None)
 
     def commission(self, amount: int) -> int:
         """Commission on a fill of ``amount`` won."""
@@ -110,11 +116,16 @@ class CostModel:
         calendar: TradingCalendar,
     ) -> int:
         """Transaction tax on a sale of ``amount`` won traded on ``trade_date``."""
-        key = (trade_date, calendar, instrument in FUND_TYPES)
+        fund = instrument in FUND_TYPES
+        last = self._last_tax
+        if last is not None and last[1] is calendar and last[2] == fund and last[0] == trade_date:
+            return _won(amount, last[3])
+        key = (trade_date, calendar, fund)
         ratio = self._tax_ratios.get(key)
         if ratio is None:
             rate = sell_tax_rate(settlement_date(trade_date, calendar), market, instrument)
             ratio = self._tax_ratios[key] = _ratio(rate)
+        object.__setattr__(self, "_last_tax", (trade_date, calendar, fund, ratio))
         return _won(amount, ratio)
 
     def costs(

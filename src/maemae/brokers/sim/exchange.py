@@ -127,6 +127,9 @@ class SimExchange:
         self._day: date | None = None
         self._sequence = 0
         self._fills_made = 0  # the day's fills, for their ids (a carried-over day's count from the store)
+        # the last fill's trade day and its settlement date, as in ``Portfolio``: a day's fills ask one after
+        # another
+        self._last_settlement: tuple[date, date] | None = None
 
     # ----- market data feed
     def start_day(self, day: date, base_prices: Mapping[StockCode, int]) -> None:
@@ -423,7 +426,7 @@ class SimExchange:
             costs.commission,
             costs.tax,
         )
-        self.account.apply_fill(fill, settlement_date(day, self._calendar))
+        self.account.apply_fill(fill, self._settles_on(day))
         holding = self._holdings[request.code]
         if request.side is Side.BUY:
             holding.quantity += quantity
@@ -443,6 +446,13 @@ class SimExchange:
             order.status = BrokerOrderStatus.FILLED
             self._book.working[request.code].remove(order)
             self.account.release(order.number)
+
+    def _settles_on(self, day: date) -> date:
+        """When a trade of ``day`` settles."""
+        last = self._last_settlement
+        if last is None or last[0] != day:
+            last = self._last_settlement = (day, settlement_date(day, self._calendar))
+        return last[1]
 
     def _cancel(self, order: _Working, reason: str) -> None:
         order.status = BrokerOrderStatus.CANCELLED
