@@ -69,7 +69,7 @@ def test_day_when_holdings_change_answers_like_the_masks(
         k, row = k % bars, row % codes
         holding = [bool(q) for q in quantity]
         # the driver asks the book for entries only when the count says a flat code wakes at k
-        flat_woken = day.flat_count.get(k, 0) > 0
+        flat_woken = day.flat_count[k] > 0
         assert flat_woken == any(not holding[r] and flat[k, r] for r in range(codes))
         woken = day.woken(k, flat_woken and entries)
         assert [day.index_of[c] for c in woken] == woken_plainly(flat, held, holding, k, entries)

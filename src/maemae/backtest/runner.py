@@ -168,7 +168,8 @@ class _Day:
     # codes it wakes at each, with how many of those are flat now
     flat_bars: list[int] = field(init=False)
     flat_at: dict[int, list[int]] = field(init=False)
-    flat_count: dict[int, int] = field(init=False)
+    # (a list by bar, not a dict: ``set_quantity`` adds to a bar's count for each bar of a code that flips)
+    flat_count: list[int] = field(init=False)
     # held code -> its column of the held mask as bytes (0 or 1 per bar): a byte read answers "woken at k?"
     # and ``bytes.find`` the next bar that wakes it, with no Python loop or call
     held_masks: dict[int, bytes] = field(default_factory=dict)
@@ -194,14 +195,14 @@ class _Day:
         held = holding.nonzero()[0]
         # the held rows only: a few of the day's codes, where the whole product multiplied every code's bars
         self.held_value = self.quantity[held] @ self.closes[held]
-        self.flat_at, self.flat_count = {}, {}
+        self.flat_at, self.flat_count = {}, [0] * (self.last + 1)
         # the woken (code, bar) pairs, code by code: the mask's columns are its rows in memory, where a 1-D
         # search is a tenth of the cost of a 2-D one; each bar's list still fills in code order
         n = self.flat_wake.shape[0]
         for position in self.flat_wake.T.reshape(-1).nonzero()[0].tolist():
             row, bar = position // n, position % n
             self.flat_at.setdefault(bar, []).append(row)
-            self.flat_count[bar] = self.flat_count.get(bar, 0) + (0 if self.holding[row] else 1)
+            self.flat_count[bar] += 0 if self.holding[row] else 1
         self.flat_bars = sorted(self.flat_at)
         for row in held.tolist():
             self.held_masks[row] = self._held_mask(row)
@@ -738,7 +739,7 @@ class BacktestRunner:
         exits = [code for code, bar in prepared.exit_bar.items() if bar == k]
         # only a fill or a cancelled buy frees a slot, and both need a working order: flat codes wait while
         # the book is full
-        flat = prepared.flat_count.get(k, 0) > 0 and (working or engine.kernel.accepts_entries())
+        flat = prepared.flat_count[k] > 0 and (working or engine.kernel.accepts_entries())
         woken = prepared.woken(k, flat) + exits
         # a timeout needs a working order too, so a step with none of these has nothing to do
         if not (working or woken or k == 0 or prepared.stop_bar == k or self.every_bar):
