@@ -48,8 +48,8 @@ def sweep_into(out_dir: Path, option: str, run: Callable[[], SweepResult]) -> Sw
     return result
 
 
-# the CSVs' floats to six decimals, as summary.json's: a binary float's noise (-0.18837537999999998) reads as a
-# figure to the last digit; trials.parquet keeps them whole
+# the CSVs' floats to six decimals, as summary.json's: a binary float's noise (-0.18837537999999998) reads
+# as a figure to the last digit; trials.parquet keeps them whole
 CSV_DECIMALS = 6
 
 
