@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +18,7 @@ from maemae.backtest.grid_bars import DayBars
 from maemae.backtest.minute_feed import BarSource, MinuteFeed, StoredMinutes, year_files_bytes
 from maemae.compiled import pickle_by_fields
 from maemae.data.bar_cache import MappedBarCache
-from maemae.data.bars import BarArrays, Int64Array, Timeframe, day_ns
+from maemae.data.bars import BarArrays, Int64Array, Timeframe, day_ns, day_number, day_numbers
 from maemae.data.instruments import Instrument
 from maemae.data.store import BarStore
 from maemae.domain.codes import StockCode
@@ -27,6 +27,7 @@ from maemae.krx.exceptions import CALENDAR_START
 from maemae.krx.sessions import SessionSchedule, session_schedule
 
 MINUTE_NS = 60 * 1_000_000_000
+DailyCloses = tuple[Int64Array, Int64Array]  # a code's daily closes and volumes: what a daily strategy reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,31 @@ class DayGrid:
 
     def __len__(self) -> int:
         return int(self.starts.shape[0])
+
+
+# a daily bar's key in :class:`_DailyStops`: its code's row times the span, plus its day number made positive
+_ROW_SPAN: Final = 1 << 32
+_DAY_BIAS: Final = 1 << 31
+
+
+class _DailyStops:
+    """Where each code's daily bars stop before a day, for a day's codes in one NumPy call: every bar is a
+    key (its code's row, then its day) in one sorted array, so a ``searchsorted`` of the day's keys finds all
+    the codes' stops at once, where one per code cost a call and a date's conversion each."""
+
+    def __init__(self, daily: dict[StockCode, BarArrays]) -> None:
+        self.rows = {code: row for row, code in enumerate(daily)}
+        keys = [row * _ROW_SPAN + _DAY_BIAS + day_numbers(bars.ts) for row, bars in enumerate(daily.values())]
+        self.keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
+        self.firsts = np.zeros(len(keys), dtype=np.int64)  # each row's first key
+        self.firsts[1:] = np.cumsum([len(row) for row in keys[:-1]])
+
+    def stops(self, codes: list[StockCode], day: date) -> list[int]:
+        """For each of ``codes`` (all in the daily bars), how many of its daily bars are before ``day``."""
+        rows = np.array([self.rows[code] for code in codes], dtype=np.int64)
+        found = np.searchsorted(self.keys, rows * _ROW_SPAN + (_DAY_BIAS + day_number(day)))
+        stops: list[int] = (found - self.firsts[rows]).tolist()
+        return stops
 
 
 class DailyHistory:
@@ -54,6 +80,7 @@ class DailyHistory:
     ) -> None:
         self.daily = daily
         self.factors = factors
+        self._stops: _DailyStops | None = None  # made when first asked: the daily bars do not change after
 
     def daily_before(self, code: StockCode, day: date, count: int) -> BarArrays:
         """The last ``count`` daily bars strictly before ``day``; with adjusted history (``data.
@@ -65,6 +92,27 @@ class DailyHistory:
         stop = int(bars.ts.searchsorted(day_ns(day), side="left"))
         window = bars.slice(max(0, stop - count), stop)
         return self._adjusted(code, window, day) if code in self.factors else window
+
+    def closes_before(
+        self, codes: Iterable[StockCode], day: date, count: int
+    ) -> dict[StockCode, DailyCloses]:
+        """The closes and volumes of :meth:`daily_before`'s bars for each of ``codes`` that has any, in
+        order: a day's universe at once, without the five columns no daily strategy is given."""
+        known = [code for code in codes if code in self.daily]
+        if self._stops is None:
+            self._stops = _DailyStops(self.daily)
+        found: dict[StockCode, DailyCloses] = {}
+        for code, stop in zip(known, self._stops.stops(known, day), strict=True):
+            start = max(0, stop - count)
+            if start >= stop:
+                continue
+            bars = self.daily[code]
+            if code in self.factors:
+                adjusted = self._adjusted(code, bars.slice(start, stop), day)
+                found[code] = (adjusted.close, adjusted.volume)
+            else:
+                found[code] = (bars.close[start:stop], bars.volume[start:stop])
+        return found
 
     def previous_close(self, code: StockCode, day: date) -> int:
         """The last daily close before ``day`` (on ``day``'s basis with adjusted history), 0 when none: the

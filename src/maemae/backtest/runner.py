@@ -19,10 +19,10 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 
 from maemae.backtest.equity_scan import add_shares, first_at_or_below
-from maemae.backtest.market import MINUTE_NS, BacktestMarket, DayGrid
+from maemae.backtest.market import MINUTE_NS, BacktestMarket, DailyCloses, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.compiled import pickle_by_fields
-from maemae.data.bars import BarArrays, day_ns
+from maemae.data.bars import day_ns
 from maemae.data.instruments import listing
 from maemae.data.universe import Universe, select_stocks
 from maemae.domain.clock_time import KST, kst_after
@@ -154,7 +154,7 @@ class _Day:
     grid: DayGrid
     codes: list[StockCode]
     data: dict[StockCode, CodeDay]
-    history: dict[StockCode, BarArrays]
+    history: dict[StockCode, DailyCloses]
     closes: np.ndarray  # codes x bars: the last price of each code at each bar
     signals: np.ndarray  # codes x bars: the daily strategy's signal at each bar
     index_of: dict[StockCode, int]
@@ -294,7 +294,7 @@ class _DayPrices:
         if row is None:
             return int(self.market.history.daily_before(code, self.day + timedelta(days=1), 1).close[-1])
         if prepared.k < 0:  # before the open: yesterday's close
-            return int(prepared.history[code].close[-1])
+            return int(prepared.history[code][0][-1])
         price: int = prepared.closes.item(row, prepared.k)  # a Python int, without a NumPy scalar
         return price
 
@@ -369,15 +369,15 @@ class BacktestRunner:
     def _prepare(self, day: date) -> _Day:
         self.engine.kernel.begin_day(day)  # the strategy's hooks below count their errors under ``day``
         grid = self.market.grid(day)
-        known: dict[StockCode, BarArrays] = {}
-        for code in self._universe(day).codes:
-            daily = self.market.history.daily_before(code, day, self.engine.daily.history_days())
-            if len(daily):  # as the live loop: a stock that never traded before today has no base price
-                known[code] = daily  # and nothing to judge it by
+        # only the codes with daily bars before today, as the live loop: a stock that never traded has no base
+        # price and nothing to judge it by
+        known = self.market.history.closes_before(
+            self._universe(day).codes, day, self.engine.daily.history_days()
+        )
         session = self.market.day_bars(day, known)
         codes = session.codes
         history = {code: known[code] for code in codes}
-        base = {code: int(history[code].close[-1]) for code in codes}
+        base = {code: int(history[code][0][-1]) for code in codes}
         self.engine.sim.start_day(day, base)
         data: dict[StockCode, CodeDay] = {}
         for code, (bars, today_start) in session.joined.items():
@@ -527,7 +527,7 @@ class BacktestRunner:
     def _day_signals(
         self,
         codes: list[StockCode],
-        history: dict[StockCode, BarArrays],
+        history: dict[StockCode, DailyCloses],
         closes: np.ndarray,
         volumes: np.ndarray,
         checking: bool,
@@ -556,7 +556,7 @@ class BacktestRunner:
     def _signals_many(
         self,
         codes: list[StockCode],
-        history: dict[StockCode, BarArrays],
+        history: dict[StockCode, DailyCloses],
         closes: np.ndarray,
         volumes: np.ndarray,
     ) -> np.ndarray | None:
@@ -567,8 +567,8 @@ class BacktestRunner:
         try:
             given = daily.evaluate_days(
                 codes,
-                [history[code].close for code in codes],
-                [history[code].volume for code in codes],
+                [history[code][0] for code in codes],
+                [history[code][1] for code in codes],
                 closes,
                 volumes,
             )
@@ -583,7 +583,7 @@ class BacktestRunner:
     def _daily_looks_ahead(
         self,
         codes: list[StockCode],
-        history: dict[StockCode, BarArrays],
+        history: dict[StockCode, DailyCloses],
         closes: np.ndarray,
         volumes: np.ndarray,
         signals: np.ndarray,
@@ -647,23 +647,22 @@ class BacktestRunner:
         return False
 
     def _signals(
-        self, code: StockCode, history: BarArrays, closes: np.ndarray, cumulative: np.ndarray
+        self, code: StockCode, history: DailyCloses, closes: np.ndarray, cumulative: np.ndarray
     ) -> np.ndarray:
         """The daily strategy's signal at each bar of today, with the bar's close as today's close and the
         volume so far as today's volume."""
         daily = self.engine.daily
+        before, traded = history
         try:
             if self._daily_per_bar:  # the live driver: one evaluation per bar
                 return np.array(
                     [
-                        daily.evaluate(DailyInput(code, history.close, history.volume, int(p), int(v)))
+                        daily.evaluate(DailyInput(code, before, traded, int(p), int(v)))
                         for p, v in zip(closes, cumulative, strict=True)
                     ],
                     dtype=np.int8,
                 )
-            return _checked_signals(
-                daily.evaluate_day(code, history.close, history.volume, closes, cumulative), len(closes)
-            )
+            return _checked_signals(daily.evaluate_day(code, before, traded, closes, cumulative), len(closes))
         except HOOK_FAILURES as error:  # a strategy bug: no daily signal for the stock today, as live
             self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error, daily.evaluate_day)
             return np.zeros(len(closes), dtype=np.int8)

@@ -38,6 +38,18 @@ def day_ns(day: date) -> int:
     return (day.toordinal() - _UNIX_ORDINAL) * _DAY_NS - _KST_OFFSET_NS
 
 
+def day_number(day: date) -> int:
+    """``day`` as a count of days since 1970-01-01: the whole-number form of :func:`day_ns`."""
+    return day.toordinal() - _UNIX_ORDINAL
+
+
+def day_numbers(ts: Int64Array) -> Int64Array:
+    """The KST day of each timestamp in ``ts``, as :func:`day_number` counts: a timestamp is before
+    ``day_ns(d)`` exactly when its number is below ``day_number(d)``, so days compare as small whole numbers
+    that fit beside another one in an int64 (see :class:`~maemae.backtest.market.DailyHistory`)."""
+    return (ts + _KST_OFFSET_NS) // _DAY_NS
+
+
 def kst_dates(ts: Int64Array) -> list[date]:
     """The KST date of each timestamp in ``ts`` (epoch nanoseconds): the inverse of :func:`day_ns`."""
     ordinals = (ts + _KST_OFFSET_NS) // _DAY_NS + _UNIX_ORDINAL
