@@ -27,6 +27,7 @@ from maemae.data.instruments import listing
 from maemae.data.universe import Universe, select_stocks
 from maemae.domain.clock_time import KST, kst_after
 from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
 from maemae.domain.events import DomainEvent, FillReceived
 from maemae.domain.fill import Fill
 from maemae.engine.composition import Engine, universe_selector
@@ -308,6 +309,7 @@ class BacktestRunner:
         engine.orders.listeners.append(self.recorder)
         self.selector = universe_selector(engine.config, market.calendar)
         self.price_of: Callable[[StockCode], int] | None = None  # the running day's prices (for valuations)
+        self._listings: dict[StockCode, tuple[InstrumentType, Market]] = {}  # see ``_listing``
         # the speed hooks are given the whole day at once: a user's are checked on the run's first days, and
         # replaced for the rest of the run by what they stand for when they look ahead
         self._hook_checks_left = HOOK_CHECK_DAYS
@@ -383,7 +385,7 @@ class BacktestRunner:
         for code, (bars, today_start) in session.joined.items():
             limits = self.engine.sim.limits(code)
             assert limits is not None
-            kind, market = listing(self.market.instruments.get(code))
+            kind, market = self._listing(code)
             ticks = tick_table(day, kind, market)
             data[code] = CodeDay(code, kind, market, bars, today_start, limits, ticks)
         closes = session.closes
@@ -409,6 +411,14 @@ class BacktestRunner:
             held_wake,
             owned,
         )
+
+    def _listing(self, code: StockCode) -> tuple[InstrumentType, Market]:
+        """A code's kind and market, read from the market's instrument list once a run (the list does not
+        change in one), where ``listing`` was a Python call a code-day."""
+        found = self._listings.get(code)
+        if found is None:
+            found = self._listings[code] = listing(self.market.instruments.get(code))
+        return found
 
     def _wake_masks(
         self,
