@@ -20,7 +20,9 @@ WS = "ws://127.0.0.1:8720/tryitout"
 def _config_file(tmp_path: Path, **urls: str) -> Path:
     path = tmp_path / "kis.toml"
     fields = "".join(f'{name} = "{value}"\n' for name, value in urls.items())
-    path.write_text(f'[broker]\nkind = "kis"\n\n[broker.kis]\n{fields}', encoding="utf-8")
+    # a data.root that is there: config check warns of one that is not
+    text = f'[data]\nroot = "{tmp_path}"\n\n[broker]\nkind = "kis"\n\n[broker.kis]\n{fields}'
+    path.write_text(text, encoding="utf-8")
     return path
 
 
