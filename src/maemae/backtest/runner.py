@@ -470,10 +470,7 @@ class BacktestRunner:
                 "held", wake.held, signals.shape
             ).T
         except HOOK_FAILURES as error:
-            if codes:
-                self.engine.kernel.strategy_failed(
-                    minute.name, "wake_bars_many", codes[0], error, minute.wake_bars_many
-                )
+            self._failed_at_once(minute, "wake_bars_many", codes, error)
             return None
 
     def _same_as_each(
@@ -584,11 +581,20 @@ class BacktestRunner:
             )
             return _checked_signal_rows(given, closes.shape)
         except HOOK_FAILURES as error:
-            if codes:
-                self.engine.kernel.strategy_failed(
-                    daily.name, "evaluate_days", codes[0], error, daily.evaluate_days
-                )
+            self._failed_at_once(daily, "evaluate_days", codes, error)
             return None
+
+    def _failed_at_once(
+        self,
+        strategy: DailyStrategy | MinuteStrategy,
+        hook: str,
+        codes: list[StockCode],
+        error: BaseException,
+    ) -> None:
+        """A hook for all the day's codes raised or gave a bad value: one strategy error, counted under the
+        day's first code (the day then asks code by code, where a failure is its own code's)."""
+        if codes:
+            self.engine.kernel.strategy_failed(strategy.name, hook, codes[0], error, getattr(strategy, hook))
 
     def _daily_looks_ahead(
         self,
