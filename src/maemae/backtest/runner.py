@@ -781,8 +781,9 @@ class BacktestRunner:
             engine.kernel.check_portfolio_stop(now, price_of)
         if self.every_bar:
             return
-        if acting or exits:  # exit wake-ups change only where a visit acted on a fill or spent an exit
-            for code in acting | set(exits):
+        if acting or exits:  # exit wake-ups change only where a visit spent an exit: a filled code's, found
+            # from k by ``_acting`` with the holding the visit leaves as it was, stands unless it was k itself
+            for code in set(exits) | {code for code in acting if prepared.exit_bar.get(code) == k}:
                 self._update_exit_bar(prepared, code, k + 1)
         if fills or prepared.stop_bar == k:
             prepared.stop_bar = self._stop_bar(prepared, k + 1)
