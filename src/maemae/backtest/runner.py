@@ -174,6 +174,9 @@ class _Day:
     # held code -> its column of the held mask as bytes (0 or 1 per bar): a byte read answers "woken at k?"
     # and ``bytes.find`` the next bar that wakes it, with no Python loop or call
     held_masks: dict[int, bytes] = field(default_factory=dict)
+    # code -> (k, the first bar from k its held mask wakes it at, or one past the day): the answer for any bar
+    # from k to that one (a code's held mask is the day's, so it outlives a flip to flat and back)
+    held_next: dict[int, tuple[int, int]] = field(default_factory=dict)
     # code -> the bars the flat mask wakes it, and its held mask's column, as far as read today
     _flat_bars_of: dict[int, list[int]] = field(default_factory=dict)
     _held_masks_of: dict[int, bytes] = field(default_factory=dict)
@@ -248,10 +251,8 @@ class _Day:
     def next_woken(self, k: int, flat: bool) -> int | None:
         """The first bar from k that wakes some code, or None; only held codes count unless ``flat``."""
         found = self.last + 1  # past the day: none yet
-        for mask in self.held_masks.values():
-            at = mask.find(1, k, found)  # only a bar before the earliest found so far matters
-            if at >= 0:
-                found = at
+        for row in self.held_masks:
+            found = min(found, self._next_held(row, k))
         if flat:
             flat_bars, count = self.flat_bars, self.flat_count
             for at in range(bisect_left(flat_bars, k), len(flat_bars)):
@@ -262,6 +263,17 @@ class _Day:
                     found = bar
                     break
         return found if found <= self.last else None
+
+    def _next_held(self, row: int, k: int) -> int:
+        """The first bar from k that wakes held code ``row`` (one past the day: none). The mask is searched
+        again only when the bar found before does not answer for k: a ``bytes.find`` is a method call of a few
+        hundred instructions, and the driver asks for every held code at each step with no order working."""
+        since, at = self.held_next.get(row, (-1, -1))
+        if not since <= k <= at:
+            at = self.held_masks[row].find(1, k)
+            at = self.last + 1 if at < 0 else at
+            self.held_next[row] = (k, at)
+        return at
 
     def wakes(self, row: int, k: int) -> bool:
         """Whether code ``row`` is woken at bar k as it is held now."""
