@@ -32,3 +32,21 @@ def first_at_or_below(value: npt.NDArray[np.int64], start: int, stop: int, level
         if value[bar] <= level:
             return bar
     return -1
+
+
+@njit(cache=True)
+def add_then_first_at_or_below(
+    value: npt.NDArray[np.int64],
+    closes: npt.NDArray[np.int64],
+    row: int,
+    shares: int,
+    start: int,
+    stop: int,
+    level: int,
+) -> int:
+    """``add_shares`` (when ``shares`` is not 0), then ``first_at_or_below``, in one call: a fill's change of
+    value is followed by the stop's scan, and each call from compiled Python costs thousands of instructions,
+    more than the loop over a day's bars."""
+    if shares:
+        add_shares(value, closes, row, shares)
+    return first_at_or_below(value, start, stop, level)

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from maemae.backtest.equity_scan import add_shares, first_at_or_below
+from maemae.backtest.equity_scan import add_shares, add_then_first_at_or_below
 from maemae.backtest.market import MINUTE_NS, BacktestMarket, DailyCloses, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.compiled import pickle_by_fields
@@ -164,7 +164,10 @@ class _Day:
     held_wake: np.ndarray
     quantity: np.ndarray  # int64 per code: the shares maemae owns
     holding: list[bool] = field(init=False)  # per code: whether maemae holds it
-    held_value: np.ndarray = field(init=False)  # per bar: the closing value of the shares held now
+    # per bar: the closing value of the shares held now, but for the last change of shares (code, shares),
+    # which the next scan adds in the same compiled call: a fill step then makes one Numba call, not two
+    held_value: np.ndarray = field(init=False)
+    unvalued: tuple[int, int] = field(default=(0, 0), init=False)
     # the flat mask, sparse (a buy needs a cross up): the bars where it wakes some code, in order, and the
     # codes it wakes at each, with how many of those are flat now
     flat_bars: list[int] = field(init=False)
@@ -220,7 +223,7 @@ class _Day:
         other mask from now on."""
         change = quantity - self.quantity.item(row)
         if change:
-            add_shares(self.held_value, self.closes, row, change)
+            self._value_later(row, change)
         self.quantity[row] = quantity
         holding = quantity > 0
         if self.holding[row] == holding:
@@ -232,6 +235,21 @@ class _Day:
             self.held_masks[row] = self._held_mask(row)
         else:
             del self.held_masks[row]
+
+    def _value_later(self, row: int, shares: int) -> None:
+        """Keep ``shares`` more of code ``row`` for the next scan to add to ``held_value``; one kept before is
+        added now (two fills in a step)."""
+        held, pending = self.unvalued
+        if pending:
+            add_shares(self.held_value, self.closes, held, pending)
+        self.unvalued = (row, shares)
+
+    def first_value_at_or_below(self, start: int, stop: int, level: int) -> int:
+        """The first bar in [start, stop) where the held shares' closing value is at most ``level``; -1 when
+        none is."""
+        row, shares = self.unvalued
+        self.unvalued = (0, 0)
+        return add_then_first_at_or_below(self.held_value, self.closes, row, shares, start, stop, level)
 
     # each read once a day: a stock bought and sold again flips more than once
     def _flat_bars(self, row: int) -> list[int]:
@@ -601,7 +619,7 @@ class BacktestRunner:
         strategy: DailyStrategy | MinuteStrategy,
         hook: str,
         codes: list[StockCode],
-        error: BaseException,
+        error: Exception | SystemExit,
     ) -> None:
         """A hook for all the day's codes raised or gave a bad value: one strategy error, counted under the
         day's first code (the day then asks code by code, where a failure is its own code's)."""
@@ -895,8 +913,8 @@ class BacktestRunner:
             return None
         last = len(prepared.grid) - 1  # the closing auction is not a decision point
         cash = self.engine.portfolio.account.cash
-        found = first_at_or_below(prepared.held_value, start, last, level - cash)
-        return None if found < 0 else int(found)
+        found = prepared.first_value_at_or_below(start, last, level - cash)
+        return None if found < 0 else found
 
 
 pickle_by_fields(Cursor)  # see maemae.compiled
