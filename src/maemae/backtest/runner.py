@@ -475,7 +475,9 @@ class BacktestRunner:
         if checked and self._wake_at_once:
             many = self._wake_many(codes, data, signals, n)
             given = None if many is None else (many[0].T, many[1].T)
-            self._wake_at_once = self._same_as_each("wake_bars_many", codes, given, (flat.T, held.T))
+            self._wake_at_once = self._same_as_each(
+                self.engine.minute, "wake_bars_many", codes, given, (flat.T, held.T)
+            )
         flat[n - 1] = held[n - 1] = False
         return flat, held
 
@@ -505,6 +507,7 @@ class BacktestRunner:
 
     def _same_as_each(
         self,
+        strategy: DailyStrategy | MinuteStrategy,
         hook: str,
         codes: list[StockCode],
         many: tuple[np.ndarray, ...] | None,
@@ -517,7 +520,6 @@ class BacktestRunner:
             return False
         for row, code in enumerate(codes):
             if not all(np.array_equal(a[row], b[row]) for a, b in zip(each, many, strict=True)):
-                strategy = self.engine.daily if hook == "evaluate_days" else self.engine.minute
                 error = StrategyError(
                     f"{hook} differs from the hook for one code; the rest of the run asks code by code"
                 )
@@ -586,7 +588,9 @@ class BacktestRunner:
         if checked and self._check_daily_at_once:
             many = self._signals_many(codes, history, closes, volumes)
             given = None if many is None else (many,)
-            self._daily_at_once = self._same_as_each("evaluate_days", codes, given, (signals,))
+            self._daily_at_once = self._same_as_each(
+                self.engine.daily, "evaluate_days", codes, given, (signals,)
+            )
         self._drop_bad_signals(codes, signals)
         return signals
 
