@@ -1,6 +1,6 @@
-"""Counted nouns for the lines a user reads. The CLI's result lines and the engine's stop lines both print
-counts, so the one rule (``1 order``, ``2 orders``, thousands separated) lives here for every layer to share;
-at the package root because the engine may not import the CLI."""
+"""Wording shared by the lines a user reads, from every layer: counted nouns (the CLI's result lines and the
+engine's stop lines both print counts), where a relative path was looked for, how to give a replay its own
+store. At the package root because the engine may not import the CLI."""
 
 from __future__ import annotations
 
@@ -18,3 +18,8 @@ def where_relative(path: object) -> str:
     config's relative paths are read from the folder maemae runs in, not the config file's, so a path that
     is not found from elsewhere is told with where it was looked for."""
     return "" if Path(str(path)).is_absolute() else f" (relative to the current folder {Path.cwd()})"
+
+
+NEW_STORE = "a new store (--store URL, or the config's store.url)"
+"""How a replay refused on a store gets one of its own: the option of ``paper`` and ``run --replay``, or the
+config's field (a store holds one replayed day)."""

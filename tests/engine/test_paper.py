@@ -81,12 +81,12 @@ def test_paper_when_replayed_in_process_then_same_orders_as_backtest(
     assert main(["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]) == 6
     line = one_error_line(capsys.readouterr().err)
     assert f"the replay of {DAY} is complete in this store (`maemae report` shows it)" in line
-    assert "give the run a new store.url" in line
+    assert "give the run a new store (--store URL" in line
     # another day on it: its exchange, with the holdings, lived in that process and is gone
     assert main(["paper", "--config", str(config_file), "--replay", "2025-12-04", "--speed", "0"]) == 6
     line = one_error_line(capsys.readouterr().err)
     assert f"holds the completed replay of {DAY}, and its exchange ran inside that paper process" in line
-    assert "replay 2025-12-04 with a new store.url" in line
+    assert "replay 2025-12-04 with a new store (--store URL" in line
 
 
 def test_paper_when_options_are_bad_then_one_line_each(
@@ -165,7 +165,7 @@ def test_paper_when_an_in_process_replay_was_killed_half_way_then_a_restart_says
     line = one_error_line(capsys.readouterr().err)
     assert f"it holds a replay of {DAY} stopped at step " in line
     assert int(line.split("stopped at step ")[1].split()[0]) >= reached
-    assert "is gone, so it cannot be resumed: use a new store.url" in line
+    assert "is gone, so it cannot be resumed: use a new store (--store URL" in line
 
 
 def _serve(config_file: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:

@@ -72,8 +72,9 @@ def test_paper_when_stopped_with_the_exchange_inside_then_one_line_says_the_day_
     assert tuple(int(n) for n in stopped.groups()) == _saved(url)  # where the store stands, and what it holds
     assert line.endswith(
         "the state is saved, but the exchange ran inside this process and is gone, so this day cannot be "
-        "resumed: replay it into a new store.url, or run the exchange on its own (`maemae sim serve` or "
-        "`maemae kis-mock`) and pass --exchange for a run that can be resumed"
+        "resumed: replay it into a new store (--store URL, or the config's store.url), or run the exchange "
+        "on its own (`maemae sim serve` or `maemae kis-mock`) and pass --exchange for a run that can be "
+        "resumed"
     )
     assert "book" not in out  # a day stopped half-way is not judged
     # and, as it said, the same command cannot go on with it

@@ -19,7 +19,7 @@ from tests.engine.test_run_stops import stopped_at
 
 GONE = (
     "the state is saved, but the exchange ran inside this process and is gone, so this day cannot be "
-    "resumed: replay it into a new store.url"
+    "resumed: replay it into a new store (--store URL, or the config's store.url)"
 )
 
 

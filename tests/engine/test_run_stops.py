@@ -64,7 +64,7 @@ def test_run_replay_when_the_store_holds_another_day_then_refused_and_the_holdin
     assert main(["run", "--config", config, "--replay", asked.isoformat()]) == 6
     line = one_error_line(capsys.readouterr().err)
     assert f"holds the replayed day {held}, whose exchange ran inside that run and is gone" in line
-    assert f"replay {asked} with a new store.url" in line
+    assert f"replay {asked} with a new store (--store URL" in line
     assert _store_rows(tmp_path) == before  # no holding cut, no reconciliation record, cash as it was
     assert _closed_days(tmp_path) == [held.isoformat()]
 

@@ -35,6 +35,7 @@ from maemae.engine.kernel import CodeDay
 from maemae.errors import HOOK_FAILURES, StoreError, StrategyError
 from maemae.krx.ticks import tick_table
 from maemae.strategy.api import DailyInput, DailyStrategy, MinuteStrategy, Signal, WakeBars
+from maemae.wording import NEW_STORE
 
 Progress = Callable[[int, int], None]
 
@@ -57,7 +58,7 @@ class Cursor:
         if "next_bar" not in data:
             raise StoreError(
                 f"the state database holds a `maemae run` day ({data.get('day')}), not a replay: "
-                "give the replay its own store.url"
+                f"give the replay {NEW_STORE}"
             )
         return cls(date.fromisoformat(str(data["day"])), int(str(data["next_bar"])))
 

@@ -19,6 +19,7 @@ import typer
 from pydantic_core import to_jsonable_python
 
 from maemae.cli.app import app
+from maemae.cli.store_option import StoreOption
 from maemae.config import MaemaeConfig, load_config
 from maemae.risk.state import TradingState
 
@@ -64,20 +65,22 @@ def halt(
         bool, typer.Option("--reducing", help="Allow sells that reduce positions; refuse only new entries.")
     ] = False,
     reason: Annotated[str, typer.Option(help="Why, for the audit log.")] = "",
+    store_url: StoreOption = None,
 ) -> None:
     """Kill switch: no new orders and open orders cancelled (or, with --reducing, sells only; a halt file, if
     present, still halts: exit 1)."""
     state = TradingState.REDUCING if reducing else TradingState.HALTED
-    _request_unless_the_file_holds(load_config(config), state, reason, "halt --reducing")
+    _request_unless_the_file_holds(load_config(config, store_url), state, reason, "halt --reducing")
 
 
 @app.command()
 def resume(
     config: ConfigOption,
     reason: Annotated[str, typer.Option(help="Why, for the audit log.")] = "",
+    store_url: StoreOption = None,
 ) -> None:
     """Lift a halt set with `maemae halt` (a halt file, if present, still holds: exit 1)."""
-    _request_unless_the_file_holds(load_config(config), TradingState.ACTIVE, reason, "resume")
+    _request_unless_the_file_holds(load_config(config, store_url), TradingState.ACTIVE, reason, "resume")
 
 
 def _request_unless_the_file_holds(
@@ -127,11 +130,12 @@ def params_get(
     key: Annotated[
         str | None, typer.Argument(help="A dotted key, e.g. risk.stop_loss.pct; none: all.")
     ] = None,
+    store_url: StoreOption = None,
 ) -> None:
     """Print the parameters in force (the config file with the saved overrides) as JSON."""
     from maemae.service.control import parameters
 
-    base = load_config(config)
+    base = load_config(config, store_url)
     with _existing_store(base) as store:
         shown = parameters(store, base, key)
     typer.echo(_json(shown))
@@ -142,12 +146,13 @@ def params_set(
     config: ConfigOption,
     key: Annotated[str, typer.Argument(help="A dotted key under risk or execution.")],
     value: Annotated[str, typer.Argument(help="The new value (JSON for numbers, booleans and lists).")],
+    store_url: StoreOption = None,
 ) -> None:
     """Validate, save and audit a change; a running maemae applies it before its next step."""
     from maemae.engine.clock import WallClock
     from maemae.service.control import change_parameter
 
-    base = load_config(config)
+    base = load_config(config, store_url)
     with _existing_store(base) as store:
         old, new = change_parameter(store, base, key, value, getpass.getuser(), WallClock().now())
     typer.echo(f"{key}: {_json(old)} -> {_json(new)} (a running maemae applies it before its next step)")
@@ -157,12 +162,13 @@ def params_set(
 def params_reset(
     config: ConfigOption,
     key: Annotated[str, typer.Argument(help="A dotted key that `params set` changed.")],
+    store_url: StoreOption = None,
 ) -> None:
     """Drop a saved change: the config file's value is in force again (audited as a change)."""
     from maemae.engine.clock import WallClock
     from maemae.service.control import reset_parameter
 
-    base = load_config(config)
+    base = load_config(config, store_url)
     with _existing_store(base) as store:
         old, new = reset_parameter(store, base, key, getpass.getuser(), WallClock().now())
     typer.echo(

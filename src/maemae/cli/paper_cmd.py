@@ -14,6 +14,7 @@ import typer
 from maemae.cli.app import app, arguments
 from maemae.cli.dates import option_date
 from maemae.cli.named import named_after
+from maemae.cli.store_option import StoreOption
 from maemae.config import load_config
 from maemae.errors import ConfigError, MaemaeError
 from maemae.logs import configure_logging
@@ -80,6 +81,7 @@ def paper(
             "store's instance lock."
         ),
     ] = False,
+    store_url: StoreOption = None,
 ) -> None:
     """Paper-trade a replayed day on the simulated exchange, every change saved to store.url."""
     from maemae.engine.paper import run_paper_replay
@@ -90,7 +92,7 @@ def paper(
         return
 
     day = option_date(replay, "--replay")
-    settings = load_config(config)
+    settings = load_config(config, store_url)
     check_replay_mode(settings)
     configure_logging(settings.logging)
     choice = venue_choice(broker, exchange, authkey_env)

@@ -12,6 +12,7 @@ from maemae.cli.app import app
 from maemae.cli.dates import option_date
 from maemae.cli.folders import folder_option
 from maemae.cli.status_cmd import read_stock_names
+from maemae.cli.store_option import StoreOption
 from maemae.config import load_config
 from maemae.errors import ConfigError
 
@@ -34,6 +35,7 @@ def report(
     ] = None,
     backtest: Annotated[bool, typer.Option(help="Compare with the backtest of the same day.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    store_url: StoreOption = None,
 ) -> None:
     """Write the report of a closed day (HTML and text) and print the text (or JSON)."""
     from maemae.engine.composition import open_existing_state_store
@@ -46,7 +48,7 @@ def report(
         write_report,
     )
 
-    settings = load_config(config)
+    settings = load_config(config, store_url)
     chosen = lang or settings.report.lang
     if chosen not in ("ko", "en"):
         raise ConfigError(f"--lang {chosen!r}: expected ko or en")

@@ -19,9 +19,10 @@ from maemae.cli.paper_cmd import (
     end_the_day,
     venue_choice,
 )
+from maemae.cli.store_option import STORE_ON_THE_CLOCK, StoreOption
 from maemae.config import MaemaeConfig, load_config
 from maemae.config.root import check_live_broker
-from maemae.errors import ConfigError
+from maemae.errors import ConfigError, without_passwords
 from maemae.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ def run(
         typer.Option("--confirm", help="Live mode: confirm live trading now instead of at the first order."),
     ] = False,
     supervise: Annotated[bool, typer.Option(help=_SUPERVISE_HELP)] = False,
+    store_url: StoreOption = None,
 ) -> None:
     """Trade today on the clock: wait for the open, run the day (prices every 10 s, the daily strategy every
     minute, the minute strategy every 10 s, reconciliation every minute), save the day after the close."""
@@ -72,7 +74,10 @@ def run(
     day = None
     if replay is not None:
         day = option_date(replay, "--replay")
-    settings = load_config(config) if day else _load_for_the_clock(config)  # a replay says its own first
+    elif store_url is not None:
+        raise ConfigError(f"--store {without_passwords(store_url)!r}: {STORE_ON_THE_CLOCK}")
+    # a replay says its own first
+    settings = load_config(config, store_url) if day else _load_for_the_clock(config)
     configure_logging(settings.logging)
     venue = venue_choice(broker, exchange, authkey_env)
     options = RunOptions(day, speed, venue, confirm, _terminal(), tell=typer.echo)

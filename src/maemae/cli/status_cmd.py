@@ -18,6 +18,7 @@ from rich.text import Text
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
+from maemae.cli.store_option import StoreOption
 from maemae.config import MaemaeConfig, load_config
 
 ConfigOption = Annotated[
@@ -186,11 +187,13 @@ def _table(title: str, layout: Layout, rows: list[Any], console: Console | None 
 
 
 @app.command()
-def status(config: ConfigOption, day: DayOption = None, as_json: JsonOption = False) -> None:
+def status(
+    config: ConfigOption, day: DayOption = None, as_json: JsonOption = False, store: StoreOption = None
+) -> None:
     """Trading state, cash, positions, open orders, the last reconciliation difference and recovery."""
     from maemae.service.status import status as read_status
 
-    settings = load_config(config)
+    settings = load_config(config, store)
     halt_file = settings.execution.halt_file  # a halt by the flag file shows as the engine sees it
     result = _read(settings, day, lambda store, on: read_status(store, on, halt_file=halt_file))
     if as_json:
@@ -210,12 +213,14 @@ def status(config: ConfigOption, day: DayOption = None, as_json: JsonOption = Fa
 
 
 @app.command()
-def positions(config: ConfigOption, day: DayOption = None, as_json: JsonOption = False) -> None:
+def positions(
+    config: ConfigOption, day: DayOption = None, as_json: JsonOption = False, store: StoreOption = None
+) -> None:
     """Positions: what maemae owns and what the account holds (the difference is external), each stock by
     code and name."""
     from maemae.service.status import positions as read_positions
 
-    settings = load_config(config)
+    settings = load_config(config, store)
     rows = _read(settings, day, lambda store, on: read_positions(store, on, read_stock_names(settings)))
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
@@ -229,11 +234,12 @@ def orders(
     day: DayOption = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only orders still working.")] = False,
     as_json: JsonOption = False,
+    store: StoreOption = None,
 ) -> None:
     """The day's orders (sent and denied) with their state and last note, each stock by code and name."""
     from maemae.service.status import orders as read_orders
 
-    settings = load_config(config)
+    settings = load_config(config, store)
     rows = _read(
         settings, day, lambda store, on: read_orders(store, on, read_stock_names(settings), open_only)
     )

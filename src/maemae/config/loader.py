@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from maemae.config.base import toml_text
+from maemae.config.operations import StoreConfig
 from maemae.config.root import MaemaeConfig
 from maemae.errors import ConfigError, without_passwords
 from maemae.text_files import read_utf8
@@ -171,7 +172,17 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_config(path: Path) -> MaemaeConfig:
-    """Read and validate a TOML config file."""
+def load_config(path: Path, store_url: str | None = None) -> MaemaeConfig:
+    """Read and validate a TOML config file. ``store_url`` (a command's ``--store``) stands in for the file's
+    ``store.url`` and is checked as that field is: one config can then replay several days, each into a
+    database of its own, without a copy of the file per day."""
     path = Path(path)
-    return parse_config(read_config_file(path), str(path))
+    settings = parse_config(read_config_file(path), str(path))
+    if store_url is None:
+        return settings
+    try:
+        store = StoreConfig(url=store_url)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        raise ConfigError(f"--store {without_passwords(store_url)!r}: {expected_text(problem)}") from None
+    return settings.model_copy(update={"store": store})

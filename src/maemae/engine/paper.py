@@ -64,6 +64,7 @@ from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, op
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
 from maemae.krx.sessions import replay_schedule
 from maemae.service.report import check_report_dir, write_day_report
+from maemae.wording import NEW_STORE
 
 if TYPE_CHECKING:
     from maemae.store.repository import SqlStateStore
@@ -202,15 +203,15 @@ def _held_replay(store: SqlStateStore, cursor: Cursor, day: date) -> StoreError:
         if cursor.day == day:
             return StoreError(
                 f"store {where}: the replay of {day} is complete in this store (`maemae report` shows it): "
-                "to replay the day again, give the run a new store.url"
+                f"to replay the day again, give the run {NEW_STORE}"
             )
         return StoreError(
             f"store {where} holds the completed replay of {cursor.day}, and its exchange ran inside that "
-            f"paper process and is gone: replay {day} with a new store.url"
+            f"paper process and is gone: replay {day} with {NEW_STORE}"
         )
     return StoreError(
         f"store {where}: it holds a replay of {cursor.day} stopped at step {cursor.next_bar} whose exchange "
-        "ran inside the paper process and is gone, so it cannot be resumed: use a new store.url (and "
+        f"ran inside the paper process and is gone, so it cannot be resumed: use {NEW_STORE} (and "
         "--exchange, `maemae sim serve` or `maemae kis-mock`, for a run that can be resumed after a crash)"
     )
 

@@ -102,7 +102,7 @@ from maemae.ports.state import SavedState, StateChange, StateStore
 from maemae.service.report import check_report_dir, write_day_report
 from maemae.store.database import describe
 from maemae.store.instance_lock import instance_lock
-from maemae.wording import counted
+from maemae.wording import NEW_STORE, counted
 
 log = structlog.get_logger("maemae.run")
 
@@ -446,13 +446,13 @@ def _refuse_a_gone_exchange(url: str, day: date, venue: VenueChoice, saved: Save
     if held != day.isoformat():
         raise StoreError(
             f"store {where} holds the replayed day {held}, whose exchange ran inside that run and is gone, "
-            f"so --replay {day} on it would lose its holdings and cash: replay {day} with a new store.url "
+            f"so --replay {day} on it would lose its holdings and cash: replay {day} with {NEW_STORE} "
             f"(this one keeps {held}: `maemae report --config F {held}`)"
         )
     if saved.orders:
         raise StoreError(
             f"store {where}: it holds orders of {day} whose exchange ran inside an earlier run and is "
-            "gone: use --exchange (`maemae sim serve` or `maemae kis-mock`), or a new store.url"
+            f"gone: use --exchange (`maemae sim serve` or `maemae kis-mock`), or {NEW_STORE}"
         )
 
 

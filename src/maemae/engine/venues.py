@@ -21,6 +21,7 @@ from maemae.config import MaemaeConfig
 from maemae.data.store import BarStore
 from maemae.engine.clock import Clock
 from maemae.engine.composition import connect_sim_exchange, make_sim_exchange
+from maemae.wording import NEW_STORE
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ def how_to_go_on(choice: VenueChoice) -> str:
         return ": start the same command again to go on"
     return (
         ", but the exchange ran inside this process and is gone, so this day cannot be resumed: "
-        "replay it into a new store.url, or run the exchange on its own (`maemae sim serve` or "
+        f"replay it into {NEW_STORE}, or run the exchange on its own (`maemae sim serve` or "
         "`maemae kis-mock`) and pass --exchange for a run that can be resumed"
     )
 

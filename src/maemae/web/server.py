@@ -21,11 +21,16 @@ from maemae.web.process import TradingProcess
 log = structlog.get_logger("maemae.web")
 
 
-def build_dashboard(config: MaemaeConfig, config_file: Path, store: StateStore) -> Dashboard:
+def build_dashboard(
+    config: MaemaeConfig, config_file: Path, store: StateStore, store_option: str | None = None
+) -> Dashboard:
     """The token (created on first start), the Start button's process and the stock names for ``config``.
-    An instrument list that cannot be read is logged and leaves the names blank: the dashboard serves."""
+    An instrument list that cannot be read is logged and leaves the names blank: the dashboard serves.
+    ``store_option``: the dashboard's ``--store``, handed on to the run its Start button starts, so that the
+    run trades in the store the dashboard shows."""
     token = load_or_create_token(config.web.token_file)
-    process = TradingProcess(config_file, config.web.run_args, config.logging.dir / "dashboard-run.out")
+    run_args = [*config.web.run_args, *(["--store", store_option] if store_option is not None else [])]
+    process = TradingProcess(config_file, run_args, config.logging.dir / "dashboard-run.out")
     names = stock_names(config.data.root, lambda line: log.warning("stock_names_unread", problem=line))
     return Dashboard(config, store, Credentials(token), process, names)
 
