@@ -176,6 +176,7 @@ def serve(
     """Run the simulated exchange until stopped; paper runs connect with --exchange HOST:PORT."""
     key = _authkey(authkey_env)  # before the engine is imported: a missing secret is told at once
     settings = load_config(config)
+    configure_logging(settings.logging)  # a caller turned away is a warning line, not a silent reset
     from maemae.engine.paper import serve_sim_exchange
 
     serve_sim_exchange(

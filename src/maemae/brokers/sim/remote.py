@@ -16,14 +16,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener
 from typing import Any
+
+import structlog
 
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.matching import MarketBar
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
-from maemae.errors import BrokerConnectionLost, ConfigError, MaemaeError, RetryableBrokerError
+from maemae.errors import BrokerConnectionLost, ConfigError, MaemaeError, RetryableBrokerError, first_line
 from maemae.krx.limits import PriceLimits
 from maemae.ports.broker import (
     BrokerEvent,
@@ -37,6 +40,7 @@ from maemae.ports.broker import (
 )
 
 Address = tuple[str, int]
+log = structlog.get_logger("maemae.sim")
 
 _PORT_METHODS = frozenset(
     {
@@ -137,7 +141,14 @@ def serve(
         if ready is not None:
             ready(listener.address)
         while True:
-            with listener.accept() as connection:
+            try:
+                connection = listener.accept()
+            except (AuthenticationError, EOFError, OSError) as error:
+                # a stray caller (a browser, a port scan, a client with another key) is turned away alone:
+                # the exchange, with every trader's orders and holdings, keeps serving
+                log.warning("sim_connection_refused", reason=first_line(error))
+                continue
+            with connection:
                 _serve_connection(host, connection)
 
 
