@@ -4,6 +4,9 @@ The order of the steps matters (DESIGN 1.6, docs/state.md):
 
 1. **Restore** the orders (with their history and fill ids), the portfolio, the risk state (cooldowns, caps,
    the day's halt) and the exit state from the store.
+   Then **check the broker is the one the store traded with**: it must have every share the store booked as
+   filled today, by order number; one that has fewer (an exchange restarted empty) is refused before anything
+   is changed.
 2. **End the orders of earlier sessions** still open (a stop or a crash before their last notice): KRX
    orders are day orders, and the broker's orders of today no longer list them. Each is looked up among
    the broker's orders of its own day (``orders_of_day``; an unknown submit as in step 3), the fills that
@@ -39,12 +42,13 @@ from maemae.domain.order_states import OrderState
 from maemae.engine.alerting import alert_recovery
 from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
+from maemae.errors import StoreError
 from maemae.execution.order_manager import OrderManager
 from maemae.execution.reconciliation import ShortfallWatch, moved_outside, reconcile
-from maemae.ports.broker import Broker, BrokerOrder, BrokerOrderStatus
+from maemae.ports.broker import Broker, BrokerFill, BrokerOrder, BrokerOrderStatus
 from maemae.ports.state import MARKS_DOCUMENT, AuditEntry, SavedState
 from maemae.risk.state import RiskState
-from maemae.wording import counted
+from maemae.wording import NEW_STORE, counted
 
 REGULAR_CLOSE = time(15, 30)
 TradesWith = Literal["broker", "venue"]
@@ -133,6 +137,7 @@ def recover(
     report = RecoveryReport(restored_orders=len(saved.orders), trades_with=trades_with)
     recorder.cursor = restore(kernel, saved)
     orders = kernel.orders
+    refuse_a_broker_without_the_days_fills(orders, broker, now, trades_with)
     _end_past_sessions(orders, broker, now, report)
     found, never_sent = settle_in_doubt(orders, broker, now)
     report.found += found
@@ -152,6 +157,53 @@ def recover(
     if alerts is not None:
         alert_recovery(alerts, report.differences, report.unasked_days, now)
     return report
+
+
+def refuse_a_broker_without_the_days_fills(
+    orders: OrderManager, broker: Broker, now: datetime, trades_with: TradesWith
+) -> None:
+    """Step 1's check, before anything is changed: the broker must have every share this store booked as
+    filled today, order number by order number. One that has fewer is not the exchange or account the
+    store traded with: an exchange restarted empty (``sim serve`` or ``kis-mock`` killed and started
+    again) numbers its orders from 1 again, and trading on would cut every holding as sold outside maemae
+    and book the new exchange's orders under numbers the store already gave to others. maemae refuses and
+    changes nothing."""
+    filled_today = [
+        order
+        for order in orders.orders.values()
+        if order.filled_by_number and not _of_earlier_session(order, now)
+    ]
+    if not filled_today:
+        return
+    theirs = _shares_by_number(broker.fills_today())
+    short = [
+        f"order {order.order_id} ({number}): {shares} shares filled here, {theirs.get(number, 0)} there"
+        for order in filled_today
+        for number, (shares, _won) in sorted(order.filled_by_number.items())
+        if theirs.get(number, 0) < shares
+    ]
+    if short:
+        raise StoreError(
+            f"the {trades_with} {broker.name} lacks fills this store booked today, "
+            f"{counted(len(short), 'order number')} ({short[0]}{', ...' if len(short) > 1 else ''}): it is "
+            f"not the {trades_with} this store traded with (restarted empty?), so nothing was changed: start "
+            f"the run against the {trades_with} that took these orders, or give the day {NEW_STORE}"
+        )
+
+
+def _shares_by_number(fills: list[BrokerFill]) -> dict[str, int]:
+    """The filled shares of each order number in a fill query: a running total where the broker gives one
+    (KIS, Creon), else the sum of the executions (each counted once by its id)."""
+    shares: dict[str, int] = {}
+    seen: set[str] = set()
+    for fill in fills:
+        number = fill.broker_order_no
+        if fill.cumulative_quantity is not None:
+            shares[number] = max(shares.get(number, 0), fill.cumulative_quantity)
+        elif fill.fill_id not in seen:
+            seen.add(fill.fill_id)
+            shares[number] = shares.get(number, 0) + fill.quantity
+    return shares
 
 
 def _end_past_sessions(orders: OrderManager, broker: Broker, now: datetime, report: RecoveryReport) -> None:
