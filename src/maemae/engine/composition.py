@@ -117,6 +117,18 @@ def load_strategies(config: MaemaeConfig) -> tuple[DailyStrategy, MinuteStrategy
     return load_daily(config.strategies.daily), load_minute(config.strategies.minute)
 
 
+def check_the_start(config: MaemaeConfig) -> None:
+    """What a trading run checks before it makes any file or folder, so that a refused run leaves none
+    behind: the store's folder (a mistyped path is refused, not made), the strategies (a file with a syntax
+    error), then the report folder, which is made, under the store's folder by default."""
+    from maemae.service.report import check_report_dir
+    from maemae.store.database import check_store_folder
+
+    check_store_folder(config.store.url)
+    load_strategies(config)
+    check_report_dir(config)
+
+
 @dataclass(slots=True)
 class Core:
     """The parts every mode trades with, over any broker: orders, portfolio, risk gate, kernel, strategies."""

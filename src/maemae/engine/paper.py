@@ -47,7 +47,7 @@ from maemae.domain.order_states import OrderState
 from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.clock import AcceleratedClock, SimulatedClock
-from maemae.engine.composition import make_calendar, open_state_store
+from maemae.engine.composition import check_the_start, make_calendar, open_state_store
 from maemae.engine.live import refuse_an_earlier_day
 from maemae.engine.pacing import WallPacer
 from maemae.engine.recovery import RecoveryReport
@@ -63,7 +63,7 @@ from maemae.engine.stop_signals import (
 from maemae.engine.venues import VenueChoice, exchange_factory, how_to_go_on, open_venue
 from maemae.errors import ConfigError, MaemaeError, RunInterrupted, StoreError, without_passwords
 from maemae.krx.sessions import replay_schedule
-from maemae.service.report import check_report_dir, write_day_report
+from maemae.service.report import write_day_report
 from maemae.wording import NEW_STORE
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def run_paper_replay(
     with CtrlC(before_the_day(day)) as ctrl_c:
         with ctrl_c.uncut():
             market = _replay_market(config, day)
-        check_report_dir(config)
+        check_the_start(config)
         return _replay_day(config, day, choice, market, stops, pace, ctrl_c, tell)
 
 

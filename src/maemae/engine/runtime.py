@@ -60,6 +60,7 @@ from maemae.engine.clock import AcceleratedClock, Clock, SimulatedClock, WallClo
 from maemae.engine.composition import (
     Core,
     build_core,
+    check_the_start,
     make_calendar,
     make_sim_exchange,
     open_existing_state_store,
@@ -99,7 +100,7 @@ from maemae.krx.calendar import TradingCalendar
 from maemae.krx.sessions import SessionSchedule, replay_schedule, session_schedule
 from maemae.ports.broker import Broker
 from maemae.ports.state import SavedState, StateChange, StateStore
-from maemae.service.report import check_report_dir, write_day_report
+from maemae.service.report import write_day_report
 from maemae.store.database import describe
 from maemae.store.instance_lock import instance_lock
 from maemae.wording import NEW_STORE, counted
@@ -214,7 +215,7 @@ def run_trading_day(config: MaemaeConfig, options: RunOptions) -> RunSummary:
         # bars is refused leaving nothing behind (a day on the clock reads its own once its data is updated)
         with ctrl_c.uncut():
             market = _day_market(config, calendar, day, replay=True) if options.replay is not None else None
-        check_report_dir(config)  # after the checks that make no folder: a refused run leaves none behind
+        check_the_start(config)  # after the checks that make no folder: a refused run leaves none behind
         return _trade_day(config, options, calendar, schedule, clock, market, ctrl_c)
 
 

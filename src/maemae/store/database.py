@@ -89,15 +89,23 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def check_store_folder(url: str) -> None:
+    """Refuse a SQLite file in a folder that does not exist (exit 6) rather than make the folder: a mistyped
+    path would start a new store that ``status``, ``halt`` and the dashboard never look at. Runs check it
+    before they make any folder of their own (the report folder is made under the store's)."""
+    path = sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise StoreError(
+            f"store.url = {describe(url)}: directory {path.parent} does not exist: create it or change "
+            "store.url"
+        )
+
+
 def create_db_engine(url: str, connect_args: dict[str, Any] | None = None) -> Engine:
     """An engine for ``url`` with maemae's connection settings; checks the SQLite file's directory.
     ``connect_args`` go to PostgreSQL's driver as connection parameters."""
     parsed = parse_url(url)
-    path = sqlite_path(url)
-    if path is not None and not path.parent.is_dir():
-        raise StoreError(
-            f"store.url = {url}: directory {path.parent} does not exist: create it or change store.url"
-        )
+    check_store_folder(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms() / 1000})

@@ -44,6 +44,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from maemae.errors import InstanceLockLost, StoreError, without_passwords
 from maemae.file_locks import is_locked, try_lock
 from maemae.store.database import (
+    check_store_folder,
     create_db_engine,
     describe,
     driver_message,
@@ -182,11 +183,7 @@ def _in_use(url: str, who: str | None) -> StoreError:
 
 @contextmanager
 def _file_lock(url: str, database: Path) -> Iterator[InstanceLock]:
-    if not database.parent.is_dir():
-        raise StoreError(
-            f"store.url = {describe(url)}: directory {database.parent} does not exist: "
-            "create it or change store.url"
-        )
+    check_store_folder(url)
     path = lock_file(database)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
