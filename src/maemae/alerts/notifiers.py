@@ -9,6 +9,7 @@ import smtplib
 from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -98,27 +99,66 @@ class EmailSender:
             smtp.send_message(message)
 
 
-def build_notifiers(config: AlertsConfig, environ: Mapping[str, str] | None = None) -> list[Notifier]:
-    """The notifiers the config lists; a missing secret is a one-line error naming its variable."""
+def secret_problems(config: AlertsConfig, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every secret the notifiers need that is unset in the environment, or a Slack webhook that is no
+    http(s) URL, one line each naming the variable (never its value: a webhook URL is a secret). A run
+    refuses to start on them (a bad webhook was found only when the first alert failed, at best at the
+    close); ``config check`` warns of them."""
     env = os.environ if environ is None else environ
+    problems: list[str] = []
+    for item in config.notifiers:
+        for field, variable in _secret_variables(item):
+            value = env.get(variable, "").strip()
+            if not value:
+                problems.append(f"alerts.notifiers {field}: environment variable {variable} is not set")
+            elif isinstance(item, SlackNotifier) and not _is_web_address(value):
+                problems.append(
+                    f"alerts.notifiers {field}: environment variable {variable} holds no http(s) URL; "
+                    "expected the webhook's address, https://hooks.slack.com/services/..."
+                )
+    return problems
 
-    def secret(field: str, variable: str) -> str:
-        value = env.get(variable, "").strip()
-        if not value:
-            raise ConfigError(f"alerts.notifiers {field}: environment variable {variable} is not set")
-        return value
+
+def _secret_variables(
+    item: LogNotifier | SlackNotifier | EmailNotifier | TelegramNotifier,
+) -> list[tuple[str, str]]:
+    """The (field, environment variable) pairs of one notifier's secrets."""
+    if isinstance(item, SlackNotifier):
+        return [("slack.webhook_url_env", item.webhook_url_env)]
+    if isinstance(item, TelegramNotifier):
+        return [("telegram.token_env", item.token_env)]
+    if isinstance(item, EmailNotifier):
+        named = (("email.username_env", item.username_env), ("email.password_env", item.password_env))
+        return [(field, variable) for field, variable in named if variable]
+    return []
+
+
+def _is_web_address(text: str) -> bool:
+    parsed = urlsplit(text)
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
+
+
+def build_notifiers(config: AlertsConfig, environ: Mapping[str, str] | None = None) -> list[Notifier]:
+    """The notifiers the config lists; a missing or malformed secret is a one-line error naming its variable
+    (every such problem, one line each)."""
+    env = os.environ if environ is None else environ
+    problems = secret_problems(config, env)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+    def secret(variable: str) -> str:
+        return env[variable].strip()
 
     notifiers: list[Notifier] = []
     for item in config.notifiers:
         if isinstance(item, LogNotifier):
             notifiers.append(LogSink())
         elif isinstance(item, SlackNotifier):
-            notifiers.append(SlackWebhook(secret("slack.webhook_url_env", item.webhook_url_env)))
+            notifiers.append(SlackWebhook(secret(item.webhook_url_env)))
         elif isinstance(item, TelegramNotifier):
-            token = secret("telegram.token_env", item.token_env)
-            notifiers.append(TelegramBot(token, item.chat_id, item.api_url))
+            notifiers.append(TelegramBot(secret(item.token_env), item.chat_id, item.api_url))
         else:
-            username = secret("email.username_env", item.username_env) if item.username_env else None
-            password = secret("email.password_env", item.password_env) if item.password_env else None
+            username = secret(item.username_env) if item.username_env else None
+            password = secret(item.password_env) if item.password_env else None
             notifiers.append(EmailSender(item, username, password))
     return notifiers

@@ -45,7 +45,21 @@ def check(file: FileArgument) -> None:
     names = ", ".join(spec.class_ for _, spec in specs) or "none"
     typer.echo(f"ok: {file} (mode={config.mode}, broker={config.broker.kind}, strategies={names})")
     _warn_of_unset_secrets(config)
+    _warn_of_alert_secrets(config)
     _warn_of_a_missing_data_root(config)
+
+
+def _warn_of_alert_secrets(config: MaemaeConfig) -> None:
+    """A warning for each alert secret unset or malformed here: as for the KIS keys, the file may be checked
+    on another machine, but here `maemae paper`, `run` and `live` would refuse to start."""
+    if config.mode == "backtest":
+        return
+    from maemae.alerts.notifiers import secret_problems
+
+    for problem in secret_problems(config.alerts):
+        typer.echo(
+            f"warning: {problem}; `maemae paper`, `run` and `live` refuse to start without it", err=True
+        )
 
 
 def _warn_of_a_missing_data_root(config: MaemaeConfig) -> None:
