@@ -9,7 +9,7 @@ of its minute bars.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copyreg
 from datetime import date
 from enum import StrEnum
 from typing import Final
@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from maemae.compiled import pickle_by_fields
 from maemae.domain.clock_time import KST
 
 Int64Array = npt.NDArray[np.int64]
@@ -61,19 +60,29 @@ class Timeframe(StrEnum):
     MINUTE = "minute"
 
 
-@dataclass(slots=True)
 class BarArrays:
-    """One stock's bars in one timeframe as int64 NumPy arrays; ``ts`` is nanoseconds since the epoch."""
+    """One stock's bars in one timeframe as int64 NumPy arrays; ``ts`` is nanoseconds since the epoch.
 
-    ts: Int64Array
-    open: Int64Array
-    high: Int64Array
-    low: Int64Array
-    close: Int64Array
-    volume: Int64Array
-    value: Int64Array
+    :meth:`slice` returns a window whose columns are cut from its source when first read, then kept: the
+    engine gives a minute strategy such a window at every bar it visits, and the built-in ones read one or
+    two of the seven columns, where each NumPy view costs about 1,200 instructions to make. A window holds
+    its source privately (``_source``, always arrays given whole) with its bounds; every public column,
+    ``len`` and ``slice`` stop at the window's end, so a strategy sees no bar after now through them.
+    """
 
-    # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
+    __slots__ = ("_close", "_high", "_low", "_open", "_source", "_start", "_stop", "_ts", "_value", "_volume")
+
+    _source: BarArrays | None  # None: the columns were given whole; a window: the arrays it is cut from
+    _start: int  # the window's first and past-its-last row in ``_source`` (0 and the length when whole)
+    _stop: int
+    _ts: Int64Array | None  # a column still None is yet to be cut from ``_source``
+    _open: Int64Array | None
+    _high: Int64Array | None
+    _low: Int64Array | None
+    _close: Int64Array | None
+    _volume: Int64Array | None
+    _value: Int64Array | None
+
     def __init__(
         self,
         ts: Int64Array,
@@ -84,11 +93,65 @@ class BarArrays:
         volume: Int64Array,
         value: Int64Array,
     ) -> None:
-        self.ts, self.open, self.high, self.low = ts, open, high, low
-        self.close, self.volume, self.value = close, volume, value
+        self._source, self._start, self._stop = None, 0, int(ts.shape[0])
+        self._ts, self._open, self._high, self._low = ts, open, high, low
+        self._close, self._volume, self._value = close, volume, value
+
+    # the columns: spelled out, not a loop over the names, as they are read on the order path
+    @property
+    def ts(self) -> Int64Array:
+        column = self._ts
+        if column is None:
+            column = self._ts = _whole(self._source).ts[self._start : self._stop]
+        return column
+
+    @property
+    def open(self) -> Int64Array:
+        column = self._open
+        if column is None:
+            column = self._open = _whole(self._source).open[self._start : self._stop]
+        return column
+
+    @property
+    def high(self) -> Int64Array:
+        column = self._high
+        if column is None:
+            column = self._high = _whole(self._source).high[self._start : self._stop]
+        return column
+
+    @property
+    def low(self) -> Int64Array:
+        column = self._low
+        if column is None:
+            column = self._low = _whole(self._source).low[self._start : self._stop]
+        return column
+
+    @property
+    def close(self) -> Int64Array:
+        column = self._close
+        if column is None:
+            column = self._close = _whole(self._source).close[self._start : self._stop]
+        return column
+
+    @property
+    def volume(self) -> Int64Array:
+        column = self._volume
+        if column is None:
+            column = self._volume = _whole(self._source).volume[self._start : self._stop]
+        return column
+
+    @property
+    def value(self) -> Int64Array:
+        column = self._value
+        if column is None:
+            column = self._value = _whole(self._source).value[self._start : self._stop]
+        return column
 
     def __len__(self) -> int:
-        return int(self.ts.shape[0])
+        return self._stop - self._start
+
+    def __repr__(self) -> str:
+        return f"BarArrays({len(self)} bars)"
 
     @classmethod
     def empty(cls) -> BarArrays:
@@ -109,16 +172,38 @@ class BarArrays:
         return frame
 
     def slice(self, start: int, stop: int) -> BarArrays:
-        window = slice(start, stop)  # on the order path: spelled out, no loop over the column names
-        return BarArrays(
-            self.ts[window],
-            self.open[window],
-            self.high[window],
-            self.low[window],
-            self.close[window],
-            self.volume[window],
-            self.value[window],
-        )
+        """Rows ``start`` to ``stop`` (as ``[start:stop]`` of each column would take them: negative counts
+        from the end, out of range is clipped): a window whose columns are cut when read (see the class)."""
+        n = self._stop - self._start
+        start = (max(start + n, 0) if start < 0 else min(start, n)) + self._start
+        stop = (max(stop + n, 0) if stop < 0 else min(stop, n)) + self._start
+        source = self if self._source is None else self._source
+        return _BarWindow(source, start, max(start, stop))
 
 
-pickle_by_fields(BarArrays)  # see maemae.compiled
+class _BarWindow(BarArrays):
+    """What :meth:`BarArrays.slice` returns: a class of its own only so that its ``__init__`` takes the
+    source and bounds while ``BarArrays(...)`` keeps taking the seven columns."""
+
+    __slots__ = ()
+
+    def __init__(self, source: BarArrays, start: int, stop: int) -> None:
+        self._source, self._start, self._stop = source, start, stop
+        self._ts = self._open = self._high = self._low = None
+        self._close = self._volume = self._value = None
+
+
+def _whole(source: BarArrays | None) -> BarArrays:
+    """A window's source: never None for a window, whose columns are the ones that can be missing."""
+    assert source is not None
+    return source
+
+
+def _by_columns(bars: BarArrays) -> tuple[type[BarArrays], tuple[Int64Array, ...]]:
+    """Pickled as its seven columns (see maemae.compiled): a window travels as its own rows only."""
+    return BarArrays, (bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume, bars.value)
+
+
+_WINDOW: type[BarArrays] = _BarWindow  # rebuilt as a BarArrays, which copyreg's typing does not foresee
+copyreg.pickle(BarArrays, _by_columns)
+copyreg.pickle(_WINDOW, _by_columns)
