@@ -8,9 +8,13 @@ with NumPy, each of these took several calls on a day's row, which cost more to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from numba import njit, types
+
+from maemae.risk.exit_scan import INTS, INTS_2D, entry_point
 
 
 @njit(cache=True)
@@ -50,3 +54,13 @@ def add_then_first_at_or_below(
     if shares:
         add_shares(value, closes, row, shares)
     return first_at_or_below(value, start, stop, level)
+
+
+AddThenFirst = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64], int, int, int, int, int], int]
+
+
+def add_then_first_at_or_below_entry() -> AddThenFirst:
+    """``add_then_first_at_or_below`` without the dispatch (``risk.exit_scan.entry_point``): value is 1-D,
+    closes 2-D."""
+    i = types.int64
+    return entry_point(add_then_first_at_or_below, (INTS, INTS_2D, i, i, i, i, i))

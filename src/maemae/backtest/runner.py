@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from maemae.backtest.equity_scan import add_shares, add_then_first_at_or_below
+from maemae.backtest.equity_scan import AddThenFirst, add_shares, add_then_first_at_or_below_entry
 from maemae.backtest.market import MINUTE_NS, BacktestMarket, DailyCloses, DayGrid
 from maemae.brokers.sim.matching import market_bar
 from maemae.compiled import pickle_by_fields
@@ -191,6 +191,7 @@ class _Day:
     starts: list[int] = field(init=False)  # the grid's bar starts (ns): a NumPy read per step cost more
     midnight: datetime = field(init=False)  # 00:00 KST of the day, and in nanoseconds since the epoch
     midnight_ns: int = field(init=False)
+    scan_value: AddThenFirst = field(init=False)  # the compiled scan of held_value (equity_scan)
 
     def __post_init__(self) -> None:
         assert self.held_wake.dtype == np.bool_  # its columns are read as bytes of 0 or 1
@@ -198,6 +199,7 @@ class _Day:
         self.starts = self.grid.starts.tolist()
         self.midnight = datetime.combine(self.grid.day, time(0), tzinfo=KST)
         self.midnight_ns = day_ns(self.grid.day)
+        self.scan_value = add_then_first_at_or_below_entry()
         holding = self.quantity > 0
         self.holding = holding.tolist()
         held = holding.nonzero()[0]
@@ -250,7 +252,7 @@ class _Day:
         none is."""
         row, shares = self.unvalued
         self.unvalued = (0, 0)
-        return add_then_first_at_or_below(self.held_value, self.closes, row, shares, start, stop, level)
+        return self.scan_value(self.held_value, self.closes, row, shares, start, stop, level)
 
     # each read once a day: a stock bought and sold again flips more than once
     def _flat_bars(self, row: int) -> list[int]:

@@ -9,9 +9,17 @@ to run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from numba import njit, types
+
+# a 1-D and a 2-D int64 array of any strides: the types the entry points below are compiled for
+INTS = types.Array(types.int64, 1, "A")
+INTS_2D = types.Array(types.int64, 2, "A")
 
 NEVER_BELOW = -1  # a stop level no price reaches: the stop is off
 NEVER_ABOVE = 1 << 62  # a take-profit level no price reaches: the rule is off (or already taken)
@@ -57,3 +65,33 @@ def high_since(
     for position in range(first, index + 1):
         high = max(high, closes[position])
     return (high, ts[index]) if high >= 0 else (-1, 0)
+
+
+@cache  # asking the dispatcher again runs its compile path in Python, some 200,000 instructions
+def entry_point(dispatcher: Any, arg_types: tuple[Any, ...]) -> Callable[..., Any]:
+    """``dispatcher``'s compiled code for ``arg_types`` (compiled, or loaded from its cache, on the first
+    ask), to be called without Numba's dispatch.
+
+    Why: a call through the dispatcher works out the Numba type of every argument and looks the types up
+    among its compilations, each time; on the few bars a scan reads, that was half of the call's cost. The
+    function returned unboxes its arguments as ``arg_types`` and checks an array's item size only, not its
+    dimensions, so a caller passes arrays of the stated dimensions (layout "A" takes any strides)."""
+    dispatcher.compile(arg_types)
+    return dispatcher.get_overload(arg_types)  # type: ignore[no-any-return]
+
+
+FirstExitIndex = Callable[[npt.NDArray[np.int64], int, int, int, bool, int, int, int], int]
+HighSince = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64], int, int], tuple[int, int]]
+
+
+def first_exit_index_entry() -> FirstExitIndex:
+    """``first_exit_index`` without the dispatch (``entry_point``): closes is 1-D."""
+    return entry_point(
+        first_exit_index,
+        (INTS, types.int64, types.int64, types.int64, types.boolean, types.int64, types.int64, types.int64),
+    )
+
+
+def high_since_entry() -> HighSince:
+    """``high_since`` without the dispatch (``entry_point``): ts and closes are 1-D."""
+    return entry_point(high_since, (INTS, INTS, types.int64, types.int64))

@@ -21,7 +21,7 @@ from maemae.config.risk import RiskConfig
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.intents import IntentSource, OrderIntent
-from maemae.risk.exit_scan import NEVER_ABOVE, NEVER_BELOW, first_exit_index
+from maemae.risk.exit_scan import NEVER_ABOVE, NEVER_BELOW, FirstExitIndex, first_exit_index_entry
 
 
 def _factor(pct: Decimal, sign: int) -> tuple[int, int]:
@@ -65,6 +65,7 @@ class ExitLevels:
 class ExitRules:
     def __init__(self, config: RiskConfig) -> None:
         self.config = config
+        self._first_exit: FirstExitIndex | None = None  # the compiled scan, fetched on first use (exit_scan)
 
     @property
     def config(self) -> RiskConfig:
@@ -127,7 +128,10 @@ class ExitRules:
         """The backtest driver: the first index >= ``start`` where ``check`` would fire on ``closes``."""
         levels = self.levels(holding)
         numerator, denominator = self._keep
-        found = first_exit_index(
+        scan = self._first_exit
+        if scan is None:
+            scan = self._first_exit = first_exit_index_entry()
+        found = scan(
             closes,
             start,
             NEVER_BELOW if levels.stop is None else levels.stop,
