@@ -142,3 +142,7 @@ def test_paper_when_exchange_goes_away_then_exit_code_7_and_one_line(
     # one error line, last; the console shows warnings before it (here the error alert, logged as it is sent)
     assert [line for line in lines if line.startswith("error:")] == lines[-1:]
     assert lines[-1].startswith("error: sim exchange: connection lost")
+    # and what to do next, as a stop by Ctrl-C says it: nothing is sent twice by starting it again
+    assert lines[-1].endswith(
+        "; the state is saved: the same command goes on from it (--supervise restarts it by itself)"
+    )

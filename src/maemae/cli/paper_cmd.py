@@ -13,7 +13,7 @@ import typer
 
 from maemae.cli.app import app, arguments
 from maemae.cli.dates import option_date
-from maemae.cli.named import named_after
+from maemae.cli.named import named_after, told_how_to_go_on
 from maemae.cli.store_option import StoreOption
 from maemae.config import load_config
 from maemae.errors import ConfigError, MaemaeError
@@ -96,7 +96,7 @@ def paper(
     check_replay_mode(settings)
     configure_logging(settings.logging)
     choice = venue_choice(broker, exchange, authkey_env)
-    with named_after(config):
+    with named_after(config), told_how_to_go_on(choice.outlives_the_run):
         # where it goes on from and what recovery found are told as the replay starts
         summary = run_paper_replay(settings, day, speed, choice, tell=typer.echo)
     if summary.stopped is not None:  # SIGTERM before the close: a stop that was asked for, not judged

@@ -11,7 +11,7 @@ import typer
 
 from maemae.cli.app import app
 from maemae.cli.dates import option_date
-from maemae.cli.named import named_after
+from maemae.cli.named import named_after, told_how_to_go_on
 from maemae.cli.paper_cmd import (
     BOOK_EQUAL,
     DEFAULT_KEY_ENV,
@@ -81,7 +81,7 @@ def run(
     configure_logging(settings.logging)
     venue = venue_choice(broker, exchange, authkey_env)
     options = RunOptions(day, speed, venue, confirm, _terminal(), tell=typer.echo)
-    with named_after(config):
+    with named_after(config), told_how_to_go_on(day is None or venue.outlives_the_run):
         _trade(settings, options)
 
 
@@ -109,7 +109,7 @@ def live(
             f'mode = "{settings.mode}": `maemae live` trades the real account; set mode = "live"'
         )
     configure_logging(settings.logging)
-    with named_after(config):
+    with named_after(config), told_how_to_go_on():
         _trade(settings, RunOptions(confirmed=confirm, ask=_terminal(), tell=typer.echo))
 
 

@@ -191,7 +191,10 @@ def test_paper_when_the_kis_mock_url_does_not_answer_as_kis_mock_then_one_line(
     if server == "nothing listening":
         assert code == 7
         assert errors[0].startswith(f"error: kis-mock {url}: cannot connect (")
-        assert errors[0].endswith("is `maemae kis-mock` running?")
+        assert errors[0].endswith(
+            "is `maemae kis-mock` running?; the state is saved: the same command goes on from it "
+            "(--supervise restarts it by itself)"
+        )
     else:
         assert code == 2
         assert errors[0] == (
