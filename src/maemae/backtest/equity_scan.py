@@ -9,6 +9,7 @@ with NumPy, each of these took several calls on a day's row, which cost more to 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +60,7 @@ def add_then_first_at_or_below(
 AddThenFirst = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64], int, int, int, int, int], int]
 
 
+@cache  # ``entry_point``'s own cache hashes and compares the Numba types: about 14,000 instructions a day
 def add_then_first_at_or_below_entry() -> AddThenFirst:
     """``add_then_first_at_or_below`` without the dispatch (``risk.exit_scan.entry_point``): value is 1-D,
     closes 2-D."""
