@@ -21,9 +21,8 @@ from tests.user_errors import one_error_line
 
 DAY = "2025-12-03"
 # where each command is when the test presses Ctrl-C: the start's checks (store folder, strategies, report
-# folder), once the replayed day's
-# market is read, before the day; and writing the end-of-day report, after the close (a Ctrl-C while the
-# market loads is held until it is read: the last test)
+# folder), once the replayed day's market is read, before the day; and writing the end-of-day report, after
+# the close (a Ctrl-C while the market loads is held until it is read: the last test)
 BEFORE = {"run": "maemae.engine.runtime:check_the_start", "paper": "maemae.engine.paper:check_the_start"}
 REPORTING = {"run": "maemae.engine.runtime:write_day_report", "paper": "maemae.engine.paper:write_day_report"}
 
