@@ -46,7 +46,7 @@ def test_exit_levels_when_settings_are_swapped_follow_the_new_percentages() -> N
     trailed = rules.check(HOLDING, 116_900)
     assert trailed is not None
     assert trailed.reason == "price 116,900 <= 117,000 (high 120,000)"
-    assert rules.first_exit_bar(HOLDING, np.array([118_000, 117_500, 117_000]), 0) == 2
+    assert rules.first_exit_bar(HOLDING, np.array([[118_000, 117_500, 117_000]]), 0, 0, 3) == 2
 
 
 def test_exit_levels_when_the_average_cost_is_fractional_round_the_stop_down_and_the_target_up() -> None:
@@ -94,7 +94,8 @@ def test_first_exit_bar_when_scanning_closes_fires_where_check_first_fires_bar_b
             expected = index
             break
     holding = Holding(StockCode("005930"), 7, 700_000, high_water, take_profit_taken=taken)
-    assert rules.first_exit_bar(holding, np.array(closes, dtype=np.int64), start) == expected
+    matrix = np.array([[0] * len(closes), closes, [10**9] * len(closes)], dtype=np.int64)
+    assert rules.first_exit_bar(holding, matrix, 1, start, len(closes)) == expected
 
 
 def test_exit_rules_when_swapped_settings_switch_rules_off_stop_firing_them() -> None:
@@ -113,4 +114,4 @@ def test_exit_rules_when_swapped_settings_switch_rules_off_stop_firing_them() ->
 
     assert rules.levels(HOLDING) == ExitLevels(None, None, None)
     assert rules.portfolio_stop_level(10_000_000) is None
-    assert rules.first_exit_bar(HOLDING, np.array([1_000, 500], dtype=np.int64), 0) is None
+    assert rules.first_exit_bar(HOLDING, np.array([[1_000, 500]], dtype=np.int64), 0, 0, 2) is None

@@ -915,8 +915,8 @@ class BacktestRunner:
         if row is None or self.engine.portfolio.owned(code) == 0:
             return
         kernel.update_high_water(code, prepared.data[code].today_start + start - 1)
-        closes = prepared.closes[row, :-1]  # the closing auction is not a decision point
-        found = kernel.exits.first_exit_bar(kernel.holding(code), closes, start)
+        # the closing auction (the last bar) is not a decision point
+        found = kernel.exits.first_exit_bar(kernel.holding(code), prepared.closes, row, start, prepared.last)
         if found is not None:
             prepared.exit_bar[code] = found
 

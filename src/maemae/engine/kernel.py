@@ -376,7 +376,7 @@ class TradingKernel:
             scan = self._high_since
             if scan is None:
                 scan = self._high_since = high_since_entry()
-            high, at = scan(bars.ts, bars.close, after, index)
+            high = scan(bars.ts, bars.close, after, index)
         if high >= 0:
             self.high_water[code] = max(self.high_water[code], high)
             self._high_water_ts[code] = at

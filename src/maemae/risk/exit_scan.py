@@ -28,7 +28,9 @@ NEVER_ABOVE = 1 << 62  # a take-profit level no price reaches: the rule is off (
 @njit(cache=True)
 def first_exit_index(
     closes: npt.NDArray[np.int64],
+    row: int,
     start: int,
+    end: int,
     stop: int,
     take_profit: int,
     trailing: bool,
@@ -36,13 +38,16 @@ def first_exit_index(
     numerator: int,
     denominator: int,
 ) -> int:
-    """The first index from ``start`` where a close is at or below ``stop``, at or above ``take_profit``, or
-    (``trailing``) at or below floor(high x numerator / denominator), the high being the highest of
-    ``high_water`` and the closes up to and including this one; -1 when none is."""
-    assert start >= 0  # Numba checks no bounds below
+    """The first bar in [``start``, ``end``) of row ``row`` of ``closes`` (codes x bars) where a close is at
+    or below ``stop``, at or above ``take_profit``, or (``trailing``) at or below floor(high x numerator /
+    denominator), the high being the highest of ``high_water`` and the closes up to and including this one;
+    -1 when none is. The day's whole matrix with a row and an end, not the row's slice: a NumPy view cut
+    for each call cost about as much as the scan."""
+    assert 0 <= row < closes.shape[0]  # Numba checks no bounds below
+    assert start >= 0 and end <= closes.shape[1]
     high = high_water
-    for index in range(start, closes.shape[0]):
-        close = closes[index]
+    for index in range(start, end):
+        close = closes[row, index]
         if close <= stop or close >= take_profit:
             return index
         if trailing:
@@ -53,18 +58,17 @@ def first_exit_index(
 
 
 @njit(cache=True)
-def high_since(
-    ts: npt.NDArray[np.int64], closes: npt.NDArray[np.int64], after_ts: int, index: int
-) -> tuple[int, int]:
-    """The highest close of the bars after ``after_ts`` up to ``index`` (included), and ``index``'s time:
-    what the trailing stop's high-water mark takes in; (-1, 0) when no such bar is."""
+def high_since(ts: npt.NDArray[np.int64], closes: npt.NDArray[np.int64], after_ts: int, index: int) -> int:
+    """The highest close of the bars after ``after_ts`` up to ``index`` (included), what the trailing stop's
+    high-water mark takes in; -1 when no such bar is. A plain int, not (high, time): the caller has read
+    ``index``'s time already, and a returned tuple is boxed and unpacked on every call."""
     assert 0 <= index < ts.shape[0]  # Numba checks no bounds below
     assert closes.shape[0] == ts.shape[0]
     first = np.searchsorted(ts, after_ts, side="right")
     high = -1
     for position in range(first, index + 1):
         high = max(high, closes[position])
-    return (high, ts[index]) if high >= 0 else (-1, 0)
+    return high
 
 
 @cache  # asking the dispatcher again runs its compile path in Python, some 200,000 instructions
@@ -80,16 +84,14 @@ def entry_point(dispatcher: Any, arg_types: tuple[Any, ...]) -> Callable[..., An
     return dispatcher.get_overload(arg_types)  # type: ignore[no-any-return]
 
 
-FirstExitIndex = Callable[[npt.NDArray[np.int64], int, int, int, bool, int, int, int], int]
-HighSince = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64], int, int], tuple[int, int]]
+FirstExitIndex = Callable[[npt.NDArray[np.int64], int, int, int, int, int, bool, int, int, int], int]
+HighSince = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64], int, int], int]
 
 
 def first_exit_index_entry() -> FirstExitIndex:
-    """``first_exit_index`` without the dispatch (``entry_point``): closes is 1-D."""
-    return entry_point(
-        first_exit_index,
-        (INTS, types.int64, types.int64, types.int64, types.boolean, types.int64, types.int64, types.int64),
-    )
+    """``first_exit_index`` without the dispatch (``entry_point``): closes is 2-D."""
+    i = types.int64
+    return entry_point(first_exit_index, (INTS_2D, i, i, i, i, i, types.boolean, i, i, i))
 
 
 def high_since_entry() -> HighSince:

@@ -124,8 +124,12 @@ class ExitRules:
             )
         return None
 
-    def first_exit_bar(self, holding: Holding, closes: npt.NDArray[np.int64], start: int) -> int | None:
-        """The backtest driver: the first index >= ``start`` where ``check`` would fire on ``closes``."""
+    def first_exit_bar(
+        self, holding: Holding, closes: npt.NDArray[np.int64], row: int, start: int, end: int
+    ) -> int | None:
+        """The backtest driver: the first bar in [``start``, ``end``) where ``check`` would fire on row
+        ``row`` of ``closes`` (codes x bars; the whole matrix, where a slice of the row per call was a NumPy
+        view that cost about what the scan does)."""
         levels = self.levels(holding)
         numerator, denominator = self._keep
         scan = self._first_exit
@@ -133,7 +137,9 @@ class ExitRules:
             scan = self._first_exit = first_exit_index_entry()
         found = scan(
             closes,
+            row,
             start,
+            end,
             NEVER_BELOW if levels.stop is None else levels.stop,
             NEVER_ABOVE if levels.take_profit is None else levels.take_profit,
             self._trailing_on,
