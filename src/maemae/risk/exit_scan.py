@@ -44,7 +44,8 @@ def first_exit_index(
     -1 when none is. The day's whole matrix with a row and an end, not the row's slice: a NumPy view cut
     for each call cost about as much as the scan."""
     assert 0 <= row < closes.shape[0]  # Numba checks no bounds below
-    assert start >= 0 and end <= closes.shape[1]
+    assert start >= 0
+    assert end <= closes.shape[1]
     high = high_water
     for index in range(start, end):
         close = closes[row, index]
