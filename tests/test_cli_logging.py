@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from maemae.cli import main
+from maemae.cli.named import GO_ON
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
 from tests.market_config import market_toml
@@ -64,7 +65,10 @@ def test_paper_when_the_run_stops_on_an_error_then_it_is_said_once_and_logged(
     line = one_error_line(capsys.readouterr().err)
     assert line.startswith(f"error: kis-mock {nowhere}: cannot connect")
     alerts = [record for record in _records(tmp_path / "var" / "log") if record["event"] == "alert"]
-    assert [(alert["kind"], alert["text"]) for alert in alerts] == [("error", line.removeprefix("error: "))]
+    # the alert is the error itself; the line adds what to do next (a restart goes on from the saved state)
+    assert line.endswith(f"; {GO_ON}")
+    said = line.removeprefix("error: ").removesuffix(f"; {GO_ON}")
+    assert [(alert["kind"], alert["text"]) for alert in alerts] == [("error", said)]
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,8 @@ def test_status_when_a_run_lost_its_broker_then_the_error_is_saved_and_shown(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == (
         f"error: kis-mock http://127.0.0.1:{port}: cannot connect ([Errno 111] Connection refused): "
-        "is `maemae kis-mock` running?"
+        "is `maemae kis-mock` running?; the state is saved: the same command goes on from it (--supervise "
+        "restarts it by itself)"
     )
     assert main(["status", "--config", config, "--json"]) == 0
     status = json.loads(capsys.readouterr().out)

@@ -12,12 +12,12 @@ from maemae.config.base import DAY_SECONDS, FilePath, FolderPath, Section
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-_DEFAULT_STORE_URL = "sqlite:///var/maemae.db"
+DEFAULT_STORE_URL = "sqlite:///var/maemae.db"
 _BACKENDS = ("sqlite", "postgresql")
 
 
 class StoreConfig(Section):
-    url: str = Field(_DEFAULT_STORE_URL, description="SQLAlchemy URL of the state database")
+    url: str = Field(DEFAULT_STORE_URL, description="SQLAlchemy URL of the state database")
 
     @field_validator("url")
     @classmethod
@@ -25,7 +25,7 @@ class StoreConfig(Section):
         """Refuse a URL the store cannot open now, in ``maemae config check``, not in the first command that
         opens the store. The default is known good and skipped: parsing it would import SQLAlchemy into
         every command, ``maemae --help`` included."""
-        if value == _DEFAULT_STORE_URL:
+        if value == DEFAULT_STORE_URL:
             return value
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError

@@ -119,14 +119,16 @@ def load_strategies(config: MaemaeConfig) -> tuple[DailyStrategy, MinuteStrategy
 
 def check_the_start(config: MaemaeConfig) -> None:
     """What a trading run checks before it makes any file or folder, so that a refused run leaves none
-    behind: the store's folder (a mistyped path is refused, not made), the strategies (a file with a syntax
-    error), the alerts' secrets, then the report folder, which is made (under the store's folder by
-    default)."""
+    behind: the folder of a configured store (a mistyped path is refused, not made), the strategies (a file
+    with a syntax error), the alerts' secrets, then the report folder, which is made (under the store's
+    folder by default)."""
     from maemae.alerts.notifiers import secret_problems
+    from maemae.config.operations import DEFAULT_STORE_URL
     from maemae.service.report import check_report_dir
     from maemae.store.database import check_store_folder
 
-    check_store_folder(config.store.url)
+    if config.store.url != DEFAULT_STORE_URL:  # the default's folder (var/) is made with the run's others
+        check_store_folder(config.store.url)
     load_strategies(config)
     if problems := secret_problems(config.alerts):
         raise ConfigError("\n".join(problems))

@@ -175,7 +175,8 @@ def refuse_a_broker_without_the_days_fills(
     ]
     if not filled_today:
         return
-    theirs = _shares_by_number(broker.fills_today())
+    listed = broker.orders_of_day(now.date())  # None: a broker that lists no day (Creon): its fills then
+    theirs = _shares_by_number(broker.fills_today()) if listed is None else _filled_by_number(listed)
     short = [
         f"order {order.order_id} ({number}): {shares} shares filled here, {theirs.get(number, 0)} there"
         for order in filled_today
@@ -189,6 +190,17 @@ def refuse_a_broker_without_the_days_fills(
             f"not the {trades_with} this store traded with (restarted empty?), so nothing was changed: start "
             f"the run against the {trades_with} that took these orders, or give the day {NEW_STORE}"
         )
+
+
+def _filled_by_number(listed: list[BrokerOrder]) -> dict[str, int]:
+    """The filled shares of each order number in the broker's orders of the day. Its orders, not its fill
+    query: the simulated exchange a day on the clock runs inside its process is handed the store's book at a
+    restart, its orders with their filled shares but not the fills themselves."""
+    shares: dict[str, int] = {}
+    for order in listed:
+        number = order.broker_order_no
+        shares[number] = max(shares.get(number, 0), order.filled_quantity)
+    return shares
 
 
 def _shares_by_number(fills: list[BrokerFill]) -> dict[str, int]:
