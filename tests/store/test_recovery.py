@@ -28,7 +28,8 @@ from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import Engine, build_backtest_engine, make_sim_exchange
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.recovery import RecoveryReport, _latest, _rows_of, recover
-from maemae.errors import RetryableBrokerError
+from maemae.errors import RetryableBrokerError, StoreError
+from maemae.execution.order_manager import order_request
 from maemae.krx.limits import PriceLimits
 from maemae.ports.broker import BrokerOrder, BrokerOrderStatus, CashBalance, Holding, OrderRequest
 from maemae.ports.state import SavedState
@@ -136,7 +137,8 @@ def test_recover_when_an_earlier_session_left_orders_open_then_that_day_s_orders
     cancelling = _open_order("20251202-000002", "0000902", OrderState.PENDING_CANCEL, yesterday)
     submitted = _open_order("20251202-000003", None, OrderState.SUBMITTED, yesterday)
     unknown = _open_order("20251202-000004", None, OrderState.UNKNOWN, yesterday)
-    today = _open_order("20251203-000001", "0000903", OrderState.ACCEPTED, clock.now())
+    today = _open_order("20251203-000001", "S0000903", OrderState.ACCEPTED, clock.now())
+    _works(broker, today)
     saved = replace(saved, orders=[accepted, cancelling, submitted, unknown, today])
     report = recover(engine.kernel, saved, broker, recorder, clock.now())  # type: ignore[arg-type]
     states = {o.order_id: o.state for o in engine.kernel.orders.orders.values()}
@@ -157,6 +159,74 @@ def test_recover_when_an_earlier_session_left_orders_open_then_that_day_s_orders
     assert not engine.kernel.orders.knows_number("0000901")  # a number of today's may be the same
     stored = {o.order_id: o.state for o in store.load(yesterday.date()).orders}  # saved as they changed
     assert stored == {o.order_id: states[o.order_id] for o in (accepted, cancelling, submitted, unknown)}
+    store.close()
+
+
+def _works(broker: _Account, order: Order) -> None:
+    """``order`` working at ``broker``'s exchange under its number, as the exchange a restart finds holds it
+    (handed over as the store keeps it, ``SimExchange.carry_over``)."""
+    exchange = broker._exchange
+    assert isinstance(exchange, SimExchange)
+    assert order.broker_order_no is not None
+    shown = BrokerOrder(
+        order.broker_order_no,
+        order.code,
+        order.side,
+        order.quantity,
+        order.limit_price,
+        order.order_type,
+        0,
+        BrokerOrderStatus.WORKING,
+        order.created_at,
+    )
+    exchange.carry_over(DAY, exchange.account, {}, [(order_request(order, order.quantity), shown)], 0)
+
+
+def _today_working(clock: SimulatedClock) -> Order:
+    return _open_order("20251203-000001", "S0000903", OrderState.ACCEPTED, clock.now())
+
+
+def test_recover_when_an_order_working_today_is_unknown_to_the_broker_then_refused_with_nothing_changed(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """An exchange restarted empty (``sim serve`` or ``kis-mock`` killed and started again) with only
+    unfilled orders in the store: no fill is missing, but the order the store waits on is worked by nobody,
+    and the new exchange's numbers, counted from 1 again, would fall on numbers the store gave to others."""
+    engine, broker, store, recorder, saved, clock = _setup(market_root, tmp_path, [], 12_345_678)
+    working = _today_working(clock)
+    saved = replace(saved, orders=[working])
+    with pytest.raises(StoreError) as refused:
+        recover(engine.kernel, saved, broker, recorder, clock.now())  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "the broker sim lacks orders still working in this store, 1 order number (order 20251203-000001 "
+        "(S0000903): working here, unknown there): it is not the broker this store traded with (restarted "
+        "empty?), so nothing was changed: start the run against the broker that took these orders, or give "
+        "the day a new store (--store URL, or the config's store.url)"
+    )
+    assert working.state is OrderState.ACCEPTED
+    assert len(working.history) == 0
+    assert store.audit_entries() == []
+    assert store.load(DAY).orders == []
+    store.close()
+
+
+class _ListsLate(_Account):
+    """A broker whose list of the day's orders is a moment behind: an order just sent is not in it yet, but
+    a query by its number finds it."""
+
+    def orders_of_day(self, day: date) -> list[BrokerOrder]:
+        return []
+
+
+def test_recover_when_the_day_s_list_lacks_a_working_order_its_number_finds_then_not_refused(
+    market_root: Path, tmp_path: Path
+) -> None:
+    engine, broker, store, recorder, saved, clock = _setup(market_root, tmp_path, [], 12_345_678)
+    working = _today_working(clock)
+    _works(broker, working)
+    late = _ListsLate(broker._exchange, [], 12_345_678)
+    recover(engine.kernel, replace(saved, orders=[working]), late, recorder, clock.now())  # type: ignore[arg-type]
+    assert engine.kernel.orders.orders[working.order_id].state is OrderState.ACCEPTED
     store.close()
 
 
@@ -207,6 +277,19 @@ def test_recover_when_the_broker_cannot_list_an_earlier_day_then_its_orders_expi
         "the broker cannot list the orders of 2025-12-02: maemae's orders of that day still open at the "
         "start were expired unchecked; a fill of theirs shows as shares held outside maemae"
     )
+    store.close()
+
+
+def test_recover_when_the_broker_lists_no_day_then_an_unknown_working_order_is_not_taken_for_another_broker(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """Creon lists no day's orders, and its query by number covers unfilled orders only: a working order it
+    does not show may have filled meanwhile, which its fills tell (step 4)."""
+    engine, broker, store, recorder, saved, clock = _setup(market_root, tmp_path, [], 12_345_678)
+    working = _today_working(clock)
+    creon_like = _TodayOnly(broker._exchange, [], 12_345_678)
+    recover(engine.kernel, replace(saved, orders=[working]), creon_like, recorder, clock.now())  # type: ignore[arg-type]
+    assert engine.kernel.orders.orders[working.order_id].state is OrderState.ACCEPTED
     store.close()
 
 

@@ -5,8 +5,8 @@ The order of the steps matters (DESIGN 1.6, docs/state.md):
 1. **Restore** the orders (with their history and fill ids), the portfolio, the risk state (cooldowns, caps,
    the day's halt) and the exit state from the store.
    Then **check the broker is the one the store traded with**: it must have every share the store booked as
-   filled today, by order number; one that has fewer (an exchange restarted empty) is refused before anything
-   is changed.
+   filled today, by order number, and (a broker that lists the day's orders) every order still working here;
+   one that lacks any (an exchange restarted empty) is refused before anything is changed.
 2. **End the orders of earlier sessions** still open (a stop or a crash before their last notice): KRX
    orders are day orders, and the broker's orders of today no longer list them. Each is looked up among
    the broker's orders of its own day (``orders_of_day``; an unknown submit as in step 3), the fills that
@@ -137,7 +137,7 @@ def recover(
     report = RecoveryReport(restored_orders=len(saved.orders), trades_with=trades_with)
     recorder.cursor = restore(kernel, saved)
     orders = kernel.orders
-    refuse_a_broker_without_the_days_fills(orders, broker, now, trades_with)
+    refuse_a_broker_without_the_days_book(orders, broker, now, trades_with)
     _end_past_sessions(orders, broker, now, report)
     found, never_sent = settle_in_doubt(orders, broker, now)
     report.found += found
@@ -159,37 +159,66 @@ def recover(
     return report
 
 
-def refuse_a_broker_without_the_days_fills(
+def refuse_a_broker_without_the_days_book(
     orders: OrderManager, broker: Broker, now: datetime, trades_with: TradesWith
 ) -> None:
     """Step 1's check, before anything is changed: the broker must have every share this store booked as
-    filled today, order number by order number. One that has fewer is not the exchange or account the
-    store traded with: an exchange restarted empty (``sim serve`` or ``kis-mock`` killed and started
-    again) numbers its orders from 1 again, and trading on would cut every holding as sold outside maemae
-    and book the new exchange's orders under numbers the store already gave to others. maemae refuses and
-    changes nothing."""
-    filled_today = [
-        order
-        for order in orders.orders.values()
-        if order.filled_by_number and not _of_earlier_session(order, now)
-    ]
-    if not filled_today:
+    filled today, order number by order number, and, where it lists the day's orders, every order still
+    working here under its number. One that has fewer is not the exchange or account the store traded with:
+    an exchange restarted empty (``sim serve`` or ``kis-mock`` killed and started again) numbers its orders
+    from 1 again, and trading on would cut every holding as sold outside maemae, wait on orders nobody
+    works, and book the new exchange's orders under numbers the store already gave to others. maemae
+    refuses and changes nothing."""
+    today = [order for order in orders.orders.values() if not _of_earlier_session(order, now)]
+    filled = [order for order in today if order.filled_by_number]
+    working = {
+        o.broker_order_no: o for o in today if o.state in _WORKING_THERE and o.broker_order_no is not None
+    }
+    if not filled and not working:
         return
     listed = broker.orders_of_day(now.date())  # None: a broker that lists no day (Creon): its fills then
     theirs = _shares_by_number(broker.fills_today()) if listed is None else _filled_by_number(listed)
     short = [
         f"order {order.order_id} ({number}): {shares} shares filled here, {theirs.get(number, 0)} there"
-        for order in filled_today
+        for order in filled
         for number, (shares, _won) in sorted(order.filled_by_number.items())
         if theirs.get(number, 0) < shares
     ]
     if short:
-        raise StoreError(
-            f"the {trades_with} {broker.name} lacks fills this store booked today, "
-            f"{counted(len(short), 'order number')} ({short[0]}{', ...' if len(short) > 1 else ''}): it is "
-            f"not the {trades_with} this store traded with (restarted empty?), so nothing was changed: start "
-            f"the run against the {trades_with} that took these orders, or give the day {NEW_STORE}"
-        )
+        raise _another_broker(broker, trades_with, "fills this store booked today", short)
+    unknown = [] if listed is None else _unknown_there(working, listed, broker)
+    if unknown:
+        raise _another_broker(broker, trades_with, "orders still working in this store", unknown)
+
+
+# the states of an order the broker works under its number (one in doubt or never sent is settled at step 3)
+_WORKING_THERE = (
+    OrderState.ACCEPTED,
+    OrderState.PARTIALLY_FILLED,
+    OrderState.PENDING_CANCEL,
+    OrderState.PENDING_MODIFY,
+)
+
+
+def _unknown_there(working: dict[str, Order], listed: list[BrokerOrder], broker: Broker) -> list[str]:
+    """The working orders (by number) whose number is neither among the broker's orders of the day nor found
+    when asked for by number (asked again, so that a listing a moment behind an order's arrival refuses
+    nothing)."""
+    known = {order.broker_order_no for order in listed}
+    return [
+        f"order {order.order_id} ({number}): working here, unknown there"
+        for number, order in sorted(working.items())
+        if number not in known and broker.order_status(number) is None
+    ]
+
+
+def _another_broker(broker: Broker, trades_with: TradesWith, lacking: str, found: list[str]) -> StoreError:
+    return StoreError(
+        f"the {trades_with} {broker.name} lacks {lacking}, "
+        f"{counted(len(found), 'order number')} ({found[0]}{', ...' if len(found) > 1 else ''}): it is "
+        f"not the {trades_with} this store traded with (restarted empty?), so nothing was changed: start "
+        f"the run against the {trades_with} that took these orders, or give the day {NEW_STORE}"
+    )
 
 
 def _filled_by_number(listed: list[BrokerOrder]) -> dict[str, int]:
