@@ -58,11 +58,18 @@ class Collected:
         return {a.kind for a in self.alerts}
 
 
-def start(config: MaemaeConfig, tmp_path: Path, day: date = DAY, alerts: Collected | None = None) -> Run:
+def start(
+    config: MaemaeConfig,
+    tmp_path: Path,
+    day: date = DAY,
+    alerts: Collected | None = None,
+    *,
+    carried: bool = True,
+) -> Run:
     market, _ = load_market(config, DAY, DAY)
     clock = SimulatedClock(datetime.combine(day, time(7, 0), tzinfo=KST))
     store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    live, sim = replayed_day_in_process(config, market, day, clock, store, alerts)
+    live, sim = replayed_day_in_process(config, market, day, clock, store, alerts, carried=carried)
     return Run(live, sim, store, Scheduler(clock), clock)
 
 
@@ -233,7 +240,7 @@ def test_live_day_when_the_start_finds_a_difference_then_it_is_alerted_as_one_du
     StateRecorder(store, before.kernel).checkpoint()
     store.close()
     alerts = Collected()
-    run = start(config, tmp_path, alerts=alerts)
+    run = start(config, tmp_path, alerts=alerts, carried=False)  # the account holds none of them
     try:
         reconciled = [a for a in alerts.alerts if a.kind is AlertKind.RECONCILIATION]
         # what the account holds and what maemae owns, both cut to the broker's 0

@@ -607,13 +607,20 @@ def replayed_day_in_process(
     clock: SimulatedClock,
     store: StateStore,
     alerts: AlertSink | None = None,
+    *,
+    carried: bool = True,
 ) -> tuple[LiveDay, SimExchange]:
     """A stored day on the live loop with the simulated exchange in this process, recovered from ``store``:
-    what tests and benchmarks drive with their own scheduler."""
+    what tests and benchmarks drive with their own scheduler. The exchange takes over the store's book, as
+    a restart's on the clock does; not ``carried``, it starts empty, as an account that no longer holds
+    what the store says."""
     sim = make_sim_exchange(config, market.calendar, market.instruments, clock.now)
+    saved = store.load(day)
+    if carried:
+        carry_over(sim, saved, day)
     core = build_core(config, market.calendar, market.instruments, sim, resilient=True)
     recorder = StateRecorder(store, core.kernel)
-    recover(core.kernel, store.load(day), core.orders.broker, recorder, clock.now(), alerts)
+    recover(core.kernel, saved, core.orders.broker, recorder, clock.now(), alerts)
     live = LiveDay(
         core,
         day=day,
