@@ -20,6 +20,7 @@ from maemae.backtest.service import load_market, run_backtest
 from maemae.cli import main
 from maemae.data.bars import Timeframe, day_ns
 from maemae.data.store import BarStore
+from maemae.domain.enums import Side
 from maemae.errors import ConfigError, DataError, MaemaeError
 from tests.backtest.conftest import make_config, short_run_warning, write_cli_config
 from tests.user_errors import one_error_line
@@ -384,6 +385,28 @@ def test_backtest_when_no_fixed_code_is_stored_but_the_safe_asset_is_parks_cash_
         f"universe.codes: 005930 not stored under data.root = {str(market_root)!r}: the run only parks idle "
         "cash in the safe asset (`maemae data info` lists them)"
     ]
+
+
+def test_backtest_when_one_order_parks_part_of_the_idle_cash_then_the_next_days_park_the_rest(
+    market_root: Path,
+) -> None:
+    """A park order is held to the per-order cap and to its share of the bar's volume: of 50 M won idle, the
+    first day parked under 5 M and no day after it parked more. Each later day that still finds nothing
+    qualifying parks more, until what is left buys no share."""
+    cap = 10_000_000
+    config = make_config(
+        market_root,
+        universe={"selector": "fixed", "codes": ["005930"]},
+        risk={"order_limits": {"max_amount_per_order": cap}},
+    )
+    result = run_backtest(config, start=START, end=END)
+    days = [fill.ts.date() for fill in result.recorder.fills if fill.side is Side.BUY]
+    assert {fill.code for fill in result.recorder.fills} == {"357870"}
+    assert len(set(days)) == len(result.recorder.days) == 5  # each day of the run parked some
+    assert all(fill.price * fill.quantity <= cap for fill in result.recorder.fills)
+    idle = [day.cash for day in result.recorder.days]
+    assert idle == sorted(idle, reverse=True)
+    assert len(set(idle)) == 5  # less idle cash at each day's end
 
 
 def test_compare_when_its_table_cannot_be_written_keeps_the_old_set_and_says_so_in_one_line(

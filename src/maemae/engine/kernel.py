@@ -402,13 +402,15 @@ class TradingKernel:
 
     def park_safe_asset(self, now: datetime, buy_signals: int, price_of: PriceOf) -> None:
         """At the open: idle cash goes into the safe asset when nothing qualifies, and comes out when
-        something does (the daily strategy's ``safe_asset_code``, SPEC 2)."""
+        something does (the daily strategy's ``safe_asset_code``, SPEC 2). A day that finds the safe asset
+        held and still nothing qualifying parks the cash left idle (one order is held to the per-order caps
+        and the bar's volume), when it buys a share."""
         code = self.safe_asset
         if code is None or code not in self.data or self.orders.has_open_order(code):
             return
         owned = self.portfolio.owned(code)
         others = any(p.code != code for p in self.portfolio.held())
-        if buy_signals == 0 and not others and owned == 0:
+        if buy_signals == 0 and not others and (owned == 0 or self._idle_buys_a_share(code, price_of)):
             intent = OrderIntent(
                 code,
                 Side.BUY,
@@ -428,6 +430,14 @@ class TradingKernel:
                 reason=f"{buy_signals} buy signal(s): free the cash",
             )
             self._decide(intent, now, price_of)
+
+    def _idle_buys_a_share(self, code: StockCode, price_of: PriceOf) -> bool:
+        """Whether the orderable cash pays for a share of ``code`` and its commission, at the upper limit
+        a market buy is reserved at (as the gate checks it): a top-up that buys none would only be denied,
+        day after day."""
+        limits = self.data[code].limits
+        price = max(price_of(code), limits.upper if limits else 0)
+        return self.portfolio.account.orderable_cash >= price + self.gate.commission(price)
 
     # ----- decisions
     def _decide(
