@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from maemae.domain.enums import OrderType, Side
-from maemae.domain.intents import OrderIntent
+from maemae.domain.enums import OrderCondition, OrderType, Side
+from maemae.domain.intents import IntentSource, OrderIntent
 from maemae.strategy.api import MinuteInput, StrategyParams
 
 
@@ -41,13 +41,17 @@ class OrderStyleParams(StrategyParams):
         price = None
         if self.order_type is OrderType.LIMIT:
             price = data.price_ticks_away(self.limit_offset_ticks * side.sign)
+        # every argument by position: the compiled intent, called from Python, finds each keyword by
+        # building its name's string (about 3,500 instructions an intent); the defaults are written out
         return OrderIntent(
             data.code,
             side,
             quantity,
             self.order_type,
             price,
-            strategy=strategy,
-            reason=reason,
-            signal=signal or {},
+            OrderCondition.NONE,
+            IntentSource.STRATEGY,
+            strategy,
+            reason,
+            signal or {},
         )
