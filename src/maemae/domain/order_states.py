@@ -104,9 +104,16 @@ OPEN_STATES: Final[frozenset[OrderState]] = frozenset(
 )
 
 
+# the table by state, then event, for ``next_state``: two lookups of keys whose hash the strings keep, where
+# a ``(state, event)`` key is a new tuple, hashed and compared item by item on every move
+_MOVES: Final[dict[OrderState, dict[OrderEvent, OrderState]]] = {state: {} for state in OrderState}
+for (_state, _event), _next in TRANSITIONS.items():
+    _MOVES[_state][_event] = _next
+
+
 def next_state(state: OrderState, event: OrderEvent) -> OrderState:
     """The state after ``event``; raises ``IllegalTransition`` when the table has no such move."""
-    try:
-        return TRANSITIONS[(state, event)]
-    except KeyError:
-        raise IllegalTransition(f"order in state {state.value}: event {event.value} is not allowed") from None
+    new = _MOVES[state].get(event)
+    if new is None:
+        raise IllegalTransition(f"order in state {state.value}: event {event.value} is not allowed")
+    return new
