@@ -53,6 +53,7 @@ from maemae.data.bars import Timeframe
 from maemae.data.sources.base import BarSource
 from maemae.data.store import BarStore
 from maemae.data.update import Fetcher, RunReport
+from maemae.domain.codes import StockCode
 from maemae.engine.alerting import AuditedAlerts, alert_error
 from maemae.engine.books import book_differences
 from maemae.engine.broker_wrapper import innermost
@@ -176,6 +177,30 @@ def update_market_data(config: MaemaeConfig, through: date, source: BarSource | 
     for failed in report.failed:
         log.warning("data_update_failed", code=failed.code, error=failed.error)
     return report
+
+
+def stale_daily_bars(
+    config: MaemaeConfig, calendar: TradingCalendar, day: date, codes: Sequence[str]
+) -> str | None:
+    """A warning when the day's stocks' stored daily bars end before the session before ``day``: the daily
+    strategy would decide a day on the clock on old prices (and the universe is chosen from them), which
+    nothing else in the run would show. None when they are up to date, or a replay (its days are stored)."""
+    store = BarStore(config.data.root)
+    ends = [end for code in codes if (end := store.last_day(StockCode(code), Timeframe.DAY)) is not None]
+    wanted = calendar.previous_session(day)
+    latest = max(ends, default=None)
+    if latest is not None and latest >= wanted:
+        return None
+    if latest is None:
+        behind = f"no stored daily bars for the day's {counted(len(codes), 'stock')}"
+    else:
+        missing = calendar.count_sessions(calendar.next_session(latest), wanted)
+        behind = f"the stored daily bars end on {latest}, {counted(missing, 'session')} before {wanted}"
+    log.warning("daily_bars_behind", day=day.isoformat(), latest=latest and latest.isoformat())
+    return (
+        f"warning: {behind}: the daily strategy decides {day} on them as stored (`maemae data update`, or "
+        "data.update_before_open, brings them up to date)"
+    )
 
 
 def needs_confirmation(config: MaemaeConfig) -> bool:
@@ -320,6 +345,7 @@ def _trade_day(
         holdings = [p.code for p in saved.positions if p.account_quantity]
         started = saved_universe(store, day)  # a restart's: KIS streams the stocks the day trades
         codes = [str(c) for c in day_codes(config, market, selector, day, holdings, started)]
+        behind = None if replay else stale_daily_bars(config, calendar, day, codes)
         # a broker that cannot be reached, or a recovery query that fails, is alerted and saved as the
         # run's last error (as the day's errors are, and as paper's are): a scheduled run must not end silent
         with _alerted(sink, clock, store):
@@ -359,6 +385,8 @@ def _trade_day(
             speed = options.speed if replay else None
             with_what = _trades_with(config, options)
             options.tell(_start_line(schedule, clock.now(), codes, holdings, with_what, speed))
+            if behind is not None:
+                options.tell(behind)
         ctrl_c.line = during_the_day(day, going_on(options))
         try:
             with _alerted(sink, clock, store):
