@@ -16,6 +16,11 @@ cannot take it there:
   interrupted then wrote everything and exited 0. So :func:`noting` notes every Ctrl-C while it raises it as
   usual, and :func:`commit_point` stops on a noted one even if it never surfaced; during the renames a Ctrl-C
   is held, the store gets all of them, and the command ends as if the key had been pressed just after.
+
+A person's answer at a prompt is the opposite case: nothing is half-done while the terminal waits, and a run's
+own handlers (the ones above, :class:`~maemae.engine.stop_signals.StopSignals`, asyncio's) only note a Ctrl-C
+for a loop that cannot look while the prompt blocks it, so the key did nothing. :func:`acting` lets it
+interrupt the wait at once.
 """
 
 from __future__ import annotations
@@ -72,6 +77,21 @@ def honour() -> None:
     if _Request.noted:
         _Request.noted = False
         raise KeyboardInterrupt
+
+
+@contextmanager
+def acting() -> Iterator[None]:
+    """Ctrl-C raises ``KeyboardInterrupt`` at once inside the block, whatever handler the process has (on
+    the main thread; a process started with Ctrl-C ignored keeps ignoring it), for a wait on a person: the
+    confirmation of a live order, which must be refusable by the key that stops everything else."""
+    if not _main_thread() or signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None):
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _main_thread() -> bool:

@@ -65,8 +65,17 @@ class FatalBrokerError(BrokerError):
 
 class OrderNotSent(FatalBrokerError):
     """An order held back before it reached the broker, for a reason that stops the run (a live order no one
-    confirmed). Nothing was sent, so the order manager closes the order as rejected before the run stops,
-    rather than leaving it submitted until the next start settles it."""
+    confirmed: a wrong answer, end of input or no terminal at the prompt). Nothing was sent, so the order
+    manager closes the order as rejected, with this error's words as its note, before the run stops, rather
+    than leaving it submitted until the next start settles it."""
+
+
+class ConfirmationInterrupted(OrderNotSent):
+    """Ctrl-C at the confirmation of a live order: the order is refused and closed as an ``OrderNotSent``
+    is, and the run stops with the exit code of every Ctrl-C (130), not of a broker error: the person chose
+    to stop, and a script must not take it for a broker that needs fixing."""
+
+    exit_code = 130
 
 
 class BrokerConnectionLost(BrokerError):

@@ -60,7 +60,7 @@ def test_restarted_live_run_when_the_person_confirms_the_re_price_then_it_goes()
     restarted, asked, _ = _restarted_run_after_the_timeout("12345678")
     (order,) = restarted.orders.values()
     assert len(asked) == 1
-    assert asked[0].startswith("LIVE ORDER on sim account 12345678: modify of order ")
+    assert asked[0].startswith("LIVE ORDER, REAL MONEY, on sim account 1234****: modify of order ")
     assert order.state in (OrderState.ACCEPTED, OrderState.PARTIALLY_FILLED)
     assert order.limit_price is not None
     assert order.limit_price > 9_000

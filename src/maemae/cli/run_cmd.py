@@ -126,7 +126,19 @@ def _load_for_the_clock(config: Path) -> MaemaeConfig:
 
 def _terminal() -> Callable[[str], str] | None:
     """Where a person confirms the first live order: the terminal, when there is one."""
-    return (lambda prompt: str(typer.prompt(prompt))) if sys.stdin.isatty() else None
+    return _prompt if sys.stdin.isatty() else None
+
+
+def _prompt(text: str) -> str:
+    """A person's answer at the terminal (an empty line asks again). Typer turns both end of input and
+    Ctrl-C into ``Abort``; the confirmation tells them apart (a refusal, and a refusal that stops the run as
+    Ctrl-C does), so the one that happened is raised again."""
+    try:
+        return str(typer.prompt(text))
+    except typer.Abort as aborted:
+        if isinstance(aborted.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        raise EOFError from None
 
 
 def _trade(settings: MaemaeConfig, options: RunOptions) -> None:

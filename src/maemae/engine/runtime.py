@@ -68,7 +68,7 @@ from maemae.engine.composition import (
     open_state_store,
     universe_selector,
 )
-from maemae.engine.confirmation import Ask, FirstOrderConfirmation
+from maemae.engine.confirmation import Ask, FirstOrderConfirmation, masked
 from maemae.engine.data_sources import open_source
 from maemae.engine.live import (
     CLOSE_GRACE,
@@ -357,8 +357,9 @@ def _trade_day(
             # may take minutes to answer, and the lock may be lost meanwhile
             broker = LockGuardedBroker(broker, lock.check)
             if needs_confirmation(config):
+                account, product_code = _account(broker)
                 broker = FirstOrderConfirmation(
-                    broker, _account(broker), confirmed=options.confirmed, ask=options.ask
+                    broker, account, confirmed=options.confirmed, ask=options.ask, product_code=product_code
                 )
             with ctrl_c.uncut():
                 core = build_core(config, calendar, market.instruments, broker, resilient=True)
@@ -499,8 +500,7 @@ def trading_account(config: MaemaeConfig) -> str:
         return "the Creon account logged in"
     kis = config.broker.kis
     number = KisCredentials.from_environment(kis).account
-    hidden = number[:-4] + "****" if len(number) > 4 else "****"
-    return f"KIS {'paper' if kis.paper else 'real'} account {hidden}-{kis.product_code}"
+    return f"KIS {'paper' if kis.paper else 'real'} account {masked(number)}-{kis.product_code}"
 
 
 def _one_account(config: MaemaeConfig, store: StateStore, saved: SavedState) -> None:
@@ -570,9 +570,13 @@ def _real(broker: Broker) -> KisBroker | CreonBroker:
     return inner
 
 
-def _account(broker: Broker) -> str:
+def _account(broker: Broker) -> tuple[str, str | None]:
+    """The account number a person confirms a live order with, and KIS's product code that may follow it."""
     real = _real(broker)
-    return real.rest.credentials.account if isinstance(real, KisBroker) else real.account
+    if isinstance(real, KisBroker):
+        credentials = real.rest.credentials
+        return credentials.account, credentials.product_code
+    return real.account, None
 
 
 def _watch_lock(scheduler: Scheduler, check: LockCheck) -> None:

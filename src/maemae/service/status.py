@@ -110,9 +110,14 @@ def _last_audit(store: StateStore, kind: str) -> AuditEntry | None:
 
 
 def instance_day(store: StateStore, today: date) -> date:
-    """The trading day the instance is on (its cursor's), or ``today`` when it has not traded yet."""
-    cursor = store.runtime_document("cursor") or {}
-    return date.fromisoformat(cursor["day"]) if "day" in cursor else today
+    """The trading day the instance is on: its cursor's; before the day's first cycle was saved (a run that
+    stopped on its first order, refused at the live confirmation), the day its risk state was opened for;
+    ``today`` when it has not traded yet."""
+    for document in ("cursor", "risk"):
+        day = (store.runtime_document(document) or {}).get("day")
+        if day:
+            return date.fromisoformat(str(day))
+    return today
 
 
 def positions(store: StateStore, day: date | None, names: StockNames) -> list[PositionRow]:
