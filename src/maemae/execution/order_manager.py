@@ -25,6 +25,7 @@ from maemae.domain.order import Order
 from maemae.domain.order_states import TRANSITIONS, OrderEvent, OrderState
 from maemae.errors import (
     BrokerError,
+    ConfirmationInterrupted,
     OrderNotSent,
     OrderRejected,
     RetryableBrokerError,
@@ -451,6 +452,8 @@ class OrderManager:
         except BrokerError as error:
             self._apply(order, OrderEvent.MODIFY_REJECTED, now, str(error))
             self.cancel(order, now, "unfilled timeout (re-price refused)")
+            if isinstance(error, ConfirmationInterrupted):  # Ctrl-C at the prompt: the cancel, then the stop
+                raise
             return
         order.modify_terms(price, None, ack.broker_order_no)
         self._by_number[ack.broker_order_no] = order.order_id
