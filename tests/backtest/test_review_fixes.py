@@ -1,7 +1,8 @@
-"""Three things a review found in a backtest's account of itself: the reason ``orders.csv`` gives for an order
+"""Four things a review found in a backtest's account of itself: the reason ``orders.csv`` gives for an order
 the engine cancelled on its unfilled timeout; the day ``strategy_errors_repeated`` names for errors of the
-hooks evaluated before the day's trading; and how often a user's ``wake_bars`` is asked for the whole day on
-the days the speed hooks are checked."""
+hooks evaluated before the day's trading; how often a user's ``wake_bars`` is asked for the whole day on
+the days the speed hooks are checked; and what ``orders.csv`` says of a sell the gate clipped to the shares
+held."""
 
 from __future__ import annotations
 
@@ -188,3 +189,50 @@ def test_wake_bars_when_it_raises_on_a_check_day_is_reported_once_per_stock_and_
     assert [(f.ts, f.code, f.side, f.quantity, f.price) for f in fast.recorder.fills] == [
         (f.ts, f.code, f.side, f.quantity, f.price) for f in every.recorder.fills
     ]
+
+
+GREEDY = """
+from typing import ClassVar
+from maemae.domain.intents import OrderIntent
+from maemae.strategy.api import MinuteInput, MinuteStrategy, StrategyParams
+
+class NoParams(StrategyParams):
+    pass
+
+class Greedy(MinuteStrategy):
+    '''Buys 5 shares at market while flat; once it holds some, sells ten times what it holds.'''
+    name: ClassVar[str] = "greedy"
+    Params: ClassVar[type[StrategyParams]] = NoParams
+
+    def on_bar(self, data: MinuteInput):
+        if data.position is None:
+            return OrderIntent(data.code, "buy", 5, "market", strategy=self.name, reason="in")
+        return OrderIntent(
+            data.code, "sell", data.position.quantity * 10, "market", strategy=self.name, reason="out"
+        )
+"""
+
+
+def test_orders_csv_when_a_sell_asked_more_than_held_gives_what_it_asked_and_the_clipping(
+    tmp_path: Path, market_root: Path
+) -> None:
+    """The gate clips such a sell to the shares held (docs/risk.md), and what is traded stays so; but the
+    order showed only the 5 sold: the 50 asked and the clipping were nowhere."""
+    strategy = user_class(tmp_path, GREEDY, "Greedy")
+    config = make_config(market_root, strategies={"minute": {"class": strategy}})
+    result = run_backtest(config, start=date(2025, 12, 1), end=date(2025, 12, 1), out_dir=tmp_path / "out")
+    with (tmp_path / "out" / "orders.csv").open(encoding="utf-8") as rows:
+        listed = list(csv.DictReader(rows))
+    sells = [row for row in listed if row["reason"] == "out" and row["final_state"] != "denied"]
+    first = sells[0]
+    assert (first["quantity"], first["asked_quantity"], first["filled_quantity"]) == ("5", "50", "5")
+    assert all(row["asked_quantity"] == str(10 * int(row["quantity"])) for row in sells)
+    assert all(row["filled_quantity"] == row["quantity"] for row in sells if row["final_state"] == "filled")
+    sold = [o for o in result.engine.orders.orders.values() if o.reason == "out" and o.filled_quantity]
+    assert sold[0].history[0].note == "out; asked 50, clipped to the 5 held"  # the order's history says why
+    assert all(
+        o.history[0].note == f"out; asked {10 * o.quantity}, clipped to the {o.quantity} held" for o in sold
+    )
+    buys = [row for row in listed if row["reason"] == "in"]
+    assert buys
+    assert all(row["asked_quantity"] == "" for row in buys)  # an order that holds what it asked

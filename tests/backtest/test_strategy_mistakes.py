@@ -12,7 +12,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from maemae.backtest.service import BacktestResult, run_backtest
-from maemae.errors import ConfigError
+from maemae.domain.intents import IntentSource
+from maemae.errors import ConfigError, StrategyError
 from maemae.strategy.loader import load_minute
 from tests.backtest.conftest import make_config
 from tests.backtest.test_strategy_contract import user_class
@@ -50,6 +51,30 @@ class Short(Above):
 class Floats(Above):
     def evaluate_day(self, code, closes, volumes, prices, volumes_today):
         return np.full(len(prices), 0.7)
+
+class Fraction(Above):
+    def evaluate(self, data):
+        return 1.7
+
+class Text(Above):
+    def evaluate(self, data):
+        return "1"
+
+class Word(Above):
+    def evaluate(self, data):
+        return "BUY"
+
+class Truth(Above):
+    def evaluate(self, data):
+        return True
+
+class Two(Above):
+    def evaluate(self, data):
+        return 2
+
+class Plain(Above):
+    def evaluate(self, data):
+        return 1 if data.price > int(data.closes[-1]) else -1
 """
 
 MINUTE = """
@@ -96,6 +121,16 @@ class Elsewhere(Eager):
 class Priceless(Eager):
     def on_bar(self, data: MinuteInput):
         return OrderIntent(data.code, "buy", 1, "limit")
+
+class OnBuy(Eager):
+    def on_bar(self, data: MinuteInput):
+        if data.position is None and data.daily_signal is Signal.BUY:
+            return OrderIntent(data.code, "buy", 1, "market")
+        return None
+
+class Half(Eager):
+    def on_bar(self, data: MinuteInput):
+        return OrderIntent(data.code, "buy", 2.5, "market")
 """
 
 
@@ -166,6 +201,7 @@ def test_speed_hooks_when_causal_then_not_flagged(tmp_path: Path, market_root: P
         ("Above", "Wrong", "OrderIntent or None"),
         ("Above", "Elsewhere", "on_bar returned an intent for 999990, which is not in today's universe"),
         ("Above", "Priceless", "a limit order needs a positive limit_price, got None"),
+        ("Above", "Half", "quantity 2.5 (float): expected a whole number of shares"),
     ],
 )
 def test_strategy_mistake_when_made_then_counted_and_the_run_goes_on(
@@ -177,6 +213,47 @@ def test_strategy_mistake_when_made_then_counted_and_the_run_goes_on(
     assert result.engine.kernel.strategy_errors > 0
     _assert_at_the_users_file(logs, tmp_path)
     assert result.recorder.days[-1].day == END
+
+
+@pytest.mark.parametrize("every_bar", [False, True])
+@pytest.mark.parametrize(
+    ("daily", "given"),
+    [
+        ("Fraction", "1.7 (float)"),
+        ("Text", "'1' (str)"),
+        ("Word", "'BUY' (str)"),
+        ("Truth", "True (bool)"),
+        ("Two", "2 (int)"),
+    ],
+)
+def test_evaluate_when_it_returns_no_signal_then_an_error_at_the_users_evaluate(
+    tmp_path: Path, market_root: Path, daily: str, given: str, every_bar: bool
+) -> None:
+    """1.7, "1" and True were taken as BUY without a word; "BUY" and 2 were errors that named maemae's own
+    line or nothing, and ``evaluate_day``, a hook the user never wrote."""
+    with capture_logs() as logs:
+        result = _run(tmp_path, market_root, daily, "OnBuy", every_bar=every_bar)
+    expected = f"evaluate returned {given}: expected a Signal (Signal.BUY, Signal.SELL or Signal.NONE)"
+    (first, *_) = [entry for entry in logs if entry["event"] == "strategy_error"]
+    assert first["error"] == repr(StrategyError(f"above: {expected}"))
+    assert first["hook"] == "evaluate"
+    lines = DAILY.splitlines()
+    defined = lines.index(f"class {daily}(Above):") + 2  # the line of its ``def evaluate``
+    assert first["at"] == f"{tmp_path / (daily.lower() + '.py')}:{defined} in evaluate (what it returned)"
+    assert result.engine.kernel.strategy_errors > 0
+    # no signal, so no buy: the value was not taken for BUY (only the safe asset is bought)
+    assert not [o for o in result.engine.orders.orders.values() if o.source is IntentSource.STRATEGY]
+    assert result.recorder.days[-1].day == END
+
+
+def test_evaluate_when_it_returns_plain_integers_then_taken_as_the_signals(
+    tmp_path: Path, market_root: Path
+) -> None:
+    """-1, 0 and 1 are what a ``Signal`` is (docs/strategies.md): they stay accepted."""
+    plain = _run(tmp_path, market_root, "Plain", "OnBuy")
+    assert plain.engine.kernel.strategy_errors == 0
+    assert plain.recorder.fills
+    assert _trades(plain) == _trades(_run(tmp_path, market_root, "Above", "OnBuy"))
 
 
 def test_user_file_when_it_defines_a_dataclass_then_loads(tmp_path: Path, market_root: Path) -> None:

@@ -42,6 +42,26 @@ def test_intent_when_a_value_cannot_be_exact_then_refused_where_the_strategy_mad
         OrderIntent(**arguments)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"quantity": 2.5}, "quantity 2.5 (float): expected a whole number of shares"),
+        ({"quantity": "5"}, "quantity '5' (str): expected a whole number of shares"),
+        ({"limit_price": 70_000.0}, "limit_price 70000.0 (float): expected a whole number of won"),
+    ],
+)
+def test_intent_when_not_a_whole_number_then_the_error_names_the_field_and_the_value(
+    fields: dict[str, object], message: str
+) -> None:
+    """``operator.index``'s own words (``'float' object cannot be interpreted as an integer``) named
+    neither."""
+    arguments: dict[str, object] = {"code": "005930", "side": "sell", "order_type": "limit"} | fields
+    arguments.setdefault("limit_price", 70_000)
+    with pytest.raises(TypeError) as refused:
+        OrderIntent(**arguments)  # type: ignore[arg-type]
+    assert str(refused.value) == message
+
+
 def test_intent_when_condition_and_source_given_as_text_then_holds_the_enums() -> None:
     intent = OrderIntent("005930", "sell", 5, "market", condition="ioc", source="stop_loss")
     assert (type(intent.condition), intent.condition) == (OrderCondition, OrderCondition.IOC)

@@ -12,14 +12,18 @@ from structlog.testing import capture_logs
 
 from maemae.backtest.service import load_market
 from maemae.domain.clock_time import KST
+from maemae.domain.intents import IntentSource
 from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import make_sim_exchange
 from maemae.engine.replay import run_persisted_replay
 from maemae.engine.runtime import replayed_day_in_process
 from maemae.engine.scheduler import Scheduler
+from maemae.errors import StrategyError
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
+from tests.backtest.test_strategy_contract import user_class
+from tests.backtest.test_strategy_mistakes import DAILY, MINUTE
 from tests.engine.test_kernel_strategy_errors import failing_strategy
 
 DAY = date(2025, 12, 3)
@@ -93,3 +97,36 @@ def test_paper_replay_when_stopped_mid_day_logs_the_days_repeats_so_far(
     day_ends = [e for e in logs if e["event"] == "strategy_errors_repeated" and "day" in e]
     assert [(e["day"], e["hook"]) for e in day_ends] == [(DAY.isoformat(), "on_bar")]
     assert 1 + day_ends[0]["count"] == errors
+
+
+def test_live_day_when_evaluate_returns_no_signal_then_an_error_at_the_users_evaluate_and_no_buy(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """The live loop kept what ``evaluate`` returned as the stock's signal: 1.7 stood for BUY."""
+    config = make_config(
+        market_root,
+        execution={"halt_file": str(tmp_path / "HALT")},
+        strategies={
+            "daily": {"class": user_class(tmp_path, DAILY, "Fraction")},
+            "minute": {"class": user_class(tmp_path, MINUTE, "OnBuy")},
+        },
+    )
+    market, _ = load_market(config, DAY, DAY)
+    clock = SimulatedClock(datetime.combine(DAY, time(7, 0), tzinfo=KST))
+    store = SqlStateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        live, _sim = replayed_day_in_process(config, market, DAY, clock, store)
+        scheduler = Scheduler(clock)
+        assert live.plan(scheduler)
+        with capture_logs() as logs:
+            scheduler.run_until(datetime.combine(DAY, time(16, 0), tzinfo=KST))
+        assert live.closed
+        (first, *_) = [e for e in logs if e["event"] == "strategy_error"]
+        expected = "evaluate returned 1.7 (float): expected a Signal (Signal.BUY, Signal.SELL or Signal.NONE)"
+        assert (first["hook"], first["error"]) == ("evaluate", repr(StrategyError(f"above: {expected}")))
+        defined = DAILY.splitlines().index("class Fraction(Above):") + 2
+        assert first["at"] == f"{tmp_path / 'fraction.py'}:{defined} in evaluate (what it returned)"
+        orders = live.core.orders.orders.values()
+        assert not [o for o in orders if o.source is IntentSource.STRATEGY]
+    finally:
+        store.close()

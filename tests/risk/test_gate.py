@@ -275,6 +275,23 @@ def test_sell_when_not_owned_is_denied_and_never_sells_external_shares() -> None
 
 
 @pytest.mark.parametrize(
+    ("asked", "per_order", "detail"),
+    [
+        (50, 1_000, "asked 50, clipped to the 10 held"),
+        (50, 4, "asked 50, clipped to max_quantity_per_order 4"),
+        (10, 1_000, ""),
+        (None, 1_000, ""),  # a sell of what is held asks for no number of its own
+    ],
+)
+def test_sell_when_clipped_then_the_approval_says_what_was_asked(
+    asked: int | None, per_order: int, detail: str
+) -> None:
+    """The order is made with the approval's detail: a clipped sell left no trace of the number asked."""
+    g = gate(config(order_limits={"max_quantity_per_order": per_order}))
+    assert g.evaluate(sell(quantity=asked), ctx(position=HELD)).detail == detail
+
+
+@pytest.mark.parametrize(
     ("policy", "source", "approved"),
     [
         ("exits_only", IntentSource.STRATEGY, False),

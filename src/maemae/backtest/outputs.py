@@ -237,7 +237,8 @@ def write_trades(path: Path, fills: Sequence[Fill]) -> None:
 def write_orders(path: Path, orders: Iterable[Order]) -> None:
     """orders.csv; ``quantity`` is the order's, except for a denied intent, whose order holds at least one
     share: there it is what the intent asked for (``Order.listed_quantity``), empty for a buy left to the
-    gate's sizing, and as given for 0 or fewer shares."""
+    gate's sizing, and as given for 0 or fewer shares. ``asked_quantity`` is what the intent asked for where
+    the order holds another number (a sell clipped to the shares held), empty elsewhere."""
 
     def reason(order: Order) -> str:
         return order.history[-1].note if order.history else ""
@@ -250,6 +251,7 @@ def write_orders(path: Path, orders: Iterable[Order]) -> None:
             o.side.value,
             o.order_type.value,
             "" if (quantity := o.listed_quantity) is None else quantity,
+            o.asked_quantity if o.asked_quantity is not None and o.asked_quantity != quantity else "",
             o.limit_price if o.limit_price is not None else "",
             o.state.value,
             o.filled_quantity,
@@ -268,6 +270,7 @@ def write_orders(path: Path, orders: Iterable[Order]) -> None:
         "side",
         "type",
         "quantity",
+        "asked_quantity",
         "limit_price",
         "final_state",
         "filled_quantity",

@@ -34,7 +34,7 @@ from maemae.engine.composition import Engine, universe_selector
 from maemae.engine.kernel import CodeDay
 from maemae.errors import HOOK_FAILURES, StoreError, StrategyError
 from maemae.krx.ticks import tick_table
-from maemae.strategy.api import DailyInput, DailyStrategy, MinuteStrategy, Signal, WakeBars
+from maemae.strategy.api import DailyInput, DailyStrategy, MinuteStrategy, Signal, WakeBars, evaluated
 from maemae.wording import NEW_STORE
 
 Progress = Callable[[int, int], None]
@@ -718,15 +718,24 @@ class BacktestRunner:
             if self._daily_per_bar:  # the live driver: one evaluation per bar
                 return np.array(
                     [
-                        daily.evaluate(DailyInput(code, before, traded, int(p), int(v)))
+                        evaluated(daily, DailyInput(code, before, traded, int(p), int(v)))
                         for p, v in zip(closes, cumulative, strict=True)
                     ],
                     dtype=np.int8,
                 )
             return _checked_signals(daily.evaluate_day(code, before, traded, closes, cumulative), len(closes))
         except HOOK_FAILURES as error:  # a strategy bug: no daily signal for the stock today, as live
-            self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error, daily.evaluate_day)
+            self.engine.kernel.strategy_failed(daily.name, "evaluate", code, error, self._daily_hook())
             return np.zeros(len(closes), dtype=np.int8)
+
+    def _daily_hook(self) -> Callable[..., object]:
+        """The daily hook of the user's that gave the day's signals, for where an error lies: the per-bar
+        ``evaluate`` when ``evaluate_day`` is maemae's loop over it (naming that loop pointed the user at
+        maemae's file or nowhere), else ``evaluate_day``."""
+        daily = self.engine.daily
+        if self._daily_per_bar or _ours(type(daily).evaluate_day):
+            return daily.evaluate
+        return daily.evaluate_day
 
     def _drop_bad_signals(self, codes: list[StockCode], signals: np.ndarray) -> None:
         """A daily strategy bug that returned a value other than -1, 0 or 1: no signal for the stock today,
@@ -738,7 +747,7 @@ class BacktestRunner:
         for row in np.flatnonzero(bad.any(axis=1)).tolist():
             value = int(signals[row][bad[row]][0])
             error = ValueError(f"evaluate_day gave {value}; expected -1 (sell), 0 or 1 (buy)")
-            self.engine.kernel.strategy_failed(daily.name, "evaluate", codes[row], error, daily.evaluate_day)
+            self.engine.kernel.strategy_failed(daily.name, "evaluate", codes[row], error, self._daily_hook())
             signals[row] = Signal.NONE
 
     def _set_wake(self, prepared: _Day, code: StockCode) -> None:

@@ -77,11 +77,15 @@ class OrderIntent:
         quantity or price is refused, even a whole one: a fraction of a share or a won is a bug)."""
         object.__setattr__(self, "code", code if type(code) is StockCode else StockCode(code))
         object.__setattr__(self, "side", side if type(side) is Side else Side(side))
-        object.__setattr__(self, "quantity", None if quantity is None else operator.index(quantity))
+        object.__setattr__(
+            self, "quantity", None if quantity is None else _whole("quantity", quantity, "shares")
+        )
         object.__setattr__(
             self, "order_type", order_type if type(order_type) is OrderType else OrderType(order_type)
         )
-        object.__setattr__(self, "limit_price", None if limit_price is None else operator.index(limit_price))
+        object.__setattr__(
+            self, "limit_price", None if limit_price is None else _whole("limit_price", limit_price, "won")
+        )
         object.__setattr__(
             self, "condition", condition if type(condition) is OrderCondition else OrderCondition(condition)
         )
@@ -106,6 +110,20 @@ class OrderIntent:
                 f"intent {self.side.value} {self.code}: a {self.order_type.value} order takes no "
                 f"limit_price, got {self.limit_price}"
             )
+
+
+def _whole(field: str, value: SupportsIndex, unit: str) -> int:
+    """``value`` as an ``int`` (a NumPy integer is one), or the strategy's error naming the field and the
+    value: ``operator.index``'s own ``'float' object cannot be interpreted as an integer`` named neither.
+    An ``int`` returns at once, as nearly every intent's does."""
+    if type(value) is int:
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"{field} {value!r} ({type(value).__name__}): expected a whole number of {unit}"
+        ) from None
 
 
 pickle_by_fields(OrderIntent)  # see maemae.compiled

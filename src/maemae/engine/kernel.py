@@ -456,7 +456,7 @@ class TradingKernel:
             self._reservation = min(
                 amount + self.gate.commission(amount), self.portfolio.account.orderable_cash
             )
-        self.orders.submit(intent, decision.quantity, now)
+        self.orders.submit(intent, decision.quantity, now, decision.detail)
         self._reservation = 0
 
     def _context(

@@ -64,7 +64,7 @@ from maemae.krx.ticks import tick_table
 from maemae.ports.broker import Quote
 from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
-from maemae.strategy.api import DailyInput, Signal
+from maemae.strategy.api import DailyInput, Signal, evaluated
 
 log = structlog.get_logger("maemae.live")
 
@@ -400,7 +400,7 @@ class LiveDay:
             return stock.signal
         data = DailyInput(stock.code, stock.history.close, stock.history.volume, stock.base, 0)
         try:
-            return self.core.daily.evaluate(data)
+            return evaluated(self.core.daily, data)
         except HOOK_FAILURES:
             return Signal.NONE
 
@@ -483,7 +483,7 @@ class LiveDay:
                 stock.code, stock.history.close, stock.history.volume, price, stock.minutes.volume_today
             )
             try:
-                stock.signal = daily.evaluate(data)
+                stock.signal = evaluated(daily, data)
             except HOOK_FAILURES as error:  # a strategy bug: no daily signal until it evaluates again
                 self.core.kernel.strategy_failed(daily.name, "evaluate", stock.code, error, daily.evaluate)
                 stock.signal = Signal.NONE

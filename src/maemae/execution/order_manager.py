@@ -185,10 +185,13 @@ class OrderManager:
         self._apply(order, OrderEvent.DENY, now, reason)
         return order
 
-    def submit(self, intent: OrderIntent, quantity: int, now: datetime) -> Order:
-        """Create, announce and send one order; its state afterwards says what happened."""
+    def submit(self, intent: OrderIntent, quantity: int, now: datetime, note: str = "") -> Order:
+        """Create, announce and send one order; its state afterwards says what happened. ``note``: what the
+        gate did to the intent (a sell clipped to the shares held), kept after its reason in the order's
+        history, as the order alone no longer shows it."""
         order = self._new_order(intent, quantity, now)
-        self._apply(order, OrderEvent.SUBMIT, now, intent.reason)
+        said = f"{intent.reason}; {note}" if note and intent.reason else note or intent.reason
+        self._apply(order, OrderEvent.SUBMIT, now, said)
         request = order_request(order, order.quantity)
         try:
             ack = self.broker.submit(request)

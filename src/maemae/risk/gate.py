@@ -159,7 +159,16 @@ class RiskGate:
         if denial is not None:
             return RiskDecision.deny(intent, denial)
         quantity = min(intent.quantity or owned, owned, self._settings.max_quantity_per_order)
-        return RiskDecision.approve(intent, quantity)
+        return RiskDecision.approve(intent, quantity, _clipped(intent.quantity, quantity, owned))
+
+
+def _clipped(asked: int | None, quantity: int, owned: int) -> str:
+    """What a sell's order says when it holds fewer shares than its intent asked for: the clipping is the
+    gate's rule (docs/risk.md), but unsaid, a strategy's ``quantity * 10`` left no trace of the 50 asked."""
+    if asked is None or asked <= quantity:
+        return ""
+    limit = f"the {owned:,} held" if quantity == owned else f"max_quantity_per_order {quantity:,}"
+    return f"asked {asked:,}, clipped to {limit}"
 
 
 def _affordable(cash: int, price: int, commission: Commission) -> int:

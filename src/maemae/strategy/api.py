@@ -28,6 +28,7 @@ from maemae.config.base import ConfigModel
 from maemae.data.bars import BarArrays
 from maemae.domain.codes import StockCode
 from maemae.domain.intents import OrderIntent
+from maemae.errors import StrategyError
 from maemae.strategy.inputs import (
     BoolArray,
     DailyInput,
@@ -51,7 +52,24 @@ __all__ = [
     "Signal",
     "StrategyParams",
     "WakeBars",
+    "evaluated",
 ]
+
+
+def evaluated(strategy: DailyStrategy, data: DailyInput) -> Signal:
+    """``strategy.evaluate(data)``, checked: a ``Signal``, or a plain integer -1, 0 or 1 (what a ``Signal``
+    is); anything else is the strategy's error. Why: signals are kept as int8, and ``int8(1.7)``,
+    ``int8("1")`` or ``True`` read as BUY without a word. A function of this (uncompiled) module, so that
+    what the hook gave reaches the check: a compiled caller would refuse a non-``Signal`` in its own words."""
+    value: object = strategy.evaluate(data)
+    if type(value) is Signal:  # the usual answer, first and cheapest
+        return value
+    if isinstance(value, int | np.integer) and not isinstance(value, bool) and -1 <= value <= 1:
+        return Signal(int(value))
+    raise StrategyError(
+        f"evaluate returned {value!r} ({type(value).__name__}): expected a Signal (Signal.BUY, Signal.SELL "
+        "or Signal.NONE)"
+    )
 
 
 class StrategyParams(ConfigModel):
@@ -92,7 +110,7 @@ class DailyStrategy(ABC):
         """
         return np.array(
             [
-                self.evaluate(DailyInput(code, closes, volumes, int(price), int(volume)))
+                evaluated(self, DailyInput(code, closes, volumes, int(price), int(volume)))
                 for price, volume in zip(prices, volumes_today, strict=True)
             ],
             dtype=np.int8,
