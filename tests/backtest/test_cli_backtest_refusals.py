@@ -1,6 +1,6 @@
 """``maemae backtest`` and ``maemae compare`` refusing their data, dates or ``--out`` with one line each
 (exit 2, no traceback) and leaving no ``--out`` folder behind; a start before the stored days is run, with
-a warning that the daily history is shorter than the warm-up."""
+a warning that the daily history is shorter than the daily strategy's."""
 
 import os
 import shutil
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from maemae.backtest.service import WARMUP_SESSIONS, load_market
+from maemae.backtest.service import load_market
 from maemae.cli import main
 from maemae.data.bars import Timeframe
 from maemae.data.store import BarStore
@@ -148,8 +148,8 @@ def test_backtest_when_start_is_before_the_stored_days_warns_and_runs_from_the_f
     captured = capsys.readouterr()
     run_days = [day for day in stored_sessions(market_root) if day <= date(2025, 12, 5)]
     assert captured.err.strip().splitlines() == [
-        f"warning: --start 2024-01-02 is before the first stored day: the run starts on {first}, with less "
-        f"daily history than the strategy's warm-up of {WARMUP_SESSIONS} sessions",
+        f"warning: --start 2024-01-02 is before the first stored day: the run starts on {first}, with no "
+        "stored session before it; the daily strategy decides on 10 sessions",
         short_run_warning(len(run_days)),
     ]
     assert captured.out.startswith(f"{first}..2025-12-05: ")
@@ -190,8 +190,8 @@ def test_load_market_when_the_configured_start_is_before_the_stored_days_logs_a_
     assert warning["log_level"] == "warning"
     assert warning["first_stored_day"] == str(days[0])
     assert lines == [
-        f"backtest.start 2024-01-02 is before the first stored day: the run starts on {days[0]}, with less "
-        f"daily history than the strategy's warm-up of {WARMUP_SESSIONS} sessions"
+        f"backtest.start 2024-01-02 is before the first stored day: the run starts on {days[0]}, with no "
+        "stored session before it; the daily strategy decides on 10 sessions"
     ]
 
 

@@ -70,9 +70,9 @@ def test_compare_when_a_policy_folder_is_a_file_refuses_before_the_first_run(
         ["compare", "-c", str(config), "--start", "2025-11-24", "--end", "2025-11-28", "--out", str(out)]
     )
     line = refused(code, capsys)
-    # the folder named whole: "none there is a file" read as English
+    # the folder named whole: "none there is a file" read as English; --out as typed (it named out/compare)
     folder = str(out / "compare" / LAST)
-    assert line == f"error: --out {str(out / 'compare')!r}: {folder!r} is a file; expected a folder"
+    assert line == f"error: --out {str(out)!r}: {folder!r} is a file; expected a folder"
     assert tree(out) == before
 
 
@@ -88,9 +88,8 @@ def test_compare_when_a_policy_output_is_a_folder_refuses_before_the_first_run(
     monkeypatch.setattr(compare, "load_market", lambda *_, **__: pytest.fail("ran before the check"))
     code = main(["compare", "-c", str(write_config(tmp_path, market_root)), "--out", str(out)])
     line = refused(code, capsys)
-    assert (
-        line == f"error: --out {str(out / 'compare')!r}: none/report.html there is a folder; expected a file"
-    )
+    report = str(out / "compare" / "none" / "report.html")
+    assert line == f"error: --out {str(out)!r}: {report!r} is a folder; expected a file"
 
 
 def test_compare_when_interrupted_after_some_policies_keeps_the_previous_set_whole(

@@ -38,8 +38,8 @@ def test_summary_when_nothing_was_sold_writes_a_null_win_rate(tmp_path: Path) ->
 def test_compare_tables_when_nothing_was_sold_leave_the_win_rate_empty_and_say_n_a() -> None:
     results = [PolicyResult("none", _metrics([])), PolicyResult("cooldown", _metrics([1_000]))]
     lines = compare_csv(results).splitlines()
-    assert lines[1].endswith(",")
-    assert lines[2].endswith(",1.000")
+    assert lines[1].endswith(",,0")  # the empty win rate, then the strategy's errors
+    assert lines[2].endswith(",1.000,0")
     page = compare_html(results)
     assert "<td>n/a</td>" in page
     assert "<td>100.0%</td>" in page

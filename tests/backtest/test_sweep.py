@@ -156,12 +156,32 @@ def test_parameters_when_unknown_or_invalid_then_refused_before_any_work(config:
     assert with_params(config, {"strategies.daily.params.short": 4}).strategies.daily.params["short"] == 4
 
 
-@pytest.mark.parametrize("key", ["backtest.end", "backtest.start", "backtest.out_dir", "store.url", "mode"])
-def test_parameters_when_a_trial_cannot_vary_the_key_then_refused(config: MaemaeConfig, key: str) -> None:
+EXPECTED = (
+    "expected a key under strategies, risk, execution, universe, costs, broker.sim or data, or "
+    "backtest.initial_cash or backtest.bars"
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("backtest.end", "its dates are the sweep's --start/--end and walk-forward windows"),
+        ("backtest.start", "its dates are the sweep's --start/--end and walk-forward windows"),
+        ("backtest.out_dir", "a trial writes no files: the sweep's go to its --out"),
+        ("backtest.every_bar", "it changes how a trial reads or visits its bars, not its result"),
+        ("calendar.extra_closures", "the sweep loads the market and its sessions once, for every trial"),
+        ("store.url", "store leaves a trial's result as it is"),
+        ("mode", "every trial is a backtest"),
+    ],
+)
+def test_parameters_when_a_trial_cannot_vary_the_key_then_refused_with_its_own_reason(
+    config: MaemaeConfig, key: str, reason: str
+) -> None:
     """Every trial ran the sweep's dates whatever ``backtest.end`` said, and the summary named the winner
-    by it."""
-    with pytest.raises(ConfigError, match=rf"^grid\.{re.escape(key)}: a trial cannot vary it"):
+    by it. The reason fits the key: a folder refused for "its dates" sent the user looking for dates."""
+    with pytest.raises(ConfigError) as refused:
         with_params(config, {key: "2025-12-01"})
+    assert str(refused.value) == f"grid.{key}: a trial cannot vary it ({reason}): {EXPECTED}"
 
 
 # ----- a real Dask cluster on 127.0.0.1

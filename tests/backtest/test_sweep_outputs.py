@@ -54,7 +54,7 @@ def test_sweep_when_out_is_a_file_then_one_line_before_any_trial(
     blocker = tmp_path / "a-file"
     blocker.write_text("x", encoding="utf-8")
     line = refused(main(sweep_args(market_root, tmp_path, str(blocker))), capsys)
-    assert line == f"error: --out '{blocker}/sweep': '{blocker}' is a file; expected a folder"
+    assert line == f"error: --out '{blocker}': is a file; expected a folder (existing, or one to create)"
 
 
 @pytest.mark.usefixtures("no_trial_may_run")
@@ -62,7 +62,7 @@ def test_sweep_when_out_cannot_be_created_then_one_line_before_any_trial(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     line = refused(main(sweep_args(market_root, tmp_path, "/proc/nope")), capsys)
-    assert line.startswith("error: --out '/proc/nope/sweep': ")
+    assert line.startswith("error: --out '/proc/nope': ")
     assert not Path("/proc/nope").exists()
 
 
@@ -72,7 +72,9 @@ def test_sweep_when_an_output_name_is_a_folder_then_one_line_before_any_trial(
 ) -> None:
     (tmp_path / "out" / "sweep" / "trials.csv").mkdir(parents=True)
     line = refused(main(sweep_args(market_root, tmp_path, str(tmp_path / "out"))), capsys)
-    assert line == f"error: --out '{tmp_path}/out/sweep': trials.csv there is a folder; expected a file"
+    assert line == (
+        f"error: --out '{tmp_path}/out': '{tmp_path}/out/sweep/trials.csv' is a folder; expected a file"
+    )
 
 
 # The child writes the set with a file-size limit (as on a full disk): every file is refused past 200 bytes.

@@ -70,6 +70,10 @@ def test_import_when_daily_file_infers_day_timeframe(tmp_path: Path) -> None:
     assert BarStore(tmp_path / "store").read_arrays("005930", Timeframe.DAY).value.tolist() == [70_500_000]
 
 
+OUTSIDE = (
+    "outside the session: expected a minute from 09:00 to 15:19 or 15:30 (KRX regular session on 2025-03-04, "
+    "docs/data.md)"
+)
 BAD_CASES = [
     (
         "missing column",
@@ -116,16 +120,42 @@ BAD_CASES = [
         "line 3: timestamp earlier than the row before it for this stock (unsorted)",
     ),
     (
-        "outside session",
+        "outside session: in the gap before the closing auction",
         ["005930,2025-03-04T15:25:00,70000,70100,69900,70000,1"],
         HEADER,
-        "line 2: ts 2025-03-04T15:25:00+09:00: outside the session",
+        f"line 2: ts 2025-03-04T15:25:00+09:00: {OUTSIDE}\n",
+    ),
+    (
+        "outside session: the closing auction's minute",
+        ["005930,2025-03-04T15:20:00,70000,70100,69900,70000,1"],
+        HEADER,
+        f"line 2: ts 2025-03-04T15:20:00+09:00: {OUTSIDE}\n",
+    ),
+    (
+        "outside session: before the open",
+        ["005930,2025-03-04T08:59:00,70000,70100,69900,70000,1"],
+        HEADER,
+        f"line 2: ts 2025-03-04T08:59:00+09:00: {OUTSIDE}\n",
+    ),
+    (
+        "seconds in a minute bar's time",
+        ["005930,2025-03-04T09:04:30,70000,70100,69900,70000,1"],
+        HEADER,
+        "line 2: ts 2025-03-04T09:04:30+09:00: seconds 30: expected a whole minute (hh:mm:00)\n",
     ),
     (
         "holiday",
         ["005930,2025-03-03T09:00:00,70000,70100,69900,70000,1"],
         HEADER,
-        "line 2: ts 2025-03-03T09:00:00+09:00: not a KRX trading day",
+        "line 2: ts 2025-03-03T09:00:00+09:00: 2025-03-03 (Monday) is a KRX holiday, not a trading day: "
+        "expected a bar of a trading day\n",
+    ),
+    (
+        "weekend daily bar",
+        ["005930,2025-03-08,70000,70100,69900,70000,1"],
+        HEADER,
+        "line 2: ts 2025-03-08T00:00:00+09:00: 2025-03-08 is a Saturday, not a KRX trading day: expected a "
+        "bar of a trading day\n",
     ),
     (
         "bad ts",

@@ -43,6 +43,10 @@ from maemae.engine.composition import load_strategies
 class PolicyResult:
     policy: str
     metrics: Metrics
+    # the strategy's hooks that raised in the run (the kernel counts and logs each): a policy whose strategy
+    # failed on every bar ends with 0 orders, which must not read as one that chose not to trade
+    strategy_errors: int = 0
+    first_strategy_error: str = ""
 
 
 def _switch(risk: RiskConfig, **enabled: bool) -> RiskConfig:
@@ -79,7 +83,18 @@ WHAT = "the comparison's outputs"
 
 # compare.csv's columns, the figures as a program reads them: ratios as fractions, costs in won, turnover as
 # traded value per year over the average equity, an empty win rate where nothing was sold
-COLUMNS = ("policy", "total_return", "max_drawdown", "sharpe", "n_trades", "turnover", "costs", "win_rate")
+# and the strategy's errors in every file, 0 when there were none, so a program reads the same columns always
+COLUMNS = (
+    "policy",
+    "total_return",
+    "max_drawdown",
+    "sharpe",
+    "n_trades",
+    "turnover",
+    "costs",
+    "win_rate",
+    "strategy_errors",
+)
 # the printed table's and compare.html's, the same figures as a person reads them, each with its unit
 HEADERS = (
     "policy",
@@ -91,6 +106,9 @@ HEADERS = (
     "commission + tax",
     "win rate",
 )
+# the column the printed table and compare.html add when a policy's strategy raised (a clean run's table is
+# as it was: a column of zeros would say nothing)
+ERRORS_HEADER = "strategy errors"
 
 
 def compare_policies(
@@ -102,25 +120,30 @@ def compare_policies(
     on_policy: Callable[[str], None] | None = None,
     out_option: str = "out_dir",
     notice: Notice | None = None,
+    out_given: Path | None = None,
 ) -> list[PolicyResult]:
     """Each policy's backtest, its outputs in a folder of ``out_dir`` named after it, and the table of all
     in ``compare.csv`` and ``compare.html``, all replaced as one set; ``out_option`` names where ``out_dir``
-    came from in an error line. The market is loaded once: the policies differ only in their risk section,
+    came from in an error line, ``out_given`` its value when ``out_dir`` is the folder made in it
+    (``outputs.open_staging``). The market is loaded once: the policies differ only in their risk section,
     which the load does not read. The strategies are loaded first, so one that cannot be is refused before
     any policy is said to run."""
     load_strategies(config)
     if out_dir is None:
         loaded = load_market(config, start, end, backtest=True, notice=notice)
-        return [PolicyResult(name, _run_policy(config, name, loaded, on_policy).metrics) for name in POLICIES]
-    with staged(out_dir, out_option, COMPARE_FILES) as staging:
+        return [
+            _result(name, _run_policy(config, name, loaded, on_policy, notice if i == 0 else None))
+            for i, name in enumerate(POLICIES)
+        ]
+    with staged(out_dir, out_option, COMPARE_FILES, out_given) as staging:
         loaded = load_market(config, start, end, backtest=True, notice=notice)
-        results = []
+        results: list[PolicyResult] = []
         settings: RunSettings | None = None  # the strategies, the same in every policy's run
         for name in POLICIES:
-            result = _run_policy(config, name, loaded, on_policy)
+            result = _run_policy(config, name, loaded, on_policy, None if results else notice)
             with _writing(out_dir, out_option):
                 write_outputs(staging / name, f"maemae policy: {name}", result, *loaded)
-            results.append(PolicyResult(name, result.metrics))
+            results.append(_result(name, result))
             engine = result.engine
             settings = settings or run_settings(engine.config, engine.daily, engine.minute)
         with _writing(out_dir, out_option):
@@ -136,12 +159,19 @@ def _run_policy(
     name: str,
     loaded: tuple[BacktestMarket, list[date]],
     on_policy: Callable[[str], None] | None,
+    notice: Notice | None = None,
 ) -> BacktestResult:
-    """One policy's backtest on the shared market."""
+    """One policy's backtest on the shared market; ``notice`` is the first policy's alone: what a run says
+    of its days and data (a short history, sessions without minute bars) is the same in every policy."""
     if on_policy:
         on_policy(name)
     policy_config = config.model_copy(update={"risk": _switch(config.risk, **POLICIES[name])})
-    return run_backtest(policy_config, loaded=loaded)
+    return run_backtest(policy_config, loaded=loaded, notice=notice)
+
+
+def _result(name: str, result: BacktestResult) -> PolicyResult:
+    kernel = result.engine.kernel
+    return PolicyResult(name, result.metrics, kernel.strategy_errors, kernel.first_strategy_error)
 
 
 @contextmanager
@@ -166,11 +196,19 @@ def row(result: PolicyResult) -> tuple[str, ...]:
         f"{m.turnover:.2f}",
         str(m.commission + m.tax),
         "" if m.win_rate is None else f"{m.win_rate:.3f}",
+        str(result.strategy_errors),
     )
 
 
-def shown_row(result: PolicyResult) -> tuple[str, ...]:
-    """A policy's line of the printed table and compare.html (:data:`HEADERS`)."""
+def shown_headers(results: list[PolicyResult]) -> tuple[str, ...]:
+    """The printed table's and compare.html's columns: :data:`HEADERS`, and the strategy's errors when a
+    policy had any."""
+    return (*HEADERS, ERRORS_HEADER) if _any_errors(results) else HEADERS
+
+
+def shown_row(result: PolicyResult, errors: bool = False) -> tuple[str, ...]:
+    """A policy's line of the printed table and compare.html (:data:`HEADERS`; with ``errors``, and its
+    strategy's errors: :func:`shown_headers`)."""
     m = result.metrics
     return (
         result.policy,
@@ -181,6 +219,26 @@ def shown_row(result: PolicyResult) -> tuple[str, ...]:
         f"{m.turnover:.2f}x",
         f"{m.commission + m.tax:,} won",
         percent(m.win_rate, 1),
+        *((f"{result.strategy_errors:,}",) if errors else ()),
+    )
+
+
+def _any_errors(results: list[PolicyResult]) -> bool:
+    return any(result.strategy_errors for result in results)
+
+
+def errors_note(results: list[PolicyResult]) -> str | None:
+    """The line under the table when a policy's strategy raised (None otherwise): its figures are of a
+    strategy that failed on those calls, and the first error says where to look."""
+    failed = [result for result in results if result.strategy_errors]
+    if not failed:
+        return None
+    most = max(failed, key=lambda result: result.strategy_errors)
+    first = next((f"; first: {r.first_strategy_error}" for r in failed if r.first_strategy_error), "")
+    return (
+        f"strategy errors in {len(failed)} of {len(results)} policies (most: {most.policy}, "
+        f"{most.strategy_errors:,}{first}): their figures are of a strategy that failed on those calls "
+        "(summary.json counts them, the log has each)"
     )
 
 
@@ -194,11 +252,14 @@ def compare_csv(results: list[PolicyResult]) -> str:
 
 def compare_html(results: list[PolicyResult], settings: RunSettings | None = None) -> str:
     """The table of the policies, the strategies every run had (``settings``) and a link to each report."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in HEADERS)
+    errors = _any_errors(results)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown_headers(results))
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in shown_row(result)) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in shown_row(result, errors)) + "</tr>"
         for result in results
     )
+    note = errors_note(results)
+    warning = f"<p><strong>warning:</strong> {html.escape(note)}</p>" if note else ""
     links = "".join(f'<li><a href="{r.policy}/report.html">{html.escape(r.policy)}</a></li>' for r in results)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>maemae policy comparison</title>'
@@ -206,6 +267,6 @@ def compare_html(results: list[PolicyResult], settings: RunSettings | None = Non
         "th,td{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}</style></head><body>"
         "<h1>Overtrading policies compared</h1>"
         f"{strategies_html(settings) if settings is not None else ''}"
-        f"<h2>Results</h2><table><tr>{head}</tr>{body}</table>"
+        f"<h2>Results</h2><table><tr>{head}</tr>{body}</table>{warning}"
         f"<h2>Reports</h2><ul>{links}</ul></body></html>\n"
     )

@@ -31,39 +31,46 @@ OUTPUT_FILES = ("summary.json", "trades.csv", "orders.csv", "equity.csv", "repor
 STAGING_PREFIX = ".maemae-run-"  # one a killed run left is removed by a later run (data.staging_folders)
 
 
-def open_staging(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> Path:
+def open_staging(
+    out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES, given: Path | None = None
+) -> Path:
     """Create ``out_dir`` if needed and an empty staging folder in it (one file system: the final move is a
     rename); ``option`` names where ``out_dir`` came from (``--out``, ``backtest.out_dir``) in the error
-    line when the folder cannot be used. ``names`` are the outputs' paths inside ``out_dir`` (``none/
-    report.html`` for a comparison): one a folder, or a file where one needs a folder, is refused now, before
-    any run, since the set could not be moved into place after it."""
+    line when the folder cannot be used, with ``given``, the folder as the user gave it, when ``out_dir``
+    is one a command makes in it (``compare``'s, ``sweep``'s): the line names what the user typed, and the
+    path in the way. ``names`` are the outputs' paths inside ``out_dir`` (``none/report.html`` for a
+    comparison): one a folder, or a file where one needs a folder, is refused now, before any run, since the
+    set could not be moved into place after it."""
+    shown = given or out_dir
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in names:
-            _check_target(out_dir, name, option)
+            _check_target(out_dir, name, f"{option} {str(shown)!r}", out_dir != shown)
         return make_staging(out_dir, STAGING_PREFIX)
     except OSError as error:
-        raise ConfigError(f"{option} {str(out_dir)!r}: {_unusable(out_dir, error)}") from None
+        raise ConfigError(f"{option} {str(shown)!r}: {_unusable(out_dir, error, shown)}") from None
 
 
-def _check_target(out_dir: Path, name: str, option: str) -> None:
-    """Refuse ``name`` when the file it names is a folder, or a folder on its way is a file."""
+def _check_target(out_dir: Path, name: str, label: str, full: bool) -> None:
+    """Refuse ``name`` when the file it names is a folder, or a folder on its way is a file; ``label`` is
+    the option and its value, ``full``: the path named whole (it is not in the folder ``label`` names)."""
     for folder in reversed(Path(name).parents[:-1]):  # ``none`` of ``none/report.html``; none for a file
         if (out_dir / folder).exists() and not (out_dir / folder).is_dir():
-            raise ConfigError(
-                f"{option} {str(out_dir)!r}: {str(out_dir / folder)!r} is a file; expected a folder"
-            )
+            raise ConfigError(f"{label}: {str(out_dir / folder)!r} is a file; expected a folder")
     if (out_dir / name).is_dir():
-        raise ConfigError(f"{option} {str(out_dir)!r}: {name} there is a folder; expected a file")
+        where = repr(str(out_dir / name)) if full else f"{name} there"
+        raise ConfigError(f"{label}: {where} is a folder; expected a file")
 
 
 @contextmanager
-def staged(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES) -> Iterator[Path]:
-    """A staging folder for a run's outputs (:func:`open_staging`), removed when the run ends. When the run
-    fails or is refused (its dates, its data), the folders opening it created are removed too if still
-    empty: a refused command leaves no trace of its ``--out``."""
+def staged(
+    out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILES, given: Path | None = None
+) -> Iterator[Path]:
+    """A staging folder for a run's outputs (:func:`open_staging`, ``given`` as there), removed when the run
+    ends. When the run fails or is refused (its dates, its data), the folders opening it created are removed
+    too if still empty: a refused command leaves no trace of its ``--out``."""
     made = missing_folders(out_dir)
-    staging = open_staging(out_dir, option, names)
+    staging = open_staging(out_dir, option, names, given)
     try:
         yield staging
     except BaseException:
@@ -81,11 +88,11 @@ def check_out_dir(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILE
     discard(open_staging(out_dir, option, names))
 
 
-def _unusable(out_dir: Path, error: OSError) -> str:
-    """Why ``out_dir`` cannot hold the outputs, in words: a file in the way, no permission, or the system's
-    reason."""
+def _unusable(out_dir: Path, error: OSError, shown: Path) -> str:
+    """Why ``out_dir`` cannot hold the outputs, in words: a file in the way (named, unless it is the folder
+    the line names, ``shown``), no permission, or the system's reason."""
     blocking = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), None)
-    if blocking == out_dir:
+    if blocking == shown:
         return "is a file; expected a folder (existing, or one to create)"
     if blocking is not None:
         return f"{str(blocking)!r} is a file; expected a folder"

@@ -82,6 +82,9 @@ class BacktestRecorder:
 
     fills: list[Fill] = field(default_factory=list)
     days: list[DayRecord] = field(default_factory=list)
+    # sessions whose universe had a history but no bars (a minute-bar run on minute bars stored for only some
+    # days): the minute strategy could not trade on them, which the figures alone do not show
+    bare_days: list[date] = field(default_factory=list)
 
     def __call__(self, event: DomainEvent) -> None:
         if isinstance(event, FillReceived):
@@ -419,6 +422,8 @@ class BacktestRunner:
         )
         session = self.market.day_bars(day, known)
         codes = session.codes
+        if known and not codes:
+            self.recorder.bare_days.append(day)
         history = {code: known[code] for code in codes}
         base = {code: int(history[code][0][-1]) for code in codes}
         self.engine.sim.start_day(day, base)

@@ -41,6 +41,9 @@ from maemae.wording import counted, where_relative
 
 log = structlog.get_logger("maemae.backtest")
 
+# the fewest sessions a run without a start leaves before its first day: more than the built-in daily
+# strategy's window (SMADaily's long average, 20 sessions by default), so a run's default days are the same
+# whatever its window up to 60; a strategy that needs more gets its own history_days() (``warmup_sessions``)
 WARMUP_SESSIONS = 60
 
 # shows the user one line about the run (the CLI prints it); the warning logged with it says ``shown``, so the
@@ -82,13 +85,12 @@ def load_market(
     first = _to_date(min(int(ts[0]) for ts in stamps))
     last = _to_date(max(int(ts[-1]) for ts in stamps))
     asked = _named_bounds(config, start, end)
-    (start_name, start), _ = asked
-    end = min(end or config.backtest.end or last, last)
+    (start_name, start), (end_name, asked_end) = asked
+    end = min(asked_end or last, last)
     sessions = [d for d in calendar.sessions(first, end) if d >= first]
-    if start is None:  # leave the daily strategy its warm-up (SPEC 2 loads 60 sessions before the open)
-        days = (
-            sessions[WARMUP_SESSIONS:] if len(sessions) > WARMUP_SESSIONS else sessions[len(sessions) // 2 :]
-        )
+    if start is None:  # leave the daily strategy its warm-up
+        warmup = warmup_sessions(config)
+        days = sessions[warmup:] if len(sessions) > warmup else sessions[len(sessions) // 2 :]
     else:
         days = [d for d in sessions if d >= start]
     if not days:
@@ -118,7 +120,24 @@ def load_market(
         raise NoTradingDays(f"backtest: no stored trading days between {days[0]} and {days[-1]}")
     if start is not None and start < first:
         _warn_no_history(config, f"{start_name} {start}", traded[0], notice)
+    if asked_end is not None and asked_end > last:
+        _warn_no_later_days(config, f"{end_name} {asked_end}", traded[-1], notice)
     return market, traded
+
+
+def warmup_sessions(config: MaemaeConfig) -> int:
+    """Sessions a run without a start leaves before its first day: what the daily strategy needs
+    (``history_days()``), and never fewer than :data:`WARMUP_SESSIONS`, so the built-ins' runs keep their
+    days."""
+    return max(WARMUP_SESSIONS, _history_days(config))
+
+
+def _history_days(config: MaemaeConfig) -> int:
+    """The daily bars the configured daily strategy decides on (0 without one: nothing to warm up)."""
+    from maemae.strategy.loader import load_daily
+
+    spec = config.strategies.daily
+    return 0 if spec is None else load_daily(spec).history_days()
 
 
 def _named_bounds(
@@ -206,21 +225,56 @@ def _no_daily_bars(config: MaemaeConfig, store: BarStore) -> DataError:
 
 def _warn_no_history(config: MaemaeConfig, start: str, first_day: date, notice: Notice | None) -> None:
     """A start (``--start 2024-01-02``) before the first stored day runs from that day with no daily history
-    before it, so the daily strategy's first weeks decide on less than its warm-up: said once in the log,
-    once to the user."""
+    before it, so the daily strategy's first weeks decide on less than its ``history_days()``: said once in
+    the log, once to the user, with the strategy's own number (a fixed 60 misled for a strategy needing 1)."""
+    needed = _history_days(config)
     log.warning(
         "start_before_stored_history",
         start=start,
         first_stored_day=str(first_day),
-        warmup_sessions=WARMUP_SESSIONS,
+        history_days=needed,
         data_root=str(config.data.root),
         shown=notice is not None,
     )
     if notice is not None:
-        notice(
-            f"{start} is before the first stored day: the run starts on {first_day}, with less daily "
-            f"history than the strategy's warm-up of {WARMUP_SESSIONS} sessions"
+        shorter = (
+            f", with no stored session before it; the daily strategy decides on {counted(needed, 'session')}"
+            if needed
+            else ""
         )
+        notice(f"{start} is before the first stored day: the run starts on {first_day}{shorter}")
+
+
+def _warn_no_later_days(config: MaemaeConfig, end: str, last_day: date, notice: Notice | None) -> None:
+    """An end (``--end 2026-01-10``) after the last stored day runs to that day: a run shorter than asked
+    must not read as the whole range. Said once in the log, once to the user, as a start before the data
+    is."""
+    log.warning(
+        "end_after_stored_days",
+        end=end,
+        last_stored_day=str(last_day),
+        data_root=str(config.data.root),
+        shown=notice is not None,
+    )
+    if notice is not None:
+        notice(f"{end} is after the last stored day: the run ends on {last_day}")
+
+
+def _warn_bare_days(recorder: BacktestRecorder, days: list[date], notice: Notice | None) -> None:
+    """Sessions of a minute-bar run on which the universe had no minute bars (minute bars stored for some
+    days only): the minute strategy traded on the others alone, and a Sharpe of one order read as the whole
+    run's. Said once in the log, once to the user; only for a run that tells the user (``notice``), as
+    ``_warn_short_history``: a sweep's trials would log it once a trial."""
+    bare = recorder.bare_days
+    if notice is None or not bare:
+        return
+    log.warning(
+        "sessions_without_minute_bars", sessions=len(bare), of=len(days), first=str(bare[0]), shown=True
+    )
+    notice(
+        f"{len(bare)} of {counted(len(days), 'session')} {'has' if len(bare) == 1 else 'have'} no minute "
+        f"bars for the universe (the first {bare[0]}): the minute strategy trades only on the others"
+    )
 
 
 def _warn_short_history(
@@ -367,6 +421,8 @@ def _run(
     ctrl_c.honour()  # one pressed while the market loaded
     recorder = runner.run(days, _honouring_ctrl_c(progress))
     engine.kernel.detach()
+    if config.backtest.bars == "minute":
+        _warn_bare_days(recorder, days, notice)
     denials = Counter(record.reason.value for record in engine.gate.denials)
     metrics = compute_metrics(
         config.backtest.initial_cash,

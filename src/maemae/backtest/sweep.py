@@ -190,6 +190,25 @@ VARIED = ("strategies.", "risk.", "execution.", "universe.", "costs.", "broker.s
 VARIED_KEYS = ("backtest.initial_cash", "backtest.bars")
 
 
+# why a key outside VARIED is the same in every trial, by key or section: the refusal's reason must fit the
+# key (a folder refused "because its dates are the sweep's" sent the user looking for dates)
+_FIXED = {
+    "backtest.start": "its dates are the sweep's --start/--end and walk-forward windows",
+    "backtest.end": "its dates are the sweep's --start/--end and walk-forward windows",
+    "backtest.out_dir": "a trial writes no files: the sweep's go to its --out",
+    "backtest": "it changes how a trial reads or visits its bars, not its result",
+    "calendar": "the sweep loads the market and its sessions once, for every trial",
+    "mode": "every trial is a backtest",
+}
+
+
+def _why_fixed(key: str) -> str:
+    """The reason ``key`` is the same in every trial: its own, else its section's, else that the rest (the
+    state store, alerts, reports, the dashboard, logging) is not used by a trial's result."""
+    section = key.split(".")[0]
+    return _FIXED.get(key) or _FIXED.get(section) or f"{section} leaves a trial's result as it is"
+
+
 def with_params(config: MaemaeConfig, params: dict[str, Any]) -> MaemaeConfig:
     """``config`` with dotted keys replaced, validated as a whole (a bad value names its key). Keys must
     exist, except inside a strategy's free-form ``params``, and be ones a trial can vary (``VARIED``): a
@@ -198,9 +217,9 @@ def with_params(config: MaemaeConfig, params: dict[str, Any]) -> MaemaeConfig:
     for key, value in params.items():
         if not key.startswith(VARIED) and key not in VARIED_KEYS:
             raise ConfigError(
-                f"grid.{key}: a trial cannot vary it (its dates are the sweep's --start/--end and "
-                "walk-forward windows): expected a key under strategies, risk, execution, universe, costs, "
-                "broker.sim or data, or backtest.initial_cash or backtest.bars"
+                f"grid.{key}: a trial cannot vary it ({_why_fixed(key)}): expected a key under strategies, "
+                "risk, execution, universe, costs, broker.sim or data, or backtest.initial_cash or "
+                "backtest.bars"
             )
         node: Any = tree
         *parents, leaf = key.split(".")

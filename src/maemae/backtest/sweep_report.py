@@ -32,16 +32,19 @@ WHAT = "the sweep's outputs"  # in the line for outputs that could not be writte
 _NOT_WRITTEN = ["worker_pid"]
 
 
-def sweep_into(out_dir: Path, option: str, run: Callable[[], SweepResult]) -> SweepResult:
+def sweep_into(
+    out_dir: Path, option: str, run: Callable[[], SweepResult], given: Path | None = None
+) -> SweepResult:
     """Run the sweep (``run``) and write its four outputs to ``out_dir`` as one set: each whole, and all new
-    or all as they were. ``option`` names where the folder came from (``--out``, ``backtest.out_dir``).
+    or all as they were. ``option`` names where the folder came from (``--out``, ``backtest.out_dir``),
+    ``given`` its value when ``out_dir`` is the ``sweep`` folder made in it (``outputs.open_staging``).
 
     As ``backtest`` and ``compare`` do (``outputs.staged``), the folder is checked and a staging folder made
     in it before the trials run, so an unusable ``--out`` is one line (exit 2) at once, not after every
     trial; the outputs are written there and moved into place only once all four are complete. A sweep
     refused for its grid, dates or walk-forward windows, stopped by a trial's error or by Ctrl-C, removes
     the folders it made: a refusal leaves no trace of its ``--out``."""
-    with staged(out_dir, option, SWEEP_FILES) as staging:
+    with staged(out_dir, option, SWEEP_FILES, given) as staging:
         result = run()
         _write_staged(result, staging, out_dir, option)
         publish(staging, out_dir, option, SWEEP_FILES, WHAT)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -227,6 +228,7 @@ def _compare(
             on_policy=lambda name: _wide_console().print(f"[dim]running policy {name} ...[/dim]"),
             out_option=_out_option(out),
             notice=_notice,
+            out_given=out or settings.backtest.out_dir,
         )
 
 
@@ -237,16 +239,21 @@ def _wide_console() -> Console:
 
 def _print_compare(results: list[PolicyResult], out_dir: Path) -> None:
     """The table of a completed comparison and where its files are."""
-    from maemae.backtest.compare import HEADERS, shown_row
+    from maemae.backtest.compare import errors_note, shown_headers, shown_row
 
     table = Table(title="overtrading policies")
-    for column in HEADERS:  # a policy's name whole: it names the folder of its outputs
+    note = errors_note(results)  # with its column of errors in the table
+    for column in shown_headers(results):  # a policy's name whole: it names the folder of its outputs
         table.add_column(column, justify="left" if column == "policy" else "right", no_wrap=True)
     for result in results:
-        table.add_row(*shown_row(result))
+        table.add_row(*shown_row(result, note is not None))
     console = _wide_console()
-    console.print(table)
+    # wider still when the table needs it (its column of strategy errors): a narrower one cut the cells
+    needed = Measurement.get(console, console.options.update_width(1_000), table).maximum
+    Console(width=max(console.width, needed)).print(table)
     _note_short_run(results[0].metrics)  # every policy ran the same sessions
+    if note is not None:
+        _notice(note)
     console.print(f"compare.csv and compare.html in {out_dir}")
 
 
@@ -298,7 +305,7 @@ def sweep(
             )
 
     try:  # the folder is staged: a sweep refused or stopped on the way leaves none behind
-        result = sweep_into(out_dir, _out_option(out), run)
+        result = sweep_into(out_dir, _out_option(out), run, out or settings.backtest.out_dir)
     except KeyboardInterrupt:
         raise _interrupted("sweep", out_dir, "the previous sweep's outputs, if any, as they were") from None
     full = result.table[result.table["phase"] == "full"]

@@ -8,7 +8,7 @@ spreadsheet does: the header is line 1, the first data row line 2.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -189,14 +189,37 @@ def check_sessions(
     if line is None:
         return []
     position = int(np.flatnonzero(bad)[0])
+    stamp: pd.Timestamp = ts.iloc[position]
     day = days[position]
-    wanted = "a trading day at 00:00" if timeframe is Timeframe.DAY else "a minute bar start in the session"
-    expected = f"expected {wanted} (docs/data.md)"
-    if day not in closed:
-        reason = f"outside the session, {expected}"
+    if day in closed:
+        reason = _outside_calendar(day) or _closed_day(day)
+    elif timeframe is Timeframe.DAY:
+        reason = "a daily bar's time, expected 00:00 on its trading day (docs/data.md)"
+    elif stamp.second or stamp.microsecond:
+        reason = f"seconds {stamp.second + stamp.microsecond / 1e6:g}: expected a whole minute (hh:mm:00)"
     else:
-        reason = _outside_calendar(day) or f"not a KRX trading day, {expected}"
-    return [Problem(line, f"ts {ts.iloc[position].isoformat()}: {reason}")]
+        reason = _outside_session(day, calendar)
+    return [Problem(line, f"ts {stamp.isoformat()}: {reason}")]
+
+
+def _closed_day(day: date) -> str:
+    """Why a bar's day is refused when KRX did not trade: a weekend by its name, else a holiday (the reader
+    checks a weekday in a calendar, not the weekend they can see at once)."""
+    if day.weekday() >= 5:
+        return f"{day} is a {day:%A}, not a KRX trading day: expected a bar of a trading day"
+    return f"{day} ({day:%A}) is a KRX holiday, not a trading day: expected a bar of a trading day"
+
+
+def _outside_session(day: date, calendar: TradingCalendar) -> str:
+    """The minutes a bar of ``day`` may start at, from its own schedule (a late-opening day has others): each
+    minute of the continuous session, then the closing auction's one bar at the close."""
+    schedule = session_schedule(day, calendar)
+    assert schedule is not None  # a closed day is refused before
+    last = schedule.closing_auction - timedelta(minutes=1)
+    return (
+        f"outside the session: expected a minute from {schedule.open:%H:%M} to {last:%H:%M} or "
+        f"{schedule.close:%H:%M} (KRX regular session on {day}, docs/data.md)"
+    )
 
 
 def check_not_future(ts: pd.Series, today: date, index: pd.Index) -> list[Problem]:
