@@ -4,6 +4,7 @@ and at the close maemae's book equals the exchange's."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -27,9 +28,11 @@ from maemae.engine.books import book_differences
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import build_backtest_engine
 from maemae.engine.live import LiveDay
+from maemae.engine.operator import request_state
 from maemae.engine.persistence import StateRecorder
 from maemae.engine.runtime import replayed_day_in_process
 from maemae.engine.scheduler import Scheduler
+from maemae.risk.state import TradingState
 from maemae.store.repository import SqlStateStore
 from tests.backtest.conftest import make_config
 
@@ -249,3 +252,27 @@ def test_live_day_when_the_start_finds_a_difference_then_it_is_alerted_as_one_du
         assert run.live.core.portfolio.owned(held) == 0
     finally:
         run.store.close()
+
+
+def test_live_day_when_the_operator_halts_then_the_alert_says_who_and_why(
+    config: MaemaeConfig, tmp_path: Path
+) -> None:
+    """``maemae halt --reason "live test"``: the alert carries the reason the status shows. Before, it read
+    ``by operator`` alone, and whoever it reached had to open ``maemae status`` to learn why."""
+    alerts = Collected()
+    run = start(config, tmp_path, alerts=alerts)
+    try:
+        assert run.live.plan(run.scheduler)
+        run.scheduler.at(
+            datetime.combine(DAY, time(13, 0, 5), tzinfo=KST),
+            lambda now: request_state(run.store, TradingState.HALTED, "live test", "alice", now),
+            name="halt",
+        )
+        run.scheduler.run_until(datetime.combine(DAY, time(13, 5), tzinfo=KST))
+    finally:
+        run.store.close()
+    (halt,) = [a for a in alerts.alerts if a.kind is AlertKind.HALT]
+    assert halt.title == "trading halted"
+    assert re.fullmatch(r"by operator alice: live test(; \d+ open order\(s\) cancelled)?", halt.text), (
+        halt.text
+    )

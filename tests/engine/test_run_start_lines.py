@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from maemae.config import load_config
+from maemae.domain.events import FillReceived
 from maemae.engine.clock import SimulatedClock
+from maemae.engine.persistence import StateRecorder
 from maemae.engine.runtime import RunOptions, run_trading_day
 from tests.engine.test_run import DAY, kis_paper_server
 from tests.engine.test_run_restart_exact import LOGS, _at, _SigtermAt
@@ -55,3 +57,36 @@ def test_run_on_the_clock_when_started_before_the_open_and_again_mid_day_then_ea
     assert 0 < int(started[2]) <= int(started[1])
     assert second.recovery is not None
     assert second.recovery.line() == told[1][0]
+
+
+class _Killed(BaseException):
+    """The process dying at once (kill -9): nothing after it runs, nothing more is saved."""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
+def test_run_on_the_clock_when_killed_after_a_fill_then_the_restart_counts_what_recovery_found_held(
+    market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed as the day's first fill came in, before it was saved: the restart recovers the fill from the
+    broker, and its start line counts the shares it holds. Before, the line counted the store's positions as
+    they were before recovery: ``(0 held)`` while ``maemae positions`` showed a holding."""
+    on_fill = StateRecorder._on_fill
+
+    def killed_before_saving(recorder: StateRecorder, event: FillReceived) -> None:
+        monkeypatch.setattr(StateRecorder, "_on_fill", on_fill)  # the restart saves its fills
+        raise _Killed
+
+    monkeypatch.setattr(StateRecorder, "_on_fill", killed_before_saving)
+    clock = SimulatedClock(_at(8, 0))
+    told: list[str] = []
+    with kis_paper_server(market_root, tmp_path, monkeypatch, clock, LOGS.format(tmp_path)) as (config, _):
+        with pytest.raises(_Killed):
+            run_trading_day(load_config(config), RunOptions(clock=clock))
+        second = run_trading_day(load_config(config), RunOptions(clock=clock, tell=told.append))
+    assert second.note == f"{DAY}: the day is closed"
+    recovered = re.fullmatch(r"recovery: .*, ([\d,]+) fills? recovered, .*", told[0])
+    assert recovered is not None, told[0]
+    assert int(recovered[1]) > 0, told[0]
+    started = re.fullmatch(r"\S+: (\d+) stocks \((\d+) held\) with .*", told[1])
+    assert started is not None, told[1]
+    assert int(started[2]) > 0, told[1]

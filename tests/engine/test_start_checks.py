@@ -127,3 +127,26 @@ def test_config_check_when_the_kis_keys_are_not_set_here_then_ok_with_a_warning(
         monkeypatch.setenv(variable, "set")
     assert main(["config", "check", config]) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.usefixtures("no_kis_keys")
+def test_run_when_confirm_is_given_with_a_paper_config_then_a_warning_says_it_does_nothing(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--confirm`` confirms live trading; with a paper config it was accepted in silence, as though the
+    run were live. The run goes on as without it (here to its refusal of the unset keys, exit 2 as before)."""
+    config = tmp_path / "paper.toml"
+    config.write_text(
+        _live_config(market_root, tmp_path)
+        .read_text(encoding="utf-8")
+        .replace('mode = "live"', 'mode = "paper"')
+        .replace("paper = false", "paper = true"),
+        encoding="utf-8",
+    )
+    assert main(["run", "--config", str(config), "--confirm"]) == 2
+    warning, error = capsys.readouterr().err.strip().splitlines()
+    assert warning == 'warning: --confirm has no effect with mode = "paper": only live trading asks for one'
+    assert error.startswith("error: broker.kis: environment variables KIS_APP_KEY, ")
+    assert main(["run", "--config", str(config)]) == 2
+    assert "--confirm" not in capsys.readouterr().err
+    assert _nothing_of_the_store(tmp_path)

@@ -147,6 +147,10 @@ def test_korean_words_when_an_exit_reason_is_a_fixed_phrase_then_its_words_are_k
         ("trading reducing", "매도만 허용"),
         ("by operator", "운영자"),
         (
+            "by operator alice: live test; 1 open order(s) cancelled",
+            "운영자 alice: live test; 미체결 주문 1건 취소",
+        ),
+        (
             "by file /srv/maemae/HALT; 2 open order(s) cancelled",
             "플래그 파일 /srv/maemae/HALT; 미체결 주문 2건 취소",
         ),

@@ -110,7 +110,8 @@ def secret_problems(config: AlertsConfig, environ: Mapping[str, str] | None = No
         for field, variable in _secret_variables(item):
             value = env.get(variable, "").strip()
             if not value:
-                problems.append(f"alerts.notifiers {field}: environment variable {variable} is not set")
+                state = "is empty" if variable in env else "is not set"  # an export with no value is set
+                problems.append(f"alerts.notifiers {field}: environment variable {variable} {state}")
             elif isinstance(item, SlackNotifier) and not _is_web_address(value):
                 problems.append(
                     f"alerts.notifiers {field}: environment variable {variable} holds no http(s) URL; "

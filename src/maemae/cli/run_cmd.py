@@ -64,7 +64,7 @@ def run(
 ) -> None:
     """Trade today on the clock: wait for the open, run the day (prices every 10 s, the daily strategy every
     minute, the minute strategy every 10 s, reconciliation every minute), save the day after the close."""
-    from maemae.engine.runtime import RunOptions
+    from maemae.engine.runtime import RunOptions, needs_confirmation
 
     if supervise:
         from maemae.cli.paper_cmd import supervise_this_command
@@ -79,6 +79,11 @@ def run(
     # a replay says its own first
     settings = load_config(config, store_url) if day else _load_for_the_clock(config)
     configure_logging(settings.logging)
+    if confirm and not needs_confirmation(settings):  # accepted silently, it read as a live run confirmed
+        typer.echo(
+            f'warning: --confirm has no effect with mode = "{settings.mode}": only live trading asks for one',
+            err=True,
+        )
     venue = venue_choice(broker, exchange, authkey_env)
     options = RunOptions(day, speed, venue, confirm, _terminal(), tell=typer.echo)
     with named_after(config), told_how_to_go_on(day is None or venue.outlives_the_run):

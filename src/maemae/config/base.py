@@ -3,6 +3,7 @@ values for codes and money."""
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,6 +23,7 @@ from pydantic import (
     PlainValidator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from maemae.domain.codes import StockCode
 from maemae.errors import InvalidStockCode
@@ -153,3 +156,24 @@ def _not_empty(kind: str) -> Callable[[Any], Any]:
 
 FolderPath = Annotated[Path, BeforeValidator(_not_empty("folder"))]
 FilePath = Annotated[Path, BeforeValidator(_not_empty("file"))]
+
+
+ENV_NAME_ERROR = (
+    "env_var_name"  # the error type of an EnvName that is no name (config.loader hides its value)
+)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str) -> str:
+    """A ``*_env`` field holds the name of the variable that holds a secret. A value that is no such name is
+    most likely the secret itself, pasted in the wrong place: it is refused with an error type whose value
+    the loader never shows (it would otherwise land in the terminal and the logs)."""
+    if _ENV_NAME.fullmatch(value) is None:
+        raise PydanticCustomError(
+            ENV_NAME_ERROR,
+            "expected the name of an environment variable (letters, digits, _), not the secret itself",
+        )
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]

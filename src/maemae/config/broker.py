@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from maemae.config.base import FilePath, Section
+from maemae.config.base import EnvName, FilePath, Section
 
 
 class SimBrokerConfig(Section):
@@ -24,10 +24,12 @@ class SimBrokerConfig(Section):
 
 class KisBrokerConfig(Section):
     paper: bool = Field(True, description="use KIS's paper-trading (모의투자) server")
-    app_key_env: str = Field("KIS_APP_KEY", description="environment variable holding the app key")
-    app_secret_env: str = Field("KIS_APP_SECRET", description="environment variable holding the app secret")
-    account_env: str = Field("KIS_ACCOUNT", description="environment variable holding the account number")
-    hts_id_env: str = Field(
+    app_key_env: EnvName = Field("KIS_APP_KEY", description="environment variable holding the app key")
+    app_secret_env: EnvName = Field(
+        "KIS_APP_SECRET", description="environment variable holding the app secret"
+    )
+    account_env: EnvName = Field("KIS_ACCOUNT", description="environment variable holding the account number")
+    hts_id_env: EnvName = Field(
         "KIS_HTS_ID", description="environment variable holding the HTS user id (key of the fill notices)"
     )
     product_code: str = Field("01", pattern=r"^\d{2}$", description="account product code")

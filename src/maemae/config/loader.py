@@ -15,12 +15,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from maemae.config.base import toml_text
+from maemae.config.base import ENV_NAME_ERROR, toml_text
 from maemae.config.operations import StoreConfig
 from maemae.config.root import MaemaeConfig
 from maemae.errors import ConfigError, without_passwords
 from maemae.text_files import read_utf8
 
+# an unknown field named like one of these is taken for a secret written into the file: its value is not shown
+_SECRET_WORDS = ("key", "secret", "token", "password", "webhook", "account")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _DAY_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -125,7 +127,11 @@ def format_problems(source: str, error: ValidationError) -> list[str]:
     for problem in error.errors():
         location = tuple(part for part in problem["loc"] if not (isinstance(part, str) and part in _TAGS))
         dotted = ".".join(str(part) for part in location) or "(file)"
-        if problem["type"] == "extra_forbidden":
+        if problem["type"] == "extra_forbidden" and _looks_secret(location[-1]):
+            lines.append(f"{source}: {dotted}: {_unknown_secret(location)}")
+        elif problem["type"] == ENV_NAME_ERROR:  # most likely the secret itself: never shown
+            lines.append(f"{source}: {dotted}: {expected_text(problem)}")
+        elif problem["type"] == "extra_forbidden":
             lines.append(
                 f"{source}: {dotted} = {value_text(problem)}: unknown field{_allowed_keys(location[:-1])}"
             )
@@ -138,6 +144,26 @@ def format_problems(source: str, error: ValidationError) -> list[str]:
         else:
             lines.append(f"{source}: {dotted} = {value_text(problem)}: {expected_text(problem)}")
     return lines
+
+
+def _looks_secret(name: str | int) -> bool:
+    """Whether an unknown field's name says it holds a secret (``app_key``, ``webhook_url``, ...)."""
+    return any(word in str(name).lower() for word in _SECRET_WORDS)
+
+
+def _unknown_secret(location: tuple[str | int, ...]) -> str:
+    """What a line says of an unknown field that looks like a secret written into the file: without its
+    value (the line reaches the terminal and the logs), and where a secret goes instead: the section's
+    ``<name>_env`` field when it has one."""
+    said = (
+        "unknown field, its value not shown: secrets come from environment variables, never the config file"
+    )
+    env_field = f"{location[-1]}_env"
+    section = _model_at(MaemaeConfig, location[:-1])
+    if section is not None and env_field in section.model_fields:
+        named = ".".join(str(part) for part in (*location[:-1], env_field))
+        return f"{said}; set {named} to the variable's name"
+    return f"{said}{_allowed_keys(location[:-1])}"
 
 
 _TAGS = frozenset({"log", "slack", "email", "telegram"})  # discriminator tags pydantic adds to error paths

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from maemae.config.base import DAY_SECONDS, FilePath, FolderPath, Section
+from maemae.config.base import DAY_SECONDS, EnvName, FilePath, FolderPath, Section
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -62,7 +62,7 @@ class LogNotifier(Section):
 
 class SlackNotifier(Section):
     kind: Literal["slack"]
-    webhook_url_env: str = Field(
+    webhook_url_env: EnvName = Field(
         "MAEMAE_SLACK_WEBHOOK", description="environment variable with the webhook URL"
     )
 
@@ -74,13 +74,13 @@ class EmailNotifier(Section):
     starttls: bool = True
     from_addr: str
     to_addrs: tuple[str, ...] = Field(min_length=1)
-    username_env: str | None = None
-    password_env: str | None = Field(None, description="environment variable with the SMTP password")
+    username_env: EnvName | None = None
+    password_env: EnvName | None = Field(None, description="environment variable with the SMTP password")
 
 
 class TelegramNotifier(Section):
     kind: Literal["telegram"]
-    token_env: str = Field("MAEMAE_TELEGRAM_TOKEN", description="environment variable with the bot token")
+    token_env: EnvName = Field("MAEMAE_TELEGRAM_TOKEN", description="environment variable with the bot token")
     chat_id: str
     api_url: str = Field("https://api.telegram.org", description="the Bot API's address")
 

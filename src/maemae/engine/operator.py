@@ -110,7 +110,16 @@ class OperatorSwitch:
         facts = {"from": previous.value, "to": wanted.value, "by": source, "cancelled": cancelled}
         self.recorder.checkpoint(audit=[AuditEntry(now, "operator", wanted.value, facts)])
         cancelled_text = f"; {len(cancelled)} open order(s) cancelled" if cancelled else ""
+        asked = "" if self.halt_file.exists() else self._asked()
         self.alerts.send(
-            Alert(AlertKind.HALT, f"trading {wanted.value}", f"by {source}{cancelled_text}", now)
+            Alert(AlertKind.HALT, f"trading {wanted.value}", f"by {source}{asked}{cancelled_text}", now)
         )
         return wanted
+
+    def _asked(self) -> str:
+        """Who asked for the state and why (`` alice: live test``), as the operator's request saved them:
+        the person the alert reaches learns why trading stopped without opening ``maemae status``."""
+        document = self.store.runtime_document(OPERATOR_DOCUMENT) or {}
+        who = f" {document['by']}" if document.get("by") else ""
+        reason = f": {document['reason']}" if document.get("reason") else ""
+        return who + reason

@@ -385,7 +385,9 @@ def _trade_day(
             options.tell(recovery.line())
             speed = options.speed if replay else None
             with_what = _trades_with(config, options)
-            options.tell(_start_line(schedule, clock.now(), codes, holdings, with_what, speed))
+            # what is held after recovery: a fill it found at the broker holds shares the store did not have
+            held = [str(code) for code, p in core.kernel.portfolio.positions.items() if p.account_quantity]
+            options.tell(_start_line(schedule, clock.now(), codes, held, with_what, speed))
             if behind is not None:
                 options.tell(behind)
         ctrl_c.line = during_the_day(day, going_on(options))

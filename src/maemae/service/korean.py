@@ -227,9 +227,10 @@ _DETAILS: Wordings = (
 
 
 def _set_by(found: re.Match[str]) -> str:
-    """``by file PATH; 2 open order(s) cancelled`` (a halt alert's text)."""
-    path, operator, cancelled = found[1], found[2], found[4]
-    return _by("operator" if operator else f"file {path}") + _cancelled(cancelled)
+    """``by file PATH; 2 open order(s) cancelled`` or ``by operator alice: live test`` (a halt alert's text:
+    the operator's name and reason as they are)."""
+    path, operator, asked, cancelled = found[1], found[2], found[3], found[4]
+    return _by("operator" if operator else f"file {path}") + (asked or "") + _cancelled(cancelled)
 
 
 def _by(who: str) -> str:
@@ -305,7 +306,13 @@ _PATTERNS: Wordings = (
     (re.compile(r"(\w+): (.*)", re.DOTALL), _denial),
     # an alert's title or text
     (re.compile(r"trading (\w+)"), lambda m: TRADING_STATES.get(m[1])),
-    (re.compile(r"by (?:file (.+?)|(operator))((?:; (\d+) open order\(s\) cancelled)?)"), _set_by),
+    (
+        re.compile(
+            r"by (?:file (.+?)|(operator)((?: \S+)?(?:: .*?)?))(?:; (\d+) open order\(s\) cancelled)?",
+            re.DOTALL,
+        ),
+        _set_by,
+    ),
     # an audit record's line (service.audit_text): a state applied, asked for, a parameter changed
     (
         re.compile(

@@ -51,16 +51,23 @@ class KisCredentials:
             "hts_id_env": config.hts_id_env,
         }
         values = {field: env.get(variable, "").strip() for field, variable in variables.items()}
-        unset = [field for field, value in values.items() if not value]
-        if len(unset) == 1:
+        missing = [field for field, value in values.items() if not value]
+        if len(missing) == 1:
             raise ConfigError(
-                f"broker.kis.{unset[0]}: environment variable {variables[unset[0]]} is not set "
+                f"broker.kis.{missing[0]}: environment variable {_state(variables[missing[0]], env)} "
                 "(see docs/brokers/kis.md for where the value comes from)"
             )
-        if unset:
+        if missing:
+            unset = [variables[field] for field in missing if variables[field] not in env]
+            empty = [variables[field] for field in missing if variables[field] in env]
+            said = [
+                f"{', '.join(names)} {'are' if len(names) > 1 else 'is'} {state}"
+                for names, state in ((unset, "not set"), (empty, "empty"))
+                if names
+            ]
             raise ConfigError(
-                f"broker.kis: environment variables {', '.join(variables[field] for field in unset)} are not "
-                "set (see docs/brokers/kis.md for where the values come from)"
+                f"broker.kis: environment variables {' and '.join(said)} "
+                "(see docs/brokers/kis.md for where the values come from)"
             )
         account = values["account_env"].replace("-", "")
         if len(account) == 10:  # "12345678-01" written as one number: the last two digits are the product
@@ -77,6 +84,12 @@ class KisCredentials:
             product_code=config.product_code,
             hts_id=values["hts_id_env"],
         )
+
+
+def _state(variable: str, env: Mapping[str, str]) -> str:
+    """``KIS_APP_KEY is not set`` or ``... is empty``: a variable exported empty (``KIS_APP_KEY=``) is set,
+    and a user told it is not would look for a missing export rather than the missing value."""
+    return f"{variable} is empty" if variable in env else f"{variable} is not set"
 
 
 @dataclass(frozen=True, slots=True)
