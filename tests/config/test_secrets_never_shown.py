@@ -46,6 +46,11 @@ def _checked(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> s
             "account_env, hts_id_env, product_code, base_url, ws_url, requests_per_second, "
             "rate_limit_retries, timeout_seconds, websocket, order_poll_seconds, token_cache)",
         ),
+        (
+            f'[[alerts.notifiers]]\nkind = "slack"\nwebhook_url = "{SECRET}"\n',
+            f"alerts.notifiers.0.webhook_url: unknown field, {NO_ENV}; set "
+            "alerts.notifiers.0.webhook_url_env to the variable's name",
+        ),
         (f'[broker.kis]\napp_key_env = "{SECRET}"\n', f"broker.kis.app_key_env: {NOT_A_NAME}"),
         (f'[broker.kis]\naccount_env = "{SECRET}"\n', f"broker.kis.account_env: {NOT_A_NAME}"),
         (

@@ -16,7 +16,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from maemae.config.base import ENV_NAME_ERROR, toml_text
-from maemae.config.operations import StoreConfig
+from maemae.config.operations import (
+    EmailNotifier,
+    LogNotifier,
+    SlackNotifier,
+    StoreConfig,
+    TelegramNotifier,
+)
 from maemae.config.root import MaemaeConfig
 from maemae.errors import ConfigError, without_passwords
 from maemae.text_files import read_utf8
@@ -128,7 +134,7 @@ def format_problems(source: str, error: ValidationError) -> list[str]:
         location = tuple(part for part in problem["loc"] if not (isinstance(part, str) and part in _TAGS))
         dotted = ".".join(str(part) for part in location) or "(file)"
         if problem["type"] == "extra_forbidden" and _looks_secret(location[-1]):
-            lines.append(f"{source}: {dotted}: {_unknown_secret(location)}")
+            lines.append(f"{source}: {dotted}: {_unknown_secret(location, problem['loc'])}")
         elif problem["type"] == ENV_NAME_ERROR:  # most likely the secret itself: never shown
             lines.append(f"{source}: {dotted}: {expected_text(problem)}")
         elif problem["type"] == "extra_forbidden":
@@ -151,7 +157,7 @@ def _looks_secret(name: str | int) -> bool:
     return any(word in str(name).lower() for word in _SECRET_WORDS)
 
 
-def _unknown_secret(location: tuple[str | int, ...]) -> str:
+def _unknown_secret(location: tuple[str | int, ...], raw: tuple[str | int, ...]) -> str:
     """What a line says of an unknown field that looks like a secret written into the file: without its
     value (the line reaches the terminal and the logs), and where a secret goes instead: the section's
     ``<name>_env`` field when it has one."""
@@ -159,14 +165,22 @@ def _unknown_secret(location: tuple[str | int, ...]) -> str:
         "unknown field, its value not shown: secrets come from environment variables, never the config file"
     )
     env_field = f"{location[-1]}_env"
-    section = _model_at(MaemaeConfig, location[:-1])
+    # in a notifier, the kind pydantic puts before the field names its class, which _model_at cannot reach
+    section = _NOTIFIERS.get(str(raw[-2])) if len(raw) > 1 else None
+    section = section or _model_at(MaemaeConfig, location[:-1])
     if section is not None and env_field in section.model_fields:
         named = ".".join(str(part) for part in (*location[:-1], env_field))
         return f"{said}; set {named} to the variable's name"
     return f"{said}{_allowed_keys(location[:-1])}"
 
 
-_TAGS = frozenset({"log", "slack", "email", "telegram"})  # discriminator tags pydantic adds to error paths
+_NOTIFIERS: dict[str, type[BaseModel]] = {
+    "log": LogNotifier,
+    "slack": SlackNotifier,
+    "email": EmailNotifier,
+    "telegram": TelegramNotifier,
+}
+_TAGS = frozenset(_NOTIFIERS)  # discriminator tags pydantic adds to error paths
 
 
 def parse_config(data: dict[str, Any], source: str = "config") -> MaemaeConfig:
