@@ -52,6 +52,10 @@ class Floats(Above):
     def evaluate_day(self, code, closes, volumes, prices, volumes_today):
         return np.full(len(prices), 0.7)
 
+class Mask(Above):
+    def evaluate_day(self, code, closes, volumes, prices, volumes_today):
+        return np.asarray(prices) > 0  # a mask, not signals: True read as BUY
+
 class Fraction(Above):
     def evaluate(self, data):
         return 1.7
@@ -196,6 +200,7 @@ def test_speed_hooks_when_causal_then_not_flagged(tmp_path: Path, market_root: P
     [
         ("Short", "Eager", "evaluate_day gave an array of shape (3,); expected one signal per bar"),
         ("Floats", "Eager", "evaluate_day gave float64 values; expected the integers -1, 0 or 1"),
+        ("Mask", "Eager", "evaluate_day gave bool values; expected the integers -1, 0 or 1"),
         ("Above", "NoFlat", "wake_bars: flat is object of shape (); expected"),
         # the compiled engine words it itself: "OrderIntent or None object expected; got str"
         ("Above", "Wrong", "OrderIntent or None"),

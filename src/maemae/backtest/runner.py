@@ -988,13 +988,14 @@ def _same_start(
 
 def _checked_signals(values: object, n: int) -> np.ndarray:
     """What ``evaluate_day`` returned, as one int8 signal per bar; anything else is the strategy's error
-    (a wrong length stopped the run; floats such as 0.7 were truncated to 0 without a word)."""
+    (a wrong length stopped the run; floats such as 0.7 were truncated to 0, and a boolean mask read as BUY,
+    without a word)."""
     array = _as_array(values)
     if array.ndim != 1 or len(array) != n:
         raise StrategyError(
             f"evaluate_day gave an array of shape {array.shape}; expected one signal per bar ({n})"
         )
-    if array.dtype is not _INT8 and array.dtype.kind not in "biu":
+    if array.dtype is not _INT8 and array.dtype.kind not in "iu":
         raise StrategyError(f"evaluate_day gave {array.dtype} values; expected the integers -1, 0 or 1")
     return array if array.dtype is _INT8 else array.astype(np.int8)
 
@@ -1003,7 +1004,7 @@ def _checked_signal_rows(values: object, shape: tuple[int, ...]) -> np.ndarray:
     """What ``evaluate_days`` returned, as int8 signals of ``shape`` (codes x bars), or the strategy's
     error."""
     array = _as_array(values)
-    if array.shape != shape or (array.dtype is not _INT8 and array.dtype.kind not in "biu"):
+    if array.shape != shape or (array.dtype is not _INT8 and array.dtype.kind not in "iu"):
         raise StrategyError(
             f"evaluate_days gave {array.dtype} of shape {array.shape}; expected the integers -1, 0 or 1 of "
             f"shape {shape}"
