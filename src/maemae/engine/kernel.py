@@ -432,12 +432,10 @@ class TradingKernel:
             self._decide(intent, now, price_of)
 
     def _idle_buys_a_share(self, code: StockCode, price_of: PriceOf) -> bool:
-        """Whether the orderable cash pays for a share of ``code`` and its commission, at the upper limit
-        a market buy is reserved at (as the gate checks it): a top-up that buys none would only be denied,
-        day after day."""
-        limits = self.data[code].limits
-        price = max(price_of(code), limits.upper if limits else 0)
-        return self.portfolio.account.orderable_cash >= price + self.gate.commission(price)
+        """Whether the orderable cash buys a share of ``code`` at market, as the gate would size it: a
+        top-up that buys none would only be denied, day after day."""
+        cash = self.portfolio.account.orderable_cash
+        return self.gate.affords_a_market_share(cash, price_of(code), self.data[code].limits)
 
     # ----- decisions
     def _decide(

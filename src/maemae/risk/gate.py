@@ -14,6 +14,7 @@ from decimal import Decimal
 from maemae.config.risk import RiskConfig
 from maemae.domain.enums import OrderType, Side
 from maemae.domain.intents import IntentSource, OrderIntent
+from maemae.krx.limits import PriceLimits
 from maemae.risk import rules
 from maemae.risk.context import GateContext
 from maemae.risk.decision import Denial, DenialRecord, DenyReason, RiskDecision
@@ -99,10 +100,8 @@ class RiskGate:
 
     def _size(self, intent: OrderIntent, ctx: GateContext) -> int | Denial:
         settings = self._settings
-        # a market buy is reserved at the upper limit by brokers, so cash is checked at that price
-        cash_price = ctx.limits.upper if intent.order_type is not OrderType.LIMIT and ctx.limits else 0
         price = intent.limit_price or ctx.price
-        cash_price = max(cash_price, price)
+        cash_price = price if intent.order_type is OrderType.LIMIT else _market_cash_price(price, ctx.limits)
         if price <= 0:
             return Denial(DenyReason.NO_PRICE, "no price to size the order with")
         if intent.quantity is not None:
@@ -135,6 +134,11 @@ class RiskGate:
                 f"{sent:,} won sent today + {amount:,} > {settings.max_amount_per_day:,}",
             )
         return quantity
+
+    def affords_a_market_share(self, cash: int, price: int, limits: PriceLimits | None) -> bool:
+        """Whether ``cash`` buys one share at market at ``price`` and its commission, checked as the sizing
+        checks a market buy."""
+        return _affordable(cash, _market_cash_price(price, limits), self.commission) > 0
 
     def _target_amount(self, intent: OrderIntent, ctx: GateContext) -> int:
         settings = self._settings
@@ -169,6 +173,11 @@ def _clipped(asked: int | None, quantity: int, owned: int) -> str:
         return ""
     limit = f"the {owned:,} held" if quantity == owned else f"max_quantity_per_order {quantity:,}"
     return f"asked {asked:,}, clipped to {limit}"
+
+
+def _market_cash_price(price: int, limits: PriceLimits | None) -> int:
+    """The price a market buy's cash is checked at: brokers reserve it at the upper limit."""
+    return max(limits.upper if limits else 0, price)
 
 
 def _affordable(cash: int, price: int, commission: Commission) -> int:
