@@ -113,15 +113,18 @@ def test_live_when_the_kis_keys_are_not_set_then_one_line_before_the_store_is_ma
 def test_config_check_when_the_kis_keys_are_not_set_here_then_ok_with_a_warning(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A variable exported empty is called empty, as `maemae live` refuses it: told it was not set, the
+    user looked for a missing export."""
     config = str(_live_config(market_root, tmp_path))
     monkeypatch.setenv("KIS_APP_KEY", "set")
+    monkeypatch.setenv("KIS_ACCOUNT", " ")
     assert main(["config", "check", config]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"ok: {config} (mode=live, broker=kis")
     assert err.strip().splitlines() == [
-        "warning: broker.kis: not set in this environment: KIS_APP_SECRET, KIS_ACCOUNT, KIS_HTS_ID; "
-        "`maemae run` and `maemae live` on the clock read the KIS keys from them where they run; a --replay "
-        "needs none (docs/brokers/kis.md)"
+        "warning: broker.kis: in this environment KIS_APP_SECRET, KIS_HTS_ID are not set and KIS_ACCOUNT is "
+        "empty; `maemae run` and `maemae live` on the clock read the KIS keys from them where they run; a "
+        "--replay needs none (docs/brokers/kis.md)"
     ]
     for variable in SECRETS:
         monkeypatch.setenv(variable, "set")

@@ -23,6 +23,7 @@ from maemae.config.operations import (
     TelegramNotifier,
 )
 from maemae.errors import ConfigError
+from maemae.wording import unset_variables
 
 log = structlog.get_logger("maemae.alerts")
 TIMEOUT = 10.0
@@ -110,8 +111,8 @@ def secret_problems(config: AlertsConfig, environ: Mapping[str, str] | None = No
         for field, variable in _secret_variables(item):
             value = env.get(variable, "").strip()
             if not value:
-                state = "is empty" if variable in env else "is not set"  # an export with no value is set
-                problems.append(f"alerts.notifiers {field}: environment variable {variable} {state}")
+                said = unset_variables([variable], env)
+                problems.append(f"alerts.notifiers {field}: environment variable {said}")
             elif isinstance(item, SlackNotifier) and not _is_web_address(value):
                 problems.append(
                     f"alerts.notifiers {field}: environment variable {variable} holds no http(s) URL; "

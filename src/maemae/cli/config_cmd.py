@@ -15,7 +15,7 @@ from maemae.config import MaemaeConfig, StrategiesConfig, StrategySpec, load_con
 from maemae.config.loader import read_config_file
 from maemae.config.root import check_live_broker
 from maemae.errors import ConfigError
-from maemae.wording import where_relative
+from maemae.wording import unset_variables, where_relative
 
 config_app = typer.Typer(help="Check and explain configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -130,16 +130,18 @@ def _load_strategies(specs: list[tuple[str, StrategySpec]]) -> tuple[dict[str, d
 
 
 def _warn_of_unset_secrets(config: MaemaeConfig) -> None:
-    """A warning, not an error, when the KIS variables the config names are not set: the file may be checked
-    on another machine than the one it trades on, but here `maemae run` and `maemae live` would refuse it."""
+    """A warning, not an error, when the KIS variables the config names give no value here: the file may be
+    checked on another machine than the one it trades on, but here `maemae run` and `maemae live` would
+    refuse it. An empty export is told from a missing one, in the words those refusals use."""
     if config.mode == "backtest" or not config.broker.needs_kis_secrets:
         return
-    unset = [name for name in config.broker.kis.secret_variables() if not os.environ.get(name, "").strip()]
+    variables = config.broker.kis.secret_variables()
+    unset = [name for name in variables if not os.environ.get(name, "").strip()]
     if unset:
         typer.echo(
-            f"warning: broker.kis: not set in this environment: {', '.join(unset)}; `maemae run` and "
-            "`maemae live` on the clock read the KIS keys from them where they run; a --replay needs none "
-            "(docs/brokers/kis.md)",
+            f"warning: broker.kis: in this environment {unset_variables(unset, os.environ)}; `maemae run` "
+            "and `maemae live` on the clock read the KIS keys from them where they run; a --replay needs "
+            "none (docs/brokers/kis.md)",
             err=True,
         )
 

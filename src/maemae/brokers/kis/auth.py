@@ -20,6 +20,7 @@ from typing import Any
 from maemae.config.broker import KisBrokerConfig
 from maemae.domain.clock_time import KST
 from maemae.errors import ConfigError
+from maemae.wording import unset_variables
 
 TOKEN_MARGIN = timedelta(minutes=10)  # renew this long before KIS's stated expiry
 ISSUE_INTERVAL = timedelta(minutes=1)  # KIS: one issuance per minute
@@ -52,21 +53,15 @@ class KisCredentials:
         }
         values = {field: env.get(variable, "").strip() for field, variable in variables.items()}
         missing = [field for field, value in values.items() if not value]
+        said = unset_variables([variables[field] for field in missing], env)
         if len(missing) == 1:
             raise ConfigError(
-                f"broker.kis.{missing[0]}: environment variable {_state(variables[missing[0]], env)} "
+                f"broker.kis.{missing[0]}: environment variable {said} "
                 "(see docs/brokers/kis.md for where the value comes from)"
             )
         if missing:
-            unset = [variables[field] for field in missing if variables[field] not in env]
-            empty = [variables[field] for field in missing if variables[field] in env]
-            said = [
-                f"{', '.join(names)} {'are' if len(names) > 1 else 'is'} {state}"
-                for names, state in ((unset, "not set"), (empty, "empty"))
-                if names
-            ]
             raise ConfigError(
-                f"broker.kis: environment variables {' and '.join(said)} "
+                f"broker.kis: environment variables {said} "
                 "(see docs/brokers/kis.md for where the values come from)"
             )
         account = values["account_env"].replace("-", "")
@@ -84,12 +79,6 @@ class KisCredentials:
             product_code=config.product_code,
             hts_id=values["hts_id_env"],
         )
-
-
-def _state(variable: str, env: Mapping[str, str]) -> str:
-    """``KIS_APP_KEY is not set`` or ``... is empty``: a variable exported empty (``KIS_APP_KEY=``) is set,
-    and a user told it is not would look for a missing export rather than the missing value."""
-    return f"{variable} is empty" if variable in env else f"{variable} is not set"
 
 
 @dataclass(frozen=True, slots=True)
