@@ -1,3 +1,7 @@
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +61,15 @@ def short_run_warning(sessions: int) -> str:
         f"warning: the run has {sessions} sessions: CAGR, Sharpe and turnover are annualised from them and "
         f"say little; {SHORT_RUN_SESSIONS} sessions or more give them meaning"
     )
+
+
+def maemae_on_a_full_disk(*args: str) -> subprocess.CompletedProcess[str]:
+    """``maemae ARGS`` in a new process whose files may not grow past 2 KiB, as on a full disk (root
+    ignores a read-only folder): the outputs' writes fail with EFBIG after the folder passed its check."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, resource.RLIM_INFINITY))
+
+    command = [sys.executable, "-m", "maemae.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, preexec_fn=limit, check=False)

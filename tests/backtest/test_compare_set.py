@@ -2,6 +2,8 @@
 compare.csv, compare.html and the six policy folders are replaced together, so a refused, failed or
 interrupted comparison leaves the previous one whole, never tables of one run beside folders of another."""
 
+import errno
+import os
 import shutil
 from pathlib import Path
 
@@ -11,8 +13,8 @@ from maemae.backtest import compare, service
 from maemae.backtest.compare import POLICIES
 from maemae.backtest.outputs import OUTPUT_FILES
 from maemae.cli import main
-from tests.backtest.conftest import write_cli_config
-from tests.user_errors import refused
+from tests.backtest.conftest import maemae_on_a_full_disk, write_cli_config
+from tests.user_errors import one_error_line, refused
 
 LAST = "cooldown+reentry+caps+take_profit"
 
@@ -124,3 +126,50 @@ def test_compare_when_run_again_replaces_the_tables_and_every_policy_folder(
         assert '"end": "2025-11-28"' in summary
     assert keep.read_text(encoding="utf-8") == "mine"  # a file of the user's in a policy folder stays
     assert not [p for p in (out / "compare").iterdir() if p.name.startswith(".")]
+
+
+def test_compare_when_its_outputs_cannot_be_written_then_the_line_names_the_out_given(
+    tmp_path: Path, market_root: Path
+) -> None:
+    """The review's repro: the line began ``--out 'x/compare'``, a folder the user never typed, and looked
+    like a wrong option; it names the ``--out`` given, then the folder made in it where the writing failed."""
+    out = tmp_path / "out"
+    config = write_config(tmp_path, market_root)
+    days = ["--start", "2025-12-01", "--end", "2025-12-05"]
+    child = maemae_on_a_full_disk("compare", "-c", str(config), "--out", str(out), *days)
+    assert child.returncode == 1, child.stderr
+    assert one_error_line(child.stderr) == (
+        f"error: --out {str(out)!r}: could not write the comparison's outputs in {str(out / 'compare')!r} "
+        "(File too large); the files there are unchanged"
+    )
+    assert not out.exists()  # the folders the run made go with it
+
+
+def test_compare_when_its_folder_in_out_is_read_only_then_the_line_names_that_folder(
+    tmp_path: Path,
+    market_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--out x`` writable but ``x/compare`` not: "no permission to create or write files there" sent the
+    user to ``x``, where nothing is wrong."""
+    out = tmp_path / "out"
+    locked = out / "compare"
+    locked.mkdir(parents=True)
+    locked.chmod(0o555)
+    if os.geteuid() == 0:  # root writes through permission bits: the refusal is given as to a user
+        real_mkdir = os.mkdir
+
+        def mkdir(path: str | Path, mode: int = 0o777, **kwargs: object) -> None:
+            if Path(path).parent == locked:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            real_mkdir(path, mode, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(compare, "load_market", lambda *_, **__: pytest.fail("ran before the check"))
+    try:
+        code = main(["compare", "-c", str(write_config(tmp_path, market_root)), "--out", str(out)])
+    finally:
+        locked.chmod(0o755)
+    line = refused(code, capsys)
+    assert line == f"error: --out {str(out)!r}: no permission to create or write files in {str(locked)!r}"

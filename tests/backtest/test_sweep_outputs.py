@@ -15,8 +15,8 @@ from maemae.backtest.sweep import SweepSpec, sweep
 from maemae.backtest.sweep_backends import LocalBackend
 from maemae.backtest.sweep_report import SWEEP_FILES, sweep_into
 from maemae.cli import main
-from tests.backtest.conftest import make_config
-from tests.user_errors import refused
+from tests.backtest.conftest import maemae_on_a_full_disk, make_config
+from tests.user_errors import one_error_line, refused
 
 
 def sweep_config(market_root: Path, directory: Path) -> Path:
@@ -75,6 +75,20 @@ def test_sweep_when_an_output_name_is_a_folder_then_one_line_before_any_trial(
     assert line == (
         f"error: --out '{tmp_path}/out': '{tmp_path}/out/sweep/trials.csv' is a folder; expected a file"
     )
+
+
+def test_sweep_when_its_outputs_cannot_be_written_then_the_line_names_the_out_given(
+    market_root: Path, tmp_path: Path
+) -> None:
+    """As ``compare``'s: the ``--out`` given, then the ``sweep`` folder made in it (not ``'x/sweep'``)."""
+    out = tmp_path / "out"
+    child = maemae_on_a_full_disk(*sweep_args(market_root, tmp_path, str(out)))
+    assert child.returncode == 1, child.stderr
+    assert one_error_line(child.stderr) == (
+        f"error: --out {str(out)!r}: could not write the sweep's outputs in {str(out / 'sweep')!r} "
+        "(File too large); the files there are unchanged"
+    )
+    assert not out.exists()
 
 
 # The child writes the set with a file-size limit (as on a full disk): every file is refused past 200 bytes.

@@ -141,16 +141,16 @@ def compare_policies(
         settings: RunSettings | None = None  # the strategies, the same in every policy's run
         for name in POLICIES:
             result = _run_policy(config, name, loaded, on_policy, None if results else notice)
-            with _writing(out_dir, out_option):
+            with _writing(out_dir, out_option, out_given):
                 write_outputs(staging / name, f"maemae policy: {name}", result, *loaded)
             results.append(_result(name, result))
             engine = result.engine
             settings = settings or run_settings(engine.config, engine.daily, engine.minute)
-        with _writing(out_dir, out_option):
+        with _writing(out_dir, out_option, out_given):
             write_text_atomically(staging / "compare.csv", compare_csv(results))
             write_text_atomically(staging / "compare.html", compare_html(results, settings))
         ctrl_c.honour()  # the last moment to be interrupted: after it the set is in place
-        publish(staging, out_dir, out_option, COMPARE_FILES, WHAT)
+        publish(staging, out_dir, out_option, COMPARE_FILES, WHAT, out_given)
     return results
 
 
@@ -175,13 +175,13 @@ def _result(name: str, result: BacktestResult) -> PolicyResult:
 
 
 @contextmanager
-def _writing(out_dir: Path, option: str) -> Iterator[None]:
+def _writing(out_dir: Path, option: str, given: Path | None) -> Iterator[None]:
     """A failure to write into the staging folder as one line (exit 1): the folder passed its check before
     the runs, so the machine is the cause; the previous comparison stays as it was."""
     try:
         yield
     except OSError as error:
-        raise failed_write(out_dir, option, error, what=WHAT) from None
+        raise failed_write(out_dir, option, error, what=WHAT, given=given) from None
 
 
 def row(result: PolicyResult) -> tuple[str, ...]:

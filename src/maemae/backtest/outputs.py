@@ -90,15 +90,17 @@ def check_out_dir(out_dir: Path, option: str, names: Sequence[str] = OUTPUT_FILE
 
 def _unusable(out_dir: Path, error: OSError, shown: Path) -> str:
     """Why ``out_dir`` cannot hold the outputs, in words: a file in the way (named, unless it is the folder
-    the line names, ``shown``), no permission, or the system's reason."""
+    the line names, ``shown``), no permission, or the system's reason; where, when ``out_dir`` is a folder
+    made in ``shown`` (``x/compare`` may be read-only where ``x`` is not)."""
     blocking = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), None)
     if blocking == shown:
         return "is a file; expected a folder (existing, or one to create)"
     if blocking is not None:
         return f"{str(blocking)!r} is a file; expected a folder"
+    there = "there" if out_dir == shown else f"in {str(out_dir)!r}"
     if isinstance(error, PermissionError):
-        return "no permission to create or write files there"
-    return f"cannot write there: {error.strerror or error}"
+        return f"no permission to create or write files {there}"
+    return f"cannot write {there}: {error.strerror or error}"
 
 
 def publish(
@@ -107,12 +109,13 @@ def publish(
     option: str,
     names: Sequence[str] = OUTPUT_FILES,
     what: str = "the backtest's outputs",
+    given: Path | None = None,
 ) -> None:
     """Move the set written in ``staging`` into ``out_dir``: the previous run's files aside first, then the
     new ones in, each a rename. If one fails (a file another program holds open on Windows, a full disk
     meanwhile), what was moved goes back and the error is one line: the folder keeps the old files.
     ``names`` may hold sub-folders (a comparison's ``none/report.html``); ``what`` says what the set is in
-    the error line."""
+    the error line, ``given`` as for :func:`open_staging`."""
     previous = staging / PREVIOUS
     aside: list[str] = []
     placed: list[str] = []
@@ -129,7 +132,7 @@ def publish(
             _move(staging / name, out_dir / name)
     except OSError as error:
         restored = _put_back(staging, out_dir, placed, aside)
-        raise failed_write(out_dir, option, error, None if restored else previous, what) from None
+        raise failed_write(out_dir, option, error, None if restored else previous, what, given) from None
     except BaseException:  # Ctrl-C half-way: the old set goes back too, never a mix
         _put_back(staging, out_dir, placed, aside)
         raise
@@ -167,18 +170,23 @@ def failed_write(
     error: OSError,
     kept_in: Path | None = None,
     what: str = "the backtest's outputs",
+    given: Path | None = None,
 ) -> MaemaeError:
     """The one line for outputs that could not be written after the run (``kept_in``: where the previous
     files are when they could not all be put back). Exit 1, not 2: the folder passed the check before the
     run, so the cause is the machine (a full disk, an I/O error, a file another program holds open), not a
-    wrong option or config value."""
+    wrong option or config value. ``given`` as for :func:`open_staging`: the line names the folder the user
+    gave, then the one made in it where the writing failed (``--out 'x'``, not ``--out 'x/compare'``, which
+    the user never typed)."""
     kept = (
         "the files there are unchanged"
         if kept_in is None
         else f"the previous files could not all be put back: they are in {str(kept_in)!r}"
     )
+    shown = given or out_dir
+    where = "" if out_dir == shown else f" in {str(out_dir)!r}"
     return MaemaeError(
-        f"{option} {str(out_dir)!r}: could not write {what} ({error.strerror or error}); {kept}"
+        f"{option} {str(shown)!r}: could not write {what}{where} ({error.strerror or error}); {kept}"
     )
 
 

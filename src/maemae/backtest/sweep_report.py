@@ -46,8 +46,8 @@ def sweep_into(
     the folders it made: a refusal leaves no trace of its ``--out``."""
     with staged(out_dir, option, SWEEP_FILES, given) as staging:
         result = run()
-        _write_staged(result, staging, out_dir, option)
-        publish(staging, out_dir, option, SWEEP_FILES, WHAT)
+        _write_staged(result, staging, out_dir, option, given)
+        publish(staging, out_dir, option, SWEEP_FILES, WHAT, given)
     return result
 
 
@@ -56,7 +56,7 @@ def sweep_into(
 CSV_DECIMALS = 6
 
 
-def _write_staged(result: SweepResult, staging: Path, out_dir: Path, option: str) -> None:
+def _write_staged(result: SweepResult, staging: Path, out_dir: Path, option: str, given: Path | None) -> None:
     """The four outputs in ``staging``. A write that fails (a full disk) is one line, exit 1: the folder
     passed its check before the trials, so the machine, not an option, is the cause."""
     table = result.table.drop(columns=_NOT_WRITTEN, errors="ignore")
@@ -72,7 +72,7 @@ def _write_staged(result: SweepResult, staging: Path, out_dir: Path, option: str
         for name, data in zip(SWEEP_FILES, contents, strict=True):
             (staging / name).write_bytes(data)
     except OSError as error:
-        raise failed_write(out_dir, option, error, what=WHAT) from None
+        raise failed_write(out_dir, option, error, what=WHAT, given=given) from None
 
 
 def render_sweep(result: SweepResult) -> str:
