@@ -38,13 +38,19 @@ def _ctrl_c(prompt: str) -> str:
     raise KeyboardInterrupt
 
 
+# Ctrl-C is the operator's stop, alerted as a halt is (it was an ``error`` alert, read as a fault); a refusal
+# that ends the run with exit 3 stays the run's error
+STOP = ("halt", "run stopped", "by the operator (Ctrl-C): the first live order was not confirmed; live ")
+FAILED = ("error", "OrderNotSent", "live order buy ")
+
+
 @pytest.mark.parametrize(
-    ("ask", "code", "why"),
+    ("ask", "code", "why", "alert"),
     [
-        (_wrong, 3, "the confirmation did not match the account number"),
-        (_end_of_input, 3, "no answer was given at the confirmation (end of input)"),
-        (_ctrl_c, 130, "refused by Ctrl-C at the confirmation; the run stopped with its state saved"),
-        (None, 3, "a live run needs --confirm or a terminal to confirm its first order"),
+        (_wrong, 3, "the confirmation did not match the account number", FAILED),
+        (_end_of_input, 3, "no answer was given at the confirmation (end of input)", FAILED),
+        (_ctrl_c, 130, "refused by Ctrl-C at the confirmation; the run stopped with its state saved", STOP),
+        (None, 3, "a live run needs --confirm or a terminal to confirm its first order", FAILED),
     ],
     ids=["wrong answer", "end of input", "ctrl-c", "no terminal"],
 )
@@ -56,6 +62,7 @@ def test_live_run_when_the_first_order_is_refused_then_one_line_nothing_sent_and
     ask: Ask | None,
     code: int,
     why: str,
+    alert: tuple[str, str, str],
 ) -> None:
     clock = SimulatedClock(_at(8, 0))
     monkeypatch.setattr(test_run, "MockSettings", functools.partial(MockSettings, paper=False))
@@ -76,6 +83,9 @@ def test_live_run_when_the_first_order_is_refused_then_one_line_nothing_sent_and
     (order,) = json.loads(capsys.readouterr().out)
     assert order["state"] == "rejected"
     assert why in order["last_note"]
+    logged = "".join(p.read_text(encoding="utf-8") for p in sorted((tmp_path / "logs").glob("*.jsonl")))
+    stop = [json.loads(entry) for entry in logged.splitlines() if why in entry and '"alert"' in entry]
+    assert [(a["kind"], a["title"], a["text"][: len(alert[2])]) for a in stop] == [alert]
 
 
 @pytest.mark.parametrize("pressed", [KeyboardInterrupt, EOFError])

@@ -13,7 +13,7 @@ from maemae.domain.events import DomainEvent, FillReceived, OrderStateChanged
 from maemae.domain.intents import EXIT_SOURCES
 from maemae.domain.order_states import OrderEvent
 from maemae.engine.kernel import TradingKernel
-from maemae.errors import MaemaeError
+from maemae.errors import ConfirmationInterrupted, MaemaeError
 from maemae.execution.order_manager import OrderManager
 from maemae.ports.state import AuditEntry, StateChange, StateStore
 
@@ -144,8 +144,18 @@ def alert_error(
 ) -> None:
     """The error a run stops on: alerted, and audited (``maemae status`` shows the last one). The command
     then prints it as its ``error:`` line, so the alert's log record stays off the console."""
-    sink.send(Alert(AlertKind.ERROR, type(error).__name__, str(error), now, shown=True))
+    sink.send(_stop_alert(error, now))
     if store is not None:
         entry = AuditEntry(now, "error", type(error).__name__, {"message": str(error)})
         with contextlib.suppress(MaemaeError):  # the store itself failed: the alert is all there is
             store.commit(StateChange(audit=[entry]))
+
+
+def _stop_alert(error: BaseException, now: datetime) -> Alert:
+    """What the run's stop is told as. Ctrl-C at the confirmation of the first live order is the operator's
+    stop, as the kill switch is a ``halt``: an ``error`` alert sent whoever reads the alerts looking for a
+    fault that is not there. Anything else is the ``error`` the run failed on."""
+    if isinstance(error, ConfirmationInterrupted):
+        text = f"by the operator (Ctrl-C): the first live order was not confirmed; {error}"
+        return Alert(AlertKind.HALT, "run stopped", text, now, shown=True)
+    return Alert(AlertKind.ERROR, type(error).__name__, str(error), now, shown=True)
