@@ -410,6 +410,22 @@ def test_backtest_when_one_order_parks_part_of_the_idle_cash_then_the_next_days_
     assert len(set(idle)) == 5  # less idle cash at each day's end
 
 
+@pytest.mark.parametrize("writes", [False, True], ids=["in memory", "to --out"])
+def test_compare_when_a_run_has_something_to_say_then_only_the_first_policy_says_it(
+    tmp_path: Path, market_root: Path, writes: bool
+) -> None:
+    """What a run says of its days (here a short history) is the same in every policy: the table in memory
+    and the one written to a folder say it once, by one rule."""
+    said: list[str] = []
+    out = tmp_path / "compare" if writes else None
+    start, end = date(2025, 11, 6), date(2025, 11, 12)  # 2 stored sessions before the start
+    compare_policies(make_config(market_root), start=start, end=end, out_dir=out, notice=said.append)
+    assert said == [
+        "the run starts on 2025-11-06 with 2 stored sessions before it, fewer than the daily strategy's "
+        "10: it decides on a shorter history until 10 have passed"
+    ]
+
+
 def test_compare_when_its_table_cannot_be_written_keeps_the_old_set_and_says_so_in_one_line(
     tmp_path: Path, market_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

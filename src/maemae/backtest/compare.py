@@ -131,16 +131,12 @@ def compare_policies(
     load_strategies(config)
     if out_dir is None:
         loaded = load_market(config, start, end, backtest=True, notice=notice)
-        return [
-            _result(name, _run_policy(config, name, loaded, on_policy, notice if i == 0 else None))
-            for i, name in enumerate(POLICIES)
-        ]
+        return [_result(name, result) for name, result in _policy_runs(config, loaded, on_policy, notice)]
     with staged(out_dir, out_option, COMPARE_FILES, out_given) as staging:
         loaded = load_market(config, start, end, backtest=True, notice=notice)
         results: list[PolicyResult] = []
         settings: RunSettings | None = None  # the strategies, the same in every policy's run
-        for name in POLICIES:
-            result = _run_policy(config, name, loaded, on_policy, None if results else notice)
+        for name, result in _policy_runs(config, loaded, on_policy, notice):
             with _writing(out_dir, out_option, out_given):
                 write_outputs(staging / name, f"maemae policy: {name}", result, *loaded)
             results.append(_result(name, result))
@@ -154,19 +150,22 @@ def compare_policies(
     return results
 
 
-def _run_policy(
+def _policy_runs(
     config: MaemaeConfig,
-    name: str,
     loaded: tuple[BacktestMarket, list[date]],
     on_policy: Callable[[str], None] | None,
-    notice: Notice | None = None,
-) -> BacktestResult:
-    """One policy's backtest on the shared market; ``notice`` is the first policy's alone: what a run says
-    of its days and data (a short history, sessions without minute bars) is the same in every policy."""
-    if on_policy:
-        on_policy(name)
-    policy_config = config.model_copy(update={"risk": _switch(config.risk, **POLICIES[name])})
-    return run_backtest(policy_config, loaded=loaded, notice=notice)
+    notice: Notice | None,
+) -> Iterator[tuple[str, BacktestResult]]:
+    """Each policy's backtest on the shared market, by name, one run each time the caller asks for the next
+    (a comparison writes a policy's outputs before the next one runs). ``notice`` goes to the first run
+    alone: what a run says of its days and data (a short history, sessions without minute bars) is the same
+    in every policy, and said once."""
+    for name, switches in POLICIES.items():
+        if on_policy:
+            on_policy(name)
+        policy_config = config.model_copy(update={"risk": _switch(config.risk, **switches)})
+        yield name, run_backtest(policy_config, loaded=loaded, notice=notice)
+        notice = None
 
 
 def _result(name: str, result: BacktestResult) -> PolicyResult:
