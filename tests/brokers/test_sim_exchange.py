@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from maemae.brokers.sim.exchange import SimExchange
-from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price
+from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price, opening_price
 from maemae.data.instruments import Instrument
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
@@ -112,6 +112,74 @@ def test_fill_price_when_closing_auction_conditional_limit_becomes_market() -> N
     auction = bar(0, 71_000, 71_000, 71_000, 71_000, auction=True)
     assert fill_price(Side.BUY, OrderType.CONDITIONAL_LIMIT, 70_000, auction, RULES, STOCK_TABLE) == 71_000
     assert fill_price(Side.BUY, OrderType.LIMIT, 70_000, auction, RULES, STOCK_TABLE) is None
+
+
+OPENS_AT = [
+    bar(1, 70_000, 70_500, 69_500, 70_100),
+    bar(1, 70_200, 70_500, 69_900, 70_100),
+    bar(1, 91_000, 91_000, 91_000, 91_000),  # locked at the upper limit
+    bar(1, 91_000, 91_000, 90_000, 90_500),  # opens at the upper limit, then trades below it
+    bar(1, 49_000, 49_500, 49_000, 49_200),  # opens at the lower limit
+    bar(0, 71_000, 71_000, 71_000, 71_000, auction=True),
+]
+
+
+@pytest.mark.parametrize("candle", OPENS_AT)
+@pytest.mark.parametrize("rules", [RULES, FillRules(slippage_ticks=2), FillRules(fill_at_close=True)])
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+@pytest.mark.parametrize(
+    ("order_type", "limit"),
+    [(OrderType.MARKET, None), (OrderType.BEST, None), (OrderType.PRIORITY, None)]
+    + [
+        (kind, p) for kind in (OrderType.LIMIT, OrderType.CONDITIONAL_LIMIT) for p in (69_900, 70_000, 70_200)
+    ],
+)
+def test_opening_price_when_known_from_the_open_then_fill_price_agrees(
+    candle: MarketBar, rules: FillRules, side: Side, order_type: OrderType, limit: int | None
+) -> None:
+    """An order trades at a bar's open before the rest of the bar is known only at the price the whole bar
+    would give it."""
+    early = opening_price(side, order_type, limit, candle, rules, STOCK_TABLE)
+    if early is not None:
+        assert early == fill_price(side, order_type, limit, candle, rules, STOCK_TABLE)
+
+
+def test_opening_price_when_the_fill_needs_more_than_the_open_then_none() -> None:
+    dip = bar(1, 70_200, 70_500, 69_900, 70_100)
+    assert opening_price(Side.BUY, OrderType.MARKET, None, dip, RULES, STOCK_TABLE) == 70_200
+    assert opening_price(Side.BUY, OrderType.LIMIT, 70_000, dip, RULES, STOCK_TABLE) is None  # the low
+    assert (
+        opening_price(Side.BUY, OrderType.MARKET, None, dip, FillRules(fill_at_close=True), STOCK_TABLE)
+        is None
+    )
+    at_upper = bar(1, 91_000, 91_000, 90_000, 90_500)
+    assert opening_price(Side.BUY, OrderType.MARKET, None, at_upper, RULES, STOCK_TABLE) is None  # locked?
+    auction = bar(0, 71_000, 71_000, 71_000, 71_000, auction=True)
+    assert opening_price(Side.BUY, OrderType.MARKET, None, auction, RULES, STOCK_TABLE) is None
+
+
+def test_open_bar_when_orders_work_then_those_at_the_open_trade_first_and_the_rest_on_the_volume_left(
+    sim: SimExchange, clock: Clock
+) -> None:
+    """A replayed bar's open (``open_bar``) trades the market buy at once; the limit buy that only the bar's
+    low reaches trades when the whole bar comes (``on_bar``), on the 10 % of its volume the first left; no
+    quote shows the bar before it ends."""
+    clock.now = at(9, 0)
+    limit = sim.submit(buy(50, 70_000)).broker_order_no
+    market = sim.submit(buy(80, None, OrderType.MARKET)).broker_order_no
+    candle = bar(1, 70_200, 70_500, 69_900, 70_100, v=1_000)
+    clock.now = at(9, 1)
+    sim.open_bar(CODE, candle)
+    (first,) = sim.poll_events()
+    assert isinstance(first, BrokerFill)
+    assert (first.broker_order_no, first.quantity, first.price, first.at) == (market, 80, 70_200, at(9, 1))
+    assert sim.current_prices([CODE]) == {}
+    clock.now = at(9, 2)
+    sim.on_bar(CODE, candle)
+    (second,) = sim.poll_events()
+    assert isinstance(second, BrokerFill)
+    assert (second.broker_order_no, second.quantity, second.price) == (limit, 20, 70_000)
+    assert sim.current_prices([CODE])[CODE].price == 70_100
 
 
 def test_sim_when_checked_against_port_is_a_broker(sim: SimExchange) -> None:

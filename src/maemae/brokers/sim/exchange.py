@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Final
 
-from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price
+from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price, opening_price
 from maemae.compiled import pickle_by_fields
 from maemae.data.instruments import Instrument, listing
 from maemae.domain.account import Account
@@ -124,6 +124,8 @@ class SimExchange:
         self._grids: dict[StockCode, TickTable] = {}  # each code's tick table today, found once a day
         self._listings: dict[StockCode, tuple[InstrumentType, Market]] = {}
         self._last_bar: dict[StockCode, MarketBar] = {}  # quoted on request, not on every bar
+        # per code, the bar ``open_bar`` traded at its open and the shares it traded there
+        self._opened: dict[StockCode, tuple[datetime, int]] = {}
         self._day: date | None = None
         self._sequence = 0
         self._fills_made = 0  # the day's fills, for their ids (a carried-over day's count from the store)
@@ -165,27 +167,53 @@ class SimExchange:
         return self._limits.get(code)
 
     def on_bar(self, code: StockCode, bar: MarketBar) -> None:
-        """Trade the code's working orders that were submitted before ``bar`` started, in time priority."""
+        """Trade the code's working orders that were submitted before ``bar`` started, in time priority, on
+        the bar's volume that ``open_bar`` left (all of it when the bar was not opened first)."""
         self._last_bar[code] = bar
         numerator, denominator = self._share
         available = bar.volume * numerator // denominator
+        if self._opened:
+            opened = self._opened.pop(code, None)
+            if opened is not None and opened[0] == bar.start:
+                available -= opened[1]
+        self._trade(code, bar, available, at_open=False)
+
+    def open_bar(self, code: StockCode, bar: MarketBar) -> None:
+        """The first print of ``bar``, before the rest of it is known: a market replayed on a clock (the
+        local KIS server's ``--replay``) opens each bar when its minute starts and feeds all of it to
+        ``on_bar`` when the minute ends. The working orders whose price there is the open
+        (``matching.opening_price``: market orders, limits the open reaches) trade now, as they would against
+        a real book, instead of a minute later; quotes stay at the previous bar, whose prices are known."""
+        numerator, denominator = self._share
+        available = bar.volume * numerator // denominator
+        self._opened[code] = (bar.start, self._trade(code, bar, available, at_open=True))
+
+    def _trade(self, code: StockCode, bar: MarketBar, available: int, *, at_open: bool) -> int:
+        """Trade the working orders submitted before ``bar`` started on at most ``available`` shares, at its
+        open only (``at_open``) or on all of it; returns the shares traded."""
+        left = available
         grid = self._grids.get(code) or tick_table(bar.start.date(), *self._listing(code))
         for order in list(self._book.working.get(code, ())):
             if order.submitted_at > bar.start:
                 continue
-            price = fill_price(
-                order.request.side, order.request.order_type, order.price, bar, self._rules, grid
-            )
-            quantity = min(order.remaining, available) if price is not None else 0
-            condition = order.request.condition
+            request = order.request
+            if at_open:
+                price = opening_price(request.side, request.order_type, order.price, bar, self._rules, grid)
+                if price is None:
+                    continue  # its fill needs the rest of the bar
+            else:
+                price = fill_price(request.side, request.order_type, order.price, bar, self._rules, grid)
+            quantity = min(order.remaining, left) if price is not None else 0
+            condition = request.condition
             if condition is OrderCondition.FOK and quantity < order.remaining:
                 self._cancel(order, "FOK: not fillable in full")
                 continue
             if quantity > 0 and price is not None:
-                available -= quantity
+                left -= quantity
                 self._fill(order, quantity, price, bar.start)
             if condition is OrderCondition.IOC and order.status is BrokerOrderStatus.WORKING:
                 self._cancel(order, "IOC: remainder cancelled")
+        return available - left
 
     def end_day(self) -> None:
         """The session is over: every working order expires (KRX orders are day orders)."""

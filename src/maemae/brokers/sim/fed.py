@@ -41,6 +41,11 @@ class FedExchange:
         self.host.handle("start_day", (day, dict(base_prices)), now)
         self.drain()
 
+    def open_bar(self, code: StockCode, bar: MarketBar, now: datetime) -> None:
+        """The bar's first print (``SimExchange.open_bar``): nothing is published before the bar ends."""
+        self.host.handle("open_bar", (code, bar), now)
+        self.drain()
+
     def on_bar(self, code: StockCode, bar: MarketBar, now: datetime) -> None:
         known = self.minutes[code]
         if not known or known[-1].start < bar.start:  # a bar fed twice is published once

@@ -13,6 +13,10 @@ The rules are deliberately conservative, so a backtest does not trade where the 
   still working becomes a market order there;
 * no buy fills while the price is locked at the upper limit, no sell while locked at the lower limit;
 * one order takes at most ``max_volume_share`` of a bar's volume, shared by all orders on that bar.
+
+A market that replays stored bars on a clock (the local KIS server's ``--replay``) knows a bar's open when its
+minute starts but the rest of it only when the minute ends; ``opening_price`` says which orders trade at the
+open, so they can fill then, as they would against a real book, rather than a minute later.
 """
 
 from __future__ import annotations
@@ -147,6 +151,31 @@ def fill_price(
     if bar.open >= limit_price:
         return bar.open
     return limit_price if bar.high > limit_price else None
+
+
+def opening_price(
+    side: Side,
+    order_type: OrderType,
+    limit_price: int | None,
+    bar: MarketBar,
+    rules: FillRules,
+    grid: TickTable,
+) -> int | None:
+    """The price a working order trades at on ``bar`` when that price is known from the bar's open alone,
+    else None: a market, best or priority order at the open, or a limit order the open reaches. Where this
+    is not None ``fill_price`` gives the same price; it is None for what needs the rest of the bar (a limit
+    reached later in the minute, ``fill_at = "next_close"``, the closing auction, an open at the day's limit
+    that the bar may stay locked at)."""
+    if bar.closing_auction or rules.fill_at_close:
+        return None
+    if bar.open == (bar.limits.upper if side is Side.BUY else bar.limits.lower):
+        return None
+    if order_type in _AT_THE_OPEN:
+        ticks = rules.slippage_ticks if order_type is OrderType.MARKET else 0
+        return _slipped(bar.open, side, ticks, grid, bar.limits)
+    assert limit_price is not None
+    reached = bar.open <= limit_price if side is Side.BUY else bar.open >= limit_price
+    return bar.open if reached else None
 
 
 pickle_by_fields(MarketBar, FillRules)  # see maemae.compiled

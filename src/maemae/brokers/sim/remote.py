@@ -58,7 +58,9 @@ _PORT_METHODS = frozenset(
         "poll_events",
     }
 )
-_FEED_METHODS = frozenset({"start_day", "limits", "on_bar", "end_day", "all_orders", "external_trade"})
+_FEED_METHODS = frozenset(
+    {"start_day", "limits", "open_bar", "on_bar", "end_day", "all_orders", "external_trade"}
+)
 
 
 class ExchangeHost:
@@ -70,6 +72,7 @@ class ExchangeHost:
         self.exchange = make_exchange(self.now)
         self._day: date | None = None
         self._traded: dict[StockCode, int] = {}
+        self._opened: dict[StockCode, int] = {}
         self._ended: date | None = None
 
     def now(self) -> datetime:
@@ -99,11 +102,18 @@ class ExchangeHost:
 
     def start_day(self, day: date, base_prices: Mapping[StockCode, int]) -> None:
         if self._day != day:
-            self._day, self._traded = day, {}
+            self._day, self._traded, self._opened = day, {}, {}
             self.exchange.start_day(day, base_prices)
 
     def limits(self, code: StockCode) -> PriceLimits | None:
         return self.exchange.limits(code)
+
+    def open_bar(self, code: StockCode, bar: MarketBar) -> None:
+        stamp = int(bar.start.timestamp() * 1_000_000)
+        if max(self._opened.get(code, -1), self._traded.get(code, -1)) >= stamp:
+            return
+        self._opened[code] = stamp
+        self.exchange.open_bar(code, bar)
 
     def on_bar(self, code: StockCode, bar: MarketBar) -> None:
         stamp = int(bar.start.timestamp() * 1_000_000)
