@@ -255,9 +255,12 @@ def serve_kis_mock(
     speed: float = 60,
 ) -> None:
     """Serve the local KIS server of ``config`` (its exchange and stored market) on 127.0.0.1:``port``;
-    with ``replay`` its market moves through that stored day by itself, ``speed`` times real time."""
+    with ``replay`` its market moves through that stored day by itself, ``speed`` times real time, from a
+    minute before the pre-open as it starts to listen: a client whose clock starts at that time when the
+    server says it listens is in step with its market (loading the day takes seconds, minutes of market time
+    at speed 10 or more)."""
     market, _ = load_market(config, None, None)
-    moving = None
+    moving, clock = None, None
     if replay is not None:
         schedule = replay_schedule(replay, market.calendar)
         clock = AcceleratedClock(schedule.pre_open - timedelta(minutes=1), speed)
@@ -269,4 +272,6 @@ def serve_kis_mock(
         port=port,
         replay=moving,
     )
+    if clock is not None:
+        clock.restart()
     server.serve_forever(ready)

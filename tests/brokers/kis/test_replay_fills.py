@@ -3,8 +3,9 @@ sent during a minute fills, and what the client sees of the market meanwhile."""
 
 from __future__ import annotations
 
+import time as wall
 from collections.abc import Callable, Iterator
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,11 @@ from maemae.data.store import BarStore
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import OrderType, Side
+from maemae.engine import paper
 from maemae.engine.clock import SimulatedClock
 from maemae.engine.composition import make_calendar, make_sim_exchange
+from maemae.errors import OrderRejected
+from maemae.krx.calendar import TradingCalendar
 from maemae.ports.broker import BrokerOrderStatus, OrderRequest
 from tests.brokers.conftest import DAY, Market
 
@@ -103,3 +107,43 @@ def test_replay_when_a_limit_buy_waits_for_a_low_inside_the_minute_then_it_fills
     assert filled is not None
     assert filled.status is BrokerOrderStatus.FILLED
     assert filled.filled_amount == limit
+
+
+class _SlowReplay(MarketReplay):
+    """A stored day that takes two seconds to load, as a large market does."""
+
+    def __init__(
+        self, store: BarStore, calendar: TradingCalendar, day: date, clock: Callable[[], datetime]
+    ) -> None:
+        super().__init__(store, calendar, day, clock)
+        wall.sleep(2)
+
+
+def test_kis_mock_replay_when_the_day_loads_slowly_then_its_market_starts_at_0829_when_it_listens(
+    config: MaemaeConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``maemae kis-mock --replay`` stands at 08:29 when it says it listens, however long the day took to
+    load: a client whose clock starts at 08:29 then is in step with it. Its clock used to start before the
+    load, so two seconds at speed 60 put its market two minutes ahead, in the pre-open, where an order is
+    taken; at 08:29 it is refused."""
+    monkeypatch.setattr(paper, "MarketReplay", _SlowReplay)
+    servers: list[MockServer] = []
+
+    def serve_in_background(server: MockServer, ready: Callable[[str], None]) -> None:
+        server.start()
+        servers.append(server)
+        ready(server.base_url)
+
+    monkeypatch.setattr(MockServer, "serve_forever", serve_in_background)
+    paper.serve_kis_mock(config, 0, paper=True, ready=lambda url: None, replay=DAY, speed=60)
+    (server,) = servers
+    base = KisBrokerConfig(token_cache=tmp_path / "kis-token.json", websocket=False, timeout_seconds=5.0)
+    try:
+        broker = KisBroker.from_config(
+            server.broker_config(base), clock=lambda: at(8, 29), environ=server.environment(base)
+        )
+        with pytest.raises(OrderRejected, match="closed at 2025-12-03 08:29"):
+            broker.submit(OrderRequest("early", ETF, Side.BUY, 1, OrderType.MARKET, None))
+        broker.close()
+    finally:
+        server.stop()
