@@ -1,11 +1,11 @@
 """Every risk rule fires when it must and only then: exactly at the threshold, and one unit off it."""
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
-from maemae.config.risk import RiskConfig
+from maemae.config.risk import RiskConfig, StrategyChangeConfig
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market, OrderType, Side
@@ -295,10 +295,8 @@ def test_sell_when_clipped_then_the_approval_says_what_was_asked(
     ("policy", "source", "approved"),
     [
         ("exits_only", IntentSource.STRATEGY, False),
-        ("hold", IntentSource.STRATEGY, False),
         ("strategy_may_sell", IntentSource.STRATEGY, True),
         ("exits_only", IntentSource.STOP_LOSS, True),
-        ("hold", IntentSource.STOP_LOSS, True),
     ],
 )
 def test_strategy_change_when_another_strategy_bought_follows_policy(
@@ -309,6 +307,26 @@ def test_strategy_change_when_another_strategy_bought_follows_policy(
     decision = g.evaluate(sell(strategy="rsi_minute", source=source), ctx(position=other))
     assert decision.approved is approved
     assert approved or decision.reason is DenyReason.STRATEGY_CHANGE
+
+
+EXITS = (
+    IntentSource.STOP_LOSS,
+    IntentSource.TRAILING_STOP,
+    IntentSource.TIME_CUT,
+    IntentSource.PORTFOLIO_STOP,
+)
+
+
+@pytest.mark.parametrize("policy", get_args(StrategyChangeConfig.model_fields["policy"].annotation))
+@pytest.mark.parametrize("source", EXITS)
+def test_strategy_change_when_any_policy_then_the_exit_rules_still_sell(
+    policy: str, source: IntentSource
+) -> None:
+    """SPEC 3: stop loss, trailing stop, portfolio stop and time-cut apply whatever the strategy; no policy
+    value may keep a stock another strategy bought from them."""
+    g = gate(config(strategy_change={"policy": policy}))
+    decision = g.evaluate(sell(strategy="rsi_minute", source=source), ctx(position=HeldPosition(10, "old")))
+    assert decision.approved
 
 
 def test_denials_when_recorded_keep_reason_and_detail() -> None:

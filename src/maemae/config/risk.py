@@ -124,11 +124,12 @@ class SizingConfig(Section):
 class StrategyChangeConfig(Section):
     """What may happen to a held stock that the current strategy did not buy."""
 
-    policy: Literal["hold", "strategy_may_sell", "exits_only"] = Field(
+    policy: Literal["strategy_may_sell", "exits_only"] = Field(
         "exits_only",
         description=(
-            "hold: nothing sells it; strategy_may_sell: the current strategy's sell signal applies; "
-            "exits_only: only stop loss, trailing stop, portfolio stop and time-cut"
+            "exits_only: the current strategy's orders for it are refused, only the exit rules (stop loss, "
+            "trailing stop, portfolio stop, time-cut) sell it; strategy_may_sell: the current strategy's "
+            "orders apply to it too. The exit rules apply in both (SPEC 3)"
         ),
     )
 
