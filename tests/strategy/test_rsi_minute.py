@@ -2,12 +2,14 @@
 conditions ``on_bar`` tests with the RSI it computes over its window (yesterday's first bar to that bar)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from maemae.data.bars import BarArrays
 from maemae.strategy.api import Signal
 from maemae.strategy.indicators import rsi_last_two
-from maemae.strategy.rsi_minute import _wake_masks
+from maemae.strategy.rsi_minute import RSIMinute, RSIMinuteParams, _wake_masks
 
 
 @st.composite
@@ -39,3 +41,13 @@ def test_wake_masks_when_any_day_equal_on_bars_conditions_at_each_bar(
         before, now = rsi_last_two(close[: today_start + j + 1], period)
         assert masks[0, j] == (signal == Signal.BUY and before < oversold <= now)
         assert masks[1, j] == (signal == Signal.SELL or now >= overbought)
+
+
+def test_wake_bars_many_when_a_window_is_shorter_than_its_signals_raises() -> None:
+    """The compiled pass finds each window's end from its start and the signals' width: a window that does
+    not hold one bar per signal from its start is refused, not read past its end."""
+    strategy = RSIMinute(RSIMinuteParams())
+    close = np.arange(100, 130, dtype=np.int64)
+    short = BarArrays(close, close, close, close, close, close, close)
+    with pytest.raises(ValueError, match="today_start"):
+        strategy.wake_bars_many([short, short], [10, 10], np.zeros((2, 25), dtype=np.int8))

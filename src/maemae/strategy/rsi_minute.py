@@ -92,11 +92,14 @@ class RSIMinute(MinuteStrategy):
         method's Python cost more than the masks' arithmetic."""
         masks = np.zeros((2, *daily_signals.shape), dtype=np.bool_)
         if bars:
-            ends = np.cumsum([len(window) for window in bars])
             closes = np.concatenate([window.close for window in bars])
+            # each window is its yesterday and today's bars, one signal each: where the windows end follows
+            # from the starts, with no NumPy call on a list of the lengths (about 70,000 instructions a day)
+            if closes.shape[0] != sum(today_starts) + len(bars) * daily_signals.shape[1]:
+                raise ValueError("wake_bars_many: a window from today_start is not one bar per signal")
             starts = np.array(today_starts, dtype=np.int64)
             _wake_masks_many(
-                closes, ends, starts, daily_signals, self.p.period, self._oversold, self._overbought, masks
+                closes, starts, daily_signals, self.p.period, self._oversold, self._overbought, masks
             )
         return WakeBars(flat=masks[0], held=masks[1])
 
@@ -145,7 +148,6 @@ def _wake_masks(
 @njit(cache=True)
 def _wake_masks_many(
     closes: Int64Array,
-    ends: Int64Array,
     today_starts: Int64Array,
     daily_signals: Int8Array,
     period: int,
@@ -153,11 +155,12 @@ def _wake_masks_many(
     overbought: float,
     masks: BoolArray,
 ) -> None:
-    """``_wake_masks`` for each stock of a day: stock i's closes are ``closes[ends[i - 1]:ends[i]]``, its
-    masks ``masks[:, i]`` (two rows of stocks x today's bars, all False)."""
+    """``_wake_masks`` for each stock of a day: the stocks' windows end to end in ``closes``, stock i's
+    ``today_starts[i]`` bars of yesterday and then one bar per column of ``daily_signals``; its masks are
+    ``masks[:, i]`` (two rows of stocks x today's bars, all False)."""
     start = 0
-    for row in range(ends.shape[0]):
-        end = ends[row]
+    for row in range(today_starts.shape[0]):
+        end = start + today_starts[row] + daily_signals.shape[1]
         _wake_masks(
             closes[start:end],
             today_starts[row],
