@@ -29,7 +29,9 @@ def _wilder_step(avg: float, value: float, keep: float, add: float) -> float:
     return avg * keep + value * add
 
 
-@njit(cache=True)
+# IEEE division (numba's NumPy error model): its divisor is positive where it divides, and Python's model
+# tested it for zero at every value, four instructions on the wake masks' path through today's bars
+@njit(cache=True, error_model="numpy")
 def rsi_value(avg_gain: float, avg_loss: float) -> float:
     if avg_loss == 0.0:
         return 100.0 if avg_gain > 0.0 else 50.0
