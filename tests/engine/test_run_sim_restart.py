@@ -10,6 +10,7 @@ the restarted day trades exactly as the unbroken day, every order, fill and numb
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 from datetime import datetime, time
@@ -45,6 +46,14 @@ def _book(directory: Path) -> tuple[list[tuple[object, ...]], list[tuple[object,
     return positions, account
 
 
+def _day_amount(directory: Path) -> tuple[int, dict[str, object]]:
+    """The risk state's amount committed on the day, and the working orders it still counts, as saved."""
+    with sqlite3.connect(directory / "state.db") as db:
+        (data,) = db.execute("select data from runtime_state where name = 'risk'").fetchone()
+    risk = json.loads(data)
+    return risk["amount_today"], risk["working_orders"]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
 def test_run_on_the_clock_with_sim_when_stopped_and_started_again_then_it_trades_as_the_unbroken_day(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -59,6 +68,9 @@ def test_run_on_the_clock_with_sim_when_stopped_and_started_again_then_it_trades
     assert restarted == unbroken  # fills, orders (their final states among them) and the day's cycles
     assert _numbers(tmp_path / "restarted") == _numbers(tmp_path / "unbroken")
     assert _book(tmp_path / "restarted") == _book(tmp_path / "unbroken")
+    # the orders working at the stop ended after the restart: their unfilled shares were taken back once
+    assert _day_amount(tmp_path / "restarted") == _day_amount(tmp_path / "unbroken")
+    assert _day_amount(tmp_path / "unbroken")[1] == {}
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")

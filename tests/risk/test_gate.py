@@ -72,6 +72,19 @@ def test_gate_when_nothing_configured_approves_a_plain_buy_and_counts_it() -> No
     assert g.state.orders_in_window(NOW) == 1
 
 
+def test_max_amount_per_day_when_cancelled_orders_left_it_unfilled_allows_a_buy_again() -> None:
+    """Only money committed (filled or working) counts: a cancelled order's unfilled shares free the room."""
+    g = gate(config(order_limits={"max_amount_per_day": 250_000}))
+    for n in range(2):  # 2 x 100,000 won sent
+        decision = g.evaluate(buy(), ctx())
+        g.state.note_order_working(f"o{n}", decision.price, decision.quantity)
+    assert g.evaluate(buy(), ctx()).reason is DenyReason.MAX_DAILY_AMOUNT
+    g.state.note_order_ended("o0", filled=4)  # 6 of 10 shares cancelled unfilled: 60,000 won back
+    g.state.note_order_ended("o1", filled=0)
+    assert g.state.amount_today == 40_000
+    assert g.evaluate(buy(), ctx()).approved
+
+
 @pytest.mark.parametrize(("minutes_after", "denied"), [(29, True), (30, False), (31, False)])
 def test_cooldown_when_rebuying_within_the_window_is_denied(minutes_after: int, denied: bool) -> None:
     g = gate(config(cooldown={"enabled": True, "minutes": 30}))
@@ -204,7 +217,7 @@ def test_sizing_when_cash_short_buys_what_cash_and_commission_allow() -> None:
             {"max_amount_per_day": 1_000_000},
             101,
             DenyReason.MAX_DAILY_AMOUNT,
-            "0 won sent today + 1,010,000 > 1,000,000",
+            "0 won committed today (filled or working) + 1,010,000 > 1,000,000",
         ),
     ],
 )

@@ -13,7 +13,7 @@ from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
 from maemae.errors import DataError
-from maemae.risk.state import RiskState, TradingState
+from maemae.risk.state import CountedOrder, RiskState, TradingState
 
 SAMSUNG = StockCode("005930")
 HYNIX = StockCode("000660")
@@ -79,6 +79,71 @@ def test_orders_in_window_when_order_exactly_one_minute_old_excludes_it() -> Non
     assert state.orders_in_window(at(10, 1, 30)) == 0
 
 
+def _sent(state: RiskState, order_id: str, price: int, quantity: int) -> None:
+    """What the gate and the kernel note for one order sent."""
+    state.note_order_sent(at(10, 0), price * quantity)
+    state.note_order_working(order_id, price, quantity)
+
+
+def test_amount_today_when_partly_filled_then_cancelled_keeps_only_the_filled_part() -> None:
+    state = RiskState()
+    state.start_day(DAY, 100_000_000)
+    _sent(state, "o1", 10_000, 100)
+    _sent(state, "o2", 5_000, 10)
+    assert state.amount_today == 1_050_000
+    state.note_order_ended("o1", filled=30)  # 70 shares cancelled unfilled
+    assert state.amount_today == 300_000 + 50_000
+    assert state.orders_in_window(at(10, 0)) == 2  # the rate limit still counts it: a send-cancel loop stops
+    assert state.working_orders == {"o2": CountedOrder(5_000, 10)}
+    state.note_order_ended("o1", filled=30)  # the same end seen again: taken back once
+    state.note_order_ended("o2", filled=10)  # filled in full: nothing to take back
+    assert state.amount_today == 350_000
+    assert state.working_orders == {}
+
+
+def test_amount_today_when_an_order_is_re_priced_counts_it_once_at_its_counted_price() -> None:
+    """A replace on the unfilled timeout modifies the same order: counted once, while it works, and its
+    unfilled rest is taken back at the price it was counted at, not the new one."""
+    state = RiskState()
+    state.start_day(DAY, 100_000_000)
+    _sent(state, "o1", 10_000, 100)
+    assert state.amount_today == 1_000_000  # re-priced twice to 10,100: still the one order's amount
+    state.note_order_ended("o1", filled=40)
+    assert state.amount_today == 400_000
+
+
+def test_note_order_ended_when_the_order_was_sent_on_an_earlier_day_changes_nothing() -> None:
+    state = RiskState()
+    state.start_day(DAY, 100_000_000)
+    _sent(state, "o1", 10_000, 100)
+    state.start_day(NEXT_DAY, 100_000_000)
+    _sent(state, "o2", 10_000, 10)
+    state.note_order_ended("o1", filled=0)  # a query closes yesterday's order: today's amount is today's
+    assert state.amount_today == 100_000
+
+
+def test_amount_today_when_saved_and_loaded_mid_day_gives_the_same_count_and_takes_back_once() -> None:
+    state = RiskState()
+    state.start_day(DAY, 100_000_000)
+    _sent(state, "o1", 10_000, 100)
+    _sent(state, "o2", 20_000, 10)
+    state.note_order_ended("o1", filled=25)
+    restored = RiskState.from_dict(json.loads(json.dumps(state.to_dict())))
+    restored.start_day(DAY, 1)  # the engine calls this again after the restart
+    assert restored.amount_today == state.amount_today == 450_000
+    restored.note_order_ended("o1", filled=25)  # re-read from the store and settled again: nothing more
+    restored.note_order_ended("o2", filled=0)
+    assert restored.amount_today == 250_000
+
+
+def test_from_dict_when_saved_before_working_orders_were_kept_loads_with_none() -> None:
+    saved = _filled_state().to_dict()
+    del saved["working_orders"]
+    restored = RiskState.from_dict(saved)
+    assert restored.working_orders == {}
+    assert restored.amount_today == 1_805_000
+
+
 def test_is_halted_when_next_day_is_false() -> None:
     state = RiskState()
     state.halt_for_day(DAY)
@@ -95,6 +160,7 @@ def _filled_state() -> RiskState:
     state.note_fill("o2", SAMSUNG, Side.SELL, 71_000, at(10, 12, 7))
     state.note_fill("o3", HYNIX, Side.BUY, 180_500, at(10, 13))
     state.note_order_sent(at(10, 13), 1_805_000)
+    state.note_order_working("o3", 180_500, 10)
     state.mark_take_profit(HYNIX, 190_000, at(11, 0))
     return state
 
@@ -145,6 +211,8 @@ def test_to_dict_when_any_counters_round_trips_exactly(
         ("last_sell_at", {"005930": "2025-03-04T10:12:00"}, "'last_sell_at.005930'"),
         ("trades_by_code", {"5930": 1}, "'trades_by_code'"),
         ("order_times", "none", "'order_times'"),
+        ("working_orders", {"o3": {"price": "180500", "quantity": 10}}, "'working_orders.o3.price'"),
+        ("working_orders", {"o3": 1_805_000}, "'working_orders.o3'"),
     ],
 )
 def test_from_dict_when_field_is_damaged_raises_data_error_naming_it(

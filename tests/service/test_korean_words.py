@@ -50,6 +50,11 @@ def test_korean_words_when_the_feed_shows_an_audit_kind_then_it_has_a_korean_wor
         ("max_quantity: 1,200 shares > 1,000", "최대 주문 수량: 1,200주 > 1,000주"),
         ("max_amount: 10,100,000 won > 10,000,000", "최대 주문 금액: 10,100,000원 > 10,000,000원"),
         (
+            "max_daily_amount: 994,189,312 won committed today (filled or working) + 10,100,000 > "
+            "1,000,000,000",
+            "일일 최대 주문 금액: 오늘 체결·미체결 994,189,312원 + 10,100,000원 > 1,000,000,000원",
+        ),
+        (  # as the gate wrote it before it took back unfilled orders: stored notes keep it
             "max_daily_amount: 994,189,312 won sent today + 10,100,000 > 1,000,000,000",
             "일일 최대 주문 금액: 오늘 보낸 994,189,312원 + 10,100,000원 > 1,000,000,000원",
         ),

@@ -108,7 +108,9 @@ class TimeCutConfig(Section):
 class OrderLimitsConfig(Section):
     max_quantity_per_order: int = Field(10_000, ge=1)
     max_amount_per_order: int = Field(10_000_000, ge=1, description="won")
-    max_amount_per_day: int = Field(1_000_000_000, ge=1, description="won sent in orders per trading day")
+    max_amount_per_day: int = Field(
+        1_000_000_000, ge=1, description="won committed per trading day: orders filled or still working"
+    )
     max_orders_per_minute: int = Field(30, ge=1, description="orders sent in any 60-second window")
 
 

@@ -198,6 +198,7 @@ class TradingKernel:
         self.day: date | None = None
         self.data: dict[StockCode, CodeDay] = {}
         self._reservation = 0  # cash to set aside for the buy order being submitted
+        self._counted_price = 0  # the price a share the gate counted the order being submitted at
         orders.listeners.append(self._on_event)
 
     # ----- the day
@@ -454,6 +455,7 @@ class TradingKernel:
             self._reservation = min(
                 amount + self.gate.commission(amount), self.portfolio.account.orderable_cash
             )
+        self._counted_price = decision.price  # tied to the order when it is SUBMITTED, and saved with it
         self.orders.submit(intent, decision.quantity, now, decision.detail)
         self._reservation = 0
 
@@ -524,10 +526,13 @@ class TradingKernel:
     # ----- events from the order manager
     def _on_event(self, event: DomainEvent) -> None:
         if isinstance(event, OrderStateChanged):  # four in five events
-            if event.new is OrderState.SUBMITTED and self._reservation:
-                self.portfolio.account.reserve(event.order_id, self._reservation)
+            if event.new is OrderState.SUBMITTED:
+                self._submitted(event.order_id)
             elif event.new in TERMINAL_STATES:
                 self.portfolio.account.release(event.order_id)
+                self.gate.state.note_order_ended(
+                    event.order_id, self.orders.orders[event.order_id].filled_quantity
+                )
             return
         fill = event.fill
         order = self.orders.orders[fill.order_id]
@@ -557,6 +562,14 @@ class TradingKernel:
             self.high_water.pop(fill.code, None)
             self._high_water_ts.pop(fill.code, None)
             self.opened_on.pop(fill.code, None)
+
+    def _submitted(self, order_id: str) -> None:
+        """The order ``_decide`` approved is written down: its cash is reserved and its part in the day's
+        amount remembered, both saved with it."""
+        if self._reservation:
+            self.portfolio.account.reserve(order_id, self._reservation)
+        quantity = self.orders.orders[order_id].quantity
+        self.gate.state.note_order_working(order_id, self._counted_price, quantity)
 
     # ----- what a restart must not forget
     def exit_state(self) -> dict[str, Any]:

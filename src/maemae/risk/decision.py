@@ -60,7 +60,9 @@ class RiskDecision:
     """The gate's answer for one intent.
 
     ``quantity`` is the number of shares to order when approved: the intent's own quantity, the sized one for
-    a buy without a quantity, or a sell clipped to what maemae owns. It is 0 on a denial.
+    a buy without a quantity, or a sell clipped to what maemae owns. It is 0 on a denial. ``price`` is the
+    price a share the gate counted an approval at in the day's amount (set by ``RiskGate.evaluate``), so the
+    shares the order does not fill can be taken back at it.
     """
 
     approved: bool
@@ -68,6 +70,7 @@ class RiskDecision:
     quantity: int
     reason: DenyReason | None = None
     detail: str = ""
+    price: int = 0
 
     # written out: mypyc compiles this one; the __init__ @dataclass writes runs as Python (architecture.md)
     def __init__(
@@ -77,9 +80,10 @@ class RiskDecision:
         quantity: int,
         reason: DenyReason | None = None,
         detail: str = "",
+        price: int = 0,
     ) -> None:
         self.approved, self.intent, self.quantity = approved, intent, quantity
-        self.reason, self.detail = reason, detail
+        self.reason, self.detail, self.price = reason, detail, price
 
     @staticmethod
     def approve(intent: OrderIntent, quantity: int, detail: str = "") -> RiskDecision:

@@ -51,11 +51,12 @@ class RiskGate:
         return self._settings.reentry and self.state.entries_today(intent.code) > 0
 
     def evaluate(self, intent: OrderIntent, ctx: GateContext) -> RiskDecision:
-        """Approve with the final quantity, or deny with a typed reason; approvals count as sent orders."""
+        """Approve with the final quantity, or deny with a typed reason. An approval counts as a sent order,
+        in the day's amount at ``decision.price`` a share until its order ends (``RiskState``)."""
         decision = self._buy(intent, ctx) if intent.side is Side.BUY else self._sell(intent, ctx)
         if decision.approved:
-            price = intent.limit_price or ctx.price
-            self.state.note_order_sent(ctx.now, price * decision.quantity)
+            decision.price = intent.limit_price or ctx.price
+            self.state.note_order_sent(ctx.now, decision.price * decision.quantity)
         else:
             assert decision.reason is not None
             self.denials.append(
@@ -128,10 +129,11 @@ class RiskGate:
         if quantity <= 0:
             return Denial(DenyReason.ZERO_QUANTITY, f"target amount buys no share at {price:,}")
         if self.state.amount_today + quantity * price > settings.max_amount_per_day:
-            sent, amount = self.state.amount_today, quantity * price
+            committed, amount = self.state.amount_today, quantity * price
             return Denial(
                 DenyReason.MAX_DAILY_AMOUNT,
-                f"{sent:,} won sent today + {amount:,} > {settings.max_amount_per_day:,}",
+                f"{committed:,} won committed today (filled or working) + {amount:,} > "
+                f"{settings.max_amount_per_day:,}",
             )
         return quantity
 

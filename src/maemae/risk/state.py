@@ -10,8 +10,13 @@ Counting conventions (docs/risk.md):
   that closes it are two trades and a partial fill counts the same as a full one.
 * An *entry* is a buy order that executed (again counted on its first fill); the stricter re-entry rule looks
   at the second and later entries of a stock on one day.
-* The day's traded amount and the order-rate window count orders *sent*, because a runaway loop is stopped
-  by what it sends, whatever later happens to the orders.
+* The order-rate window counts orders *sent*, whatever later happens to them: a loop that sends and cancels
+  is stopped by how fast it sends.
+* The day's amount counts what maemae *committed*: an order's amount (its price as the gate counted it, times
+  its shares) from the moment it is sent, less the unfilled shares of an order that ends without filling
+  them (cancelled, expired, rejected; a re-priced order is still the same order, counted once). So it is
+  what was filled plus what is still working; an ordinary day of cancelled and re-priced orders does not
+  reach the cap, and a runaway loop still does, as its orders fill or stay working.
 * Daily counters belong to one KRX trading day (Asia/Seoul) and reset in ``start_day`` when a new one starts;
   the last sell time and price per stock outlive the day, so a cooldown can run across the close.
 """
@@ -50,6 +55,15 @@ class TakeProfitMark:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class CountedOrder:
+    """A working order's part in the day's amount: the price per share it was counted at and its shares, so
+    that the shares it ends without filling are taken back at the same price."""
+
+    price: int
+    quantity: int
+
+
 @dataclass(slots=True)
 class RiskState:
     """Locks, counters and halts of the risk gate. Mutated only through its methods by the ``RiskGate``."""
@@ -66,6 +80,7 @@ class RiskState:
     entries_by_code: dict[StockCode, int] = field(default_factory=dict)
     counted_orders: set[str] = field(default_factory=set)
     amount_today: int = 0
+    working_orders: dict[str, CountedOrder] = field(default_factory=dict)
     order_times: deque[datetime] = field(default_factory=deque)
 
     # -- the trading day -------------------------------------------------------------------------------------
@@ -85,6 +100,7 @@ class RiskState:
         self.entries_by_code.clear()
         self.counted_orders.clear()
         self.amount_today = 0
+        self.working_orders.clear()
         self.order_times.clear()
 
     def move_day_start(self, amount: int) -> None:
@@ -109,6 +125,21 @@ class RiskState:
         self.amount_today += amount
         self.order_times.append(at)
         self._prune_rate_window(at)
+
+    def note_order_working(self, order_id: str, price: int, quantity: int) -> None:
+        """Remember what the order just sent was counted at (``price`` a share, ``quantity`` shares), so that
+        :meth:`note_order_ended` can take back the shares it does not fill. Saved with the order."""
+        self.working_orders[order_id] = CountedOrder(price, quantity)
+
+    def note_order_ended(self, order_id: str, filled: int) -> None:
+        """An order ended (filled, cancelled, expired, rejected) with ``filled`` shares executed: its unfilled
+        shares leave the day's amount, at the price they were counted at. Taken back once: the order leaves
+        ``working_orders``, and the two are saved together, so an order that ends again after a restart (a
+        query settling it) finds nothing to take back. An order of an earlier day, or one sent before a
+        restart from a state saved without ``working_orders``, is not there either and changes nothing."""
+        counted = self.working_orders.pop(order_id, None)
+        if counted is not None:
+            self.amount_today -= counted.price * max(counted.quantity - filled, 0)
 
     def note_fill(self, order_id: str, code: StockCode, side: Side, price: int, at: datetime) -> bool:
         """Record one fill; returns True when it is the order's first fill, i.e. when a trade was counted."""
@@ -169,6 +200,10 @@ class RiskState:
             "entries_by_code": {str(c): n for c, n in sorted(self.entries_by_code.items())},
             "counted_orders": sorted(self.counted_orders),
             "amount_today": self.amount_today,
+            "working_orders": {
+                order_id: {"price": c.price, "quantity": c.quantity}
+                for order_id, c in sorted(self.working_orders.items())
+            },
             "order_times": [t.isoformat() for t in self.order_times],
         }
 
@@ -200,6 +235,7 @@ class RiskState:
             },
             counted_orders={str(o) for o in reader.sequence("counted_orders")},
             amount_today=reader.integer("amount_today"),
+            working_orders=reader.working_orders("working_orders"),
             order_times=deque(
                 [
                     reader.timestamp(f"order_times[{i}]", value)
@@ -285,5 +321,26 @@ class _Reader:
             at=self.timestamp(f"{key}.at", value.get("at")),
         )
 
+    def working_orders(self, key: str) -> dict[str, CountedOrder]:
+        """The working orders' counted amounts; none in a state saved before they were kept (its open orders
+        then count in full until the day ends, as every order did)."""
+        value = self._data.get(key, {})
+        if not isinstance(value, dict):
+            raise DataError(f"risk state field '{key}': got {value!r}, expected a mapping by order id")
+        return {
+            str(order_id): self.counted_order(f"{key}.{order_id}", item) for order_id, item in value.items()
+        }
+
+    def counted_order(self, key: str, value: Any) -> CountedOrder:
+        if not isinstance(value, dict):
+            raise DataError(
+                f"risk state field '{key}': got {value!r}, expected {{'price': ..., 'quantity': ...}}"
+            )
+        return CountedOrder(
+            price=self.integer(f"{key}.price", value.get("price")),
+            quantity=self.integer(f"{key}.quantity", value.get("quantity")),
+        )
+
 
 pickle_by_fields(TakeProfitMark)  # see maemae.compiled
+pickle_by_fields(CountedOrder)

@@ -172,6 +172,10 @@ _DETAILS: Wordings = (
     (re.compile(rf"{_N} shares > {_N}"), lambda m: f"{m[1]}주 > {m[2]}주"),
     (re.compile(rf"{_N} won > {_N}"), lambda m: f"{m[1]}원 > {m[2]}원"),
     (
+        re.compile(rf"{_N} won committed today \(filled or working\) \+ {_N} > {_N}"),
+        lambda m: f"오늘 체결·미체결 {m[1]}원 + {m[2]}원 > {m[3]}원",
+    ),
+    (  # the same check's words before it took back unfilled orders, in notes stored then
         re.compile(rf"{_N} won sent today \+ {_N} > {_N}"),
         lambda m: f"오늘 보낸 {m[1]}원 + {m[2]}원 > {m[3]}원",
     ),
