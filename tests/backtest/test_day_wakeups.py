@@ -27,6 +27,7 @@ def make_day(flat: np.ndarray, held: np.ndarray, quantity: np.ndarray, closes: n
         {},
         {},
         closes,
+        np.zeros((codes, bars), dtype=np.int64),
         np.zeros((codes, bars), dtype=np.int8),
         {code: row for row, code in enumerate(names)},
         flat,

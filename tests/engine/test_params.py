@@ -69,7 +69,11 @@ def test_params_set_when_valid_then_saved_audited_and_shown(
             "1",
             "params: unknown key 'risk.no_such_rule' (allowed under risk: cooldown, reentry, ",
         ),
-        ("strategies.daily.params.short", "5", "cannot change while running (only risk.* and execution.*)"),
+        (
+            "strategies.daily.class",
+            "x",
+            "cannot change while running (only risk.*, execution.* and strategies",
+        ),
         # read when a run starts: the kill switch's flag file, the timers
         ("execution.halt_file", "var/OTHER", "params: 'execution.halt_file' is read when a run starts, so"),
         ("execution.reconcile_s", "120", "params: 'execution.reconcile_s' is read when a run starts, so"),

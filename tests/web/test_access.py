@@ -295,6 +295,21 @@ def test_params_when_value_is_a_json_number_boolean_or_object_then_in_force(serv
     assert shown["risk.trailing_stop.enabled"] is True
 
 
+def test_params_when_a_strategy_param_then_refused_or_in_force_as_by_the_cli(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The configured strategies' parameters change through the dashboard as through ``params set``."""
+    headers = _bearer(served)
+    key = "strategies.minute.params.period"
+    cli_line = refused(main(["params", "set", "--config", str(served.config_file), key, "1"]), capsys)
+    bad = httpx.post(served.url + "/api/params", json={"key": key, "value": 1}, headers=headers)
+    assert bad.status_code == 400
+    assert bad.json() == {"error": cli_line.removeprefix("error: ")}
+    good = httpx.post(served.url + "/api/params", json={"key": key, "value": 9}, headers=headers)
+    assert good.json() == {"key": key, "old": 14, "new": 9}
+    assert httpx.get(served.url + "/api/view", headers=headers).json()["parameters"][key] == 9
+
+
 def test_labels_when_lang_chosen_then_korean_or_english(served: Served) -> None:
     with _logged_in(served) as client:
         korean = client.get("/?lang=ko").text

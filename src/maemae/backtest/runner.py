@@ -161,6 +161,7 @@ class _Day:
     data: dict[StockCode, CodeDay]
     history: dict[StockCode, DailyCloses]
     closes: np.ndarray  # codes x bars: the last price of each code at each bar
+    volumes: np.ndarray  # codes x bars: each code's volume of the day so far, at each bar
     signals: np.ndarray  # codes x bars: the daily strategy's signal at each bar
     index_of: dict[StockCode, int]
     # bars x codes: where the minute strategy may act on a code it does not hold (flat) and on one it holds
@@ -353,6 +354,7 @@ class BacktestRunner:
         engine.orders.listeners.append(self.recorder)
         self.selector = universe_selector(engine.config, market.calendar)
         self.price_of: Callable[[StockCode], int] | None = None  # the running day's prices (for valuations)
+        self._day: _Day | None = None  # the day being run
         self._listings: dict[StockCode, tuple[InstrumentType, Market]] = {}  # see ``_listing``
         # the speed hooks are given the whole day at once: a user's are checked on the run's first days, and
         # replaced for the rest of the run by what they stand for when they look ahead
@@ -397,6 +399,23 @@ class BacktestRunner:
                 if progress:
                     progress(number + 1, len(days))
         return self.recorder
+
+    def use_strategies(self, daily: DailyStrategy, minute: MinuteStrategy) -> None:
+        """Trade on with ``daily`` and ``minute`` (their parameters changed while running, ``engine.params``):
+        the running day's daily signals are evaluated again with ``daily``, over as many daily bars as it
+        asks for, from the next step on. Only a run that visits every code at every bar takes them (a paper
+        replay): the wake-up masks a backtest steps by are the old strategy's."""
+        if not self.every_bar:
+            raise RuntimeError("strategies change only in a run that steps every bar")
+        self.engine.daily, self.engine.minute, self.engine.kernel.minute = daily, minute, minute
+        prepared = self._day
+        if prepared is None:
+            return
+        loaded = self.market.history.closes_before(prepared.codes, prepared.grid.day, daily.history_days())
+        prepared.history = {code: loaded[code] for code in prepared.codes}
+        prepared.signals = self._day_signals(
+            prepared.codes, prepared.history, prepared.closes, prepared.volumes, False
+        )
 
     # ----- preparing a day
     def _universe(self, day: date) -> Universe:
@@ -451,6 +470,7 @@ class BacktestRunner:
             data,
             history,
             closes,
+            volumes,
             signals,
             {code: row for row, code in enumerate(codes)},
             flat_wake,
@@ -787,6 +807,7 @@ class BacktestRunner:
     ) -> None:
         engine, grid = self.engine, prepared.grid
         price_of = self.price_of = _DayPrices(prepared, self.market, grid.day)
+        self._day = prepared
         pre_open = grid.schedule.open - timedelta(minutes=10)
         engine.clock.set(pre_open)
         engine.kernel.start_day(grid.day, pre_open, prepared.data, price_of)

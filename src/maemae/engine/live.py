@@ -64,7 +64,7 @@ from maemae.krx.ticks import tick_table
 from maemae.ports.broker import Quote
 from maemae.ports.state import StateStore
 from maemae.risk.state import TradingState
-from maemae.strategy.api import DailyInput, Signal, evaluated
+from maemae.strategy.api import DailyInput, DailyStrategy, MinuteStrategy, Signal, evaluated
 
 log = structlog.get_logger("maemae.live")
 
@@ -237,7 +237,7 @@ class LiveDay:
         self._switch = OperatorSwitch(
             store, core.kernel, recorder, self.config.execution.halt_file, self.alerts
         )
-        self._params = ParamsWatcher(store, self.config, core.kernel, recorder)
+        self._params = ParamsWatcher(store, self.config, core.kernel, recorder, self._use_strategies)
         self._shortfalls = ShortfallWatch()
         self.closed = False
         # an earlier run of the day stopped half-way: its memory of the day, to go on from exactly
@@ -471,6 +471,18 @@ class LiveDay:
         if self.feed is not None:
             for code, bar in trades:
                 self.feed.on_bar(code, bar)
+
+    def _use_strategies(self, daily: DailyStrategy, minute: MinuteStrategy, now: datetime) -> None:
+        """Trade on with strategies whose parameters changed while running (``engine.params``): each stock's
+        daily bars loaded again when ``daily`` asks for another number of them, and the daily signals
+        evaluated with it at once, not at the next ``daily_eval_s``."""
+        core = self.core
+        days = daily.history_days()
+        if days != core.daily.history_days():
+            for stock in self.stocks.values():
+                stock.history = self.market.history.daily_before(stock.code, self.day, days)
+        core.daily, core.minute = daily, minute
+        self.evaluate_daily(now)
 
     def evaluate_daily(self, now: datetime) -> None:
         """The daily strategy on the live price as today's close (SPEC 3)."""

@@ -5,9 +5,13 @@ is refused with one line and the old one stays. A valid one is saved as an overr
 ``params`` with a ``param_changes`` row and an audit record, in one transaction; the running engine applies
 the overrides before its next step, and an engine started later starts with them.
 
-Only ``risk.*`` and ``execution.*`` keys change at run time: they are read at every decision. Strategy
-parameters shape the day's pre-computed signals and the universe is chosen before the open, so those change
-in the config file, for the next start.
+``risk.*`` and ``execution.*`` keys change at run time: they are read at every decision. So do the
+configured strategies' own parameters, ``strategies.daily.params.<name>`` and
+``strategies.minute.params.<name>``: validated by the strategy's ``Params`` model, and applied by building
+the strategies again (a strategy's cached state is rebuilt from the bars) and evaluating the day's daily
+signals with them; a daily strategy that then needs another number of daily bars (``history_days()``) has
+them loaded at once. The strategies' classes and the universe are chosen before the open, so those change in
+the config file, for the next start.
 """
 
 from __future__ import annotations
@@ -15,18 +19,26 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, get_args
 
 from maemae.config import MaemaeConfig, parse_config
+from maemae.engine.composition import load_strategies
 from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
 from maemae.errors import ConfigError
 from maemae.ports.state import AuditEntry, ParamChange, StateChange, StateStore
+from maemae.strategy.api import DailyStrategy, MinuteStrategy
+from maemae.strategy.loader import load_daily, load_minute
+
+# a running day's driver, given the strategies built again with changed parameters and the moment
+Rebuild = Callable[[DailyStrategy, MinuteStrategy, datetime], None]
 
 PARAMS_DOCUMENT = "params"
 RUNTIME_SECTIONS = ("risk", "execution")
+STRATEGY_SLOTS = ("daily", "minute")
 # execution keys a run reads once, when it starts (its timers, the kill switch's flag file it watches): a
 # change saved while it runs would show in `params get` and be in force for nobody until the next start
 READ_AT_START = frozenset(
@@ -50,7 +62,10 @@ def _annotation(key: str) -> Any:
 
 
 def _takes_a_number(key: str) -> bool:
-    """Whether ``key`` holds a number (or None): ``nan`` typed for a choice is refused by its own check."""
+    """Whether ``key`` holds a number (or None): ``nan`` typed for a choice is refused by its own check. A
+    strategy parameter is typed by the strategy's own model, whose check names what it expects."""
+    if strategy_slot(key) is not None:
+        return False
     annotation = _annotation(key)
     return bool({annotation, *get_args(annotation)} & {int, float, Decimal})
 
@@ -71,6 +86,39 @@ def _refuse_non_finite(key: str, raw: str) -> None:
         return  # not a number at all: the models say what was expected
     if not math.isfinite(number):
         raise ConfigError(f"params: {key} = {raw}: expected a finite number")
+
+
+def strategy_slot(key: str) -> str | None:
+    """``daily`` or ``minute`` when ``key`` names one parameter of that configured strategy
+    (``strategies.daily.params.short``), else None."""
+    parts = key.split(".")
+    if len(parts) == 4 and parts[0] == "strategies" and parts[1] in STRATEGY_SLOTS and parts[2] == "params":
+        return parts[1]
+    return None
+
+
+def _changes_while_running(key: str) -> bool:
+    return key.split(".")[0] in RUNTIME_SECTIONS or strategy_slot(key) is not None
+
+
+def _strategies(config: MaemaeConfig) -> dict[str, DailyStrategy | MinuteStrategy]:
+    """The configured strategies by slot, loaded: their ``Params`` check the parameters (one line naming the
+    key, the value and what was expected) and fill in the defaults the config file left out."""
+    loaded: dict[str, DailyStrategy | MinuteStrategy] = {}
+    if config.strategies.daily is not None:
+        loaded["daily"] = load_daily(config.strategies.daily)
+    if config.strategies.minute is not None:
+        loaded["minute"] = load_minute(config.strategies.minute)
+    return loaded
+
+
+def _dump(config: MaemaeConfig, mode: str) -> dict[str, Any]:
+    """``config`` as a tree (``mode`` as pydantic's), each strategy's ``params`` in full, defaults included:
+    a parameter the file does not set is in force all the same, and can be read and changed by its key."""
+    tree = config.model_dump(mode=mode, by_alias=True)
+    for slot, strategy in _strategies(config).items():
+        tree["strategies"][slot]["params"] = strategy.params.model_dump(mode=mode)
+    return tree
 
 
 def _parse_value(raw: str) -> Any:
@@ -107,13 +155,18 @@ def _set(tree: dict[str, Any], key: str, value: Any) -> None:
 def with_overrides(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfig:
     """``base`` with every override applied, validated as a whole."""
     tree = base.model_dump(mode="json", by_alias=True)
+    strategic = any(strategy_slot(key) for key in overrides)
+    full = _dump(base, "json") if strategic else tree  # a strategy's parameters with its defaults
     for key, value in overrides.items():
-        value_at(tree, key)
+        value_at(full, key)
         _set(tree, key, value)
     try:
-        return parse_config(tree, "params")
+        changed = parse_config(tree, "params")
+        if strategic:
+            _strategies(changed)  # a strategy's own model refuses a parameter it cannot take
     except ConfigError as error:
-        raise ConfigError(str(error).splitlines()[0]) from None
+        raise ConfigError(f"params: {str(error).splitlines()[0].removeprefix('params: ')}") from None
+    return changed
 
 
 def request_change(
@@ -121,9 +174,10 @@ def request_change(
 ) -> tuple[Any, Any]:
     """Validate and save one change; returns the values in force before and after it (``in_force``: a
     Decimal stays a Decimal). Nothing is saved when it is refused."""
-    if key.split(".")[0] not in RUNTIME_SECTIONS:
+    if not _changes_while_running(key):
         raise ConfigError(
-            f"params: {key!r} cannot change while running (only risk.* and execution.*): edit the config file"
+            f"params: {key!r} cannot change while running (only risk.*, execution.* and "
+            "strategies.daily.params.* or strategies.minute.params.*): edit the config file"
         )
     if key in READ_AT_START:
         raise ConfigError(
@@ -159,7 +213,8 @@ def request_reset(
     saved, never validated, and only the overrides left must hold.
     """
     overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
-    value_at(base.model_dump(mode="json", by_alias=True), key)  # an unknown key is named as such
+    tree = _dump(base, "json") if strategy_slot(key) else base.model_dump(mode="json", by_alias=True)
+    value_at(tree, key)  # an unknown key is named as such
     holding = _holding(overrides, key)
     if holding is not None:
         raise ConfigError(
@@ -231,7 +286,10 @@ def _with_saved(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfig:
 def stored_value(config: MaemaeConfig, key: str) -> Any:
     """The value at ``key`` as a parameter change saves it (JSON): a Decimal as the number it is. The models'
     JSON dump writes a Decimal as text, and a change's old value read ``"4" -> 4.5``."""
-    python, json_tree = config.model_dump(by_alias=True), config.model_dump(mode="json", by_alias=True)
+    if strategy_slot(key) is not None:
+        python, json_tree = _dump(config, "python"), _dump(config, "json")
+    else:
+        python, json_tree = config.model_dump(by_alias=True), config.model_dump(mode="json", by_alias=True)
     return _numbers(value_at(python, key), value_at(json_tree, key))
 
 
@@ -245,23 +303,42 @@ def _numbers(python: Any, json_value: Any) -> Any:
 
 
 def in_force(config: MaemaeConfig, key: str | None = None) -> Any:
-    """The runtime sections of ``config``, or the value at ``key``, as Python values.
+    """The runtime sections of ``config`` with the strategies' parameters, or the value at ``key``, as Python
+    values.
 
     A Decimal stays a Decimal, so that a caller can print it as the number it is: a JSON dump of the models
     turns it into text, which ``params get`` showed as ``"0.5"``.
     """
-    tree = config.model_dump(by_alias=True)
-    return value_at(tree, key) if key else {section: tree[section] for section in RUNTIME_SECTIONS}
+    if key is not None and not key.startswith("strategies"):
+        return value_at(config.model_dump(by_alias=True), key)
+    tree = _dump(config, "python")
+    if key is not None:
+        return value_at(tree, key)
+    strategies = {slot: {"params": spec["params"]} for slot, spec in tree["strategies"].items() if spec}
+    return {section: tree[section] for section in RUNTIME_SECTIONS} | {"strategies": strategies}
+
+
+def _of_strategies(overrides: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in overrides.items() if strategy_slot(key) is not None}
 
 
 class ParamsWatcher:
-    """Polled before each step: applies saved overrides to the running engine's risk and execution rules."""
+    """Polled before each step: applies saved overrides to the running engine's risk and execution rules,
+    and hands strategies built again with changed parameters to the day's driver (``rebuild``)."""
 
-    def __init__(self, store: StateStore, base: MaemaeConfig, kernel: TradingKernel, recorder: StateRecorder):
+    def __init__(
+        self,
+        store: StateStore,
+        base: MaemaeConfig,
+        kernel: TradingKernel,
+        recorder: StateRecorder,
+        rebuild: Rebuild,
+    ):
         self.store = store
         self.base = base
         self.kernel = kernel
         self.recorder = recorder
+        self.rebuild = rebuild
         self.applied: dict[str, Any] = {}
 
     def poll(self, now: datetime) -> None:
@@ -272,8 +349,13 @@ class ParamsWatcher:
         self.kernel.gate.config = config.risk
         self.kernel.exits.config = config.risk
         self.kernel.orders.config = config.execution
+        if _of_strategies(overrides) != _of_strategies(self.applied):
+            daily, minute = load_strategies(config)
+            self.kernel.minute = minute  # a new object: nothing the old one cached is carried over
+            self.rebuild(daily, minute, now)
         changed = {k: v for k, v in overrides.items() if self.applied.get(k) != v}
-        dumped = config.model_dump(mode="json", by_alias=True)
+        plain = config.model_dump(mode="json", by_alias=True)
+        dumped = _dump(config, "json") if _of_strategies(self.applied) else plain
         changed |= {k: value_at(dumped, k) for k in self.applied if k not in overrides}  # reset: the file's
         self.applied = overrides
         self.recorder.checkpoint(audit=[AuditEntry(now, "param", "applied", changed)])

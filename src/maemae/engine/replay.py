@@ -8,9 +8,10 @@ restart continues the day where it stopped, without sending an order twice or lo
 
 An order whose request's reply was lost (a submit, cancel or modify) is settled by querying the venue at the
 end of the step, as recovery does after a restart. Before every step it obeys the kill switch
-(``engine.operator``) and applies changed parameters (``engine.params``). Cash and holdings are reconciled
-with the venue every ``execution.reconcile_s`` of market time, by the rule of ``execution.reconciliation``
-(trades made outside maemae show up there, are audited and left alone).
+(``engine.operator``) and applies changed parameters (``engine.params``; a strategy's parameter builds the
+strategies again and evaluates the day's daily signals again from that step on). Cash and holdings are
+reconciled with the venue every ``execution.reconcile_s`` of market time, by the rule of
+``execution.reconciliation`` (trades made outside maemae show up there, are audited and left alone).
 
 It runs in "every bar" mode, as the live loop does: each step is decided from the state alone, so a step
 redone after a restart decides exactly what it would have decided the first time.
@@ -166,7 +167,9 @@ def run_persisted_replay(
             )
 
     switch = OperatorSwitch(store, engine.kernel, recorder, config.execution.halt_file, sink)
-    params = ParamsWatcher(store, config, engine.kernel, recorder)
+    params = ParamsWatcher(
+        store, config, engine.kernel, recorder, lambda daily, minute, _: runner.use_strategies(daily, minute)
+    )
 
     def before_step(at: datetime) -> None:
         if pace is not None:
