@@ -260,3 +260,26 @@ def test_live_day_when_a_strategy_param_changes_then_its_stocks_are_judged_as_by
     assert {n for n, _, _ in changed.values()} == {15}
     assert {n for n, _, _ in unchanged.values()} == {10}
     assert [s for _, s, _ in changed.values()] != [s for _, s, _ in unchanged.values()]
+
+
+def test_params_reset_when_the_strategys_class_changed_then_drops_the_override_it_no_longer_has(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A saved ``short`` of ``sma_daily``, and then the file's daily strategy became one without ``short``:
+    every ``params`` command and a run's start refuse the override naming ``params reset``, which drops it."""
+    path = _config(market_root, tmp_path)
+    assert main(["db", "migrate", "--config", str(path)]) == 0
+    key = "strategies.daily.params.short"
+    assert main(["params", "set", "--config", str(path), key, "4"]) == 0
+    (tmp_path / "mine.py").write_text(USER_DAILY, encoding="utf-8")
+    text = path.read_text(encoding="utf-8").replace(
+        'class = "sma_daily"\nparams = { short = 3, long = 10 }', f'class = "{tmp_path / "mine.py"}:Mine"'
+    )
+    path.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["params", "get", "--config", str(path)]) == 2
+    assert f"`maemae params reset --config F {key}`" in capsys.readouterr().err
+    assert main(["params", "reset", "--config", str(path), key]) == 0
+    assert f"{key}: 4 -> null from the config file" in capsys.readouterr().out
+    assert main(["params", "get", "--config", str(path), "strategies.daily.params.lookback"]) == 0
+    assert capsys.readouterr().out == "3\n"

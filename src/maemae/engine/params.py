@@ -213,8 +213,10 @@ def request_reset(
     saved, never validated, and only the overrides left must hold.
     """
     overrides = dict(store.runtime_document(PARAMS_DOCUMENT) or {})
-    tree = _dump(base, "json") if strategy_slot(key) else base.model_dump(mode="json", by_alias=True)
-    value_at(tree, key)  # an unknown key is named as such
+    gone = _gone_from_its_strategy(base, overrides, key)
+    if not gone:
+        tree = _dump(base, "json") if strategy_slot(key) else base.model_dump(mode="json", by_alias=True)
+        value_at(tree, key)  # an unknown key is named as such
     holding = _holding(overrides, key)
     if holding is not None:
         raise ConfigError(
@@ -228,7 +230,7 @@ def request_reset(
     for saved in dropped:  # the key's own override and those of its parts: the file's value, all of it
         del overrides[saved]
     changed = _with_saved(base, overrides)  # another refused override is named with its own reset
-    new = stored_value(changed, key)
+    new = None if gone else stored_value(changed, key)
     store.commit(
         StateChange(
             runtime={PARAMS_DOCUMENT: overrides},
@@ -236,7 +238,20 @@ def request_reset(
             audit=[AuditEntry(at, "param", key, {"old": old, "new": new, "by": actor, "reset": True})],
         )
     )
-    return old, in_force(changed, key)
+    return old, None if gone else in_force(changed, key)
+
+
+def _gone_from_its_strategy(base: MaemaeConfig, overrides: dict[str, Any], key: str) -> bool:
+    """Whether ``key`` is a saved strategy parameter that the configured strategy no longer has (its class
+    was changed in the config file): every run's start refuses the override, naming ``params reset``, so the
+    reset must drop it although the key is unknown now."""
+    if key not in overrides or strategy_slot(key) is None:
+        return False
+    try:
+        value_at(_dump(base, "json"), key)
+    except ConfigError:
+        return True
+    return False
 
 
 def _holding(overrides: dict[str, Any], key: str) -> str | None:
