@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -249,3 +250,20 @@ def test_load_when_a_strategy_is_in_the_other_slot_says_where_it_goes() -> None:
     with pytest.raises(ConfigError) as info:
         load_minute(StrategySpec.model_validate({"class": "sma_daily"}))
     assert str(info.value).endswith("; SMADaily is a daily strategy: put it under [strategies.daily]")
+
+
+def test_load_when_the_file_is_unchanged_then_it_runs_once_and_again_once_edited(tmp_path: Path) -> None:
+    """A run's start and the dashboard's view every two seconds load the strategies again: the user's file
+    runs once for each text it has, as an import would, and an edited file is the one loaded."""
+    runs = tmp_path / "runs.txt"
+    marker = f"open({str(runs)!r}, 'a').write('x')\n"
+    path = example(tmp_path)
+    path.write_text(marker + path.read_text("utf-8"), encoding="utf-8")
+    spec = StrategySpec.model_validate({"class": f"{path}:EveryDay"})
+    first, second = load_daily(spec), load_daily(spec)
+    assert type(first) is type(second)
+    assert runs.read_text() == "x"
+    path.write_text(path.read_text("utf-8") + "\nEDITED = True\n", encoding="utf-8")
+    third = load_daily(spec)
+    assert runs.read_text() == "xx"
+    assert sys.modules[type(third).__module__].EDITED is True

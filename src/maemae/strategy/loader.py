@@ -7,9 +7,11 @@ strategy subclasses ``DailyStrategy`` or ``MinuteStrategy`` (docs/strategies.md)
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,6 +56,29 @@ def _load_class(spec: str, where: str, base: type[Any]) -> type[Any]:
     path = Path(file)
     if not path.is_file():
         raise StrategyLoadError(f"{where}.class = {spec!r}: no such file {path}{where_relative(path)}")
+    found = getattr(_module(path, spec, where), name, None)
+    if not isinstance(found, type):
+        raise StrategyLoadError(f"{where}.class = {spec!r}: {path} has no class {name}")
+    return found
+
+
+# each user file's module by its resolved path, with a digest of the text it was run from
+_MODULES: dict[Path, tuple[bytes, ModuleType]] = {}
+
+
+def _module(path: Path, spec: str, where: str) -> ModuleType:
+    """The module of the user's file, run once for each text it has: a run's start loads its strategies
+    several times (the start checks, the engine, the warm-up), and `params get` and the dashboard's view load
+    them to show their parameters, every two seconds; an import runs a file once too. A file changed since
+    is run again, so an edited strategy is the one loaded."""
+    key = path.resolve()
+    try:
+        digest = hashlib.sha256(path.read_bytes()).digest()
+    except OSError as error:
+        raise StrategyLoadError(f"{where}.class = {spec!r}: cannot read {path}: {error.strerror}") from None
+    cached = _MODULES.get(key)
+    if cached is not None and cached[0] == digest:
+        return cached[1]
     module_spec = importlib.util.spec_from_file_location(f"maemae_user_{path.stem}", path)
     if module_spec is None or module_spec.loader is None:
         raise StrategyLoadError(f"{where}.class = {spec!r}: cannot load {path} as Python")
@@ -70,10 +95,8 @@ def _load_class(spec: str, where: str, base: type[Any]) -> type[Any]:
     except HOOK_FAILURES as error:  # the user's file failed to import: a config problem
         del sys.modules[module_spec.name]
         raise StrategyLoadError(f"{where}.class = {spec!r}: importing {path} failed: {error!r}") from None
-    found = getattr(module, name, None)
-    if not isinstance(found, type):
-        raise StrategyLoadError(f"{where}.class = {spec!r}: {path} has no class {name}")
-    return found
+    _MODULES[key] = (digest, module)
+    return module
 
 
 class ParamsError(StrategyLoadError):
