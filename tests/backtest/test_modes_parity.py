@@ -47,6 +47,16 @@ CONFIGS: dict[str, dict[str, Any]] = {
     },
     # the book is often full: flat stocks are not asked for entries until a sell fill frees a slot
     "full_book": {"risk": {"sizing": {"max_positions": 2}}},
+    # buys working for 30 minutes when the stop liquidates, their fills moving equity to the stop's level on
+    # their own bar
+    "capped_liquidation": {
+        "risk": {
+            "portfolio_stop": {"enabled": True, "day_loss_pct": "0.3", "liquidate": True},
+            "stop_loss": {"enabled": False},
+        },
+        "execution": {"unfilled_timeout_s": 1800},
+        "broker": {"sim": {"max_volume_share": "0.02"}},
+    },
     "one_trade_a_day_market_orders": {
         "risk": {
             "one_trade_a_day": {"enabled": True},

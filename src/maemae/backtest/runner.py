@@ -849,10 +849,7 @@ class BacktestRunner:
             engine.orders.check_timeouts(now)
         if k == 0:
             engine.kernel.park_safe_asset(now, self._buy_signals(prepared), price_of)
-        filled = {f.code for f in fills}
-        for code in filled:
-            self._set_wake(prepared, code)
-        acting = self._acting(prepared, filled, k) if filled and not self.every_bar else set()
+        acting = self._after_fills(prepared, fills, k)
         for code in self._visits(prepared, woken, acting, bool(exits)):
             row = prepared.index_of[code]
             signal = _SIGNALS[prepared.signals.item(row, k)]
@@ -867,6 +864,19 @@ class BacktestRunner:
                 self._update_exit_bar(prepared, code, k + 1)
         if fills or prepared.stop_bar == k:
             prepared.stop_bar = self._stop_bar(prepared, k + 1)
+
+    def _after_fills(self, prepared: _Day, fills: list[Fill], k: int) -> set[StockCode]:
+        """Each code filled at step k wakes on the mask for its holding now; in the wake-up run, returns those
+        that can act at k (``_acting``) and looks for the portfolio stop again from k itself: a fill moves
+        cash and holdings, so equity may reach the stop's level on the fill's own bar, where the every-bar
+        run checks it."""
+        filled = {f.code for f in fills}
+        for code in filled:
+            self._set_wake(prepared, code)
+        if not filled or self.every_bar:
+            return set()
+        prepared.stop_bar = self._stop_bar(prepared, k)
+        return self._acting(prepared, filled, k)
 
     def _visits(
         self, prepared: _Day, woken: list[StockCode], acting: set[StockCode], exits: bool
