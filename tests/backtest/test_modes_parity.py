@@ -47,8 +47,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     },
     # the book is often full: flat stocks are not asked for entries until a sell fill frees a slot
     "full_book": {"risk": {"sizing": {"max_positions": 2}}},
-    # buys working for 30 minutes when the stop liquidates, their fills moving equity to the stop's level on
-    # their own bar
+    # liquidations cut short by capped fills and sent again; buys working for 30 minutes when the stop trips,
+    # their fills moving equity to the stop's level on their own bar
     "capped_liquidation": {
         "risk": {
             "portfolio_stop": {"enabled": True, "day_loss_pct": "0.3", "liquidate": True},
@@ -124,10 +124,10 @@ def test_backtest_when_safe_asset_time_cut_and_portfolio_stop_fire_modes_still_a
     sources = {o.source.value for o in fast.engine.orders.orders.values() if o.filled_quantity}
     assert {"safe_asset", "time_cut", "portfolio_stop"} <= sources
     # the warning says when the stop fired in the run's time (its record's ts is the wall clock's): the
-    # moment its liquidation orders were decided
+    # moment its liquidation orders were decided (those selling a remainder come later: "sell the rest")
     fired = {entry["at"] for entry in logs if entry["event"] == "portfolio_stop"}
-    liquidations = fast.engine.orders.orders.values()
-    assert fired == {o.created_at.isoformat() for o in liquidations if o.source.value == "portfolio_stop"}
+    liquidations = [o for o in fast.engine.orders.orders.values() if o.source.value == "portfolio_stop"]
+    assert fired == {o.created_at.isoformat() for o in liquidations if o.reason == "portfolio stop"}
     assert [(f.fill_id, f.quantity, f.price) for f in fast.recorder.fills] == [
         (f.fill_id, f.quantity, f.price) for f in slow.recorder.fills
     ]

@@ -89,6 +89,44 @@ def test_paper_when_replayed_in_process_then_same_orders_as_backtest(
     assert "replay 2025-12-04 with a new store (--store URL" in line
 
 
+def test_paper_when_a_liquidation_is_cut_short_then_it_sells_the_rest_as_the_backtest_does(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The portfolio stop liquidates on fills capped at 2 % of a bar's volume: the replay sends the rest
+    again at the same moments as both backtest modes, and ends the day holding nothing."""
+    config_file = tmp_path / "paper.toml"
+    config_file.write_text(
+        market_toml(root=market_root)
+        + f"""
+[risk.portfolio_stop]
+day_loss_pct = "0.1"
+liquidate = true
+
+[broker.sim]
+max_volume_share = "0.02"
+
+[store]
+url = "sqlite:///{tmp_path}/state.db"
+""",
+        encoding="utf-8",
+    )
+    assert main(["paper", "--config", str(config_file), "--replay", DAY.isoformat(), "--speed", "0"]) == 0
+    out = capsys.readouterr().out
+    config = load_config(config_file)
+    every_bar = run_backtest(config, start=DAY, end=DAY, every_bar=True)
+    wake_up = run_backtest(config, start=DAY, end=DAY, every_bar=False)
+    assert _terms(every_bar.engine.orders.orders.values()) == _terms(wake_up.engine.orders.orders.values())
+    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
+    try:
+        orders = store.load(DAY).orders
+        assert _terms(orders) == _terms(every_bar.engine.orders.orders.values())
+        assert any(o.reason == "portfolio_stop: sell the rest" and o.filled_quantity for o in orders)
+    finally:
+        store.close()
+    assert every_bar.recorder.days[-1].prices == {}
+    assert f"equity at the close {every_bar.recorder.days[-1].equity:,} won" in out
+
+
 def test_paper_when_options_are_bad_then_one_line_each(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -849,6 +849,7 @@ class BacktestRunner:
             engine.orders.check_timeouts(now)
         if k == 0:
             engine.kernel.park_safe_asset(now, self._buy_signals(prepared), price_of)
+        engine.kernel.follow_through(now, price_of)
         acting = self._after_fills(prepared, fills, k)
         for code in self._visits(prepared, woken, acting, bool(exits)):
             row = prepared.index_of[code]

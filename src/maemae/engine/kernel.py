@@ -26,7 +26,7 @@ from maemae.domain.clock_time import moment_ns
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market, OrderType, Side
 from maemae.domain.events import DomainEvent, OrderStateChanged
-from maemae.domain.intents import IntentSource, OrderIntent
+from maemae.domain.intents import EXIT_SOURCES, IntentSource, OrderIntent
 from maemae.domain.order_states import TERMINAL_STATES, OrderState
 from maemae.errors import HOOK_FAILURES, StrategyError
 from maemae.execution.order_manager import OrderManager
@@ -191,6 +191,12 @@ class TradingKernel:
         self._high_water_ts: dict[StockCode, int] = {}
         self._high_since: HighSince | None = None  # the compiled scan, fetched on first use (exit_scan)
         self.opened_on: dict[StockCode, date] = {}
+        # the day's exits that sell a whole position (stop, trailing stop, time-cut, portfolio stop) by code,
+        # kept until maemae owns none of it; and the codes ``follow_through`` is to sell: True for the rest
+        # of an exit order that ended with shares left, False for a position the liquidation has yet to sell
+        # (it had an order working when the stop tripped, or a fill bought it after)
+        self.must_sell: dict[StockCode, IntentSource] = {}
+        self._to_resend: dict[StockCode, bool] = {}
         self.strategy_errors = 0
         self.first_strategy_error = ""  # "strategy hook on code: error", for the end of a backtest
         self._error_tally = StrategyErrorTally()
@@ -220,6 +226,8 @@ class TradingKernel:
         self.data = dict(data)
         self.portfolio.start_day(day)
         self.gate.state.start_day(day, self.portfolio.equity(price_of))
+        self.must_sell.clear()  # a day's exit is that day's: the next day's rules decide again
+        self._to_resend.clear()
         for code, mark in list(self.gate.state.take_profit.items()):
             if mark.at.date() < day:  # a mark governs re-buys for its day only, and survives a restart
                 self.gate.state.clear_take_profit(code)
@@ -383,7 +391,9 @@ class TradingKernel:
             self._high_water_ts[code] = at
 
     def check_portfolio_stop(self, now: datetime, price_of: PriceOf) -> bool:
-        """Halt new entries for the day when equity falls to the stop level (and liquidate if configured)."""
+        """Halt new entries for the day when equity falls to the stop level; with ``liquidate``, cancel every
+        working order but the exits' and sell every position maemae owns (``follow_through`` sells the rest
+        of it, and any share a late fill buys, until the day's end)."""
         assert self.day is not None
         level = self.exits.portfolio_stop_level(self.gate.state.day_start_equity)
         if level is None or self.gate.state.is_halted(self.day):
@@ -396,10 +406,43 @@ class TradingKernel:
         # the wall clock's)
         log.warning("portfolio_stop", equity=equity, level=level, at=now.isoformat())
         if self.exits.config.portfolio_stop.liquidate:
-            for position in sorted(self.portfolio.held(), key=lambda p: p.code):
-                if not self.orders.has_open_order(position.code):
-                    self._decide(self.exits.liquidation(self.holding(position.code)), now, price_of)
+            for order in sorted(self.orders.open_orders(), key=lambda o: o.order_id):
+                if order.source not in EXIT_SOURCES:
+                    self.orders.cancel(order, now, "portfolio stop: liquidate")
+            for position in self.portfolio.held():
+                self.must_sell.setdefault(position.code, IntentSource.PORTFOLIO_STOP)
+                self._to_resend.setdefault(position.code, False)
+            self.follow_through(now, price_of)
         return True
+
+    def _liquidating(self) -> bool:
+        """Whether today's portfolio stop tripped with ``liquidate``: whatever maemae comes to own is sold."""
+        return (
+            self.day is not None
+            and self.exits.config.portfolio_stop.liquidate
+            and self.gate.state.is_halted(self.day)
+        )
+
+    def follow_through(self, now: datetime, price_of: PriceOf) -> None:
+        """Sell what the day's whole-position exits left: an exit order that ended (the unfilled timeout
+        cancelled it) with shares maemae still owns is sent again for them, as a new market order through the
+        gate, and so is a position a fill bought after a liquidating portfolio stop. A code waits while an
+        order of its is working (a buy being cancelled, a sell pending); one the gate refuses is not asked
+        again until another order of it ends. The drivers call it after the fills and timeouts of each step,
+        before the visits, so the backtest's wake-up steps, its every-bar mode and the live loop send the same
+        orders at the same moment."""
+        if not self._to_resend:
+            return
+        for code in sorted(self._to_resend):
+            if self.orders.has_open_order(code):
+                continue
+            rest = self._to_resend.pop(code)
+            source = self.must_sell.get(code)
+            if source is None or code not in self.data or self.portfolio.owned(code) == 0:
+                continue
+            holding = self.holding(code)
+            intent = self.exits.remainder(holding, source) if rest else self.exits.liquidation(holding)
+            self._decide(intent, now, price_of)
 
     def park_safe_asset(self, now: datetime, buy_signals: int, price_of: PriceOf) -> None:
         """At the open: idle cash goes into the safe asset when nothing qualifies, and comes out when
@@ -458,6 +501,8 @@ class TradingKernel:
         self._counted_price = decision.price  # tied to the order when it is SUBMITTED, and saved with it
         self.orders.submit(intent, decision.quantity, now, decision.detail)
         self._reservation = 0
+        if intent.source in EXIT_SOURCES:
+            self.must_sell.setdefault(intent.code, intent.source)
 
     def _context(
         self, intent: OrderIntent, now: datetime, price_of: PriceOf, index: int | None
@@ -533,6 +578,8 @@ class TradingKernel:
                 self.gate.state.note_order_ended(
                     event.order_id, self.orders.orders[event.order_id].filled_quantity
                 )
+                if event.new is OrderState.CANCELLED and event.code in self.must_sell:
+                    self._to_resend.setdefault(event.code, True)
             return
         fill = event.fill
         order = self.orders.orders[fill.order_id]
@@ -556,12 +603,16 @@ class TradingKernel:
                 # the bar the fill happened in counts from its close on
                 self._high_water_ts[fill.code] = moment_ns(fill.ts) - 1
             self.high_water[fill.code] = max(self.high_water[fill.code], fill.price)
+            if self._liquidating():  # a buy that was working when the stop tripped: sold in turn
+                self.must_sell.setdefault(fill.code, IntentSource.PORTFOLIO_STOP)
+                self._to_resend.setdefault(fill.code, False)
         elif order.source is IntentSource.TAKE_PROFIT:
             self.gate.state.mark_take_profit(fill.code, fill.price, fill.ts)
         if self.portfolio.owned(fill.code) == 0:
             self.high_water.pop(fill.code, None)
             self._high_water_ts.pop(fill.code, None)
             self.opened_on.pop(fill.code, None)
+            self.must_sell.pop(fill.code, None)
 
     def _submitted(self, order_id: str) -> None:
         """The order ``_decide`` approved is written down: its cash is reserved and its part in the day's
@@ -573,8 +624,10 @@ class TradingKernel:
 
     # ----- what a restart must not forget
     def exit_state(self) -> dict[str, Any]:
-        """The trailing stop's high-water marks and the time-cut's entry days, as plain JSON."""
+        """The trailing stop's high-water marks, the time-cut's entry days and the day's exits still selling,
+        as plain JSON."""
         return {
+            "must_sell": {str(c): s.value for c, s in sorted(self.must_sell.items())},
             "high_water": {str(c): p for c, p in sorted(self.high_water.items())},
             "high_water_ts": {str(c): t for c, t in sorted(self._high_water_ts.items())},
             "opened_on": {str(c): d.isoformat() for c, d in sorted(self.opened_on.items())},
@@ -584,6 +637,9 @@ class TradingKernel:
         self.high_water = {StockCode(c): int(p) for c, p in data.get("high_water", {}).items()}
         self._high_water_ts = {StockCode(c): int(t) for c, t in data.get("high_water_ts", {}).items()}
         self.opened_on = {StockCode(c): date.fromisoformat(d) for c, d in data.get("opened_on", {}).items()}
+        # an exit still selling when the process stopped: its remainder is looked at again after the restart
+        self.must_sell = {StockCode(c): IntentSource(s) for c, s in data.get("must_sell", {}).items()}
+        self._to_resend = dict.fromkeys(self.must_sell, True)
 
 
 pickle_by_fields(CodeDay)  # see maemae.compiled

@@ -515,6 +515,7 @@ class LiveDay:
             buys = sum(1 for s in self.stocks.values() if s.signal == Signal.BUY)
             kernel.park_safe_asset(now, buys, self.price_of)
             self._parked = True
+        kernel.follow_through(now, self.price_of)
         for code in sorted(kernel.data):
             data, stock = kernel.data[code], self.stocks[code]
             if len(data.bars) <= data.today_start:

@@ -177,6 +177,12 @@ class ExitRules:
             holding, holding.quantity, IntentSource.PORTFOLIO_STOP, "portfolio stop", OrderType.MARKET
         )
 
+    def remainder(self, holding: Holding, source: IntentSource) -> OrderIntent:
+        """What is left of a whole-position exit (``source``) after its order ended unfilled in part, or
+        shares bought after a liquidating portfolio stop: a market sell of every share maemae owns."""
+        reason = f"{source.value}: sell the rest"
+        return self._sell(holding, holding.quantity, source, reason, OrderType.MARKET)
+
     @staticmethod
     def _sell(
         holding: Holding,
