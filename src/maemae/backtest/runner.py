@@ -863,7 +863,9 @@ class BacktestRunner:
             # from k by ``_acting`` with the holding the visit leaves as it was, stands unless it was k itself
             for code in set(exits) | {code for code in acting if prepared.exit_bar.get(code) == k}:
                 self._update_exit_bar(prepared, code, k + 1)
-        if fills or prepared.stop_bar == k:
+        # a fill's scan from k (``_after_fills``) stands unless the stop was at k: the visits' orders leave
+        # cash and holdings as they were until they fill
+        if prepared.stop_bar == k:
             prepared.stop_bar = self._stop_bar(prepared, k + 1)
 
     def _after_fills(self, prepared: _Day, fills: list[Fill], k: int) -> set[StockCode]:
