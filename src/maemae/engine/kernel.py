@@ -197,6 +197,7 @@ class TradingKernel:
         # (it had an order working when the stop tripped, or a fill bought it after)
         self.must_sell: dict[StockCode, IntentSource] = {}
         self._to_resend: dict[StockCode, bool] = {}
+        self._selling_day: date | None = None  # the day the two above belong to
         self.strategy_errors = 0
         self.first_strategy_error = ""  # "strategy hook on code: error", for the end of a backtest
         self._error_tally = StrategyErrorTally()
@@ -226,8 +227,11 @@ class TradingKernel:
         self.data = dict(data)
         self.portfolio.start_day(day)
         self.gate.state.start_day(day, self.portfolio.equity(price_of))
-        self.must_sell.clear()  # a day's exit is that day's: the next day's rules decide again
-        self._to_resend.clear()
+        if self._selling_day != day:  # a day's exit is that day's: the next day's rules decide again (a
+            # restart in the day keeps what it restored)
+            self.must_sell.clear()
+            self._to_resend.clear()
+            self._selling_day = day
         for code, mark in list(self.gate.state.take_profit.items()):
             if mark.at.date() < day:  # a mark governs re-buys for its day only, and survives a restart
                 self.gate.state.clear_take_profit(code)
@@ -624,10 +628,12 @@ class TradingKernel:
 
     # ----- what a restart must not forget
     def exit_state(self) -> dict[str, Any]:
-        """The trailing stop's high-water marks, the time-cut's entry days and the day's exits still selling,
-        as plain JSON."""
+        """The trailing stop's high-water marks, the time-cut's entry days, the day's exits still selling and
+        what ``follow_through`` has yet to send, as plain JSON."""
         return {
+            "selling_day": None if self._selling_day is None else self._selling_day.isoformat(),
             "must_sell": {str(c): s.value for c, s in sorted(self.must_sell.items())},
+            "to_resend": {str(c): rest for c, rest in sorted(self._to_resend.items())},
             "high_water": {str(c): p for c, p in sorted(self.high_water.items())},
             "high_water_ts": {str(c): t for c, t in sorted(self._high_water_ts.items())},
             "opened_on": {str(c): d.isoformat() for c, d in sorted(self.opened_on.items())},
@@ -637,9 +643,13 @@ class TradingKernel:
         self.high_water = {StockCode(c): int(p) for c, p in data.get("high_water", {}).items()}
         self._high_water_ts = {StockCode(c): int(t) for c, t in data.get("high_water_ts", {}).items()}
         self.opened_on = {StockCode(c): date.fromisoformat(d) for c, d in data.get("opened_on", {}).items()}
-        # an exit still selling when the process stopped: its remainder is looked at again after the restart
+        # an exit still selling when the process stopped, and what ``follow_through`` had yet to send, saved
+        # with every order change: a restart sends what the unbroken run would (a remainder the gate refused
+        # waits for another order of its code to end, as it would have)
+        selling_day = data.get("selling_day")
+        self._selling_day = None if selling_day is None else date.fromisoformat(selling_day)
         self.must_sell = {StockCode(c): IntentSource(s) for c, s in data.get("must_sell", {}).items()}
-        self._to_resend = dict.fromkeys(self.must_sell, True)
+        self._to_resend = {StockCode(c): bool(rest) for c, rest in data.get("to_resend", {}).items()}
 
 
 pickle_by_fields(CodeDay)  # see maemae.compiled
