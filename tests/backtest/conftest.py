@@ -1,9 +1,13 @@
+import errno
+import os
 import resource
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from maemae.backtest.metrics import SHORT_RUN_SESSIONS
 from maemae.config import MaemaeConfig, parse_config
@@ -73,3 +77,19 @@ def maemae_on_a_full_disk(*args: str) -> subprocess.CompletedProcess[str]:
 
     command = [sys.executable, "-m", "maemae.cli", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, preexec_fn=limit, check=False)
+
+
+def read_only_folder(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``folder`` (existing) refuse new entries, as to a user without write permission. Root writes
+    through permission bits, so under root a folder made in it is refused as the system refuses a user."""
+    folder.chmod(0o555)
+    if os.geteuid() != 0:
+        return
+    real_mkdir = os.mkdir
+
+    def mkdir(path: str | Path, mode: int = 0o777, **kwargs: Any) -> None:
+        if Path(path).parent == folder:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        real_mkdir(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)

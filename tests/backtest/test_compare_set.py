@@ -2,8 +2,6 @@
 compare.csv, compare.html and the six policy folders are replaced together, so a refused, failed or
 interrupted comparison leaves the previous one whole, never tables of one run beside folders of another."""
 
-import errno
-import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from maemae.backtest import compare, service
 from maemae.backtest.compare import POLICIES
 from maemae.backtest.outputs import OUTPUT_FILES
 from maemae.cli import main
-from tests.backtest.conftest import maemae_on_a_full_disk, write_cli_config
+from tests.backtest.conftest import maemae_on_a_full_disk, read_only_folder, write_cli_config
 from tests.user_errors import one_error_line, refused
 
 LAST = "cooldown+reentry+caps+take_profit"
@@ -156,16 +154,7 @@ def test_compare_when_its_folder_in_out_is_read_only_then_the_line_names_that_fo
     out = tmp_path / "out"
     locked = out / "compare"
     locked.mkdir(parents=True)
-    locked.chmod(0o555)
-    if os.geteuid() == 0:  # root writes through permission bits: the refusal is given as to a user
-        real_mkdir = os.mkdir
-
-        def mkdir(path: str | Path, mode: int = 0o777, **kwargs: object) -> None:
-            if Path(path).parent == locked:
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-            real_mkdir(path, mode, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(os, "mkdir", mkdir)
+    read_only_folder(locked, monkeypatch)
     monkeypatch.setattr(compare, "load_market", lambda *_, **__: pytest.fail("ran before the check"))
     try:
         code = main(["compare", "-c", str(write_config(tmp_path, market_root)), "--out", str(out)])

@@ -22,7 +22,7 @@ from maemae.data.bars import Timeframe, day_ns
 from maemae.data.store import BarStore
 from maemae.domain.enums import Side
 from maemae.errors import ConfigError, DataError, MaemaeError
-from tests.backtest.conftest import make_config, short_run_warning, write_cli_config
+from tests.backtest.conftest import make_config, read_only_folder, short_run_warning, write_cli_config
 from tests.user_errors import one_error_line
 
 START, END = date(2025, 12, 1), date(2025, 12, 5)
@@ -117,16 +117,7 @@ def test_backtest_cli_when_out_is_not_writable_exits_2_before_running(
 ) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0o555)
-    if ROOT:  # root writes through permission bits: the system's refusal is given as it would be to a user
-        real_mkdir = os.mkdir
-
-        def mkdir(path: str | Path, mode: int = 0o777, **kwargs: object) -> None:
-            if Path(path).parent == locked:
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-            real_mkdir(path, mode, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(os, "mkdir", mkdir)
+    read_only_folder(locked, monkeypatch)
     try:
         config = write_config(tmp_path, market_root)
         assert main(["backtest", "--config", str(config), "--out", str(locked / "run")]) == 2
