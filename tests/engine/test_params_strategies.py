@@ -30,6 +30,7 @@ from maemae.strategy.api import Signal
 from maemae.strategy.rsi_minute import RSIMinute
 from tests.backtest.conftest import make_config
 from tests.engine.test_paper import _config
+from tests.engine.test_params import _assert_nothing_saved
 
 DAY = date(2025, 12, 3)
 
@@ -199,12 +200,7 @@ def test_params_set_when_a_strategy_param_is_refused_then_one_line_and_nothing_s
     (line,) = captured.err.splitlines()
     assert line.startswith("error: params: ")
     assert expected in line
-    store = SqlStateStore(f"sqlite:///{tmp_path}/state.db")
-    try:
-        assert store.runtime_document("params") is None
-        assert store.verify_audit().records == 0
-    finally:
-        store.close()
+    _assert_nothing_saved(tmp_path)
 
 
 def _live_day_at(
