@@ -8,8 +8,10 @@ fills' settlement dates). The domain's enums are compiled too: mypyc resolves a 
 with it (``Side.BUY``) at once, where one from a Python module is read through the enum metaclass's
 ``__getattr__`` hook, about 700 instructions on Python 3.11 (a 20-stock, 60-day backtest named members
 92,000 times). They are the same files paper and live trading run; `maemae.compiled` loads the build only
-while it matches the sources. Strategies stay Python: their settings are pydantic models, and users subclass
-the strategy API.
+while it matches the sources. Strategy classes stay Python (their settings are pydantic models, and users
+subclass the strategy API), but the built-in minute strategy's work on a bar is compiled: ``RSIMinute.on_bar``
+hands it to ``maemae.strategy.timing``, whose ``styled_intent`` also builds ``OrderStyleParams.intent``'s
+orders (a 20-stock, 60-day backtest's 3,187 calls cost 105 M instructions interpreted, 67 M so).
 
 It runs on every `make setup` and returns at once when the build on disk is of the sources, the module list,
 the Python and the mypyc there are now. MAEMAE_COMPILE=0 records that nothing is to be compiled (the `.py`
@@ -50,6 +52,7 @@ MODULES = (
     "maemae.risk.decision",
     "maemae.risk.context",
     "maemae.strategy.inputs",
+    "maemae.strategy.timing",
     "maemae.risk.exits",
     "maemae.krx.ticks",
     "maemae.krx.costs",

@@ -235,7 +235,11 @@ def _live_day_at(
         assert isinstance(minute, RSIMinute)
         days = live.core.kernel.data
         return {
-            code: (len(stock.history), stock.signal, minute._rsi.last_two(code, days[code].bars.close)[1])
+            code: (
+                len(stock.history),
+                stock.signal,
+                minute._timing.rsi.last_two(code, days[code].bars.close)[1],
+            )
             for code, stock in live.stocks.items()
         }
     finally:

@@ -10,11 +10,11 @@ from maemae.data.sample import generate_sample_market
 from maemae.data.store import BarStore
 from maemae.strategy.indicators import (
     IncrementalRSI,
-    ResumedRSI,
     rsi_last_two,
     rsi_series,
     trailing_sums,
 )
+from maemae.strategy.timing import ResumedRSI
 
 
 def test_rsi_when_hand_computed_example_matches() -> None:

@@ -1,5 +1,8 @@
 """RSIMinute's two drivers: the backtest's compiled wake-up masks hold, at every bar of today, exactly the
-conditions ``on_bar`` tests with the RSI it computes over its window (yesterday's first bar to that bar)."""
+conditions ``on_bar`` tests with the RSI it computes over its window (yesterday's first bar to that bar); and
+``on_bar``, whose decision runs in the compiled ``maemae.strategy.timing``, makes the intent its rules say."""
+
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -7,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maemae.data.bars import BarArrays
-from maemae.strategy.api import Signal
+from maemae.domain.clock_time import KST
+from maemae.domain.codes import StockCode
+from maemae.domain.enums import OrderType, Side
+from maemae.domain.intents import OrderIntent
+from maemae.strategy.api import MinuteInput, PositionView, Signal
 from maemae.strategy.indicators import rsi_last_two
 from maemae.strategy.rsi_minute import RSIMinute, RSIMinuteParams, _wake_masks
 
@@ -51,3 +58,70 @@ def test_wake_bars_many_when_a_window_is_shorter_than_its_signals_raises() -> No
     short = BarArrays(close, close, close, close, close, close, close)
     with pytest.raises(ValueError, match="today_start"):
         strategy.wake_bars_many([short, short], [10, 10], np.zeros((2, 25), dtype=np.int8))
+
+
+def _expected(
+    data: MinuteInput, params: RSIMinuteParams, before: float, now: float
+) -> tuple[Side, int | None, str] | None:
+    """RSIMinute's rules written out plainly, with the reasons' own f-strings."""
+    oversold, overbought = float(params.oversold), float(params.overbought)
+    if data.position is None:
+        if data.daily_signal is Signal.BUY and before < oversold <= now:
+            return Side.BUY, None, f"RSI {before:.1f}->{now:.1f} crossed {oversold:g}"
+        return None
+    if now >= overbought:
+        return Side.SELL, data.position.quantity, f"RSI {now:.1f} >= {overbought:g}"
+    if data.daily_signal is Signal.SELL:
+        return Side.SELL, data.position.quantity, "daily signal SELL"
+    return None
+
+
+@settings(max_examples=200, deadline=None)
+@given(days(), st.booleans(), st.sampled_from([OrderType.LIMIT, OrderType.MARKET]), st.integers(0, 3))
+def test_on_bar_when_woken_at_each_bar_of_a_day_makes_the_intent_its_rules_say(
+    day: tuple[list[int], int, list[int], int, float, float],
+    held: bool,
+    order_type: OrderType,
+    offset: int,
+) -> None:
+    """Woken at every bar of today in turn (its RSI resumed from the call before), the strategy returns the
+    intent of the rules above: side, quantity, the reason's exact text, the RSI in ``signal`` and the order
+    style's price, the same whether the decision runs compiled or as Python."""
+    closes, today_start, signals, period, oversold, overbought = day
+    params = RSIMinuteParams(
+        period=max(period, 2),
+        oversold=round(oversold),
+        overbought=round(overbought),
+        order_type=order_type,
+        limit_offset_ticks=offset,
+    )
+    strategy = RSIMinute(params)
+    close = np.array([price * 100 for price in closes], dtype=np.int64)  # 9,500 to 10,500: 5-won ticks
+    bars = BarArrays(close, close, close, close, close, close, close)
+    at = datetime(2025, 3, 4, 10, 0, tzinfo=KST)
+    position = PositionView(7, 70_000, at, "rsi_minute") if held else None
+    code = StockCode("005930")
+    for j, signal in enumerate(signals):
+        window = bars.slice(0, today_start + j + 1)
+        data = MinuteInput(code, at, window, today_start, Signal(signal), position)
+        before, now = rsi_last_two(window.close, params.period)
+        expected = _expected(data, params, before, now)
+        intent = strategy.on_bar(data)
+        if expected is None:
+            assert intent is None
+            continue
+        side, quantity, reason = expected
+        price = data.price_ticks_away(offset * side.sign) if order_type is OrderType.LIMIT else None
+        assert intent is not None
+        assert list(intent.signal) == ["rsi"]
+        assert np.array_equal(intent.signal["rsi"], now, equal_nan=True)  # NaN while RSI warms up
+        assert intent == OrderIntent(
+            code,
+            side,
+            quantity,
+            order_type,
+            price,
+            strategy="rsi_minute",
+            reason=reason,
+            signal=intent.signal,
+        )

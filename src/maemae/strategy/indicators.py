@@ -1,17 +1,16 @@
 """Indicators with one recurrence and two drivers (DESIGN 1b).
 
 An indicator is computed over a whole array at once (the compiled functions: ``rsi_series``; ``rsi_last_two``
-for the end of a window, about 1.2 µs for two days of minutes; ``ResumedRSI``, the same resumed from a
-stock's call before, for ``RSIMinute.on_bar``'s window on every call, live and in a backtest; the backtest's
-wake-up masks of ``RSIMinute`` run ``rsi_advance`` themselves) or updated one price at a time (the
-``Incremental*`` classes, for a strategy that keeps its state between calls). All run the same arithmetic in
-the same order, so they give bit-identical float64 values; tests check it, on the sample market too. Moving
-averages are kept as exact integer sums (prices are whole won), so comparisons built on them are exact too.
+for the end of a window, about 1.2 µs for two days of minutes; ``rsi_last_two_resumed``, the same resumed
+from a stock's call before, for ``RSIMinute.on_bar``'s window on every call, live and in a backtest (kept
+per stock by ``maemae.strategy.timing.ResumedRSI``); the backtest's wake-up masks of ``RSIMinute`` run
+``rsi_advance`` themselves) or updated one price at a time (the ``Incremental*`` classes, for a strategy that
+keeps its state between calls). All run the same arithmetic in the same order, so they give bit-identical
+float64 values; tests check it, on the sample market too. Moving averages are kept as exact integer sums
+(prices are whole won), so comparisons built on them are exact too.
 """
 
 from __future__ import annotations
-
-from collections.abc import Hashable
 
 import numpy as np
 import numpy.typing as npt
@@ -151,39 +150,6 @@ def rsi_last_two_resumed(
     seen[first:n] = close[first:n]
     state[0], state[1], state[2], state[3] = current
     return before, now
-
-
-class ResumedRSI:
-    """``rsi_last_two`` over each stock's window, resumed from the stock's call before
-    (``rsi_last_two_resumed``): a strategy woken again on a window with the same start pays for the bars since
-    its last call, not for the whole window, live on every bar as in a backtest."""
-
-    def __init__(self, period: int) -> None:
-        self.period = period
-        self._points: dict[Hashable, _Checkpoint] = {}
-
-    def last_two(self, key: Hashable, close: Int64Array) -> tuple[float, float]:
-        """The last two RSI values of ``close`` (NaN where there are none), resumed from ``key``'s call."""
-        point = self._points.get(key)
-        n = len(close)
-        if point is None or point.capacity < n:  # a new buffer: the call starts from the first close
-            point = self._points[key] = _Checkpoint(max(2 * n, 1024))
-        before, now = rsi_last_two_resumed(close, self.period, point.seen, point.length, point.state)
-        point.length = n
-        return before, now
-
-
-class _Checkpoint:
-    """Where a stock's RSI stopped: the closes it has seen (the first ``length`` of ``seen``) and its running
-    state after them."""
-
-    __slots__ = ("capacity", "length", "seen", "state")
-
-    def __init__(self, capacity: int) -> None:
-        self.seen: Int64Array = np.empty(capacity, dtype=np.int64)
-        self.capacity = capacity
-        self.length = 0
-        self.state: FloatArray = np.zeros(4)
 
 
 class IncrementalRSI:

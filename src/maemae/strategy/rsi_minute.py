@@ -17,17 +17,11 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from maemae.data.bars import BarArrays
-from maemae.domain.enums import Side
 from maemae.domain.intents import OrderIntent
 from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, WakeBars
-from maemae.strategy.indicators import (
-    Int64Array,
-    ResumedRSI,
-    rsi_advance,
-    rsi_value,
-    wilder_factors,
-)
+from maemae.strategy.indicators import Int64Array, rsi_advance, rsi_value, wilder_factors
 from maemae.strategy.order_style import OrderStyleParams
+from maemae.strategy.timing import RSITiming
 
 
 class RSIMinuteParams(OrderStyleParams):
@@ -55,27 +49,18 @@ class RSIMinute(MinuteStrategy):
         self.p = params
         self._oversold = float(params.oversold)
         self._overbought = float(params.overbought)
-        self._rsi = ResumedRSI(params.period)
+        self._timing = RSITiming(
+            self.name,
+            params.period,
+            self._oversold,
+            self._overbought,
+            params.order_type,
+            params.limit_offset_ticks,
+        )
 
     def on_bar(self, data: MinuteInput) -> OrderIntent | None:
-        # the window starts at yesterday's first bar: resumed from the stock's call before when it began there
-        before, now = self._rsi.last_two(data.code, data.bars.close)
-        if data.position is None:
-            crossed_up = before < self._oversold <= now
-            if data.daily_signal is Signal.BUY and crossed_up:
-                return self._intent(
-                    data, Side.BUY, f"RSI {before:.1f}->{now:.1f} crossed {self._oversold:g}", now
-                )
-            return None
-        if now >= self._overbought:
-            return self._intent(data, Side.SELL, f"RSI {now:.1f} >= {self._overbought:g}", now)
-        if data.daily_signal is Signal.SELL:
-            return self._intent(data, Side.SELL, "daily signal SELL", now)
-        return None
-
-    def _intent(self, data: MinuteInput, side: Side, reason: str, rsi: float) -> OrderIntent:
-        quantity = data.position.quantity if side is Side.SELL and data.position else None
-        return self.p.intent(data, side, quantity, strategy=self.name, reason=reason, signal={"rsi": rsi})
+        """``RSITiming.on_bar``: the decision itself is compiled (:mod:`maemae.strategy.timing`)."""
+        return self._timing.on_bar(data)
 
     def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> WakeBars:
         masks = np.zeros((2, len(bars.close) - today_start), dtype=np.bool_)
