@@ -23,7 +23,7 @@ from maemae.engine.composition import make_sim_exchange
 from maemae.engine.replay import run_persisted_replay
 from maemae.engine.runtime import replayed_day_in_process
 from maemae.engine.scheduler import Scheduler
-from maemae.service.control import change_parameter
+from maemae.service.control import change_parameter, parameters
 from maemae.store.repository import SqlStateStore
 from maemae.store.schema import param_changes
 from maemae.strategy.api import Signal
@@ -283,3 +283,51 @@ def test_params_reset_when_the_strategys_class_changed_then_drops_the_override_i
     assert f"{key}: 4 -> null from the config file" in capsys.readouterr().out
     assert main(["params", "get", "--config", str(path), "strategies.daily.params.lookback"]) == 0
     assert capsys.readouterr().out == "3\n"
+
+
+COUNTED_DAILY = USER_DAILY.replace(
+    "    def history_days(self):",
+    """    def __init__(self, params):
+        super().__init__(params)
+        from pathlib import Path
+        calls = Path(__file__).with_name("inits")
+        calls.write_text(calls.read_text() + "x" if calls.exists() else "x")
+
+    def history_days(self):""",
+)
+
+
+def test_params_get_when_a_user_strategy_is_configured_then_shows_its_params_without_making_it(
+    market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``params get`` and the dashboard's ``/api/params`` (``parameters``) read the class's ``Params``
+    validated from the config: a user strategy's ``__init__``, which may do work or fail, is not run for them.
+    ``params set`` still makes it, as the running engine will with the new value."""
+    (tmp_path / "mine.py").write_text(COUNTED_DAILY, encoding="utf-8")
+    inits = tmp_path / "inits"
+    path = _config(market_root, tmp_path)
+    text = path.read_text(encoding="utf-8").replace(
+        'class = "sma_daily"\nparams = { short = 3, long = 10 }', f'class = "{tmp_path / "mine.py"}:Mine"'
+    )
+    path.write_text(text, encoding="utf-8")
+    assert main(["db", "migrate", "--config", str(path)]) == 0
+    key = "strategies.daily.params.lookback"
+    capsys.readouterr()
+    assert main(["params", "get", "--config", str(path), key]) == 0
+    assert capsys.readouterr().out == "3\n"  # the Params model's default
+    assert not inits.exists()
+    assert main(["params", "set", "--config", str(path), key, "7"]) == 0
+    assert inits.exists()
+    inits.unlink()
+    capsys.readouterr()
+    assert main(["params", "get", "--config", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["strategies"]["daily"]["params"] == {"lookback": 7}
+    config = load_config(path)
+    store = SqlStateStore(config.store.url)
+    try:
+        shown = parameters(store, config)
+    finally:
+        store.close()
+    assert shown["strategies"]["daily"]["params"] == {"lookback": 7}
+    assert shown["strategies"]["minute"]["params"]["period"] == 14
+    assert not inits.exists()

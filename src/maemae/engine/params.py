@@ -30,8 +30,8 @@ from maemae.engine.kernel import TradingKernel
 from maemae.engine.persistence import StateRecorder
 from maemae.errors import ConfigError
 from maemae.ports.state import AuditEntry, ParamChange, StateChange, StateStore
-from maemae.strategy.api import DailyStrategy, MinuteStrategy
-from maemae.strategy.loader import load_daily, load_minute
+from maemae.strategy.api import DailyStrategy, MinuteStrategy, StrategyParams
+from maemae.strategy.loader import load_daily, load_minute, load_params
 
 # a running day's driver, given the strategies built again with changed parameters and the moment
 Rebuild = Callable[[DailyStrategy, MinuteStrategy, datetime], None]
@@ -112,12 +112,24 @@ def _strategies(config: MaemaeConfig) -> dict[str, DailyStrategy | MinuteStrateg
     return loaded
 
 
+def _strategy_params(config: MaemaeConfig) -> dict[str, StrategyParams]:
+    """The configured strategies' parameters by slot, validated by each class's ``Params`` (one line naming
+    the key, the value and what was expected) with the defaults the config file left out, and no strategy
+    made: showing them must not run a user strategy's ``__init__``."""
+    found: dict[str, StrategyParams] = {}
+    if config.strategies.daily is not None:
+        found["daily"] = load_params(config.strategies.daily, "strategies.daily", DailyStrategy)
+    if config.strategies.minute is not None:
+        found["minute"] = load_params(config.strategies.minute, "strategies.minute", MinuteStrategy)
+    return found
+
+
 def _dump(config: MaemaeConfig, mode: str) -> dict[str, Any]:
     """``config`` as a tree (``mode`` as pydantic's), each strategy's ``params`` in full, defaults included:
     a parameter the file does not set is in force all the same, and can be read and changed by its key."""
     tree = config.model_dump(mode=mode, by_alias=True)
-    for slot, strategy in _strategies(config).items():
-        tree["strategies"][slot]["params"] = strategy.params.model_dump(mode=mode)
+    for slot, params in _strategy_params(config).items():
+        tree["strategies"][slot]["params"] = params.model_dump(mode=mode)
     return tree
 
 
@@ -152,8 +164,10 @@ def _set(tree: dict[str, Any], key: str, value: Any) -> None:
     node[leaf] = value
 
 
-def with_overrides(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfig:
-    """``base`` with every override applied, validated as a whole."""
+def with_overrides(base: MaemaeConfig, overrides: dict[str, Any], build: bool = False) -> MaemaeConfig:
+    """``base`` with every override applied, validated as a whole. ``build``: a changed strategy parameter is
+    also judged by making the strategies with it, as the running engine will (a change being saved); only
+    reading the parameters in force validates them by the ``Params`` models alone."""
     tree = base.model_dump(mode="json", by_alias=True)
     strategic = any(strategy_slot(key) for key in overrides)
     full = _dump(base, "json") if strategic else tree  # a strategy's parameters with its defaults
@@ -162,8 +176,10 @@ def with_overrides(base: MaemaeConfig, overrides: dict[str, Any]) -> MaemaeConfi
         _set(tree, key, value)
     try:
         changed = parse_config(tree, "params")
-        if strategic:
-            _strategies(changed)  # a strategy's own model refuses a parameter it cannot take
+        if strategic and build:
+            _strategies(changed)  # a strategy's own model, or its __init__, refuses what it cannot take
+        elif strategic:
+            _strategy_params(changed)  # its own model refuses a parameter it cannot take
     except ConfigError as error:
         raise ConfigError(f"params: {str(error).splitlines()[0].removeprefix('params: ')}") from None
     return changed
@@ -190,7 +206,7 @@ def request_change(
     _refuse_non_finite(key, raw)
     value = _parse_value(raw)
     overrides = _with_change(overrides, key, value)
-    changed = with_overrides(base, overrides)  # refuses an invalid value with one line
+    changed = with_overrides(base, overrides, build=True)  # refuses an invalid value with one line
     store.commit(
         StateChange(
             runtime={PARAMS_DOCUMENT: overrides},

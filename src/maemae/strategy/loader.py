@@ -167,11 +167,24 @@ def _check_class(cls: type[Any], spec: StrategySpec, where: str, base: type[Any]
         )
 
 
+def _checked_class(spec: StrategySpec, where: str, base: type[Any]) -> type[Any]:
+    cls = _load_class(spec.class_, where, base)
+    _check_class(cls, spec, where, base)
+    return cls
+
+
+def load_params(spec: StrategySpec, where: str, base: type[Any]) -> StrategyParams:
+    """The parameters ``spec`` gives its strategy, validated by the class's ``Params`` (defaults filled in),
+    without making the strategy: ``params get`` and the dashboard's view, every two seconds, only show them,
+    and a user strategy's ``__init__`` may do work, or fail."""
+    params: StrategyParams = _params(_checked_class(spec, where, base), spec, where)
+    return params
+
+
 def _instantiate(spec: StrategySpec, where: str, base: type[Any]) -> Any:
     """The strategy object. Its ``__init__`` is the user's code: an error there is reported in one line that
     names the class and the error, as a config problem (``config check`` finds it too), not a traceback."""
-    cls = _load_class(spec.class_, where, base)
-    _check_class(cls, spec, where, base)
+    cls = _checked_class(spec, where, base)
     params = _params(cls, spec, where)
     try:
         return cls(params)
