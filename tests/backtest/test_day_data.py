@@ -4,6 +4,7 @@ them."""
 
 import gc
 import shutil
+import weakref
 from datetime import date
 from pathlib import Path
 
@@ -123,3 +124,27 @@ def test_backtest_when_a_stock_never_traded_before_the_day_leaves_it_out_as_the_
     assert other in seen
     assert listed not in seen
     assert all(order.code != listed for order in engine.orders.orders.values())
+
+
+def test_backtest_runner_when_its_run_returns_holds_no_array_of_the_last_day(market_root: Path) -> None:
+    """A run's last day (its codes x bars prices, volumes, signals and wake-up masks) is let go when the run
+    returns: a runner kept after it (its recorder is the result) held the whole day."""
+    config = make_config(market_root)
+    market, days = load_market(config, date(2025, 12, 3), date(2025, 12, 3), backtest=True)
+    engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
+    runner = BacktestRunner(engine, market)
+    arrays: list[weakref.ref[np.ndarray]] = []
+
+    def keep_a_weak_reference(cursor: object) -> None:
+        if not arrays:
+            day = runner._day
+            assert day is not None
+            arrays.extend(
+                weakref.ref(array) for array in (day.closes, day.volumes, day.signals, day.flat_wake)
+            )
+
+    runner.run(days, on_step=keep_a_weak_reference)
+    gc.collect()
+    assert arrays
+    assert [ref() for ref in arrays] == [None] * len(arrays)
+    assert runner.price_of is None

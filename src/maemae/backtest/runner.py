@@ -385,20 +385,30 @@ class BacktestRunner:
         persists its state saves it there (the backtest does not need it). ``before_step(moment)`` is called
         with the market time of each step before it runs: a paper replay paces itself on the wall clock there.
         """
-        with _collector_skips_settled_objects() as settle:
-            for number, day in enumerate(days):
-                first = 0
-                if resume is not None and day <= resume.day:
-                    if day < resume.day:
-                        continue
-                    first = resume.next_bar
-                settle()
-                prepared = self._prepare(day)
-                if first <= len(prepared.grid):
-                    self._run_day(prepared, first, on_step, before_step)
-                if progress:
-                    progress(number + 1, len(days))
+        try:
+            with _collector_skips_settled_objects() as settle:
+                for number, day in enumerate(days):
+                    first = 0
+                    if resume is not None and day <= resume.day:
+                        if day < resume.day:
+                            continue
+                        first = resume.next_bar
+                    settle()
+                    prepared = self._prepare(day)
+                    if first <= len(prepared.grid):
+                        self._run_day(prepared, first, on_step, before_step)
+                    if progress:
+                        progress(number + 1, len(days))
+        finally:
+            self._let_go_of_the_day()
         return self.recorder
+
+    def _let_go_of_the_day(self) -> None:
+        """Drop the last day run, and its prices (which read it), once the run ends or is stopped: they are
+        the whole day's codes x bars arrays, and a runner outlives its run (a replay's outcome, a kept
+        result). Nothing reads them after the run: a replay values and reconciles during its steps."""
+        self._day = None
+        self.price_of = None
 
     def use_strategies(self, daily: DailyStrategy, minute: MinuteStrategy) -> None:
         """Trade on with ``daily`` and ``minute`` (their parameters changed while running, ``engine.params``):
