@@ -1,6 +1,7 @@
 """DESIGN 1b: the wake-up engine must trade exactly like the every-bar engine, for every built-in strategy and
 risk rule. A missed wake-up shows up here as a missing or different order."""
 
+from bisect import bisect_left
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -8,9 +9,9 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from maemae import compiled
-from maemae.backtest.runner import BacktestRunner, _Day
-from maemae.backtest.service import run_backtest
+from maemae.backtest.runner import BacktestRunner, Cursor, _Day
+from maemae.backtest.service import load_market, run_backtest
+from maemae.engine.composition import build_backtest_engine
 from tests.backtest.conftest import make_config
 
 START, END = date(2025, 11, 17), date(2025, 12, 5)
@@ -134,35 +135,44 @@ def test_backtest_when_safe_asset_time_cut_and_portfolio_stop_fire_modes_still_a
     assert fast.metrics == slow.metrics
 
 
-@pytest.mark.skipif(
-    compiled.ACTIVE, reason="compiled code calls the runner's methods directly: no patch reaches them"
-)
+def _first_flat_wake(day: _Day, k: int) -> int | None:
+    """The first bar from ``k`` that wakes a flat code, read from the day's sparse flat mask."""
+    return next((bar for bar in day.flat_bars[bisect_left(day.flat_bars, k) :] if day.flat_count[bar]), None)
+
+
+def _fills(runner: BacktestRunner) -> list[tuple[object, ...]]:
+    return [(f.code, f.side, f.quantity, f.price, f.ts) for f in runner.recorder.fills]
+
+
 def test_wake_up_run_when_the_book_is_full_skips_bars_that_would_wake_only_flat_stocks(
-    market_root: Path, monkeypatch: pytest.MonkeyPatch
+    market_root: Path,
 ) -> None:
     """With no order working and no room in the book, a flat stock's wake-up leads nowhere: the runner does
-    not stop there, and its trades are those of a run that stops at every wake-up. It patches the runner, so
-    it runs in the pure-Python pass of `make test`."""
+    not stop there, and its trades are those of the run that visits every bar. Watched through the steps'
+    own hook, with nothing patched, so it runs compiled too."""
     config = make_config(market_root, **CONFIGS["full_book"])
+    market, days = load_market(config, START, END, backtest=True)
+    every_bar = BacktestRunner(
+        build_backtest_engine(config, market.calendar, market.instruments, days[0]), market, every_bar=True
+    )
+    every_bar.run(days)
+    engine = build_backtest_engine(config, market.calendar, market.instruments, days[0])
+    runner = BacktestRunner(engine, market)
+    skipped: list[tuple[date, int, int]] = []  # (day, the flat wake-up passed over, the bar stepped instead)
+    waiting: list[tuple[date, int]] = []  # after a step with the book full and no order working
 
-    def run_counting_steps() -> tuple[int, list[tuple[object, ...]]]:
-        steps = 0
-        step = BacktestRunner._step
+    def watch(cursor: Cursor) -> None:
+        stepped = cursor.next_bar - 1
+        skipped.extend((day, bar, stepped) for day, bar in waiting if day == cursor.day and bar < stepped)
+        waiting.clear()
+        day = runner._day
+        if day is None or engine.orders.has_open_orders() or engine.kernel.accepts_entries():
+            return
+        flat = _first_flat_wake(day, cursor.next_bar)
+        if flat is not None and flat <= day.last:
+            waiting.append((cursor.day, flat))
 
-        def counted(self: BacktestRunner, *args: Any) -> None:
-            nonlocal steps
-            steps += 1
-            step(self, *args)
-
-        with monkeypatch.context() as patch:
-            patch.setattr(BacktestRunner, "_step", counted)
-            result = run_backtest(config, start=START, end=END)
-        return steps, [(f.code, f.side, f.quantity, f.price, f.ts) for f in result.recorder.fills]
-
-    skipping, fills = run_counting_steps()
-    next_woken = _Day.next_woken
-    monkeypatch.setattr(_Day, "next_woken", lambda self, k, flat: next_woken(self, k, True))
-    stopping, every_wake_fills = run_counting_steps()
-    assert fills == every_wake_fills
-    assert len(fills) > 5
-    assert skipping < stopping
+    runner.run(days, on_step=watch)
+    assert len(skipped) > 5, "the scenario must fill the book while flat stocks wake"
+    assert _fills(runner) == _fills(every_bar)
+    assert len(_fills(runner)) > 5
