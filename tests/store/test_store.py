@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import DatabaseError
 
 from maemae.domain.account import Account, PendingSettlement
@@ -134,6 +134,77 @@ def test_store_when_a_write_fails_midway_then_nothing_of_the_change_is_stored(
     assert saved.fill_ids == frozenset()
 
 
+def _history(store: SqlStateStore) -> list[tuple[OrderEvent, str]]:
+    (loaded,) = store.load(DAY).orders
+    return [(line.event, line.note) for line in loaded.history]
+
+
+def test_store_when_an_order_is_written_again_after_a_restart_then_each_history_line_once(
+    database_url: str,
+) -> None:
+    order = _order()
+    first = SqlStateStore(database_url)
+    first.commit(StateChange(orders=[order]))
+    order.apply(OrderEvent.ACCEPT, T0, "broker order S0000001")
+    first.commit(StateChange(orders=[order]))
+    first.close()
+    second = SqlStateStore(database_url)  # the restart: it knows nothing of what the first one wrote
+    try:
+        order.record_fill(_fill(order))
+        second.commit(StateChange(orders=[order]))
+        second.commit(StateChange(orders=[order, order]))  # nothing new: nothing added, nothing refused
+        assert _history(second) == [
+            (OrderEvent.SUBMIT, "sent"),
+            (OrderEvent.ACCEPT, "broker order S0000001"),
+            (OrderEvent.FILL_PARTIAL, order.history[-1].note),
+        ]
+    finally:
+        second.close()
+
+
+def test_store_when_a_commit_fails_then_its_retry_stores_the_order_lines_once(
+    store: SqlStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = _order()
+    store.commit(StateChange(orders=[order]))
+    order.apply(OrderEvent.ACCEPT, T0, "accepted")
+
+    def fail(*_args: object) -> None:
+        raise DatabaseError("insert", {}, Exception("disk I/O error"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SqlStateStore, "_append_audit", fail)
+        with pytest.raises(StoreError):
+            store.commit(StateChange(orders=[order], audit=[AuditEntry(T0, "order", "x", {})]))
+    store.commit(StateChange(orders=[order]))
+    assert _history(store) == [(OrderEvent.SUBMIT, "sent"), (OrderEvent.ACCEPT, "accepted")]
+
+
+def test_store_when_it_wrote_an_order_then_its_next_change_asks_no_count_of_its_lines(
+    store: SqlStateStore,
+) -> None:
+    order = _order()
+    store.commit(StateChange(orders=[order]))
+    order.apply(OrderEvent.ACCEPT, T0, "accepted")
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    store.commit(StateChange(orders=[order]))
+    event.remove(store.engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if "count(" in s.lower()]
+    assert _history(store) == [(OrderEvent.SUBMIT, "sent"), (OrderEvent.ACCEPT, "accepted")]
+
+
+def test_store_when_one_change_holds_a_key_twice_then_the_last_row_is_kept(store: SqlStateStore) -> None:
+    older, newer = Position(CODE, 5, 5, 100, 0, T0, "s"), Position(CODE, 7, 7, 140, 0, T0, "s")
+    store.commit(StateChange(positions=[older, newer], runtime={"risk": {"n": 1}}))
+    assert store.load(DAY).positions == [newer]
+    assert store.runtime_document("risk") == {"n": 1}
+
+
 def test_store_when_orders_of_other_days_then_load_gives_today_and_still_open(store: SqlStateStore) -> None:
     old = Order("20251202-000001", CODE, Side.SELL, 1, OrderType.MARKET, None, T0 - timedelta(days=1))
     old.apply(OrderEvent.SUBMIT, old.created_at)
@@ -233,3 +304,23 @@ def test_sqlite_store_runs_in_wal_mode(tmp_path: object) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+def test_store_when_the_same_kind_of_change_is_written_again_then_no_statement_is_built_again(
+    store: SqlStateStore,
+) -> None:
+    built: list[object] = []
+    insert = store._insert
+
+    def counted(table: object) -> object:
+        built.append(table)
+        return insert(table)
+
+    store._insert = counted  # type: ignore[assignment]
+    account = AccountTotals(Account(1_000_000), 0, 0, 0)
+    for n in range(3):
+        order = _order(n)
+        position = Position(CODE, n, n, 100 * n, 0, T0, "s")
+        store.commit(StateChange(orders=[order], positions=[position], account=account, runtime={"risk": {}}))
+    assert len(built) == 4  # orders, positions, account, runtime_state: once each
+    assert [o.order_id for o in store.load(DAY).orders] == [_order(n).order_id for n in range(3)]

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Executable, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError, OperationalError
 
@@ -56,6 +56,13 @@ class SqlStateStore:
         # called before every write; a trading run sets its instance lock's check here, so a run that lost
         # the lock writes nothing more into a store another run may hold now (``InstanceLockLost``)
         self.before_write: Callable[[], None] | None = None
+        # each upsert statement is built once, for its table and its rows' columns, then executed with the
+        # rows as parameters: building one (its ``excluded`` columns, coercions, cache key) cost a replayed
+        # day's run more than the transactions' own writes did
+        self._upserts: dict[tuple[str, tuple[str, ...]], Executable] = {}
+        # how many history lines of each order this store has written and seen committed, so a change asks
+        # the database for the count only for an order this process has not written yet (after a restart)
+        self._events_stored: dict[str, int] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -66,36 +73,45 @@ class SqlStateStore:
             return
         if self.before_write is not None:
             self.before_write()
+        events: dict[str, int] = {}
         try:
             with self.engine.begin() as connection:
-                self._write(connection, change)
-        except (OperationalError, DatabaseError) as error:
-            raise translate_error(self.url, error) from None
+                self._write(connection, change, events)
+        except BaseException as error:
+            # a failed commit may or may not have stored the lines (a connection lost after the COMMIT):
+            # those orders' counts are asked of the database again
+            for order in change.orders:
+                self._events_stored.pop(order.order_id, None)
+            if isinstance(error, (OperationalError, DatabaseError)):
+                raise translate_error(self.url, error) from None
+            raise
+        self._events_stored.update(events)
 
-    def _write(self, connection: Connection, change: StateChange) -> None:
+    def _write(self, connection: Connection, change: StateChange, events: dict[str, int]) -> None:
+        """The change's rows; ``events`` receives each order's count of stored history lines, kept by
+        ``commit`` once the transaction is committed."""
         now = _now()
         for order in change.orders:
-            row = codec.order_row(order, now)
-            statement = self._insert(schema.orders).values(row)
-            connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["order_id"],
-                    set_={k: statement.excluded[k] for k in row if k not in ("order_id", "created_at")},
-                )
+            self._upsert(
+                connection, schema.orders, [codec.order_row(order, now)], "order_id", ("created_at",)
             )
-            stored = connection.execute(
-                select(func.count()).where(schema.order_events.c.order_id == order.order_id)
-            ).scalar_one()
+            stored = events.get(order.order_id, self._events_stored.get(order.order_id))
+            if stored is None:
+                stored = connection.execute(
+                    select(func.count()).where(schema.order_events.c.order_id == order.order_id)
+                ).scalar_one()
             lines = codec.event_rows(order, int(stored))
             if lines:
                 connection.execute(schema.order_events.insert(), lines)
+            events[order.order_id] = int(stored) + len(lines)
         if change.fills:
             connection.execute(
                 self._insert(schema.fills).on_conflict_do_nothing(index_elements=["trading_day", "fill_id"]),
                 [codec.fill_row(fill) for fill in change.fills],
             )
-        for position in change.positions:
-            self._upsert(connection, schema.positions, codec.position_row(position, now), "code")
+        if change.positions:
+            rows = [codec.position_row(position, now) for position in change.positions]
+            self._upsert(connection, schema.positions, rows, "code")
         if change.closed_positions:
             connection.execute(
                 delete(schema.positions).where(
@@ -103,11 +119,13 @@ class SqlStateStore:
                 )
             )
         if change.account is not None:
-            self._upsert(connection, schema.account, codec.account_row(change.account, now), "id")
-        for name, document in change.runtime.items():
-            self._upsert(
-                connection, schema.runtime_state, {"name": name, "data": document, "updated_at": now}, "name"
-            )
+            self._upsert(connection, schema.account, [codec.account_row(change.account, now)], "id")
+        if change.runtime:
+            rows = [
+                {"name": name, "data": document, "updated_at": now}
+                for name, document in change.runtime.items()
+            ]
+            self._upsert(connection, schema.runtime_state, rows, "name")
         self._write_records(connection, change)
         self._write_minute_bars(connection, change)
         if change.audit:
@@ -159,20 +177,23 @@ class SqlStateStore:
                     for p in change.portfolio
                 ],
             )
-        for result in change.daily:
-            row = {
-                "trading_day": result.day,
-                "equity": result.equity,
-                "cash": result.cash,
-                "realised_pnl": result.realised_pnl,
-                "unrealised_pnl": result.unrealised_pnl,
-                "commission": result.commission,
-                "tax": result.tax,
-                "orders": result.orders,
-                "fills": result.fills,
-                "denials": result.denials,
-            }
-            self._upsert(connection, schema.daily_results, row, "trading_day")
+        if change.daily:
+            rows = [
+                {
+                    "trading_day": result.day,
+                    "equity": result.equity,
+                    "cash": result.cash,
+                    "realised_pnl": result.realised_pnl,
+                    "unrealised_pnl": result.unrealised_pnl,
+                    "commission": result.commission,
+                    "tax": result.tax,
+                    "orders": result.orders,
+                    "fills": result.fills,
+                    "denials": result.denials,
+                }
+                for result in change.daily
+            ]
+            self._upsert(connection, schema.daily_results, rows, "trading_day")
 
     def _write_minute_bars(self, connection: Connection, change: StateChange) -> None:
         """A live day's newly built minute bars; a closed day's (and any older day's left by a day that never
@@ -206,13 +227,25 @@ class SqlStateStore:
         if change.minute_bars_done is not None:
             connection.execute(delete(table).where(table.c.trading_day <= change.minute_bars_done))
 
-    def _upsert(self, connection: Connection, table: Any, row: dict[str, Any], key: str) -> None:
-        statement = self._insert(table).values(row)
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[key], set_={k: statement.excluded[k] for k in row if k != key}
-            )
-        )
+    def _upsert(
+        self,
+        connection: Connection,
+        table: Any,
+        rows: list[dict[str, Any]],
+        key: str,
+        kept: tuple[str, ...] = (),
+    ) -> None:
+        """Insert ``rows`` (all with the same columns), or update the stored row of the same ``key`` with
+        every other column but those ``kept`` (an order's ``created_at``). Two rows of one key leave the last,
+        as one statement per row did: PostgreSQL refuses a key twice in one multi-row insert."""
+        columns = tuple(rows[0])
+        statement = self._upserts.get((table.name, columns))
+        if statement is None:
+            insert = self._insert(table)
+            updated = {k: insert.excluded[k] for k in columns if k != key and k not in kept}
+            statement = insert.on_conflict_do_update(index_elements=[key], set_=updated)
+            self._upserts[(table.name, columns)] = statement
+        connection.execute(statement, list({row[key]: row for row in rows}.values()))
 
     def _append_audit(self, connection: Connection, entries: list[AuditEntry]) -> None:
         last = connection.execute(
