@@ -8,7 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= var/demo
 
-# The tests of the compiled modules' behaviour, run again on the .py files (docs/architecture.md)
+# The tests of the compiled modules' behaviour, run again on the .py files (docs/architecture.md); the
+# whole-day runs of the live loop and its processes (marker whole_day) only in the compiled pass
 ENGINE_TESTS := tests/test_compiled.py tests/backtest tests/risk tests/execution tests/domain tests/krx tests/strategy \
 	tests/engine tests/store tests/brokers/test_sim_exchange.py tests/brokers/test_paper_parity.py
 
@@ -40,7 +41,7 @@ ifeq ($(MAEMAE_COMPILE),0)
 	$(BIN)/pytest -n auto -q
 else
 	MAEMAE_REQUIRE_COMPILED=1 $(BIN)/pytest -n auto -q
-	MAEMAE_PURE_PYTHON=1 $(BIN)/pytest -n auto -q $(ENGINE_TESTS)
+	MAEMAE_PURE_PYTHON=1 $(BIN)/pytest -n auto -q -m "not whole_day and not kis_live and not creon_live and not network" $(ENGINE_TESTS)
 endif
 
 # The crash test with 500 kills instead of the 50 of the normal run (about 10 minutes on 2 cores).

@@ -64,6 +64,7 @@ def _only_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
 def test_backtest_when_ctrl_c_mid_run_then_one_line_exit_130_and_the_old_outputs_kept(
     market_root: Path, tmp_path: Path
@@ -83,6 +84,7 @@ def test_backtest_when_ctrl_c_mid_run_then_one_line_exit_130_and_the_old_outputs
     assert (out / "summary.json").read_text(encoding="utf-8") == '{"old": true}'
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
 def test_compare_when_ctrl_c_mid_run_then_one_line_and_exit_130(market_root: Path, tmp_path: Path) -> None:
     config, marker = _config(market_root, tmp_path)

@@ -91,6 +91,7 @@ OPTUNA = SweepSpec(
 )
 
 
+@pytest.mark.whole_day
 def test_optuna_search_when_seeded_then_the_same_study_and_every_set_from_the_space(
     config: MaemaeConfig,
 ) -> None:
@@ -287,6 +288,7 @@ def test_cluster_when_a_worker_is_killed_mid_sweep_then_nothing_lost_or_doubled_
     assert result.backend == "cluster"
 
 
+@pytest.mark.whole_day
 def test_cli_sweep_when_run_then_files_and_summary_and_bad_options_refused(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,8 @@ import time as wall
 from datetime import date, datetime, time
 from pathlib import Path
 
+import pytest
+
 from maemae.backtest.service import load_market
 from maemae.domain.clock_time import KST
 from maemae.engine.clock import SimulatedClock
@@ -34,6 +36,7 @@ def _saved_totals(url: str) -> tuple[int, int]:
     return sum(1 for o in today if o.broker_order_no), sum(len(o.fill_ids) for o in today)
 
 
+@pytest.mark.whole_day
 def test_day_report_when_stopped_mid_day_then_counts_the_orders_and_fills_so_far(
     market_root: Path, tmp_path: Path
 ) -> None:
@@ -62,6 +65,7 @@ def test_day_report_when_stopped_mid_day_then_counts_the_orders_and_fills_so_far
     assert (report.orders, report.fills) == (result.orders, result.fills) == _saved_totals(url)
 
 
+@pytest.mark.whole_day
 def test_run_when_stopped_by_sigterm_mid_replay_then_prints_what_the_store_holds(
     market_root: Path, tmp_path: Path
 ) -> None:

@@ -111,6 +111,7 @@ def test_backtest_command_when_evaluate_day_calls_sys_exit_writes_its_outputs_an
     assert (out / "summary.json").is_file()
 
 
+@pytest.mark.whole_day
 @pytest.mark.parametrize(("hook", "reported_as"), [("evaluate", "evaluate"), ("on_bar", "on_bar")])
 def test_live_day_when_a_hook_calls_sys_exit_trades_on_to_the_close(
     market_root: Path, tmp_path: Path, hook: str, reported_as: str

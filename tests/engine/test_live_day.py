@@ -81,6 +81,7 @@ def config(market_root: Path, tmp_path: Path) -> MaemaeConfig:
     return make_config(market_root, execution={"halt_file": str(tmp_path / "HALT")})
 
 
+@pytest.mark.whole_day
 def test_live_day_when_run_on_the_clock_then_trades_and_book_equals_exchange(
     config: MaemaeConfig, tmp_path: Path
 ) -> None:
@@ -111,6 +112,7 @@ def test_live_day_when_run_on_the_clock_then_trades_and_book_equals_exchange(
         run.store.close()
 
 
+@pytest.mark.whole_day
 def test_live_day_when_halted_then_open_orders_cancelled_and_nothing_new(
     config: MaemaeConfig, tmp_path: Path
 ) -> None:
@@ -139,6 +141,7 @@ def test_live_day_when_not_a_trading_day_then_nothing_runs(config: MaemaeConfig,
         run.store.close()
 
 
+@pytest.mark.whole_day
 def test_live_day_when_things_happen_then_the_operator_is_alerted(
     config: MaemaeConfig, tmp_path: Path
 ) -> None:
@@ -254,6 +257,7 @@ def test_live_day_when_the_start_finds_a_difference_then_it_is_alerted_as_one_du
         run.store.close()
 
 
+@pytest.mark.whole_day
 def test_live_day_when_the_operator_halts_then_the_alert_says_who_and_why(
     config: MaemaeConfig, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 
 from maemae.backtest.service import load_market
@@ -29,6 +30,7 @@ from tests.engine.test_kernel_strategy_errors import failing_strategy
 DAY = date(2025, 12, 3)
 
 
+@pytest.mark.whole_day
 def test_live_day_when_the_minute_strategy_always_raises_logs_the_days_repeats_at_the_close(
     market_root: Path, tmp_path: Path
 ) -> None:
@@ -99,6 +101,7 @@ def test_paper_replay_when_stopped_mid_day_logs_the_days_repeats_so_far(
     assert 1 + day_ends[0]["count"] == errors
 
 
+@pytest.mark.whole_day
 def test_live_day_when_evaluate_returns_no_signal_then_an_error_at_the_users_evaluate_and_no_buy(
     market_root: Path, tmp_path: Path
 ) -> None:

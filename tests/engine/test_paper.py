@@ -190,6 +190,7 @@ def _wait_for_cursor(url: str, at_least: int, timeout: float) -> int:
     raise AssertionError(f"the paper run did not reach step {at_least} in {timeout} s")
 
 
+@pytest.mark.whole_day
 def test_paper_when_an_in_process_replay_was_killed_half_way_then_a_restart_says_it_cannot_resume(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -219,6 +220,7 @@ def _serve(config_file: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str
     return server, line.rsplit(" ", 1)[1].strip()
 
 
+@pytest.mark.whole_day
 def test_paper_when_killed_then_resumes_against_the_exchange_process(
     market_root: Path, tmp_path: Path
 ) -> None:

@@ -8,6 +8,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from maemae.backtest.service import load_market
 from maemae.brokers.sim.exchange import SimExchange
 from maemae.brokers.sim.matching import MarketBar
@@ -62,6 +64,7 @@ class FaultyExchange:
         return self.exchange.holdings()
 
 
+@pytest.mark.whole_day
 def test_paper_when_faults_injected_then_day_completes_and_books_match(
     market_root: Path, tmp_path: Path
 ) -> None:

@@ -55,6 +55,7 @@ def _paper(config: Path) -> list[str]:
     return [sys.executable, "-m", "maemae.cli", "paper", "--config", str(config), "--replay", DAY.isoformat()]
 
 
+@pytest.mark.whole_day
 @pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
 def test_paper_when_stopped_with_the_exchange_inside_then_one_line_says_the_day_cannot_be_resumed(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], how: signal.Signals, code: int
@@ -84,6 +85,7 @@ def test_paper_when_stopped_with_the_exchange_inside_then_one_line_says_the_day_
     )
 
 
+@pytest.mark.whole_day
 def test_paper_when_sigterm_with_the_exchange_apart_then_the_same_command_goes_on(
     market_root: Path, tmp_path: Path
 ) -> None:
@@ -141,6 +143,7 @@ def _open(url: str) -> dict[str, OrderState]:
         return {}
 
 
+@pytest.mark.whole_day
 def test_paper_when_a_day_stopped_with_orders_working_is_left_then_the_next_day_ends_them_and_starts_afresh(
     market_root: Path, tmp_path: Path
 ) -> None:

@@ -12,6 +12,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import Side
@@ -34,6 +36,7 @@ def _filled_shares(database: Path) -> int:
         return int(db.execute("select coalesce(sum(quantity), 0) from fills").fetchone()[0])
 
 
+@pytest.mark.whole_day
 def test_resume_when_the_exchange_was_restarted_empty_then_refused_with_the_store_unchanged(
     market_root: Path, tmp_path: Path
 ) -> None:

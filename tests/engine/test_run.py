@@ -71,6 +71,7 @@ def _closed_days(directory: Path) -> list[str]:
         return [row[0] for row in db.execute("select trading_day from daily_results")]
 
 
+@pytest.mark.whole_day
 def test_run_when_replayed_then_the_day_closes_with_the_book_equal(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -298,6 +299,7 @@ def kis_paper_server(
         server.stop()
 
 
+@pytest.mark.whole_day
 @pytest.mark.parametrize("kind", ["sim", "kis"])
 def test_run_on_the_clock_when_paper_then_trades_on_kis_prices(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
@@ -331,6 +333,7 @@ def _live_cursor_at(url: str) -> datetime | None:
     return datetime.fromisoformat(str(cursor["at"])) if cursor.get("at") else None
 
 
+@pytest.mark.whole_day
 def test_run_when_killed_during_a_replayed_day_then_resumes_where_it_stopped(
     market_root: Path, tmp_path: Path
 ) -> None:
@@ -375,6 +378,7 @@ def test_run_when_killed_during_a_replayed_day_then_resumes_where_it_stopped(
     assert _closed_days(tmp_path) == [DAY.isoformat()]
 
 
+@pytest.mark.whole_day
 def test_run_when_supervised_then_the_child_runs_the_day_and_the_supervisor_exits_with_it(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -419,6 +423,7 @@ def test_run_when_an_output_folder_cannot_be_made_then_refused_before_the_day(
     assert not (tmp_path / "state.db").exists()
 
 
+@pytest.mark.whole_day
 def test_run_when_the_report_cannot_be_written_at_the_close_then_the_book_check_is_told_first(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,7 @@ from tests.engine.test_run import DAY, _closed_days, kis_paper_server
 from tests.engine.test_run_restart_exact import LOGS, _at, _SigtermAt
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
 def test_run_on_the_clock_when_started_after_the_close_of_a_day_left_open_then_it_closes_the_day(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

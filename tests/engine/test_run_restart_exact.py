@@ -96,6 +96,7 @@ def day_on_the_clock(
     return (*_trades(directory), summary.report.cycles)
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
 @pytest.mark.parametrize(
     "start",
@@ -119,6 +120,7 @@ def test_run_on_the_clock_when_stopped_and_started_again_then_it_trades_as_the_u
     assert cycles == unbroken[2]  # the day's, counted on from the stopped run's
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
 def test_run_on_the_clock_when_started_again_after_a_pause_then_the_minutes_it_missed_come_from_kis(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -54,6 +54,7 @@ def _day_amount(directory: Path) -> tuple[int, dict[str, object]]:
     return risk["amount_today"], risk["working_orders"]
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
 def test_run_on_the_clock_with_sim_when_stopped_and_started_again_then_it_trades_as_the_unbroken_day(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -73,6 +74,7 @@ def test_run_on_the_clock_with_sim_when_stopped_and_started_again_then_it_trades
     assert _day_amount(tmp_path / "unbroken")[1] == {}
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
 def test_run_on_the_clock_with_sim_when_the_next_day_starts_then_it_holds_what_the_day_before_left(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

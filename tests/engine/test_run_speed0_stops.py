@@ -37,6 +37,7 @@ def _config(market_root: Path, tmp_path: Path) -> Path:
     return run_config(market_root, tmp_path, f'[logging]\ndir = "{tmp_path}/logs"')
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX")
 def test_run_replay_at_speed_0_when_ctrl_c_then_exit_130_with_the_stop_line(
     market_root: Path, tmp_path: Path
@@ -55,6 +56,7 @@ def test_run_replay_at_speed_0_when_ctrl_c_then_exit_130_with_the_stop_line(
     assert _closed_days(tmp_path) == []
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM handling is POSIX")
 def test_run_replay_at_speed_0_when_sigterm_then_exit_0_with_the_stop_line(
     market_root: Path, tmp_path: Path

@@ -21,6 +21,7 @@ from tests.engine.test_run_restart_exact import LOGS, _at, _SigtermAt
 WATCHED = "(`maemae status` and the dashboard follow the day; Ctrl-C stops it)"
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
 def test_run_on_the_clock_when_started_before_the_open_and_again_mid_day_then_each_start_says_so(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -63,6 +64,7 @@ class _Killed(BaseException):
     """The process dying at once (kill -9): nothing after it runs, nothing more is saved."""
 
 
+@pytest.mark.whole_day
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to itself is POSIX")
 def test_run_on_the_clock_when_killed_after_a_fill_then_the_restart_counts_what_recovery_found_held(
     market_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

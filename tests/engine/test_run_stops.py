@@ -50,6 +50,7 @@ def _orders_saved(directory: Path) -> int:
         return int(db.execute("select count(*) from orders").fetchone()[0])
 
 
+@pytest.mark.whole_day
 @pytest.mark.parametrize(
     ("held", "asked"), [(date(2025, 12, 3), date(2025, 12, 4)), (date(2025, 12, 4), date(2025, 12, 3))]
 )
@@ -104,6 +105,7 @@ def stopped_at(
     return stopped_when(args, reached, f"the run's {at}", how, env)
 
 
+@pytest.mark.whole_day
 def test_run_when_ctrl_c_before_the_close_then_exit_130_without_a_book_check_and_a_restart_closes_the_day(
     market_root: Path, tmp_path: Path
 ) -> None:

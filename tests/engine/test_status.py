@@ -80,6 +80,7 @@ def test_status_when_no_database_then_one_line(
     assert not (tmp_path / "state.db").exists()
 
 
+@pytest.mark.whole_day
 def test_status_when_a_run_lost_its_broker_then_the_error_is_saved_and_shown(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -142,6 +143,7 @@ def test_status_when_run_cannot_reach_its_broker_at_the_start_then_the_error_is_
     assert any(a.get("kind") == "error" and "cannot connect" in str(a.get("text")) for a in alerts), alerts
 
 
+@pytest.mark.whole_day
 def test_status_day_when_the_store_has_no_such_day_then_one_line_and_when_closed_then_its_own_result(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

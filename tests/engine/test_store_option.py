@@ -28,6 +28,7 @@ def _days(url: str) -> list[str]:
         store.close()
 
 
+@pytest.mark.whole_day
 def test_store_option_when_two_days_are_replayed_then_each_has_its_store_and_status_reads_it(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,6 +61,7 @@ def test_store_option_when_two_days_are_replayed_then_each_has_its_store_and_sta
     ).exists()  # the last closed day of the store named, not the config's
 
 
+@pytest.mark.whole_day
 def test_store_option_when_run_replays_then_it_writes_the_store_named(
     market_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -73,6 +73,7 @@ def _supervised_paper(config_file: Path, exchange: str) -> list[str]:
     return [*command, "--replay", DAY.isoformat(), "--exchange", exchange, "--speed", "3000"]
 
 
+@pytest.mark.whole_day
 def test_paper_supervised_when_worker_killed_then_restarted_and_the_day_completes(
     market_root: Path, tmp_path: Path
 ) -> None:
@@ -97,6 +98,7 @@ def test_paper_supervised_when_worker_killed_then_restarted_and_the_day_complete
         server.wait(10)
 
 
+@pytest.mark.whole_day
 def test_paper_supervised_when_its_lock_file_is_removed_then_restarted_relocked_and_the_day_completes(
     market_root: Path, tmp_path: Path
 ) -> None:

@@ -77,6 +77,7 @@ def reference(market_root: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     }
 
 
+@pytest.mark.whole_day
 @pytest.mark.parametrize("seed", [1, 2])
 def test_crash_when_killed_at_random_points_then_no_duplicate_order_no_lost_fill(
     reference: dict[str, object], tmp_path: Path, seed: int

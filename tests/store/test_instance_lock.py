@@ -120,6 +120,7 @@ def test_instance_lock_when_held_then_another_taker_is_refused_until_it_is_relea
         pass
 
 
+@pytest.mark.whole_day
 def test_trading_runs_when_the_store_is_locked_by_another_process_then_refused_and_nothing_written(
     market_root: Path, tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -147,6 +148,7 @@ def test_trading_runs_when_the_store_is_locked_by_another_process_then_refused_a
     assert f"paper {DAY}:" in capsys.readouterr().out
 
 
+@pytest.mark.whole_day
 def test_two_maemae_runs_when_started_on_one_store_then_the_second_refuses_and_reads_still_work(
     market_root: Path, tmp_path: Path, database_url: str
 ) -> None:
@@ -349,6 +351,7 @@ class _Watch:
             time.sleep(0.01)
 
 
+@pytest.mark.whole_day
 @pytest.mark.parametrize("command", ["paper", "run"])
 def test_trading_run_when_its_lock_is_lost_mid_run_then_exit_7_one_line_and_no_order_after(
     market_root: Path, tmp_path: Path, database_url: str, command: str
