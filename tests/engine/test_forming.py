@@ -2,12 +2,22 @@
 first start during the day, after a pause, and when the chart comes in only after the run took snapshots of
 its own (a large universe's chart is asked over several refreshes). The chart's bars take the place of those
 built for the same minutes, the others stay, the day's volume is counted once, and bars already saved that
-change are saved anew."""
+change are saved anew.
+
+``FormingMinutes.arrays``: yesterday's bars and today's as the strategies read them at every cycle, kept as
+columns between cycles and extended by the bars completed since; always equal to building them anew from the
+bars, read-only, and unchanged once handed out while the day goes on."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from maemae.data.bars import BAR_COLUMNS, BarArrays
 from maemae.domain.clock_time import KST
 from maemae.domain.minute_bar import MinuteBar
 from maemae.engine.forming import FormingMinutes
@@ -124,3 +134,98 @@ def test_fill_in_when_the_chart_lacks_a_saved_minute_but_has_earlier_ones_then_a
     rewrite, bars = minutes.take_unsaved()
     assert rewrite
     assert [b.start for b in bars] == [_minute(m) for m in range(5)]
+
+
+def _rebuilt(minutes: FormingMinutes, before: BarArrays) -> dict[str, list[int]]:
+    """``before`` then today's bars, the forming one last, read anew from the bar objects."""
+    today = [*minutes.completed, *([minutes.forming] if minutes.forming else [])]
+    rows = [
+        (int(b.start.timestamp() * 1_000_000) * 1_000, b.open, b.high, b.low, b.close, b.volume, b.value)
+        for b in today
+    ]
+    return {
+        name: [*getattr(before, name).tolist(), *(row[i] for row in rows)]
+        for i, name in enumerate(BAR_COLUMNS)
+    }
+
+
+def _columns(bars: BarArrays) -> dict[str, list[int]]:
+    return {name: getattr(bars, name).tolist() for name in BAR_COLUMNS}
+
+
+def _yesterday(rows: int, close: int) -> BarArrays:
+    """``rows`` bars of the session before, read-only as the market gives them."""
+    ts = np.array([int((OPEN - timedelta(days=1, minutes=-m)).timestamp()) * 10**9 for m in range(rows)])
+    prices = np.full(rows, close, dtype=np.int64)
+    volume = np.arange(rows, dtype=np.int64)
+    bars = BarArrays(ts.astype(np.int64), prices, prices + 5, prices - 5, prices, volume, volume * close)
+    for name in BAR_COLUMNS:
+        getattr(bars, name).flags.writeable = False
+    return bars
+
+
+YESTERDAYS = [_yesterday(5, 900), _yesterday(3, 950), BarArrays.empty()]
+
+# one step of a day: a snapshot (seconds later, price, volume added), the session's end, a chart of whole
+# minutes up to now (a minute's offset from the open each, the chart's close), the unsaved bars taken (so a
+# chart may rewrite saved ones), a restart going on from the bars so far, or another ``before``
+STEPS = st.one_of(
+    st.tuples(st.just("snapshot"), st.integers(0, 150), st.integers(900, 1_100), st.integers(0, 500)),
+    st.tuples(st.just("finish")),
+    st.tuples(st.just("chart"), st.lists(st.integers(0, 40), max_size=4), st.integers(900, 1_100)),
+    st.tuples(st.just("save")),
+    st.tuples(st.just("restart")),
+    st.tuples(st.just("before"), st.integers(0, len(YESTERDAYS) - 1)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(STEPS, max_size=60))
+def test_arrays_after_any_day_then_they_equal_a_rebuild_and_those_handed_out_do_not_change(
+    steps: list[tuple[object, ...]],
+) -> None:
+    minutes, before, at, volume = FormingMinutes(), YESTERDAYS[0], OPEN, 0
+    handed: list[tuple[BarArrays, dict[str, list[int]]]] = []
+    for step in steps:
+        match step:
+            case ("snapshot", int(seconds), int(price), int(added)):
+                at, volume = at + timedelta(seconds=seconds), volume + added
+                minutes.update(price, volume, at)
+            case ("finish",):
+                minutes.finish()
+            case ("chart", list(offsets), int(close)):
+                now = (at - OPEN) // timedelta(minutes=1)
+                minutes.fill_in([_bar(m, close + m, 10) for m in sorted({m for m in offsets if m <= now})])
+            case ("save",):
+                minutes.take_unsaved()
+            case ("restart",):
+                minutes.restore(minutes.completed, minutes.forming, minutes.volume_seen)
+            case ("before", int(index)):
+                before = YESTERDAYS[index]
+        bars = minutes.arrays(before)
+        assert _columns(bars) == _rebuilt(minutes, before)
+        handed.append((bars, _columns(bars)))
+    for bars, values in handed:
+        assert _columns(bars) == values
+
+
+def test_arrays_handed_out_are_read_only_and_keep_the_forming_bar_as_it_was() -> None:
+    minutes = FormingMinutes()
+    minutes.update(1_000, 100, _minute(0, 10))
+    first = minutes.arrays(YESTERDAYS[0])
+    minutes.update(1_020, 300, _minute(0, 40))  # the forming bar goes on
+    minutes.update(1_030, 400, _minute(1, 0))  # and is completed
+    later = minutes.arrays(YESTERDAYS[0])
+    assert first.close.tolist() == [900] * 5 + [1_000]
+    assert later.close.tolist() == [900] * 5 + [1_020, 1_030]
+    for bars in (first, later):
+        for name in BAR_COLUMNS:
+            column = getattr(bars, name)
+            with pytest.raises(ValueError, match="read-only"):
+                column[-1] = 0
+            with pytest.raises(ValueError, match="WRITEABLE"):
+                column.flags.writeable = True
+
+
+def test_arrays_with_no_bar_today_then_yesterdays_as_they_are() -> None:
+    assert FormingMinutes().arrays(YESTERDAYS[1]) is YESTERDAYS[1]

@@ -33,6 +33,7 @@ class FormingMinutes:
         self._volume_seen = day_volume_before  # the cumulative volume at the last snapshot
         self._stored = 0  # how many of the completed bars are in the state store
         self._rewrite = False  # a chart changed a saved bar: the stock's saved bars are written anew
+        self._columns: _TodayColumns | None = None  # ``arrays``' columns, kept between calls
 
     def update(
         self, price: int, cumulative_volume: int, at: datetime, *, closing: bool = False
@@ -124,17 +125,73 @@ class FormingMinutes:
         return sum(b.volume for b in self.completed) + (self.forming.volume if self.forming else 0)
 
     def arrays(self, before: BarArrays) -> BarArrays:
-        """``before`` (yesterday's minute bars) followed by today's bars, the forming one last."""
-        today = [*self.completed, *([self.forming] if self.forming else [])]
-        if not today:
-            return before
-        columns = {
-            "ts": np.array([int(b.start.timestamp() * 1_000_000) * 1_000 for b in today], dtype=np.int64),
-            "open": np.array([b.open for b in today], dtype=np.int64),
-            "high": np.array([b.high for b in today], dtype=np.int64),
-            "low": np.array([b.low for b in today], dtype=np.int64),
-            "close": np.array([b.close for b in today], dtype=np.int64),
-            "volume": np.array([b.volume for b in today], dtype=np.int64),
-            "value": np.array([b.value for b in today], dtype=np.int64),
-        }
-        return BarArrays(*(np.concatenate([getattr(before, n), columns[n]]) for n in BAR_COLUMNS))
+        """``before`` (yesterday's minute bars) followed by today's bars, the forming one last: read-only, and
+        never changed once handed out (a strategy may keep them)."""
+        columns = self._columns
+        if columns is None or not columns.follows(before, self.completed):
+            columns = self._columns = _TodayColumns(before, self.completed)
+        return columns.arrays(self.forming)
+
+
+def _row(bar: MinuteBar) -> tuple[int, int, int, int, int, int, int]:
+    """A bar's values in ``BAR_COLUMNS``' order, its start as nanoseconds since the epoch."""
+    ts = int(bar.start.timestamp() * 1_000_000) * 1_000
+    return ts, bar.open, bar.high, bar.low, bar.close, bar.volume, bar.value
+
+
+class _TodayColumns:
+    """Yesterday's bars and today's completed ones as columns, kept between cycles and extended by the bars
+    completed since: the live loop asks every stock's arrays at every cycle, and building them anew from the
+    bar objects each time cost a cycle in proportion to the bars of the day so far (a fifth of a replayed
+    day's run was spent so).
+
+    It follows one list of completed bars, which ``FormingMinutes`` only appends to (``update``, ``finish``)
+    or replaces whole (``restore``, ``fill_in``): another list, or another ``before``, means new columns.
+    A completed bar does not change (the forming one is the bar still taking snapshots)."""
+
+    def __init__(self, before: BarArrays, completed: list[MinuteBar]) -> None:
+        self.before, self.completed = before, completed
+        self._converted = 0  # how many of ``completed`` are in ``_rows``
+        self._filled = len(before)  # rows of ``_rows`` in use: ``before``'s, then the converted bars'
+        self._rows = np.empty((len(BAR_COLUMNS), self._filled + 64), dtype=np.int64)
+        for index, name in enumerate(BAR_COLUMNS):
+            self._rows[index, : self._filled] = getattr(before, name)
+        self._last: BarArrays | None = None  # the arrays handed out last, and the forming row they end with
+        self._last_key: tuple[int, tuple[int, ...] | None] = (-1, None)
+
+    def follows(self, before: BarArrays, completed: list[MinuteBar]) -> bool:
+        """Whether these columns go on from ``before`` and ``completed`` (the same objects, not shortened)."""
+        return self.before is before and self.completed is completed and len(completed) >= self._converted
+
+    def arrays(self, forming: MinuteBar | None) -> BarArrays:
+        """The columns with ``forming`` as the last row: a copy made read-only, so the arrays a strategy holds
+        keep their values while the forming bar goes on (the same arrays again when nothing changed)."""
+        self._extend()
+        filled = self._filled
+        row = _row(forming) if forming is not None else None
+        key = (filled, row)
+        if self._last is not None and key == self._last_key:
+            return self._last
+        if row is None and self._converted == 0:
+            self._last, self._last_key = self.before, key
+            return self.before
+        out = np.empty((len(BAR_COLUMNS), filled + (row is not None)), dtype=np.int64)
+        out[:, :filled] = self._rows[:, :filled]
+        if row is not None:
+            out[:, filled] = row
+        out.flags.writeable = False  # its rows, the columns, are views that cannot be made writeable
+        self._last, self._last_key = BarArrays(*out), key
+        return self._last
+
+    def _extend(self) -> None:
+        """Convert the bars completed since the last call, once each, growing the rows by doubling."""
+        new = self.completed[self._converted :]
+        if not new:
+            return
+        end = self._filled + len(new)
+        if end > self._rows.shape[1]:
+            grown = np.empty((len(BAR_COLUMNS), max(end, 2 * self._rows.shape[1])), dtype=np.int64)
+            grown[:, : self._filled] = self._rows[:, : self._filled]
+            self._rows = grown
+        self._rows[:, self._filled : end] = np.array([_row(b) for b in new], dtype=np.int64).T
+        self._converted, self._filled = len(self.completed), end
