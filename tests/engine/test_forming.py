@@ -6,7 +6,8 @@ change are saved anew.
 
 ``FormingMinutes.arrays``: yesterday's bars and today's as the strategies read them at every cycle, kept as
 columns between cycles and extended by the bars completed since; always equal to building them anew from the
-bars, read-only, and unchanged once handed out while the day goes on."""
+bars, read-only, and unchanged once handed out while the day goes on. ``FormingMinutes.volume_today``, a
+running total kept between calls, is always the plain sum of today's bars' volume."""
 
 from __future__ import annotations
 
@@ -181,7 +182,7 @@ STEPS = st.one_of(
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(STEPS, max_size=60))
-def test_arrays_after_any_day_then_they_equal_a_rebuild_and_those_handed_out_do_not_change(
+def test_arrays_and_volume_after_any_day_then_they_equal_a_rebuild_and_those_handed_out_do_not_change(
     steps: list[tuple[object, ...]],
 ) -> None:
     minutes, before, at, volume = FormingMinutes(), YESTERDAYS[0], OPEN, 0
@@ -204,6 +205,8 @@ def test_arrays_after_any_day_then_they_equal_a_rebuild_and_those_handed_out_do_
                 before = YESTERDAYS[index]
         bars = minutes.arrays(before)
         assert _columns(bars) == _rebuilt(minutes, before)
+        forming = minutes.forming.volume if minutes.forming else 0
+        assert minutes.volume_today == sum(b.volume for b in minutes.completed) + forming
         handed.append((bars, _columns(bars)))
     for bars, values in handed:
         assert _columns(bars) == values

@@ -34,6 +34,10 @@ class FormingMinutes:
         self._stored = 0  # how many of the completed bars are in the state store
         self._rewrite = False  # a chart changed a saved bar: the stock's saved bars are written anew
         self._columns: _TodayColumns | None = None  # ``arrays``' columns, kept between calls
+        # ``volume_today``'s running total: the volume of the first ``_summed_count`` bars of ``_summed``
+        self._summed: list[MinuteBar] | None = None
+        self._summed_count = 0
+        self._summed_volume = 0
 
     def update(
         self, price: int, cumulative_volume: int, at: datetime, *, closing: bool = False
@@ -122,7 +126,19 @@ class FormingMinutes:
 
     @property
     def volume_today(self) -> int:
-        return sum(b.volume for b in self.completed) + (self.forming.volume if self.forming else 0)
+        """The volume of today's bars, the forming one's included.
+
+        The live loop asks it of every stock once a minute: the completed bars' volume is a running total
+        extended by the bars completed since the call before, not summed anew. As with ``_TodayColumns``,
+        ``completed`` is only appended to or replaced whole, so another list (or a shorter one) is summed
+        from its start."""
+        completed = self.completed
+        if completed is not self._summed or len(completed) < self._summed_count:
+            self._summed, self._summed_count, self._summed_volume = completed, 0, 0
+        for index in range(self._summed_count, len(completed)):
+            self._summed_volume += completed[index].volume
+        self._summed_count = len(completed)
+        return self._summed_volume + (self.forming.volume if self.forming else 0)
 
     def arrays(self, before: BarArrays) -> BarArrays:
         """``before`` (yesterday's minute bars) followed by today's bars, the forming one last: read-only, and
