@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -20,10 +20,10 @@ from maemae.compiled import pickle_by_fields
 from maemae.domain.enums import FUND_TYPES, InstrumentType, Market
 from maemae.errors import DomainError
 
-STOCK_TABLE_REFORM = date(2023, 1, 25)
+STOCK_TABLE_REFORM: Final = date(2023, 1, 25)
 # The ETF/ETN 1-won band started in December 2023; sources give 12-08 or 12-18 (docs/krx.md). We take the
 # earlier date: a price off the grid between the two dates is then still accepted by the later rule.
-ETF_TABLE_REFORM = date(2023, 12, 8)
+ETF_TABLE_REFORM: Final = date(2023, 12, 8)
 
 Int64Array = npt.NDArray[np.int64]
 
@@ -67,20 +67,25 @@ class TickTable:
         return np.asarray(self.ticks, dtype=np.int64)[np.maximum(index, 0)]
 
 
-STOCK_TABLE = TickTable((0, 2_000, 5_000, 20_000, 50_000, 200_000, 500_000), (1, 5, 10, 50, 100, 500, 1_000))
-OLD_KOSPI_TABLE = TickTable(
+STOCK_TABLE: Final = TickTable(
+    (0, 2_000, 5_000, 20_000, 50_000, 200_000, 500_000), (1, 5, 10, 50, 100, 500, 1_000)
+)
+OLD_KOSPI_TABLE: Final = TickTable(
     (0, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000), (1, 5, 10, 50, 100, 500, 1_000)
 )
-OLD_KOSDAQ_TABLE = TickTable((0, 1_000, 5_000, 10_000, 50_000), (1, 5, 10, 50, 100))
-OLD_ETF_TABLE = TickTable((0,), (5,))
-ETF_TABLE = TickTable((0, 2_000), (1, 5))
+OLD_KOSDAQ_TABLE: Final = TickTable((0, 1_000, 5_000, 10_000, 50_000), (1, 5, 10, 50, 100))
+OLD_ETF_TABLE: Final = TickTable((0,), (5,))
+ETF_TABLE: Final = TickTable((0, 2_000), (1, 5))
 
 
-@lru_cache(maxsize=64)  # on the order path: a few dates and kinds, asked for on every price check
 def tick_table(
     on: date, instrument: InstrumentType = InstrumentType.STOCK, market: Market = Market.KOSPI
 ) -> TickTable:
-    """The band table in force on ``on`` for this kind of instrument."""
+    """The band table in force on ``on`` for this kind of instrument.
+
+    On the order path (every limit a strategy prices asks it): two date compares against constants the
+    compiled module holds, not a cache, whose key tuple, hashing and call through a Python object cost a
+    strategy's intent more than the tick arithmetic did."""
     if instrument in FUND_TYPES:
         return ETF_TABLE if on >= ETF_TABLE_REFORM else OLD_ETF_TABLE
     if on >= STOCK_TABLE_REFORM:
