@@ -19,6 +19,10 @@ from numba import njit
 Int64Array = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+# ``rsi_last_two_resumed``'s checkpoint, one int64 array: the state's four float64 values (their bits), the
+# period, how many closes were seen, then those closes
+CHECKPOINT_PERIOD, CHECKPOINT_LENGTH, CHECKPOINT_SEEN = 4, 5, 6
+
 
 @njit(cache=True)
 def _wilder_step(avg: float, value: float, keep: float, add: float) -> float:
@@ -118,21 +122,26 @@ def _last_two_from(
 
 
 @njit(cache=True)
-def rsi_last_two_resumed(
-    close: Int64Array, period: int, seen: Int64Array, length: int, state: FloatArray
-) -> tuple[float, float]:
+def rsi_last_two_resumed(close: Int64Array, memory: Int64Array) -> tuple[float, float]:
     """``rsi_last_two(close, period)``, resumed where the call before left off when it can be.
 
-    ``seen[:length]`` are the closes of the call before and ``state`` RSI's running state after them
-    (``rsi_advance``'s four values). When ``close`` begins with exactly those closes and goes on past them,
-    the recurrence continues from ``state`` over the new closes only; otherwise it starts again from the
-    window's first close. Either way it is the same arithmetic in the same order, so the values are
-    bit-identical to ``rsi_last_two``'s. Afterwards ``seen[:len(close)]`` holds ``close`` and ``state`` the
-    state after it (``seen`` must hold ``len(close)`` values).
+    ``memory`` is a stock's checkpoint in one array: RSI's running state after the call before
+    (``rsi_advance``'s four float64 values, their bits kept as they are: a float64 view of them), the
+    period, the number of closes that call had (``length``) and from ``CHECKPOINT_SEEN`` on those closes.
+    When ``close`` begins with exactly those closes and goes on past them, the recurrence continues from the
+    state over the new closes only; otherwise it starts again from the window's first close. Either way it
+    is the same arithmetic in the same order, so the values are bit-identical to ``rsi_last_two``'s.
+    Afterwards ``memory`` holds ``close``, its length and the state after it (it must hold
+    ``CHECKPOINT_SEEN + len(close)`` values).
 
     Why: a strategy woken at several bars of a day reads RSI over the same window start (yesterday's first
     bar) each time; resumed, a call costs the comparison of the closes seen (a copy, not a view: an input
-    changed in place cannot pass it) and the recurrence over the bars since the call before."""
+    changed in place cannot pass it) and the recurrence over the bars since the call before. One array, not
+    the closes, the state and the numbers apart: numba's dispatcher converts every argument on every call,
+    an array for more than a day's comparison of closes costs."""
+    state = memory[:CHECKPOINT_PERIOD].view(np.float64)
+    period, length = memory[CHECKPOINT_PERIOD], memory[CHECKPOINT_LENGTH]
+    seen = memory[CHECKPOINT_SEEN:]
     n = close.shape[0]
     resume = 1 <= length < n
     if resume:
@@ -149,6 +158,7 @@ def rsi_last_two_resumed(
     first = start + 1 if resume else 0
     seen[first:n] = close[first:n]
     state[0], state[1], state[2], state[3] = current
+    memory[CHECKPOINT_LENGTH] = n
     return before, now
 
 

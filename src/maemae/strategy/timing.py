@@ -17,7 +17,7 @@ import numpy as np
 
 from maemae.domain.enums import OrderCondition, OrderType, Side
 from maemae.domain.intents import IntentSource, OrderIntent
-from maemae.strategy.indicators import FloatArray, Int64Array, rsi_last_two_resumed
+from maemae.strategy.indicators import CHECKPOINT_PERIOD, CHECKPOINT_SEEN, Int64Array, rsi_last_two_resumed
 from maemae.strategy.inputs import MinuteInput, Signal
 
 
@@ -125,19 +125,16 @@ class ResumedRSI:
         point = self._points.get(key)
         n = len(close)
         if point is None or point.capacity < n:  # a new buffer: the call starts from the first close
-            point = _Checkpoint(max(2 * n, 1024))
+            point = _Checkpoint(self.period, max(2 * n, 1024))
             self._points[key] = point
-        before, now = rsi_last_two_resumed(close, self.period, point.seen, point.length, point.state)
-        point.length = n
-        return before, now
+        return rsi_last_two_resumed(close, point.memory)
 
 
 class _Checkpoint:
-    """Where a stock's RSI stopped: the closes it has seen (the first ``length`` of ``seen``) and its running
-    state after them."""
+    """Where a stock's RSI stopped, in one array (``rsi_last_two_resumed``): its running state, the period,
+    how many closes it has seen and those closes (room for ``capacity``)."""
 
-    def __init__(self, capacity: int) -> None:
-        self.seen: Int64Array = np.empty(capacity, dtype=np.int64)
+    def __init__(self, period: int, capacity: int) -> None:
+        self.memory: Int64Array = np.zeros(CHECKPOINT_SEEN + capacity, dtype=np.int64)
+        self.memory[CHECKPOINT_PERIOD] = period
         self.capacity = capacity
-        self.length = 0
-        self.state: FloatArray = np.zeros(4)
