@@ -171,6 +171,13 @@ class BarArrays:
         frame.insert(0, "ts", pd.to_datetime(self.ts, utc=True).tz_convert(KST))
         return frame
 
+    def bounds(self) -> tuple[BarArrays, int, int]:
+        """The arrays these rows are cut from (these arrays themselves when given whole) and the rows' first
+        and past-the-last index there. Two windows of one source that start at one row hold the same rows up
+        to the shorter one's end: what a value computed over a window once can be looked up by."""
+        source = self if self._source is None else self._source
+        return source, self._start, self._stop
+
     def slice(self, start: int, stop: int) -> BarArrays:
         """Rows ``start`` to ``stop`` (as ``[start:stop]`` of each column would take them: negative counts
         from the end, out of range is clipped): a window whose columns are cut when read (see the class)."""

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from maemae.data.bars import BarArrays
 from maemae.domain.intents import OrderIntent
 from maemae.strategy.api import BoolArray, Int8Array, MinuteInput, MinuteStrategy, Signal, WakeBars
-from maemae.strategy.indicators import Int64Array, rsi_advance, rsi_value, wilder_factors
+from maemae.strategy.indicators import FloatArray, Int64Array, rsi_advance, rsi_value, wilder_factors
 from maemae.strategy.order_style import OrderStyleParams
 from maemae.strategy.timing import RSITiming
 
@@ -63,9 +63,18 @@ class RSIMinute(MinuteStrategy):
         return self._timing.on_bar(data)
 
     def wake_bars(self, bars: BarArrays, today_start: int, daily_signals: Int8Array) -> WakeBars:
-        masks = np.zeros((2, len(bars.close) - today_start), dtype=np.bool_)
+        today = len(bars.close) - today_start
+        masks = np.zeros((2, today), dtype=np.bool_)
+        values = np.empty(today + 1, dtype=np.float64)  # this call's RSI is not kept: see wake_bars_many
         _wake_masks(
-            bars.close, today_start, daily_signals, self.p.period, self._oversold, self._overbought, masks
+            bars.close,
+            today_start,
+            daily_signals,
+            self.p.period,
+            self._oversold,
+            self._overbought,
+            masks,
+            values,
         )
         return WakeBars(flat=masks[0], held=masks[1])
 
@@ -74,8 +83,14 @@ class RSIMinute(MinuteStrategy):
     ) -> WakeBars:
         """``wake_bars`` of all the day's stocks in one compiled call: the stocks' closes end to end, each
         stock's rows of the masks written by the same ``_wake_masks``. Per stock, numba's dispatch and this
-        method's Python cost more than the masks' arithmetic."""
+        method's Python cost more than the masks' arithmetic.
+
+        The pass computes RSI at every bar of today, and ``on_bar`` at a bar it wakes for reads its two
+        values from there (``KnownRSI``) instead of running the recurrence over the window again: the same
+        recurrence, two drivers (DESIGN 1b). The backtest alone calls this; live, ``on_bar`` resumes it."""
         masks = np.zeros((2, *daily_signals.shape), dtype=np.bool_)
+        # RSI at yesterday's last bar and at each of today's, per stock (NaN where there is none)
+        values = np.full((daily_signals.shape[0], daily_signals.shape[1] + 1), np.nan)
         if bars:
             closes = np.concatenate([window.close for window in bars])
             # each window is its yesterday and today's bars, one signal each: where the windows end follows
@@ -84,8 +99,16 @@ class RSIMinute(MinuteStrategy):
                 raise ValueError("wake_bars_many: a window from today_start is not one bar per signal")
             starts = np.array(today_starts, dtype=np.int64)
             _wake_masks_many(
-                closes, starts, daily_signals, self.p.period, self._oversold, self._overbought, masks
+                closes,
+                starts,
+                daily_signals,
+                self.p.period,
+                self._oversold,
+                self._overbought,
+                masks,
+                values,
             )
+        self._timing.known.remember(bars, today_starts, values)
         return WakeBars(flat=masks[0], held=masks[1])
 
 
@@ -101,14 +124,16 @@ def _wake_masks(
     oversold: float,
     overbought: float,
     masks: BoolArray,
+    values: FloatArray,
 ) -> None:
     """``on_bar``'s conditions at every bar of today, compiled, into ``masks`` (two rows of today's bars, all
-    False): row 0 flat, row 1 held. One RSI recurrence from yesterday's first bar, as ``on_bar`` computes it
-    over its window; RSI's division only from yesterday's last bar on (the first value a condition reads),
-    and no series kept: half the instructions of ``rsi_series`` and a loop over it. The caller makes the
-    array: one the compiled code returned would cost the dispatcher's conversion about 3,500 instructions
-    (numba rebuilds the array type's Python object on every return). A NaN RSI (warming up) satisfies no
-    condition.
+    False): row 0 flat, row 1 held; and the RSI they read into ``values`` (yesterday's last bar, then each
+    of today's; left as they are where there is no bar or no value yet: the caller fills it with NaN). One
+    RSI recurrence from yesterday's first bar, as ``on_bar`` computes it over its window; RSI's division only
+    from yesterday's last bar on (the first value a condition reads), and no series kept: half the
+    instructions of ``rsi_series`` and a loop over it. The caller makes the arrays: one the compiled code
+    returned would cost the dispatcher's conversion about 3,500 instructions (numba rebuilds the array
+    type's Python object on every return). A NaN RSI (warming up) satisfies no condition.
 
     Numba's cache of this function holds the compiled ``rsi_advance`` it calls: after editing
     ``indicators.py``, ``make clean-numba`` (a changed file here invalidates it too)."""
@@ -123,6 +148,7 @@ def _wake_masks(
         if i < today_start - 1:  # no condition reads this bar's RSI
             continue
         now = rsi_value(state[2], state[3]) if i >= period else np.nan
+        values[i - today_start + 1] = now
         if i >= today_start:
             signal = daily_signals[i - today_start]
             masks[0, i - today_start] = signal == BUY and before < oversold and now >= oversold
@@ -139,10 +165,11 @@ def _wake_masks_many(
     oversold: float,
     overbought: float,
     masks: BoolArray,
+    values: FloatArray,
 ) -> None:
     """``_wake_masks`` for each stock of a day: the stocks' windows end to end in ``closes``, stock i's
     ``today_starts[i]`` bars of yesterday and then one bar per column of ``daily_signals``; its masks are
-    ``masks[:, i]`` (two rows of stocks x today's bars, all False)."""
+    ``masks[:, i]`` (two rows of stocks x today's bars, all False), its RSI ``values[i]``."""
     start = 0
     for row in range(today_starts.shape[0]):
         end = start + today_starts[row] + daily_signals.shape[1]
@@ -154,5 +181,6 @@ def _wake_masks_many(
             oversold,
             overbought,
             masks[:, row],
+            values[row],
         )
         start = end

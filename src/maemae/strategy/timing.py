@@ -11,13 +11,22 @@ the same code in a backtest, paper and live trading, compiled by ``make setup``
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import weakref
+from collections.abc import Hashable, Sequence
+from typing import cast
 
 import numpy as np
 
+from maemae.data.bars import BarArrays
 from maemae.domain.enums import OrderCondition, OrderType, Side
 from maemae.domain.intents import IntentSource, OrderIntent
-from maemae.strategy.indicators import CHECKPOINT_PERIOD, CHECKPOINT_SEEN, Int64Array, rsi_last_two_resumed
+from maemae.strategy.indicators import (
+    CHECKPOINT_PERIOD,
+    CHECKPOINT_SEEN,
+    FloatArray,
+    Int64Array,
+    rsi_last_two_resumed,
+)
 from maemae.strategy.inputs import MinuteInput, Signal
 
 
@@ -70,12 +79,15 @@ class RSITiming:
         self.order_type = order_type
         self.limit_offset_ticks = limit_offset_ticks
         self.rsi = ResumedRSI(period)
+        self.known = KnownRSI()
         self._oversold_text = f"{oversold:g}"  # the reasons' constant parts, formatted once
         self._overbought_text = f"{overbought:g}"
 
     def on_bar(self, data: MinuteInput) -> OrderIntent | None:
-        # the window starts at yesterday's first bar: resumed from the stock's call before when it began there
-        before, now = self.rsi.last_two(data.code, data.bars.close)
+        # the window starts at yesterday's first bar: the backtest's wake-up pass computed RSI over it, or
+        # it is resumed from the stock's call before (live: the window grows by the bars since)
+        known = self.known.last_two(data.bars)
+        before, now = known if known is not None else self.rsi.last_two(data.code, data.bars.close)
         position = data.position
         if position is None:
             if data.daily_signal is Signal.BUY and before < self.oversold <= now:
@@ -109,6 +121,53 @@ def _tenths(value: float) -> str:
     ``"{:{}}".format`` on all its parts, which parses its template each time; one of strings alone is a join
     (``on_bar``'s reasons cost about 13 M instructions of the 20-stock, 60-day backtest that way, 9 M so)."""
     return format(value, ".1f")
+
+
+class KnownRSI:
+    """RSI already computed over a day's windows by ``RSIMinute.wake_bars_many``, found again by window.
+
+    A window is known by the arrays it is cut from and its first row (``BarArrays.bounds``): a later window
+    of the same source from the same row holds the same closes up to its end, so RSI at its last bars is the
+    value computed then, bit for bit (one recurrence, ``rsi_advance``). The bar data do not change once
+    loaded. An entry holds its source's closes weakly: if the source is gone, or other arrays have its
+    identity now, the closes are not the same object and nothing is found; and a run's result kept after
+    the run holds none of its bars through the strategy. Only the last day's windows are kept."""
+
+    def __init__(self) -> None:
+        # (id of the source, first row) -> (the source's closes, weakly; the window's row of its first value;
+        # where its values begin in ``_values``)
+        self._windows: dict[tuple[int, int], tuple[weakref.ref[Int64Array], int, int]] = {}
+        self._values: Sequence[float] = ()  # the windows' values end to end, ``_width`` each
+        self._width = 0
+
+    def remember(self, windows: list[BarArrays], today_starts: list[int], values: FloatArray) -> None:
+        """Window i's RSI at its row ``today_starts[i] - 1`` and each row after, as ``values[i]``."""
+        if values.shape[0] != len(windows):
+            raise ValueError(f"KnownRSI: {values.shape[0]} rows of values for {len(windows)} windows")
+        self._width = width = values.shape[1]
+        self._values = _floats(values)
+        self._windows = {}
+        for row, (window, today_start) in enumerate(zip(windows, today_starts, strict=True)):
+            source, start, _ = window.bounds()
+            self._windows[(id(source), start)] = (weakref.ref(source.close), today_start - 1, row * width)
+
+    def last_two(self, bars: BarArrays) -> tuple[float, float] | None:
+        """RSI at the last two rows of ``bars`` when a remembered window holds both, else None."""
+        source, start, stop = bars.bounds()
+        entry = self._windows.get((id(source), start))
+        if entry is None or entry[0]() is not source.close:
+            return None
+        at = stop - start - 1 - entry[1]  # the last row's place in the window's values
+        if at < 1 or at >= self._width:
+            return None
+        values, at = self._values, entry[2] + at
+        return values[at - 1], values[at]
+
+
+def _floats(values: FloatArray) -> Sequence[float]:
+    """A float64 array's values in one flat memoryview, whose items are Python floats: a third of the cost
+    of reading a NumPy array's items (typeshed types a memoryview's items as ints)."""
+    return cast("Sequence[float]", np.ascontiguousarray(values).reshape(-1).data)
 
 
 class ResumedRSI:
