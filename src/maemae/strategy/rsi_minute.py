@@ -47,16 +47,9 @@ class RSIMinute(MinuteStrategy):
     def __init__(self, params: RSIMinuteParams) -> None:
         super().__init__(params)
         self.p = params
-        self._oversold = float(params.oversold)
-        self._overbought = float(params.overbought)
-        self._timing = RSITiming(
-            self.name,
-            params.period,
-            self._oversold,
-            self._overbought,
-            params.order_type,
-            params.limit_offset_ticks,
-        )
+        # the RSI period and zones as the compiled code takes them: the wake-up masks' and the decision's
+        self._levels = (params.period, float(params.oversold), float(params.overbought))
+        self._timing = RSITiming(self.name, *self._levels, params.order_type, params.limit_offset_ticks)
 
     def on_bar(self, data: MinuteInput) -> OrderIntent | None:
         """``RSITiming.on_bar``: the decision itself is compiled (:mod:`maemae.strategy.timing`)."""
@@ -66,16 +59,7 @@ class RSIMinute(MinuteStrategy):
         today = len(bars.close) - today_start
         masks = np.zeros((2, today), dtype=np.bool_)
         values = np.empty(today + 1, dtype=np.float64)  # this call's RSI is not kept: see wake_bars_many
-        _wake_masks(
-            bars.close,
-            today_start,
-            daily_signals,
-            self.p.period,
-            self._oversold,
-            self._overbought,
-            masks,
-            values,
-        )
+        _wake_masks(bars.close, today_start, daily_signals, *self._levels, masks, values)
         return WakeBars(flat=masks[0], held=masks[1])
 
     def wake_bars_many(
@@ -98,16 +82,7 @@ class RSIMinute(MinuteStrategy):
             if closes.shape[0] != sum(today_starts) + len(bars) * daily_signals.shape[1]:
                 raise ValueError("wake_bars_many: a window from today_start is not one bar per signal")
             starts = np.array(today_starts, dtype=np.int64)
-            _wake_masks_many(
-                closes,
-                starts,
-                daily_signals,
-                self.p.period,
-                self._oversold,
-                self._overbought,
-                masks,
-                values,
-            )
+            _wake_masks_many(closes, starts, daily_signals, *self._levels, masks, values)
         self._timing.known.remember(bars, today_starts, values)
         return WakeBars(flat=masks[0], held=masks[1])
 
