@@ -153,3 +153,16 @@ def test_compact_date_when_any_date_is_the_strftime_form(day: date) -> None:
 def test_dated_id_when_any_day_and_number_is_the_formatted_form(day: date, number: int) -> None:
     assert compact_date(day) == f"{day.year:04d}{day.month:02d}{day.day:02d}"
     assert dated_id(day, number) == f"{day.year:04d}{day.month:02d}{day.day:02d}-{number:06d}"
+
+
+def test_dated_id_when_the_day_goes_back_and_forth_carries_each_call_s_day() -> None:
+    # the last id's day is kept: a call on another day, or on an earlier one again, must not reuse it
+    first, second = datetime(2026, 1, 5, 9, 0, tzinfo=KST), datetime(2026, 1, 6, 9, 0, tzinfo=KST)
+    made = [dated_id(moment, n) for n, moment in enumerate([first, first, second, first, second], start=1)]
+    assert made == [
+        "20260105-000001",
+        "20260105-000002",
+        "20260106-000003",
+        "20260105-000004",
+        "20260106-000005",
+    ]
