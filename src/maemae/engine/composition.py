@@ -22,6 +22,7 @@ from maemae.data.instruments import Instrument, listing
 from maemae.data.universe import Selector, make_selector
 from maemae.domain.clock_time import KST
 from maemae.domain.codes import StockCode
+from maemae.domain.enums import InstrumentType, Market
 from maemae.engine.clock import Clock, SimulatedClock
 from maemae.engine.kernel import TradingKernel
 from maemae.errors import BrokerConnectionLost, ConfigError, FatalBrokerError
@@ -162,8 +163,15 @@ def build_core(
     daily, minute = load_strategies(config)
     costs = CostModel(config.costs.commission_rate)
 
+    # each code's kind and market, read from the instrument list (fixed for the run) at its first fill: a
+    # ``Mapping.get`` and the uncompiled ``listing`` on every fill cost about 900 instructions
+    listings: dict[StockCode, tuple[InstrumentType, Market]] = {}
+
     def costs_of(fill: BrokerFill) -> Costs:
-        kind, market = listing(instruments.get(fill.code))
+        found = listings.get(fill.code)
+        if found is None:
+            found = listings[fill.code] = listing(instruments.get(fill.code))
+        kind, market = found
         return costs.costs(fill.side, fill.price * fill.quantity, fill.at.date(), market, kind, calendar)
 
     def move_ticks(code: StockCode, price: int, ticks: int, now: datetime) -> int:
