@@ -112,7 +112,11 @@ def session_schedule(day: date, calendar: TradingCalendar) -> SessionSchedule | 
 def market_phase(ts: datetime, calendar: TradingCalendar) -> MarketPhase:
     """The phase of the regular market at ``ts`` (which must be timezone-aware)."""
     moment = require_kst(ts)
-    schedule = session_schedule(moment.date(), calendar)
+    return phase_in(moment, session_schedule(moment.date(), calendar))
+
+
+def phase_in(moment: datetime, schedule: SessionSchedule | None) -> MarketPhase:
+    """The phase at ``moment`` (KST) of the day whose timetable is ``schedule`` (None: KRX does not trade)."""
     if schedule is None or moment < schedule.pre_open or moment >= schedule.after_hours_end:
         return MarketPhase.CLOSED
     if moment < schedule.open:

@@ -21,7 +21,7 @@ from maemae.brokers.sim.matching import FillRules, MarketBar, fill_price, openin
 from maemae.compiled import pickle_by_fields
 from maemae.data.instruments import Instrument, listing
 from maemae.domain.account import Account
-from maemae.domain.clock_time import dated_id
+from maemae.domain.clock_time import dated_id, require_kst
 from maemae.domain.codes import StockCode
 from maemae.domain.enums import InstrumentType, Market, OrderCondition, OrderType, Side
 from maemae.domain.fill import Fill
@@ -29,7 +29,7 @@ from maemae.errors import OrderRejected
 from maemae.krx.calendar import TradingCalendar
 from maemae.krx.costs import CostModel
 from maemae.krx.limits import PriceLimits, price_limits
-from maemae.krx.sessions import MarketPhase, market_phase
+from maemae.krx.sessions import MarketPhase, SessionSchedule, phase_in, session_schedule
 from maemae.krx.settlement import settlement_date
 from maemae.krx.ticks import TickTable, tick_table
 from maemae.ports.broker import (
@@ -132,6 +132,7 @@ class SimExchange:
         # the last fill's trade day and its settlement date, as in ``Portfolio``: a day's fills ask one after
         # another
         self._last_settlement: tuple[date, date] | None = None
+        self._last_schedule: tuple[date, SessionSchedule | None] | None = None  # see ``_phase``
 
     # ----- market data feed
     def start_day(self, day: date, base_prices: Mapping[StockCode, int]) -> None:
@@ -416,7 +417,7 @@ class SimExchange:
     def _check_acceptable(self, request: OrderRequest, now: datetime) -> None:
         if request.quantity <= 0:
             raise OrderRejected(f"{request.code}: quantity {request.quantity}, expected 1 or more")
-        if market_phase(now, self._calendar) not in _ACCEPTING:
+        if self._phase(now) not in _ACCEPTING:
             raise OrderRejected(f"{request.code}: the market is closed at {now:%Y-%m-%d %H:%M}")
         self._check_price(request)
         if request.side is Side.BUY:
@@ -474,6 +475,16 @@ class SimExchange:
             order.status = BrokerOrderStatus.FILLED
             self._book.working[request.code].remove(order)
             self.account.release(order.number)
+
+    def _phase(self, now: datetime) -> MarketPhase:
+        """``market_phase`` with the day's timetable kept: every order asks, and the ``lru_cache`` of
+        ``session_schedule`` hashes a date and a calendar on each call (about 950 instructions, compiled)."""
+        moment = require_kst(now)
+        day = moment.date()
+        last = self._last_schedule
+        if last is None or last[0] != day:
+            last = self._last_schedule = (day, session_schedule(day, self._calendar))
+        return phase_in(moment, last[1])
 
     def _settles_on(self, day: date) -> date:
         """When a trade of ``day`` settles."""
