@@ -179,11 +179,13 @@ class RiskState:
     def orders_in_window(self, now: datetime) -> int:
         """Orders sent in the minute that ends at ``now`` (exclusive of anything exactly one minute old)."""
         now = require_kst(now, "now")
-        return sum(1 for at in self.order_times if now - RATE_WINDOW < at <= now)
+        since = now - RATE_WINDOW  # made once, not for each order in the window (an aware datetime each)
+        return sum(1 for at in self.order_times if since < at <= now)
 
     def _prune_rate_window(self, now: datetime) -> None:
-        while self.order_times and self.order_times[0] <= now - RATE_WINDOW:
-            self.order_times.popleft()
+        since, times = now - RATE_WINDOW, self.order_times  # the bound made once, not for each comparison
+        while times and times[0] <= since:
+            times.popleft()
 
     # -- persistence -----------------------------------------------------------------------------------------
 
