@@ -34,9 +34,8 @@ class FormingMinutes:
         self._stored = 0  # how many of the completed bars are in the state store
         self._rewrite = False  # a chart changed a saved bar: the stock's saved bars are written anew
         self._columns: _TodayColumns | None = None  # ``arrays``' columns, kept between calls
-        # ``volume_today``'s running total: the volume of the first ``_summed_count`` bars of ``_summed``
-        self._summed: list[MinuteBar] | None = None
-        self._summed_count = 0
+        # ``volume_today``'s running total: the volume of the bars of ``completed`` its tail has read
+        self._summed: _Unread | None = None
         self._summed_volume = 0
 
     def update(
@@ -129,15 +128,13 @@ class FormingMinutes:
         """The volume of today's bars, the forming one's included.
 
         The live loop asks it of every stock once a minute: the completed bars' volume is a running total
-        extended by the bars completed since the call before, not summed anew. As with ``_TodayColumns``,
-        ``completed`` is only appended to or replaced whole, so another list (or a shorter one) is summed
-        from its start."""
-        completed = self.completed
-        if completed is not self._summed or len(completed) < self._summed_count:
-            self._summed, self._summed_count, self._summed_volume = completed, 0, 0
-        for index in range(self._summed_count, len(completed)):
-            self._summed_volume += completed[index].volume
-        self._summed_count = len(completed)
+        extended by the bars completed since the call before (``_Unread``, as ``_TodayColumns`` follows
+        them), not summed anew."""
+        summed = self._summed
+        if summed is None or not summed.follows(self.completed):
+            summed = self._summed = _Unread(self.completed)
+            self._summed_volume = 0
+        self._summed_volume += sum(bar.volume for bar in summed.take())
         return self._summed_volume + (self.forming.volume if self.forming else 0)
 
     def arrays(self, before: BarArrays) -> BarArrays:
@@ -166,8 +163,8 @@ class _TodayColumns:
     A completed bar does not change (the forming one is the bar still taking snapshots)."""
 
     def __init__(self, before: BarArrays, completed: list[MinuteBar]) -> None:
-        self.before, self.completed = before, completed
-        self._converted = 0  # how many of ``completed`` are in ``_rows``
+        self.before = before
+        self._unconverted = _Unread(completed)  # the completed bars not in ``_rows`` yet
         self._filled = len(before)  # rows of ``_rows`` in use: ``before``'s, then the converted bars'
         self._rows = np.empty((len(BAR_COLUMNS), self._filled + 64), dtype=np.int64)
         for index, name in enumerate(BAR_COLUMNS):
@@ -177,7 +174,7 @@ class _TodayColumns:
 
     def follows(self, before: BarArrays, completed: list[MinuteBar]) -> bool:
         """Whether these columns go on from ``before`` and ``completed`` (the same objects, not shortened)."""
-        return self.before is before and self.completed is completed and len(completed) >= self._converted
+        return self.before is before and self._unconverted.follows(completed)
 
     def arrays(self, forming: MinuteBar | None) -> BarArrays:
         """The columns with ``forming`` as the last row: a copy made read-only, so the arrays a strategy holds
@@ -188,7 +185,7 @@ class _TodayColumns:
         key = (filled, row)
         if self._last is not None and key == self._last_key:
             return self._last
-        if row is None and self._converted == 0:
+        if row is None and self._unconverted.read == 0:
             self._last, self._last_key = self.before, key
             return self.before
         out = np.empty((len(BAR_COLUMNS), filled + (row is not None)), dtype=np.int64)
@@ -201,7 +198,7 @@ class _TodayColumns:
 
     def _extend(self) -> None:
         """Convert the bars completed since the last call, once each, growing the rows by doubling."""
-        new = self.completed[self._converted :]
+        new = self._unconverted.take()
         if not new:
             return
         end = self._filled + len(new)
@@ -210,4 +207,24 @@ class _TodayColumns:
             grown[:, : self._filled] = self._rows[:, : self._filled]
             self._rows = grown
         self._rows[:, self._filled : end] = np.array([_row(b) for b in new], dtype=np.int64).T
-        self._converted, self._filled = len(self.completed), end
+        self._filled = end
+
+
+class _Unread:
+    """What a reader has not read yet of a list that its owner only appends to or replaces whole
+    (``FormingMinutes.completed``): ``volume_today``'s running total and ``_TodayColumns``' rows each follow
+    the completed bars so, and start again from a new list's first bar."""
+
+    def __init__(self, items: list[MinuteBar]) -> None:
+        self.items = items
+        self.read = 0  # how many of ``items`` were taken
+
+    def follows(self, items: list[MinuteBar]) -> bool:
+        """Whether ``items`` is the list followed, not shortened since (else a new reader starts over)."""
+        return items is self.items and len(items) >= self.read
+
+    def take(self) -> list[MinuteBar]:
+        """The items added since the last call."""
+        new = self.items[self.read :]
+        self.read = len(self.items)
+        return new
